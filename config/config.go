@@ -1,0 +1,193 @@
+// Package config owns danzen's one configuration file: its schema, its
+// defaults, validation with messages in Japanese and English, and an atomic
+// save that keeps the previous version for undo.
+//
+// The file never holds a secret. Private keys, repository passwords and
+// cloud credentials live in separate 0600 files that the configuration
+// only names.
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"time"
+
+	"github.com/danzen-gw/danzen/internal/atomicfile"
+)
+
+// CurrentVersion is the schema version this build writes.
+const CurrentVersion = 1
+
+// Config is the whole configuration of one gateway.
+type Config struct {
+	Version int `json:"version"`
+	// GatewayID names this gateway in restic snapshots (--host) and in
+	// the evidence ledger; it must stay stable for forget groups to work.
+	GatewayID string `json:"gateway_id"`
+	// StagingDir receives the pulled exports, restic's cache and temp files.
+	StagingDir string `json:"staging_dir"`
+	// SecretsDir holds the 0600 files that relative secret paths name.
+	SecretsDir string `json:"secrets_dir"`
+	// BandwidthLimit caps the pull over all sources ("0" = no cap).
+	BandwidthLimit Rate     `json:"bandwidth_limit"`
+	Sources        []Source `json:"sources"`
+}
+
+// Source is one e-chart (電子カルテ) server whose export danzen pulls.
+type Source struct {
+	Name string `json:"name"`
+	Host string `json:"host"`
+	Port int    `json:"port"`
+	User string `json:"user"`
+	// KeyFile is the client's private key (ed25519 or RSA), relative to
+	// SecretsDir unless absolute. It must be mode 0600.
+	KeyFile string `json:"key_file"`
+	// KnownHosts pins the server's host keys, in known_hosts line form.
+	KnownHosts []string `json:"known_hosts"`
+	// ExportDir is the remote directory the export is written to.
+	ExportDir string `json:"export_dir"`
+	// Include and Exclude are globs over paths relative to ExportDir,
+	// "/"-separated; "**" matches any number of directories.
+	Include    []string   `json:"include"`
+	Exclude    []string   `json:"exclude"`
+	Completion Completion `json:"completion"`
+	// Mirror removes staged files that are gone from the source after a
+	// successful pull.
+	Mirror bool `json:"mirror"`
+	// Connections is the number of SSH connections used in parallel.
+	Connections int `json:"connections"`
+	// Workers is the number of files transferred at once.
+	Workers int `json:"workers"`
+	// Attempts is how often a pull reconnects and resumes after a lost
+	// connection before it gives up.
+	Attempts int `json:"attempts"`
+}
+
+// Completion modes: how danzen knows the exporter has finished a file.
+const (
+	// CompletionMarker: a file is complete when a done-marker exists. A
+	// Marker containing "{name}" is per file ("{name}.done"); any other
+	// Marker is a directory marker covering its directory and everything
+	// below it.
+	CompletionMarker = "marker"
+	// CompletionStable: a file is complete when its size and mtime stay
+	// unchanged across StableFor.
+	CompletionStable = "stable"
+)
+
+// Completion says when a remote file may be pulled.
+type Completion struct {
+	Mode      string   `json:"mode"`
+	Marker    string   `json:"marker,omitempty"`
+	StableFor Duration `json:"stable_for,omitempty"`
+}
+
+// Default returns the configuration a new gateway starts from.
+func Default() *Config {
+	return &Config{
+		Version:    CurrentVersion,
+		GatewayID:  "danzen",
+		StagingDir: "/perm/danzen/staging",
+		SecretsDir: "/perm/danzen/secrets",
+	}
+}
+
+// DefaultSource returns a source with every optional field at its default.
+func DefaultSource() Source {
+	return Source{
+		Port:        22,
+		Include:     []string{"**"},
+		Completion:  Completion{Mode: CompletionStable, StableFor: Duration(60 * time.Second)},
+		Mirror:      true,
+		Connections: 2,
+		Workers:     16,
+		Attempts:    3,
+	}
+}
+
+// UnmarshalJSON fills absent fields of a source with their defaults.
+func (s *Source) UnmarshalJSON(b []byte) error {
+	type plain Source
+	p := plain(DefaultSource())
+	if err := decodeStrict(b, &p); err != nil {
+		return err
+	}
+	*s = Source(p)
+	return nil
+}
+
+// Parse decodes and validates a configuration. Unknown fields are errors,
+// so a misspelt key is reported instead of silently ignored.
+func Parse(data []byte) (*Config, error) {
+	c := Default()
+	if err := decodeStrict(data, c); err != nil {
+		return nil, fmt.Errorf("設定ファイルを読めません / cannot parse the configuration: %w", err)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func decodeStrict(data []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil {
+		return err
+	}
+	if d.More() {
+		return errors.New("extra data after the JSON object")
+	}
+	return nil
+}
+
+// Load reads and validates the configuration file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("設定ファイル %s がありません / configuration file %s does not exist: %w", path, path, err)
+		}
+		return nil, fmt.Errorf("read configuration %s: %w", path, err)
+	}
+	c, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Save validates c and writes it atomically to path. The file it replaces
+// is kept as path+".prev" so the last change can be undone.
+func Save(path string, c *Config) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode configuration: %w", err)
+	}
+	data = append(data, '\n')
+	if old, err := os.ReadFile(path); err == nil {
+		if err := atomicfile.Write(path+".prev", old, 0o600); err != nil {
+			return fmt.Errorf("keep previous configuration: %w", err)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("read current configuration %s: %w", path, err)
+	}
+	return atomicfile.Write(path, data, 0o600)
+}
+
+// Source returns the source called name.
+func (c *Config) Source(name string) (*Source, error) {
+	for i := range c.Sources {
+		if c.Sources[i].Name == name {
+			return &c.Sources[i], nil
+		}
+	}
+	return nil, fmt.Errorf("取得元 %q は設定にありません / no source named %q in the configuration", name, name)
+}

@@ -1,0 +1,164 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const knownHost = "[127.0.0.1]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
+
+func validConfig() *Config {
+	c := Default()
+	c.StagingDir = "/srv/staging"
+	s := DefaultSource()
+	s.Name = "emr"
+	s.Host = "127.0.0.1"
+	s.User = "danzen-pull"
+	s.KeyFile = "emr_ed25519"
+	s.KnownHosts = []string{knownHost}
+	s.ExportDir = "/export"
+	c.Sources = []Source{s}
+	return c
+}
+
+func TestSaveLoadRoundTripKeepsPrevious(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "config.json")
+	c := validConfig()
+	c.BandwidthLimit = 40e6
+	if err := Save(p, c); err != nil {
+		t.Fatal(err)
+	}
+	c.Sources[0].Workers = 4
+	if err := Save(p, c); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Sources[0].Workers != 4 || got.BandwidthLimit != 40e6 || got.Sources[0].Completion.StableFor.Std() != time.Minute {
+		t.Fatalf("round trip lost values: %+v", got)
+	}
+	prev, err := Load(p + ".prev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prev.Sources[0].Workers != 16 {
+		t.Fatalf("previous version not kept: workers=%d", prev.Sources[0].Workers)
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("config mode %v, want 0600", fi.Mode().Perm())
+	}
+	raw, _ := os.ReadFile(p)
+	if !strings.Contains(string(raw), `"bandwidth_limit": "40MB/s"`) {
+		t.Fatalf("rate not written readably:\n%s", raw)
+	}
+}
+
+func TestParseFillsSourceDefaults(t *testing.T) {
+	c, err := Parse([]byte(`{"version":1,"gateway_id":"gw1","staging_dir":"/s","secrets_dir":"/k",
+	  "sources":[{"name":"emr","host":"10.0.0.5","user":"u","key_file":"k","known_hosts":["` + knownHost + `"],"export_dir":"/export"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.Sources[0]
+	if s.Port != 22 || s.Connections != 2 || s.Workers != 16 || !s.Mirror || s.Completion.Mode != CompletionStable || len(s.Include) != 1 {
+		t.Fatalf("defaults not applied: %+v", s)
+	}
+}
+
+func TestParseRejectsUnknownField(t *testing.T) {
+	_, err := Parse([]byte(`{"version":1,"stagin_dir":"/s"}`))
+	if err == nil || !strings.Contains(err.Error(), "stagin_dir") {
+		t.Fatalf("misspelt key not reported: %v", err)
+	}
+}
+
+func TestValidateNamesEachBadField(t *testing.T) {
+	for _, tc := range []struct {
+		field string
+		edit  func(c *Config)
+	}{
+		{"version", func(c *Config) { c.Version = 9 }},
+		{"gateway_id", func(c *Config) { c.GatewayID = "gw 1" }},
+		{"staging_dir", func(c *Config) { c.StagingDir = "staging" }},
+		{"sources[0].name", func(c *Config) { c.Sources[0].Name = "../x" }},
+		{"sources[1].name", func(c *Config) { c.Sources = append(c.Sources, c.Sources[0]) }},
+		{"sources[0].host", func(c *Config) { c.Sources[0].Host = "" }},
+		{"sources[0].port", func(c *Config) { c.Sources[0].Port = 70000 }},
+		{"sources[0].user", func(c *Config) { c.Sources[0].User = "" }},
+		{"sources[0].key_file", func(c *Config) { c.Sources[0].KeyFile = "-----BEGIN OPENSSH PRIVATE KEY-----" }},
+		{"sources[0].known_hosts", func(c *Config) { c.Sources[0].KnownHosts = nil }},
+		{"sources[0].known_hosts[0]", func(c *Config) { c.Sources[0].KnownHosts = []string{"not a key"} }},
+		{"sources[0].export_dir", func(c *Config) { c.Sources[0].ExportDir = "export" }},
+		{"sources[0].include[0]", func(c *Config) { c.Sources[0].Include = []string{"db/[.dmp"} }},
+		{"sources[0].exclude[0]", func(c *Config) { c.Sources[0].Exclude = []string{"/abs"} }},
+		{"sources[0].completion.mode", func(c *Config) { c.Sources[0].Completion.Mode = "maybe" }},
+		{"sources[0].completion.marker", func(c *Config) {
+			c.Sources[0].Completion = Completion{Mode: CompletionMarker, Marker: "a/b"}
+		}},
+		{"sources[0].completion.stable_for", func(c *Config) { c.Sources[0].Completion.StableFor = 0 }},
+		{"sources[0].connections", func(c *Config) { c.Sources[0].Connections = 0 }},
+		{"sources[0].workers", func(c *Config) { c.Sources[0].Workers = 1000 }},
+	} {
+		c := validConfig()
+		tc.edit(c)
+		err := c.Validate()
+		var ve *ValidationError
+		if !errors.As(err, &ve) {
+			t.Errorf("%s: want a ValidationError, got %v", tc.field, err)
+			continue
+		}
+		fe := ve.For(tc.field)
+		if len(fe) == 0 {
+			t.Errorf("%s: not named in %v", tc.field, err)
+			continue
+		}
+		if fe[0].JA == "" || fe[0].EN == "" || fe[0].JA == fe[0].EN {
+			t.Errorf("%s: message not bilingual: %+v", tc.field, fe[0])
+		}
+	}
+	if err := validConfig().Validate(); err != nil {
+		t.Fatalf("valid config rejected: %v", err)
+	}
+}
+
+func TestSaveRefusesInvalidAndKeepsFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "config.json")
+	if err := Save(p, validConfig()); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(p)
+	bad := validConfig()
+	bad.Sources[0].Port = 0
+	if err := Save(p, bad); err == nil {
+		t.Fatal("invalid configuration saved")
+	}
+	after, _ := os.ReadFile(p)
+	if string(before) != string(after) {
+		t.Fatal("a refused save changed the file")
+	}
+}
+
+func TestRate(t *testing.T) {
+	for in, want := range map[string]Rate{"0": 0, "40MB/s": 40e6, "1.5MB/s": 1.5e6, "800KB/s": 800e3, "1GB/s": 1e9} {
+		got, err := ParseRate(in)
+		if err != nil || got != want {
+			t.Errorf("ParseRate(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"fast", "-3MB/s", "40 mbit"} {
+		if _, err := ParseRate(in); err == nil {
+			t.Errorf("ParseRate(%q) accepted", in)
+		}
+	}
+}

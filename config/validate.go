@@ -1,0 +1,187 @@
+package config
+
+import (
+	"fmt"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// FieldError says what is wrong with one field, for the person editing it.
+type FieldError struct {
+	Field string // JSON path, e.g. "sources[0].port"
+	JA    string
+	EN    string
+}
+
+func (e FieldError) Error() string { return e.Field + ": " + e.JA + " / " + e.EN }
+
+// ValidationError lists every problem found, so one round of edits can fix
+// them all.
+type ValidationError struct {
+	Fields []FieldError
+}
+
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	b.WriteString("設定に誤りがあります / the configuration is invalid:")
+	for _, f := range e.Fields {
+		b.WriteString("\n  ")
+		b.WriteString(f.Error())
+	}
+	return b.String()
+}
+
+// For returns the problems of one field (for showing beside it on a page).
+func (e *ValidationError) For(field string) []FieldError {
+	var out []FieldError
+	for _, f := range e.Fields {
+		if f.Field == field {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+type checker struct{ errs []FieldError }
+
+func (c *checker) add(field, ja, en string) {
+	c.errs = append(c.errs, FieldError{Field: field, JA: ja, EN: en})
+}
+
+var safeName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// Validate checks the whole configuration and returns a *ValidationError
+// naming each bad field, or nil.
+func (c *Config) Validate() error {
+	var v checker
+	if c.Version != CurrentVersion {
+		v.add("version", fmt.Sprintf("この版は設定形式 %d のみ扱えます(%d が指定されています)", CurrentVersion, c.Version),
+			fmt.Sprintf("this build reads configuration version %d, the file says %d", CurrentVersion, c.Version))
+	}
+	if !safeName.MatchString(c.GatewayID) {
+		v.add("gateway_id", "英数字・「.」「_」「-」で64文字以内にしてください", "use 1–64 letters, digits, '.', '_' or '-'")
+	}
+	v.absDir("staging_dir", c.StagingDir)
+	v.absDir("secrets_dir", c.SecretsDir)
+	if c.BandwidthLimit < 0 {
+		v.add("bandwidth_limit", "負の値は指定できません", "must not be negative")
+	}
+	seen := map[string]bool{}
+	for i := range c.Sources {
+		s := &c.Sources[i]
+		f := fmt.Sprintf("sources[%d]", i)
+		if seen[s.Name] {
+			v.add(f+".name", fmt.Sprintf("取得元名 %q が重複しています", s.Name), fmt.Sprintf("source name %q is used twice", s.Name))
+		}
+		seen[s.Name] = true
+		v.source(f, s)
+	}
+	if len(v.errs) > 0 {
+		return &ValidationError{Fields: v.errs}
+	}
+	return nil
+}
+
+func (v *checker) absDir(field, p string) {
+	if p == "" || !filepath.IsAbs(p) {
+		v.add(field, "絶対パスを指定してください", "must be an absolute path")
+	}
+}
+
+func (v *checker) source(f string, s *Source) {
+	if !safeName.MatchString(s.Name) {
+		v.add(f+".name", "英数字・「.」「_」「-」で64文字以内にしてください(保存先のフォルダ名になります)",
+			"use 1–64 letters, digits, '.', '_' or '-' (it names the staging folder)")
+	}
+	if s.Host == "" || strings.ContainsAny(s.Host, " \t/@") {
+		v.add(f+".host", "電子カルテサーバのホスト名またはIPアドレスを指定してください", "give the e-chart server's host name or IP address")
+	}
+	if s.Port < 1 || s.Port > 65535 {
+		v.add(f+".port", "ポート番号は1〜65535です", "port must be 1–65535")
+	}
+	if s.User == "" {
+		v.add(f+".user", "読み取り専用アカウント名を指定してください", "give the read-only account's user name")
+	}
+	switch {
+	case s.KeyFile == "":
+		v.add(f+".key_file", "秘密鍵ファイル(secrets内、0600)を指定してください", "give the private key file (under secrets, mode 0600)")
+	case strings.Contains(s.KeyFile, "PRIVATE KEY"):
+		v.add(f+".key_file", "鍵の中身ではなくファイル名を書いてください。秘密情報は設定ファイルに入れません",
+			"give a file name, not the key itself: secrets never go into the configuration file")
+	}
+	if len(s.KnownHosts) == 0 {
+		v.add(f+".known_hosts", "ホスト鍵が登録されていません。`danzen hostkey` で指紋を確認して登録してください",
+			"no pinned host key: fetch it with `danzen hostkey`, compare the fingerprint, then add it")
+	}
+	for j, line := range s.KnownHosts {
+		if _, _, _, _, _, err := ssh.ParseKnownHosts([]byte(line)); err != nil {
+			v.add(fmt.Sprintf("%s.known_hosts[%d]", f, j), "known_hosts 形式の行として読めません: "+err.Error(),
+				"not a known_hosts line: "+err.Error())
+		}
+	}
+	if !strings.HasPrefix(s.ExportDir, "/") {
+		v.add(f+".export_dir", "リモートのエクスポート先を「/」で始まるパスで指定してください", "give the remote export directory as a path starting with '/'")
+	}
+	if len(s.Include) == 0 {
+		v.add(f+".include", "対象のパターンを1つ以上指定してください(すべては \"**\")", "give at least one pattern (\"**\" for everything)")
+	}
+	for j, g := range s.Include {
+		v.glob(fmt.Sprintf("%s.include[%d]", f, j), g)
+	}
+	for j, g := range s.Exclude {
+		v.glob(fmt.Sprintf("%s.exclude[%d]", f, j), g)
+	}
+	switch s.Completion.Mode {
+	case CompletionMarker:
+		m := s.Completion.Marker
+		if m == "" || strings.ContainsAny(m, "/\x00") || m == "." || m == ".." {
+			v.add(f+".completion.marker", "完了マーカーのファイル名を指定してください(例: EXPORT_COMPLETE または {name}.done)",
+				"give the done-marker's file name (e.g. EXPORT_COMPLETE or {name}.done)")
+		}
+	case CompletionStable:
+		if s.Completion.StableFor.Std() < time.Second {
+			v.add(f+".completion.stable_for", "1秒以上を指定してください(SFTPの時刻は秒単位です)",
+				"must be at least 1s (SFTP times have whole-second resolution)")
+		}
+	default:
+		v.add(f+".completion.mode", "\"marker\" か \"stable\" を指定してください", "must be \"marker\" or \"stable\"")
+	}
+	if s.Connections < 1 || s.Connections > 8 {
+		v.add(f+".connections", "接続数は1〜8です", "connections must be 1–8")
+	}
+	if s.Workers < 1 || s.Workers > 64 {
+		v.add(f+".workers", "同時転送数は1〜64です", "workers must be 1–64")
+	}
+	if s.Attempts < 1 || s.Attempts > 10 {
+		v.add(f+".attempts", "試行回数は1〜10です", "attempts must be 1–10")
+	}
+}
+
+func (v *checker) glob(field, g string) {
+	bad := g == "" || strings.HasPrefix(g, "/")
+	for _, seg := range strings.Split(g, "/") {
+		if seg == "**" {
+			continue
+		}
+		if _, err := path.Match(seg, ""); err != nil {
+			bad = true
+		}
+	}
+	if bad {
+		v.add(field, fmt.Sprintf("パターン %q が正しくありません(相対パス、例: \"db/*.dmp\"、\"**/*.csv\")", g),
+			fmt.Sprintf("pattern %q is malformed (relative, e.g. \"db/*.dmp\", \"**/*.csv\")", g))
+	}
+}
+
+// KeyPath resolves a secret file name against SecretsDir.
+func (c *Config) KeyPath(name string) string {
+	if filepath.IsAbs(name) {
+		return name
+	}
+	return filepath.Join(c.SecretsDir, name)
+}
