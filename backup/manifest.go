@@ -1,0 +1,120 @@
+package backup
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/danzen-gw/danzen/internal/atomicfile"
+)
+
+// Staging layout, below the configured staging directory:
+//
+//	data/<source>/…           the mirror: complete, verified files under final names
+//	manifests/<source>.json   the manifest of the last pull (backed up with the data)
+//	partial/<source>/…        partial files and their resume state, never backed up
+const (
+	dataDir     = "data"
+	manifestDir = "manifests"
+	partialDir  = "partial"
+)
+
+// DataDir is where a source's complete files are staged.
+func DataDir(staging, source string) string { return filepath.Join(staging, dataDir, source) }
+
+// ManifestPath is where a source's manifest is kept.
+func ManifestPath(staging, source string) string {
+	return filepath.Join(staging, manifestDir, source+".json")
+}
+
+func partialRoot(staging, source string) string { return filepath.Join(staging, partialDir, source) }
+
+// Manifest records what a pull staged: every file with its size, mtime and
+// SHA-256, and the pull's own figures. Restores are checked against it.
+type Manifest struct {
+	Version          int         `json:"version"`
+	Source           string      `json:"source"`
+	Host             string      `json:"host"`
+	ExportDir        string      `json:"export_dir"`
+	Started          time.Time   `json:"started"`
+	Finished         time.Time   `json:"finished"`
+	BytesTransferred int64       `json:"bytes_transferred"`
+	FilesTransferred int         `json:"files_transferred"`
+	FilesUnchanged   int         `json:"files_unchanged"`
+	FilesRemoved     int         `json:"files_removed"`
+	RateBytesPerSec  float64     `json:"rate_bytes_per_sec"`
+	TotalBytes       int64       `json:"total_bytes"`
+	Files            []FileEntry `json:"files"`
+	// Pending lists remote files not staged this time because they were
+	// not complete yet; a previous version stays staged if there is one.
+	Pending []Problem `json:"pending,omitempty"`
+	// Refused lists remote entries danzen will not stage (unsafe names,
+	// symlinks, special files).
+	Refused []Problem `json:"refused,omitempty"`
+	// Failed lists files whose transfer failed after every attempt.
+	Failed []Problem `json:"failed,omitempty"`
+}
+
+// FileEntry is one staged file.
+type FileEntry struct {
+	Path   string    `json:"path"` // relative to the export directory, "/"-separated
+	Size   int64     `json:"size"`
+	MTime  time.Time `json:"mtime"`
+	SHA256 string    `json:"sha256"`
+}
+
+// Problem explains, in both languages, why a remote entry is not staged.
+type Problem struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"` // stable code: "symlink", "unsafe-name", "not-complete", "changed", …
+	JA     string `json:"ja"`
+	EN     string `json:"en"`
+}
+
+func (p Problem) String() string { return p.Path + ": " + p.JA + " / " + p.EN }
+
+// LoadManifest reads a source's manifest; a missing one is not an error.
+func LoadManifest(staging, source string) (*Manifest, error) {
+	data, err := os.ReadFile(ManifestPath(staging, source))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("manifest %s is damaged (it will be rebuilt by a full pull): %w", ManifestPath(staging, source), err)
+	}
+	return &m, nil
+}
+
+func saveManifest(staging string, m *Manifest) error {
+	sort.Slice(m.Files, func(i, j int) bool { return m.Files[i].Path < m.Files[j].Path })
+	data, err := json.MarshalIndent(m, "", " ")
+	if err != nil {
+		return err
+	}
+	p := ManifestPath(staging, m.Source)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("manifest directory: %w", err)
+	}
+	return atomicfile.Write(p, append(data, '\n'), 0o644)
+}
+
+// Lookup returns the entry for path.
+func (m *Manifest) Lookup(path string) (FileEntry, bool) {
+	if m == nil {
+		return FileEntry{}, false
+	}
+	i := sort.Search(len(m.Files), func(i int) bool { return m.Files[i].Path >= path })
+	if i < len(m.Files) && m.Files[i].Path == path {
+		return m.Files[i], true
+	}
+	return FileEntry{}, false
+}

@@ -1,0 +1,490 @@
+package backup_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pkg/sftp"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/internal/sshdtest"
+)
+
+func startSSHD(t *testing.T, opts sshdtest.Options) *sshdtest.Server {
+	t.Helper()
+	s, err := sshdtest.Start(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("start sshd: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("sshd log:\n%s", s.Log())
+		}
+		s.Close()
+	})
+	return s
+}
+
+// data returns n deterministic pseudo-random bytes.
+func data(seed uint64, n int) []byte {
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	b := make([]byte, n)
+	for i := 0; i+8 <= n; i += 8 {
+		v := r.Uint64()
+		for j := 0; j < 8; j++ {
+			b[i+j] = byte(v >> (8 * j))
+		}
+	}
+	for i := n - n%8; i < n; i++ {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+func sum(b []byte) string { h := sha256.Sum256(b); return hex.EncodeToString(h[:]) }
+
+func pull(t *testing.T, src config.Source, staging string, events func(backup.Event)) (*backup.Manifest, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	return backup.Pull(ctx, src, backup.PullOptions{Staging: staging, KeyFile: src.KeyFile, Events: events})
+}
+
+// checkStaged asserts every manifest entry is staged with its SHA-256 and
+// matches want (path → content).
+func checkStaged(t *testing.T, m *backup.Manifest, staging string, want map[string][]byte) {
+	t.Helper()
+	if len(m.Files) != len(want) {
+		var got []string
+		for _, f := range m.Files {
+			got = append(got, f.Path)
+		}
+		t.Fatalf("manifest has %d files %q, want %d", len(m.Files), got, len(want))
+	}
+	for _, f := range m.Files {
+		w, ok := want[f.Path]
+		if !ok {
+			t.Fatalf("unexpected file %q in manifest", f.Path)
+		}
+		b, err := os.ReadFile(filepath.Join(backup.DataDir(staging, m.Source), filepath.FromSlash(f.Path)))
+		if err != nil {
+			t.Fatalf("staged file: %v", err)
+		}
+		if !bytes.Equal(b, w) || f.SHA256 != sum(w) || f.Size != int64(len(w)) {
+			t.Fatalf("%s: staged content/manifest differs from the source", f.Path)
+		}
+	}
+}
+
+var past = time.Now().Add(-time.Hour).Truncate(time.Second)
+
+func TestFirstPullThenOnlyChangedFilesThenMirror(t *testing.T) {
+	s := startSSHD(t, sshdtest.Options{})
+	files := map[string][]byte{
+		"db/emr.dmp":                   data(1, 3<<20+17),
+		"db/orders.dmp":                data(2, 12<<20+5), // above one chunk: ranged reads
+		"カルテ/患者 一覧 2026.csv":          []byte("患者ID,氏名\n1,山田 太郎\n"),
+		"カルテ/画像/スキャン ファイル.pdf":      data(3, 70000),
+		"empty.txt":                    {},
+		"deep/a/b/c/d/e/f/g/h/i/j.txt": []byte("deep"),
+	}
+	for rel, b := range files {
+		if err := s.WriteFile(rel, b, past); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.WriteFile("EXPORT_COMPLETE", nil, past.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	src := s.Source("emr")
+	src.Completion = config.Completion{Mode: config.CompletionMarker, Marker: "EXPORT_COMPLETE"}
+	staging := t.TempDir()
+
+	m, err := pull(t, src, staging, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkStaged(t, m, staging, files)
+	if m.FilesTransferred != len(files) || m.BytesTransferred != int64(15<<20+22+70000+len(files["カルテ/患者 一覧 2026.csv"])+4) {
+		t.Fatalf("first pull: transferred %d files, %d bytes", m.FilesTransferred, m.BytesTransferred)
+	}
+	if _, err := os.Stat(filepath.Join(backup.DataDir(staging, "emr"), "EXPORT_COMPLETE")); err == nil {
+		t.Fatal("the done-marker was staged as data")
+	}
+	onDisk, err := backup.LoadManifest(staging, "emr")
+	if err != nil || onDisk == nil || len(onDisk.Files) != len(files) {
+		t.Fatalf("manifest not saved: %v", err)
+	}
+
+	// Second pull: one file changed, one removed at the source.
+	files["db/emr.dmp"] = data(4, 3<<20+17)
+	s.WriteFile("db/emr.dmp", files["db/emr.dmp"], past.Add(30*time.Second))
+	os.Remove(filepath.Join(s.Export, "empty.txt"))
+	delete(files, "empty.txt")
+	m, err = pull(t, src, staging, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkStaged(t, m, staging, files)
+	if m.FilesTransferred != 1 || m.BytesTransferred != 3<<20+17 || m.FilesUnchanged != len(files)-1 || m.FilesRemoved != 1 {
+		t.Fatalf("second pull moved %d files (%d bytes), unchanged %d, removed %d; want 1, %d, %d, 1",
+			m.FilesTransferred, m.BytesTransferred, m.FilesUnchanged, m.FilesRemoved, 3<<20+17, len(files)-1)
+	}
+	if _, err := os.Stat(filepath.Join(backup.DataDir(staging, "emr"), "empty.txt")); err == nil {
+		t.Fatal("file gone from the source is still staged")
+	}
+	if entries, _ := os.ReadDir(filepath.Join(staging, "partial", "emr")); countFiles(t, filepath.Join(staging, "partial")) != 0 {
+		t.Fatalf("partials left behind: %v", entries)
+	}
+}
+
+func countFiles(t *testing.T, dir string) int {
+	n := 0
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			n++
+		}
+		return nil
+	})
+	return n
+}
+
+func TestRSAClientKey(t *testing.T) {
+	s := startSSHD(t, sshdtest.Options{RSAClientKey: true})
+	want := map[string][]byte{"a.dmp": data(9, 1000)}
+	s.WriteFile("a.dmp", want["a.dmp"], past)
+	src := s.Source("emr")
+	src.Completion = config.Completion{Mode: config.CompletionStable, StableFor: config.Duration(time.Second)}
+	staging := t.TempDir()
+	m, err := pull(t, src, staging, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkStaged(t, m, staging, want)
+}
+
+func TestHostKeyChangedOrUnknownRefusedNothingWritten(t *testing.T) {
+	s := startSSHD(t, sshdtest.Options{})
+	s.WriteFile("a.dmp", []byte("x"), past)
+	_, _, realKey, _, _, err := ssh.ParseKnownHosts([]byte(s.KnownHosts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, err := s.NewHostKeyLine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherHost := strings.Replace(s.KnownHosts, "[127.0.0.1]", "[192.0.2.1]", 1)
+	for _, tc := range []struct {
+		name    string
+		line    string
+		changed bool
+	}{{"changed", forged, true}, {"unknown", otherHost, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := s.Source("emr")
+			src.KnownHosts = []string{tc.line}
+			staging := filepath.Join(t.TempDir(), "staging")
+			_, err := pull(t, src, staging, nil)
+			var hk *backup.HostKeyError
+			if !errors.As(err, &hk) {
+				t.Fatalf("want HostKeyError, got %v", err)
+			}
+			fp := ssh.FingerprintSHA256(realKey)
+			if hk.Changed != tc.changed || hk.Fingerprint != fp || !strings.Contains(err.Error(), fp) || !strings.Contains(err.Error(), "--accept") {
+				t.Fatalf("error does not show the offered key and how to accept it: %v", err)
+			}
+			if _, err := os.Stat(staging); !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("staging was written despite the refused key: %v", err)
+			}
+		})
+	}
+}
+
+func TestGrowingFileIsNotPulled(t *testing.T) {
+	s := startSSHD(t, sshdtest.Options{})
+	s.WriteFile("done.dmp", []byte("finished"), past)
+	s.WriteFile("growing.dmp", []byte("start"), time.Time{})
+	src := s.Source("emr")
+	src.Completion = config.Completion{Mode: config.CompletionStable, StableFor: config.Duration(2 * time.Second)}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // the exporter is still writing
+		defer wg.Done()
+		f, _ := os.OpenFile(filepath.Join(s.Export, "growing.dmp"), os.O_APPEND|os.O_WRONLY, 0)
+		defer f.Close()
+		for ctx.Err() == nil {
+			f.Write(data(5, 4096))
+			time.Sleep(100 * time.Millisecond)
+		}
+	}()
+	staging := t.TempDir()
+	m, err := pull(t, src, staging, nil)
+	cancel()
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkStaged(t, m, staging, map[string][]byte{"done.dmp": []byte("finished")})
+	if len(m.Pending) != 1 || m.Pending[0].Path != "growing.dmp" || m.Pending[0].Reason != "not-complete" {
+		t.Fatalf("growing file not reported pending: %+v", m.Pending)
+	}
+	// Once it is quiet, the next pull takes it.
+	time.Sleep(1100 * time.Millisecond)
+	want, _ := os.ReadFile(filepath.Join(s.Export, "growing.dmp"))
+	m, err = pull(t, src, staging, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkStaged(t, m, staging, map[string][]byte{"done.dmp": []byte("finished"), "growing.dmp": want})
+}
+
+func TestDoneMarkers(t *testing.T) {
+	s := startSSHD(t, sshdtest.Options{})
+	s.WriteFile("a.dmp", []byte("a"), past)
+	s.WriteFile("a.dmp.done", nil, past.Add(time.Second))
+	s.WriteFile("b.dmp", []byte("b"), past) // no marker yet
+	s.WriteFile("c.dmp", []byte("c"), past.Add(time.Minute))
+	s.WriteFile("c.dmp.done", nil, past) // marker older than the file: a new export is running
+	src := s.Source("emr")
+	src.Completion = config.Completion{Mode: config.CompletionMarker, Marker: "{name}.done"}
+	staging := t.TempDir()
+	m, err := pull(t, src, staging, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkStaged(t, m, staging, map[string][]byte{"a.dmp": []byte("a")})
+	pending := map[string]bool{}
+	for _, p := range m.Pending {
+		pending[p.Path] = true
+	}
+	if len(pending) != 2 || !pending["b.dmp"] || !pending["c.dmp"] {
+		t.Fatalf("pending = %+v, want b.dmp and c.dmp", m.Pending)
+	}
+
+	// A directory marker covers its directory and below, not its siblings.
+	s2 := startSSHD(t, sshdtest.Options{})
+	s2.WriteFile("2026-11-25/emr.dmp", []byte("night1"), past)
+	s2.WriteFile("2026-11-25/sub/x.csv", []byte("x"), past)
+	s2.WriteFile("2026-11-25/EXPORT_COMPLETE", nil, past.Add(time.Second))
+	s2.WriteFile("2026-11-26/emr.dmp", []byte("night2, running"), past)
+	src2 := s2.Source("emr")
+	src2.Completion = config.Completion{Mode: config.CompletionMarker, Marker: "EXPORT_COMPLETE"}
+	staging2 := t.TempDir()
+	m, err = pull(t, src2, staging2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkStaged(t, m, staging2, map[string][]byte{"2026-11-25/emr.dmp": []byte("night1"), "2026-11-25/sub/x.csv": []byte("x")})
+	if len(m.Pending) != 1 || m.Pending[0].Path != "2026-11-26/emr.dmp" {
+		t.Fatalf("pending = %+v", m.Pending)
+	}
+}
+
+func TestUnsafeNamesAndSymlinksRefused(t *testing.T) {
+	s := startSSHD(t, sshdtest.Options{})
+	s.WriteFile("good.dmp", []byte("good"), past)
+	s.WriteFile("bad\x1bname.dmp", []byte("escape"), past)
+	s.WriteFile("line\nbreak.dmp", []byte("newline"), past)
+	if err := os.Symlink("/etc/passwd", filepath.Join(s.Export, "link.dmp")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("..", filepath.Join(s.Export, "up")); err != nil {
+		t.Fatal(err)
+	}
+	src := s.Source("emr")
+	src.Completion = config.Completion{Mode: config.CompletionStable, StableFor: config.Duration(time.Second)}
+	staging := t.TempDir()
+	m, err := pull(t, src, staging, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkStaged(t, m, staging, map[string][]byte{"good.dmp": []byte("good")})
+	reasons := map[string]int{}
+	for _, p := range m.Refused {
+		reasons[p.Reason]++
+		if p.JA == "" || p.EN == "" {
+			t.Fatalf("refusal not explained in both languages: %+v", p)
+		}
+	}
+	if reasons["unsafe-name"] != 2 || reasons["symlink"] != 2 {
+		t.Fatalf("refused = %+v", m.Refused)
+	}
+	if n := countFiles(t, staging); n != 2 { // good.dmp and the manifest
+		t.Fatalf("staging holds %d files, want 2", n)
+	}
+}
+
+// TestResumeAfterConnectionKilled cuts every SSH connection in the middle
+// of a big file; the pull reconnects and continues from its checkpoint.
+func TestResumeAfterConnectionKilled(t *testing.T) {
+	s := startSSHD(t, sshdtest.Options{})
+	const size = 200<<20 + 12345
+	big := data(7, size)
+	s.WriteFile("emr.dmp", big, past)
+	src := s.Source("emr")
+	src.Completion = config.Completion{Mode: config.CompletionStable, StableFor: config.Duration(time.Second)}
+	staging := t.TempDir()
+	var killed atomic.Bool
+	var resumedAt atomic.Int64
+	events := func(ev backup.Event) {
+		if ev.Kind == backup.EventProgress && ev.BytesDone > 100<<20 && !killed.Swap(true) {
+			if n, err := s.KillSessions(); err != nil || n == 0 {
+				t.Errorf("kill sessions: %d, %v", n, err)
+			}
+		}
+		if ev.Kind == backup.EventResume {
+			resumedAt.Store(ev.Offset)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	m, err := backup.Pull(ctx, src, backup.PullOptions{Staging: staging, KeyFile: src.KeyFile, Events: events,
+		BandwidthLimit: 40e6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !killed.Load() {
+		t.Fatal("the connection was never cut")
+	}
+	if r := resumedAt.Load(); r < 64<<20 {
+		t.Fatalf("did not resume from a checkpoint (offset %d)", r)
+	}
+	checkStaged(t, m, staging, map[string][]byte{"emr.dmp": big})
+	if m.BytesTransferred >= size {
+		t.Fatalf("transferred %d bytes for a %d-byte file after resume: the data was pulled again", m.BytesTransferred, size)
+	}
+}
+
+// TestFileRewrittenDuringTransfer: the exporter rewrites a file while it
+// is read. It must not be staged as complete; the old version stays.
+func TestFileRewrittenDuringTransfer(t *testing.T) {
+	s := startSSHD(t, sshdtest.Options{})
+	const size = 64 << 20
+	v1 := data(11, size)
+	s.WriteFile("emr.dmp", v1, past)
+	s.WriteFile("EXPORT_COMPLETE", nil, past.Add(time.Second))
+	src := s.Source("emr")
+	src.Completion = config.Completion{Mode: config.CompletionMarker, Marker: "EXPORT_COMPLETE"}
+	staging := t.TempDir()
+	// First night: v1 staged.
+	if _, err := pull(t, src, staging, nil); err != nil {
+		t.Fatal(err)
+	}
+	v2 := data(12, size)
+	s.WriteFile("emr.dmp", v2, past.Add(2*time.Second))
+	s.WriteFile("EXPORT_COMPLETE", nil, past.Add(3*time.Second))
+	var rewrote atomic.Bool
+	events := func(ev backup.Event) {
+		if ev.Kind == backup.EventProgress && ev.BytesDone > 8<<20 && !rewrote.Swap(true) {
+			// Rewritten in place, as a careless exporter does.
+			os.WriteFile(filepath.Join(s.Export, "emr.dmp"), data(13, size), 0o644)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	m, err := backup.Pull(ctx, src, backup.PullOptions{Staging: staging, KeyFile: src.KeyFile, Events: events, BandwidthLimit: 20e6})
+	var inc *backup.IncompleteError
+	if !errors.As(err, &inc) || len(inc.Failed) != 1 || inc.Failed[0].Reason != "changed" {
+		t.Fatalf("want an IncompleteError naming the changed file, got %v", err)
+	}
+	checkStaged(t, m, staging, map[string][]byte{"emr.dmp": v1})
+}
+
+func TestTwoThousandSmallFiles(t *testing.T) {
+	s := startSSHD(t, sshdtest.Options{})
+	want := map[string][]byte{}
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 2000; i++ {
+		rel := fmt.Sprintf("d%02d/f%04d.dat", i%20, i)
+		b := data(uint64(100+i), 4096+r.IntN(60*1024))
+		want[rel] = b
+		if err := s.WriteFile(rel, b, past); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src := s.Source("emr")
+	src.Completion = config.Completion{Mode: config.CompletionStable, StableFor: config.Duration(time.Second)}
+	staging := t.TempDir()
+	start := time.Now()
+	m, err := pull(t, src, staging, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("2000 files in %v", time.Since(start))
+	checkStaged(t, m, staging, want)
+}
+
+func TestAccountIsReadOnly(t *testing.T) {
+	s := startSSHD(t, sshdtest.Options{})
+	s.WriteFile("a.dmp", []byte("a"), past)
+	key, _ := os.ReadFile(s.ClientKeyFile)
+	signer, err := ssh.ParsePrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, hk, _, _, _ := ssh.ParseKnownHosts([]byte(s.KnownHosts))
+	c, err := ssh.Dial("tcp", s.Addr(), &ssh.ClientConfig{User: sshdtest.User, Auth: []ssh.AuthMethod{ssh.PublicKeys(signer)},
+		HostKeyCallback: ssh.FixedHostKey(hk)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// No shell, no command.
+	if sess, err := c.NewSession(); err == nil {
+		out, err := sess.CombinedOutput("id")
+		if err == nil && strings.Contains(string(out), "uid=") {
+			t.Fatalf("the pull account ran a command: %s", out)
+		}
+	}
+	// No port forwarding.
+	if fc, err := c.Dial("tcp", s.Addr()); err == nil {
+		fc.Close()
+		t.Fatal("the pull account could forward a TCP connection")
+	}
+	sc, err := sftp.NewClient(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	if _, err := sc.Open("a.dmp"); err != nil {
+		t.Fatalf("read refused: %v", err)
+	}
+	if f, err := sc.Create("new.dmp"); err == nil {
+		f.Close()
+		t.Fatal("the pull account created a file")
+	}
+	if err := sc.Remove("a.dmp"); err == nil {
+		t.Fatal("the pull account removed a file")
+	}
+	if err := sc.Rename("a.dmp", "b.dmp"); err == nil {
+		t.Fatal("the pull account renamed a file")
+	}
+	if _, err := os.Stat(filepath.Join(s.Export, "a.dmp")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLooseKeyPermissionsRefused(t *testing.T) {
+	s := startSSHD(t, sshdtest.Options{})
+	os.Chmod(s.ClientKeyFile, 0o644)
+	src := s.Source("emr")
+	_, err := pull(t, src, t.TempDir(), nil)
+	if err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Fatalf("a world-readable key was used: %v", err)
+	}
+}

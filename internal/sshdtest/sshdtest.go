@@ -1,0 +1,337 @@
+// Package sshdtest runs a real OpenSSH sshd on 127.0.0.1 as the e-chart
+// server for tests and benchmarks, with the account restricted exactly as
+// the README tells a vendor to restrict it (backup.SSHDMatchBlock).
+//
+// It needs root (sshd drops privileges and chroots) and Debian's
+// openssh-server; `make test` provides both.
+package sshdtest
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/config"
+)
+
+// User is the restricted account the tests log in as.
+const User = "danzen-pull"
+
+// base holds the test servers' directories. Not /tmp: a ChrootDirectory
+// and all its parents must be root-owned and not group/world-writable.
+const base = "/var/lib/danzen-test"
+
+// Options shape a server.
+type Options struct {
+	RSAClientKey bool     // an RSA client key instead of ed25519
+	ExtraConfig  []string // lines added before the Match block
+}
+
+// Server is a running sshd.
+type Server struct {
+	Port          int
+	Dir           string // private: config, keys, logs
+	Root          string // the chroot
+	Export        string // host path of the export directory ("/export" inside the chroot)
+	ClientKeyFile string // 0600 private key accepted for User
+	ClientPub     string // authorized_keys form
+	KnownHosts    string // known_hosts line pinning the host key
+	cmd           *exec.Cmd
+	log           *bytes.Buffer
+}
+
+// Start launches sshd and waits until it accepts connections.
+func Start(ctx context.Context, opts Options) (*Server, error) {
+	if os.Geteuid() != 0 {
+		return nil, errors.New("sshdtest needs root (sshd chroots the account): run the tests through `make test`")
+	}
+	sshd, err := exec.LookPath("sshd")
+	if err != nil {
+		if _, serr := os.Stat("/usr/sbin/sshd"); serr != nil {
+			return nil, errors.New("sshd not found: install openssh-server (make test does)")
+		}
+		sshd = "/usr/sbin/sshd"
+	}
+	if err := ensureUser(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(base, 0o755); err != nil {
+		return nil, err
+	}
+	os.Chmod(base, 0o755)
+	dir, err := os.MkdirTemp(base, "sshd-")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Dir: dir, Root: filepath.Join(dir, "root"), log: &bytes.Buffer{}}
+	s.Export = filepath.Join(s.Root, "export")
+	for _, d := range []string{dir, s.Root, s.Export, filepath.Join(dir, "etc")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, err
+		}
+		os.Chmod(d, 0o755)
+	}
+	if err := s.writeKeys(opts.RSAClientKey); err != nil {
+		return nil, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	s.Port = port
+	hostPub, err := os.ReadFile(filepath.Join(dir, "etc", "host_key.pub"))
+	if err != nil {
+		return nil, err
+	}
+	s.KnownHosts = fmt.Sprintf("[127.0.0.1]:%d %s", port, strings.TrimSpace(string(hostPub)))
+	acct := backup.SSHDAccount{User: User, Chroot: s.Root, ExportDir: "/export", GatewayIP: "127.0.0.1"}
+	cfg := strings.Join(append([]string{
+		"Port " + strconv.Itoa(port),
+		"ListenAddress 127.0.0.1",
+		"HostKey " + filepath.Join(dir, "etc", "host_key"),
+		"PidFile " + filepath.Join(dir, "sshd.pid"),
+		"AuthorizedKeysFile " + filepath.Join(dir, "etc", "authorized_keys_%u"),
+		"UsePAM no",
+		"PasswordAuthentication no",
+		"KbdInteractiveAuthentication no",
+		"PermitRootLogin no",
+		"AllowUsers " + User,
+		"Subsystem sftp internal-sftp",
+		"LogLevel VERBOSE",
+	}, opts.ExtraConfig...), "\n") + "\n" + backup.SSHDMatchBlock(acct)
+	cfgPath := filepath.Join(dir, "etc", "sshd_config")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		return nil, err
+	}
+	ak := backup.AuthorizedKeysLine(acct, s.ClientPub) + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "etc", "authorized_keys_"+User), []byte(ak), 0o644); err != nil {
+		return nil, err
+	}
+	if out, err := exec.CommandContext(ctx, sshd, "-t", "-f", cfgPath).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("sshd -t rejected the configuration: %v\n%s", err, out)
+	}
+	s.cmd = exec.Command(sshd, "-D", "-e", "-f", cfgPath)
+	s.cmd.Stdout = s.log
+	s.cmd.Stderr = s.log
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := s.cmd.Start(); err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", s.Addr(), 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return s, nil
+		}
+		if time.Now().After(deadline) {
+			s.Close()
+			return nil, fmt.Errorf("sshd did not start listening: %v\n%s", err, s.log.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Addr is host:port.
+func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port)) }
+
+// Log returns what sshd printed.
+func (s *Server) Log() string { return s.log.String() }
+
+// Source returns a configured source for this server, with defaults.
+func (s *Server) Source(name string) config.Source {
+	src := config.DefaultSource()
+	src.Name = name
+	src.Host = "127.0.0.1"
+	src.Port = s.Port
+	src.User = User
+	src.KeyFile = s.ClientKeyFile
+	src.KnownHosts = []string{s.KnownHosts}
+	src.ExportDir = "/export"
+	return src
+}
+
+// WriteFile puts a file into the export, readable by the account.
+func (s *Server) WriteFile(rel string, data []byte, mtime time.Time) error {
+	p := filepath.Join(s.Export, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		return err
+	}
+	if !mtime.IsZero() {
+		return os.Chtimes(p, mtime, mtime)
+	}
+	return nil
+}
+
+// KillSessions SIGKILLs every per-connection sshd process, cutting all
+// open connections while the listener stays up.
+func (s *Server) KillSessions() (int, error) {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0, errors.New("not running")
+	}
+	kids, err := descendants(s.cmd.Process.Pid)
+	if err != nil {
+		return 0, err
+	}
+	for _, pid := range kids {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+	return len(kids), nil
+}
+
+// Close stops sshd and removes its directories.
+func (s *Server) Close() error {
+	if s.cmd != nil && s.cmd.Process != nil {
+		s.KillSessions()
+		s.cmd.Process.Kill()
+		s.cmd.Wait()
+	}
+	return os.RemoveAll(s.Dir)
+}
+
+func (s *Server) writeKeys(rsaClient bool) error {
+	_, hostPriv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return err
+	}
+	if err := writeKey(filepath.Join(s.Dir, "etc", "host_key"), hostPriv); err != nil {
+		return err
+	}
+	var clientPriv any
+	if rsaClient {
+		clientPriv, err = rsa.GenerateKey(rand.Reader, 3072)
+	} else {
+		_, clientPriv, err = ed25519.GenerateKey(rand.Reader)
+	}
+	if err != nil {
+		return err
+	}
+	s.ClientKeyFile = filepath.Join(s.Dir, "client_key")
+	if err := writeKey(s.ClientKeyFile, clientPriv); err != nil {
+		return err
+	}
+	pub, err := os.ReadFile(s.ClientKeyFile + ".pub")
+	s.ClientPub = strings.TrimSpace(string(pub))
+	return err
+}
+
+// writeKey writes an OpenSSH private key (0600) and its .pub.
+func writeKey(path string, priv any) error {
+	block, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
+		return err
+	}
+	signer, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path+".pub", ssh.MarshalAuthorizedKey(signer.PublicKey()), 0o644)
+}
+
+// NewHostKeyLine returns a known_hosts line for this server's address with
+// a freshly generated key: what a changed (or impersonated) server shows.
+func (s *Server) NewHostKeyLine() (string, error) {
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return "", err
+	}
+	sp, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("[127.0.0.1]:%d %s", s.Port, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sp)))), nil
+}
+
+// ensureUser creates the restricted account once. Its password field is
+// "*": a "!" (locked) field makes sshd refuse even key logins without PAM.
+func ensureUser() error {
+	if _, err := exec.Command("id", "-u", User).Output(); err != nil {
+		out, err := exec.Command("useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
+			"--shell", "/usr/sbin/nologin", User).CombinedOutput()
+		if err != nil && !strings.Contains(string(out), "already exists") {
+			return fmt.Errorf("useradd %s: %v: %s", User, err, out)
+		}
+	}
+	if out, err := exec.Command("usermod", "-p", "*", User).CombinedOutput(); err != nil {
+		return fmt.Errorf("usermod %s: %v: %s", User, err, out)
+	}
+	return nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// descendants lists every process below pid, deepest last.
+func descendants(pid int) ([]int, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
+	parent := map[int]int{}
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// The command name may contain spaces: fields follow the last ')'.
+		i := bytes.LastIndexByte(stat, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(stat[i+1:]))
+		if len(f) > 1 {
+			pp, _ := strconv.Atoi(f[1])
+			parent[p] = pp
+		}
+	}
+	var out []int
+	frontier := []int{pid}
+	for len(frontier) > 0 {
+		var next []int
+		for p, pp := range parent {
+			for _, f := range frontier {
+				if pp == f {
+					next = append(next, p)
+				}
+			}
+		}
+		out = append(out, next...)
+		frontier = next
+	}
+	return out, nil
+}
