@@ -6,16 +6,16 @@ import "time"
 type EventKind string
 
 const (
-	EventPullStart  EventKind = "pull.start"
-	EventListed     EventKind = "pull.listed"   // the export was walked; FilesTotal/BytesTotal are what will move
-	EventFileStart  EventKind = "pull.file"     // a file's transfer starts
-	EventResume     EventKind = "pull.resume"   // a partial file continues at Offset
-	EventFileDone   EventKind = "pull.file.done"
-	EventProgress   EventKind = "pull.progress" // periodic totals
-	EventProblem    EventKind = "pull.problem"  // a file refused, pending or failed; Message explains
-	EventRetry      EventKind = "pull.retry"    // the connection was lost; reconnecting
-	EventPullDone   EventKind = "pull.done"
-	progressPeriod            = 500 * time.Millisecond
+	EventPullStart EventKind = "pull.start"
+	EventListed    EventKind = "pull.listed" // the export was walked; FilesTotal/BytesTotal are what will move
+	EventFileStart EventKind = "pull.file"   // a file's transfer starts
+	EventResume    EventKind = "pull.resume" // a partial file continues at Offset
+	EventFileDone  EventKind = "pull.file.done"
+	EventProgress  EventKind = "pull.progress" // periodic totals
+	EventProblem   EventKind = "pull.problem"  // a file refused, pending or failed; Message explains
+	EventRetry     EventKind = "pull.retry"    // the connection was lost; reconnecting
+	EventPullDone  EventKind = "pull.done"
+	progressPeriod           = 500 * time.Millisecond
 )
 
 // Event is one step of a pull's progress. The CLI draws a bar from it;

@@ -95,10 +95,10 @@ var past = time.Now().Add(-time.Hour).Truncate(time.Second)
 func TestFirstPullThenOnlyChangedFilesThenMirror(t *testing.T) {
 	s := startSSHD(t, sshdtest.Options{})
 	files := map[string][]byte{
-		"db/emr.dmp":                   data(1, 3<<20+17),
-		"db/orders.dmp":                data(2, 12<<20+5), // above one chunk: ranged reads
-		"カルテ/患者 一覧 2026.csv":          []byte("患者ID,氏名\n1,山田 太郎\n"),
-		"カルテ/画像/スキャン ファイル.pdf":      data(3, 70000),
+		"db/emr.dmp":         data(1, 3<<20+17),
+		"db/orders.dmp":      data(2, 12<<20+5), // above one chunk: ranged reads
+		"カルテ/患者 一覧 2026.csv": []byte("患者ID,氏名\n1,山田 太郎\n"),
+		"カルテ/画像/スキャン ファイル.pdf": data(3, 70000),
 		"empty.txt":                    {},
 		"deep/a/b/c/d/e/f/g/h/i/j.txt": []byte("deep"),
 	}
