@@ -1,0 +1,39 @@
+# danzen: the two commands a newcomer runs are `make demo` and `make test`.
+GO            ?= go
+BIN           := $(CURDIR)/bin
+# restic is pinned and built from the module proxy with its own go.mod, so
+# its dependencies stay exactly as restic tested them.
+RESTIC_VERSION := v0.19.1
+RESTIC        := $(BIN)/restic
+# Debian packages the tests use as real peers.
+DEBS          := openssh-server e2fsprogs
+
+.PHONY: demo test deps restic vet bench-pull
+
+demo: restic
+	DANZEN_RESTIC=$(RESTIC) $(GO) run ./cmd/danzen demo
+
+test: deps restic vet
+	DANZEN_RESTIC=$(RESTIC) $(GO) test -count=1 -timeout 30m ./...
+
+vet:
+	$(GO) vet ./...
+
+# deps installs the Debian packages the tests need when they are missing.
+deps:
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "make test needs root to install:$$missing" >&2; exit 1; fi; \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+restic: $(RESTIC)
+
+$(RESTIC):
+	@mkdir -p $(BIN)
+	GOBIN=$(BIN) CGO_ENABLED=0 $(GO) install -trimpath github.com/restic/restic/cmd/restic@$(RESTIC_VERSION)
+	@$(RESTIC) version | grep -q "restic 0.19.1" || { echo "bin/restic is not 0.19.1" >&2; rm -f $(RESTIC); exit 1; }
+
+bench-pull: deps
+	$(GO) run ./bench/pull

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/config"
+)
+
+// runHostKey shows the key a source's server offers, and pins it only
+// when the operator passes the fingerprint they compared.
+func runHostKey(ctx context.Context, _ *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("hostkey", flag.ContinueOnError)
+	cfgPath := fs.String("config", "/perm/danzen/config.json", "configuration file")
+	name := fs.String("source", "", "source name")
+	accept := fs.String("accept", "", "pin the key with this SHA256 fingerprint")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	src, err := cfg.Source(*name)
+	if err != nil {
+		return err
+	}
+	key, err := backup.FetchHostKey(ctx, src.Host, src.Port)
+	if err != nil {
+		return err
+	}
+	fp := ssh.FingerprintSHA256(key)
+	line := knownhosts.Line([]string{knownhosts.Normalize(net.JoinHostPort(src.Host, strconv.Itoa(src.Port)))}, key)
+	fmt.Printf("%s:%d のホスト鍵 / host key: %s %s\n", src.Host, src.Port, key.Type(), fp)
+	if *accept == "" {
+		fmt.Println("サーバ管理者と指紋を照合してから --accept " + fp + " で登録してください / compare the fingerprint with the server's administrator, then pin it with --accept " + fp)
+		return nil
+	}
+	if *accept != fp {
+		return fmt.Errorf("指紋が一致しません(指定 %s、サーバ %s)。登録していません / fingerprint mismatch (given %s, server offers %s): nothing pinned", *accept, fp, *accept, fp)
+	}
+	for _, l := range src.KnownHosts {
+		if strings.TrimSpace(l) == line {
+			fmt.Println("登録済みです / already pinned")
+			return nil
+		}
+	}
+	src.KnownHosts = append(src.KnownHosts, line)
+	if err := config.Save(*cfgPath, cfg); err != nil {
+		return err
+	}
+	fmt.Println("登録しました / pinned: " + line)
+	return nil
+}

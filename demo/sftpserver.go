@@ -1,0 +1,150 @@
+// Package demo sets up the embedded default that `make demo` runs on: an
+// in-process SFTP server on 127.0.0.1 serving a generated e-chart export,
+// and the configuration pointing at it.
+package demo
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/pkg/sftp"
+	"golang.org/x/crypto/ssh"
+)
+
+// SFTPServer is a read-only SFTP server on 127.0.0.1 that accepts one
+// client key. It stands in for the e-chart server in the demo only; the
+// tests use a real OpenSSH sshd.
+type SFTPServer struct {
+	Addr          string
+	KnownHosts    string // known_hosts line for the server's key
+	ClientKeyFile string // 0600 private key the server accepts
+	ln            net.Listener
+	wg            sync.WaitGroup
+	log           *slog.Logger
+}
+
+// StartSFTP listens on 127.0.0.1 (a free port) and writes the client key
+// into keyDir.
+func StartSFTP(ctx context.Context, keyDir string, log *slog.Logger) (*SFTPServer, error) {
+	_, hostPriv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	hostSigner, err := ssh.NewSignerFromKey(hostPriv)
+	if err != nil {
+		return nil, err
+	}
+	clientPub, clientPriv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	block, err := ssh.MarshalPrivateKey(clientPriv, "danzen demo")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(keyDir, 0o700); err != nil {
+		return nil, err
+	}
+	keyFile := filepath.Join(keyDir, "demo_ed25519")
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(block), 0o600); err != nil {
+		return nil, err
+	}
+	allowed, err := ssh.NewPublicKey(clientPub)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &ssh.ServerConfig{
+		PublicKeyCallback: func(_ ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
+			if string(key.Marshal()) == string(allowed.Marshal()) {
+				return &ssh.Permissions{}, nil
+			}
+			return nil, errors.New("key not accepted")
+		},
+	}
+	cfg.AddHostKey(hostSigner)
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s := &SFTPServer{Addr: ln.Addr().String(), ClientKeyFile: keyFile, ln: ln, log: log}
+	port := ln.Addr().(*net.TCPAddr).Port
+	s.KnownHosts = fmt.Sprintf("[127.0.0.1]:%d %s", port, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(hostSigner.PublicKey()))))
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				s.serve(nc, cfg)
+			}()
+		}
+	}()
+	return s, nil
+}
+
+// Port is the listening port.
+func (s *SFTPServer) Port() int { return s.ln.Addr().(*net.TCPAddr).Port }
+
+func (s *SFTPServer) serve(nc net.Conn, cfg *ssh.ServerConfig) {
+	defer nc.Close()
+	sc, chans, reqs, err := ssh.NewServerConn(nc, cfg)
+	if err != nil {
+		s.log.Debug("demo sftp handshake", "err", err)
+		return
+	}
+	defer sc.Close()
+	go ssh.DiscardRequests(reqs)
+	for nch := range chans {
+		if nch.ChannelType() != "session" {
+			nch.Reject(ssh.UnknownChannelType, "only sessions")
+			continue
+		}
+		ch, creqs, err := nch.Accept()
+		if err != nil {
+			continue
+		}
+		go func() {
+			for req := range creqs {
+				ok := req.Type == "subsystem" && len(req.Payload) > 4 && string(req.Payload[4:]) == "sftp"
+				req.Reply(ok, nil)
+				if ok {
+					srv, err := sftp.NewServer(ch, sftp.ReadOnly())
+					if err != nil {
+						ch.Close()
+						return
+					}
+					if err := srv.Serve(); err != nil && !errors.Is(err, io.EOF) {
+						s.log.Debug("demo sftp serve", "err", err)
+					}
+					srv.Close()
+					ch.Close()
+					return
+				}
+			}
+		}()
+	}
+}
+
+// Close stops the server and waits for its connections to end.
+func (s *SFTPServer) Close() error {
+	err := s.ln.Close()
+	s.wg.Wait()
+	return err
+}

@@ -1,0 +1,150 @@
+package ledger
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Report is the result of Verify, for `danzen ledger verify` and the documents.
+type Report struct {
+	Path string `json:"path"`
+	// OK is true when the chain, every hash and head.json agree.
+	OK bool `json:"ok"`
+	// Entries is the number of complete lines checked.
+	Entries  int       `json:"entries"`
+	LastSeq  uint64    `json:"last_seq"`
+	LastHash string    `json:"last_hash"`
+	LastTime time.Time `json:"last_time,omitzero"`
+	// Head is head.json as read (nil if missing). HeadLagsByOne is the
+	// tolerated crash state: the last entry is written, head.json not yet.
+	Head          *Head `json:"head,omitempty"`
+	HeadLagsByOne bool  `json:"head_lags_by_one,omitempty"`
+	// FirstBadLine / FirstBadSeq locate the first finding (0 if none);
+	// FirstBadSeq is the seq written on that line.
+	FirstBadLine int       `json:"first_bad_line,omitempty"`
+	FirstBadSeq  uint64    `json:"first_bad_seq,omitempty"`
+	Problems     []Problem `json:"problems,omitempty"`
+	// ProblemCount counts all findings; Problems keeps the first 100.
+	ProblemCount int `json:"problem_count"`
+	// TornFiles are side files holding torn lines moved aside by Open;
+	// each is named in an "interrupted" entry. They are not an error.
+	TornFiles []string `json:"torn_files,omitempty"`
+	// ClockBackwards lists seqs whose time is earlier than the entry
+	// before (the clock was set back, e.g. no RTC before NTP). Not an
+	// error, but worth a look by whoever reads the times.
+	ClockBackwards []uint64 `json:"clock_backwards,omitempty"`
+}
+
+// Verify checks the ledger in dir without changing anything: every line's
+// hash, the seq and prev chain, and head.json against the end of the chain.
+// It returns an error wrapping ErrCorrupt when any of these fail (the
+// Report then says where and what), or an I/O error when the ledger cannot
+// be read. It may run while danzend appends: it reads a consistent
+// snapshot under a shared lock.
+func Verify(dir string) (Report, error) {
+	path := filepath.Join(dir, FileName)
+	rep := Report{Path: path}
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return rep, ioError(path, fmt.Sprintf("証跡台帳 %s がありません", path),
+				fmt.Sprintf("there is no evidence ledger at %s", path), err)
+		}
+		return rep, ioError(path, "証跡台帳を開けません", "cannot open the evidence ledger", err)
+	}
+	defer f.Close()
+	size, head, headErr, err := snapshot(f, dir)
+	if err != nil {
+		return rep, ioError(path, "証跡台帳を読めません", "cannot read the evidence ledger", err)
+	}
+	res, err := scanLedger(io.NewSectionReader(f, 0, size), scanOptions{})
+	if err != nil {
+		return rep, ioError(path, "証跡台帳を読めません", "cannot read the evidence ledger", err)
+	}
+	rep.Entries = res.Lines
+	rep.LastSeq, rep.LastHash, rep.LastTime = res.Last.Seq, res.Last.Hash, res.Last.Time
+	rep.Head = head
+	rep.ClockBackwards = res.Backwards
+	problems := res.Problems
+	count := res.ProblemCount
+	if res.Torn != nil {
+		problems = append(problems, problemTorn(res.Torn.Line, res.Torn.Size))
+		count++
+	}
+	headProblems, lag := checkHead(head, headErr, res)
+	problems = append(problems, headProblems...)
+	count += len(headProblems)
+	rep.HeadLagsByOne = lag
+	rep.Problems, rep.ProblemCount = problems, count
+	if rep.TornFiles, err = tornFiles(dir); err != nil {
+		return rep, ioError(dir, "証跡台帳のフォルダを読めません", "cannot list the evidence ledger folder", err)
+	}
+	if len(problems) > 0 {
+		rep.FirstBadLine, rep.FirstBadSeq = problems[0].Line, problems[0].Seq
+		return rep, corruptError(path, false, problems)
+	}
+	rep.OK = true
+	return rep, nil
+}
+
+// snapshot reads the file size and head.json together under a shared lock,
+// so an append in between cannot make them disagree.
+func snapshot(f *os.File, dir string) (size int64, head *Head, headErr error, err error) {
+	if err := flock(f, syscall.LOCK_SH); err != nil {
+		return 0, nil, nil, err
+	}
+	defer flock(f, syscall.LOCK_UN)
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	head, headErr = readHead(dir)
+	return fi.Size(), head, headErr, nil
+}
+
+// String renders the report for the operator, in Japanese and English.
+func (r Report) String() string {
+	var b strings.Builder
+	if r.OK {
+		fmt.Fprintf(&b, "証跡台帳の検証: 正常 / ledger verification: OK\n")
+	} else {
+		fmt.Fprintf(&b, "証跡台帳の検証: 異常あり / ledger verification: FAILED\n")
+	}
+	fmt.Fprintf(&b, "  file: %s\n", r.Path)
+	fmt.Fprintf(&b, "  記録数 entries checked: %d\n", r.Entries)
+	if r.LastSeq > 0 {
+		fmt.Fprintf(&b, "  最終記録 last entry: seq %d, %s, hash %s\n", r.LastSeq, r.LastTime.Format(time.RFC3339Nano), r.LastHash)
+	}
+	switch {
+	case r.Head == nil:
+		fmt.Fprintf(&b, "  head.json: なし / missing\n")
+	default:
+		fmt.Fprintf(&b, "  head.json: seq %d, hash %s\n", r.Head.Seq, r.Head.Hash)
+	}
+	if r.HeadLagsByOne {
+		fmt.Fprintf(&b, "  注: head.json が 1 件遅れています（記録直後に停止）。次回起動時に修復されます / note: head.json is one entry behind (stopped right after writing); repaired at next start\n")
+	}
+	for _, t := range r.TornFiles {
+		fmt.Fprintf(&b, "  退避された書きかけ行 torn line kept aside: %s\n", t)
+	}
+	if len(r.ClockBackwards) > 0 {
+		fmt.Fprintf(&b, "  注: 時刻が前の記録より戻っている記録 / note: time earlier than the entry before at seq %v\n", r.ClockBackwards)
+	}
+	if !r.OK {
+		fmt.Fprintf(&b, "  最初の異常 first problem: line %d, seq %d\n", r.FirstBadLine, r.FirstBadSeq)
+		for _, p := range r.Problems {
+			fmt.Fprintf(&b, "  - [%s] %s\n    %s\n", p.Code, p.JA, p.EN)
+		}
+		if r.ProblemCount > len(r.Problems) {
+			fmt.Fprintf(&b, "  … ほか %d 件 / and %d more\n", r.ProblemCount-len(r.Problems), r.ProblemCount-len(r.Problems))
+		}
+	}
+	return b.String()
+}

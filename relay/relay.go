@@ -1,0 +1,309 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"periph.io/x/conn/v3/gpio"
+)
+
+// State is a commanded or sensed power state.
+type State string
+
+const (
+	On       State = "on"
+	Off      State = "off"
+	Unstable State = "unstable" // the sense input did not settle
+	Unknown  State = "unknown"  // not read: no sense input, simulated, or interrupted
+)
+
+func (s State) opposite() State {
+	switch s {
+	case On:
+		return Off
+	case Off:
+		return On
+	}
+	return Unknown
+}
+
+func (s State) ja() string {
+	switch s {
+	case On:
+		return "ON"
+	case Off:
+		return "OFF"
+	case Unstable:
+		return "不安定"
+	}
+	return "不明"
+}
+
+func (s State) en() string {
+	switch s {
+	case On:
+		return "ON"
+	case Off:
+		return "OFF"
+	}
+	return string(s)
+}
+
+// Event kinds.
+const (
+	KindCheck   = "check"   // sense reading taken just before a command
+	KindCommand = "command" // the output line was driven (Err says if that failed)
+	KindSense   = "sense"   // the reading that confirms or contradicts the command
+)
+
+// Event is one piece of evidence: a command or a sense reading. The
+// observer receives them in the order they happened for each relay.
+type Event struct {
+	Time      time.Time `json:"time"`
+	Relay     string    `json:"relay"`
+	Kind      string    `json:"kind"`
+	Want      State     `json:"want"`
+	Got       State     `json:"got,omitempty"` // sense reading; empty for commands
+	Verified  bool      `json:"verified"`
+	Simulated bool      `json:"simulated,omitempty"`
+	Note      string    `json:"note,omitempty"` // why a reading is not a proof (ja / en)
+	Err       string    `json:"err,omitempty"`
+}
+
+// Result is the outcome of one On or Off. Only Verified=true is a proof.
+type Result struct {
+	Relay     string        `json:"relay"`
+	Want      State         `json:"want"`
+	Sense     State         `json:"sense"` // last sense reading; Unknown without one
+	Verified  bool          `json:"verified"`
+	Simulated bool          `json:"simulated,omitempty"`
+	Reason    string        `json:"reason,omitempty"` // why not verified (ja / en)
+	Time      time.Time     `json:"time"`             // when the operation started
+	Took      time.Duration `json:"took"`
+}
+
+// Reasons given with Verified=false when nothing disagreed.
+const (
+	ReasonSimulated = "シミュレーション: 何も給電・切断していません(オフラインではありません) / simulated — not offline: this relay powers nothing"
+	ReasonNoSense   = "センス入力が設定されていないため、状態を証明できません / no sense input is configured, so the state cannot be proven"
+	ReasonUnproven  = "センス入力は指令どおりですが、起動後にまだ変化を見ていないため、センス配線の健全性が未確認です(次の通電・切断で証明されます) / " +
+		"sense input agrees, but has not been seen to change since start, so the sense wire itself is unproven (the next on/off cycle proves it)"
+)
+
+const settle = 3 // consecutive equal readings that count as a stable sense level
+
+// Relay is one relay output with its optional sense input. Its methods are
+// safe for concurrent use; operations on one relay run one at a time.
+type Relay struct {
+	set   *Set
+	spec  Spec
+	sim   bool
+	out   gpio.PinOut // never read: in gpioioctl a Read turns the line into an input
+	sense gpio.PinIn
+
+	mu sync.Mutex
+	// Proof state for the standing command.
+	commanded   State // last command sent (Unknown until the first)
+	proven      bool  // the sense was seen to change to the commanded state
+	agreed      bool  // the sense agreed without a change, only possible since start
+	sawOpposite bool  // the sense read the opposite state while or just before this command stood
+}
+
+// Name returns the relay's configured name.
+func (r *Relay) Name() string { return r.spec.Name }
+
+// Spec returns the relay's configuration.
+func (r *Relay) Spec() Spec { return r.spec }
+
+// Simulated reports whether the relay powers nothing.
+func (r *Relay) Simulated() bool { return r.sim }
+
+// On drives the relay on and waits until the sense input reads ON, for at
+// most the spec's on_timeout. The medium may be used only if the error is nil.
+func (r *Relay) On(ctx context.Context) (Result, error) {
+	if r.set.isClosed() {
+		return Result{Relay: r.spec.Name, Want: On, Sense: Unknown, Simulated: r.sim}, ErrClosed
+	}
+	return r.op(ctx, On)
+}
+
+// Off drives the relay off and waits until the sense input reads OFF, for
+// at most the spec's off_timeout. The cut is proven only if Result.Verified
+// is true; any error means it is not.
+func (r *Relay) Off(ctx context.Context) (Result, error) {
+	if r.set.isClosed() {
+		return Result{Relay: r.spec.Name, Want: Off, Sense: Unknown, Simulated: r.sim}, ErrClosed
+	}
+	return r.op(ctx, Off)
+}
+
+func (r *Relay) op(ctx context.Context, want State) (Result, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	start := time.Now()
+	res := Result{Relay: r.spec.Name, Want: want, Sense: Unknown, Simulated: r.sim, Time: start}
+	finish := func(err error) (Result, error) {
+		res.Took = time.Since(start)
+		if err != nil {
+			res.Reason = err.Error()
+		}
+		return res, err
+	}
+	// Turning on is never urgent; turning off is always sent, even on a
+	// cancelled context, because a cut cannot hurt.
+	if want == On && ctx.Err() != nil {
+		return finish(&NotVerifiedError{Relay: r.spec.Name, Want: want, Sense: Unknown, Cause: CauseCanceled, Err: ctx.Err()})
+	}
+
+	before := Unknown
+	if r.sense != nil && ctx.Err() == nil {
+		before, _ = r.read(ctx, time.Time{}, "")
+		r.set.emit(r, Event{Kind: KindCheck, Want: want, Got: before})
+	}
+	if r.commanded != want {
+		r.sawOpposite = false
+	}
+	if before == want.opposite() {
+		r.sawOpposite = true
+	}
+	prevCmd, prevProven, prevAgreed := r.commanded, r.proven, r.agreed
+	r.commanded, r.proven, r.agreed = want, false, false
+
+	err := r.drive(want)
+	ev := Event{Kind: KindCommand, Want: want}
+	if err != nil {
+		nv := &NotVerifiedError{Relay: r.spec.Name, Want: want, Sense: before, Cause: CauseCommand, Err: err}
+		ev.Err = nv.Error()
+		r.set.emit(r, ev)
+		return finish(nv)
+	}
+	r.set.emit(r, ev)
+
+	if r.sense == nil {
+		res.Reason = ReasonNoSense
+		if r.sim {
+			res.Reason = ReasonSimulated
+		}
+		r.set.emit(r, Event{Kind: KindSense, Want: want, Got: Unknown, Note: res.Reason})
+		return finish(nil)
+	}
+
+	timeout := r.spec.timeout(want)
+	got, werr := r.read(ctx, time.Now().Add(timeout), want)
+	res.Sense = got
+	if got == want.opposite() {
+		r.sawOpposite = true
+	}
+	if werr != nil {
+		nv := &NotVerifiedError{Relay: r.spec.Name, Want: want, Sense: got, Cause: CauseSense, Timeout: timeout}
+		switch {
+		case ctx.Err() != nil:
+			nv.Cause, nv.Err, nv.Timeout = CauseCanceled, ctx.Err(), 0
+		case got == Unstable:
+			nv.Cause = CauseUnstable
+		}
+		r.set.emit(r, Event{Kind: KindSense, Want: want, Got: got, Err: nv.Error()})
+		return finish(nv)
+	}
+
+	switch {
+	case r.sawOpposite || (prevCmd == want && prevProven):
+		r.proven, res.Verified = true, true
+		r.set.emit(r, Event{Kind: KindSense, Want: want, Got: got, Verified: true})
+	case prevCmd == Unknown || (prevCmd == want && prevAgreed):
+		r.agreed, res.Reason = true, ReasonUnproven
+		r.set.emit(r, Event{Kind: KindSense, Want: want, Got: got, Note: ReasonUnproven})
+	default:
+		nv := &NotVerifiedError{Relay: r.spec.Name, Want: want, Sense: got, Cause: CauseNoChange}
+		r.set.emit(r, Event{Kind: KindSense, Want: want, Got: got, Err: nv.Error()})
+		return finish(nv)
+	}
+	return finish(nil)
+}
+
+func (r *Relay) drive(want State) error {
+	if r.sim {
+		return nil
+	}
+	level := want == On
+	if r.spec.ActiveLow {
+		level = !level
+	}
+	return r.out.Out(gpio.Level(level))
+}
+
+var errTimeout = errors.New("timeout")
+
+// read polls the sense input until it has read the same level settle times
+// in a row (and that level is want, unless want is empty), or gives up: at
+// deadline, or after 3*settle readings when deadline is zero. Giving up needs
+// at least 3*settle readings, so a stalled scheduler cannot fake a failure.
+// It returns the settled level, or Unstable when the last readings differ.
+func (r *Relay) read(ctx context.Context, deadline time.Time, want State) (State, error) {
+	tick := time.NewTicker(r.set.poll)
+	defer tick.Stop()
+	last, run := Unknown, 0
+	for n := 1; ; n++ {
+		s := Off
+		if bool(r.sense.Read()) != r.spec.Sense.ActiveLow {
+			s = On
+		}
+		if s == last {
+			run++
+		} else {
+			last, run = s, 1
+		}
+		if run >= settle && (want == "" || s == want) {
+			return s, nil
+		}
+		if n >= 3*settle && (deadline.IsZero() || !time.Now().Before(deadline)) {
+			if run >= settle {
+				return last, errTimeout
+			}
+			return Unstable, errTimeout
+		}
+		select {
+		case <-ctx.Done():
+			if run >= settle {
+				return last, ctx.Err()
+			}
+			return Unknown, ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+func pullOf(s string) (gpio.Pull, bool) {
+	switch s {
+	case PullKeep:
+		return gpio.PullNoChange, true
+	case PullNone:
+		return gpio.Float, true
+	case PullUp:
+		return gpio.PullUp, true
+	case PullDown:
+		return gpio.PullDown, true
+	}
+	return gpio.PullNoChange, false
+}
+
+func (r *Relay) logAttrs(e Event) []any {
+	a := []any{slog.String("relay", r.spec.Name), slog.String("kind", e.Kind), slog.String("want", string(e.Want))}
+	if e.Got != "" {
+		a = append(a, slog.String("got", string(e.Got)))
+	}
+	a = append(a, slog.Bool("verified", e.Verified))
+	if e.Simulated {
+		a = append(a, slog.Bool("simulated", true))
+	}
+	if e.Note != "" {
+		a = append(a, slog.String("note", e.Note))
+	}
+	if e.Err != "" {
+		a = append(a, slog.String("err", e.Err))
+	}
+	return a
+}

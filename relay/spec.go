@@ -1,0 +1,162 @@
+package relay
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Driver names accepted in Spec.Driver.
+const (
+	DriverGPIO      = "gpio"      // GPIO character device (/dev/gpiochip*)
+	DriverFake      = "fake"      // pins from Options.Sources["fake"] (tests, demo)
+	DriverSimulated = "simulated" // powers nothing; never verified
+)
+
+// Pull values accepted in SenseSpec.Pull.
+const (
+	PullKeep = ""     // leave the line's bias as the kernel/firmware set it
+	PullNone = "none" // bias disabled (external resistor on the board)
+	PullUp   = "up"
+	PullDown = "down"
+)
+
+// Defaults used when a timeout is zero. The off timeout is longer because a
+// sense taken from the medium's supply falls only as its capacitors drain.
+const (
+	DefaultOnTimeout  = 5 * time.Second
+	DefaultOffTimeout = 10 * time.Second
+	maxTimeout        = 10 * time.Minute
+)
+
+// Spec configures one relay. It is embedded in the appliance's JSON config,
+// so it holds only plain JSON-friendly values.
+type Spec struct {
+	Name      string `json:"name"`
+	Driver    string `json:"driver"`
+	Chip      string `json:"chip,omitempty"` // chip label (e.g. "pinctrl-rp1"), name ("gpiochip0") or path
+	Line      int    `json:"line"`           // line offset on the chip, not the header pin number
+	ActiveLow bool   `json:"active_low,omitempty"`
+	// Sense is the input that proves the medium's power state. Without it a
+	// cut is never reported as verified.
+	Sense      *SenseSpec `json:"sense,omitempty"`
+	OnTimeout  Duration   `json:"on_timeout,omitempty"`
+	OffTimeout Duration   `json:"off_timeout,omitempty"`
+}
+
+// SenseSpec is the sense input of a relay.
+type SenseSpec struct {
+	Chip      string `json:"chip"`
+	Line      int    `json:"line"`
+	ActiveLow bool   `json:"active_low,omitempty"`
+	Pull      string `json:"pull,omitempty"` // "", "none", "up", "down"
+}
+
+// Duration is a time.Duration written in JSON as a Go duration string ("2s", "1m30s").
+type Duration time.Duration
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Duration) MarshalText() ([]byte, error) {
+	return []byte(time.Duration(d).String()), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("時間の書式が不正です(例: \"2s\") / invalid duration %q (example: \"2s\"): %w", b, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// FieldError names the Spec field (as its JSON path) that is wrong.
+type FieldError struct {
+	Relay string // relay name, may be empty
+	Field string // JSON path, e.g. "sense.chip"
+	Ja    string
+	En    string
+}
+
+func (e *FieldError) Error() string {
+	return fmt.Sprintf("リレー %q の %s: %s / relay %q field %s: %s", e.Relay, e.Field, e.Ja, e.Relay, e.Field, e.En)
+}
+
+// Validate checks one spec and returns every problem found, joined; each is a *FieldError.
+func (s Spec) Validate() error {
+	var errs []error
+	bad := func(field, ja, en string) {
+		errs = append(errs, &FieldError{Relay: s.Name, Field: field, Ja: ja, En: en})
+	}
+	switch {
+	case s.Name == "":
+		bad("name", "名前が空です", "name is empty")
+	case len(s.Name) > 64:
+		bad("name", "名前は64文字以内にしてください", "name is longer than 64 characters")
+	case !validName(s.Name):
+		bad("name", "名前に使えるのは英数字と - _ . だけです", "name may contain only letters, digits, - _ .")
+	}
+	switch s.Driver {
+	case DriverGPIO, DriverFake:
+		if s.Chip == "" {
+			bad("chip", "GPIO チップ(ラベルまたはデバイス名)が空です", "GPIO chip (label or device name) is empty")
+		}
+		if s.Line < 0 {
+			bad("line", "ライン番号は0以上にしてください", "line offset must be 0 or more")
+		}
+		if sn := s.Sense; sn != nil {
+			if sn.Chip == "" {
+				bad("sense.chip", "センス入力の GPIO チップが空です", "sense input GPIO chip is empty")
+			}
+			if sn.Line < 0 {
+				bad("sense.line", "センス入力のライン番号は0以上にしてください", "sense input line offset must be 0 or more")
+			}
+			if sn.Chip == s.Chip && sn.Line == s.Line {
+				bad("sense.line", "センス入力がリレー出力と同じラインです", "sense input is the same line as the relay output")
+			}
+			if _, ok := pullOf(sn.Pull); !ok {
+				bad("sense.pull", "pull は \"\"、\"none\"、\"up\"、\"down\" のいずれかです", `pull must be "", "none", "up" or "down"`)
+			}
+		}
+	case DriverSimulated:
+		// Lines are ignored: a copied hardware config still runs in a VM.
+	case "":
+		bad("driver", "ドライバが空です(gpio、fake、simulated)", `driver is empty (want "gpio", "fake" or "simulated")`)
+	default:
+		bad("driver", fmt.Sprintf("不明なドライバ %q です(gpio、fake、simulated)", s.Driver),
+			fmt.Sprintf(`unknown driver %q (want "gpio", "fake" or "simulated")`, s.Driver))
+	}
+	for _, t := range []struct {
+		field string
+		d     Duration
+	}{{"on_timeout", s.OnTimeout}, {"off_timeout", s.OffTimeout}} {
+		if t.d < 0 || time.Duration(t.d) > maxTimeout {
+			bad(t.field, "タイムアウトは0(既定値)から10分の間にしてください", "timeout must be between 0 (default) and 10m")
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s Spec) timeout(want State) time.Duration {
+	if want == On {
+		if s.OnTimeout > 0 {
+			return time.Duration(s.OnTimeout)
+		}
+		return DefaultOnTimeout
+	}
+	if s.OffTimeout > 0 {
+		return time.Duration(s.OffTimeout)
+	}
+	return DefaultOffTimeout
+}
+
+func validName(n string) bool {
+	for _, c := range n {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.':
+		default:
+			return false
+		}
+	}
+	return true
+}
