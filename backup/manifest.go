@@ -15,21 +15,28 @@ import (
 
 // Staging layout, below the configured staging directory:
 //
-//	data/<source>/…           the mirror: complete, verified files under final names
-//	manifests/<source>.json   the manifest of the last pull (backed up with the data)
-//	partial/<source>/…        partial files and their resume state, never backed up
+//	sources/<source>/data/…          the mirror: complete, verified files under final names
+//	sources/<source>/manifest.json   the manifest of the last pull
+//	partial/<source>/…               partial files and their resume state, never backed up
+//
+// A snapshot is taken of sources/<source>, so it carries its own manifest
+// and a restore can be checked file by file.
 const (
-	dataDir     = "data"
-	manifestDir = "manifests"
-	partialDir  = "partial"
+	sourcesDir = "sources"
+	partialDir = "partial"
+	// ManifestName is the manifest's file name inside a source directory.
+	ManifestName = "manifest.json"
 )
 
+// SourceDir is what a snapshot of one source holds: data/ and manifest.json.
+func SourceDir(staging, source string) string { return filepath.Join(staging, sourcesDir, source) }
+
 // DataDir is where a source's complete files are staged.
-func DataDir(staging, source string) string { return filepath.Join(staging, dataDir, source) }
+func DataDir(staging, source string) string { return filepath.Join(SourceDir(staging, source), "data") }
 
 // ManifestPath is where a source's manifest is kept.
 func ManifestPath(staging, source string) string {
-	return filepath.Join(staging, manifestDir, source+".json")
+	return filepath.Join(SourceDir(staging, source), ManifestName)
 }
 
 func partialRoot(staging, source string) string { return filepath.Join(staging, partialDir, source) }
