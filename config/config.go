@@ -32,6 +32,8 @@ type Config struct {
 	StagingDir string `json:"staging_dir"`
 	// SecretsDir holds the 0600 files that relative secret paths name.
 	SecretsDir string `json:"secrets_dir"`
+	// LedgerDir holds the evidence ledger.
+	LedgerDir string `json:"ledger_dir"`
 	// BandwidthLimit caps the pull over all sources ("0" = no cap).
 	BandwidthLimit Rate     `json:"bandwidth_limit"`
 	Sources        []Source `json:"sources"`
@@ -93,6 +95,7 @@ func Default() *Config {
 		GatewayID:  "danzen",
 		StagingDir: "/perm/danzen/staging",
 		SecretsDir: "/perm/danzen/secrets",
+		LedgerDir:  "/perm/danzen/ledger",
 	}
 }
 

@@ -68,6 +68,7 @@ func (c *Config) Validate() error {
 	}
 	v.absDir("staging_dir", c.StagingDir)
 	v.absDir("secrets_dir", c.SecretsDir)
+	v.absDir("ledger_dir", c.LedgerDir)
 	if c.BandwidthLimit < 0 {
 		v.add("bandwidth_limit", "負の値は指定できません", "must not be negative")
 	}

@@ -20,6 +20,7 @@ func commands() []command {
 	return []command{
 		{"pull", "pull --config FILE [--source NAME]   一回取得する / pull the e-chart export once", runPull},
 		{"hostkey", "hostkey --config FILE --source NAME [--accept SHA256:…]   ホスト鍵を確認・登録 / show or pin a server's host key", runHostKey},
+		{"ledger", "ledger verify (--config FILE | --dir DIR)   証跡台帳の検証 / verify the evidence ledger", runLedger},
 		{"demo", "demo [--dir DIR] [--dump-size 200MB] [--once]   組み込みの既定構成で動かす / run on the embedded default", runDemo},
 	}
 }

@@ -1,0 +1,391 @@
+package backup
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/danzen-gw/danzen/backup/restic"
+	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/ledger"
+	"github.com/danzen-gw/danzen/relay"
+)
+
+// Switch powers one medium; *relay.Relay satisfies it.
+type Switch interface {
+	Name() string
+	On(ctx context.Context) (relay.Result, error)
+	Off(ctx context.Context) (relay.Result, error)
+}
+
+// Drive is a medium's device side, from power-on to power-off.
+type Drive interface {
+	// Attach waits for the device after power-on, checks that it is the
+	// expected medium, mounts it and returns the restic repository location.
+	Attach(ctx context.Context) (repo string, err error)
+	// Detach makes the medium safe to cut: flush, unmount, spin down.
+	Detach(ctx context.Context) error
+	// WaitGone returns nil once the device has disappeared after power-off.
+	WaitGone(ctx context.Context) error
+}
+
+// Target is one medium written in a cycle.
+type Target struct {
+	Name   string
+	Switch Switch
+	Drive  Drive
+	// Repo carries the password file, host, cache and temp dirs; Location
+	// is filled from Drive.Attach.
+	Repo restic.Repo
+}
+
+// Recorder appends evidence; *ledger.Ledger satisfies it.
+type Recorder interface {
+	Append(ctx context.Context, e ledger.Entry) (ledger.Entry, error)
+}
+
+// Cycle is one nightly run: pull every source, then write each target.
+type Cycle struct {
+	Config    *config.Config
+	Targets   []Target
+	Ledger    Recorder
+	Retention restic.Policy
+	// CheckSubset is restic check's --read-data-subset ("" = structure only).
+	CheckSubset string
+	Events      func(CycleEvent) // may be nil
+	Logger      *slog.Logger     // may be nil
+}
+
+// CycleEvent is progress of a cycle for the CLI and the page.
+type CycleEvent struct {
+	Time   time.Time
+	Phase  string // "pull", "power-on", "attach", "backup", "forget", "check", "detach", "power-off", "done"
+	Medium string
+	Pull   *Event         // set during the pull
+	Restic *restic.Event  // set during restic operations
+	Text   string
+}
+
+// CycleReport is what a cycle did.
+type CycleReport struct {
+	ID       string
+	Started  time.Time
+	Finished time.Time
+	Pulls    []*Manifest
+	PullErr  error
+	Media    []MediumReport
+}
+
+// OK reports whether everything succeeded and every cut was verified.
+func (r *CycleReport) OK() bool {
+	if r.PullErr != nil {
+		return false
+	}
+	for _, m := range r.Media {
+		if m.Err != nil || !m.CutVerified {
+			return false
+		}
+	}
+	return true
+}
+
+// MediumReport is one target's part of a cycle.
+type MediumReport struct {
+	Name        string
+	Snapshots   []SnapshotInfo
+	Forgotten   int
+	Checked     bool
+	PoweredFor  time.Duration
+	CutVerified bool
+	CutReason   string // why the cut is not verified
+	Simulated   bool
+	Err         error
+}
+
+// SnapshotInfo is one snapshot written.
+type SnapshotInfo struct {
+	Source     string
+	ID         string
+	DataAdded  int64
+	TotalBytes int64
+	Files      int
+}
+
+// NewCycleID returns a sortable, unique cycle ID used as a restic tag.
+func NewCycleID(now time.Time) string {
+	var b [3]byte
+	rand.Read(b[:])
+	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}
+
+// Run pulls every source and then writes each target in turn. A medium is
+// powered only between its power-on and its verified cut; whatever fails
+// in between, the cut is still made and verified.
+func (c *Cycle) Run(ctx context.Context) (*CycleReport, error) {
+	log := c.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	r := &CycleReport{ID: NewCycleID(time.Now()), Started: time.Now()}
+	c.record(ctx, ledger.Entry{Kind: ledger.KindCycleStart, Message: "cycle " + r.ID, Data: mustJSON(map[string]any{"cycle": r.ID})})
+
+	for _, src := range c.Config.Sources {
+		m, err := Pull(ctx, src, PullOptions{
+			Staging: c.Config.StagingDir, KeyFile: c.Config.KeyPath(src.KeyFile), BandwidthLimit: c.Config.BandwidthLimit, Logger: log,
+			Events: func(ev Event) { c.emit(CycleEvent{Phase: "pull", Pull: &ev}) },
+		})
+		if m != nil {
+			r.Pulls = append(r.Pulls, m)
+		}
+		if err != nil {
+			r.PullErr = errors.Join(r.PullErr, err)
+			c.record(ctx, ledger.Entry{Kind: ledger.KindError, Message: err.Error(), Data: mustJSON(map[string]any{"phase": "pull", "source": src.Name})})
+			var inc *IncompleteError
+			if !errors.As(err, &inc) {
+				// Nothing new is staged: writing the media now would only
+				// repeat the last snapshot, so no medium is powered.
+				r.Finished = time.Now()
+				c.endRecord(ctx, r)
+				return r, err
+			}
+		}
+	}
+	if ctx.Err() != nil {
+		return r, ctx.Err()
+	}
+	for _, t := range c.Targets {
+		mr := c.writeTarget(ctx, t, r.ID)
+		r.Media = append(r.Media, mr)
+		if mr.Err != nil {
+			log.Error("medium failed", "medium", t.Name, "err", mr.Err)
+		}
+	}
+	r.Finished = time.Now()
+	c.endRecord(ctx, r)
+	var errs []error
+	if r.PullErr != nil {
+		errs = append(errs, r.PullErr)
+	}
+	for _, m := range r.Media {
+		if m.Err != nil {
+			errs = append(errs, fmt.Errorf("媒体 / medium %s: %w", m.Name, m.Err))
+		}
+	}
+	return r, errors.Join(errs...)
+}
+
+func (c *Cycle) endRecord(ctx context.Context, r *CycleReport) {
+	kind := ledger.KindCycleEnd
+	msg := "cycle " + r.ID + ": ok"
+	if !r.OK() {
+		msg = "cycle " + r.ID + ": FAILED"
+	}
+	c.record(context.WithoutCancel(ctx), ledger.Entry{Kind: kind, Message: msg, Data: mustJSON(map[string]any{"cycle": r.ID, "ok": r.OK()})})
+}
+
+// writeTarget runs one medium from power-on to verified cut.
+func (c *Cycle) writeTarget(ctx context.Context, t Target, cycleID string) (mr MediumReport) {
+	mr.Name = t.Name
+	onAt := time.Now()
+	c.emit(CycleEvent{Phase: "power-on", Medium: t.Name})
+	res, err := t.Switch.On(ctx)
+	mr.Simulated = res.Simulated
+	c.record(ctx, ledger.Entry{Kind: ledger.KindPowerOn, Medium: t.Name, Message: res.Reason,
+		Data: mustJSON(map[string]any{"relay": t.Switch.Name(), "verified": res.Verified, "simulated": res.Simulated, "sense": res.Sense})})
+	// From here on the medium may be powered: whatever happens, cut it.
+	defer func() {
+		cleanup := context.WithoutCancel(ctx)
+		c.cut(cleanup, t, &mr)
+		mr.PoweredFor = time.Since(onAt)
+	}()
+	if err != nil {
+		mr.Err = fmt.Errorf("通電できません / power-on failed: %w", err)
+		return mr
+	}
+
+	c.emit(CycleEvent{Phase: "attach", Medium: t.Name})
+	repo, err := t.Drive.Attach(ctx)
+	if err != nil {
+		mr.Err = err
+		c.recordErr(ctx, t.Name, "attach", err)
+		return mr
+	}
+	c.record(ctx, ledger.Entry{Kind: ledger.KindMount, Medium: t.Name, Data: mustJSON(map[string]any{"repository": repo})})
+	detached := false
+	defer func() {
+		if !detached {
+			if err := t.Drive.Detach(context.WithoutCancel(ctx)); err != nil {
+				mr.Err = errors.Join(mr.Err, err)
+				c.recordErr(ctx, t.Name, "detach", err)
+			}
+		}
+	}()
+
+	rp := t.Repo
+	rp.Location = repo
+	rp.OnEvent = func(ev restic.Event) { c.emit(CycleEvent{Phase: ev.Op, Medium: t.Name, Restic: &ev}) }
+	if err := rp.Unlock(ctx); err != nil {
+		mr.Err = err
+		c.recordErr(ctx, t.Name, "unlock", err)
+		return mr
+	}
+	for _, src := range c.Config.Sources {
+		c.emit(CycleEvent{Phase: "backup", Medium: t.Name, Text: src.Name})
+		dir := SourceDir(c.Config.StagingDir, src.Name)
+		if _, err := os.Stat(filepath.Join(dir, ManifestName)); err != nil {
+			mr.Err = errors.Join(mr.Err, fmt.Errorf("取得元 %s はまだ一度も取得できていません / source %s has never been pulled: %w", src.Name, src.Name, err))
+			continue
+		}
+		res, err := rp.Backup(ctx, dir, []string{"cycle=" + cycleID, "source=" + src.Name})
+		if err != nil {
+			mr.Err = errors.Join(mr.Err, err)
+			c.recordErr(ctx, t.Name, "backup", err)
+			continue
+		}
+		si := SnapshotInfo{Source: src.Name, ID: res.SnapshotID}
+		s := res.Summary
+		si.DataAdded, si.TotalBytes = int64(s.DataAddedPacked), int64(s.TotalBytesProcessed)
+		si.Files = int(s.FilesNew + s.FilesChanged + s.FilesUnmodified)
+		mr.Snapshots = append(mr.Snapshots, si)
+		c.record(ctx, ledger.Entry{Kind: ledger.KindSnapshot, Medium: t.Name, Message: "snapshot " + si.ID + " of " + src.Name,
+			Data: mustJSON(map[string]any{"cycle": cycleID, "source": src.Name, "snapshot": si.ID, "data_added": si.DataAdded,
+				"total_bytes": si.TotalBytes, "files": si.Files})})
+	}
+	if mr.Err == nil {
+		c.emit(CycleEvent{Phase: "forget", Medium: t.Name})
+		fr, err := rp.Forget(ctx, c.Retention)
+		if err != nil {
+			mr.Err = err
+			c.recordErr(ctx, t.Name, "forget", err)
+		} else {
+			mr.Forgotten = len(fr.Removed())
+		}
+	}
+	c.emit(CycleEvent{Phase: "check", Medium: t.Name})
+	_, err = rp.Check(ctx, restic.CheckOptions{ReadDataSubset: c.CheckSubset})
+	c.record(ctx, ledger.Entry{Kind: ledger.KindCheck, Medium: t.Name, Message: errText(err),
+		Data: mustJSON(ledger.CheckData{OK: err == nil, Detail: checkDetail(c.CheckSubset)})})
+	if err != nil {
+		mr.Err = errors.Join(mr.Err, err)
+	} else {
+		mr.Checked = true
+	}
+
+	c.emit(CycleEvent{Phase: "detach", Medium: t.Name})
+	detached = true
+	if err := t.Drive.Detach(ctx); err != nil {
+		mr.Err = errors.Join(mr.Err, err)
+		c.recordErr(ctx, t.Name, "detach", err)
+		return mr
+	}
+	c.record(ctx, ledger.Entry{Kind: ledger.KindUnmount, Medium: t.Name})
+	return mr
+}
+
+// cut powers the medium off and proves it: the sense input reads off and
+// the device is gone. Anything less is recorded as NOT offline.
+func (c *Cycle) cut(ctx context.Context, t Target, mr *MediumReport) {
+	c.emit(CycleEvent{Phase: "power-off", Medium: t.Name})
+	start := time.Now()
+	res, err := t.Switch.Off(ctx)
+	cd := CutRecord{CutData: ledger.CutData{Relay: t.Switch.Name(), SenseOff: res.Verified}, Simulated: res.Simulated}
+	var reasons []string
+	if err != nil {
+		reasons = append(reasons, err.Error())
+	} else if !res.Verified {
+		reasons = append(reasons, res.Reason)
+	}
+	goneErr := t.Drive.WaitGone(ctx)
+	cd.DeviceGone = goneErr == nil
+	if goneErr != nil {
+		reasons = append(reasons, goneErr.Error())
+		c.record(ctx, ledger.Entry{Kind: ledger.KindError, Medium: t.Name, Message: goneErr.Error(), Data: mustJSON(map[string]any{"phase": "device-gone"})})
+	} else {
+		c.record(ctx, ledger.Entry{Kind: ledger.KindDeviceGone, Medium: t.Name})
+	}
+	cd.ElapsedMS = time.Since(start).Milliseconds()
+	mr.Simulated = mr.Simulated || res.Simulated
+	if cd.SenseOff && cd.DeviceGone {
+		mr.CutVerified = true
+		c.record(ctx, ledger.Entry{Kind: ledger.KindPowerOffVerified, Medium: t.Name, Message: "切断を確認 / cut verified", Data: mustJSON(cd)})
+		return
+	}
+	cd.Reason = joinReasons(reasons)
+	mr.CutReason = cd.Reason
+	c.record(ctx, ledger.Entry{Kind: ledger.KindPowerOffUnverified, Medium: t.Name,
+		Message: "切断を確認できません(オフラインではありません) / cut NOT verified: the medium is not offline", Data: mustJSON(cd)})
+	if err != nil || goneErr != nil {
+		mr.Err = errors.Join(mr.Err, fmt.Errorf("切断を確認できません / cut not verified: %s", cd.Reason))
+	}
+}
+
+// CutRecord is the ledger data of a cut: the evidence, and whether the
+// relay was only simulated (then the medium is never offline).
+type CutRecord struct {
+	ledger.CutData
+	Simulated bool `json:"simulated,omitempty"`
+}
+
+func (c *Cycle) emit(ev CycleEvent) {
+	if c.Events == nil {
+		return
+	}
+	if ev.Time.IsZero() {
+		ev.Time = time.Now()
+	}
+	c.Events(ev)
+}
+
+// record appends evidence. A ledger that cannot be written is logged
+// loudly; it must not stop a running medium from being cut.
+func (c *Cycle) record(ctx context.Context, e ledger.Entry) {
+	if e.Actor == "" {
+		e.Actor = ledger.ActorSystem
+	}
+	if _, err := c.Ledger.Append(context.WithoutCancel(ctx), e); err != nil && c.Logger != nil {
+		c.Logger.Error("evidence ledger write failed", "kind", e.Kind, "err", err)
+	}
+}
+
+func (c *Cycle) recordErr(ctx context.Context, medium, phase string, err error) {
+	c.record(ctx, ledger.Entry{Kind: ledger.KindError, Medium: medium, Message: err.Error(), Data: mustJSON(map[string]any{"phase": phase})})
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func checkDetail(subset string) string {
+	if subset == "" {
+		return "structure"
+	}
+	return "read-data-subset " + subset
+}
+
+func joinReasons(rs []string) string {
+	out := ""
+	for i, r := range rs {
+		if i > 0 {
+			out += "; "
+		}
+		out += r
+	}
+	return out
+}
+
+func mustJSON(v any) []byte {
+	b, err := ledger.MarshalData(v)
+	if err != nil {
+		panic(err) // only called with plain data types
+	}
+	return b
+}
