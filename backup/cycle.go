@@ -67,8 +67,8 @@ type CycleEvent struct {
 	Time   time.Time
 	Phase  string // "pull", "power-on", "attach", "backup", "forget", "check", "detach", "power-off", "done"
 	Medium string
-	Pull   *Event         // set during the pull
-	Restic *restic.Event  // set during restic operations
+	Pull   *Event        // set during the pull
+	Restic *restic.Event // set during restic operations
 	Text   string
 }
 

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/danzen-gw/danzen/internal/atomicfile"
 )
 
 // File names inside the ledger directory.
@@ -100,7 +102,7 @@ func OpenWith(dir string, opts Options) (*Ledger, error) {
 	}
 	l.f = f
 	if created {
-		if err := syncDir(dir); err != nil {
+		if err := atomicfile.SyncDir(dir); err != nil {
 			l.closeFiles()
 			return nil, ioError(dir, "証跡台帳の作成を確定できません", "cannot make the new evidence ledger durable", err)
 		}
@@ -220,13 +222,13 @@ func (l *Ledger) createTornFile(now time.Time, raw []byte) (string, error) {
 		if err := f.Close(); err != nil {
 			return "", err
 		}
-		return name, syncDir(l.dir)
+		return name, atomicfile.SyncDir(l.dir)
 	}
 }
 
 // removeStaleTemps deletes head.json temp files a crash left behind.
 func (l *Ledger) removeStaleTemps() {
-	names, err := filepath.Glob(filepath.Join(l.dir, HeadFileName+tmpInfix+"*"))
+	names, err := filepath.Glob(filepath.Join(l.dir, "."+HeadFileName+".tmp-*"))
 	if err != nil {
 		return
 	}
@@ -353,7 +355,7 @@ func (l *Ledger) writeHead() error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(l.dir, HeadFileName, append(b, '\n'))
+	return atomicfile.Write(filepath.Join(l.dir, HeadFileName), append(b, '\n'), 0o600)
 }
 
 // Close releases the ledger. Appends after Close return ErrClosed.

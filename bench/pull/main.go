@@ -1,0 +1,866 @@
+// Command pull benchmarks danzen's SFTP pull (backup.Pull) against
+// OpenSSH's own sftp client, against one real OpenSSH sshd on 127.0.0.1
+// (internal/sshdtest), with the same cipher (aes128-gcm@openssh.com).
+//
+// Two data sets: one big file of pseudo-random (incompressible) data and
+// many small files in a few directories. Each tool copies each set into a
+// fresh directory, -runs times, interleaved; the medians are reported with
+// the ratio danzen/OpenSSH and PASS/MISS against the issue's targets
+// (≥ 1.0× on the big file, ≥ 2× on the small files). It is a benchmark, not
+// a test: it exits 0 whether the targets are met or not.
+//
+// Run as root: `make bench-pull` or `go run ./bench/pull -h`. See
+// bench/README.md for what is measured and how.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/internal/sshdtest"
+)
+
+// childArg, as the first argument, makes the binary run one danzen pull
+// and print its figures as JSON: the parent re-executes itself so that the
+// pull's CPU time is the child's own rusage.
+const childArg = "__danzen-bench-pull-child"
+
+const (
+	cipherName = "aes128-gcm@openssh.com"
+	gib        = 1 << 30
+	clkTck     = 100 // USER_HZ: /proc times are in 1/100 s on Linux amd64 and arm64
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == childArg {
+		os.Exit(child(os.Args[2:]))
+	}
+	var o opts
+	bigSize := flag.String("big-size", "2GiB", "size of the big file (bytes, or with K/M/G, KiB/MiB/GiB, KB/MB/GB)")
+	flag.IntVar(&o.smallCount, "small-count", 2000, "number of small files (4–64 KiB each)")
+	flag.IntVar(&o.smallDirs, "small-dirs", 20, "directories the small files are spread over")
+	flag.IntVar(&o.runs, "runs", 3, "measured runs per tool and data set; the median is reported")
+	flag.BoolVar(&o.keep, "keep", false, "keep the sshd directory (with the export) and the last run's copies, and print where they are")
+	flag.StringVar(&o.cache, "cache", "cold", `"cold": sync and drop the page cache before every run; "warm": one unmeasured warm-up run per tool, no dropping`)
+	flag.StringVar(&o.sets, "sets", "big,small", "data sets to run, comma-separated")
+	def := config.DefaultSource()
+	flag.IntVar(&o.conns, "conns", def.Connections, "danzen: SSH connections (source connections)")
+	flag.IntVar(&o.workers, "workers", def.Workers, "danzen: parallel file transfers (source workers)")
+	flag.DurationVar(&o.stable, "stable", time.Second, `danzen: completion mode "stable" StableFor`)
+	flag.Parse()
+	var err error
+	if o.bigSize, err = parseSize(*bigSize); err != nil || o.bigSize <= 0 {
+		fmt.Fprintf(os.Stderr, "bad -big-size %q: %v\n", *bigSize, err)
+		os.Exit(2)
+	}
+	if o.runs < 1 || o.smallCount < 1 || o.smallDirs < 1 || (o.cache != "cold" && o.cache != "warm") {
+		fmt.Fprintln(os.Stderr, "-runs, -small-count and -small-dirs must be ≥ 1, -cache cold or warm")
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, &o); err != nil {
+		fmt.Fprintln(os.Stderr, "bench/pull:", err)
+		os.Exit(1)
+	}
+}
+
+type opts struct {
+	bigSize              int64
+	smallCount           int
+	smallDirs            int
+	runs                 int
+	keep                 bool
+	cache                string
+	sets                 string
+	conns, workers       int
+	stable               time.Duration
+}
+
+// dataset is one directory of the export with what every copy must hold.
+type dataset struct {
+	name   string // directory under /export, and the danzen source name
+	files  map[string]fileSum
+	bytes  int64
+	target float64 // danzen/OpenSSH ratio the issue asks for
+	unit   string  // "MB/s" or "files/s": how the rate is judged
+}
+
+type fileSum struct {
+	size int64
+	sha  string
+}
+
+func run(ctx context.Context, o *opts) error {
+	if os.Geteuid() != 0 {
+		return errors.New("run as root: sshd chroots the account, and -cache cold drops the page cache")
+	}
+	sftpBin, err := exec.LookPath("sftp")
+	if err != nil {
+		return errors.New("OpenSSH sftp not found: apt-get install openssh-client")
+	}
+	header(o)
+
+	srv, err := sshdtest.Start(ctx, sshdtest.Options{})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if o.keep {
+			fmt.Printf("\n-keep: sshd directory (export, keys, config) left at %s\n", srv.Dir)
+			return
+		}
+		srv.Close()
+	}()
+	master, err := sshdPID(srv.Dir)
+	if err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp("", "danzen-bench-pull-")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if o.keep {
+			fmt.Printf("-keep: last run's copies left in %s\n", work)
+			return
+		}
+		os.RemoveAll(work)
+	}()
+	kh := filepath.Join(work, "known_hosts")
+	if err := os.WriteFile(kh, []byte(srv.KnownHosts+"\n"), 0o600); err != nil {
+		return err
+	}
+
+	var sets []*dataset
+	for _, name := range strings.Split(o.sets, ",") {
+		t0 := time.Now()
+		var ds *dataset
+		switch strings.TrimSpace(name) {
+		case "big":
+			ds, err = genBig(srv.Export, o.bigSize)
+		case "small":
+			ds, err = genSmall(srv.Export, o.smallCount, o.smallDirs)
+		default:
+			err = fmt.Errorf("unknown data set %q (big, small)", name)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Printf("generated %-5s %5d files, %s in %.1fs\n", ds.name, len(ds.files), human(ds.bytes), time.Since(t0).Seconds())
+		sets = append(sets, ds)
+	}
+	unix.Sync()
+
+	env := &benchEnv{o: o, srv: srv, master: master, work: work, knownHosts: kh, sftp: sftpBin}
+	var results []setResult
+	for _, ds := range sets {
+		r, err := env.runSet(ctx, ds)
+		if err != nil {
+			return err
+		}
+		results = append(results, r)
+	}
+	fmt.Println("\n== summary ==")
+	for _, r := range results {
+		r.summary(o)
+	}
+	return nil
+}
+
+func header(o *opts) {
+	load, _ := os.ReadFile("/proc/loadavg")
+	var uts unix.Utsname
+	unix.Uname(&uts)
+	sshV, _ := exec.Command("ssh", "-V").CombinedOutput()
+	sftpV := "?"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if d.Path == "github.com/pkg/sftp" {
+				sftpV = d.Version
+			}
+		}
+	}
+	fmt.Printf("danzen bench/pull  %s\n", time.Now().Format("2006-01-02 15:04:05 MST"))
+	fmt.Printf("machine: %d CPUs, %s, kernel %s; %s; pkg/sftp %s; %s\n", runtime.NumCPU(), cpuModel(),
+		unix.ByteSliceToString(uts.Release[:]), runtime.Version(), sftpV, strings.TrimSpace(string(sshV)))
+	fmt.Printf("loadavg at start: %s", load)
+	fmt.Printf("cipher %s; page cache: %s; runs: %d (median reported); danzen: %d connections, %d workers, stable %s\n\n",
+		cipherName, o.cache, o.runs, o.conns, o.workers, o.stable)
+}
+
+func cpuModel() string {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	for _, l := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}
+
+// ---- data generation ----
+
+// stream is a fast pseudo-random byte source: AES-CTR keystream.
+type stream struct{ c cipher.Stream }
+
+func newStream(seed byte) *stream {
+	key := make([]byte, 16)
+	key[0] = seed
+	b, _ := aes.NewCipher(key)
+	return &stream{cipher.NewCTR(b, make([]byte, aes.BlockSize))}
+}
+
+func (s *stream) fill(p []byte) {
+	clear(p)
+	s.c.XORKeyStream(p, p)
+}
+
+// old is the mtime given to generated files, so they are plainly stable.
+var old = time.Now().Add(-time.Hour).Truncate(time.Second)
+
+func genBig(export string, size int64) (*dataset, error) {
+	ds := &dataset{name: "big", files: map[string]fileSum{}, target: 1.0, unit: "MB/s"}
+	dir := filepath.Join(export, ds.name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	p := filepath.Join(dir, "dump.bin")
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	// Generate, hash and write in a pipeline of two buffers.
+	src := newStream(1)
+	h := sha256.New()
+	bufs := [2][]byte{make([]byte, 8<<20), make([]byte, 8<<20)}
+	var wg sync.WaitGroup
+	var werr error
+	for i, left := 0, size; left > 0; i++ {
+		b := bufs[i%2][:min(int64(len(bufs[0])), left)]
+		src.fill(b)
+		wg.Wait()
+		if werr != nil {
+			return nil, werr
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h.Write(b)
+			_, werr = f.Write(b)
+		}()
+		left -= int64(len(b))
+	}
+	wg.Wait()
+	if werr != nil {
+		return nil, werr
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	if err := os.Chtimes(p, old, old); err != nil {
+		return nil, err
+	}
+	ds.files["dump.bin"] = fileSum{size, hex.EncodeToString(h.Sum(nil))}
+	ds.bytes = size
+	return ds, nil
+}
+
+func genSmall(export string, count, dirs int) (*dataset, error) {
+	ds := &dataset{name: "small", files: map[string]fileSum{}, target: 2.0, unit: "files/s"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	src := newStream(2)
+	buf := make([]byte, 64<<10)
+	for i := range count {
+		size := 4<<10 + rng.IntN(60<<10+1)
+		b := buf[:size]
+		src.fill(b)
+		rel := fmt.Sprintf("d%02d/f%05d.bin", i%dirs, i)
+		p := filepath.Join(export, ds.name, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			return nil, err
+		}
+		if err := os.Chtimes(p, old, old); err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(b)
+		ds.files[rel] = fileSum{int64(size), hex.EncodeToString(sum[:])}
+		ds.bytes += int64(size)
+	}
+	return ds, nil
+}
+
+// ---- running the tools ----
+
+type benchEnv struct {
+	o          *opts
+	srv        *sshdtest.Server
+	master     int // sshd listener pid: its cutime/cstime collect every session's CPU
+	work       string
+	knownHosts string
+	sftp       string
+}
+
+// trial is one copy of one data set by one tool.
+type trial struct {
+	tool      string        // "danzen" or "sftp"
+	wall      time.Duration // the whole client process, start to exit
+	xfer      time.Duration // danzen: EventListed → EventPullDone; sftp: = wall
+	syncfs    time.Duration // sftp: a syncfs of the copy after sftp exited
+	cpu       float64       // client CPU seconds (user+sys, the process and its waited-for children)
+	xferCPU   float64       // danzen: its CPU between EventListed and EventPullDone
+	serverCPU float64       // the sshd session processes' CPU seconds
+	others    float64       // CPU seconds used by everything else on the machine meanwhile
+	maxRSS    int64         // KiB
+	load      string
+}
+
+type setResult struct {
+	ds     *dataset
+	danzen []trial
+	sftp   []trial
+}
+
+func (e *benchEnv) runSet(ctx context.Context, ds *dataset) (setResult, error) {
+	res := setResult{ds: ds}
+	fmt.Printf("\n== %s: %d files, %s; %s runs ==\n", ds.name, len(ds.files), human(ds.bytes), e.o.cache)
+	var lastDanzen, lastSFTP string
+	one := func(tool string, n int, measured bool) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		// Each copy goes into a fresh directory; the previous one of the
+		// same tool is removed first so memory and disk stay bounded.
+		prev := &lastDanzen
+		if tool == "sftp" {
+			prev = &lastSFTP
+		}
+		if *prev != "" {
+			os.RemoveAll(*prev)
+		}
+		dir := filepath.Join(e.work, fmt.Sprintf("%s-%s-%d", ds.name, tool, n))
+		*prev = dir
+		if e.o.cache == "cold" {
+			unix.Sync()
+			if err := os.WriteFile("/proc/sys/vm/drop_caches", []byte("3\n"), 0); err != nil {
+				return fmt.Errorf("drop caches: %w", err)
+			}
+		}
+		var t trial
+		var err error
+		if tool == "danzen" {
+			t, err = e.runDanzen(ctx, ds, dir)
+		} else {
+			t, err = e.runSFTP(ctx, ds, dir)
+		}
+		if err != nil {
+			return fmt.Errorf("%s %s run %d: %w", ds.name, tool, n, err)
+		}
+		label := fmt.Sprintf("run %d", n)
+		if !measured {
+			label = "warm-up"
+		} else if tool == "danzen" {
+			res.danzen = append(res.danzen, t)
+		} else {
+			res.sftp = append(res.sftp, t)
+		}
+		t.print(label, ds)
+		return nil
+	}
+	if e.o.cache == "warm" {
+		for _, tool := range []string{"danzen", "sftp"} {
+			if err := one(tool, 0, false); err != nil {
+				return res, err
+			}
+		}
+	}
+	for n := 1; n <= e.o.runs; n++ {
+		// Alternate which tool goes first, so a drift in the machine's
+		// load does not always favour the same one.
+		order := []string{"danzen", "sftp"}
+		if n%2 == 0 {
+			order = []string{"sftp", "danzen"}
+		}
+		for _, tool := range order {
+			if err := one(tool, n, true); err != nil {
+				return res, err
+			}
+		}
+	}
+	if !e.o.keep {
+		os.RemoveAll(lastDanzen)
+		os.RemoveAll(lastSFTP)
+	}
+	return res, nil
+}
+
+// childSpec is what the parent passes to the danzen child.
+type childSpec struct {
+	Port       int           `json:"port"`
+	KeyFile    string        `json:"key_file"`
+	KnownHosts string        `json:"known_hosts"`
+	ExportDir  string        `json:"export_dir"`
+	Name       string        `json:"name"`
+	Staging    string        `json:"staging"`
+	Conns      int           `json:"conns"`
+	Workers    int           `json:"workers"`
+	Stable     time.Duration `json:"stable"`
+}
+
+// childResult is what the child prints.
+type childResult struct {
+	Listed   int64   `json:"listed_unix_ns"`
+	Done     int64   `json:"done_unix_ns"`
+	ListCPU  float64 `json:"cpu_at_listed"`
+	DoneCPU  float64 `json:"cpu_at_done"`
+	Files    int     `json:"files_transferred"`
+	Bytes    int64   `json:"bytes_transferred"`
+	Err      string  `json:"error,omitempty"`
+	Problems int     `json:"problems"`
+}
+
+func (e *benchEnv) runDanzen(ctx context.Context, ds *dataset, dir string) (trial, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return trial{}, err
+	}
+	spec := childSpec{Port: e.srv.Port, KeyFile: e.srv.ClientKeyFile, KnownHosts: e.srv.KnownHosts,
+		ExportDir: "/export/" + ds.name, Name: ds.name, Staging: dir, Conns: e.o.conns, Workers: e.o.workers, Stable: e.o.stable}
+	js, _ := json.Marshal(spec)
+	cmd := exec.CommandContext(ctx, self, childArg, string(js))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return trial{}, err
+	}
+	t := trial{tool: "danzen"}
+	m := e.startMeasure(&t)
+	start := time.Now()
+	err = cmd.Run()
+	t.wall = time.Since(start)
+	e.endMeasure(m, &t, cmd.ProcessState)
+	if err != nil {
+		return t, fmt.Errorf("%v\n%s%s", err, stdout.String(), stderr.String())
+	}
+	var r childResult
+	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+		return t, fmt.Errorf("child output: %v: %q", err, stdout.String())
+	}
+	if r.Err != "" {
+		return t, errors.New("backup.Pull: " + r.Err)
+	}
+	if r.Listed == 0 || r.Done == 0 {
+		return t, errors.New("backup.Pull emitted no pull.listed or pull.done event")
+	}
+	t.xfer = time.Duration(r.Done - r.Listed)
+	t.xferCPU = r.DoneCPU - r.ListCPU
+	if r.Files != len(ds.files) || r.Bytes != ds.bytes {
+		return t, fmt.Errorf("manifest says %d files, %d bytes transferred; want %d, %d", r.Files, r.Bytes, len(ds.files), ds.bytes)
+	}
+	man, err := backup.LoadManifest(dir, ds.name)
+	if err != nil || man == nil {
+		return t, fmt.Errorf("manifest: %v", err)
+	}
+	for _, f := range man.Files {
+		if want, ok := ds.files[f.Path]; !ok || want.sha != f.SHA256 || want.size != f.Size {
+			return t, fmt.Errorf("manifest entry %s (%d bytes, %s) does not match the export", f.Path, f.Size, f.SHA256)
+		}
+	}
+	return t, verify(backup.DataDir(dir, ds.name), ds)
+}
+
+func (e *benchEnv) runSFTP(ctx context.Context, ds *dataset, dir string) (trial, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return trial{}, err
+	}
+	// "get -r /export/X DIR/X" with DIR/X absent creates DIR/X holding
+	// the contents of /export/X.
+	dest := filepath.Join(dir, ds.name)
+	batch := filepath.Join(e.work, "batch-"+ds.name)
+	if err := os.WriteFile(batch, []byte(fmt.Sprintf("get -r /export/%s %s\n", ds.name, dest)), 0o600); err != nil {
+		return trial{}, err
+	}
+	cmd := exec.CommandContext(ctx, e.sftp, "-q", "-b", batch, "-i", e.srv.ClientKeyFile,
+		"-F", "/dev/null",
+		"-o", "UserKnownHostsFile="+e.knownHosts, "-o", "GlobalKnownHostsFile=/dev/null",
+		"-o", "StrictHostKeyChecking=yes", "-o", "IdentitiesOnly=yes",
+		"-o", "Ciphers="+cipherName,
+		"-P", strconv.Itoa(e.srv.Port), sshdtest.User+"@127.0.0.1")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	t := trial{tool: "sftp"}
+	m := e.startMeasure(&t)
+	start := time.Now()
+	err := cmd.Run()
+	t.wall = time.Since(start)
+	t.xfer = t.wall
+	e.endMeasure(m, &t, cmd.ProcessState)
+	if err != nil {
+		return t, fmt.Errorf("%v\n%s", err, out.String())
+	}
+	// sftp does not sync what it wrote; danzen's figure includes a
+	// syncfs. Time one here so the two can also be compared like for like.
+	s0 := time.Now()
+	if f, err := os.Open(dir); err == nil {
+		unix.Syncfs(int(f.Fd()))
+		f.Close()
+	}
+	t.syncfs = time.Since(s0)
+	return t, verify(dest, ds)
+}
+
+// verify checks that a copy holds exactly the data set's files, with the
+// right sizes and contents.
+func verify(root string, ds *dataset) error {
+	seen := 0
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		rel = filepath.ToSlash(rel)
+		want, ok := ds.files[rel]
+		if !ok {
+			return fmt.Errorf("copy has an unexpected file %s", p)
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if fi.Size() != want.size {
+			return fmt.Errorf("copy %s is %d bytes, want %d: INCOMPLETE", p, fi.Size(), want.size)
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		h := sha256.New()
+		_, err = io.Copy(h, f)
+		f.Close()
+		if err != nil {
+			return err
+		}
+		if hex.EncodeToString(h.Sum(nil)) != want.sha {
+			return fmt.Errorf("copy %s has the wrong content (SHA-256 differs)", p)
+		}
+		seen++
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if seen != len(ds.files) {
+		return fmt.Errorf("copy in %s has %d files, want %d: INCOMPLETE", root, seen, len(ds.files))
+	}
+	return nil
+}
+
+// ---- measuring ----
+
+type measure struct {
+	busy   float64 // machine busy CPU seconds (/proc/stat)
+	server float64 // sshd listener's cutime+cstime
+}
+
+func (e *benchEnv) startMeasure(t *trial) measure {
+	load, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(load))
+	if len(f) >= 3 {
+		t.load = strings.Join(f[:3], " ")
+	}
+	return measure{busy: machineBusy(), server: childrenCPU(e.master)}
+}
+
+func (e *benchEnv) endMeasure(m measure, t *trial, ps *os.ProcessState) {
+	if ps != nil {
+		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+			t.cpu = tv(ru.Utime) + tv(ru.Stime)
+			t.maxRSS = ru.Maxrss
+		}
+	}
+	// The session's sshd processes are reaped by the listener shortly
+	// after the client leaves; their CPU shows in its cutime then.
+	deadline := time.Now().Add(5 * time.Second)
+	for hasChildren(e.master) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.serverCPU = childrenCPU(e.master) - m.server
+	t.others = max(0, machineBusy()-m.busy-t.cpu-t.serverCPU)
+}
+
+func tv(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
+
+// machineBusy is the CPU seconds all CPUs spent not idle since boot.
+func machineBusy() float64 {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal guest guest_nice
+	var busy float64
+	for i, v := range f[1:] {
+		if i == 3 || i == 4 || i >= 8 { // idle, iowait; guest is already in user
+			continue
+		}
+		n, _ := strconv.ParseFloat(v, 64)
+		busy += n
+	}
+	return busy / clkTck
+}
+
+func procStat(pid int) []string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(string(b[i+1:])) // f[0] is field 3 (state)
+}
+
+// childrenCPU is a process's cutime+cstime: the CPU of its reaped children.
+func childrenCPU(pid int) float64 {
+	f := procStat(pid)
+	if len(f) < 15 {
+		return 0
+	}
+	cu, _ := strconv.ParseFloat(f[13], 64)
+	cs, _ := strconv.ParseFloat(f[14], 64)
+	return (cu + cs) / clkTck
+}
+
+func hasChildren(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	if err == nil {
+		return len(bytes.TrimSpace(b)) > 0
+	}
+	return false
+}
+
+// sshdPID finds the sshd listener sshdtest started (its command line
+// names a config file in the server's directory).
+func sshdPID(dir string) (int, error) {
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cl, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		f := procStat(pid)
+		if bytes.Contains(cl, []byte(dir)) && len(f) > 1 && f[1] == strconv.Itoa(os.Getpid()) {
+			return pid, nil
+		}
+	}
+	return 0, errors.New("cannot find the test sshd's process")
+}
+
+// ---- the danzen child ----
+
+func child(args []string) int {
+	out := json.NewEncoder(os.Stdout)
+	var r childResult
+	fail := func(err error) int {
+		r.Err = err.Error()
+		out.Encode(r)
+		return 0
+	}
+	if len(args) != 1 {
+		return fail(errors.New("usage: " + childArg + " JSON"))
+	}
+	var s childSpec
+	if err := json.Unmarshal([]byte(args[0]), &s); err != nil {
+		return fail(err)
+	}
+	src := config.DefaultSource()
+	src.Name = s.Name
+	src.Host = "127.0.0.1"
+	src.Port = s.Port
+	src.User = sshdtest.User
+	src.KeyFile = s.KeyFile
+	src.KnownHosts = []string{s.KnownHosts}
+	src.ExportDir = s.ExportDir
+	src.Connections = s.Conns
+	src.Workers = s.Workers
+	src.Completion = config.Completion{Mode: config.CompletionStable, StableFor: config.Duration(s.Stable)}
+	var mu sync.Mutex
+	m, err := backup.Pull(context.Background(), src, backup.PullOptions{
+		Staging: s.Staging,
+		KeyFile: s.KeyFile,
+		Events: func(ev backup.Event) {
+			switch ev.Kind {
+			case backup.EventListed, backup.EventPullDone:
+				now := time.Now().UnixNano()
+				cpu := selfCPU()
+				mu.Lock()
+				if ev.Kind == backup.EventListed {
+					r.Listed, r.ListCPU = now, cpu
+				} else {
+					r.Done, r.DoneCPU = now, cpu
+				}
+				mu.Unlock()
+			}
+		},
+	})
+	if err != nil {
+		return fail(err)
+	}
+	r.Files, r.Bytes = m.FilesTransferred, m.BytesTransferred
+	r.Problems = len(m.Pending) + len(m.Failed) + len(m.Refused)
+	if r.Problems > 0 {
+		return fail(fmt.Errorf("%d pending/failed/refused files", r.Problems))
+	}
+	out.Encode(r)
+	return 0
+}
+
+func selfCPU() float64 {
+	var ru unix.Rusage
+	if unix.Getrusage(unix.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return float64(ru.Utime.Sec) + float64(ru.Utime.Usec)/1e6 + float64(ru.Stime.Sec) + float64(ru.Stime.Usec)/1e6
+}
+
+// ---- reporting ----
+
+func (t trial) print(label string, ds *dataset) {
+	gb := float64(ds.bytes) / gib
+	switch t.tool {
+	case "danzen":
+		fmt.Printf("  %-7s danzen  listed→done %6.2fs %7.1f MB/s %7.0f files/s | process %6.2fs | client CPU %5.2fs (%4.2f s/GiB; %5.2fs listed→done) | sshd CPU %5.2fs | others %5.2fs | RSS %4d MiB | load %s\n",
+			label, t.xfer.Seconds(), mbps(ds.bytes, t.xfer), fps(len(ds.files), t.xfer), t.wall.Seconds(),
+			t.cpu, t.cpu/gb, t.xferCPU, t.serverCPU, t.others, t.maxRSS>>10, t.load)
+	default:
+		fmt.Printf("  %-7s sftp    process     %6.2fs %7.1f MB/s %7.0f files/s | +syncfs %5.2fs | client CPU %5.2fs (%4.2f s/GiB) | sshd CPU %5.2fs | others %5.2fs | RSS %4d MiB | load %s\n",
+			label, t.wall.Seconds(), mbps(ds.bytes, t.wall), fps(len(ds.files), t.wall), t.syncfs.Seconds(),
+			t.cpu, t.cpu/gb, t.serverCPU, t.others, t.maxRSS>>10, t.load)
+	}
+}
+
+func (r setResult) summary(o *opts) {
+	ds := r.ds
+	gb := float64(ds.bytes) / gib
+	med := func(ts []trial, f func(trial) float64) float64 {
+		v := make([]float64, len(ts))
+		for i, t := range ts {
+			v[i] = f(t)
+		}
+		slices.Sort(v)
+		if len(v)%2 == 1 {
+			return v[len(v)/2]
+		}
+		return (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	secs := func(d time.Duration) float64 { return d.Seconds() }
+	dXfer := med(r.danzen, func(t trial) float64 { return secs(t.xfer) })
+	dWhole := med(r.danzen, func(t trial) float64 { return secs(t.wall) - o.stable.Seconds() })
+	sWall := med(r.sftp, func(t trial) float64 { return secs(t.wall) })
+	sSync := med(r.sftp, func(t trial) float64 { return secs(t.wall + t.syncfs) })
+	dCPU := med(r.danzen, func(t trial) float64 { return t.cpu })
+	sCPU := med(r.sftp, func(t trial) float64 { return t.cpu })
+	dSrv := med(r.danzen, func(t trial) float64 { return t.serverCPU })
+	sSrv := med(r.sftp, func(t trial) float64 { return t.serverCPU })
+	dOth := med(r.danzen, func(t trial) float64 { return t.others })
+	sOth := med(r.sftp, func(t trial) float64 { return t.others })
+	dRSS := med(r.danzen, func(t trial) float64 { return float64(t.maxRSS >> 10) })
+	sRSS := med(r.sftp, func(t trial) float64 { return float64(t.maxRSS >> 10) })
+
+	fmt.Printf("\n%s: %d files, %s (medians of %d runs, page cache %s)\n", ds.name, len(ds.files), human(ds.bytes), len(r.danzen), o.cache)
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "\tseconds\tMB/s\tfiles/s\tclient CPU s\tCPU s/GiB\tsshd CPU s/GiB\tothers CPU s\tmax RSS MiB\t")
+	row := func(name string, s float64, cpu, srv, oth, rss string) {
+		fmt.Fprintf(tw, "%s\t%.2f\t%.1f\t%.0f\t%s\t%s\t%s\t%s\t%s\t\n", name, s, float64(ds.bytes)/1e6/s, float64(len(ds.files))/s, cpu, cpuPerGiB(cpu, gb), srv, oth, rss)
+	}
+	f2 := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+	row("danzen, pull.listed → pull.done", dXfer, f2(dCPU), f2(dSrv/gb), f2(dOth), strconv.Itoa(int(dRSS)))
+	row(fmt.Sprintf("danzen, whole process − %s stable wait", o.stable), dWhole, "", "", "", "")
+	row("OpenSSH sftp, whole process", sWall, f2(sCPU), f2(sSrv/gb), f2(sOth), strconv.Itoa(int(sRSS)))
+	row("OpenSSH sftp + syncfs of the copy", sSync, "", "", "", "")
+	tw.Flush()
+	ratio := sWall / dXfer
+	verdict := "PASS"
+	if ratio < ds.target {
+		verdict = "MISS"
+	}
+	fmt.Printf("  >>> %s: danzen/OpenSSH %s = %.2f×  (target ≥ %.1f×)  %s\n", ds.name, ds.unit, ratio, ds.target, verdict)
+	fmt.Printf("      other bases: whole process − stable wait %.2f×; like-for-like durability (sftp + syncfs) %.2f×\n",
+		sWall/dWhole, sSync/dXfer)
+	fmt.Printf("      client CPU per GiB: danzen %.2f s, OpenSSH %.2f s (danzen also hashes SHA-256 and fsyncs)\n", dCPU/gb, sCPU/gb)
+}
+
+func cpuPerGiB(cpu string, gb float64) string {
+	v, err := strconv.ParseFloat(cpu, 64)
+	if cpu == "" || err != nil {
+		return ""
+	}
+	return strconv.FormatFloat(v/gb, 'f', 2, 64)
+}
+
+func mbps(n int64, d time.Duration) float64 { return float64(n) / 1e6 / d.Seconds() }
+func fps(n int, d time.Duration) float64   { return float64(n) / d.Seconds() }
+
+func human(n int64) string {
+	switch {
+	case n >= gib:
+		return fmt.Sprintf("%.2f GiB", float64(n)/gib)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// parseSize reads "2GiB", "512MiB", "100MB", "1G", "4096".
+func parseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3},
+		{"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}}
+	for _, u := range units {
+		if num, ok := strings.CutSuffix(t, u.suffix); ok {
+			v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+			if err != nil {
+				return 0, err
+			}
+			return int64(v * float64(u.mult)), nil
+		}
+	}
+	return strconv.ParseInt(t, 10, 64)
+}
