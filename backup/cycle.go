@@ -35,6 +35,10 @@ type Drive interface {
 	WaitGone(ctx context.Context) error
 }
 
+// A Drive may also implement Explain(error) error to turn a failure seen
+// while its medium was mounted into the medium's own words ("the disk is
+// full" rather than restic's text).
+
 // Target is one medium written in a cycle.
 type Target struct {
 	Name   string
@@ -189,8 +193,11 @@ func (c *Cycle) endRecord(ctx context.Context, r *CycleReport) {
 	c.record(context.WithoutCancel(ctx), ledger.Entry{Kind: kind, Message: msg, Data: mustJSON(map[string]any{"cycle": r.ID, "ok": r.OK()})})
 }
 
-// writeTarget runs one medium from power-on to verified cut.
-func (c *Cycle) writeTarget(ctx context.Context, t Target, cycleID string) (mr MediumReport) {
+// Session powers a medium on, attaches it, runs fn with its repository,
+// detaches it and cuts and verifies the power, recording every step. The
+// cut happens whatever fn or the attach did, also when ctx is cancelled.
+// Backups, medium setup and restores all go through it.
+func (c *Cycle) Session(ctx context.Context, t Target, fn func(ctx context.Context, repo restic.Repo) error) (mr MediumReport) {
 	mr.Name = t.Name
 	onAt := time.Now()
 	c.emit(CycleEvent{Phase: "power-on", Medium: t.Name})
@@ -200,8 +207,7 @@ func (c *Cycle) writeTarget(ctx context.Context, t Target, cycleID string) (mr M
 		Data: mustJSON(map[string]any{"relay": t.Switch.Name(), "verified": res.Verified, "simulated": res.Simulated, "sense": res.Sense})})
 	// From here on the medium may be powered: whatever happens, cut it.
 	defer func() {
-		cleanup := context.WithoutCancel(ctx)
-		c.cut(cleanup, t, &mr)
+		c.cut(context.WithoutCancel(ctx), t, &mr)
 		mr.PoweredFor = time.Since(onAt)
 	}()
 	if err != nil {
@@ -210,81 +216,86 @@ func (c *Cycle) writeTarget(ctx context.Context, t Target, cycleID string) (mr M
 	}
 
 	c.emit(CycleEvent{Phase: "attach", Medium: t.Name})
-	repo, err := t.Drive.Attach(ctx)
+	location, err := t.Drive.Attach(ctx)
 	if err != nil {
 		mr.Err = err
 		c.recordErr(ctx, t.Name, "attach", err)
 		return mr
 	}
-	c.record(ctx, ledger.Entry{Kind: ledger.KindMount, Medium: t.Name, Data: mustJSON(map[string]any{"repository": repo})})
-	detached := false
-	defer func() {
-		if !detached {
-			if err := t.Drive.Detach(context.WithoutCancel(ctx)); err != nil {
-				mr.Err = errors.Join(mr.Err, err)
-				c.recordErr(ctx, t.Name, "detach", err)
-			}
-		}
-	}()
+	c.record(ctx, ledger.Entry{Kind: ledger.KindMount, Medium: t.Name, Data: mustJSON(map[string]any{"repository": location})})
 
 	rp := t.Repo
-	rp.Location = repo
+	rp.Location = location
 	rp.OnEvent = func(ev restic.Event) { c.emit(CycleEvent{Phase: ev.Op, Medium: t.Name, Restic: &ev}) }
-	if err := rp.Unlock(ctx); err != nil {
-		mr.Err = err
-		c.recordErr(ctx, t.Name, "unlock", err)
-		return mr
-	}
-	for _, src := range c.Config.Sources {
-		c.emit(CycleEvent{Phase: "backup", Medium: t.Name, Text: src.Name})
-		dir := SourceDir(c.Config.StagingDir, src.Name)
-		if _, err := os.Stat(filepath.Join(dir, ManifestName)); err != nil {
-			mr.Err = errors.Join(mr.Err, fmt.Errorf("取得元 %s はまだ一度も取得できていません / source %s has never been pulled: %w", src.Name, src.Name, err))
-			continue
-		}
-		res, err := rp.Backup(ctx, dir, []string{"cycle=" + cycleID, "source=" + src.Name})
-		if err != nil {
-			mr.Err = errors.Join(mr.Err, err)
-			c.recordErr(ctx, t.Name, "backup", err)
-			continue
-		}
-		si := SnapshotInfo{Source: src.Name, ID: res.SnapshotID}
-		s := res.Summary
-		si.DataAdded, si.TotalBytes = int64(s.DataAddedPacked), int64(s.TotalBytesProcessed)
-		si.Files = int(s.FilesNew + s.FilesChanged + s.FilesUnmodified)
-		mr.Snapshots = append(mr.Snapshots, si)
-		c.record(ctx, ledger.Entry{Kind: ledger.KindSnapshot, Medium: t.Name, Message: "snapshot " + si.ID + " of " + src.Name,
-			Data: mustJSON(map[string]any{"cycle": cycleID, "source": src.Name, "snapshot": si.ID, "data_added": si.DataAdded,
-				"total_bytes": si.TotalBytes, "files": si.Files})})
-	}
-	if mr.Err == nil {
-		c.emit(CycleEvent{Phase: "forget", Medium: t.Name})
-		fr, err := rp.Forget(ctx, c.Retention)
-		if err != nil {
-			mr.Err = err
-			c.recordErr(ctx, t.Name, "forget", err)
-		} else {
-			mr.Forgotten = len(fr.Removed())
-		}
-	}
-	c.emit(CycleEvent{Phase: "check", Medium: t.Name})
-	_, err = rp.Check(ctx, restic.CheckOptions{ReadDataSubset: c.CheckSubset})
-	c.record(ctx, ledger.Entry{Kind: ledger.KindCheck, Medium: t.Name, Message: errText(err),
-		Data: mustJSON(ledger.CheckData{OK: err == nil, Detail: checkDetail(c.CheckSubset)})})
-	if err != nil {
-		mr.Err = errors.Join(mr.Err, err)
-	} else {
-		mr.Checked = true
+	mr.Err = fn(ctx, rp)
+	if ex, ok := t.Drive.(interface{ Explain(error) error }); ok && mr.Err != nil {
+		mr.Err = ex.Explain(mr.Err)
 	}
 
 	c.emit(CycleEvent{Phase: "detach", Medium: t.Name})
-	detached = true
-	if err := t.Drive.Detach(ctx); err != nil {
+	// Detach even when cancelled: a medium is never cut while dirty
+	// buffers could still reach it.
+	if err := t.Drive.Detach(context.WithoutCancel(ctx)); err != nil {
 		mr.Err = errors.Join(mr.Err, err)
 		c.recordErr(ctx, t.Name, "detach", err)
 		return mr
 	}
 	c.record(ctx, ledger.Entry{Kind: ledger.KindUnmount, Medium: t.Name})
+	return mr
+}
+
+// writeTarget writes every source's staging to one medium.
+func (c *Cycle) writeTarget(ctx context.Context, t Target, cycleID string) MediumReport {
+	var snaps []SnapshotInfo
+	var forgotten int
+	var checked bool
+	mr := c.Session(ctx, t, func(ctx context.Context, rp restic.Repo) error {
+		if err := rp.Unlock(ctx); err != nil {
+			c.recordErr(ctx, t.Name, "unlock", err)
+			return err
+		}
+		var errs error
+		for _, src := range c.Config.Sources {
+			c.emit(CycleEvent{Phase: "backup", Medium: t.Name, Text: src.Name})
+			dir := SourceDir(c.Config.StagingDir, src.Name)
+			if _, err := os.Stat(filepath.Join(dir, ManifestName)); err != nil {
+				errs = errors.Join(errs, fmt.Errorf("取得元 %s はまだ一度も取得できていません / source %s has never been pulled: %w", src.Name, src.Name, err))
+				continue
+			}
+			res, err := rp.Backup(ctx, dir, []string{"cycle=" + cycleID, "source=" + src.Name})
+			if err != nil {
+				errs = errors.Join(errs, err)
+				c.recordErr(ctx, t.Name, "backup", err)
+				continue
+			}
+			s := res.Summary
+			si := SnapshotInfo{Source: src.Name, ID: res.SnapshotID, DataAdded: int64(s.DataAddedPacked),
+				TotalBytes: int64(s.TotalBytesProcessed), Files: int(s.FilesNew + s.FilesChanged + s.FilesUnmodified)}
+			snaps = append(snaps, si)
+			c.record(ctx, ledger.Entry{Kind: ledger.KindSnapshot, Medium: t.Name, Message: "snapshot " + si.ID + " of " + src.Name,
+				Data: mustJSON(map[string]any{"cycle": cycleID, "source": src.Name, "snapshot": si.ID, "data_added": si.DataAdded,
+					"total_bytes": si.TotalBytes, "files": si.Files})})
+		}
+		// Generations are pruned only after a fully good night, so a
+		// failing export can never push good generations out.
+		if errs == nil {
+			c.emit(CycleEvent{Phase: "forget", Medium: t.Name})
+			fr, err := rp.Forget(ctx, c.Retention)
+			if err != nil {
+				c.recordErr(ctx, t.Name, "forget", err)
+				errs = err
+			} else {
+				forgotten = len(fr.Removed())
+			}
+		}
+		c.emit(CycleEvent{Phase: "check", Medium: t.Name})
+		_, err := rp.Check(ctx, restic.CheckOptions{ReadDataSubset: c.CheckSubset})
+		c.record(ctx, ledger.Entry{Kind: ledger.KindCheck, Medium: t.Name, Message: errText(err),
+			Data: mustJSON(ledger.CheckData{OK: err == nil, Detail: checkDetail(c.CheckSubset)})})
+		checked = err == nil
+		return errors.Join(errs, err)
+	})
+	mr.Snapshots, mr.Forgotten, mr.Checked = snaps, forgotten, checked
 	return mr
 }
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/danzen-gw/danzen/internal/atomicfile"
+	"github.com/danzen-gw/danzen/relay"
 )
 
 // CurrentVersion is the schema version this build writes.
@@ -37,6 +38,15 @@ type Config struct {
 	// BandwidthLimit caps the pull over all sources ("0" = no cap).
 	BandwidthLimit Rate     `json:"bandwidth_limit"`
 	Sources        []Source `json:"sources"`
+	// ResticBinary is the restic v0.19.1 binary shipped with the image.
+	ResticBinary string       `json:"restic_binary"`
+	Relays       []relay.Spec `json:"relays"`
+	Media        []Medium     `json:"media"`
+	Retention    Retention    `json:"retention"`
+	Rotation     Rotation     `json:"rotation"`
+	// CheckSubset is restic check --read-data-subset after each backup
+	// ("" checks the structure only).
+	CheckSubset string `json:"check_read_data_subset"`
 }
 
 // Source is one e-chart (電子カルテ) server whose export danzen pulls.
@@ -91,11 +101,15 @@ type Completion struct {
 // Default returns the configuration a new gateway starts from.
 func Default() *Config {
 	return &Config{
-		Version:    CurrentVersion,
-		GatewayID:  "danzen",
-		StagingDir: "/perm/danzen/staging",
-		SecretsDir: "/perm/danzen/secrets",
-		LedgerDir:  "/perm/danzen/ledger",
+		Version:      CurrentVersion,
+		GatewayID:    "danzen",
+		StagingDir:   "/perm/danzen/staging",
+		SecretsDir:   "/perm/danzen/secrets",
+		LedgerDir:    "/perm/danzen/ledger",
+		ResticBinary: "/user/restic",
+		Retention:    Retention{KeepLast: 5},
+		Rotation:     Rotation{PerCycle: 1},
+		CheckSubset:  "5%",
 	}
 }
 

@@ -2,6 +2,8 @@ package config
 
 import (
 	"errors"
+	"github.com/danzen-gw/danzen/media/disk"
+	"github.com/danzen-gw/danzen/relay"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,6 +24,11 @@ func validConfig() *Config {
 	s.KnownHosts = []string{knownHost}
 	s.ExportDir = "/export"
 	c.Sources = []Source{s}
+	c.Relays = []relay.Spec{{Name: "r1", Driver: relay.DriverSimulated}, {Name: "r2", Driver: relay.DriverSimulated}}
+	c.Media = []Medium{
+		{Name: "disk-a", Type: MediumDisk, Relay: "r1", PasswordFile: "disk-a.pw", Disk: &disk.Spec{Name: "disk-a", FSUUID: "0b3f7a52-6c1e-4d1a-9a51-2f4d0c7e9b11", MediaID: "A"}},
+		{Name: "disk-b", Type: MediumDisk, Relay: "r2", PasswordFile: "disk-b.pw", Disk: &disk.Spec{Name: "disk-b", Serial: "WD-123", MediaID: "B"}},
+	}
 	return c
 }
 
@@ -109,6 +116,16 @@ func TestValidateNamesEachBadField(t *testing.T) {
 		{"sources[0].completion.stable_for", func(c *Config) { c.Sources[0].Completion.StableFor = 0 }},
 		{"sources[0].connections", func(c *Config) { c.Sources[0].Connections = 0 }},
 		{"sources[0].workers", func(c *Config) { c.Sources[0].Workers = 1000 }},
+		{"relays[1].name", func(c *Config) { c.Relays[1].Name = "r1" }},
+		{"media[0].relay", func(c *Config) { c.Media[0].Relay = "nope" }},
+		{"media[1].relay", func(c *Config) { c.Media[1].Relay = "r1" }},
+		{"media[0].disk", func(c *Config) { c.Media[0].Disk = nil }},
+		{"media[0].type", func(c *Config) { c.Media[0].Type = "floppy" }},
+		{"media[0].password_file", func(c *Config) { c.Media[0].PasswordFile = "" }},
+		{"retention.keep_last", func(c *Config) { c.Retention.KeepLast = 0 }},
+		{"rotation.per_cycle", func(c *Config) { c.Rotation.PerCycle = 3 }},
+		{"media[0].disk.media_id", func(c *Config) { c.Media[0].Disk.MediaID = "" }},
+		{"relays[0].driver", func(c *Config) { c.Relays[0].Driver = "magic" }},
 	} {
 		c := validConfig()
 		tc.edit(c)

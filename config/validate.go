@@ -82,6 +82,10 @@ func (c *Config) Validate() error {
 		seen[s.Name] = true
 		v.source(f, s)
 	}
+	v.media(c)
+	if c.ResticBinary == "" {
+		v.add("restic_binary", "restic の実行ファイルを指定してください", "give the restic binary's path")
+	}
 	if len(v.errs) > 0 {
 		return &ValidationError{Fields: v.errs}
 	}

@@ -33,6 +33,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -75,6 +76,7 @@ func main() {
 	flag.IntVar(&o.conns, "conns", def.Connections, "danzen: SSH connections (source connections)")
 	flag.IntVar(&o.workers, "workers", def.Workers, "danzen: parallel file transfers (source workers)")
 	flag.DurationVar(&o.stable, "stable", time.Second, `danzen: completion mode "stable" StableFor`)
+	flag.StringVar(&o.profile, "cpuprofile", "", "directory to write a pprof CPU profile of every danzen pull into")
 	flag.Parse()
 	var err error
 	if o.bigSize, err = parseSize(*bigSize); err != nil || o.bigSize <= 0 {
@@ -85,6 +87,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, "-runs, -small-count and -small-dirs must be ≥ 1, -cache cold or warm")
 		os.Exit(2)
 	}
+	// Become the subreaper of everything started below, so that sshd
+	// session processes orphaned when a connection ends come back here
+	// (and their CPU can be counted) instead of going to PID 1.
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		fmt.Fprintln(os.Stderr, "bench/pull: PR_SET_CHILD_SUBREAPER:", err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, &o); err != nil {
@@ -94,15 +102,16 @@ func main() {
 }
 
 type opts struct {
-	bigSize              int64
-	smallCount           int
-	smallDirs            int
-	runs                 int
-	keep                 bool
-	cache                string
-	sets                 string
-	conns, workers       int
-	stable               time.Duration
+	bigSize        int64
+	smallCount     int
+	smallDirs      int
+	runs           int
+	keep           bool
+	cache          string
+	sets           string
+	conns, workers int
+	stable         time.Duration
+	profile        string
 }
 
 // dataset is one directory of the export with what every copy must hold.
@@ -342,7 +351,8 @@ type trial struct {
 	cpu       float64       // client CPU seconds (user+sys, the process and its waited-for children)
 	xferCPU   float64       // danzen: its CPU between EventListed and EventPullDone
 	serverCPU float64       // the sshd session processes' CPU seconds
-	others    float64       // CPU seconds used by everything else on the machine meanwhile
+	kernel    float64       // CPU seconds of kernel threads (writeback, …) meanwhile
+	others    float64       // CPU seconds used by every other process meanwhile
 	maxRSS    int64         // KiB
 	load      string
 }
@@ -437,6 +447,7 @@ type childSpec struct {
 	Conns      int           `json:"conns"`
 	Workers    int           `json:"workers"`
 	Stable     time.Duration `json:"stable"`
+	Profile    string        `json:"profile,omitempty"`
 }
 
 // childResult is what the child prints.
@@ -458,6 +469,9 @@ func (e *benchEnv) runDanzen(ctx context.Context, ds *dataset, dir string) (tria
 	}
 	spec := childSpec{Port: e.srv.Port, KeyFile: e.srv.ClientKeyFile, KnownHosts: e.srv.KnownHosts,
 		ExportDir: "/export/" + ds.name, Name: ds.name, Staging: dir, Conns: e.o.conns, Workers: e.o.workers, Stable: e.o.stable}
+	if e.o.profile != "" {
+		spec.Profile = filepath.Join(e.o.profile, filepath.Base(dir)+".pprof")
+	}
 	js, _ := json.Marshal(spec)
 	cmd := exec.CommandContext(ctx, self, childArg, string(js))
 	var stdout, stderr bytes.Buffer
@@ -590,8 +604,9 @@ func verify(root string, ds *dataset) error {
 // ---- measuring ----
 
 type measure struct {
-	busy   float64 // machine busy CPU seconds (/proc/stat)
-	server float64 // sshd listener's cutime+cstime
+	busy    float64 // machine busy CPU seconds (/proc/stat)
+	server  float64 // sshd listener's cutime+cstime
+	kthread map[int]float64
 }
 
 func (e *benchEnv) startMeasure(t *trial) measure {
@@ -600,7 +615,7 @@ func (e *benchEnv) startMeasure(t *trial) measure {
 	if len(f) >= 3 {
 		t.load = strings.Join(f[:3], " ")
 	}
-	return measure{busy: machineBusy(), server: childrenCPU(e.master)}
+	return measure{busy: machineBusy(), server: childrenCPU(e.master), kthread: kthreadCPU()}
 }
 
 func (e *benchEnv) endMeasure(m measure, t *trial, ps *os.ProcessState) {
@@ -616,8 +631,75 @@ func (e *benchEnv) endMeasure(m measure, t *trial, ps *os.ProcessState) {
 	for hasChildren(e.master) && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	t.serverCPU = childrenCPU(e.master) - m.server
-	t.others = max(0, machineBusy()-m.busy-t.cpu-t.serverCPU)
+	// Session processes orphaned on the way out (OpenSSH's internal-sftp
+	// child can outlive its parent) are re-parented to this process, the
+	// subreaper: reap them and count their rusage too.
+	for {
+		srv, cli, left := reapOrphans(e.master)
+		t.serverCPU += srv
+		t.cpu += cli
+		if (!left && !hasChildren(e.master)) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.serverCPU += childrenCPU(e.master) - m.server
+	for pid, v := range kthreadCPU() {
+		t.kernel += v - m.kthread[pid]
+	}
+	t.others = max(0, machineBusy()-m.busy-t.cpu-t.serverCPU-t.kernel)
+}
+
+// kthreadCPU maps every kernel thread (kthreadd's children) to its CPU
+// seconds: writeback of what a tool wrote is done there.
+func kthreadCPU() map[int]float64 {
+	out := map[int]float64{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		f := procStat(pid)
+		if len(f) < 13 || (f[1] != "2" && pid != 2) {
+			continue
+		}
+		u, _ := strconv.ParseFloat(f[11], 64)
+		s, _ := strconv.ParseFloat(f[12], 64)
+		out[pid] = (u + s) / clkTck
+	}
+	return out
+}
+
+// reapOrphans waits for this process's exited children other than the
+// sshd listener (the tools themselves are already waited for by then) and
+// returns their CPU seconds, split into sshd's and the rest, and whether
+// any such child is still running.
+func reapOrphans(master int) (server, client float64, left bool) {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", os.Getpid(), os.Getpid()))
+	for _, s := range strings.Fields(string(b)) {
+		pid, _ := strconv.Atoi(s)
+		if pid == master || pid <= 0 {
+			continue
+		}
+		f := procStat(pid)
+		if len(f) == 0 || f[0] != "Z" {
+			left = true
+			continue
+		}
+		comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		var ru syscall.Rusage
+		var ws syscall.WaitStatus
+		if n, err := syscall.Wait4(pid, &ws, syscall.WNOHANG, &ru); err != nil || n != pid {
+			continue
+		}
+		if strings.TrimSpace(string(comm)) == "sshd" {
+			server += tv(ru.Utime) + tv(ru.Stime)
+		} else {
+			client += tv(ru.Utime) + tv(ru.Stime)
+		}
+	}
+	return server, client, left
 }
 
 func tv(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
@@ -707,6 +789,17 @@ func child(args []string) int {
 	if err := json.Unmarshal([]byte(args[0]), &s); err != nil {
 		return fail(err)
 	}
+	if s.Profile != "" {
+		f, err := os.Create(s.Profile)
+		if err != nil {
+			return fail(err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fail(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	src := config.DefaultSource()
 	src.Name = s.Name
 	src.Host = "127.0.0.1"
@@ -763,13 +856,13 @@ func (t trial) print(label string, ds *dataset) {
 	gb := float64(ds.bytes) / gib
 	switch t.tool {
 	case "danzen":
-		fmt.Printf("  %-7s danzen  listed→done %6.2fs %7.1f MB/s %7.0f files/s | process %6.2fs | client CPU %5.2fs (%4.2f s/GiB; %5.2fs listed→done) | sshd CPU %5.2fs | others %5.2fs | RSS %4d MiB | load %s\n",
+		fmt.Printf("  %-7s danzen  listed→done %6.2fs %7.1f MB/s %7.0f files/s | process %6.2fs | client CPU %5.2fs (%4.2f s/GiB; %5.2fs listed→done) | sshd CPU %5.2fs | kernel %5.2fs | others %5.2fs | RSS %4d MiB | load %s\n",
 			label, t.xfer.Seconds(), mbps(ds.bytes, t.xfer), fps(len(ds.files), t.xfer), t.wall.Seconds(),
-			t.cpu, t.cpu/gb, t.xferCPU, t.serverCPU, t.others, t.maxRSS>>10, t.load)
+			t.cpu, t.cpu/gb, t.xferCPU, t.serverCPU, t.kernel, t.others, t.maxRSS>>10, t.load)
 	default:
-		fmt.Printf("  %-7s sftp    process     %6.2fs %7.1f MB/s %7.0f files/s | +syncfs %5.2fs | client CPU %5.2fs (%4.2f s/GiB) | sshd CPU %5.2fs | others %5.2fs | RSS %4d MiB | load %s\n",
+		fmt.Printf("  %-7s sftp    process     %6.2fs %7.1f MB/s %7.0f files/s | +syncfs %5.2fs | client CPU %5.2fs (%4.2f s/GiB) | sshd CPU %5.2fs | kernel %5.2fs | others %5.2fs | RSS %4d MiB | load %s\n",
 			label, t.wall.Seconds(), mbps(ds.bytes, t.wall), fps(len(ds.files), t.wall), t.syncfs.Seconds(),
-			t.cpu, t.cpu/gb, t.serverCPU, t.others, t.maxRSS>>10, t.load)
+			t.cpu, t.cpu/gb, t.serverCPU, t.kernel, t.others, t.maxRSS>>10, t.load)
 	}
 }
 
@@ -798,20 +891,22 @@ func (r setResult) summary(o *opts) {
 	sSrv := med(r.sftp, func(t trial) float64 { return t.serverCPU })
 	dOth := med(r.danzen, func(t trial) float64 { return t.others })
 	sOth := med(r.sftp, func(t trial) float64 { return t.others })
+	dKer := med(r.danzen, func(t trial) float64 { return t.kernel })
+	sKer := med(r.sftp, func(t trial) float64 { return t.kernel })
 	dRSS := med(r.danzen, func(t trial) float64 { return float64(t.maxRSS >> 10) })
 	sRSS := med(r.sftp, func(t trial) float64 { return float64(t.maxRSS >> 10) })
 
 	fmt.Printf("\n%s: %d files, %s (medians of %d runs, page cache %s)\n", ds.name, len(ds.files), human(ds.bytes), len(r.danzen), o.cache)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "\tseconds\tMB/s\tfiles/s\tclient CPU s\tCPU s/GiB\tsshd CPU s/GiB\tothers CPU s\tmax RSS MiB\t")
-	row := func(name string, s float64, cpu, srv, oth, rss string) {
-		fmt.Fprintf(tw, "%s\t%.2f\t%.1f\t%.0f\t%s\t%s\t%s\t%s\t%s\t\n", name, s, float64(ds.bytes)/1e6/s, float64(len(ds.files))/s, cpu, cpuPerGiB(cpu, gb), srv, oth, rss)
+	fmt.Fprintln(tw, "\tseconds\tMB/s\tfiles/s\tclient CPU s\tclient CPU s/GiB\tsshd CPU s/GiB\tkernel thr. CPU s\tothers CPU s\tmax RSS MiB\t")
+	row := func(name string, s float64, cpu, srv, ker, oth, rss string) {
+		fmt.Fprintf(tw, "%s\t%.2f\t%.1f\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t\n", name, s, float64(ds.bytes)/1e6/s, float64(len(ds.files))/s, cpu, cpuPerGiB(cpu, gb), srv, ker, oth, rss)
 	}
 	f2 := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
-	row("danzen, pull.listed → pull.done", dXfer, f2(dCPU), f2(dSrv/gb), f2(dOth), strconv.Itoa(int(dRSS)))
-	row(fmt.Sprintf("danzen, whole process − %s stable wait", o.stable), dWhole, "", "", "", "")
-	row("OpenSSH sftp, whole process", sWall, f2(sCPU), f2(sSrv/gb), f2(sOth), strconv.Itoa(int(sRSS)))
-	row("OpenSSH sftp + syncfs of the copy", sSync, "", "", "", "")
+	row("danzen, pull.listed → pull.done", dXfer, f2(dCPU), f2(dSrv/gb), f2(dKer), f2(dOth), strconv.Itoa(int(dRSS)))
+	row(fmt.Sprintf("danzen, whole process − %s stable wait", o.stable), dWhole, "", "", "", "", "")
+	row("OpenSSH sftp, whole process", sWall, f2(sCPU), f2(sSrv/gb), f2(sKer), f2(sOth), strconv.Itoa(int(sRSS)))
+	row("OpenSSH sftp + syncfs of the copy", sSync, "", "", "", "", "")
 	tw.Flush()
 	ratio := sWall / dXfer
 	verdict := "PASS"
@@ -833,7 +928,7 @@ func cpuPerGiB(cpu string, gb float64) string {
 }
 
 func mbps(n int64, d time.Duration) float64 { return float64(n) / 1e6 / d.Seconds() }
-func fps(n int, d time.Duration) float64   { return float64(n) / d.Seconds() }
+func fps(n int, d time.Duration) float64    { return float64(n) / d.Seconds() }
 
 func human(n int64) string {
 	switch {

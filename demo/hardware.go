@@ -1,0 +1,86 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/media/disk"
+	"github.com/danzen-gw/danzen/media/disk/looptest"
+	"github.com/danzen-gw/danzen/relay"
+	"github.com/danzen-gw/danzen/relay/fake"
+)
+
+// Hardware is simulated hardware for the demo and the tests: fake relays
+// whose sense follows the contact, and ext4 image files that attach as
+// loop devices when their relay closes and detach when it opens, so the
+// disks really appear in and vanish from /sys. It needs root.
+type Hardware struct {
+	Board  *fake.Board
+	Relays []relay.Spec
+	Media  []config.Medium
+	Images map[string]*looptest.Image // by medium name
+	Powers map[string]*looptest.Power // by medium name
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// NewHardware creates one disk image of size bytes per name under dir,
+// each behind its own fake relay, and starts coupling power to the loops.
+func NewHardware(ctx context.Context, dir string, names []string, size int64, log *slog.Logger) (*Hardware, error) {
+	hw := &Hardware{Images: map[string]*looptest.Image{}, Powers: map[string]*looptest.Power{}}
+	for i, name := range names {
+		rs := relay.Spec{Name: "relay-" + name, Driver: relay.DriverFake, Chip: "fake0", Line: 2 * i,
+			Sense: &relay.SenseSpec{Chip: "fake0", Line: 2*i + 1},
+			// A fake contact answers at once; short timeouts keep fault demos quick.
+			OnTimeout: relay.Duration(2 * time.Second), OffTimeout: relay.Duration(3 * time.Second)}
+		hw.Relays = append(hw.Relays, rs)
+		img, err := looptest.CreateExt4(filepath.Join(dir, name+".img"), size, looptest.ImageOptions{Label: name})
+		if err != nil {
+			return nil, fmt.Errorf("create disk image for %s: %w", name, err)
+		}
+		hw.Images[name] = img
+		hw.Media = append(hw.Media, config.Medium{
+			Name: name, Type: config.MediumDisk, Relay: rs.Name, PasswordFile: name + ".restic-password",
+			Disk: &disk.Spec{Name: name, FSUUID: img.UUID, MediaID: "DANZEN-" + strings.ToUpper(name),
+				MountDir: filepath.Join(dir, "mnt", name), AppearTimeout: disk.Duration(20 * time.Second),
+				GoneTimeout: disk.Duration(5 * time.Second)},
+		})
+	}
+	hw.Board = fake.NewBoard(hw.Relays...)
+	ctx, hw.cancel = context.WithCancel(ctx)
+	for i, name := range names {
+		p := looptest.NewPower(hw.Images[name].Path, log)
+		hw.Powers[name] = p
+		r := hw.Board.Relay(hw.Relays[i].Name)
+		hw.wg.Add(1)
+		go func() {
+			defer hw.wg.Done()
+			p.Follow(ctx, r.Powered, 10*time.Millisecond)
+		}()
+	}
+	return hw, nil
+}
+
+// Sources is what gateway.Options.RelaySources needs.
+func (hw *Hardware) Sources() map[string]relay.PinSource {
+	return map[string]relay.PinSource{relay.DriverFake: hw.Board}
+}
+
+// Close stops the coupling and detaches every loop device.
+func (hw *Hardware) Close() error {
+	hw.cancel()
+	hw.wg.Wait()
+	var first error
+	for _, p := range hw.Powers {
+		if err := p.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}

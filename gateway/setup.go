@@ -1,0 +1,82 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/backup/restic"
+)
+
+// NewPassword creates a medium's repository password file (32 random
+// bytes, 0600) and returns the password so that it can be shown once and
+// written down: losing it loses the backups. An existing file is kept and
+// created is false and nothing is returned.
+func (g *Gateway) NewPassword(name string) (password string, created bool, err error) {
+	m, err := g.cfg.Medium(name)
+	if err != nil {
+		return "", false, err
+	}
+	p := g.cfg.KeyPath(m.PasswordFile)
+	if _, err := os.Stat(p); err == nil {
+		return "", false, nil // never shown twice
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", false, err
+	}
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", false, err
+	}
+	pw := base64.RawURLEncoding.EncodeToString(raw[:])
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", false, fmt.Errorf("create password file: %w", err)
+	}
+	if _, err := f.WriteString(pw); err != nil {
+		f.Close()
+		return "", false, err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return "", false, err
+	}
+	return pw, true, f.Close()
+}
+
+// PrepareMedium sets up a freshly formatted (ext4) medium: powers it on,
+// writes its media ID, creates its restic repository, and cuts it again
+// with the usual verification. The password file must exist (NewPassword).
+// A medium that already holds a repository is left as it is.
+func (g *Gateway) PrepareMedium(ctx context.Context, name string, force bool, events func(backup.CycleEvent)) (backup.MediumReport, error) {
+	g.job.Lock()
+	defer g.job.Unlock()
+	m, err := g.cfg.Medium(name)
+	if err != nil {
+		return backup.MediumReport{}, err
+	}
+	if _, err := os.Stat(g.cfg.KeyPath(m.PasswordFile)); err != nil {
+		return backup.MediumReport{}, fmt.Errorf("媒体 %s のパスワードファイルがありません。先にパスワードを作成し、控えてください / medium %s has no password file yet: create it and write it down first: %w", name, name, err)
+	}
+	t, err := g.target(name, &prepareOpts{mediaID: m.Disk.MediaID, force: force})
+	if err != nil {
+		return backup.MediumReport{}, err
+	}
+	c := g.cycle(events)
+	mr := c.Session(ctx, t, func(ctx context.Context, rp restic.Repo) error {
+		if _, err := rp.Snapshots(ctx); err == nil {
+			return nil // already a repository with this password
+		} else if !errors.Is(err, restic.ErrRepoMissing) {
+			return err
+		}
+		return rp.Init(ctx)
+	})
+	if mr.Err != nil {
+		return mr, mr.Err
+	}
+	return mr, nil
+}
