@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -10,34 +11,53 @@ import (
 	"github.com/danzen-gw/danzen/config"
 )
 
-// Env is a demo installation in one directory.
-type Env struct {
-	Dir     string
-	Export  string // the e-chart server's export directory
-	Server  *SFTPServer
-	Config  *config.Config
-	CfgPath string
+// Options shape the demo installation.
+type Options struct {
+	Dir          string
+	DumpBytes    int64
+	SmallFiles   int
+	Media        []string // file-backed disks behind fake relays
+	DiskSize     int64    // sparse image size of each disk
+	ResticBinary string
 }
 
-// Setup generates the export, starts the SFTP server and writes a
-// configuration for it under dir.
-func Setup(ctx context.Context, dir string, dumpBytes int64, smallFiles int, log *slog.Logger) (*Env, error) {
-	e := &Env{Dir: dir, Export: filepath.Join(dir, "echart-export")}
+// Env is a demo installation in one directory.
+type Env struct {
+	Dir      string
+	Export   string // the e-chart server's export directory
+	Server   *SFTPServer
+	Hardware *Hardware
+	Config   *config.Config
+	CfgPath  string
+}
+
+// Setup generates the export, starts the SFTP server, creates the disks
+// and relays, and writes a configuration for all of it under o.Dir.
+func Setup(ctx context.Context, o Options, log *slog.Logger) (*Env, error) {
+	e := &Env{Dir: o.Dir, Export: filepath.Join(o.Dir, "echart-export")}
 	if err := os.MkdirAll(e.Export, 0o755); err != nil {
 		return nil, err
 	}
-	if err := GenerateExport(e.Export, dumpBytes, smallFiles, 1); err != nil {
+	if err := GenerateExport(e.Export, o.DumpBytes, o.SmallFiles, 1); err != nil {
 		return nil, fmt.Errorf("generate the sample export: %w", err)
 	}
-	srv, err := StartSFTP(ctx, filepath.Join(dir, "secrets"), log)
+	srv, err := StartSFTP(ctx, filepath.Join(o.Dir, "secrets"), log)
 	if err != nil {
 		return nil, fmt.Errorf("start the demo SFTP server: %w", err)
 	}
 	e.Server = srv
+	if len(o.Media) > 0 {
+		if e.Hardware, err = NewHardware(ctx, filepath.Join(o.Dir, "disks"), o.Media, o.DiskSize, log); err != nil {
+			srv.Close()
+			return nil, err
+		}
+	}
 	c := config.Default()
 	c.GatewayID = "danzen-demo"
-	c.StagingDir = filepath.Join(dir, "staging")
-	c.SecretsDir = filepath.Join(dir, "secrets")
+	c.StagingDir = filepath.Join(o.Dir, "staging")
+	c.SecretsDir = filepath.Join(o.Dir, "secrets")
+	c.LedgerDir = filepath.Join(o.Dir, "ledger")
+	c.ResticBinary = o.ResticBinary
 	src := config.DefaultSource()
 	src.Name = "emr"
 	src.Host = "127.0.0.1"
@@ -48,14 +68,26 @@ func Setup(ctx context.Context, dir string, dumpBytes int64, smallFiles int, log
 	src.ExportDir = e.Export
 	src.Completion = config.Completion{Mode: config.CompletionMarker, Marker: Marker}
 	c.Sources = []config.Source{src}
+	if e.Hardware != nil {
+		c.Relays = e.Hardware.Relays
+		c.Media = e.Hardware.Media
+		c.Rotation.PerCycle = 0 // the demo writes both disks each cycle
+	}
 	e.Config = c
-	e.CfgPath = filepath.Join(dir, "config.json")
+	e.CfgPath = filepath.Join(o.Dir, "config.json")
 	if err := config.Save(e.CfgPath, c); err != nil {
-		srv.Close()
+		e.Close()
 		return nil, err
 	}
 	return e, nil
 }
 
-// Close stops the server; the directory stays for inspection.
-func (e *Env) Close() error { return e.Server.Close() }
+// Close stops the server and detaches the disks; the directory stays for
+// inspection.
+func (e *Env) Close() error {
+	err := e.Server.Close()
+	if e.Hardware != nil {
+		err = errors.Join(err, e.Hardware.Close())
+	}
+	return err
+}

@@ -79,7 +79,9 @@ func ChangeDump(dir string, fraction float64, seed uint64) error {
 }
 
 // writeDump writes rows with stable content keyed by row number, except a
-// fraction of changed rows, so restic's dedup sees a realistic change.
+// fraction of changed rows. Changes come in runs of rows, as a day's
+// clinical work touches neighbouring records, so restic's deduplication
+// sees a realistic change rather than every chunk touched once.
 func writeDump(p string, size int64, r *rand.Rand, changed float64) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
@@ -90,12 +92,17 @@ func writeDump(p string, size int64, r *rand.Rand, changed float64) error {
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
 	fmt.Fprintf(w, "-- danzen demo export %s\nBEGIN;\n", time.Now().Format(time.RFC3339))
+	const run = 4096 // rows changed together (~600 KB)
 	var written int64
+	var salt uint64 = 1
 	for row := 0; written < size; row++ {
-		rr := rand.New(rand.NewPCG(uint64(row), 1))
-		if changed > 0 && r.Float64() < changed {
-			rr = rand.New(rand.NewPCG(uint64(row), r.Uint64()))
+		if row%run == 0 {
+			salt = 1
+			if changed > 0 && r.Float64() < changed {
+				salt = r.Uint64() | 2
+			}
 		}
+		rr := rand.New(rand.NewPCG(uint64(row), salt))
 		n, _ := fmt.Fprintf(w, "INSERT INTO karte (patient_id, name, visit, note, vitals) VALUES (%d, '%s %s', '2026-%02d-%02d', '%s', '%x');\n",
 			100000+row, surnames[rr.IntN(len(surnames))], givens[rr.IntN(len(givens))], 1+rr.IntN(12), 1+rr.IntN(28),
 			notes[rr.IntN(len(notes))], rr.Uint64())

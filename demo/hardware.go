@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -34,6 +35,9 @@ type Hardware struct {
 // each behind its own fake relay, and starts coupling power to the loops.
 func NewHardware(ctx context.Context, dir string, names []string, size int64, log *slog.Logger) (*Hardware, error) {
 	hw := &Hardware{Images: map[string]*looptest.Image{}, Powers: map[string]*looptest.Power{}}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
 	for i, name := range names {
 		rs := relay.Spec{Name: "relay-" + name, Driver: relay.DriverFake, Chip: "fake0", Line: 2 * i,
 			Sense: &relay.SenseSpec{Chip: "fake0", Line: 2*i + 1},

@@ -2,20 +2,34 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
+	"os/exec"
+	"time"
 
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/demo"
+	"github.com/danzen-gw/danzen/gateway"
+	"github.com/danzen-gw/danzen/ledger"
+	"github.com/danzen-gw/danzen/web"
 )
 
+// runDemo runs the main job on the embedded default: an in-process SFTP
+// server with a generated export, two file-backed disks behind fake
+// relays, two cycles (the second after ~5% of the dump changed), then the
+// status page on 127.0.0.1.
 func runDemo(ctx context.Context, log *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	dir := fs.String("dir", "", "working directory (default: a new temporary one)")
 	dumpSize := fs.String("dump-size", "200MB", "size of the generated SQL dump")
 	small := fs.Int("small-files", 300, "number of small files in the export")
+	once := fs.Bool("once", false, "exit after the cycles instead of serving the page")
+	listen := fs.String("listen", "127.0.0.1:8080", "address of the status page")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
@@ -23,21 +37,89 @@ func runDemo(ctx context.Context, log *slog.Logger, args []string) error {
 	if err != nil || size <= 0 {
 		return usageError{fmt.Sprintf("--dump-size %q: use a size like 200MB", *dumpSize)}
 	}
+	if os.Geteuid() != 0 {
+		return errors.New("デモは root で実行してください(ファイル上のディスクをループデバイスとして接続します) / run the demo as root: its file-backed disks attach as loop devices")
+	}
+	resticBin := os.Getenv("DANZEN_RESTIC")
+	if resticBin == "" {
+		if resticBin, err = exec.LookPath("restic"); err != nil {
+			return errors.New("restic v0.19.1 not found: run `make demo`, which builds bin/restic")
+		}
+	}
 	if *dir == "" {
 		if *dir, err = os.MkdirTemp("", "danzen-demo-"); err != nil {
 			return err
 		}
 	}
-	fmt.Printf("danzen demo in %s: generating a %s e-chart export…\n", *dir, human(int64(size)))
-	env, err := demo.Setup(ctx, *dir, int64(size), *small, log)
+	fmt.Printf("danzen demo in %s: generating a %s e-chart export and two 2 GB file-backed disks…\n", *dir, human(int64(size)))
+	env, err := demo.Setup(ctx, demo.Options{Dir: *dir, DumpBytes: int64(size), SmallFiles: *small,
+		Media: []string{"disk-a", "disk-b"}, DiskSize: 2 << 30, ResticBinary: resticBin}, log)
 	if err != nil {
 		return err
 	}
 	defer env.Close()
 	fmt.Printf("電子カルテサーバ(デモ) / e-chart server (demo): sftp://%s%s\n", env.Server.Addr, env.Export)
-	if err := pullSources(ctx, log, env.Config, "", os.Stdout); err != nil {
+
+	g, err := gateway.Open(ctx, env.Config, gateway.Options{RelaySources: env.Hardware.Sources(), Logger: log})
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	for _, m := range env.Config.Media {
+		if _, _, err := g.NewPassword(m.Name); err != nil {
+			return err
+		}
+		fmt.Printf("媒体の初期化 / preparing medium %s (password in %s)\n", m.Name, env.Config.KeyPath(m.PasswordFile))
+		mr, err := g.PrepareMedium(ctx, m.Name, false, nil)
+		if err != nil {
+			return err
+		}
+		printMedium(os.Stdout, mr)
+	}
+	for i := 1; i <= 2; i++ {
+		if i == 2 {
+			fmt.Println("\nダンプの約5%を変更 / changing ~5% of the dump…")
+			if err := demo.ChangeDump(env.Export, 0.05, 2); err != nil {
+				return err
+			}
+		}
+		fmt.Printf("\n=== サイクル / cycle %d ===\n", i)
+		rep, err := g.RunCycle(ctx, newCyclePrinter(os.Stdout).event)
+		if rep != nil {
+			printCycle(os.Stdout, rep)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	rep, err := ledger.Verify(env.Config.LedgerDir)
+	fmt.Println("\n" + rep.String())
+	if err != nil {
 		return err
 	}
 	fmt.Printf("staging: %s\nconfiguration: %s\n", env.Config.StagingDir, env.CfgPath)
+	if *once {
+		return nil
+	}
+	return serve(ctx, *listen, g, log)
+}
+
+// serve shows the read-only status page until ctx ends (Ctrl-C).
+func serve(ctx context.Context, addr string, g *gateway.Gateway, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("状態ページを開けません / cannot serve the status page on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: web.Handler(g.Status, log), ReadHeaderTimeout: 10 * time.Second}
+	fmt.Printf("\n状態ページ / status page: http://%s/  (Ctrl-C で終了 / to stop)\n", ln.Addr())
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
 	return nil
 }

@@ -19,6 +19,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"pull", "pull --config FILE [--source NAME]   一回取得する / pull the e-chart export once", runPull},
+		{"backup", "backup --config FILE --once   一回のサイクル / run one cycle now", runBackup},
+		{"medium", "medium init --config FILE --medium NAME [--password-recorded]   媒体の初期化 / prepare a medium", runMedium},
 		{"hostkey", "hostkey --config FILE --source NAME [--accept SHA256:…]   ホスト鍵を確認・登録 / show or pin a server's host key", runHostKey},
 		{"ledger", "ledger verify (--config FILE | --dir DIR)   証跡台帳の検証 / verify the evidence ledger", runLedger},
 		{"demo", "demo [--dir DIR] [--dump-size 200MB] [--once]   組み込みの既定構成で動かす / run on the embedded default", runDemo},

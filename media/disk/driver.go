@@ -91,6 +91,8 @@ type Driver struct {
 	fakeNodes bool
 
 	mu sync.Mutex
+	// before holds the disks present before the power went on (BeforePowerOn).
+	before map[string]bool
 	// seen is what was connected during the last WaitAppear (the medium, or
 	// the different disks reported): WaitGone requires all of it gone.
 	seen []blockDev
@@ -125,6 +127,21 @@ func New(spec Spec, opt Options) (*Driver, error) {
 
 // Spec returns the driver's spec.
 func (d *Driver) Spec() Spec { return d.spec }
+
+// BeforePowerOn notes the disks present just before the medium's relay is
+// switched on. Optional but recommended: WaitAppear then blames only disks
+// that came up with the power (a USB stick left in the appliance is never
+// "a different disk", and WaitGone does not wait for it to go).
+func (d *Driver) BeforePowerOn() error {
+	s, err := d.scanOnce(nil, true)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.before = s.keys
+	return nil
+}
 
 func (d *Driver) emit(e Event) {
 	e.Time = time.Now()
@@ -165,10 +182,11 @@ type scan struct {
 }
 
 // scanOnce lists block devices, reads their superblocks and sorts them into
-// matches and foreign disks. baseline holds the disks present at the start
-// of a wait; a disk that is not obviously removable counts as foreign only
-// when it appeared after that.
-func (d *Driver) scanOnce(baseline map[string]bool) (scan, error) {
+// matches and foreign disks. baseline holds the disks present earlier. If it
+// was taken before the power was switched on (strict), only disks new since
+// then are foreign; otherwise also every unused loop, removable or USB disk,
+// since the medium's relay may have brought it up before the first look.
+func (d *Driver) scanOnce(baseline map[string]bool, strict bool) (scan, error) {
 	devs, err := d.listBlock()
 	if err != nil {
 		return scan{}, err
@@ -244,8 +262,9 @@ func (d *Driver) scanOnce(baseline map[string]bool) (scan, error) {
 			s.matches = append(s.matches, diskMatches...)
 		case d.spec.Serial != "" && serialOK && len(uuids) == 0:
 			s.unformatted = append(s.unformatted, whole.name)
-		case (d.spec.Serial != "" && serialOK) ||
-			!inUse && (whole.kind == "loop" || whole.removable || whole.usb != "" || (baseline != nil && !baseline[whole.key()])):
+		case d.spec.Serial != "" && serialOK,
+			!inUse && baseline != nil && !baseline[whole.key()],
+			!inUse && !strict && (whole.kind == "loop" || whole.removable || whole.usb != ""):
 			s.foreign = append(s.foreign, Candidate{Name: whole.name, Serials: whole.serials, FSUUIDs: uuids, Size: whole.size, Model: strings.TrimSpace(whole.vendor + " " + whole.model)})
 			s.foreignDevs = append(s.foreignDevs, *whole)
 		}
@@ -300,18 +319,18 @@ func (d *Driver) WaitAppear(ctx context.Context) (Device, error) {
 
 	d.mu.Lock()
 	d.seen = nil
+	baseline, strict := d.before, d.before != nil
+	d.before = nil // one snapshot per power-on
 	d.mu.Unlock()
 	d.emit(Event{Kind: EventWaiting, Message: fmt.Sprintf("接続を待っています(%s、最大 %s)/ waiting for the medium (%s, up to %s)",
 		d.spec.expected(), timeout, d.spec.expected(), timeout)})
-
-	var baseline map[string]bool
 	reported := map[string]bool{}
 	var last scan
 	var stableKey string
 	var stableSince time.Time
 	stableCount := 0
 	for {
-		s, err := d.scanOnce(baseline)
+		s, err := d.scanOnce(baseline, strict)
 		if err != nil {
 			return Device{}, err
 		}
@@ -402,7 +421,7 @@ func (d *Driver) remember(b blockDev) {
 // Detach deletes the SCSI disk: its block device is gone before the power
 // is cut, and only the USB device still proves the power state.
 func (d *Driver) present() ([]string, error) {
-	s, err := d.scanOnce(nil)
+	s, err := d.scanOnce(nil, true)
 	if err != nil {
 		return nil, err
 	}

@@ -287,6 +287,11 @@ func TestWrongDiskIsNeverMounted(t *testing.T) {
 	expected := looptest.NewUUID()
 	m := newMedium(t, 16<<20, "", Spec{FSUUID: expected, AppearTimeout: Duration(time.Second), GoneTimeout: Duration(300 * time.Millisecond)})
 	before := fileHash(t, m.img.Path)
+	// Disks attached before the power-on (other tests' loop devices on a
+	// shared machine) are not this relay's.
+	if err := m.drv.BeforePowerOn(); err != nil {
+		t.Fatal(err)
+	}
 	m.on(t)
 	start := time.Now()
 	_, err := m.drv.WaitAppear(ctx)
@@ -339,6 +344,42 @@ func TestWrongDiskIsNeverMounted(t *testing.T) {
 	}
 	if !mismatch {
 		t.Error("no mismatch event")
+	}
+}
+
+// A disk that was already there before the power-on (a USB stick left in
+// the appliance) is neither blamed as "a different disk" nor waited for.
+func TestPreexistingDiskIsNotBlamed(t *testing.T) {
+	ctx := t.Context()
+	m := newMedium(t, 8<<20, "", Spec{AppearTimeout: Duration(500 * time.Millisecond), GoneTimeout: Duration(300 * time.Millisecond)})
+	m.power.SetMode(looptest.NeverAppears)
+	stick, err := looptest.CreateExt4(filepath.Join(t.TempDir(), "stick.img"), 4<<20, looptest.ImageOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := looptest.NewPower(stick.Path, nil)
+	t.Cleanup(func() { sp.Close() })
+	if err := sp.SetPower(true); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.drv.BeforePowerOn(); err != nil {
+		t.Fatal(err)
+	}
+	m.on(t)
+	_, err = m.drv.WaitAppear(ctx)
+	var na *NotAppearedError
+	var dd *DifferentDiskError
+	if !errors.As(err, &na) && !errors.As(err, &dd) {
+		t.Fatalf("WaitAppear = %v", err)
+	}
+	// Only another process attaching a loop during the wait could make it a
+	// DifferentDiskError here; the stick must never be in it.
+	if strings.Contains(err.Error(), stick.UUID) {
+		t.Fatalf("the pre-existing disk is blamed: %v", err)
+	}
+	m.off(t)
+	if err := m.drv.WaitGone(ctx); err != nil && strings.Contains(err.Error(), sp.Loop().Name+" ") {
+		t.Fatalf("WaitGone waits for the pre-existing disk: %v", err)
 	}
 }
 

@@ -168,7 +168,7 @@ func (d *Driver) writeMediaID(dir string, dev Device, mediaID string, force bool
 // readyToMount re-identifies dev and checks that neither the medium nor the
 // mount directory is mounted already.
 func (d *Driver) readyToMount(dev Device, dir string) error {
-	s, err := d.scanOnce(nil)
+	s, err := d.scanOnce(nil, true)
 	if err != nil {
 		return err
 	}
