@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -37,6 +38,9 @@ func runBackup(ctx context.Context, log *slog.Logger, args []string) error {
 	rep, err := g.RunCycle(ctx, newCyclePrinter(os.Stdout).event)
 	if rep != nil {
 		printCycle(os.Stdout, rep)
+		if err == nil && !rep.OK() {
+			err = errors.New("切断を確認できない媒体があります(オフラインではありません) / a medium's cut is not verified: it is not offline")
+		}
 	}
 	return err
 }
