@@ -26,6 +26,9 @@ type Switch interface {
 
 // Drive is a medium's device side, from power-on to power-off.
 type Drive interface {
+	// BeforePowerOn notes what is attached before the relay closes, so a
+	// device that was already there is never taken for the medium.
+	BeforePowerOn() error
 	// Attach waits for the device after power-on, checks that it is the
 	// expected medium, mounts it and returns the restic repository location.
 	Attach(ctx context.Context) (repo string, err error)
@@ -199,6 +202,11 @@ func (c *Cycle) endRecord(ctx context.Context, r *CycleReport) {
 // Backups, medium setup and restores all go through it.
 func (c *Cycle) Session(ctx context.Context, t Target, fn func(ctx context.Context, repo restic.Repo) error) (mr MediumReport) {
 	mr.Name = t.Name
+	if err := t.Drive.BeforePowerOn(); err != nil {
+		mr.Err = err
+		c.recordErr(ctx, t.Name, "before-power-on", err)
+		return mr
+	}
 	onAt := time.Now()
 	c.emit(CycleEvent{Phase: "power-on", Medium: t.Name})
 	res, err := t.Switch.On(ctx)

@@ -85,7 +85,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Gateway, erro
 		dopts.Logger = log
 		user := opts.Disk.Events
 		dopts.Events = func(ev disk.Event) {
-			g.record(ledger.Entry{Kind: "disk." + string(ev.Kind), Medium: ev.Medium, Message: ev.Message, Data: mustJSON(ev)})
+			g.record(ledger.Entry{Kind: string(ev.Kind), Medium: ev.Medium, Message: ev.Message, Data: mustJSON(ev)})
 			if user != nil {
 				user(ev)
 			}
@@ -252,6 +252,8 @@ type prepareOpts struct {
 	mediaID string
 	force   bool
 }
+
+func (dd *diskDrive) BeforePowerOn() error { return dd.d.BeforePowerOn() }
 
 func (dd *diskDrive) Attach(ctx context.Context) (string, error) {
 	dev, err := dd.d.WaitAppear(ctx)

@@ -307,7 +307,9 @@ func (d *Driver) wakeups() (<-chan struct{}, func()) {
 // volume to appear, and returns it. It never mounts or writes anything. When
 // other disks appear but not the medium, the error is a
 // *DifferentDiskError; when nothing appears, a *NotAppearedError; when two
-// devices match, an *AmbiguousError at once.
+// devices match, an *AmbiguousError at once. A match is used only once it
+// has stayed unchanged for Options.Settle. Call BeforePowerOn before the
+// relay goes on so that only disks brought up by it can be blamed.
 func (d *Driver) WaitAppear(ctx context.Context) (Device, error) {
 	timeout := d.spec.appearTimeout()
 	wctx, cancel := context.WithTimeout(ctx, timeout)

@@ -44,7 +44,9 @@ type Space struct {
 // then makes it writable. A missing or different media ID unmounts it and
 // returns a *MediaIDError: nothing is written to a disk that is not the
 // medium. The device is re-identified first, since it may have been
-// swapped since WaitAppear.
+// swapped since WaitAppear. (The kernel may still replay the ext4 journal
+// of a volume whose serial/fs_uuid matched: that is the filesystem's own
+// recovery, not a write by danzen.)
 func (d *Driver) Mount(ctx context.Context, dev Device) (Mounted, error) {
 	if err := ctx.Err(); err != nil {
 		return Mounted{}, err
