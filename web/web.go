@@ -21,6 +21,9 @@ type StatusFunc func(ctx context.Context) (*status.Status, error)
 
 // Handler serves the dashboard.
 func Handler(get StatusFunc, log *slog.Logger) http.Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	tmpl := template.Must(template.New("").Funcs(template.FuncMap{
 		"ts": func(t time.Time) string {
 			if t.IsZero() {

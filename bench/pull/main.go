@@ -856,11 +856,11 @@ func (t trial) print(label string, ds *dataset) {
 	gb := float64(ds.bytes) / gib
 	switch t.tool {
 	case "danzen":
-		fmt.Printf("  %-7s danzen  listed→done %6.2fs %7.1f MB/s %7.0f files/s | process %6.2fs | client CPU %5.2fs (%4.2f s/GiB; %5.2fs listed→done) | sshd CPU %5.2fs | kernel %5.2fs | others %5.2fs | RSS %4d MiB | load %s\n",
+		fmt.Printf("  %-7s danzen  listed→done %6.2fs %7.1f MB/s %s | process %6.2fs | client CPU %5.2fs (%4.2f s/GiB; %5.2fs listed→done) | sshd CPU %5.2fs | kernel %5.2fs | others %5.2fs | RSS %4d MiB | load %s\n",
 			label, t.xfer.Seconds(), mbps(ds.bytes, t.xfer), fps(len(ds.files), t.xfer), t.wall.Seconds(),
 			t.cpu, t.cpu/gb, t.xferCPU, t.serverCPU, t.kernel, t.others, t.maxRSS>>10, t.load)
 	default:
-		fmt.Printf("  %-7s sftp    process     %6.2fs %7.1f MB/s %7.0f files/s | +syncfs %5.2fs | client CPU %5.2fs (%4.2f s/GiB) | sshd CPU %5.2fs | kernel %5.2fs | others %5.2fs | RSS %4d MiB | load %s\n",
+		fmt.Printf("  %-7s sftp    process     %6.2fs %7.1f MB/s %s | +syncfs %5.2fs | client CPU %5.2fs (%4.2f s/GiB) | sshd CPU %5.2fs | kernel %5.2fs | others %5.2fs | RSS %4d MiB | load %s\n",
 			label, t.wall.Seconds(), mbps(ds.bytes, t.wall), fps(len(ds.files), t.wall), t.syncfs.Seconds(),
 			t.cpu, t.cpu/gb, t.serverCPU, t.kernel, t.others, t.maxRSS>>10, t.load)
 	}
@@ -880,33 +880,37 @@ func (r setResult) summary(o *opts) {
 		}
 		return (v[len(v)/2-1] + v[len(v)/2]) / 2
 	}
-	secs := func(d time.Duration) float64 { return d.Seconds() }
-	dXfer := med(r.danzen, func(t trial) float64 { return secs(t.xfer) })
-	dWhole := med(r.danzen, func(t trial) float64 { return secs(t.wall) - o.stable.Seconds() })
-	sWall := med(r.sftp, func(t trial) float64 { return secs(t.wall) })
-	sSync := med(r.sftp, func(t trial) float64 { return secs(t.wall + t.syncfs) })
-	dCPU := med(r.danzen, func(t trial) float64 { return t.cpu })
-	sCPU := med(r.sftp, func(t trial) float64 { return t.cpu })
-	dSrv := med(r.danzen, func(t trial) float64 { return t.serverCPU })
-	sSrv := med(r.sftp, func(t trial) float64 { return t.serverCPU })
-	dOth := med(r.danzen, func(t trial) float64 { return t.others })
-	sOth := med(r.sftp, func(t trial) float64 { return t.others })
-	dKer := med(r.danzen, func(t trial) float64 { return t.kernel })
-	sKer := med(r.sftp, func(t trial) float64 { return t.kernel })
-	dRSS := med(r.danzen, func(t trial) float64 { return float64(t.maxRSS >> 10) })
-	sRSS := med(r.sftp, func(t trial) float64 { return float64(t.maxRSS >> 10) })
+	type fig struct{ cpu, srv, ker, oth, rss float64 }
+	figs := func(ts []trial) fig {
+		return fig{
+			cpu: med(ts, func(t trial) float64 { return t.cpu }),
+			srv: med(ts, func(t trial) float64 { return t.serverCPU }),
+			ker: med(ts, func(t trial) float64 { return t.kernel }),
+			oth: med(ts, func(t trial) float64 { return t.others }),
+			rss: med(ts, func(t trial) float64 { return float64(t.maxRSS >> 10) }),
+		}
+	}
+	dXfer := med(r.danzen, func(t trial) float64 { return t.xfer.Seconds() })
+	dWhole := med(r.danzen, func(t trial) float64 { return t.wall.Seconds() - o.stable.Seconds() })
+	sWall := med(r.sftp, func(t trial) float64 { return t.wall.Seconds() })
+	sSync := med(r.sftp, func(t trial) float64 { return (t.wall + t.syncfs).Seconds() })
+	d, s := figs(r.danzen), figs(r.sftp)
 
 	fmt.Printf("\n%s: %d files, %s (medians of %d runs, page cache %s)\n", ds.name, len(ds.files), human(ds.bytes), len(r.danzen), o.cache)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "\tseconds\tMB/s\tfiles/s\tclient CPU s\tclient CPU s/GiB\tsshd CPU s/GiB\tkernel thr. CPU s\tothers CPU s\tmax RSS MiB\t")
-	row := func(name string, s float64, cpu, srv, ker, oth, rss string) {
-		fmt.Fprintf(tw, "%s\t%.2f\t%.1f\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t\n", name, s, float64(ds.bytes)/1e6/s, float64(len(ds.files))/s, cpu, cpuPerGiB(cpu, gb), srv, ker, oth, rss)
+	row := func(name string, secs float64, f *fig) {
+		fmt.Fprintf(tw, "%s\t%.2f\t%.1f\t%.0f\t", name, secs, float64(ds.bytes)/1e6/secs, float64(len(ds.files))/secs)
+		if f == nil {
+			fmt.Fprint(tw, "\t\t\t\t\t\t\n")
+			return
+		}
+		fmt.Fprintf(tw, "%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.0f\t\n", f.cpu, f.cpu/gb, f.srv/gb, f.ker, f.oth, f.rss)
 	}
-	f2 := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
-	row("danzen, pull.listed → pull.done", dXfer, f2(dCPU), f2(dSrv/gb), f2(dKer), f2(dOth), strconv.Itoa(int(dRSS)))
-	row(fmt.Sprintf("danzen, whole process − %s stable wait", o.stable), dWhole, "", "", "", "", "")
-	row("OpenSSH sftp, whole process", sWall, f2(sCPU), f2(sSrv/gb), f2(sKer), f2(sOth), strconv.Itoa(int(sRSS)))
-	row("OpenSSH sftp + syncfs of the copy", sSync, "", "", "", "", "")
+	row("danzen, pull.listed → pull.done", dXfer, &d)
+	row(fmt.Sprintf("danzen, whole process − %s stable wait", o.stable), dWhole, nil)
+	row("OpenSSH sftp, whole process", sWall, &s)
+	row("OpenSSH sftp + syncfs of the copy", sSync, nil)
 	tw.Flush()
 	ratio := sWall / dXfer
 	verdict := "PASS"
@@ -916,19 +920,19 @@ func (r setResult) summary(o *opts) {
 	fmt.Printf("  >>> %s: danzen/OpenSSH %s = %.2f×  (target ≥ %.1f×)  %s\n", ds.name, ds.unit, ratio, ds.target, verdict)
 	fmt.Printf("      other bases: whole process − stable wait %.2f×; like-for-like durability (sftp + syncfs) %.2f×\n",
 		sWall/dWhole, sSync/dXfer)
-	fmt.Printf("      client CPU per GiB: danzen %.2f s, OpenSSH %.2f s (danzen also hashes SHA-256 and fsyncs)\n", dCPU/gb, sCPU/gb)
-}
-
-func cpuPerGiB(cpu string, gb float64) string {
-	v, err := strconv.ParseFloat(cpu, 64)
-	if cpu == "" || err != nil {
-		return ""
-	}
-	return strconv.FormatFloat(v/gb, 'f', 2, 64)
+	fmt.Printf("      CPU s/GiB, client + sshd: danzen %.2f + %.2f = %.2f, OpenSSH %.2f + %.2f = %.2f (danzen also hashes SHA-256 and fsyncs)\n",
+		d.cpu/gb, d.srv/gb, (d.cpu+d.srv)/gb, s.cpu/gb, s.srv/gb, (s.cpu+s.srv)/gb)
 }
 
 func mbps(n int64, d time.Duration) float64 { return float64(n) / 1e6 / d.Seconds() }
-func fps(n int, d time.Duration) float64    { return float64(n) / d.Seconds() }
+
+// fps formats a files/s figure, or blanks for a single file.
+func fps(n int, d time.Duration) string {
+	if n < 2 {
+		return strings.Repeat(" ", 15)
+	}
+	return fmt.Sprintf("%7.0f files/s", float64(n)/d.Seconds())
+}
 
 func human(n int64) string {
 	switch {

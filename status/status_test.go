@@ -1,0 +1,75 @@
+package status_test
+
+import (
+	"context"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/danzen-gw/danzen/ledger"
+	"github.com/danzen-gw/danzen/status"
+	"github.com/danzen-gw/danzen/web"
+)
+
+// The page can never claim more than the ledger proves: only a verified
+// cut shows as cut; an unverified or simulated one is red.
+func TestStateFollowsTheLedgerOnly(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)
+	clock := now.Add(-2 * time.Hour)
+	l, err := ledger.OpenWith(dir, ledger.Options{Now: func() time.Time { clock = clock.Add(time.Minute); return clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	add := func(kind, medium string, data any) {
+		raw, _ := ledger.MarshalData(data)
+		if _, err := l.Append(context.Background(), ledger.Entry{Kind: kind, Medium: medium, Data: raw}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, m := range []string{"a", "b", "c", "d"} {
+		add(ledger.KindPowerOn, m, ledger.PowerData{Relay: "r-" + m})
+	}
+	add(ledger.KindSnapshot, "a", map[string]any{"snapshot": "abc123", "source": "emr"})
+	add(ledger.KindPowerOffVerified, "a", ledger.CutData{SenseOff: true, DeviceGone: true})
+	add(ledger.KindPowerOffUnverified, "b", ledger.CutData{Reason: "sense still ON"})
+	add(ledger.KindPowerOffUnverified, "c", map[string]any{"reason": "simulated", "simulated": true})
+	add(ledger.KindCycleEnd, "", map[string]any{"cycle": "c1", "ok": false})
+	l.Close()
+
+	st, err := status.Compute(dir, []string{"a", "b", "c", "d", "e"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]status.State{"a": status.Cut, "b": status.Fault, "c": status.Simulated, "d": status.Connected, "e": status.Unknown}
+	for _, m := range st.Media {
+		if m.State != want[m.Name] {
+			t.Errorf("%s: state %s, want %s", m.Name, m.State, want[m.Name])
+		}
+	}
+	if st.Media[0].LastSnapshot == nil || st.Media[0].LastSnapshot.ID != "abc123" || st.Media[1].Reason != "sense still ON" {
+		t.Fatalf("details lost: %+v %+v", st.Media[0], st.Media[1])
+	}
+	if st.LastCycle == nil || st.LastCycle.OK || st.LedgerErr != "" {
+		t.Fatalf("cycle/ledger: %+v %q", st.LastCycle, st.LedgerErr)
+	}
+
+	// The page shows the same, Japanese first.
+	srv := httptest.NewServer(web.Handler(func(context.Context) (*status.Status, error) { return st, nil }, nil))
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := string(body)
+	for _, s := range []string{`data-medium="a" data-state="cut"`, `data-medium="b" data-state="fault"`, `data-medium="c" data-state="simulated"`,
+		"異常: 切断を確認できません", "オフラインではありません", `lang="ja"`} {
+		if !strings.Contains(page, s) {
+			t.Errorf("page lacks %q", s)
+		}
+	}
+}
