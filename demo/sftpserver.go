@@ -30,13 +30,20 @@ type SFTPServer struct {
 	KnownHosts    string // known_hosts line for the server's key
 	ClientKeyFile string // 0600 private key the server accepts
 	ln            net.Listener
+	handlers      *sftp.Handlers
 	wg            sync.WaitGroup
 	log           *slog.Logger
 }
 
-// StartSFTP listens on 127.0.0.1 (a free port) and writes the client key
-// into keyDir.
+// StartSFTP listens on 127.0.0.1 (a free port), serves the local file
+// system read-only, and writes the client key into keyDir.
 func StartSFTP(ctx context.Context, keyDir string, log *slog.Logger) (*SFTPServer, error) {
+	return StartSFTPWith(ctx, keyDir, log, nil)
+}
+
+// StartSFTPWith serves h instead of the file system when h is not nil:
+// tests use it to play a hostile or broken server.
+func StartSFTPWith(ctx context.Context, keyDir string, log *slog.Logger, h *sftp.Handlers) (*SFTPServer, error) {
 	_, hostPriv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return nil, err
@@ -78,7 +85,7 @@ func StartSFTP(ctx context.Context, keyDir string, log *slog.Logger) (*SFTPServe
 	if err != nil {
 		return nil, err
 	}
-	s := &SFTPServer{Addr: ln.Addr().String(), ClientKeyFile: keyFile, ln: ln, log: log}
+	s := &SFTPServer{Addr: ln.Addr().String(), ClientKeyFile: keyFile, ln: ln, log: log, handlers: h}
 	port := ln.Addr().(*net.TCPAddr).Port
 	s.KnownHosts = fmt.Sprintf("[127.0.0.1]:%d %s", port, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(hostSigner.PublicKey()))))
 	s.wg.Add(1)
@@ -125,20 +132,31 @@ func (s *SFTPServer) serve(nc net.Conn, cfg *ssh.ServerConfig) {
 				ok := req.Type == "subsystem" && len(req.Payload) > 4 && string(req.Payload[4:]) == "sftp"
 				req.Reply(ok, nil)
 				if ok {
-					srv, err := sftp.NewServer(ch, sftp.ReadOnly())
-					if err != nil {
-						ch.Close()
-						return
-					}
-					if err := srv.Serve(); err != nil && !errors.Is(err, io.EOF) {
-						s.log.Debug("demo sftp serve", "err", err)
-					}
-					srv.Close()
-					ch.Close()
+					s.serveSFTP(ch)
 					return
 				}
 			}
 		}()
+	}
+}
+
+func (s *SFTPServer) serveSFTP(ch ssh.Channel) {
+	defer ch.Close()
+	var serve func() error
+	if s.handlers != nil {
+		rs := sftp.NewRequestServer(ch, *s.handlers)
+		defer rs.Close()
+		serve = rs.Serve
+	} else {
+		srv, err := sftp.NewServer(ch, sftp.ReadOnly())
+		if err != nil {
+			return
+		}
+		defer srv.Close()
+		serve = srv.Serve
+	}
+	if err := serve(); err != nil && !errors.Is(err, io.EOF) {
+		s.log.Debug("demo sftp serve", "err", err)
 	}
 }
 
