@@ -320,6 +320,14 @@ func (c *Cycle) cut(ctx context.Context, t Target, mr *MediumReport) {
 	} else if !res.Verified {
 		reasons = append(reasons, res.Reason)
 	}
+	if res.Simulated {
+		// Nothing was powered, so nothing can vanish: say so, plainly.
+		cd.Reason = joinReasons(reasons)
+		mr.Simulated, mr.CutReason = true, cd.Reason
+		c.record(ctx, ledger.Entry{Kind: ledger.KindPowerOffUnverified, Medium: t.Name,
+			Message: "シミュレーション — オフラインではありません / simulated — not offline", Data: mustJSON(cd)})
+		return
+	}
 	goneErr := t.Drive.WaitGone(ctx)
 	cd.DeviceGone = goneErr == nil
 	if goneErr != nil {

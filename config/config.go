@@ -44,6 +44,9 @@ type Config struct {
 	Media        []Medium     `json:"media"`
 	Retention    Retention    `json:"retention"`
 	Rotation     Rotation     `json:"rotation"`
+	// Schedule is when cycles run: "daily 02:00" or a five-field cron
+	// expression, in local time.
+	Schedule string `json:"schedule"`
 	// CheckSubset is restic check --read-data-subset after each backup
 	// ("" checks the structure only).
 	CheckSubset string `json:"check_read_data_subset"`
@@ -110,6 +113,7 @@ func Default() *Config {
 		Retention:    Retention{KeepLast: 5},
 		Rotation:     Rotation{PerCycle: 1},
 		CheckSubset:  "5%",
+		Schedule:     "daily 02:00",
 	}
 }
 

@@ -124,6 +124,7 @@ func TestValidateNamesEachBadField(t *testing.T) {
 		{"media[0].password_file", func(c *Config) { c.Media[0].PasswordFile = "" }},
 		{"retention.keep_last", func(c *Config) { c.Retention.KeepLast = 0 }},
 		{"rotation.per_cycle", func(c *Config) { c.Rotation.PerCycle = 3 }},
+		{"schedule", func(c *Config) { c.Schedule = "nightly" }},
 		{"media[0].disk.media_id", func(c *Config) { c.Media[0].Disk.MediaID = "" }},
 		{"relays[0].driver", func(c *Config) { c.Relays[0].Driver = "magic" }},
 	} {

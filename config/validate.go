@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/danzen-gw/danzen/schedule"
 )
 
 // FieldError says what is wrong with one field, for the person editing it.
@@ -83,6 +85,9 @@ func (c *Config) Validate() error {
 		v.source(f, s)
 	}
 	v.media(c)
+	if _, err := schedule.Parse(c.Schedule); err != nil {
+		v.add("schedule", "\"daily 02:00\" か5項目のcron式(例: \"30 1 * * 1-5\")にしてください", "use \"daily 02:00\" or a five-field cron expression (e.g. \"30 1 * * 1-5\")")
+	}
 	if c.ResticBinary == "" {
 		v.add("restic_binary", "restic の実行ファイルを指定してください", "give the restic binary's path")
 	}

@@ -39,6 +39,8 @@ type Gateway struct {
 	relays *relay.Set
 	drives map[string]*disk.Driver
 	job    sync.Mutex // one job (cycle, setup, restore) at a time
+	nextMu sync.Mutex
+	next   time.Time
 }
 
 // Open opens the ledger and the relays, then drives every relay off and

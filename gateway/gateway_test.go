@@ -352,3 +352,26 @@ func TestStartUpDrivesRelaysOffAndFlagsAWeldedOne(t *testing.T) {
 		t.Fatalf("welded relay at start shows %s, want fault", st.Media[0].State)
 	}
 }
+
+// A cycle stopped in the middle (daemon shutdown) still cuts the medium
+// and proves the cut.
+func TestCancelledCycleStillCutsTheMedium(t *testing.T) {
+	r := newRig(t, []string{"disk-a"}, 128<<20)
+	g := r.open(t)
+	r.prepare(t, g, "disk-a")
+	ctx, cancel := context.WithCancel(ctxT(t))
+	rep, err := g.RunCycle(ctx, func(ev backup.CycleEvent) {
+		if ev.Phase == "backup" {
+			cancel()
+		}
+	})
+	if err == nil {
+		t.Fatal("a cancelled cycle reported success")
+	}
+	if len(rep.Media) != 1 || !rep.Media[0].CutVerified {
+		t.Fatalf("cancelled cycle left the medium uncut: %+v", rep.Media)
+	}
+	if r.hw.Board.Relay("relay-disk-a").Energised() || r.hw.Powers["disk-a"].Loop() != nil {
+		t.Fatal("relay energised or disk attached after a cancelled cycle")
+	}
+}

@@ -900,7 +900,11 @@ func (r setResult) summary(o *opts) {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "\tseconds\tMB/s\tfiles/s\tclient CPU s\tclient CPU s/GiB\tsshd CPU s/GiB\tkernel thr. CPU s\tothers CPU s\tmax RSS MiB\t")
 	row := func(name string, secs float64, f *fig) {
-		fmt.Fprintf(tw, "%s\t%.2f\t%.1f\t%.0f\t", name, secs, float64(ds.bytes)/1e6/secs, float64(len(ds.files))/secs)
+		fps := "–"
+		if len(ds.files) > 1 {
+			fps = fmt.Sprintf("%.0f", float64(len(ds.files))/secs)
+		}
+		fmt.Fprintf(tw, "%s\t%.2f\t%.1f\t%s\t", name, secs, float64(ds.bytes)/1e6/secs, fps)
 		if f == nil {
 			fmt.Fprint(tw, "\t\t\t\t\t\t\n")
 			return

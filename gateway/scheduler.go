@@ -1,0 +1,87 @@
+package gateway
+
+import (
+	"context"
+	"time"
+
+	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/ledger"
+	"github.com/danzen-gw/danzen/schedule"
+)
+
+// KindCycleMissed records due times that passed without a cycle (the
+// gateway was off, or the clock jumped).
+const KindCycleMissed = "cycle.missed"
+
+// maxSleep bounds each wait so a wall-clock jump (NTP after boot, a
+// manual correction) is noticed within a minute: Go timers follow the
+// monotonic clock, not the wall clock the schedule is written in.
+const maxSleep = time.Minute
+
+// Clock is the wall clock the schedule follows; tests move it by hand.
+type Clock interface {
+	Now() time.Time
+	After(time.Duration) <-chan time.Time
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time                         { return time.Now() }
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// RunSchedule runs cycles at the schedule's due times until ctx ends.
+// When several due times passed at once (clock jumped forward, or a
+// cycle ran long), one cycle runs and the skipped ones are recorded.
+// A clock set backwards simply moves the next due time.
+func (g *Gateway) RunSchedule(ctx context.Context, s *schedule.Schedule, clock Clock, events func(backup.CycleEvent)) error {
+	if clock == nil {
+		clock = realClock{}
+	}
+	now := clock.Now
+	next := s.Next(now())
+	g.setNext(next)
+	for {
+		t := now()
+		if t.Before(next) {
+			if next.Sub(t) > 25*time.Hour && s.Next(t).Before(next) {
+				next = s.Next(t) // the clock went backwards
+				g.setNext(next)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-clock.After(min(next.Sub(t), maxSleep)):
+			}
+			continue
+		}
+		missed := 0
+		for n := s.Next(next); !n.After(t); n = s.Next(n) {
+			missed++
+		}
+		if missed > 0 {
+			g.record(ledger.Entry{Kind: KindCycleMissed, Message: "予定のサイクルが実行されませんでした / scheduled cycles did not run",
+				Data: mustJSON(map[string]any{"missed": missed, "first_due": next, "now": t})})
+		}
+		if rep, err := g.RunCycle(ctx, events); err != nil {
+			g.log.Error("cycle failed", "err", err, "ok", rep != nil && rep.OK())
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		next = s.Next(now())
+		g.setNext(next)
+	}
+}
+
+func (g *Gateway) setNext(t time.Time) {
+	g.nextMu.Lock()
+	g.next = t
+	g.nextMu.Unlock()
+}
+
+// NextCycle is when the scheduler runs the next cycle (zero if none).
+func (g *Gateway) NextCycle() time.Time {
+	g.nextMu.Lock()
+	defer g.nextMu.Unlock()
+	return g.next
+}

@@ -1,0 +1,94 @@
+package gateway_test
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/gateway"
+	"github.com/danzen-gw/danzen/ledger"
+	"github.com/danzen-gw/danzen/schedule"
+)
+
+// stepClock jumps through a script of wall-clock readings: each After
+// returns at once and moves to the next reading, as a clock that NTP
+// corrects or an operator sets would.
+type stepClock struct {
+	mu    sync.Mutex
+	times []time.Time
+	i     int
+	done  func()
+}
+
+func (c *stepClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.times[c.i]
+}
+
+func (c *stepClock) After(time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	if c.i+1 < len(c.times) {
+		c.i++
+		ch <- c.times[c.i]
+	} else {
+		c.done()
+	}
+	return ch
+}
+
+func TestScheduleRunsDueCyclesAndRecordsMissedOnes(t *testing.T) {
+	dir := t.TempDir()
+	cfg := config.Default()
+	cfg.StagingDir, cfg.SecretsDir, cfg.LedgerDir = filepath.Join(dir, "s"), filepath.Join(dir, "k"), filepath.Join(dir, "l")
+	g, err := gateway.Open(context.Background(), cfg, gateway.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	s, _ := schedule.Parse("daily 02:00")
+	jst := time.FixedZone("JST", 9*3600)
+	d := func(day, h, m int) time.Time { return time.Date(2026, 11, day, h, m, 0, 0, jst) }
+	ctx, cancel := context.WithCancel(context.Background())
+	clock := &stepClock{done: cancel, times: []time.Time{
+		d(26, 1, 0),  // start: next is 26th 02:00
+		d(26, 1, 30), // not yet
+		d(26, 2, 0),  // due: cycle 1
+		d(26, 2, 1),  // after the cycle: next is 27th
+		d(29, 3, 0),  // clock jumps three days: one cycle, 2 missed recorded
+		d(29, 3, 1),
+		d(29, 3, 2), // the scheduler's next is 30th 02:00
+		d(20, 0, 0), // clock set back by nine days: next follows it
+	}}
+	err = g.RunSchedule(ctx, s, clock, func(backup.CycleEvent) {})
+	if err != context.Canceled {
+		t.Fatalf("RunSchedule: %v", err)
+	}
+	entries, err := ledger.Read(cfg.LedgerDir, ledger.Filter{Kinds: []string{ledger.KindCycleStart, gateway.KindCycleMissed}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cycles, missed int
+	for _, e := range entries {
+		switch e.Kind {
+		case ledger.KindCycleStart:
+			cycles++
+		case gateway.KindCycleMissed:
+			var m struct{ Missed int }
+			e.DecodeData(&m)
+			missed += m.Missed
+		}
+	}
+	if cycles != 2 || missed != 2 {
+		t.Fatalf("%d cycles, %d missed; want 2 and 2", cycles, missed)
+	}
+	if got := g.NextCycle(); !got.Equal(d(20, 2, 0)) {
+		t.Fatalf("after the clock went back, next = %s, want the 20th 02:00", got)
+	}
+}
