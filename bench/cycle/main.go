@@ -1,0 +1,197 @@
+// Command cycle measures one danzen cycle against stock restic doing the
+// same backup, in the same run: a dump-like export (default ~2 GiB: one
+// big SQL dump and many small files), then the same after ~5% of the dump
+// changed. It prints the cycle time, the seconds the medium was powered,
+// restic's own time for the same data, and the ratios the issue targets:
+// powered ≤ restic alone + 15 s, and danzen's overhead over pull + restic
+// ≤ 5%. Run as root (loop devices): go run ./bench/cycle
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/demo"
+	"github.com/danzen-gw/danzen/gateway"
+)
+
+func main() {
+	dump := flag.Int64("dump-bytes", 1600<<20, "size of the SQL dump")
+	small := flag.Int("small-files", 12000, "number of small files (4–64 KiB)")
+	keep := flag.Bool("keep", false, "keep the working directory")
+	flag.Parse()
+	if err := run(*dump, *small, *keep); err != nil {
+		fmt.Fprintln(os.Stderr, "bench/cycle:", err)
+		os.Exit(1)
+	}
+}
+
+type round struct {
+	name                 string
+	cycle, pull, powered time.Duration
+	phases               map[string]time.Duration // time from each phase event to the next, inside the powered window
+	resticAlone          time.Duration            // stock restic backup of the same staging, timed here
+	added, aloneAdded    string
+}
+
+// resticTime is what restic's backup, forget and check spent inside the
+// cycle; everything else in the cycle is danzen's own.
+func (r round) resticTime() time.Duration {
+	return r.phases["backup"] + r.phases["forget"] + r.phases["check"]
+}
+
+func run(dumpBytes int64, small int, keep bool) error {
+	resticBin := os.Getenv("DANZEN_RESTIC")
+	if resticBin == "" {
+		resticBin = "bin/restic"
+	}
+	resticBin, _ = filepath.Abs(resticBin)
+	dir, err := os.MkdirTemp("/var/tmp", "danzen-bench-cycle-")
+	if err != nil {
+		return err
+	}
+	if !keep {
+		defer os.RemoveAll(dir)
+	}
+	ctx := context.Background()
+	log := slog.New(slog.DiscardHandler)
+	fmt.Printf("generating %d MiB dump + %d small files in %s …\n", dumpBytes>>20, small, dir)
+	t0 := time.Now()
+	env, err := demo.Setup(ctx, demo.Options{Dir: dir, DumpBytes: dumpBytes, SmallFiles: small,
+		Media: []string{"disk-a"}, DiskSize: 3 * (dumpBytes + int64(small)*40<<10), ResticBinary: resticBin}, log)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	fmt.Printf("generated in %s\n", time.Since(t0).Round(time.Second))
+	g, err := gateway.Open(ctx, env.Config, gateway.Options{RelaySources: env.Hardware.Sources(), Logger: log})
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	if _, _, err := g.NewPassword("disk-a"); err != nil {
+		return err
+	}
+	if _, err := g.PrepareMedium(ctx, "disk-a", false, nil); err != nil {
+		return err
+	}
+	// The reference repository lives on the same file system as staging,
+	// with the same password and settings restic defaults to.
+	ref := filepath.Join(dir, "reference-repo")
+	pw := env.Config.KeyPath("disk-a.restic-password")
+	if out, err := resticCmd(resticBin, ref, pw, "init").CombinedOutput(); err != nil {
+		return fmt.Errorf("reference init: %v\n%s", err, out)
+	}
+	src := backup.SourceDir(env.Config.StagingDir, "emr")
+
+	var rounds []round
+	for i, name := range []string{"first backup", "after 5% change"} {
+		if i == 1 {
+			if err := demo.ChangeDump(env.Export, 0.05, 2); err != nil {
+				return err
+			}
+		}
+		dropCaches()
+		start := time.Now()
+		phases := map[string]time.Duration{}
+		var last string
+		var lastT time.Time
+		rep, err := g.RunCycle(ctx, func(ev backup.CycleEvent) {
+			if ev.Phase == "pull" || ev.Restic != nil {
+				return
+			}
+			if last != "" {
+				phases[last] += ev.Time.Sub(lastT)
+			}
+			last, lastT = ev.Phase, ev.Time
+		})
+		if err != nil {
+			return fmt.Errorf("%s: cycle: %w", name, err)
+		}
+		if last != "" {
+			phases[last] += time.Since(lastT)
+		}
+		r := round{name: name, cycle: time.Since(start), phases: phases}
+		m := rep.Pulls[0]
+		r.pull = m.Finished.Sub(m.Started)
+		md := rep.Media[0]
+		r.powered = md.PoweredFor
+		r.added = human(md.Snapshots[0].DataAdded)
+		if !md.CutVerified {
+			return fmt.Errorf("%s: cut not verified: %s", name, md.CutReason)
+		}
+		dropCaches()
+		s := time.Now()
+		cmd := resticCmd(resticBin, ref, pw, "backup", "--host", "bench", ".")
+		cmd.Dir = src
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("reference backup: %v\n%s", err, out)
+		}
+		r.resticAlone = time.Since(s)
+		r.aloneAdded = lastLine(string(out), "Added to the repository")
+		rounds = append(rounds, r)
+	}
+
+	fmt.Printf("\n%-16s %7s %7s %8s %8s %7s %7s %8s %8s %9s\n", "round", "cycle", "pull", "powered", "attach+", "backup", "forget", "check", "detach+", "restic ref")
+	for _, r := range rounds {
+		p := r.phases
+		fmt.Printf("%-16s %6.1fs %6.1fs %7.1fs %7.1fs %6.1fs %6.1fs %7.1fs %7.1fs %8.1fs\n", r.name, r.cycle.Seconds(), r.pull.Seconds(),
+			r.powered.Seconds(), (p["power-on"] + p["attach"]).Seconds(), p["backup"].Seconds(), p["forget"].Seconds(), p["check"].Seconds(),
+			(p["detach"] + p["power-off"]).Seconds(), r.resticAlone.Seconds())
+	}
+	fmt.Println("(attach+ = power-on, wait for the disk, mount, restic unlock; detach+ = sync, unmount, relay off, verify the cut)")
+	fmt.Println()
+	verdict := func(ok bool) string {
+		if ok {
+			return "PASS"
+		}
+		return "MISS"
+	}
+	for _, r := range rounds {
+		slack := r.powered - r.resticAlone
+		work := r.pull + r.resticTime()
+		own := r.cycle - work
+		overhead := own.Seconds() / work.Seconds()
+		fmt.Printf("%s: powered − restic alone = %+.1fs (target ≤ +15s: %s)\n", r.name, slack.Seconds(), verdict(slack <= 15*time.Second))
+		fmt.Printf("  danzen's own time (power, disk, mount, unlock, sync, cut) = %.1fs = %.1f%% of pull + restic (target ≤ 5%%: %s)\n",
+			own.Seconds(), 100*overhead, verdict(overhead <= 0.05))
+		fmt.Printf("  added: danzen %s; reference %s\n", r.added, r.aloneAdded)
+	}
+	load, _ := os.ReadFile("/proc/loadavg")
+	fmt.Printf("\nloadavg at the end: %s", load)
+	return nil
+}
+
+func resticCmd(bin, repo, pwFile string, args ...string) *exec.Cmd {
+	cmd := exec.Command(bin, append([]string{"-r", repo, "--password-file", pwFile}, args...)...)
+	cmd.Env = append(os.Environ(), "RESTIC_PROGRESS_FPS=0.1", "RESTIC_CACHE_DIR="+repo+"-cache")
+	return cmd
+}
+
+func lastLine(out, prefix string) string {
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), prefix) {
+			return strings.TrimSpace(l)
+		}
+	}
+	return ""
+}
+
+// dropCaches makes both runs read cold, as a nightly run does.
+func dropCaches() {
+	exec.Command("sync").Run()
+	os.WriteFile("/proc/sys/vm/drop_caches", []byte("3\n"), 0)
+}
+
+func human(n int64) string {
+	return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+}
