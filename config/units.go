@@ -5,29 +5,12 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
+
+	"github.com/danzen-gw/danzen/internal/duration"
 )
 
-// Duration is a time.Duration written as "90s", "5m" or "1h30m" in JSON.
-type Duration time.Duration
-
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
-
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("期間は \"90s\" のような文字列で書いてください / a duration is a string like \"90s\": %w", err)
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return fmt.Errorf("期間 %q を読めません / cannot read duration %q: %w", s, s, err)
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// Std returns d as a time.Duration.
-func (d Duration) Std() time.Duration { return time.Duration(d) }
+// Duration is written in JSON as "90s", "5m" or "1h30m".
+type Duration = duration.Duration
 
 // Rate is a transfer rate in bytes per second, written as "40MB/s",
 // "800KB/s" or "0" (no limit) in JSON. Units are decimal (1 MB = 10^6 B).

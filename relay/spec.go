@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/danzen-gw/danzen/internal/duration"
 )
 
 // Driver names accepted in Spec.Driver.
@@ -52,23 +54,8 @@ type SenseSpec struct {
 	Pull      string `json:"pull,omitempty"` // "", "none", "up", "down"
 }
 
-// Duration is a time.Duration written in JSON as a Go duration string ("2s", "1m30s").
-type Duration time.Duration
-
-// MarshalText implements encoding.TextMarshaler.
-func (d Duration) MarshalText() ([]byte, error) {
-	return []byte(time.Duration(d).String()), nil
-}
-
-// UnmarshalText implements encoding.TextUnmarshaler.
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
-	if err != nil {
-		return fmt.Errorf("時間の書式が不正です(例: \"2s\") / invalid duration %q (example: \"2s\"): %w", b, err)
-	}
-	*d = Duration(v)
-	return nil
-}
+// Duration is written in JSON as a Go duration string ("2s", "1m30s").
+type Duration = duration.Duration
 
 // FieldError names the Spec field (as its JSON path) that is wrong.
 type FieldError struct {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/danzen-gw/danzen/internal/duration"
 )
 
 // Defaults used when a Spec timeout is zero. USB disks need several seconds
@@ -45,21 +47,8 @@ type Spec struct {
 	GoneTimeout   Duration `json:"gone_timeout,omitempty"`
 }
 
-// Duration is a time.Duration written in JSON as a Go duration string ("90s", "2m").
-type Duration time.Duration
-
-// MarshalText implements encoding.TextMarshaler.
-func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
-
-// UnmarshalText implements encoding.TextUnmarshaler.
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
-	if err != nil {
-		return fmt.Errorf("時間の書式が不正です(例: \"90s\") / invalid duration %q (example: \"90s\"): %w", b, err)
-	}
-	*d = Duration(v)
-	return nil
-}
+// Duration is written in JSON as a Go duration string ("90s", "2m").
+type Duration = duration.Duration
 
 // FieldError names the Spec field (by its JSON name) that is wrong.
 type FieldError struct {
