@@ -223,7 +223,11 @@ func (g *Gateway) Status(ctx context.Context) (*status.Status, error) {
 	for _, m := range g.cfg.Media {
 		names = append(names, m.Name)
 	}
-	return status.Compute(g.cfg.LedgerDir, names, time.Now())
+	st, err := status.Compute(g.cfg.LedgerDir, names, time.Now())
+	if st != nil {
+		st.NextCycle = g.NextCycle()
+	}
+	return st, err
 }
 
 func (g *Gateway) record(e ledger.Entry) {

@@ -67,6 +67,7 @@ type Status struct {
 	Generated time.Time
 	Media     []Medium
 	LastCycle *Cycle
+	NextCycle time.Time // zero when nothing is scheduled
 	Ledger    ledger.Report
 	LedgerErr string
 }

@@ -66,6 +66,18 @@ func TestStateFollowsTheLedgerOnly(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	page := string(body)
+	resp, err = srv.Client().Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, s := range []string{`danzen_medium_offline_verified{medium="a"} 1`, `danzen_medium_offline_verified{medium="b"} 0`,
+		`danzen_medium_state{medium="c",state="simulated"} 1`, "danzen_last_cycle_ok 0", "danzen_ledger_ok 1", "process_resident_memory_bytes "} {
+		if !strings.Contains(string(body), s) {
+			t.Errorf("metrics lack %q:\n%s", s, body)
+		}
+	}
 	for _, s := range []string{`data-medium="a" data-state="cut"`, `data-medium="b" data-state="fault"`, `data-medium="c" data-state="simulated"`,
 		"異常: 切断を確認できません", "オフラインではありません", `lang="ja"`} {
 		if !strings.Contains(page, s) {

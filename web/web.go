@@ -35,6 +35,7 @@ func Handler(get StatusFunc, log *slog.Logger) http.Handler {
 	}).ParseFS(assets, "assets/*.html"))
 	mux := http.NewServeMux()
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(mustSub(assets, "assets"))))
+	mux.HandleFunc("GET /metrics", metrics(get))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		st, err := get(r.Context())
 		if err != nil && st == nil {

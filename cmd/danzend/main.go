@@ -25,18 +25,19 @@ import (
 func main() {
 	dir := flag.String("dir", "/perm/danzen", "state directory: config.json, secrets/, staging/, ledger/")
 	listen := flag.String("listen", ":8080", "address of the status page (gokrazy's own page has port 80)")
+	cycleNow := flag.Bool("cycle-now", false, "run one cycle right after start (acceptance tests), then follow the schedule")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, log, *dir, *listen); err != nil && !errors.Is(err, context.Canceled) {
+	if err := run(ctx, log, *dir, *listen, *cycleNow); err != nil && !errors.Is(err, context.Canceled) {
 		log.Error("danzend stopped", "err", err)
 		os.Exit(1)
 	}
 	// Exit 0 tells gokrazy not to restart us after a deliberate stop.
 }
 
-func run(ctx context.Context, log *slog.Logger, dir, listen string) error {
+func run(ctx context.Context, log *slog.Logger, dir, listen string, cycleNow bool) error {
 	cfg, created, err := gateway.LoadOrCreate(dir)
 	if err != nil {
 		return err
@@ -76,6 +77,14 @@ func run(ctx context.Context, log *slog.Logger, dir, listen string) error {
 
 	if err := waitForClock(ctx, log); err != nil {
 		return err
+	}
+	if cycleNow {
+		rep, err := g.RunCycle(ctx, nil)
+		if err != nil {
+			log.Error("cycle failed", "err", err)
+		} else {
+			log.Info("cycle done", "id", rep.ID, "ok", rep.OK())
+		}
 	}
 	log.Info("scheduling cycles", "schedule", sched.String())
 	return g.RunSchedule(ctx, sched, nil, nil)

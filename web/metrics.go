@@ -1,0 +1,88 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/danzen-gw/danzen/status"
+)
+
+// metrics writes the status in Prometheus text format, so a vendor who
+// watches many hospitals uses Prometheus and Grafana, not a new console.
+func metrics(get StatusFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		st, err := get(r.Context())
+		if st == nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		var b bytes.Buffer
+		gauge := func(name, help string) { fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name) }
+		gauge("danzen_medium_state", "1 for the medium's current state (cut, connected, fault, simulated, unknown).")
+		for _, m := range st.Media {
+			for _, s := range []status.State{status.Cut, status.Connected, status.Fault, status.Simulated, status.Unknown} {
+				fmt.Fprintf(&b, "danzen_medium_state{medium=%q,state=%q} %d\n", m.Name, s, b2i(m.State == s))
+			}
+		}
+		gauge("danzen_medium_offline_verified", "1 when the medium's last cut was verified (sense off and device gone).")
+		for _, m := range st.Media {
+			fmt.Fprintf(&b, "danzen_medium_offline_verified{medium=%q} %d\n", m.Name, b2i(m.State == status.Cut))
+		}
+		gauge("danzen_medium_last_snapshot_timestamp_seconds", "Time of the newest snapshot written to the medium.")
+		for _, m := range st.Media {
+			if m.LastSnapshot != nil {
+				fmt.Fprintf(&b, "danzen_medium_last_snapshot_timestamp_seconds{medium=%q} %d\n", m.Name, m.LastSnapshot.Time.Unix())
+			}
+		}
+		gauge("danzen_medium_connected_seconds", "Seconds the medium was connected in the last 30 days.")
+		for _, m := range st.Media {
+			fmt.Fprintf(&b, "danzen_medium_connected_seconds{medium=%q} %.0f\n", m.Name, m.Period.Connected.Seconds())
+		}
+		if c := st.LastCycle; c != nil {
+			gauge("danzen_last_cycle_ok", "1 when the last cycle succeeded and every cut was verified.")
+			fmt.Fprintf(&b, "danzen_last_cycle_ok %d\n", b2i(c.OK))
+			gauge("danzen_last_cycle_timestamp_seconds", "End of the last cycle.")
+			fmt.Fprintf(&b, "danzen_last_cycle_timestamp_seconds %d\n", c.Time.Unix())
+		}
+		if !st.NextCycle.IsZero() {
+			gauge("danzen_next_cycle_timestamp_seconds", "When the scheduler runs the next cycle.")
+			fmt.Fprintf(&b, "danzen_next_cycle_timestamp_seconds %d\n", st.NextCycle.Unix())
+		}
+		gauge("danzen_ledger_ok", "1 when the evidence ledger's hash chain verifies.")
+		fmt.Fprintf(&b, "danzen_ledger_ok %d\n", b2i(st.LedgerErr == ""))
+		if rss := residentBytes(); rss > 0 {
+			gauge("process_resident_memory_bytes", "Resident memory of danzend.")
+			fmt.Fprintf(&b, "process_resident_memory_bytes %d\n", rss)
+		}
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		w.Write(b.Bytes())
+	}
+}
+
+func b2i(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+// residentBytes reads this process's RSS from /proc (0 if unknown).
+func residentBytes() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, err := strconv.ParseInt(f[1], 10, 64)
+	if err != nil {
+		return 0
+	}
+	return pages * int64(os.Getpagesize())
+}
