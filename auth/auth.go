@@ -1,0 +1,342 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Audit actions passed to Options.Audit. The web layer records them in the
+// evidence ledger. Details never hold a password, hash, session ID or the
+// setup code, and a failed login with an unknown user name does not record
+// the name (people type their password into the name field; the ledger is
+// append-only and could never be cleaned).
+const (
+	AuditSetupIssued  = "auth.setup.issued"  // a setup code was generated (the code itself is not recorded)
+	AuditSetupUsed    = "auth.setup.used"    // the setup code created the first vendor admin
+	AuditSetupRefused = "auth.setup.refused" // a wrong or expired setup code was entered
+	AuditLogin        = "auth.login"
+	AuditLoginFailed  = "auth.login.failed"
+	AuditLockout      = "auth.lockout" // a user name or client address was locked
+	AuditLogout       = "auth.logout"
+	AuditUserAdd      = "auth.user.add"
+	AuditUserRemove   = "auth.user.remove"
+	AuditUserRole     = "auth.user.role"
+	AuditUserPassword = "auth.user.password"
+)
+
+// AuditFunc records who did what; the ledger adds when.
+type AuditFunc func(actor, action, detail string)
+
+// Options configure New. Zero values take the defaults in brackets.
+type Options struct {
+	Dir                 string        // secrets directory holding users.json and the setup code (required)
+	Params              Params        // argon2id costs [DefaultParams()]; tests pass tiny ones
+	MaxConcurrentHashes int           // argon2id runs at once, bounds memory [1]
+	SetupCodeTTL        time.Duration // setup code validity [24h]
+	IdleTimeout         time.Duration // session idle timeout [30m]
+	MaxLifetime         time.Duration // session absolute lifetime [12h]
+	MaxFailures         int           // failed logins per user name or client before lockout [5]
+	FailureWindow       time.Duration // window the failures are counted in [15m]
+	Lockout             time.Duration // lockout period [15m]
+	Audit               AuditFunc     // [none]
+	Log                 *slog.Logger  // [discard]
+	Now                 func() time.Time
+	// ClientAddr names the client for the rate limit [host of RemoteAddr].
+	// X-Forwarded-For is not trusted by default: there is no proxy on the appliance.
+	ClientAddr func(*http.Request) string
+}
+
+// Auth is the user store, sessions and login limiter of the web page.
+type Auth struct {
+	dir        string
+	params     Params
+	setupTTL   time.Duration
+	users      *userStore
+	sessions   *sessionStore
+	limit      *limiter
+	hashSem    chan struct{}
+	auditFn    AuditFunc
+	log        *slog.Logger
+	now        func() time.Time
+	clientAddr func(*http.Request) string
+	cop        *http.CrossOriginProtection
+	tmpl       *template.Template
+	setupMu    sync.Mutex // makes checking and consuming the setup code one step
+}
+
+// New opens (or starts) the user store in opts.Dir.
+func New(opts Options) (*Auth, error) {
+	if opts.Dir == "" {
+		return nil, errors.New("auth: Options.Dir is required")
+	}
+	if opts.Params == (Params{}) {
+		opts.Params = DefaultParams()
+	}
+	if err := opts.Params.validate(); err != nil {
+		return nil, fmt.Errorf("auth: %w", err)
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&opts.SetupCodeTTL, 24*time.Hour)
+	def(&opts.IdleTimeout, 30*time.Minute)
+	def(&opts.MaxLifetime, 12*time.Hour)
+	def(&opts.FailureWindow, 15*time.Minute)
+	def(&opts.Lockout, 15*time.Minute)
+	if opts.MaxFailures <= 0 {
+		opts.MaxFailures = 5
+	}
+	if opts.MaxConcurrentHashes <= 0 {
+		opts.MaxConcurrentHashes = 1
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.ClientAddr == nil {
+		opts.ClientAddr = remoteHost
+	}
+	users, err := openUserStore(opts.Dir, opts.Log)
+	if err != nil {
+		return nil, fmt.Errorf("auth: %w", err)
+	}
+	tmpl, err := parseTemplates()
+	if err != nil {
+		return nil, fmt.Errorf("auth: %w", err)
+	}
+	return &Auth{
+		dir:        opts.Dir,
+		params:     opts.Params,
+		setupTTL:   opts.SetupCodeTTL,
+		users:      users,
+		sessions:   newSessionStore(opts.IdleTimeout, opts.MaxLifetime),
+		limit:      newLimiter(opts.MaxFailures, opts.FailureWindow, opts.Lockout),
+		hashSem:    make(chan struct{}, opts.MaxConcurrentHashes),
+		auditFn:    opts.Audit,
+		log:        opts.Log,
+		now:        opts.Now,
+		clientAddr: opts.ClientAddr,
+		cop:        http.NewCrossOriginProtection(),
+		tmpl:       tmpl,
+	}, nil
+}
+
+func remoteHost(r *http.Request) string {
+	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return h
+	}
+	return r.RemoteAddr
+}
+
+func (a *Auth) audit(actor, action, detail string) {
+	if a.auditFn != nil {
+		a.auditFn(actor, action, detail)
+	}
+}
+
+// acquire waits for a hashing slot: argon2id at 64 MiB each must not run
+// unbounded on a 1 GB board, whatever arrives at /login.
+func (a *Auth) acquire(ctx context.Context) error {
+	select {
+	case a.hashSem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("wait to hash a password: %w", ctx.Err())
+	}
+}
+
+func (a *Auth) release() { <-a.hashSem }
+
+func (a *Auth) hash(ctx context.Context, pw string) (string, error) {
+	if err := a.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer a.release()
+	return hashPassword(pw, a.params)
+}
+
+// LockedOutError is returned while a user name or client address is locked.
+type LockedOutError struct{ Until time.Time }
+
+func (e *LockedOutError) Error() string { return ErrLockedOut.Error() }
+
+// Is makes errors.Is(err, ErrLockedOut) true.
+func (e *LockedOutError) Is(target error) bool { return target == ErrLockedOut }
+
+// authenticate checks name and password under the rate limit. It fails
+// the same way for an unknown user and a wrong password, in about the same
+// time, so the page does not reveal which user names exist.
+func (a *Auth) authenticate(ctx context.Context, name, pw, client string) (userRecord, error) {
+	name = normalizeUserName(name)
+	uk, ck := "user:"+name, "addr:"+client
+	if locked, until := a.limit.locked(a.now(), uk, ck); locked {
+		a.log.Info("login refused during lockout", "client", client)
+		return userRecord{}, &LockedOutError{Until: until}
+	}
+	if err := a.acquire(ctx); err != nil {
+		return userRecord{}, err
+	}
+	u, known := a.users.get(name)
+	var match, stale bool
+	if known {
+		var err error
+		if match, stale, err = verifyPassword(u.Hash, pw, a.params); err != nil {
+			a.log.Error("stored password hash unusable", "user", name, "err", err)
+		}
+	} else {
+		burnHash(pw, a.params)
+	}
+	a.release()
+
+	if !match {
+		actor, why := "-", "unknown user name"
+		if known {
+			actor, why = name, "wrong password"
+		}
+		a.audit(actor, AuditLoginFailed, why+"; client "+client)
+		newly := a.limit.fail(a.now(), uk, ck)
+		if len(newly) == 0 {
+			return userRecord{}, ErrBadCredentials
+		}
+		for _, k := range newly {
+			who := actor
+			if k == ck {
+				who = "-"
+			}
+			a.audit(who, AuditLockout, fmt.Sprintf("%s locked for %s after %d failed logins; client %s",
+				lockKeyLabel(k), a.limit.lockout, a.limit.max, client))
+		}
+		_, until := a.limit.locked(a.now(), uk, ck)
+		return userRecord{}, &LockedOutError{Until: until}
+	}
+	a.limit.reset(uk, ck)
+	if stale {
+		// The costs were raised since this hash was made: upgrade it now
+		// that the password is at hand.
+		if h, err := a.hash(ctx, pw); err != nil {
+			a.log.Warn("re-hash password", "user", name, "err", err)
+		} else if err := a.users.setHash(name, h, u.Hash, a.now()); err != nil {
+			a.log.Warn("store re-hashed password", "user", name, "err", err)
+		}
+	}
+	return u, nil
+}
+
+// lockKeyLabel says what a limiter key locked without repeating an
+// unknown user name (see the audit constants).
+func lockKeyLabel(k string) string {
+	if len(k) > 5 && k[:5] == "addr:" {
+		return "client address"
+	}
+	return "user name"
+}
+
+// Users lists the accounts (never with passwords or hashes).
+func (a *Auth) Users() []User { return a.users.list() }
+
+// User returns one account.
+func (a *Auth) User(name string) (User, bool) {
+	u, ok := a.users.get(normalizeUserName(name))
+	return u.User, ok
+}
+
+// AddUser creates an account. actor is the user doing it, for the audit.
+func (a *Auth) AddUser(ctx context.Context, actor, name string, role Role, password string) error {
+	name = normalizeUserName(name)
+	if err := validUserName(name); err != nil {
+		return err
+	}
+	if !role.Valid() {
+		return ErrInvalidRole
+	}
+	if err := checkPassword(password); err != nil {
+		return err
+	}
+	h, err := a.hash(ctx, password)
+	if err != nil {
+		return fmt.Errorf("add user %s: %w", name, err)
+	}
+	now := a.now()
+	if err := a.users.add(userRecord{User: User{Name: name, Role: role, Created: now, PasswordChanged: now}, Hash: h}, false); err != nil {
+		return fmt.Errorf("add user %s: %w", name, err)
+	}
+	a.audit(actor, AuditUserAdd, fmt.Sprintf("added user %s with role %s", name, role))
+	return nil
+}
+
+// RemoveUser deletes an account and ends its sessions. The last vendor
+// admin cannot be removed (ErrLastAdmin).
+func (a *Auth) RemoveUser(actor, name string) error {
+	name = normalizeUserName(name)
+	if err := a.users.remove(name); err != nil {
+		return fmt.Errorf("remove user %s: %w", name, err)
+	}
+	a.sessions.destroyUser(name)
+	a.audit(actor, AuditUserRemove, "removed user "+name)
+	return nil
+}
+
+// SetRole changes an account's role; it applies to the user's open
+// sessions at their next request. The last vendor admin keeps the role.
+func (a *Auth) SetRole(actor, name string, role Role) error {
+	name = normalizeUserName(name)
+	if !role.Valid() {
+		return ErrInvalidRole
+	}
+	old, ok := a.users.get(name)
+	if !ok {
+		return fmt.Errorf("set role of %s: %w", name, ErrNoSuchUser)
+	}
+	if err := a.users.setRole(name, role); err != nil {
+		return fmt.Errorf("set role of %s: %w", name, err)
+	}
+	a.audit(actor, AuditUserRole, fmt.Sprintf("role of %s changed from %s to %s", name, old.Role, role))
+	return nil
+}
+
+// SetPassword sets a new password (an admin's reset, or the user's own
+// change after ChangeOwnPassword's check) and ends the user's sessions.
+func (a *Auth) SetPassword(ctx context.Context, actor, name, password string) error {
+	name = normalizeUserName(name)
+	if err := checkPassword(password); err != nil {
+		return err
+	}
+	if _, ok := a.users.get(name); !ok {
+		return fmt.Errorf("set password of %s: %w", name, ErrNoSuchUser)
+	}
+	h, err := a.hash(ctx, password)
+	if err != nil {
+		return fmt.Errorf("set password of %s: %w", name, err)
+	}
+	if err := a.users.setHash(name, h, "", a.now()); err != nil {
+		return fmt.Errorf("set password of %s: %w", name, err)
+	}
+	a.sessions.destroyUser(name)
+	a.audit(actor, AuditUserPassword, "password of "+name+" changed")
+	return nil
+}
+
+// ChangeOwnPassword checks the current password (under the login rate
+// limit) before setting a new one. All of the user's sessions end, the
+// caller's too: the user logs in again with the new password.
+func (a *Auth) ChangeOwnPassword(ctx context.Context, name, current, password, client string) error {
+	if err := checkPassword(password); err != nil {
+		return err
+	}
+	u, err := a.authenticate(ctx, name, current, client)
+	if err != nil {
+		return err
+	}
+	return a.SetPassword(ctx, u.Name, u.Name, password)
+}

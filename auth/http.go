@@ -1,0 +1,408 @@
+package auth
+
+import (
+	"context"
+	"crypto/subtle"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"math"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Paths of the handlers; the web package mounts them there.
+const (
+	LoginPath  = "/login"
+	LogoutPath = "/logout"
+	SetupPath  = "/setup"
+)
+
+// Names on the wire. The __Host- prefix makes browsers insist on Secure,
+// Path=/ and no Domain, so nothing else on the LAN can plant the cookie.
+const (
+	SessionCookie = "__Host-danzen_session"
+	// preCookie carries the CSRF token of the login and setup forms, which
+	// are posted before any session exists (double-submit).
+	preCookie  = "__Host-danzen_pre"
+	CSRFField  = "csrf_token"   // form field
+	CSRFHeader = "X-CSRF-Token" // header, for scripts
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS // read-only: embedded at build time
+
+func parseTemplates() (*template.Template, error) {
+	t, err := template.New("").ParseFS(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse templates: %w", err)
+	}
+	return t, nil
+}
+
+// page is what the auth templates show.
+type page struct {
+	Message   string // bilingual, Japanese first
+	CSRF      string
+	CSRFField string
+	Next      string
+	MinLen    int
+	Login     string
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions || m == http.MethodTrace
+}
+
+func wantsHTML(r *http.Request) bool { return strings.Contains(r.Header.Get("Accept"), "text/html") }
+
+func setPageHeaders(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+}
+
+func (a *Auth) render(w http.ResponseWriter, status int, name string, p page) {
+	p.CSRFField, p.MinLen, p.Login = CSRFField, MinPasswordLen, LoginPath
+	setPageHeaders(w)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := a.tmpl.ExecuteTemplate(w, name, p); err != nil {
+		a.log.Error("render auth page", "page", name, "err", err)
+	}
+}
+
+// refuse answers with a bilingual message: a small page for browsers,
+// plain text for scripts.
+func (a *Auth) refuse(w http.ResponseWriter, r *http.Request, status int, msg error) {
+	if wantsHTML(r) {
+		a.render(w, status, "message.html", page{Message: msg.Error()})
+		return
+	}
+	setPageHeaders(w)
+	http.Error(w, msg.Error(), status)
+}
+
+func (a *Auth) setSessionCookie(w http.ResponseWriter, id string) {
+	http.SetCookie(w, &http.Cookie{
+		Name: SessionCookie, Value: id, Path: "/",
+		MaxAge: int(a.sessions.lifetime / time.Second),
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode,
+	})
+}
+
+func clearCookie(w http.ResponseWriter, name string) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1,
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+}
+
+// preToken returns the pre-session CSRF token, setting the cookie if the
+// browser has none yet.
+func preToken(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(preCookie); err == nil && len(c.Value) == 43 {
+		return c.Value
+	}
+	t := randomToken()
+	http.SetCookie(w, &http.Cookie{Name: preCookie, Value: t, Path: "/",
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	return t
+}
+
+// CSRFToken returns the token a form on this request's page must carry in
+// the field CSRFField (or a script in the header CSRFHeader). It is "" for
+// a request without a session.
+func CSRFToken(r *http.Request) string {
+	if s, ok := SessionFrom(r.Context()); ok {
+		return s.CSRFToken
+	}
+	return ""
+}
+
+// csrfOK checks a state-changing request: not cross-origin, and carrying
+// the session's token (or, without a session, the pre-session token).
+func (a *Auth) csrfOK(r *http.Request) bool {
+	if err := a.cop.Check(r); err != nil {
+		return false
+	}
+	var want string
+	if s, ok := SessionFrom(r.Context()); ok {
+		want = s.CSRFToken
+	} else if c, err := r.Cookie(preCookie); err == nil {
+		want = c.Value
+	}
+	got := r.Header.Get(CSRFHeader)
+	if got == "" {
+		got = r.PostFormValue(CSRFField)
+	}
+	return want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// session returns the live session named by the request's cookie, with
+// the user's current role, and its ID.
+func (a *Auth) session(w http.ResponseWriter, r *http.Request) (Session, string, bool) {
+	c, err := r.Cookie(SessionCookie)
+	if err != nil || c.Value == "" {
+		return Session{}, "", false
+	}
+	s, ok := a.sessions.touch(c.Value, a.now())
+	if ok {
+		// The role is read from the store on every request, so a demotion
+		// takes effect at once; a removed user's session ends.
+		if u, found := a.users.get(s.User); found {
+			s.Role = u.Role
+			return s, c.Value, true
+		}
+		a.sessions.destroy(c.Value)
+	}
+	clearCookie(w, SessionCookie)
+	return Session{}, "", false
+}
+
+// Middleware loads the session into the request context (see SessionFrom)
+// and refuses any state-changing request (not GET/HEAD/OPTIONS) without a
+// valid CSRF token with 403.
+func (a *Auth) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s, _, ok := a.session(w, r); ok {
+			r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, s))
+		}
+		if !safeMethod(r.Method) && !a.csrfOK(r) {
+			a.log.Info("refused request without valid CSRF token", "method", r.Method, "path", r.URL.Path, "client", a.clientAddr(r))
+			a.refuse(w, r, http.StatusForbidden, ErrCSRF)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// RequireAction serves h only to a session whose role allows action.
+// Without a session: a browser's GET is redirected to the login page,
+// anything else gets 401. A role without the right gets 403.
+// It relies on Middleware having run.
+func (a *Auth) RequireAction(action Action, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, ok := SessionFrom(r.Context())
+		if !ok {
+			if (r.Method == http.MethodGet || r.Method == http.MethodHead) && wantsHTML(r) {
+				http.Redirect(w, r, LoginPath+"?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			a.refuse(w, r, http.StatusUnauthorized, ErrUnauthenticated)
+			return
+		}
+		if !Allowed(s.Role, action) {
+			a.log.Info("refused action for role", "user", s.User, "role", s.Role, "action", action)
+			a.refuse(w, r, http.StatusForbidden, ErrForbidden)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// safeNext keeps the post-login redirect on this site: a path, never
+// //host or a URL.
+func safeNext(next string) string {
+	u, err := url.Parse(next)
+	if err != nil || next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		u.Scheme != "" || u.Host != "" || strings.ContainsAny(next, "\r\n\t") ||
+		u.Path == LoginPath || u.Path == LogoutPath || u.Path == SetupPath {
+		return "/"
+	}
+	return next
+}
+
+// startSession replaces any session the browser had (no fixation) and
+// sets the new cookie.
+func (a *Auth) startSession(w http.ResponseWriter, r *http.Request, u User) {
+	if c, err := r.Cookie(SessionCookie); err == nil {
+		a.sessions.destroy(c.Value)
+	}
+	id, _ := a.sessions.create(u.Name, u.Role, a.now())
+	a.setSessionCookie(w, id)
+	clearCookie(w, preCookie)
+}
+
+func lockedMessage(until, now time.Time) (string, int) {
+	secs := int(math.Ceil(until.Sub(now).Seconds()))
+	mins := (secs + 59) / 60
+	return fmt.Sprintf("%s（あと約%d分） / (about %d min left)", ErrLockedOut, mins, mins), secs
+}
+
+// LoginHandler serves the login form (GET) and checks it (POST).
+func (a *Auth) LoginHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodHead:
+			if a.SetupPending() {
+				http.Redirect(w, r, SetupPath, http.StatusSeeOther)
+				return
+			}
+			next := safeNext(r.URL.Query().Get("next"))
+			if _, _, ok := a.session(w, r); ok {
+				http.Redirect(w, r, next, http.StatusSeeOther)
+				return
+			}
+			a.render(w, http.StatusOK, "login.html", page{CSRF: preToken(w, r), Next: next})
+		case http.MethodPost:
+			a.login(w, r)
+		default:
+			w.Header().Set("Allow", "GET, HEAD, POST")
+			a.refuse(w, r, http.StatusMethodNotAllowed, ErrMethod)
+		}
+	})
+}
+
+func (a *Auth) login(w http.ResponseWriter, r *http.Request) {
+	next := safeNext(r.PostFormValue("next"))
+	if !a.csrfOK(r) {
+		a.render(w, http.StatusForbidden, "login.html", page{Message: ErrCSRF.Error(), CSRF: preToken(w, r), Next: next})
+		return
+	}
+	client := a.clientAddr(r)
+	u, err := a.authenticate(r.Context(), r.PostFormValue("username"), r.PostFormValue("password"), client)
+	var locked *LockedOutError
+	switch {
+	case errors.As(err, &locked):
+		msg, secs := lockedMessage(locked.Until, a.now())
+		w.Header().Set("Retry-After", fmt.Sprint(secs))
+		a.render(w, http.StatusTooManyRequests, "login.html", page{Message: msg, CSRF: preToken(w, r), Next: next})
+		return
+	case errors.Is(err, ErrBadCredentials):
+		a.render(w, http.StatusUnauthorized, "login.html", page{Message: ErrBadCredentials.Error(), CSRF: preToken(w, r), Next: next})
+		return
+	case err != nil:
+		a.log.Warn("login", "err", err)
+		a.refuse(w, r, http.StatusServiceUnavailable, Error("混み合っています。もう一度お試しください / Busy, please try again."))
+		return
+	}
+	a.startSession(w, r, u.User)
+	a.audit(u.Name, AuditLogin, fmt.Sprintf("logged in as %s; client %s", u.Role, client))
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// LogoutHandler ends the session (POST with the CSRF token) and sends the
+// browser to the login page.
+func (a *Auth) LogoutHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", "POST")
+			a.refuse(w, r, http.StatusMethodNotAllowed, ErrMethod)
+			return
+		}
+		s, id, ok := a.session(w, r)
+		if ok {
+			r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, s))
+			if !a.csrfOK(r) {
+				a.refuse(w, r, http.StatusForbidden, ErrCSRF)
+				return
+			}
+			a.sessions.destroy(id)
+			a.audit(s.User, AuditLogout, "logged out; client "+a.clientAddr(r))
+		}
+		clearCookie(w, SessionCookie)
+		http.Redirect(w, r, LoginPath, http.StatusSeeOther)
+	})
+}
+
+// SetupHandler serves the first-start form (GET) and, with the right
+// setup code (POST), creates the first vendor admin, consumes the code and
+// logs the new admin in. Once any user exists it answers 404.
+func (a *Auth) SetupHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodHead:
+			if !a.SetupPending() {
+				a.refuse(w, r, http.StatusNotFound, ErrSetupDone)
+				return
+			}
+			a.render(w, http.StatusOK, "setup.html", page{CSRF: preToken(w, r)})
+		case http.MethodPost:
+			a.setup(w, r)
+		default:
+			w.Header().Set("Allow", "GET, HEAD, POST")
+			a.refuse(w, r, http.StatusMethodNotAllowed, ErrMethod)
+		}
+	})
+}
+
+func (a *Auth) setup(w http.ResponseWriter, r *http.Request) {
+	form := func(status int, msg error) {
+		a.render(w, status, "setup.html", page{Message: msg.Error(), CSRF: preToken(w, r)})
+	}
+	if !a.SetupPending() {
+		a.refuse(w, r, http.StatusNotFound, ErrSetupDone)
+		return
+	}
+	if !a.csrfOK(r) {
+		form(http.StatusForbidden, ErrCSRF)
+		return
+	}
+	client := a.clientAddr(r)
+	ck := "addr:" + client
+	if locked, until := a.limit.locked(a.now(), ck); locked {
+		msg, secs := lockedMessage(until, a.now())
+		w.Header().Set("Retry-After", fmt.Sprint(secs))
+		form(http.StatusTooManyRequests, Error(msg))
+		return
+	}
+
+	a.setupMu.Lock()
+	defer a.setupMu.Unlock()
+	if err := a.checkSetupCode(r.PostFormValue("code")); err != nil {
+		if !errors.Is(err, ErrSetupCode) {
+			a.log.Error("setup code", "err", err)
+		}
+		a.audit("-", AuditSetupRefused, "wrong or expired setup code; client "+client)
+		if len(a.limit.fail(a.now(), ck)) > 0 {
+			a.audit("-", AuditLockout, fmt.Sprintf("client address locked for %s after %d failed setup attempts; client %s", a.limit.lockout, a.limit.max, client))
+		}
+		form(http.StatusForbidden, ErrSetupCode)
+		return
+	}
+	name := normalizeUserName(r.PostFormValue("username"))
+	pw := r.PostFormValue("password")
+	var bad error
+	switch {
+	case validUserName(name) != nil:
+		bad = ErrInvalidUserName
+	case checkPassword(pw) != nil:
+		bad = checkPassword(pw)
+	case pw != r.PostFormValue("password2"):
+		bad = ErrPasswordMismatch
+	}
+	if bad != nil {
+		form(http.StatusBadRequest, bad)
+		return
+	}
+	h, err := a.hash(r.Context(), pw)
+	if err != nil {
+		a.log.Warn("setup: hash password", "err", err)
+		form(http.StatusServiceUnavailable, Error("混み合っています。もう一度お試しください / Busy, please try again."))
+		return
+	}
+	now := a.now()
+	u := User{Name: name, Role: RoleVendorAdmin, Created: now, PasswordChanged: now}
+	if err := a.users.add(userRecord{User: u, Hash: h}, true); err != nil {
+		if errors.Is(err, ErrSetupDone) {
+			a.refuse(w, r, http.StatusNotFound, ErrSetupDone)
+			return
+		}
+		a.log.Error("setup: create first admin", "err", err)
+		form(http.StatusInternalServerError, Error("管理者を保存できませんでした / Could not save the admin account."))
+		return
+	}
+	if err := a.removeSetupCode(); err != nil {
+		// Harmless: a code is only accepted while no user exists.
+		a.log.Warn("setup", "err", err)
+	}
+	a.limit.reset(ck)
+	a.audit(name, AuditSetupUsed, fmt.Sprintf("setup code used: first vendor admin %s created; client %s", name, client))
+	a.log.Info("first vendor admin created", "user", name)
+	a.startSession(w, r, u)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
