@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/danzen-gw/danzen/backup"
@@ -29,11 +30,15 @@ type Options struct {
 	// Disk is the disk drivers' environment (zero: the real /sys and /dev).
 	Disk   disk.Options
 	Logger *slog.Logger
+	// ConfigPath is where Reconfigure saves; empty makes the
+	// configuration read-only.
+	ConfigPath string
 }
 
 // Gateway is an opened configuration.
 type Gateway struct {
-	cfg    *config.Config
+	cfg    atomic.Pointer[config.Config] // replaced whole, never edited in place
+	opts   Options
 	log    *slog.Logger
 	ledger *ledger.Ledger
 	relays *relay.Set
@@ -41,6 +46,8 @@ type Gateway struct {
 	job    sync.Mutex // one job (cycle, setup, restore) at a time
 	nextMu sync.Mutex
 	next   time.Time
+	events hub
+	busy   bool // guarded by events.mu: a job is running
 }
 
 // Open opens the ledger and the relays, then drives every relay off and
@@ -60,13 +67,24 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Gateway, erro
 	if err != nil {
 		return nil, err
 	}
-	g := &Gateway{cfg: cfg, log: log, ledger: led, drives: map[string]*disk.Driver{}}
+	g := &Gateway{log: log, ledger: led, opts: opts}
+	g.cfg.Store(cfg)
+	if err := g.openHardware(ctx, cfg); err != nil {
+		led.Close()
+		return nil, err
+	}
+	return g, nil
+}
+
+// openHardware opens the relays and disk drivers of cfg and runs the
+// fail-safe. The caller holds the job lock or is Open.
+func (g *Gateway) openHardware(ctx context.Context, cfg *config.Config) error {
 	mediumOf := map[string]string{}
 	for _, m := range cfg.Media {
 		mediumOf[m.Relay] = m.Name
 	}
-	g.relays, err = relay.Open(ctx, cfg.Relays, relay.Options{
-		Sources: opts.RelaySources, Logger: log,
+	relays, err := relay.Open(ctx, cfg.Relays, relay.Options{
+		Sources: g.opts.RelaySources, Logger: g.log,
 		Observer: func(ev relay.Event) {
 			kind := ledger.KindRelaySense
 			if ev.Kind == relay.KindCommand {
@@ -76,16 +94,16 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Gateway, erro
 		},
 	})
 	if err != nil {
-		led.Close()
-		return nil, err
+		return err
 	}
+	drives := map[string]*disk.Driver{}
 	for _, m := range cfg.Media {
 		if m.Disk == nil {
 			continue
 		}
-		dopts := opts.Disk
-		dopts.Logger = log
-		user := opts.Disk.Events
+		dopts := g.opts.Disk
+		dopts.Logger = g.log
+		user := g.opts.Disk.Events
 		dopts.Events = func(ev disk.Event) {
 			g.record(ledger.Entry{Kind: string(ev.Kind), Medium: ev.Medium, Message: ev.Message, Data: mustJSON(ev)})
 			if user != nil {
@@ -94,18 +112,19 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Gateway, erro
 		}
 		d, err := disk.New(*m.Disk, dopts)
 		if err != nil {
-			g.Close()
-			return nil, err
+			relays.Close()
+			return err
 		}
-		g.drives[m.Name] = d
+		drives[m.Name] = d
 	}
-	g.failSafe(ctx)
-	return g, nil
+	g.relays, g.drives = relays, drives
+	g.failSafe(ctx, cfg)
+	return nil
 }
 
 // failSafe drives every relay off and checks that each medium is gone. A
 // disagreement is recorded as a cut that is not verified.
-func (g *Gateway) failSafe(ctx context.Context) {
+func (g *Gateway) failSafe(ctx context.Context, cfg *config.Config) {
 	results, err := g.relays.AllOff(ctx)
 	bad := map[string]string{}
 	if err != nil {
@@ -121,7 +140,7 @@ func (g *Gateway) failSafe(ctx context.Context) {
 			}
 		}
 	}
-	for _, m := range g.cfg.Media {
+	for _, m := range cfg.Media {
 		reason := bad[m.Relay]
 		if d := g.drives[m.Name]; d != nil {
 			if gerr := d.WaitGone(ctx); gerr != nil {
@@ -143,7 +162,7 @@ func joinReason(a, b string) string {
 }
 
 // Config returns the configuration in use.
-func (g *Gateway) Config() *config.Config { return g.cfg }
+func (g *Gateway) Config() *config.Config { return g.cfg.Load() }
 
 // Close cuts every relay (fail-safe) and closes the ledger.
 func (g *Gateway) Close() error {
@@ -158,16 +177,22 @@ func (g *Gateway) Close() error {
 func (g *Gateway) RunCycle(ctx context.Context, events func(backup.CycleEvent)) (*backup.CycleReport, error) {
 	g.job.Lock()
 	defer g.job.Unlock()
-	entries, err := ledger.Read(g.cfg.LedgerDir, ledger.Filter{Kinds: []string{ledger.KindSnapshot}})
+	return g.runCycleLocked(ctx, events)
+}
+
+func (g *Gateway) runCycleLocked(ctx context.Context, events func(backup.CycleEvent)) (*backup.CycleReport, error) {
+	g.setBusy(true)
+	defer g.setBusy(false)
+	entries, err := ledger.Read(g.Config().LedgerDir, ledger.Filter{Kinds: []string{ledger.KindSnapshot}})
 	if err != nil {
 		return nil, err
 	}
 	var names []string
-	for _, m := range g.cfg.Media {
+	for _, m := range g.Config().Media {
 		names = append(names, m.Name)
 	}
 	var targets []backup.Target
-	for _, name := range backup.Due(names, g.cfg.Rotation.PerCycle, backup.LastWritten(entries)) {
+	for _, name := range backup.Due(names, g.Config().Rotation.PerCycle, backup.LastWritten(entries)) {
 		t, err := g.target(name, nil)
 		if err != nil {
 			return nil, err
@@ -180,9 +205,15 @@ func (g *Gateway) RunCycle(ctx context.Context, events func(backup.CycleEvent)) 
 }
 
 func (g *Gateway) cycle(events func(backup.CycleEvent)) *backup.Cycle {
-	r := g.cfg.Retention
+	r := g.Config().Retention
+	all := func(ev backup.CycleEvent) {
+		g.events.publish(ev)
+		if events != nil {
+			events(ev)
+		}
+	}
 	return &backup.Cycle{
-		Config: g.cfg, Ledger: g.ledger, Events: events, Logger: g.log, CheckSubset: g.cfg.CheckSubset,
+		Config: g.Config(), Ledger: g.ledger, Events: all, Logger: g.log, CheckSubset: g.Config().CheckSubset,
 		Retention: restic.Policy{KeepLast: r.KeepLast, KeepDaily: r.KeepDaily, KeepWeekly: r.KeepWeekly, KeepMonthly: r.KeepMonthly},
 	}
 }
@@ -190,7 +221,7 @@ func (g *Gateway) cycle(events func(backup.CycleEvent)) *backup.Cycle {
 // target assembles one medium. prepare, when set, is the media ID to
 // write on a freshly formatted disk before mounting it.
 func (g *Gateway) target(name string, prepare *prepareOpts) (backup.Target, error) {
-	m, err := g.cfg.Medium(name)
+	m, err := g.Config().Medium(name)
 	if err != nil {
 		return backup.Target{}, err
 	}
@@ -207,11 +238,11 @@ func (g *Gateway) target(name string, prepare *prepareOpts) (backup.Target, erro
 		Switch: sw,
 		Drive:  &diskDrive{d: d, prepare: prepare},
 		Repo: restic.Repo{
-			Binary:       g.cfg.ResticBinary,
-			PasswordFile: g.cfg.KeyPath(m.PasswordFile),
-			Host:         g.cfg.GatewayID,
-			CacheDir:     filepath.Join(g.cfg.StagingDir, "restic-cache"),
-			TempDir:      filepath.Join(g.cfg.StagingDir, "tmp"),
+			Binary:       g.Config().ResticBinary,
+			PasswordFile: g.Config().KeyPath(m.PasswordFile),
+			Host:         g.Config().GatewayID,
+			CacheDir:     filepath.Join(g.Config().StagingDir, "restic-cache"),
+			TempDir:      filepath.Join(g.Config().StagingDir, "tmp"),
 			Logger:       g.log,
 		},
 	}, nil
@@ -220,10 +251,10 @@ func (g *Gateway) target(name string, prepare *prepareOpts) (backup.Target, erro
 // Status derives the dashboard's view from the ledger.
 func (g *Gateway) Status(ctx context.Context) (*status.Status, error) {
 	var names []string
-	for _, m := range g.cfg.Media {
+	for _, m := range g.Config().Media {
 		names = append(names, m.Name)
 	}
-	st, err := status.Compute(g.cfg.LedgerDir, names, time.Now())
+	st, err := status.Compute(g.Config().LedgerDir, names, time.Now())
 	if st != nil {
 		st.NextCycle = g.NextCycle()
 	}
@@ -237,6 +268,19 @@ func (g *Gateway) record(e ledger.Entry) {
 	if _, err := g.ledger.Append(context.Background(), e); err != nil {
 		g.log.Error("evidence ledger write failed", "kind", e.Kind, "err", err)
 	}
+}
+
+func (g *Gateway) setBusy(b bool) {
+	g.events.mu.Lock()
+	g.busy = b
+	if !b {
+		g.events.last = nil
+	}
+	g.events.mu.Unlock()
+}
+
+func ledgerEntry(kind, actor, msg string) ledger.Entry {
+	return ledger.Entry{Kind: kind, Actor: actor, Message: msg}
 }
 
 func mustJSON(v any) []byte {

@@ -18,11 +18,11 @@ import (
 // written down: losing it loses the backups. An existing file is kept and
 // created is false and nothing is returned.
 func (g *Gateway) NewPassword(name string) (password string, created bool, err error) {
-	m, err := g.cfg.Medium(name)
+	m, err := g.Config().Medium(name)
 	if err != nil {
 		return "", false, err
 	}
-	p := g.cfg.KeyPath(m.PasswordFile)
+	p := g.Config().KeyPath(m.PasswordFile)
 	if _, err := os.Stat(p); err == nil {
 		return "", false, nil // never shown twice
 	} else if !errors.Is(err, fs.ErrNotExist) {
@@ -55,11 +55,11 @@ func (g *Gateway) NewPassword(name string) (password string, created bool, err e
 func (g *Gateway) PrepareMedium(ctx context.Context, name string, force bool, events func(backup.CycleEvent)) (backup.MediumReport, error) {
 	g.job.Lock()
 	defer g.job.Unlock()
-	m, err := g.cfg.Medium(name)
+	m, err := g.Config().Medium(name)
 	if err != nil {
 		return backup.MediumReport{}, err
 	}
-	if _, err := os.Stat(g.cfg.KeyPath(m.PasswordFile)); err != nil {
+	if _, err := os.Stat(g.Config().KeyPath(m.PasswordFile)); err != nil {
 		return backup.MediumReport{}, fmt.Errorf("媒体 %s のパスワードファイルがありません。先にパスワードを作成し、控えてください / medium %s has no password file yet: create it and write it down first: %w", name, name, err)
 	}
 	t, err := g.target(name, &prepareOpts{mediaID: m.Disk.MediaID, force: force})

@@ -1,0 +1,111 @@
+package gateway_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/gateway"
+	"github.com/danzen-gw/danzen/ledger"
+)
+
+func TestReconfigureSavesAppliesRecordsAndUndoes(t *testing.T) {
+	dir := t.TempDir()
+	cfg, _, err := gateway.LoadOrCreate(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "config.json")
+	g, err := gateway.Open(context.Background(), cfg, gateway.Options{ConfigPath: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+
+	next := *cfg
+	next.Schedule = "30 1 * * 1-5"
+	next.Retention.KeepLast = 7
+	if err := g.Reconfigure(context.Background(), "vendor", &next); err != nil {
+		t.Fatal(err)
+	}
+	if g.Config().Schedule != "30 1 * * 1-5" {
+		t.Fatal("new configuration not in effect")
+	}
+	onDisk, err := config.Load(p)
+	if err != nil || onDisk.Retention.KeepLast != 7 {
+		t.Fatalf("not saved: %v", err)
+	}
+	entries, _ := ledger.Read(cfg.LedgerDir, ledger.Filter{Kinds: []string{ledger.KindConfigChange}})
+	if len(entries) != 1 || entries[0].Actor != "vendor" {
+		t.Fatalf("change not recorded with its actor: %+v", entries)
+	}
+	var d struct{ Changed []string }
+	entries[0].DecodeData(&d)
+	slices.Sort(d.Changed)
+	if !slices.Equal(d.Changed, []string{"retention", "schedule"}) {
+		t.Fatalf("changed fields %v", d.Changed)
+	}
+
+	bad := next
+	bad.Schedule = "whenever"
+	var ve *config.ValidationError
+	if err := g.Reconfigure(context.Background(), "vendor", &bad); !errors.As(err, &ve) || len(ve.For("schedule")) == 0 {
+		t.Fatalf("invalid configuration: %v", err)
+	}
+	if onDisk, _ := config.Load(p); onDisk.Schedule != "30 1 * * 1-5" {
+		t.Fatal("a refused change touched the file")
+	}
+
+	if err := g.UndoConfig(context.Background(), "vendor"); err != nil {
+		t.Fatal(err)
+	}
+	if g.Config().Schedule != "daily 02:00" || g.Config().Retention.KeepLast != 5 {
+		t.Fatalf("undo did not restore: %+v", g.Config())
+	}
+}
+
+func TestStartCycleRefusesWhileBusyAndPublishesEvents(t *testing.T) {
+	dir := t.TempDir()
+	cfg, _, err := gateway.LoadOrCreate(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := gateway.Open(context.Background(), cfg, gateway.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	events, stop := g.Subscribe()
+	defer stop()
+	if err := g.StartCycle(context.Background(), "staff"); err != nil {
+		t.Fatal(err)
+	}
+	// The first cycle is still writing its ledger entries (each fsynced).
+	if err := g.StartCycle(context.Background(), "staff"); !errors.Is(err, gateway.ErrBusy) {
+		t.Fatalf("second start while the first runs: %v, want ErrBusy", err)
+	}
+	deadline := time.After(30 * time.Second)
+	for {
+		entries, _ := ledger.Read(cfg.LedgerDir, ledger.Filter{Kinds: []string{ledger.KindCycleEnd}})
+		if len(entries) > 0 {
+			break
+		}
+		select {
+		case <-deadline:
+			t.Fatal("manual cycle did not finish")
+		case <-events:
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if busy, _ := g.Running(); busy {
+		t.Fatal("still busy after the cycle ended")
+	}
+	entries, _ := ledger.Read(cfg.LedgerDir, ledger.Filter{Kinds: []string{"job.start"}})
+	if len(entries) != 1 || entries[0].Actor != "staff" {
+		t.Fatalf("manual start not recorded with its actor: %+v", entries)
+	}
+}
