@@ -5,8 +5,9 @@ BIN           := $(CURDIR)/bin
 # its dependencies stay exactly as restic tested them.
 RESTIC_VERSION := v0.19.1
 RESTIC        := $(BIN)/restic
-# Debian packages the tests use as real peers.
-DEBS          := openssh-server e2fsprogs
+# Debian packages the tests use as real peers, and what the image builder
+# and its QEMU boot test need (IMAGE_DEBS is defined below).
+DEBS          = openssh-server e2fsprogs $(IMAGE_DEBS) fdisk qemu-system-x86 ovmf
 
 .PHONY: demo test deps restic vet bench-pull
 
@@ -14,7 +15,7 @@ demo: restic
 	DANZEN_RESTIC=$(RESTIC) $(GO) run ./cmd/danzen demo
 
 test: deps restic vet
-	DANZEN_RESTIC=$(RESTIC) $(GO) test -count=1 -timeout 30m ./...
+	DANZEN_RESTIC=$(RESTIC) $(GO) test -count=1 -timeout 40m ./...
 
 vet:
 	$(GO) vet ./...
@@ -37,3 +38,20 @@ $(RESTIC):
 
 bench-pull: deps
 	$(GO) run ./bench/pull
+
+# Debian packages `make image` needs: mksquashfs, mkfs.vfat + mcopy, mkfs.ext4,
+# the amd64 EFI loader, and the CA bundle the image carries.
+IMAGE_DEBS    := squashfs-tools dosfstools mtools e2fsprogs systemd-boot-efi ca-certificates
+
+.PHONY: image image-deps
+# image builds both gokrazy images (and their update payloads) into build/.
+image: image-deps
+	$(GO) run ./gokrazy/cmd/danzen-image -out build/ danzen-amd64 danzen-rpi
+
+image-deps:
+	@missing=""; for p in $(IMAGE_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "make image needs root to install:$$missing" >&2; exit 1; fi; \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi

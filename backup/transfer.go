@@ -94,38 +94,28 @@ func (e *engine) fetch(ctx context.Context, f remoteFile) (FileEntry, error) {
 	}
 	h := sha256.New()
 	offset := e.resumeOffset(partPath, statePath, f, h)
-	flags := os.O_WRONLY | os.O_CREATE
-	if offset == 0 {
-		flags |= os.O_TRUNC
-		h.Reset()
-	}
-	out, err := os.OpenFile(partPath, flags, 0o600)
+	out, err := openPartial(partPath, offset)
 	if err != nil {
 		return FileEntry{}, localErr(err)
 	}
 	defer out.Close()
-	if err := out.Truncate(offset); err != nil {
-		return FileEntry{}, localErr(err)
-	}
-	if _, err := out.Seek(offset, io.SeekStart); err != nil {
-		return FileEntry{}, localErr(err)
-	}
 	if offset > 0 {
 		e.emit(Event{Kind: EventResume, File: f.rel, Offset: offset})
+	} else {
+		h.Reset()
 	}
 
+	// No stat before the read: the one after it compares with the listing
+	// too, and a request fewer per file matters with thousands of files.
 	remotePath := path.Join(e.exportDir, f.rel)
-	primary := e.pick()
-	rf, err := primary.Open(remotePath)
+	rf, err := e.pick().Open(remotePath)
 	if err != nil {
 		return FileEntry{}, remoteErr(remotePath, err)
 	}
 	defer rf.Close()
-	if err := sameStat(rf, f); err != nil {
-		return FileEntry{}, err
-	}
 
 	w := &stagedWriter{e: e, out: out, h: h, statePath: statePath, file: f, written: offset, lastCheckpoint: offset}
+	defer w.finish() // before out.Close: the checkpoint may still be syncing
 	if f.size-offset <= chunkSize {
 		err = e.readSmall(ctx, rf, f, offset, w)
 	} else {
@@ -148,6 +138,9 @@ func (e *engine) fetch(ctx context.Context, f remoteFile) (FileEntry, error) {
 	if err := sameStat(rf, f); err != nil {
 		return FileEntry{}, err
 	}
+	if err := w.finish(); err != nil {
+		return FileEntry{}, err
+	}
 	if err := out.Close(); err != nil {
 		return FileEntry{}, localErr(err)
 	}
@@ -162,6 +155,32 @@ func (e *engine) fetch(ctx context.Context, f remoteFile) (FileEntry, error) {
 	}
 	os.Remove(statePath)
 	return FileEntry{Path: f.rel, Size: f.size, MTime: f.mtime, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// openPartial opens a partial file to continue at offset, or creates a
+// fresh one. A fresh file is never made by truncating an old one: on ext4
+// a truncate to zero makes close() flush the file at once, which turns
+// the single syncfs at the end of a pull into one write-out per file.
+func openPartial(p string, offset int64) (*os.File, error) {
+	if offset == 0 {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		return os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	}
+	out, err := os.OpenFile(p, os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := out.Truncate(offset); err != nil {
+		out.Close()
+		return nil, err
+	}
+	if _, err := out.Seek(offset, io.SeekStart); err != nil {
+		out.Close()
+		return nil, err
+	}
+	return out, nil
 }
 
 // errShort: the server sent less than the file's size. With OpenSSH this
@@ -211,13 +230,28 @@ type stagedWriter struct {
 	file           remoteFile
 	written        int64
 	lastCheckpoint int64
+	pending        chan error // the checkpoint being made durable, if any
 }
 
 func (w *stagedWriter) write(b []byte) error {
-	if _, err := w.out.Write(b); err != nil {
-		return localErr(err)
+	var werr error
+	if len(b) >= 1<<20 {
+		// Hash while the kernel copies: on two cores this is most of
+		// the writer's time.
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_, werr = w.out.Write(b)
+		}()
+		w.h.Write(b)
+		<-done
+	} else {
+		_, werr = w.out.Write(b)
+		w.h.Write(b)
 	}
-	w.h.Write(b)
+	if werr != nil {
+		return localErr(werr)
+	}
 	w.written += int64(len(b))
 	w.e.done.Add(int64(len(b)))
 	if w.written-w.lastCheckpoint >= checkpointEvery && w.written < w.file.size {
@@ -226,20 +260,53 @@ func (w *stagedWriter) write(b []byte) error {
 	return nil
 }
 
+// checkpoint records where a resumed transfer may continue. The fsync
+// runs in the background so the in-order writer never waits for the disk;
+// the state file is written only once the data up to its offset is
+// durable, and one checkpoint is in flight at a time.
 func (w *stagedWriter) checkpoint() error {
-	if err := w.out.Sync(); err != nil {
-		return localErr(err)
+	if w.pending != nil {
+		select {
+		case err := <-w.pending:
+			w.pending = nil
+			if err != nil {
+				return err
+			}
+		default:
+			return nil // the previous one is still syncing: try at the next chunk
+		}
 	}
 	hs, err := w.h.(encoding.BinaryMarshaler).MarshalBinary()
 	if err != nil {
 		return err
 	}
-	data, _ := json.Marshal(resumeState{Size: w.file.size, MTime: w.file.mtime, Offset: w.written, HashState: hs})
-	if err := atomicfile.Write(w.statePath, data, 0o600); err != nil {
-		return localErr(err)
-	}
+	st := resumeState{Size: w.file.size, MTime: w.file.mtime, Offset: w.written, HashState: hs}
+	ch := make(chan error, 1)
+	w.pending = ch
+	go func() {
+		if err := w.out.Sync(); err != nil {
+			ch <- localErr(err)
+			return
+		}
+		data, _ := json.Marshal(st)
+		if err := atomicfile.Write(w.statePath, data, 0o600); err != nil {
+			ch <- localErr(err)
+			return
+		}
+		ch <- nil
+	}()
 	w.lastCheckpoint = w.written
 	return nil
+}
+
+// finish waits for a checkpoint still in flight.
+func (w *stagedWriter) finish() error {
+	if w.pending == nil {
+		return nil
+	}
+	err := <-w.pending
+	w.pending = nil
+	return err
 }
 
 func (e *engine) wait(ctx context.Context, n int) error {
