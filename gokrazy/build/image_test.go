@@ -316,7 +316,7 @@ func TestAmd64Image(t *testing.T) {
 		t.Logf("update payload rebuilt in %s", time.Since(updStart).Round(time.Second))
 
 		testStart := time.Now()
-		vm := startVM(t, res.Image)
+		vm := startVM(t, res.Image, "")
 		target := update.NewTarget("127.0.0.1", strconv.Itoa(vm.port), testPassword)
 		ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 		defer cancel()
@@ -388,9 +388,17 @@ func TestAmd64Image(t *testing.T) {
 }
 
 type vm struct {
-	port    int
+	port    int // 127.0.0.1 port forwarded to gokrazy's web interface (80)
+	appPort int // 127.0.0.1 port forwarded to danzend's page (8080)
 	started time.Time
 	log     string
+	cmd     *exec.Cmd
+}
+
+// stop ends the VM at once, like pulling its plug.
+func (v *vm) stop() {
+	v.cmd.Process.Kill()
+	v.cmd.Wait()
 }
 
 func (v *vm) serial() string {
@@ -399,9 +407,10 @@ func (v *vm) serial() string {
 }
 
 // startVM boots img under QEMU TCG with OVMF. The only network is QEMU's
-// user-mode stack with restrict=on, and the only forward is 127.0.0.1:port
-// → guest port 80.
-func startVM(t *testing.T, img string) *vm {
+// user-mode stack with restrict=on; the forwards are 127.0.0.1:port →
+// guest port 80 and 127.0.0.1:appPort → 8080, plus what nicExtra adds
+// (guestfwd rules); extra holds more QEMU arguments (drives).
+func startVM(t *testing.T, img, nicExtra string, extra ...string) *vm {
 	t.Helper()
 	dir := t.TempDir()
 	vars := filepath.Join(dir, "OVMF_VARS.fd")
@@ -412,26 +421,23 @@ func startVM(t *testing.T, img string) *vm {
 	if err := os.WriteFile(vars, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	v := &vm{port: port, log: filepath.Join(dir, "serial.log"), started: time.Now()}
-	cmd := exec.Command("qemu-system-x86_64",
+	v := &vm{port: freePort(t), appPort: freePort(t), log: filepath.Join(dir, "serial.log"), started: time.Now()}
+	args := append([]string{
 		"-accel", "tcg", "-m", "1024", "-smp", "2", "-nographic", "-monitor", "none",
 		"-drive", "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE.fd",
-		"-drive", "if=pflash,format=raw,file="+vars,
-		"-drive", "file="+img+",format=raw,if=virtio",
+		"-drive", "if=pflash,format=raw,file=" + vars,
+		"-drive", "file=" + img + ",format=raw,if=virtio",
 		"-device", "virtio-rng-pci",
-		"-nic", fmt.Sprintf("user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:%d-:80", port),
-		"-serial", "file:"+v.log)
+		"-nic", fmt.Sprintf("user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:%d-:80,hostfwd=tcp:127.0.0.1:%d-:8080%s",
+			v.port, v.appPort, nicExtra),
+		"-serial", "file:" + v.log}, extra...)
+	cmd := exec.Command("qemu-system-x86_64", args...)
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting qemu-system-x86_64 (Debian package qemu-system-x86): %v", err)
 	}
+	v.cmd = cmd
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		cmd.Wait()
@@ -507,4 +513,14 @@ func mustOpen(t *testing.T, p string) *os.File {
 	}
 	t.Cleanup(func() { f.Close() })
 	return f
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
