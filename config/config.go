@@ -45,8 +45,11 @@ type Config struct {
 	Retention    Retention    `json:"retention"`
 	Rotation     Rotation     `json:"rotation"`
 	// Schedule is when cycles run: "daily 02:00" or a five-field cron
-	// expression, in local time.
+	// expression, in TimeZone.
 	Schedule string `json:"schedule"`
+	// TimeZone is the IANA zone the schedule is read in. The appliance's
+	// clock runs in UTC; the hospital's night is in Japan.
+	TimeZone string `json:"time_zone"`
 	// CheckSubset is restic check --read-data-subset after each backup
 	// ("" checks the structure only).
 	CheckSubset string `json:"check_read_data_subset"`
@@ -114,6 +117,7 @@ func Default() *Config {
 		Rotation:     Rotation{PerCycle: 1},
 		CheckSubset:  "5%",
 		Schedule:     "daily 02:00",
+		TimeZone:     "Asia/Tokyo",
 	}
 }
 

@@ -125,6 +125,7 @@ func TestValidateNamesEachBadField(t *testing.T) {
 		{"retention.keep_last", func(c *Config) { c.Retention.KeepLast = 0 }},
 		{"rotation.per_cycle", func(c *Config) { c.Rotation.PerCycle = 3 }},
 		{"schedule", func(c *Config) { c.Schedule = "nightly" }},
+		{"time_zone", func(c *Config) { c.TimeZone = "Mars/Olympus" }},
 		{"media[0].disk.media_id", func(c *Config) { c.Media[0].Disk.MediaID = "" }},
 		{"relays[0].driver", func(c *Config) { c.Relays[0].Driver = "magic" }},
 	} {

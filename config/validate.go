@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	_ "time/tzdata" // the appliance has no zoneinfo files
 
 	"golang.org/x/crypto/ssh"
 
@@ -87,6 +88,9 @@ func (c *Config) Validate() error {
 	v.media(c)
 	if _, err := schedule.Parse(c.Schedule); err != nil {
 		v.add("schedule", "\"daily 02:00\" か5項目のcron式(例: \"30 1 * * 1-5\")にしてください", "use \"daily 02:00\" or a five-field cron expression (e.g. \"30 1 * * 1-5\")")
+	}
+	if _, err := time.LoadLocation(c.TimeZone); err != nil || c.TimeZone == "" {
+		v.add("time_zone", "タイムゾーン名が正しくありません(例: \"Asia/Tokyo\")", "unknown time zone (example: \"Asia/Tokyo\")")
 	}
 	if c.ResticBinary == "" {
 		v.add("restic_binary", "restic の実行ファイルを指定してください", "give the restic binary's path")

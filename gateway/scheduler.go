@@ -37,7 +37,11 @@ func (g *Gateway) RunSchedule(ctx context.Context, s *schedule.Schedule, clock C
 	if clock == nil {
 		clock = realClock{}
 	}
-	now := clock.Now
+	loc, err := time.LoadLocation(g.Config().TimeZone)
+	if err != nil {
+		return err
+	}
+	now := func() time.Time { return clock.Now().In(loc) }
 	next := s.Next(now())
 	g.setNext(next)
 	for {

@@ -92,3 +92,29 @@ func TestScheduleRunsDueCyclesAndRecordsMissedOnes(t *testing.T) {
 		t.Fatalf("after the clock went back, next = %s, want the 20th 02:00", got)
 	}
 }
+
+// The appliance's clock runs in UTC; "daily 02:00" means 02:00 in Japan.
+func TestScheduleReadsTheConfiguredZone(t *testing.T) {
+	dir := t.TempDir()
+	cfg := config.Default()
+	cfg.StagingDir, cfg.SecretsDir, cfg.LedgerDir = filepath.Join(dir, "s"), filepath.Join(dir, "k"), filepath.Join(dir, "l")
+	g, err := gateway.Open(context.Background(), cfg, gateway.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	s, _ := schedule.Parse("daily 02:00")
+	utc := func(day, h, m int) time.Time { return time.Date(2026, 11, day, h, m, 0, 0, time.UTC) }
+	ctx, cancel := context.WithCancel(context.Background())
+	clock := &stepClock{done: cancel, times: []time.Time{utc(25, 16, 30), utc(25, 17, 0), utc(25, 17, 1)}}
+	if err := g.RunSchedule(ctx, s, clock, nil); err != context.Canceled {
+		t.Fatal(err)
+	}
+	entries, _ := ledger.Read(cfg.LedgerDir, ledger.Filter{Kinds: []string{ledger.KindCycleStart}})
+	if len(entries) != 1 {
+		t.Fatalf("%d cycles at 17:00 UTC (02:00 JST), want 1", len(entries))
+	}
+	if next := g.NextCycle(); !next.Equal(utc(26, 17, 0)) {
+		t.Fatalf("next = %s, want 17:00 UTC the next day", next.UTC())
+	}
+}
