@@ -1,52 +1,208 @@
-// Package web serves danzen's local page. For now it is the read-only
-// status dashboard; everything it shows comes from package status.
+// Package web serves danzen's local page: the status dashboard with live
+// progress, the configuration, the cycle history, the evidence ledger, user
+// management and the page's own certificate. Every page but the login
+// sits behind package auth; every change goes through the gateway's API
+// (the same the CLI uses) and is recorded in the evidence ledger. No page
+// ever shows a secret: secret files can only be replaced.
 package web
 
 import (
 	"context"
 	"embed"
-	"html/template"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"golang.org/x/crypto/ssh"
+
+	"github.com/danzen-gw/danzen/auth"
+	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/status"
 )
 
 //go:embed assets
-var assets embed.FS
+var assets embed.FS // read-only: embedded at build time
+
+// Core is what the page needs from danzen's core; *gateway.Gateway
+// satisfies it.
+type Core interface {
+	Config() *config.Config
+	Status(ctx context.Context) (*status.Status, error)
+	Reconfigure(ctx context.Context, actor string, cfg *config.Config) error
+	UndoConfig(ctx context.Context, actor string) error
+	StartCycle(ctx context.Context, actor string) error
+	Subscribe() (<-chan backup.CycleEvent, func())
+	Running() (bool, *backup.CycleEvent)
+}
+
+// Options configure New.
+type Options struct {
+	Core     Core       // required
+	Auth     *auth.Auth // required
+	Recorder Recorder   // required: where the page's own evidence goes
+	// Certs is the HTTPS certificate the page is served with; nil when
+	// served over plain HTTP on 127.0.0.1 (the demo).
+	Certs *CertStore
+	Log   *slog.Logger
+	// FetchHostKey asks an SSH server for its host key [backup.FetchHostKey].
+	FetchHostKey func(ctx context.Context, host string, port int) (ssh.PublicKey, error)
+}
+
+// Server is the page.
+type Server struct {
+	core         Core
+	auth         *auth.Auth
+	rec          Recorder
+	certs        *CertStore
+	log          *slog.Logger
+	tmpl         templates
+	fetchHostKey func(ctx context.Context, host string, port int) (ssh.PublicKey, error)
+	handler      http.Handler
+}
+
+// maxBody bounds every request body: the largest legitimate one is a
+// certificate chain with its key.
+const maxBody = 1 << 20
+
+// New builds the page.
+func New(opts Options) (*Server, error) {
+	if opts.Core == nil || opts.Auth == nil || opts.Recorder == nil {
+		return nil, errors.New("web: Options.Core, Auth and Recorder are required")
+	}
+	s := &Server{core: opts.Core, auth: opts.Auth, rec: opts.Recorder, certs: opts.Certs, log: opts.Log, fetchHostKey: opts.FetchHostKey}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.fetchHostKey == nil {
+		s.fetchHostKey = backup.FetchHostKey
+	}
+	t, err := parseTemplates(assets)
+	if err != nil {
+		return nil, err
+	}
+	s.tmpl = t
+	a := s.auth
+	need := a.RequireAction
+	mux := http.NewServeMux()
+	mux.Handle("GET /static/", staticFiles())
+	mux.HandleFunc("GET /favicon.ico", favicon)
+	mux.Handle(auth.LoginPath, a.LoginHandler())
+	mux.Handle(auth.LogoutPath, a.LogoutHandler())
+	mux.Handle(auth.SetupPath, a.SetupHandler())
+
+	mux.Handle("GET /{$}", need(auth.ViewStatus, http.HandlerFunc(s.dashboard)))
+	mux.Handle("GET /events", need(auth.ViewStatus, http.HandlerFunc(s.events)))
+	mux.Handle("GET /metrics", need(auth.ViewStatus, metrics(s.core.Status)))
+	mux.Handle("POST /cycle", need(auth.RunCycle, http.HandlerFunc(s.runCycle)))
+	mux.Handle("GET /history", need(auth.ViewEvidence, http.HandlerFunc(s.history)))
+	mux.Handle("GET /ledger", need(auth.ViewEvidence, http.HandlerFunc(s.ledgerPage)))
+
+	mux.Handle("GET /config", need(auth.EditConfig, http.HandlerFunc(s.configOverview)))
+	mux.Handle("POST /config/undo", need(auth.EditConfig, http.HandlerFunc(s.configUndo)))
+	mux.Handle("GET /config/{kind}", need(auth.EditConfig, http.HandlerFunc(s.configForm)))
+	mux.Handle("POST /config/{kind}", need(auth.EditConfig, http.HandlerFunc(s.configSubmit)))
+	mux.Handle("POST /config/{kind}/delete", need(auth.EditConfig, http.HandlerFunc(s.configDelete)))
+	mux.Handle("POST /config/source/key", need(auth.EditConfig, http.HandlerFunc(s.sourceKey)))
+	mux.Handle("GET /tls", need(auth.EditConfig, http.HandlerFunc(s.tlsPage)))
+	mux.Handle("POST /tls", need(auth.EditConfig, http.HandlerFunc(s.tlsUpload)))
+
+	mux.Handle("GET /users", need(auth.ManageUsers, http.HandlerFunc(s.usersPage)))
+	mux.Handle("POST /users/{op}", need(auth.ManageUsers, http.HandlerFunc(s.usersSubmit)))
+	mux.Handle("GET /account", need(auth.ViewStatus, http.HandlerFunc(s.accountPage)))
+	mux.Handle("POST /account/password", need(auth.ViewStatus, http.HandlerFunc(s.accountPassword)))
+
+	s.handler = limitBody(a.Middleware(mux))
+	return s, nil
+}
+
+// ServeHTTP serves the page.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// limitBody runs before auth's middleware, which parses the form to check
+// the CSRF token.
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func staticFiles() http.Handler {
+	fs := http.StripPrefix("/static/", http.FileServerFS(mustSub(assets, "assets")))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Cache-Control", "max-age=300")
+		fs.ServeHTTP(w, r)
+	})
+}
+
+// favicon answers the browser's automatic request (a 404 there would be a
+// console error on every page, the login page included).
+func favicon(w http.ResponseWriter, r *http.Request) {
+	b, err := assets.ReadFile("assets/icon.svg")
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Cache-Control", "max-age=86400")
+	w.Write(b)
+}
+
+// actor is the logged-in user, for the ledger. RequireAction guarantees a
+// session on every handler that calls it.
+func actor(r *http.Request) string {
+	if s, ok := auth.SessionFrom(r.Context()); ok {
+		return s.User
+	}
+	return "-"
+}
+
+func role(r *http.Request) auth.Role {
+	if s, ok := auth.SessionFrom(r.Context()); ok {
+		return s.Role
+	}
+	return ""
+}
 
 // StatusFunc returns the current status.
 type StatusFunc func(ctx context.Context) (*status.Status, error)
 
-// Handler serves the dashboard.
+// Handler serves the dashboard read-only and without accounts, from a
+// status function alone. It is kept for tests of the status package;
+// danzend and the demo serve New, which requires a login.
 func Handler(get StatusFunc, log *slog.Logger) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	tmpl := template.Must(template.New("").Funcs(template.FuncMap{
-		"ts": func(t time.Time) string {
-			if t.IsZero() {
-				return "—"
-			}
-			return t.Local().Format("2006-01-02 15:04:05")
-		},
-		"dur": func(d time.Duration) string { return d.Round(time.Second).String() },
-	}).ParseFS(assets, "assets/*.html"))
+	tmpl, err := parseTemplates(assets)
+	if err != nil {
+		panic(err) // the embedded templates are fixed at build time
+	}
+	s := &Server{tmpl: tmpl, log: log}
 	mux := http.NewServeMux()
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(mustSub(assets, "assets"))))
+	mux.Handle("GET /static/", staticFiles())
+	mux.HandleFunc("GET /favicon.ico", favicon)
 	mux.HandleFunc("GET /metrics", metrics(get))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		st, err := get(r.Context())
-		if err != nil && st == nil {
-			http.Error(w, "状態を取得できません / cannot read the status: "+err.Error(), http.StatusInternalServerError)
+		if st == nil {
+			http.Error(w, "状態を取得できません / cannot read the status: "+errText(err), http.StatusInternalServerError)
 			return
 		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Content-Security-Policy", "default-src 'self'")
-		if err := tmpl.ExecuteTemplate(w, "status.html", st); err != nil {
-			log.Error("render status page", "err", err)
-		}
+		l := langOf(w, r)
+		s.render(w, r, http.StatusOK, "dashboard.html", "/", l.t("状態", "Status"), "", false, dashboardView(l, st, nil, time.Now()))
 	})
 	return mux
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,8 +12,10 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"time"
 
+	"github.com/danzen-gw/danzen/auth"
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/demo"
 	"github.com/danzen-gw/danzen/gateway"
@@ -104,19 +108,49 @@ func runDemo(ctx context.Context, log *slog.Logger, args []string) error {
 	return serve(ctx, *listen, g, log)
 }
 
-// serve shows the read-only status page until ctx ends (Ctrl-C).
+// serve shows the page on 127.0.0.1 until ctx ends (Ctrl-C), with a demo
+// vendor-admin account whose password it prints. Plain HTTP is enough
+// there: browsers treat 127.0.0.1 as a secure origin, so the page's
+// Secure cookies work.
 func serve(ctx context.Context, addr string, g *gateway.Gateway, log *slog.Logger) error {
+	rec, closeRec, err := web.RecorderFor(g, filepath.Join(filepath.Dir(g.Config().LedgerDir), "ledger-web"), log)
+	if err != nil {
+		return err
+	}
+	defer closeRec.Close()
+	a, err := auth.New(auth.Options{Dir: g.Config().SecretsDir, Audit: web.AuditTo(rec, log), Log: log})
+	if err != nil {
+		return err
+	}
+	const demoUser = "demo"
+	raw := make([]byte, 12)
+	rand.Read(raw) // never fails since Go 1.24
+	pw := base64.RawURLEncoding.EncodeToString(raw)
+	if _, ok := a.User(demoUser); ok {
+		err = a.SetPassword(ctx, "system", demoUser, pw)
+	} else {
+		err = a.AddUser(ctx, "system", demoUser, auth.RoleVendorAdmin, pw)
+	}
+	if err != nil {
+		return fmt.Errorf("デモ用アカウントを作成できません / cannot create the demo account: %w", err)
+	}
+	page, err := web.New(web.Options{Core: g, Auth: a, Recorder: rec, Log: log})
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("状態ページを開けません / cannot serve the status page on %s: %w", addr, err)
+		return fmt.Errorf("ページを開けません / cannot serve the page on %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: web.Handler(g.Status, log), ReadHeaderTimeout: 10 * time.Second}
-	fmt.Printf("\n状態ページ / status page: http://%s/  (Ctrl-C で終了 / to stop)\n", ln.Addr())
+	srv := &http.Server{Handler: page, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Printf("\nページ / page: http://%s/  (Ctrl-C で終了 / to stop)\n", ln.Addr())
+	fmt.Printf("ユーザー名 / user: %s  パスワード / password: %s\n", demoUser, pw)
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		srv.Shutdown(sctx)
+		srv.Close() // the live view's streams do not end by themselves
 	}()
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err

@@ -23,6 +23,7 @@ func commands() []command {
 		{"medium", "medium init --config FILE --medium NAME [--password-recorded]   媒体の初期化 / prepare a medium", runMedium},
 		{"hostkey", "hostkey --config FILE --source NAME [--accept SHA256:…]   ホスト鍵を確認・登録 / show or pin a server's host key", runHostKey},
 		{"ledger", "ledger verify (--config FILE | --dir DIR)   証跡台帳の検証 / verify the evidence ledger", runLedger},
+		{"image", "image push [--instance DIR] HOST   更新イメージの適用 / update a gateway over the network", runImage},
 		{"demo", "demo [--dir DIR] [--dump-size 200MB] [--once]   組み込みの既定構成で動かす / run on the embedded default", runDemo},
 	}
 }

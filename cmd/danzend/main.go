@@ -1,30 +1,34 @@
 // Command danzend is the appliance daemon: it opens the configuration,
 // drives every relay off and verifies it before anything else, runs the
-// scheduled cycles and serves the status page. It runs under gokrazy and,
-// for development, on any Linux machine.
+// scheduled cycles and serves the local page over HTTPS. It runs under
+// gokrazy and, for development, on any Linux machine.
 package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
+	"github.com/danzen-gw/danzen/auth"
 	"github.com/danzen-gw/danzen/gateway"
 	"github.com/danzen-gw/danzen/schedule"
 	"github.com/danzen-gw/danzen/web"
 )
 
 func main() {
-	dir := flag.String("dir", "/perm/danzen", "state directory: config.json, secrets/, staging/, ledger/")
-	listen := flag.String("listen", ":8080", "address of the status page (gokrazy's own page has port 80)")
+	dir := flag.String("dir", "/perm/danzen", "state directory: config.json, secrets/, staging/, ledger/, tls/")
+	listen := flag.String("listen", ":8443", "HTTPS address of the page (gokrazy's own page keeps port 80)")
 	cycleNow := flag.Bool("cycle-now", false, "run one cycle right after start (acceptance tests), then follow the schedule")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -45,12 +49,11 @@ func run(ctx context.Context, log *slog.Logger, dir, listen string, cycleNow boo
 	if created {
 		log.Info("first start: created the state directory and a default configuration", "dir", dir)
 	}
-	sched, err := schedule.Parse(cfg.Schedule)
-	if err != nil {
+	if _, err := schedule.Parse(cfg.Schedule); err != nil {
 		return err
 	}
 	// Relays are cut and checked before waiting for anything else.
-	g, err := gateway.Open(ctx, cfg, gateway.Options{Logger: log})
+	g, err := gateway.Open(ctx, cfg, gateway.Options{Logger: log, ConfigPath: filepath.Join(dir, "config.json")})
 	if err != nil {
 		return err
 	}
@@ -62,18 +65,12 @@ func run(ctx context.Context, log *slog.Logger, dir, listen string, cycleNow boo
 	}()
 	fmt.Fprintln(os.Stderr, "danzen: リレーをすべて切断しました / all relays driven off at start")
 
-	ln, err := net.Listen("tcp", listen)
+	srv, closeRec, err := servePage(log, dir, listen, g)
 	if err != nil {
-		return fmt.Errorf("状態ページを開けません / cannot serve the status page on %s: %w", listen, err)
+		return err
 	}
-	srv := &http.Server{Handler: web.Handler(g.Status, log), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			log.Error("status page", "err", err)
-		}
-	}()
+	defer closeRec.Close() // after the page has stopped
 	defer srv.Close()
-	log.Info("status page", "addr", ln.Addr().String())
 
 	if err := waitForClock(ctx, log); err != nil {
 		return err
@@ -86,6 +83,111 @@ func run(ctx context.Context, log *slog.Logger, dir, listen string, cycleNow boo
 			log.Info("cycle done", "id", rep.ID, "ok", rep.OK())
 		}
 	}
-	log.Info("scheduling cycles", "schedule", sched.String())
-	return g.RunSchedule(ctx, sched, nil, nil)
+	return followSchedule(ctx, log, g)
+}
+
+// servePage starts the page on listen over HTTPS: the certificate, the
+// accounts (with the one-time setup code on the console) and the page.
+func servePage(log *slog.Logger, dir, listen string, g *gateway.Gateway) (*http.Server, io.Closer, error) {
+	names, ips := web.CertNames()
+	certs, created, err := web.OpenCertStore(filepath.Join(dir, "tls"), names, ips)
+	if err != nil {
+		return nil, nil, err
+	}
+	if created {
+		log.Info("first start: generated the page's self-signed certificate", "names", names, "ips", ips)
+	}
+	// Printed at every start: the vendor compares it with what the
+	// browser shows before trusting the page.
+	fmt.Fprintf(os.Stderr, "danzen: 証明書の SHA-256 指紋 / certificate SHA-256 fingerprint: %s\n", certs.Fingerprint())
+
+	rec, closeRec, err := web.RecorderFor(g, filepath.Join(dir, "ledger-web"), log)
+	if err != nil {
+		return nil, nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			closeRec.Close()
+		}
+	}()
+	a, err := auth.New(auth.Options{Dir: g.Config().SecretsDir, Audit: web.AuditTo(rec, log), Log: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	code, expires, err := a.EnsureSetupCode()
+	if err != nil {
+		return nil, nil, err
+	}
+	if code != "" {
+		fmt.Fprintf(os.Stderr, "danzen: 初期設定コード / setup code: %s  (%s まで有効 / valid until %s)\n"+
+			"danzen: https://<このゲートウェイ / this gateway>%s/setup で最初の保守ベンダ管理者を作成してください / create the first vendor admin there\n",
+			code, expires.Local().Format("2006-01-02 15:04"), expires.Local().Format("2006-01-02 15:04"), portOf(listen))
+	}
+	page, err := web.New(web.Options{Core: g, Auth: a, Recorder: rec, Certs: certs, Log: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return nil, nil, fmt.Errorf("ページを開けません / cannot serve the page on %s: %w", listen, err)
+	}
+	srv := &http.Server{
+		Handler:           page,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.GetCertificate},
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug), // browsers refusing the self-signed certificate are not errors
+	}
+	go func() {
+		if err := srv.ServeTLS(ln, "", ""); !errors.Is(err, http.ErrServerClosed) {
+			log.Error("page", "err", err)
+		}
+	}()
+	log.Info("page", "url", "https://"+ln.Addr().String()+"/")
+	ok = true
+	return srv, closeRec, nil
+}
+
+func portOf(listen string) string {
+	_, p, err := net.SplitHostPort(listen)
+	if err != nil || p == "443" {
+		return ""
+	}
+	return ":" + p
+}
+
+// followSchedule runs the schedule and restarts it when the page changes
+// the schedule setting. It restarts only while no cycle runs and the next
+// one is more than restartMargin away, so a restart never cancels a
+// cycle. (The gateway's scheduler reads the schedule once.)
+func followSchedule(ctx context.Context, log *slog.Logger, g *gateway.Gateway) error {
+	const restartMargin = 2 * time.Minute
+	for {
+		spec := g.Config().Schedule
+		sched, err := schedule.Parse(spec)
+		if err != nil {
+			return err
+		}
+		log.Info("scheduling cycles", "schedule", sched.String())
+		sctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- g.RunSchedule(sctx, sched, nil, nil) }()
+		restart := false
+		for !restart {
+			select {
+			case err := <-done:
+				cancel()
+				return err
+			case <-time.After(5 * time.Second):
+				busy, _ := g.Running()
+				restart = g.Config().Schedule != spec && !busy && time.Until(g.NextCycle()) > restartMargin
+			}
+		}
+		cancel()
+		<-done
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
 }

@@ -2,73 +2,193 @@ package main_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"crypto/tls"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/web"
 )
 
-func TestFirstStartServesThePageAndStopsCleanly(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "danzend")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+type daemon struct {
+	cmd  *exec.Cmd
+	logs *lockedBuffer
+	addr string
+}
+
+func start(t *testing.T, bin, dir string) *daemon {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := l.Addr().String()
 	l.Close()
-	dir := filepath.Join(t.TempDir(), "perm", "danzen")
-	cmd := exec.Command(bin, "-dir", dir, "-listen", addr)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
+	d := &daemon{cmd: exec.Command(bin, "-dir", dir, "-listen", addr), logs: &lockedBuffer{}, addr: addr}
+	d.cmd.Stdout, d.cmd.Stderr = d.logs, d.logs
+	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Process.Kill()
+	t.Cleanup(func() { d.cmd.Process.Kill(); d.cmd.Wait() })
+	return d
+}
+
+func (d *daemon) stop(t *testing.T) {
+	t.Helper()
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- d.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, d.logs.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("danzend did not stop on SIGTERM\n%s", d.logs.String())
+	}
+}
+
+var (
+	fpRE   = regexp.MustCompile(`fingerprint: ([0-9A-F:]{95})`)
+	codeRE = regexp.MustCompile(`setup code: ([A-Z2-9-]{24})`)
+)
+
+// client trusts exactly the certificate whose fingerprint danzend printed,
+// as a vendor comparing it in the browser would.
+func client(fp string) *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{
+		Jar:           jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{
+			InsecureSkipVerify: true, // self-signed: pinned by fingerprint below
+			VerifyConnection: func(cs tls.ConnectionState) error {
+				sum := sha256.Sum256(cs.PeerCertificates[0].Raw)
+				got := strings.ToUpper(strings.Join(strings.Fields(fmt.Sprintf("% x", sum[:])), ":"))
+				if got != fp {
+					return fmt.Errorf("certificate %s, console printed %s", got, fp)
+				}
+				return nil
+			},
+		}},
+	}
+}
+
+func TestFirstStartServesHTTPSWithSetupCodeAndStopsCleanly(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "danzend")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	dir := filepath.Join(t.TempDir(), "perm", "danzen")
+	d := start(t, bin, dir)
+	var fp, code string
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && (fp == "" || code == ""); time.Sleep(100 * time.Millisecond) {
+		if m := fpRE.FindStringSubmatch(d.logs.String()); m != nil {
+			fp = m[1]
+		}
+		if m := codeRE.FindStringSubmatch(d.logs.String()); m != nil {
+			code = m[1]
+		}
+	}
+	if fp == "" || code == "" {
+		t.Fatalf("no fingerprint or setup code on the console:\n%s", d.logs.String())
+	}
+	hc := client(fp)
+	base := "https://" + d.addr
 	var resp *http.Response
+	var err error
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if resp, err = http.Get("http://" + addr + "/"); err == nil {
+		if resp, err = hc.Get(base + "/setup"); err == nil {
 			break
 		}
 	}
 	if err != nil {
-		t.Fatalf("page did not answer: %v\n%s", err, logs.String())
+		t.Fatalf("page did not answer over HTTPS: %v\n%s", err, d.logs.String())
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	tok := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindStringSubmatch(string(body))
+	if resp.StatusCode != 200 || tok == nil {
+		t.Fatalf("setup page: %s", resp.Status)
+	}
+	resp, err = hc.PostForm(base+"/setup", url.Values{"code": {code}, "username": {"vendor"}, "password": {"vendor-password-1"},
+		"password2": {"vendor-password-1"}, "csrf_token": {tok[1]}})
+	if err != nil || resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("setup: %v %v", err, resp)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("page: %s", resp.Status)
+	req, _ := http.NewRequest("GET", base+"/", nil)
+	req.Header.Set("Accept", "text/html")
+	resp, err = hc.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("dashboard after setup: %v %v", err, resp)
 	}
-	for _, d := range []string{"secrets", "staging", "ledger", "scans", "drills"} {
-		if fi, err := os.Stat(filepath.Join(dir, d)); err != nil || fi.Mode().Perm() != 0o700 {
-			t.Fatalf("layout: %s: %v", d, err)
+	resp.Body.Close()
+	if r, err := http.Get("http://" + d.addr + "/"); err == nil && r.StatusCode != http.StatusBadRequest {
+		t.Fatalf("the page answered plain HTTP: %s", r.Status)
+	}
+
+	for _, s := range []string{"secrets", "staging", "ledger", "scans", "drills", "tls"} {
+		if fi, err := os.Stat(filepath.Join(dir, s)); err != nil || fi.Mode().Perm() != 0o700 {
+			t.Fatalf("layout: %s: %v", s, err)
 		}
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "tls", web.CertFile)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("certificate file: %v", err)
+	}
+	if got, err := web.Fingerprint(filepath.Join(dir, "tls")); err != nil || got != fp {
+		t.Fatalf("Fingerprint() = %q, console printed %q (%v)", got, fp, err)
 	}
 	if _, err := config.Load(filepath.Join(dir, "config.json")); err != nil {
 		t.Fatalf("default configuration: %v", err)
 	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
+	d.stop(t)
+	if !strings.Contains(d.logs.String(), "all relays driven off at start") {
+		t.Fatalf("no fail-safe line on the console:\n%s", d.logs.String())
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v\n%s", err, logs.String())
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatalf("danzend did not stop on SIGTERM\n%s", logs.String())
+
+	// Second start: the same certificate, no setup code (an admin exists).
+	d = start(t, bin, dir)
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && !strings.Contains(d.logs.String(), "page url="); time.Sleep(100 * time.Millisecond) {
 	}
-	if !strings.Contains(logs.String(), "all relays driven off at start") {
-		t.Fatalf("no fail-safe line on the console:\n%s", logs.String())
+	if m := fpRE.FindStringSubmatch(d.logs.String()); m == nil || m[1] != fp {
+		t.Fatalf("fingerprint at the second start:\n%s", d.logs.String())
 	}
+	if codeRE.MatchString(d.logs.String()) {
+		t.Fatal("a setup code was printed although an admin exists")
+	}
+	d.stop(t)
 }

@@ -366,11 +366,9 @@ func TestAmd64Image(t *testing.T) {
 		pushStart := time.Now()
 		ctx2, cancel2 := context.WithTimeout(context.Background(), 150*time.Second)
 		defer cancel2()
-		if err := target.Push(ctx2, update.Payload{Root: upd.Root, Boot: upd.Boot}); err != nil {
+		// The same path `danzen image push` takes.
+		if err := build.Push(ctx2, inst, upd, "127.0.0.1", strconv.Itoa(vm.port), nil); err != nil {
 			t.Fatalf("push: %v\nserial log:\n%s", err, vm.serial())
-		}
-		if _, err := target.WaitForBuild(ctx2, upd.BuildTimestamp); err != nil {
-			t.Fatalf("after the update: %v\nserial log:\n%s", err, vm.serial())
 		}
 		t.Logf("update pushed and rebooted into the new build in %s", time.Since(pushStart).Round(time.Second))
 		after := vm.serial()[len(log):]

@@ -24,7 +24,6 @@ import (
 	"time"
 
 	"github.com/danzen-gw/danzen/gokrazy/build"
-	"github.com/danzen-gw/danzen/gokrazy/update"
 )
 
 func main() {
@@ -94,26 +93,7 @@ func run(ctx context.Context, args []string) error {
 		if *push == "" {
 			continue
 		}
-		pw, ok, err := inst.Config.HTTPPassword()
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return errors.New("no gokrazy password to push with: set Update.HTTPPassword or ~/.config/gokrazy/http-password.txt")
-		}
-		p := *port
-		if p == "" {
-			p = inst.Config.HTTPPort()
-		}
-		t := update.NewTarget(*push, p, pw)
-		t.Logger = log
-		if err := t.Push(ctx, update.Payload{Root: res.Root, Boot: res.Boot}); err != nil {
-			return err
-		}
-		waitCtx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-		_, err = t.WaitForBuild(waitCtx, res.BuildTimestamp)
-		cancel()
-		if err != nil {
+		if err := build.Push(ctx, inst, res, *push, *port, log); err != nil {
 			return err
 		}
 		fmt.Printf("%s now runs build %s\n", *push, res.BuildTimestamp)

@@ -1,0 +1,329 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"github.com/danzen-gw/danzen/auth"
+	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/demo"
+	"github.com/danzen-gw/danzen/gateway"
+	"github.com/danzen-gw/danzen/internal/sshdtest"
+	"github.com/danzen-gw/danzen/web"
+)
+
+// chromiumPath finds Debian's chromium (make test installs it). The real
+// binary is preferred to the wrapper script, which adds flags of its own.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	if _, err := os.Stat("/usr/lib/chromium/chromium"); err == nil {
+		return "/usr/lib/chromium/chromium"
+	}
+	p, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatal("chromium not found: install Debian's chromium package (make test does)")
+	}
+	return p
+}
+
+// pageRig is a gateway like the demo's (a real sshd as the e-chart server,
+// a file-backed disk behind a fake relay) with the page in front of it on
+// 127.0.0.1, over plain HTTP as in the demo.
+type pageRig struct {
+	g    *gateway.Gateway
+	code string
+	url  string
+}
+
+func newPageRig(t *testing.T) *pageRig {
+	t.Helper()
+	resticBin := os.Getenv("DANZEN_RESTIC")
+	if resticBin == "" {
+		t.Fatal("DANZEN_RESTIC is not set: run make test, which builds bin/restic")
+	}
+	ctx := context.Background()
+	s, err := sshdtest.Start(ctx, sshdtest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	past := time.Now().Add(-time.Hour)
+	if err := s.WriteFile("db/emr.dmp", []byte(strings.Repeat("INSERT INTO karte VALUES (1, '山田 太郎');\n", 200000)), past); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteFile("カルテ/患者 一覧.csv", []byte("患者ID,氏名\n1,山田 太郎\n"), past); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	log := slog.New(slog.DiscardHandler)
+	hw, err := demo.NewHardware(ctx, filepath.Join(dir, "disks"), []string{"disk-a"}, 128<<20, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hw.Close() })
+	cfg := config.Default()
+	cfg.GatewayID = "gw-browser"
+	cfg.StagingDir = filepath.Join(dir, "staging")
+	cfg.SecretsDir = filepath.Join(dir, "secrets")
+	cfg.LedgerDir = filepath.Join(dir, "ledger")
+	cfg.ResticBinary = resticBin
+	src := s.Source("emr")
+	src.Completion = config.Completion{Mode: config.CompletionStable, StableFor: config.Duration(time.Second)}
+	cfg.Sources = []config.Source{src}
+	cfg.Relays, cfg.Media = hw.Relays, hw.Media
+	cfg.CheckSubset = "100%"
+	cfgPath := filepath.Join(dir, "config.json")
+	if err := config.Save(cfgPath, cfg); err != nil {
+		t.Fatal(err)
+	}
+	g, err := gateway.Open(ctx, cfg, gateway.Options{RelaySources: hw.Sources(), ConfigPath: cfgPath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.Close() })
+	if _, _, err := g.NewPassword("disk-a"); err != nil {
+		t.Fatal(err)
+	}
+	if mr, err := g.PrepareMedium(ctx, "disk-a", false, nil); err != nil || !mr.CutVerified {
+		t.Fatalf("prepare: %v", err)
+	}
+	rec, closer, err := web.RecorderFor(g, filepath.Join(dir, "ledger-web"), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closer.Close() })
+	a, err := auth.New(auth.Options{Dir: cfg.SecretsDir, Params: tinyParams(), Audit: web.AuditTo(rec, log)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, err := a.EnsureSetupCode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := web.New(web.Options{Core: g, Auth: a, Recorder: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(page) // http://127.0.0.1:port
+	t.Cleanup(srv.Close)
+	return &pageRig{g: g, code: code, url: srv.URL}
+}
+
+// TestBrowserEndToEnd drives headless Chromium through the vendor's first
+// visit: set up the admin with the setup code, log in, change a setting,
+// see a validation message, run a cycle and watch the medium go from
+// 接続中 to 切断中. Any console error fails the test.
+func TestBrowserEndToEnd(t *testing.T) {
+	chromium := chromiumPath(t)
+	rig := newPageRig(t)
+	shots := os.Getenv("DANZEN_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	os.MkdirAll(shots, 0o755)
+
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromium),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		// Nothing but 127.0.0.1 resolves: the browser talks to the page only.
+		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
+		chromedp.NoFirstRun,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(820, 1180), // a tablet, portrait
+	)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(alloc)
+	defer cancel()
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	var mu sync.Mutex
+	var consoleErrors []string
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.IsException() {
+				mu.Lock()
+				consoleErrors = append(consoleErrors, fmt.Sprintf("%s %s:%d %s", m.Type, m.URL, m.Line+1, m.Text))
+				mu.Unlock()
+			}
+		}
+	}()
+	tctx, tcancel := context.WithTimeout(ctx, 4*time.Minute)
+	defer tcancel()
+	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(tctx, 30*time.Second)
+		defer cancel()
+		if err := chromedp.Do(sctx, actions...); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	shot := func(name string) {
+		t.Helper()
+		buf, err := chromedp.Run(tctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(shots, name+".png"), buf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+
+	// First visit: the page sends an unknown browser to the setup form.
+	step("open", chromedp.Navigate(rig.url+"/"), chromedp.WaitVisible(chromedp.CSS(`input[name="code"]`)))
+	if loc, _ := chromedp.Run(tctx, chromedp.Location()); !strings.HasSuffix(loc, auth.SetupPath) {
+		t.Fatalf("first visit landed on %s", loc)
+	}
+	step("fill setup",
+		chromedp.SendKeys(chromedp.CSS(`input[name="code"]`), rig.code),
+		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), "vendor"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "vendor-password-1"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password2"]`), "vendor-password-1"))
+	shot("01-setup")
+	step("submit setup", chromedp.Click(chromedp.CSS(`button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS(`.cards`)))
+	// The __Host- session cookie is Secure; Chromium keeps and sends it on
+	// http://127.0.0.1, which it treats as a potentially trustworthy origin.
+	cookies, err := chromedp.Call(tctx, network.GetCookies, network.GetCookiesParams{URLs: []string{rig.url}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var session *network.Cookie
+	for _, c := range cookies.Cookies {
+		if c.Name == auth.SessionCookie {
+			session = c
+		}
+	}
+	if session == nil || !session.Secure || !session.HTTPOnly {
+		t.Fatalf("session cookie on http://127.0.0.1: %+v", session)
+	}
+	shot("02-dashboard")
+
+	// Log out and in again.
+	step("logout", chromedp.Click(chromedp.ID("logout")), chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)))
+	step("login",
+		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), "vendor"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "vendor-password-1"),
+		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.cards`)))
+
+	// Change a setting.
+	step("edit schedule", chromedp.Navigate(rig.url+"/config/general"), chromedp.WaitVisible(chromedp.ID("f-schedule")),
+		chromedp.SetValue(chromedp.ID("f-schedule"), "30 1 * * 1-5"), chromedp.Click(chromedp.ID("save")), chromedp.WaitVisible(chromedp.ID("flash")))
+	if f := text("#flash"); !strings.Contains(f, "再起動せずに適用") {
+		t.Fatalf("after saving: %q", f)
+	}
+	if got := rig.g.Config().Schedule; got != "30 1 * * 1-5" {
+		t.Fatalf("schedule is %q", got)
+	}
+	shot("03-saved")
+
+	// A bad value: the message appears beside the field.
+	step("bad value", chromedp.Navigate(rig.url+"/config/general"), chromedp.WaitVisible(chromedp.CSS(`[id="f-retention.keep_last"]`)),
+		chromedp.SetValue(chromedp.CSS(`[id="f-retention.keep_last"]`), "0"), chromedp.Click(chromedp.ID("save")),
+		chromedp.WaitVisible(chromedp.CSS(`#field-retention\.keep_last .field-error`)))
+	if msg := text(`#field-retention\.keep_last .field-error`); !strings.Contains(msg, "保持する世代数は1以上") {
+		t.Fatalf("message beside keep_last: %q", msg)
+	}
+	if rig.g.Config().Retention.KeepLast != 5 {
+		t.Fatal("a refused value was applied")
+	}
+	shot("04-validation")
+
+	// Run a cycle and watch the card.
+	step("dashboard", chromedp.Navigate(rig.url+"/"), chromedp.WaitVisible(chromedp.CSS(`.card[data-medium="disk-a"]`)))
+	stateJS := `(() => { const c = document.querySelector('.card[data-medium="disk-a"]'); return c ? c.dataset.state + "|" + c.querySelector(".state").textContent : ""; })()`
+	if s, _ := chromedp.Run(tctx, chromedp.Evaluate[string](stateJS)); !strings.HasPrefix(s, "cut|切断中") {
+		t.Fatalf("before the cycle: %q", s)
+	}
+	step("run now", chromedp.Click(chromedp.ID("run-now")), chromedp.WaitVisible(chromedp.ID("flash")))
+	var seen []string
+	connectedShot, sawConnected := false, false
+	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the card never went connected then cut: %v", seen)
+		}
+		s, err := chromedp.Run(tctx, chromedp.Evaluate[string](stateJS))
+		if err != nil || s == "" {
+			continue // the page reloads when the cycle ends
+		}
+		if len(seen) == 0 || seen[len(seen)-1] != s {
+			seen = append(seen, s)
+		}
+		if strings.HasPrefix(s, "connected|") {
+			sawConnected = true
+			if !strings.Contains(s, "接続中") {
+				t.Fatalf("connected card label: %q", s)
+			}
+			if !connectedShot {
+				connectedShot = true
+				shot("05-connected")
+				if p := text("#live-phase"); p == "" {
+					t.Error("the live panel shows no phase while connected")
+				}
+			}
+		}
+		if sawConnected && strings.HasPrefix(s, "cut|切断中") {
+			if busy, _ := rig.g.Running(); !busy {
+				break
+			}
+		}
+	}
+	step("after the cycle", chromedp.Navigate(rig.url+"/"), chromedp.WaitVisible(chromedp.CSS(`.card[data-medium="disk-a"][data-state="cut"]`)))
+	if lc := text("#last-cycle"); !strings.Contains(lc, "成功") {
+		t.Fatalf("last cycle: %q (states seen %v)", lc, seen)
+	}
+	shot("06-cut")
+
+	step("english", chromedp.Click(chromedp.ID("lang-switch")), chromedp.WaitVisible(chromedp.CSS(`html[lang="en"]`)))
+	if h := text("h2"); h != "Status" {
+		t.Fatalf("English heading: %q", h)
+	}
+	shot("07-english")
+	step("history", chromedp.Navigate(rig.url+"/history"), chromedp.WaitVisible(chromedp.ID("cycles")))
+	if h := text("#cycles tbody"); !strings.Contains(h, "vendor") || !strings.Contains(h, "cut verified") {
+		t.Fatalf("history: %q", h)
+	}
+	shot("08-history")
+	step("ledger", chromedp.Navigate(rig.url+"/ledger"), chromedp.WaitVisible(chromedp.ID("verify")))
+	if v := text("#verify h3"); !strings.Contains(v, "OK") {
+		t.Fatalf("ledger verification: %q", v)
+	}
+	shot("09-ledger")
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(consoleErrors) > 0 {
+		t.Fatalf("browser console errors:\n%s", strings.Join(consoleErrors, "\n"))
+	}
+	t.Logf("states seen: %v; screenshots in %s", seen, shots)
+}

@@ -1,0 +1,663 @@
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/ledger"
+	"github.com/danzen-gw/danzen/media/disk"
+	"github.com/danzen-gw/danzen/relay"
+)
+
+// cloneConfig copies c deeply, so a form edits a copy and the gateway's
+// configuration is only ever replaced whole.
+func cloneConfig(c *config.Config) (*config.Config, error) {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return nil, fmt.Errorf("copy the configuration: %w", err)
+	}
+	var out config.Config
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, fmt.Errorf("copy the configuration: %w", err)
+	}
+	return &out, nil
+}
+
+// versionOf names a configuration's content. Forms carry it, so a change
+// made meanwhile elsewhere is not silently overwritten.
+func versionOf(c *config.Config) string {
+	b, _ := json.Marshal(c)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
+
+// item is one editable thing in a configuration copy: its validation path
+// prefix, its fields, and commit, run after the fields are set.
+type item struct {
+	prefix string
+	binds  []binding
+	commit func()
+}
+
+// editor is one kind of form: the general settings, a source, a relay or
+// a medium.
+type editor struct {
+	heading [2]string
+	// find returns the item called name in c; name "" appends a new one
+	// (general has exactly one item and ignores name).
+	find   func(c *config.Config, name string) (item, bool)
+	remove func(c *config.Config, name string) bool
+	single bool
+}
+
+func (s *Server) editors() map[string]editor {
+	return map[string]editor{
+		"general": {heading: [2]string{"全般・スケジュール・保持世代", "General, schedule and retention"}, find: generalItem, single: true},
+		"source":  {heading: [2]string{"取得元(電子カルテサーバ)", "Source (e-chart server)"}, find: sourceItem, remove: removeSource},
+		"relay":   {heading: [2]string{"リレー", "Relay"}, find: relayItem, remove: removeRelay},
+		"medium":  {heading: [2]string{"媒体", "Medium"}, find: mediumItem, remove: removeMedium},
+	}
+}
+
+func generalItem(c *config.Config, _ string) (item, bool) {
+	basic := [2]string{"基本", "Basics"}
+	sched := [2]string{"スケジュール", "Schedule"}
+	keep := [2]string{"保持世代(restic forget)", "Retention (restic forget)"}
+	var b []binding
+	add := func(sec [2]string, key string, label, help [2]string, kind fieldKind, get func() string, set func(string) error) {
+		b = append(b, binding{key: key, section: sec, label: label, help: help, kind: kind, get: get, set: set})
+	}
+	g, s := bindString(&c.GatewayID)
+	add(basic, "gateway_id", [2]string{"ゲートウェイID", "Gateway ID"}, [2]string{"スナップショットと証跡に記録される名前。変更しないでください", "recorded in snapshots and the ledger; keep it stable"}, textField, g, s)
+	g, s = bindRate(&c.BandwidthLimit)
+	add(basic, "bandwidth_limit", [2]string{"取得の帯域制限", "Pull bandwidth limit"}, [2]string{"例: 40MB/s、制限なしは 0", "e.g. 40MB/s; 0 for no limit"}, textField, g, s)
+	g, s = bindString(&c.CheckSubset)
+	add(basic, "check_read_data_subset", [2]string{"検査で読むデータの割合", "Data read by each check"}, [2]string{"restic check --read-data-subset(例: 5%、空欄は構造のみ)", "restic check --read-data-subset (e.g. 5%; empty checks the structure only)"}, textField, g, s)
+	g, s = bindString(&c.Schedule)
+	add(sched, "schedule", [2]string{"実行時刻", "When cycles run"}, [2]string{"\"daily 02:00\" または5項目の cron 式(例: 30 1 * * 1-5)", "\"daily 02:00\" or five cron fields (e.g. 30 1 * * 1-5)"}, textField, g, s)
+	g, s = bindInt(&c.Rotation.PerCycle)
+	add(sched, "rotation.per_cycle", [2]string{"1回に書き込む媒体数", "Media written per cycle"}, [2]string{"書き込みの古い順。0 はすべて", "least recently written first; 0 for all"}, numberField, g, s)
+	g, s = bindInt(&c.Retention.KeepLast)
+	add(keep, "retention.keep_last", [2]string{"最新から保持する世代数", "Generations kept (latest)"}, [2]string{"ガイドラインQ&Aの例: 電子カルテ 5 世代", "the guideline's example: 5 for the e-chart"}, numberField, g, s)
+	g, s = bindInt(&c.Retention.KeepDaily)
+	add(keep, "retention.keep_daily", [2]string{"日次で保持", "Daily kept"}, [2]string{}, numberField, g, s)
+	g, s = bindInt(&c.Retention.KeepWeekly)
+	add(keep, "retention.keep_weekly", [2]string{"週次で保持", "Weekly kept"}, [2]string{}, numberField, g, s)
+	g, s = bindInt(&c.Retention.KeepMonthly)
+	add(keep, "retention.keep_monthly", [2]string{"月次で保持", "Monthly kept"}, [2]string{}, numberField, g, s)
+	// Paths of the state layout are shown, not edited: moving them under
+	// a running gateway would leave its ledger and staging behind.
+	for _, p := range []struct {
+		key string
+		v   string
+		l   [2]string
+	}{{"staging_dir", c.StagingDir, [2]string{"ステージング", "Staging"}}, {"ledger_dir", c.LedgerDir, [2]string{"証跡台帳", "Evidence ledger"}},
+		{"secrets_dir", c.SecretsDir, [2]string{"秘密情報", "Secrets"}}, {"restic_binary", c.ResticBinary, [2]string{"restic", "restic"}}} {
+		v := p.v
+		b = append(b, binding{key: p.key, section: [2]string{"保存場所(変更不可)", "Locations (fixed)"}, label: p.l, readOnly: true,
+			get: func() string { return v }, set: func(string) error { return nil }})
+	}
+	return item{binds: b, commit: func() {}}, true
+}
+
+func sourceItem(c *config.Config, name string) (item, bool) {
+	i := slices.IndexFunc(c.Sources, func(s config.Source) bool { return s.Name == name })
+	if name == "" {
+		c.Sources = append(c.Sources, config.DefaultSource())
+		i = len(c.Sources) - 1
+	}
+	if i < 0 {
+		return item{}, false
+	}
+	src := &c.Sources[i]
+	conn := [2]string{"接続", "Connection"}
+	files := [2]string{"取得するファイル", "Files to pull"}
+	tune := [2]string{"転送", "Transfer"}
+	var b []binding
+	add := func(sec [2]string, key string, label, help [2]string, kind fieldKind, get func() string, set func(string) error, opts ...option) {
+		b = append(b, binding{key: key, section: sec, label: label, help: help, kind: kind, get: get, set: set, options: opts})
+	}
+	g, s := bindString(&src.Name)
+	add(conn, "name", [2]string{"名前", "Name"}, [2]string{"ステージングのフォルダ名になります", "names the staging folder"}, textField, g, s)
+	g, s = bindString(&src.Host)
+	add(conn, "host", [2]string{"ホスト", "Host"}, [2]string{"電子カルテサーバのホスト名またはIPアドレス", "the e-chart server's host name or IP address"}, textField, g, s)
+	g, s = bindInt(&src.Port)
+	add(conn, "port", [2]string{"ポート", "Port"}, [2]string{}, numberField, g, s)
+	g, s = bindString(&src.User)
+	add(conn, "user", [2]string{"アカウント", "Account"}, [2]string{"読み取り専用のSFTPアカウント", "the read-only SFTP account"}, textField, g, s)
+	g, s = bindString(&src.KeyFile)
+	add(conn, "key_file", [2]string{"秘密鍵ファイル名", "Private key file name"}, [2]string{"secrets 内のファイル名。鍵の中身は下で置き換えます", "a file name under secrets; replace the key itself below"}, textField, g, s)
+	g, s = bindString(&src.ExportDir)
+	add(files, "export_dir", [2]string{"エクスポート先", "Export directory"}, [2]string{"サーバ上のパス(/ で始まる)", "the path on the server (starts with /)"}, textField, g, s)
+	g, s = bindLines(&src.Include)
+	add(files, "include", [2]string{"対象(1行に1つ)", "Include (one per line)"}, [2]string{"例: db/*.dmp、**/*.csv、すべては **", "e.g. db/*.dmp, **/*.csv; ** for everything"}, linesField, g, s)
+	g, s = bindLines(&src.Exclude)
+	add(files, "exclude", [2]string{"除外(1行に1つ)", "Exclude (one per line)"}, [2]string{}, linesField, g, s)
+	g, s = bindString(&src.Completion.Mode)
+	add(files, "completion.mode", [2]string{"完了の判定", "Completion rule"}, [2]string{}, selectField, g, s,
+		option{config.CompletionMarker, "完了マーカー", "done marker"}, option{config.CompletionStable, "一定時間変化なし", "unchanged for a while"})
+	g, s = bindString(&src.Completion.Marker)
+	add(files, "completion.marker", [2]string{"完了マーカー名", "Marker name"}, [2]string{"例: EXPORT_COMPLETE、{name}.done", "e.g. EXPORT_COMPLETE, {name}.done"}, textField, g, s)
+	g, s = bindDuration(&src.Completion.StableFor)
+	add(files, "completion.stable_for", [2]string{"変化なしの時間", "Unchanged for"}, [2]string{"例: 60s", "e.g. 60s"}, textField, g, s)
+	g, s = bindBool(&src.Mirror)
+	add(files, "mirror", [2]string{"サーバで消えたファイルをステージングからも消す", "Remove staged files that are gone on the server"}, [2]string{}, checkField, g, s)
+	g, s = bindInt(&src.Connections)
+	add(tune, "connections", [2]string{"SSH接続数", "SSH connections"}, [2]string{"1〜8", "1–8"}, numberField, g, s)
+	g, s = bindInt(&src.Workers)
+	add(tune, "workers", [2]string{"同時転送数", "Files at once"}, [2]string{"1〜64", "1–64"}, numberField, g, s)
+	g, s = bindInt(&src.Attempts)
+	add(tune, "attempts", [2]string{"再接続の試行回数", "Attempts"}, [2]string{"1〜10", "1–10"}, numberField, g, s)
+	b = append(b, binding{key: "known_hosts", hidden: true})
+	return item{prefix: fmt.Sprintf("sources[%d]", i), binds: b, commit: func() {
+		if src.Completion.Mode == config.CompletionStable {
+			src.Completion.Marker = ""
+		} else {
+			src.Completion.StableFor = 0
+		}
+	}}, true
+}
+
+func removeSource(c *config.Config, name string) bool {
+	n := len(c.Sources)
+	c.Sources = slices.DeleteFunc(c.Sources, func(s config.Source) bool { return s.Name == name })
+	return len(c.Sources) < n
+}
+
+func relayItem(c *config.Config, name string) (item, bool) {
+	i := slices.IndexFunc(c.Relays, func(r relay.Spec) bool { return r.Name == name })
+	if name == "" {
+		c.Relays = append(c.Relays, relay.Spec{Driver: relay.DriverGPIO, Sense: &relay.SenseSpec{}})
+		i = len(c.Relays) - 1
+	}
+	if i < 0 {
+		return item{}, false
+	}
+	r := &c.Relays[i]
+	sense := relay.SenseSpec{}
+	hasSense := r.Sense != nil
+	if hasSense {
+		sense = *r.Sense
+	}
+	out := [2]string{"出力", "Output"}
+	in := [2]string{"センス入力(切断の証明)", "Sense input (proof of the cut)"}
+	var b []binding
+	add := func(sec [2]string, key string, label, help [2]string, kind fieldKind, get func() string, set func(string) error, opts ...option) {
+		b = append(b, binding{key: key, section: sec, label: label, help: help, kind: kind, get: get, set: set, options: opts})
+	}
+	g, s := bindString(&r.Name)
+	add(out, "name", [2]string{"名前", "Name"}, [2]string{}, textField, g, s)
+	g, s = bindString(&r.Driver)
+	add(out, "driver", [2]string{"ドライバ", "Driver"}, [2]string{"simulated は何も給電せず、オフラインになりません", "simulated powers nothing and is never offline"}, selectField, g, s,
+		option{relay.DriverGPIO, "GPIO", "GPIO"}, option{relay.DriverFake, "fake(試験用)", "fake (tests)"}, option{relay.DriverSimulated, "simulated(オフラインではない)", "simulated (not offline)"})
+	g, s = bindString(&r.Chip)
+	add(out, "chip", [2]string{"GPIOチップ", "GPIO chip"}, [2]string{"例: pinctrl-rp1、gpiochip0", "e.g. pinctrl-rp1, gpiochip0"}, textField, g, s)
+	g, s = bindInt(&r.Line)
+	add(out, "line", [2]string{"ライン番号", "Line offset"}, [2]string{"ピン番号ではなくチップ上のライン番号", "the line on the chip, not the header pin"}, numberField, g, s)
+	g, s = bindBool(&r.ActiveLow)
+	add(out, "active_low", [2]string{"アクティブロー", "Active low"}, [2]string{}, checkField, g, s)
+	g, s = bindDuration(&r.OnTimeout)
+	add(out, "on_timeout", [2]string{"通電の確認待ち", "On timeout"}, [2]string{"空欄で既定値", "empty for the default"}, textField, g, s)
+	g, s = bindDuration(&r.OffTimeout)
+	add(out, "off_timeout", [2]string{"切断の確認待ち", "Off timeout"}, [2]string{"空欄で既定値", "empty for the default"}, textField, g, s)
+	g, s = bindBool(&hasSense)
+	add(in, "sense", [2]string{"センス入力あり", "Has a sense input"}, [2]string{"ないと切断は確認済みになりません", "without it no cut is ever verified"}, checkField, g, s)
+	g, s = bindString(&sense.Chip)
+	add(in, "sense.chip", [2]string{"GPIOチップ", "GPIO chip"}, [2]string{}, textField, g, s)
+	g, s = bindInt(&sense.Line)
+	add(in, "sense.line", [2]string{"ライン番号", "Line offset"}, [2]string{}, numberField, g, s)
+	g, s = bindBool(&sense.ActiveLow)
+	add(in, "sense.active_low", [2]string{"アクティブロー", "Active low"}, [2]string{}, checkField, g, s)
+	g, s = bindString(&sense.Pull)
+	add(in, "sense.pull", [2]string{"プル", "Pull"}, [2]string{}, selectField, g, s,
+		option{"", "既定", "default"}, option{"none", "なし", "none"}, option{"up", "プルアップ", "up"}, option{"down", "プルダウン", "down"})
+	old := r.Name
+	return item{prefix: fmt.Sprintf("relays[%d]", i), binds: b, commit: func() {
+		r.Sense = nil
+		if hasSense {
+			sn := sense
+			r.Sense = &sn
+		}
+		// A renamed relay keeps powering its media.
+		if old != "" && r.Name != old {
+			for j := range c.Media {
+				if c.Media[j].Relay == old {
+					c.Media[j].Relay = r.Name
+				}
+			}
+		}
+	}}, true
+}
+
+func removeRelay(c *config.Config, name string) bool {
+	n := len(c.Relays)
+	c.Relays = slices.DeleteFunc(c.Relays, func(r relay.Spec) bool { return r.Name == name })
+	return len(c.Relays) < n
+}
+
+func mediumItem(c *config.Config, name string) (item, bool) {
+	i := slices.IndexFunc(c.Media, func(m config.Medium) bool { return m.Name == name })
+	if name == "" {
+		c.Media = append(c.Media, config.Medium{Type: config.MediumDisk, Disk: &disk.Spec{}})
+		i = len(c.Media) - 1
+	}
+	if i < 0 {
+		return item{}, false
+	}
+	m := &c.Media[i]
+	if m.Disk == nil {
+		m.Disk = &disk.Spec{}
+	}
+	med := [2]string{"媒体", "Medium"}
+	id := [2]string{"ディスクの識別(取り違え防止)", "Disk identity (no other disk is taken for it)"}
+	var b []binding
+	add := func(sec [2]string, key string, label, help [2]string, kind fieldKind, get func() string, set func(string) error, opts ...option) {
+		b = append(b, binding{key: key, section: sec, label: label, help: help, kind: kind, get: get, set: set, options: opts})
+	}
+	g, s := bindString(&m.Name)
+	add(med, "name", [2]string{"名前", "Name"}, [2]string{}, textField, g, s)
+	g, s = bindString(&m.Type)
+	add(med, "type", [2]string{"種類", "Type"}, [2]string{}, selectField, g, s, option{config.MediumDisk, "ディスク(USB HDD/SSD・RDX)", "disk (USB HDD/SSD, RDX)"})
+	relays := []option{{"", "(選択してください)", "(choose)"}}
+	for _, r := range c.Relays {
+		relays = append(relays, option{r.Name, r.Name, r.Name})
+	}
+	g, s = bindString(&m.Relay)
+	add(med, "relay", [2]string{"給電するリレー", "Relay that powers it"}, [2]string{"媒体ごとに専用のリレーが必要です", "each medium needs its own relay"}, selectField, g, s, relays...)
+	g, s = bindString(&m.PasswordFile)
+	add(med, "password_file", [2]string{"パスワードファイル名", "Password file name"}, [2]string{"secrets 内。空欄なら <名前>.restic-password。内容は表示されません", "under secrets; empty gives <name>.restic-password; its content is never shown"}, textField, g, s)
+	g, s = bindString(&m.Disk.Serial)
+	add(id, "disk.serial", [2]string{"シリアル番号", "Serial"}, [2]string{"USBシリアル、SCSIシリアルまたはWWN", "USB serial, SCSI serial or WWN"}, textField, g, s)
+	g, s = bindString(&m.Disk.FSUUID)
+	add(id, "disk.fs_uuid", [2]string{"ext4 UUID", "ext4 UUID"}, [2]string{"blkid が表示する UUID", "the UUID blkid shows"}, textField, g, s)
+	g, s = bindString(&m.Disk.MediaID)
+	add(id, "disk.media_id", [2]string{"媒体ID", "Media ID"}, [2]string{"媒体の準備で書き込むID", "the ID preparing the medium writes onto it"}, textField, g, s)
+	g, s = bindString(&m.Disk.MountDir)
+	add(id, "disk.mount_dir", [2]string{"マウント先", "Mount directory"}, [2]string{"空欄で既定値", "empty for the default"}, textField, g, s)
+	g, s = bindBool(&m.Disk.RDX)
+	add(id, "disk.rdx", [2]string{"RDX(切断前にカートリッジを取り出す)", "RDX (eject the cartridge before the cut)"}, [2]string{}, checkField, g, s)
+	g, s = bindDuration(&m.Disk.AppearTimeout)
+	add(id, "disk.appear_timeout", [2]string{"認識の待ち時間", "Appear timeout"}, [2]string{"空欄で既定値", "empty for the default"}, textField, g, s)
+	g, s = bindDuration(&m.Disk.GoneTimeout)
+	add(id, "disk.gone_timeout", [2]string{"消失の待ち時間", "Gone timeout"}, [2]string{"空欄で既定値", "empty for the default"}, textField, g, s)
+	return item{prefix: fmt.Sprintf("media[%d]", i), binds: b, commit: func() {
+		m.Disk.Name = m.Name
+		if m.PasswordFile == "" && m.Name != "" {
+			m.PasswordFile = m.Name + ".restic-password"
+		}
+	}}, true
+}
+
+func removeMedium(c *config.Config, name string) bool {
+	n := len(c.Media)
+	c.Media = slices.DeleteFunc(c.Media, func(m config.Medium) bool { return m.Name == name })
+	return len(c.Media) < n
+}
+
+// formBody is a configuration form.
+type formBody struct {
+	Kind, Orig, Base, Action string
+	New                      bool
+	Heading                  string
+	Sections                 []sectionView
+	Other                    []string
+	Error                    string
+	DeleteAction             string
+	Source                   *sourceExtras
+	Medium                   *mediumExtras
+}
+
+type mediumExtras struct {
+	Password string
+	Missing  bool
+}
+
+// formState is what a submitted form carries back into the page.
+type formState struct {
+	raw    map[string]string
+	errs   map[string][]string
+	other  []string
+	err    string
+	extras func(*formBody)
+}
+
+func (s *Server) renderForm(w http.ResponseWriter, r *http.Request, kind string, ed editor, cfg *config.Config, it item, orig string, base string, st formState) {
+	l := langOf(w, r)
+	body := formBody{Kind: kind, Orig: orig, Base: base, Action: "/config/" + kind, New: orig == "" && !ed.single,
+		Heading: l.t(ed.heading[0], ed.heading[1]), Sections: views(l, it.binds, st.raw, st.errs), Other: st.other, Error: st.err}
+	if !ed.single && orig != "" {
+		body.DeleteAction = "/config/" + kind + "/delete"
+	}
+	switch kind {
+	case "source":
+		body.Source = s.sourceExtras(l, cfg, it, orig)
+		body.Source.KnownHostErrs = st.errs["known_hosts"]
+	case "medium":
+		body.Medium = mediumPassword(l, cfg, it)
+	}
+	if st.extras != nil {
+		st.extras(&body)
+	}
+	flash, bad := flashOf(l, r)
+	s.render(w, r, http.StatusOK, "form.html", "/config", body.Heading, flash, bad, body)
+}
+
+func mediumPassword(l lang, cfg *config.Config, it item) *mediumExtras {
+	i := indexOf(it.prefix)
+	if i < 0 || i >= len(cfg.Media) || cfg.Media[i].PasswordFile == "" {
+		return &mediumExtras{Password: l.t("未設定", "not set"), Missing: true}
+	}
+	st := secretState(l, cfg.KeyPath(cfg.Media[i].PasswordFile))
+	return &mediumExtras{Password: st.text + l.t("。パスワードは `danzen medium init` で作成し、紙に控えます。画面には表示されません",
+		". Create it with `danzen medium init` and write it on paper; the page never shows it"), Missing: !st.ok}
+}
+
+// indexOf reads the index out of "sources[3]".
+func indexOf(prefix string) int {
+	a, b := strings.IndexByte(prefix, '['), strings.IndexByte(prefix, ']')
+	if a < 0 || b < a {
+		return -1
+	}
+	n := 0
+	for _, c := range prefix[a+1 : b] {
+		if c < '0' || c > '9' {
+			return -1
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+func (s *Server) configForm(w http.ResponseWriter, r *http.Request) {
+	l := langOf(w, r)
+	kind := r.PathValue("kind")
+	ed, ok := s.editors()[kind]
+	if !ok {
+		s.message(w, r, http.StatusNotFound, l.t("そのページはありません", "no such page"), true, "/config")
+		return
+	}
+	cur := s.core.Config()
+	cfg, err := cloneConfig(cur)
+	if err != nil {
+		s.message(w, r, http.StatusInternalServerError, err.Error(), true, "/config")
+		return
+	}
+	name := r.URL.Query().Get("name")
+	it, ok := ed.find(cfg, name)
+	if !ok {
+		s.message(w, r, http.StatusNotFound, l.t("その項目は設定にありません: ", "not in the configuration: ")+name, true, "/config")
+		return
+	}
+	s.renderForm(w, r, kind, ed, cfg, it, name, versionOf(cur), formState{})
+}
+
+// busyMessage: changes wait for a running job in the gateway; the page
+// refuses instead of hanging for the length of a backup.
+func busyMessage(l lang) string {
+	return l.t("サイクル実行中は設定を変更できません。終わってからやり直してください", "The configuration cannot be changed while a cycle runs: try again when it has finished.")
+}
+
+func staleMessage(l lang) string {
+	return l.t("設定は別の画面で変更されました。最新の内容を確認してからやり直してください", "The configuration was changed elsewhere meanwhile: check the current settings and try again.")
+}
+
+// apply validates and applies next. It returns the validation errors for
+// the form, or a message, or nothing on success.
+func (s *Server) apply(ctx context.Context, l lang, who string, next *config.Config) (*config.ValidationError, string) {
+	var ve *config.ValidationError
+	if err := next.Validate(); errors.As(err, &ve) {
+		return ve, ""
+	} else if err != nil {
+		return nil, err.Error()
+	}
+	if busy, _ := s.core.Running(); busy {
+		return nil, busyMessage(l)
+	}
+	if err := s.core.Reconfigure(ctx, who, next); err != nil {
+		if errors.As(err, &ve) {
+			return ve, ""
+		}
+		s.log.Error("reconfigure", "err", err)
+		return nil, l.split(err.Error())
+	}
+	return nil, ""
+}
+
+func (s *Server) configSubmit(w http.ResponseWriter, r *http.Request) {
+	l := langOf(w, r)
+	kind := r.PathValue("kind")
+	ed, ok := s.editors()[kind]
+	if !ok {
+		s.message(w, r, http.StatusNotFound, l.t("そのページはありません", "no such page"), true, "/config")
+		return
+	}
+	cur := s.core.Config()
+	next, err := cloneConfig(cur)
+	if err != nil {
+		s.message(w, r, http.StatusInternalServerError, err.Error(), true, "/config")
+		return
+	}
+	orig := r.PostFormValue("orig")
+	it, ok := ed.find(next, orig)
+	if !ok {
+		s.message(w, r, http.StatusNotFound, l.t("その項目は設定にありません: ", "not in the configuration: ")+orig, true, "/config")
+		return
+	}
+	st := formState{raw: map[string]string{}, errs: map[string][]string{}}
+	for _, b := range it.binds {
+		if b.readOnly || b.hidden {
+			continue
+		}
+		v := r.PostFormValue(b.key)
+		if err := b.set(v); err != nil {
+			st.raw[b.key] = v
+			var m fieldMsg
+			if errors.As(err, &m) {
+				st.errs[b.key] = append(st.errs[b.key], l.msg(m))
+			} else {
+				st.errs[b.key] = append(st.errs[b.key], err.Error())
+			}
+		}
+	}
+	it.commit()
+	var pinned *pinResult
+	if kind == "source" {
+		var stop bool
+		if pinned, stop = s.sourceHostKey(w, r, l, next, it, &st); stop {
+			s.renderForm(w, r, kind, ed, next, it, orig, r.PostFormValue("base"), st)
+			return
+		}
+	}
+	if r.PostFormValue("base") != versionOf(cur) {
+		st.err = staleMessage(l)
+	}
+	if pinned != nil {
+		// Not saved yet: the confirmation must come back with the form.
+		st.extras = func(b *formBody) {
+			b.Source.Pin = &pinView{Addr: pinned.host, Type: pinned.keyType, FP: pinned.fp}
+		}
+	}
+	if len(st.errs) > 0 || st.err != "" {
+		// Show every problem at once: the settings that did parse are
+		// validated too.
+		var ve *config.ValidationError
+		if errors.As(next.Validate(), &ve) {
+			errs, other := matchErrors(l, it.prefix, it.binds, ve)
+			for k, v := range errs {
+				if _, typed := st.raw[k]; !typed {
+					st.errs[k] = append(st.errs[k], v...)
+				}
+			}
+			st.other = other
+		}
+		s.renderForm(w, r, kind, ed, next, it, orig, r.PostFormValue("base"), st)
+		return
+	}
+	ve, msg := s.apply(r.Context(), l, actor(r), next)
+	if ve != nil || msg != "" {
+		st.errs, st.other = matchErrors(l, it.prefix, it.binds, ve)
+		st.err = msg
+		if ve != nil {
+			st.err = l.t("入力に誤りがあります。各項目の説明を確認してください(何も変更していません)", "Some settings are wrong: see the messages beside them (nothing was changed).")
+		}
+		s.renderForm(w, r, kind, ed, next, it, orig, r.PostFormValue("base"), st)
+		return
+	}
+	done := "saved"
+	if pinned != nil {
+		s.record(r.Context(), ledger.Entry{Kind: KindHostKeyPinned, Actor: actor(r),
+			Message: "ホスト鍵を照合のうえ登録 / host key pinned after the user compared it",
+			Data:    mustData(map[string]any{"source": pinned.source, "host": pinned.host, "fingerprint": pinned.fp, "type": pinned.keyType})})
+		done = "pinned"
+	}
+	http.Redirect(w, r, "/config?done="+done, http.StatusSeeOther)
+}
+
+func mustData(v any) json.RawMessage {
+	b, err := ledger.MarshalData(v)
+	if err != nil {
+		panic(err) // only called with plain data types
+	}
+	return b
+}
+
+func (s *Server) configDelete(w http.ResponseWriter, r *http.Request) {
+	l := langOf(w, r)
+	kind := r.PathValue("kind")
+	ed, ok := s.editors()[kind]
+	if !ok || ed.remove == nil {
+		s.message(w, r, http.StatusNotFound, l.t("そのページはありません", "no such page"), true, "/config")
+		return
+	}
+	cur := s.core.Config()
+	if r.PostFormValue("base") != versionOf(cur) {
+		s.renderOverview(w, r, staleMessage(l), nil)
+		return
+	}
+	next, err := cloneConfig(cur)
+	if err != nil {
+		s.message(w, r, http.StatusInternalServerError, err.Error(), true, "/config")
+		return
+	}
+	if !ed.remove(next, r.PostFormValue("orig")) {
+		s.renderOverview(w, r, l.t("その項目は設定にありません", "not in the configuration"), nil)
+		return
+	}
+	ve, msg := s.apply(r.Context(), l, actor(r), next)
+	if ve != nil {
+		_, other := matchErrors(l, "", nil, ve)
+		s.renderOverview(w, r, l.t("削除できません。次の設定がこの項目を使っています(何も変更していません):", "Cannot delete: these settings still use it (nothing was changed):"), other)
+		return
+	}
+	if msg != "" {
+		s.renderOverview(w, r, msg, nil)
+		return
+	}
+	http.Redirect(w, r, "/config?done=deleted", http.StatusSeeOther)
+}
+
+func (s *Server) configUndo(w http.ResponseWriter, r *http.Request) {
+	l := langOf(w, r)
+	if busy, _ := s.core.Running(); busy {
+		s.renderOverview(w, r, busyMessage(l), nil)
+		return
+	}
+	if err := s.core.UndoConfig(r.Context(), actor(r)); err != nil {
+		var ve *config.ValidationError
+		if errors.As(err, &ve) {
+			_, other := matchErrors(l, "", nil, ve)
+			s.renderOverview(w, r, l.t("元に戻せません:", "Cannot undo:"), other)
+			return
+		}
+		s.renderOverview(w, r, l.t("元に戻せません: ", "Cannot undo: ")+l.split(err.Error()), nil)
+		return
+	}
+	http.Redirect(w, r, "/config?done=undone", http.StatusSeeOther)
+}
+
+// overview is the configuration's front page.
+type overviewBody struct {
+	Base     string
+	Error    string
+	Problems []string
+	General  []kv
+	Sources  []row
+	Relays   []row
+	Media    []row
+	Changes  []change
+}
+
+type kv struct{ Key, Value string }
+
+type row struct {
+	Name, Edit, Summary string
+	Bad                 bool
+}
+
+type change struct{ Time, Actor, What string }
+
+func (s *Server) configOverview(w http.ResponseWriter, r *http.Request) {
+	s.renderOverview(w, r, "", nil)
+}
+
+func (s *Server) renderOverview(w http.ResponseWriter, r *http.Request, errMsg string, problems []string) {
+	l := langOf(w, r)
+	c := s.core.Config()
+	b := overviewBody{Base: versionOf(c), Error: errMsg, Problems: problems}
+	b.General = []kv{
+		{l.t("ゲートウェイID", "Gateway ID"), c.GatewayID},
+		{l.t("実行時刻", "Schedule"), c.Schedule},
+		{l.t("1回に書き込む媒体数", "Media per cycle"), fmt.Sprint(c.Rotation.PerCycle)},
+		{l.t("保持世代", "Generations kept"), fmt.Sprintf("last %d, daily %d, weekly %d, monthly %d", c.Retention.KeepLast, c.Retention.KeepDaily, c.Retention.KeepWeekly, c.Retention.KeepMonthly)},
+		{l.t("検査", "Check"), c.CheckSubset},
+	}
+	edit := func(kind, name string) string { return "/config/" + kind + "?name=" + url.QueryEscape(name) }
+	for _, src := range c.Sources {
+		b.Sources = append(b.Sources, row{Name: src.Name, Edit: edit("source", src.Name),
+			Summary: fmt.Sprintf(l.t("%s@%s:%d %s、ホスト鍵 %d件", "%s@%s:%d %s, %d pinned host keys"), src.User, src.Host, src.Port, src.ExportDir, len(src.KnownHosts)),
+			Bad:     len(src.KnownHosts) == 0})
+	}
+	for _, rl := range c.Relays {
+		sense := l.t("センスなし(切断は確認されません)", "no sense input (cuts are never verified)")
+		if rl.Sense != nil {
+			sense = fmt.Sprintf(l.t("センス %s:%d", "sense %s:%d"), rl.Sense.Chip, rl.Sense.Line)
+		}
+		b.Relays = append(b.Relays, row{Name: rl.Name, Edit: edit("relay", rl.Name),
+			Summary: fmt.Sprintf("%s %s:%d, %s", rl.Driver, rl.Chip, rl.Line, sense), Bad: rl.Sense == nil || rl.Driver == relay.DriverSimulated})
+	}
+	for _, m := range c.Media {
+		ident := ""
+		if m.Disk != nil {
+			ident = strings.TrimSpace(m.Disk.Serial + " " + m.Disk.FSUUID + " " + m.Disk.MediaID)
+		}
+		b.Media = append(b.Media, row{Name: m.Name, Edit: edit("medium", m.Name),
+			Summary: fmt.Sprintf(l.t("%s、リレー %s、%s", "%s, relay %s, %s"), m.Type, m.Relay, ident)})
+	}
+	entries, _ := ledger.Read(c.LedgerDir, ledger.Filter{Kinds: []string{ledger.KindConfigChange, KindHostKeyPinned}, From: time.Now().Add(-365 * 24 * time.Hour)})
+	for i := len(entries) - 1; i >= 0 && len(b.Changes) < 10; i-- {
+		e := entries[i]
+		var d struct {
+			Changed     []string `json:"changed"`
+			Source      string   `json:"source"`
+			Fingerprint string   `json:"fingerprint"`
+		}
+		json.Unmarshal(e.Data, &d)
+		what := strings.Join(d.Changed, ", ")
+		if e.Kind == KindHostKeyPinned {
+			what = fmt.Sprintf(l.t("ホスト鍵を登録: %s %s", "host key pinned: %s %s"), d.Source, d.Fingerprint)
+		}
+		b.Changes = append(b.Changes, change{Time: stamp(e.Time), Actor: e.Actor, What: what})
+	}
+	flash, bad := flashOf(l, r)
+	s.render(w, r, http.StatusOK, "config.html", "/config", l.t("設定", "Configuration"), flash, bad, b)
+}

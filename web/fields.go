@@ -1,0 +1,216 @@
+package web
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/internal/duration"
+)
+
+// A binding ties one form field to one setting of a configuration copy.
+// The page's forms are lists of bindings, so a field's label, value,
+// parsing and validation messages are defined in one place.
+type binding struct {
+	key      string // form name; with the item's prefix, the validation path
+	section  [2]string
+	label    [2]string
+	help     [2]string
+	kind     fieldKind
+	options  []option
+	get      func() string
+	set      func(string) error
+	readOnly bool
+	// hidden bindings only collect validation messages for a part of the
+	// form that is not a plain field (a source's host keys).
+	hidden bool
+}
+
+type fieldKind int
+
+const (
+	textField fieldKind = iota
+	numberField
+	checkField
+	selectField
+	linesField // one value per line
+)
+
+type option struct{ value, ja, en string }
+
+// fieldMsg is a message about one field, as config.FieldError words it.
+type fieldMsg struct{ JA, EN string }
+
+func (m fieldMsg) Error() string { return m.JA + " / " + m.EN }
+
+func (l lang) msg(m fieldMsg) string { return l.t(m.JA, m.EN) }
+
+func bindString(p *string) (func() string, func(string) error) {
+	return func() string { return *p }, func(v string) error { *p = strings.TrimSpace(v); return nil }
+}
+
+func bindInt(p *int) (func() string, func(string) error) {
+	return func() string { return strconv.Itoa(*p) }, func(v string) error {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			return fieldMsg{"整数で入力してください", "enter a whole number"}
+		}
+		*p = n
+		return nil
+	}
+}
+
+func bindBool(p *bool) (func() string, func(string) error) {
+	return func() string {
+			if *p {
+				return "on"
+			}
+			return ""
+		}, func(v string) error {
+			*p = v != ""
+			return nil
+		}
+}
+
+// bindDuration reads "90s", "5m"; empty is 0 (the default).
+func bindDuration(p *duration.Duration) (func() string, func(string) error) {
+	return func() string {
+			if *p == 0 {
+				return ""
+			}
+			return time.Duration(*p).String()
+		}, func(v string) error {
+			v = strings.TrimSpace(v)
+			if v == "" {
+				*p = 0
+				return nil
+			}
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fieldMsg{"時間は \"90s\"、\"5m\" のように入力してください", "enter a duration such as \"90s\" or \"5m\""}
+			}
+			*p = duration.Duration(d)
+			return nil
+		}
+}
+
+func bindLines(p *[]string) (func() string, func(string) error) {
+	return func() string { return strings.Join(*p, "\n") }, func(v string) error {
+		var out []string
+		for _, line := range strings.Split(v, "\n") {
+			if line = strings.TrimSpace(line); line != "" {
+				out = append(out, line)
+			}
+		}
+		*p = out
+		return nil
+	}
+}
+
+func bindRate(p *config.Rate) (func() string, func(string) error) {
+	return func() string { return p.String() }, func(v string) error {
+		r, err := config.ParseRate(v)
+		if err != nil {
+			return fieldMsg{"帯域は \"40MB/s\" のように入力してください(制限なしは 0)", "enter a rate such as \"40MB/s\" (0 for no limit)"}
+		}
+		*p = r
+		return nil
+	}
+}
+
+// fieldView is one field as the template draws it.
+type fieldView struct {
+	Name, ID, Label, Help, Value string
+	Number, Check, Select, Lines bool
+	ReadOnly                     bool
+	Checked                      bool
+	Options                      []optionView
+	Errors                       []string
+	Rows                         int
+}
+
+type optionView struct {
+	Value, Label string
+	Selected     bool
+}
+
+type sectionView struct {
+	Legend string
+	Fields []fieldView
+}
+
+// views draws the bindings. raw holds what was typed into fields that did
+// not parse, so the person sees their input beside the message.
+func views(l lang, binds []binding, raw map[string]string, errs map[string][]string) []sectionView {
+	var out []sectionView
+	for _, b := range binds {
+		if b.hidden {
+			continue
+		}
+		legend := l.t(b.section[0], b.section[1])
+		if len(out) == 0 || out[len(out)-1].Legend != legend {
+			out = append(out, sectionView{Legend: legend})
+		}
+		v := b.get()
+		if r, ok := raw[b.key]; ok {
+			v = r
+		}
+		f := fieldView{Name: b.key, ID: "f-" + b.key, Label: l.t(b.label[0], b.label[1]), Help: l.t(b.help[0], b.help[1]),
+			Value: v, Errors: errs[b.key], ReadOnly: b.readOnly}
+		switch b.kind {
+		case numberField:
+			f.Number = true
+		case checkField:
+			f.Check, f.Checked = true, v != ""
+		case selectField:
+			f.Select = true
+			for _, o := range b.options {
+				f.Options = append(f.Options, optionView{Value: o.value, Label: l.t(o.ja, o.en), Selected: o.value == v})
+			}
+		case linesField:
+			f.Lines, f.Rows = true, max(3, strings.Count(v, "\n")+2)
+		}
+		sec := &out[len(out)-1]
+		sec.Fields = append(sec.Fields, f)
+	}
+	return out
+}
+
+// matchErrors sorts validation messages to the fields they belong to. A
+// message for a list element ("include[2]") goes to its list's field;
+// anything else is returned as other, with its path, for the top of the form.
+func matchErrors(l lang, prefix string, binds []binding, ve *config.ValidationError) (map[string][]string, []string) {
+	out := map[string][]string{}
+	var other []string
+	if ve == nil {
+		return out, nil
+	}
+	full := func(key string) string {
+		if prefix == "" {
+			return key
+		}
+		return prefix + "." + key
+	}
+	used := map[int]bool{}
+	for _, b := range binds {
+		path := full(b.key)
+		for _, fe := range ve.For(path) {
+			out[b.key] = append(out[b.key], l.t(fe.JA, fe.EN))
+		}
+		for i, fe := range ve.Fields {
+			if fe.Field == path {
+				used[i] = true
+			} else if strings.HasPrefix(fe.Field, path+"[") {
+				used[i] = true
+				out[b.key] = append(out[b.key], fe.Field[len(prefix)+min(len(prefix), 1):]+": "+l.t(fe.JA, fe.EN))
+			}
+		}
+	}
+	for i, fe := range ve.Fields {
+		if !used[i] {
+			other = append(other, fe.Field+": "+l.t(fe.JA, fe.EN))
+		}
+	}
+	return out, other
+}

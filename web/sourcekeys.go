@@ -1,0 +1,273 @@
+package web
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/danzen-gw/danzen/auth"
+	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/internal/atomicfile"
+	"github.com/danzen-gw/danzen/ledger"
+)
+
+// sourceExtras are the parts of a source's form that are not plain
+// settings: its pinned host keys, the host-key confirmation and the
+// state of its private key (never its content).
+type sourceExtras struct {
+	KnownHosts    []knownHost
+	KnownHostErrs []string
+	HostKeyErr    string
+	Pin           *pinView
+	Key           string
+	KeyBad        bool
+	PublicKey     string // authorized_keys line for the e-chart server; public
+	KeyAction     string
+	CanKey        bool
+}
+
+type knownHost struct {
+	Index    int
+	Type, FP string
+	Hosts    string
+	Unparsed bool
+}
+
+type pinView struct {
+	Addr, Type, FP string
+	Err            string
+}
+
+type pinResult struct{ source, host, fp, keyType string }
+
+// hostKeyTimeout bounds the fetch: an unreachable server must not hold
+// the page.
+const hostKeyTimeout = 20 * time.Second
+
+func (s *Server) sourceExtras(l lang, cfg *config.Config, it item, orig string) *sourceExtras {
+	i := indexOf(it.prefix)
+	if i < 0 || i >= len(cfg.Sources) {
+		return &sourceExtras{}
+	}
+	src := cfg.Sources[i]
+	x := &sourceExtras{KeyAction: "/config/source/key", CanKey: orig != ""}
+	for j, line := range src.KnownHosts {
+		kh := knownHost{Index: j}
+		_, hosts, key, _, _, err := ssh.ParseKnownHosts([]byte(line))
+		if err != nil {
+			kh.Unparsed = true
+			kh.FP = l.t("読めない行", "unreadable line")
+		} else {
+			kh.Type, kh.FP, kh.Hosts = key.Type(), ssh.FingerprintSHA256(key), strings.Join(hosts, ",")
+		}
+		x.KnownHosts = append(x.KnownHosts, kh)
+	}
+	if src.KeyFile == "" {
+		x.Key, x.KeyBad = l.t("鍵ファイル名が未設定です", "no key file name set"), true
+		return x
+	}
+	p, err := secretPath(l, cfg, src.KeyFile)
+	if err != nil {
+		x.Key, x.KeyBad = err.Error(), true
+		return x
+	}
+	st := secretState(l, p)
+	x.Key, x.KeyBad = st.text, !st.ok
+	if raw, err := os.ReadFile(p); err == nil {
+		if signer, err := ssh.ParsePrivateKey(raw); err == nil {
+			pub := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey())))
+			x.PublicKey = "restrict " + pub + " danzen@" + cfg.GatewayID
+		} else {
+			x.Key, x.KeyBad = x.Key+l.t("(鍵として読めません)", " (not a readable key)"), true
+		}
+	}
+	return x
+}
+
+type secretInfo struct {
+	ok   bool
+	text string
+}
+
+// secretState says whether a secret file exists with safe permissions.
+// It never reads the content.
+func secretState(l lang, path string) secretInfo {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return secretInfo{false, l.t("未設定(ファイルがありません)", "not set (no file)")}
+	case err != nil:
+		return secretInfo{false, l.t("確認できません: ", "cannot check: ") + err.Error()}
+	case fi.Mode().Perm()&0o077 != 0:
+		return secretInfo{false, fmt.Sprintf(l.t("設定済み。ただし権限 %o で他から読めます(0600 にしてください)", "set, but mode %o lets others read it (make it 0600)"), fi.Mode().Perm())}
+	}
+	return secretInfo{true, l.t("設定済み(0600、内容は表示しません)", "set (0600; never shown)")}
+}
+
+// secretPath resolves a secret file name and keeps it inside the secrets
+// directory, away from the files auth keeps there: the page writes keys,
+// and must not be able to overwrite the user store or a medium's password.
+func secretPath(l lang, cfg *config.Config, name string) (string, error) {
+	p := filepath.Clean(cfg.KeyPath(name))
+	rel, err := filepath.Rel(filepath.Clean(cfg.SecretsDir), p)
+	if err != nil || rel == "." || strings.HasPrefix(rel, "..") || strings.Contains(rel, string(filepath.Separator)) {
+		return "", errors.New(l.t("鍵ファイルは secrets フォルダの直下に置いてください", "the key file must sit directly in the secrets folder"))
+	}
+	reserved := []string{auth.UsersFile, auth.SetupCodeFile}
+	for _, m := range cfg.Media {
+		reserved = append(reserved, filepath.Base(cfg.KeyPath(m.PasswordFile)))
+	}
+	if slices.Contains(reserved, rel) {
+		return "", errors.New(l.t("このファイル名は他の秘密情報が使っています", "this file name belongs to another secret"))
+	}
+	return p, nil
+}
+
+// sourceHostKey handles the host-key part of a source's form: removing
+// pinned keys, fetching the offered key (shown, not pinned), and pinning
+// it once the person confirmed the fingerprint. The key is fetched again
+// at confirmation and compared: what gets pinned is what the server offers
+// then, never anything the browser sent. stop means: show the form again.
+func (s *Server) sourceHostKey(w http.ResponseWriter, r *http.Request, l lang, next *config.Config, it item, st *formState) (*pinResult, bool) {
+	i := indexOf(it.prefix)
+	src := &next.Sources[i]
+	if rm := r.PostForm["kh_remove"]; len(rm) > 0 {
+		var keep []string
+		for j, line := range src.KnownHosts {
+			if !slices.Contains(rm, strconv.Itoa(j)) {
+				keep = append(keep, line)
+			}
+		}
+		src.KnownHosts = keep
+	}
+	addrBad := len(st.errs["host"]) > 0 || len(st.errs["port"]) > 0 || src.Host == ""
+	switch {
+	case r.PostFormValue("op") == "fetch":
+		if addrBad {
+			st.extras = func(b *formBody) {
+				b.Source.HostKeyErr = l.t("ホストとポートを先に正しく入力してください", "enter the host and port first")
+			}
+			return nil, true
+		}
+		key, err := s.fetch(r.Context(), src.Host, src.Port)
+		st.extras = func(b *formBody) {
+			if err != nil {
+				b.Source.HostKeyErr = l.split(err.Error())
+				return
+			}
+			b.Source.Pin = &pinView{Addr: net.JoinHostPort(src.Host, strconv.Itoa(src.Port)), Type: key.Type(), FP: ssh.FingerprintSHA256(key)}
+		}
+		return nil, true
+	case r.PostFormValue("pin_fp") != "":
+		want := r.PostFormValue("pin_fp")
+		pinErr := func(msg string) (*pinResult, bool) {
+			st.extras = func(b *formBody) {
+				b.Source.Pin = &pinView{Addr: net.JoinHostPort(src.Host, strconv.Itoa(src.Port)), FP: want, Err: msg}
+			}
+			return nil, true
+		}
+		if r.PostFormValue("pin_confirm") == "" {
+			return pinErr(l.t("サーバ管理者と指紋を照合し、チェックを入れてください", "compare the fingerprint with the server's administrator and tick the box"))
+		}
+		if addrBad {
+			return pinErr(l.t("ホストとポートを先に正しく入力してください", "enter the host and port first"))
+		}
+		key, err := s.fetch(r.Context(), src.Host, src.Port)
+		if err != nil {
+			return pinErr(l.split(err.Error()))
+		}
+		if fp := ssh.FingerprintSHA256(key); fp != want {
+			return pinErr(fmt.Sprintf(l.t("サーバの鍵が確認したものと違います(確認 %s、現在 %s)。登録していません", "the server now offers a different key (confirmed %s, offered %s): nothing pinned"), want, fp))
+		}
+		line := knownhosts.Line([]string{knownhosts.Normalize(net.JoinHostPort(src.Host, strconv.Itoa(src.Port)))}, key)
+		if !slices.Contains(src.KnownHosts, line) {
+			src.KnownHosts = append(src.KnownHosts, line)
+		}
+		return &pinResult{source: src.Name, host: net.JoinHostPort(src.Host, strconv.Itoa(src.Port)), fp: want, keyType: key.Type()}, false
+	}
+	return nil, false
+}
+
+func (s *Server) fetch(ctx context.Context, host string, port int) (ssh.PublicKey, error) {
+	ctx, cancel := context.WithTimeout(ctx, hostKeyTimeout)
+	defer cancel()
+	return s.fetchHostKey(ctx, host, port)
+}
+
+// sourceKey replaces a source's private key: generated here (the page
+// then shows the public key for authorized_keys) or uploaded. The key is
+// written 0600 and never shown; the ledger records that it changed and
+// the public key's fingerprint.
+func (s *Server) sourceKey(w http.ResponseWriter, r *http.Request) {
+	l := langOf(w, r)
+	cfg := s.core.Config()
+	name := r.PostFormValue("orig")
+	src, err := cfg.Source(name)
+	if err != nil {
+		s.message(w, r, http.StatusOK, l.t("先に取得元を保存してください", "save the source first"), true, "/config")
+		return
+	}
+	back := "/config/source?name=" + url.QueryEscape(name)
+	p, err := secretPath(l, cfg, src.KeyFile)
+	if err != nil {
+		s.message(w, r, http.StatusOK, err.Error(), true, back)
+		return
+	}
+	var pemBytes []byte
+	switch r.PostFormValue("op") {
+	case "generate":
+		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			s.message(w, r, http.StatusInternalServerError, err.Error(), true, back)
+			return
+		}
+		blk, err := ssh.MarshalPrivateKey(priv, "danzen@"+cfg.GatewayID)
+		if err != nil {
+			s.message(w, r, http.StatusInternalServerError, err.Error(), true, back)
+			return
+		}
+		pemBytes = pem.EncodeToMemory(blk)
+	default:
+		pemBytes = []byte(strings.TrimSpace(r.PostFormValue("key")) + "\n")
+		if _, err := ssh.ParseRawPrivateKey(pemBytes); err != nil {
+			// The error text never quotes the key.
+			msg := l.t("秘密鍵として読めません。暗号化されていない OpenSSH または PEM 形式の鍵を貼り付けてください(鍵は保存していません)",
+				"not a readable private key: paste an unencrypted OpenSSH or PEM key (nothing was saved)")
+			var pp *ssh.PassphraseMissingError
+			if errors.As(err, &pp) {
+				msg = l.t("パスフレーズ付きの鍵は使えません(無人で接続するため)。保存していません", "a key with a passphrase cannot be used unattended: nothing was saved")
+			}
+			s.message(w, r, http.StatusOK, msg, true, back)
+			return
+		}
+	}
+	signer, err := ssh.ParsePrivateKey(pemBytes)
+	if err != nil {
+		s.message(w, r, http.StatusOK, l.t("鍵を読めません", "cannot read the key"), true, back)
+		return
+	}
+	if err := atomicfile.Write(p, pemBytes, 0o600); err != nil {
+		s.log.Error("write source key", "err", err)
+		s.message(w, r, http.StatusInternalServerError, l.t("鍵を保存できません: ", "cannot save the key: ")+err.Error(), true, back)
+		return
+	}
+	s.record(r.Context(), ledger.Entry{Kind: KindSecretReplaced, Actor: actor(r), Message: "SSH秘密鍵を置き換え / SSH private key replaced",
+		Data: mustData(map[string]any{"source": src.Name, "file": filepath.Base(p), "public_key_fingerprint": ssh.FingerprintSHA256(signer.PublicKey()),
+			"generated": r.PostFormValue("op") == "generate"})})
+	http.Redirect(w, r, back+"&done=key", http.StatusSeeOther)
+}
