@@ -7,7 +7,7 @@ RESTIC_VERSION := v0.19.1
 RESTIC        := $(BIN)/restic
 # Debian packages the tests use as real peers, and what the image builder
 # and its QEMU boot test need (IMAGE_DEBS is defined below).
-DEBS          = openssh-server e2fsprogs $(IMAGE_DEBS) fdisk qemu-system-x86 ovmf
+DEBS          = openssh-server e2fsprogs $(IMAGE_DEBS) fdisk qemu-system-x86 ovmf chromium fonts-noto-cjk
 
 .PHONY: demo test deps restic vet bench-pull
 

@@ -18,8 +18,9 @@ var ErrNoConfigFile = errors.New("設定ファイルが指定されていませ�
 // Reconfigure validates cfg, saves it (the replaced file is kept as
 // config.json.prev for undo), and applies it without a reboot: relays and
 // drivers are reopened and every relay is driven off and verified again.
-// It waits for a running job to finish. actor is recorded with the list
-// of changed settings.
+// It refuses with ErrBusy while a job runs, rather than changing the
+// hardware under a powered medium. actor is recorded with the list of
+// changed settings.
 func (g *Gateway) Reconfigure(ctx context.Context, actor string, cfg *config.Config) error {
 	if g.opts.ConfigPath == "" {
 		return ErrNoConfigFile
@@ -27,7 +28,9 @@ func (g *Gateway) Reconfigure(ctx context.Context, actor string, cfg *config.Con
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	g.job.Lock()
+	if !g.job.TryLock() {
+		return ErrBusy
+	}
 	defer g.job.Unlock()
 	old := g.Config()
 	if err := config.Save(g.opts.ConfigPath, cfg); err != nil {

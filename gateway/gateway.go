@@ -270,6 +270,16 @@ func (g *Gateway) record(e ledger.Entry) {
 	}
 }
 
+// Record appends an entry to the evidence ledger (the page's own events:
+// logins, user changes, pinned keys). Actor defaults to "system".
+func (g *Gateway) Record(ctx context.Context, e ledger.Entry) error {
+	if e.Actor == "" {
+		e.Actor = ledger.ActorSystem
+	}
+	_, err := g.ledger.Append(ctx, e)
+	return err
+}
+
 func (g *Gateway) setBusy(b bool) {
 	g.events.mu.Lock()
 	g.busy = b

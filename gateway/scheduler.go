@@ -29,22 +29,52 @@ type realClock struct{}
 func (realClock) Now() time.Time                         { return time.Now() }
 func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
-// RunSchedule runs cycles at the schedule's due times until ctx ends.
-// When several due times passed at once (clock jumped forward, or a
-// cycle ran long), one cycle runs and the skipped ones are recorded.
-// A clock set backwards simply moves the next due time.
-func (g *Gateway) RunSchedule(ctx context.Context, s *schedule.Schedule, clock Clock, events func(backup.CycleEvent)) error {
+// RunSchedule runs cycles at the configured schedule's due times until
+// ctx ends. The schedule and time zone are re-read at every wake-up, so a
+// change on the page takes effect without a restart. When several due
+// times passed at once (clock jumped forward, or a cycle ran long), one
+// cycle runs and the skipped ones are recorded. A clock set backwards
+// simply moves the next due time.
+func (g *Gateway) RunSchedule(ctx context.Context, clock Clock, events func(backup.CycleEvent)) error {
 	if clock == nil {
 		clock = realClock{}
 	}
-	loc, err := time.LoadLocation(g.Config().TimeZone)
-	if err != nil {
-		return err
+	var (
+		spec, zone string
+		s          *schedule.Schedule
+		loc        *time.Location
+		next       time.Time
+	)
+	// load (re)reads the schedule; it reports whether it changed.
+	load := func() (bool, error) {
+		cfg := g.Config()
+		if cfg.Schedule == spec && cfg.TimeZone == zone {
+			return false, nil
+		}
+		ns, err := schedule.Parse(cfg.Schedule)
+		if err != nil {
+			return false, err
+		}
+		nl, err := time.LoadLocation(cfg.TimeZone)
+		if err != nil {
+			return false, err
+		}
+		spec, zone, s, loc = cfg.Schedule, cfg.TimeZone, ns, nl
+		return true, nil
 	}
 	now := func() time.Time { return clock.Now().In(loc) }
-	next := s.Next(now())
+	if _, err := load(); err != nil {
+		return err
+	}
+	next = s.Next(now())
 	g.setNext(next)
 	for {
+		if changed, err := load(); err != nil {
+			g.log.Error("schedule unreadable, keeping the previous one", "err", err)
+		} else if changed {
+			next = s.Next(now())
+			g.setNext(next)
+		}
 		t := now()
 		if t.Before(next) {
 			if next.Sub(t) > 25*time.Hour && s.Next(t).Before(next) {

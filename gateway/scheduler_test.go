@@ -11,7 +11,6 @@ import (
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/gateway"
 	"github.com/danzen-gw/danzen/ledger"
-	"github.com/danzen-gw/danzen/schedule"
 )
 
 // stepClock jumps through a script of wall-clock readings: each After
@@ -52,7 +51,6 @@ func TestScheduleRunsDueCyclesAndRecordsMissedOnes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer g.Close()
-	s, _ := schedule.Parse("daily 02:00")
 	jst := time.FixedZone("JST", 9*3600)
 	d := func(day, h, m int) time.Time { return time.Date(2026, 11, day, h, m, 0, 0, jst) }
 	ctx, cancel := context.WithCancel(context.Background())
@@ -66,7 +64,7 @@ func TestScheduleRunsDueCyclesAndRecordsMissedOnes(t *testing.T) {
 		d(29, 3, 2), // the scheduler's next is 30th 02:00
 		d(20, 0, 0), // clock set back by nine days: next follows it
 	}}
-	err = g.RunSchedule(ctx, s, clock, func(backup.CycleEvent) {})
+	err = g.RunSchedule(ctx, clock, func(backup.CycleEvent) {})
 	if err != context.Canceled {
 		t.Fatalf("RunSchedule: %v", err)
 	}
@@ -103,11 +101,10 @@ func TestScheduleReadsTheConfiguredZone(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer g.Close()
-	s, _ := schedule.Parse("daily 02:00")
 	utc := func(day, h, m int) time.Time { return time.Date(2026, 11, day, h, m, 0, 0, time.UTC) }
 	ctx, cancel := context.WithCancel(context.Background())
 	clock := &stepClock{done: cancel, times: []time.Time{utc(25, 16, 30), utc(25, 17, 0), utc(25, 17, 1)}}
-	if err := g.RunSchedule(ctx, s, clock, nil); err != context.Canceled {
+	if err := g.RunSchedule(ctx, clock, nil); err != context.Canceled {
 		t.Fatal(err)
 	}
 	entries, _ := ledger.Read(cfg.LedgerDir, ledger.Filter{Kinds: []string{ledger.KindCycleStart}})

@@ -2,8 +2,6 @@ package web
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"log/slog"
 
 	"github.com/danzen-gw/danzen/auth"
@@ -12,7 +10,7 @@ import (
 
 // Recorder appends one entry to the evidence ledger. The gateway owns the
 // ledger (one writer per directory), so the page records through it;
-// *gateway.Gateway is meant to satisfy this interface with a Record method.
+// *gateway.Gateway satisfies it.
 type Recorder interface {
 	Record(ctx context.Context, e ledger.Entry) error
 }
@@ -25,43 +23,6 @@ const (
 	KindSecretReplaced = "secret.replaced"  // a secret file was replaced (its content is never recorded)
 	KindCertReplaced   = "tls.cert.replace" // the page's certificate was replaced
 )
-
-// LedgerRecorder writes to a ledger the caller opened. It stands in while
-// the gateway has no Record method (see RecorderFor).
-type LedgerRecorder struct{ Ledger *ledger.Ledger }
-
-// Record appends e.
-func (r LedgerRecorder) Record(ctx context.Context, e ledger.Entry) error {
-	if e.Actor == "" {
-		e.Actor = ledger.ActorSystem
-	}
-	if _, err := r.Ledger.Append(ctx, e); err != nil {
-		return fmt.Errorf("record %s in the evidence ledger: %w", e.Kind, err)
-	}
-	return nil
-}
-
-type nopCloser struct{}
-
-func (nopCloser) Close() error { return nil }
-
-// RecorderFor returns core itself when it can record (the gateway with a
-// Record method). Otherwise it opens a ledger of the page's own in
-// fallbackDir, so that logins and user changes are still kept as
-// evidence; the caller closes it.
-func RecorderFor(core any, fallbackDir string, log *slog.Logger) (Recorder, io.Closer, error) {
-	if r, ok := core.(Recorder); ok {
-		return r, nopCloser{}, nil
-	}
-	l, err := ledger.OpenWith(fallbackDir, ledger.Options{Logger: log})
-	if err != nil {
-		return nil, nil, err
-	}
-	if log != nil {
-		log.Warn("the gateway cannot record for the page yet: page events go to their own ledger", "dir", fallbackDir)
-	}
-	return LedgerRecorder{Ledger: l}, l, nil
-}
 
 // AuditTo turns auth's audit hook into ledger entries: the kind is auth's
 // action (auth.login, auth.user.add …), the actor the user, the message

@@ -99,11 +99,7 @@ func newPageRig(t *testing.T) *pageRig {
 	if mr, err := g.PrepareMedium(ctx, "disk-a", false, nil); err != nil || !mr.CutVerified {
 		t.Fatalf("prepare: %v", err)
 	}
-	rec, closer, err := web.RecorderFor(g, filepath.Join(dir, "ledger-web"), log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { closer.Close() })
+	rec := g
 	a, err := auth.New(auth.Options{Dir: cfg.SecretsDir, Params: tinyParams(), Audit: web.AuditTo(rec, log)})
 	if err != nil {
 		t.Fatal(err)

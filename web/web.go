@@ -94,7 +94,9 @@ func New(opts Options) (*Server, error) {
 
 	mux.Handle("GET /{$}", need(auth.ViewStatus, http.HandlerFunc(s.dashboard)))
 	mux.Handle("GET /events", need(auth.ViewStatus, http.HandlerFunc(s.events)))
-	mux.Handle("GET /metrics", need(auth.ViewStatus, metrics(s.core.Status)))
+	// /metrics answers without a login so Prometheus can scrape it; it
+	// carries states and times only, never a name of a person or a secret.
+	mux.Handle("GET /metrics", metrics(s.core.Status))
 	mux.Handle("POST /cycle", need(auth.RunCycle, http.HandlerFunc(s.runCycle)))
 	mux.Handle("GET /history", need(auth.ViewEvidence, http.HandlerFunc(s.history)))
 	mux.Handle("GET /ledger", need(auth.ViewEvidence, http.HandlerFunc(s.ledgerPage)))

@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"time"
 
 	"github.com/danzen-gw/danzen/auth"
@@ -64,7 +63,7 @@ func runDemo(ctx context.Context, log *slog.Logger, args []string) error {
 	defer env.Close()
 	fmt.Printf("電子カルテサーバ(デモ) / e-chart server (demo): sftp://%s%s\n", env.Server.Addr, env.Export)
 
-	g, err := gateway.Open(ctx, env.Config, gateway.Options{RelaySources: env.Hardware.Sources(), Logger: log})
+	g, err := gateway.Open(ctx, env.Config, gateway.Options{RelaySources: env.Hardware.Sources(), Logger: log, ConfigPath: env.CfgPath})
 	if err != nil {
 		return err
 	}
@@ -113,12 +112,7 @@ func runDemo(ctx context.Context, log *slog.Logger, args []string) error {
 // there: browsers treat 127.0.0.1 as a secure origin, so the page's
 // Secure cookies work.
 func serve(ctx context.Context, addr string, g *gateway.Gateway, log *slog.Logger) error {
-	rec, closeRec, err := web.RecorderFor(g, filepath.Join(filepath.Dir(g.Config().LedgerDir), "ledger-web"), log)
-	if err != nil {
-		return err
-	}
-	defer closeRec.Close()
-	a, err := auth.New(auth.Options{Dir: g.Config().SecretsDir, Audit: web.AuditTo(rec, log), Log: log})
+	a, err := auth.New(auth.Options{Dir: g.Config().SecretsDir, Audit: web.AuditTo(g, log), Log: log})
 	if err != nil {
 		return err
 	}
@@ -134,7 +128,7 @@ func serve(ctx context.Context, addr string, g *gateway.Gateway, log *slog.Logge
 	if err != nil {
 		return fmt.Errorf("デモ用アカウントを作成できません / cannot create the demo account: %w", err)
 	}
-	page, err := web.New(web.Options{Core: g, Auth: a, Recorder: rec, Log: log})
+	page, err := web.New(web.Options{Core: g, Auth: a, Recorder: g, Log: log})
 	if err != nil {
 		return err
 	}

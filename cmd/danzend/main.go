@@ -10,7 +10,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -65,11 +64,10 @@ func run(ctx context.Context, log *slog.Logger, dir, listen string, cycleNow boo
 	}()
 	fmt.Fprintln(os.Stderr, "danzen: リレーをすべて切断しました / all relays driven off at start")
 
-	srv, closeRec, err := servePage(log, dir, listen, g)
+	srv, err := servePage(log, dir, listen, g)
 	if err != nil {
 		return err
 	}
-	defer closeRec.Close() // after the page has stopped
 	defer srv.Close()
 
 	if err := waitForClock(ctx, log); err != nil {
@@ -83,16 +81,17 @@ func run(ctx context.Context, log *slog.Logger, dir, listen string, cycleNow boo
 			log.Info("cycle done", "id", rep.ID, "ok", rep.OK())
 		}
 	}
-	return followSchedule(ctx, log, g)
+	log.Info("scheduling cycles", "schedule", g.Config().Schedule, "zone", g.Config().TimeZone)
+	return g.RunSchedule(ctx, nil, nil)
 }
 
 // servePage starts the page on listen over HTTPS: the certificate, the
 // accounts (with the one-time setup code on the console) and the page.
-func servePage(log *slog.Logger, dir, listen string, g *gateway.Gateway) (*http.Server, io.Closer, error) {
+func servePage(log *slog.Logger, dir, listen string, g *gateway.Gateway) (*http.Server, error) {
 	names, ips := web.CertNames()
 	certs, created, err := web.OpenCertStore(filepath.Join(dir, "tls"), names, ips)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if created {
 		log.Info("first start: generated the page's self-signed certificate", "names", names, "ips", ips)
@@ -101,23 +100,14 @@ func servePage(log *slog.Logger, dir, listen string, g *gateway.Gateway) (*http.
 	// browser shows before trusting the page.
 	fmt.Fprintf(os.Stderr, "danzen: 証明書の SHA-256 指紋 / certificate SHA-256 fingerprint: %s\n", certs.Fingerprint())
 
-	rec, closeRec, err := web.RecorderFor(g, filepath.Join(dir, "ledger-web"), log)
-	if err != nil {
-		return nil, nil, err
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			closeRec.Close()
-		}
-	}()
+	rec := g
 	a, err := auth.New(auth.Options{Dir: g.Config().SecretsDir, Audit: web.AuditTo(rec, log), Log: log})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	code, expires, err := a.EnsureSetupCode()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if code != "" {
 		fmt.Fprintf(os.Stderr, "danzen: 初期設定コード / setup code: %s  (%s まで有効 / valid until %s)\n"+
@@ -126,11 +116,11 @@ func servePage(log *slog.Logger, dir, listen string, g *gateway.Gateway) (*http.
 	}
 	page, err := web.New(web.Options{Core: g, Auth: a, Recorder: rec, Certs: certs, Log: log})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
-		return nil, nil, fmt.Errorf("ページを開けません / cannot serve the page on %s: %w", listen, err)
+		return nil, fmt.Errorf("ページを開けません / cannot serve the page on %s: %w", listen, err)
 	}
 	srv := &http.Server{
 		Handler:           page,
@@ -145,8 +135,7 @@ func servePage(log *slog.Logger, dir, listen string, g *gateway.Gateway) (*http.
 		}
 	}()
 	log.Info("page", "url", "https://"+ln.Addr().String()+"/")
-	ok = true
-	return srv, closeRec, nil
+	return srv, nil
 }
 
 func portOf(listen string) string {
@@ -155,39 +144,4 @@ func portOf(listen string) string {
 		return ""
 	}
 	return ":" + p
-}
-
-// followSchedule runs the schedule and restarts it when the page changes
-// the schedule setting. It restarts only while no cycle runs and the next
-// one is more than restartMargin away, so a restart never cancels a
-// cycle. (The gateway's scheduler reads the schedule once.)
-func followSchedule(ctx context.Context, log *slog.Logger, g *gateway.Gateway) error {
-	const restartMargin = 2 * time.Minute
-	for {
-		spec := g.Config().Schedule
-		sched, err := schedule.Parse(spec)
-		if err != nil {
-			return err
-		}
-		log.Info("scheduling cycles", "schedule", sched.String())
-		sctx, cancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- g.RunSchedule(sctx, sched, nil, nil) }()
-		restart := false
-		for !restart {
-			select {
-			case err := <-done:
-				cancel()
-				return err
-			case <-time.After(5 * time.Second):
-				busy, _ := g.Running()
-				restart = g.Config().Schedule != spec && !busy && time.Until(g.NextCycle()) > restartMargin
-			}
-		}
-		cancel()
-		<-done
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-	}
 }

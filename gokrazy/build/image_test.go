@@ -387,7 +387,7 @@ func TestAmd64Image(t *testing.T) {
 
 type vm struct {
 	port    int // 127.0.0.1 port forwarded to gokrazy's web interface (80)
-	appPort int // 127.0.0.1 port forwarded to danzend's page (8080)
+	appPort int // 127.0.0.1 port forwarded to danzend's page (8443, HTTPS)
 	started time.Time
 	log     string
 	cmd     *exec.Cmd
@@ -406,7 +406,7 @@ func (v *vm) serial() string {
 
 // startVM boots img under QEMU TCG with OVMF. The only network is QEMU's
 // user-mode stack with restrict=on; the forwards are 127.0.0.1:port →
-// guest port 80 and 127.0.0.1:appPort → 8080, plus what nicExtra adds
+// guest port 80 and 127.0.0.1:appPort → 8443, plus what nicExtra adds
 // (guestfwd rules); extra holds more QEMU arguments (drives).
 func startVM(t *testing.T, img, nicExtra string, extra ...string) *vm {
 	t.Helper()
@@ -426,7 +426,7 @@ func startVM(t *testing.T, img, nicExtra string, extra ...string) *vm {
 		"-drive", "if=pflash,format=raw,file=" + vars,
 		"-drive", "file=" + img + ",format=raw,if=virtio",
 		"-device", "virtio-rng-pci",
-		"-nic", fmt.Sprintf("user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:%d-:80,hostfwd=tcp:127.0.0.1:%d-:8080%s",
+		"-nic", fmt.Sprintf("user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:%d-:80,hostfwd=tcp:127.0.0.1:%d-:8443%s",
 			v.port, v.appPort, nicExtra),
 		"-serial", "file:" + v.log}, extra...)
 	cmd := exec.Command("qemu-system-x86_64", args...)
