@@ -125,7 +125,6 @@ func TestRoleLimits(t *testing.T) {
 		need         auth.Action
 	}{
 		{"GET", "/", nil, auth.ViewStatus},
-		{"GET", "/metrics", nil, auth.ViewStatus},
 		{"GET", "/account", nil, auth.ViewStatus},
 		{"GET", "/history", nil, auth.ViewEvidence},
 		{"GET", "/ledger", nil, auth.ViewEvidence},
@@ -176,6 +175,12 @@ func TestRoleLimits(t *testing.T) {
 		if r := anon.get(rt.path); r.code != http.StatusSeeOther || !strings.HasPrefix(r.location, auth.LoginPath) {
 			t.Errorf("anonymous GET %s: %d %s", rt.path, r.code, r.location)
 		}
+	}
+	// /metrics is for Prometheus: it answers without a login and carries
+	// no user name.
+	if r := anon.get("/metrics"); r.code != http.StatusOK || !strings.Contains(r.body, "danzen_ledger_ok") ||
+		strings.Contains(r.body, "admin") || strings.Contains(r.body, "staff") {
+		t.Errorf("anonymous /metrics: %d\n%s", r.code, r.body)
 	}
 	// The menu offers only what the role may open.
 	staff := users[auth.RoleStaff].get("/").body
