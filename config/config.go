@@ -16,6 +16,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/danzen-gw/danzen/alert"
 	"github.com/danzen-gw/danzen/internal/atomicfile"
 	"github.com/danzen-gw/danzen/relay"
 )
@@ -50,6 +51,8 @@ type Config struct {
 	// TimeZone is the IANA zone the schedule is read in. The appliance's
 	// clock runs in UTC; the hospital's night is in Japan.
 	TimeZone string `json:"time_zone"`
+	// Alerts are where failures and unverified cuts are reported.
+	Alerts alert.Spec `json:"alerts"`
 	// CheckSubset is restic check --read-data-subset after each backup
 	// ("" checks the structure only).
 	CheckSubset string `json:"check_read_data_subset"`

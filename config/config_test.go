@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"github.com/danzen-gw/danzen/alert"
 	"github.com/danzen-gw/danzen/media/disk"
 	"github.com/danzen-gw/danzen/relay"
 	"os"
@@ -126,6 +127,7 @@ func TestValidateNamesEachBadField(t *testing.T) {
 		{"rotation.per_cycle", func(c *Config) { c.Rotation.PerCycle = 3 }},
 		{"schedule", func(c *Config) { c.Schedule = "nightly" }},
 		{"time_zone", func(c *Config) { c.TimeZone = "Mars/Olympus" }},
+		{"alerts.webhook.url", func(c *Config) { c.Alerts.Webhook = &alert.WebhookSpec{URL: "ftp://x"} }},
 		{"media[0].disk.media_id", func(c *Config) { c.Media[0].Disk.MediaID = "" }},
 		{"relays[0].driver", func(c *Config) { c.Relays[0].Driver = "magic" }},
 	} {

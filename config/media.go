@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/danzen-gw/danzen/alert"
 	"github.com/danzen-gw/danzen/media/disk"
 	"github.com/danzen-gw/danzen/relay"
 )
@@ -120,7 +121,12 @@ func (v *checker) nested(prefix string, err error) {
 	for _, e := range errs {
 		var rf *relay.FieldError
 		var df *disk.FieldError
+		var av *alert.ValidationError
 		switch {
+		case errors.As(e, &av):
+			for _, f := range av.Fields {
+				v.add(prefix+"."+f.Field, f.JA, f.EN)
+			}
 		case errors.As(e, &rf):
 			v.add(prefix+"."+rf.Field, rf.Ja, rf.En)
 		case errors.As(e, &df):

@@ -86,6 +86,7 @@ func (c *Config) Validate() error {
 		v.source(f, s)
 	}
 	v.media(c)
+	v.nested("alerts", c.Alerts.Validate())
 	if _, err := schedule.Parse(c.Schedule); err != nil {
 		v.add("schedule", "\"daily 02:00\" か5項目のcron式(例: \"30 1 * * 1-5\")にしてください", "use \"daily 02:00\" or a five-field cron expression (e.g. \"30 1 * * 1-5\")")
 	}

@@ -33,6 +33,10 @@ func (g *Gateway) Reconfigure(ctx context.Context, actor string, cfg *config.Con
 	}
 	defer g.job.Unlock()
 	old := g.Config()
+	n, err := g.newNotifier(cfg)
+	if err != nil {
+		return err
+	}
 	if err := config.Save(g.opts.ConfigPath, cfg); err != nil {
 		return err
 	}
@@ -48,6 +52,7 @@ func (g *Gateway) Reconfigure(ctx context.Context, actor string, cfg *config.Con
 		return fmt.Errorf("新しい設定は保存されましたが、機器を開けませんでした。前の設定で動作しています / the new configuration was saved but its hardware could not be opened; still running on the previous one: %w", err)
 	}
 	g.cfg.Store(cfg)
+	g.notifier.Store(n)
 	g.record(ledger.Entry{Kind: ledger.KindConfigChange, Actor: actor, Message: "設定を変更 / configuration changed",
 		Data: mustJSON(map[string]any{"changed": changedFields(old, cfg)})})
 	return nil

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/danzen-gw/danzen/alert"
 	"github.com/danzen-gw/danzen/backup"
 	"github.com/danzen-gw/danzen/backup/restic"
 	"github.com/danzen-gw/danzen/config"
@@ -48,6 +49,10 @@ type Gateway struct {
 	next   time.Time
 	events hub
 	busy   bool // guarded by events.mu: a job is running
+	// notifier sends alerts (nil: none configured); alerts counts the
+	// deliveries in flight so Close can wait for them.
+	notifier atomic.Pointer[alert.Notifier]
+	alerts   sync.WaitGroup
 }
 
 // Open opens the ledger and the relays, then drives every relay off and
@@ -69,6 +74,12 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Gateway, erro
 	}
 	g := &Gateway{log: log, ledger: led, opts: opts}
 	g.cfg.Store(cfg)
+	n, err := g.newNotifier(cfg)
+	if err != nil {
+		led.Close()
+		return nil, err
+	}
+	g.notifier.Store(n)
 	if err := g.openHardware(ctx, cfg); err != nil {
 		led.Close()
 		return nil, err
@@ -150,6 +161,7 @@ func (g *Gateway) failSafe(ctx context.Context, cfg *config.Config) {
 		if reason != "" {
 			g.record(ledger.Entry{Kind: ledger.KindPowerOffUnverified, Medium: m.Name,
 				Message: "起動時の切断確認に失敗 / start-up cut check failed", Data: mustJSON(ledger.CutData{Relay: m.Relay, Reason: reason})})
+			g.send(alert.MediumNotOff(cfg.GatewayID, m.Name, time.Now(), reason))
 		}
 	}
 }
@@ -166,6 +178,7 @@ func (g *Gateway) Config() *config.Config { return g.cfg.Load() }
 
 // Close cuts every relay (fail-safe) and closes the ledger.
 func (g *Gateway) Close() error {
+	defer g.alerts.Wait() // let a last alert (e.g. from the final cut) go out
 	var err error
 	if g.relays != nil {
 		err = g.relays.Close()
@@ -201,7 +214,9 @@ func (g *Gateway) runCycleLocked(ctx context.Context, events func(backup.CycleEv
 	}
 	c := g.cycle(events)
 	c.Targets = targets
-	return c.Run(ctx)
+	rep, err := c.Run(ctx)
+	g.alertCycle(rep, err)
+	return rep, err
 }
 
 func (g *Gateway) cycle(events func(backup.CycleEvent)) *backup.Cycle {

@@ -8,13 +8,17 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/danzen-gw/danzen/alert"
 	"github.com/danzen-gw/danzen/backup"
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/demo"
@@ -220,6 +224,18 @@ func restoreWithStockRestic(t *testing.T, r *rig, medium, snapshot string) {
 
 func TestWeldedRelayIsNeverReportedOffline(t *testing.T) {
 	r := newRig(t, []string{"disk-a"}, 128<<20)
+	// The hospital's alert endpoint, on loopback.
+	var mu sync.Mutex
+	var got []map[string]any
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		var a map[string]any
+		json.NewDecoder(req.Body).Decode(&a)
+		mu.Lock()
+		got = append(got, a)
+		mu.Unlock()
+	}))
+	defer hook.Close()
+	r.cfg.Alerts.Webhook = &alert.WebhookSpec{URL: hook.URL}
 	g := r.open(t)
 	r.prepare(t, g, "disk-a")
 	r.hw.Board.Relay("relay-disk-a").SetMode(fake.Welded)
@@ -238,6 +254,23 @@ func TestWeldedRelayIsNeverReportedOffline(t *testing.T) {
 	entries, _ := ledger.Read(r.cfg.LedgerDir, ledger.Filter{Medium: "disk-a", Kinds: []string{ledger.KindPowerOffUnverified}})
 	if len(entries) != 1 {
 		t.Fatalf("%d unverified-cut entries, want 1", len(entries))
+	}
+	// The most serious alert went out, naming the medium.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		mu.Lock()
+		var found bool
+		for _, a := range got {
+			found = found || (a["kind"] == "medium_not_off" && a["medium"] == "disk-a" && a["resolved"] == false)
+		}
+		mu.Unlock()
+		if found {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no medium_not_off alert for disk-a; received %v", got)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/danzen-gw/danzen/alert"
 	"github.com/danzen-gw/danzen/backup"
 	"github.com/danzen-gw/danzen/ledger"
 	"github.com/danzen-gw/danzen/schedule"
@@ -95,6 +96,7 @@ func (g *Gateway) RunSchedule(ctx context.Context, clock Clock, events func(back
 		if missed > 0 {
 			g.record(ledger.Entry{Kind: KindCycleMissed, Message: "予定のサイクルが実行されませんでした / scheduled cycles did not run",
 				Data: mustJSON(map[string]any{"missed": missed, "first_due": next, "now": t})})
+			g.send(alert.CycleMissed(g.Config().GatewayID, t, next))
 		}
 		if rep, err := g.RunCycle(ctx, events); err != nil {
 			g.log.Error("cycle failed", "err", err, "ok", rep != nil && rep.OK())

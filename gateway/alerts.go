@@ -1,0 +1,80 @@
+package gateway
+
+import (
+	"context"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/danzen-gw/danzen/alert"
+	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/ledger"
+)
+
+// stagingLowFraction: below this share of free space on staging, the next
+// night's pull may not fit.
+const stagingLowFraction = 0.10
+
+// newNotifier builds the alert channels of cfg; nil when none is set.
+func (g *Gateway) newNotifier(cfg *config.Config) (*alert.Notifier, error) {
+	if !cfg.Alerts.Enabled() {
+		return nil, nil
+	}
+	return alert.New(cfg.Alerts, alert.Options{SecretsDir: cfg.SecretsDir, Logger: g.log})
+}
+
+// send delivers an alert in the background, so a slow mail server never
+// holds a medium powered; a delivery that fails is itself recorded.
+func (g *Gateway) send(a alert.Alert) {
+	n := g.notifier.Load()
+	if n == nil {
+		return
+	}
+	g.alerts.Add(1)
+	go func() {
+		defer g.alerts.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		if err := n.Send(ctx, a); err != nil {
+			g.log.Error("alert not delivered", "kind", a.Kind, "err", err)
+			g.record(ledger.Entry{Kind: "alert.failed", Medium: a.Medium, Message: err.Error(),
+				Data: mustJSON(map[string]any{"alert": a.Kind, "key": a.Key})})
+		}
+	}()
+}
+
+// alertCycle reports what a cycle's result calls for, and clears what it
+// shows is mended.
+func (g *Gateway) alertCycle(r *backup.CycleReport, err error) {
+	cfg := g.Config()
+	now := time.Now()
+	if r == nil {
+		if err != nil {
+			g.send(alert.CycleFailed(cfg.GatewayID, "", now, err.Error()))
+		}
+		return
+	}
+	if r.PullErr != nil {
+		g.send(alert.CycleFailed(cfg.GatewayID, "", now, r.PullErr.Error()))
+	}
+	for _, m := range r.Media {
+		notOff := alert.MediumNotOff(cfg.GatewayID, m.Name, now, m.CutReason)
+		switch {
+		case !m.CutVerified && !m.Simulated:
+			g.send(notOff)
+		case m.CutVerified:
+			g.send(notOff.Resolve(now))
+		}
+		if m.Err != nil {
+			g.send(alert.CycleFailed(cfg.GatewayID, m.Name, now, m.Err.Error()))
+		}
+	}
+	var st unix.Statfs_t
+	if unix.Statfs(cfg.StagingDir, &st) == nil && st.Blocks > 0 {
+		free, total := st.Bavail*uint64(st.Bsize), st.Blocks*uint64(st.Bsize)
+		if float64(free) < stagingLowFraction*float64(total) {
+			g.send(alert.StagingLow(cfg.GatewayID, now, free, total))
+		}
+	}
+}
