@@ -10,6 +10,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -41,6 +42,7 @@ func main() {
 }
 
 func run(ctx context.Context, log *slog.Logger, dir, listen string, cycleNow bool) error {
+	con := console()
 	cfg, created, err := gateway.LoadOrCreate(dir)
 	if err != nil {
 		return err
@@ -62,9 +64,9 @@ func run(ctx context.Context, log *slog.Logger, dir, listen string, cycleNow boo
 			log.Error("closing: a relay did not verify off", "err", err)
 		}
 	}()
-	fmt.Fprintln(os.Stderr, "danzen: リレーをすべて切断しました / all relays driven off at start")
+	fmt.Fprintln(con, "danzen: リレーをすべて切断しました / all relays driven off at start")
 
-	srv, err := servePage(log, dir, listen, g)
+	srv, err := servePage(log, con, dir, listen, g)
 	if err != nil {
 		return err
 	}
@@ -87,7 +89,7 @@ func run(ctx context.Context, log *slog.Logger, dir, listen string, cycleNow boo
 
 // servePage starts the page on listen over HTTPS: the certificate, the
 // accounts (with the one-time setup code on the console) and the page.
-func servePage(log *slog.Logger, dir, listen string, g *gateway.Gateway) (*http.Server, error) {
+func servePage(log *slog.Logger, con io.Writer, dir, listen string, g *gateway.Gateway) (*http.Server, error) {
 	names, ips := web.CertNames()
 	certs, created, err := web.OpenCertStore(filepath.Join(dir, "tls"), names, ips)
 	if err != nil {
@@ -98,7 +100,7 @@ func servePage(log *slog.Logger, dir, listen string, g *gateway.Gateway) (*http.
 	}
 	// Printed at every start: the vendor compares it with what the
 	// browser shows before trusting the page.
-	fmt.Fprintf(os.Stderr, "danzen: 証明書の SHA-256 指紋 / certificate SHA-256 fingerprint: %s\n", certs.Fingerprint())
+	fmt.Fprintf(con, "danzen: 証明書の SHA-256 指紋 / certificate SHA-256 fingerprint: %s\n", certs.Fingerprint())
 
 	rec := g
 	a, err := auth.New(auth.Options{Dir: g.Config().SecretsDir, Audit: web.AuditTo(rec, log), Log: log})
@@ -110,7 +112,7 @@ func servePage(log *slog.Logger, dir, listen string, g *gateway.Gateway) (*http.
 		return nil, err
 	}
 	if code != "" {
-		fmt.Fprintf(os.Stderr, "danzen: 初期設定コード / setup code: %s  (%s まで有効 / valid until %s)\n"+
+		fmt.Fprintf(con, "danzen: 初期設定コード / setup code: %s  (%s まで有効 / valid until %s)\n"+
 			"danzen: https://<このゲートウェイ / this gateway>%s/setup で最初の保守ベンダ管理者を作成してください / create the first vendor admin there\n",
 			code, expires.Local().Format("2006-01-02 15:04"), expires.Local().Format("2006-01-02 15:04"), portOf(listen))
 	}
