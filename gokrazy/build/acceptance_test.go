@@ -3,8 +3,8 @@ package build_test
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
