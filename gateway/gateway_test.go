@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -23,6 +22,7 @@ import (
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/demo"
 	"github.com/danzen-gw/danzen/gateway"
+	testrig "github.com/danzen-gw/danzen/internal/rig"
 	"github.com/danzen-gw/danzen/internal/sshdtest"
 	"github.com/danzen-gw/danzen/ledger"
 	"github.com/danzen-gw/danzen/media/disk"
@@ -31,18 +31,10 @@ import (
 	"github.com/danzen-gw/danzen/status"
 )
 
-func resticBin(t *testing.T) string {
-	t.Helper()
-	p := os.Getenv("DANZEN_RESTIC")
-	if p == "" {
-		t.Fatal("DANZEN_RESTIC is not set: run make test, which builds bin/restic")
-	}
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("restic binary: %v (run make test, which builds bin/restic)", err)
-	}
-	return p
-}
+func resticBin(t *testing.T) string { return testrig.Restic(t) }
 
+// rig is a gateway's world: a real sshd with an export, file-backed disks
+// behind fake relays, and a configuration for them.
 type rig struct {
 	sshd *sshdtest.Server
 	hw   *demo.Hardware
@@ -50,50 +42,13 @@ type rig struct {
 	dir  string
 }
 
-// newRig builds a gateway's world: a real sshd with an export, file-backed
-// disks behind fake relays, and a configuration for them.
 func newRig(t *testing.T, media []string, diskSize int64) *rig {
 	t.Helper()
-	ctx := context.Background()
-	s, err := sshdtest.Start(ctx, sshdtest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	past := time.Now().Add(-time.Hour)
-	for _, f := range []struct {
-		rel  string
-		data string
-	}{
-		{"db/emr.dmp", strings.Repeat("INSERT INTO karte VALUES (1, '山田 太郎');\n", 50000)},
-		{"カルテ/患者 一覧.csv", "患者ID,氏名\n1,山田 太郎\n"},
-	} {
-		if err := s.WriteFile(f.rel, []byte(f.data), past); err != nil {
-			t.Fatal(err)
-		}
-	}
-	dir := t.TempDir()
-	hw, err := demo.NewHardware(ctx, dir, media, diskSize, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { hw.Close() })
-	cfg := config.Default()
-	cfg.GatewayID = "gw-test"
-	cfg.StagingDir = filepath.Join(dir, "staging")
-	cfg.SecretsDir = filepath.Join(dir, "secrets")
-	cfg.LedgerDir = filepath.Join(dir, "ledger")
-	cfg.ResticBinary = resticBin(t)
-	src := s.Source("emr")
-	src.Completion = config.Completion{Mode: config.CompletionStable, StableFor: config.Duration(time.Second)}
-	cfg.Sources = []config.Source{src}
-	cfg.Relays = hw.Relays
-	cfg.Media = hw.Media
-	cfg.CheckSubset = "100%"
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	return &rig{sshd: s, hw: hw, cfg: cfg, dir: dir}
+	x := testrig.New(t, map[string]string{
+		"db/emr.dmp":    strings.Repeat("INSERT INTO karte VALUES (1, '山田 太郎');\n", 50000),
+		"カルテ/患者 一覧.csv": "患者ID,氏名\n1,山田 太郎\n",
+	}, media, diskSize)
+	return &rig{sshd: x.SSHD, hw: x.HW, cfg: x.Cfg, dir: x.Dir}
 }
 
 func (r *rig) open(t *testing.T) *gateway.Gateway {

@@ -18,9 +18,8 @@ import (
 
 	"github.com/danzen-gw/danzen/auth"
 	"github.com/danzen-gw/danzen/config"
-	"github.com/danzen-gw/danzen/demo"
 	"github.com/danzen-gw/danzen/gateway"
-	"github.com/danzen-gw/danzen/internal/sshdtest"
+	"github.com/danzen-gw/danzen/internal/rig"
 	"github.com/danzen-gw/danzen/web"
 )
 
@@ -49,45 +48,17 @@ type pageRig struct {
 
 func newPageRig(t *testing.T) *pageRig {
 	t.Helper()
-	resticBin := os.Getenv("DANZEN_RESTIC")
-	if resticBin == "" {
-		t.Fatal("DANZEN_RESTIC is not set: run make test, which builds bin/restic")
-	}
 	ctx := context.Background()
-	s, err := sshdtest.Start(ctx, sshdtest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	past := time.Now().Add(-time.Hour)
-	if err := s.WriteFile("db/emr.dmp", []byte(strings.Repeat("INSERT INTO karte VALUES (1, '山田 太郎');\n", 200000)), past); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.WriteFile("カルテ/患者 一覧.csv", []byte("患者ID,氏名\n1,山田 太郎\n"), past); err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	log := slog.New(slog.DiscardHandler)
-	hw, err := demo.NewHardware(ctx, filepath.Join(dir, "disks"), []string{"disk-a"}, 128<<20, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { hw.Close() })
-	cfg := config.Default()
+	x := rig.New(t, map[string]string{
+		"db/emr.dmp":    strings.Repeat("INSERT INTO karte VALUES (1, '山田 太郎');\n", 200000),
+		"カルテ/患者 一覧.csv": "患者ID,氏名\n1,山田 太郎\n",
+	}, []string{"disk-a"}, 128<<20)
+	cfg, hw, cfgPath := x.Cfg, x.HW, x.CfgPath
 	cfg.GatewayID = "gw-browser"
-	cfg.StagingDir = filepath.Join(dir, "staging")
-	cfg.SecretsDir = filepath.Join(dir, "secrets")
-	cfg.LedgerDir = filepath.Join(dir, "ledger")
-	cfg.ResticBinary = resticBin
-	src := s.Source("emr")
-	src.Completion = config.Completion{Mode: config.CompletionStable, StableFor: config.Duration(time.Second)}
-	cfg.Sources = []config.Source{src}
-	cfg.Relays, cfg.Media = hw.Relays, hw.Media
-	cfg.CheckSubset = "100%"
-	cfgPath := filepath.Join(dir, "config.json")
 	if err := config.Save(cfgPath, cfg); err != nil {
 		t.Fatal(err)
 	}
+	log := slog.New(slog.DiscardHandler)
 	g, err := gateway.Open(ctx, cfg, gateway.Options{RelaySources: hw.Sources(), ConfigPath: cfgPath})
 	if err != nil {
 		t.Fatal(err)
