@@ -66,6 +66,7 @@ func (s *Server) editors() map[string]editor {
 		"source":  {heading: [2]string{"取得元(電子カルテサーバ)", "Source (e-chart server)"}, find: sourceItem, remove: removeSource},
 		"relay":   {heading: [2]string{"リレー", "Relay"}, find: relayItem, remove: removeRelay},
 		"medium":  {heading: [2]string{"媒体", "Medium"}, find: mediumItem, remove: removeMedium},
+		"alerts":  {heading: [2]string{"通知(メール・Webhook)", "Alerts (mail, webhook)"}, find: alertsItem, single: true},
 	}
 }
 

@@ -195,7 +195,13 @@ func TestRoleLimits(t *testing.T) {
 // generalForm is the general settings form as a browser submits it.
 func generalForm(t *testing.T, c *client, change map[string]string) url.Values {
 	t.Helper()
-	page := c.get("/config/general").body
+	return formFor(t, c, "/config/general", change)
+}
+
+// formFor is the form at path as a browser submits it, with changes.
+func formFor(t *testing.T, c *client, path string, change map[string]string) url.Values {
+	t.Helper()
+	page := c.get(path).body
 	f := url.Values{}
 	for _, m := range regexp.MustCompile(`<input name="([^"]+)" id="[^"]*" value="([^"]*)"`).FindAllStringSubmatch(page, -1) {
 		f.Set(m[1], htmlUnescape(m[2]))
@@ -640,4 +646,31 @@ func TestOwnPasswordChange(t *testing.T) {
 		t.Fatal("the old session still works")
 	}
 	e.login("suzuki", "suzuki-new-pass-1")
+}
+
+func TestAlertSettings(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	c := e.login("admin", adminPW)
+	r := c.post("/config/alerts", formFor(t, c, "/config/alerts", map[string]string{"webhook.url": "ftp://example.invalid/hook"}))
+	if errs := fieldErrors(r.body, "webhook.url"); r.code != http.StatusOK || len(errs) == 0 {
+		t.Fatalf("bad webhook URL not shown beside its field: %d %q", r.code, errs)
+	}
+	if e.g.Config().Alerts.Webhook != nil {
+		t.Fatal("an invalid alert setting was applied")
+	}
+	r = c.post("/config/alerts", formFor(t, c, "/config/alerts", map[string]string{
+		"webhook.url": "http://127.0.0.1:9/hook", "email.server": "mail.hospital.example", "email.from": "danzen@hospital.example",
+		"email.to": "it@hospital.example\nvendor@example.co.jp"}))
+	if r.code != http.StatusSeeOther {
+		t.Fatalf("valid alert settings: %d\n%s", r.code, r.body)
+	}
+	a := e.g.Config().Alerts
+	if a.Webhook == nil || a.Webhook.URL != "http://127.0.0.1:9/hook" || a.Email == nil || len(a.Email.To) != 2 {
+		t.Fatalf("not applied: %+v", a)
+	}
+	// Clearing the address turns the channel off.
+	r = c.post("/config/alerts", formFor(t, c, "/config/alerts", map[string]string{"webhook.url": "", "email.to": "it@hospital.example"}))
+	if a := e.g.Config().Alerts; r.code != http.StatusSeeOther || a.Webhook != nil || a.Email == nil {
+		t.Fatalf("clearing the webhook: %d %+v", r.code, a)
+	}
 }
