@@ -21,32 +21,29 @@ func alertsItem(c *config.Config, _ string) (item, bool) {
 	mailSec := [2]string{"メール(SMTP、STARTTLS 必須)", "Mail (SMTP, STARTTLS required)"}
 	hookSec := [2]string{"Webhook", "Webhook"}
 	allSec := [2]string{"共通", "Both"}
-	var b []binding
-	add := func(sec [2]string, key string, label, help [2]string, kind fieldKind, get func() string, set func(string) error) {
-		b = append(b, binding{key: key, section: sec, label: label, help: help, kind: kind, get: get, set: set})
-	}
+	var b bindings
 	g, s := bindString(&mail.Server)
-	add(mailSec, "email.server", [2]string{"SMTPサーバ", "SMTP server"}, [2]string{"空欄でメール通知なし", "empty: no mail"}, textField, g, s)
+	b.add(mailSec, "email.server", [2]string{"SMTPサーバ", "SMTP server"}, [2]string{"空欄でメール通知なし", "empty: no mail"}, textField, g, s)
 	g, s = bindInt(&mail.Port)
-	add(mailSec, "email.port", [2]string{"ポート", "Port"}, [2]string{"0 は 587", "0 means 587"}, numberField, g, s)
+	b.add(mailSec, "email.port", [2]string{"ポート", "Port"}, [2]string{"0 は 587", "0 means 587"}, numberField, g, s)
 	g, s = bindString(&mail.Username)
-	add(mailSec, "email.username", [2]string{"ユーザー名", "User name"}, [2]string{}, textField, g, s)
+	b.add(mailSec, "email.username", [2]string{"ユーザー名", "User name"}, [2]string{}, textField, g, s)
 	g, s = bindString(&mail.PasswordFile)
-	add(mailSec, "email.password_file", [2]string{"パスワードファイル", "Password file"}, [2]string{"secrets 内のファイル名(0600)。パスワード自体は入力しません", "a file name under secrets (0600); never the password itself"}, textField, g, s)
+	b.add(mailSec, "email.password_file", [2]string{"パスワードファイル", "Password file"}, [2]string{"secrets 内のファイル名(0600)。パスワード自体は入力しません", "a file name under secrets (0600); never the password itself"}, textField, g, s)
 	g, s = bindString(&mail.From)
-	add(mailSec, "email.from", [2]string{"差出人", "From"}, [2]string{}, textField, g, s)
+	b.add(mailSec, "email.from", [2]string{"差出人", "From"}, [2]string{}, textField, g, s)
 	g, s = bindLines(&mail.To)
-	add(mailSec, "email.to", [2]string{"宛先(1行に1つ)", "To (one per line)"}, [2]string{}, linesField, g, s)
+	b.add(mailSec, "email.to", [2]string{"宛先(1行に1つ)", "To (one per line)"}, [2]string{}, linesField, g, s)
 	g, s = bindString(&mail.CAFile)
-	add(mailSec, "email.ca_file", [2]string{"CA証明書ファイル", "CA file"}, [2]string{"院内のメールサーバ用(任意)", "for an on-premise mail server (optional)"}, textField, g, s)
+	b.add(mailSec, "email.ca_file", [2]string{"CA証明書ファイル", "CA file"}, [2]string{"院内のメールサーバ用(任意)", "for an on-premise mail server (optional)"}, textField, g, s)
 	g, s = bindString(&hook.URL)
-	add(hookSec, "webhook.url", [2]string{"URL", "URL"}, [2]string{"空欄で Webhook なし", "empty: no webhook"}, textField, g, s)
+	b.add(hookSec, "webhook.url", [2]string{"URL", "URL"}, [2]string{"空欄で Webhook なし", "empty: no webhook"}, textField, g, s)
 	g, s = bindString(&hook.TokenFile)
-	add(hookSec, "webhook.token_file", [2]string{"トークンファイル", "Token file"}, [2]string{"secrets 内のファイル名(0600、https のみ)", "a file name under secrets (0600; https only)"}, textField, g, s)
+	b.add(hookSec, "webhook.token_file", [2]string{"トークンファイル", "Token file"}, [2]string{"secrets 内のファイル名(0600、https のみ)", "a file name under secrets (0600; https only)"}, textField, g, s)
 	g, s = bindString(&hook.CAFile)
-	add(hookSec, "webhook.ca_file", [2]string{"CA証明書ファイル", "CA file"}, [2]string{}, textField, g, s)
+	b.add(hookSec, "webhook.ca_file", [2]string{"CA証明書ファイル", "CA file"}, [2]string{}, textField, g, s)
 	g, s = bindDuration(&c.Alerts.RepeatInterval)
-	add(allSec, "repeat_interval", [2]string{"同じ通知の再送間隔", "Repeat a standing alert every"}, [2]string{"空欄は 4h", "empty means 4h"}, textField, g, s)
+	b.add(allSec, "repeat_interval", [2]string{"同じ通知の再送間隔", "Repeat a standing alert every"}, [2]string{"空欄は 4h", "empty means 4h"}, textField, g, s)
 	commit := func() {
 		c.Alerts.Email, c.Alerts.Webhook = nil, nil
 		if mail.Server != "" {

@@ -74,28 +74,25 @@ func generalItem(c *config.Config, _ string) (item, bool) {
 	basic := [2]string{"基本", "Basics"}
 	sched := [2]string{"スケジュール", "Schedule"}
 	keep := [2]string{"保持世代(restic forget)", "Retention (restic forget)"}
-	var b []binding
-	add := func(sec [2]string, key string, label, help [2]string, kind fieldKind, get func() string, set func(string) error) {
-		b = append(b, binding{key: key, section: sec, label: label, help: help, kind: kind, get: get, set: set})
-	}
+	var b bindings
 	g, s := bindString(&c.GatewayID)
-	add(basic, "gateway_id", [2]string{"ゲートウェイID", "Gateway ID"}, [2]string{"スナップショットと証跡に記録される名前。変更しないでください", "recorded in snapshots and the ledger; keep it stable"}, textField, g, s)
+	b.add(basic, "gateway_id", [2]string{"ゲートウェイID", "Gateway ID"}, [2]string{"スナップショットと証跡に記録される名前。変更しないでください", "recorded in snapshots and the ledger; keep it stable"}, textField, g, s)
 	g, s = bindRate(&c.BandwidthLimit)
-	add(basic, "bandwidth_limit", [2]string{"取得の帯域制限", "Pull bandwidth limit"}, [2]string{"例: 40MB/s、制限なしは 0", "e.g. 40MB/s; 0 for no limit"}, textField, g, s)
+	b.add(basic, "bandwidth_limit", [2]string{"取得の帯域制限", "Pull bandwidth limit"}, [2]string{"例: 40MB/s、制限なしは 0", "e.g. 40MB/s; 0 for no limit"}, textField, g, s)
 	g, s = bindString(&c.CheckSubset)
-	add(basic, "check_read_data_subset", [2]string{"検査で読むデータの割合", "Data read by each check"}, [2]string{"restic check --read-data-subset(例: 5%、空欄は構造のみ)", "restic check --read-data-subset (e.g. 5%; empty checks the structure only)"}, textField, g, s)
+	b.add(basic, "check_read_data_subset", [2]string{"検査で読むデータの割合", "Data read by each check"}, [2]string{"restic check --read-data-subset(例: 5%、空欄は構造のみ)", "restic check --read-data-subset (e.g. 5%; empty checks the structure only)"}, textField, g, s)
 	g, s = bindString(&c.Schedule)
-	add(sched, "schedule", [2]string{"実行時刻", "When cycles run"}, [2]string{"\"daily 02:00\" または5項目の cron 式(例: 30 1 * * 1-5)", "\"daily 02:00\" or five cron fields (e.g. 30 1 * * 1-5)"}, textField, g, s)
+	b.add(sched, "schedule", [2]string{"実行時刻", "When cycles run"}, [2]string{"\"daily 02:00\" または5項目の cron 式(例: 30 1 * * 1-5)", "\"daily 02:00\" or five cron fields (e.g. 30 1 * * 1-5)"}, textField, g, s)
 	g, s = bindInt(&c.Rotation.PerCycle)
-	add(sched, "rotation.per_cycle", [2]string{"1回に書き込む媒体数", "Media written per cycle"}, [2]string{"書き込みの古い順。0 はすべて", "least recently written first; 0 for all"}, numberField, g, s)
+	b.add(sched, "rotation.per_cycle", [2]string{"1回に書き込む媒体数", "Media written per cycle"}, [2]string{"書き込みの古い順。0 はすべて", "least recently written first; 0 for all"}, numberField, g, s)
 	g, s = bindInt(&c.Retention.KeepLast)
-	add(keep, "retention.keep_last", [2]string{"最新から保持する世代数", "Generations kept (latest)"}, [2]string{"ガイドラインQ&Aの例: 電子カルテ 5 世代", "the guideline's example: 5 for the e-chart"}, numberField, g, s)
+	b.add(keep, "retention.keep_last", [2]string{"最新から保持する世代数", "Generations kept (latest)"}, [2]string{"ガイドラインQ&Aの例: 電子カルテ 5 世代", "the guideline's example: 5 for the e-chart"}, numberField, g, s)
 	g, s = bindInt(&c.Retention.KeepDaily)
-	add(keep, "retention.keep_daily", [2]string{"日次で保持", "Daily kept"}, [2]string{}, numberField, g, s)
+	b.add(keep, "retention.keep_daily", [2]string{"日次で保持", "Daily kept"}, [2]string{}, numberField, g, s)
 	g, s = bindInt(&c.Retention.KeepWeekly)
-	add(keep, "retention.keep_weekly", [2]string{"週次で保持", "Weekly kept"}, [2]string{}, numberField, g, s)
+	b.add(keep, "retention.keep_weekly", [2]string{"週次で保持", "Weekly kept"}, [2]string{}, numberField, g, s)
 	g, s = bindInt(&c.Retention.KeepMonthly)
-	add(keep, "retention.keep_monthly", [2]string{"月次で保持", "Monthly kept"}, [2]string{}, numberField, g, s)
+	b.add(keep, "retention.keep_monthly", [2]string{"月次で保持", "Monthly kept"}, [2]string{}, numberField, g, s)
 	// Paths of the state layout are shown, not edited: moving them under
 	// a running gateway would leave its ledger and staging behind.
 	for _, p := range []struct {
@@ -124,41 +121,38 @@ func sourceItem(c *config.Config, name string) (item, bool) {
 	conn := [2]string{"接続", "Connection"}
 	files := [2]string{"取得するファイル", "Files to pull"}
 	tune := [2]string{"転送", "Transfer"}
-	var b []binding
-	add := func(sec [2]string, key string, label, help [2]string, kind fieldKind, get func() string, set func(string) error, opts ...option) {
-		b = append(b, binding{key: key, section: sec, label: label, help: help, kind: kind, get: get, set: set, options: opts})
-	}
+	var b bindings
 	g, s := bindString(&src.Name)
-	add(conn, "name", [2]string{"名前", "Name"}, [2]string{"ステージングのフォルダ名になります", "names the staging folder"}, textField, g, s)
+	b.add(conn, "name", [2]string{"名前", "Name"}, [2]string{"ステージングのフォルダ名になります", "names the staging folder"}, textField, g, s)
 	g, s = bindString(&src.Host)
-	add(conn, "host", [2]string{"ホスト", "Host"}, [2]string{"電子カルテサーバのホスト名またはIPアドレス", "the e-chart server's host name or IP address"}, textField, g, s)
+	b.add(conn, "host", [2]string{"ホスト", "Host"}, [2]string{"電子カルテサーバのホスト名またはIPアドレス", "the e-chart server's host name or IP address"}, textField, g, s)
 	g, s = bindInt(&src.Port)
-	add(conn, "port", [2]string{"ポート", "Port"}, [2]string{}, numberField, g, s)
+	b.add(conn, "port", [2]string{"ポート", "Port"}, [2]string{}, numberField, g, s)
 	g, s = bindString(&src.User)
-	add(conn, "user", [2]string{"アカウント", "Account"}, [2]string{"読み取り専用のSFTPアカウント", "the read-only SFTP account"}, textField, g, s)
+	b.add(conn, "user", [2]string{"アカウント", "Account"}, [2]string{"読み取り専用のSFTPアカウント", "the read-only SFTP account"}, textField, g, s)
 	g, s = bindString(&src.KeyFile)
-	add(conn, "key_file", [2]string{"秘密鍵ファイル名", "Private key file name"}, [2]string{"secrets 内のファイル名。鍵の中身は下で置き換えます", "a file name under secrets; replace the key itself below"}, textField, g, s)
+	b.add(conn, "key_file", [2]string{"秘密鍵ファイル名", "Private key file name"}, [2]string{"secrets 内のファイル名。鍵の中身は下で置き換えます", "a file name under secrets; replace the key itself below"}, textField, g, s)
 	g, s = bindString(&src.ExportDir)
-	add(files, "export_dir", [2]string{"エクスポート先", "Export directory"}, [2]string{"サーバ上のパス(/ で始まる)", "the path on the server (starts with /)"}, textField, g, s)
+	b.add(files, "export_dir", [2]string{"エクスポート先", "Export directory"}, [2]string{"サーバ上のパス(/ で始まる)", "the path on the server (starts with /)"}, textField, g, s)
 	g, s = bindLines(&src.Include)
-	add(files, "include", [2]string{"対象(1行に1つ)", "Include (one per line)"}, [2]string{"例: db/*.dmp、**/*.csv、すべては **", "e.g. db/*.dmp, **/*.csv; ** for everything"}, linesField, g, s)
+	b.add(files, "include", [2]string{"対象(1行に1つ)", "Include (one per line)"}, [2]string{"例: db/*.dmp、**/*.csv、すべては **", "e.g. db/*.dmp, **/*.csv; ** for everything"}, linesField, g, s)
 	g, s = bindLines(&src.Exclude)
-	add(files, "exclude", [2]string{"除外(1行に1つ)", "Exclude (one per line)"}, [2]string{}, linesField, g, s)
+	b.add(files, "exclude", [2]string{"除外(1行に1つ)", "Exclude (one per line)"}, [2]string{}, linesField, g, s)
 	g, s = bindString(&src.Completion.Mode)
-	add(files, "completion.mode", [2]string{"完了の判定", "Completion rule"}, [2]string{}, selectField, g, s,
+	b.add(files, "completion.mode", [2]string{"完了の判定", "Completion rule"}, [2]string{}, selectField, g, s,
 		option{config.CompletionMarker, "完了マーカー", "done marker"}, option{config.CompletionStable, "一定時間変化なし", "unchanged for a while"})
 	g, s = bindString(&src.Completion.Marker)
-	add(files, "completion.marker", [2]string{"完了マーカー名", "Marker name"}, [2]string{"例: EXPORT_COMPLETE、{name}.done", "e.g. EXPORT_COMPLETE, {name}.done"}, textField, g, s)
+	b.add(files, "completion.marker", [2]string{"完了マーカー名", "Marker name"}, [2]string{"例: EXPORT_COMPLETE、{name}.done", "e.g. EXPORT_COMPLETE, {name}.done"}, textField, g, s)
 	g, s = bindDuration(&src.Completion.StableFor)
-	add(files, "completion.stable_for", [2]string{"変化なしの時間", "Unchanged for"}, [2]string{"例: 60s", "e.g. 60s"}, textField, g, s)
+	b.add(files, "completion.stable_for", [2]string{"変化なしの時間", "Unchanged for"}, [2]string{"例: 60s", "e.g. 60s"}, textField, g, s)
 	g, s = bindBool(&src.Mirror)
-	add(files, "mirror", [2]string{"サーバで消えたファイルをステージングからも消す", "Remove staged files that are gone on the server"}, [2]string{}, checkField, g, s)
+	b.add(files, "mirror", [2]string{"サーバで消えたファイルをステージングからも消す", "Remove staged files that are gone on the server"}, [2]string{}, checkField, g, s)
 	g, s = bindInt(&src.Connections)
-	add(tune, "connections", [2]string{"SSH接続数", "SSH connections"}, [2]string{"1〜8", "1–8"}, numberField, g, s)
+	b.add(tune, "connections", [2]string{"SSH接続数", "SSH connections"}, [2]string{"1〜8", "1–8"}, numberField, g, s)
 	g, s = bindInt(&src.Workers)
-	add(tune, "workers", [2]string{"同時転送数", "Files at once"}, [2]string{"1〜64", "1–64"}, numberField, g, s)
+	b.add(tune, "workers", [2]string{"同時転送数", "Files at once"}, [2]string{"1〜64", "1–64"}, numberField, g, s)
 	g, s = bindInt(&src.Attempts)
-	add(tune, "attempts", [2]string{"再接続の試行回数", "Attempts"}, [2]string{"1〜10", "1–10"}, numberField, g, s)
+	b.add(tune, "attempts", [2]string{"再接続の試行回数", "Attempts"}, [2]string{"1〜10", "1–10"}, numberField, g, s)
 	b = append(b, binding{key: "known_hosts", hidden: true})
 	return item{prefix: fmt.Sprintf("sources[%d]", i), binds: b, commit: func() {
 		if src.Completion.Mode == config.CompletionStable {
@@ -169,10 +163,16 @@ func sourceItem(c *config.Config, name string) (item, bool) {
 	}}, true
 }
 
+// removeNamed deletes the entry of *list whose name is name, and says
+// whether there was one.
+func removeNamed[T any](list *[]T, name string, nameOf func(T) string) bool {
+	n := len(*list)
+	*list = slices.DeleteFunc(*list, func(v T) bool { return nameOf(v) == name })
+	return len(*list) < n
+}
+
 func removeSource(c *config.Config, name string) bool {
-	n := len(c.Sources)
-	c.Sources = slices.DeleteFunc(c.Sources, func(s config.Source) bool { return s.Name == name })
-	return len(c.Sources) < n
+	return removeNamed(&c.Sources, name, func(s config.Source) string { return s.Name })
 }
 
 func relayItem(c *config.Config, name string) (item, bool) {
@@ -192,35 +192,32 @@ func relayItem(c *config.Config, name string) (item, bool) {
 	}
 	out := [2]string{"出力", "Output"}
 	in := [2]string{"センス入力(切断の証明)", "Sense input (proof of the cut)"}
-	var b []binding
-	add := func(sec [2]string, key string, label, help [2]string, kind fieldKind, get func() string, set func(string) error, opts ...option) {
-		b = append(b, binding{key: key, section: sec, label: label, help: help, kind: kind, get: get, set: set, options: opts})
-	}
+	var b bindings
 	g, s := bindString(&r.Name)
-	add(out, "name", [2]string{"名前", "Name"}, [2]string{}, textField, g, s)
+	b.add(out, "name", [2]string{"名前", "Name"}, [2]string{}, textField, g, s)
 	g, s = bindString(&r.Driver)
-	add(out, "driver", [2]string{"ドライバ", "Driver"}, [2]string{"simulated は何も給電せず、オフラインになりません", "simulated powers nothing and is never offline"}, selectField, g, s,
+	b.add(out, "driver", [2]string{"ドライバ", "Driver"}, [2]string{"simulated は何も給電せず、オフラインになりません", "simulated powers nothing and is never offline"}, selectField, g, s,
 		option{relay.DriverGPIO, "GPIO", "GPIO"}, option{relay.DriverFake, "fake(試験用)", "fake (tests)"}, option{relay.DriverSimulated, "simulated(オフラインではない)", "simulated (not offline)"})
 	g, s = bindString(&r.Chip)
-	add(out, "chip", [2]string{"GPIOチップ", "GPIO chip"}, [2]string{"例: pinctrl-rp1、gpiochip0", "e.g. pinctrl-rp1, gpiochip0"}, textField, g, s)
+	b.add(out, "chip", [2]string{"GPIOチップ", "GPIO chip"}, [2]string{"例: pinctrl-rp1、gpiochip0", "e.g. pinctrl-rp1, gpiochip0"}, textField, g, s)
 	g, s = bindInt(&r.Line)
-	add(out, "line", [2]string{"ライン番号", "Line offset"}, [2]string{"ピン番号ではなくチップ上のライン番号", "the line on the chip, not the header pin"}, numberField, g, s)
+	b.add(out, "line", [2]string{"ライン番号", "Line offset"}, [2]string{"ピン番号ではなくチップ上のライン番号", "the line on the chip, not the header pin"}, numberField, g, s)
 	g, s = bindBool(&r.ActiveLow)
-	add(out, "active_low", [2]string{"アクティブロー", "Active low"}, [2]string{}, checkField, g, s)
+	b.add(out, "active_low", [2]string{"アクティブロー", "Active low"}, [2]string{}, checkField, g, s)
 	g, s = bindDuration(&r.OnTimeout)
-	add(out, "on_timeout", [2]string{"通電の確認待ち", "On timeout"}, [2]string{"空欄で既定値", "empty for the default"}, textField, g, s)
+	b.add(out, "on_timeout", [2]string{"通電の確認待ち", "On timeout"}, [2]string{"空欄で既定値", "empty for the default"}, textField, g, s)
 	g, s = bindDuration(&r.OffTimeout)
-	add(out, "off_timeout", [2]string{"切断の確認待ち", "Off timeout"}, [2]string{"空欄で既定値", "empty for the default"}, textField, g, s)
+	b.add(out, "off_timeout", [2]string{"切断の確認待ち", "Off timeout"}, [2]string{"空欄で既定値", "empty for the default"}, textField, g, s)
 	g, s = bindBool(&hasSense)
-	add(in, "sense", [2]string{"センス入力あり", "Has a sense input"}, [2]string{"ないと切断は確認済みになりません", "without it no cut is ever verified"}, checkField, g, s)
+	b.add(in, "sense", [2]string{"センス入力あり", "Has a sense input"}, [2]string{"ないと切断は確認済みになりません", "without it no cut is ever verified"}, checkField, g, s)
 	g, s = bindString(&sense.Chip)
-	add(in, "sense.chip", [2]string{"GPIOチップ", "GPIO chip"}, [2]string{}, textField, g, s)
+	b.add(in, "sense.chip", [2]string{"GPIOチップ", "GPIO chip"}, [2]string{}, textField, g, s)
 	g, s = bindInt(&sense.Line)
-	add(in, "sense.line", [2]string{"ライン番号", "Line offset"}, [2]string{}, numberField, g, s)
+	b.add(in, "sense.line", [2]string{"ライン番号", "Line offset"}, [2]string{}, numberField, g, s)
 	g, s = bindBool(&sense.ActiveLow)
-	add(in, "sense.active_low", [2]string{"アクティブロー", "Active low"}, [2]string{}, checkField, g, s)
+	b.add(in, "sense.active_low", [2]string{"アクティブロー", "Active low"}, [2]string{}, checkField, g, s)
 	g, s = bindString(&sense.Pull)
-	add(in, "sense.pull", [2]string{"プル", "Pull"}, [2]string{}, selectField, g, s,
+	b.add(in, "sense.pull", [2]string{"プル", "Pull"}, [2]string{}, selectField, g, s,
 		option{"", "既定", "default"}, option{"none", "なし", "none"}, option{"up", "プルアップ", "up"}, option{"down", "プルダウン", "down"})
 	old := r.Name
 	return item{prefix: fmt.Sprintf("relays[%d]", i), binds: b, commit: func() {
@@ -241,9 +238,7 @@ func relayItem(c *config.Config, name string) (item, bool) {
 }
 
 func removeRelay(c *config.Config, name string) bool {
-	n := len(c.Relays)
-	c.Relays = slices.DeleteFunc(c.Relays, func(r relay.Spec) bool { return r.Name == name })
-	return len(c.Relays) < n
+	return removeNamed(&c.Relays, name, func(r relay.Spec) string { return r.Name })
 }
 
 func mediumItem(c *config.Config, name string) (item, bool) {
@@ -261,36 +256,33 @@ func mediumItem(c *config.Config, name string) (item, bool) {
 	}
 	med := [2]string{"媒体", "Medium"}
 	id := [2]string{"ディスクの識別(取り違え防止)", "Disk identity (no other disk is taken for it)"}
-	var b []binding
-	add := func(sec [2]string, key string, label, help [2]string, kind fieldKind, get func() string, set func(string) error, opts ...option) {
-		b = append(b, binding{key: key, section: sec, label: label, help: help, kind: kind, get: get, set: set, options: opts})
-	}
+	var b bindings
 	g, s := bindString(&m.Name)
-	add(med, "name", [2]string{"名前", "Name"}, [2]string{}, textField, g, s)
+	b.add(med, "name", [2]string{"名前", "Name"}, [2]string{}, textField, g, s)
 	g, s = bindString(&m.Type)
-	add(med, "type", [2]string{"種類", "Type"}, [2]string{}, selectField, g, s, option{config.MediumDisk, "ディスク(USB HDD/SSD・RDX)", "disk (USB HDD/SSD, RDX)"})
+	b.add(med, "type", [2]string{"種類", "Type"}, [2]string{}, selectField, g, s, option{config.MediumDisk, "ディスク(USB HDD/SSD・RDX)", "disk (USB HDD/SSD, RDX)"})
 	relays := []option{{"", "(選択してください)", "(choose)"}}
 	for _, r := range c.Relays {
 		relays = append(relays, option{r.Name, r.Name, r.Name})
 	}
 	g, s = bindString(&m.Relay)
-	add(med, "relay", [2]string{"給電するリレー", "Relay that powers it"}, [2]string{"媒体ごとに専用のリレーが必要です", "each medium needs its own relay"}, selectField, g, s, relays...)
+	b.add(med, "relay", [2]string{"給電するリレー", "Relay that powers it"}, [2]string{"媒体ごとに専用のリレーが必要です", "each medium needs its own relay"}, selectField, g, s, relays...)
 	g, s = bindString(&m.PasswordFile)
-	add(med, "password_file", [2]string{"パスワードファイル名", "Password file name"}, [2]string{"secrets 内。空欄なら <名前>.restic-password。内容は表示されません", "under secrets; empty gives <name>.restic-password; its content is never shown"}, textField, g, s)
+	b.add(med, "password_file", [2]string{"パスワードファイル名", "Password file name"}, [2]string{"secrets 内。空欄なら <名前>.restic-password。内容は表示されません", "under secrets; empty gives <name>.restic-password; its content is never shown"}, textField, g, s)
 	g, s = bindString(&m.Disk.Serial)
-	add(id, "disk.serial", [2]string{"シリアル番号", "Serial"}, [2]string{"USBシリアル、SCSIシリアルまたはWWN", "USB serial, SCSI serial or WWN"}, textField, g, s)
+	b.add(id, "disk.serial", [2]string{"シリアル番号", "Serial"}, [2]string{"USBシリアル、SCSIシリアルまたはWWN", "USB serial, SCSI serial or WWN"}, textField, g, s)
 	g, s = bindString(&m.Disk.FSUUID)
-	add(id, "disk.fs_uuid", [2]string{"ext4 UUID", "ext4 UUID"}, [2]string{"blkid が表示する UUID", "the UUID blkid shows"}, textField, g, s)
+	b.add(id, "disk.fs_uuid", [2]string{"ext4 UUID", "ext4 UUID"}, [2]string{"blkid が表示する UUID", "the UUID blkid shows"}, textField, g, s)
 	g, s = bindString(&m.Disk.MediaID)
-	add(id, "disk.media_id", [2]string{"媒体ID", "Media ID"}, [2]string{"媒体の準備で書き込むID", "the ID preparing the medium writes onto it"}, textField, g, s)
+	b.add(id, "disk.media_id", [2]string{"媒体ID", "Media ID"}, [2]string{"媒体の準備で書き込むID", "the ID preparing the medium writes onto it"}, textField, g, s)
 	g, s = bindString(&m.Disk.MountDir)
-	add(id, "disk.mount_dir", [2]string{"マウント先", "Mount directory"}, [2]string{"空欄で既定値", "empty for the default"}, textField, g, s)
+	b.add(id, "disk.mount_dir", [2]string{"マウント先", "Mount directory"}, [2]string{"空欄で既定値", "empty for the default"}, textField, g, s)
 	g, s = bindBool(&m.Disk.RDX)
-	add(id, "disk.rdx", [2]string{"RDX(切断前にカートリッジを取り出す)", "RDX (eject the cartridge before the cut)"}, [2]string{}, checkField, g, s)
+	b.add(id, "disk.rdx", [2]string{"RDX(切断前にカートリッジを取り出す)", "RDX (eject the cartridge before the cut)"}, [2]string{}, checkField, g, s)
 	g, s = bindDuration(&m.Disk.AppearTimeout)
-	add(id, "disk.appear_timeout", [2]string{"認識の待ち時間", "Appear timeout"}, [2]string{"空欄で既定値", "empty for the default"}, textField, g, s)
+	b.add(id, "disk.appear_timeout", [2]string{"認識の待ち時間", "Appear timeout"}, [2]string{"空欄で既定値", "empty for the default"}, textField, g, s)
 	g, s = bindDuration(&m.Disk.GoneTimeout)
-	add(id, "disk.gone_timeout", [2]string{"消失の待ち時間", "Gone timeout"}, [2]string{"空欄で既定値", "empty for the default"}, textField, g, s)
+	b.add(id, "disk.gone_timeout", [2]string{"消失の待ち時間", "Gone timeout"}, [2]string{"空欄で既定値", "empty for the default"}, textField, g, s)
 	return item{prefix: fmt.Sprintf("media[%d]", i), binds: b, commit: func() {
 		m.Disk.Name = m.Name
 		if m.PasswordFile == "" && m.Name != "" {
@@ -300,9 +292,7 @@ func mediumItem(c *config.Config, name string) (item, bool) {
 }
 
 func removeMedium(c *config.Config, name string) bool {
-	n := len(c.Media)
-	c.Media = slices.DeleteFunc(c.Media, func(m config.Medium) bool { return m.Name == name })
-	return len(c.Media) < n
+	return removeNamed(&c.Media, name, func(m config.Medium) string { return m.Name })
 }
 
 // formBody is a configuration form.

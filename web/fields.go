@@ -27,6 +27,13 @@ type binding struct {
 	hidden bool
 }
 
+// bindings is a form's fields in order.
+type bindings []binding
+
+func (b *bindings) add(sec [2]string, key string, label, help [2]string, kind fieldKind, get func() string, set func(string) error, opts ...option) {
+	*b = append(*b, binding{key: key, section: sec, label: label, help: help, kind: kind, get: get, set: set, options: opts})
+}
+
 type fieldKind int
 
 const (
