@@ -380,14 +380,9 @@ func (d *Driver) WaitAppear(ctx context.Context) (Device, error) {
 			d.emit(Event{Kind: EventRefused, Message: err.Error()})
 			return Device{}, err
 		}
-		select {
-		case <-wctx.Done():
-		case <-tick.C:
-			continue
-		case <-wake:
-			continue
+		if !nextScan(wctx, tick.C, wake) {
+			break
 		}
-		break
 	}
 	if err := ctx.Err(); err != nil {
 		return Device{}, fmt.Errorf("媒体 %s の接続待ちを中断しました / waiting for medium %s interrupted: %w", d.spec.Name, d.spec.Name, err)
@@ -492,14 +487,9 @@ func (d *Driver) WaitGone(ctx context.Context) error {
 			return nil
 		}
 		last = p
-		select {
-		case <-wctx.Done():
-		case <-tick.C:
-			continue
-		case <-wake:
-			continue
+		if !nextScan(wctx, tick.C, wake) {
+			break
 		}
-		break
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("媒体 %s の切断確認を中断しました(オフライン未確認)/ verifying that medium %s is gone was interrupted (not verified offline): %w",
@@ -515,4 +505,17 @@ func baseName(p string) string {
 		return p[i+1:]
 	}
 	return p
+}
+
+// nextScan waits for the next rescan (the poll tick or a uevent); false
+// once the wait's time is up.
+func nextScan(ctx context.Context, tick <-chan time.Time, wake <-chan struct{}) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-tick:
+		return true
+	case <-wake:
+		return true
+	}
 }
