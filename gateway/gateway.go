@@ -206,7 +206,7 @@ func (g *Gateway) runCycleLocked(ctx context.Context, events func(backup.CycleEv
 	}
 	var targets []backup.Target
 	for _, name := range backup.Due(names, g.Config().Rotation.PerCycle, backup.LastWritten(entries)) {
-		t, err := g.target(name, nil)
+		t, err := g.target(name, use{})
 		if err != nil {
 			return nil, err
 		}
@@ -233,9 +233,8 @@ func (g *Gateway) cycle(events func(backup.CycleEvent)) *backup.Cycle {
 	}
 }
 
-// target assembles one medium. prepare, when set, is the media ID to
-// write on a freshly formatted disk before mounting it.
-func (g *Gateway) target(name string, prepare *prepareOpts) (backup.Target, error) {
+// target assembles one medium for the use u.
+func (g *Gateway) target(name string, u use) (backup.Target, error) {
 	m, err := g.Config().Medium(name)
 	if err != nil {
 		return backup.Target{}, err
@@ -244,14 +243,14 @@ func (g *Gateway) target(name string, prepare *prepareOpts) (backup.Target, erro
 	if !ok {
 		return backup.Target{}, fmt.Errorf("relay %q of medium %s is not open", m.Relay, name)
 	}
-	d := g.drives[name]
-	if d == nil {
-		return backup.Target{}, fmt.Errorf("medium %s has no driver", name)
+	d, err := g.drive(m, u)
+	if err != nil {
+		return backup.Target{}, err
 	}
 	return backup.Target{
 		Name:   name,
 		Switch: sw,
-		Drive:  &diskDrive{d: d, prepare: prepare},
+		Drive:  d,
 		Repo: restic.Repo{
 			Binary:       g.Config().ResticBinary,
 			PasswordFile: g.Config().KeyPath(m.PasswordFile),
@@ -314,57 +313,4 @@ func mustJSON(v any) []byte {
 		panic(err) // only called with plain data types
 	}
 	return b
-}
-
-// diskDrive adapts a disk driver to backup.Drive.
-type diskDrive struct {
-	d       *disk.Driver
-	prepare *prepareOpts
-	mounted *disk.Mounted
-}
-
-type prepareOpts struct {
-	mediaID string
-	force   bool
-}
-
-func (dd *diskDrive) BeforePowerOn() error { return dd.d.BeforePowerOn() }
-
-func (dd *diskDrive) Attach(ctx context.Context) (string, error) {
-	dev, err := dd.d.WaitAppear(ctx)
-	if err != nil {
-		return "", err
-	}
-	if dd.prepare != nil {
-		if err := dd.d.Prepare(ctx, dev, dd.prepare.mediaID, dd.prepare.force); err != nil {
-			return "", err
-		}
-	}
-	m, err := dd.d.Mount(ctx, dev)
-	if err != nil {
-		return "", err
-	}
-	dd.mounted = &m
-	return m.Repo, nil
-}
-
-func (dd *diskDrive) Detach(ctx context.Context) error {
-	if dd.mounted == nil {
-		return nil
-	}
-	_, err := dd.d.Detach(ctx, *dd.mounted)
-	if err == nil {
-		dd.mounted = nil
-	}
-	return err
-}
-
-func (dd *diskDrive) WaitGone(ctx context.Context) error { return dd.d.WaitGone(ctx) }
-
-// Explain names a full medium as such, with its capacity.
-func (dd *diskDrive) Explain(err error) error {
-	if dd.mounted == nil {
-		return err
-	}
-	return dd.d.FullError(err, *dd.mounted)
 }

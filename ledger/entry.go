@@ -38,6 +38,8 @@ const (
 	KindPowerOn            = "power.on"             // the medium is powered/connected; data PowerData
 	KindPowerOffVerified   = "power.off.verified"   // cut and verified offline; data CutData
 	KindPowerOffUnverified = "power.off.unverified" // cut attempted, not verified: still counted connected; data CutData
+	KindRestore            = "restore"              // a restore ended (ok or not); data RestoreData
+	KindDrill              = "drill"                // a restore drill ended (ok or not); data RestoreData with Drill set
 )
 
 // ActorSystem is the actor of entries made by the appliance itself.
@@ -105,6 +107,36 @@ type CutData struct {
 type CheckData struct {
 	OK     bool   `json:"ok"`
 	Detail string `json:"detail,omitempty"`
+}
+
+// RestoreData is the data of KindRestore and KindDrill: one restore or
+// drill, what it restored, how it was verified and how long it took. A
+// drill's entry is the hospital's 訓練記録 (drill record).
+type RestoreData struct {
+	ID       string    `json:"id"`
+	Drill    bool      `json:"drill,omitempty"`
+	Medium   string    `json:"medium"`
+	Snapshot string    `json:"snapshot"`         // restic snapshot ID (short or full)
+	SnapTime time.Time `json:"snapshot_time"`    // when the snapshot was taken
+	Source   string    `json:"source,omitempty"` // the e-chart source the snapshot holds
+	Dest     string    `json:"destination"`      // "gateway:<dir>", "sftp:<host>:<dir>", "scratch", "download"
+	Actor    string    `json:"actor,omitempty"`  // who asked for it
+	Started  time.Time `json:"started"`
+	// Durations in milliseconds, measured from the request.
+	PowerOnMS     int64    `json:"power_on_ms"`          // request → repository attached
+	FirstByteMS   int64    `json:"first_byte_ms"`        // request → first restored byte on disk
+	RestoreMS     int64    `json:"restore_ms"`           // request → every file restored and verified (the RTO)
+	TotalMS       int64    `json:"total_ms"`             // request → medium cut and verified
+	Files         int      `json:"files"`                // files restored
+	Bytes         int64    `json:"bytes"`                // bytes restored
+	FilesVerified int      `json:"files_verified"`       // files whose SHA-256 matched the pull manifest
+	Mismatches    []string `json:"mismatches,omitempty"` // files that differ from the manifest or are missing
+	CheckRan      bool     `json:"check_ran,omitempty"`  // drill: restic check --read-data ran
+	CheckOK       bool     `json:"check_ok,omitempty"`
+	Damaged       []string `json:"damaged_snapshots,omitempty"` // snapshots restic check names as damaged
+	CutVerified   bool     `json:"cut_verified"`
+	OK            bool     `json:"ok"`
+	Error         string   `json:"error,omitempty"`
 }
 
 // InterruptedData is the data of the KindInterrupted entry that Open writes
