@@ -14,8 +14,8 @@ DEBS          = openssh-server e2fsprogs $(IMAGE_DEBS) fdisk qemu-system-x86 ovm
 demo: restic
 	DANZEN_RESTIC=$(RESTIC) $(GO) run ./cmd/danzen demo
 
-test: deps restic vet
-	DANZEN_RESTIC=$(RESTIC) $(GO) test -count=1 -timeout 40m ./...
+test: deps restic versitygw vet
+	DANZEN_RESTIC=$(RESTIC) DANZEN_VERSITYGW=$(VERSITYGW) $(GO) test -count=1 -timeout 40m ./...
 
 vet:
 	$(GO) vet ./...
@@ -38,6 +38,20 @@ $(RESTIC):
 
 bench-pull: deps
 	$(GO) run ./bench/pull
+
+# versitygw is the S3 server with Object Lock the cloud medium's tests run
+# on 127.0.0.1; building it takes about 7 minutes, so it is kept in bin/.
+VERSITYGW_VERSION := v1.8.0
+VERSITYGW     := $(BIN)/versitygw
+.PHONY: versitygw bench-cloud
+versitygw: $(VERSITYGW)
+
+$(VERSITYGW):
+	@mkdir -p $(BIN)
+	GOBIN=$(BIN) CGO_ENABLED=0 $(GO) install -trimpath github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
+
+bench-cloud: restic versitygw
+	DANZEN_RESTIC=$(RESTIC) DANZEN_VERSITYGW=$(VERSITYGW) $(GO) run ./bench/cloud
 
 # Debian packages `make image` needs: mksquashfs, mkfs.vfat + mcopy, mkfs.ext4,
 # the amd64 EFI loader, and the CA bundle the image carries.

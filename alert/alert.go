@@ -16,6 +16,7 @@ const (
 	KindStagingLow   Kind = "staging_low"    // staging space is running out
 	KindScanFinding  Kind = "scan_finding"   // a new 注意 finding in the WAN-edge scan
 	KindLedgerFailed Kind = "ledger_failed"  // evidence ledger verification failed
+	KindDrillFailed  Kind = "drill_failed"   // a restore drill did not restore and verify
 )
 
 // DefaultSeverity is the severity the constructors give each kind.
@@ -23,7 +24,7 @@ func (k Kind) DefaultSeverity() Severity {
 	switch k {
 	case KindMediumNotOff:
 		return SeverityCritical
-	case KindCycleFailed, KindCycleMissed, KindLedgerFailed:
+	case KindCycleFailed, KindCycleMissed, KindLedgerFailed, KindDrillFailed:
 		return SeverityError
 	case KindStagingLow, KindScanFinding:
 		return SeverityWarning
@@ -104,6 +105,20 @@ func CycleFailed(gatewayID, medium string, at time.Time, detail string) Alert {
 	}
 	a.Severity = a.Kind.DefaultSeverity()
 	return a
+}
+
+// DrillFailed: a restore drill could not restore the medium's snapshot
+// or the restored files differ from what was pulled.
+func DrillFailed(gatewayID, medium string, at time.Time, detail string) Alert {
+	return Alert{Kind: KindDrillFailed, Severity: SeverityError, GatewayID: gatewayID, Medium: medium, Time: at, Detail: detail,
+		TitleJA: "媒体 " + medium + " の復元訓練が失敗しました",
+		TitleEN: "Restore drill failed on medium " + medium,
+		BodyJA: "復元訓練で、媒体 " + medium + " のバックアップを正しく復元できませんでした。" +
+			"非常時にこの媒体から復元できないおそれがあります。別の媒体で訓練をやり直し、保守ベンダに連絡してください。",
+		BodyEN: "A restore drill could not correctly restore the backup on medium " + medium + ". " +
+			"In an emergency this medium may not restore. Repeat the drill with another medium and contact the maintenance vendor.",
+		Key: key(KindDrillFailed, gatewayID, medium),
+	}
 }
 
 // MediumNotOff: after power-off, the medium could not be verified

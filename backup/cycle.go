@@ -42,9 +42,21 @@ type Drive interface {
 // while its medium was mounted into the medium's own words ("the disk is
 // full" rather than restic's text).
 
+// A Drive may also implement Flush(ctx) error, run after fn succeeded and
+// before Detach: a medium whose repository is spooled on the gateway
+// (tape) copies it to the medium there. And Ejected() bool, recorded in
+// the cut's evidence (a tape or cartridge unloaded before the cut).
+
+// A Drive may also implement Immutable() error: its medium is offline by
+// immutability (an S3 bucket's Object Lock), and nil means that was proven
+// in this session. Such a medium's cut is verified only with that proof.
+
 // Target is one medium written in a cycle.
 type Target struct {
-	Name   string
+	Name string
+	// Switch is nil for a medium without a relay (an S3 bucket without an
+	// uplink relay): nothing is powered or cut, and it is offline only if
+	// its Drive proves immutability.
 	Switch Switch
 	Drive  Drive
 	// Repo carries the password file, host, cache and temp dirs; Location
@@ -109,7 +121,7 @@ type MediumReport struct {
 	Forgotten   int
 	Checked     bool
 	PoweredFor  time.Duration
-	CutVerified bool
+	CutVerified bool   // offline verified: the cut, and the immutability of a medium that has it
 	CutReason   string // why the cut is not verified
 	Simulated   bool
 	Err         error
@@ -209,10 +221,17 @@ func (c *Cycle) Session(ctx context.Context, t Target, fn func(ctx context.Conte
 	}
 	onAt := time.Now()
 	c.emit(CycleEvent{Phase: "power-on", Medium: t.Name})
-	res, err := t.Switch.On(ctx)
+	// Without a relay the medium counts as connected from here to the
+	// end of the session all the same.
+	res, err := relay.Result{Reason: "リレーなし: 接続のみ / no relay: connection only"}, error(nil)
+	relayName := ""
+	if t.Switch != nil {
+		res, err = t.Switch.On(ctx)
+		relayName = t.Switch.Name()
+	}
 	mr.Simulated = res.Simulated
 	c.record(ctx, ledger.Entry{Kind: ledger.KindPowerOn, Medium: t.Name, Message: res.Reason,
-		Data: mustJSON(map[string]any{"relay": t.Switch.Name(), "verified": res.Verified, "simulated": res.Simulated, "sense": res.Sense})})
+		Data: mustJSON(map[string]any{"relay": relayName, "verified": res.Verified, "simulated": res.Simulated, "sense": res.Sense})})
 	// From here on the medium may be powered: whatever happens, cut it.
 	defer func() {
 		c.cut(context.WithoutCancel(ctx), t, &mr)
@@ -238,6 +257,13 @@ func (c *Cycle) Session(ctx context.Context, t Target, fn func(ctx context.Conte
 	mr.Err = fn(ctx, rp)
 	if ex, ok := t.Drive.(interface{ Explain(error) error }); ok && mr.Err != nil {
 		mr.Err = ex.Explain(mr.Err)
+	}
+	if fl, ok := t.Drive.(interface{ Flush(context.Context) error }); ok && mr.Err == nil {
+		c.emit(CycleEvent{Phase: "flush", Medium: t.Name})
+		if err := fl.Flush(ctx); err != nil {
+			mr.Err = err
+			c.recordErr(ctx, t.Name, "flush", err)
+		}
 	}
 
 	c.emit(CycleEvent{Phase: "detach", Medium: t.Name})
@@ -294,6 +320,12 @@ func (c *Cycle) writeTarget(ctx context.Context, t Target, cycleID string) Mediu
 				errs = err
 			} else {
 				forgotten = len(fr.Removed())
+				var ids []string
+				for _, s := range fr.Removed() {
+					ids = append(ids, s.ID)
+				}
+				c.record(ctx, ledger.Entry{Kind: ledger.KindForget, Medium: t.Name, Message: fmt.Sprintf("%d snapshots forgotten", forgotten),
+					Data: mustJSON(ledger.ForgetData{Removed: ids, Kept: len(fr.Kept())})})
 			}
 		}
 		c.emit(CycleEvent{Phase: "check", Medium: t.Name})
@@ -308,13 +340,29 @@ func (c *Cycle) writeTarget(ctx context.Context, t Target, cycleID string) Mediu
 }
 
 // cut powers the medium off and proves it: the sense input reads off and
-// the device is gone. Anything less is recorded as NOT offline.
+// the device is gone, and a medium with immutability proved it in this
+// session. Anything less is recorded as NOT offline.
 func (c *Cycle) cut(ctx context.Context, t Target, mr *MediumReport) {
 	c.emit(CycleEvent{Phase: "power-off", Medium: t.Name})
+	if t.Switch == nil {
+		c.immutableOnly(ctx, t, mr)
+		return
+	}
 	start := time.Now()
 	res, err := t.Switch.Off(ctx)
 	cd := CutRecord{CutData: ledger.CutData{Relay: t.Switch.Name(), SenseOff: res.Verified}, Simulated: res.Simulated}
+	if ej, ok := t.Drive.(interface{ Ejected() bool }); ok {
+		cd.Ejected = ej.Ejected()
+	}
 	var reasons []string
+	imm, hasImm := t.Drive.(interface{ Immutable() error })
+	if hasImm {
+		if ierr := imm.Immutable(); ierr != nil {
+			reasons = append(reasons, ierr.Error())
+		} else {
+			cd.Immutable = true
+		}
+	}
 	if err != nil {
 		reasons = append(reasons, err.Error())
 	} else if !res.Verified {
@@ -338,7 +386,7 @@ func (c *Cycle) cut(ctx context.Context, t Target, mr *MediumReport) {
 	}
 	cd.ElapsedMS = time.Since(start).Milliseconds()
 	mr.Simulated = mr.Simulated || res.Simulated
-	if cd.SenseOff && cd.DeviceGone {
+	if cd.SenseOff && cd.DeviceGone && (!hasImm || cd.Immutable) {
 		mr.CutVerified = true
 		c.record(ctx, ledger.Entry{Kind: ledger.KindPowerOffVerified, Medium: t.Name, Message: "切断を確認 / cut verified", Data: mustJSON(cd)})
 		return
@@ -350,6 +398,26 @@ func (c *Cycle) cut(ctx context.Context, t Target, mr *MediumReport) {
 	if err != nil || goneErr != nil {
 		mr.Err = errors.Join(mr.Err, fmt.Errorf("切断を確認できません / cut not verified: %s", cd.Reason))
 	}
+}
+
+// immutableOnly ends the session of a medium without a relay: nothing is
+// cut, so it is offline only if its drive proved immutability in this
+// session.
+func (c *Cycle) immutableOnly(ctx context.Context, t Target, mr *MediumReport) {
+	var cd CutRecord
+	ierr := errors.New("リレーも変更不可の設定もありません / neither a relay nor immutability")
+	if imm, ok := t.Drive.(interface{ Immutable() error }); ok {
+		ierr = imm.Immutable()
+	}
+	if ierr == nil {
+		cd.Immutable, mr.CutVerified = true, true
+		c.record(ctx, ledger.Entry{Kind: ledger.KindPowerOffVerified, Medium: t.Name,
+			Message: "変更不可を確認(オブジェクトロック) / immutable, verified (Object Lock)", Data: mustJSON(cd)})
+		return
+	}
+	cd.Reason, mr.CutReason = ierr.Error(), ierr.Error()
+	c.record(ctx, ledger.Entry{Kind: ledger.KindPowerOffUnverified, Medium: t.Name,
+		Message: "変更不可を確認できません(オフラインではありません) / immutability NOT verified: the medium is not offline", Data: mustJSON(cd)})
 }
 
 // CutRecord is the ledger data of a cut: the evidence, and whether the

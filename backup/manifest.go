@@ -1,9 +1,12 @@
 package backup
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -87,18 +90,43 @@ func (p Problem) String() string { return p.Path + ": " + p.JA + " / " + p.EN }
 
 // LoadManifest reads a source's manifest; a missing one is not an error.
 func LoadManifest(staging, source string) (*Manifest, error) {
-	data, err := os.ReadFile(ManifestPath(staging, source))
+	m, err := readManifest(ManifestPath(staging, source))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
+	if err != nil {
+		return nil, fmt.Errorf("%w (it will be rebuilt by a full pull)", err)
+	}
+	return m, nil
+}
+
+func readManifest(p string) (*Manifest, error) {
+	data, err := os.ReadFile(p)
 	if err != nil {
 		return nil, fmt.Errorf("read manifest: %w", err)
 	}
 	var m Manifest
 	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("manifest %s is damaged (it will be rebuilt by a full pull): %w", ManifestPath(staging, source), err)
+		return nil, fmt.Errorf("manifest %s is damaged: %w", p, err)
 	}
+	// Lookup searches; a manifest written by hand need not be sorted.
+	sort.Slice(m.Files, func(i, j int) bool { return m.Files[i].Path < m.Files[j].Path })
 	return &m, nil
+}
+
+// hashFile returns the SHA-256 (hex) and length of the file at p.
+func hashFile(p string) (string, int64, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", n, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
 func saveManifest(staging string, m *Manifest) error {

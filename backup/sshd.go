@@ -10,17 +10,20 @@ import (
 //go:embed sshd_match.conf.tmpl
 var sshdMatchTmpl string
 
-// SSHDAccount describes the read-only account a vendor creates on the
-// e-chart server for danzen's pull.
+// SSHDAccount describes an account a vendor creates on the e-chart server
+// for danzen: the read-only pull account, or (Write) the separate account
+// restores are sent back to.
 type SSHDAccount struct {
 	User      string // e.g. "danzen-pull"
 	Chroot    string // root-owned, not group/world-writable, with all parents
-	ExportDir string // inside the chroot, e.g. "/export"
+	ExportDir string // inside the chroot, e.g. "/export" (for Write: the restore directory)
 	GatewayIP string // the only address the key is accepted from
+	Write     bool   // the write-back account: SFTP without -R
 }
 
 // SSHDMatchBlock returns the sshd_config block that restricts the account
-// to read-only SFTP: no shell, no forwarding, key only, chrooted. The
+// to SFTP (read-only unless Write): no shell, no forwarding, key only,
+// chrooted. The
 // README, the build runbook and the tests all use this one text.
 func SSHDMatchBlock(a SSHDAccount) string {
 	t := template.Must(template.New("match").Parse(sshdMatchTmpl))

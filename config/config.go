@@ -13,7 +13,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
+	"path"
+	"strings"
 	"time"
 
 	"github.com/danzen-gw/danzen/alert"
@@ -56,6 +59,68 @@ type Config struct {
 	// CheckSubset is restic check --read-data-subset after each backup
 	// ("" checks the structure only).
 	CheckSubset string `json:"check_read_data_subset"`
+	// Restore is how restores and drills run, and where restored files
+	// may be sent back.
+	Restore Restore `json:"restore"`
+	// Documents are the facts a person fills in for the generated
+	// documents; an empty one is printed as 未記入 and reported.
+	Documents Documents `json:"documents"`
+	// Scan is the WAN-edge self-scan (package netprobe).
+	Scan Scan `json:"scan"`
+}
+
+// Scan configures the WAN-edge self-scan; netprobe reads and checks it.
+type Scan struct {
+	// Register is the register of connection points (JSON), relative to
+	// the configuration file's directory; default "register.json".
+	Register string `json:"register,omitempty"`
+	// Dir keeps the scan reports, relative like Register; default "scans".
+	Dir         string `json:"dir,omitempty"`
+	TCPPorts    string `json:"tcp_ports,omitempty"`   // "1-1024,3389"; default all
+	Rate        int    `json:"rate,omitempty"`        // connects per second
+	Concurrency int    `json:"concurrency,omitempty"` // connects in flight per address
+	// SNMPCommunities are tried only when listed (opt-in).
+	SNMPCommunities []string `json:"snmp_communities,omitempty"`
+	// Feed is an uploaded known-exploited feed that replaces the embedded
+	// one when it is valid and newer.
+	Feed string `json:"kev_feed,omitempty"`
+}
+
+// Documents holds what only the hospital can say: it never changes what
+// the gateway does, only what the plan, annex, runbook and recovery sheet
+// print.
+type Documents struct {
+	HospitalName string `json:"hospital_name"`
+	// SystemsCovered are the systems whose exports are backed up
+	// (電子カルテ, オーダリング, レセプト …).
+	SystemsCovered []string `json:"systems_covered"`
+	Responsible    string   `json:"responsible"`    // 責任者: name and post
+	Operator       string   `json:"operator"`       // 担当者 who swaps media and runs drills
+	VendorContact  string   `json:"vendor_contact"` // 保守ベンダ連絡先
+	MediaStorage   string   `json:"media_storage"`  // where media are kept between uses
+	// PasswordStorage says where the repository passwords are kept (a
+	// sealed envelope in a safe …), never the passwords.
+	PasswordStorage string   `json:"password_storage"`
+	RPO             Duration `json:"rpo"` // target: data loss at most this old
+	RTO             Duration `json:"rto"` // target: restored within this time
+	DrillSchedule   string   `json:"drill_schedule"`
+	// GatewayAddress is the gateway's LAN address, the only address the
+	// pull key is accepted from on the e-chart server.
+	GatewayAddress string `json:"gateway_address"`
+	// SFTPChroot is the read-only account's chroot on the e-chart server.
+	SFTPChroot string `json:"sftp_chroot"`
+}
+
+func (v *checker) documents(d Documents) {
+	if d.GatewayAddress != "" && net.ParseIP(d.GatewayAddress) == nil {
+		v.add("documents.gateway_address", "IPアドレスを指定してください(例: 192.168.10.20)", "give an IP address (e.g. 192.168.10.20)")
+	}
+	if d.SFTPChroot != "" && (!strings.HasPrefix(d.SFTPChroot, "/") || path.Clean(d.SFTPChroot) != d.SFTPChroot || d.SFTPChroot == "/") {
+		v.add("documents.sftp_chroot", "「/」以外の正規化された絶対パスを指定してください", "must be a clean absolute path other than /")
+	}
+	if d.RPO < 0 || d.RTO < 0 {
+		v.add("documents.rpo", "負の値は指定できません", "must not be negative")
+	}
 }
 
 // Source is one e-chart (電子カルテ) server whose export danzen pulls.
@@ -121,6 +186,8 @@ func Default() *Config {
 		CheckSubset:  "5%",
 		Schedule:     "daily 02:00",
 		TimeZone:     "Asia/Tokyo",
+		Documents:    Documents{SFTPChroot: "/srv/danzen-chroot"},
+		Restore:      Restore{Window: Duration(DefaultRestoreWindow)},
 	}
 }
 

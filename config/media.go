@@ -3,15 +3,21 @@ package config
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/danzen-gw/danzen/alert"
 	"github.com/danzen-gw/danzen/media/disk"
+	"github.com/danzen-gw/danzen/media/s3"
+	"github.com/danzen-gw/danzen/media/tape"
 	"github.com/danzen-gw/danzen/relay"
+	"github.com/danzen-gw/danzen/schedule"
 )
 
 // Medium types.
 const (
 	MediumDisk = "disk" // USB HDD/SSD or RDX on a relay-switched supply
+	MediumS3   = "s3"   // an object-locked S3 bucket; the relay (of the uplink device) is optional
+	MediumTape = "tape" // an LTO drive on a relay-switched supply; the repository is spooled on the gateway
 )
 
 // Medium is one backup medium with its own restic repository.
@@ -21,6 +27,8 @@ type Medium struct {
 	// Relay names the entry in Relays that powers this medium.
 	Relay string     `json:"relay"`
 	Disk  *disk.Spec `json:"disk,omitempty"`
+	S3    *s3.Spec   `json:"s3,omitempty"`
+	Tape  *tape.Spec `json:"tape,omitempty"`
 	// PasswordFile holds the restic repository password (0600), relative
 	// to SecretsDir unless absolute. Losing it loses the backups.
 	PasswordFile string `json:"password_file"`
@@ -74,6 +82,8 @@ func (v *checker) media(c *Config) {
 		}
 		names[m.Name] = true
 		switch {
+		case m.Relay == "" && m.Type == MediumS3:
+			// Optional: the bucket's Object Lock is its proof of offline.
 		case m.Relay == "":
 			v.add(f+".relay", "給電するリレーを指定してください(オフラインの証明に必要です)", "name the relay that powers this medium (the proof of offline needs it)")
 		case !relays[m.Relay]:
@@ -90,8 +100,24 @@ func (v *checker) media(c *Config) {
 			} else {
 				v.nested(f+".disk", m.Disk.Validate())
 			}
+		case MediumS3:
+			if m.S3 == nil {
+				v.add(f+".s3", "バケットの設定(endpoint、bucket、鍵、最低保持日数)を指定してください", "give the bucket's settings (endpoint, bucket, key, minimum retention)")
+			} else {
+				v.nested(f+".s3", m.S3.Validate())
+				if span := c.generationSpanDays(); m.S3.MinRetentionDays < span {
+					v.add(f+".s3.min_retention_days", fmt.Sprintf("保持する世代が約 %d 日に及ぶため、%d 日以上にしてください", span, span),
+						fmt.Sprintf("the kept generations span about %d days: use at least %d", span, span))
+				}
+			}
+		case MediumTape:
+			if m.Tape == nil {
+				v.add(f+".tape", "テープ装置(device)とスプール用フォルダ(spool_dir)を指定してください", "give the tape drive (device) and the spool directory (spool_dir)")
+			} else {
+				v.nested(f+".tape", m.Tape.Validate())
+			}
 		default:
-			v.add(f+".type", "\"disk\" を指定してください", "must be \"disk\"")
+			v.add(f+".type", "\"disk\"、\"s3\" または \"tape\" を指定してください", "must be \"disk\", \"s3\" or \"tape\"")
 		}
 		if m.PasswordFile == "" {
 			v.add(f+".password_file", "リポジトリのパスワードファイル(secrets内、0600)を指定してください", "give the repository password file (under secrets, mode 0600)")
@@ -104,6 +130,29 @@ func (v *checker) media(c *Config) {
 	if c.Rotation.PerCycle < 0 || (len(c.Media) > 0 && c.Rotation.PerCycle > len(c.Media)) {
 		v.add("rotation.per_cycle", fmt.Sprintf("0(すべて)〜%d にしてください", len(c.Media)), fmt.Sprintf("must be 0 (all) to %d", len(c.Media)))
 	}
+}
+
+// generationSpanDays is how many days the kept generations of one medium
+// reach back: KeepLast of its cycles (the longest gap between scheduled
+// cycles, times the rotation), or the daily/weekly/monthly keeps. An
+// object-locked medium must keep every version at least that long.
+func (c *Config) generationSpanDays() int {
+	gap := 24 * time.Hour
+	if sc, err := schedule.Parse(c.Schedule); err == nil {
+		t := sc.Next(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+		for range 400 {
+			n := sc.Next(t)
+			gap = max(gap, n.Sub(t))
+			t = n
+		}
+	}
+	every := 1
+	if p := c.Rotation.PerCycle; p > 0 {
+		every = (len(c.Media) + p - 1) / p
+	}
+	r := c.Retention
+	days := int((time.Duration(r.KeepLast*every)*gap + 24*time.Hour - 1) / (24 * time.Hour))
+	return max(days, r.KeepDaily, 7*r.KeepWeekly, 31*r.KeepMonthly)
 }
 
 // nested adds the field errors another package's Validate returned,
@@ -121,6 +170,7 @@ func (v *checker) nested(prefix string, err error) {
 	for _, e := range errs {
 		var rf *relay.FieldError
 		var df *disk.FieldError
+		var tf *tape.FieldError
 		var av *alert.ValidationError
 		switch {
 		case errors.As(e, &av):
@@ -131,6 +181,8 @@ func (v *checker) nested(prefix string, err error) {
 			v.add(prefix+"."+rf.Field, rf.Ja, rf.En)
 		case errors.As(e, &df):
 			v.add(prefix+"."+df.Field, df.Ja, df.En)
+		case errors.As(e, &tf):
+			v.add(prefix+"."+tf.Field, tf.Ja, tf.En)
 		default:
 			v.add(prefix, e.Error(), e.Error())
 		}

@@ -86,7 +86,9 @@ func (c *Config) Validate() error {
 		v.source(f, s)
 	}
 	v.media(c)
+	v.restore(c)
 	v.nested("alerts", c.Alerts.Validate())
+	v.documents(c.Documents)
 	if _, err := schedule.Parse(c.Schedule); err != nil {
 		v.add("schedule", "\"daily 02:00\" か5項目のcron式(例: \"30 1 * * 1-5\")にしてください", "use \"daily 02:00\" or a five-field cron expression (e.g. \"30 1 * * 1-5\")")
 	}
@@ -113,32 +115,7 @@ func (v *checker) source(f string, s *Source) {
 		v.add(f+".name", "英数字・「.」「_」「-」で64文字以内にしてください(保存先のフォルダ名になります)",
 			"use 1–64 letters, digits, '.', '_' or '-' (it names the staging folder)")
 	}
-	if s.Host == "" || strings.ContainsAny(s.Host, " \t/@") {
-		v.add(f+".host", "電子カルテサーバのホスト名またはIPアドレスを指定してください", "give the e-chart server's host name or IP address")
-	}
-	if s.Port < 1 || s.Port > 65535 {
-		v.add(f+".port", "ポート番号は1〜65535です", "port must be 1–65535")
-	}
-	if s.User == "" {
-		v.add(f+".user", "読み取り専用アカウント名を指定してください", "give the read-only account's user name")
-	}
-	switch {
-	case s.KeyFile == "":
-		v.add(f+".key_file", "秘密鍵ファイル(secrets内、0600)を指定してください", "give the private key file (under secrets, mode 0600)")
-	case strings.Contains(s.KeyFile, "PRIVATE KEY"):
-		v.add(f+".key_file", "鍵の中身ではなくファイル名を書いてください。秘密情報は設定ファイルに入れません",
-			"give a file name, not the key itself: secrets never go into the configuration file")
-	}
-	if len(s.KnownHosts) == 0 {
-		v.add(f+".known_hosts", "ホスト鍵が登録されていません。`danzen hostkey` で指紋を確認して登録してください",
-			"no pinned host key: fetch it with `danzen hostkey`, compare the fingerprint, then add it")
-	}
-	for j, line := range s.KnownHosts {
-		if _, _, _, _, _, err := ssh.ParseKnownHosts([]byte(line)); err != nil {
-			v.add(fmt.Sprintf("%s.known_hosts[%d]", f, j), "known_hosts 形式の行として読めません: "+err.Error(),
-				"not a known_hosts line: "+err.Error())
-		}
-	}
+	v.account(f, s.Host, s.Port, s.User, s.KeyFile, s.KnownHosts, "読み取り専用アカウント名を指定してください", "give the read-only account's user name")
 	if !strings.HasPrefix(s.ExportDir, "/") {
 		v.add(f+".export_dir", "リモートのエクスポート先を「/」で始まるパスで指定してください", "give the remote export directory as a path starting with '/'")
 	}
@@ -174,6 +151,37 @@ func (v *checker) source(f string, s *Source) {
 	}
 	if s.Attempts < 1 || s.Attempts > 10 {
 		v.add(f+".attempts", "試行回数は1〜10です", "attempts must be 1–10")
+	}
+}
+
+// account checks an SSH account on the e-chart server (a source's pull
+// account or a restore target's write account).
+func (v *checker) account(f, host string, port int, user, keyFile string, knownHosts []string, userJA, userEN string) {
+	if host == "" || strings.ContainsAny(host, " \t/@") {
+		v.add(f+".host", "電子カルテサーバのホスト名またはIPアドレスを指定してください", "give the e-chart server's host name or IP address")
+	}
+	if port < 1 || port > 65535 {
+		v.add(f+".port", "ポート番号は1〜65535です", "port must be 1–65535")
+	}
+	if user == "" {
+		v.add(f+".user", userJA, userEN)
+	}
+	switch {
+	case keyFile == "":
+		v.add(f+".key_file", "秘密鍵ファイル(secrets内、0600)を指定してください", "give the private key file (under secrets, mode 0600)")
+	case strings.Contains(keyFile, "PRIVATE KEY"):
+		v.add(f+".key_file", "鍵の中身ではなくファイル名を書いてください。秘密情報は設定ファイルに入れません",
+			"give a file name, not the key itself: secrets never go into the configuration file")
+	}
+	if len(knownHosts) == 0 {
+		v.add(f+".known_hosts", "ホスト鍵が登録されていません。`danzen hostkey` で指紋を確認して登録してください",
+			"no pinned host key: fetch it with `danzen hostkey`, compare the fingerprint, then add it")
+	}
+	for j, line := range knownHosts {
+		if _, _, _, _, _, err := ssh.ParseKnownHosts([]byte(line)); err != nil {
+			v.add(fmt.Sprintf("%s.known_hosts[%d]", f, j), "known_hosts 形式の行として読めません: "+err.Error(),
+				"not a known_hosts line: "+err.Error())
+		}
 	}
 }
 

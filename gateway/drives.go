@@ -29,6 +29,14 @@ func (g *Gateway) drive(m *config.Medium, u use) (backup.Drive, error) {
 			return nil, fmt.Errorf("medium %s has no driver", m.Name)
 		}
 		return &diskDrive{d: d, prepare: u.prepare}, nil
+	case config.MediumS3:
+		return g.newS3Drive(m)
+	case config.MediumTape:
+		d := g.tapes[m.Name]
+		if d == nil {
+			return nil, fmt.Errorf("medium %s has no driver", m.Name)
+		}
+		return &tapeDrive{d: d, restore: u.restore}, nil
 	}
 	return nil, fmt.Errorf("媒体 %s の種類 %q には対応していません / medium %s: type %q has no driver", m.Name, m.Type, m.Name, m.Type)
 }

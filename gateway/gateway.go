@@ -20,6 +20,7 @@ import (
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/ledger"
 	"github.com/danzen-gw/danzen/media/disk"
+	"github.com/danzen-gw/danzen/media/tape"
 	"github.com/danzen-gw/danzen/relay"
 	"github.com/danzen-gw/danzen/status"
 )
@@ -29,8 +30,11 @@ type Options struct {
 	// RelaySources supplies pins for relay drivers ("fake" in the demo).
 	RelaySources map[string]relay.PinSource
 	// Disk is the disk drivers' environment (zero: the real /sys and /dev).
-	Disk   disk.Options
-	Logger *slog.Logger
+	Disk disk.Options
+	// TapeHosts are the tape drives by medium name (missing: the st
+	// driver at the medium's device).
+	TapeHosts map[string]tape.Host
+	Logger    *slog.Logger
 	// ConfigPath is where Reconfigure saves; empty makes the
 	// configuration read-only.
 	ConfigPath string
@@ -44,6 +48,7 @@ type Gateway struct {
 	ledger *ledger.Ledger
 	relays *relay.Set
 	drives map[string]*disk.Driver
+	tapes  map[string]*tape.Driver
 	job    sync.Mutex // one job (cycle, setup, restore) at a time
 	nextMu sync.Mutex
 	next   time.Time
@@ -92,7 +97,9 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Gateway, erro
 func (g *Gateway) openHardware(ctx context.Context, cfg *config.Config) error {
 	mediumOf := map[string]string{}
 	for _, m := range cfg.Media {
-		mediumOf[m.Relay] = m.Name
+		if m.Relay != "" {
+			mediumOf[m.Relay] = m.Name
+		}
 	}
 	relays, err := relay.Open(ctx, cfg.Relays, relay.Options{
 		Sources: g.opts.RelaySources, Logger: g.log,
@@ -128,7 +135,12 @@ func (g *Gateway) openHardware(ctx context.Context, cfg *config.Config) error {
 		}
 		drives[m.Name] = d
 	}
-	g.relays, g.drives = relays, drives
+	tapes, err := g.openTapes(cfg)
+	if err != nil {
+		relays.Close()
+		return err
+	}
+	g.relays, g.drives, g.tapes = relays, drives, tapes
 	g.failSafe(ctx, cfg)
 	return nil
 }
@@ -154,6 +166,11 @@ func (g *Gateway) failSafe(ctx context.Context, cfg *config.Config) {
 	for _, m := range cfg.Media {
 		reason := bad[m.Relay]
 		if d := g.drives[m.Name]; d != nil {
+			if gerr := d.WaitGone(ctx); gerr != nil {
+				reason = joinReason(reason, gerr.Error())
+			}
+		}
+		if d := g.tapes[m.Name]; d != nil {
 			if gerr := d.WaitGone(ctx); gerr != nil {
 				reason = joinReason(reason, gerr.Error())
 			}
@@ -239,13 +256,22 @@ func (g *Gateway) target(name string, u use) (backup.Target, error) {
 	if err != nil {
 		return backup.Target{}, err
 	}
-	sw, ok := g.relays.Get(m.Relay)
-	if !ok {
-		return backup.Target{}, fmt.Errorf("relay %q of medium %s is not open", m.Relay, name)
+	var sw backup.Switch // none for a bucket without an uplink relay
+	if m.Relay != "" {
+		r, ok := g.relays.Get(m.Relay)
+		if !ok {
+			return backup.Target{}, fmt.Errorf("relay %q of medium %s is not open", m.Relay, name)
+		}
+		sw = r
 	}
 	d, err := g.drive(m, u)
 	if err != nil {
 		return backup.Target{}, err
+	}
+	var env []string
+	var ca string
+	if sd, ok := d.(*s3Drive); ok {
+		env, ca = sd.b.Env(), sd.caPath
 	}
 	return backup.Target{
 		Name:   name,
@@ -257,6 +283,8 @@ func (g *Gateway) target(name string, u use) (backup.Target, error) {
 			Host:         g.Config().GatewayID,
 			CacheDir:     filepath.Join(g.Config().StagingDir, "restic-cache"),
 			TempDir:      filepath.Join(g.Config().StagingDir, "tmp"),
+			Env:          env,
+			CACert:       ca,
 			Logger:       g.log,
 		},
 	}, nil

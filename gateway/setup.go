@@ -62,7 +62,11 @@ func (g *Gateway) PrepareMedium(ctx context.Context, name string, force bool, ev
 	if _, err := os.Stat(g.Config().KeyPath(m.PasswordFile)); err != nil {
 		return backup.MediumReport{}, fmt.Errorf("媒体 %s のパスワードファイルがありません。先にパスワードを作成し、控えてください / medium %s has no password file yet: create it and write it down first: %w", name, name, err)
 	}
-	t, err := g.target(name, use{prepare: &prepareOpts{mediaID: m.Disk.MediaID, force: force}})
+	var prep *prepareOpts // a bucket needs no preparing, only its repository
+	if m.Disk != nil {
+		prep = &prepareOpts{mediaID: m.Disk.MediaID, force: force}
+	}
+	t, err := g.target(name, use{prepare: prep})
 	if err != nil {
 		return backup.MediumReport{}, err
 	}

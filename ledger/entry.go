@@ -38,8 +38,12 @@ const (
 	KindPowerOn            = "power.on"             // the medium is powered/connected; data PowerData
 	KindPowerOffVerified   = "power.off.verified"   // cut and verified offline; data CutData
 	KindPowerOffUnverified = "power.off.unverified" // cut attempted, not verified: still counted connected; data CutData
+	KindForget             = "forget"               // retention removed snapshots; data ForgetData
 	KindRestore            = "restore"              // a restore ended (ok or not); data RestoreData
 	KindDrill              = "drill"                // a restore drill ended (ok or not); data RestoreData with Drill set
+	KindLockVerified       = "lock.verified"        // an object-locked medium's immutability was read back and proven; data s3.Evidence
+	KindLockFailed         = "lock.failed"          // ... and was found wanting: the medium is NOT offline; data s3.Evidence
+	KindLockExtended       = "lock.extended"        // the locks of objects kept snapshots need were extended; data {"extended", "ok"}
 )
 
 // ActorSystem is the actor of entries made by the appliance itself.
@@ -100,6 +104,9 @@ type CutData struct {
 	Ejected    bool   `json:"ejected,omitempty"` // RDX cartridge or tape unloaded
 	ElapsedMS  int64  `json:"elapsed_ms,omitempty"`
 	Reason     string `json:"reason,omitempty"` // why the cut could not be verified
+	// Immutable: the medium's Object Lock was proven in this session, so
+	// it is offline by immutability, not by a power cut alone.
+	Immutable bool `json:"immutable,omitempty"`
 }
 
 // CheckData is the data of KindCheck. Summarize reads OK; a check entry
@@ -107,6 +114,13 @@ type CutData struct {
 type CheckData struct {
 	OK     bool   `json:"ok"`
 	Detail string `json:"detail,omitempty"`
+}
+
+// ForgetData is the data of KindForget: the snapshots retention removed
+// from a medium (full IDs), so the ledger knows which ones remain.
+type ForgetData struct {
+	Removed []string `json:"removed"`
+	Kept    int      `json:"kept"`
 }
 
 // RestoreData is the data of KindRestore and KindDrill: one restore or

@@ -189,6 +189,9 @@ type CheckOptions struct {
 	// ReadDataSubset, if set, also reads and verifies that part of the
 	// pack files: "10%", "1/5" (part 1 of 5), or a size like "500M".
 	ReadDataSubset string
+	// ReadData reads and verifies every pack file (--read-data): the
+	// drill's check, slow but complete. It overrides ReadDataSubset.
+	ReadData bool
 }
 
 // CheckResult is restic check's verdict.
@@ -203,7 +206,10 @@ type CheckResult struct {
 func (r *Repo) Check(ctx context.Context, opts CheckOptions) (CheckResult, error) {
 	var res CheckResult
 	var args []string
-	if opts.ReadDataSubset != "" {
+	switch {
+	case opts.ReadData:
+		args = append(args, "--read-data")
+	case opts.ReadDataSubset != "":
 		args = append(args, "--read-data-subset="+opts.ReadDataSubset)
 	}
 	p, err := r.run(ctx, invocation{op: "check", args: args, lock: true})
@@ -265,6 +271,41 @@ func (r *Repo) Snapshots(ctx context.Context) ([]Snapshot, error) {
 	return list, nil
 }
 
+// SnapshotsUsing returns the IDs of the snapshots among snaps that
+// reference any blob stored in the pack files packs (full IDs, as check
+// reports them as broken). It asks restic find once per snapshot because
+// find reports each blob only at its first occurrence.
+func (r *Repo) SnapshotsUsing(ctx context.Context, packs []string, snaps []Snapshot) ([]string, error) {
+	if len(packs) == 0 {
+		return nil, nil
+	}
+	for _, p := range packs {
+		if !validSnapshotID(p) || p == "latest" {
+			return nil, fmt.Errorf("restic find: invalid pack ID %q", p)
+		}
+	}
+	var using []string
+	for _, s := range snaps {
+		args := append([]string{"--pack", "--snapshot=" + s.ID}, packs...)
+		p, err := r.run(ctx, invocation{op: "find", args: args, lock: true})
+		if err != nil {
+			return using, wrap("find", err)
+		}
+		raw, ok := p.lastArray()
+		if !ok {
+			continue // no match prints nothing
+		}
+		var found []json.RawMessage
+		if err := json.Unmarshal(raw, &found); err != nil {
+			return using, fmt.Errorf("restic find: cannot parse its JSON output: %w", err)
+		}
+		if len(found) > 0 {
+			using = append(using, s.ID)
+		}
+	}
+	return using, nil
+}
+
 // validSnapshotID accepts "latest" or 8–64 lowercase hex digits.
 func validSnapshotID(id string) bool {
 	if id == "latest" {
@@ -288,6 +329,20 @@ func validSnapshotID(id string) bool {
 // "/sub/file". snapshotID "latest" means the newest snapshot of r.Host;
 // an explicit ID may belong to any host (e.g. a replaced gateway).
 func (r *Repo) Restore(ctx context.Context, snapshotID, target string, include ...string) (RestoreSummary, error) {
+	return r.RestoreWith(ctx, snapshotID, target, RestoreOptions{Include: include, Verify: true})
+}
+
+// RestoreOptions tune RestoreWith.
+type RestoreOptions struct {
+	Include []string // paths inside the snapshot ("/sub/file"); none: everything
+	// Verify re-reads every restored file and compares it with the
+	// repository (--verify). A caller that checks the files against its
+	// own checksums afterwards can skip this second read.
+	Verify bool
+}
+
+// RestoreWith is Restore with options.
+func (r *Repo) RestoreWith(ctx context.Context, snapshotID, target string, opts RestoreOptions) (RestoreSummary, error) {
 	var res RestoreSummary
 	if !validSnapshotID(snapshotID) {
 		return res, fmt.Errorf("restic restore: invalid snapshot ID %q", snapshotID)
@@ -299,11 +354,14 @@ func (r *Repo) Restore(ctx context.Context, snapshotID, target string, include .
 	if err != nil {
 		return res, fmt.Errorf("restic restore %s: %w", target, err)
 	}
-	args := []string{"--target=" + abs, "--verify"}
+	args := []string{"--target=" + abs}
+	if opts.Verify {
+		args = append(args, "--verify")
+	}
 	if snapshotID == "latest" {
 		args = append(args, "--host="+r.Host)
 	}
-	for _, inc := range include {
+	for _, inc := range opts.Include {
 		if inc == "" {
 			return res, errors.New("restic restore: empty include path")
 		}

@@ -46,6 +46,9 @@ type Repo struct {
 	// their names are logged. RESTIC_PASSWORD*, RESTIC_REPOSITORY* are
 	// refused: use Location and PasswordFile.
 	Env []string
+	// CACert is a PEM file of certificate authorities restic trusts for
+	// an HTTPS backend (--cacert), for object stores with a private CA.
+	CACert string
 	// RetryLock is how long operations that lock wait for a lock held by
 	// another process (--retry-lock). 0 means DefaultRetryLock; negative
 	// means fail at once.
@@ -231,6 +234,9 @@ func (r *Repo) run(ctx context.Context, inv invocation) (*parser, error) {
 			return p, err
 		}
 		global = append(global, "--repo="+loc, "--password-file="+pw)
+		if r.CACert != "" {
+			global = append(global, "--cacert="+r.CACert)
+		}
 		if inv.lock {
 			switch {
 			case r.RetryLock == 0:

@@ -33,6 +33,10 @@ import (
 // User is the restricted account the tests log in as.
 const User = "danzen-pull"
 
+// RestoreUser is the separate write-enabled account restores are sent
+// back to ("/restore" in the chroot).
+const RestoreUser = "danzen-restore"
+
 // base holds the test servers' directories. Not /tmp: a ChrootDirectory
 // and all its parents must be root-owned and not group/world-writable.
 const base = "/var/lib/danzen-test"
@@ -51,9 +55,13 @@ type Server struct {
 	Export        string // host path of the export directory ("/export" inside the chroot)
 	ClientKeyFile string // 0600 private key accepted for User
 	ClientPub     string // authorized_keys form
-	KnownHosts    string // known_hosts line pinning the host key
-	cmd           *exec.Cmd
-	log           *bytes.Buffer
+	// RestoreDir is the host path of RestoreUser's writable directory;
+	// RestoreKeyFile its key (a different one from the pull key).
+	RestoreDir     string
+	RestoreKeyFile string
+	KnownHosts     string // known_hosts line pinning the host key
+	cmd            *exec.Cmd
+	log            *bytes.Buffer
 }
 
 // Start launches sshd and waits until it accepts connections.
@@ -68,8 +76,10 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		}
 		sshd = "/usr/sbin/sshd"
 	}
-	if err := ensureUser(); err != nil {
-		return nil, err
+	for _, u := range []string{User, RestoreUser} {
+		if err := ensureUser(u); err != nil {
+			return nil, err
+		}
 	}
 	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
 		return nil, err
@@ -93,6 +103,10 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err := s.writeKeys(opts.RSAClientKey); err != nil {
 		return nil, err
 	}
+	restorePub, err := s.writeRestoreAccount()
+	if err != nil {
+		return nil, err
+	}
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -104,6 +118,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s.KnownHosts = fmt.Sprintf("[127.0.0.1]:%d %s", port, strings.TrimSpace(string(hostPub)))
 	acct := backup.SSHDAccount{User: User, Chroot: s.Root, ExportDir: "/export", GatewayIP: "127.0.0.1"}
+	racct := backup.SSHDAccount{User: RestoreUser, Chroot: s.Root, ExportDir: "/restore", GatewayIP: "127.0.0.1", Write: true}
 	cfg := strings.Join(append([]string{
 		"Port " + strconv.Itoa(port),
 		"ListenAddress 127.0.0.1",
@@ -114,16 +129,20 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		"PasswordAuthentication no",
 		"KbdInteractiveAuthentication no",
 		"PermitRootLogin no",
-		"AllowUsers " + User,
+		"AllowUsers " + User + " " + RestoreUser,
 		"Subsystem sftp internal-sftp",
 		"LogLevel VERBOSE",
-	}, opts.ExtraConfig...), "\n") + "\n" + backup.SSHDMatchBlock(acct)
+	}, opts.ExtraConfig...), "\n") + "\n" + backup.SSHDMatchBlock(acct) + backup.SSHDMatchBlock(racct)
 	cfgPath := filepath.Join(dir, "etc", "sshd_config")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return nil, err
 	}
 	ak := backup.AuthorizedKeysLine(acct, s.ClientPub) + "\n"
 	if err := os.WriteFile(filepath.Join(dir, "etc", "authorized_keys_"+User), []byte(ak), 0o644); err != nil {
+		return nil, err
+	}
+	rak := backup.AuthorizedKeysLine(racct, restorePub) + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "etc", "authorized_keys_"+RestoreUser), []byte(rak), 0o644); err != nil {
 		return nil, err
 	}
 	if out, err := exec.CommandContext(ctx, sshd, "-t", "-f", cfgPath).CombinedOutput(); err != nil {
@@ -168,6 +187,42 @@ func (s *Server) Source(name string) config.Source {
 	src.KnownHosts = []string{s.KnownHosts}
 	src.ExportDir = "/export"
 	return src
+}
+
+// RestoreTarget returns a configured restore target for RestoreUser.
+func (s *Server) RestoreTarget(name string) config.RestoreTarget {
+	return config.RestoreTarget{Name: name, Host: "127.0.0.1", Port: s.Port, User: RestoreUser,
+		KeyFile: s.RestoreKeyFile, KnownHosts: []string{s.KnownHosts}, BaseDir: "/restore"}
+}
+
+// writeRestoreAccount creates RestoreUser's key and its writable directory
+// inside the chroot, and returns the public key.
+func (s *Server) writeRestoreAccount() (string, error) {
+	s.RestoreDir = filepath.Join(s.Root, "restore")
+	if err := os.MkdirAll(s.RestoreDir, 0o755); err != nil {
+		return "", err
+	}
+	out, err := exec.Command("id", "-u", RestoreUser).Output()
+	if err != nil {
+		return "", fmt.Errorf("id -u %s: %w", RestoreUser, err)
+	}
+	uid, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	if err != nil {
+		return "", err
+	}
+	if err := os.Chown(s.RestoreDir, uid, -1); err != nil {
+		return "", err
+	}
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return "", err
+	}
+	s.RestoreKeyFile = filepath.Join(s.Dir, "restore_key")
+	if err := writeKey(s.RestoreKeyFile, priv); err != nil {
+		return "", err
+	}
+	pub, err := os.ReadFile(s.RestoreKeyFile + ".pub")
+	return strings.TrimSpace(string(pub)), err
 }
 
 // WriteFile puts a file into the export, readable by the account.
@@ -267,18 +322,18 @@ func (s *Server) NewHostKeyLine() (string, error) {
 	return fmt.Sprintf("[127.0.0.1]:%d %s", s.Port, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sp)))), nil
 }
 
-// ensureUser creates the restricted account once. Its password field is
+// ensureUser creates a restricted account once. Its password field is
 // "*": a "!" (locked) field makes sshd refuse even key logins without PAM.
-func ensureUser() error {
-	if _, err := exec.Command("id", "-u", User).Output(); err != nil {
+func ensureUser(user string) error {
+	if _, err := exec.Command("id", "-u", user).Output(); err != nil {
 		out, err := exec.Command("useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
-			"--shell", "/usr/sbin/nologin", User).CombinedOutput()
+			"--shell", "/usr/sbin/nologin", user).CombinedOutput()
 		if err != nil && !strings.Contains(string(out), "already exists") {
-			return fmt.Errorf("useradd %s: %v: %s", User, err, out)
+			return fmt.Errorf("useradd %s: %v: %s", user, err, out)
 		}
 	}
-	if out, err := exec.Command("usermod", "-p", "*", User).CombinedOutput(); err != nil {
-		return fmt.Errorf("usermod %s: %v: %s", User, err, out)
+	if out, err := exec.Command("usermod", "-p", "*", user).CombinedOutput(); err != nil {
+		return fmt.Errorf("usermod %s: %v: %s", user, err, out)
 	}
 	return nil
 }

@@ -1,0 +1,323 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/danzen-gw/danzen/backup/restic"
+	"github.com/danzen-gw/danzen/ledger"
+)
+
+// RestoreRequest says what to restore from one medium, and where on the
+// gateway.
+type RestoreRequest struct {
+	// ID names the restore in the ledger ("" = a new one).
+	ID string
+	// Snapshot is a restic snapshot ID (short or full) or "latest"; with
+	// "latest", Source picks the newest snapshot of that source ("" the
+	// newest of any source) made by this gateway.
+	Snapshot string
+	Source   string
+	// Files limits the restore to these paths of the export
+	// ("/"-separated, as in the manifest). None restores everything.
+	Files []string
+	// Dir is where the snapshot is restored: data/ and manifest.json. It
+	// must not exist yet or be empty; a restore never overwrites.
+	Dir string
+	// Deadline is when the medium is cut again at the latest, finished or
+	// not. Zero: no deadline beyond ctx.
+	Deadline time.Time
+	// Drill also reads every pack (restic check --read-data) and removes
+	// Dir afterwards: a rehearsal, recorded as the 訓練記録.
+	Drill bool
+	// Dest describes where the files end up, for the record
+	// ("gateway:<dir>", "sftp:<host>:<dir>", "download", "scratch").
+	Dest  string
+	Actor string
+}
+
+// RestoreReport is a restore's or drill's record, as it is in the ledger.
+type RestoreReport struct {
+	ledger.RestoreData
+	Medium MediumReport
+}
+
+// Restore powers the target's medium on, restores a snapshot into
+// req.Dir, checks every restored file's size and SHA-256 against the
+// manifest recorded when it was pulled, and cuts the medium again (also
+// when the restore fails, is cancelled or runs into the deadline). The
+// outcome is recorded in the ledger (KindRestore, or KindDrill).
+func (c *Cycle) Restore(ctx context.Context, t Target, req RestoreRequest) (*RestoreReport, error) {
+	start := time.Now()
+	if req.ID == "" {
+		req.ID = NewCycleID(start)
+	}
+	rr := &RestoreReport{RestoreData: ledger.RestoreData{
+		ID: req.ID, Drill: req.Drill, Medium: t.Name, Actor: req.Actor, Started: start, Dest: req.Dest,
+	}}
+	err := c.restore(ctx, t, req, rr)
+	rr.TotalMS = time.Since(start).Milliseconds()
+	rr.OK = err == nil
+	if err != nil {
+		rr.Error = err.Error()
+	}
+	kind := ledger.KindRestore
+	what := "復元 / restore"
+	if req.Drill {
+		kind, what = ledger.KindDrill, "復元訓練 / restore drill"
+		if req.Dir != "" {
+			if rerr := os.RemoveAll(req.Dir); rerr != nil && c.Logger != nil {
+				c.Logger.Error("drill scratch copy not removed", "dir", req.Dir, "err", rerr)
+			}
+		}
+	}
+	msg := what + " " + rr.ID + ": ok"
+	if err != nil {
+		msg = what + " " + rr.ID + ": FAILED: " + err.Error()
+	}
+	c.record(ctx, ledger.Entry{Kind: kind, Medium: t.Name, Actor: req.Actor, Message: msg, Data: mustJSON(rr.RestoreData)})
+	c.emit(CycleEvent{Phase: "done", Medium: t.Name, Text: msg})
+	return rr, err
+}
+
+func (c *Cycle) restore(ctx context.Context, t Target, req RestoreRequest, rr *RestoreReport) error {
+	if err := emptyDir(req.Dir); err != nil {
+		return err
+	}
+	include, err := includePaths(req.Files)
+	if err != nil {
+		return err
+	}
+	if !req.Deadline.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, req.Deadline)
+		defer cancel()
+	}
+	start := rr.Started
+	var firstByte atomic.Int64
+	var checkErr error
+	mr := c.Session(ctx, t, func(ctx context.Context, rp restic.Repo) error {
+		rr.PowerOnMS = time.Since(start).Milliseconds()
+		snaps, err := rp.Snapshots(ctx)
+		if err != nil {
+			return err
+		}
+		snap, err := pickSnapshot(snaps, req, rp.Host)
+		if err != nil {
+			return err
+		}
+		rr.Snapshot, rr.SnapTime, rr.Source = snap.ShortID, snap.Time, tagValue(snap.Tags, "source")
+		if req.Drill {
+			c.emit(CycleEvent{Phase: "check", Medium: t.Name, Text: "restic check --read-data"})
+			res, err := rp.Check(ctx, restic.CheckOptions{ReadData: true})
+			rr.CheckRan, rr.CheckOK = true, err == nil
+			c.record(ctx, ledger.Entry{Kind: ledger.KindCheck, Medium: t.Name, Message: errText(err),
+				Data: mustJSON(ledger.CheckData{OK: err == nil, Detail: "read-data"})})
+			if err != nil {
+				if ctx.Err() != nil {
+					return err
+				}
+				damaged, ferr := rp.SnapshotsUsing(ctx, res.Summary.BrokenPacks, snaps)
+				rr.Damaged = shortIDs(damaged, snaps)
+				checkErr = fmt.Errorf("リポジトリが破損しています。影響するスナップショット: %s / the repository is damaged; affected snapshots: %s: %w",
+					listOrNone(rr.Damaged), listOrNone(rr.Damaged), errors.Join(err, ferr))
+				// Go on: the restore shows what can still be read.
+			}
+		}
+		c.emit(CycleEvent{Phase: "restore", Medium: t.Name, Text: snap.ShortID})
+		user := rp.OnEvent
+		rp.OnEvent = func(ev restic.Event) {
+			if ev.Status != nil && ev.Status.BytesRestored > 0 {
+				firstByte.CompareAndSwap(0, time.Since(start).Milliseconds())
+			}
+			if user != nil {
+				user(ev)
+			}
+		}
+		// No --verify: every file is checked against the pull manifest
+		// below, which also proves it is what the e-chart server exported.
+		sum, err := rp.RestoreWith(ctx, snap.ID, req.Dir, restic.RestoreOptions{Include: include})
+		if sum.BytesRestored > 0 {
+			firstByte.CompareAndSwap(0, time.Since(start).Milliseconds())
+		}
+		if err != nil {
+			return errors.Join(checkErr, err)
+		}
+		c.emit(CycleEvent{Phase: "verify", Medium: t.Name})
+		v, err := VerifyRestore(ctx, req.Dir, req.Files)
+		rr.Files, rr.Bytes, rr.FilesVerified, rr.Mismatches = v.Files, v.Bytes, v.Verified, v.Mismatches
+		rr.RestoreMS = time.Since(start).Milliseconds()
+		return errors.Join(checkErr, err)
+	})
+	rr.FirstByteMS = firstByte.Load()
+	rr.Medium = mr
+	rr.CutVerified = mr.CutVerified
+	if mr.Err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("期限 %s を過ぎたため中止し、媒体を切断しました / the deadline %s passed: stopped and the medium was cut: %w",
+			req.Deadline.Format(time.DateTime), req.Deadline.Format(time.RFC3339), mr.Err)
+	}
+	return mr.Err
+}
+
+// VerifyResult is what VerifyRestore found.
+type VerifyResult struct {
+	Files, Verified int
+	Bytes           int64
+	// Mismatches names each file that is missing, has another size or
+	// another SHA-256 than the manifest recorded.
+	Mismatches []string
+}
+
+// VerifyRestore checks a restored snapshot in dir (data/ and
+// manifest.json) against its own manifest: every listed file (or only
+// files, if given) must exist with the recorded size and SHA-256. Any
+// difference is an error naming the files.
+func VerifyRestore(ctx context.Context, dir string, files []string) (VerifyResult, error) {
+	var v VerifyResult
+	m, err := readManifest(path.Join(dir, ManifestName))
+	if err != nil {
+		return v, fmt.Errorf("復元したスナップショットにマニフェストがありません(danzen 以外で作られた可能性) / the restored snapshot has no readable manifest (not made by danzen?): %w", err)
+	}
+	want := m.Files
+	if len(files) > 0 {
+		want = nil
+		for _, f := range files {
+			e, ok := m.Lookup(f)
+			if !ok {
+				v.Mismatches = append(v.Mismatches, f+": マニフェストにありません / not in the manifest")
+				continue
+			}
+			want = append(want, e)
+		}
+	}
+	v.Files = len(want)
+	for _, e := range want {
+		if err := ctx.Err(); err != nil {
+			return v, err
+		}
+		sum, n, err := hashFile(path.Join(dir, "data", e.Path))
+		v.Bytes += n
+		switch {
+		case err != nil:
+			v.Mismatches = append(v.Mismatches, e.Path+": "+err.Error())
+		case n != e.Size:
+			v.Mismatches = append(v.Mismatches, fmt.Sprintf("%s: サイズ %d ≠ 記録 %d / size %d, manifest says %d", e.Path, n, e.Size, n, e.Size))
+		case sum != e.SHA256:
+			v.Mismatches = append(v.Mismatches, fmt.Sprintf("%s: SHA-256 が記録と異なります / SHA-256 differs from the manifest (%s, want %s)", e.Path, sum, e.SHA256))
+		default:
+			v.Verified++
+		}
+	}
+	if len(v.Mismatches) > 0 {
+		sort.Strings(v.Mismatches)
+		return v, fmt.Errorf("%d 件のファイルが取得時と一致しません / %d files differ from what was pulled: %s",
+			len(v.Mismatches), len(v.Mismatches), strings.Join(v.Mismatches, "; "))
+	}
+	return v, nil
+}
+
+// pickSnapshot finds the requested snapshot among snaps.
+func pickSnapshot(snaps []restic.Snapshot, req RestoreRequest, host string) (restic.Snapshot, error) {
+	id := req.Snapshot
+	if id == "" {
+		id = "latest"
+	}
+	var found *restic.Snapshot
+	for i := range snaps {
+		s := &snaps[i]
+		if id == "latest" {
+			if s.Hostname != host || (req.Source != "" && tagValue(s.Tags, "source") != req.Source) {
+				continue
+			}
+			if found == nil || s.Time.After(found.Time) {
+				found = s
+			}
+			continue
+		}
+		if s.ID == id || s.ShortID == id || (len(id) >= 8 && strings.HasPrefix(s.ID, id)) {
+			found = s
+			break
+		}
+	}
+	if found == nil {
+		if id == "latest" {
+			return restic.Snapshot{}, fmt.Errorf("媒体に復元できるスナップショットがありません(取得元 %q) / the medium holds no snapshot to restore (source %q)", req.Source, req.Source)
+		}
+		return restic.Snapshot{}, fmt.Errorf("スナップショット %s は媒体にありません(世代整理で削除された可能性) / snapshot %s is not on the medium (forgotten by retention?)", id, id)
+	}
+	return *found, nil
+}
+
+// includePaths turns export paths into restic include patterns inside a
+// snapshot (which holds data/ and manifest.json at its root). The manifest
+// always comes along so the files can be verified.
+func includePaths(files []string) ([]string, error) {
+	if len(files) == 0 {
+		return nil, nil
+	}
+	inc := []string{"/" + ManifestName}
+	for _, f := range files {
+		clean := path.Clean("/" + f)
+		if f == "" || clean != "/"+f || strings.ContainsAny(f, "*?[\\") {
+			return nil, fmt.Errorf("復元するファイル名 %q が不正です / invalid file to restore %q: give a path of the export as listed", f, f)
+		}
+		inc = append(inc, "/data"+clean)
+	}
+	return inc, nil
+}
+
+// emptyDir makes sure dir is a usable restore directory: absolute, and
+// either missing (it is created) or empty.
+func emptyDir(dir string) error {
+	if dir == "" || !path.IsAbs(dir) {
+		return fmt.Errorf("復元先 %q は絶対パスで指定してください / restore directory %q must be an absolute path", dir, dir)
+	}
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return os.MkdirAll(dir, 0o700)
+	}
+	if err != nil {
+		return fmt.Errorf("復元先 %s を使えません / cannot use restore directory %s: %w", dir, dir, err)
+	}
+	if len(ents) > 0 {
+		return fmt.Errorf("復元先 %s は空ではありません。上書きはしません / restore directory %s is not empty: a restore never overwrites", dir, dir)
+	}
+	return nil
+}
+
+func tagValue(tags []string, key string) string {
+	for _, t := range tags {
+		if v, ok := strings.CutPrefix(t, key+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+func shortIDs(ids []string, snaps []restic.Snapshot) []string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		for _, s := range snaps {
+			if s.ID == id {
+				id = s.ShortID + " (" + s.Time.Format(time.DateTime) + " " + tagValue(s.Tags, "source") + ")"
+				break
+			}
+		}
+		out = append(out, id)
+	}
+	return out
+}
+
+func listOrNone(l []string) string {
+	if len(l) == 0 {
+		return "(特定できません / could not be determined)"
+	}
+	return strings.Join(l, ", ")
+}

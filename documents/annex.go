@@ -1,0 +1,70 @@
+package documents
+
+import "github.com/danzen-gw/danzen/alert"
+
+func (b *builder) annex() *Doc {
+	l, cfg := b.l, b.cfg
+	d := b.newDoc("operations-annex", l.t("運用管理規程 別紙: オフラインバックアップ運用手順", "Annex to the operations rules: offline backup procedure"))
+	d.Intro = []Span{text(l.t("本別紙は運用管理規程に定めるオフラインバックアップの具体的な手順です。ゲートウェイの現在の設定から生成しており、設定を変えた場合は再生成してください。",
+		"This annex is the concrete offline backup procedure the operations rules refer to. It is generated from the gateway's live configuration; regenerate it after any change."))}
+	d.Sections = append(d.Sections, Section{Title: l.t("目的と適用範囲", "Purpose and scope"), Blocks: []Block{
+		b.basics(),
+		para(text(l.t("対象システム: ", "Systems covered: ")), b.systems()),
+	}})
+	d.Sections = append(d.Sections, Section{Title: l.t("オフラインの定義", "What offline means"), Blocks: []Block{
+		ptext(l.t("バックアップに使用する媒体は、バックアップ時及び戻し時のみ対象機器と接続する(厚生労働省 2022年11月10日の注意喚起)。本ゲートウェイでは、媒体の給電をリレーで切り、その切断をセンス入力とデバイスの消失で確認できた時間だけを「オフライン」とします。",
+			"A backup medium is connected only while a backup is written or data is restored (MHLW alert of 10 Nov 2022). On this gateway a medium counts as offline only for the time its power is cut by its relay and the cut is verified by the sense input and the device's disappearance.")),
+		note(strong(l.t("切断を確認できない媒体はオフラインではありません。", "A medium whose cut cannot be verified is not offline.")), text(l.t(" 画面は赤で表示し、警報を送り、証跡台帳に記録します。", " The page shows it in red, an alert goes out and the evidence ledger records it."))),
+	}})
+	for i := range cfg.Media {
+		m := &cfg.Media[i]
+		k, _ := kindOf(m)
+		d.Sections = append(d.Sections, Section{Title: l.f("媒体 %s の手順(%s)", "Procedure for medium %s (%s)", m.Name, k.label(l, m)), Blocks: append(k.offline(b, m), k.procedure(b, m)...)})
+	}
+	if len(cfg.Media) == 0 {
+		d.Sections = append(d.Sections, Section{Title: l.t("媒体", "Media"), Blocks: []Block{note(bad(l.t("媒体が設定されていません。", "No medium is configured.")))}})
+	}
+	d.Sections = append(d.Sections, Section{Title: l.t("日々の運用", "Daily operation"), Blocks: []Block{
+		kv([2]string{l.t("項目", "item"), l.t("設定値", "value")},
+			pair(l.t("スケジュール", "schedule"), code(cfg.Schedule), text(" ("+cfg.TimeZone+")")),
+			pair(l.t("ローテーション", "rotation"), text(b.rotationText())),
+			pair(l.t("保持する世代", "generations kept"), text(b.retentionText())),
+			pair(l.t("媒体の保管場所", "where media are stored"), b.mediaStorage()),
+		),
+		steps(
+			titem(l.t("毎朝、画面の状態で各媒体が「切断中(確認済み)」であること、前夜のサイクルが成功したことを確認する。", "Each morning, check on the page that every medium reads \"cut, verified\" and that last night's cycle succeeded.")),
+			titem(l.t("通知を受けたら、下の表の対応を行い、対応内容を記録する。", "On an alert, do what the table below says and write down what was done.")),
+			titem(l.t("月に1回、証跡台帳の検証(画面の「証跡台帳」または danzen ledger verify)を行い、先頭ハッシュを控える。", "Once a month, verify the evidence ledger (the page's ledger view or danzen ledger verify) and note the head hash.")),
+			item(text(l.t("年1回以上、復元訓練を行う。予定: ", "At least once a year, run a restore drill. Planned: ")), b.drillSchedule()),
+		),
+	}})
+	d.Sections = append(d.Sections, Section{Title: l.t("警報ごとの対応", "What to do on each alert"), NewPage: true, Blocks: []Block{b.alertsTable(), b.alertActions()}})
+	d.Sections = append(d.Sections, Section{Title: l.t("非常時の復旧", "Emergency restore"), Blocks: []Block{
+		steps(
+			titem(l.t("ランサムウェア等の疑いがあれば、まずゲートウェイを含む院内ネットワークを遮断する。オフライン媒体を感染の疑いのある機器に接続しない。", "If ransomware is suspected, first isolate the hospital network including the gateway. Never connect an offline medium to a machine that may be infected.")),
+			titem(l.t("復旧手順書(媒体と一緒に保管)に従い、清浄なPCで標準の restic により復元する。", "Follow the recovery sheet (kept with the media) and restore with stock restic on a clean PC.")),
+			item(text(l.t("パスワードは封をした紙で保管されている: ", "The passwords are on sealed paper at: ")), b.passwordStorage()),
+			titem(l.t("復元したデータをマニフェストのSHA-256で照合し、電子カルテベンダに引き渡す。", "Check the restored data against the manifest's SHA-256 and hand it to the e-chart vendor.")),
+			item(text(l.t("連絡先: ", "Contacts: ")), b.responsible(), text(" / "), b.vendor()),
+		),
+	}})
+	d.Sections = append(d.Sections, Section{Title: l.t("記録と監査", "Records and audit"), Blocks: []Block{
+		ptext(l.t("通電・切断・確認・スナップショット・検査・訓練・設定変更・ログインはすべて、改ざんを検出できるハッシュ連鎖の証跡台帳に記録されます。監査の際は、期間を指定したオフライン証跡報告書を生成して提出します。",
+			"Every power change, verification, snapshot, check, drill, configuration change and login is recorded in the hash-chained evidence ledger, which detects tampering. For an audit, generate the offline evidence report for the period and hand it over.")),
+	}})
+	return d
+}
+
+// alertActions says what staff do on each alert kind.
+func (b *builder) alertActions() Block {
+	l := b.l
+	rows := [][]Cell{
+		{cell(code(string(alert.KindMediumNotOff))), cell(bad(l.t("最重要", "critical"))), tcell(l.t("媒体の切断を確認できません。媒体はオフラインではありません。リレーと配線、媒体の電源ランプを確認し、解決しなければ媒体の電源ケーブルを手で抜いて保守ベンダに連絡する。", "The medium's cut could not be verified: it is not offline. Check the relay, wiring and the medium's power lamp; if unresolved, unplug the medium's supply by hand and call the vendor."))},
+		{cell(code(string(alert.KindCycleFailed))), tcell(l.t("重要", "error")), tcell(l.t("バックアップが失敗しました。画面の履歴で原因(取得元・媒体・容量)を確認し、当日中に保守ベンダへ連絡する。", "A backup failed. Read the cause in the page's history (source, medium, space) and call the vendor the same day."))},
+		{cell(code(string(alert.KindCycleMissed))), tcell(l.t("重要", "error")), tcell(l.t("予定のバックアップが実行されませんでした。ゲートウェイの電源・時刻・ネットワークを確認する。", "A scheduled backup did not run. Check the gateway's power, clock and network."))},
+		{cell(code(string(alert.KindLedgerFailed))), tcell(l.t("重要", "error")), tcell(l.t("証跡台帳の検証に失敗しました。改ざんまたは故障の可能性があります。ゲートウェイの操作を止め、責任者と保守ベンダに連絡する。", "The evidence ledger failed verification: tampering or damage. Stop using the gateway and call the responsible person and the vendor."))},
+		{cell(code(string(alert.KindStagingLow))), tcell(l.t("注意", "warning")), tcell(l.t("取得領域の空きが少なくなっています。保守ベンダに容量の見直しを依頼する。", "Staging space is running out: ask the vendor to review the capacity."))},
+		{cell(code(string(alert.KindScanFinding))), tcell(l.t("注意", "warning")), tcell(l.t("外部接続点の自己診断で注意事項が見つかりました。報告書を保守ベンダ・回線業者と確認する。", "The self-scan of the internet edge found an item of concern: review the report with the vendor and the line provider."))},
+	}
+	return table([]string{l.t("警報", "alert"), l.t("重要度", "severity"), l.t("対応", "what to do")}, rows, "")
+}

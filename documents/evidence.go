@@ -1,0 +1,216 @@
+package documents
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/danzen-gw/danzen/ledger"
+)
+
+// drills returns the drill records before To, oldest first. Drill records
+// are read only through ledger.KindDrill and ledger.RestoreData.
+func drills(in *Input) []drillRecord {
+	var out []drillRecord
+	for _, e := range in.Entries {
+		if e.Kind != ledger.KindDrill {
+			continue
+		}
+		var d ledger.RestoreData
+		if e.DecodeData(&d) != nil {
+			continue
+		}
+		out = append(out, drillRecord{Entry: e, Data: d})
+	}
+	return out
+}
+
+type drillRecord struct {
+	Entry ledger.Entry
+	Data  ledger.RestoreData
+}
+
+func inPeriod(in *Input, t time.Time) bool { return !t.Before(in.From) && t.Before(in.To) }
+
+func (b *builder) evidence() *Doc {
+	l, in := b.l, b.in
+	d := b.newDoc("evidence-report", l.t("オフライン証跡報告書", "Offline evidence report"))
+	d.Intro = []Span{text(l.f("期間: %s から %s まで(終わりを含まない)。本書の数値はすべてゲートウェイ %s の証跡台帳(ハッシュ連鎖)から計算したものです。",
+		"Period: %s up to %s (end excluded). Every figure is computed from the hash-chained evidence ledger of gateway %s.",
+		b.stamp(in.From), b.stamp(in.To), b.cfg.GatewayID))}
+
+	// Per medium: connected versus cut.
+	var rows [][]Cell
+	for _, m := range b.cfg.Media {
+		s := ledger.Summarize(in.Entries, m.Name, in.From, in.To)
+		cut := cell(text(hours(s.CutOff)))
+		conn := cell(text(hours(s.Connected)))
+		fails := cell(text(fmt.Sprint(s.FailedCuts)))
+		if s.FailedCuts > 0 {
+			fails = cell(bad(fmt.Sprint(s.FailedCuts)))
+		}
+		rows = append(rows, []Cell{cell(code(m.Name)), conn, cut, tcell(hours(s.Unknown)), tcell(fmt.Sprint(s.Connections)),
+			tcell(fmt.Sprint(s.VerifiedCuts)), fails, tcell(fmt.Sprint(s.Snapshots)), tcell(fmt.Sprintf("%d / %d", s.Checks, s.FailedChecks))})
+	}
+	d.Sections = append(d.Sections, Section{Title: l.t("媒体ごとの接続・切断時間", "Hours connected and cut off, per medium"), Blocks: []Block{
+		table([]string{l.t("媒体", "medium"), l.t("接続(時間)", "connected (h)"), l.t("切断・確認済み(時間)", "cut, verified (h)"), l.t("記録なし(時間)", "no record (h)"),
+			l.t("接続回数", "connections"), l.t("確認済み切断", "verified cuts"), l.t("未確認の切断", "unverified cuts"), l.t("スナップショット", "snapshots"), l.t("検査 成功/失敗", "checks ok/failed")},
+			rows, l.t("媒体が設定されていません。", "No medium is configured.")),
+		note(text(l.t("未確認の切断は接続として数えます。コマンドを送っただけでオフラインとは扱いません。", "An unverified cut counts as connected: a command alone never counts as offline."))),
+	}})
+
+	// Every verified cut, every failure, every snapshot and check.
+	var cuts, fails, snaps, checks [][]Cell
+	for _, e := range in.Entries {
+		if !inPeriod(in, e.Time) {
+			continue
+		}
+		seq := tcell(fmt.Sprint(e.Seq))
+		when := tcell(b.stampSec(e.Time))
+		switch e.Kind {
+		case ledger.KindPowerOffVerified:
+			var c ledger.CutData
+			e.DecodeData(&c)
+			cuts = append(cuts, []Cell{when, seq, cell(code(e.Medium)), tcell(orDash(c.Relay)), tcell(yesNo(l, c.SenseOff)), tcell(yesNo(l, c.DeviceGone)), tcell(fmt.Sprintf("%.1f s", float64(c.ElapsedMS)/1000))})
+		case ledger.KindPowerOffUnverified, ledger.KindError, ledger.KindInterrupted, "cycle.missed":
+			msg := e.Message
+			if e.Kind == ledger.KindPowerOffUnverified {
+				var c ledger.CutData
+				if e.DecodeData(&c) == nil && c.Reason != "" {
+					msg = l.split(msg) + ": " + l.split(c.Reason)
+				}
+			}
+			fails = append(fails, []Cell{when, seq, cell(code(orDash(e.Medium))), tcell(e.Kind), cell(bad(orDash(l.split(msg))))})
+		case ledger.KindCycleEnd:
+			var c struct {
+				OK bool `json:"ok"`
+			}
+			if json.Unmarshal(e.Data, &c) == nil && !c.OK {
+				fails = append(fails, []Cell{when, seq, tcell("—"), tcell(e.Kind), cell(bad(orDash(l.split(e.Message))))})
+			}
+		case ledger.KindSnapshot:
+			var s struct {
+				Source    string `json:"source"`
+				Snapshot  string `json:"snapshot"`
+				DataAdded int64  `json:"data_added"`
+				Files     int    `json:"files"`
+			}
+			json.Unmarshal(e.Data, &s)
+			snaps = append(snaps, []Cell{when, seq, cell(code(e.Medium)), tcell(orDash(s.Source)), cell(code(orDash(s.Snapshot))), tcell(fmt.Sprint(s.Files)), tcell(bytesText(s.DataAdded))})
+		case ledger.KindCheck:
+			var c ledger.CheckData
+			ok := e.DecodeData(&c) == nil && c.OK
+			res := cell(text(l.t("成功", "ok")))
+			if !ok {
+				res = cell(bad(l.t("失敗", "FAILED") + " " + l.split(e.Message)))
+			}
+			checks = append(checks, []Cell{when, seq, cell(code(e.Medium)), tcell(orDash(c.Detail)), res})
+		}
+	}
+	none := l.t("この期間の記録はありません。", "No records in this period.")
+	d.Sections = append(d.Sections,
+		Section{Title: l.t("確認済みの切断", "Verified cuts"), NewPage: true, Blocks: []Block{table([]string{l.t("時刻", "time"), "seq", l.t("媒体", "medium"), l.t("リレー", "relay"), l.t("センスOFF", "sense off"), l.t("デバイス消失", "device gone"), l.t("所要", "took")}, cuts, none)}},
+		Section{Title: l.t("失敗・異常", "Failures"), Blocks: []Block{table([]string{l.t("時刻", "time"), "seq", l.t("媒体", "medium"), l.t("種類", "kind"), l.t("内容", "what")}, fails, l.t("この期間に失敗・異常の記録はありません。", "No failure was recorded in this period."))}},
+		Section{Title: l.t("スナップショット", "Snapshots"), Blocks: []Block{table([]string{l.t("時刻", "time"), "seq", l.t("媒体", "medium"), l.t("取得元", "source"), l.t("スナップショットID", "snapshot ID"), l.t("ファイル数", "files"), l.t("追加量", "added")}, snaps, none)}},
+		Section{Title: l.t("検査(restic check)", "Checks (restic check)"), Blocks: []Block{table([]string{l.t("時刻", "time"), "seq", l.t("媒体", "medium"), l.t("範囲", "scope"), l.t("結果", "result")}, checks, none)}},
+		Section{Title: l.t("復元訓練の記録", "Restore drill records"), NewPage: true, Blocks: b.drillBlocks(true)},
+		Section{Title: l.t("証跡台帳の検証", "Ledger verification"), Blocks: b.verifyBlocks()},
+	)
+	return d
+}
+
+// drillBlocks is the table of drill records (in the period, or all).
+func (b *builder) drillBlocks(periodOnly bool) []Block {
+	l := b.l
+	var rows [][]Cell
+	for _, r := range drills(b.in) {
+		if periodOnly && !inPeriod(b.in, r.Entry.Time) {
+			continue
+		}
+		x := r.Data
+		result := cell(text(l.t("合格", "passed")))
+		if !x.OK {
+			result = cell(bad(l.t("不合格", "FAILED") + " " + l.split(x.Error)))
+		}
+		verified := fmt.Sprintf("%d / %d", x.FilesVerified, x.Files)
+		if len(x.Mismatches) > 0 {
+			verified += l.f("(不一致 %d: %s)", " (%d mismatched: %s)", len(x.Mismatches), strings.Join(x.Mismatches, ", "))
+		}
+		check := l.t("未実施", "not run")
+		if x.CheckRan {
+			check = yesNoOK(l, x.CheckOK)
+		}
+		rows = append(rows, []Cell{tcell(b.stamp(x.Started)), tcell(fmt.Sprint(r.Entry.Seq)), cell(code(orDash(x.Medium))), cell(code(orDash(x.Snapshot))), tcell(orDash(x.Source)),
+			tcell(humanDuration(l, time.Duration(x.RestoreMS)*time.Millisecond)), tcell(verified), tcell(check), tcell(yesNo(l, x.CutVerified)), tcell(orDash(x.Actor)), result})
+	}
+	empty := l.t("この期間に復元訓練の記録はありません。年1回以上の訓練が必要です(施設基準)。", "No restore drill was recorded in this period. A drill is required at least once a year.")
+	return []Block{table([]string{l.t("開始", "started"), "seq", l.t("媒体", "medium"), l.t("スナップショット", "snapshot"), l.t("取得元", "source"), l.t("復元時間(実測)", "time to restore (measured)"),
+		l.t("照合済みファイル", "files verified"), l.t("全データ検査", "full check"), l.t("切断確認", "cut verified"), l.t("実施者", "by"), l.t("結果", "result")}, rows, empty)}
+}
+
+// verifyBlocks prints the ledger's verification with its head hash.
+func (b *builder) verifyBlocks() []Block {
+	l, r := b.l, b.in.Verify
+	result := cell(strong(l.t("正常: ハッシュ連鎖と head.json が一致しています", "OK: the hash chain and head.json agree")))
+	if !r.OK {
+		why := l.t("検証できません", "cannot be verified")
+		if b.in.VerifyErr != nil {
+			why = l.split(b.in.VerifyErr.Error())
+		}
+		result = cell(bad(l.t("異常あり: ", "FAILED: ") + why))
+	}
+	pairs := []kvPair{
+		pair(l.t("検証結果", "result"), result...),
+		pair(l.t("台帳ファイル", "ledger file"), code(orDash(r.Path))),
+		pair(l.t("検証した記録数", "entries checked"), text(fmt.Sprint(r.Entries))),
+		pair(l.t("最終記録", "last entry"), text(fmt.Sprintf("seq %d, %s", r.LastSeq, b.stampSec(r.LastTime)))),
+		pair(l.t("先頭ハッシュ(head hash)", "head hash"), code(orDash(r.LastHash))),
+	}
+	if r.Head != nil {
+		pairs = append(pairs, pair("head.json", code(fmt.Sprintf("seq %d, %s", r.Head.Seq, r.Head.Hash))))
+	}
+	for _, p := range r.Problems {
+		pairs = append(pairs, pair(l.f("異常(%d行目)", "problem (line %d)", p.Line), bad(l.t(p.JA, p.EN))))
+	}
+	return []Block{
+		kv([2]string{l.t("項目", "item"), l.t("内容", "value")}, pairs...),
+		ptext(l.t("この先頭ハッシュを控えておけば、それまでの記録が後から書き換えられていないことを誰でも確認できます(`danzen ledger verify`、または ledger/doc.go の手順でsha256を再計算)。",
+			"Keeping this head hash pins every record up to it: anyone can re-verify that none was rewritten later (`danzen ledger verify`, or recompute the SHA-256 chain as ledger/doc.go describes).")),
+	}
+}
+
+func yesNo(l lang, v bool) string {
+	if v {
+		return l.t("はい", "yes")
+	}
+	return l.t("いいえ", "no")
+}
+
+func yesNoOK(l lang, v bool) string {
+	if v {
+		return l.t("成功", "ok")
+	}
+	return l.t("失敗", "failed")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+// bytesText writes n in decimal units, as disk makers do.
+func bytesText(n int64) string {
+	units := []string{"B", "kB", "MB", "GB", "TB"}
+	v, i := float64(n), 0
+	for v >= 1000 && i < len(units)-1 {
+		v /= 1000
+		i++
+	}
+	if i == 0 {
+		return fmt.Sprintf("%d B", n)
+	}
+	return fmt.Sprintf("%.1f %s", v, units[i])
+}

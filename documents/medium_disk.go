@@ -1,0 +1,214 @@
+package documents
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/media/disk"
+	"github.com/danzen-gw/danzen/relay"
+)
+
+// diskKind describes USB HDD/SSD and RDX media on a relay-switched supply.
+var diskKind = mediumKind{
+	label:     diskLabel,
+	offline:   diskOffline,
+	procedure: diskProcedure,
+	parts:     diskParts,
+	prepare:   diskPrepare,
+	restore:   diskRestore,
+}
+
+func diskLabel(l lang, m *config.Medium) string {
+	if m.Disk != nil && m.Disk.RDX {
+		return l.t("RDX(カートリッジ)", "RDX cartridge")
+	}
+	return l.t("USB外付けディスク(HDD/SSD)", "USB external disk (HDD/SSD)")
+}
+
+func orDefault(d config.Duration, def time.Duration) time.Duration {
+	if d > 0 {
+		return time.Duration(d)
+	}
+	return def
+}
+
+// identity is how the gateway recognises the disk, as table rows.
+func diskIdentity(b *builder, m *config.Medium) []kvPair {
+	l := b.l
+	d := m.Disk
+	var out []kvPair
+	if d.Serial != "" {
+		out = append(out, pair(l.t("シリアル番号", "serial number"), code(d.Serial)))
+	}
+	if d.FSUUID != "" {
+		out = append(out, pair(l.t("ファイルシステムUUID", "file system UUID"), code(d.FSUUID)))
+	}
+	out = append(out, pair(l.t("媒体ID", "media ID"), code(d.MediaID)))
+	return out
+}
+
+func relayPairs(b *builder, r *relay.Spec) []kvPair {
+	l := b.l
+	if r == nil {
+		return []kvPair{pair(l.t("リレー", "relay"), bad(l.t("設定にありません", "not in the configuration")))}
+	}
+	out := []kvPair{
+		pair(l.t("リレー", "relay"), code(r.Name), text(" ("+r.Driver+")")),
+		pair(l.t("リレー出力", "relay output"), text(pinName(l, r.Chip, r.Line))),
+		pair(l.t("切断の確認時間", "cut verification timeout"), text(humanDuration(l, orDefault(r.OffTimeout, relay.DefaultOffTimeout)))),
+	}
+	if r.Sense != nil {
+		out = append(out, pair(l.t("センス入力", "sense input"), text(pinName(l, r.Sense.Chip, r.Sense.Line))))
+	} else {
+		out = append(out, pair(l.t("センス入力", "sense input"), bad(l.t("なし: 切断を証明できないため、この媒体はオフラインと扱われません", "none: cuts cannot be proven, so this medium never counts as offline"))))
+	}
+	if r.Driver != relay.DriverGPIO {
+		out = append(out, pair(l.t("注意", "attention"), bad(l.f("ドライバ %q は実際のリレーを駆動しません。この媒体はオフラインではありません。", "driver %q drives no real relay: this medium is not offline.", r.Driver))))
+	}
+	return out
+}
+
+func diskOffline(b *builder, m *config.Medium) []Block {
+	l := b.l
+	if m.Disk == nil {
+		return []Block{vendorNote(l, m)}
+	}
+	r := relayOf(b.cfg, m)
+	gone := humanDuration(l, orDefault(m.Disk.GoneTimeout, disk.DefaultGoneTimeout))
+	s := l.f("媒体 %s はリレーの常時開(NO)接点を通して給電され、書き込み・復元の間だけ通電します。書き込み後にリレーを切り、センス入力がOFFを示し、かつ媒体のブロックデバイスが %s 以内に消えたことを確認して初めて「切断(オフライン)」を証跡台帳に記録します。",
+		"Medium %s is powered through the relay's normally-open (NO) contact, only while it is written or restored. After writing, the relay is switched off; only when the sense input reads OFF and the medium's block device has gone within %s is the cut recorded in the evidence ledger as offline.",
+		m.Name, gone)
+	blocks := []Block{ptext(s)}
+	if m.Disk.RDX {
+		blocks = append(blocks, ptext(l.t("RDXはスピンダウン後にカートリッジを排出してから給電を切ります。", "The RDX cartridge is ejected after spin-down, before the power is cut.")))
+	}
+	pairs := append(diskIdentity(b, m), relayPairs(b, r)...)
+	blocks = append(blocks, kv([2]string{l.t("項目", "item"), l.t("設定値", "value")}, pairs...))
+	return blocks
+}
+
+func diskProcedure(b *builder, m *config.Medium) []Block {
+	l := b.l
+	if m.Disk == nil {
+		return []Block{vendorNote(l, m)}
+	}
+	r := relayOf(b.cfg, m)
+	on, off := relay.DefaultOnTimeout, relay.DefaultOffTimeout
+	relayName := m.Relay
+	if r != nil {
+		on, off = orDefault(r.OnTimeout, on), orDefault(r.OffTimeout, off)
+	}
+	appear := orDefault(m.Disk.AppearTimeout, disk.DefaultAppearTimeout)
+	gone := orDefault(m.Disk.GoneTimeout, disk.DefaultGoneTimeout)
+	ident := []string{}
+	if m.Disk.Serial != "" {
+		ident = append(ident, l.t("シリアル番号 ", "serial ")+m.Disk.Serial)
+	}
+	if m.Disk.FSUUID != "" {
+		ident = append(ident, "UUID "+m.Disk.FSUUID)
+	}
+	st := []([]Span){
+		titem(l.f("リレー %s を入れ、センス入力が %s 以内にONを示すことを確認する。", "Relay %s is switched on; the sense input must read ON within %s.", relayName, humanDuration(l, on))),
+		titem(l.f("%s 以内に現れたディスクを %s と媒体ID %s で照合する。一致しないディスクには書き込まない。", "The disk that appears within %s is matched by %s and media ID %s; any other disk is never written.",
+			humanDuration(l, appear), strings.Join(ident, l.t("・", ", ")), m.Disk.MediaID)),
+		titem(l.f("%s にマウントし、restic でバックアップ、世代整理(forget)、検査(check)を行う。", "It is mounted at %s; restic backs up, forgets old generations and checks.", m.Disk.Dir())),
+		titem(l.t("書き込みを確定(sync)し、アンマウント、キャッシュのフラッシュとスピンダウンを行う。", "Writes are synced, the disk unmounted, its cache flushed and spun down.")),
+	}
+	if m.Disk.RDX {
+		st = append(st, titem(l.t("RDXカートリッジを排出する。", "The RDX cartridge is ejected.")))
+	}
+	st = append(st,
+		titem(l.f("リレー %s を切り、センス入力が %s 以内にOFFを示し、かつデバイスが %s 以内に消えたことを確認する。", "Relay %s is switched off; the sense input must read OFF within %s and the device must be gone within %s.", relayName, humanDuration(l, off), humanDuration(l, gone))),
+		item(strong(l.t("両方を確認できた場合のみ「切断を確認」として記録する。", "Only when both are seen is the cut recorded as verified.")), text(l.t("できなければ「切断を確認できません」と記録し、画面は赤表示、警報(medium_not_off)を送る。", " Otherwise it is recorded as NOT verified, the page shows it in red and the medium_not_off alert goes out."))),
+	)
+	return []Block{steps(st...), note(text(l.t("媒体を手で抜き差ししないでください。状態表示が「接続中」のときは書き込み中です。", "Do not plug or unplug the medium by hand. While the page says connected, it is being written.")))}
+}
+
+func diskParts(b *builder, m *config.Medium) [][]Cell {
+	l := b.l
+	name := diskLabel(l, m)
+	supply := l.t("媒体用ACアダプタ(DC出力をリレーのCOM→NOに通す)。USBバスパワーのディスクはVBUSをリレーで切るUSB電源スイッチケーブルを使う", "the medium's own adapter (its DC output runs through the relay's COM → NO); for a bus-powered USB disk, a USB power-switch cable whose VBUS runs through the relay")
+	rows := [][]Cell{{cell(text(name), text(" — "), code(m.Name)), tcell("1"), tcell(diskIdentityText(l, m))}}
+	if m.Disk != nil && m.Disk.RDX {
+		rows = append(rows, []Cell{tcell(l.t("RDXドッキングステーション(USB)", "RDX docking station (USB)")), tcell("1"), tcell(l.f("媒体 %s 用", "for medium %s", m.Name))})
+	}
+	rows = append(rows, []Cell{tcell(l.f("媒体 %s の電源", "power supply of medium %s", m.Name)), tcell("1"), tcell(supply)})
+	return rows
+}
+
+func diskIdentityText(l lang, m *config.Medium) string {
+	if m.Disk == nil {
+		return ""
+	}
+	var parts []string
+	if m.Disk.Serial != "" {
+		parts = append(parts, "serial "+m.Disk.Serial)
+	}
+	if m.Disk.FSUUID != "" {
+		parts = append(parts, "UUID "+m.Disk.FSUUID)
+	}
+	parts = append(parts, l.t("媒体ID ", "media ID ")+m.Disk.MediaID)
+	return strings.Join(parts, ", ")
+}
+
+func diskPrepare(b *builder, m *config.Medium) []Block {
+	l := b.l
+	if m.Disk == nil {
+		return []Block{vendorNote(l, m)}
+	}
+	label := "DANZEN-" + strings.ToUpper(m.Name)
+	if len(label) > 16 {
+		label = label[:16] // ext4 labels hold 16 bytes
+	}
+	mk := fmt.Sprintf("mkfs.ext4 -L %s /dev/sdX1", label)
+	if m.Disk.FSUUID != "" {
+		mk = fmt.Sprintf("mkfs.ext4 -L %s -U %s /dev/sdX1", label, m.Disk.FSUUID)
+	}
+	cfgPath := "/perm/danzen/config.json"
+	return []Block{
+		steps(
+			item(text(l.t("任意のLinux PCで1つのパーティションを作り、ext4で初期化する(ゲートウェイは初期化しません。sdXは lsblk で必ず確認):", "On any Linux PC, make one partition and format it ext4 (the gateway never formats; check sdX with lsblk first): ")), code(mk)),
+			item(text(l.t("ゲートウェイに接続し、媒体の初期化を実行する: ", "Connect it to the gateway and run: ")), code(fmt.Sprintf("danzen medium init --config %s --medium %s", cfgPath, m.Name))),
+			item(strong(l.t("表示されたリポジトリのパスワードを紙に書き写し、封をしてゲートウェイから離れた場所に保管する。", "Write the repository password it shows on paper, seal it and keep it away from the gateway.")), text(l.t(" 保管場所: ", " Kept at: ")), b.passwordStorage()),
+			item(text(l.t("記録後に実行する: ", "After recording it, run: ")), code(fmt.Sprintf("danzen medium init --config %s --medium %s --password-recorded", cfgPath, m.Name))),
+		),
+		kv([2]string{l.t("項目", "item"), l.t("設定値", "value")}, append(diskIdentity(b, m),
+			pair(l.t("パスワードファイル(ゲートウェイ内)", "password file (on the gateway)"), code(b.cfg.KeyPath(m.PasswordFile))))...),
+	}
+}
+
+func diskRestore(b *builder, m *config.Medium) []Block {
+	l := b.l
+	if m.Disk == nil {
+		return []Block{vendorNote(l, m)}
+	}
+	mnt := "/mnt/" + m.Name
+	repo := mnt + "/" + disk.RepoDir
+	pw := "/root/" + filepath.Base(m.PasswordFile)
+	dev := "/dev/sdX1"
+	find := "lsblk -o NAME,SERIAL,UUID,LABEL"
+	if m.Disk.FSUUID != "" {
+		dev = "/dev/disk/by-uuid/" + m.Disk.FSUUID
+	}
+	var c strings.Builder
+	fmt.Fprintf(&c, "%s\nmkdir -p %s\nmount -o ro %s %s\n", find, mnt, dev, mnt)
+	fmt.Fprintf(&c, "restic -r %s --password-file %s --no-lock snapshots --host %s\n", repo, pw, b.cfg.GatewayID)
+	for _, s := range b.cfg.Sources {
+		dst := "/srv/restore/" + s.Name
+		fmt.Fprintf(&c, "restic -r %s --password-file %s --no-lock restore latest --host %s --tag source=%s --target %s\n", repo, pw, b.cfg.GatewayID, s.Name, dst)
+		fmt.Fprintf(&c, "(cd %s/data && jq -r '.files[] | \"\\(.sha256)  \\(.path)\"' ../manifest.json | sha256sum -c --quiet)\n", dst)
+	}
+	fmt.Fprintf(&c, "umount %s", mnt)
+	pairs := append(diskIdentity(b, m),
+		pair(l.t("リポジトリの場所", "repository location"), code(disk.RepoDir+"/"), text(l.t("(ファイルシステムの最上位)", " (at the top of the file system)"))),
+		pair(l.t("パスワードの保管場所", "password kept at"), b.passwordStorage()),
+	)
+	return []Block{
+		kv([2]string{l.t("項目", "item"), l.t("内容", "value")}, pairs...),
+		ptext(l.f("パスワードを紙から %s に書き写し(chmod 600)、作業後に削除してください。", "Copy the password from the paper into %s (chmod 600) and delete it afterwards.", pw)),
+		codeBlock(c.String()),
+	}
+}

@@ -1,0 +1,120 @@
+package documents
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+// FindChromium returns the path of a headless-capable Chromium, or "" when
+// none is installed (the appliance has none: PDFs are made on a PC).
+func FindChromium() string {
+	// The real binary, not Debian's wrapper script, which adds flags.
+	if _, err := os.Stat("/usr/lib/chromium/chromium"); err == nil {
+		return "/usr/lib/chromium/chromium"
+	}
+	for _, n := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(n); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// Printer prints HTML files to PDF with one headless Chromium. It never
+// touches the network: every host name fails to resolve.
+type Printer struct {
+	ctx    context.Context
+	cancel func()
+	mu     sync.Mutex
+	// Console collects the console errors and exceptions of every page
+	// printed, which a correct document never has.
+	console []string
+}
+
+// NewPrinter starts Chromium at path with a fresh profile in tmpDir.
+func NewPrinter(ctx context.Context, path, tmpDir string) (*Printer, error) {
+	if path == "" {
+		return nil, errors.New("Chromium が見つかりません。PDFは作成できません(HTMLをブラウザで印刷してください) / Chromium not found: no PDF (print the HTML from a browser)")
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(path),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND"),
+		chromedp.NoFirstRun,
+		chromedp.UserDataDir(tmpDir),
+	)
+	bctx, cancel := chromedp.NewContext(alloc)
+	p := &Printer{ctx: bctx, cancel: func() { cancel(); cancelAlloc() }}
+	if err := chromedp.Do(bctx); err != nil {
+		p.cancel()
+		return nil, fmt.Errorf("Chromium を起動できません / cannot start Chromium: %w", err)
+	}
+	go func() {
+		for m, err := range chromedp.Console(bctx) {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.IsException() {
+				p.mu.Lock()
+				p.console = append(p.console, fmt.Sprintf("%s %s:%d %s", m.Type, m.URL, m.Line+1, m.Text))
+				p.mu.Unlock()
+			}
+		}
+	}()
+	return p, nil
+}
+
+// Close stops Chromium.
+func (p *Printer) Close() { p.cancel() }
+
+// ConsoleErrors returns the console errors seen so far.
+func (p *Printer) ConsoleErrors() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.console...)
+}
+
+// Context is the browser tab, for callers that take other captures.
+func (p *Printer) Context() context.Context { return p.ctx }
+
+// PDF prints the HTML file at path on A4, using the page size and margins
+// of the document's print CSS (its header carries the hospital and date).
+func (p *Printer) PDF(ctx context.Context, path string) ([]byte, error) {
+	u := url.URL{Scheme: "file", Path: path}
+	tctx := p.ctx
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel func()
+		tctx, cancel = context.WithDeadline(p.ctx, dl)
+		defer cancel()
+	}
+	if err := chromedp.Do(tctx, chromedp.Navigate(u.String())); err != nil {
+		return nil, fmt.Errorf("%s を開けません / cannot open %s: %w", path, path, err)
+	}
+	pdf, err := chromedp.Run(tctx, chromedp.PrintToPDF(
+		chromedp.PDFPaper(chromedp.PaperA4),
+		chromedp.PDFPrintBackground(),
+		func(pp *page.PrintToPDFParams) { t := true; pp.PreferCSSPageSize = &t },
+	))
+	if err != nil {
+		return nil, fmt.Errorf("%s をPDFにできません / cannot print %s to PDF: %w", path, path, err)
+	}
+	if !strings.HasPrefix(string(pdf), "%PDF-") {
+		return nil, fmt.Errorf("%s: Chromium returned no PDF", path)
+	}
+	return pdf, nil
+}

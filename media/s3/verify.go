@@ -1,0 +1,146 @@
+package s3
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+)
+
+// Evidence is what Verify read back from the bucket; it is the ledger data
+// of lock.verified and lock.failed, for the auditor.
+type Evidence struct {
+	Endpoint         string `json:"endpoint"`
+	Bucket           string `json:"bucket"`
+	Prefix           string `json:"prefix,omitempty"`
+	Versioning       string `json:"versioning"`  // "Enabled" is required
+	ObjectLock       string `json:"object_lock"` // "Enabled" is required
+	Mode             string `json:"mode,omitempty"`
+	RetentionDays    int    `json:"retention_days"`
+	MinRetentionDays int    `json:"min_retention_days"`
+	CanaryKey        string `json:"canary_key,omitempty"`
+	CanaryVersion    string `json:"canary_version,omitempty"`
+	// DeleteRefused is the server's answer to deleting the canary version.
+	DeleteRefused string `json:"delete_refused,omitempty"`
+	// Setting names what is wrong when verification failed.
+	Setting string `json:"setting,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// Settings a LockError names.
+const (
+	SettingConnection = "connection"
+	SettingVersioning = "versioning"
+	SettingObjectLock = "object_lock"
+	SettingMode       = "default_retention_mode"
+	SettingDays       = "default_retention_days"
+	SettingCanary     = "canary_delete"
+)
+
+// LockError says which bucket setting keeps the medium from being offline.
+type LockError struct {
+	Medium  string
+	Setting string
+	Ja, En  string
+	Err     error // the server's error, if any
+}
+
+func (e *LockError) Error() string {
+	s := fmt.Sprintf("媒体 %s はオフラインではありません: %s / medium %s is NOT offline: %s", e.Medium, e.Ja, e.Medium, e.En)
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *LockError) Unwrap() error { return e.Err }
+
+// Verify proves, before an upload, that what is written cannot be removed
+// with this key: versioning on, Object Lock on, default retention in
+// COMPLIANCE mode of at least MinRetentionDays, and a canary object's
+// version delete refused by the server. It returns the evidence either
+// way and a *LockError naming the first wrong setting.
+func (b *Bucket) Verify(ctx context.Context) (Evidence, error) {
+	s := b.spec
+	ev := Evidence{Endpoint: s.Endpoint, Bucket: s.Bucket, Prefix: s.Prefix, MinRetentionDays: s.MinRetentionDays}
+	fail := func(setting, ja, en string, err error) (Evidence, error) {
+		le := &LockError{Medium: s.Name, Setting: setting, Ja: ja, En: en, Err: err}
+		ev.Setting, ev.Reason = setting, le.Error()
+		return ev, le
+	}
+	vc, err := b.client.GetBucketVersioning(ctx, s.Bucket)
+	if err != nil {
+		return fail(SettingConnection, fmt.Sprintf("バケット %s の設定を読めません(接続先・鍵・CAを確認してください)", s.Bucket),
+			fmt.Sprintf("cannot read bucket %s's settings (check endpoint, key and CA)", s.Bucket), err)
+	}
+	ev.Versioning = vc.Status
+	if !vc.Enabled() {
+		return fail(SettingVersioning, fmt.Sprintf("バケット %s のバージョニングが有効ではありません(%q)", s.Bucket, vc.Status),
+			fmt.Sprintf("bucket %s does not have versioning enabled (%q)", s.Bucket, vc.Status), nil)
+	}
+	lock, mode, validity, unit, err := b.client.GetObjectLockConfig(ctx, s.Bucket)
+	if err != nil && minio.ToErrorResponse(err).StatusCode == 0 {
+		return fail(SettingConnection, "オブジェクトロック設定を読めません", "cannot read the Object Lock configuration", err)
+	}
+	ev.ObjectLock = lock
+	if lock != "Enabled" {
+		return fail(SettingObjectLock, fmt.Sprintf("バケット %s にオブジェクトロックが設定されていません(作成時に有効化が必要です)", s.Bucket),
+			fmt.Sprintf("bucket %s has no Object Lock (it must be enabled when the bucket is created)", s.Bucket), err)
+	}
+	if mode != nil {
+		ev.Mode = string(*mode)
+	}
+	if mode == nil || validity == nil || unit == nil {
+		return fail(SettingMode, "既定の保持期間(デフォルトリテンション)が設定されていません。COMPLIANCE モードで設定してください",
+			"the bucket has no default retention: set one in COMPLIANCE mode", nil)
+	}
+	if *mode != minio.Compliance {
+		return fail(SettingMode, fmt.Sprintf("既定の保持モードが %s です。COMPLIANCE にしてください(GOVERNANCE は権限があれば解除できます)", *mode),
+			fmt.Sprintf("the default retention mode is %s, it must be COMPLIANCE (GOVERNANCE can be bypassed with a permission)", *mode), nil)
+	}
+	ev.RetentionDays = int(*validity)
+	if *unit == minio.Years {
+		ev.RetentionDays *= 365
+	}
+	if ev.RetentionDays < s.MinRetentionDays {
+		return fail(SettingDays, fmt.Sprintf("既定の保持期間が %d 日で、最低 %d 日に足りません", ev.RetentionDays, s.MinRetentionDays),
+			fmt.Sprintf("the default retention is %d days, less than the minimum of %d days", ev.RetentionDays, s.MinRetentionDays), nil)
+	}
+	return b.canary(ctx, ev, fail)
+}
+
+// canary writes a small object and tries to delete that very version: the
+// server must refuse, and the version must still be there afterwards.
+func (b *Bucket) canary(ctx context.Context, ev Evidence, fail func(setting, ja, en string, err error) (Evidence, error)) (Evidence, error) {
+	s := b.spec
+	ev.CanaryKey = s.key(CanaryName)
+	body := fmt.Appendf(nil, "danzen canary %s: this version must not be deletable\n", time.Now().UTC().Format(time.RFC3339))
+	vid, err := b.putSmall(ctx, ev.CanaryKey, body)
+	if err != nil {
+		return fail(SettingCanary, "確認用オブジェクトを書き込めません(鍵の書き込み権限を確認してください)",
+			"cannot write the canary object (check the key's write permission)", err)
+	}
+	ev.CanaryVersion = vid
+	if vid == "" {
+		return fail(SettingVersioning, "書き込んだ確認用オブジェクトにバージョンIDがありません", "the canary object got no version ID", nil)
+	}
+	err = b.client.RemoveObject(ctx, s.Bucket, ev.CanaryKey, minio.RemoveObjectOptions{VersionID: vid})
+	switch {
+	case err == nil:
+		return fail(SettingCanary, "この鍵でロック中の版を削除できてしまいました。保持設定かキーの権限(s3:DeleteObjectVersion、ガバナンス解除)を見直してください",
+			"this key deleted a locked version: fix the retention or the key's permissions (s3:DeleteObjectVersion, governance bypass)", nil)
+	case !isDenied(err):
+		return fail(SettingConnection, "確認用オブジェクトの削除拒否を確かめられません", "could not test that deleting the canary version is refused", err)
+	}
+	ev.DeleteRefused = minio.ToErrorResponse(err).Message
+	if ev.DeleteRefused == "" {
+		ev.DeleteRefused = err.Error()
+	}
+	if _, err := b.client.StatObject(ctx, s.Bucket, ev.CanaryKey, minio.StatObjectOptions{VersionID: vid}); err != nil {
+		return fail(SettingCanary, "削除は拒否されましたが確認用オブジェクトの版が見つかりません", "the delete was refused but the canary version is gone", err)
+	}
+	b.verified = &ev
+	b.log.Info("object lock verified", "medium", s.Name, "bucket", s.Bucket, "retention_days", ev.RetentionDays, "canary_version", vid)
+	return ev, nil
+}

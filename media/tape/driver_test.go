@@ -1,0 +1,344 @@
+package tape_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/danzen-gw/danzen/media/tape"
+	"github.com/danzen-gw/danzen/media/tape/tapefake"
+)
+
+// world is a drive, a cartridge and a spool repository of made-up files
+// named as restic names them (by their SHA-256).
+type world struct {
+	t     *testing.T
+	spec  tape.Spec
+	drive *tapefake.Drive
+	d     *tape.Driver
+}
+
+func newWorld(t *testing.T, capacity int64) *world {
+	spool := t.TempDir()
+	spec := tape.Spec{Name: "lto", SpoolDir: spool, RecordSize: tape.MinRecordSize,
+		AppearTimeout: tape.Duration(2 * time.Second), GoneTimeout: tape.Duration(time.Second)}
+	drive := tapefake.NewDrive("/dev/nst0")
+	drive.Insert(tapefake.NewCartridge(capacity))
+	d, err := tape.New(spec, tape.Options{Host: drive, Poll: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &world{t: t, spec: spec, drive: drive, d: d}
+	w.put("config", "repository config")
+	w.put("keys/", "key")
+	return w
+}
+
+// put writes a repository file; a path ending in / gets its SHA-256 name.
+func (w *world) put(p, content string) string {
+	if strings.HasSuffix(p, "/") {
+		sum := sha256.Sum256([]byte(content))
+		name := hex.EncodeToString(sum[:])
+		if p == "data/" {
+			p += name[:2] + "/"
+		}
+		p += name
+	}
+	full := filepath.Join(w.spec.RepoDir(), filepath.FromSlash(p))
+	if err := os.MkdirAll(filepath.Dir(full), 0o700); err != nil {
+		w.t.Fatal(err)
+	}
+	if err := os.WriteFile(full, []byte(content), 0o600); err != nil {
+		w.t.Fatal(err)
+	}
+	return p
+}
+
+// session powers the drive, attaches, flushes (for a backup), ejects and
+// cuts, as backup.Cycle.Session does; it returns the attach location and
+// the first error, after checking the cut.
+func (w *world) session(restore bool, during func(repo string)) (string, error) {
+	w.t.Helper()
+	ctx := context.Background()
+	if err := w.d.BeforePowerOn(); err != nil {
+		return "", err
+	}
+	w.drive.SetPower(true)
+	defer func() {
+		w.drive.SetPower(false)
+		if err := w.d.WaitGone(ctx); err != nil {
+			w.t.Fatal(err)
+		}
+		if w.drive.Loaded() {
+			w.t.Fatal("cartridge still loaded after the session")
+		}
+	}()
+	repo, err := w.d.Attach(ctx, restore)
+	if err != nil {
+		return "", err
+	}
+	if during != nil {
+		during(repo)
+	}
+	if err := w.d.Flush(ctx); err != nil {
+		w.d.Detach(ctx)
+		return repo, err
+	}
+	if err := w.d.Detach(ctx); err != nil {
+		return repo, err
+	}
+	if !w.d.Ejected() {
+		w.t.Fatal("not ejected after detach")
+	}
+	return repo, nil
+}
+
+func (w *world) catalogue() *tape.Catalogue {
+	c, err := tape.LoadCatalogue(w.spec)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return c
+}
+
+func (w *world) lastFile() tape.TapeFile {
+	c := w.catalogue()
+	tr := c.Tape(c.Current)
+	return tr.Files[len(tr.Files)-1]
+}
+
+func paths(f tape.TapeFile) []string {
+	var ps []string
+	for _, e := range f.Entries {
+		ps = append(ps, e.Path)
+	}
+	return ps
+}
+
+// snapshotOf lists the repository's files and contents.
+func snapshotOf(t *testing.T, dir string) map[string]string {
+	m := map[string]string{}
+	filepath.WalkDir(dir, func(p string, e os.DirEntry, err error) error {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !e.IsDir() {
+			b, _ := os.ReadFile(p)
+			rel, _ := filepath.Rel(dir, p)
+			m[filepath.ToSlash(rel)] = string(b)
+		}
+		return nil
+	})
+	return m
+}
+
+func TestAppendIncrementalsBaselineAfterPruneAndRestore(t *testing.T) {
+	w := newWorld(t, 1<<30)
+	pack1 := w.put("data/", strings.Repeat("pack one ", 100000))
+	snap1 := w.put("snapshots/", "snapshot one")
+	w.put("index/", "index one")
+	w.put("locks/", "a lock is never archived")
+	if _, err := w.session(false, nil); err != nil {
+		t.Fatal(err)
+	}
+	f := w.lastFile()
+	if f.Number != 1 || !f.Baseline || len(f.Entries) != 5 {
+		t.Fatalf("first archive: %+v", f)
+	}
+	for _, p := range paths(f) {
+		if strings.HasPrefix(p, "locks/") {
+			t.Fatalf("lock archived: %s", p)
+		}
+	}
+
+	// Second cycle: only the new files.
+	pack2 := w.put("data/", "pack two")
+	snap2 := w.put("snapshots/", "snapshot two")
+	if _, err := w.session(false, nil); err != nil {
+		t.Fatal(err)
+	}
+	f = w.lastFile()
+	if f.Number != 2 || f.Baseline || strings.Join(paths(f), ",") != strings.Join([]string{pack2, snap2}, ",") && strings.Join(paths(f), ",") != strings.Join([]string{snap2, pack2}, ",") {
+		t.Fatalf("second archive: %+v", f)
+	}
+
+	// forget removes a snapshot: recorded, no baseline.
+	os.Remove(filepath.Join(w.spec.RepoDir(), snap1))
+	snap3 := w.put("snapshots/", "snapshot three")
+	if _, err := w.session(false, nil); err != nil {
+		t.Fatal(err)
+	}
+	f = w.lastFile()
+	if f.Baseline || len(f.Removed) != 1 || f.Removed[0] != snap1 || len(f.Entries) != 1 || f.Entries[0].Path != snap3 {
+		t.Fatalf("third archive: %+v", f)
+	}
+
+	// A restore from the tape now gives the repository as it is.
+	want := snapshotOf(t, w.spec.RepoDir())
+	for p := range want {
+		if strings.HasPrefix(p, "locks/") {
+			delete(want, p)
+		}
+	}
+	_, err := w.session(true, func(repo string) {
+		got := snapshotOf(t, repo)
+		if len(got) != len(want) {
+			t.Errorf("restored %d files, want %d", len(got), len(want))
+		}
+		for p, c := range want {
+			if got[p] != c {
+				t.Errorf("restored %s differs", p)
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(w.spec.SpoolDir, "restore")); !os.IsNotExist(err) {
+		t.Fatalf("restore directory left behind: %v", err)
+	}
+
+	// prune rewrites packs: the next archive is a full baseline.
+	os.Remove(filepath.Join(w.spec.RepoDir(), pack1))
+	w.put("data/", "pack one, repacked")
+	if _, err := w.session(false, nil); err != nil {
+		t.Fatal(err)
+	}
+	f = w.lastFile()
+	if f.Number != 4 || !f.Baseline || len(f.Entries) != 7 {
+		t.Fatalf("archive after prune: %+v", f)
+	}
+
+	// Stock GNU tar reads every archive on the tape with the documented
+	// blocking factor, and the repository comes out under repo/.
+	files := w.catalogueCartridgeFiles(t)
+	if len(files) != 5 {
+		t.Fatalf("tape holds %d files, want label + 4 archives", len(files))
+	}
+	out := t.TempDir()
+	for i, recs := range files {
+		img := filepath.Join(t.TempDir(), "file")
+		os.WriteFile(img, bytes.Join(recs, nil), 0o600)
+		for _, r := range recs {
+			if len(r) != tape.MinRecordSize {
+				t.Fatalf("file %d has a record of %d bytes", i, len(r))
+			}
+		}
+		cmd := exec.Command("tar", "-x", "-b", "512", "-f", img, "-C", out)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("GNU tar on tape file %d: %v\n%s", i, err, b)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(out, "repo", pack2)); err != nil || string(b) != "pack two" {
+		t.Fatalf("GNU tar extracted %q, %v", b, err)
+	}
+}
+
+func (w *world) catalogueCartridgeFiles(t *testing.T) [][][]byte {
+	c := w.drive.Remove()
+	defer w.drive.Insert(c)
+	return c.Files()
+}
+
+func TestDamagedSpoolFileNotWritten(t *testing.T) {
+	w := newWorld(t, 1<<30)
+	p := w.put("data/", "good")
+	os.WriteFile(filepath.Join(w.spec.RepoDir(), p), []byte("bitrot"), 0o600)
+	_, err := w.session(false, nil)
+	if err == nil || !strings.Contains(err.Error(), "SHA-256") {
+		t.Fatalf("damaged spool: %v", err)
+	}
+}
+
+func TestTapeFullThenNewTapeBaseline(t *testing.T) {
+	w := newWorld(t, 5*tape.MinRecordSize)
+	pack1 := w.put("data/", strings.Repeat("x", 400<<10))
+	if _, err := w.session(false, nil); err != nil {
+		t.Fatal(err)
+	}
+	w.put("data/", strings.Repeat("y", 600<<10))
+	_, err := w.session(false, nil)
+	var full *tape.TapeFullError
+	if !errors.As(err, &full) || !strings.Contains(err.Error(), "新しい") || !strings.Contains(err.Error(), "new (blank) tape") {
+		t.Fatalf("tape full: %v", err)
+	}
+	first := w.catalogue().Tapes[0]
+	if !first.Full || len(first.Files) != 1 {
+		t.Fatalf("full tape record: %+v", first)
+	}
+	// The same tape again is refused before anything runs.
+	if _, err := w.session(false, nil); !errors.As(err, &full) {
+		t.Fatalf("full tape reinserted: %v", err)
+	}
+	// A new tape gets a label and a full baseline.
+	fullTape := w.drive.Remove()
+	if n := len(fullTape.Files()); n != 3 {
+		t.Fatalf("full tape holds %d files, want label, archive and the partial one", n)
+	}
+	w.drive.Insert(tapefake.NewCartridge(1 << 30))
+	if _, err := w.session(false, nil); err != nil {
+		t.Fatal(err)
+	}
+	c := w.catalogue()
+	if len(c.Tapes) != 2 || c.Current != c.Tapes[1].ID {
+		t.Fatalf("catalogue: %+v", c)
+	}
+	if f := w.lastFile(); f.Number != 1 || !f.Baseline || len(f.Entries) != 4 {
+		t.Fatalf("new tape: %+v", f)
+	}
+	// The full tape still restores its last good archive, with the
+	// catalogue and, for a replacement gateway, without it (reading on to
+	// the archive the full tape cut short).
+	newTape := w.drive.Remove()
+	w.drive.Insert(fullTape)
+	for _, lost := range []bool{false, true} {
+		if lost {
+			os.Remove(filepath.Join(w.spec.SpoolDir, "catalogue.json"))
+		}
+		if _, err := w.session(true, func(repo string) {
+			if got := snapshotOf(t, repo); len(got) != 3 || got[pack1] == "" {
+				t.Errorf("restored from the full tape (catalogue lost %v): %d files", lost, len(got))
+			}
+		}); err != nil {
+			t.Fatalf("restore from the full tape (catalogue lost %v): %v", lost, err)
+		}
+	}
+	w.drive.Remove()
+	w.drive.Insert(newTape)
+}
+
+func TestWriteProtectedRefused(t *testing.T) {
+	w := newWorld(t, 1<<30)
+	c := w.drive.Remove()
+	c.SetWriteProtected(true)
+	w.drive.Insert(c)
+	w.put("data/", "pack")
+	_, err := w.session(false, nil)
+	if !errors.Is(err, tape.ErrWriteProtected) || !strings.Contains(err.Error(), "書き込み禁止") || !strings.Contains(err.Error(), "write-protected") {
+		t.Fatalf("write-protected: %v", err)
+	}
+	if w.drive.Unloads() != 1 {
+		t.Fatal("a refused tape is not ejected")
+	}
+}
+
+func TestNoTapeAndStrayDrive(t *testing.T) {
+	w := newWorld(t, 1<<30)
+	w.drive.Remove()
+	if _, err := w.session(false, nil); err == nil || !strings.Contains(err.Error(), "no tape in drive") {
+		t.Fatalf("no tape: %v", err)
+	}
+	w.drive.SetPower(true)
+	defer w.drive.SetPower(false)
+	if err := w.d.BeforePowerOn(); err == nil || !strings.Contains(err.Error(), "before power-on") {
+		t.Fatalf("drive present before power-on: %v", err)
+	}
+}

@@ -1,0 +1,159 @@
+package netprobe_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/netprobe"
+	"github.com/danzen-gw/danzen/netprobe/fakeedge"
+)
+
+func TestMain(m *testing.M) {
+	fakeedge.RunChild() // the scanner process inside the namespace
+	os.Exit(m.Run())
+}
+
+func findings(t netprobe.Target, rule string) []netprobe.Finding {
+	var out []netprobe.Finding
+	for _, f := range t.Findings {
+		if f.Rule == rule {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func port(h netprobe.Host, proto string, n int) *netprobe.Port {
+	for i, p := range h.Ports {
+		if p.Proto == proto && p.Port == n {
+			return &h.Ports[i]
+		}
+	}
+	return nil
+}
+
+// TestScanFakeEdge scans the fake edge from inside its namespace: every
+// fake must be identified as what it is, the echoes must not count, the
+// dropping device must be done in bounded time, and each 注意 rule must
+// fire where it should.
+func TestScanFakeEdge(t *testing.T) {
+	w, reg, err := fakeedge.Edge(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	ctx := context.Background()
+	res, err := w.Scan(ctx, fakeedge.Job{Register: reg, Scan: config.Scan{SNMPCommunities: []string{"public"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res.Report
+	t.Logf("scan took %v, scanner max RSS %.1f MiB", res.Elapsed, float64(res.MaxRSS)/(1<<20))
+	defer func() {
+		if t.Failed() {
+			var b bytes.Buffer
+			r.WriteJSON(&b)
+			t.Log(b.String(), w.Logs())
+		}
+	}()
+	if len(r.Targets) != 4 || r.FeedDate == "" || r.TCPPorts != "1-65535" {
+		t.Fatalf("report header: %d targets, feed %q, ports %q", len(r.Targets), r.FeedDate, r.TCPPorts)
+	}
+
+	fgt := r.Targets[0]
+	if len(fgt.Hosts) != 2 || !fgt.Hosts[1].WAN {
+		t.Fatalf("FortiGate hosts: %+v", fgt.Hosts)
+	}
+	for _, h := range fgt.Hosts {
+		var open []int
+		for _, p := range h.Ports {
+			open = append(open, p.Port)
+		}
+		if !slices.Equal(open, []int{22, 443}) {
+			t.Errorf("%s open %v, want [22 443] (the UDP echo on 500 is not IKE)", h.Addr, open)
+		}
+		if h.Filtered < 60000 {
+			t.Errorf("%s: %d filtered ports; the drop policy should hide almost all", h.Addr, h.Filtered)
+		}
+		if h.TCPSeconds > 40 {
+			t.Errorf("%s: TCP scan of a dropping device took %.0f s", h.Addr, h.TCPSeconds)
+		}
+		https := port(h, "tcp", 443)
+		if https == nil || https.HTTP == nil || https.HTTP.Portal != "FortiGate SSL-VPN" || https.HTTP.Server != "xxxxxxxx-xxxxx" ||
+			https.HTTP.Title != "FortiGate SSL VPN" || len(https.HTTP.Redirects) != 1 {
+			t.Errorf("%s 443: %+v", h.Addr, https)
+		} else if tl := https.TLS; !slices.Equal(tl.Versions, []string{"TLS1.0", "TLS1.1", "TLS1.2"}) || tl.KeyBits != 1024 || !tl.SelfSigned || !tl.VendorDefault {
+			t.Errorf("%s TLS: %+v", h.Addr, tl)
+		}
+		if s := port(h, "tcp", 22); s == nil || s.Service.Name != "ssh" || s.Service.Product != "OpenSSH" {
+			t.Errorf("%s 22: %+v", h.Addr, s)
+		}
+	}
+	if kev := findings(fgt, netprobe.RuleKEV); len(kev) != 1 || !strings.Contains(kev[0].JA, "CVE-2024-21762") {
+		t.Errorf("KEV findings: %+v", kev)
+	}
+	if old := findings(fgt, netprobe.RuleOldTLS); len(old) != 2 {
+		t.Errorf("old TLS findings: %+v", old)
+	}
+	if m := findings(fgt, netprobe.RuleMgmtWAN); len(m) != 1 || m[0].Port != 22 || m[0].Addr != "203.0.113.1" {
+		t.Errorf("management on WAN: %+v", m)
+	}
+
+	rtx := r.Targets[1]
+	h := rtx.Hosts[0]
+	if tel := port(h, "tcp", 23); tel == nil || tel.Service.Product != "Yamaha RTX1210" || tel.Service.Version != "14.01.38" {
+		t.Errorf("telnet: %+v", tel)
+	}
+	if snmp := port(h, "udp", 161); snmp == nil || snmp.Service.Product != fakeedge.SNMPDescr {
+		t.Errorf("snmp: %+v", snmp)
+	}
+	for _, rule := range []string{netprobe.RuleRemote, netprobe.RuleSNMPDefault, netprobe.RuleFirmware} {
+		if len(findings(rtx, rule)) != 1 {
+			t.Errorf("router: want one %s finding, got %+v", rule, rtx.Findings)
+		}
+	}
+
+	box := r.Targets[2]
+	h = box.Hosts[0]
+	if len(h.Ports) != 1 || h.Ports[0].Port != 3389 || h.Ports[0].Proto != "tcp" {
+		t.Errorf("box ports %+v: the UDP echoes on 161 and 500 must not count", h.Ports)
+	}
+	if len(findings(box, netprobe.RuleRemote)) != 1 {
+		t.Errorf("RDP not flagged: %+v", box.Findings)
+	}
+	if f := r.Targets[3].Findings; len(f) != 1 || !strings.Contains(f[0].JA, "調査不可") {
+		t.Errorf("line without address: %+v", f)
+	}
+	rows := r.Rows()
+	if rows[0].Attention != "注意" || rows[3].Attention != "-" || rows[3].Addresses != "調査不可 (IPアドレス不明)" {
+		t.Errorf("rows: %+v", rows)
+	}
+
+	// A second scan after a management page appears on the box.
+	if err := w.HTTPLogin(w.Devices[2].NS, 8080); err != nil {
+		t.Fatal(err)
+	}
+	res2, err := w.Scan(ctx, fakeedge.Job{Register: reg, Scan: config.Scan{TCPPorts: "1-10000", SNMPCommunities: []string{"public"}}, Previous: r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2 := res2.Report
+	if n := findings(r2.Targets[2], netprobe.RuleNewlyOpen); len(n) != 1 || n[0].Port != 8080 {
+		t.Errorf("newly open: %+v", r2.Targets[2].Findings)
+	}
+	d := r2.Changes
+	if d == nil || !slices.Equal(d.Opened, []string{"CAF00003 10.231.3.2 8080/tcp"}) || len(d.Closed) != 0 || len(d.NewCautions) != 1 || len(d.Resolved) != 0 {
+		t.Errorf("diff: %+v", d)
+	}
+	if r2.Cautions() != r.Cautions()+1 {
+		t.Errorf("cautions %d then %d", r.Cautions(), r2.Cautions())
+	}
+	t.Logf("cautions: %d; identify FortiGate LAN %.1f s", r.Cautions(), fgt.Hosts[0].IdentifySeconds)
+	_ = time.Second
+}

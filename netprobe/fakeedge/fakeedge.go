@@ -1,0 +1,237 @@
+// Package fakeedge builds a small hospital edge for netprobe's tests and
+// benchmark: network namespaces with no default route, one for the
+// scanner and one per fake device, joined by veth pairs, with real peers
+// (OpenSSH sshd, Debian's snmpd, nftables) and Go fakes (an SSL-VPN
+// portal lookalike, a Telnet banner, UDP echoes). Nothing in it can reach
+// an address outside the namespaces it creates. It needs root.
+package fakeedge
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// World is the scanner's namespace and the devices around it.
+type World struct {
+	Scanner string // namespace the scanner must run in
+	Dir     string // scratch directory (configs, keys, logs)
+	Devices []*Device
+	mu      sync.Mutex
+	closers []func()
+	procs   []*exec.Cmd
+	logs    map[string]*bytes.Buffer
+}
+
+// Device is one fake edge device in its own namespace.
+type Device struct {
+	NS  string
+	LAN netip.Addr // on the veth towards the scanner
+	WAN netip.Addr // a TEST-NET address on the same link, routed from the scanner
+}
+
+// New creates the scanner namespace and n device namespaces. Names carry
+// the process ID so that parallel runs do not collide.
+func New(dir string, n int) (_ *World, err error) {
+	w := &World{Dir: dir, Scanner: fmt.Sprintf("dzs%d", os.Getpid()), logs: map[string]*bytes.Buffer{}}
+	defer func() {
+		if err != nil {
+			w.Close()
+		}
+	}()
+	if err := w.ip("netns", "add", w.Scanner); err != nil {
+		return nil, err
+	}
+	w.closers = append(w.closers, func() { exec.Command("ip", "netns", "del", w.Scanner).Run() })
+	if err := w.ip("-n", w.Scanner, "link", "set", "lo", "up"); err != nil {
+		return nil, err
+	}
+	for i := 1; i <= n; i++ {
+		d := &Device{
+			NS:  fmt.Sprintf("dzd%d-%d", i, os.Getpid()),
+			LAN: netip.AddrFrom4([4]byte{10, 231, byte(i), 2}),
+			WAN: netip.AddrFrom4([4]byte{203, 0, 113, byte(i)}),
+		}
+		if err := w.ip("netns", "add", d.NS); err != nil {
+			return nil, err
+		}
+		w.closers = append(w.closers, func() { exec.Command("ip", "netns", "del", d.NS).Run() })
+		s, v := fmt.Sprintf("dzs%d", i), fmt.Sprintf("dzv%d", i)
+		for _, args := range [][]string{
+			{"-n", w.Scanner, "link", "add", s, "type", "veth", "peer", "name", v, "netns", d.NS},
+			{"-n", w.Scanner, "addr", "add", fmt.Sprintf("10.231.%d.1/24", i), "dev", s},
+			{"-n", w.Scanner, "link", "set", s, "up"},
+			{"-n", w.Scanner, "route", "add", d.WAN.String() + "/32", "dev", s},
+			{"-n", d.NS, "addr", "add", d.LAN.String() + "/24", "dev", v},
+			{"-n", d.NS, "addr", "add", d.WAN.String() + "/32", "dev", v},
+			{"-n", d.NS, "link", "set", v, "up"},
+			{"-n", d.NS, "link", "set", "lo", "up"},
+		} {
+			if err := w.ip(args...); err != nil {
+				return nil, err
+			}
+		}
+		w.Devices = append(w.Devices, d)
+	}
+	return w, nil
+}
+
+func (w *World) ip(args ...string) error {
+	out, err := exec.Command("ip", args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+// Close stops every process and listener and deletes the namespaces.
+func (w *World) Close() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, c := range w.procs {
+		c.Process.Kill()
+		c.Wait()
+	}
+	w.procs = nil
+	for i := len(w.closers) - 1; i >= 0; i-- {
+		w.closers[i]()
+	}
+	w.closers = nil
+}
+
+// Command returns cmd to run inside namespace ns.
+func Command(ctx context.Context, ns string, name string, args ...string) *exec.Cmd {
+	return exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", ns, name}, args...)...)
+}
+
+// Start runs a long-lived process inside ns until Close; its output is
+// kept for Log.
+func (w *World) Start(ns, name string, args ...string) error {
+	c := Command(context.Background(), ns, name, args...)
+	var buf bytes.Buffer
+	c.Stdout, c.Stderr = &buf, &buf
+	if err := c.Start(); err != nil {
+		return err
+	}
+	w.mu.Lock()
+	w.procs = append(w.procs, c)
+	w.logs[ns+" "+name] = &buf
+	w.mu.Unlock()
+	return nil
+}
+
+// Logs returns what the started processes printed, for a failing test.
+func (w *World) Logs() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var b strings.Builder
+	for k, v := range w.logs {
+		fmt.Fprintf(&b, "== %s\n%s\n", k, v.String())
+	}
+	return b.String()
+}
+
+// inNS runs f on an OS thread that has joined namespace ns. Sockets made
+// there stay in ns after the thread leaves.
+func inNS(ns string, f func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		// Not unlocked: if switching back fails, the thread must die with
+		// the goroutine instead of serving others in the wrong namespace.
+		orig, err := os.Open("/proc/thread-self/ns/net")
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer orig.Close()
+		target, err := os.Open(filepath.Join("/run/netns", ns))
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer target.Close()
+		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("setns %s: %w", ns, err)
+			return
+		}
+		ferr := f()
+		if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err != nil {
+			errc <- errors.Join(ferr, err)
+			return
+		}
+		runtime.UnlockOSThread()
+		errc <- ferr
+	}()
+	return <-errc
+}
+
+// Listen opens a TCP listener inside ns; Close closes it.
+func (w *World) Listen(ns, addr string) (net.Listener, error) {
+	var ln net.Listener
+	err := inNS(ns, func() (err error) {
+		ln, err = net.Listen("tcp", addr)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	w.mu.Lock()
+	w.closers = append(w.closers, func() { ln.Close() })
+	w.mu.Unlock()
+	return ln, nil
+}
+
+// ListenUDP opens a UDP socket inside ns; Close closes it.
+func (w *World) ListenUDP(ns, addr string) (net.PacketConn, error) {
+	var pc net.PacketConn
+	err := inNS(ns, func() (err error) {
+		pc, err = net.ListenPacket("udp", addr)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	w.mu.Lock()
+	w.closers = append(w.closers, func() { pc.Close() })
+	w.mu.Unlock()
+	return pc, nil
+}
+
+// WaitUDP waits until something listens on udp port in ns (for snmpd).
+func WaitUDP(ns string, port int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		out, _ := exec.Command("ip", "netns", "exec", ns, "ss", "-Hlun", fmt.Sprintf("sport = :%d", port)).Output()
+		if len(bytes.TrimSpace(out)) > 0 {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("nothing listens on udp %d in %s after %v", port, ns, timeout)
+}
+
+// WaitTCP waits until a TCP port accepts inside ns.
+func WaitTCP(ns string, port int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		out, _ := exec.Command("ip", "netns", "exec", ns, "ss", "-Hltn", fmt.Sprintf("sport = :%d", port)).Output()
+		if len(bytes.TrimSpace(out)) > 0 {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("nothing listens on tcp %d in %s after %v", port, ns, timeout)
+}

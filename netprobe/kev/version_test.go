@@ -1,0 +1,58 @@
+package kev
+
+import "testing"
+
+func TestCompare(t *testing.T) {
+	for _, tc := range []struct {
+		vendor, a, b string
+		want         int
+	}{
+		{"fortinet", "7.2.5 build1517", "7.2.5", 0},
+		{"fortinet", "v7.2.5,build1517", "7.2.7", -1},
+		{"fortinet", "7.2.10", "7.2.9", 1},
+		{"fortinet", "7.4.0", "7.2.99", 1},
+		{"paloalto", "10.2.9-h1", "10.2.9", 1},
+		{"paloalto", "10.2.9-h1", "10.2.9-h1", 0},
+		{"paloalto", "10.2.9-h3", "10.2.10", -1},
+		{"paloalto", "10.2.8-h10", "10.2.8-h3", 1},
+		{"cisco", "9.16(4)57", "9.16(4)", 1},
+		{"cisco", "9.16(4)57", "9.16.4.57", 0},
+		{"cisco", "9.16(4)9", "9.16(4)57", -1},
+		{"cisco", "9.16(3)99", "9.16(4)", -1},
+		{"ivanti", "22.7R2.5", "22.7R2", 1},
+		{"ivanti", "22.7R2.4", "22.7R2.5", -1},
+		{"ivanti", "22.7R2.5 build 1234", "22.7R2.5", 0},
+		{"ivanti", "9.1R18.3", "22.7R1", -1},
+		{"citrix", "13.1-49.15", "13.1-49.13", 1},
+		{"citrix", "NS13.1: Build 49.15.nc", "13.1-49.15", 0},
+		{"citrix", "13.1-9.60", "13.1-49.15", -1},
+		{"citrix", "13.1", "13.1-0.1", -1},
+		{"sonicwall", "6.5.4.14-109n", "6.5.4.15-116n", -1},
+		{"sonicwall", "7.0.1-5035", "7.0.1-5036", -1},
+		{"sonicwall", "5.9.2.14-12o", "5.9.2.14-12o", 0},
+	} {
+		a, err := ParseVersion(tc.vendor, tc.a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := ParseVersion(tc.vendor, tc.b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := a.Compare(b); got != tc.want {
+			t.Errorf("%s: %q vs %q = %d, want %d", tc.vendor, tc.a, tc.b, got, tc.want)
+		}
+	}
+}
+
+func TestParseRejects(t *testing.T) {
+	for _, tc := range []struct{ vendor, s string }{
+		{"fortinet", "7.2"}, {"fortinet", "7.2.5-h1"}, {"paloalto", "10.2"}, {"paloalto", "10.2.9h1"},
+		{"cisco", "9.16(4"}, {"ivanti", "22.7.2.5"}, {"citrix", "13.1-49"}, {"sonicwall", "SonicOS"},
+		{"juniper", "21.4R3"}, {"fortinet", ""},
+	} {
+		if _, err := ParseVersion(tc.vendor, tc.s); err == nil {
+			t.Errorf("%s %q parsed", tc.vendor, tc.s)
+		}
+	}
+}

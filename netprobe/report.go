@@ -1,0 +1,349 @@
+package netprobe
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/danzen-gw/danzen/netprobe/kev"
+	"github.com/danzen-gw/danzen/netprobe/register"
+)
+
+// Report is one scan: every point of the register in its order, what was
+// found at each address, the findings and the change since the last scan.
+type Report struct {
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	FeedDate string    `json:"feed_date"` // the known-exploited feed used
+	TCPPorts string    `json:"tcp_ports"` // the ports connected to, as ranges
+	Targets  []Target  `json:"targets"`
+	Changes  *Diff     `json:"changes,omitempty"` // nil on a first scan
+}
+
+// Target is one row of the report: a point of the register.
+type Target struct {
+	No       int            `json:"no"`
+	Point    register.Point `json:"point"`
+	Hosts    []Host         `json:"hosts"`
+	Findings []Finding      `json:"findings"`
+}
+
+// Host is one scanned address of a point.
+type Host struct {
+	Addr            string  `json:"addr"`
+	WAN             bool    `json:"wan"`
+	Unreachable     bool    `json:"unreachable"`
+	Filtered        int     `json:"filtered"` // ports that neither accepted nor refused
+	Ports           []Port  `json:"ports"`
+	TCPSeconds      float64 `json:"tcp_seconds"`
+	IdentifySeconds float64 `json:"identify_seconds"`
+}
+
+// Finding is one line of 調査結果. Caution marks the 注目情報 注意.
+type Finding struct {
+	Rule    string `json:"rule"`
+	Caution bool   `json:"caution"`
+	Addr    string `json:"addr,omitempty"`
+	Proto   string `json:"proto,omitempty"`
+	Port    int    `json:"port,omitempty"`
+	JA      string `json:"ja"`
+	EN      string `json:"en"`
+}
+
+// Rules.
+const (
+	RuleKEV         = "known_exploited"
+	RuleRemote      = "remote_access"
+	RuleOldTLS      = "old_tls"
+	RuleSNMPDefault = "snmp_default_community"
+	RuleMgmtWAN     = "management_on_wan"
+	RuleNewlyOpen   = "newly_open"
+	RuleFirmware    = "firmware_differs"
+	RuleInfo        = "info"
+)
+
+// Key identifies a finding across scans, for the diff and for alerts.
+func (f Finding) Key(id string) string {
+	return fmt.Sprintf("%s/%s/%s/%s/%d", id, f.Rule, f.Addr, f.Proto, f.Port)
+}
+
+// Cautions counts the 注意 findings.
+func (r *Report) Cautions() int {
+	n := 0
+	for _, t := range r.Targets {
+		for _, f := range t.Findings {
+			if f.Caution {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// remoteAccess are ports whose reachability alone is a 注意: remote
+// desktop, file sharing, clear-text login and remote-control tools.
+var remoteAccess = map[int]string{
+	23: "Telnet", 445: "SMB", 3389: "RDP (リモートデスクトップ)", 5800: "VNC (HTTP)", 5900: "VNC", 5901: "VNC", 5902: "VNC", 5903: "VNC",
+	5938: "TeamViewer", 7070: "AnyDesk", 4899: "Radmin", 5631: "pcAnywhere", 5632: "pcAnywhere",
+}
+
+var remoteServices = map[string]string{"telnet": "Telnet", "vnc": "VNC", "rdp": "RDP (リモートデスクトップ)"}
+
+func (r *Report) judge(feed *kev.Feed, prev *Report) {
+	var before map[string]Host
+	if prev != nil {
+		before = map[string]Host{}
+		for _, t := range prev.Targets {
+			for _, h := range t.Hosts {
+				before[t.Point.ID+" "+h.Addr] = h
+			}
+		}
+	}
+	prevPorts, _ := ParsePorts(r.TCPPorts)
+	if prev != nil {
+		prevPorts, _ = ParsePorts(prev.TCPPorts)
+	}
+	for i := range r.Targets {
+		t := &r.Targets[i]
+		p := t.Point
+		add := func(f Finding) { t.Findings = append(t.Findings, f) }
+		vendor := kev.VendorOf(p.Maker, p.Model)
+		if len(p.Addresses()) == 0 {
+			add(Finding{Rule: RuleInfo, JA: "調査不可 (IPアドレス不明)", EN: "not scanned (address unknown)"})
+		} else if !p.Scan {
+			add(Finding{Rule: RuleInfo, JA: "脆弱性診断の希望なし（未調査）", EN: "no diagnosis requested (not scanned)"})
+		}
+		for _, h := range t.Hosts {
+			if h.Unreachable {
+				add(Finding{Rule: RuleInfo, Addr: h.Addr, JA: h.Addr + " に到達できません（調査不可）", EN: h.Addr + " is unreachable (not scanned)"})
+				continue
+			}
+			old, seen := before[p.ID+" "+h.Addr]
+			for _, port := range h.Ports {
+				judgePort(add, h, port)
+				if port.HTTP != nil && port.HTTP.Vendor != "" && vendor == "" {
+					vendor = port.HTTP.Vendor
+				}
+				if port.Service.Device && port.Service.Version != "" && p.Firmware != "" && !sameVersion(port.Service.Version, p.Firmware) {
+					add(Finding{Rule: RuleFirmware, Caution: true, Addr: h.Addr, Proto: port.Proto, Port: port.Port,
+						JA: fmt.Sprintf("機器が示す版 %s（%s）が台帳の版 %s と異なります。台帳を更新するか、機器の版を確認してください", port.Service.Version, port.Service.Product, p.Firmware),
+						EN: fmt.Sprintf("the device announces %s (%s) but the register says %s; update the register or check the device", port.Service.Version, port.Service.Product, p.Firmware)})
+				}
+				if seen && !old.Unreachable && !hasPort(old.Ports, port) && (port.Proto == "udp" || slices.Contains(prevPorts, port.Port)) {
+					add(Finding{Rule: RuleNewlyOpen, Caution: true, Addr: h.Addr, Proto: port.Proto, Port: port.Port,
+						JA: fmt.Sprintf("%s %d/%s は前回の調査では閉じていました。意図した変更か確認してください", h.Addr, port.Port, port.Proto),
+						EN: fmt.Sprintf("%s %d/%s was closed in the last scan; check that the change was intended", h.Addr, port.Port, port.Proto)})
+				}
+			}
+			if len(h.Ports) == 0 {
+				add(Finding{Rule: RuleInfo, Addr: h.Addr, JA: h.Addr + ": 開いているポートはありません", EN: h.Addr + ": no open ports"})
+			} else {
+				var list []string
+				for _, port := range h.Ports {
+					list = append(list, port.String())
+				}
+				add(Finding{Rule: RuleInfo, Addr: h.Addr, JA: h.Addr + " で応答: " + strings.Join(list, ", "), EN: h.Addr + " answers on: " + strings.Join(list, ", ")})
+			}
+		}
+		judgeVersions(add, feed, vendor, t)
+		slices.SortStableFunc(t.Findings, func(a, b Finding) int {
+			if a.Caution == b.Caution {
+				return 0
+			}
+			if a.Caution {
+				return -1
+			}
+			return 1
+		})
+	}
+	if prev != nil {
+		d := r.Diff(prev)
+		r.Changes = &d
+	}
+}
+
+func judgePort(add func(Finding), h Host, port Port) {
+	where := fmt.Sprintf("%s %d/%s", h.Addr, port.Port, port.Proto)
+	f := Finding{Addr: h.Addr, Proto: port.Proto, Port: port.Port}
+	with := func(rule string, caution bool, ja, en string) Finding {
+		g := f
+		g.Rule, g.Caution, g.JA, g.EN = rule, caution, where+": "+ja, where+": "+en
+		return g
+	}
+	name, remote := remoteAccess[port.Port]
+	if s, ok := remoteServices[port.Service.Name]; ok {
+		name, remote = s, true
+	}
+	if remote && port.Proto == "tcp" {
+		add(with(RuleRemote, true, name+" に接続できます。外部からの侵入口になるため、不要なら閉じ、必要なら接続元を限定してください",
+			name+" is reachable; it is a way in from outside: close it if unused, otherwise restrict who may connect"))
+	}
+	if port.Service.Name == "snmp" {
+		community := strings.TrimPrefix(port.Service.Banner, "community ")
+		if community == "public" || community == "private" {
+			add(with(RuleSNMPDefault, true, fmt.Sprintf("SNMP が既定のコミュニティ名 %q に応答します（%s）。コミュニティ名を変更するか SNMP を止めてください", community, port.Service.Product),
+				fmt.Sprintf("SNMP answers the default community %q (%s); change the community or turn SNMP off", community, port.Service.Product)))
+		} else {
+			add(with(RuleInfo, false, "SNMP 応答: "+port.Service.Product, "SNMP answers: "+port.Service.Product))
+		}
+	}
+	if port.Service.Name == "ike" || port.Service.Name == "ike-natt" {
+		add(with(RuleInfo, false, "IPsec VPN (IKE) が応答します: "+port.Service.Product, "IPsec VPN (IKE) answers: "+port.Service.Product))
+	}
+	if t := port.TLS; t != nil {
+		var old []string
+		for _, v := range t.Versions {
+			if v == "TLS1.0" || v == "TLS1.1" {
+				old = append(old, v)
+			}
+		}
+		if len(old) > 0 {
+			add(with(RuleOldTLS, true, strings.Join(old, "・")+" を受け付けます。TLS1.2 以上のみに設定するか、ファームウェアを更新してください",
+				"accepts "+strings.Join(old, " and ")+"; allow only TLS 1.2 and later, or update the firmware"))
+		}
+		if len(t.WeakCiphers) > 0 {
+			add(with(RuleInfo, false, "弱い暗号方式を受け付けます: "+strings.Join(t.WeakCiphers, ", "), "accepts weak cipher suites: "+strings.Join(t.WeakCiphers, ", ")))
+		}
+		var ja, en []string
+		if t.SelfSigned {
+			ja, en = append(ja, "自己署名"), append(en, "self-signed")
+		}
+		if t.VendorDefault {
+			ja, en = append(ja, "メーカー既定の証明書の可能性"), append(en, "looks like the maker's default certificate")
+		}
+		if t.KeyType == "RSA" && t.KeyBits < 2048 {
+			ja, en = append(ja, fmt.Sprintf("鍵長 %d ビット（2048 未満）", t.KeyBits)), append(en, fmt.Sprintf("%d-bit key (below 2048)", t.KeyBits))
+		}
+		if !t.NotAfter.IsZero() && time.Until(t.NotAfter) < 30*24*time.Hour {
+			ja, en = append(ja, "有効期限 "+t.NotAfter.Format("2006-01-02")), append(en, "expires "+t.NotAfter.Format("2006-01-02"))
+		}
+		if len(ja) > 0 {
+			add(with(RuleInfo, false, "証明書: "+strings.Join(ja, "、"), "certificate: "+strings.Join(en, ", ")))
+		}
+	}
+	if hi := port.HTTP; hi != nil {
+		if hi.Portal != "" {
+			add(with(RuleInfo, false, fmt.Sprintf("SSL-VPN ログイン画面 %s（%s）を確認", hi.Portal, hi.PortalPath), fmt.Sprintf("SSL-VPN login page %s (%s) found", hi.Portal, hi.PortalPath)))
+		}
+		if h.WAN && hi.Portal == "" && (hi.Login || hi.Status == 401) {
+			add(with(RuleMgmtWAN, true, "管理画面（ログイン画面）がグローバルアドレスから見えます。LAN 側からのみに限定してください",
+				"a management (login) page is reachable on the global address; restrict it to the LAN side"))
+		}
+	}
+	if h.WAN && (port.Service.Name == "ssh" || port.Service.Name == "telnet") {
+		add(with(RuleMgmtWAN, true, "リモート管理 ("+port.Service.Name+") がグローバルアドレスから見えます。LAN 側からのみに限定してください",
+			"remote administration ("+port.Service.Name+") is reachable on the global address; restrict it to the LAN side"))
+	}
+}
+
+func judgeVersions(add func(Finding), feed *kev.Feed, vendor string, t *Target) {
+	if vendor == "" {
+		return
+	}
+	type claim struct{ version, ja, en string }
+	var claims []claim
+	if t.Point.Firmware != "" {
+		claims = append(claims, claim{t.Point.Firmware, "台帳の版", "the register's version"})
+	}
+	for _, h := range t.Hosts {
+		for _, p := range h.Ports {
+			if p.Service.Device && p.Service.Version != "" && !sameVersion(p.Service.Version, t.Point.Firmware) {
+				claims = append(claims, claim{p.Service.Version, "機器が示す版", "the announced version"})
+			}
+		}
+	}
+	for _, c := range claims {
+		es, err := feed.Match(vendor, c.version)
+		if err != nil {
+			add(Finding{Rule: RuleInfo, JA: c.ja + " " + c.version + " を脆弱性情報と照合できません: " + err.Error(),
+				EN: c.en + " " + c.version + " cannot be checked against the feed"})
+			continue
+		}
+		for _, e := range es {
+			add(Finding{Rule: RuleKEV, Caution: true,
+				JA: fmt.Sprintf("%s %s: %s %s は悪用が確認された脆弱性 %s（%s）の影響範囲です。修正版へのアップデートを急いでください（脆弱性情報 %s 版）", e.Product, e.CVE, c.ja, c.version, e.CVE, e.NameJA, feed.Date),
+				EN: fmt.Sprintf("%s %s: %s %s is in the range of the known exploited %s (%s); update to a fixed release urgently (feed of %s)", e.Product, e.CVE, c.en, c.version, e.CVE, e.NameEN, feed.Date)})
+		}
+	}
+}
+
+// sameVersion compares loosely: the register may write "Rev.14.01.38" for
+// an announced "14.01.38", or add a build number.
+func sameVersion(announced, registered string) bool {
+	norm := func(s string) string {
+		s = strings.ToLower(strings.TrimSpace(s))
+		s = strings.TrimPrefix(s, "rev.")
+		return strings.TrimPrefix(s, "v")
+	}
+	a, r := norm(announced), norm(registered)
+	return a != "" && (a == r || strings.HasPrefix(r, a+" ") || strings.HasPrefix(r, a+","))
+}
+
+func hasPort(ports []Port, p Port) bool {
+	return slices.ContainsFunc(ports, func(q Port) bool { return q.Proto == p.Proto && q.Port == p.Port })
+}
+
+// Diff is what changed since the previous scan.
+type Diff struct {
+	Previous    time.Time `json:"previous"`
+	Opened      []string  `json:"opened"` // "CAF00001 192.0.2.1 443/tcp"
+	Closed      []string  `json:"closed"`
+	NewCautions []Finding `json:"new_cautions"`
+	Resolved    []Finding `json:"resolved"` // cautions of the last scan that are gone
+}
+
+// Diff compares r with prev.
+func (r *Report) Diff(prev *Report) Diff {
+	d := Diff{Previous: prev.Started}
+	ports := func(rep *Report) map[string]bool {
+		m := map[string]bool{}
+		for _, t := range rep.Targets {
+			for _, h := range t.Hosts {
+				for _, p := range h.Ports {
+					m[fmt.Sprintf("%s %s %d/%s", t.Point.ID, h.Addr, p.Port, p.Proto)] = true
+				}
+			}
+		}
+		return m
+	}
+	cautions := func(rep *Report) map[string]Finding {
+		m := map[string]Finding{}
+		for _, t := range rep.Targets {
+			for _, f := range t.Findings {
+				if f.Caution {
+					m[f.Key(t.Point.ID)] = f
+				}
+			}
+		}
+		return m
+	}
+	now, then := ports(r), ports(prev)
+	for k := range now {
+		if !then[k] {
+			d.Opened = append(d.Opened, k)
+		}
+	}
+	for k := range then {
+		if !now[k] {
+			d.Closed = append(d.Closed, k)
+		}
+	}
+	cn, cp := cautions(r), cautions(prev)
+	for k, f := range cn {
+		if _, ok := cp[k]; !ok {
+			d.NewCautions = append(d.NewCautions, f)
+		}
+	}
+	for k, f := range cp {
+		if _, ok := cn[k]; !ok {
+			d.Resolved = append(d.Resolved, f)
+		}
+	}
+	slices.Sort(d.Opened)
+	slices.Sort(d.Closed)
+	byText := func(a, b Finding) int { return strings.Compare(a.JA, b.JA) }
+	slices.SortFunc(d.NewCautions, byText)
+	slices.SortFunc(d.Resolved, byText)
+	return d
+}

@@ -1,0 +1,244 @@
+// Package netprobe is the WAN-edge self-scan: it checks the hospital's
+// external connection points from inside, the way the programme's outside
+// vulnerability diagnosis does. It touches only the addresses in the
+// register, limits its rate, reads what services show to anyone (banners,
+// headers, certificates, protocol answers) and compares announced or
+// registered versions with the known-exploited feed. It never logs in and
+// never exploits.
+package netprobe
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/netprobe/kev"
+	"github.com/danzen-gw/danzen/netprobe/register"
+)
+
+// Options shape one scan. Zero fields take the defaults of DefaultOptions.
+type Options struct {
+	TCPPorts       []int         // ports to connect to; all 65,535 by default
+	Concurrency    int           // connects in flight per address
+	Rate           float64       // connects and probes per second over the whole scan
+	ConnectTimeout time.Duration // the longest wait for one connect
+	BannerWait     time.Duration // the wait for a greeting, handshake or reply
+	// SNMPCommunities are tried only when given (opt-in). A reply to
+	// "public" or "private" is a 注意 finding.
+	SNMPCommunities []string
+	Feed            *kev.Feed // nil: the embedded feed
+	Previous        *Report   // the last scan, for the diff and the "newly open" rule
+	Log             *slog.Logger
+}
+
+// DefaultOptions are the defaults the CLI and the gateway start from.
+func DefaultOptions() Options {
+	return Options{Concurrency: 1024, Rate: 20000, ConnectTimeout: time.Second, BannerWait: 1500 * time.Millisecond}
+}
+
+// OptionsFromConfig applies the configuration's scan settings.
+func OptionsFromConfig(s config.Scan) (Options, error) {
+	o := DefaultOptions()
+	ports, err := ParsePorts(s.TCPPorts)
+	if err != nil {
+		return o, err
+	}
+	o.TCPPorts = ports
+	if s.Rate > 0 {
+		o.Rate = float64(s.Rate)
+	}
+	if s.Concurrency > 0 {
+		o.Concurrency = s.Concurrency
+	}
+	o.SNMPCommunities = s.SNMPCommunities
+	if o.Feed, err = kev.Load(s.Feed); err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
+func (o *Options) fill() {
+	d := DefaultOptions()
+	if len(o.TCPPorts) == 0 {
+		o.TCPPorts, _ = ParsePorts("")
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = d.Concurrency
+	}
+	if o.Rate <= 0 {
+		o.Rate = d.Rate
+	}
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = d.ConnectTimeout
+	}
+	if o.BannerWait <= 0 {
+		o.BannerWait = d.BannerWait
+	}
+	if o.Feed == nil {
+		o.Feed = kev.Embedded()
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Scan checks every point of reg that asks for a diagnosis (Scan true),
+// one address at a time, and returns the report with its findings.
+func Scan(ctx context.Context, reg register.Register, o Options) (*Report, error) {
+	if err := reg.Validate(); err != nil {
+		return nil, err
+	}
+	o.fill()
+	r := &Report{Started: time.Now().UTC(), FeedDate: o.Feed.Date, TCPPorts: portSpec(o.TCPPorts)}
+	lim := rate.NewLimiter(rate.Limit(o.Rate), o.Concurrency)
+	for i, p := range reg.Points {
+		t := Target{No: i + 1, Point: p}
+		if p.Scan {
+			for _, a := range p.Addresses() {
+				o.Log.Info("scan address", "id", p.ID, "addr", a.Addr)
+				t.Hosts = append(t.Hosts, scanHost(ctx, a, &o, lim))
+				if err := ctx.Err(); err != nil {
+					return nil, fmt.Errorf("scan cancelled at %s %s: %w", p.ID, a.Addr, err)
+				}
+			}
+		}
+		r.Targets = append(r.Targets, t)
+	}
+	r.Finished = time.Now().UTC()
+	r.judge(o.Feed, o.Previous)
+	return r, nil
+}
+
+func scanHost(ctx context.Context, a register.Address, o *Options, lim *rate.Limiter) Host {
+	h := Host{Addr: a.Addr.String(), WAN: a.WAN}
+	start := time.Now()
+	tr := scanTCP(ctx, a.Addr, o.TCPPorts, o, lim)
+	h.Unreachable, h.Filtered = tr.unreachable, tr.filtered
+	h.TCPSeconds = time.Since(start).Seconds()
+	if h.Unreachable {
+		return h
+	}
+	start = time.Now()
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 32)
+	add := func(p Port) {
+		mu.Lock()
+		h.Ports = append(h.Ports, p)
+		mu.Unlock()
+	}
+	for _, port := range tr.open {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			add(identify(ctx, a.Addr, port, o))
+		}()
+	}
+	for _, pr := range udpProbes() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if info, ok := probeUDP(ctx, a.Addr, pr.port, pr.request, pr.parse, o, lim); ok {
+				add(Port{Proto: "udp", Port: pr.port, Service: Service{Name: pr.service, Product: info}})
+			}
+		}()
+	}
+	for _, community := range o.SNMPCommunities {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var id uint32
+			req := func(b []byte) []byte { id = binary.BigEndian.Uint32(b) &^ (1 << 31); return snmpRequest(id, community) }
+			parse := func(_, reply []byte) (string, error) { return parseSNMP(reply, id, community) }
+			if descr, ok := probeUDP(ctx, a.Addr, 161, req, parse, o, lim); ok {
+				add(Port{Proto: "udp", Port: 161, Service: Service{Name: "snmp", Product: descr, Banner: "community " + community}})
+			}
+		}()
+	}
+	wg.Wait()
+	slices.SortFunc(h.Ports, func(x, y Port) int {
+		if x.Proto != y.Proto {
+			if x.Proto < y.Proto {
+				return -1
+			}
+			return 1
+		}
+		return x.Port - y.Port
+	})
+	h.IdentifySeconds = time.Since(start).Seconds()
+	return h
+}
+
+// probeUDP sends the request twice at most (UDP may be lost) and accepts
+// only a reply that parse confirms.
+func probeUDP(ctx context.Context, addr netip.Addr, port int, request func([]byte) []byte, parse func(req, reply []byte) (string, error), o *Options, lim *rate.Limiter) (string, bool) {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "udp", netip.AddrPortFrom(addr, uint16(port)).String())
+	if err != nil {
+		return "", false
+	}
+	defer c.Close()
+	id := make([]byte, 8)
+	rand.Read(id)
+	req := request(id)
+	buf := make([]byte, 65535)
+	for range 2 {
+		if lim.Wait(ctx) != nil {
+			return "", false
+		}
+		if _, err := c.Write(req); err != nil {
+			return "", false
+		}
+		deadline := time.Now().Add(o.BannerWait / 2)
+		for {
+			c.SetReadDeadline(deadline)
+			n, err := c.Read(buf)
+			if err != nil {
+				var ne net.Error
+				if errors.As(err, &ne) && ne.Timeout() {
+					break
+				}
+				return "", false // ICMP port unreachable: closed
+			}
+			if info, err := parse(req, buf[:n]); err == nil {
+				return info, true
+			}
+		}
+	}
+	return "", false
+}
+
+// portSpec writes ports back as ranges ("1-1024,3389").
+func portSpec(ports []int) string {
+	var out []byte
+	for i := 0; i < len(ports); {
+		j := i
+		for j+1 < len(ports) && ports[j+1] == ports[j]+1 {
+			j++
+		}
+		if len(out) > 0 {
+			out = append(out, ',')
+		}
+		out = strconv.AppendInt(out, int64(ports[i]), 10)
+		if j > i {
+			out = append(out, '-')
+			out = strconv.AppendInt(out, int64(ports[j]), 10)
+		}
+		i = j + 1
+	}
+	return string(out)
+}
