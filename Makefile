@@ -8,6 +8,10 @@ RESTIC        := $(BIN)/restic
 # Debian packages the tests use as real peers, and what the image builder
 # and its QEMU boot test need (IMAGE_DEBS is defined below).
 DEBS          = openssh-server e2fsprogs $(IMAGE_DEBS) fdisk qemu-system-x86 ovmf chromium fonts-noto-cjk
+# gcc + linux-libc-dev: the tape ioctl layout test compiles <linux/mtio.h>; tar reads tape archives back.
+DEBS         += gcc linux-libc-dev tar
+# jq + coreutils: the emergency-restore test runs the documented commands as written.
+DEBS         += jq
 
 .PHONY: demo test deps restic vet bench-pull
 

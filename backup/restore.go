@@ -321,3 +321,19 @@ func listOrNone(l []string) string {
 	}
 	return strings.Join(l, ", ")
 }
+
+// RestoredFiles lists the files a restore in dir holds that its manifest
+// names (all of them, or the subset a partial restore brought back).
+func RestoredFiles(dir string) ([]FileEntry, error) {
+	m, err := readManifest(path.Join(dir, ManifestName))
+	if err != nil {
+		return nil, err
+	}
+	var out []FileEntry
+	for _, f := range m.Files {
+		if fi, err := os.Lstat(path.Join(dir, "data", f.Path)); err == nil && fi.Mode().IsRegular() {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}

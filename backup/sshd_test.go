@@ -14,8 +14,13 @@ func TestREADMEShowsTheTestedMatchBlock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	block := backup.SSHDMatchBlock(backup.SSHDAccount{User: "danzen-pull", Chroot: "/srv/danzen-chroot", ExportDir: "/export", GatewayIP: "192.0.2.10"})
-	if !strings.Contains(string(readme), block) {
-		t.Fatalf("README.md does not contain the sshd block the tests use:\n%s", block)
+	for _, a := range []backup.SSHDAccount{
+		{User: "danzen-pull", Chroot: "/srv/danzen-chroot", ExportDir: "/export", GatewayIP: "192.0.2.10"},
+		{User: "danzen-restore", Chroot: "/srv/danzen-chroot", ExportDir: "/restore", GatewayIP: "192.0.2.10", Write: true},
+	} {
+		block := backup.SSHDMatchBlock(a)
+		if !strings.Contains(string(readme), block) {
+			t.Fatalf("README.md does not contain the sshd block the tests use:\n%s", block)
+		}
 	}
 }

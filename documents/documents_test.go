@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"encoding/xml"
 	"fmt"
+	"html"
 	"io"
 	"os"
 	"path/filepath"
@@ -28,6 +29,8 @@ import (
 	"github.com/danzen-gw/danzen/internal/duration"
 	"github.com/danzen-gw/danzen/ledger"
 	"github.com/danzen-gw/danzen/media/disk"
+	"github.com/danzen-gw/danzen/media/s3"
+	"github.com/danzen-gw/danzen/media/tape"
 	"github.com/danzen-gw/danzen/relay"
 )
 
@@ -236,7 +239,7 @@ func mustContain(t *testing.T, what string, texts []string, wants ...string) {
 	t.Helper()
 	for i, s := range texts {
 		for _, w := range wants {
-			if !strings.Contains(s, w) && !strings.Contains(s, mdEsc.Replace(w)) {
+			if !strings.Contains(s, w) && !strings.Contains(s, mdEsc.Replace(w)) && !strings.Contains(html.UnescapeString(s), w) {
 				t.Errorf("%s (form %d) does not contain %q", what, i, w)
 			}
 		}
@@ -347,15 +350,14 @@ func TestEvidenceReport(t *testing.T) {
 	row := func(texts []string, medium string, cells ...string) {
 		t.Helper()
 		h := texts[0]
-		re := regexp.MustCompile(`<tr><td><code>` + medium + `</code></td>((?:<td>[^<]*</td>)+)</tr>`)
+		re := regexp.MustCompile(`<tr><td><code>` + medium + `</code></td>(.*?)</tr>`)
 		m := re.FindStringSubmatch(h)
 		if m == nil {
 			t.Fatalf("no summary row for %s", medium)
 		}
-		got := regexp.MustCompile(`<td>([^<]*)</td>`).FindAllStringSubmatch(m[1], -1)
 		var vals []string
-		for _, g := range got {
-			vals = append(vals, g[1])
+		for _, g := range regexp.MustCompile(`<td>(.*?)</td>`).FindAllStringSubmatch(m[1], -1) {
+			vals = append(vals, regexp.MustCompile(`<[^>]*>`).ReplaceAllString(g[1], ""))
 		}
 		if !slices.Equal(vals[:len(cells)], cells) {
 			t.Errorf("%s: summary %v, want prefix %v", medium, vals, cells)
@@ -555,5 +557,33 @@ func TestPrintInChromium(t *testing.T) {
 	t.Logf("runbook.ja.pdf: %d bytes, %d page objects seen", len(pdf), pages)
 	if errs := p.ConsoleErrors(); len(errs) > 0 {
 		t.Fatalf("console errors:\n%s", strings.Join(errs, "\n"))
+	}
+}
+
+// TestCloudAndTapeMedia: the S3 and tape sections say what Object Lock and
+// the tape eject do, and how to restore each with stock tools.
+func TestCloudAndTapeMedia(t *testing.T) {
+	w := newWorld(t)
+	w.cfg.Relays = append(w.cfg.Relays, relay.Spec{Name: "relay-t", Driver: relay.DriverGPIO, Chip: "gpiochip1", Line: 3,
+		Sense: &relay.SenseSpec{Chip: "gpiochip1", Line: 4}})
+	w.cfg.Media = append(w.cfg.Media,
+		config.Medium{Name: "cloud", Type: config.MediumS3, PasswordFile: "cloud.restic-password",
+			S3: &s3.Spec{Name: "cloud", Endpoint: "s3.ap-northeast-1.example.jp", Region: "ap-northeast-1", Bucket: "sakura-backup", Prefix: "gw",
+				AccessKeyID: "AKIAEXAMPLE", SecretKeyFile: "cloud.secret", MinRetentionDays: 100}},
+		config.Medium{Name: "lto", Type: config.MediumTape, Relay: "relay-t", PasswordFile: "lto.restic-password",
+			Tape: &tape.Spec{Name: "lto", SpoolDir: "/perm/danzen/spool/lto"}})
+	if err := w.cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	_, files := build(t, gather(t, w.cfg))
+	recov := doc(t, files, "recovery-sheet", "en")
+	mustContain(t, "recovery", recov,
+		"export AWS_ACCESS_KEY_ID=AKIAEXAMPLE",
+		"restic -r s3:https://s3.ap-northeast-1.example.jp/sakura-backup/gw --password-file /root/cloud.restic-password --no-lock snapshots --host gw-sakura",
+		"mt -f /dev/nst0 status", "restic -r /srv/restore-tape/lto/repo --password-file /root/lto.restic-password --no-lock restore latest")
+	mustContain(t, "annex", doc(t, files, "operations-annex", "en"), "Object Lock (COMPLIANCE mode, default retention of at least 100 days)", s3.CanaryName, "ejected (MTOFFL)")
+	mustContain(t, "runbook", doc(t, files, "build-runbook", "en"), "amd64 mini PC with a SAS HBA", "danzen-amd64", "--object-lock-enabled-for-bucket", "CONFIG_CHR_DEV_ST=y", "gpiochip1 line 3")
+	if strings.Contains(files["recovery-sheet.en.html"], "secret-value") {
+		t.Error("a secret is printed")
 	}
 }

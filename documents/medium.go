@@ -26,6 +26,8 @@ type mediumKind struct {
 
 var mediumKinds = map[string]mediumKind{
 	config.MediumDisk: diskKind,
+	config.MediumS3:   s3Kind,
+	config.MediumTape: tapeKind,
 }
 
 // kindOf returns the medium's kind, or the vendor fallback.

@@ -195,12 +195,7 @@ func diskRestore(b *builder, m *config.Medium) []Block {
 	}
 	var c strings.Builder
 	fmt.Fprintf(&c, "%s\nmkdir -p %s\nmount -o ro %s %s\n", find, mnt, dev, mnt)
-	fmt.Fprintf(&c, "restic -r %s --password-file %s --no-lock snapshots --host %s\n", repo, pw, b.cfg.GatewayID)
-	for _, s := range b.cfg.Sources {
-		dst := "/srv/restore/" + s.Name
-		fmt.Fprintf(&c, "restic -r %s --password-file %s --no-lock restore latest --host %s --tag source=%s --target %s\n", repo, pw, b.cfg.GatewayID, s.Name, dst)
-		fmt.Fprintf(&c, "(cd %s/data && jq -r '.files[] | \"\\(.sha256)  \\(.path)\"' ../manifest.json | sha256sum -c --quiet)\n", dst)
-	}
+	c.WriteString(b.resticRestore(repo, pw, ""))
 	fmt.Fprintf(&c, "umount %s", mnt)
 	pairs := append(diskIdentity(b, m),
 		pair(l.t("リポジトリの場所", "repository location"), code(disk.RepoDir+"/"), text(l.t("(ファイルシステムの最上位)", " (at the top of the file system)"))),
@@ -211,4 +206,19 @@ func diskRestore(b *builder, m *config.Medium) []Block {
 		ptext(l.f("パスワードを紙から %s に書き写し(chmod 600)、作業後に削除してください。", "Copy the password from the paper into %s (chmod 600) and delete it afterwards.", pw)),
 		codeBlock(c.String()),
 	}
+}
+
+// resticRestore lists the snapshots and restores the latest of every
+// source, then checks each file against the manifest the snapshot
+// carries. opts are extra restic options (a CA file …).
+func (b *builder) resticRestore(repo, passwordFile, opts string) string {
+	var c strings.Builder
+	r := fmt.Sprintf("restic -r %s --password-file %s%s --no-lock", repo, passwordFile, opts)
+	fmt.Fprintf(&c, "%s snapshots --host %s\n", r, b.cfg.GatewayID)
+	for _, s := range b.cfg.Sources {
+		dst := "/srv/restore/" + s.Name
+		fmt.Fprintf(&c, "%s restore latest --host %s --tag source=%s --target %s\n", r, b.cfg.GatewayID, s.Name, dst)
+		fmt.Fprintf(&c, "(cd %s/data && jq -r '.files[] | \"\\(.sha256)  \\(.path)\"' ../manifest.json | sha256sum -c --quiet)\n", dst)
+	}
+	return c.String()
 }

@@ -79,23 +79,23 @@ type Figure struct {
 	SVG     string // a complete <svg> element, built from escaped values
 }
 
-func text(s string) Span               { return Span{Text: s} }
-func code(s string) Span               { return Span{Text: s, Code: true} }
-func strong(s string) Span             { return Span{Text: s, Strong: true} }
-func bad(s string) Span                { return Span{Text: s, Bad: true} }
-func cell(spans ...Span) Cell          { return Cell(spans) }
-func tcell(s string) Cell              { return Cell{text(s)} }
-func para(spans ...Span) Block         { return Block{Kind: blockPara, Spans: spans} }
-func ptext(s string) Block             { return para(text(s)) }
-func note(spans ...Span) Block         { return Block{Kind: blockNote, Spans: spans} }
-func codeBlock(s string) Block         { return Block{Kind: blockCode, Code: strings.TrimRight(s, "\n")} }
-func list(items ...[]Span) Block       { return Block{Kind: blockList, Items: items} }
-func steps(items ...[]Span) Block      { return Block{Kind: blockSteps, Items: items} }
-func checklist(items ...[]Span) Block  { return Block{Kind: blockCheck, Items: items} }
-func figure(f Figure) Block            { return Block{Kind: blockFigure, Figure: &f} }
+func text(s string) Span                { return Span{Text: s} }
+func code(s string) Span                { return Span{Text: s, Code: true} }
+func strong(s string) Span              { return Span{Text: s, Strong: true} }
+func bad(s string) Span                 { return Span{Text: s, Bad: true} }
+func cell(spans ...Span) Cell           { return Cell(spans) }
+func tcell(s string) Cell               { return Cell{text(s)} }
+func para(spans ...Span) Block          { return Block{Kind: blockPara, Spans: spans} }
+func ptext(s string) Block              { return para(text(s)) }
+func note(spans ...Span) Block          { return Block{Kind: blockNote, Spans: spans} }
+func codeBlock(s string) Block          { return Block{Kind: blockCode, Code: strings.TrimRight(s, "\n")} }
+func list(items ...[]Span) Block        { return Block{Kind: blockList, Items: items} }
+func steps(items ...[]Span) Block       { return Block{Kind: blockSteps, Items: items} }
+func checklist(items ...[]Span) Block   { return Block{Kind: blockCheck, Items: items} }
+func figure(f Figure) Block             { return Block{Kind: blockFigure, Figure: &f} }
 func signatures(labels ...string) Block { return Block{Kind: blockSign, Signs: labels} }
-func item(spans ...Span) []Span        { return spans }
-func titem(s string) []Span            { return []Span{text(s)} }
+func item(spans ...Span) []Span         { return spans }
+func titem(s string) []Span             { return []Span{text(s)} }
 
 // table makes a table; empty is what is said when rows is empty.
 func table(head []string, rows [][]Cell, empty string) Block {

@@ -52,7 +52,7 @@ func (b *builder) mediaTable() Block {
 		if !known {
 			label = cell(bad(k.label(l, m) + l.t("(保守ベンダの手順による)", " (vendor's procedure)")))
 		}
-		rows = append(rows, []Cell{cell(code(m.Name)), label, cell(code(m.Relay))})
+		rows = append(rows, []Cell{cell(code(m.Name)), label, cell(code(orDash(m.Relay)))})
 	}
 	return table([]string{l.t("媒体", "medium"), l.t("種類", "type"), l.t("リレー", "relay")}, rows,
 		l.t("媒体が設定されていません。オフラインの媒体がありません。", "No medium is configured: there is no offline medium."))

@@ -7,6 +7,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/relay"
 )
 
@@ -27,6 +28,11 @@ func (b *builder) board() (name, instance string) {
 			pi = "Raspberry Pi 4 / 5"
 		case !raspberryChip(r.Chip):
 			other = r.Chip
+		}
+	}
+	for _, m := range b.cfg.Media {
+		if m.Type == config.MediumTape {
+			return l.t("SAS HBA付き amd64 ミニPC(テープ用カーネル)", "amd64 mini PC with a SAS HBA (tape kernel)"), "danzen-amd64"
 		}
 	}
 	switch {

@@ -16,10 +16,9 @@ var headerPin = map[int]int{
 	14: 8, 15: 10, 16: 36, 17: 11, 18: 12, 19: 35, 20: 38, 21: 40, 22: 15, 23: 16, 24: 18, 25: 22, 26: 37, 27: 13,
 }
 
-// Header pins that are not lines: ground, 3.3 V and 5 V.
+// Header pins that are not lines: ground and the relay module's 5 V.
 const (
 	pinGND = 6
-	pin3V3 = 1
 	pin5V  = 2
 )
 
@@ -68,11 +67,7 @@ func wiringSVG(l lang, r relay.Spec, medium string) string {
 	w(`<rect x="10" y="30" width="210" height="250" fill="#f4f6f8" stroke="#333"/>`)
 	w(`<text x="20" y="50" font-weight="bold">%s</text>`, e(l.t("ゲートウェイ GPIO", "gateway GPIO")))
 	w(`<text x="20" y="90">%s</text>`, e(l.t("リレー出力", "relay output")+": "+shortPin(r.Chip, r.Line)))
-	pw := fmt.Sprintf("pin %d (5V)", pin5V)
-	if r.ActiveLow {
-		pw = fmt.Sprintf("pin %d (3.3V)", pin3V3)
-	}
-	w(`<text x="20" y="120">VCC: %s</text>`, e(pw))
+	w(`<text x="20" y="120">VCC: pin %d (5V)</text>`, pin5V)
 	w(`<text x="20" y="150">GND: pin %d</text>`, pinGND)
 	if r.Sense != nil {
 		w(`<text x="20" y="200">%s</text>`, e(l.t("センス入力", "sense input")+": "+shortPin(r.Sense.Chip, r.Sense.Line)))

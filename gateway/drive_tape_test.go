@@ -169,10 +169,32 @@ func TestTapeCyclesAppendAndRestore(t *testing.T) {
 	}
 	tr.assertOffline(t)
 
+	// The drill reads the tape back too and checks every pack.
+	if dr, err := tr.g.Drill(ctx, "lto", "test", nil); err != nil || !dr.OK || !dr.CheckOK {
+		t.Fatalf("drill: %v %+v", err, dr)
+	}
+	tr.assertOffline(t)
+
+	// The ledger holds what went to tape, and still verifies.
+	es, err := ledger.Read(tr.x.Cfg.LedgerDir, ledger.Filter{Kinds: []string{tape.EventLabel, tape.EventArchive, tape.EventRestore, tape.EventEject}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, e := range es {
+		kinds[e.Kind]++
+	}
+	if kinds[tape.EventLabel] != 1 || kinds[tape.EventArchive] != 3 || kinds[tape.EventRestore] != 2 || kinds[tape.EventEject] != 5 {
+		t.Fatalf("tape evidence: %v", kinds)
+	}
+	if vr, err := ledger.Verify(tr.x.Cfg.LedgerDir); err != nil {
+		t.Fatalf("ledger: %v\n%s", err, vr)
+	}
+
 	// Without danzen: GNU tar with the documented blocking factor, then
 	// stock restic, from the baseline on, as RecoveryCommands say.
 	cmds := strings.Join(tape.RecoveryCommands(tr.spec, rec, "/restore/tape"), "\n")
-	if !strings.Contains(cmds, "seq 1 3") || !strings.Contains(cmds, "tar -x -b 512 -f /dev/nst0") {
+	if !strings.Contains(cmds, "for n in 1 2 3;") || !strings.Contains(cmds, "tar -x -b 512 -f /dev/nst0") {
 		t.Fatalf("recovery commands:\n%s", cmds)
 	}
 	tr.drive.Remove()

@@ -338,3 +338,34 @@ func validRestoreID(id string) bool {
 	}
 	return true
 }
+
+// KeptRestore is a restore whose files are still in the restore area.
+type KeptRestore struct {
+	ledger.RestoreData
+	Files []backup.FileEntry // what it holds, from its manifest
+}
+
+// KeptRestores lists the restores whose verified files are in the restore
+// area, newest first (for downloads and removal on the page).
+func (g *Gateway) KeptRestores() ([]KeptRestore, error) {
+	recs, err := g.Restores()
+	if err != nil {
+		return nil, err
+	}
+	var out []KeptRestore
+	for i := len(recs) - 1; i >= 0; i-- {
+		d := recs[i]
+		if !d.OK || !validRestoreID(d.ID) || !strings.HasPrefix(d.Dest, "gateway:") {
+			continue
+		}
+		files, err := backup.RestoredFiles(filepath.Join(g.RestoreArea(), d.ID))
+		if errors.Is(err, os.ErrNotExist) {
+			continue // removed
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, KeptRestore{RestoreData: d, Files: files})
+	}
+	return out, nil
+}

@@ -100,6 +100,10 @@ func TestRestoreVerifiesEveryFileAndCutsTheMedium(t *testing.T) {
 		t.Fatal("restoring a file the snapshot does not hold succeeded")
 	}
 	assertCut(t, r, "disk-a")
+	kept, err := g.KeptRestores()
+	if err != nil || len(kept) != 2 || kept[0].ID != one.ID || len(kept[0].Files) != 1 || len(kept[1].Files) != 2 {
+		t.Fatalf("kept restores: %+v %v", kept, err)
+	}
 	if err := g.RemoveRestore(ctxT(t), one.ID, "vendor"); err != nil {
 		t.Fatal(err)
 	}
@@ -256,4 +260,24 @@ func TestRestoreSendsBackThroughTheWriteAccount(t *testing.T) {
 	if err := bad.Validate(); !errors.As(err, &ve) || len(ve.For("restore.targets[0].user")) == 0 || len(ve.For("restore.targets[0].key_file")) == 0 {
 		t.Fatalf("the pull account as restore target: %v", err)
 	}
+}
+
+// The drill schedule runs drills by itself; an empty one runs none.
+func TestDrillScheduleRunsTheDrill(t *testing.T) {
+	r, g := backedUp(t, func(r *rig) { r.cfg.Restore.DrillSchedule = "0 10 1 4 *" }) // yearly, 1 April 10:00
+	jst := time.FixedZone("JST", 9*3600)
+	ctx, cancel := context.WithCancel(ctxT(t))
+	clock := &stepClock{done: cancel, times: []time.Time{
+		time.Date(2027, 3, 31, 9, 0, 0, 0, jst),
+		time.Date(2027, 4, 1, 10, 0, 0, 0, jst), // due
+		time.Date(2027, 4, 1, 10, 5, 0, 0, jst),
+	}}
+	if err := g.RunDrillSchedule(ctx, clock); err != context.Canceled {
+		t.Fatal(err)
+	}
+	drills, err := g.Drills()
+	if err != nil || len(drills) != 1 || !drills[0].OK || drills[0].Actor != ledger.ActorSystem {
+		t.Fatalf("scheduled drills: %+v %v", drills, err)
+	}
+	assertCut(t, r, "disk-a")
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/danzen-gw/danzen/alert"
 	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/ledger"
 	"github.com/danzen-gw/danzen/schedule"
 )
@@ -37,6 +38,53 @@ func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) 
 // cycle runs and the skipped ones are recorded. A clock set backwards
 // simply moves the next due time.
 func (g *Gateway) RunSchedule(ctx context.Context, clock Clock, events func(backup.CycleEvent)) error {
+	return g.every(ctx, clock, loop{
+		spec: func(c *config.Config) string { return c.Schedule },
+		run: func(ctx context.Context) {
+			if rep, err := g.RunCycle(ctx, events); err != nil {
+				g.log.Error("cycle failed", "err", err, "ok", rep != nil && rep.OK())
+			}
+		},
+		missed: func(n int, due, now time.Time) {
+			g.record(ledger.Entry{Kind: KindCycleMissed, Message: "予定のサイクルが実行されませんでした / scheduled cycles did not run",
+				Data: mustJSON(map[string]any{"missed": n, "first_due": due, "now": now})})
+			g.send(alert.CycleMissed(g.Config().GatewayID, now, due))
+		},
+		next: g.setNext,
+	})
+}
+
+// RunDrillSchedule runs the restore drill at restore.drill_schedule (an
+// empty schedule means drills are started by hand only; a schedule set
+// later on the page is picked up within a minute).
+func (g *Gateway) RunDrillSchedule(ctx context.Context, clock Clock) error {
+	return g.every(ctx, clock, loop{
+		spec: func(c *config.Config) string { return c.Restore.DrillSchedule },
+		run: func(ctx context.Context) {
+			if _, err := g.Drill(ctx, "", ledger.ActorSystem, nil); err != nil {
+				g.log.Error("scheduled drill failed", "err", err)
+			}
+		},
+		missed: func(n int, due, now time.Time) {
+			g.record(ledger.Entry{Kind: KindDrillMissed, Message: "予定の復元訓練が実行されませんでした / scheduled drills did not run",
+				Data: mustJSON(map[string]any{"missed": n, "first_due": due, "now": now})})
+		},
+		next: func(time.Time) {},
+	})
+}
+
+// KindDrillMissed records drill due times that passed without a drill.
+const KindDrillMissed = "drill.missed"
+
+// loop is one scheduled job.
+type loop struct {
+	spec   func(*config.Config) string // "" = not scheduled
+	run    func(ctx context.Context)
+	missed func(n int, firstDue, now time.Time)
+	next   func(time.Time)
+}
+
+func (g *Gateway) every(ctx context.Context, clock Clock, l loop) error {
 	if clock == nil {
 		clock = realClock{}
 	}
@@ -49,43 +97,54 @@ func (g *Gateway) RunSchedule(ctx context.Context, clock Clock, events func(back
 	// load (re)reads the schedule; it reports whether it changed.
 	load := func() (bool, error) {
 		cfg := g.Config()
-		if cfg.Schedule == spec && cfg.TimeZone == zone {
+		if l.spec(cfg) == spec && cfg.TimeZone == zone && (s != nil || spec == "") && loc != nil {
 			return false, nil
-		}
-		ns, err := schedule.Parse(cfg.Schedule)
-		if err != nil {
-			return false, err
 		}
 		nl, err := time.LoadLocation(cfg.TimeZone)
 		if err != nil {
 			return false, err
 		}
-		spec, zone, s, loc = cfg.Schedule, cfg.TimeZone, ns, nl
+		var ns *schedule.Schedule
+		if l.spec(cfg) != "" {
+			if ns, err = schedule.Parse(l.spec(cfg)); err != nil {
+				return false, err
+			}
+		}
+		spec, zone, s, loc = l.spec(cfg), cfg.TimeZone, ns, nl
 		return true, nil
 	}
 	now := func() time.Time { return clock.Now().In(loc) }
+	// plan sets the next due time (zero when nothing is scheduled).
+	plan := func(from time.Time) {
+		next = time.Time{}
+		if s != nil {
+			next = s.Next(from)
+		}
+		l.next(next)
+	}
 	if _, err := load(); err != nil {
 		return err
 	}
-	next = s.Next(now())
-	g.setNext(next)
+	plan(now())
 	for {
 		if changed, err := load(); err != nil {
 			g.log.Error("schedule unreadable, keeping the previous one", "err", err)
 		} else if changed {
-			next = s.Next(now())
-			g.setNext(next)
+			plan(now())
 		}
 		t := now()
-		if t.Before(next) {
-			if next.Sub(t) > 25*time.Hour && s.Next(t).Before(next) {
-				next = s.Next(t) // the clock went backwards
-				g.setNext(next)
+		if next.IsZero() || t.Before(next) {
+			if !next.IsZero() && next.Sub(t) > 25*time.Hour && s.Next(t).Before(next) {
+				plan(t) // the clock went backwards
+			}
+			wait := maxSleep
+			if !next.IsZero() {
+				wait = min(next.Sub(t), maxSleep)
 			}
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
-			case <-clock.After(min(next.Sub(t), maxSleep)):
+			case <-clock.After(wait):
 			}
 			continue
 		}
@@ -94,18 +153,13 @@ func (g *Gateway) RunSchedule(ctx context.Context, clock Clock, events func(back
 			missed++
 		}
 		if missed > 0 {
-			g.record(ledger.Entry{Kind: KindCycleMissed, Message: "予定のサイクルが実行されませんでした / scheduled cycles did not run",
-				Data: mustJSON(map[string]any{"missed": missed, "first_due": next, "now": t})})
-			g.send(alert.CycleMissed(g.Config().GatewayID, t, next))
+			l.missed(missed, next, t)
 		}
-		if rep, err := g.RunCycle(ctx, events); err != nil {
-			g.log.Error("cycle failed", "err", err, "ok", rep != nil && rep.OK())
-		}
+		l.run(ctx)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		next = s.Next(now())
-		g.setNext(next)
+		plan(now())
 	}
 }
 

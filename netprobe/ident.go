@@ -183,6 +183,12 @@ func handshake(ctx context.Context, hostport string, cfg *tls.Config, wait time.
 }
 
 func identifyTLS(ctx context.Context, hostport string, p *Port, o *Options) bool {
+	// One handshake over the whole range first: a port that does not
+	// speak TLS costs one wait, not four.
+	any := &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS10, CipherSuites: allSuites()}
+	if _, err := handshake(ctx, hostport, any, o.BannerWait); err != nil {
+		return false
+	}
 	info := &TLSInfo{}
 	var cert *x509.Certificate
 	for _, v := range tlsVersions {
@@ -206,7 +212,10 @@ func identifyTLS(ctx context.Context, hostport string, p *Port, o *Options) bool
 	}
 	if cert != nil {
 		info.Subject, info.Issuer, info.NotAfter = cert.Subject.String(), cert.Issuer.String(), cert.NotAfter
-		info.SelfSigned = bytes.Equal(cert.RawIssuer, cert.RawSubject) && cert.CheckSignatureFrom(cert) == nil
+		// CheckSignatureFrom would insist on a CA flag that factory
+		// certificates often lack; the signature itself is what matters.
+		info.SelfSigned = bytes.Equal(cert.RawIssuer, cert.RawSubject) &&
+			cert.CheckSignature(cert.SignatureAlgorithm, cert.RawTBSCertificate, cert.Signature) == nil
 		switch k := cert.PublicKey.(type) {
 		case *rsa.PublicKey:
 			info.KeyType, info.KeyBits = "RSA", k.N.BitLen()
@@ -252,7 +261,7 @@ var titleRE = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
 // the same host) and probes the known SSL-VPN login paths. nil: not HTTP.
 func fetchHTTP(ctx context.Context, base string, o *Options) *HTTPInfo {
 	client := &http.Client{
-		Timeout: 2 * o.BannerWait,
+		Timeout: o.BannerWait,
 		Transport: &http.Transport{
 			TLSClientConfig:   &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS10, CipherSuites: allSuites()},
 			DisableKeepAlives: true,

@@ -103,18 +103,31 @@ func Scan(ctx context.Context, reg register.Register, o Options) (*Report, error
 	o.fill()
 	r := &Report{Started: time.Now().UTC(), FeedDate: o.Feed.Date, TCPPorts: portSpec(o.TCPPorts)}
 	lim := rate.NewLimiter(rate.Limit(o.Rate), o.Concurrency)
+	// Addresses are scanned a few at a time: a dropping device is bound
+	// by its connect timeouts, not by the rate limit.
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 4)
 	for i, p := range reg.Points {
-		t := Target{No: i + 1, Point: p}
-		if p.Scan {
-			for _, a := range p.Addresses() {
-				o.Log.Info("scan address", "id", p.ID, "addr", a.Addr)
-				t.Hosts = append(t.Hosts, scanHost(ctx, a, &o, lim))
-				if err := ctx.Err(); err != nil {
-					return nil, fmt.Errorf("scan cancelled at %s %s: %w", p.ID, a.Addr, err)
-				}
-			}
+		r.Targets = append(r.Targets, Target{No: i + 1, Point: p})
+		if !p.Scan {
+			continue
 		}
-		r.Targets = append(r.Targets, t)
+		addrs := p.Addresses()
+		r.Targets[i].Hosts = make([]Host, len(addrs))
+		for j, a := range addrs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				o.Log.Info("scan address", "id", p.ID, "addr", a.Addr)
+				r.Targets[i].Hosts[j] = scanHost(ctx, a, &o, lim)
+			}()
+		}
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("調査を中断しました / scan cancelled: %w", err)
 	}
 	r.Finished = time.Now().UTC()
 	r.judge(o.Feed, o.Previous)
@@ -203,7 +216,7 @@ func probeUDP(ctx context.Context, addr netip.Addr, port int, request func([]byt
 		if _, err := c.Write(req); err != nil {
 			return "", false
 		}
-		deadline := time.Now().Add(o.BannerWait / 2)
+		deadline := time.Now().Add(o.BannerWait)
 		for {
 			c.SetReadDeadline(deadline)
 			n, err := c.Read(buf)

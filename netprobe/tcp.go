@@ -3,16 +3,14 @@ package netprobe
 import (
 	"context"
 	"errors"
-	"net"
 	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
 	"golang.org/x/time/rate"
 )
 
@@ -23,82 +21,178 @@ type tcpResult struct {
 	filtered    int  // ports that neither accepted nor refused in time
 }
 
-// scanTCP connects to every port. A device that silently drops most
-// ports is done in bounded time: once the device has answered anything,
-// the wait for the rest shrinks to a multiple of the slowest answer seen
-// (never below minWait, never above o.ConnectTimeout).
+// minWait is the shortest a connect is given once the device has shown
+// how fast it answers.
+const minWait = 250 * time.Millisecond
+
+// scanTCP connects to every port: a full connect (as nmap -sT), made with
+// non-blocking sockets watched by one epoll loop, so thousands of connects
+// in flight cost a few kilobytes each and no goroutines. A device that
+// silently drops most ports is done in bounded time: once it has answered
+// anything (accept or refuse), a connect is given a few round-trip times
+// (at least minWait, at most o.ConnectTimeout) instead of the full timeout.
 func scanTCP(ctx context.Context, addr netip.Addr, ports []int, o *Options, lim *rate.Limiter) tcpResult {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		mu          sync.Mutex
-		res         tcpResult
-		slowest     atomic.Int64 // nanoseconds of the slowest answer so far
-		unreachable atomic.Bool
-	)
-	const minWait = 250 * time.Millisecond
-	wait := func() time.Duration {
-		s := time.Duration(slowest.Load())
-		if s == 0 {
-			return o.ConnectTimeout
-		}
-		return min(max(10*s, minWait), o.ConnectTimeout)
+	var res tcpResult
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		res.unreachable = true
+		return res
 	}
-	work := make(chan int)
-	var wg sync.WaitGroup
-	for range min(o.Concurrency, len(ports)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var d net.Dialer
-			for port := range work {
-				if lim.Wait(ctx) != nil {
-					return
-				}
-				start := time.Now()
-				dctx, dcancel := context.WithTimeout(ctx, wait())
-				c, err := d.DialContext(dctx, "tcp", netip.AddrPortFrom(addr, uint16(port)).String())
-				dcancel()
-				took := time.Since(start)
-				switch {
-				case err == nil:
-					c.Close()
-					mu.Lock()
-					res.open = append(res.open, port)
-					mu.Unlock()
-				case errors.Is(err, syscall.ECONNREFUSED):
-				case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
-					unreachable.Store(true)
-					cancel()
-					return
-				default:
-					mu.Lock()
+	defer unix.Close(epfd)
+	type pending struct {
+		fd, port int
+		start    time.Time
+	}
+	var (
+		queue  []pending // in start order, so also in deadline order
+		byFD   = map[int]pending{}
+		rtt    rttEstimate
+		next   int
+		events = make([]unix.EpollEvent, 256)
+	)
+	family := unix.AF_INET
+	if addr.Is6() && !addr.Is4In6() {
+		family = unix.AF_INET6
+	}
+	sockaddr := func(port int) unix.Sockaddr {
+		if family == unix.AF_INET6 {
+			return &unix.SockaddrInet6{Port: port, Addr: addr.As16()}
+		}
+		return &unix.SockaddrInet4{Port: port, Addr: addr.Unmap().As4()}
+	}
+	finish := func(p pending, soErr error, now time.Time) {
+		delete(byFD, p.fd)
+		unix.Close(p.fd)
+		switch {
+		case soErr == nil:
+			res.open = append(res.open, p.port)
+		case soErr == unix.ECONNREFUSED:
+		case soErr == unix.ENETUNREACH || soErr == unix.EHOSTUNREACH:
+			res.unreachable = true
+			return
+		default:
+			res.filtered++
+			return
+		}
+		rtt.add(now.Sub(p.start))
+	}
+	defer func() {
+		for fd := range byFD {
+			unix.Close(fd)
+		}
+	}()
+	for (next < len(ports) || len(byFD) > 0) && !res.unreachable {
+		if ctx.Err() != nil {
+			break
+		}
+		now := time.Now()
+		for len(byFD) < o.Concurrency && next < len(ports) && lim.AllowN(now, 1) {
+			port := ports[next]
+			next++
+			fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+			if err != nil { // out of descriptors: retry this port later
+				next--
+				break
+			}
+			p := pending{fd: fd, port: port, start: now}
+			switch err := unix.Connect(fd, sockaddr(port)); err {
+			case unix.EINPROGRESS:
+				ev := unix.EpollEvent{Events: unix.EPOLLOUT | unix.EPOLLERR | unix.EPOLLHUP, Fd: int32(fd)}
+				if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+					unix.Close(fd)
 					res.filtered++
-					mu.Unlock()
 					continue
 				}
-				for {
-					s := slowest.Load()
-					if int64(took) <= s || slowest.CompareAndSwap(s, int64(took)) {
-						break
-					}
-				}
+				byFD[fd] = p
+				queue = append(queue, p)
+			default: // answered at once (loopback) or refused locally
+				byFD[fd] = p
+				finish(p, errOrNil(err), now)
 			}
-		}()
-	}
-feed:
-	for _, p := range ports {
-		select {
-		case work <- p:
-		case <-ctx.Done():
-			break feed
+		}
+		// Sleep until the oldest connect expires, or briefly when the
+		// rate limit holds the next one back.
+		timeout := 10 * time.Millisecond
+		for len(queue) > 0 {
+			if _, live := byFD[queue[0].fd]; live && byFD[queue[0].fd].start == queue[0].start {
+				timeout = max(time.Until(queue[0].start.Add(rtt.wait(o.ConnectTimeout))), 0)
+				break
+			}
+			queue = queue[1:]
+		}
+		if next < len(ports) && len(byFD) < o.Concurrency {
+			timeout = min(timeout, time.Millisecond)
+		}
+		n, err := unix.EpollWait(epfd, events, int(timeout.Milliseconds())+1)
+		if err != nil && err != unix.EINTR {
+			break
+		}
+		now = time.Now()
+		for _, ev := range events[:max(n, 0)] {
+			p, ok := byFD[int(ev.Fd)]
+			if !ok {
+				continue
+			}
+			soErr, err := unix.GetsockoptInt(p.fd, unix.SOL_SOCKET, unix.SO_ERROR)
+			if err != nil {
+				finish(p, err, now)
+				continue
+			}
+			finish(p, errOrNil(syscall.Errno(soErr)), now)
+		}
+		wait := rtt.wait(o.ConnectTimeout)
+		for len(queue) > 0 {
+			p := queue[0]
+			if q, live := byFD[p.fd]; !live || q.start != p.start {
+				queue = queue[1:]
+				continue
+			}
+			if now.Sub(p.start) < wait {
+				break
+			}
+			finish(p, unix.ETIMEDOUT, now)
+			queue = queue[1:]
 		}
 	}
-	close(work)
-	wg.Wait()
 	slices.Sort(res.open)
-	res.unreachable = unreachable.Load() && len(res.open) == 0
+	res.unreachable = res.unreachable && len(res.open) == 0
 	return res
+}
+
+func errOrNil(err error) error {
+	if e, ok := err.(syscall.Errno); ok && e == 0 {
+		return nil
+	}
+	return err
+}
+
+// rttEstimate is TCP's smoothed round-trip time and variation (RFC 6298).
+type rttEstimate struct {
+	srtt, rttvar time.Duration
+	samples      int
+}
+
+func (r *rttEstimate) add(d time.Duration) {
+	if r.samples == 0 {
+		r.srtt, r.rttvar = d, d/2
+	} else {
+		diff := r.srtt - d
+		if diff < 0 {
+			diff = -diff
+		}
+		r.rttvar = (3*r.rttvar + diff) / 4
+		r.srtt = (7*r.srtt + d) / 8
+	}
+	r.samples++
+}
+
+// wait is how long a connect is given: the full limit until the device has
+// answered once, then a few round trips.
+func (r *rttEstimate) wait(limit time.Duration) time.Duration {
+	if r.samples == 0 {
+		return limit
+	}
+	return min(max(2*r.srtt+4*r.rttvar, minWait), limit)
 }
 
 // ParsePorts reads "1-1024,3389,8443" into a sorted list without repeats.

@@ -287,6 +287,16 @@ func TestBrowserEndToEnd(t *testing.T) {
 	}
 	shot("09-ledger")
 
+	// A restore drill from the page: the record appears when it ends.
+	step("restore page", chromedp.Navigate(rig.url+"/restore?lang=ja"), chromedp.WaitVisible(chromedp.ID("start-drill")))
+	shot("10-restore")
+	step("start drill", chromedp.Click(chromedp.ID("start-drill")), chromedp.WaitVisible(chromedp.ID("flash")))
+	step("drill record", chromedp.WaitVisible(chromedp.CSS(`#drills tr[data-drill]`)))
+	if d := text(`#drills tr[data-drill]`); !strings.Contains(d, "成功") || !strings.Contains(d, "切断を確認") {
+		t.Fatalf("drill record: %q", d)
+	}
+	shot("11-drill")
+
 	mu.Lock()
 	defer mu.Unlock()
 	if len(consoleErrors) > 0 {

@@ -18,6 +18,7 @@ import (
 type dashBody struct {
 	Media      []mediumCard
 	LastCycle  *lastCycle
+	LastDrill  *lastCycle
 	NextCycle  string
 	Staging    string
 	StagingLow bool
@@ -111,6 +112,7 @@ type dashExtra struct {
 	running bool
 	last    *backup.CycleEvent
 	canRun  bool
+	drills  []ledger.RestoreData
 }
 
 func dashboardView(l lang, st *status.Status, x *dashExtra, now time.Time) dashBody {
@@ -137,6 +139,7 @@ func dashboardView(l lang, st *status.Status, x *dashExtra, now time.Time) dashB
 	}
 	if x != nil {
 		b.CanRun, b.LiveOn = x.canRun, true
+		b.LastDrill = lastDrill(l, x.drills)
 		b.Live = progressOf(l, x.running, x.last)
 		b.Staging, b.StagingLow = stagingFree(l, x.staging)
 	}
@@ -168,6 +171,9 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 	}
 	running, last := s.core.Running()
 	x := &dashExtra{staging: s.core.Config().StagingDir, running: running, last: last, canRun: auth.Allowed(role(r), auth.RunCycle)}
+	if x.drills, err = s.core.Drills(); err != nil {
+		s.log.Warn("drill records", "err", err)
+	}
 	flash, bad := flashOf(l, r)
 	s.render(w, r, http.StatusOK, "dashboard.html", "/", l.t("状態", "Status"), flash, bad, dashboardView(l, st, x, time.Now()))
 }
@@ -201,6 +207,9 @@ func flashOf(l lang, r *http.Request) (string, bool) {
 		"cert":     {"証明書を置き換えました。新しい接続から使われます", "The certificate was replaced; new connections use it."},
 		"user":     {"ユーザーを変更しました", "The user was changed."},
 		"password": {"パスワードを変更しました", "The password was changed."},
+		"restore":  {"媒体に通電して復元を開始しました。遅くとも切断期限に切断します", "The restore has started; the medium is cut at the deadline at the latest."},
+		"drill":    {"復元訓練を開始しました。進行状況はこのページに表示されます", "The drill has started; its progress is shown on this page."},
+		"removed":  {"復元データをゲートウェイから削除しました", "The restored files were removed from the gateway."},
 	}
 	errs := map[string][2]string{
 		"busy": {"別の処理を実行中です。終わってからやり直してください", "Another job is running: try again when it has finished."},

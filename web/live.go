@@ -36,6 +36,9 @@ func phaseLabel(l lang, phase string) string {
 		"backup":    {"バックアップ", "backup"},
 		"forget":    {"世代の整理", "pruning generations"},
 		"check":     {"検査", "checking"},
+		"restore":   {"復元", "restoring"},
+		"verify":    {"SHA-256 の照合", "verifying SHA-256 against the pull manifest"},
+		"send-back": {"電子カルテサーバへの書き戻し", "sending back to the e-chart server"},
 		"detach":    {"取り外し(書き込みの完了)", "detaching (flushing)"},
 		"power-off": {"切断と切断確認", "cutting power and verifying the cut"},
 		"done":      {"完了", "done"},
@@ -77,18 +80,27 @@ func progressOf(l lang, running bool, ev *backup.CycleEvent) progress {
 		switch {
 		case re.Status != nil:
 			st := re.Status
+			done, files := st.BytesDone, st.FilesDone
+			if re.Op == "restore" {
+				done, files = st.BytesRestored, st.FilesRestored
+			}
 			p.Percent = min(100, st.PercentDone*100)
 			if st.TotalBytes > 0 {
-				p.Bytes = humanBytes(int64(st.BytesDone)) + " / " + humanBytes(int64(st.TotalBytes))
+				p.Bytes = humanBytes(int64(done)) + " / " + humanBytes(int64(st.TotalBytes))
 			}
-			if st.SecondsElapsed > 0 && st.BytesDone > 0 {
-				p.Rate = humanBytes(int64(st.BytesDone/st.SecondsElapsed)) + "/s"
+			rate := 0.0
+			if st.SecondsElapsed > 0 && done > 0 {
+				rate = float64(done) / float64(st.SecondsElapsed)
+				p.Rate = humanBytes(int64(rate)) + "/s"
 			}
-			if st.SecondsRemaining > 0 {
+			switch {
+			case st.SecondsRemaining > 0:
 				p.ETA = l.humanDuration(time.Duration(st.SecondsRemaining) * time.Second)
+			case rate > 0 && st.TotalBytes > done: // restic restore reports no ETA
+				p.ETA = l.humanDuration(time.Duration(float64(st.TotalBytes-done) / rate * float64(time.Second)))
 			}
 			if st.TotalFiles > 0 {
-				p.Text = fmt.Sprintf(l.t("ファイル %d / %d", "files %d / %d"), st.FilesDone, st.TotalFiles)
+				p.Text = fmt.Sprintf(l.t("ファイル %d / %d", "files %d / %d"), files, st.TotalFiles)
 			}
 		case re.Summary != nil:
 			p.Percent = 100

@@ -60,7 +60,7 @@ func langOf(w http.ResponseWriter, r *http.Request) lang {
 
 // pageNames are the templates in assets/, each rendered inside layout.html.
 func pageNames() []string {
-	return []string{"dashboard.html", "config.html", "form.html", "history.html", "ledger.html", "users.html", "account.html", "tls.html", "message.html"}
+	return []string{"dashboard.html", "config.html", "form.html", "history.html", "ledger.html", "users.html", "account.html", "tls.html", "message.html", "restore.html", "documents.html"}
 }
 
 // templates holds one parsed set per page and language: the "t" function
@@ -114,7 +114,9 @@ func nav(l lang, role auth.Role, current string) []navItem {
 	}{
 		{"/", "状態", "Status", auth.ViewStatus},
 		{"/history", "履歴", "History", auth.ViewEvidence},
+		{"/restore", "復元・訓練", "Restore", auth.ViewEvidence},
 		{"/ledger", "証跡台帳", "Evidence ledger", auth.ViewEvidence},
+		{"/documents", "提出書類", "Documents", auth.DownloadReports},
 		{"/config", "設定", "Configuration", auth.EditConfig},
 		{"/tls", "証明書", "Certificate", auth.EditConfig},
 		{"/users", "ユーザー", "Users", auth.ManageUsers},

@@ -19,6 +19,7 @@ import (
 	"github.com/danzen-gw/danzen/auth"
 	"github.com/danzen-gw/danzen/backup"
 	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/documents"
 	"github.com/danzen-gw/danzen/status"
 )
 
@@ -35,6 +36,8 @@ type Core interface {
 	StartCycle(ctx context.Context, actor string) error
 	Subscribe() (<-chan backup.CycleEvent, func())
 	Running() (bool, *backup.CycleEvent)
+	restorer // restore.go
+	Documents(ctx context.Context, from, to time.Time) (*documents.Input, error)
 }
 
 // Options configure New.
@@ -100,6 +103,16 @@ func New(opts Options) (*Server, error) {
 	mux.Handle("POST /cycle", need(auth.RunCycle, http.HandlerFunc(s.runCycle)))
 	mux.Handle("GET /history", need(auth.ViewEvidence, http.HandlerFunc(s.history)))
 	mux.Handle("GET /ledger", need(auth.ViewEvidence, http.HandlerFunc(s.ledgerPage)))
+	mux.Handle("GET /restore", need(auth.ViewEvidence, http.HandlerFunc(s.restorePage)))
+	mux.Handle("POST /restore", need(auth.PowerForRestore, http.HandlerFunc(s.startRestore)))
+	mux.Handle("POST /drill", need(auth.StartDrill, http.HandlerFunc(s.startDrill)))
+	// Restored files are patient records, not reports: only those who may
+	// restore may take them off the gateway (auditors download reports).
+	mux.Handle("GET /restores/{id}/file", need(auth.PowerForRestore, http.HandlerFunc(s.restoredFile)))
+	mux.Handle("POST /restores/{id}/remove", need(auth.PowerForRestore, http.HandlerFunc(s.removeRestore)))
+	mux.Handle("GET /documents", need(auth.DownloadReports, http.HandlerFunc(s.documentsPage)))
+	mux.Handle("GET /documents/{name}", need(auth.DownloadReports, http.HandlerFunc(s.documentDownload)))
+	mux.Handle("POST /documents/fields", need(auth.EditConfig, http.HandlerFunc(s.documentFields)))
 
 	mux.Handle("GET /config", need(auth.EditConfig, http.HandlerFunc(s.configOverview)))
 	mux.Handle("POST /config/undo", need(auth.EditConfig, http.HandlerFunc(s.configUndo)))

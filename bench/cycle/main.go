@@ -11,16 +11,14 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/bench/internal/benchkit"
 	"github.com/danzen-gw/danzen/demo"
-	"github.com/danzen-gw/danzen/gateway"
 )
 
 func main() {
@@ -53,53 +51,25 @@ func (r round) resticTime() time.Duration {
 }
 
 func run(dumpBytes int64, small int, keep bool) error {
-	resticBin := os.Getenv("DANZEN_RESTIC")
-	if resticBin == "" {
-		resticBin = "bin/restic"
-	}
-	resticBin, _ = filepath.Abs(resticBin)
-	dir, err := os.MkdirTemp("/var/tmp", "danzen-bench-cycle-")
-	if err != nil {
-		return err
-	}
-	if !keep {
-		defer os.RemoveAll(dir)
-	}
 	ctx := context.Background()
-	log := slog.New(slog.DiscardHandler)
-	fmt.Printf("generating %d MiB dump + %d small files in %s …\n", dumpBytes>>20, small, dir)
-	t0 := time.Now()
-	env, err := demo.Setup(ctx, demo.Options{Dir: dir, DumpBytes: dumpBytes, SmallFiles: small,
-		Media: []string{"disk-a"}, DiskSize: 3 * (dumpBytes + int64(small)*40<<10), ResticBinary: resticBin}, log)
+	w, err := benchkit.NewWorld(ctx, "cycle", dumpBytes, small)
 	if err != nil {
 		return err
 	}
-	defer env.Close()
-	fmt.Printf("generated in %s\n", time.Since(t0).Round(time.Second))
-	g, err := gateway.Open(ctx, env.Config, gateway.Options{RelaySources: env.Hardware.Sources(), Logger: log})
-	if err != nil {
-		return err
-	}
-	defer g.Close()
-	if _, _, err := g.NewPassword("disk-a"); err != nil {
-		return err
-	}
-	if _, err := g.PrepareMedium(ctx, "disk-a", false, nil); err != nil {
-		return err
-	}
+	defer w.Close(keep)
+	env, g, dir, resticBin, pw := w.Env, w.GW, w.Dir, w.ResticBin, w.Password
 	// The reference repository lives on the same file system as staging,
 	// with the same password and settings restic defaults to.
 	ref := filepath.Join(dir, "reference-repo")
-	pw := env.Config.KeyPath("disk-a.restic-password")
-	if out, err := resticCmd(resticBin, ref, pw, "init").CombinedOutput(); err != nil {
+	if out, err := benchkit.Restic(resticBin, ref, pw, "init").CombinedOutput(); err != nil {
 		return fmt.Errorf("reference init: %v\n%s", err, out)
 	}
 	src := backup.SourceDir(env.Config.StagingDir, "emr")
 	primary, copyTarget := filepath.Join(dir, "primary-repo"), filepath.Join(dir, "copy-target-repo")
-	if out, err := resticCmd(resticBin, primary, pw, "init").CombinedOutput(); err != nil {
+	if out, err := benchkit.Restic(resticBin, primary, pw, "init").CombinedOutput(); err != nil {
 		return fmt.Errorf("primary init: %v\n%s", err, out)
 	}
-	if out, err := resticCmd(resticBin, copyTarget, pw, "init", "--from-repo", primary, "--from-password-file", pw, "--copy-chunker-params").CombinedOutput(); err != nil {
+	if out, err := benchkit.Restic(resticBin, copyTarget, pw, "init", "--from-repo", primary, "--from-password-file", pw, "--copy-chunker-params").CombinedOutput(); err != nil {
 		return fmt.Errorf("copy target init: %v\n%s", err, out)
 	}
 
@@ -110,7 +80,7 @@ func run(dumpBytes int64, small int, keep bool) error {
 				return err
 			}
 		}
-		dropCaches()
+		benchkit.DropCaches()
 		start := time.Now()
 		phases := map[string]time.Duration{}
 		var last string
@@ -135,13 +105,13 @@ func run(dumpBytes int64, small int, keep bool) error {
 		r.pull = m.Finished.Sub(m.Started)
 		md := rep.Media[0]
 		r.powered = md.PoweredFor
-		r.added = human(md.Snapshots[0].DataAdded)
+		r.added = benchkit.MB(md.Snapshots[0].DataAdded)
 		if !md.CutVerified {
 			return fmt.Errorf("%s: cut not verified: %s", name, md.CutReason)
 		}
-		dropCaches()
+		benchkit.DropCaches()
 		s := time.Now()
-		cmd := resticCmd(resticBin, ref, pw, "backup", "--host", "bench", ".")
+		cmd := benchkit.Restic(resticBin, ref, pw, "backup", "--host", "bench", ".")
 		cmd.Dir = src
 		out, err := cmd.CombinedOutput()
 		if err != nil {
@@ -150,16 +120,16 @@ func run(dumpBytes int64, small int, keep bool) error {
 		r.resticAlone = time.Since(s)
 		r.aloneAdded = lastLine(string(out), "Added to the repository")
 
-		dropCaches()
+		benchkit.DropCaches()
 		s = time.Now()
-		cmd = resticCmd(resticBin, primary, pw, "backup", "--host", "bench", ".")
+		cmd = benchkit.Restic(resticBin, primary, pw, "backup", "--host", "bench", ".")
 		cmd.Dir = src
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("primary backup: %v\n%s", err, out)
 		}
 		r.primaryBackup = time.Since(s)
 		s = time.Now()
-		if out, err := resticCmd(resticBin, copyTarget, pw, "copy", "--from-repo", primary, "--from-password-file", pw).CombinedOutput(); err != nil {
+		if out, err := benchkit.Restic(resticBin, copyTarget, pw, "copy", "--from-repo", primary, "--from-password-file", pw).CombinedOutput(); err != nil {
 			return fmt.Errorf("restic copy: %v\n%s", err, out)
 		}
 		r.copyToMedium = time.Since(s)
@@ -196,15 +166,8 @@ func run(dumpBytes int64, small int, keep bool) error {
 		fmt.Printf("  %-16s backup on staging %5.1fs (medium off), copy %5.1fs (medium on); direct backup on the medium %5.1fs\n",
 			r.name, r.primaryBackup.Seconds(), r.copyToMedium.Seconds(), r.phases["backup"].Seconds())
 	}
-	load, _ := os.ReadFile("/proc/loadavg")
-	fmt.Printf("\nloadavg at the end: %s", load)
+	fmt.Printf("\nloadavg at the end: %s", benchkit.LoadAvg())
 	return nil
-}
-
-func resticCmd(bin, repo, pwFile string, args ...string) *exec.Cmd {
-	cmd := exec.Command(bin, append([]string{"-r", repo, "--password-file", pwFile}, args...)...)
-	cmd.Env = append(os.Environ(), "RESTIC_PROGRESS_FPS=0.1", "RESTIC_CACHE_DIR="+repo+"-cache")
-	return cmd
 }
 
 func lastLine(out, prefix string) string {
@@ -214,14 +177,4 @@ func lastLine(out, prefix string) string {
 		}
 	}
 	return ""
-}
-
-// dropCaches makes both runs read cold, as a nightly run does.
-func dropCaches() {
-	exec.Command("sync").Run()
-	os.WriteFile("/proc/sys/vm/drop_caches", []byte("3\n"), 0)
-}
-
-func human(n int64) string {
-	return fmt.Sprintf("%.1f MB", float64(n)/1e6)
 }

@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/danzen-gw/danzen/backup"
-	"github.com/danzen-gw/danzen/config"
-	"github.com/danzen-gw/danzen/gateway"
 )
 
 // runBackup runs one real cycle from a real configuration.
@@ -26,11 +24,7 @@ func runBackup(ctx context.Context, log *slog.Logger, args []string) error {
 	if !*once {
 		return usageError{"danzen backup runs one cycle: pass --once (danzend runs the schedule)"}
 	}
-	cfg, err := config.Load(*cfgPath)
-	if err != nil {
-		return err
-	}
-	g, err := gateway.Open(ctx, cfg, gateway.Options{Logger: log})
+	g, err := openGateway(ctx, log, *cfgPath)
 	if err != nil {
 		return err
 	}
@@ -58,11 +52,7 @@ func runMedium(ctx context.Context, log *slog.Logger, args []string) error {
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageError{err.Error()}
 	}
-	cfg, err := config.Load(*cfgPath)
-	if err != nil {
-		return err
-	}
-	g, err := gateway.Open(ctx, cfg, gateway.Options{Logger: log})
+	g, err := openGateway(ctx, log, *cfgPath)
 	if err != nil {
 		return err
 	}
@@ -101,7 +91,14 @@ func (p *cyclePrinter) event(ev backup.CycleEvent) {
 		return
 	}
 	if ev.Restic != nil {
-		return // restic's own progress is too fine for lines
+		// A restore's progress is drawn like a pull's; restic's other
+		// progress is too fine for lines.
+		if st := ev.Restic.Status; st != nil && ev.Restic.Op == "restore" && st.SecondsElapsed > 0 {
+			p.pull.event(backup.Event{Kind: backup.EventProgress, Source: ev.Medium, BytesDone: int64(st.BytesRestored),
+				BytesTotal: int64(st.TotalBytes), FilesDone: int(st.FilesRestored), FilesTotal: int(st.TotalFiles),
+				Rate: float64(st.BytesRestored) / float64(st.SecondsElapsed)})
+		}
+		return
 	}
 	line := fmt.Sprintf("[%s] %s %s", ev.Medium, ev.Phase, ev.Text)
 	if line != p.last {

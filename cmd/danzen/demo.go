@@ -24,8 +24,8 @@ import (
 
 // runDemo runs the main job on the embedded default: an in-process SFTP
 // server with a generated export, two file-backed disks behind fake
-// relays, two cycles (the second after ~5% of the dump changed), then the
-// status page on 127.0.0.1.
+// relays, two cycles (the second after ~5% of the dump changed), a restore
+// drill, then the status page on 127.0.0.1.
 func runDemo(ctx context.Context, log *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	dir := fs.String("dir", "", "working directory (default: a new temporary one)")
@@ -94,6 +94,14 @@ func runDemo(ctx context.Context, log *slog.Logger, args []string) error {
 		if err != nil {
 			return err
 		}
+	}
+	fmt.Println("\n=== 復元訓練 / restore drill ===")
+	drill, err := g.Drill(ctx, "", "demo", newCyclePrinter(os.Stdout).event)
+	if drill != nil {
+		printRestore(os.Stdout, drill)
+	}
+	if err != nil {
+		return err
 	}
 	rep, err := ledger.Verify(env.Config.LedgerDir)
 	fmt.Println("\n" + rep.String())

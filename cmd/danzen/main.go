@@ -21,8 +21,11 @@ func commands() []command {
 		{"pull", "pull --config FILE [--source NAME]   一回取得する / pull the e-chart export once", runPull},
 		{"backup", "backup --config FILE --once   一回のサイクル / run one cycle now", runBackup},
 		{"medium", "medium init --config FILE --medium NAME [--password-recorded]   媒体の初期化 / prepare a medium", runMedium},
+		{"restore", "restore --config FILE --medium NAME [--list] [--snapshot ID] [--file PATH]… [--to-target NAME --to-dir DIR] [--deadline 2h]   復元 / restore", runRestore},
+		{"drill", "drill --config FILE [--medium NAME] [--list]   復元訓練 / restore drill", runDrill},
 		{"hostkey", "hostkey --config FILE --source NAME [--accept SHA256:…]   ホスト鍵を確認・登録 / show or pin a server's host key", runHostKey},
 		{"ledger", "ledger verify (--config FILE | --dir DIR)   証跡台帳の検証 / verify the evidence ledger", runLedger},
+		{"docs", "docs --config FILE --out DIR [--from DATE --to DATE] [--lang ja|en] [--pdf]   提出書類の生成 / generate the documents", runDocs},
 		{"image", "image push [--instance DIR] HOST   更新イメージの適用 / update a gateway over the network", runImage},
 		{"demo", "demo [--dir DIR] [--dump-size 200MB] [--once]   組み込みの既定構成で動かす / run on the embedded default", runDemo},
 	}

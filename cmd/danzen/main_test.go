@@ -45,10 +45,11 @@ func TestDemoThenLedgerVerify(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo exited %d:\n%s", code, out)
 	}
-	if n := strings.Count(out, "cut verified"); n != 6 { // 2 preparations + 2 cycles × 2 disks
-		t.Fatalf("%d verified cuts in the demo output, want 6:\n%s", n, out)
+	if n := strings.Count(out, "cut verified"); n != 7 { // 2 preparations + 2 cycles × 2 disks + 1 drill
+		t.Fatalf("%d verified cuts in the demo output, want 7:\n%s", n, out)
 	}
-	for _, s := range []string{"transferred: 51 files", "added", "ledger verification: OK", "result: OK"} {
+	for _, s := range []string{"transferred: 51 files", "added", "ledger verification: OK", "result: OK",
+		"drill", "verified 52/52 files", "restic check --read-data: OK"} {
 		if !strings.Contains(out, s) {
 			t.Fatalf("demo output lacks %q:\n%s", s, out)
 		}

@@ -83,8 +83,14 @@ func run(ctx context.Context, log *slog.Logger, dir, listen string, cycleNow boo
 			log.Info("cycle done", "id", rep.ID, "ok", rep.OK())
 		}
 	}
-	log.Info("scheduling cycles", "schedule", g.Config().Schedule, "zone", g.Config().TimeZone)
-	return g.RunSchedule(ctx, nil, nil)
+	log.Info("scheduling cycles and drills", "schedule", g.Config().Schedule, "drills", g.Config().Restore.DrillSchedule, "zone", g.Config().TimeZone)
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	drills := make(chan error, 1)
+	go func() { drills <- g.RunDrillSchedule(ctx, nil) }()
+	err = g.RunSchedule(ctx, nil, nil)
+	stop()
+	return errors.Join(err, <-drills)
 }
 
 // servePage starts the page on listen over HTTPS: the certificate, the

@@ -344,9 +344,13 @@ func (d *Driver) Flush(ctx context.Context) error {
 		return err
 	}
 	file.Number = d.tape.nextFile()
-	if st, err := d.dev.Status(); err == nil && st.File >= 0 && st.File != file.Number {
-		// The tape has more or fewer files than the catalogue knows:
-		// appending would leave archives the catalogue cannot place.
+	if st, err := d.dev.Status(); err == nil && st.File > file.Number {
+		// An archive cut short (a cancelled or failed write) follows the
+		// last one catalogued: it is skipped, never read.
+		d.log.Warn("tape holds an archive the catalogue does not name; appending after it", "tape", d.tape.ID, "catalogued", file.Number-1, "files", st.File)
+		file.Number = st.File
+	} else if err == nil && st.File >= 0 && st.File < file.Number {
+		// Fewer files than the catalogue knows: not the tape it says.
 		return fmt.Errorf("テープ %s の内容(ファイル %d 個)が目録(%d 個)と一致しません。新しいテープを入れてください / tape %s holds %d files but its catalogue %d: insert a new tape",
 			d.tape.ID, st.File, file.Number, d.tape.ID, st.File, file.Number)
 	}
@@ -380,6 +384,7 @@ func (d *Driver) Flush(ctx context.Context) error {
 		return errors.Join(fullError(d.tape.ID), saveCatalogue(d.spec, d.cat))
 	}
 	if err != nil {
+		d.dev.WriteFilemark() // close the broken archive; the next one follows it
 		return fmt.Errorf("テープ %s への書き込みに失敗しました / writing tape %s failed: %w", d.tape.ID, d.tape.ID, err)
 	}
 
@@ -488,8 +493,13 @@ func addRepoFile(tw *tar.Writer, repo string, e FileEntry) error {
 // readArchive reads one archive from the tape's position and checks every
 // member against the catalogue it starts with: the right files, sizes and
 // SHA-256. With dest set, the repository files are written under it. The tape ends positioned after the archive's filemark.
-func readArchive(ctx context.Context, dev Device, dest string) (*TapeRecord, error) {
+func readArchive(ctx context.Context, dev Device, dest string) (rec *TapeRecord, err error) {
 	rr := newRecordReader(dev)
+	defer func() {
+		if err != nil && !errors.Is(err, ErrEndOfData) {
+			rr.drain() // to the next file, also after a damaged archive
+		}
+	}()
 	tr := tar.NewReader(rr)
 	h, err := tr.Next()
 	if err == io.EOF {
@@ -501,8 +511,8 @@ func readArchive(ctx context.Context, dev Device, dest string) (*TapeRecord, err
 	if h.Name != CatalogueMember {
 		return nil, fmt.Errorf("archive starts with %q, not %s", h.Name, CatalogueMember)
 	}
-	var rec TapeRecord
-	if err := json.NewDecoder(io.LimitReader(tr, 256<<20)).Decode(&rec); err != nil {
+	rec = new(TapeRecord)
+	if err := json.NewDecoder(io.LimitReader(tr, 256<<20)).Decode(rec); err != nil {
 		return nil, fmt.Errorf("archive catalogue: %w", err)
 	}
 	if len(rec.Files) == 0 {
@@ -537,7 +547,7 @@ func readArchive(ctx context.Context, dev Device, dest string) (*TapeRecord, err
 	if len(want) > 0 {
 		return nil, fmt.Errorf("%d files missing from the archive, e.g. %s", len(want), sortedKeys(want)[0])
 	}
-	return &rec, rr.drain()
+	return rec, rr.drain()
 }
 
 // copyMember checks one member's size and SHA-256 and, with dest set,
@@ -588,31 +598,44 @@ func (d *Driver) restore(ctx context.Context, label *Label) (string, error) {
 	if err := os.MkdirAll(repo, 0o700); err != nil {
 		return "", err
 	}
-	start, until := 1, -1
+	// The catalogued archives from the last baseline on; without a
+	// catalogue (a replacement gateway), every archive to the end.
+	var want []int
 	if t := d.cat.Tape(label.ID); t != nil {
 		if b := t.LastBaseline(); b >= 0 {
-			start, until = t.Files[b].Number, t.Files[len(t.Files)-1].Number
+			for _, f := range t.Files[b:] {
+				want = append(want, f.Number)
+			}
 		}
 	}
+	known := want != nil
 	if err := d.dev.Rewind(); err != nil {
-		return "", err
-	}
-	if err := d.dev.SpaceFiles(start); err != nil {
 		return "", err
 	}
 	var last *TapeRecord
 	var files int
 	var bytes int64
 	incoming := filepath.Join(dir, "incoming")
-	for n := start; until < 0 || n <= until; n++ {
+	for n, pos := 1, 0; !known || len(want) > 0; n++ {
+		if known {
+			n, want = want[0], want[1:]
+		}
+		if err := d.dev.SpaceFiles(n - pos); err != nil {
+			return "", err
+		}
+		pos = n + 1
 		// Each archive lands in incoming first and joins the repository
 		// only when complete, so an archive cut short adds nothing.
 		if err := os.RemoveAll(incoming); err != nil {
 			return "", err
 		}
 		rec, err := readArchive(ctx, d.dev, incoming)
-		if until < 0 && (errors.Is(err, ErrEndOfData) || last != nil && errors.Is(err, io.ErrUnexpectedEOF)) {
-			break // end of the tape, or an archive cut short by a full tape
+		if !known && errors.Is(err, ErrEndOfData) {
+			break
+		}
+		if !known && errors.Is(err, io.ErrUnexpectedEOF) {
+			d.log.Warn("skipping an archive cut short", "tape", label.ID, "file", n)
+			continue // a write that failed or a full tape; the catalogue never named it
 		}
 		if err != nil {
 			return "", fmt.Errorf("テープ %s のファイル %d を読めません / cannot read tape %s file %d: %w", label.ID, n, label.ID, n, err)

@@ -342,3 +342,88 @@ func TestNoTapeAndStrayDrive(t *testing.T) {
 		t.Fatalf("drive present before power-on: %v", err)
 	}
 }
+
+func TestRecoveryCommands(t *testing.T) {
+	spec := tape.Spec{Name: "lto", Device: "/dev/nst1", SpoolDir: "/perm/spool", RecordSize: 1 << 20}
+	rec := &tape.TapeRecord{ID: "lto-x", Files: []tape.TapeFile{{Number: 1, Baseline: true}, {Number: 2}, {Number: 3, Baseline: true}, {Number: 4}}}
+	got := strings.Join(tape.RecoveryCommands(spec, rec, "/mnt/r"), "\n")
+	for _, want := range []string{
+		"mt -f /dev/nst1 asf 0 && tar -x -O -b 2048 -f /dev/nst1 DANZEN-TAPE.json",
+		"for n in 3 4; do mt -f /dev/nst1 asf $n && tar -x -b 2048 -f /dev/nst1 || break; done",
+		"mt -f /dev/nst1 offline",
+		"restic -r /mnt/r/repo restore latest --target /mnt/r/restored",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in:\n%s", want, got)
+		}
+	}
+	if got := strings.Join(tape.RecoveryCommands(spec, nil, "/mnt/r"), "\n"); !strings.Contains(got, "n=1; while mt -f /dev/nst1 asf $n && tar -x -b 2048 -f /dev/nst1; do n=$((n+1)); done") {
+		t.Errorf("without a catalogue:\n%s", got)
+	}
+}
+
+// raw writes records and a filemark at the end of the tape, as another
+// program or a write cut short would.
+func (w *world) raw(atEnd bool, records ...[]byte) {
+	w.t.Helper()
+	w.drive.SetPower(true)
+	defer w.drive.SetPower(false)
+	h, err := w.drive.Open(true)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	h.Load()
+	h.SetVariableBlock()
+	if atEnd {
+		h.SpaceEOD()
+	}
+	for _, r := range records {
+		if err := h.WriteRecord(r); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+	h.WriteFilemark()
+}
+
+func TestForeignTapeRefused(t *testing.T) {
+	w := newWorld(t, 1<<30)
+	w.raw(false, bytes.Repeat([]byte("not tar"), 1000))
+	if _, err := w.session(false, nil); err == nil || !strings.Contains(err.Error(), "not a danzen tape") {
+		t.Fatalf("foreign tape: %v", err)
+	}
+	if w.drive.Unloads() != 1 {
+		t.Fatal("a refused tape is not ejected")
+	}
+}
+
+// TestBrokenArchiveSkipped: an archive cut short (not catalogued) lies
+// between good ones; appending goes on after it and both restore paths
+// (with the catalogue, and reading the tape alone) skip it.
+func TestBrokenArchiveSkipped(t *testing.T) {
+	w := newWorld(t, 1<<30)
+	w.put("data/", "pack one")
+	if _, err := w.session(false, nil); err != nil {
+		t.Fatal(err)
+	}
+	w.raw(true, make([]byte, tape.MinRecordSize)) // zero blocks: an empty, broken tar
+	pack2 := w.put("data/", "pack two")
+	if _, err := w.session(false, nil); err != nil {
+		t.Fatal(err)
+	}
+	if f := w.lastFile(); f.Number != 3 || f.Baseline || len(f.Entries) != 1 || f.Entries[0].Path != pack2 {
+		t.Fatalf("archive after the broken one: %+v", f)
+	}
+	want := snapshotOf(t, w.spec.RepoDir())
+	for _, lost := range []bool{false, true} {
+		if lost {
+			os.Remove(filepath.Join(w.spec.SpoolDir, "catalogue.json"))
+		}
+		if _, err := w.session(true, func(repo string) {
+			if got := snapshotOf(t, repo); len(got) != len(want) || got[pack2] != "pack two" {
+				t.Errorf("catalogue lost %v: restored %d files, want %d", lost, len(got), len(want))
+			}
+		}); err != nil {
+			t.Fatalf("catalogue lost %v: %v", lost, err)
+		}
+	}
+}

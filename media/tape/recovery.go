@@ -1,6 +1,10 @@
 package tape
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
 
 // RecoveryCommands are the shell commands that read medium spec's restic
 // repository from tape without danzen, on any Linux PC with the drive
@@ -21,10 +25,14 @@ func RecoveryCommands(spec Spec, t *TapeRecord, dir string) []string {
 		fmt.Sprintf("mt -f %s asf 0 && tar -x -O -b %d -f %s %s", dev, blocks, dev, LabelMember),
 	}
 	if t != nil && t.LastBaseline() >= 0 {
-		first, last := t.Files[t.LastBaseline()].Number, t.Files[len(t.Files)-1].Number
+		var nums []string
+		for _, f := range t.Files[t.LastBaseline():] {
+			nums = append(nums, strconv.Itoa(f.Number))
+		}
+		list := strings.Join(nums, " ")
 		cmds = append(cmds,
-			fmt.Sprintf("# テープ %s: ファイル %d(全体)から %d までを順に展開 / tape %s: extract files %d (baseline) to %d in order", t.ID, first, last, t.ID, first, last),
-			fmt.Sprintf("for n in $(seq %d %d); do %s; done", first, last, read))
+			fmt.Sprintf("# テープ %s: ファイル %s を順に展開(最初が全体)/ tape %s: extract files %s in order (the first is the baseline)", t.ID, list, t.ID, list),
+			fmt.Sprintf("for n in %s; do %s; done", list, read))
 	} else {
 		cmds = append(cmds,
 			"# すべてのアーカイブを順に展開(最後のエラーはデータの終わり)/ extract every archive in order (the last error is the end of data)",

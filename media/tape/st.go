@@ -20,10 +20,11 @@ func (s St) String() string { return s.Path }
 // Present reports whether the kernel has the drive: the node exists in
 // devtmpfs and the st driver lists it in /sys/class/scsi_tape.
 func (s St) Present() bool {
-	if _, err := os.Stat(s.Path); err != nil {
+	real, err := filepath.EvalSymlinks(s.Path) // e.g. a /dev/tape/by-id link
+	if err != nil {
 		return false
 	}
-	_, err := os.Stat(filepath.Join("/sys/class/scsi_tape", filepath.Base(s.Path)))
+	_, err = os.Stat(filepath.Join("/sys/class/scsi_tape", filepath.Base(real)))
 	return err == nil
 }
 

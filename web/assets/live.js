@@ -35,7 +35,7 @@
   });
   es.addEventListener("idle", () => {
     live.classList.add("hidden");
-    // The last cycle, the timeline and the ledger changed: show them.
-    if (sawRunning) { es.close(); window.setTimeout(() => window.location.assign("/"), 1000); }
+    // The job's results (last cycle, timeline, records) changed: show them.
+    if (sawRunning) { es.close(); window.setTimeout(() => window.location.assign(window.location.pathname), 1000); }
   });
 })();

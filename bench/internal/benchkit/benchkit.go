@@ -1,0 +1,106 @@
+// Package benchkit is what the benchmarks under bench/ share: a demo
+// gateway world with a prepared medium, stock restic run beside danzen,
+// and cold caches.
+package benchkit
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/danzen-gw/danzen/demo"
+	"github.com/danzen-gw/danzen/gateway"
+)
+
+// World is a demo export on an in-process SFTP server, one file-backed
+// disk "disk-a" behind a fake relay, prepared, and the gateway on it.
+type World struct {
+	Env       *demo.Env
+	GW        *gateway.Gateway
+	Dir       string
+	ResticBin string
+	Password  string // disk-a's password file
+	close     []func()
+}
+
+// NewWorld builds a World in a new directory under /var/tmp (not tmpfs:
+// the data set is the size of a real dump). Run as root (loop devices).
+func NewWorld(ctx context.Context, name string, dumpBytes int64, small int) (*World, error) {
+	bin := os.Getenv("DANZEN_RESTIC")
+	if bin == "" {
+		bin = "bin/restic"
+	}
+	bin, _ = filepath.Abs(bin)
+	dir, err := os.MkdirTemp("/var/tmp", "danzen-bench-"+name+"-")
+	if err != nil {
+		return nil, err
+	}
+	w := &World{Dir: dir, ResticBin: bin}
+	log := slog.New(slog.DiscardHandler)
+	fmt.Printf("generating %d MiB dump + %d small files in %s …\n", dumpBytes>>20, small, dir)
+	t0 := time.Now()
+	env, err := demo.Setup(ctx, demo.Options{Dir: dir, DumpBytes: dumpBytes, SmallFiles: small,
+		Media: []string{"disk-a"}, DiskSize: 3 * (dumpBytes + int64(small)*40<<10), ResticBinary: bin}, log)
+	if err != nil {
+		return nil, err
+	}
+	w.Env = env
+	w.close = append(w.close, func() { env.Close() })
+	fmt.Printf("generated in %s\n", time.Since(t0).Round(time.Second))
+	g, err := gateway.Open(ctx, env.Config, gateway.Options{RelaySources: env.Hardware.Sources(), Logger: log})
+	if err != nil {
+		w.Close(false)
+		return nil, err
+	}
+	w.GW = g
+	w.close = append(w.close, func() { g.Close() })
+	if _, _, err := g.NewPassword("disk-a"); err != nil {
+		w.Close(false)
+		return nil, err
+	}
+	if _, err := g.PrepareMedium(ctx, "disk-a", false, nil); err != nil {
+		w.Close(false)
+		return nil, err
+	}
+	w.Password = env.Config.KeyPath("disk-a.restic-password")
+	return w, nil
+}
+
+// Close tears the world down; keep leaves the directory for a look.
+func (w *World) Close(keep bool) {
+	for i := len(w.close) - 1; i >= 0; i-- {
+		w.close[i]()
+	}
+	if !keep {
+		os.RemoveAll(w.Dir)
+	}
+}
+
+// Restic is stock restic on repo with the password file, quiet, with a
+// cache next to the repository.
+func Restic(bin, repo, pwFile string, args ...string) *exec.Cmd {
+	cmd := exec.Command(bin, append([]string{"-r", repo, "--password-file", pwFile}, args...)...)
+	cmd.Env = append(os.Environ(), "RESTIC_PROGRESS_FPS=0.1", "RESTIC_CACHE_DIR="+repo+"-cache")
+	return cmd
+}
+
+// DropCaches makes the next read cold, as a nightly run or an emergency
+// restore is.
+func DropCaches() {
+	exec.Command("sync").Run()
+	os.WriteFile("/proc/sys/vm/drop_caches", []byte("3\n"), 0)
+}
+
+// MB formats bytes as decimal megabytes.
+func MB(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
+
+// LoadAvg is /proc/loadavg, printed with the results: a busy machine
+// makes every ratio worse.
+func LoadAvg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	return string(b)
+}

@@ -1,0 +1,178 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/danzen-gw/danzen/auth"
+	"github.com/danzen-gw/danzen/documents"
+	"github.com/danzen-gw/danzen/ledger"
+)
+
+// TestDocumentsPage: every role may download the documents, only the
+// vendor admin may fill in their fields, and a download name is only ever
+// one the generator made.
+func TestDocumentsPage(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	admin := e.login("admin", adminPW)
+
+	page := admin.get("/documents")
+	if page.code != http.StatusOK {
+		t.Fatalf("GET /documents: %d", page.code)
+	}
+	for _, want := range []string{"/documents/offline-backup-plan.ja.html?", "/documents/evidence-report.en.md?", "documents.hospital_name", `id="document-fields"`} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("the documents page lacks %q", want)
+		}
+	}
+
+	// Download: an attachment with the page certificate's fingerprint.
+	r := admin.get("/documents/build-runbook.en.html?from=2026-10-01&to=2026-10-08")
+	if r.code != http.StatusOK || !strings.HasPrefix(r.header.Get("Content-Disposition"), "attachment") {
+		t.Fatalf("download: %d %q", r.code, r.header.Get("Content-Disposition"))
+	}
+	if !strings.Contains(r.body, e.certs.Fingerprint()) || !strings.Contains(r.body, documents.MissingMarker) {
+		t.Error("the runbook lacks the certificate fingerprint or the not-filled-in marker")
+	}
+
+	// Traversal and unknown names are refused without reading anything.
+	for _, p := range []string{"/documents/..%2fconfig.json", "/documents/..%2F..%2Fsecrets", "/documents/%2e%2e", "/documents/config.json",
+		"/documents/offline-backup-plan.ja.html%2f..%2f..%2fconfig.json", "/documents/offline-backup-plan.fr.html"} {
+		r := admin.get(p)
+		if r.code == http.StatusOK || strings.Contains(r.body, "staging_dir") {
+			t.Errorf("GET %s: %d, served %d bytes", p, r.code, len(r.body))
+		}
+	}
+	if r := admin.get("/documents/../config.json"); r.code == http.StatusOK {
+		t.Errorf("GET /documents/../config.json: %d", r.code)
+	}
+
+	// Not logged in: no document.
+	if r := e.client().get("/documents/recovery-sheet.ja.html"); r.code != http.StatusSeeOther || strings.Contains(r.body, "restic") {
+		t.Errorf("anonymous download: %d", r.code)
+	}
+
+	// An auditor downloads, but cannot change the fields.
+	auditor := e.addUser("auditor1", auth.RoleAuditor)
+	if r := auditor.get("/documents/evidence-report.ja.md"); r.code != http.StatusOK || !strings.Contains(r.body, "オフライン証跡報告書") {
+		t.Errorf("auditor download: %d", r.code)
+	}
+	if r := auditor.get("/documents"); strings.Contains(r.body, `id="document-fields"`) {
+		t.Error("the auditor is shown the fields form")
+	}
+	if r := auditor.post("/documents/fields", url.Values{"hospital_name": {"forged"}}); r.code != http.StatusForbidden {
+		t.Errorf("auditor POST /documents/fields: %d, want 403", r.code)
+	}
+
+	// The admin fills the fields; a bad address is shown beside its field.
+	bad := admin.post("/documents/fields", url.Values{"hospital_name": {"さくら総合病院"}, "gateway_address": {"not-an-ip"}})
+	if len(fieldErrors(bad.body, "gateway_address")) == 0 {
+		t.Fatalf("no message beside gateway_address:\n%s", bad.body)
+	}
+	if e.g.Config().Documents.HospitalName != "" {
+		t.Fatal("an invalid form was applied")
+	}
+	ok := admin.post("/documents/fields", url.Values{"hospital_name": {"さくら総合病院"}, "systems_covered": {"電子カルテ、レセプト"},
+		"rto": {"4h"}, "gateway_address": {"10.1.2.50"}, "sftp_chroot": {"/srv/danzen-chroot"}})
+	if ok.code != http.StatusSeeOther {
+		t.Fatalf("save fields: %d\n%s", ok.code, ok.body)
+	}
+	d := e.g.Config().Documents
+	if d.HospitalName != "さくら総合病院" || len(d.SystemsCovered) != 2 || d.SystemsCovered[1] != "レセプト" || d.GatewayAddress != "10.1.2.50" {
+		t.Fatalf("fields not applied: %+v", d)
+	}
+	if len(e.entries(ledger.KindConfigChange)) == 0 {
+		t.Error("the change is not in the ledger")
+	}
+	plan := admin.get("/documents/offline-backup-plan.ja.html")
+	if !strings.Contains(plan.body, "さくら総合病院") || !strings.Contains(plan.body, "4時間") {
+		t.Error("the plan does not show the saved fields")
+	}
+}
+
+// TestDocumentsPageInBrowser fills the document fields in headless
+// Chromium and opens the generated plan; any console error fails.
+func TestDocumentsPageInBrowser(t *testing.T) {
+	chromium := chromiumPath(t)
+	e := newEnv(t, envOptions{})
+	shots := os.Getenv("DANZEN_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromium), chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
+		chromedp.Flag("ignore-certificate-errors", true), // the test server's own certificate
+		chromedp.NoFirstRun, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1000, 1200))
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(alloc)
+	defer cancel()
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	var mu sync.Mutex
+	var consoleErrors []string
+	go func() {
+		for m, err := range chromedp.Console(ctx) {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.IsException() {
+				mu.Lock()
+				consoleErrors = append(consoleErrors, fmt.Sprintf("%s %s:%d %s", m.Type, m.URL, m.Line+1, m.Text))
+				mu.Unlock()
+			}
+		}
+	}()
+	tctx, tcancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer tcancel()
+	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(tctx, actions...); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	step("login", chromedp.Navigate(e.srv.URL+"/documents"), chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), "admin"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), adminPW),
+		chromedp.Click(chromedp.CSS(`button[type="submit"]`)), chromedp.WaitVisible(chromedp.ID("documents")))
+	step("fill", chromedp.SendKeys(chromedp.ID("doc-hospital_name"), "さくら総合病院"),
+		chromedp.SendKeys(chromedp.ID("doc-responsible"), "山田 花子"),
+		chromedp.Click(chromedp.ID("save-fields")), chromedp.WaitVisible(chromedp.ID("flash")))
+	if got := e.g.Config().Documents; got.HospitalName != "さくら総合病院" || got.Responsible != "山田 花子" {
+		t.Fatalf("fields after saving in the browser: %+v", got)
+	}
+	png, err := chromedp.Run(tctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(shots, "documents-page.png"), png, 0o644)
+	// The downloaded HTML is an attachment; view the same document as the
+	// browser would after saving it.
+	plan := admin(t, e).get("/documents/offline-backup-plan.ja.html")
+	p := filepath.Join(t.TempDir(), "plan.html")
+	os.WriteFile(p, []byte(plan.body), 0o644)
+	step("open plan", chromedp.Navigate("file://"+p), chromedp.WaitVisible(chromedp.CSS("h1")))
+	if title, _ := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(".doc-head"))); !strings.Contains(title, "さくら総合病院") {
+		t.Errorf("plan header %q", title)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(consoleErrors) > 0 {
+		t.Fatalf("browser console errors:\n%s", strings.Join(consoleErrors, "\n"))
+	}
+}
+
+func admin(t *testing.T, e *env) *client { t.Helper(); return e.login("admin", adminPW) }

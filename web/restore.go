@@ -1,0 +1,413 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/danzen-gw/danzen/auth"
+	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/gateway"
+	"github.com/danzen-gw/danzen/ledger"
+)
+
+// restorer is what the restore page needs from the core.
+type restorer interface {
+	Snapshots(medium string) ([]gateway.SnapshotRecord, error)
+	StartRestore(ctx context.Context, o gateway.RestoreOptions) error
+	StartDrill(ctx context.Context, medium, actor string) error
+	Drills() ([]ledger.RestoreData, error)
+	Restores() ([]ledger.RestoreData, error)
+	KeptRestores() ([]gateway.KeptRestore, error)
+	RestoredFile(id, rel string) (string, error)
+	RemoveRestore(ctx context.Context, id, actor string) error
+}
+
+// KindRestoreDownload records who took which restored file off the
+// gateway: it is patient data leaving the appliance.
+const KindRestoreDownload = "restore.download"
+
+// Limits of what the restore page lists.
+const (
+	maxRecords  = 100 // drill and restore records, newest first
+	maxSuggests = 300 // file paths suggested per source
+)
+
+// deadlineLayout is an <input type="datetime-local"> value.
+const deadlineLayout = "2006-01-02T15:04"
+
+type restoreBody struct {
+	Error      string
+	Media      []restoreMedium
+	Targets    []string
+	Zone       string
+	Window     string
+	Paths      []sourcePaths
+	DrillMedia []optionView
+	DrillError string
+	Drills     []recordRow
+	Restores   []recordRow
+	Kept       []keptRow
+	KeptError  string
+	RecordsErr string
+	CanRestore bool
+	CanDrill   bool
+	Live       progress
+}
+
+// restoreMedium is one medium: its snapshots and its restore form.
+type restoreMedium struct {
+	Name      string
+	Snapshots []snapshotRow
+	Error     string // listing the snapshots failed
+	Form      restoreForm
+	FormError string // the last request was refused
+}
+
+type snapshotRow struct {
+	ID, Short, Time, Source, Size string
+	Files                         int
+	Checked                       bool
+}
+
+// restoreForm is what the operator typed, re-shown after a refusal.
+type restoreForm struct {
+	Medium, Snapshot, Files, Dest, Target, Dir, Deadline string
+}
+
+type sourcePaths struct {
+	Source string
+	Paths  []string
+	More   int // paths not listed
+}
+
+// recordRow is one drill or restore record (the 訓練記録 for drills).
+type recordRow struct {
+	ID, Started, Medium, Snapshot, Dest, Verified, Bytes string
+	FirstByte, RTO, Check, Damaged, Actor, Result, Cut   string
+	OK, CheckOK, CutOK                                   bool
+}
+
+type keptRow struct {
+	ID, Started, Medium, Snapshot, Actor string
+	Files                                []keptFile
+}
+
+type keptFile struct {
+	Path, Size, Href string
+}
+
+func (s *Server) restorePage(w http.ResponseWriter, r *http.Request) {
+	s.renderRestore(w, r, restoreForm{}, "", "")
+}
+
+// renderRestore shows the page; form and formErr re-show a refused
+// restore request beside its medium's form, drillErr a refused drill.
+func (s *Server) renderRestore(w http.ResponseWriter, r *http.Request, form restoreForm, formErr, drillErr string) {
+	l := langOf(w, r)
+	cfg := s.core.Config()
+	rl := role(r)
+	b := restoreBody{CanRestore: auth.Allowed(rl, auth.PowerForRestore), CanDrill: auth.Allowed(rl, auth.StartDrill),
+		Zone: cfg.TimeZone, Window: l.humanDuration(cfg.Restore.Window.Std()), DrillError: drillErr}
+	for _, t := range cfg.Restore.Targets {
+		b.Targets = append(b.Targets, t.Name)
+	}
+	def := restoreForm{Dest: "gateway", Deadline: time.Now().Add(cfg.Restore.Window.Std()).In(zoneOf(cfg)).Format(deadlineLayout)}
+	b.DrillMedia = []optionView{{Value: "", Label: l.t("自動: 最も長く訓練していない媒体", "automatic: the medium drilled longest ago")}}
+	for _, m := range cfg.Media {
+		rm := restoreMedium{Name: m.Name, Form: def}
+		if form.Medium == m.Name {
+			rm.Form, rm.FormError, formErr = form, formErr, ""
+		}
+		rm.Form.Medium = m.Name
+		snaps, err := s.core.Snapshots(m.Name)
+		if err != nil {
+			rm.Error = l.split(err.Error())
+		}
+		for i, sn := range snaps {
+			rm.Snapshots = append(rm.Snapshots, snapshotRow{ID: sn.ID, Short: short(sn.ID), Time: stamp(sn.Time), Source: sn.Source,
+				Files: sn.Files, Size: humanBytes(sn.Bytes), Checked: sn.ID == rm.Form.Snapshot || (rm.Form.Snapshot == "" && i == 0)})
+		}
+		b.Media = append(b.Media, rm)
+		b.DrillMedia = append(b.DrillMedia, optionView{Value: m.Name, Label: m.Name})
+	}
+	b.Error = formErr // a request for no configured medium
+	drills, err := s.core.Drills()
+	b.Drills = recordRows(l, drills)
+	restores, rerr := s.core.Restores()
+	b.Restores = recordRows(l, restores)
+	if err = errors.Join(err, rerr); err != nil {
+		b.RecordsErr = err.Error()
+	}
+	// File names of an e-chart export can name patients: only those who
+	// may restore see them.
+	if b.CanRestore {
+		b.Paths = stagedPaths(cfg)
+		kept, err := s.core.KeptRestores()
+		if err != nil {
+			b.KeptError = err.Error()
+		}
+		b.Kept = keptRows(kept)
+	}
+	running, last := s.core.Running()
+	b.Live = progressOf(l, running, last)
+	flash, bad := flashOf(l, r)
+	s.render(w, r, http.StatusOK, "restore.html", "/restore", l.t("復元と復元訓練", "Restore and drills"), flash, bad, b)
+}
+
+// zoneOf is the configured time zone the operator types the deadline in.
+func zoneOf(cfg *config.Config) *time.Location {
+	if loc, err := time.LoadLocation(cfg.TimeZone); err == nil {
+		return loc
+	}
+	return time.Local
+}
+
+// stagedPaths suggests file paths from each source's current staging
+// manifest (the latest pull; older snapshots may differ).
+func stagedPaths(cfg *config.Config) []sourcePaths {
+	var out []sourcePaths
+	for _, src := range cfg.Sources {
+		m, err := backup.LoadManifest(cfg.StagingDir, src.Name)
+		if err != nil || m == nil {
+			continue
+		}
+		sp := sourcePaths{Source: src.Name}
+		for _, f := range m.Files {
+			if len(sp.Paths) == maxSuggests {
+				sp.More = len(m.Files) - maxSuggests
+				break
+			}
+			sp.Paths = append(sp.Paths, f.Path)
+		}
+		out = append(out, sp)
+	}
+	return out
+}
+
+// msText is a measured duration: tenths of a second when short, since a
+// drill's time to first byte is often seconds.
+func (l lang) msText(ms int64) string {
+	d := time.Duration(ms) * time.Millisecond
+	if d < time.Minute {
+		return fmt.Sprintf(l.t("%.1f秒", "%.1fs"), d.Seconds())
+	}
+	return l.humanDuration(d)
+}
+
+func recordRows(l lang, recs []ledger.RestoreData) []recordRow {
+	var out []recordRow
+	for i := len(recs) - 1; i >= 0 && len(out) < maxRecords; i-- {
+		out = append(out, recordRowOf(l, recs[i]))
+	}
+	return out
+}
+
+func recordRowOf(l lang, d ledger.RestoreData) recordRow {
+	row := recordRow{ID: d.ID, Started: stamp(d.Started), Medium: d.Medium, Dest: d.Dest, Actor: d.Actor,
+		Verified: fmt.Sprintf("%d / %d", d.FilesVerified, d.Files), Bytes: humanBytes(d.Bytes),
+		FirstByte: "—", RTO: "—", Check: "—", Damaged: strings.Join(d.Damaged, ", "),
+		OK: d.OK, CheckOK: d.CheckOK, CutOK: d.CutVerified}
+	if d.Snapshot != "" {
+		row.Snapshot = fmt.Sprintf("%s (%s, %s)", short(d.Snapshot), d.Source, stamp(d.SnapTime))
+	}
+	if d.FirstByteMS > 0 {
+		row.FirstByte = l.msText(d.FirstByteMS)
+	}
+	if d.OK && d.RestoreMS > 0 {
+		row.RTO = l.msText(d.RestoreMS)
+	}
+	if d.CheckRan {
+		row.Check = l.t("正常", "OK")
+		if !d.CheckOK {
+			row.Check = l.t("異常", "FAILED")
+		}
+	}
+	row.Result = l.t("成功", "succeeded")
+	if !d.OK {
+		row.Result = l.t("失敗: ", "FAILED: ") + d.Error
+	}
+	row.Cut = l.t("切断を確認", "cut verified")
+	if !d.CutVerified {
+		row.Cut = l.t("切断を確認できません", "cut NOT verified")
+	}
+	return row
+}
+
+func keptRows(kept []gateway.KeptRestore) []keptRow {
+	var out []keptRow
+	for _, k := range kept {
+		row := keptRow{ID: k.ID, Started: stamp(k.Started), Medium: k.Medium, Snapshot: short(k.Snapshot), Actor: k.Actor}
+		for _, f := range k.Files {
+			row.Files = append(row.Files, keptFile{Path: f.Path, Size: humanBytes(f.Size),
+				Href: "/restores/" + url.PathEscape(k.ID) + "/file?" + url.Values{"path": {f.Path}}.Encode()})
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+// lastDrill is the dashboard's line on the newest drill.
+func lastDrill(l lang, drills []ledger.RestoreData) *lastCycle {
+	if len(drills) == 0 {
+		return nil
+	}
+	row := recordRowOf(l, drills[len(drills)-1])
+	return &lastCycle{OK: row.OK, Time: row.Started, Text: fmt.Sprintf("%s — %s, RTO %s", row.Result, row.Medium, row.RTO)}
+}
+
+// restoreFormOf reads a submitted restore form.
+func restoreFormOf(r *http.Request) restoreForm {
+	v := r.PostFormValue
+	return restoreForm{Medium: v("medium"), Snapshot: v("snapshot"), Files: v("files"), Dest: v("dest"),
+		Target: v("target"), Dir: strings.TrimSpace(v("dir")), Deadline: v("deadline")}
+}
+
+// options turns the form into the gateway's request; the gateway checks
+// the rest (medium, target, deadline in the future) before powering.
+func (f restoreForm) options(l lang, cfg *config.Config, actor string) (gateway.RestoreOptions, error) {
+	o := gateway.RestoreOptions{Medium: f.Medium, Snapshot: f.Snapshot, Actor: actor}
+	for _, line := range strings.Split(f.Files, "\n") {
+		// Paths as the manifest lists them; a pasted leading "/" is fine.
+		if p := strings.TrimLeft(strings.TrimSpace(line), "/"); p != "" {
+			o.Files = append(o.Files, p)
+		}
+	}
+	switch f.Dest {
+	case "gateway":
+	case "target":
+		o.Target, o.TargetDir = f.Target, f.Dir
+		if o.Target == "" {
+			return o, errors.New(l.t("書き戻し先を選んでください", "choose a restore target"))
+		}
+	default:
+		return o, errors.New(l.t("復元先を選んでください", "choose where to restore to"))
+	}
+	if f.Deadline != "" {
+		var err error
+		for _, layout := range []string{deadlineLayout, deadlineLayout + ":05"} {
+			if o.Deadline, err = time.ParseInLocation(layout, f.Deadline, zoneOf(cfg)); err == nil {
+				break
+			}
+		}
+		if err != nil {
+			return o, errors.New(l.t("切断期限の日時を読めません", "cannot read the deadline's date and time"))
+		}
+	}
+	return o, nil
+}
+
+// startRestore is the restore form: power the medium on for this restore
+// only, cut at the deadline at the latest.
+func (s *Server) startRestore(w http.ResponseWriter, r *http.Request) {
+	l := langOf(w, r)
+	f := restoreFormOf(r)
+	o, err := f.options(l, s.core.Config(), actor(r))
+	if err == nil {
+		err = s.core.StartRestore(r.Context(), o)
+	}
+	switch {
+	case errors.Is(err, gateway.ErrBusy):
+		http.Redirect(w, r, "/restore?err=busy", http.StatusSeeOther)
+	case err != nil:
+		s.renderRestore(w, r, f, l.split(err.Error()), "")
+	default:
+		http.Redirect(w, r, "/restore?done=restore", http.StatusSeeOther)
+	}
+}
+
+// startDrill is the "start drill" button, allowed to hospital staff.
+func (s *Server) startDrill(w http.ResponseWriter, r *http.Request) {
+	l := langOf(w, r)
+	err := s.core.StartDrill(r.Context(), r.PostFormValue("medium"), actor(r))
+	switch {
+	case errors.Is(err, gateway.ErrBusy):
+		http.Redirect(w, r, "/restore?err=busy", http.StatusSeeOther)
+	case err != nil:
+		s.renderRestore(w, r, restoreForm{}, "", l.split(err.Error()))
+	default:
+		http.Redirect(w, r, "/restore?done=drill", http.StatusSeeOther)
+	}
+}
+
+// removeRestore deletes a kept restore's files from the gateway.
+func (s *Server) removeRestore(w http.ResponseWriter, r *http.Request) {
+	l := langOf(w, r)
+	if err := s.core.RemoveRestore(r.Context(), r.PathValue("id"), actor(r)); err != nil {
+		s.message(w, r, http.StatusBadRequest, l.split(err.Error()), true, "/restore")
+		return
+	}
+	http.Redirect(w, r, "/restore?done=removed", http.StatusSeeOther)
+}
+
+// restoredFile downloads one verified file of a kept restore. The
+// gateway refuses any path that leaves the restore.
+func (s *Server) restoredFile(w http.ResponseWriter, r *http.Request) {
+	l := langOf(w, r)
+	id, rel := r.PathValue("id"), r.URL.Query().Get("path")
+	p, err := s.core.RestoredFile(id, rel)
+	if err != nil {
+		s.message(w, r, http.StatusNotFound, l.split(err.Error()), true, "/restore")
+		return
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		s.message(w, r, http.StatusNotFound, l.split(err.Error()), true, "/restore")
+		return
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		s.message(w, r, http.StatusInternalServerError, err.Error(), true, "/restore")
+		return
+	}
+	s.record(r.Context(), ledger.Entry{Kind: KindRestoreDownload, Actor: actor(r),
+		Message: "復元ファイルのダウンロード / restored file downloaded: " + id + " " + rel,
+		Data:    mustData(map[string]any{"restore": id, "path": rel, "bytes": fi.Size()})})
+	h := w.Header()
+	setPageHeaders(w)
+	h.Set("Content-Type", "application/octet-stream")
+	h.Set("Content-Disposition", attachment(path.Base(rel)))
+	http.ServeContent(w, r, "", fi.ModTime(), f)
+}
+
+// attachment is a Content-Disposition that saves the file under its own
+// name: filename* (RFC 5987, UTF-8) for Japanese names, and an ASCII
+// filename for clients that know only that.
+func attachment(name string) string {
+	ascii := strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
+			return '_'
+		}
+		return r
+	}, name)
+	var ext strings.Builder
+	for _, c := range []byte(name) {
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$&+-.^_`|~", c) >= 0 {
+			ext.WriteByte(c)
+		} else {
+			fmt.Fprintf(&ext, "%%%02X", c)
+		}
+	}
+	return mime.FormatMediaType("attachment", map[string]string{"filename": ascii}) + "; filename*=UTF-8''" + ext.String()
+}
+
+// ToTarget reports whether the form sends the files back to a target.
+func (f restoreForm) ToTarget() bool { return f.Dest == "target" }
+
+// TargetOptions are the configured restore targets, the typed one chosen.
+func (f restoreForm) TargetOptions(names []string) []optionView {
+	var out []optionView
+	for _, n := range names {
+		out = append(out, optionView{Value: n, Label: n, Selected: n == f.Target})
+	}
+	return out
+}
