@@ -12,8 +12,10 @@ DEBS          = openssh-server e2fsprogs $(IMAGE_DEBS) fdisk qemu-system-x86 ovm
 DEBS         += gcc linux-libc-dev tar
 # jq + coreutils: the emergency-restore test runs the documented commands as written.
 DEBS         += jq
+# netprobe's fake edge: snmpd, dnsmasq and nftables in namespaces (iproute2); nmap for bench/scan.
+DEBS         += snmpd dnsmasq-base nftables iproute2 nmap
 
-.PHONY: demo test deps restic vet bench-pull
+.PHONY: demo test deps restic vet bench-pull bench-scan
 
 demo: restic
 	DANZEN_RESTIC=$(RESTIC) $(GO) run ./cmd/danzen demo
@@ -42,6 +44,10 @@ $(RESTIC):
 
 bench-pull: deps
 	$(GO) run ./bench/pull
+
+# bench-scan: danzen's WAN-edge scan against nmap on the fake edge (bench/README.md).
+bench-scan: deps
+	$(GO) run ./bench/scan
 
 # versitygw is the S3 server with Object Lock the cloud medium's tests run
 # on 127.0.0.1; building it takes about 7 minutes, so it is kept in bin/.

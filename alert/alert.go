@@ -19,10 +19,13 @@ const (
 	KindDrillFailed  Kind = "drill_failed"   // a restore drill did not restore and verify
 )
 
+// KindSourceAnomaly: an export changed as ransomware would change it.
+const KindSourceAnomaly Kind = "source_anomaly"
+
 // DefaultSeverity is the severity the constructors give each kind.
 func (k Kind) DefaultSeverity() Severity {
 	switch k {
-	case KindMediumNotOff:
+	case KindMediumNotOff, KindSourceAnomaly:
 		return SeverityCritical
 	case KindCycleFailed, KindCycleMissed, KindLedgerFailed, KindDrillFailed:
 		return SeverityError
@@ -118,6 +121,23 @@ func DrillFailed(gatewayID, medium string, at time.Time, detail string) Alert {
 		BodyEN: "A restore drill could not correctly restore the backup on medium " + medium + ". " +
 			"In an emergency this medium may not restore. Repeat the drill with another medium and contact the maintenance vendor.",
 		Key: key(KindDrillFailed, gatewayID, medium),
+	}
+}
+
+// SourceAnomaly: source's export changed almost entirely or turned
+// random-looking (encrypted); pruning is paused until someone acknowledges
+// it. id is the anomaly's, so each flagged night is announced.
+func SourceAnomaly(gatewayID, source, id string, at time.Time, detail string) Alert {
+	return Alert{Kind: KindSourceAnomaly, Severity: SeverityCritical, GatewayID: gatewayID, Time: at, Detail: detail,
+		TitleJA: "取得元 " + source + " のエクスポートに異常な変化があります(ランサムウェアの疑い)",
+		TitleEN: "Anomalous change in the export of source " + source + " (possible ransomware)",
+		BodyJA: "電子カルテのエクスポート " + source + " が、ほぼ全体が変わったか、暗号化されたような内容に変わりました。" +
+			"今回の分もバックアップしましたが、古い世代は削除せずに残しています。" +
+			"電子カルテサーバーを至急確認し、問題がなければ(または対処したら)状態画面の「異常」で確認済みにしてください。確認済みにするまで古い世代の削除は止まります。",
+		BodyEN: "The e-chart export " + source + " changed almost entirely or now looks encrypted. " +
+			"It was backed up as a new generation, and no older generation is being pruned. " +
+			"Check the e-chart server now; when it is fine (or dealt with), acknowledge the anomaly on the page's Anomalies screen. Pruning stays paused until then.",
+		Key: key(KindSourceAnomaly, gatewayID, source, id),
 	}
 }
 

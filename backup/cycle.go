@@ -99,6 +99,8 @@ type CycleReport struct {
 	Pulls    []*Manifest
 	PullErr  error
 	Media    []MediumReport
+	// Anomalies are the sources flagged by this cycle's pulls (anomaly.go).
+	Anomalies []Anomaly
 }
 
 // OK reports whether everything succeeded and every cut was verified.
@@ -155,12 +157,14 @@ func (c *Cycle) Run(ctx context.Context) (*CycleReport, error) {
 	c.record(ctx, ledger.Entry{Kind: ledger.KindCycleStart, Message: "cycle " + r.ID, Data: mustJSON(map[string]any{"cycle": r.ID})})
 
 	for _, src := range c.Config.Sources {
+		prev, _ := LoadManifest(c.Config.StagingDir, src.Name) // unreadable: judged as a first pull
 		m, err := Pull(ctx, src, PullOptions{
 			Staging: c.Config.StagingDir, KeyFile: c.Config.KeyPath(src.KeyFile), BandwidthLimit: c.Config.BandwidthLimit, Logger: log,
 			Events: func(ev Event) { c.emit(CycleEvent{Phase: "pull", Pull: &ev}) },
 		})
 		if m != nil {
 			r.Pulls = append(r.Pulls, m)
+			c.assess(ctx, r, prev, m)
 		}
 		if err != nil {
 			r.PullErr = errors.Join(r.PullErr, err)
@@ -310,9 +314,10 @@ func (c *Cycle) writeTarget(ctx context.Context, t Target, cycleID string) Mediu
 				Data: mustJSON(map[string]any{"cycle": cycleID, "source": src.Name, "snapshot": si.ID, "data_added": si.DataAdded,
 					"total_bytes": si.TotalBytes, "files": si.Files})})
 		}
-		// Generations are pruned only after a fully good night, so a
-		// failing export can never push good generations out.
-		if errs == nil {
+		// Generations are pruned only after a fully good night with no
+		// open anomaly, so a failing or encrypted export can never push
+		// good generations out.
+		if errs == nil && !c.prunePaused(ctx, t.Name) {
 			c.emit(CycleEvent{Phase: "forget", Medium: t.Name})
 			fr, err := rp.Forget(ctx, c.Retention)
 			if err != nil {

@@ -102,7 +102,6 @@ func (c *Cycle) restore(ctx context.Context, t Target, req RestoreRequest, rr *R
 	}
 	start := rr.Started
 	var firstByte atomic.Int64
-	var checkErr error
 	mr := c.Session(ctx, t, func(ctx context.Context, rp restic.Repo) error {
 		rr.PowerOnMS = time.Since(start).Milliseconds()
 		snaps, err := rp.Snapshots(ctx)
@@ -114,47 +113,25 @@ func (c *Cycle) restore(ctx context.Context, t Target, req RestoreRequest, rr *R
 			return err
 		}
 		rr.Snapshot, rr.SnapTime, rr.Source = snap.ShortID, snap.Time, tagValue(snap.Tags, "source")
-		if req.Drill {
-			c.emit(CycleEvent{Phase: "check", Medium: t.Name, Text: "restic check --read-data"})
-			res, err := rp.Check(ctx, restic.CheckOptions{ReadData: true})
-			rr.CheckRan, rr.CheckOK = true, err == nil
-			c.record(ctx, ledger.Entry{Kind: ledger.KindCheck, Medium: t.Name, Message: errText(err),
-				Data: mustJSON(ledger.CheckData{OK: err == nil, Detail: "read-data"})})
-			if err != nil {
-				if ctx.Err() != nil {
-					return err
-				}
-				damaged, ferr := rp.SnapshotsUsing(ctx, res.Summary.BrokenPacks, snaps)
-				rr.Damaged = shortIDs(damaged, snaps)
-				checkErr = fmt.Errorf("リポジトリが破損しています。影響するスナップショット: %s / the repository is damaged; affected snapshots: %s: %w",
-					listOrNone(rr.Damaged), listOrNone(rr.Damaged), errors.Join(err, ferr))
-				// Go on: the restore shows what can still be read.
-			}
+		restoreErr := c.restoreSnapshot(ctx, t.Name, rp, snap, req, include, rr, &firstByte)
+		if !req.Drill || ctx.Err() != nil {
+			return restoreErr
 		}
-		c.emit(CycleEvent{Phase: "restore", Medium: t.Name, Text: snap.ShortID})
-		user := rp.OnEvent
-		rp.OnEvent = func(ev restic.Event) {
-			if ev.Status != nil && ev.Status.BytesRestored > 0 {
-				firstByte.CompareAndSwap(0, time.Since(start).Milliseconds())
-			}
-			if user != nil {
-				user(ev)
-			}
+		// The drill reads every pack afterwards, so the measured times are
+		// those of a real emergency restore, and a damaged pack is named
+		// with the snapshots it hurts even when the restore failed on it.
+		c.emit(CycleEvent{Phase: "check", Medium: t.Name, Text: "restic check --read-data"})
+		res, err := rp.Check(ctx, restic.CheckOptions{ReadData: true})
+		rr.CheckRan, rr.CheckOK = true, err == nil
+		c.record(ctx, ledger.Entry{Kind: ledger.KindCheck, Medium: t.Name, Message: errText(err),
+			Data: mustJSON(ledger.CheckData{OK: err == nil, Detail: "read-data"})})
+		if err == nil || ctx.Err() != nil {
+			return errors.Join(restoreErr, err)
 		}
-		// No --verify: every file is checked against the pull manifest
-		// below, which also proves it is what the e-chart server exported.
-		sum, err := rp.RestoreWith(ctx, snap.ID, req.Dir, restic.RestoreOptions{Include: include})
-		if sum.BytesRestored > 0 {
-			firstByte.CompareAndSwap(0, time.Since(start).Milliseconds())
-		}
-		if err != nil {
-			return errors.Join(checkErr, err)
-		}
-		c.emit(CycleEvent{Phase: "verify", Medium: t.Name})
-		v, err := VerifyRestore(ctx, req.Dir, req.Files)
-		rr.Files, rr.Bytes, rr.FilesVerified, rr.Mismatches = v.Files, v.Bytes, v.Verified, v.Mismatches
-		rr.RestoreMS = time.Since(start).Milliseconds()
-		return errors.Join(checkErr, err)
+		damaged, ferr := rp.SnapshotsUsing(ctx, res.Summary.BrokenPacks, snaps)
+		rr.Damaged = shortIDs(damaged, snaps)
+		return errors.Join(fmt.Errorf("リポジトリが破損しています。影響するスナップショット: %s / the repository is damaged; affected snapshots: %s: %w",
+			listOrNone(rr.Damaged), listOrNone(rr.Damaged), errors.Join(err, ferr)), restoreErr)
 	})
 	rr.FirstByteMS = firstByte.Load()
 	rr.Medium = mr
@@ -164,6 +141,37 @@ func (c *Cycle) restore(ctx context.Context, t Target, req RestoreRequest, rr *R
 			req.Deadline.Format(time.DateTime), req.Deadline.Format(time.RFC3339), mr.Err)
 	}
 	return mr.Err
+}
+
+// restoreSnapshot restores snap into req.Dir and verifies it against its
+// manifest, filling rr's figures; first is set at the first restored byte.
+func (c *Cycle) restoreSnapshot(ctx context.Context, medium string, rp restic.Repo, snap restic.Snapshot, req RestoreRequest,
+	include []string, rr *RestoreReport, first *atomic.Int64) error {
+	start := rr.Started
+	c.emit(CycleEvent{Phase: "restore", Medium: medium, Text: snap.ShortID})
+	user := rp.OnEvent
+	rp.OnEvent = func(ev restic.Event) {
+		if ev.Status != nil && ev.Status.BytesRestored > 0 {
+			first.CompareAndSwap(0, time.Since(start).Milliseconds())
+		}
+		if user != nil {
+			user(ev)
+		}
+	}
+	// No --verify: every file is checked against the pull manifest below,
+	// which also proves it is what the e-chart server exported.
+	sum, err := rp.RestoreWith(ctx, snap.ID, req.Dir, restic.RestoreOptions{Include: include})
+	if sum.BytesRestored > 0 {
+		first.CompareAndSwap(0, time.Since(start).Milliseconds())
+	}
+	if err != nil {
+		return err
+	}
+	c.emit(CycleEvent{Phase: "verify", Medium: medium})
+	v, err := VerifyRestore(ctx, req.Dir, req.Files)
+	rr.Files, rr.Bytes, rr.FilesVerified, rr.Mismatches = v.Files, v.Bytes, v.Verified, v.Mismatches
+	rr.RestoreMS = time.Since(start).Milliseconds()
+	return err
 }
 
 // VerifyResult is what VerifyRestore found.

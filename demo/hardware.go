@@ -53,7 +53,10 @@ func NewHardware(ctx context.Context, dir string, names []string, size int64, lo
 			Name: name, Type: config.MediumDisk, Relay: rs.Name, PasswordFile: name + ".restic-password",
 			Disk: &disk.Spec{Name: name, FSUUID: img.UUID, MediaID: "DANZEN-" + strings.ToUpper(name),
 				MountDir: filepath.Join(dir, "mnt", name), AppearTimeout: disk.Duration(20 * time.Second),
-				GoneTimeout: disk.Duration(5 * time.Second)},
+				// A loop device held open by another process (a second
+				// test's disk scan) detaches on its last close: seconds on
+				// a busy machine.
+				GoneTimeout: disk.Duration(15 * time.Second)},
 		})
 	}
 	hw.Board = fake.NewBoard(hw.Relays...)

@@ -9,7 +9,7 @@ func (b *builder) annex() *Doc {
 		"This annex is the concrete offline backup procedure the operations rules refer to. It is generated from the gateway's live configuration; regenerate it after any change."))}
 	d.Sections = append(d.Sections, Section{Title: l.t("目的と適用範囲", "Purpose and scope"), Blocks: []Block{
 		b.basics(),
-		para(text(l.t("対象システム: ", "Systems covered: ")), b.systems()),
+		para(text(l.t("対象システム: ", "Systems covered: ")), b.field("systems_covered")),
 	}})
 	d.Sections = append(d.Sections, Section{Title: l.t("オフラインの定義", "What offline means"), Blocks: []Block{
 		ptext(l.t("バックアップに使用する媒体は、バックアップ時及び戻し時のみ対象機器と接続する(厚生労働省 2022年11月10日の注意喚起)。本ゲートウェイでは、媒体の給電をリレーで切り、その切断をセンス入力とデバイスの消失で確認できた時間だけを「オフライン」とします。",
@@ -29,13 +29,13 @@ func (b *builder) annex() *Doc {
 			pair(l.t("スケジュール", "schedule"), code(cfg.Schedule), text(" ("+cfg.TimeZone+")")),
 			pair(l.t("ローテーション", "rotation"), text(b.rotationText())),
 			pair(l.t("保持する世代", "generations kept"), text(b.retentionText())),
-			pair(l.t("媒体の保管場所", "where media are stored"), b.mediaStorage()),
+			pair(l.t("媒体の保管場所", "where media are stored"), b.field("media_storage")),
 		),
 		steps(
 			titem(l.t("毎朝、画面の状態で各媒体が「切断中(確認済み)」であること、前夜のサイクルが成功したことを確認する。", "Each morning, check on the page that every medium reads \"cut, verified\" and that last night's cycle succeeded.")),
 			titem(l.t("通知を受けたら、下の表の対応を行い、対応内容を記録する。", "On an alert, do what the table below says and write down what was done.")),
 			titem(l.t("月に1回、証跡台帳の検証(画面の「証跡台帳」または danzen ledger verify)を行い、先頭ハッシュを控える。", "Once a month, verify the evidence ledger (the page's ledger view or danzen ledger verify) and note the head hash.")),
-			item(text(l.t("年1回以上、復元訓練を行う。予定: ", "At least once a year, run a restore drill. Planned: ")), b.drillSchedule()),
+			item(append([]Span{text(l.t("年1回以上、復元訓練を行う。予定: ", "At least once a year, run a restore drill. Planned: "))}, b.drillPlan()...)...),
 		),
 	}})
 	d.Sections = append(d.Sections, Section{Title: l.t("警報ごとの対応", "What to do on each alert"), NewPage: true, Blocks: []Block{b.alertsTable(), b.alertActions()}})
@@ -43,9 +43,9 @@ func (b *builder) annex() *Doc {
 		steps(
 			titem(l.t("ランサムウェア等の疑いがあれば、まずゲートウェイを含む院内ネットワークを遮断する。オフライン媒体を感染の疑いのある機器に接続しない。", "If ransomware is suspected, first isolate the hospital network including the gateway. Never connect an offline medium to a machine that may be infected.")),
 			titem(l.t("復旧手順書(媒体と一緒に保管)に従い、清浄なPCで標準の restic により復元する。", "Follow the recovery sheet (kept with the media) and restore with stock restic on a clean PC.")),
-			item(text(l.t("パスワードは封をした紙で保管されている: ", "The passwords are on sealed paper at: ")), b.passwordStorage()),
+			item(text(l.t("パスワードは封をした紙で保管されている: ", "The passwords are on sealed paper at: ")), b.field("password_storage")),
 			titem(l.t("復元したデータをマニフェストのSHA-256で照合し、電子カルテベンダに引き渡す。", "Check the restored data against the manifest's SHA-256 and hand it to the e-chart vendor.")),
-			item(text(l.t("連絡先: ", "Contacts: ")), b.responsible(), text(" / "), b.vendor()),
+			item(text(l.t("連絡先: ", "Contacts: ")), b.field("responsible"), text(" / "), b.field("vendor_contact")),
 		),
 	}})
 	d.Sections = append(d.Sections, Section{Title: l.t("記録と監査", "Records and audit"), Blocks: []Block{
@@ -63,6 +63,7 @@ func (b *builder) alertActions() Block {
 		{cell(code(string(alert.KindCycleFailed))), tcell(l.t("重要", "error")), tcell(l.t("バックアップが失敗しました。画面の履歴で原因(取得元・媒体・容量)を確認し、当日中に保守ベンダへ連絡する。", "A backup failed. Read the cause in the page's history (source, medium, space) and call the vendor the same day."))},
 		{cell(code(string(alert.KindCycleMissed))), tcell(l.t("重要", "error")), tcell(l.t("予定のバックアップが実行されませんでした。ゲートウェイの電源・時刻・ネットワークを確認する。", "A scheduled backup did not run. Check the gateway's power, clock and network."))},
 		{cell(code(string(alert.KindLedgerFailed))), tcell(l.t("重要", "error")), tcell(l.t("証跡台帳の検証に失敗しました。改ざんまたは故障の可能性があります。ゲートウェイの操作を止め、責任者と保守ベンダに連絡する。", "The evidence ledger failed verification: tampering or damage. Stop using the gateway and call the responsible person and the vendor."))},
+		{cell(code(string(alert.KindDrillFailed))), tcell(l.t("重要", "error")), tcell(l.t("復元訓練でデータを復元・照合できませんでした。媒体が読めない可能性があります。別の媒体で訓練をやり直し、保守ベンダに連絡する。", "A restore drill could not restore and verify the data: the medium may be unreadable. Repeat the drill with another medium and call the vendor."))},
 		{cell(code(string(alert.KindStagingLow))), tcell(l.t("注意", "warning")), tcell(l.t("取得領域の空きが少なくなっています。保守ベンダに容量の見直しを依頼する。", "Staging space is running out: ask the vendor to review the capacity."))},
 		{cell(code(string(alert.KindScanFinding))), tcell(l.t("注意", "warning")), tcell(l.t("外部接続点の自己診断で注意事項が見つかりました。報告書を保守ベンダ・回線業者と確認する。", "The self-scan of the internet edge found an item of concern: review the report with the vendor and the line provider."))},
 	}

@@ -56,54 +56,6 @@ func (b *builder) noteMissing(field, jaLabel, enLabel string) {
 	*b.missing = append(*b.missing, MissingField{Field: field, JA: jaLabel, EN: enLabel, Docs: []string{b.doc}})
 }
 
-// Person-entered fields, by their configuration path.
-func (b *builder) hospital() Span {
-	return b.person("documents.hospital_name", "病院名", "hospital name", b.cfg.Documents.HospitalName)
-}
-
-func (b *builder) responsible() Span {
-	return b.person("documents.responsible", "責任者", "responsible person", b.cfg.Documents.Responsible)
-}
-
-func (b *builder) operator() Span {
-	return b.person("documents.operator", "担当者", "operator", b.cfg.Documents.Operator)
-}
-
-func (b *builder) vendor() Span {
-	return b.person("documents.vendor_contact", "保守ベンダ連絡先", "vendor contact", b.cfg.Documents.VendorContact)
-}
-
-func (b *builder) mediaStorage() Span {
-	return b.person("documents.media_storage", "媒体の保管場所", "where media are stored", b.cfg.Documents.MediaStorage)
-}
-
-func (b *builder) passwordStorage() Span {
-	return b.person("documents.password_storage", "パスワードの保管場所", "where the passwords are kept", b.cfg.Documents.PasswordStorage)
-}
-
-func (b *builder) drillSchedule() Span {
-	return b.person("documents.drill_schedule", "訓練の予定", "drill schedule", b.cfg.Documents.DrillSchedule)
-}
-
-func (b *builder) gatewayAddress() Span {
-	return b.person("documents.gateway_address", "ゲートウェイのIPアドレス", "gateway IP address", b.cfg.Documents.GatewayAddress)
-}
-
-func (b *builder) chroot() Span {
-	return b.person("documents.sftp_chroot", "SFTPアカウントのchroot", "SFTP account chroot", b.cfg.Documents.SFTPChroot)
-}
-
-func (b *builder) systems() Span {
-	return b.person("documents.systems_covered", "対象システム", "systems covered", strings.Join(b.cfg.Documents.SystemsCovered, b.l.t("、", ", ")))
-}
-
-func (b *builder) duration(field, jaLabel, enLabel string, d config.Duration) Span {
-	if d <= 0 {
-		return b.person(field, jaLabel, enLabel, "")
-	}
-	return text(humanDuration(b.l, time.Duration(d)))
-}
-
 // stamp is a time in the gateway's zone, to the minute.
 func (b *builder) stamp(t time.Time) string {
 	if t.IsZero() {
@@ -123,7 +75,10 @@ func (b *builder) date(t time.Time) string {
 	return t.In(b.loc).Format("2006年1月2日")
 }
 
-// humanDuration is "2時間5分" / "2h 5m", to the minute (seconds when short).
+// HumanDuration is "2時間5分" in Japanese ("ja"), "2h 5m" otherwise, to
+// the minute (seconds when short). The page uses it too.
+func HumanDuration(language string, d time.Duration) string { return humanDuration(lang(language), d) }
+
 func humanDuration(l lang, d time.Duration) string {
 	if d < 0 {
 		d = 0

@@ -1,8 +1,9 @@
 // Package documents generates the papers a hospital must hand over — the
 // オフラインバックアップ計画書 (plan), the 運用管理規程 annex, the build
-// runbook for support-B hospitals, the recovery sheet kept with the media
-// and the offline evidence report — from the live configuration and the
-// evidence ledger only, so they never drift from what the gateway does.
+// runbook for support-B hospitals, the recovery sheet kept with the media,
+// the offline evidence report and the self-scan report — from the live
+// configuration, the evidence ledger and the newest self-scan only, so
+// they never drift from what the gateway does.
 //
 // Every document is built once as blocks and rendered as A4-printable HTML
 // and as Markdown, in Japanese and in English; PDF is printed from the
@@ -33,6 +34,7 @@ var All = []Info{
 	{"build-runbook", "構築手順書(支援B)", "Build runbook (support B)"},
 	{"recovery-sheet", "復旧手順書", "Recovery sheet"},
 	{"evidence-report", "オフライン証跡報告書", "Offline evidence report"},
+	{"self-scan-report", "外部接続点 自己診断報告書", "Internet edge self-scan report"},
 }
 
 // Langs are the languages every document is made in, Japanese first.
@@ -57,7 +59,7 @@ func Build(in *Input) (*Set, error) {
 	set := &Set{}
 	for _, l := range []lang{ja, en} {
 		b := &builder{l: l, in: in, cfg: in.Config, missing: &set.Missing, loc: loc}
-		for _, d := range []*Doc{b.plan(), b.annex(), b.runbook(), b.recovery(), b.evidence()} {
+		for _, d := range []*Doc{b.plan(), b.annex(), b.runbook(), b.recovery(), b.evidence(), b.scanReport()} {
 			if err := lint(d); err != nil {
 				return nil, err
 			}

@@ -31,6 +31,8 @@ import (
 	"github.com/danzen-gw/danzen/media/disk"
 	"github.com/danzen-gw/danzen/media/s3"
 	"github.com/danzen-gw/danzen/media/tape"
+	"github.com/danzen-gw/danzen/netprobe"
+	"github.com/danzen-gw/danzen/netprobe/register"
 	"github.com/danzen-gw/danzen/relay"
 )
 
@@ -192,6 +194,10 @@ func writeLedger(t *testing.T, dir string) {
 	cycle(3, "disk-a", "relay-a", true, 20)
 	cycle(4, "disk-b", "relay-b", true, 30)
 	add(at(5, 10, 13), ledger.Entry{Kind: ledger.KindDrill, Medium: "disk-a", Actor: "sato", Data: data(t, drill)})
+	failed := drill
+	failed.ID, failed.Medium, failed.Snapshot, failed.Started, failed.OK, failed.CheckOK = "drill-20261006", "disk-b", "9e8d7c6b", at(6, 10, 0), false, false
+	failed.Error = "パックが壊れています / a pack is damaged"
+	add(at(6, 10, 20), ledger.Entry{Kind: ledger.KindDrill, Medium: "disk-b", Actor: "sato", Data: data(t, failed)})
 }
 
 func build(t *testing.T, in *documents.Input) (*documents.Set, map[string]string) {
@@ -371,6 +377,11 @@ func TestEvidenceReport(t *testing.T) {
 	row(en, "disk-b", "48.5", "93.5", "26.0", "1", "1")
 	mustContain(t, "evidence.en", en, "the sense input still reads ON", "snap01e", "snap04o", "read-data-subset 5%", "4f3c2a1b", "12m", "1234 / 1234", in.Verify.LastHash, "OK: the hash chain")
 	mustContain(t, "evidence.ja", ja, "センス入力がONのままです", "12分", in.Verify.LastHash, "正常")
+	// The failed drill is both a drill record and a failure.
+	mustContain(t, "evidence.en failed drill", en, "9e8d7c6b", "FAILED a pack is damaged", "a pack is damaged")
+	if n := strings.Count(en[0], "a pack is damaged"); n != 2 {
+		t.Errorf("the failed drill appears %d times, want 2 (drills and failures)", n)
+	}
 	if in.Verify.LastHash == "" || len(in.Verify.LastHash) != 64 {
 		t.Fatalf("head hash %q", in.Verify.LastHash)
 	}
@@ -415,6 +426,13 @@ func TestMissingFieldsAreMarkedAndListed(t *testing.T) {
 			t.Errorf("runbook.%s prints an authorized_keys line without the gateway address", l)
 		}
 	}
+	// A drill schedule the gateway runs by itself needs no written plan.
+	w.cfg.Restore.DrillSchedule = "0 10 1 4 *"
+	set, files = build(t, gather(t, w.cfg))
+	if slices.ContainsFunc(set.Missing, func(m documents.MissingField) bool { return m.Field == "documents.drill_schedule" }) {
+		t.Error("drill_schedule listed as missing although the gateway schedules drills")
+	}
+	mustContain(t, "plan with drill schedule", doc(t, files, "offline-backup-plan", "en"), "run by the gateway itself (", "0 10 1 4 *", ", Asia/Tokyo)")
 	// The hospital's own name missing shows in the header of every page.
 	w.cfg.Documents.HospitalName = ""
 	set, files = build(t, gather(t, w.cfg))
@@ -538,25 +556,38 @@ func TestPrintInChromium(t *testing.T) {
 	if pdfs != len(set.Docs) {
 		t.Errorf("%d PDFs, want %d", pdfs, len(set.Docs))
 	}
-	var png []byte
-	var pages int
 	plan := filepath.Join(out, documents.FileName("offline-backup-plan", "ja", documents.FormatHTML))
 	if err := chromedp.Do(p.Context(), chromedp.Navigate("file://"+plan)); err != nil {
 		t.Fatal(err)
 	}
-	if png, err = chromedp.Run(p.Context(), chromedp.FullScreenshot(100)); err != nil {
+	png, err := chromedp.Run(p.Context(), chromedp.FullScreenshot(100))
+	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.HasPrefix(png, []byte("\x89PNG")) {
 		t.Fatal("no PNG")
 	}
 	os.WriteFile(filepath.Join(out, "offline-backup-plan.ja.png"), png, 0o644)
-	// The runbook starts its wiring on a new page: more than one page.
+	// The runbook starts its wiring, accounts, media and acceptance test
+	// on new pages.
 	pdf, _ := os.ReadFile(filepath.Join(out, "build-runbook.ja.pdf"))
-	pages = bytes.Count(pdf, []byte("/Type /Page\n")) + bytes.Count(pdf, []byte("/Type /Page/")) + bytes.Count(pdf, []byte("/Type/Page/"))
-	t.Logf("runbook.ja.pdf: %d bytes, %d page objects seen", len(pdf), pages)
+	if n := len(regexp.MustCompile(`/Type\s*/Page[^s]`).FindAll(pdf, -1)); n < 5 {
+		t.Errorf("build-runbook.ja.pdf has %d pages, want at least 5", n)
+	}
 	if errs := p.ConsoleErrors(); len(errs) > 0 {
 		t.Fatalf("console errors:\n%s", strings.Join(errs, "\n"))
+	}
+	// The check above can fail: a page with a script error is caught.
+	badPage := filepath.Join(t.TempDir(), "bad.html")
+	os.WriteFile(badPage, []byte(`<!doctype html><p>x</p><script>undefinedFunction()</script>`), 0o644)
+	if _, err := p.PDF(ctx, badPage); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 50 && len(p.ConsoleErrors()) == 0; i++ {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(p.ConsoleErrors()) == 0 {
+		t.Error("a script error was not reported")
 	}
 }
 
@@ -586,4 +617,49 @@ func TestCloudAndTapeMedia(t *testing.T) {
 	if strings.Contains(files["recovery-sheet.en.html"], "secret-value") {
 		t.Error("a secret is printed")
 	}
+}
+
+// TestHostileFieldsAreEscaped: text a person typed can never become markup,
+// neither in the page header's CSS nor in the body or the Markdown.
+func TestHostileFieldsAreEscaped(t *testing.T) {
+	w := newWorld(t)
+	w.cfg.Documents.HospitalName = `"}</style><script>alert(1)</script>`
+	w.cfg.Documents.Responsible = `<img src=x onerror=alert(2)>`
+	_, files := build(t, gather(t, w.cfg))
+	for name, body := range files {
+		for _, bad := range []string{"<script>alert", "<img src=x", "</style><script"} {
+			if strings.Contains(body, bad) {
+				t.Errorf("%s contains %q", name, bad)
+			}
+		}
+	}
+}
+
+// TestSelfScanReport lays the newest stored self-scan out in the
+// programme's table, and says so plainly when none has run.
+func TestSelfScanReport(t *testing.T) {
+	w := newWorld(t)
+	cfgDir := t.TempDir()
+	in := gather(t, w.cfg)
+	if in.Scan, in.ScanErr = documents.LatestScan(cfgDir, w.cfg); in.Scan != nil || in.ScanErr != nil {
+		t.Fatalf("no scan yet: %v %v", in.Scan, in.ScanErr)
+	}
+	_, files := build(t, in)
+	mustContain(t, "no scan", doc(t, files, "self-scan-report", "en"), "No self-scan has run yet")
+
+	rep := &netprobe.Report{Started: at(7, 3, 0), Finished: at(7, 3, 5), FeedDate: "2026-09-30", TCPPorts: "1-65535", Targets: []netprobe.Target{
+		{No: 1, Point: register.Point{ID: "CAF00001", Maker: "Fortinet", Model: "FortiGate 60F", GlobalIP: "203.0.113.10"},
+			Findings: []netprobe.Finding{{Rule: netprobe.RuleKEV, Caution: true, JA: "既知の悪用された脆弱性 CVE-2018-13379", EN: "known exploited CVE-2018-13379"}}},
+		{No: 2, Point: register.Point{ID: "CAF00002", Maker: "Yamaha", Model: "RTX1300"}},
+	}}
+	if _, err := (netprobe.Store{Dir: filepath.Join(cfgDir, "scans")}).Save(rep); err != nil {
+		t.Fatal(err)
+	}
+	if in.Scan, in.ScanErr = documents.LatestScan(cfgDir, w.cfg); in.Scan == nil {
+		t.Fatalf("stored scan not found: %v", in.ScanErr)
+	}
+	_, files = build(t, in)
+	mustContain(t, "scan.en", doc(t, files, "self-scan-report", "en"), "CAF00001", "Fortinet FortiGate 60F", "203.0.113.10 (WAN)", "注意",
+		"known exploited CVE-2018-13379", "CAF00002", "調査不可 (IPアドレス不明)", "nothing found", "2026-09-30")
+	mustContain(t, "scan.ja", doc(t, files, "self-scan-report", "ja"), "既知の悪用された脆弱性 CVE-2018-13379", "指摘事項なし")
 }

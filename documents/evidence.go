@@ -73,7 +73,7 @@ func (b *builder) evidence() *Doc {
 			var c ledger.CutData
 			e.DecodeData(&c)
 			cuts = append(cuts, []Cell{when, seq, cell(code(e.Medium)), tcell(orDash(c.Relay)), tcell(yesNo(l, c.SenseOff)), tcell(yesNo(l, c.DeviceGone)), tcell(fmt.Sprintf("%.1f s", float64(c.ElapsedMS)/1000))})
-		case ledger.KindPowerOffUnverified, ledger.KindError, ledger.KindInterrupted, "cycle.missed":
+		case ledger.KindPowerOffUnverified, ledger.KindError, ledger.KindInterrupted, "cycle.missed", "drill.missed":
 			msg := e.Message
 			if e.Kind == ledger.KindPowerOffUnverified {
 				var c ledger.CutData
@@ -87,7 +87,16 @@ func (b *builder) evidence() *Doc {
 				OK bool `json:"ok"`
 			}
 			if json.Unmarshal(e.Data, &c) == nil && !c.OK {
-				fails = append(fails, []Cell{when, seq, tcell("—"), tcell(e.Kind), cell(bad(orDash(l.split(e.Message))))})
+				msg := l.split(e.Message)
+				if msg == "" {
+					msg = l.t("サイクルが失敗しました", "the cycle failed")
+				}
+				fails = append(fails, []Cell{when, seq, tcell("—"), tcell(e.Kind), cell(bad(msg))})
+			}
+		case ledger.KindDrill, ledger.KindRestore:
+			var x ledger.RestoreData
+			if e.DecodeData(&x) == nil && !x.OK {
+				fails = append(fails, []Cell{when, seq, cell(code(orDash(e.Medium))), tcell(e.Kind), cell(bad(orDash(l.split(x.Error))))})
 			}
 		case ledger.KindSnapshot:
 			var s struct {
@@ -175,8 +184,9 @@ func (b *builder) verifyBlocks() []Block {
 	}
 	return []Block{
 		kv([2]string{l.t("項目", "item"), l.t("内容", "value")}, pairs...),
-		ptext(l.t("この先頭ハッシュを控えておけば、それまでの記録が後から書き換えられていないことを誰でも確認できます(`danzen ledger verify`、または ledger/doc.go の手順でsha256を再計算)。",
-			"Keeping this head hash pins every record up to it: anyone can re-verify that none was rewritten later (`danzen ledger verify`, or recompute the SHA-256 chain as ledger/doc.go describes).")),
+		para(text(l.t("この先頭ハッシュを控えておけば、それまでの記録が後から書き換えられていないことを誰でも確認できます: ", "Keeping this head hash pins every record up to it; anyone can re-verify that none was rewritten later: ")),
+			code("danzen ledger verify --dir "+b.cfg.LedgerDir),
+			text(l.t("。各行の hash は、その行から末尾の hash 項目を除いたJSONのSHA-256で、次の行の prev と一致します。", ". Each line's hash is the SHA-256 of the line without its final hash member, and equals the next line's prev."))),
 	}
 }
 

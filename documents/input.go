@@ -11,6 +11,7 @@ import (
 
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/ledger"
+	"github.com/danzen-gw/danzen/netprobe"
 )
 
 // Input is everything the documents are made from: the live
@@ -32,6 +33,10 @@ type Input struct {
 	PublicKeys map[string]string
 	// CertFingerprint is the page certificate's SHA-256, when known.
 	CertFingerprint string
+	// Scan is the newest WAN-edge self-scan (LatestScan), nil if none;
+	// ScanErr says why it could not be read.
+	Scan    *netprobe.Report
+	ScanErr error
 }
 
 // Gather reads the ledger of cfg for the period [from, to) and the public

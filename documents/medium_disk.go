@@ -172,7 +172,7 @@ func diskPrepare(b *builder, m *config.Medium) []Block {
 		steps(
 			item(text(l.t("任意のLinux PCで1つのパーティションを作り、ext4で初期化する(ゲートウェイは初期化しません。sdXは lsblk で必ず確認):", "On any Linux PC, make one partition and format it ext4 (the gateway never formats; check sdX with lsblk first): ")), code(mk)),
 			item(text(l.t("ゲートウェイに接続し、媒体の初期化を実行する: ", "Connect it to the gateway and run: ")), code(fmt.Sprintf("danzen medium init --config %s --medium %s", cfgPath, m.Name))),
-			item(strong(l.t("表示されたリポジトリのパスワードを紙に書き写し、封をしてゲートウェイから離れた場所に保管する。", "Write the repository password it shows on paper, seal it and keep it away from the gateway.")), text(l.t(" 保管場所: ", " Kept at: ")), b.passwordStorage()),
+			item(strong(l.t("表示されたリポジトリのパスワードを紙に書き写し、封をしてゲートウェイから離れた場所に保管する。", "Write the repository password it shows on paper, seal it and keep it away from the gateway.")), text(l.t(" 保管場所: ", " Kept at: ")), b.field("password_storage")),
 			item(text(l.t("記録後に実行する: ", "After recording it, run: ")), code(fmt.Sprintf("danzen medium init --config %s --medium %s --password-recorded", cfgPath, m.Name))),
 		),
 		kv([2]string{l.t("項目", "item"), l.t("設定値", "value")}, append(diskIdentity(b, m),
@@ -199,7 +199,7 @@ func diskRestore(b *builder, m *config.Medium) []Block {
 	fmt.Fprintf(&c, "umount %s", mnt)
 	pairs := append(diskIdentity(b, m),
 		pair(l.t("リポジトリの場所", "repository location"), code(disk.RepoDir+"/"), text(l.t("(ファイルシステムの最上位)", " (at the top of the file system)"))),
-		pair(l.t("パスワードの保管場所", "password kept at"), b.passwordStorage()),
+		pair(l.t("パスワードの保管場所", "password kept at"), b.field("password_storage")),
 	)
 	return []Block{
 		kv([2]string{l.t("項目", "item"), l.t("内容", "value")}, pairs...),

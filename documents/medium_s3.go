@@ -93,7 +93,7 @@ func s3Prepare(b *builder, m *config.Medium) []Block {
 			s.Bucket, s.Endpoint, s.Bucket, s.Endpoint, lock)),
 		ptext(l.t("ゲートウェイ用のアクセスキーには、ロックの解除・保持期間の短縮(BypassGovernanceRetention、PutBucketObjectLockConfiguration 等)の権限を与えない。", "Give the gateway's access key no right to lift or shorten the lock (no BypassGovernanceRetention, PutBucketObjectLockConfiguration …).")),
 		para(text(l.t("シークレットキーをゲートウェイの画面で登録し、媒体を初期化する: ", "Enter the secret key on the gateway's page, then initialise the medium: ")), code(fmt.Sprintf("danzen medium init --config %s --medium %s", configPath, m.Name))),
-		para(strong(l.t("表示されたリポジトリのパスワードを紙に書き写し、封をして保管する。", "Write the repository password it shows on paper, seal it and keep it.")), text(l.t(" 保管場所: ", " Kept at: ")), b.passwordStorage()),
+		para(strong(l.t("表示されたリポジトリのパスワードを紙に書き写し、封をして保管する。", "Write the repository password it shows on paper, seal it and keep it.")), text(l.t(" 保管場所: ", " Kept at: ")), b.field("password_storage")),
 	}
 }
 
@@ -119,7 +119,7 @@ func s3Restore(b *builder, m *config.Medium) []Block {
 	return []Block{
 		kv([2]string{l.t("項目", "item"), l.t("内容", "value")}, s3Pairs(b, m)...),
 		ptext(l.f("リポジトリのパスワードを %s に、シークレットキーを %s に書き写し(chmod 600)、作業後に削除してください。どちらも保管場所は: ", "Copy the repository password into %s and the secret key into %s (chmod 600), and delete them afterwards. Both are kept at: ", pw, key)),
-		para(b.passwordStorage()),
+		para(b.field("password_storage")),
 		codeBlock(c.String()),
 	}
 }

@@ -47,7 +47,7 @@ var tapeKind = mediumKind{
 	prepare: func(b *builder, m *config.Medium) []Block {
 		l := b.l
 		return []Block{para(text(l.t("カートリッジを入れ、媒体を初期化する: ", "Insert a cartridge and initialise the medium: ")), code(fmt.Sprintf("danzen medium init --config %s --medium %s", configPath, m.Name))),
-			para(strong(l.t("表示されたリポジトリのパスワードを紙に書き写し、封をして保管する。", "Write the repository password it shows on paper, seal it and keep it.")), text(l.t(" 保管場所: ", " Kept at: ")), b.passwordStorage())}
+			para(strong(l.t("表示されたリポジトリのパスワードを紙に書き写し、封をして保管する。", "Write the repository password it shows on paper, seal it and keep it.")), text(l.t(" 保管場所: ", " Kept at: ")), b.field("password_storage"))}
 	},
 	restore: func(b *builder, m *config.Medium) []Block {
 		l := b.l
@@ -59,7 +59,7 @@ var tapeKind = mediumKind{
 		return []Block{
 			ptext(l.t("テープ装置(mt-st、GNU tar、restic を入れたPC)で、テープからリポジトリを読み出してから復元する。最新のテープから順に使う。", "On a PC with the drive (mt-st, GNU tar and restic), read the repository from tape first, then restore. Start with the newest tape.")),
 			codeBlock(cmds + b.resticRestore(dir+"/repo", "/root/"+filepath.Base(m.PasswordFile), "")),
-			para(text(l.t("パスワードの保管場所: ", "Password kept at: ")), b.passwordStorage()),
+			para(text(l.t("パスワードの保管場所: ", "Password kept at: ")), b.field("password_storage")),
 		}
 	},
 }

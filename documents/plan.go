@@ -9,18 +9,18 @@ import (
 // newDoc starts a document with the header every page carries.
 func (b *builder) newDoc(id, title string) *Doc {
 	b.doc = id
-	return &Doc{ID: id, Lang: string(b.l), Title: title, Hospital: b.hospital(), Date: b.date(b.in.Now)}
+	return &Doc{ID: id, Lang: string(b.l), Title: title, Hospital: b.field("hospital_name"), Date: b.date(b.in.Now)}
 }
 
 // basics is the table of who and what every document opens with.
 func (b *builder) basics() Block {
 	l := b.l
 	return kv([2]string{l.t("項目", "item"), l.t("内容", "value")},
-		pair(l.t("医療機関名", "hospital"), b.hospital()),
+		pair(l.t("医療機関名", "hospital"), b.field("hospital_name")),
 		pair(l.t("ゲートウェイID", "gateway ID"), code(b.cfg.GatewayID)),
-		pair(l.t("責任者", "responsible person"), b.responsible()),
-		pair(l.t("担当者", "operator"), b.operator()),
-		pair(l.t("保守ベンダ連絡先", "vendor contact"), b.vendor()),
+		pair(l.t("責任者", "responsible person"), b.field("responsible")),
+		pair(l.t("担当者", "operator"), b.field("operator")),
+		pair(l.t("保守ベンダ連絡先", "vendor contact"), b.field("vendor_contact")),
 		pair(l.t("作成日", "date"), text(b.date(b.in.Now))),
 	)
 }
@@ -88,7 +88,7 @@ func (b *builder) plan() *Doc {
 		"This plan follows the facility standard of 診療録管理体制加算1 (backups kept in several methods, part of them offline) and is generated from the gateway's live configuration."))}
 	d.Sections = append(d.Sections, Section{Title: l.t("基本情報", "Basic information"), Blocks: []Block{b.basics()}})
 	d.Sections = append(d.Sections, Section{Title: l.t("対象システム", "Systems covered"), Blocks: []Block{
-		para(text(l.t("対象システム: ", "Systems: ")), b.systems()),
+		para(text(l.t("対象システム: ", "Systems: ")), b.field("systems_covered")),
 		ptext(l.t("以下の電子カルテサーバのエクスポートを、ゲートウェイが読み取り専用アカウントでSFTPにより取得します(電子カルテサーバからゲートウェイへは接続できません)。",
 			"The gateway pulls the following e-chart exports over SFTP with a read-only account; the e-chart server cannot connect to the gateway.")),
 		b.sourcesTable(),
@@ -130,11 +130,11 @@ func (b *builder) plan() *Doc {
 	}})
 	d.Sections = append(d.Sections, Section{Title: l.t("保管場所と体制", "Storage and responsibilities"), Blocks: []Block{
 		kv([2]string{l.t("項目", "item"), l.t("内容", "value")},
-			pair(l.t("媒体の保管場所", "where media are stored"), b.mediaStorage()),
-			pair(l.t("パスワードの保管場所", "where the passwords are kept"), b.passwordStorage()),
-			pair(l.t("責任者", "responsible person"), b.responsible()),
-			pair(l.t("担当者", "operator"), b.operator()),
-			pair(l.t("保守ベンダ連絡先", "vendor contact"), b.vendor()),
+			pair(l.t("媒体の保管場所", "where media are stored"), b.field("media_storage")),
+			pair(l.t("パスワードの保管場所", "where the passwords are kept"), b.field("password_storage")),
+			pair(l.t("責任者", "responsible person"), b.field("responsible")),
+			pair(l.t("担当者", "operator"), b.field("operator")),
+			pair(l.t("保守ベンダ連絡先", "vendor contact"), b.field("vendor_contact")),
 		),
 	}})
 	d.Sections = append(d.Sections, Section{Title: l.t("目標復旧時点(RPO)・目標復旧時間(RTO)", "Recovery point (RPO) and recovery time (RTO)"), Blocks: b.rpoRTO()})
@@ -146,7 +146,7 @@ func (b *builder) plan() *Doc {
 		),
 	}})
 	d.Sections = append(d.Sections, Section{Title: l.t("訓練計画", "Drill schedule"), Blocks: append([]Block{
-		para(text(l.t("訓練の予定: ", "Drills: ")), b.drillSchedule()),
+		para(append([]Span{text(l.t("訓練の予定: ", "Drills: "))}, b.drillPlan()...)...),
 		ptext(l.t("施設基準により、復元訓練を年1回以上行い、その記録(復元時間の実測とチェックサム照合)を証跡台帳に残します。", "The facility standard requires a restore drill at least once a year; its record (measured time to restore and checksum comparison) is kept in the evidence ledger.")),
 	}, b.drillBlocks(false)...)})
 	d.Sections = append(d.Sections, Section{Title: l.t("通知", "Alerts"), Blocks: []Block{b.alertsTable()}})
@@ -177,9 +177,9 @@ func (b *builder) rpoRTO() []Block {
 		}
 	}
 	return []Block{kv([2]string{l.t("項目", "item"), l.t("内容", "value")},
-		pair(l.t("RPO 目標", "RPO target"), b.duration("documents.rpo", "RPO 目標", "RPO target", doc.RPO)),
+		pair(l.t("RPO 目標", "RPO target"), b.field("rpo")),
 		pair(l.t("RPO 設定上の値", "RPO from the schedule"), text(l.f("スケジュール %s の間隔(媒体の輪番により、1台あたりは %d 回に1回)", "the interval of schedule %s (each medium is written every %d cycles in rotation)", b.cfg.Schedule, rotationSpan(b)))),
-		pair(l.t("RTO 目標", "RTO target"), b.duration("documents.rto", "RTO 目標", "RTO target", doc.RTO)),
+		pair(l.t("RTO 目標", "RTO target"), b.field("rto")),
 		pair(l.t("RTO 実測(最新の訓練)", "RTO measured (last drill)"), measured...),
 	)}
 }
@@ -204,4 +204,18 @@ func (b *builder) alertsTable() Block {
 	}
 	return table([]string{l.t("経路", "channel"), l.t("宛先", "to"), l.t("備考", "note")}, rows,
 		l.t("通知先が設定されていません。切断を確認できない場合も誰にも通知されません。画面で通知先を設定してください。", "No alert channel is configured: nobody is told when a cut cannot be verified. Set one on the page."))
+}
+
+// drillPlan is when drills run: the gateway's own drill schedule when one
+// is configured, else what the hospital wrote.
+func (b *builder) drillPlan() []Span {
+	l, r := b.l, b.cfg.Restore
+	if r.DrillSchedule == "" {
+		return []Span{b.field("drill_schedule")}
+	}
+	out := []Span{text(l.t("ゲートウェイが自動で実行(", "run by the gateway itself (")), code(r.DrillSchedule), text(", " + b.cfg.TimeZone + ")")}
+	if d := b.cfg.Documents.DrillSchedule; d != "" {
+		out = append(out, text(l.t("。", "; ")+d))
+	}
+	return out
 }

@@ -8,8 +8,8 @@ func (b *builder) recovery() *Doc {
 	d.Sections = append(d.Sections, Section{Title: l.t("基本情報", "Basic information"), Blocks: []Block{
 		b.basics(),
 		kv([2]string{l.t("項目", "item"), l.t("内容", "value")},
-			pair(l.t("パスワードの保管場所", "where the passwords are kept"), b.passwordStorage()),
-			pair(l.t("媒体の保管場所", "where media are stored"), b.mediaStorage()),
+			pair(l.t("パスワードの保管場所", "where the passwords are kept"), b.field("password_storage")),
+			pair(l.t("媒体の保管場所", "where media are stored"), b.field("media_storage")),
 			pair(l.t("restic のホスト名(--host)", "restic host (--host)"), code(cfg.GatewayID)),
 		),
 		b.sourcesTable(),

@@ -71,7 +71,7 @@ func (b *builder) runbook() *Doc {
 		steps(
 			titem(l.t("媒体を接続せず、リレーの配線だけをした状態でLANケーブルと電源を接続する。", "With the relays wired but no medium connected, plug in the LAN cable and the power.")),
 			titem(l.t("コンソール(HDMIまたはシリアル)に、1回限りのセットアップコードとページの証明書の指紋(SHA-256)が表示される。", "The console (HDMI or serial) shows a one-time setup code and the page certificate's SHA-256 fingerprint.")),
-			item(text(l.t("ブラウザで開く: ", "Open in a browser: ")), code("https://"), b.gatewayAddress(), code(":8443/setup")),
+			item(text(l.t("ブラウザで開く: ", "Open in a browser: ")), code("https://"), b.field("gateway_address"), code(":8443/setup")),
 			item(text(l.t("ブラウザが示す証明書の指紋が次と一致することを確認してから続ける: ", "Continue only if the certificate fingerprint the browser shows matches: ")), fp[0]),
 			titem(l.t("セットアップコードで最初の保守ベンダ管理者を作る。既定のパスワードはありません。", "Create the first vendor admin with the setup code. There is no default password.")),
 			titem(l.t("画面で取得元・リレー・媒体・スケジュール・通知・本書の記入欄を設定する。", "On the page, set the sources, relays, media, schedule, alerts and this document's fields.")),
@@ -191,7 +191,7 @@ func (b *builder) accountSections() []Section {
 	var out []Section
 	for i, s := range cfg.Sources {
 		chroot := cfg.Documents.SFTPChroot
-		chrootSpan := b.chroot()
+		chrootSpan := b.field("sftp_chroot")
 		acc := backup.SSHDAccount{User: s.User, Chroot: chroot, ExportDir: s.ExportDir, GatewayIP: cfg.Documents.GatewayAddress}
 		blocks := []Block{
 			ptext(l.f("電子カルテサーバ %s(%s)に、パスワードのない専用アカウント %s を作り、読み取り専用のSFTPだけを許可します。chroot %s とその親ディレクトリはすべて root 所有で、グループ・他者の書き込みを禁止します。",
@@ -220,7 +220,8 @@ func (b *builder) accountSections() []Section {
 		case !ok:
 			blocks = append(blocks, note(bad(l.f("取得元 %s の鍵がまだありません。画面の「設定 → 取得元」で鍵を作成してから本書を再生成してください。", "Source %s has no key yet: create it on the page (configuration → sources), then regenerate this document.", s.Name))))
 		case cfg.Documents.GatewayAddress == "":
-			blocks = append(blocks, para(text(l.t("authorized_keys の行はゲートウェイのIPアドレスが必要です: ", "The authorized_keys line needs the gateway's IP address: ")), b.gatewayAddress()))
+			blocks = append(blocks, para(text(l.t("authorized_keys の行はゲートウェイのIPアドレスが必要です: ", "The authorized_keys line needs the gateway's IP address: ")), b.field("gateway_address")),
+				ptext(l.t("ゲートウェイの公開鍵:", "The gateway's public key:")), codeBlock(pub))
 		default:
 			blocks = append(blocks, ptext(l.t("authorized_keys に次の1行を書く(ゲートウェイのアドレスからだけ使える鍵):", "Put this one line in authorized_keys (the key works only from the gateway's address):")),
 				codeBlock(backup.AuthorizedKeysLine(acc, pub)))

@@ -58,6 +58,7 @@ func (g *Gateway) alertCycle(r *backup.CycleReport, err error) {
 	if r.PullErr != nil {
 		g.send(alert.CycleFailed(cfg.GatewayID, "", now, r.PullErr.Error()))
 	}
+	g.alertAnomalies(r)
 	for _, m := range r.Media {
 		notOff := alert.MediumNotOff(cfg.GatewayID, m.Name, now, m.CutReason)
 		switch {

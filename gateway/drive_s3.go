@@ -31,7 +31,9 @@ func (g *Gateway) newS3Drive(m *config.Medium) (*s3Drive, error) {
 	if m.S3.CAFile != "" {
 		ca = cfg.KeyPath(m.S3.CAFile)
 	}
-	b, err := s3.Open(*m.S3, s3.Options{SecretKeyPath: cfg.KeyPath(m.S3.SecretKeyFile), CAPath: ca, Logger: g.log})
+	spec := *m.S3
+	spec.Name = m.Name // messages and evidence name the medium as configured
+	b, err := s3.Open(spec, s3.Options{SecretKeyPath: cfg.KeyPath(m.S3.SecretKeyFile), CAPath: ca, Logger: g.log})
 	if err != nil {
 		return nil, err
 	}

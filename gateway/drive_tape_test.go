@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/danzen-gw/danzen/backup"
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/gateway"
 	testrig "github.com/danzen-gw/danzen/internal/rig"
@@ -19,6 +20,7 @@ import (
 	"github.com/danzen-gw/danzen/media/tape"
 	"github.com/danzen-gw/danzen/media/tape/tapefake"
 	"github.com/danzen-gw/danzen/relay"
+	"github.com/danzen-gw/danzen/relay/fake"
 )
 
 // tapeRig is a gateway with one LTO drive (tapefake) behind a fake relay:
@@ -278,5 +280,22 @@ func TestTapeFullThenNewTape(t *testing.T) {
 	}
 	if rr, err := tr.g.Restore(ctx, gateway.RestoreOptions{Medium: "lto", Actor: "test"}, nil); err != nil || !rr.OK {
 		t.Fatalf("restore from the new tape: %v %+v", err, rr)
+	}
+
+	// A relay that welds during the session keeps the drive powered:
+	// ejected, but NOT offline; and the next session refuses to start.
+	rep, err = tr.g.RunCycle(ctx, func(ev backup.CycleEvent) {
+		if ev.Phase == "detach" {
+			tr.x.HW.Board.Relay("relay-lto").SetMode(fake.Welded)
+		}
+	})
+	if err == nil || rep.Media[0].CutVerified {
+		t.Fatalf("welded relay: %v %+v", err, rep.Media[0])
+	}
+	if e, cd := tr.lastCut(t); e.Kind != ledger.KindPowerOffUnverified || cd.SenseOff || cd.DeviceGone || !cd.Ejected {
+		t.Fatalf("welded relay evidence: %s %+v", e.Kind, cd)
+	}
+	if _, err := tr.g.RunCycle(ctx, nil); err == nil || !strings.Contains(err.Error(), "present before power-on") {
+		t.Fatalf("session after a welded relay: %v", err)
 	}
 }

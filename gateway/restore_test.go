@@ -163,6 +163,9 @@ func TestDrillRecordsTimesAndFindsACorruptPack(t *testing.T) {
 	if ents, _ := os.ReadDir(g.RestoreArea()); len(ents) != 0 {
 		t.Fatalf("the drill left its scratch copy: %v", ents)
 	}
+	if st, err := g.Status(ctxT(t)); err != nil || st.LastDrill == nil || st.LastDrill.ID != rep.ID || !st.LastDrill.OK {
+		t.Fatalf("status does not show the drill: %v %+v", err, st)
+	}
 	assertCut(t, r, "disk-a")
 
 	// Damage one data pack on the disk, as a failing sector would.

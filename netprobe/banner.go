@@ -31,13 +31,13 @@ func parseBanner(port int, data []byte) (Service, bool) {
 	first = strings.TrimSpace(first)
 	switch {
 	case strings.HasPrefix(string(data), "SSH-"):
-		s := Service{Name: "ssh", Banner: first}
+		s := Service{Name: "ssh", Banner: firstLines(first)}
 		if m := sshBanner.FindStringSubmatch(first); m != nil {
 			s.Product, s.Version = m[2], m[3]
 		}
 		return s, true
 	case strings.HasPrefix(first, "RFB "):
-		return Service{Name: "vnc", Version: strings.TrimPrefix(first, "RFB "), Banner: first}, true
+		return Service{Name: "vnc", Version: strings.TrimPrefix(first, "RFB "), Banner: firstLines(first)}, true
 	case ftpSMTPReply.MatchString(first):
 		name := "ftp"
 		up := strings.ToUpper(first)
@@ -47,7 +47,7 @@ func parseBanner(port int, data []byte) (Service, bool) {
 		if strings.Contains(up, "FTP") {
 			name = "ftp"
 		}
-		return Service{Name: name, Banner: first}, true
+		return Service{Name: name, Banner: firstLines(first)}, true
 	}
 	if m := yamahaBanner.FindStringSubmatch(text); m != nil {
 		return Service{Name: "telnet", Product: "Yamaha " + m[1], Version: m[2], Banner: firstLines(text), Device: true}, true

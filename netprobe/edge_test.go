@@ -7,11 +7,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/netprobe"
 	"github.com/danzen-gw/danzen/netprobe/fakeedge"
+	"github.com/danzen-gw/danzen/netprobe/register"
 )
 
 func TestMain(m *testing.M) {
@@ -48,6 +48,10 @@ func TestScanFakeEdge(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
+	// A line whose device has no route from the scanner: reported as
+	// unreachable, never as clean.
+	reg.Points = append(reg.Points, register.Point{ID: "CAF00005", Purpose: "停止中の回線", Scan: true,
+		LineType: register.LineInternet, LANAddress: "192.0.2.99"})
 	ctx := context.Background()
 	res, err := w.Scan(ctx, fakeedge.Job{Register: reg, Scan: config.Scan{SNMPCommunities: []string{"public"}}})
 	if err != nil {
@@ -62,7 +66,7 @@ func TestScanFakeEdge(t *testing.T) {
 			t.Log(b.String(), w.Logs())
 		}
 	}()
-	if len(r.Targets) != 4 || r.FeedDate == "" || r.TCPPorts != "1-65535" {
+	if len(r.Targets) != 5 || r.FeedDate == "" || r.TCPPorts != "1-65535" {
 		t.Fatalf("report header: %d targets, feed %q, ports %q", len(r.Targets), r.FeedDate, r.TCPPorts)
 	}
 
@@ -81,7 +85,7 @@ func TestScanFakeEdge(t *testing.T) {
 		if h.Filtered < 60000 {
 			t.Errorf("%s: %d filtered ports; the drop policy should hide almost all", h.Addr, h.Filtered)
 		}
-		if h.TCPSeconds > 40 {
+		if h.TCPSeconds > 60 {
 			t.Errorf("%s: TCP scan of a dropping device took %.0f s", h.Addr, h.TCPSeconds)
 		}
 		https := port(h, "tcp", 443)
@@ -113,6 +117,9 @@ func TestScanFakeEdge(t *testing.T) {
 	if snmp := port(h, "udp", 161); snmp == nil || snmp.Service.Product != fakeedge.SNMPDescr {
 		t.Errorf("snmp: %+v", snmp)
 	}
+	if dns := port(h, "udp", 53); dns == nil || dns.Service.Name != "dns" || !strings.HasPrefix(dns.Service.Product, "dnsmasq-") {
+		t.Errorf("dns: %+v", dns)
+	}
 	for _, rule := range []string{netprobe.RuleRemote, netprobe.RuleSNMPDefault, netprobe.RuleFirmware} {
 		if len(findings(rtx, rule)) != 1 {
 			t.Errorf("router: want one %s finding, got %+v", rule, rtx.Findings)
@@ -129,6 +136,10 @@ func TestScanFakeEdge(t *testing.T) {
 	}
 	if f := r.Targets[3].Findings; len(f) != 1 || !strings.Contains(f[0].JA, "調査不可") {
 		t.Errorf("line without address: %+v", f)
+	}
+	if h := r.Targets[4].Hosts; len(h) != 1 || !h[0].Unreachable || len(findings(r.Targets[4], netprobe.RuleInfo)) != 1 ||
+		!strings.Contains(r.Targets[4].Findings[0].JA, "到達できません") {
+		t.Errorf("unreachable line: %+v", r.Targets[4])
 	}
 	rows := r.Rows()
 	if rows[0].Attention != "注意" || rows[3].Attention != "-" || rows[3].Addresses != "調査不可 (IPアドレス不明)" {
@@ -155,5 +166,4 @@ func TestScanFakeEdge(t *testing.T) {
 		t.Errorf("cautions %d then %d", r.Cautions(), r2.Cautions())
 	}
 	t.Logf("cautions: %d; identify FortiGate LAN %.1f s", r.Cautions(), fgt.Hosts[0].IdentifySeconds)
-	_ = time.Second
 }

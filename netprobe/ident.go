@@ -62,6 +62,10 @@ type TLSInfo struct {
 // banner.
 var tlsFirst = []int{443, 4433, 4443, 8443, 9443, 10443, 11443, 465, 636, 993, 995}
 
+// httpFirst are ports where plain HTTP is tried before waiting for a
+// banner that an HTTP server never sends.
+var httpFirst = []int{80, 8000, 8008, 8080, 8081, 8888}
+
 // identify learns what runs on one open TCP port. It only reads what the
 // service shows to anyone: no login is attempted.
 func identify(ctx context.Context, addr netip.Addr, port int, o *Options) Port {
@@ -72,6 +76,9 @@ func identify(ctx context.Context, addr netip.Addr, port int, o *Options) Port {
 			return p
 		}
 	}
+	if slices.Contains(httpFirst, port) && asHTTP(ctx, "http", hostport, &p, o) {
+		return p
+	}
 	data, err := grab(ctx, hostport, nil, o.BannerWait)
 	if err == nil && len(data) > 0 {
 		if s, ok := parseBanner(port, data); ok {
@@ -81,9 +88,7 @@ func identify(ctx context.Context, addr netip.Addr, port int, o *Options) Port {
 			}
 		}
 	}
-	if h := fetchHTTP(ctx, "http://"+hostport, o); h != nil {
-		p.Service.Name, p.HTTP = "http", h
-		p.Service.Product = productOf(h)
+	if asHTTP(ctx, "http", hostport, &p, o) {
 		return p
 	}
 	if !slices.Contains(tlsFirst, port) && identifyTLS(ctx, hostport, &p, o) {
@@ -103,7 +108,7 @@ func identify(ctx context.Context, addr netip.Addr, port int, o *Options) Port {
 
 // byPort names silent services by their well-known port.
 var byPort = map[int]Service{
-	3389: {Name: "rdp"}, 445: {Name: "smb"}, 139: {Name: "netbios-ssn"},
+	53: {Name: "dns"}, 3389: {Name: "rdp"}, 445: {Name: "smb"}, 139: {Name: "netbios-ssn"},
 	5938: {Name: "teamviewer"}, 7070: {Name: "anydesk"}, 4899: {Name: "radmin"},
 	5631: {Name: "pcanywhere"}, 1723: {Name: "pptp"},
 }
@@ -185,8 +190,8 @@ func handshake(ctx context.Context, hostport string, cfg *tls.Config, wait time.
 func identifyTLS(ctx context.Context, hostport string, p *Port, o *Options) bool {
 	// One handshake over the whole range first: a port that does not
 	// speak TLS costs one wait, not four.
-	any := &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS10, CipherSuites: allSuites()}
-	if _, err := handshake(ctx, hostport, any, o.BannerWait); err != nil {
+	wide := &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS10, CipherSuites: allSuites()}
+	if _, err := handshake(ctx, hostport, wide, o.BannerWait); err != nil {
 		return false
 	}
 	info := &TLSInfo{}
@@ -233,10 +238,7 @@ func identifyTLS(ctx context.Context, hostport string, p *Port, o *Options) bool
 	}
 	p.TLS = info
 	p.Service.Name = "tls"
-	if h := fetchHTTP(ctx, "https://"+hostport, o); h != nil {
-		p.Service.Name, p.HTTP = "https", h
-		p.Service.Product = productOf(h)
-	}
+	asHTTP(ctx, "https", hostport, p, o)
 	return true
 }
 
@@ -345,11 +347,17 @@ func isLogin(body []byte) bool {
 	return bytes.Contains(b, []byte(`type="password"`)) || bytes.Contains(b, []byte(`type=password`)) || bytes.Contains(b, []byte(`type='password'`))
 }
 
-func productOf(h *HTTPInfo) string {
-	if h.Portal != "" {
-		return h.Portal
+// asHTTP fills p when the port answers HTTP under scheme.
+func asHTTP(ctx context.Context, scheme, hostport string, p *Port, o *Options) bool {
+	h := fetchHTTP(ctx, scheme+"://"+hostport, o)
+	if h == nil {
+		return false
 	}
-	return h.Server
+	p.Service.Name, p.HTTP, p.Service.Product = scheme, h, h.Server
+	if h.Portal != "" {
+		p.Service.Product = h.Portal
+	}
+	return true
 }
 
 // String is a one-line summary for the report.

@@ -100,7 +100,7 @@ func (r *Report) judge(feed *kev.Feed, prev *Report) {
 			}
 		}
 	}
-	prevPorts, _ := ParsePorts(r.TCPPorts)
+	var prevPorts []int // the TCP ports the last scan looked at
 	if prev != nil {
 		prevPorts, _ = ParsePorts(prev.TCPPorts)
 	}
@@ -136,7 +136,10 @@ func (r *Report) judge(feed *kev.Feed, prev *Report) {
 						EN: fmt.Sprintf("%s %d/%s was closed in the last scan; check that the change was intended", h.Addr, port.Port, port.Proto)})
 				}
 			}
-			if len(h.Ports) == 0 {
+			if len(h.Ports) == 0 && h.Filtered > 0 {
+				add(Finding{Rule: RuleInfo, Addr: h.Addr, JA: fmt.Sprintf("%s: 開いているポートはなく、%d ポートが無応答です（停止中か、すべて遮断）", h.Addr, h.Filtered),
+					EN: fmt.Sprintf("%s: no open ports, %d ports silent (switched off, or everything dropped)", h.Addr, h.Filtered)})
+			} else if len(h.Ports) == 0 {
 				add(Finding{Rule: RuleInfo, Addr: h.Addr, JA: h.Addr + ": 開いているポートはありません", EN: h.Addr + ": no open ports"})
 			} else {
 				var list []string
@@ -188,8 +191,9 @@ func judgePort(add func(Finding), h Host, port Port) {
 			add(with(RuleInfo, false, "SNMP 応答: "+port.Service.Product, "SNMP answers: "+port.Service.Product))
 		}
 	}
-	if port.Service.Name == "ike" || port.Service.Name == "ike-natt" {
-		add(with(RuleInfo, false, "IPsec VPN (IKE) が応答します: "+port.Service.Product, "IPsec VPN (IKE) answers: "+port.Service.Product))
+	if port.Proto == "udp" && port.Service.Name != "snmp" {
+		name := map[string]string{"ike": "IPsec VPN (IKE)", "ike-natt": "IPsec VPN (IKE NAT-T)", "ntp": "NTP", "dns": "DNS", "ssdp": "UPnP (SSDP)"}[port.Service.Name]
+		add(with(RuleInfo, false, name+" が応答します: "+port.Service.Product, name+" answers: "+port.Service.Product))
 	}
 	if t := port.TLS; t != nil {
 		var old []string
@@ -289,8 +293,15 @@ type Diff struct {
 	Previous    time.Time `json:"previous"`
 	Opened      []string  `json:"opened"` // "CAF00001 192.0.2.1 443/tcp"
 	Closed      []string  `json:"closed"`
-	NewCautions []Finding `json:"new_cautions"`
-	Resolved    []Finding `json:"resolved"` // cautions of the last scan that are gone
+	NewCautions []Noted   `json:"new_cautions"` // what to alert on
+	Resolved    []Noted   `json:"resolved"`     // cautions of the last scan that are gone
+}
+
+// Noted is a finding with the connection point it belongs to.
+type Noted struct {
+	ID  string `json:"id"`
+	Key string `json:"key"` // stable across scans (alert de-duplication)
+	Finding
 }
 
 // Diff compares r with prev.
@@ -307,12 +318,13 @@ func (r *Report) Diff(prev *Report) Diff {
 		}
 		return m
 	}
-	cautions := func(rep *Report) map[string]Finding {
-		m := map[string]Finding{}
+	cautions := func(rep *Report) map[string]Noted {
+		m := map[string]Noted{}
 		for _, t := range rep.Targets {
 			for _, f := range t.Findings {
 				if f.Caution {
-					m[f.Key(t.Point.ID)] = f
+					k := f.Key(t.Point.ID)
+					m[k] = Noted{ID: t.Point.ID, Key: k, Finding: f}
 				}
 			}
 		}
@@ -342,7 +354,7 @@ func (r *Report) Diff(prev *Report) Diff {
 	}
 	slices.Sort(d.Opened)
 	slices.Sort(d.Closed)
-	byText := func(a, b Finding) int { return strings.Compare(a.JA, b.JA) }
+	byText := func(a, b Noted) int { return strings.Compare(a.Key, b.Key) }
 	slices.SortFunc(d.NewCautions, byText)
 	slices.SortFunc(d.Resolved, byText)
 	return d

@@ -41,6 +41,17 @@ type Options struct {
 	Feed            *kev.Feed // nil: the embedded feed
 	Previous        *Report   // the last scan, for the diff and the "newly open" rule
 	Log             *slog.Logger
+	// Progress, if set, hears each step; it is called from several
+	// goroutines at once.
+	Progress func(Progress)
+}
+
+// Progress is one step of a scan, for the page's event stream.
+type Progress struct {
+	ID    string `json:"id"`
+	Addr  string `json:"addr"`
+	Phase string `json:"phase"` // tcp, identify, done
+	Open  int    `json:"open"`  // open ports so far (TCP at identify, all at done)
 }
 
 // DefaultOptions are the defaults the CLI and the gateway start from.
@@ -92,6 +103,9 @@ func (o *Options) fill() {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
+	if o.Progress == nil {
+		o.Progress = func(Progress) {}
+	}
 }
 
 // Scan checks every point of reg that asks for a diagnosis (Scan true),
@@ -107,21 +121,25 @@ func Scan(ctx context.Context, reg register.Register, o Options) (*Report, error
 	// by its connect timeouts, not by the rate limit.
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 4)
+	r.Targets = make([]Target, len(reg.Points))
 	for i, p := range reg.Points {
-		r.Targets = append(r.Targets, Target{No: i + 1, Point: p})
+		r.Targets[i] = Target{No: i + 1, Point: p}
+		if p.Scan {
+			r.Targets[i].Hosts = make([]Host, len(p.Addresses()))
+		}
+	}
+	for i, p := range reg.Points {
 		if !p.Scan {
 			continue
 		}
-		addrs := p.Addresses()
-		r.Targets[i].Hosts = make([]Host, len(addrs))
-		for j, a := range addrs {
+		for j, a := range p.Addresses() {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				sem <- struct{}{}
 				defer func() { <-sem }()
 				o.Log.Info("scan address", "id", p.ID, "addr", a.Addr)
-				r.Targets[i].Hosts[j] = scanHost(ctx, a, &o, lim)
+				r.Targets[i].Hosts[j] = scanHost(ctx, p.ID, a, &o, lim)
 			}()
 		}
 	}
@@ -134,8 +152,10 @@ func Scan(ctx context.Context, reg register.Register, o Options) (*Report, error
 	return r, nil
 }
 
-func scanHost(ctx context.Context, a register.Address, o *Options, lim *rate.Limiter) Host {
+func scanHost(ctx context.Context, id string, a register.Address, o *Options, lim *rate.Limiter) Host {
 	h := Host{Addr: a.Addr.String(), WAN: a.WAN}
+	defer func() { o.Progress(Progress{ID: id, Addr: h.Addr, Phase: "done", Open: len(h.Ports)}) }()
+	o.Progress(Progress{ID: id, Addr: h.Addr, Phase: "tcp"})
 	start := time.Now()
 	tr := scanTCP(ctx, a.Addr, o.TCPPorts, o, lim)
 	h.Unreachable, h.Filtered = tr.unreachable, tr.filtered
@@ -143,6 +163,7 @@ func scanHost(ctx context.Context, a register.Address, o *Options, lim *rate.Lim
 	if h.Unreachable {
 		return h
 	}
+	o.Progress(Progress{ID: id, Addr: h.Addr, Phase: "identify", Open: len(tr.open)})
 	start = time.Now()
 	var mu sync.Mutex
 	var wg sync.WaitGroup

@@ -16,7 +16,8 @@ import (
 // directory), one per scan, named by start time so that names sort in time.
 type Store struct{ Dir string }
 
-const storeTime = "20060102T150405Z"
+// storeTime has fixed width, so names sort in time.
+const storeTime = "20060102T150405.000Z"
 
 // Save writes r atomically and returns its file name.
 func (s Store) Save(r *Report) (string, error) {

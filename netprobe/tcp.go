@@ -41,14 +41,17 @@ func scanTCP(ctx context.Context, addr netip.Addr, ports []int, o *Options, lim 
 	defer unix.Close(epfd)
 	type pending struct {
 		fd, port int
-		start    time.Time
+		start    time.Time // zero: connect() itself answered
 	}
 	var (
-		queue  []pending // in start order, so also in deadline order
-		byFD   = map[int]pending{}
-		rtt    rttEstimate
-		next   int
-		events = make([]unix.EpollEvent, 256)
+		queue []pending // in start order, so also in deadline order
+		byFD  = map[int]pending{}
+		rtt   rttEstimate
+		// hostUnreach counts ICMP errors; a device that gave nothing else
+		// is unreachable.
+		hostUnreach int
+		next        int
+		events      = make([]unix.EpollEvent, 256)
 	)
 	family := unix.AF_INET
 	if addr.Is6() && !addr.Is4In6() {
@@ -67,14 +70,23 @@ func scanTCP(ctx context.Context, addr netip.Addr, ports []int, o *Options, lim 
 		case soErr == nil:
 			res.open = append(res.open, p.port)
 		case soErr == unix.ECONNREFUSED:
-		case soErr == unix.ENETUNREACH || soErr == unix.EHOSTUNREACH:
+		case soErr == unix.ENETUNREACH && p.start.IsZero():
+			// No route from here at all: every port would say the same.
 			res.unreachable = true
+			return
+		case soErr == unix.ENETUNREACH || soErr == unix.EHOSTUNREACH:
+			// An ICMP error for one port (a firewall's "prohibited") is
+			// not the whole device: go on.
+			hostUnreach++
+			res.filtered++
 			return
 		default:
 			res.filtered++
 			return
 		}
-		rtt.add(now.Sub(p.start))
+		if !p.start.IsZero() {
+			rtt.add(now.Sub(p.start))
+		}
 	}
 	defer func() {
 		for fd := range byFD {
@@ -85,17 +97,26 @@ func scanTCP(ctx context.Context, addr netip.Addr, ports []int, o *Options, lim 
 		if ctx.Err() != nil {
 			break
 		}
+		// Start at most a small batch per round, so that answers are read
+		// soon after they arrive and round-trip samples stay honest.
 		now := time.Now()
-		for len(byFD) < o.Concurrency && next < len(ports) && lim.AllowN(now, 1) {
+		for started := 0; started < 64 && len(byFD) < o.Concurrency && next < len(ports) && lim.AllowN(now, 1); started++ {
 			port := ports[next]
 			next++
 			fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-			if err != nil { // out of descriptors: retry this port later
+			if err != nil { // out of descriptors: retry this port when some are freed
 				next--
+				if len(byFD) == 0 { // none will be: give up rather than spin
+					res.unreachable = true
+				}
 				break
 			}
-			p := pending{fd: fd, port: port, start: now}
-			switch err := unix.Connect(fd, sockaddr(port)); err {
+			err = unix.Connect(fd, sockaddr(port))
+			p := pending{fd: fd, port: port}
+			if err == unix.EINPROGRESS {
+				p.start = time.Now()
+			}
+			switch err {
 			case unix.EINPROGRESS:
 				ev := unix.EpollEvent{Events: unix.EPOLLOUT | unix.EPOLLERR | unix.EPOLLHUP, Fd: int32(fd)}
 				if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
@@ -121,9 +142,16 @@ func scanTCP(ctx context.Context, addr netip.Addr, ports []int, o *Options, lim 
 			queue = queue[1:]
 		}
 		if next < len(ports) && len(byFD) < o.Concurrency {
-			timeout = min(timeout, time.Millisecond)
+			timeout = 0 // more to start: only collect what has arrived
+			if lim.Tokens() < 1 {
+				timeout = time.Millisecond
+			}
 		}
-		n, err := unix.EpollWait(epfd, events, int(timeout.Milliseconds())+1)
+		ms := int(timeout.Milliseconds())
+		if timeout > 0 {
+			ms++
+		}
+		n, err := unix.EpollWait(epfd, events, ms)
 		if err != nil && err != unix.EINTR {
 			break
 		}
@@ -155,7 +183,7 @@ func scanTCP(ctx context.Context, addr netip.Addr, ports []int, o *Options, lim 
 		}
 	}
 	slices.Sort(res.open)
-	res.unreachable = res.unreachable && len(res.open) == 0
+	res.unreachable = len(res.open) == 0 && (res.unreachable || hostUnreach > 0 && hostUnreach == res.filtered)
 	return res
 }
 

@@ -67,6 +67,7 @@ type Status struct {
 	Generated time.Time
 	Media     []Medium
 	LastCycle *Cycle
+	LastDrill *ledger.RestoreData // the newest restore drill (訓練記録), nil if none
 	NextCycle time.Time // zero when nothing is scheduled
 	Ledger    ledger.Report
 	LedgerErr string
@@ -119,6 +120,15 @@ func Compute(dir string, media []string, now time.Time) (*Status, error) {
 		}
 		m.Period = ledger.Summarize(entries, name, now.Add(-Window), now)
 		st.Media = append(st.Media, m)
+	}
+	for i := len(entries) - 1; i >= 0; i-- {
+		if e := entries[i]; e.Kind == ledger.KindDrill {
+			var d ledger.RestoreData
+			if e.DecodeData(&d) == nil {
+				st.LastDrill = &d
+			}
+			break
+		}
 	}
 	for i := len(entries) - 1; i >= 0; i-- {
 		if e := entries[i]; e.Kind == ledger.KindCycleEnd {

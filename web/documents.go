@@ -123,44 +123,25 @@ func (s *Server) documentDownload(w http.ResponseWriter, r *http.Request) {
 	w.Write(f.Data)
 }
 
-// documentFieldNames are the person-entered fields, in form order.
-var documentFieldNames = []struct {
-	name   string
-	ja, en string
-	helpJA string
-	helpEN string
-}{
-	{"hospital_name", "医療機関名", "Hospital name", "", ""},
-	{"systems_covered", "対象システム", "Systems covered", "「、」または「,」で区切る(例: 電子カルテ、オーダリング)", "separated by commas (e.g. 電子カルテ, オーダリング)"},
-	{"responsible", "責任者", "Responsible person", "氏名と役職", "name and post"},
-	{"operator", "担当者", "Operator", "媒体の管理と訓練を行う人", "who looks after the media and runs drills"},
-	{"vendor_contact", "保守ベンダ連絡先", "Vendor contact", "", ""},
-	{"media_storage", "媒体の保管場所", "Where media are stored", "", ""},
-	{"password_storage", "パスワードの保管場所", "Where the passwords are kept", "場所だけを書く。パスワードは書かない", "the place only, never a password"},
-	{"rpo", "RPO 目標", "RPO target", "例: 24h", "e.g. 24h"},
-	{"rto", "RTO 目標", "RTO target", "例: 4h", "e.g. 4h"},
-	{"drill_schedule", "訓練の予定", "Drill schedule", "例: 毎年10月", "e.g. every October"},
-	{"gateway_address", "ゲートウェイのIPアドレス", "Gateway IP address", "電子カルテサーバの authorized_keys の from= に使う", "used as from= in the e-chart server's authorized_keys"},
-	{"sftp_chroot", "SFTPアカウントのchroot", "SFTP account chroot", "", ""},
+// fieldHelp is the hint under each person-entered field of the form.
+var fieldHelp = map[string][2]string{
+	"systems_covered":  {"「、」または「,」で区切る(例: 電子カルテ、オーダリング)", "separated by commas (e.g. 電子カルテ, オーダリング)"},
+	"responsible":      {"氏名と役職", "name and post"},
+	"operator":         {"媒体の管理と訓練を行う人", "who looks after the media and runs drills"},
+	"password_storage": {"場所だけを書く。パスワードは書かない", "the place only, never a password"},
+	"rpo":              {"例: 24h", "e.g. 24h"},
+	"rto":              {"例: 4h", "e.g. 4h"},
+	"drill_schedule":   {"例: 毎年10月", "e.g. every October"},
+	"gateway_address":  {"電子カルテサーバの authorized_keys の from= に使う", "used as from= in the e-chart server's authorized_keys"},
 }
 
 func documentFields(l lang, d config.Documents, ve *config.ValidationError) []documentField {
-	values := map[string]string{
-		"hospital_name": d.HospitalName, "systems_covered": strings.Join(d.SystemsCovered, ", "), "responsible": d.Responsible,
-		"operator": d.Operator, "vendor_contact": d.VendorContact, "media_storage": d.MediaStorage, "password_storage": d.PasswordStorage,
-		"drill_schedule": d.DrillSchedule, "gateway_address": d.GatewayAddress, "sftp_chroot": d.SFTPChroot,
-	}
-	if d.RPO > 0 {
-		values["rpo"] = time.Duration(d.RPO).String()
-	}
-	if d.RTO > 0 {
-		values["rto"] = time.Duration(d.RTO).String()
-	}
 	var out []documentField
-	for _, f := range documentFieldNames {
-		df := documentField{Name: f.name, Label: l.t(f.ja, f.en), Value: values[f.name], Help: l.t(f.helpJA, f.helpEN)}
+	for _, f := range documents.Fields {
+		h := fieldHelp[f.Name]
+		df := documentField{Name: f.Name, Label: l.t(f.JA, f.EN), Value: f.Value(d), Help: l.t(h[0], h[1])}
 		if ve != nil {
-			for _, e := range ve.For("documents." + f.name) {
+			for _, e := range ve.For("documents." + f.Name) {
 				df.Errors = append(df.Errors, l.t(e.JA, e.EN))
 			}
 		}

@@ -2,13 +2,12 @@ package web_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/danzen-gw/danzen/auth"
 	"github.com/danzen-gw/danzen/documents"
 	"github.com/danzen-gw/danzen/ledger"
+	"github.com/danzen-gw/danzen/web"
 )
 
 // TestDocumentsPage: every role may download the documents, only the
@@ -103,48 +103,33 @@ func TestDocumentsPage(t *testing.T) {
 // TestDocumentsPageInBrowser fills the document fields in headless
 // Chromium and opens the generated plan; any console error fails.
 func TestDocumentsPageInBrowser(t *testing.T) {
-	chromium := chromiumPath(t)
 	e := newEnv(t, envOptions{})
+	// The same page over plain HTTP on 127.0.0.1, as in the demo.
+	page, err := web.New(web.Options{Core: e.g, Auth: e.a, Recorder: e.g, Certs: e.certs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(page)
+	defer srv.Close()
 	shots := os.Getenv("DANZEN_SCREENSHOTS")
 	if shots == "" {
 		shots = t.TempDir()
 	}
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromium), chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
-		chromedp.Flag("ignore-certificate-errors", true), // the test server's own certificate
-		chromedp.NoFirstRun, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1000, 1200))
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(alloc)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
+	p, err := documents.NewPrinter(ctx, chromiumPath(t), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	var consoleErrors []string
-	go func() {
-		for m, err := range chromedp.Console(ctx) {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleError || m.IsException() {
-				mu.Lock()
-				consoleErrors = append(consoleErrors, fmt.Sprintf("%s %s:%d %s", m.Type, m.URL, m.Line+1, m.Text))
-				mu.Unlock()
-			}
-		}
-	}()
-	tctx, tcancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer tcancel()
+	defer p.Close()
+	tctx := p.Context()
 	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(tctx, actions...); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
-	step("login", chromedp.Navigate(e.srv.URL+"/documents"), chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
+	step("login", chromedp.Navigate(srv.URL+"/documents"), chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), "admin"),
 		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), adminPW),
 		chromedp.Click(chromedp.CSS(`button[type="submit"]`)), chromedp.WaitVisible(chromedp.ID("documents")))
@@ -159,20 +144,48 @@ func TestDocumentsPageInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(shots, "documents-page.png"), png, 0o644)
-	// The downloaded HTML is an attachment; view the same document as the
-	// browser would after saving it.
-	plan := admin(t, e).get("/documents/offline-backup-plan.ja.html")
-	p := filepath.Join(t.TempDir(), "plan.html")
-	os.WriteFile(p, []byte(plan.body), 0o644)
-	step("open plan", chromedp.Navigate("file://"+p), chromedp.WaitVisible(chromedp.CSS("h1")))
-	if title, _ := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(".doc-head"))); !strings.Contains(title, "さくら総合病院") {
-		t.Errorf("plan header %q", title)
+	// The download is an attachment: open it as the saved file would be.
+	plan := e.login("admin", adminPW).get("/documents/offline-backup-plan.ja.html")
+	f := filepath.Join(t.TempDir(), "plan.html")
+	os.WriteFile(f, []byte(plan.body), 0o644)
+	step("open plan", chromedp.Navigate("file://"+f), chromedp.WaitVisible(chromedp.CSS("h1")))
+	if head, _ := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(".doc-head"))); !strings.Contains(head, "さくら総合病院") {
+		t.Errorf("plan header %q", head)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(consoleErrors) > 0 {
-		t.Fatalf("browser console errors:\n%s", strings.Join(consoleErrors, "\n"))
+	if errs := p.ConsoleErrors(); len(errs) > 0 {
+		t.Fatalf("browser console errors:\n%s", strings.Join(errs, "\n"))
 	}
 }
 
-func admin(t *testing.T, e *env) *client { t.Helper(); return e.login("admin", adminPW) }
+// TestDocumentsHoldNoSecret plants a restic password and an SSH private key
+// and downloads every generated file: none holds them, while the runbook
+// carries the public half for authorized_keys.
+func TestDocumentsHoldNoSecret(t *testing.T) {
+	srv := startSSH(t)
+	var planted []string
+	e := newEnv(t, envOptions{configure: withSecrets(t, srv, &planted)})
+	c := e.login("admin", adminPW)
+	n := 0
+	for _, info := range documents.All {
+		for _, lg := range documents.Langs {
+			for _, format := range []string{documents.FormatHTML, documents.FormatMarkdown} {
+				r := c.get("/documents/" + documents.FileName(info.ID, lg, format))
+				if r.code != http.StatusOK {
+					t.Fatalf("%s.%s.%s: %d", info.ID, lg, format, r.code)
+				}
+				n++
+				for _, s := range planted {
+					if strings.Contains(r.body, s) {
+						t.Errorf("%s.%s.%s holds a planted secret", info.ID, lg, format)
+					}
+				}
+				if info.ID == "build-runbook" && !strings.Contains(r.body, "ssh-ed25519 AAAA") {
+					t.Errorf("runbook.%s.%s lacks the public key", lg, format)
+				}
+			}
+		}
+	}
+	if n != len(documents.All)*len(documents.Langs)*2 || n < 20 {
+		t.Fatalf("%d files downloaded", n)
+	}
+}

@@ -48,6 +48,14 @@ func metrics(get StatusFunc) http.HandlerFunc {
 			gauge("danzen_last_cycle_timestamp_seconds", "End of the last cycle.")
 			fmt.Fprintf(&b, "danzen_last_cycle_timestamp_seconds %d\n", c.Time.Unix())
 		}
+		if d := st.LastDrill; d != nil {
+			gauge("danzen_last_drill_ok", "1 when the last restore drill restored and verified every file.")
+			fmt.Fprintf(&b, "danzen_last_drill_ok{medium=%q} %d\n", d.Medium, b2i(d.OK))
+			gauge("danzen_last_drill_timestamp_seconds", "Start of the last restore drill.")
+			fmt.Fprintf(&b, "danzen_last_drill_timestamp_seconds %d\n", d.Started.Unix())
+			gauge("danzen_last_drill_restore_seconds", "Time from the last drill's request to every file restored and verified (the measured RTO).")
+			fmt.Fprintf(&b, "danzen_last_drill_restore_seconds %.1f\n", float64(d.RestoreMS)/1000)
+		}
 		if !st.NextCycle.IsZero() {
 			gauge("danzen_next_cycle_timestamp_seconds", "When the scheduler runs the next cycle.")
 			fmt.Fprintf(&b, "danzen_next_cycle_timestamp_seconds %d\n", st.NextCycle.Unix())

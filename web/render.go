@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
-	"math"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/danzen-gw/danzen/auth"
+	"github.com/danzen-gw/danzen/documents"
 )
 
 // lang is the page's language. Japanese is the default: the people in the
@@ -60,7 +60,7 @@ func langOf(w http.ResponseWriter, r *http.Request) lang {
 
 // pageNames are the templates in assets/, each rendered inside layout.html.
 func pageNames() []string {
-	return []string{"dashboard.html", "config.html", "form.html", "history.html", "ledger.html", "users.html", "account.html", "tls.html", "message.html", "restore.html", "documents.html"}
+	return []string{"dashboard.html", "config.html", "form.html", "history.html", "ledger.html", "users.html", "account.html", "tls.html", "message.html", "restore.html", "documents.html", "anomaly.html"}
 }
 
 // templates holds one parsed set per page and language: the "t" function
@@ -116,6 +116,7 @@ func nav(l lang, role auth.Role, current string) []navItem {
 		{"/history", "履歴", "History", auth.ViewEvidence},
 		{"/restore", "復元・訓練", "Restore", auth.ViewEvidence},
 		{"/ledger", "証跡台帳", "Evidence ledger", auth.ViewEvidence},
+		{"/anomalies", "異常", "Anomalies", auth.ViewStatus},
 		{"/documents", "提出書類", "Documents", auth.DownloadReports},
 		{"/config", "設定", "Configuration", auth.EditConfig},
 		{"/tls", "証明書", "Certificate", auth.EditConfig},
@@ -208,30 +209,7 @@ func humanBytes(n int64) string {
 }
 
 // humanDuration is "2時間5分" / "2h 5m", to the minute (seconds when short).
-func (l lang) humanDuration(d time.Duration) string {
-	if d < 0 {
-		d = 0
-	}
-	if d < time.Minute {
-		s := int(math.Round(d.Seconds()))
-		return fmt.Sprintf(l.t("%d秒", "%ds"), s)
-	}
-	d = d.Round(time.Minute)
-	days := int(d / (24 * time.Hour))
-	h := int(d % (24 * time.Hour) / time.Hour)
-	m := int(d % time.Hour / time.Minute)
-	var parts []string
-	if days > 0 {
-		parts = append(parts, fmt.Sprintf(l.t("%d日", "%dd"), days))
-	}
-	if h > 0 {
-		parts = append(parts, fmt.Sprintf(l.t("%d時間", "%dh"), h))
-	}
-	if m > 0 || len(parts) == 0 {
-		parts = append(parts, fmt.Sprintf(l.t("%d分", "%dm"), m))
-	}
-	return strings.Join(parts, l.t("", " "))
-}
+func (l lang) humanDuration(d time.Duration) string { return documents.HumanDuration(string(l), d) }
 
 // stamp is a local time to the second, "—" when unknown.
 func stamp(t time.Time) string {

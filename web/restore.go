@@ -369,9 +369,11 @@ func (s *Server) restoredFile(w http.ResponseWriter, r *http.Request) {
 		s.message(w, r, http.StatusInternalServerError, err.Error(), true, "/restore")
 		return
 	}
-	s.record(r.Context(), ledger.Entry{Kind: KindRestoreDownload, Actor: actor(r),
-		Message: "復元ファイルのダウンロード / restored file downloaded: " + id + " " + rel,
-		Data:    mustData(map[string]any{"restore": id, "path": rel, "bytes": fi.Size()})})
+	if r.Method == http.MethodGet {
+		s.record(r.Context(), ledger.Entry{Kind: KindRestoreDownload, Actor: actor(r),
+			Message: "復元ファイルのダウンロード / restored file downloaded: " + id + " " + rel,
+			Data:    mustData(map[string]any{"restore": id, "path": rel, "bytes": fi.Size()})})
+	}
 	h := w.Header()
 	setPageHeaders(w)
 	h.Set("Content-Type", "application/octet-stream")

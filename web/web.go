@@ -36,7 +36,8 @@ type Core interface {
 	StartCycle(ctx context.Context, actor string) error
 	Subscribe() (<-chan backup.CycleEvent, func())
 	Running() (bool, *backup.CycleEvent)
-	restorer // restore.go
+	restorer  // restore.go
+	anomalies // anomaly.go
 	Documents(ctx context.Context, from, to time.Time) (*documents.Input, error)
 }
 
@@ -110,6 +111,8 @@ func New(opts Options) (*Server, error) {
 	// restore may take them off the gateway (auditors download reports).
 	mux.Handle("GET /restores/{id}/file", need(auth.PowerForRestore, http.HandlerFunc(s.restoredFile)))
 	mux.Handle("POST /restores/{id}/remove", need(auth.PowerForRestore, http.HandlerFunc(s.removeRestore)))
+	mux.Handle("GET /anomalies", need(auth.ViewStatus, http.HandlerFunc(s.anomalyPage)))
+	mux.Handle("POST /anomalies/{id}/ack", need(auth.AckAlert, http.HandlerFunc(s.acknowledgeAnomaly)))
 	mux.Handle("GET /documents", need(auth.DownloadReports, http.HandlerFunc(s.documentsPage)))
 	mux.Handle("GET /documents/{name}", need(auth.DownloadReports, http.HandlerFunc(s.documentDownload)))
 	mux.Handle("POST /documents/fields", need(auth.EditConfig, http.HandlerFunc(s.documentFields)))

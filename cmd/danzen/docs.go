@@ -46,6 +46,7 @@ func runDocs(ctx context.Context, _ *slog.Logger, args []string) error {
 	if err != nil {
 		return err
 	}
+	in.Scan, in.ScanErr = documents.LatestScan(filepath.Dir(*cfgPath), cfg)
 	// The page's certificate lives beside the configuration on the appliance.
 	if fp, err := web.Fingerprint(filepath.Join(filepath.Dir(*cfgPath), "tls")); err == nil {
 		in.CertFingerprint = fp

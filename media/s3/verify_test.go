@@ -175,3 +175,20 @@ func TestKeepLockedExtendsAgingLocks(t *testing.T) {
 		t.Errorf("state still holds the removed object: %s", raw)
 	}
 }
+
+// An endpoint that does not answer proves nothing: not offline.
+func TestVerifyUnreachableIsNotOffline(t *testing.T) {
+	srv := startServer(t)
+	if err := srv.MakeBucket(context.Background(), "locked", true, &s3test.Lock{Mode: minio.Compliance, Days: 30}); err != nil {
+		t.Fatal(err)
+	}
+	b := openBucket(t, srv, "locked", 14)
+	srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err := b.Verify(ctx)
+	var le *s3.LockError
+	if !errors.As(err, &le) || le.Setting != s3.SettingConnection || !strings.Contains(err.Error(), "NOT offline") {
+		t.Fatalf("Verify against a stopped server = %v", err)
+	}
+}

@@ -17,6 +17,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Options are what differs between the appliance, the demo and tests.
@@ -90,9 +92,6 @@ func New(spec Spec, o Options) (*Driver, error) {
 	}
 	return d, nil
 }
-
-// Spec returns the driver's configuration.
-func (d *Driver) Spec() Spec { return d.spec }
 
 // BeforePowerOn refuses a drive that is there before its relay closes:
 // then the relay does not prove it powers this drive.
@@ -184,8 +183,8 @@ func (d *Driver) open(ctx context.Context, write bool) (dev Device, writeProtect
 				case err != nil:
 					last = err
 				case !st.Online:
-					dev.Close()
-					return nil, false, fmt.Errorf("テープ装置 %s にテープが入っていません。テープを入れてください / no tape in drive %s: insert a tape", d.host, d.host)
+					// Still loading after power-up, or no cartridge.
+					last = errNoTape
 				default:
 					return dev, writeProtected || st.WriteProtected, nil
 				}
@@ -194,6 +193,9 @@ func (d *Driver) open(ctx context.Context, write bool) (dev Device, writeProtect
 		}
 		select {
 		case <-ctx.Done():
+			if last == errNoTape {
+				return nil, false, fmt.Errorf("テープ装置 %s にテープが入っていません。テープを入れてください / no tape in drive %s: insert a tape", d.host, d.host)
+			}
 			if last == nil {
 				last = ctx.Err()
 			}
@@ -203,6 +205,11 @@ func (d *Driver) open(ctx context.Context, write bool) (dev Device, writeProtect
 		}
 	}
 }
+
+var (
+	errNoTape     = errors.New("no cartridge online")
+	errNotArchive = errors.New("not a danzen archive")
+)
 
 func (d *Driver) writeProtected(id string) error {
 	return fmt.Errorf("テープ %s は書き込み禁止(ライトプロテクト)です。書き込めるテープを入れるか、タブを戻してください / tape %s is write-protected: insert a writable tape or slide its write-protect tab back: %w",
@@ -245,13 +252,16 @@ func (d *Driver) label() error {
 func (d *Driver) writeFile(fill func(*tar.Writer) error) error {
 	rw := newRecordWriter(d.dev, d.spec.recordSize())
 	tw := tar.NewWriter(rw)
-	if err := fill(tw); err != nil {
-		return err
+	err := fill(tw)
+	if err == nil {
+		err = tw.Close()
 	}
-	if err := tw.Close(); err != nil {
-		return err
+	// Close always: it ends the writing goroutine. A device error it
+	// reports (the end of the medium) comes before the others.
+	if cerr := rw.Close(); cerr != nil {
+		err = cerr
 	}
-	if err := rw.Close(); err != nil {
+	if err != nil {
 		return err
 	}
 	return d.dev.WriteFilemark()
@@ -278,6 +288,15 @@ func readLabel(dev Device) (*Label, error) {
 	}
 	notOurs := func(err error) error {
 		return fmt.Errorf("このテープは danzen のテープではありません(先頭にラベルがありません)。空のテープを入れてください / this is not a danzen tape (no label at its start): insert a blank tape: %w", err)
+	}
+	if err == io.EOF {
+		// An empty first file: st reports blank tape so (0 bytes, then
+		// EIO), as it does an erased one. Data after it is someone's.
+		_, rerr := dev.ReadRecord(make([]byte, MaxRecordSize))
+		if errors.Is(rerr, ErrEndOfData) || errors.Is(rerr, ErrFilemark) || errors.Is(rerr, unix.EIO) {
+			return nil, nil
+		}
+		return nil, notOurs(errors.New("its first file is empty and data follows"))
 	}
 	if err != nil {
 		return nil, notOurs(err)
@@ -329,12 +348,14 @@ func (d *Driver) Flush(ctx context.Context) error {
 		return nil
 	}
 	for _, p := range paths {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		e, err := hashFile(repo, p)
-		if err != nil {
-			return err
+		// A content-addressed file's name is its SHA-256, checked as it
+		// goes to tape; only config is hashed beforehand.
+		e := FileEntry{Path: p, Size: current[p], SHA256: p[strings.LastIndexByte(p, '/')+1:]}
+		if !contentAddressed(p) {
+			var err error
+			if e, err = hashFile(repo, p); err != nil {
+				return err
+			}
 		}
 		file.Entries = append(file.Entries, e)
 		file.Bytes += e.Size
@@ -344,7 +365,16 @@ func (d *Driver) Flush(ctx context.Context) error {
 		return err
 	}
 	file.Number = d.tape.nextFile()
-	if st, err := d.dev.Status(); err == nil && st.File > file.Number {
+	st, err := d.dev.Status()
+	if err == nil && st.Block > 0 {
+		// Records after the last filemark: a write cut short by a power
+		// loss. Close that file so the new archive starts a file of its own.
+		if err := d.dev.WriteFilemark(); err != nil {
+			return err
+		}
+		st.File++
+	}
+	if err == nil && st.File > file.Number {
 		// An archive cut short (a cancelled or failed write) follows the
 		// last one catalogued: it is skipped, never read.
 		d.log.Warn("tape holds an archive the catalogue does not name; appending after it", "tape", d.tape.ID, "catalogued", file.Number-1, "files", st.File)
@@ -447,8 +477,7 @@ func scanRepo(repo string) (map[string]int64, error) {
 	return files, nil
 }
 
-// hashFile hashes one repository file, and refuses a content-addressed
-// file whose content no longer matches its name (a damaged spool).
+// hashFile hashes one repository file.
 func hashFile(repo, p string) (FileEntry, error) {
 	f, err := os.Open(filepath.Join(repo, filepath.FromSlash(p)))
 	if err != nil {
@@ -460,11 +489,7 @@ func hashFile(repo, p string) (FileEntry, error) {
 	if err != nil {
 		return FileEntry{}, err
 	}
-	e := FileEntry{Path: p, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}
-	if contentAddressed(p) && e.SHA256 != p[strings.LastIndexByte(p, '/')+1:] {
-		return e, fmt.Errorf("スプールのファイル %s が壊れています(SHA-256 が名前と違います) / spool file %s is damaged (its SHA-256 differs from its name)", p, p)
-	}
-	return e, nil
+	return FileEntry{Path: p, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
 func addRepoFile(tw *tar.Writer, repo string, e FileEntry) error {
@@ -485,7 +510,7 @@ func addRepoFile(tw *tar.Writer, repo string, e FileEntry) error {
 		return err
 	}
 	if hex.EncodeToString(h.Sum(nil)) != e.SHA256 {
-		return fmt.Errorf("spool file %s changed while it was written to tape", e.Path)
+		return fmt.Errorf("スプールのファイル %s が壊れています(SHA-256 が違います) / spool file %s is damaged (its SHA-256 differs)", e.Path, e.Path)
 	}
 	return nil
 }
@@ -509,14 +534,14 @@ func readArchive(ctx context.Context, dev Device, dest string) (rec *TapeRecord,
 		return nil, err
 	}
 	if h.Name != CatalogueMember {
-		return nil, fmt.Errorf("archive starts with %q, not %s", h.Name, CatalogueMember)
+		return nil, fmt.Errorf("%w: it starts with %q, not %s", errNotArchive, h.Name, CatalogueMember)
 	}
 	rec = new(TapeRecord)
 	if err := json.NewDecoder(io.LimitReader(tr, 256<<20)).Decode(rec); err != nil {
-		return nil, fmt.Errorf("archive catalogue: %w", err)
+		return nil, fmt.Errorf("%w: catalogue: %v", errNotArchive, err)
 	}
 	if len(rec.Files) == 0 {
-		return nil, errors.New("archive catalogue names no file")
+		return nil, fmt.Errorf("%w: its catalogue names no file", errNotArchive)
 	}
 	self := rec.Files[len(rec.Files)-1]
 	want := map[string]FileEntry{}
@@ -633,8 +658,8 @@ func (d *Driver) restore(ctx context.Context, label *Label) (string, error) {
 		if !known && errors.Is(err, ErrEndOfData) {
 			break
 		}
-		if !known && errors.Is(err, io.ErrUnexpectedEOF) {
-			d.log.Warn("skipping an archive cut short", "tape", label.ID, "file", n)
+		if !known && (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, tar.ErrHeader) || errors.Is(err, errNotArchive)) {
+			d.log.Warn("skipping a damaged archive", "tape", label.ID, "file", n, "err", err)
 			continue // a write that failed or a full tape; the catalogue never named it
 		}
 		if err != nil {

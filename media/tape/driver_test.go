@@ -364,7 +364,7 @@ func TestRecoveryCommands(t *testing.T) {
 
 // raw writes records and a filemark at the end of the tape, as another
 // program or a write cut short would.
-func (w *world) raw(atEnd bool, records ...[]byte) {
+func (w *world) raw(atEnd, filemark bool, records ...[]byte) {
 	w.t.Helper()
 	w.drive.SetPower(true)
 	defer w.drive.SetPower(false)
@@ -382,17 +382,40 @@ func (w *world) raw(atEnd bool, records ...[]byte) {
 			w.t.Fatal(err)
 		}
 	}
-	h.WriteFilemark()
+	if filemark {
+		h.WriteFilemark()
+	}
 }
 
 func TestForeignTapeRefused(t *testing.T) {
 	w := newWorld(t, 1<<30)
-	w.raw(false, bytes.Repeat([]byte("not tar"), 1000))
+	w.raw(false, true, bytes.Repeat([]byte("not tar"), 1000))
 	if _, err := w.session(false, nil); err == nil || !strings.Contains(err.Error(), "not a danzen tape") {
 		t.Fatalf("foreign tape: %v", err)
 	}
 	if w.drive.Unloads() != 1 {
 		t.Fatal("a refused tape is not ejected")
+	}
+}
+
+// TestErasedTapeIsBlank: a tape holding only a filemark is blank (so st
+// shows a never-written tape), but one whose empty first file is followed
+// by data is someone else's.
+func TestErasedTapeIsBlank(t *testing.T) {
+	w := newWorld(t, 1<<30)
+	w.raw(false, true)
+	if _, err := w.session(false, nil); err != nil {
+		t.Fatalf("erased tape: %v", err)
+	}
+	if f := w.lastFile(); f.Number != 1 || !f.Baseline {
+		t.Fatalf("erased tape: %+v", f)
+	}
+	w.drive.Remove()
+	w.drive.Insert(tapefake.NewCartridge(1 << 30))
+	w.raw(false, true)
+	w.raw(true, true, bytes.Repeat([]byte("data"), 100))
+	if _, err := w.session(false, nil); err == nil || !strings.Contains(err.Error(), "first file is empty and data follows") {
+		t.Fatalf("empty first file before data: %v", err)
 	}
 }
 
@@ -405,7 +428,7 @@ func TestBrokenArchiveSkipped(t *testing.T) {
 	if _, err := w.session(false, nil); err != nil {
 		t.Fatal(err)
 	}
-	w.raw(true, make([]byte, tape.MinRecordSize)) // zero blocks: an empty, broken tar
+	w.raw(true, true, make([]byte, tape.MinRecordSize)) // zero blocks: an empty, broken tar
 	pack2 := w.put("data/", "pack two")
 	if _, err := w.session(false, nil); err != nil {
 		t.Fatal(err)
@@ -413,17 +436,56 @@ func TestBrokenArchiveSkipped(t *testing.T) {
 	if f := w.lastFile(); f.Number != 3 || f.Baseline || len(f.Entries) != 1 || f.Entries[0].Path != pack2 {
 		t.Fatalf("archive after the broken one: %+v", f)
 	}
+	// Power lost mid-write: records without a filemark at the end.
+	w.raw(true, false, bytes.Repeat([]byte{1}, tape.MinRecordSize))
+	pack3 := w.put("data/", "pack three")
+	if _, err := w.session(false, nil); err != nil {
+		t.Fatal(err)
+	}
+	if f := w.lastFile(); f.Number != 5 || len(f.Entries) != 1 || f.Entries[0].Path != pack3 {
+		t.Fatalf("archive after a power loss: %+v", f)
+	}
 	want := snapshotOf(t, w.spec.RepoDir())
 	for _, lost := range []bool{false, true} {
 		if lost {
 			os.Remove(filepath.Join(w.spec.SpoolDir, "catalogue.json"))
 		}
 		if _, err := w.session(true, func(repo string) {
-			if got := snapshotOf(t, repo); len(got) != len(want) || got[pack2] != "pack two" {
+			if got := snapshotOf(t, repo); len(got) != len(want) || got[pack2] != "pack two" || got[pack3] != "pack three" {
 				t.Errorf("catalogue lost %v: restored %d files, want %d", lost, len(got), len(want))
 			}
 		}); err != nil {
 			t.Fatalf("catalogue lost %v: %v", lost, err)
 		}
+	}
+}
+
+// TestRotatedTapes: each tape is brought up to date from its own last
+// archive, so tapes can rotate (one off-site while the other is written).
+func TestRotatedTapes(t *testing.T) {
+	w := newWorld(t, 1<<30)
+	w.put("data/", "pack one")
+	if _, err := w.session(false, nil); err != nil {
+		t.Fatal(err)
+	}
+	a := w.drive.Remove()
+	w.drive.Insert(tapefake.NewCartridge(1 << 30))
+	pack2 := w.put("data/", "pack two")
+	if _, err := w.session(false, nil); err != nil {
+		t.Fatal(err)
+	}
+	if f := w.lastFile(); !f.Baseline || len(f.Entries) != 4 {
+		t.Fatalf("tape B: %+v", f)
+	}
+	w.drive.Remove()
+	w.drive.Insert(a)
+	pack3 := w.put("data/", "pack three")
+	if _, err := w.session(false, nil); err != nil {
+		t.Fatal(err)
+	}
+	f := w.lastFile()
+	if f.Number != 2 || f.Baseline || len(f.Entries) != 2 || f.Entries[0].Path > f.Entries[1].Path ||
+		!(f.Entries[0].Path == pack2 || f.Entries[1].Path == pack2) || !(f.Entries[0].Path == pack3 || f.Entries[1].Path == pack3) {
+		t.Fatalf("tape A brought up to date: %+v", f)
 	}
 }

@@ -7,50 +7,90 @@ import (
 
 // recordWriter cuts a byte stream into fixed-size records, as tar -b does
 // on a tape: every record written has exactly the same length, the last
-// one padded with zeros, so GNU tar reads the archive back unaided.
+// one padded with zeros, so GNU tar reads the archive back unaided. A
+// goroutine writes one record while the next is filled, so the drive is
+// kept streaming while files are read and hashed.
 type recordWriter struct {
-	dev     Device
-	buf     []byte
-	n       int
-	records int
+	buf  []byte
+	n    int
+	full chan []byte // records to write
+	free chan []byte // buffers to fill
+	done chan error  // the writer's first error, once full is closed
+	err  error       // set from done: writing has stopped
 }
 
 func newRecordWriter(dev Device, size int) *recordWriter {
-	return &recordWriter{dev: dev, buf: make([]byte, size)}
+	w := &recordWriter{buf: make([]byte, size), full: make(chan []byte), free: make(chan []byte, 1), done: make(chan error, 1)}
+	w.free <- make([]byte, size)
+	go func() {
+		var err error
+		for b := range w.full {
+			if err == nil {
+				err = dev.WriteRecord(b)
+			}
+			if err != nil {
+				select {
+				case w.done <- err: // tell the filler at once
+				default:
+				}
+			}
+			w.free <- b
+		}
+		select {
+		case w.done <- err:
+		default:
+		}
+		close(w.done)
+	}()
+	return w
 }
 
 func (w *recordWriter) Write(p []byte) (int, error) {
 	written := 0
 	for len(p) > 0 {
+		if err := w.failed(); err != nil {
+			return written, err
+		}
 		c := copy(w.buf[w.n:], p)
 		w.n += c
 		written += c
 		p = p[c:]
 		if w.n == len(w.buf) {
-			if err := w.flush(); err != nil {
-				return written, err
-			}
+			w.full <- w.buf
+			w.buf, w.n = <-w.free, 0
 		}
 	}
 	return written, nil
 }
 
-func (w *recordWriter) flush() error {
-	if err := w.dev.WriteRecord(w.buf); err != nil {
-		return err
+// failed reports the writer's error without waiting.
+func (w *recordWriter) failed() error {
+	if w.err == nil {
+		select {
+		case err, ok := <-w.done:
+			if ok {
+				w.err = err
+			}
+		default:
+		}
 	}
-	w.n = 0
-	w.records++
-	return nil
+	return w.err
 }
 
-// Close pads and writes the last record.
+// Close pads and writes the last record and waits for every write.
 func (w *recordWriter) Close() error {
-	if w.n == 0 {
-		return nil
+	if w.n > 0 && w.failed() == nil {
+		clear(w.buf[w.n:])
+		w.full <- w.buf
+		w.buf = <-w.free
 	}
-	clear(w.buf[w.n:])
-	return w.flush()
+	close(w.full)
+	for err := range w.done {
+		if w.err == nil {
+			w.err = err
+		}
+	}
+	return w.err
 }
 
 // recordReader reads one tape file record by record; it ends with io.EOF

@@ -25,7 +25,8 @@ const SNMPDescr = "RTX1210 Rev.14.01.38 (Fri Jul 10 09:18:04 2020)"
 //
 //	1 FortiGate lookalike: SSL-VPN portal on 443 (TLS 1.0+), sshd on 22,
 //	  UDP echo on 500, nftables dropping everything else; a global address
-//	2 Yamaha router lookalike: Telnet banner, Debian snmpd (community public)
+//	2 Yamaha router lookalike: Telnet banner, Debian snmpd (community
+//	  public), dnsmasq as its DNS relay
 //	3 unknown box: UDP echo on 161 and 500, RDP port 3389 accepting
 //
 // and a register with these three and a fourth line without addresses.
@@ -42,6 +43,7 @@ func Edge(dir string) (*World, register.Register, error) {
 		func() error { return w.DropPolicy(d1.NS, []int{22, 443}, []int{500}) },
 		func() error { return w.Banner(d2.NS, 23, YamahaBanner) },
 		func() error { return w.SNMPD(d2.NS, "public", SNMPDescr) },
+		func() error { return w.DNSMasq(d2.NS) },
 		func() error { return w.UDPEcho(d3.NS, 161) },
 		func() error { return w.UDPEcho(d3.NS, 500) },
 		func() error { return w.Banner(d3.NS, 3389, "") },

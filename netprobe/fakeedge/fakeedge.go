@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -181,57 +182,39 @@ func inNS(ns string, f func() error) error {
 // Listen opens a TCP listener inside ns; Close closes it.
 func (w *World) Listen(ns, addr string) (net.Listener, error) {
 	var ln net.Listener
-	err := inNS(ns, func() (err error) {
-		ln, err = net.Listen("tcp", addr)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	w.mu.Lock()
-	w.closers = append(w.closers, func() { ln.Close() })
-	w.mu.Unlock()
-	return ln, nil
+	err := w.open(ns, func() (c io.Closer, err error) { ln, err = net.Listen("tcp", addr); return ln, err })
+	return ln, err
 }
 
 // ListenUDP opens a UDP socket inside ns; Close closes it.
 func (w *World) ListenUDP(ns, addr string) (net.PacketConn, error) {
 	var pc net.PacketConn
-	err := inNS(ns, func() (err error) {
-		pc, err = net.ListenPacket("udp", addr)
+	err := w.open(ns, func() (c io.Closer, err error) { pc, err = net.ListenPacket("udp", addr); return pc, err })
+	return pc, err
+}
+
+// open runs f inside ns and closes what it opened on Close.
+func (w *World) open(ns string, f func() (io.Closer, error)) error {
+	var c io.Closer
+	if err := inNS(ns, func() (err error) { c, err = f(); return err }); err != nil {
 		return err
-	})
-	if err != nil {
-		return nil, err
 	}
 	w.mu.Lock()
-	w.closers = append(w.closers, func() { pc.Close() })
+	w.closers = append(w.closers, func() { c.Close() })
 	w.mu.Unlock()
-	return pc, nil
+	return nil
 }
 
-// WaitUDP waits until something listens on udp port in ns (for snmpd).
-func WaitUDP(ns string, port int, timeout time.Duration) error {
+// Wait waits until something listens on port (proto "tcp" or "udp")
+// inside ns; real daemons take a moment to bind.
+func Wait(ns, proto string, port int, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		out, _ := exec.Command("ip", "netns", "exec", ns, "ss", "-Hlun", fmt.Sprintf("sport = :%d", port)).Output()
+		out, _ := exec.Command("ip", "netns", "exec", ns, "ss", "-Hl"+proto[:1]+"n", fmt.Sprintf("sport = :%d", port)).Output()
 		if len(bytes.TrimSpace(out)) > 0 {
 			return nil
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return fmt.Errorf("nothing listens on udp %d in %s after %v", port, ns, timeout)
-}
-
-// WaitTCP waits until a TCP port accepts inside ns.
-func WaitTCP(ns string, port int, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		out, _ := exec.Command("ip", "netns", "exec", ns, "ss", "-Hltn", fmt.Sprintf("sport = :%d", port)).Output()
-		if len(bytes.TrimSpace(out)) > 0 {
-			return nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return fmt.Errorf("nothing listens on tcp %d in %s after %v", port, ns, timeout)
+	return fmt.Errorf("nothing listens on %s %d in %s after %v", proto, port, ns, timeout)
 }

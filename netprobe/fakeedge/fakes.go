@@ -8,6 +8,8 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"fmt"
+	"io"
+	"log"
 	"math/big"
 	"net/http"
 	"os"
@@ -52,7 +54,8 @@ func (w *World) SSLVPN(ns string, port int) error {
 		fmt.Fprint(rw, `<html><head><title>FortiGate SSL VPN</title><script src="/remote/fgt_lang?lang=en"></script></head>
 <body><form action="/remote/logincheck" method="post"><input name="username"><input type="password" name="credential"></form></body></html>`)
 	})
-	srv := &http.Server{Handler: serverHeader("xxxxxxxx-xxxxx", mux), ReadHeaderTimeout: 5 * time.Second, ErrorLog: nil}
+	// Scanners hang up mid-handshake on purpose; do not log it.
+	srv := &http.Server{Handler: serverHeader("xxxxxxxx-xxxxx", mux), ReadHeaderTimeout: 5 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
 	go srv.Serve(tls.NewListener(ln, cfg))
 	return nil
 }
@@ -146,7 +149,7 @@ func (w *World) SSHD(ns string) error {
 	if err := w.Start(ns, "/usr/sbin/sshd", "-D", "-e", "-f", cfg); err != nil {
 		return err
 	}
-	return WaitTCP(ns, 22, 10*time.Second)
+	return Wait(ns, "tcp", 22, 10*time.Second)
 }
 
 // SNMPD runs Debian's snmpd inside ns answering community with descr.
@@ -164,7 +167,21 @@ func (w *World) SNMPD(ns, community, descr string) error {
 	if err := w.Start(ns, "snmpd", "-f", "-Lo", "-C", "-c", cfg, "-M", dir, "-m", "", "-p", filepath.Join(dir, "pid"), "udp:161"); err != nil {
 		return err
 	}
-	return WaitUDP(ns, 161, 10*time.Second)
+	return Wait(ns, "udp", 161, 10*time.Second)
+}
+
+// DNSMasq runs dnsmasq as a DNS server inside ns (UDP and TCP 53); it
+// answers version.bind with its version, as many routers' relays do.
+func (w *World) DNSMasq(ns string) error {
+	dir := filepath.Join(w.Dir, ns+"-dnsmasq")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	if err := w.Start(ns, "dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
+		"--user=root", "--port=53", "--pid-file="+filepath.Join(dir, "pid"), "--log-facility=-"); err != nil {
+		return err
+	}
+	return Wait(ns, "udp", 53, 10*time.Second)
 }
 
 // DropPolicy loads an nftables ruleset into ns that silently drops every

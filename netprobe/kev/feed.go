@@ -127,9 +127,9 @@ func (r Range) check(vendor string) error {
 }
 
 // Load returns the newer of the embedded feed and the uploaded file at
-// path. A missing file means the embedded feed; a file that fails the
-// checks, or is older than the embedded one, is an error so the page can
-// say why it was refused.
+// path. A missing file, or one older than the embedded feed (after a
+// firmware update), means the embedded feed; a file that fails the checks
+// is an error.
 func Load(path string) (*Feed, error) {
 	emb := Embedded()
 	if path == "" {
@@ -142,9 +142,12 @@ func Load(path string) (*Feed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read vulnerability feed %s: %w", path, err)
 	}
-	f, err := Accept(data)
+	f, err := Parse(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if f.Date < emb.Date {
+		return emb, nil
 	}
 	return f, nil
 }

@@ -91,6 +91,16 @@ func TestLoad(t *testing.T) {
 	if _, err := Load(path); err == nil {
 		t.Fatal("broken upload accepted")
 	}
+	older := strings.Replace(string(embedded), `"date": "`+Embedded().Date, `"date": "2001-01-01`, 1)
+	os.WriteFile(path, []byte(older), 0o644)
+	if f, err := Load(path); err != nil || f.Date != Embedded().Date {
+		t.Fatalf("an upload older than the firmware's feed: %v %v", f, err)
+	}
+	newer := strings.Replace(string(embedded), `"date": "`+Embedded().Date, `"date": "2099-01-01`, 1)
+	os.WriteFile(path, []byte(newer), 0o644)
+	if f, err := Load(path); err != nil || f.Date != "2099-01-01" {
+		t.Fatalf("a newer upload: %v %v", f, err)
+	}
 }
 
 func TestVendorOf(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -36,6 +37,7 @@ type Server struct {
 	Client    *minio.Client // root client, for setting buckets up
 	cmd       *exec.Cmd
 	done      chan error
+	closeOnce sync.Once
 }
 
 // Binary returns the versitygw binary from DANZEN_VERSITYGW, or an error
@@ -117,12 +119,14 @@ func Start(ctx context.Context, bin, dir string) (*Server, error) {
 	}
 }
 
-// Close stops the server.
+// Close stops the server; it may be called more than once.
 func (s *Server) Close() error {
-	if s.cmd.Process != nil {
-		s.cmd.Process.Kill()
-		<-s.done
-	}
+	s.closeOnce.Do(func() {
+		if s.cmd.Process != nil {
+			s.cmd.Process.Kill()
+			<-s.done
+		}
+	})
 	return nil
 }
 

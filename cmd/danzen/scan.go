@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/internal/atomicfile"
+	"github.com/danzen-gw/danzen/netprobe"
+	"github.com/danzen-gw/danzen/netprobe/register"
+)
+
+// runScan: `danzen scan` scans the connection points of the register, or
+// imports and exports the register as CSV.
+func runScan(ctx context.Context, log *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
+	cfgPath := fs.String("config", "/perm/danzen/config.json", "configuration file (its scan section)")
+	format := fs.String("format", "text", "report on stdout: text, html, csv or json")
+	ports := fs.String("ports", "", "TCP ports instead of the configured ones (e.g. 1-1024,3389)")
+	importCSV := fs.String("import-csv", "", "replace the register with this CSV (回線・機器情報記入シート) and exit")
+	exportCSV := fs.String("export-csv", "", "write the register as CSV to this file (- for stdout) and exit")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	regPath, _ := netprobe.Files(*cfgPath, cfg.Scan)
+	switch {
+	case *importCSV != "":
+		f, err := os.Open(*importCSV)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		reg, err := register.ReadCSV(f)
+		if err != nil {
+			return fmt.Errorf("%s: %w", *importCSV, err)
+		}
+		if err := register.Save(regPath, reg); err != nil {
+			return err
+		}
+		fmt.Printf("接続点 %d 件を %s に登録しました / %d connection points saved to %s\n", len(reg.Points), regPath, len(reg.Points), regPath)
+		return nil
+	case *exportCSV != "":
+		reg, err := register.Load(regPath)
+		if err != nil {
+			return err
+		}
+		var b strings.Builder
+		if err := register.WriteCSV(&b, reg); err != nil {
+			return err
+		}
+		if *exportCSV == "-" {
+			_, err = io.WriteString(os.Stdout, b.String())
+			return err
+		}
+		return atomicfile.Write(*exportCSV, []byte(b.String()), 0o644)
+	}
+	write := map[string]func(*netprobe.Report, io.Writer) error{
+		"text": printScan, "html": (*netprobe.Report).WriteHTML, "csv": (*netprobe.Report).WriteCSV, "json": (*netprobe.Report).WriteJSON,
+	}[*format]
+	if write == nil {
+		return usageError{"--format は text, html, csv, json のいずれか / --format is text, html, csv or json"}
+	}
+	if *ports != "" {
+		cfg.Scan.TCPPorts = *ports
+	}
+	r, name, err := netprobe.Run(ctx, log, *cfgPath, cfg.Scan)
+	if err != nil {
+		return err
+	}
+	if err := write(r, os.Stdout); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "保存 / saved: %s (注意 %d)\n", name, r.Cautions())
+	return nil
+}
+
+func printScan(r *netprobe.Report, w io.Writer) error {
+	fmt.Fprintf(w, "外部ネットワーク接続点 調査結果 / external connection points (%s, feed %s)\n", r.Started.Format("2006-01-02 15:04 MST"), r.FeedDate)
+	for _, row := range r.Rows() {
+		fmt.Fprintf(w, "%d | %s | %s | %s | %s\n", row.No, row.ID, row.Device, row.Addresses, row.Attention)
+		for _, l := range row.Lines {
+			fmt.Fprintf(w, "    %s\n    %s\n", l.JA, l.EN)
+		}
+	}
+	if d := r.Changes; d != nil {
+		fmt.Fprintf(w, "前回から / since %s: opened %d, closed %d, new 注意 %d, resolved %d\n",
+			d.Previous.Format("2006-01-02 15:04"), len(d.Opened), len(d.Closed), len(d.NewCautions), len(d.Resolved))
+	}
+	return nil
+}

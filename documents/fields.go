@@ -1,0 +1,62 @@
+package documents
+
+import (
+	"strings"
+	"time"
+
+	"github.com/danzen-gw/danzen/config"
+)
+
+// Field is one person-entered field of config.Documents.
+type Field struct {
+	Name string // JSON name under "documents"
+	JA   string
+	EN   string
+}
+
+// Fields are the person-entered fields, in the order a form shows them.
+var Fields = []Field{
+	{"hospital_name", "医療機関名", "hospital name"},
+	{"systems_covered", "対象システム", "systems covered"},
+	{"responsible", "責任者", "responsible person"},
+	{"operator", "担当者", "operator"},
+	{"vendor_contact", "保守ベンダ連絡先", "vendor contact"},
+	{"media_storage", "媒体の保管場所", "where media are stored"},
+	{"password_storage", "パスワードの保管場所", "where the passwords are kept"},
+	{"rpo", "RPO 目標", "RPO target"},
+	{"rto", "RTO 目標", "RTO target"},
+	{"drill_schedule", "訓練の予定", "drill schedule"},
+	{"gateway_address", "ゲートウェイのIPアドレス", "gateway IP address"},
+	{"sftp_chroot", "SFTPアカウントのchroot", "SFTP account chroot"},
+}
+
+// Value returns the field's text in d, "" when it is not filled in.
+func (f Field) Value(d config.Documents) string {
+	dur := func(x config.Duration) string {
+		if x <= 0 {
+			return ""
+		}
+		return time.Duration(x).String()
+	}
+	return map[string]string{
+		"hospital_name": d.HospitalName, "systems_covered": strings.Join(d.SystemsCovered, ", "), "responsible": d.Responsible,
+		"operator": d.Operator, "vendor_contact": d.VendorContact, "media_storage": d.MediaStorage, "password_storage": d.PasswordStorage,
+		"rpo": dur(d.RPO), "rto": dur(d.RTO), "drill_schedule": d.DrillSchedule, "gateway_address": d.GatewayAddress, "sftp_chroot": d.SFTPChroot,
+	}[f.Name]
+}
+
+// field returns a person-entered field's value, or the visible marker
+// when it is empty (and records it as missing).
+func (b *builder) field(name string) Span {
+	for _, f := range Fields {
+		if f.Name != name {
+			continue
+		}
+		v := f.Value(b.cfg.Documents)
+		if d, err := time.ParseDuration(v); err == nil && (name == "rpo" || name == "rto") {
+			v = humanDuration(b.l, d)
+		}
+		return b.person("documents."+name, f.JA, f.EN, v)
+	}
+	panic("documents: unknown field " + name) // names are constants in this package
+}

@@ -1,0 +1,56 @@
+package netprobe
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/netprobe/register"
+)
+
+// Files resolves the register file and the report directory of s; relative
+// paths are taken from the configuration file's directory.
+func Files(configPath string, s config.Scan) (registerPath, scansDir string) {
+	dir := filepath.Dir(configPath)
+	abs := func(p, def string) string {
+		if p == "" {
+			p = def
+		}
+		if filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(dir, p)
+	}
+	return abs(s.Register, "register.json"), abs(s.Dir, "scans")
+}
+
+// Run is one scheduled or on-demand scan: it reads the register, compares
+// with the newest stored report, scans, and stores the new report. It
+// returns the report and its file name in the store.
+func Run(ctx context.Context, log *slog.Logger, configPath string, s config.Scan) (*Report, string, error) {
+	regPath, dir := Files(configPath, s)
+	reg, err := register.Load(regPath)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(reg.Points) == 0 {
+		return nil, "", fmt.Errorf("接続点台帳 %s に接続点がありません / the register %s has no connection points", regPath, regPath)
+	}
+	o, err := OptionsFromConfig(s)
+	if err != nil {
+		return nil, "", err
+	}
+	o.Log = log
+	store := Store{Dir: dir}
+	if o.Previous, err = store.Latest(); err != nil {
+		return nil, "", fmt.Errorf("前回の調査結果を読めません / cannot read the previous report: %w", err)
+	}
+	r, err := Scan(ctx, reg, o)
+	if err != nil {
+		return nil, "", err
+	}
+	name, err := store.Save(r)
+	return r, name, err
+}

@@ -1,0 +1,287 @@
+package netprobe
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/netprobe/register"
+)
+
+func TestParsePorts(t *testing.T) {
+	got, err := ParsePorts("3389, 20-22,22,443")
+	if err != nil || !slices.Equal(got, []int{20, 21, 22, 443, 3389}) {
+		t.Fatalf("%v %v", got, err)
+	}
+	if all, _ := ParsePorts(""); len(all) != 65535 || portSpec(all) != "1-65535" {
+		t.Fatal("default is not all ports")
+	}
+	if portSpec(got) != "20-22,443,3389" {
+		t.Fatal(portSpec(got))
+	}
+	for _, bad := range []string{"0", "70000", "5-1", "x", "1-"} {
+		if _, err := ParsePorts(bad); err == nil || !strings.Contains(err.Error(), " / ") {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}
+
+// loopback listens on a 127.x address of its own, so the test's ports are
+// known whatever else runs on 127.0.0.1.
+func loopback(t *testing.T) netip.Addr {
+	return netip.AddrFrom4([4]byte{127, 77, byte(time.Now().UnixNano() >> 8), 1})
+}
+
+func TestScanTCPLoopback(t *testing.T) {
+	addr := loopback(t)
+	var open []int
+	for range 3 {
+		ln, err := net.Listen("tcp", netip.AddrPortFrom(addr, 0).String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		open = append(open, ln.Addr().(*net.TCPAddr).Port)
+	}
+	closedLn, _ := net.Listen("tcp", netip.AddrPortFrom(addr, 0).String())
+	closed := closedLn.Addr().(*net.TCPAddr).Port
+	closedLn.Close()
+	o := DefaultOptions()
+	ports := append([]int{closed}, open...)
+	for p := 1; p <= 2000; p++ {
+		ports = append(ports, p)
+	}
+	res := scanTCP(context.Background(), addr, ports, &o, rate.NewLimiter(rate.Inf, 1))
+	for _, p := range open {
+		if !slices.Contains(res.open, p) {
+			t.Errorf("listening port %d not found (open %v)", p, res.open)
+		}
+	}
+	if slices.Contains(res.open, closed) || res.unreachable || res.filtered != 0 {
+		t.Errorf("closed port %d: %+v", closed, res)
+	}
+}
+
+// A web server that answers 200 to every path is not an SSL-VPN portal.
+func TestIdentifyCatchAllIsNoPortal(t *testing.T) {
+	addr := loopback(t)
+	ln, err := net.Listen("tcp", netip.AddrPortFrom(addr, 0).String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Server", "lighttpd/1.4")
+		fmt.Fprint(w, "<title>Welcome</title>ok")
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	o := DefaultOptions()
+	o.BannerWait = 300 * time.Millisecond
+	p := identify(context.Background(), addr, ln.Addr().(*net.TCPAddr).Port, &o)
+	if p.Service.Name != "http" || p.HTTP == nil || p.HTTP.Portal != "" || p.HTTP.Server != "lighttpd/1.4" || p.HTTP.Title != "Welcome" || p.HTTP.Login {
+		t.Fatalf("%+v %+v", p, p.HTTP)
+	}
+}
+
+func sampleReport(open ...int) *Report {
+	h := Host{Addr: "192.0.2.1"}
+	for _, p := range open {
+		h.Ports = append(h.Ports, Port{Proto: "tcp", Port: p, Service: Service{Name: "x"}})
+	}
+	r := &Report{Started: time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC), FeedDate: "2025-07-10", TCPPorts: "1-65535",
+		Targets: []Target{
+			{No: 1, Point: register.Point{ID: "CAF00001", Maker: "Fortinet", Model: "FortiGate 60F", Firmware: "7.2.5 build1517", LANAddress: "192.0.2.1", Scan: true}, Hosts: []Host{h}},
+			{No: 2, Point: register.Point{ID: "CAF00002", Maker: "A社", Model: "Router-01 <b>"}},
+		}}
+	return r
+}
+
+func TestJudgeAndDiff(t *testing.T) {
+	prev := sampleReport(443)
+	prev.judge(&testFeed, nil)
+	r := sampleReport(443, 3389)
+	r.judge(&testFeed, prev)
+	rules := map[string]int{}
+	for _, f := range r.Targets[0].Findings {
+		rules[f.Rule]++
+	}
+	if rules[RuleKEV] != 1 || rules[RuleRemote] != 1 || rules[RuleNewlyOpen] != 1 || !r.Targets[0].Findings[0].Caution {
+		t.Fatalf("findings %+v", r.Targets[0].Findings)
+	}
+	d := r.Changes
+	if d == nil || !slices.Equal(d.Opened, []string{"CAF00001 192.0.2.1 3389/tcp"}) || len(d.NewCautions) != 2 || len(d.Resolved) != 0 {
+		t.Fatalf("diff %+v", d)
+	}
+	if back := prev.Diff(r); !slices.Equal(back.Closed, []string{"CAF00001 192.0.2.1 3389/tcp"}) || len(back.Resolved) != 2 {
+		t.Fatalf("reverse diff %+v", back)
+	}
+	if r.Cautions() != prev.Cautions()+2 {
+		t.Fatalf("cautions %d %d", r.Cautions(), prev.Cautions())
+	}
+}
+
+func TestOutputs(t *testing.T) {
+	r := sampleReport(3389)
+	r.judge(&testFeed, nil)
+	var csvOut, html, js bytes.Buffer
+	if err := r.WriteCSV(&csvOut); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(csvOut.String(), "\ufeffNo,ID,接続機器,IPアドレス,注目情報,調査結果,Findings (English)\n1,CAF00001,Fortinet FortiGate 60F,192.0.2.1,注意,") ||
+		!strings.Contains(csvOut.String(), "2,CAF00002,A社 Router-01 <b>,調査不可 (IPアドレス不明),-,") {
+		t.Fatalf("csv:\n%s", csvOut.String())
+	}
+	if err := r.WriteHTML(&html); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"外部ネットワーク接続点 調査結果", "class=\"caution\">注意", "Router-01 &lt;b&gt;", "CVE-2024-21762", "2025-07-10"} {
+		if !strings.Contains(html.String(), want) {
+			t.Errorf("html lacks %q", want)
+		}
+	}
+	if err := r.WriteJSON(&js); err != nil || !strings.Contains(js.String(), `"rule": "known_exploited"`) {
+		t.Fatalf("json %v", err)
+	}
+}
+
+func TestStore(t *testing.T) {
+	s := Store{Dir: t.TempDir() + "/scans"}
+	if r, err := s.Latest(); r != nil || err != nil {
+		t.Fatalf("empty store: %v %v", r, err)
+	}
+	a, b := sampleReport(22), sampleReport(22, 443)
+	b.Started = a.Started.Add(time.Hour)
+	for _, r := range []*Report{b, a} {
+		if _, err := s.Save(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.Latest()
+	if err != nil || !got.Started.Equal(b.Started) || len(got.Targets[0].Hosts[0].Ports) != 2 {
+		t.Fatalf("latest: %v %+v", err, got)
+	}
+	if _, err := s.Load("../x.json"); err == nil {
+		t.Fatal("path escape accepted")
+	}
+}
+
+func TestFiles(t *testing.T) {
+	reg, dir := Files("/perm/danzen/config.json", config.Scan{})
+	if reg != "/perm/danzen/register.json" || dir != "/perm/danzen/scans" {
+		t.Fatal(reg, dir)
+	}
+	reg, dir = Files("/perm/danzen/config.json", config.Scan{Register: "/etc/r.json", Dir: "s"})
+	if reg != "/etc/r.json" || dir != "/perm/danzen/s" {
+		t.Fatal(reg, dir)
+	}
+}
+
+// TestRunStoresAndDiffs runs the whole scheduled path on loopback: the
+// register file beside the configuration, the store, the diff with the
+// previous report.
+func TestRunStoresAndDiffs(t *testing.T) {
+	dir := t.TempDir()
+	addr := loopback(t)
+	ln, err := net.Listen("tcp", netip.AddrPortFrom(addr, 0).String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte("SSH-2.0-OpenSSH_9.2p1\r\n"))
+			c.Close()
+		}
+	}()
+	second, _ := net.Listen("tcp", netip.AddrPortFrom(addr, 0).String())
+	p1, p2 := ln.Addr().(*net.TCPAddr).Port, second.Addr().(*net.TCPAddr).Port
+	second.Close()
+	reg := register.Register{Points: []register.Point{{ID: "CAF00001", Purpose: "保守", Scan: true, LineType: register.LineClosed, LANAddress: addr.String()}}}
+	if err := register.Save(dir+"/register.json", reg); err != nil {
+		t.Fatal(err)
+	}
+	s := config.Scan{TCPPorts: fmt.Sprintf("%d,%d", p1, p2)}
+	r1, name1, err := Run(context.Background(), nil, dir+"/config.json", s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r1.Changes != nil || len(r1.Targets[0].Hosts[0].Ports) != 1 || r1.Targets[0].Hosts[0].Ports[0].Service.Name != "ssh" {
+		t.Fatalf("first scan: %+v", r1.Targets[0].Hosts)
+	}
+	second, err = net.Listen("tcp", netip.AddrPortFrom(addr, uint16(p2)).String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	r2, name2, err := Run(context.Background(), nil, dir+"/config.json", s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names, _ := (Store{Dir: dir + "/scans"}).List(); !slices.Equal(names, []string{name1, name2}) {
+		t.Fatalf("stored %v, want %s then %s", names, name1, name2)
+	}
+	want := fmt.Sprintf("CAF00001 %s %d/tcp", addr, p2)
+	if r2.Changes == nil || !slices.Equal(r2.Changes.Opened, []string{want}) || len(r2.Changes.NewCautions) != 1 || r2.Changes.NewCautions[0].Rule != RuleNewlyOpen {
+		t.Fatalf("second scan changes: %+v", r2.Changes)
+	}
+}
+
+func TestAlerts(t *testing.T) {
+	first := sampleReport(443)
+	first.judge(&testFeed, nil)
+	if a := first.Alerts("gw1"); len(a) != 1 || !strings.Contains(a[0].TitleJA, "CAF00001 Fortinet FortiGate 60F") || !strings.Contains(a[0].BodyJA, "CVE-2024-21762") {
+		t.Fatalf("first scan alerts: %+v", a)
+	}
+	again := sampleReport(443)
+	again.judge(&testFeed, first)
+	if a := again.Alerts("gw1"); len(a) != 0 {
+		t.Fatalf("unchanged scan alerts again: %+v", a)
+	}
+	more := sampleReport(443, 23)
+	more.judge(&testFeed, again)
+	if a := more.Alerts("gw1"); len(a) != 2 { // Telnet reachable, newly open
+		t.Fatalf("alerts: %+v", a)
+	}
+}
+
+func TestScanProgress(t *testing.T) {
+	addr := loopback(t)
+	ln, err := net.Listen("tcp", netip.AddrPortFrom(addr, 0).String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	reg := register.Register{Points: []register.Point{{ID: "CAF00001", Purpose: "x", Scan: true, LineType: register.LineClosed, LANAddress: addr.String()}}}
+	o := DefaultOptions()
+	o.TCPPorts = []int{ln.Addr().(*net.TCPAddr).Port}
+	o.BannerWait = 200 * time.Millisecond
+	var mu sync.Mutex
+	var phases []string
+	o.Progress = func(p Progress) {
+		mu.Lock()
+		defer mu.Unlock()
+		phases = append(phases, fmt.Sprintf("%s %s %s %d", p.ID, p.Addr, p.Phase, p.Open))
+	}
+	if _, err := Scan(context.Background(), reg, o); err != nil {
+		t.Fatal(err)
+	}
+	a := addr.String()
+	if want := []string{"CAF00001 " + a + " tcp 0", "CAF00001 " + a + " identify 1", "CAF00001 " + a + " done 1"}; !slices.Equal(phases, want) {
+		t.Fatalf("progress %q, want %q", phases, want)
+	}
+}
