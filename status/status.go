@@ -68,7 +68,7 @@ type Status struct {
 	Media     []Medium
 	LastCycle *Cycle
 	LastDrill *ledger.RestoreData // the newest restore drill (訓練記録), nil if none
-	NextCycle time.Time // zero when nothing is scheduled
+	NextCycle time.Time           // zero when nothing is scheduled
 	Ledger    ledger.Report
 	LedgerErr string
 }
