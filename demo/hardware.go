@@ -31,9 +31,22 @@ type Hardware struct {
 	wg     sync.WaitGroup
 }
 
+// HardwareOptions vary NewHardwareWith.
+type HardwareOptions struct {
+	// PowerFrom, if set, says where each disk's power comes from, by
+	// relay name, instead of the Board's relays (a test whose relays are
+	// driven by another process reads them from fake.Board.Persist files).
+	PowerFrom func(relay string) func() bool
+}
+
 // NewHardware creates one disk image of size bytes per name under dir,
 // each behind its own fake relay, and starts coupling power to the loops.
 func NewHardware(ctx context.Context, dir string, names []string, size int64, log *slog.Logger) (*Hardware, error) {
+	return NewHardwareWith(ctx, dir, names, size, log, HardwareOptions{})
+}
+
+// NewHardwareWith is NewHardware with options.
+func NewHardwareWith(ctx context.Context, dir string, names []string, size int64, log *slog.Logger, o HardwareOptions) (*Hardware, error) {
 	hw := &Hardware{Images: map[string]*looptest.Image{}, Powers: map[string]*looptest.Power{}}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
@@ -64,11 +77,14 @@ func NewHardware(ctx context.Context, dir string, names []string, size int64, lo
 	for i, name := range names {
 		p := looptest.NewPower(hw.Images[name].Path, log)
 		hw.Powers[name] = p
-		r := hw.Board.Relay(hw.Relays[i].Name)
+		powered := hw.Board.Relay(hw.Relays[i].Name).Powered
+		if o.PowerFrom != nil {
+			powered = o.PowerFrom(hw.Relays[i].Name)
+		}
 		hw.wg.Add(1)
 		go func() {
 			defer hw.wg.Done()
-			p.Follow(ctx, r.Powered, 10*time.Millisecond)
+			p.Follow(ctx, powered, 10*time.Millisecond)
 		}()
 	}
 	return hw, nil

@@ -148,7 +148,12 @@ func (g *Gateway) openHardware(ctx context.Context, cfg *config.Config) error {
 // failSafe drives every relay off and checks that each medium is gone. A
 // disagreement is recorded as a cut that is not verified.
 func (g *Gateway) failSafe(ctx context.Context, cfg *config.Config) {
+	open := g.recoverInterrupted(ctx, cfg)
 	results, err := g.relays.AllOff(ctx)
+	senseOff := map[string]bool{}
+	for _, r := range results {
+		senseOff[r.Relay] = r.Verified && !r.Simulated
+	}
 	bad := map[string]string{}
 	if err != nil {
 		g.log.Error("fail-safe: a relay did not switch off", "err", err)
@@ -175,10 +180,16 @@ func (g *Gateway) failSafe(ctx context.Context, cfg *config.Config) {
 				reason = joinReason(reason, gerr.Error())
 			}
 		}
-		if reason != "" {
+		switch {
+		case reason != "":
 			g.record(ledger.Entry{Kind: ledger.KindPowerOffUnverified, Medium: m.Name,
 				Message: "起動時の切断確認に失敗 / start-up cut check failed", Data: mustJSON(ledger.CutData{Relay: m.Relay, Reason: reason})})
 			g.send(alert.MediumNotOff(cfg.GatewayID, m.Name, time.Now(), reason))
+		case open.media[m.Name] && senseOff[m.Relay] && (g.drives[m.Name] != nil || g.tapes[m.Name] != nil):
+			// The interrupted session's power-on is closed by this proof.
+			g.record(ledger.Entry{Kind: ledger.KindPowerOffVerified, Medium: m.Name,
+				Message: "起動時に切断を確認(前回の実行は中断) / cut verified at start-up after an interrupted run",
+				Data:    mustJSON(ledger.CutData{Relay: m.Relay, SenseOff: true, DeviceGone: true})})
 		}
 	}
 }

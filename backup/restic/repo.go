@@ -298,6 +298,7 @@ func (r *Repo) run(ctx context.Context, inv invocation) (*parser, error) {
 	cmd.Env = r.environ(cacheDir, tempDir, env)
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = grace
+	dieWithParent(cmd)
 	stdout := &lineWriter{p: p, stream: "stdout"}
 	stderr := &lineWriter{p: p, stream: "stderr"}
 	cmd.Stdout = stdout

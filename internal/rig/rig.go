@@ -43,6 +43,11 @@ func Restic(t testing.TB) string {
 // New starts sshd with files (path → content, an hour old), creates one
 // disk image of diskSize per medium name, and a valid configuration.
 func New(t testing.TB, files map[string]string, media []string, diskSize int64) *Rig {
+	return NewWith(t, files, media, diskSize, demo.HardwareOptions{})
+}
+
+// NewWith is New with hardware options.
+func NewWith(t testing.TB, files map[string]string, media []string, diskSize int64, hwo demo.HardwareOptions) *Rig {
 	t.Helper()
 	ctx := context.Background()
 	s, err := sshdtest.Start(ctx, sshdtest.Options{})
@@ -57,7 +62,7 @@ func New(t testing.TB, files map[string]string, media []string, diskSize int64) 
 		}
 	}
 	dir := t.TempDir()
-	hw, err := demo.NewHardware(ctx, filepath.Join(dir, "disks"), media, diskSize, slog.New(slog.DiscardHandler))
+	hw, err := demo.NewHardwareWith(ctx, filepath.Join(dir, "disks"), media, diskSize, slog.New(slog.DiscardHandler), hwo)
 	if err != nil {
 		t.Fatal(err)
 	}

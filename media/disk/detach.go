@@ -284,3 +284,33 @@ func (d *Driver) diskOf(major, minor uint32) string {
 	}
 	return filepath.Base(p)
 }
+
+// Recover unmounts the medium's mount directory if a previous run left it
+// mounted (danzend killed or crashed while the medium was in use), after
+// flushing it, so the fail-safe cut at start never drops power under a
+// live filesystem. It reports whether there was such a mount.
+func (d *Driver) Recover(ctx context.Context) (bool, error) {
+	dir := d.spec.Dir()
+	ms, err := d.mounts()
+	if err != nil {
+		return false, err
+	}
+	found := false
+	for _, m := range ms {
+		if m.dir == dir {
+			found = true
+		}
+	}
+	if !found {
+		return false, nil
+	}
+	d.emit(Event{Kind: EventDetachStep, Step: StepSyncFS, Message: fmt.Sprintf("前回の実行が残したマウント %s を片付けます / %s was left mounted by an interrupted run: flushing and unmounting it", dir, dir)})
+	if err := syncfs(dir); err != nil {
+		return true, err
+	}
+	if err := d.unmount(dir); err != nil {
+		return true, err
+	}
+	d.emit(Event{Kind: EventUnmounted, Message: fmt.Sprintf("%s のマウントを外しました / unmounted %s", dir, dir)})
+	return true, nil
+}

@@ -112,9 +112,13 @@ func (w *World) Close() {
 	w.closers = nil
 }
 
-// Command returns cmd to run inside namespace ns.
+// Command returns cmd to run inside namespace ns. It enters the network
+// namespace only (nsenter --net), never `ip netns exec`: that also makes a
+// new mount namespace, and with the root mount private (containers) the
+// copy holds every filesystem mounted at that moment — other tests' loop
+// disks then cannot detach until the process ends.
 func Command(ctx context.Context, ns string, name string, args ...string) *exec.Cmd {
-	return exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", ns, name}, args...)...)
+	return exec.CommandContext(ctx, "nsenter", append([]string{"--net=/run/netns/" + ns, "--", name}, args...)...)
 }
 
 // Start runs a long-lived process inside ns until Close; its output is
@@ -210,7 +214,7 @@ func (w *World) open(ns string, f func() (io.Closer, error)) error {
 func Wait(ns, proto string, port int, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		out, _ := exec.Command("ip", "netns", "exec", ns, "ss", "-Hl"+proto[:1]+"n", fmt.Sprintf("sport = :%d", port)).Output()
+		out, _ := Command(context.Background(), ns, "ss", "-Hl"+proto[:1]+"n", fmt.Sprintf("sport = :%d", port)).Output()
 		if len(bytes.TrimSpace(out)) > 0 {
 			return nil
 		}

@@ -9,6 +9,8 @@ package fake
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -64,6 +66,7 @@ type Board struct {
 	relays map[string]*Relay
 	outs   map[lineKey]*Relay
 	senses map[lineKey]*Relay
+	dir    string // Persist's directory, "" when the coils live in memory only
 }
 
 var _ relay.PinSource = (*Board)(nil)
@@ -196,8 +199,39 @@ func (r *Relay) Pull() gpio.Pull {
 	return r.pull
 }
 
+// Persist keeps every coil's state in a file under dir, as a GPIO line
+// keeps its level when the process that drove it dies: a test can kill
+// danzen and a new process (or the test's hardware) finds the relays as
+// they were. Existing files set the coils now.
+func (b *Board) Persist(dir string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	b.dir = dir
+	for name, r := range b.relays {
+		r.coil = CoilPersisted(dir, name)
+		r.update(time.Now())
+	}
+	return nil
+}
+
+// CoilPersisted reads the coil of relay name from a Persist directory.
+func CoilPersisted(dir, name string) bool {
+	v, err := os.ReadFile(filepath.Join(dir, name+".coil"))
+	return err == nil && string(v) == "1"
+}
+
 // update recomputes the contact after a coil or mode change. Callers hold b.mu.
 func (r *Relay) update(now time.Time) {
+	if r.b.dir != "" {
+		v := "0"
+		if r.coil {
+			v = "1"
+		}
+		os.WriteFile(filepath.Join(r.b.dir, r.name+".coil"), []byte(v), 0o644)
+	}
 	c := r.coil
 	switch r.mode {
 	case Welded:

@@ -1,0 +1,89 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/ledger"
+)
+
+// KindJobInterrupted records, at start, a job the previous run began and
+// never ended (danzend killed, crashed or the power failed).
+const KindJobInterrupted = "job.interrupted"
+
+// leftOpen is what the ledger says the previous run left unfinished.
+type leftOpen struct {
+	cycle string          // a cycle started and not ended
+	media map[string]bool // media powered on and never cut
+}
+
+func (o leftOpen) any() bool { return o.cycle != "" || len(o.media) > 0 }
+
+// openAtEnd reads the ledger for jobs and power sessions without an end.
+func openAtEnd(entries []ledger.Entry) leftOpen {
+	o := leftOpen{media: map[string]bool{}}
+	for _, e := range entries {
+		switch e.Kind {
+		case ledger.KindCycleStart:
+			var d struct {
+				Cycle string `json:"cycle"`
+			}
+			e.DecodeData(&d)
+			o.cycle = d.Cycle
+		case ledger.KindCycleEnd:
+			o.cycle = ""
+		case ledger.KindPowerOn:
+			o.media[e.Medium] = true
+		case ledger.KindPowerOffVerified, ledger.KindPowerOffUnverified:
+			delete(o.media, e.Medium)
+		}
+	}
+	return o
+}
+
+// recoverInterrupted runs before the fail-safe cut: it finds what the
+// previous run left open and unmounts media it left mounted, so power is
+// never dropped under a live filesystem.
+func (g *Gateway) recoverInterrupted(ctx context.Context, cfg *config.Config) leftOpen {
+	entries, err := ledger.Read(cfg.LedgerDir, ledger.Filter{Kinds: []string{ledger.KindCycleStart, ledger.KindCycleEnd,
+		ledger.KindPowerOn, ledger.KindPowerOffVerified, ledger.KindPowerOffUnverified}})
+	if err != nil {
+		g.log.Error("start-up: cannot read the ledger for an interrupted run", "err", err)
+	}
+	open := openAtEnd(entries)
+	for _, m := range cfg.Media {
+		d := g.drives[m.Name]
+		if d == nil {
+			continue
+		}
+		found, err := d.Recover(ctx)
+		if found || err != nil {
+			open.media[m.Name] = true
+		}
+		if err != nil {
+			g.record(ledger.Entry{Kind: ledger.KindError, Medium: m.Name, Message: err.Error(), Data: mustJSON(map[string]any{"phase": "start-up unmount"})})
+		}
+	}
+	if open.any() {
+		media := make([]string, 0, len(open.media))
+		for m := range open.media {
+			media = append(media, m)
+		}
+		slices.Sort(media)
+		g.record(ledger.Entry{Kind: KindJobInterrupted,
+			Message: fmt.Sprintf("前回の実行は途中で止まりました(サイクル %s、媒体 %s)。起動時に切断を確認します / the previous run stopped part-way (cycle %s, media %s): the start-up cut check follows",
+				orNone(open.cycle), orNone(strings.Join(media, ", ")), orNone(open.cycle), orNone(strings.Join(media, ", "))),
+			Data: mustJSON(map[string]any{"cycle": open.cycle, "media": media})})
+	}
+	return open
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
