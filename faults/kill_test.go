@@ -330,3 +330,39 @@ func TestKilledAtEachPhase(t *testing.T) {
 		})
 	}
 }
+
+// A configuration truncated by a power cut during a save: the start uses
+// the previous good one, reports the fault, and the cycle still runs.
+func TestTruncatedConfigurationAtStart(t *testing.T) {
+	w := newWorld(t)
+	if err := config.Save(w.cfgPath, w.r.Cfg); err != nil { // the first save becomes .prev
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(w.cfgPath)
+	if err := os.WriteFile(w.cfgPath, data[:len(data)/2], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := row{fault: "configuration truncated at start", reached: "start"}
+	loaded, err := gateway.LoadOrCreate(filepath.Dir(w.cfgPath))
+	if err != nil || loaded.Fallback == nil || loaded.Config.GatewayID != w.r.Cfg.GatewayID {
+		t.Fatalf("damaged configuration: %v %+v", err, loaded)
+	}
+	g, err := gateway.Open(context.Background(), loaded.Config, gateway.Options{RelaySources: w.sources(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	g.ReportFault(context.Background(), "config.fallback", loaded.Fallback)
+	if rep, err := g.RunCycle(context.Background(), nil); err != nil || !rep.OK() {
+		t.Errorf("cycle on the previous configuration: %v", err)
+	} else {
+		res.survived = 1
+	}
+	ents, _ := ledger.Read(w.r.Cfg.LedgerDir, ledger.Filter{Kinds: []string{"config.fallback"}})
+	if len(ents) != 1 {
+		t.Error("the fallback is not in the ledger")
+		res.survived = 0
+	}
+	res.falseOffln = w.falseOffline(t)
+	record(res)
+}

@@ -79,3 +79,11 @@ func (g *Gateway) alertCycle(r *backup.CycleReport, err error) {
 		}
 	}
 }
+
+// ReportFault records a fault found outside any job (a damaged
+// configuration at start, …) in the ledger and alerts it like a failed
+// cycle, so somebody looks.
+func (g *Gateway) ReportFault(ctx context.Context, kind string, err error) {
+	g.record(ledger.Entry{Kind: kind, Message: err.Error()})
+	g.send(alert.CycleFailed(g.Config().GatewayID, "", time.Now(), err.Error()))
+}

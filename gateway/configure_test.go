@@ -3,8 +3,10 @@ package gateway_test
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,10 +17,11 @@ import (
 
 func TestReconfigureSavesAppliesRecordsAndUndoes(t *testing.T) {
 	dir := t.TempDir()
-	cfg, _, err := gateway.LoadOrCreate(dir)
+	loaded, err := gateway.LoadOrCreate(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg := loaded.Config
 	p := filepath.Join(dir, "config.json")
 	g, err := gateway.Open(context.Background(), cfg, gateway.Options{ConfigPath: p})
 	if err != nil {
@@ -70,10 +73,11 @@ func TestReconfigureSavesAppliesRecordsAndUndoes(t *testing.T) {
 
 func TestStartCycleRefusesWhileBusyAndPublishesEvents(t *testing.T) {
 	dir := t.TempDir()
-	cfg, _, err := gateway.LoadOrCreate(dir)
+	loaded, err := gateway.LoadOrCreate(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg := loaded.Config
 	g, err := gateway.Open(context.Background(), cfg, gateway.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -107,5 +111,31 @@ func TestStartCycleRefusesWhileBusyAndPublishesEvents(t *testing.T) {
 	entries, _ := ledger.Read(cfg.LedgerDir, ledger.Filter{Kinds: []string{"job.start"}})
 	if len(entries) != 1 || entries[0].Actor != "staff" {
 		t.Fatalf("manual start not recorded with its actor: %+v", entries)
+	}
+}
+
+func TestDamagedConfigurationFallsBackToThePreviousOne(t *testing.T) {
+	dir := t.TempDir()
+	first, err := gateway.LoadOrCreate(dir)
+	if err != nil || !first.Created {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "config.json")
+	cfg := *first.Config
+	cfg.Schedule = "daily 03:30"
+	if err := config.Save(p, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(p, []byte(`{"version": 1, "gateway_id": "dan`), 0o600) // torn by a power cut
+	got, err := gateway.LoadOrCreate(dir)
+	if err != nil || got.Fallback == nil || got.Created || got.Config.Schedule != "daily 02:00" {
+		t.Fatalf("fallback: %v %+v", err, got)
+	}
+	if !strings.Contains(got.Fallback.Error(), "previous") {
+		t.Fatalf("fallback message: %v", got.Fallback)
+	}
+	os.Remove(p + ".prev")
+	if _, err := gateway.LoadOrCreate(dir); err == nil {
+		t.Fatal("a damaged configuration without a previous one was accepted")
 	}
 }

@@ -10,21 +10,38 @@ import (
 	"github.com/danzen-gw/danzen/config"
 )
 
+// Loaded is what LoadOrCreate found.
+type Loaded struct {
+	Config  *config.Config
+	Created bool // a first start: the layout and a default configuration were made
+	// Fallback is why config.json could not be used when the previous
+	// good configuration (config.json.prev) was used instead: a fault to
+	// record and report, not to stop on.
+	Fallback error
+}
+
 // LoadOrCreate loads dir/config.json. On a first start it creates the
 // state layout (DESIGN.md: config.json, secrets/ 0700, staging/, ledger/,
-// scans/, drills/) and a default configuration in it.
-func LoadOrCreate(dir string) (cfg *config.Config, created bool, err error) {
+// scans/, drills/) and a default configuration in it. A configuration
+// that is damaged (truncated by a power cut, edited badly) falls back to
+// the previous good one, so the gateway still cuts its media and backs
+// up; the caller reports Loaded.Fallback.
+func LoadOrCreate(dir string) (Loaded, error) {
 	p := filepath.Join(dir, "config.json")
-	cfg, err = config.Load(p)
+	cfg, err := config.Load(p)
 	if err == nil {
-		return cfg, false, nil
+		return Loaded{Config: cfg}, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
-		return nil, false, err
+		prev, perr := config.Load(p + ".prev")
+		if perr != nil {
+			return Loaded{}, fmt.Errorf("%w (直前の設定 %s.prev も使えません / the previous one cannot be used either: %v)", err, p, perr)
+		}
+		return Loaded{Config: prev, Fallback: fmt.Errorf("設定ファイルが壊れているため直前の設定で起動しました / the configuration is damaged: started with the previous one (%s.prev): %w", p, err)}, nil
 	}
 	for _, d := range []string{"secrets", "staging", "ledger", "scans", "drills"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
-			return nil, false, fmt.Errorf("create the state layout: %w", err)
+			return Loaded{}, fmt.Errorf("create the state layout: %w", err)
 		}
 	}
 	cfg = config.Default()
@@ -32,7 +49,7 @@ func LoadOrCreate(dir string) (cfg *config.Config, created bool, err error) {
 	cfg.SecretsDir = filepath.Join(dir, "secrets")
 	cfg.LedgerDir = filepath.Join(dir, "ledger")
 	if err := config.Save(p, cfg); err != nil {
-		return nil, false, err
+		return Loaded{}, err
 	}
-	return cfg, true, nil
+	return Loaded{Config: cfg, Created: true}, nil
 }

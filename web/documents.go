@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -119,7 +118,7 @@ func (s *Server) documentDownload(w http.ResponseWriter, r *http.Request) {
 	// The files are self-contained: their print CSS is inline.
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
 	h.Set("Content-Type", f.ContentType)
-	h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", f.Name))
+	h.Set("Content-Disposition", attachment(f.Name))
 	w.Write(f.Data)
 }
 

@@ -83,10 +83,11 @@ func newEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
 	e := &env{t: t, dir: t.TempDir(), logs: &syncBuffer{}}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	cfg, _, err := gateway.LoadOrCreate(e.dir)
+	loaded, err := gateway.LoadOrCreate(e.dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg := loaded.Config
 	if o.configure != nil {
 		o.configure(e.dir, cfg)
 		if err := config.Save(filepath.Join(e.dir, "config.json"), cfg); err != nil {

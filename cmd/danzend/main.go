@@ -43,11 +43,12 @@ func main() {
 
 func run(ctx context.Context, log *slog.Logger, dir, listen string, cycleNow bool) error {
 	con := console()
-	cfg, created, err := gateway.LoadOrCreate(dir)
+	loaded, err := gateway.LoadOrCreate(dir)
 	if err != nil {
 		return err
 	}
-	if created {
+	cfg := loaded.Config
+	if loaded.Created {
 		log.Info("first start: created the state directory and a default configuration", "dir", dir)
 	}
 	if _, err := schedule.Parse(cfg.Schedule); err != nil {
@@ -65,6 +66,10 @@ func run(ctx context.Context, log *slog.Logger, dir, listen string, cycleNow boo
 		}
 	}()
 	fmt.Fprintln(con, "danzen: リレーをすべて切断しました / all relays driven off at start")
+	if loaded.Fallback != nil {
+		fmt.Fprintln(con, "danzen: "+loaded.Fallback.Error())
+		g.ReportFault(ctx, "config.fallback", loaded.Fallback)
+	}
 
 	srv, err := servePage(log, con, dir, listen, g)
 	if err != nil {
