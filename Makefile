@@ -45,6 +45,18 @@ $(RESTIC):
 bench-pull: deps
 	$(GO) run ./bench/pull
 
+# fuzz runs each fuzz target for FUZZTIME (their seed corpora already run in
+# make test). Not part of make test: one core per target, one at a time.
+FUZZTIME ?= 1m
+FUZZ_TARGETS := ./config:FuzzParse ./backup/restic:FuzzParser ./backup:FuzzRemoteNamesStayInStaging \
+	./ledger:FuzzScan ./ledger:FuzzVerifyByteFlip ./netprobe:FuzzParseBanner ./netprobe:FuzzParseUDP
+.PHONY: fuzz
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== $$t ($(FUZZTIME))"; \
+		$(GO) test $${t%%:*} -run '^$$' -fuzz "^$${t##*:}\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=10s -parallel 1; \
+	done
+
 # bench-scan: danzen's WAN-edge scan against nmap on the fake edge (bench/README.md).
 bench-scan: deps
 	$(GO) run ./bench/scan

@@ -84,6 +84,9 @@ type Scan struct {
 	// Feed is an uploaded known-exploited feed that replaces the embedded
 	// one when it is valid and newer.
 	Feed string `json:"kev_feed,omitempty"`
+	// Schedule runs the scan by itself, like Schedule ("" = on demand
+	// only). A scheduled scan waits for a running cycle to finish.
+	Schedule string `json:"schedule,omitempty"`
 }
 
 // Documents holds what only the hospital can say: it never changes what

@@ -92,6 +92,12 @@ func (c *Config) Validate() error {
 	if _, err := schedule.Parse(c.Schedule); err != nil {
 		v.add("schedule", "\"daily 02:00\" か5項目のcron式(例: \"30 1 * * 1-5\")にしてください", "use \"daily 02:00\" or a five-field cron expression (e.g. \"30 1 * * 1-5\")")
 	}
+	if c.Scan.Schedule != "" {
+		if _, err := schedule.Parse(c.Scan.Schedule); err != nil {
+			v.add("scan.schedule", "空(手動のみ)、\"daily 12:30\" か5項目のcron式(例: 毎週月曜 \"30 12 * * 1\")にしてください",
+				"leave empty (on demand), or \"daily 12:30\" or a five-field cron expression (Mondays: \"30 12 * * 1\")")
+		}
+	}
 	if _, err := time.LoadLocation(c.TimeZone); err != nil || c.TimeZone == "" {
 		v.add("time_zone", "タイムゾーン名が正しくありません(例: \"Asia/Tokyo\")", "unknown time zone (example: \"Asia/Tokyo\")")
 	}

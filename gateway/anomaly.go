@@ -39,8 +39,12 @@ func (g *Gateway) AcknowledgeAnomaly(ctx context.Context, id, actor string) erro
 		Message: "確認済み / acknowledged: " + a.Summary(), Data: mustJSON(a)}); err != nil {
 		return err
 	}
-	_, err = backup.AcknowledgeAnomaly(g.Config().StagingDir, id, actor, now)
-	return err
+	if _, err := backup.AcknowledgeAnomaly(g.Config().StagingDir, id, actor, now); err != nil {
+		return err
+	}
+	cfg := g.Config()
+	g.send(alert.SourceAnomaly(cfg.GatewayID, a.Source, a.ID, a.Detected, "").Resolve(now))
+	return nil
 }
 
 // alertAnomalies announces each anomaly a cycle flagged.

@@ -133,6 +133,7 @@ func TestRansomwareExportIsKeptFlaggedAndStopsPruning(t *testing.T) {
 	if open, err := g.OpenAnomalies(); err != nil || len(open) != 0 {
 		t.Fatalf("after acknowledgement: %v %+v", err, open)
 	}
+	waitAlert(t, &mu, &alerts, func(a alert.Alert) bool { return a.Kind == alert.KindSourceAnomaly && a.Resolved })
 	acks, _ := ledger.Read(x.Cfg.LedgerDir, ledger.Filter{Kinds: []string{backup.KindAnomalyAck}})
 	if len(acks) != 1 || acks[0].Actor != "kato" {
 		t.Fatalf("acknowledgement not recorded with its actor: %+v", acks)

@@ -58,6 +58,7 @@ type Gateway struct {
 	// deliveries in flight so Close can wait for them.
 	notifier atomic.Pointer[alert.Notifier]
 	alerts   sync.WaitGroup
+	scans    scans // scan.go
 }
 
 // Open opens the ledger and the relays, then drives every relay off and

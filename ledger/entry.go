@@ -44,6 +44,7 @@ const (
 	KindLockVerified       = "lock.verified"        // an object-locked medium's immutability was read back and proven; data s3.Evidence
 	KindLockFailed         = "lock.failed"          // ... and was found wanting: the medium is NOT offline; data s3.Evidence
 	KindLockExtended       = "lock.extended"        // the locks of objects kept snapshots need were extended; data {"extended", "ok"}
+	KindScan               = "scan"                 // a WAN-edge self-scan ended (ok or not); data ScanData
 )
 
 // ActorSystem is the actor of entries made by the appliance itself.
@@ -151,6 +152,22 @@ type RestoreData struct {
 	CutVerified   bool     `json:"cut_verified"`
 	OK            bool     `json:"ok"`
 	Error         string   `json:"error,omitempty"`
+}
+
+// ScanData is the data of KindScan: one WAN-edge self-scan (package
+// netprobe), the report it stored and what it found.
+type ScanData struct {
+	Report      string    `json:"report"` // the stored report's ID ("" when the scan failed)
+	Started     time.Time `json:"started"`
+	Finished    time.Time `json:"finished"`
+	Targets     int       `json:"targets"`      // connection points in the register
+	Addresses   int       `json:"addresses"`    // addresses scanned
+	OpenPorts   int       `json:"open_ports"`   // open TCP and answering UDP ports
+	Cautions    int       `json:"cautions"`     // 注意 findings
+	NewCautions int       `json:"new_cautions"` // 注意 not in the previous scan (all of them on a first scan)
+	// Anyway: started by hand while another job held the gateway.
+	Anyway bool   `json:"anyway,omitempty"`
+	Error  string `json:"error,omitempty"`
 }
 
 // InterruptedData is the data of the KindInterrupted entry that Open writes

@@ -26,6 +26,19 @@ func Files(configPath string, s config.Scan) (registerPath, scansDir string) {
 	return abs(s.Register, "register.json"), abs(s.Dir, "scans")
 }
 
+// FeedFile is where an uploaded known-exploited feed is kept: Feed,
+// relative like Register, or kev-feed.json in the report directory.
+func FeedFile(configPath string, s config.Scan) string {
+	if s.Feed == "" {
+		_, dir := Files(configPath, s)
+		return filepath.Join(dir, "kev-feed.json")
+	}
+	if filepath.IsAbs(s.Feed) {
+		return s.Feed
+	}
+	return filepath.Join(filepath.Dir(configPath), s.Feed)
+}
+
 // Run is one scheduled or on-demand scan: it reads the register, compares
 // with the newest stored report, scans, and stores the new report. It
 // returns the report and its file name in the store.
@@ -38,6 +51,7 @@ func Run(ctx context.Context, log *slog.Logger, configPath string, s config.Scan
 	if len(reg.Points) == 0 {
 		return nil, "", fmt.Errorf("接続点台帳 %s に接続点がありません / the register %s has no connection points", regPath, regPath)
 	}
+	s.Feed = FeedFile(configPath, s)
 	o, err := OptionsFromConfig(s)
 	if err != nil {
 		return nil, "", err

@@ -68,6 +68,7 @@ type Status struct {
 	Media     []Medium
 	LastCycle *Cycle
 	LastDrill *ledger.RestoreData // the newest restore drill (訓練記録), nil if none
+	LastScan  *ledger.ScanData    // the newest WAN-edge self-scan, nil if none
 	NextCycle time.Time           // zero when nothing is scheduled
 	Ledger    ledger.Report
 	LedgerErr string
@@ -121,15 +122,8 @@ func Compute(dir string, media []string, now time.Time) (*Status, error) {
 		m.Period = ledger.Summarize(entries, name, now.Add(-Window), now)
 		st.Media = append(st.Media, m)
 	}
-	for i := len(entries) - 1; i >= 0; i-- {
-		if e := entries[i]; e.Kind == ledger.KindDrill {
-			var d ledger.RestoreData
-			if e.DecodeData(&d) == nil {
-				st.LastDrill = &d
-			}
-			break
-		}
-	}
+	st.LastDrill = newest[ledger.RestoreData](entries, ledger.KindDrill)
+	st.LastScan = newest[ledger.ScanData](entries, ledger.KindScan)
 	for i := len(entries) - 1; i >= 0; i-- {
 		if e := entries[i]; e.Kind == ledger.KindCycleEnd {
 			var d struct {
@@ -142,4 +136,19 @@ func Compute(dir string, media []string, now time.Time) (*Status, error) {
 		}
 	}
 	return st, nil
+}
+
+// newest decodes the data of the newest entry of kind (nil if none, or if
+// its data cannot be read).
+func newest[T any](entries []ledger.Entry, kind string) *T {
+	for i := len(entries) - 1; i >= 0; i-- {
+		if entries[i].Kind == kind {
+			var d T
+			if entries[i].DecodeData(&d) != nil {
+				return nil
+			}
+			return &d
+		}
+	}
+	return nil
 }

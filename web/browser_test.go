@@ -286,6 +286,8 @@ func TestBrowserEndToEnd(t *testing.T) {
 		t.Fatalf("ledger verification: %q", v)
 	}
 	shot("09-ledger")
+	step("scan page", chromedp.Navigate(rig.url+"/scan?lang=ja"), chromedp.WaitVisible(chromedp.ID("point-form")))
+	shot("09-scan")
 
 	// A restore drill from the page: the record appears when it ends.
 	step("restore page", chromedp.Navigate(rig.url+"/restore?lang=ja"), chromedp.WaitVisible(chromedp.ID("start-drill")))

@@ -47,10 +47,24 @@ type item struct {
 	prefix string
 	binds  []binding
 	commit func()
+	// variant, when set, says which type the item now has; fields of the
+	// other types are neither read nor saved.
+	variant func() string
+	// ssh is set for an item that is an SSH account on the e-chart side.
+	ssh *sshAccount
 }
 
-// editor is one kind of form: the general settings, a source, a relay or
-// a medium.
+// reads says whether a submitted form sets b. The type field comes
+// before the fields that depend on it, so variant sees the new type.
+func (it item) reads(b binding) bool {
+	if b.readOnly || b.hidden {
+		return false
+	}
+	return b.variant == "" || it.variant != nil && b.variant == it.variant()
+}
+
+// editor is one kind of form: the general settings, a source, a relay, a
+// medium, the alerts, the restore settings or a send-back target.
 type editor struct {
 	heading [2]string
 	// find returns the item called name in c; name "" appends a new one
@@ -67,6 +81,8 @@ func (s *Server) editors() map[string]editor {
 		"relay":   {heading: [2]string{"リレー", "Relay"}, find: relayItem, remove: removeRelay},
 		"medium":  {heading: [2]string{"媒体", "Medium"}, find: mediumItem, remove: removeMedium},
 		"alerts":  {heading: [2]string{"通知(メール・Webhook)", "Alerts (mail, webhook)"}, find: alertsItem, single: true},
+		"restore": {heading: [2]string{"復元と訓練", "Restore and drills"}, find: restoreItem, single: true},
+		"target":  {heading: [2]string{"書き戻し先(書き込み用アカウント)", "Send-back target (write account)"}, find: targetItem, remove: removeTarget},
 	}
 }
 
@@ -121,18 +137,11 @@ func sourceItem(c *config.Config, name string) (item, bool) {
 	conn := [2]string{"接続", "Connection"}
 	files := [2]string{"取得するファイル", "Files to pull"}
 	tune := [2]string{"転送", "Transfer"}
+	acct := &sshAccount{kind: "source", name: &src.Name, host: &src.Host, port: &src.Port, user: &src.User, keyFile: &src.KeyFile, knownHosts: &src.KnownHosts}
 	var b bindings
-	g, s := bindString(&src.Name)
-	b.add(conn, "name", [2]string{"名前", "Name"}, [2]string{"ステージングのフォルダ名になります", "names the staging folder"}, textField, g, s)
-	g, s = bindString(&src.Host)
-	b.add(conn, "host", [2]string{"ホスト", "Host"}, [2]string{"電子カルテサーバのホスト名またはIPアドレス", "the e-chart server's host name or IP address"}, textField, g, s)
-	g, s = bindInt(&src.Port)
-	b.add(conn, "port", [2]string{"ポート", "Port"}, [2]string{}, numberField, g, s)
-	g, s = bindString(&src.User)
-	b.add(conn, "user", [2]string{"アカウント", "Account"}, [2]string{"読み取り専用のSFTPアカウント", "the read-only SFTP account"}, textField, g, s)
-	g, s = bindString(&src.KeyFile)
-	b.add(conn, "key_file", [2]string{"秘密鍵ファイル名", "Private key file name"}, [2]string{"secrets 内のファイル名。鍵の中身は下で置き換えます", "a file name under secrets; replace the key itself below"}, textField, g, s)
-	g, s = bindString(&src.ExportDir)
+	b.addAccount(conn, acct, [3][2]string{{"ステージングのフォルダ名になります", "names the staging folder"}, {"読み取り専用のSFTPアカウント", "the read-only SFTP account"},
+		{"secrets 内のファイル名。鍵の中身は下で置き換えます", "a file name under secrets; replace the key itself below"}})
+	g, s := bindString(&src.ExportDir)
 	b.add(files, "export_dir", [2]string{"エクスポート先", "Export directory"}, [2]string{"サーバ上のパス(/ で始まる)", "the path on the server (starts with /)"}, textField, g, s)
 	g, s = bindLines(&src.Include)
 	b.add(files, "include", [2]string{"対象(1行に1つ)", "Include (one per line)"}, [2]string{"例: db/*.dmp、**/*.csv、すべては **", "e.g. db/*.dmp, **/*.csv; ** for everything"}, linesField, g, s)
@@ -153,8 +162,7 @@ func sourceItem(c *config.Config, name string) (item, bool) {
 	b.add(tune, "workers", [2]string{"同時転送数", "Files at once"}, [2]string{"1〜64", "1–64"}, numberField, g, s)
 	g, s = bindInt(&src.Attempts)
 	b.add(tune, "attempts", [2]string{"再接続の試行回数", "Attempts"}, [2]string{"1〜10", "1–10"}, numberField, g, s)
-	b = append(b, binding{key: "known_hosts", hidden: true})
-	return item{prefix: fmt.Sprintf("sources[%d]", i), binds: b, commit: func() {
+	return item{prefix: fmt.Sprintf("sources[%d]", i), binds: b, ssh: acct, commit: func() {
 		if src.Completion.Mode == config.CompletionStable {
 			src.Completion.Marker = ""
 		} else {
@@ -244,51 +252,72 @@ func removeRelay(c *config.Config, name string) bool {
 func mediumItem(c *config.Config, name string) (item, bool) {
 	i := slices.IndexFunc(c.Media, func(m config.Medium) bool { return m.Name == name })
 	if name == "" {
-		c.Media = append(c.Media, config.Medium{Type: config.MediumDisk, Disk: &disk.Spec{}})
+		c.Media = append(c.Media, config.Medium{Type: config.MediumDisk})
 		i = len(c.Media) - 1
 	}
 	if i < 0 {
 		return item{}, false
 	}
 	m := &c.Media[i]
-	if m.Disk == nil {
-		m.Disk = &disk.Spec{}
-	}
 	med := [2]string{"媒体", "Medium"}
-	id := [2]string{"ディスクの識別(取り違え防止)", "Disk identity (no other disk is taken for it)"}
 	var b bindings
 	g, s := bindString(&m.Name)
 	b.add(med, "name", [2]string{"名前", "Name"}, [2]string{}, textField, g, s)
 	g, s = bindString(&m.Type)
-	b.add(med, "type", [2]string{"種類", "Type"}, [2]string{}, selectField, g, s, option{config.MediumDisk, "ディスク(USB HDD/SSD・RDX)", "disk (USB HDD/SSD, RDX)"})
-	relays := []option{{"", "(選択してください)", "(choose)"}}
+	b.add(med, "type", [2]string{"種類", "Type"}, [2]string{"種類ごとの設定は下にあります。選んだ種類の設定だけが保存されます", "each type's settings are below; only the chosen type's are saved"}, selectField, g, s,
+		option{config.MediumDisk, "ディスク(USB HDD/SSD・RDX)", "disk (USB HDD/SSD, RDX)"},
+		option{config.MediumS3, "S3 クラウド(Object Lock)", "S3 cloud (Object Lock)"},
+		option{config.MediumTape, "LTO テープ", "LTO tape"})
+	relays := []option{{"", "(なし: s3 のみ)", "(none: s3 only)"}}
 	for _, r := range c.Relays {
 		relays = append(relays, option{r.Name, r.Name, r.Name})
 	}
 	g, s = bindString(&m.Relay)
-	b.add(med, "relay", [2]string{"給電するリレー", "Relay that powers it"}, [2]string{"媒体ごとに専用のリレーが必要です", "each medium needs its own relay"}, selectField, g, s, relays...)
+	b.add(med, "relay", [2]string{"給電するリレー", "Relay that powers it"}, [2]string{"媒体ごとに専用のリレーが必要です(s3 は回線装置のリレー、任意)", "each medium needs its own relay (for s3, the uplink device's, optional)"}, selectField, g, s, relays...)
 	g, s = bindString(&m.PasswordFile)
 	b.add(med, "password_file", [2]string{"パスワードファイル名", "Password file name"}, [2]string{"secrets 内。空欄なら <名前>.restic-password。内容は表示されません", "under secrets; empty gives <name>.restic-password; its content is never shown"}, textField, g, s)
-	g, s = bindString(&m.Disk.Serial)
-	b.add(id, "disk.serial", [2]string{"シリアル番号", "Serial"}, [2]string{"USBシリアル、SCSIシリアルまたはWWN", "USB serial, SCSI serial or WWN"}, textField, g, s)
-	g, s = bindString(&m.Disk.FSUUID)
-	b.add(id, "disk.fs_uuid", [2]string{"ext4 UUID", "ext4 UUID"}, [2]string{"blkid が表示する UUID", "the UUID blkid shows"}, textField, g, s)
-	g, s = bindString(&m.Disk.MediaID)
-	b.add(id, "disk.media_id", [2]string{"媒体ID", "Media ID"}, [2]string{"媒体の準備で書き込むID", "the ID preparing the medium writes onto it"}, textField, g, s)
-	g, s = bindString(&m.Disk.MountDir)
-	b.add(id, "disk.mount_dir", [2]string{"マウント先", "Mount directory"}, [2]string{"空欄で既定値", "empty for the default"}, textField, g, s)
-	g, s = bindBool(&m.Disk.RDX)
-	b.add(id, "disk.rdx", [2]string{"RDX(切断前にカートリッジを取り出す)", "RDX (eject the cartridge before the cut)"}, [2]string{}, checkField, g, s)
-	g, s = bindDuration(&m.Disk.AppearTimeout)
-	b.add(id, "disk.appear_timeout", [2]string{"認識の待ち時間", "Appear timeout"}, [2]string{"空欄で既定値", "empty for the default"}, textField, g, s)
-	g, s = bindDuration(&m.Disk.GoneTimeout)
-	b.add(id, "disk.gone_timeout", [2]string{"消失の待ち時間", "Gone timeout"}, [2]string{"空欄で既定値", "empty for the default"}, textField, g, s)
-	return item{prefix: fmt.Sprintf("media[%d]", i), binds: b, commit: func() {
-		m.Disk.Name = m.Name
+	// Each type edits a copy; commit keeps the chosen type's only.
+	dk, sk, tk := mediumSpecs(m)
+	b = append(b, diskBindings(&dk)...)
+	b = append(b, s3Bindings(&sk)...)
+	b = append(b, tapeBindings(&tk)...)
+	return item{prefix: fmt.Sprintf("media[%d]", i), binds: b, variant: func() string { return m.Type }, commit: func() {
+		m.Disk, m.S3, m.Tape = nil, nil, nil
+		switch m.Type {
+		case config.MediumDisk:
+			d := dk
+			d.Name, m.Disk = m.Name, &d
+		case config.MediumS3:
+			x := sk
+			if x.SecretKeyFile == "" && m.Name != "" {
+				x.SecretKeyFile = s3SecretName(m.Name)
+			}
+			x.Name, m.S3 = m.Name, &x
+		case config.MediumTape:
+			t := tk
+			t.Name, m.Tape = m.Name, &t
+		}
 		if m.PasswordFile == "" && m.Name != "" {
 			m.PasswordFile = m.Name + ".restic-password"
 		}
 	}}, true
+}
+
+func diskBindings(d *disk.Spec) bindings {
+	id := [2]string{"ディスクの識別(種類 disk、取り違え防止)", "Disk identity (type disk; no other disk is taken for it)"}
+	var b bindings
+	g, s := bindString(&d.Serial)
+	b.add(id, "disk.serial", [2]string{"シリアル番号", "Serial"}, [2]string{"USBシリアル、SCSIシリアルまたはWWN", "USB serial, SCSI serial or WWN"}, textField, g, s)
+	g, s = bindString(&d.FSUUID)
+	b.add(id, "disk.fs_uuid", [2]string{"ext4 UUID", "ext4 UUID"}, [2]string{"blkid が表示する UUID", "the UUID blkid shows"}, textField, g, s)
+	g, s = bindString(&d.MediaID)
+	b.add(id, "disk.media_id", [2]string{"媒体ID", "Media ID"}, [2]string{"媒体の準備で書き込むID", "the ID preparing the medium writes onto it"}, textField, g, s)
+	g, s = bindString(&d.MountDir)
+	b.add(id, "disk.mount_dir", [2]string{"マウント先", "Mount directory"}, [2]string{"空欄で既定値", "empty for the default"}, textField, g, s)
+	g, s = bindBool(&d.RDX)
+	b.add(id, "disk.rdx", [2]string{"RDX(切断前にカートリッジを取り出す)", "RDX (eject the cartridge before the cut)"}, [2]string{}, checkField, g, s)
+	b.addTimeouts(id, "disk.", &d.AppearTimeout, &d.GoneTimeout)
+	return b.of(config.MediumDisk)
 }
 
 func removeMedium(c *config.Config, name string) bool {
@@ -304,13 +333,14 @@ type formBody struct {
 	Other                    []string
 	Error                    string
 	DeleteAction             string
-	Source                   *sourceExtras
+	Account                  *accountExtras
 	Medium                   *mediumExtras
 }
 
 type mediumExtras struct {
 	Password string
 	Missing  bool
+	S3       *s3Secrets // set for a saved s3 medium
 }
 
 // formState is what a submitted form carries back into the page.
@@ -329,12 +359,15 @@ func (s *Server) renderForm(w http.ResponseWriter, r *http.Request, kind string,
 	if !ed.single && orig != "" {
 		body.DeleteAction = "/config/" + kind + "/delete"
 	}
-	switch kind {
-	case "source":
-		body.Source = s.sourceExtras(l, cfg, it, orig)
-		body.Source.KnownHostErrs = st.errs["known_hosts"]
-	case "medium":
+	if it.ssh != nil {
+		body.Account = s.accountExtras(l, cfg, it.ssh, orig)
+		body.Account.KnownHostErrs = st.errs["known_hosts"]
+	}
+	if kind == "medium" {
 		body.Medium = mediumPassword(l, cfg, it)
+		if i := indexOf(it.prefix); orig != "" && cfg.Media[i].S3 != nil {
+			body.Medium.S3 = s3State(l, cfg, &cfg.Media[i])
+		}
 	}
 	if st.extras != nil {
 		st.extras(&body)
@@ -446,7 +479,7 @@ func (s *Server) configSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	st := formState{raw: map[string]string{}, errs: map[string][]string{}}
 	for _, b := range it.binds {
-		if b.readOnly || b.hidden {
+		if !it.reads(b) {
 			continue
 		}
 		v := r.PostFormValue(b.key)
@@ -462,9 +495,9 @@ func (s *Server) configSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	it.commit()
 	var pinned *pinResult
-	if kind == "source" {
+	if it.ssh != nil {
 		var stop bool
-		if pinned, stop = s.sourceHostKey(w, r, l, next, it, &st); stop {
+		if pinned, stop = s.accountHostKey(r, l, it.ssh, &st); stop {
 			s.renderForm(w, r, kind, ed, next, it, orig, r.PostFormValue("base"), st)
 			return
 		}
@@ -475,7 +508,7 @@ func (s *Server) configSubmit(w http.ResponseWriter, r *http.Request) {
 	if pinned != nil {
 		// Not saved yet: the confirmation must come back with the form.
 		st.extras = func(b *formBody) {
-			b.Source.Pin = &pinView{Addr: pinned.host, Type: pinned.keyType, FP: pinned.fp}
+			b.Account.Pin = &pinView{Addr: pinned.host, Type: pinned.keyType, FP: pinned.fp}
 		}
 	}
 	if len(st.errs) > 0 || st.err != "" {
@@ -508,7 +541,7 @@ func (s *Server) configSubmit(w http.ResponseWriter, r *http.Request) {
 	if pinned != nil {
 		s.record(r.Context(), ledger.Entry{Kind: KindHostKeyPinned, Actor: actor(r),
 			Message: "ホスト鍵を照合のうえ登録 / host key pinned after the user compared it",
-			Data:    mustData(map[string]any{"source": pinned.source, "host": pinned.host, "fingerprint": pinned.fp, "type": pinned.keyType})})
+			Data:    mustData(map[string]any{pinned.kind: pinned.name, "host": pinned.host, "fingerprint": pinned.fp, "type": pinned.keyType})})
 		done = "pinned"
 	}
 	http.Redirect(w, r, "/config?done="+done, http.StatusSeeOther)
@@ -585,6 +618,8 @@ type overviewBody struct {
 	Sources  []row
 	Relays   []row
 	Media    []row
+	Restore  []kv
+	Targets  []row
 	Changes  []change
 }
 
@@ -627,12 +662,20 @@ func (s *Server) renderOverview(w http.ResponseWriter, r *http.Request, errMsg s
 			Summary: fmt.Sprintf("%s %s:%d, %s", rl.Driver, rl.Chip, rl.Line, sense), Bad: rl.Sense == nil || rl.Driver == relay.DriverSimulated})
 	}
 	for _, m := range c.Media {
-		ident := ""
-		if m.Disk != nil {
-			ident = strings.TrimSpace(m.Disk.Serial + " " + m.Disk.FSUUID + " " + m.Disk.MediaID)
-		}
-		b.Media = append(b.Media, row{Name: m.Name, Edit: edit("medium", m.Name),
-			Summary: fmt.Sprintf(l.t("%s、リレー %s、%s", "%s, relay %s, %s"), m.Type, m.Relay, ident)})
+		b.Media = append(b.Media, mediumRow(l, m, edit("medium", m.Name)))
+	}
+	drills := c.Restore.DrillSchedule
+	if drills == "" {
+		drills = l.t("手動のみ(年1回以上の訓練が必要です)", "on demand only (a drill is due at least yearly)")
+	}
+	b.Restore = []kv{
+		{l.t("復元の通電時間", "Restore window"), c.Restore.Window.Std().String()},
+		{l.t("復元訓練の実行時刻", "Drill schedule"), drills},
+	}
+	for _, t := range c.Restore.Targets {
+		b.Targets = append(b.Targets, row{Name: t.Name, Edit: edit("target", t.Name),
+			Summary: fmt.Sprintf(l.t("%s@%s:%d %s、ホスト鍵 %d件", "%s@%s:%d %s, %d pinned host keys"), t.User, t.Host, t.Port, t.BaseDir, len(t.KnownHosts)),
+			Bad:     len(t.KnownHosts) == 0})
 	}
 	entries, _ := ledger.Read(c.LedgerDir, ledger.Filter{Kinds: []string{ledger.KindConfigChange, KindHostKeyPinned}, From: time.Now().Add(-365 * 24 * time.Hour)})
 	for i := len(entries) - 1; i >= 0 && len(b.Changes) < 10; i-- {
@@ -640,12 +683,13 @@ func (s *Server) renderOverview(w http.ResponseWriter, r *http.Request, errMsg s
 		var d struct {
 			Changed     []string `json:"changed"`
 			Source      string   `json:"source"`
+			Target      string   `json:"target"`
 			Fingerprint string   `json:"fingerprint"`
 		}
 		json.Unmarshal(e.Data, &d)
 		what := strings.Join(d.Changed, ", ")
 		if e.Kind == KindHostKeyPinned {
-			what = fmt.Sprintf(l.t("ホスト鍵を登録: %s %s", "host key pinned: %s %s"), d.Source, d.Fingerprint)
+			what = fmt.Sprintf(l.t("ホスト鍵を登録: %s %s", "host key pinned: %s %s"), d.Source+d.Target, d.Fingerprint)
 		}
 		b.Changes = append(b.Changes, change{Time: stamp(e.Time), Actor: e.Actor, What: what})
 	}

@@ -22,9 +22,9 @@ type dashBody struct {
 	NextCycle  string
 	Staging    string
 	StagingLow bool
-	// ScanCautions is the last WAN-edge scan's 注意 count; the scanner
-	// does not exist yet.
+	// ScanCautions is the last WAN-edge scan's 注意 count (and new ones).
 	ScanCautions string
+	ScanBad      bool
 	LedgerOK     bool
 	LedgerText   string
 	Live         progress
@@ -116,7 +116,8 @@ type dashExtra struct {
 }
 
 func dashboardView(l lang, st *status.Status, x *dashExtra, now time.Time) dashBody {
-	b := dashBody{ScanCautions: "—", NextCycle: l.t("予定なし", "none scheduled"), Generated: stamp(st.Generated)}
+	b := dashBody{NextCycle: l.t("予定なし", "none scheduled"), Generated: stamp(st.Generated)}
+	b.ScanCautions, b.ScanBad = scanLine(l, st.LastScan)
 	for _, m := range st.Media {
 		b.Media = append(b.Media, cardOf(l, m))
 	}
@@ -204,6 +205,7 @@ func flashOf(l lang, r *http.Request) (string, bool) {
 		"deleted":  {"削除し、設定を適用しました", "Deleted; the configuration was applied."},
 		"pinned":   {"ホスト鍵を登録し、設定を適用しました", "The host key was pinned and the configuration applied."},
 		"key":      {"秘密鍵を置き換えました(内容は表示されません)", "The private key was replaced (it is never shown)."},
+		"secret":   {"秘密情報を置き換えました(内容は表示されません)", "The secret was replaced (it is never shown)."},
 		"cert":     {"証明書を置き換えました。新しい接続から使われます", "The certificate was replaced; new connections use it."},
 		"user":     {"ユーザーを変更しました", "The user was changed."},
 		"password": {"パスワードを変更しました", "The password was changed."},

@@ -25,6 +25,9 @@ type binding struct {
 	// hidden bindings only collect validation messages for a part of the
 	// form that is not a plain field (a source's host keys).
 	hidden bool
+	// variant is the item's type this field belongs to (a medium's "s3"
+	// settings); "" is every type. Only the chosen type's fields are read.
+	variant string
 }
 
 // bindings is a form's fields in order.
@@ -32,6 +35,25 @@ type bindings []binding
 
 func (b *bindings) add(sec [2]string, key string, label, help [2]string, kind fieldKind, get func() string, set func(string) error, opts ...option) {
 	*b = append(*b, binding{key: key, section: sec, label: label, help: help, kind: kind, get: get, set: set, options: opts})
+}
+
+// addTimeouts adds a medium's appear and gone timeouts (prefix "disk.").
+func (b *bindings) addTimeouts(sec [2]string, prefix string, appear, gone *duration.Duration) {
+	g, s := bindDuration(appear)
+	b.add(sec, prefix+"appear_timeout", [2]string{"認識の待ち時間", "Appear timeout"}, [2]string{"空欄で既定値", "empty for the default"}, textField, g, s)
+	g, s = bindDuration(gone)
+	b.add(sec, prefix+"gone_timeout", [2]string{"消失の待ち時間", "Gone timeout"}, [2]string{"空欄で既定値", "empty for the default"}, textField, g, s)
+}
+
+// of marks b as the fields of one type (variant). It adds a hidden field
+// for the type's copy of the item's name, whose messages already stand
+// beside the name.
+func (b bindings) of(variant string) bindings {
+	b = append(b, binding{key: variant + ".name", hidden: true})
+	for i := range b {
+		b[i].variant = variant
+	}
+	return b
 }
 
 type fieldKind int
@@ -143,8 +165,9 @@ type optionView struct {
 }
 
 type sectionView struct {
-	Legend string
-	Fields []fieldView
+	Legend  string
+	Variant string // shown by form.js only while this type is chosen
+	Fields  []fieldView
 }
 
 // views draws the bindings. raw holds what was typed into fields that did
@@ -156,8 +179,8 @@ func views(l lang, binds []binding, raw map[string]string, errs map[string][]str
 			continue
 		}
 		legend := l.t(b.section[0], b.section[1])
-		if len(out) == 0 || out[len(out)-1].Legend != legend {
-			out = append(out, sectionView{Legend: legend})
+		if len(out) == 0 || out[len(out)-1].Legend != legend || out[len(out)-1].Variant != b.variant {
+			out = append(out, sectionView{Legend: legend, Variant: b.variant})
 		}
 		v := b.get()
 		if r, ok := raw[b.key]; ok {

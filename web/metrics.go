@@ -56,6 +56,16 @@ func metrics(get StatusFunc) http.HandlerFunc {
 			gauge("danzen_last_drill_restore_seconds", "Time from the last drill's request to every file restored and verified (the measured RTO).")
 			fmt.Fprintf(&b, "danzen_last_drill_restore_seconds %.1f\n", float64(d.RestoreMS)/1000)
 		}
+		if sc := st.LastScan; sc != nil {
+			gauge("danzen_last_scan_ok", "1 when the last WAN-edge self-scan ran and stored its report.")
+			fmt.Fprintf(&b, "danzen_last_scan_ok %d\n", b2i(sc.Error == ""))
+			gauge("danzen_last_scan_timestamp_seconds", "End of the last WAN-edge self-scan.")
+			fmt.Fprintf(&b, "danzen_last_scan_timestamp_seconds %d\n", sc.Finished.Unix())
+			gauge("danzen_scan_cautions", "注意 (caution) findings in the last WAN-edge self-scan.")
+			fmt.Fprintf(&b, "danzen_scan_cautions %d\n", sc.Cautions)
+			gauge("danzen_scan_new_cautions", "注意 findings of the last self-scan that the scan before did not have.")
+			fmt.Fprintf(&b, "danzen_scan_new_cautions %d\n", sc.NewCautions)
+		}
 		if !st.NextCycle.IsZero() {
 			gauge("danzen_next_cycle_timestamp_seconds", "When the scheduler runs the next cycle.")
 			fmt.Fprintf(&b, "danzen_next_cycle_timestamp_seconds %d\n", st.NextCycle.Unix())

@@ -60,7 +60,7 @@ func langOf(w http.ResponseWriter, r *http.Request) lang {
 
 // pageNames are the templates in assets/, each rendered inside layout.html.
 func pageNames() []string {
-	return []string{"dashboard.html", "config.html", "form.html", "history.html", "ledger.html", "users.html", "account.html", "tls.html", "message.html", "restore.html", "documents.html", "anomaly.html"}
+	return []string{"dashboard.html", "config.html", "form.html", "history.html", "ledger.html", "users.html", "account.html", "tls.html", "message.html", "restore.html", "documents.html", "anomaly.html", "scan.html"}
 }
 
 // templates holds one parsed set per page and language: the "t" function
@@ -118,6 +118,7 @@ func nav(l lang, role auth.Role, current string) []navItem {
 		{"/ledger", "証跡台帳", "Evidence ledger", auth.ViewEvidence},
 		{"/anomalies", "異常", "Anomalies", auth.ViewStatus},
 		{"/documents", "提出書類", "Documents", auth.DownloadReports},
+		{"/scan", "自己診断", "Self-scan", auth.DownloadReports},
 		{"/config", "設定", "Configuration", auth.EditConfig},
 		{"/tls", "証明書", "Certificate", auth.EditConfig},
 		{"/users", "ユーザー", "Users", auth.ManageUsers},

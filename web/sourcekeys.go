@@ -26,10 +26,40 @@ import (
 	"github.com/danzen-gw/danzen/ledger"
 )
 
-// sourceExtras are the parts of a source's form that are not plain
+// sshAccount is the SSH side of a form's item: a source's read-only pull
+// account or a restore target's write account. The host-key and key flows
+// work on it alone, so both kinds share them.
+type sshAccount struct {
+	kind             string // the editor: "source" or "target"; also the ledger's key
+	name, host, user *string
+	port             *int
+	keyFile          *string
+	knownHosts       *[]string
+}
+
+func (a *sshAccount) addr() string { return net.JoinHostPort(*a.host, strconv.Itoa(*a.port)) }
+
+// addAccount adds an account's connection fields; help is the help of
+// its name, user and key file, which say what this account is for. Its
+// pinned host keys are edited by the host-key flow, not as a field.
+func (b *bindings) addAccount(sec [2]string, a *sshAccount, help [3][2]string) {
+	g, s := bindString(a.name)
+	b.add(sec, "name", [2]string{"名前", "Name"}, help[0], textField, g, s)
+	g, s = bindString(a.host)
+	b.add(sec, "host", [2]string{"ホスト", "Host"}, [2]string{"電子カルテサーバのホスト名またはIPアドレス", "the e-chart server's host name or IP address"}, textField, g, s)
+	g, s = bindInt(a.port)
+	b.add(sec, "port", [2]string{"ポート", "Port"}, [2]string{}, numberField, g, s)
+	g, s = bindString(a.user)
+	b.add(sec, "user", [2]string{"アカウント", "Account"}, help[1], textField, g, s)
+	g, s = bindString(a.keyFile)
+	b.add(sec, "key_file", [2]string{"秘密鍵ファイル名", "Private key file name"}, help[2], textField, g, s)
+	*b = append(*b, binding{key: "known_hosts", hidden: true})
+}
+
+// accountExtras are the parts of an account's form that are not plain
 // settings: its pinned host keys, the host-key confirmation and the
 // state of its private key (never its content).
-type sourceExtras struct {
+type accountExtras struct {
 	KnownHosts    []knownHost
 	KnownHostErrs []string
 	HostKeyErr    string
@@ -53,20 +83,16 @@ type pinView struct {
 	Err            string
 }
 
-type pinResult struct{ source, host, fp, keyType string }
+// pinResult is a host key pinned by a form, for the ledger.
+type pinResult struct{ kind, name, host, fp, keyType string }
 
 // hostKeyTimeout bounds the fetch: an unreachable server must not hold
 // the page.
 const hostKeyTimeout = 20 * time.Second
 
-func (s *Server) sourceExtras(l lang, cfg *config.Config, it item, orig string) *sourceExtras {
-	i := indexOf(it.prefix)
-	if i < 0 || i >= len(cfg.Sources) {
-		return &sourceExtras{}
-	}
-	src := cfg.Sources[i]
-	x := &sourceExtras{KeyAction: "/config/source/key", CanKey: orig != ""}
-	for j, line := range src.KnownHosts {
+func (s *Server) accountExtras(l lang, cfg *config.Config, a *sshAccount, orig string) *accountExtras {
+	x := &accountExtras{KeyAction: "/config/" + a.kind + "/key", CanKey: orig != ""}
+	for j, line := range *a.knownHosts {
 		kh := knownHost{Index: j}
 		_, hosts, key, _, _, err := ssh.ParseKnownHosts([]byte(line))
 		if err != nil {
@@ -77,11 +103,11 @@ func (s *Server) sourceExtras(l lang, cfg *config.Config, it item, orig string) 
 		}
 		x.KnownHosts = append(x.KnownHosts, kh)
 	}
-	if src.KeyFile == "" {
+	if *a.keyFile == "" {
 		x.Key, x.KeyBad = l.t("鍵ファイル名が未設定です", "no key file name set"), true
 		return x
 	}
-	p, err := secretPath(l, cfg, src.KeyFile)
+	p, err := secretPath(l, cfg, *a.keyFile, sshKey)
 	if err != nil {
 		x.Key, x.KeyBad = err.Error(), true
 		return x
@@ -119,10 +145,19 @@ func secretState(l lang, path string) secretInfo {
 	return secretInfo{true, l.t("設定済み(0600、内容は表示しません)", "set (0600; never shown)")}
 }
 
+// secretKind is what the page writes into a secret file.
+type secretKind int
+
+const (
+	sshKey   secretKind = iota // a source's or a restore target's private key
+	s3Secret                   // an s3 medium's secret key or CA bundle
+)
+
 // secretPath resolves a secret file name and keeps it inside the secrets
-// directory, away from the files auth keeps there: the page writes keys,
-// and must not be able to overwrite the user store or a medium's password.
-func secretPath(l lang, cfg *config.Config, name string) (string, error) {
+// directory, away from the files auth keeps there and from secrets of
+// another kind: the page writes keys, and must not be able to overwrite
+// the user store, a medium's password, or an S3 key with an SSH key.
+func secretPath(l lang, cfg *config.Config, name string, kind secretKind) (string, error) {
 	p := filepath.Clean(cfg.KeyPath(name))
 	rel, err := filepath.Rel(filepath.Clean(cfg.SecretsDir), p)
 	if err != nil || rel == "." || strings.HasPrefix(rel, "..") || strings.Contains(rel, string(filepath.Separator)) {
@@ -130,54 +165,63 @@ func secretPath(l lang, cfg *config.Config, name string) (string, error) {
 	}
 	reserved := []string{auth.UsersFile, auth.SetupCodeFile}
 	for _, m := range cfg.Media {
-		reserved = append(reserved, filepath.Base(cfg.KeyPath(m.PasswordFile)))
+		reserved = append(reserved, m.PasswordFile)
+		if m.S3 != nil && kind != s3Secret {
+			reserved = append(reserved, m.S3.SecretKeyFile, m.S3.CAFile)
+		}
 	}
-	if slices.Contains(reserved, rel) {
+	if kind != sshKey {
+		for _, s := range cfg.Sources {
+			reserved = append(reserved, s.KeyFile)
+		}
+		for _, t := range cfg.Restore.Targets {
+			reserved = append(reserved, t.KeyFile)
+		}
+	}
+	if slices.ContainsFunc(reserved, func(n string) bool { return n != "" && filepath.Clean(cfg.KeyPath(n)) == p }) {
 		return "", errors.New(l.t("このファイル名は他の秘密情報が使っています", "this file name belongs to another secret"))
 	}
 	return p, nil
 }
 
-// sourceHostKey handles the host-key part of a source's form: removing
+// accountHostKey handles the host-key part of an account's form: removing
 // pinned keys, fetching the offered key (shown, not pinned), and pinning
 // it once the person confirmed the fingerprint. The key is fetched again
 // at confirmation and compared: what gets pinned is what the server offers
 // then, never anything the browser sent. stop means: show the form again.
-func (s *Server) sourceHostKey(w http.ResponseWriter, r *http.Request, l lang, next *config.Config, it item, st *formState) (*pinResult, bool) {
-	i := indexOf(it.prefix)
-	src := &next.Sources[i]
+func (s *Server) accountHostKey(r *http.Request, l lang, a *sshAccount, st *formState) (*pinResult, bool) {
 	if rm := r.PostForm["kh_remove"]; len(rm) > 0 {
 		var keep []string
-		for j, line := range src.KnownHosts {
+		for j, line := range *a.knownHosts {
 			if !slices.Contains(rm, strconv.Itoa(j)) {
 				keep = append(keep, line)
 			}
 		}
-		src.KnownHosts = keep
+		*a.knownHosts = keep
 	}
-	addrBad := len(st.errs["host"]) > 0 || len(st.errs["port"]) > 0 || src.Host == ""
+	addrBad := len(st.errs["host"]) > 0 || len(st.errs["port"]) > 0 || *a.host == ""
 	switch {
 	case r.PostFormValue("op") == "fetch":
 		if addrBad {
 			st.extras = func(b *formBody) {
-				b.Source.HostKeyErr = l.t("ホストとポートを先に正しく入力してください", "enter the host and port first")
+				b.Account.HostKeyErr = l.t("ホストとポートを先に正しく入力してください", "enter the host and port first")
 			}
 			return nil, true
 		}
-		key, err := s.fetch(r.Context(), src.Host, src.Port)
+		key, err := s.fetch(r.Context(), *a.host, *a.port)
 		st.extras = func(b *formBody) {
 			if err != nil {
-				b.Source.HostKeyErr = l.split(err.Error())
+				b.Account.HostKeyErr = l.split(err.Error())
 				return
 			}
-			b.Source.Pin = &pinView{Addr: net.JoinHostPort(src.Host, strconv.Itoa(src.Port)), Type: key.Type(), FP: ssh.FingerprintSHA256(key)}
+			b.Account.Pin = &pinView{Addr: a.addr(), Type: key.Type(), FP: ssh.FingerprintSHA256(key)}
 		}
 		return nil, true
 	case r.PostFormValue("pin_fp") != "":
 		want := r.PostFormValue("pin_fp")
 		pinErr := func(msg string) (*pinResult, bool) {
 			st.extras = func(b *formBody) {
-				b.Source.Pin = &pinView{Addr: net.JoinHostPort(src.Host, strconv.Itoa(src.Port)), FP: want, Err: msg}
+				b.Account.Pin = &pinView{Addr: a.addr(), FP: want, Err: msg}
 			}
 			return nil, true
 		}
@@ -187,18 +231,18 @@ func (s *Server) sourceHostKey(w http.ResponseWriter, r *http.Request, l lang, n
 		if addrBad {
 			return pinErr(l.t("ホストとポートを先に正しく入力してください", "enter the host and port first"))
 		}
-		key, err := s.fetch(r.Context(), src.Host, src.Port)
+		key, err := s.fetch(r.Context(), *a.host, *a.port)
 		if err != nil {
 			return pinErr(l.split(err.Error()))
 		}
 		if fp := ssh.FingerprintSHA256(key); fp != want {
 			return pinErr(fmt.Sprintf(l.t("サーバの鍵が確認したものと違います(確認 %s、現在 %s)。登録していません", "the server now offers a different key (confirmed %s, offered %s): nothing pinned"), want, fp))
 		}
-		line := knownhosts.Line([]string{knownhosts.Normalize(net.JoinHostPort(src.Host, strconv.Itoa(src.Port)))}, key)
-		if !slices.Contains(src.KnownHosts, line) {
-			src.KnownHosts = append(src.KnownHosts, line)
+		line := knownhosts.Line([]string{knownhosts.Normalize(a.addr())}, key)
+		if !slices.Contains(*a.knownHosts, line) {
+			*a.knownHosts = append(*a.knownHosts, line)
 		}
-		return &pinResult{source: src.Name, host: net.JoinHostPort(src.Host, strconv.Itoa(src.Port)), fp: want, keyType: key.Type()}, false
+		return &pinResult{kind: a.kind, name: *a.name, host: a.addr(), fp: want, keyType: key.Type()}, false
 	}
 	return nil, false
 }
@@ -209,21 +253,29 @@ func (s *Server) fetch(ctx context.Context, host string, port int) (ssh.PublicKe
 	return s.fetchHostKey(ctx, host, port)
 }
 
-// sourceKey replaces a source's private key: generated here (the page
+// accountKey replaces an account's private key: generated here (the page
 // then shows the public key for authorized_keys) or uploaded. The key is
 // written 0600 and never shown; the ledger records that it changed and
 // the public key's fingerprint.
-func (s *Server) sourceKey(w http.ResponseWriter, r *http.Request) {
+func (s *Server) accountKey(w http.ResponseWriter, r *http.Request) {
 	l := langOf(w, r)
-	cfg := s.core.Config()
-	name := r.PostFormValue("orig")
-	src, err := cfg.Source(name)
+	kind, name := r.PathValue("kind"), r.PostFormValue("orig")
+	cfg, err := cloneConfig(s.core.Config())
 	if err != nil {
-		s.message(w, r, http.StatusOK, l.t("先に取得元を保存してください", "save the source first"), true, "/config")
+		s.message(w, r, http.StatusInternalServerError, err.Error(), true, "/config")
 		return
 	}
-	back := "/config/source?name=" + url.QueryEscape(name)
-	p, err := secretPath(l, cfg, src.KeyFile)
+	ed, ok := s.editors()[kind]
+	var it item
+	if ok && name != "" {
+		it, ok = ed.find(cfg, name)
+	}
+	if !ok || name == "" || it.ssh == nil {
+		s.message(w, r, http.StatusOK, l.t("先にこの項目を保存してください", "save this item first"), true, "/config")
+		return
+	}
+	back := "/config/" + kind + "?name=" + url.QueryEscape(name)
+	p, err := secretPath(l, cfg, *it.ssh.keyFile, sshKey)
 	if err != nil {
 		s.message(w, r, http.StatusOK, err.Error(), true, back)
 		return
@@ -262,12 +314,12 @@ func (s *Server) sourceKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := atomicfile.Write(p, pemBytes, 0o600); err != nil {
-		s.log.Error("write source key", "err", err)
+		s.log.Error("write account key", "kind", kind, "err", err)
 		s.message(w, r, http.StatusInternalServerError, l.t("鍵を保存できません: ", "cannot save the key: ")+err.Error(), true, back)
 		return
 	}
 	s.record(r.Context(), ledger.Entry{Kind: KindSecretReplaced, Actor: actor(r), Message: "SSH秘密鍵を置き換え / SSH private key replaced",
-		Data: mustData(map[string]any{"source": src.Name, "file": filepath.Base(p), "public_key_fingerprint": ssh.FingerprintSHA256(signer.PublicKey()),
+		Data: mustData(map[string]any{kind: name, "file": filepath.Base(p), "public_key_fingerprint": ssh.FingerprintSHA256(signer.PublicKey()),
 			"generated": r.PostFormValue("op") == "generate"})})
 	http.Redirect(w, r, back+"&done=key", http.StatusSeeOther)
 }

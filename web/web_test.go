@@ -556,7 +556,7 @@ func TestDashboardShowsEachMediumAndTheTimeline(t *testing.T) {
 		`data-medium="conn" data-state="connected"`, "接続中",
 		`data-medium="fault" data-state="fault"`, "異常: 切断を確認できません", "sense still ON",
 		`data-medium="sim" data-state="simulated"`, "オフラインではありません",
-		`class="tl-cut"`, `class="tl-connected"`, "成功 — c1", `id="scan">—<`, "空き ", "予定なし",
+		`class="tl-cut"`, `class="tl-connected"`, "成功 — c1", `<a href="/scan">まだ実施されていません</a>`, "空き ", "予定なし",
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("dashboard lacks %q", want)

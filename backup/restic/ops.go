@@ -339,6 +339,8 @@ type RestoreOptions struct {
 	// repository (--verify). A caller that checks the files against its
 	// own checksums afterwards can skip this second read.
 	Verify bool
+	// Tags narrow "latest" to snapshots with these tags ("source=emr").
+	Tags []string
 }
 
 // RestoreWith is Restore with options.
@@ -360,6 +362,9 @@ func (r *Repo) RestoreWith(ctx context.Context, snapshotID, target string, opts 
 	}
 	if snapshotID == "latest" {
 		args = append(args, "--host="+r.Host)
+	}
+	for _, t := range opts.Tags {
+		args = append(args, "--tag="+t)
 	}
 	for _, inc := range opts.Include {
 		if inc == "" {

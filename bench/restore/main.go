@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/danzen-gw/danzen/backup"
 	"github.com/danzen-gw/danzen/bench/internal/benchkit"
 	"github.com/danzen-gw/danzen/gateway"
 	"github.com/danzen-gw/danzen/media/disk"
@@ -36,6 +37,7 @@ func main() {
 type result struct {
 	danzen, stock                  time.Duration // restore proper
 	powerOn, firstByte, total, cut time.Duration // danzen: from the request
+	find, restic, verify           time.Duration // danzen's phases: mount + list snapshots, restic restore, SHA-256 check
 	bytes                          int64
 }
 
@@ -66,7 +68,14 @@ func run(dumpBytes int64, small, rounds int, keep bool) error {
 		r.stock = d
 
 		benchkit.DropCaches()
-		rr, err := w.GW.Restore(ctx, gateway.RestoreOptions{Medium: "disk-a", Snapshot: snap.ID, Actor: "bench"}, nil)
+		at := map[string]time.Time{}
+		rr, err := w.GW.Restore(ctx, gateway.RestoreOptions{Medium: "disk-a", Snapshot: snap.ID, Actor: "bench"}, func(ev backup.CycleEvent) {
+			if ev.Restic == nil && ev.Pull == nil {
+				if _, ok := at[ev.Phase]; !ok {
+					at[ev.Phase] = ev.Time
+				}
+			}
+		})
 		if err != nil {
 			return fmt.Errorf("danzen restore: %w", err)
 		}
@@ -78,6 +87,7 @@ func run(dumpBytes int64, small, rounds int, keep bool) error {
 		r.danzen = r.total - r.powerOn
 		r.cut = ms(rr.TotalMS - rr.RestoreMS)
 		r.bytes = rr.Bytes
+		r.find, r.restic, r.verify = at["restore"].Sub(at["attach"]), at["verify"].Sub(at["restore"]), at["detach"].Sub(at["verify"])
 		os.RemoveAll(filepath.Join(w.GW.RestoreArea(), rr.ID))
 		res = append(res, r)
 	}
@@ -91,6 +101,10 @@ func run(dumpBytes int64, small, rounds int, keep bool) error {
 		worstFirst = max(worstFirst, r.firstByte)
 		fmt.Printf("%-6d %8.1fs %8.1fs %8.1fs %11s %8.1fs %8.1fs %7.3f\n", i+1, r.powerOn.Seconds(), r.firstByte.Seconds(),
 			r.danzen.Seconds(), "yes", r.stock.Seconds(), r.cut.Seconds(), ratio)
+	}
+	fmt.Printf("\n%-6s %14s %14s %14s\n", "round", "mount+list", "restic restore", "SHA-256 check")
+	for i, r := range res {
+		fmt.Printf("%-6d %13.1fs %13.1fs %13.1fs\n", i+1, r.find.Seconds(), r.restic.Seconds(), r.verify.Seconds())
 	}
 	fmt.Println("(danzen = request → every file restored and its SHA-256 checked against the pull manifest, minus power-on;")
 	fmt.Println(" stock = restic restore alone on the mounted disk; cut = detach, relay off, device gone, after the restore)")

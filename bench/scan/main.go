@@ -97,7 +97,7 @@ func run(skipSV bool) error {
 	for _, a := range targets {
 		var dp, np []string
 		for _, s := range danzenOpen[a] {
-			dp = append(dp, strings.SplitN(s, "/", 2)[0])
+			dp = append(dp, strings.Fields(s)[0])
 		}
 		for _, s := range nmapOpen[a] {
 			np = append(np, strings.SplitN(s, "/", 2)[0])

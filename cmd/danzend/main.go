@@ -88,14 +88,15 @@ func run(ctx context.Context, log *slog.Logger, dir, listen string, cycleNow boo
 			log.Info("cycle done", "id", rep.ID, "ok", rep.OK())
 		}
 	}
-	log.Info("scheduling cycles and drills", "schedule", g.Config().Schedule, "drills", g.Config().Restore.DrillSchedule, "zone", g.Config().TimeZone)
+	log.Info("scheduling cycles, drills and scans", "schedule", g.Config().Schedule, "drills", g.Config().Restore.DrillSchedule, "scans", g.Config().Scan.Schedule, "zone", g.Config().TimeZone)
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	drills := make(chan error, 1)
+	drills, scans := make(chan error, 1), make(chan error, 1)
 	go func() { drills <- g.RunDrillSchedule(ctx, nil) }()
+	go func() { scans <- g.RunScanSchedule(ctx, nil) }()
 	err = g.RunSchedule(ctx, nil, nil)
 	stop()
-	return errors.Join(err, <-drills)
+	return errors.Join(err, <-drills, <-scans)
 }
 
 // servePage starts the page on listen over HTTPS: the certificate, the

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log"
 	"math/big"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -87,6 +88,13 @@ func (w *World) Banner(ns string, port int, text string) error {
 	if err != nil {
 		return err
 	}
+	Greet(ln, text)
+	return nil
+}
+
+// Greet serves Banner's greeting on ln until ln is closed (for tests on
+// a loopback address outside any namespace).
+func Greet(ln net.Listener, text string) {
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -106,7 +114,6 @@ func (w *World) Banner(ns string, port int, text string) error {
 			}()
 		}
 	}()
-	return nil
 }
 
 // UDPEcho sends every datagram back: a port that answers but speaks no
