@@ -37,12 +37,24 @@ func (s State) Label() string {
 	return "未確認 / unknown"
 }
 
+// Label is the medium's state for people; an object-locked bucket is
+// offline by immutability, and says so rather than "cut".
+func (m Medium) Label() string {
+	if m.State == Cut && m.Immutable {
+		return "変更不可(確認済み・オブジェクトロック) / immutable, verified (Object Lock)"
+	}
+	return m.State.Label()
+}
+
 // Medium is one medium's status.
 type Medium struct {
-	Name         string
-	State        State
-	Since        time.Time
-	Reason       string
+	Name   string
+	State  State
+	Since  time.Time
+	Reason string
+	// Immutable: the last verified "cut" is an S3 bucket's Object Lock
+	// proven in the session (with the uplink cut too, if it has a relay).
+	Immutable    bool
 	LastSnapshot *Snapshot
 	Period       ledger.Summary // the last 30 days
 }
@@ -100,6 +112,9 @@ func Compute(dir string, media []string, now time.Time) (*Status, error) {
 				m.State, m.Since, m.Reason = Connected, e.Time, ""
 			case ledger.KindPowerOffVerified:
 				m.State, m.Since, m.Reason = Cut, e.Time, ""
+				var cut ledger.CutData
+				json.Unmarshal(e.Data, &cut)
+				m.Immutable = cut.Immutable
 			case ledger.KindPowerOffUnverified:
 				var cut struct {
 					Reason    string `json:"reason"`

@@ -90,7 +90,7 @@ func timelineOf(l lang, p ledger.Summary) timeline {
 }
 
 func cardOf(l lang, m status.Medium) mediumCard {
-	c := mediumCard{Name: m.Name, State: string(m.State), Label: l.split(m.State.Label()), Since: stamp(m.Since), Reason: m.Reason,
+	c := mediumCard{Name: m.Name, State: string(m.State), Label: l.split(m.Label()), Since: stamp(m.Since), Reason: m.Reason,
 		Connected: l.humanDuration(m.Period.Connected), Cut: l.humanDuration(m.Period.CutOff),
 		VerifiedCuts: m.Period.VerifiedCuts, FailedCuts: m.Period.FailedCuts, Timeline: timelineOf(l, m.Period)}
 	if s := m.LastSnapshot; s != nil {

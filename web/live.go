@@ -163,7 +163,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		}
 		out := []liveMedium{}
 		for _, m := range st.Media {
-			out = append(out, liveMedium{Name: m.Name, State: string(m.State), Label: l.split(m.State.Label()), Since: stamp(m.Since), Reason: m.Reason})
+			out = append(out, liveMedium{Name: m.Name, State: string(m.State), Label: l.split(m.Label()), Since: stamp(m.Since), Reason: m.Reason})
 		}
 		return send("status", map[string]any{"media": out})
 	}

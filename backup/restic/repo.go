@@ -186,6 +186,9 @@ func (r *Repo) environ(cacheDir, tempDir string, extra []string) []string {
 		}
 		env = append(env, kv)
 	}
+	// Progress twice a second is plenty for the page and the console;
+	// restic's default with --json is 60 a second, CPU a Pi should not spend.
+	env = append(env, "RESTIC_PROGRESS_FPS=2")
 	if cacheDir != "" {
 		env = append(env, "RESTIC_CACHE_DIR="+cacheDir)
 	}
