@@ -215,7 +215,7 @@ func TestS3CycleRestoresWithStockRestic(t *testing.T) {
 		t.Errorf("cut evidence %+v: want immutable and no claim of a power cut", lastCut)
 	}
 	st, err := g.Status(context.Background())
-	if err != nil || st.Media[0].State != status.Cut {
+	if err != nil || st.Media[0].State != status.Cut || !st.Media[0].Immutable || !strings.Contains(st.Media[0].Label(), "Object Lock") {
 		t.Fatalf("status: %v %+v", err, st.Media)
 	}
 

@@ -235,6 +235,12 @@ type lineWriter struct {
 }
 
 func (w *lineWriter) Write(b []byte) (int, error) {
+	// Only the new bytes can hold a newline the buffer did not: a long
+	// line (snapshots --json) arriving in small pipe writes stays linear.
+	if bytes.IndexByte(b, '\n') < 0 {
+		w.buf = append(w.buf, b...)
+		return len(b), nil
+	}
 	w.buf = append(w.buf, b...)
 	start := 0
 	for {

@@ -16,12 +16,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/minio/minio-go/v7"
 
 	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/bench/internal/benchkit"
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/demo"
 	"github.com/danzen-gw/danzen/gateway"
@@ -125,25 +125,13 @@ func run(dumpBytes int64, small int, keep bool) error {
 				return err
 			}
 		}
-		dropCaches()
-		phases := map[string]time.Duration{}
-		var last string
-		var lastT time.Time
-		rep, err := g.RunCycle(ctx, func(ev backup.CycleEvent) {
-			if ev.Phase == "pull" || ev.Restic != nil {
-				return
-			}
-			if last != "" {
-				phases[last] += ev.Time.Sub(lastT)
-			}
-			last, lastT = ev.Phase, ev.Time
-		})
+		benchkit.DropCaches()
+		timer := benchkit.NewPhaseTimer()
+		rep, err := g.RunCycle(ctx, timer.Event)
 		if err != nil {
 			return fmt.Errorf("%s: cycle: %w", name, err)
 		}
-		if last != "" {
-			phases[last] += time.Since(lastT)
-		}
+		phases := timer.Done()
 		md := rep.Media[0]
 		if !md.CutVerified {
 			return fmt.Errorf("%s: not offline: %s", name, md.CutReason)
@@ -151,7 +139,7 @@ func run(dumpBytes int64, small int, keep bool) error {
 		r := round{name: name, phases: phases, powered: md.PoweredFor, added: fmt.Sprintf("%.1f MB", float64(md.Snapshots[0].DataAdded)/1e6)}
 		r.upload = md.PoweredFor - phases["forget"] - phases["check"]
 
-		dropCaches()
+		benchkit.DropCaches()
 		s := time.Now()
 		cmd := stock("backup", "--host", "bench", ".")
 		cmd.Dir = src
@@ -160,7 +148,7 @@ func run(dumpBytes int64, small int, keep bool) error {
 			return fmt.Errorf("reference backup: %v\n%s", err, out)
 		}
 		r.stock = time.Since(s)
-		r.stockAd = lastAdded(string(out))
+		r.stockAd = benchkit.LastLine(string(out), "Added to the repository")
 		rounds = append(rounds, r)
 	}
 
@@ -181,23 +169,6 @@ func run(dumpBytes int64, small int, keep bool) error {
 		fmt.Printf("%s: upload ÷ stock = %.3f (target ≤ 1.05: %s); restic backup phase ÷ stock = %.3f; added: danzen %s, stock %s\n",
 			r.name, ratio, v, r.phases["backup"].Seconds()/r.stock.Seconds(), r.added, r.stockAd)
 	}
-	load, _ := os.ReadFile("/proc/loadavg")
-	fmt.Printf("\nloadavg at the end: %s", load)
+	fmt.Printf("\nloadavg at the end: %s", benchkit.LoadAvg())
 	return nil
-}
-
-func lastAdded(out string) string {
-	var line string
-	for _, l := range strings.Split(out, "\n") {
-		if strings.Contains(l, "Added to the repository") {
-			line = strings.TrimSpace(l)
-		}
-	}
-	return line
-}
-
-// dropCaches makes both runs read cold, as a nightly run does.
-func dropCaches() {
-	exec.Command("sync").Run()
-	os.WriteFile("/proc/sys/vm/drop_caches", []byte("3\n"), 0)
 }

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/danzen-gw/danzen/backup"
@@ -82,24 +81,12 @@ func run(dumpBytes int64, small int, keep bool) error {
 		}
 		benchkit.DropCaches()
 		start := time.Now()
-		phases := map[string]time.Duration{}
-		var last string
-		var lastT time.Time
-		rep, err := g.RunCycle(ctx, func(ev backup.CycleEvent) {
-			if ev.Phase == "pull" || ev.Restic != nil {
-				return
-			}
-			if last != "" {
-				phases[last] += ev.Time.Sub(lastT)
-			}
-			last, lastT = ev.Phase, ev.Time
-		})
+		timer := benchkit.NewPhaseTimer()
+		rep, err := g.RunCycle(ctx, timer.Event)
 		if err != nil {
 			return fmt.Errorf("%s: cycle: %w", name, err)
 		}
-		if last != "" {
-			phases[last] += time.Since(lastT)
-		}
+		phases := timer.Done()
 		r := round{name: name, cycle: time.Since(start), phases: phases}
 		m := rep.Pulls[0]
 		r.pull = m.Finished.Sub(m.Started)
@@ -118,7 +105,7 @@ func run(dumpBytes int64, small int, keep bool) error {
 			return fmt.Errorf("reference backup: %v\n%s", err, out)
 		}
 		r.resticAlone = time.Since(s)
-		r.aloneAdded = lastLine(string(out), "Added to the repository")
+		r.aloneAdded = benchkit.LastLine(string(out), "Added to the repository")
 
 		benchkit.DropCaches()
 		s = time.Now()
@@ -168,13 +155,4 @@ func run(dumpBytes int64, small int, keep bool) error {
 	}
 	fmt.Printf("\nloadavg at the end: %s", benchkit.LoadAvg())
 	return nil
-}
-
-func lastLine(out, prefix string) string {
-	for _, l := range strings.Split(out, "\n") {
-		if strings.HasPrefix(strings.TrimSpace(l), prefix) {
-			return strings.TrimSpace(l)
-		}
-	}
-	return ""
 }

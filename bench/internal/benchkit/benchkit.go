@@ -10,8 +10,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/danzen-gw/danzen/backup"
 	"github.com/danzen-gw/danzen/demo"
 	"github.com/danzen-gw/danzen/gateway"
 )
@@ -103,4 +105,47 @@ func MB(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
 func LoadAvg() string {
 	b, _ := os.ReadFile("/proc/loadavg")
 	return string(b)
+}
+
+// PhaseTimer adds up the time a cycle spends in each phase, from one
+// phase event to the next (pull and restic progress are not phases).
+type PhaseTimer struct {
+	Phases map[string]time.Duration
+	last   string
+	lastT  time.Time
+}
+
+// NewPhaseTimer returns an empty timer.
+func NewPhaseTimer() *PhaseTimer { return &PhaseTimer{Phases: map[string]time.Duration{}} }
+
+// Event is the cycle's event callback.
+func (p *PhaseTimer) Event(ev backup.CycleEvent) {
+	if ev.Phase == "pull" || ev.Restic != nil {
+		return
+	}
+	if p.last != "" {
+		p.Phases[p.last] += ev.Time.Sub(p.lastT)
+	}
+	p.last, p.lastT = ev.Phase, ev.Time
+}
+
+// Done closes the last phase at now.
+func (p *PhaseTimer) Done() map[string]time.Duration {
+	if p.last != "" {
+		p.Phases[p.last] += time.Since(p.lastT)
+		p.last = ""
+	}
+	return p.Phases
+}
+
+// LastLine is the last line of restic's text output containing s
+// ("Added to the repository"), trimmed.
+func LastLine(out, s string) string {
+	var line string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, s) {
+			line = strings.TrimSpace(l)
+		}
+	}
+	return line
 }
