@@ -242,7 +242,7 @@ func printTable() {
 		return
 	}
 	var injected, survived, lost, falseOff int
-	fmt.Println("\n| fault | killed at | survived | data lost | false offline |\n|---|---|---|---|---|")
+	fmt.Println("\n| fault | injected at | survived | data lost | false offline |\n|---|---|---|---|---|")
 	for _, r := range table {
 		fmt.Printf("| %s | %s | %d | %d | %d |\n", r.fault, r.reached, r.survived, r.dataLost, r.falseOffln)
 		injected++

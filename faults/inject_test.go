@@ -1,0 +1,87 @@
+package faults_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/gateway"
+	"github.com/danzen-gw/danzen/media/disk/looptest"
+	"github.com/danzen-gw/danzen/relay"
+	"github.com/danzen-gw/danzen/relay/fake"
+)
+
+// TestInjectedFaults gives one gateway a run of hardware and restic
+// faults, one at a time: each must fail its cycle with a message that
+// names the cause, never leave the medium reported offline while it is
+// not, and the cycle after the repair must succeed. A drill at the end
+// proves nothing written in between was lost.
+func TestInjectedFaults(t *testing.T) {
+	if os.Getenv("DANZEN_RESTIC") == "" {
+		t.Fatal("DANZEN_RESTIC is not set: run make test, which builds bin/restic")
+	}
+	w := newWorld(t)
+	pwFile := w.r.Cfg.KeyPath(w.r.Cfg.Media[0].PasswordFile)
+	goodPW, err := os.ReadFile(pwFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	power := w.r.HW.Powers["disk-a"]
+	for _, f := range []struct {
+		name, want string // want: a word the failure must contain
+		inject, repair    func(cfg *config.Config, b *fake.Board)
+	}{
+		{"restic binary missing", "restic",
+			func(cfg *config.Config, _ *fake.Board) { cfg.ResticBinary = "/nonexistent/restic" }, nil},
+		{"wrong repository password", "password",
+			func(*config.Config, *fake.Board) { os.WriteFile(pwFile, []byte("not the password\n"), 0o600) },
+			func(*config.Config, *fake.Board) { os.WriteFile(pwFile, goodPW, 0o600) }},
+		{"medium never appears after power-on", "disk-a",
+			func(*config.Config, *fake.Board) { power.SetMode(looptest.NeverAppears) },
+			func(*config.Config, *fake.Board) { power.SetMode(looptest.Healthy) }},
+		{"relay welded", "relay-disk-a",
+			func(_ *config.Config, b *fake.Board) { b.Relay("relay-disk-a").SetMode(fake.Welded) }, nil},
+		{"sense wire broken", "relay-disk-a",
+			func(_ *config.Config, b *fake.Board) { b.Relay("relay-disk-a").SetMode(fake.SenseBroken) }, nil},
+	} {
+		t.Run(strings.ReplaceAll(f.name, " ", "_"), func(t *testing.T) {
+			res := row{fault: f.name, reached: "cycle"}
+			cfg := *w.r.Cfg
+			b := fake.NewBoard(cfg.Relays...)
+			if err := b.Persist(w.board); err != nil {
+				t.Fatal(err)
+			}
+			f.inject(&cfg, b)
+			g, err := gateway.Open(context.Background(), &cfg, gateway.Options{RelaySources: map[string]relay.PinSource{relay.DriverFake: b}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := g.RunCycle(context.Background(), nil)
+			g.Close()
+			if err == nil || rep.OK() {
+				t.Errorf("the cycle with %s succeeded", f.name)
+			} else if !strings.Contains(err.Error(), f.want) {
+				t.Errorf("the failure does not name the cause (%q): %v", f.want, err)
+			}
+			res.falseOffln += w.falseOffline(t)
+			if f.repair != nil {
+				f.repair(&cfg, b)
+			}
+			if _, ok := w.run(t, "cycle", ""); ok {
+				res.survived = 1
+			} else {
+				t.Errorf("the cycle after repairing %s failed", f.name)
+			}
+			res.falseOffln += w.falseOffline(t)
+			record(res)
+		})
+	}
+	if _, ok := w.run(t, "drill", ""); !ok {
+		t.Error("the drill after the faults failed: data written in between is not restorable")
+	}
+	if err := stagingComplete(w.r.Cfg.StagingDir, "emr"); err != nil {
+		t.Error(err)
+	}
+}
