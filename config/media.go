@@ -170,7 +170,6 @@ func (v *checker) nested(prefix string, err error) {
 	for _, e := range errs {
 		var rf *relay.FieldError
 		var df *disk.FieldError
-		var tf *tape.FieldError
 		var av *alert.ValidationError
 		switch {
 		case errors.As(e, &av):
@@ -181,8 +180,6 @@ func (v *checker) nested(prefix string, err error) {
 			v.add(prefix+"."+rf.Field, rf.Ja, rf.En)
 		case errors.As(e, &df):
 			v.add(prefix+"."+df.Field, df.Ja, df.En)
-		case errors.As(e, &tf):
-			v.add(prefix+"."+tf.Field, tf.Ja, tf.En)
 		default:
 			v.add(prefix, e.Error(), e.Error())
 		}

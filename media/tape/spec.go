@@ -2,11 +2,11 @@ package tape
 
 import (
 	"errors"
-	"fmt"
 	"path/filepath"
 	"time"
 
 	"github.com/danzen-gw/danzen/internal/duration"
+	"github.com/danzen-gw/danzen/media/disk"
 )
 
 // Defaults used when a Spec value is zero. An LTO drive takes most of a
@@ -42,17 +42,9 @@ type Spec struct {
 // Duration is written in JSON as a Go duration string ("90s", "2m").
 type Duration = duration.Duration
 
-// FieldError names the Spec field (by its JSON name) that is wrong.
-type FieldError struct {
-	Medium string
-	Field  string
-	Ja     string
-	En     string
-}
-
-func (e *FieldError) Error() string {
-	return fmt.Sprintf("媒体 %q の %s: %s / medium %q field %s: %s", e.Medium, e.Field, e.Ja, e.Medium, e.Field, e.En)
-}
+// FieldError names the Spec field (by its JSON name) that is wrong; it is
+// the disk's type, so the configuration maps every medium's errors alike.
+type FieldError = disk.FieldError
 
 // Validate checks the spec and returns every problem found, joined; each is
 // a *FieldError.
