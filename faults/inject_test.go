@@ -30,8 +30,8 @@ func TestInjectedFaults(t *testing.T) {
 	}
 	power := w.r.HW.Powers["disk-a"]
 	for _, f := range []struct {
-		name, want string // want: a word the failure must contain
-		inject, repair    func(cfg *config.Config, b *fake.Board)
+		name, want     string // want: a word the failure must contain
+		inject, repair func(cfg *config.Config, b *fake.Board)
 	}{
 		{"restic binary missing", "restic",
 			func(cfg *config.Config, _ *fake.Board) { cfg.ResticBinary = "/nonexistent/restic" }, nil},
