@@ -91,6 +91,9 @@ func child(mode, cfgPath, boardDir string) error {
 	case "drill":
 		_, err := g.Drill(ctx, "", "fault-suite", events)
 		return err
+	case "restore":
+		_, err := g.Restore(ctx, gateway.RestoreOptions{Medium: "disk-a", Actor: "fault-suite"}, events)
+		return err
 	}
 	return fmt.Errorf("unknown child mode %q", mode)
 }
@@ -261,13 +264,16 @@ func TestKilledAtEachPhase(t *testing.T) {
 	}
 	for _, sc := range []struct {
 		name, killAt string
-		first        bool // one good cycle first (so the killed one prunes)
+		first        bool   // one good cycle first (so the killed one prunes, or there is something to restore)
+		mode         string // the killed job: "cycle" unless set
 	}{
-		{"during the pull", "PULLING", false},
-		{"between relay on and mount", "PHASE attach", false},
-		{"during restic backup", "RESTIC backup", false},
-		{"during prune", "PHASE forget", true},
-		{"between unmount and relay off", "PHASE power-off", false},
+		{"during the pull", "PULLING", false, ""},
+		{"between relay on and mount", "PHASE attach", false, ""},
+		{"during restic backup", "RESTIC backup", false, ""},
+		{"during prune", "PHASE forget", true, ""},
+		{"between unmount and relay off", "PHASE power-off", false, ""},
+		{"during a restore", "RESTIC restore", true, "restore"},
+		{"during the drill's check --read-data", "PHASE check", true, "drill"},
 	} {
 		t.Run(strings.ReplaceAll(sc.name, " ", "_"), func(t *testing.T) {
 			w := newWorld(t)
@@ -279,7 +285,11 @@ func TestKilledAtEachPhase(t *testing.T) {
 				// generation and prunes the old one.
 				os.WriteFile(filepath.Join(w.r.SSHD.Export, "csv", "患者.csv"), []byte("患者ID,氏名\n1,山田 太郎\n2,佐藤 花子\n"), 0o644)
 			}
-			lines, _ := w.run(t, "cycle", sc.killAt)
+			mode := sc.mode
+			if mode == "" {
+				mode = "cycle"
+			}
+			lines, _ := w.run(t, mode, sc.killAt)
 			res := row{fault: "SIGKILL " + sc.name, reached: lines[len(lines)-1]}
 			// Right after the kill nothing may claim the medium is cut
 			// while the relay still holds it.
@@ -294,6 +304,11 @@ func TestKilledAtEachPhase(t *testing.T) {
 				t.Error("after the start, the relay is energised or the disk attached")
 			}
 			res.falseOffln += w.falseOffline(t)
+			if left, _ := os.ReadDir(filepath.Join(w.r.Cfg.StagingDir, "restore")); len(left) > 0 {
+				t.Errorf("the start left an unfinished restore on the gateway: %v", left)
+			}
+			// A killed cycle leaves its cycle.start open; a killed restore
+			// or drill leaves the medium's power session open.
 			ents, err := ledger.Read(w.r.Cfg.LedgerDir, ledger.Filter{Kinds: []string{gateway.KindJobInterrupted}})
 			if err != nil || len(ents) != 1 {
 				t.Errorf("the interruption is not recorded once: %v %+v", err, ents)

@@ -3,6 +3,8 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -67,6 +69,7 @@ func (g *Gateway) recoverInterrupted(ctx context.Context, cfg *config.Config) le
 			g.record(ledger.Entry{Kind: ledger.KindError, Medium: m.Name, Message: err.Error(), Data: mustJSON(map[string]any{"phase": "start-up unmount"})})
 		}
 	}
+	g.removeUnfinishedRestores(cfg)
 	if open.any() {
 		media := make([]string, 0, len(open.media))
 		for m := range open.media {
@@ -86,4 +89,35 @@ func orNone(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// removeUnfinishedRestores deletes what a killed restore or drill left in
+// the restore area: drill scratch copies, and restore directories with no
+// successful restore record. Half a restore is no use to anyone, and it
+// is patient data lying on the gateway.
+func (g *Gateway) removeUnfinishedRestores(cfg *config.Config) {
+	area := filepath.Join(cfg.StagingDir, "restore")
+	ents, err := os.ReadDir(area)
+	if err != nil {
+		return // no restore area yet
+	}
+	done := map[string]bool{}
+	if recs, err := g.restoreRecords(ledger.KindRestore); err == nil {
+		for _, r := range recs {
+			done[r.ID] = r.OK
+		}
+	} else {
+		g.log.Error("start-up: cannot read the restore records; leaving the restore area as it is", "err", err)
+		return
+	}
+	for _, e := range ents {
+		if done[e.Name()] {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(area, e.Name())); err != nil {
+			g.log.Error("start-up: cannot remove an unfinished restore", "dir", e.Name(), "err", err)
+			continue
+		}
+		g.record(ledger.Entry{Kind: "restore.removed", Message: "中断された復元の残りを削除 / removed what an interrupted restore left: " + e.Name()})
+	}
 }
