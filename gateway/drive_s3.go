@@ -25,6 +25,10 @@ type s3Drive struct {
 	lockErr error // nil once Verify passed in this session
 }
 
+// Backend returns restic's environment (credentials, region) and CA file
+// for the bucket.
+func (d *s3Drive) Backend() ([]string, string) { return d.b.Env(), d.caPath }
+
 func (g *Gateway) newS3Drive(m *config.Medium) (*s3Drive, error) {
 	cfg := g.Config()
 	ca := ""

@@ -280,10 +280,12 @@ func (g *Gateway) target(name string, u use) (backup.Target, error) {
 	if err != nil {
 		return backup.Target{}, err
 	}
+	// A backend medium (S3) gives restic its credentials and CA; they
+	// travel in the environment and a file, never on a command line.
 	var env []string
 	var ca string
-	if sd, ok := d.(*s3Drive); ok {
-		env, ca = sd.b.Env(), sd.caPath
+	if b, ok := d.(interface{ Backend() ([]string, string) }); ok {
+		env, ca = b.Backend()
 	}
 	return backup.Target{
 		Name:   name,
