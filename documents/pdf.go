@@ -40,12 +40,12 @@ type Printer struct {
 	console []string
 }
 
-// NewPrinter starts Chromium at path with a fresh profile in tmpDir.
-func NewPrinter(ctx context.Context, path, tmpDir string) (*Printer, error) {
-	if path == "" {
-		return nil, errors.New("Chromium が見つかりません。PDFは作成できません(HTMLをブラウザで印刷してください) / Chromium not found: no PDF (print the HTML from a browser)")
-	}
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
+// HeadlessChromium are the options danzen starts Debian's Chromium with
+// (here and in the page's browser tests): headless, no sandbox, GPU or
+// background traffic, a fresh profile in dataDir, and no name resolving
+// but 127.0.0.1, so a document or page can reach nothing else.
+func HeadlessChromium(path, dataDir string) []chromedp.ExecAllocatorOption {
+	return []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.Flag("headless", true),
 		chromedp.NoSandbox,
@@ -56,8 +56,16 @@ func NewPrinter(ctx context.Context, path, tmpDir string) (*Printer, error) {
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
 		chromedp.NoFirstRun,
-		chromedp.UserDataDir(tmpDir),
-	)
+		chromedp.UserDataDir(dataDir),
+	}
+}
+
+// NewPrinter starts Chromium at path with a fresh profile in tmpDir.
+func NewPrinter(ctx context.Context, path, tmpDir string) (*Printer, error) {
+	if path == "" {
+		return nil, errors.New("Chromium が見つかりません。PDFは作成できません(HTMLをブラウザで印刷してください) / Chromium not found: no PDF (print the HTML from a browser)")
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, HeadlessChromium(path, tmpDir)...)
 	bctx, cancel := chromedp.NewContext(alloc)
 	p := &Printer{ctx: bctx, cancel: func() { cancel(); cancelAlloc() }}
 	if err := chromedp.Do(bctx); err != nil {

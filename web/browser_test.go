@@ -18,6 +18,7 @@ import (
 
 	"github.com/danzen-gw/danzen/auth"
 	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/documents"
 	"github.com/danzen-gw/danzen/gateway"
 	"github.com/danzen-gw/danzen/internal/rig"
 	"github.com/danzen-gw/danzen/web"
@@ -102,20 +103,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 	os.MkdirAll(shots, 0o755)
 
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromium),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		// Nothing but 127.0.0.1 resolves: the browser talks to the page only.
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
-		chromedp.NoFirstRun,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(820, 1180), // a tablet, portrait
-	)
+		append(documents.HeadlessChromium(chromium, t.TempDir()), chromedp.WindowSize(820, 1180))...) // a tablet, portrait
 	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(alloc)
 	defer cancel()
