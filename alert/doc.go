@@ -1,7 +1,8 @@
 // Package alert tells hospital IT staff at once when something needs them:
 // a failed or missed backup cycle, a medium that could not be verified
-// powered off, low staging space, a new 注意 finding at the WAN edge, or a
-// broken evidence ledger.
+// powered off, low staging space, a new 注意 finding at the WAN edge, a
+// broken evidence ledger, a failed restore drill, or an export that looks
+// like ransomware.
 //
 // An Alert is built by one of the constructors (CycleFailed, MediumNotOff,
 // …) so that wording and dedup keys stay the same everywhere. A Notifier
@@ -19,7 +20,8 @@
 //
 // One JSON object, UTF-8, POSTed with Content-Type application/json:
 //
-//	kind        "cycle_failed" | "medium_not_off" | "cycle_missed" | "staging_low" | "scan_finding" | "ledger_failed"
+//	kind        "cycle_failed" | "medium_not_off" | "cycle_missed" | "staging_low" | "scan_finding" | "ledger_failed" |
+//	            "drill_failed" | "source_anomaly"
 //	severity    "critical" | "error" | "warning" | "info" (info: resolved)
 //	gateway_id  string
 //	medium      string, omitted when the alert is not about one medium
