@@ -3,8 +3,11 @@ package faults_test
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/gateway"
@@ -84,4 +87,60 @@ func TestInjectedFaults(t *testing.T) {
 	if err := stagingComplete(w.r.Cfg.StagingDir, "emr"); err != nil {
 		t.Error(err)
 	}
+}
+
+// Staging fills up during the pull: the pull stops with the cause named,
+// no medium is powered for a night with nothing new, and once there is
+// room again the next cycle succeeds.
+func TestStagingFull(t *testing.T) {
+	if os.Getenv("DANZEN_RESTIC") == "" {
+		t.Fatal("DANZEN_RESTIC is not set: run make test, which builds bin/restic")
+	}
+	w := newWorld(t)
+	res := row{fault: "staging disk full during the pull", reached: "pull"}
+	small := t.TempDir()
+	img, err := looptest.CreateExt4(filepath.Join(small, "staging.img"), 48<<20, looptest.ImageOptions{Label: "staging"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loop, err := looptest.Attach(img.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer loop.Detach()
+	mnt := filepath.Join(small, "mnt")
+	os.Mkdir(mnt, 0o700)
+	if err := unix.Mount(loop.Path, mnt, "ext4", 0, ""); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Unmount(mnt, 0)
+
+	cfg := *w.r.Cfg
+	cfg.StagingDir = mnt // 48 MB for a 90 MB export
+	b := fake.NewBoard(cfg.Relays...)
+	if err := b.Persist(w.board); err != nil {
+		t.Fatal(err)
+	}
+	g, err := gateway.Open(context.Background(), &cfg, gateway.Options{RelaySources: map[string]relay.PinSource{relay.DriverFake: b}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	commands := b.Relay("relay-disk-a").Commands()
+	rep, err := g.RunCycle(context.Background(), nil)
+	g.Close()
+	switch {
+	case err == nil || rep.OK():
+		t.Error("a cycle on a full staging disk succeeded")
+	case !strings.Contains(err.Error(), "staging disk is full"):
+		t.Errorf("the failure does not say staging is full: %v", err)
+	case len(rep.Media) != 0 || b.Relay("relay-disk-a").Commands() > commands+1:
+		t.Errorf("a medium was powered for a night with nothing new: %+v", rep.Media)
+	}
+	res.falseOffln += w.falseOffline(t)
+	if _, ok := w.run(t, "cycle", ""); ok { // the configured, roomy staging again
+		res.survived = 1
+	} else {
+		t.Error("the cycle with room again failed")
+	}
+	record(res)
 }
