@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/danzen-gw/danzen/internal/syncbuf"
 	"io"
 	"log/slog"
 	"net"
@@ -33,24 +34,7 @@ import (
 type s3Rig struct {
 	*testrig.Rig
 	srv *s3test.Server
-	log *lockedBuffer
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	log *syncbuf.Buffer
 }
 
 func newS3Rig(t *testing.T, lock *s3test.Lock) *s3Rig {
@@ -83,7 +67,7 @@ func newS3Rig(t *testing.T, lock *s3test.Lock) *s3Rig {
 	if err := x.Cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	return &s3Rig{Rig: x, srv: srv, log: &lockedBuffer{}}
+	return &s3Rig{Rig: x, srv: srv, log: &syncbuf.Buffer{}}
 }
 
 func (r *s3Rig) open(t *testing.T) *gateway.Gateway {

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/pem"
+	"github.com/danzen-gw/danzen/internal/syncbuf"
 	"io"
 	"log/slog"
 	"net"
@@ -48,7 +49,7 @@ type env struct {
 	a      *auth.Auth
 	certs  *web.CertStore
 	srv    *httptest.Server
-	logs   *syncBuffer
+	logs   *syncbuf.Buffer
 	code   string
 	mu     sync.Mutex
 	bodies []string // every response body seen, for the secret check
@@ -62,26 +63,9 @@ type envOptions struct {
 	configure func(dir string, cfg *config.Config)
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func newEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
-	e := &env{t: t, dir: t.TempDir(), logs: &syncBuffer{}}
+	e := &env{t: t, dir: t.TempDir(), logs: &syncbuf.Buffer{}}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	loaded, err := gateway.LoadOrCreate(e.dir)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/danzen-gw/danzen/internal/syncbuf"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -40,28 +41,10 @@ func resticBin(t *testing.T) string {
 	return p
 }
 
-// syncBuffer collects log output from restic runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type testRepo struct {
 	*Repo
 	root string // temp dir holding repo, cache, tmp, password
-	logs *syncBuffer
+	logs *syncbuf.Buffer
 }
 
 func writePassword(t *testing.T, path, pw string) {
@@ -87,7 +70,7 @@ func newRepoNoInit(t *testing.T) *testRepo {
 	root := t.TempDir()
 	pw := filepath.Join(root, "password")
 	writePassword(t, pw, testPassword)
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	r := &Repo{
 		Binary:       bin,
 		Location:     filepath.Join(root, "repo"),

@@ -1,10 +1,10 @@
 package main_test
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"crypto/tls"
 	"fmt"
+	"github.com/danzen-gw/danzen/internal/syncbuf"
 	"io"
 	"net"
 	"net/http"
@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -24,26 +23,9 @@ import (
 	"github.com/danzen-gw/danzen/web"
 )
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 type daemon struct {
 	cmd  *exec.Cmd
-	logs *lockedBuffer
+	logs *syncbuf.Buffer
 	addr string
 }
 
@@ -55,7 +37,7 @@ func start(t *testing.T, bin, dir string) *daemon {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	d := &daemon{cmd: exec.Command(bin, "-dir", dir, "-listen", addr), logs: &lockedBuffer{}, addr: addr}
+	d := &daemon{cmd: exec.Command(bin, "-dir", dir, "-listen", addr), logs: &syncbuf.Buffer{}, addr: addr}
 	d.cmd.Stdout, d.cmd.Stderr = d.logs, d.logs
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
