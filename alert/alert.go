@@ -22,12 +22,15 @@ const (
 // KindSourceAnomaly: an export changed as ransomware would change it.
 const KindSourceAnomaly Kind = "source_anomaly"
 
+// KindLedgerFull: the evidence ledger's disk is full; no medium is powered.
+const KindLedgerFull Kind = "ledger_full"
+
 // DefaultSeverity is the severity the constructors give each kind.
 func (k Kind) DefaultSeverity() Severity {
 	switch k {
 	case KindMediumNotOff, KindSourceAnomaly:
 		return SeverityCritical
-	case KindCycleFailed, KindCycleMissed, KindLedgerFailed, KindDrillFailed:
+	case KindCycleFailed, KindCycleMissed, KindLedgerFailed, KindDrillFailed, KindLedgerFull:
 		return SeverityError
 	case KindStagingLow, KindScanFinding:
 		return SeverityWarning
@@ -213,6 +216,22 @@ func LedgerFailed(gatewayID string, at time.Time, detail string) Alert {
 		BodyEN: "Verifying the evidence ledger (the record of power changes and backups) found signs of tampering or damage. " +
 			"Auditors rely on these records. Do not modify the ledger; contact the maintenance vendor.",
 		Key: key(KindLedgerFailed, gatewayID),
+	}
+}
+
+// LedgerFull: the evidence ledger's disk (/perm) has no room for its
+// reserve, so the gateway powers no medium until space is freed.
+func LedgerFull(gatewayID string, at time.Time, detail string) Alert {
+	return Alert{Kind: KindLedgerFull, Severity: SeverityError, GatewayID: gatewayID, Time: at, Detail: detail,
+		TitleJA: "証跡台帳のディスクがいっぱいです: バックアップを停止しています",
+		TitleEN: "The evidence ledger's disk is full: backups are stopped",
+		BodyJA: "証跡台帳を置くディスク(/perm)に空きがないため、媒体の接続と切断を記録できません。" +
+			"記録できないまま給電しないよう、空きができるまで媒体には給電せず、バックアップも行いません。" +
+			"保守ベンダに連絡し、不要なファイル(古い調査結果や復元ファイルなど)の整理を依頼してください。",
+		BodyEN: "The disk holding the evidence ledger (/perm) is full, so connecting and cutting a medium could not be recorded. " +
+			"Until there is space, no medium is powered and no backup runs. " +
+			"Contact the maintenance vendor to clear unneeded files (old scan reports, restored files).",
+		Key: key(KindLedgerFull, gatewayID),
 	}
 }
 

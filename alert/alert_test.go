@@ -22,6 +22,7 @@ func TestConstructors(t *testing.T) {
 		{ScanFinding("gw1", at, "kev/fortigate/CVE-2024-21762", "203.0.113.5:443", "SSL-VPNに既知の脆弱性", "SSL-VPN with a known exploited vulnerability"),
 			ScanFinding("gw1", later, "kev/fortigate/CVE-2024-21762", "other", "", ""), KindScanFinding, SeverityWarning, "scan_finding/gw1/kev/fortigate/CVE-2024-21762"},
 		{LedgerFailed("gw1", at, "chain"), LedgerFailed("gw1", later, ""), KindLedgerFailed, SeverityError, "ledger_failed/gw1"},
+		{LedgerFull("gw1", at, "no room"), LedgerFull("gw1", later, ""), KindLedgerFull, SeverityError, "ledger_full/gw1"},
 		{SourceAnomaly("gw1", "emr", "20260501T170000Z-ab12cd", at, "entropy"), SourceAnomaly("gw1", "emr", "20260501T170000Z-ab12cd", later, ""),
 			KindSourceAnomaly, SeverityCritical, "source_anomaly/gw1/emr/20260501T170000Z-ab12cd"},
 	}

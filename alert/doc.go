@@ -21,7 +21,7 @@
 // One JSON object, UTF-8, POSTed with Content-Type application/json:
 //
 //	kind        "cycle_failed" | "medium_not_off" | "cycle_missed" | "staging_low" | "scan_finding" | "ledger_failed" |
-//	            "drill_failed" | "source_anomaly"
+//	            "drill_failed" | "source_anomaly" | "ledger_full"
 //	severity    "critical" | "error" | "warning" | "info" (info: resolved)
 //	gateway_id  string
 //	medium      string, omitted when the alert is not about one medium

@@ -183,6 +183,8 @@ func (m *memRecorder) Append(_ context.Context, e ledger.Entry) (ledger.Entry, e
 	return e, nil
 }
 
+func (m *memRecorder) Room() error { return nil }
+
 func cfgWithStaging(staging string) *config.Config {
 	c := config.Default()
 	c.StagingDir = staging

@@ -64,9 +64,11 @@ type Target struct {
 	Repo restic.Repo
 }
 
-// Recorder appends evidence; *ledger.Ledger satisfies it.
+// Recorder appends evidence; *ledger.Ledger satisfies it. Room says
+// whether the evidence of a whole power session can still be stored.
 type Recorder interface {
 	Append(ctx context.Context, e ledger.Entry) (ledger.Entry, error)
+	Room() error
 }
 
 // Cycle is one nightly run: pull every source, then write each target.
@@ -218,6 +220,13 @@ func (c *Cycle) endRecord(ctx context.Context, r *CycleReport) {
 // Backups, medium setup and restores all go through it.
 func (c *Cycle) Session(ctx context.Context, t Target, fn func(ctx context.Context, repo restic.Repo) error) (mr MediumReport) {
 	mr.Name = t.Name
+	// A medium powered without its power-on and cut on record could be
+	// shown as offline while it is not: no room, no power.
+	if err := c.Ledger.Room(); err != nil {
+		mr.Err = err
+		c.recordErr(ctx, t.Name, "before-power-on", err)
+		return mr
+	}
 	if err := t.Drive.BeforePowerOn(); err != nil {
 		mr.Err = err
 		c.recordErr(ctx, t.Name, "before-power-on", err)

@@ -306,7 +306,7 @@ func TestEveryDocumentCarriesTheConfiguration(t *testing.T) {
 			"WD-WX11A12345", "0b6f1c2e-3d4a-4f5b-8c6d-7e8f9a0b1c2d", "SAKURA-B", "30 1 * * *", "Asia/Tokyo", "5%",
 			"it-staff@sakura-hp.example.jp", "https://alerts.sakura-hp.example.jp/hook", "4f3c2a1b")
 		annex := doc(t, files, "operations-annex", l)
-		mustContain(t, "annex."+l, annex, "disk-a", "disk-b", "relay-a", "WD-WX11A12345", "SAKURA-A", string(alert.KindMediumNotOff), string(alert.KindSourceAnomaly),
+		mustContain(t, "annex."+l, annex, "disk-a", "disk-b", "relay-a", "WD-WX11A12345", "SAKURA-A", string(alert.KindMediumNotOff), string(alert.KindSourceAnomaly), string(alert.KindLedgerFull),
 			"it-staff@sakura-hp.example.jp", d.PasswordStorage, "30 1 * * *")
 		runbook := doc(t, files, "build-runbook", l)
 		mustContain(t, "runbook."+l, runbook, "Raspberry Pi 5", "danzen-rpi", "GPIO17", "GPIO27", "GPIO22", "GPIO23",

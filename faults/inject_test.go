@@ -3,11 +3,8 @@ package faults_test
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/gateway"
@@ -98,22 +95,7 @@ func TestStagingFull(t *testing.T) {
 	}
 	w := newWorld(t)
 	res := row{fault: "staging disk full during the pull", reached: "pull"}
-	small := t.TempDir()
-	img, err := looptest.CreateExt4(filepath.Join(small, "staging.img"), 48<<20, looptest.ImageOptions{Label: "staging"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	loop, err := looptest.Attach(img.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer loop.Detach()
-	mnt := filepath.Join(small, "mnt")
-	os.Mkdir(mnt, 0o700)
-	if err := unix.Mount(loop.Path, mnt, "ext4", 0, ""); err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Unmount(mnt, 0)
+	mnt := smallExt4(t, 48<<20, "staging")
 
 	cfg := *w.r.Cfg
 	cfg.StagingDir = mnt // 48 MB for a 90 MB export

@@ -71,6 +71,7 @@ func (g *Gateway) alertCycle(r *backup.CycleReport, err error) {
 			g.send(alert.CycleFailed(cfg.GatewayID, m.Name, now, m.Err.Error()))
 		}
 	}
+	g.alertLedgerRoom(now)
 	var st unix.Statfs_t
 	if unix.Statfs(cfg.StagingDir, &st) == nil && st.Blocks > 0 {
 		free, total := st.Bavail*uint64(st.Bsize), st.Blocks*uint64(st.Bsize)
@@ -78,6 +79,18 @@ func (g *Gateway) alertCycle(r *backup.CycleReport, err error) {
 			g.send(alert.StagingLow(cfg.GatewayID, now, free, total))
 		}
 	}
+}
+
+// alertLedgerRoom alerts while the ledger's disk has no room for its
+// reserve (no medium is powered then), and clears the alert once it has.
+func (g *Gateway) alertLedgerRoom(now time.Time) {
+	a := alert.LedgerFull(g.Config().GatewayID, now, "")
+	if err := g.ledger.Room(); err != nil {
+		a.Detail = err.Error()
+		g.send(a)
+		return
+	}
+	g.send(a.Resolve(now))
 }
 
 // ReportFault records a fault found outside any job (a damaged

@@ -90,6 +90,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Gateway, erro
 		led.Close()
 		return nil, err
 	}
+	g.alertLedgerRoom(time.Now())
 	return g, nil
 }
 

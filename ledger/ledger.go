@@ -34,6 +34,9 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives repairs done at Open. Default slog.Default().
 	Logger *slog.Logger
+	// Reserve is the space kept aside for evidence when the disk fills
+	// (reserve.go): 0 means DefaultReserve, negative none.
+	Reserve int64
 }
 
 // Ledger appends to one ledger directory. It is safe for concurrent use.
@@ -42,6 +45,7 @@ type Ledger struct {
 	dir, path string
 	now       func() time.Time
 	log       *slog.Logger
+	reserve   int64
 
 	// sem serialises appends; a channel so waiting honours ctx.
 	sem chan struct{}
@@ -66,11 +70,14 @@ func Open(dir string) (*Ledger, error) { return OpenWith(dir, Options{}) }
 func OpenWith(dir string, opts Options) (*Ledger, error) {
 	l := &Ledger{
 		dir: dir, path: filepath.Join(dir, FileName),
-		now: opts.Now, log: opts.Logger,
+		now: opts.Now, log: opts.Logger, reserve: opts.Reserve,
 		sem: make(chan struct{}, 1),
 	}
 	if l.now == nil {
 		l.now = time.Now
+	}
+	if l.reserve == 0 {
+		l.reserve = DefaultReserve
 	}
 	if l.log == nil {
 		l.log = slog.Default()
@@ -110,6 +117,10 @@ func OpenWith(dir string, opts Options) (*Ledger, error) {
 	if err := l.recover(); err != nil {
 		l.closeFiles()
 		return nil, err
+	}
+	if err := l.ensureReserve(); err != nil {
+		// Not fatal: opening must still work to cut the media and say so.
+		l.log.Error("evidence ledger", "err", err)
 	}
 	return l, nil
 }
@@ -273,7 +284,20 @@ func (l *Ledger) Append(ctx context.Context, e Entry) (Entry, error) {
 		return Entry{}, ioError(l.path, "証跡台帳をロックできません", "cannot lock the evidence ledger", err)
 	}
 	defer flock(l.f, syscall.LOCK_UN)
-	return l.appendLocked(e)
+	stored, err := l.appendLocked(e)
+	// A full disk: give up the reserve and try once more, so the evidence
+	// of a powered medium is kept (Room refuses the next power-on).
+	switch {
+	case err == nil || !noSpace(err) || !l.releaseReserve():
+	case errors.Is(err, ErrHeadNotUpdated):
+		if l.writeHead() == nil {
+			l.headStale = false
+			err = nil
+		}
+	case l.broken == nil:
+		stored, err = l.appendLocked(e)
+	}
+	return stored, err
 }
 
 // appendLocked needs sem and the file's flock.
