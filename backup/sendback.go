@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/danzen-gw/danzen/config"
@@ -19,6 +20,12 @@ import (
 // path element, so it always lands inside the target's base directory.
 var validRemoteName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
+// PartialSuffix marks the folder a send-back writes into; it is renamed
+// to the requested name only when every file is written and checked, so
+// what sits under the requested name on the e-chart side is always whole.
+// A folder with this suffix is what an interrupted send-back left.
+const PartialSuffix = ".partial"
+
 // SendBackResult is what SendBack wrote.
 type SendBackResult struct {
 	Dir   string // remote directory
@@ -26,41 +33,27 @@ type SendBackResult struct {
 	Bytes int64
 }
 
+// PartialDir is where a send-back into dir writes until it is complete.
+func PartialDir(dir string) string { return dir + PartialSuffix }
+
 // SendBack copies the files of a verified restore (dir/data) to a
 // write-enabled account on the e-chart side, into BaseDir/name, which
 // must not exist yet: a send-back never overwrites what is on the server.
 // Every file's size on the server is compared with the local one after it
-// is written and closed, so a short write cannot pass unnoticed.
+// is written and closed, so a short write cannot pass unnoticed. Files go
+// to PartialDir first, renamed to the requested name once all are there.
 func SendBack(ctx context.Context, t config.RestoreTarget, keyFile, dir, name string, events func(Event)) (SendBackResult, error) {
 	res := SendBackResult{Dir: path.Join(t.BaseDir, name)}
-	if !validRemoteName.MatchString(name) {
-		return res, fmt.Errorf("書き戻し先のフォルダ名 %q が不正です(英数字・「.」「_」「-」、128文字以内) / invalid folder name %q for the send-back (letters, digits, '.', '_', '-', up to 128)", name, name)
-	}
-	src := t.SSH()
-	signer, err := loadSigner(keyFile)
-	if err != nil {
-		return res, err
-	}
-	addr := sourceAddr(&src)
-	cfg, err := sshClientConfig(&src, signer, addr)
-	if err != nil {
-		return res, err
-	}
-	c, err := dial(ctx, cfg, addr)
+	c, err := openSendBack(ctx, t, keyFile, name)
 	if err != nil {
 		return res, err
 	}
 	defer c.Close()
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
-
-	if _, err := c.sftp.Lstat(res.Dir); err == nil {
-		return res, fmt.Errorf("書き戻し先 %s は既にあります。上書きはしません。別の名前を指定してください / %s already exists on %s: a send-back never overwrites; name a new folder", res.Dir, res.Dir, t.Host)
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return res, fmt.Errorf("書き戻し先 %s を確認できません / cannot check %s on %s: %w", res.Dir, res.Dir, t.Host, err)
-	}
-	if err := c.sftp.Mkdir(res.Dir); err != nil {
-		return res, fmt.Errorf("書き戻し先 %s を作成できません(書き込み用アカウントの権限を確認してください) / cannot create %s on %s (check the write account's permissions): %w", res.Dir, res.Dir, t.Host, err)
+	partial := PartialDir(res.Dir)
+	if err := c.sftp.Mkdir(partial); err != nil {
+		return res, fmt.Errorf("書き戻し先 %s を作成できません(書き込み用アカウントの権限を確認してください) / cannot create %s on %s (check the write account's permissions): %w", partial, partial, t.Host, err)
 	}
 	local := filepath.Join(dir, "data")
 	var total int64
@@ -89,7 +82,7 @@ func SendBack(ctx context.Context, t config.RestoreTarget, keyFile, dir, name st
 		if err != nil || rel == "." {
 			return err
 		}
-		remote := path.Join(res.Dir, filepath.ToSlash(rel))
+		remote := path.Join(partial, filepath.ToSlash(rel))
 		switch {
 		case d.IsDir():
 			return c.sftp.Mkdir(remote)
@@ -109,11 +102,60 @@ func SendBack(ctx context.Context, t config.RestoreTarget, keyFile, dir, name st
 		if ctx.Err() != nil {
 			err = ctx.Err()
 		}
-		return res, fmt.Errorf("電子カルテサーバ %s への書き戻しが途中で失敗しました(%s に %d 件まで書き込み済み) / sending back to %s failed part-way (%d files written in %s): %w",
-			t.Host, res.Dir, res.Files, t.Host, res.Files, res.Dir, err)
+		return res, fmt.Errorf("電子カルテサーバ %s への書き戻しが途中で失敗しました(不完全な %s に %d 件まで書き込み済み) / sending back to %s failed part-way (%d files written in the incomplete %s): %w",
+			t.Host, partial, res.Files, t.Host, res.Files, partial, err)
+	}
+	if err := c.sftp.Rename(partial, res.Dir); err != nil {
+		return res, fmt.Errorf("書き戻しは完了しましたが %s を %s に改名できません / every file was sent, but %s could not be renamed to %s on %s: %w",
+			partial, res.Dir, partial, res.Dir, t.Host, err)
 	}
 	emit(Event{Kind: EventPullDone, BytesDone: res.Bytes, FilesDone: res.Files, Message: res.Dir})
 	return res, nil
+}
+
+// CheckSendBack connects to the target and checks that name is free, so a
+// restore meant for the e-chart server is refused before a medium is
+// powered for it.
+func CheckSendBack(ctx context.Context, t config.RestoreTarget, keyFile, name string) error {
+	c, err := openSendBack(ctx, t, keyFile, name)
+	if err == nil {
+		c.Close()
+	}
+	return err
+}
+
+// openSendBack checks name, connects, and checks that neither the folder
+// nor an interrupted send-back's PartialDir of it exists.
+func openSendBack(ctx context.Context, t config.RestoreTarget, keyFile, name string) (*conn, error) {
+	if !validRemoteName.MatchString(name) || strings.HasSuffix(name, PartialSuffix) {
+		return nil, fmt.Errorf("書き戻し先のフォルダ名 %q が不正です(英数字・「.」「_」「-」、128文字以内、末尾 .partial は不可) / invalid folder name %q for the send-back (letters, digits, '.', '_', '-', up to 128, not ending in .partial)", name, name)
+	}
+	src := t.SSH()
+	signer, err := loadSigner(keyFile)
+	if err != nil {
+		return nil, err
+	}
+	addr := sourceAddr(&src)
+	cfg, err := sshClientConfig(&src, signer, addr)
+	if err != nil {
+		return nil, err
+	}
+	c, err := dial(ctx, cfg, addr)
+	if err != nil {
+		return nil, err
+	}
+	dir := path.Join(t.BaseDir, name)
+	for _, p := range []string{dir, PartialDir(dir)} {
+		if _, err := c.sftp.Lstat(p); err == nil {
+			c.Close()
+			return nil, fmt.Errorf("書き戻し先 %s は既にあります(%s で終わるものは中断した書き戻しの残りです)。上書きはしません。別の名前を指定してください / %s already exists on %s (a name ending in %s is what an interrupted send-back left): a send-back never overwrites; name a new folder",
+				p, PartialSuffix, p, t.Host, PartialSuffix)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			c.Close()
+			return nil, fmt.Errorf("書き戻し先 %s を確認できません / cannot check %s on %s: %w", p, p, t.Host, err)
+		}
+	}
+	return c, nil
 }
 
 // put writes one local file to remote (a new file) and checks the size

@@ -74,6 +74,8 @@ func child(mode, cfgPath, boardDir string) error {
 	}
 	events := func(ev backup.CycleEvent) {
 		switch {
+		case ev.Phase == "send-back":
+			say("SENDING BACK")
 		case ev.Pull != nil && ev.Pull.BytesDone > 0:
 			say("PULLING")
 		case ev.Restic != nil:
@@ -94,6 +96,9 @@ func child(mode, cfgPath, boardDir string) error {
 	case "restore":
 		_, err := g.Restore(ctx, gateway.RestoreOptions{Medium: "disk-a", Actor: "fault-suite"}, events)
 		return err
+	case "sendback":
+		_, err := g.Restore(ctx, gateway.RestoreOptions{Medium: "disk-a", Actor: "fault-suite", Target: sendBackTarget, TargetDir: os.Getenv(envSendBackDir)}, events)
+		return err
 	}
 	return fmt.Errorf("unknown child mode %q", mode)
 }
@@ -107,13 +112,19 @@ type world struct {
 }
 
 func newWorld(t *testing.T) *world {
+	return newWorldWith(t, map[string]string{
+		"db/emr.dmp": strings.Repeat("INSERT INTO karte VALUES (1, '山田 太郎', '2026-11-26');\n", 1_500_000), // ~90 MB
+		"csv/患者.csv": "患者ID,氏名\n1,山田 太郎\n",
+	}, 512<<20)
+}
+
+// newWorldWith is newWorld with another export and disk size, for a
+// scenario that needs no file big enough to be caught mid-transfer.
+func newWorldWith(t *testing.T, export map[string]string, diskSize int64) *world {
 	t.Helper()
 	board := filepath.Join(t.TempDir(), "board")
 	os.MkdirAll(board, 0o755)
-	r := rig.NewWith(t, map[string]string{
-		"db/emr.dmp": strings.Repeat("INSERT INTO karte VALUES (1, '山田 太郎', '2026-11-26');\n", 1_500_000), // ~90 MB
-		"csv/患者.csv": "患者ID,氏名\n1,山田 太郎\n",
-	}, []string{"disk-a"}, 512<<20, demo.HardwareOptions{
+	r := rig.NewWith(t, export, []string{"disk-a"}, diskSize, demo.HardwareOptions{
 		PowerFrom: func(name string) func() bool { return func() bool { return fake.CoilPersisted(board, name) } },
 	})
 	r.Cfg.Retention.KeepLast = 1 // every second cycle prunes

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/danzen-gw/danzen/backup"
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/ledger"
 )
@@ -18,11 +19,12 @@ const KindJobInterrupted = "job.interrupted"
 
 // leftOpen is what the ledger says the previous run left unfinished.
 type leftOpen struct {
-	cycle string          // a cycle started and not ended
-	media map[string]bool // media powered on and never cut
+	cycle    string          // a cycle started and not ended
+	media    map[string]bool // media powered on and never cut
+	sendBack string          // host:dir of a send-back started and not ended
 }
 
-func (o leftOpen) any() bool { return o.cycle != "" || len(o.media) > 0 }
+func (o leftOpen) any() bool { return o.cycle != "" || len(o.media) > 0 || o.sendBack != "" }
 
 // openAtEnd reads the ledger for jobs and power sessions without an end.
 func openAtEnd(entries []ledger.Entry) leftOpen {
@@ -41,6 +43,12 @@ func openAtEnd(entries []ledger.Entry) leftOpen {
 			o.media[e.Medium] = true
 		case ledger.KindPowerOffVerified, ledger.KindPowerOffUnverified:
 			delete(o.media, e.Medium)
+		case KindSendBackStart:
+			var d struct{ Host, Dir string }
+			e.DecodeData(&d)
+			o.sendBack = d.Host + ":" + d.Dir
+		case KindSendBack:
+			o.sendBack = ""
 		}
 	}
 	return o
@@ -51,7 +59,7 @@ func openAtEnd(entries []ledger.Entry) leftOpen {
 // never dropped under a live filesystem.
 func (g *Gateway) recoverInterrupted(ctx context.Context, cfg *config.Config) leftOpen {
 	entries, err := ledger.Read(cfg.LedgerDir, ledger.Filter{Kinds: []string{ledger.KindCycleStart, ledger.KindCycleEnd,
-		ledger.KindPowerOn, ledger.KindPowerOffVerified, ledger.KindPowerOffUnverified}})
+		ledger.KindPowerOn, ledger.KindPowerOffVerified, ledger.KindPowerOffUnverified, KindSendBackStart, KindSendBack}})
 	if err != nil {
 		g.log.Error("start-up: cannot read the ledger for an interrupted run", "err", err)
 	}
@@ -76,10 +84,15 @@ func (g *Gateway) recoverInterrupted(ctx context.Context, cfg *config.Config) le
 			media = append(media, m)
 		}
 		slices.Sort(media)
-		g.record(ledger.Entry{Kind: KindJobInterrupted,
-			Message: fmt.Sprintf("前回の実行は途中で止まりました(サイクル %s、媒体 %s)。起動時に切断を確認します / the previous run stopped part-way (cycle %s, media %s): the start-up cut check follows",
-				orNone(open.cycle), orNone(strings.Join(media, ", ")), orNone(open.cycle), orNone(strings.Join(media, ", "))),
-			Data: mustJSON(map[string]any{"cycle": open.cycle, "media": media})})
+		msg := fmt.Sprintf("前回の実行は途中で止まりました(サイクル %s、媒体 %s)。起動時に切断を確認します / the previous run stopped part-way (cycle %s, media %s): the start-up cut check follows",
+			orNone(open.cycle), orNone(strings.Join(media, ", ")), orNone(open.cycle), orNone(strings.Join(media, ", ")))
+		if open.sendBack != "" {
+			p := backup.PartialDir(open.sendBack)
+			msg += fmt.Sprintf("。書き戻しが中断されました: %s は不完全です。使わずに削除し、書き戻しをやり直してください / a send-back was interrupted: %s is incomplete; do not use it, delete it and send back again",
+				p, p)
+		}
+		g.record(ledger.Entry{Kind: KindJobInterrupted, Message: msg,
+			Data: mustJSON(map[string]any{"cycle": open.cycle, "media": media, "send_back": open.sendBack})})
 	}
 	return open
 }

@@ -53,7 +53,7 @@ func (g *Gateway) Restore(ctx context.Context, o RestoreOptions, events func(bac
 // StartRestore runs Restore in the background (the page); it refuses at
 // once when another job runs. Progress goes to Subscribe.
 func (g *Gateway) StartRestore(ctx context.Context, o RestoreOptions) error {
-	if err := g.checkRestore(o); err != nil {
+	if err := g.checkRestore(ctx, o); err != nil {
 		return err
 	}
 	if !g.job.TryLock() {
@@ -70,7 +70,7 @@ func (g *Gateway) StartRestore(ctx context.Context, o RestoreOptions) error {
 
 // checkRestore refuses a request that cannot work before any medium is
 // powered.
-func (g *Gateway) checkRestore(o RestoreOptions) error {
+func (g *Gateway) checkRestore(ctx context.Context, o RestoreOptions) error {
 	cfg := g.Config()
 	if _, err := cfg.Medium(o.Medium); err != nil {
 		return err
@@ -79,18 +79,23 @@ func (g *Gateway) checkRestore(o RestoreOptions) error {
 		return fmt.Errorf("切断期限 %s は1分以上先にしてください / the deadline %s must be at least a minute ahead", o.Deadline.Format(time.DateTime), o.Deadline.Format(time.RFC3339))
 	}
 	if o.Target != "" {
-		if _, err := cfg.RestoreTarget(o.Target); err != nil {
+		tg, err := cfg.RestoreTarget(o.Target)
+		if err != nil {
 			return err
 		}
 		if o.TargetDir == "" {
 			return errors.New("書き戻し先のフォルダ名を指定してください / name the folder to send the files back into")
 		}
+		// The folder must be free before a medium is powered for it.
+		ctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		return backup.CheckSendBack(ctx, *tg, cfg.KeyPath(tg.KeyFile), o.TargetDir)
 	}
 	return nil
 }
 
 func (g *Gateway) restoreLocked(ctx context.Context, o RestoreOptions, events func(backup.CycleEvent)) (*backup.RestoreReport, error) {
-	if err := g.checkRestore(o); err != nil {
+	if err := g.checkRestore(ctx, o); err != nil {
 		return nil, err
 	}
 	g.setBusy(true)
@@ -123,6 +128,11 @@ func (g *Gateway) restoreLocked(ctx context.Context, o RestoreOptions, events fu
 		return rep, err
 	}
 	emit := func(ev backup.Event) { c.Events(backup.CycleEvent{Phase: "send-back", Pull: &ev}) }
+	// On record before the first byte: a send-back killed part-way is
+	// found at the next start (interrupted.go).
+	g.record(ledger.Entry{Kind: KindSendBackStart, Medium: o.Medium, Actor: o.Actor,
+		Message: fmt.Sprintf("%s:%s へ書き戻し開始 / sending back to %s:%s", tg.Host, o.TargetDir, tg.Host, o.TargetDir),
+		Data:    mustJSON(map[string]any{"restore": id, "target": o.Target, "host": tg.Host, "dir": o.TargetDir})})
 	res, err := backup.SendBack(ctx, *tg, cfg.KeyPath(tg.KeyFile), dir, o.TargetDir, emit)
 	data := map[string]any{"restore": id, "target": o.Target, "dir": res.Dir, "files": res.Files, "bytes": res.Bytes}
 	msg := fmt.Sprintf("復元データを %s:%s へ書き戻しました / restored files sent back to %s:%s", tg.Host, res.Dir, tg.Host, res.Dir)
@@ -139,8 +149,12 @@ func (g *Gateway) restoreLocked(ctx context.Context, o RestoreOptions, events fu
 	return rep, os.RemoveAll(dir)
 }
 
-// KindSendBack records restored files written back to the e-chart side.
-const KindSendBack = "restore.sendback"
+// KindSendBack records restored files written back to the e-chart side;
+// KindSendBackStart is written before the first byte is.
+const (
+	KindSendBack      = "restore.sendback"
+	KindSendBackStart = "restore.sendback.start"
+)
 
 // Drill runs a restore drill on medium ("" = the medium drilled longest
 // ago): restore the newest snapshot into a scratch area, verify every file,

@@ -13,6 +13,7 @@ import (
 	"github.com/danzen-gw/danzen/backup"
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/gateway"
+	testrig "github.com/danzen-gw/danzen/internal/rig"
 	"github.com/danzen-gw/danzen/ledger"
 	"github.com/danzen-gw/danzen/media/disk"
 )
@@ -177,20 +178,9 @@ func TestDrillRecordsTimesAndFindsACorruptPack(t *testing.T) {
 	if out, err := exec.Command("mount", p.Loop().Path, mnt).CombinedOutput(); err != nil {
 		t.Fatalf("mount: %v %s", err, out)
 	}
-	var biggest string
-	var size int64
-	filepath.Walk(filepath.Join(mnt, disk.RepoDir, "data"), func(path string, fi os.FileInfo, err error) error {
-		if err == nil && fi.Mode().IsRegular() && fi.Size() > size {
-			biggest, size = path, fi.Size()
-		}
-		return nil
-	})
-	f, err := os.OpenFile(biggest, os.O_WRONLY, 0)
-	if err != nil {
+	if _, err := testrig.DamagePack(filepath.Join(mnt, disk.RepoDir)); err != nil {
 		t.Fatal(err)
 	}
-	f.WriteAt([]byte("ransomware was here"), size/2)
-	f.Close()
 	if out, err := exec.Command("umount", mnt).CombinedOutput(); err != nil {
 		t.Fatalf("umount: %v %s", err, out)
 	}
@@ -239,9 +229,18 @@ func TestRestoreSendsBackThroughTheWriteAccount(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(g.RestoreArea(), rep.ID)); !os.IsNotExist(err) {
 		t.Fatal("the gateway kept its copy after sending it back")
 	}
+	// An existing folder is refused before the medium is powered.
+	powerOns := func() int {
+		ents, _ := ledger.Read(r.cfg.LedgerDir, ledger.Filter{Kinds: []string{ledger.KindPowerOn}})
+		return len(ents)
+	}
+	before := powerOns()
 	_, err = g.Restore(ctxT(t), gateway.RestoreOptions{Medium: "disk-a", Target: "emr-back", TargetDir: "restore-1"}, nil)
 	if err == nil || !strings.Contains(err.Error(), "never overwrites") {
 		t.Fatalf("sending into an existing folder: %v", err)
+	}
+	if powerOns() != before {
+		t.Error("the medium was powered for a send-back into an existing folder")
 	}
 	for _, bad := range []string{"../export", "a/b", ""} {
 		if _, err := g.Restore(ctxT(t), gateway.RestoreOptions{Medium: "disk-a", Target: "emr-back", TargetDir: bad}, nil); err == nil {
@@ -250,7 +249,7 @@ func TestRestoreSendsBackThroughTheWriteAccount(t *testing.T) {
 	}
 	assertCut(t, r, "disk-a")
 	ents, _ := ledger.Read(r.cfg.LedgerDir, ledger.Filter{Kinds: []string{gateway.KindSendBack}})
-	if len(ents) < 2 || !strings.Contains(ents[0].Message, "restore-1") {
+	if len(ents) != 1 || !strings.Contains(ents[0].Message, "restore-1") {
 		t.Fatalf("send-backs not recorded: %+v", ents)
 	}
 

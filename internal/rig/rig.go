@@ -6,6 +6,8 @@ package rig
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -82,4 +84,34 @@ func NewWith(t testing.TB, files map[string]string, media []string, diskSize int
 		t.Fatal(err)
 	}
 	return &Rig{SSHD: s, HW: hw, Cfg: cfg, Dir: dir, CfgPath: filepath.Join(dir, "config.json")}
+}
+
+// DamagePack overwrites bytes in the middle of the biggest pack of the
+// restic repository at repo, as a failing sector would, and returns the
+// pack's path.
+func DamagePack(repo string) (string, error) {
+	var biggest string
+	var size int64
+	err := filepath.WalkDir(filepath.Join(repo, "data"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if fi, err := d.Info(); err == nil && fi.Mode().IsRegular() && fi.Size() > size {
+			biggest, size = p, fi.Size()
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	if biggest == "" {
+		return "", errors.New("no pack in " + repo)
+	}
+	f, err := os.OpenFile(biggest, os.O_WRONLY, 0)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	_, err = f.WriteAt([]byte("a failing sector"), size/2)
+	return biggest, err
 }
