@@ -130,6 +130,10 @@ func TestValidateNamesEachBadField(t *testing.T) {
 		{"alerts.webhook.url", func(c *Config) { c.Alerts.Webhook = &alert.WebhookSpec{URL: "ftp://x"} }},
 		{"media[0].disk.media_id", func(c *Config) { c.Media[0].Disk.MediaID = "" }},
 		{"relays[0].driver", func(c *Config) { c.Relays[0].Driver = "magic" }},
+		{"scan.tcp_ports", func(c *Config) { c.Scan.TCPPorts = "22-" }},
+		{"scan.rate", func(c *Config) { c.Scan.Rate = 5 }},
+		{"scan.concurrency", func(c *Config) { c.Scan.Concurrency = -1 }},
+		{"scan.snmp_communities[1]", func(c *Config) { c.Scan.SNMPCommunities = []string{"public", "public"} }},
 	} {
 		c := validConfig()
 		tc.edit(c)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // the appliance has no zoneinfo files
+	"unicode"
 
 	"golang.org/x/crypto/ssh"
 
@@ -98,6 +99,7 @@ func (c *Config) Validate() error {
 				"leave empty (on demand), or \"daily 12:30\" or a five-field cron expression (Mondays: \"30 12 * * 1\")")
 		}
 	}
+	v.scan(c.Scan)
 	if _, err := time.LoadLocation(c.TimeZone); err != nil || c.TimeZone == "" {
 		v.add("time_zone", "タイムゾーン名が正しくありません(例: \"Asia/Tokyo\")", "unknown time zone (example: \"Asia/Tokyo\")")
 	}
@@ -108,6 +110,37 @@ func (c *Config) Validate() error {
 		return &ValidationError{Fields: v.errs}
 	}
 	return nil
+}
+
+// Bounds of the self-scan's pace; 0 takes netprobe's default.
+const (
+	MinScanRate, MaxScanRate = 10, 100000 // connects per second
+	MaxScanConcurrency       = 4096       // connects in flight per address
+)
+
+func (v *checker) scan(s Scan) {
+	if _, err := ParsePorts(s.TCPPorts); err != nil {
+		v.add("scan.tcp_ports", "ポート指定が読めません(例: 1-1024,3389)", "cannot read the port list (e.g. 1-1024,3389)")
+	}
+	if s.Rate != 0 && (s.Rate < MinScanRate || s.Rate > MaxScanRate) {
+		v.add("scan.rate", fmt.Sprintf("0(既定値)か %d〜%d にしてください", MinScanRate, MaxScanRate),
+			fmt.Sprintf("use 0 (the default) or %d to %d", MinScanRate, MaxScanRate))
+	}
+	if s.Concurrency < 0 || s.Concurrency > MaxScanConcurrency {
+		v.add("scan.concurrency", fmt.Sprintf("0(既定値)か 1〜%d にしてください", MaxScanConcurrency),
+			fmt.Sprintf("use 0 (the default) or 1 to %d", MaxScanConcurrency))
+	}
+	seen := map[string]bool{}
+	for i, c := range s.SNMPCommunities {
+		f := fmt.Sprintf("scan.snmp_communities[%d]", i)
+		switch {
+		case strings.TrimSpace(c) == "" || strings.ContainsFunc(c, unicode.IsControl):
+			v.add(f, "空でない1行の文字列にしてください", "must be a non-empty single line")
+		case seen[c]:
+			v.add(f, fmt.Sprintf("%q が重複しています", c), fmt.Sprintf("%q is listed twice", c))
+		}
+		seen[c] = true
+	}
 }
 
 func (v *checker) absDir(field, p string) {

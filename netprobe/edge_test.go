@@ -98,6 +98,11 @@ func TestScanFakeEdge(t *testing.T) {
 		if s := port(h, "tcp", 22); s == nil || s.Service.Name != "ssh" || s.Service.Product != "OpenSSH" {
 			t.Errorf("%s 22: %+v", h.Addr, s)
 		}
+		// FortiOS states no version: its hint is a build date only.
+		if https != nil && https.HTTP != nil && (len(https.HTTP.Hints) != 1 || https.HTTP.Hints[0].BuildDate != fakeedge.FortiBuildTime.Format("2006-01-02") ||
+			https.HTTP.Hints[0].Version != "" || https.Service.Version != "") {
+			t.Errorf("%s 443 hints: %+v", h.Addr, https.HTTP.Hints)
+		}
 	}
 	if kev := findings(fgt, netprobe.RuleKEV); len(kev) != 1 || !strings.Contains(kev[0].JA, "CVE-2024-21762") {
 		t.Errorf("KEV findings: %+v", kev)
@@ -128,11 +133,27 @@ func TestScanFakeEdge(t *testing.T) {
 
 	box := r.Targets[2]
 	h = box.Hosts[0]
-	if len(h.Ports) != 1 || h.Ports[0].Port != 3389 || h.Ports[0].Proto != "tcp" {
+	if len(h.Ports) != 2 || h.Ports[0].Port != 443 || h.Ports[1].Port != 3389 || h.Ports[1].Proto != "tcp" {
 		t.Errorf("box ports %+v: the UDP echoes on 161 and 500 must not count", h.Ports)
 	}
 	if len(findings(box, netprobe.RuleRemote)) != 1 {
 		t.Errorf("RDP not flagged: %+v", box.Findings)
+	}
+	// The ASA's portal states its version: it is found, its known
+	// exploited range raises 注意 (the register's 9.16(4)57 is fixed), and
+	// the register's different firmware is flagged.
+	if asa := port(h, "tcp", 443); asa == nil || asa.HTTP == nil || asa.HTTP.Portal != "Cisco ASA WebVPN" || asa.Service.Version != fakeedge.ASAVersion ||
+		len(asa.HTTP.Hints) != 1 || !asa.HTTP.Hints[0].Exact || asa.HTTP.Hints[0].Source != "/CSCOSSLC/config-auth" || asa.HTTP.Hints[0].Confidence != netprobe.ConfidenceHigh {
+		t.Errorf("ASA portal: %+v", asa)
+	}
+	if k := findings(box, netprobe.RuleKEV); len(k) != 1 || !k[0].Caution || !strings.Contains(k[0].JA, "CVE-2024-20353") ||
+		!strings.Contains(k[0].JA, "SSL-VPN ポータル（10.231.3.2 443/tcp /CSCOSSLC/config-auth）が示す版 "+fakeedge.ASAVersion) ||
+		!strings.Contains(k[0].EN, "announces "+fakeedge.ASAVersion) {
+		t.Errorf("ASA KEV from the announced version: %+v", k)
+	}
+	if fw := findings(box, netprobe.RuleFirmware); len(fw) != 1 || !fw[0].Caution ||
+		!strings.Contains(fw[0].JA, fakeedge.ASAVersion+" が台帳の版 9.16(4)57 と異なります") {
+		t.Errorf("ASA firmware differs: %+v", fw)
 	}
 	if f := r.Targets[3].Findings; len(f) != 1 || !strings.Contains(f[0].JA, "調査不可") {
 		t.Errorf("line without address: %+v", f)

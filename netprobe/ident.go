@@ -41,6 +41,8 @@ type HTTPInfo struct {
 	PortalPath string `json:"portal_path,omitempty"`
 	Vendor     string `json:"vendor,omitempty"` // feed vendor of Portal
 	Login      bool   `json:"login"`            // the page asks for a password
+	// Hints: what the portal's public pages tell about its firmware.
+	Hints []VersionHint `json:"hints,omitempty"`
 }
 
 // TLSInfo is the TLS side of a port.
@@ -267,7 +269,9 @@ func fetchHTTP(ctx context.Context, base string, o *Options) *HTTPInfo {
 		Transport: &http.Transport{
 			TLSClientConfig:   &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS10, CipherSuites: allSuites()},
 			DisableKeepAlives: true,
-			Proxy:             nil, // never leave through a proxy from the environment
+			// Raw bodies: a gzip file's own header is a version hint.
+			DisableCompression: true,
+			Proxy:              nil, // never leave through a proxy from the environment
 		},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
@@ -328,6 +332,7 @@ func fetchHTTP(ctx context.Context, base string, o *Options) *HTTPInfo {
 					h.Title = t
 				}
 				h.Login = h.Login || isLogin(b)
+				h.Hints = portalHints(get, base, pt.vendor, pt.path, r, b)
 				return h
 			}
 		}
@@ -356,6 +361,9 @@ func asHTTP(ctx context.Context, scheme, hostport string, p *Port, o *Options) b
 	p.Service.Name, p.HTTP, p.Service.Product = scheme, h, h.Server
 	if h.Portal != "" {
 		p.Service.Product = h.Portal
+	}
+	if hint, ok := bestHint(h.Hints); ok {
+		p.Service.Version = hint.Version
 	}
 	return true
 }

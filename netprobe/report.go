@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/netprobe/kev"
 	"github.com/danzen-gw/danzen/netprobe/register"
 )
@@ -102,7 +103,7 @@ func (r *Report) judge(feed *kev.Feed, prev *Report) {
 	}
 	var prevPorts []int // the TCP ports the last scan looked at
 	if prev != nil {
-		prevPorts, _ = ParsePorts(prev.TCPPorts)
+		prevPorts, _ = config.ParsePorts(prev.TCPPorts)
 	}
 	for i := range r.Targets {
 		t := &r.Targets[i]
@@ -150,6 +151,7 @@ func (r *Report) judge(feed *kev.Feed, prev *Report) {
 			}
 		}
 		judgeVersions(add, feed, vendor, t)
+		judgeHints(add, feed, vendor, t)
 		slices.SortStableFunc(t.Findings, func(a, b Finding) int {
 			if a.Caution == b.Caution {
 				return 0
@@ -229,6 +231,10 @@ func judgePort(add func(Finding), h Host, port Port) {
 	if hi := port.HTTP; hi != nil {
 		if hi.Portal != "" {
 			add(with(RuleInfo, false, fmt.Sprintf("SSL-VPN ログイン画面 %s（%s）を確認", hi.Portal, hi.PortalPath), fmt.Sprintf("SSL-VPN login page %s (%s) found", hi.Portal, hi.PortalPath)))
+		}
+		for _, hint := range hi.Hints {
+			ja, en := hint.describe()
+			add(with(RuleInfo, false, ja, en))
 		}
 		if h.WAN && hi.Portal == "" && (hi.Login || hi.Status == 401) {
 			add(with(RuleMgmtWAN, true, "管理画面（ログイン画面）がグローバルアドレスから見えます。LAN 側からのみに限定してください",

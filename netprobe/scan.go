@@ -62,7 +62,7 @@ func DefaultOptions() Options {
 // OptionsFromConfig applies the configuration's scan settings.
 func OptionsFromConfig(s config.Scan) (Options, error) {
 	o := DefaultOptions()
-	ports, err := ParsePorts(s.TCPPorts)
+	ports, err := config.ParsePorts(s.TCPPorts)
 	if err != nil {
 		return o, err
 	}
@@ -83,7 +83,7 @@ func OptionsFromConfig(s config.Scan) (Options, error) {
 func (o *Options) fill() {
 	d := DefaultOptions()
 	if len(o.TCPPorts) == 0 {
-		o.TCPPorts, _ = ParsePorts("")
+		o.TCPPorts, _ = config.ParsePorts("")
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = d.Concurrency

@@ -20,18 +20,18 @@ import (
 )
 
 func TestParsePorts(t *testing.T) {
-	got, err := ParsePorts("3389, 20-22,22,443")
+	got, err := config.ParsePorts("3389, 20-22,22,443")
 	if err != nil || !slices.Equal(got, []int{20, 21, 22, 443, 3389}) {
 		t.Fatalf("%v %v", got, err)
 	}
-	if all, _ := ParsePorts(""); len(all) != 65535 || portSpec(all) != "1-65535" {
+	if all, _ := config.ParsePorts(""); len(all) != 65535 || portSpec(all) != "1-65535" {
 		t.Fatal("default is not all ports")
 	}
 	if portSpec(got) != "20-22,443,3389" {
 		t.Fatal(portSpec(got))
 	}
 	for _, bad := range []string{"0", "70000", "5-1", "x", "1-"} {
-		if _, err := ParsePorts(bad); err == nil || !strings.Contains(err.Error(), " / ") {
+		if _, err := config.ParsePorts(bad); err == nil || !strings.Contains(err.Error(), " / ") {
 			t.Errorf("%q: %v", bad, err)
 		}
 	}

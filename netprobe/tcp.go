@@ -2,11 +2,8 @@ package netprobe
 
 import (
 	"context"
-	"errors"
 	"net/netip"
 	"slices"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -221,35 +218,4 @@ func (r *rttEstimate) wait(limit time.Duration) time.Duration {
 		return limit
 	}
 	return min(max(2*r.srtt+4*r.rttvar, minWait), limit)
-}
-
-// ParsePorts reads "1-1024,3389,8443" into a sorted list without repeats.
-// "" means all 65,535 ports.
-func ParsePorts(s string) ([]int, error) {
-	if s == "" {
-		s = "1-65535"
-	}
-	seen := make(map[int]bool)
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		lo, hi, isRange := strings.Cut(part, "-")
-		a, err1 := strconv.Atoi(lo)
-		b := a
-		var err2 error
-		if isRange {
-			b, err2 = strconv.Atoi(hi)
-		}
-		if err1 != nil || err2 != nil || a < 1 || b > 65535 || a > b {
-			return nil, errors.New("ポート指定 " + strconv.Quote(part) + " が読めません（例: 1-1024,3389） / cannot read port spec " + strconv.Quote(part) + " (e.g. 1-1024,3389)")
-		}
-		for p := a; p <= b; p++ {
-			seen[p] = true
-		}
-	}
-	out := make([]int, 0, len(seen))
-	for p := range seen {
-		out = append(out, p)
-	}
-	slices.Sort(out)
-	return out, nil
 }

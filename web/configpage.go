@@ -83,6 +83,7 @@ func (s *Server) editors() map[string]editor {
 		"alerts":  {heading: [2]string{"通知(メール・Webhook)", "Alerts (mail, webhook)"}, find: alertsItem, single: true},
 		"restore": {heading: [2]string{"復元と訓練", "Restore and drills"}, find: restoreItem, single: true},
 		"target":  {heading: [2]string{"書き戻し先(書き込み用アカウント)", "Send-back target (write account)"}, find: targetItem, remove: removeTarget},
+		"scan":    {heading: [2]string{"自己診断の設定", "Self-scan settings"}, find: scanItem, single: true}, // scanform.go
 	}
 }
 
@@ -620,6 +621,7 @@ type overviewBody struct {
 	Media    []row
 	Restore  []kv
 	Targets  []row
+	Scan     []kv
 	Changes  []change
 }
 
@@ -677,6 +679,7 @@ func (s *Server) renderOverview(w http.ResponseWriter, r *http.Request, errMsg s
 			Summary: fmt.Sprintf(l.t("%s@%s:%d %s、ホスト鍵 %d件", "%s@%s:%d %s, %d pinned host keys"), t.User, t.Host, t.Port, t.BaseDir, len(t.KnownHosts)),
 			Bad:     len(t.KnownHosts) == 0})
 	}
+	b.Scan = scanSummary(l, c.Scan)
 	entries, _ := ledger.Read(c.LedgerDir, ledger.Filter{Kinds: []string{ledger.KindConfigChange, KindHostKeyPinned}, From: time.Now().Add(-365 * 24 * time.Hour)})
 	for i := len(entries) - 1; i >= 0 && len(b.Changes) < 10; i-- {
 		e := entries[i]

@@ -24,7 +24,7 @@ func commands() []command {
 		{"restore", "restore --config FILE --medium NAME [--list] [--snapshot ID] [--file PATH]… [--to-target NAME --to-dir DIR] [--deadline 2h]   復元 / restore", runRestore},
 		{"drill", "drill --config FILE [--medium NAME] [--list]   復元訓練 / restore drill", runDrill},
 		{"hostkey", "hostkey --config FILE --source NAME [--accept SHA256:…]   ホスト鍵を確認・登録 / show or pin a server's host key", runHostKey},
-		{"scan", "scan --config FILE [--format text|html|csv|json] [--import-csv F | --export-csv F]   外部接続点の調査 / WAN-edge self-scan", runScan},
+		{"scan", "scan --config FILE [--format text|html|csv|json] [--ports 1-1024,3389] [--import-csv F | --export-csv F]   外部接続点の調査 / WAN-edge self-scan", runScan},
 		{"ledger", "ledger verify (--config FILE | --dir DIR)   証跡台帳の検証 / verify the evidence ledger", runLedger},
 		{"docs", "docs --config FILE --out DIR [--from DATE --to DATE] [--lang ja|en] [--pdf]   提出書類の生成 / generate the documents", runDocs},
 		{"image", "image push [--instance DIR] HOST   更新イメージの適用 / update a gateway over the network", runImage},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,7 +11,9 @@ import (
 	"strings"
 
 	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/gateway"
 	"github.com/danzen-gw/danzen/internal/atomicfile"
+	"github.com/danzen-gw/danzen/ledger"
 	"github.com/danzen-gw/danzen/netprobe"
 	"github.com/danzen-gw/danzen/netprobe/register"
 )
@@ -70,16 +73,32 @@ func runScan(ctx context.Context, log *slog.Logger, args []string) error {
 		return usageError{"--format は text, html, csv, json のいずれか / --format is text, html, csv or json"}
 	}
 	if *ports != "" {
+		if _, err := config.ParsePorts(*ports); err != nil {
+			return usageError{"--ports: " + err.Error()}
+		}
 		cfg.Scan.TCPPorts = *ports
 	}
-	r, name, err := netprobe.Run(ctx, log, *cfgPath, cfg.Scan)
+	// Through the gateway, like the page's and the schedule's scans: it
+	// waits for a running job, records the scan in the ledger and alerts
+	// new 注意 findings. ConfigPath puts the register and reports beside
+	// the configuration file.
+	g, err := gateway.Open(ctx, cfg, gateway.Options{Logger: log, ConfigPath: *cfgPath})
+	if errors.Is(err, ledger.ErrInUse) {
+		return fmt.Errorf("%w\ndanzend が動作中なら、ページの「自己診断」(/scan)の「今すぐ調査」で調査してください / if danzend is running, scan from the page instead: Self-scan (/scan), \"Scan now\"", err)
+	}
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	r, err := g.Scan(ctx, "cli")
 	if err != nil {
 		return err
 	}
 	if err := write(r, os.Stdout); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "保存 / saved: %s (注意 %d)\n", name, r.Cautions())
+	_, dir := netprobe.Files(*cfgPath, cfg.Scan)
+	fmt.Fprintf(os.Stderr, "保存先 / saved in: %s (注意 %d)\n", dir, r.Cautions())
 	return nil
 }
 

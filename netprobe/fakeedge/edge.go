@@ -21,13 +21,19 @@ const YamahaBanner = "\xff\xfb\x01\xff\xfb\x03\r\nRTX1210 Rev.14.01.38 (Fri Jul 
 // SNMPDescr is the fake router's sysDescr.
 const SNMPDescr = "RTX1210 Rev.14.01.38 (Fri Jul 10 09:18:04 2020)"
 
+// ASAVersion is what the fake ASA's portal states: inside the range of
+// CVE-2024-20353, while the register claims the fixed 9.16(4)57.
+const ASAVersion = "9.16(4)48"
+
 // Edge builds the standard edge of the tests and the benchmark:
 //
 //	1 FortiGate lookalike: SSL-VPN portal on 443 (TLS 1.0+), sshd on 22,
 //	  UDP echo on 500, nftables dropping everything else; a global address
 //	2 Yamaha router lookalike: Telnet banner, Debian snmpd (community
 //	  public), dnsmasq as its DNS relay
-//	3 unknown box: UDP echo on 161 and 500, RDP port 3389 accepting
+//	3 Cisco ASA lookalike of a maintenance line: WebVPN portal on 443
+//	  stating its version, UDP echo on 161 and 500, RDP port 3389
+//	  accepting (forwarded to a maintenance PC)
 //
 // and a register with these three and a fourth line without addresses.
 func Edge(dir string) (*World, register.Register, error) {
@@ -44,6 +50,7 @@ func Edge(dir string) (*World, register.Register, error) {
 		func() error { return w.Banner(d2.NS, 23, YamahaBanner) },
 		func() error { return w.SNMPD(d2.NS, "public", SNMPDescr) },
 		func() error { return w.DNSMasq(d2.NS) },
+		func() error { return w.ASA(d3.NS, 443, ASAVersion) },
 		func() error { return w.UDPEcho(d3.NS, 161) },
 		func() error { return w.UDPEcho(d3.NS, 500) },
 		func() error { return w.Banner(d3.NS, 3389, "") },
@@ -61,7 +68,7 @@ func Edge(dir string) (*World, register.Register, error) {
 		{ID: "CAF00002", Purpose: "地域連携 インターネットVPN", EChart: true, Scan: true, LineType: register.LineInternetVPN,
 			Maker: "Yamaha", Model: "RTX1210", Firmware: "Rev.14.01.40", LANAddress: d2.LAN.String()},
 		{ID: "CAF00003", Purpose: "医療機器 保守回線", Scan: true, LineType: register.LineClosed,
-			Maker: "NEC", Model: "UNIVERGE IX2215", LANAddress: d3.LAN.String()},
+			Maker: "Cisco", Model: "ASA 5506-X", Firmware: "9.16(4)57", LANAddress: d3.LAN.String()},
 		{ID: "CAF00004", Purpose: "モバイルルーター", LineType: register.LineMobile, Maker: "Buffalo"},
 	}}
 	return w, reg, nil

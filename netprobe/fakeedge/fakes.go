@@ -22,15 +22,67 @@ import (
 
 // SSLVPN serves a FortiGate SSL-VPN lookalike on port: TLS 1.0 to 1.2, a
 // 1024-bit self-signed certificate in Fortinet's factory style, the
-// vendor's odd Server header, / redirecting to /remote/login.
+// vendor's odd Server header, / redirecting to /remote/login, and a
+// language file whose ETag ends in the hex build time (the leak FortiOS
+// fixed as CVE-2024-23662): a build date, no version.
 func (w *World) SSLVPN(ns string, port int) error {
-	key, err := rsa.GenerateKey(rand.Reader, 1024)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/{$}", func(rw http.ResponseWriter, r *http.Request) {
+		http.Redirect(rw, r, "/remote/login?lang=en", http.StatusFound)
+	})
+	mux.HandleFunc("/remote/login", func(rw http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(rw, `<html><head><title>FortiGate SSL VPN</title><script src="/remote/fgt_lang?lang=en"></script></head>
+<body><form action="/remote/logincheck" method="post"><input name="username"><input type="password" name="credential"></form></body></html>`)
+	})
+	mux.HandleFunc("/remote/fgt_lang", func(rw http.ResponseWriter, r *http.Request) {
+		rw.Header().Set("ETag", fmt.Sprintf(`"2a1f-%x"`, FortiBuildTime.Unix()))
+		rw.Header().Set("Content-Type", "application/javascript")
+		fmt.Fprint(rw, `var fgt_lang = {"sslvpn_login_permission_denied":"Permission denied."};`)
+	})
+	return w.serveTLS(ns, port, pkix.Name{CommonName: "FGT60FTK20000000", Organization: []string{"Fortinet"}, OrganizationalUnit: []string{"FortiGate"}, Country: []string{"US"}},
+		1024, tls.VersionTLS10, serverHeader("xxxxxxxx-xxxxx", mux))
+}
+
+// FortiBuildTime is the build time the FortiGate lookalike leaks.
+var FortiBuildTime = time.Date(2023, 6, 5, 20, 16, 0, 0, time.UTC)
+
+// ASA serves a Cisco ASA WebVPN lookalike on port: TLS 1.2 only, the
+// ASA's temporary self-signed certificate, / redirecting to the logon
+// page, and the AnyConnect XML at /CSCOSSLC/config-auth stating version
+// as old releases do.
+func (w *World) ASA(ns string, port int, version string) error {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/{$}", func(rw http.ResponseWriter, r *http.Request) {
+		http.Redirect(rw, r, "/+CSCOE+/logon.html", http.StatusFound)
+	})
+	mux.HandleFunc("/+CSCOE+/logon.html", func(rw http.ResponseWriter, r *http.Request) {
+		rw.Header().Set("Set-Cookie", "webvpnlogin=1; path=/; secure")
+		fmt.Fprint(rw, `<html><head><title>SSL VPN Service</title><script src="/+CSCOE+/win.js"></script></head>
+<body><form name="unicorn_form" action="/+webvpn+/index.html" method="post"><input name="username"><input type="password" name="password"></form>
+<script>csco_ShowLoginForm('lform');</script></body></html>`)
+	})
+	mux.HandleFunc("/CSCOSSLC/config-auth", func(rw http.ResponseWriter, r *http.Request) {
+		rw.Header().Set("Content-Type", "text/xml")
+		fmt.Fprintf(rw, `<?xml version="1.0" encoding="UTF-8"?>
+<config-auth client="vpn" type="complete">
+<version who="sg">%s</version>
+<error id="98" param1="" param2="">VPN Server could not parse request.</error>
+</config-auth>
+`, version)
+	})
+	return w.serveTLS(ns, port, pkix.Name{CommonName: "ASA Temporary Self Signed Certificate"}, 2048, tls.VersionTLS12, mux)
+}
+
+// serveTLS serves h over TLS (minVersion to 1.2) on port inside ns with a
+// fresh self-signed certificate for subject.
+func (w *World) serveTLS(ns string, port int, subject pkix.Name, bits int, minVersion uint16, h http.Handler) error {
+	key, err := rsa.GenerateKey(rand.Reader, bits)
 	if err != nil {
 		return err
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: "FGT60FTK20000000", Organization: []string{"Fortinet"}, OrganizationalUnit: []string{"FortiGate"}, Country: []string{"US"}},
+		Subject:      subject,
 		NotBefore:    time.Now().Add(-24 * time.Hour),
 		NotAfter:     time.Now().Add(10 * 24 * time.Hour),
 	}
@@ -44,19 +96,11 @@ func (w *World) SSLVPN(ns string, port int) error {
 	}
 	cfg := &tls.Config{
 		Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}},
-		MinVersion:   tls.VersionTLS10,
+		MinVersion:   minVersion,
 		MaxVersion:   tls.VersionTLS12,
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/{$}", func(rw http.ResponseWriter, r *http.Request) {
-		http.Redirect(rw, r, "/remote/login?lang=en", http.StatusFound)
-	})
-	mux.HandleFunc("/remote/login", func(rw http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(rw, `<html><head><title>FortiGate SSL VPN</title><script src="/remote/fgt_lang?lang=en"></script></head>
-<body><form action="/remote/logincheck" method="post"><input name="username"><input type="password" name="credential"></form></body></html>`)
-	})
 	// Scanners hang up mid-handshake on purpose; do not log it.
-	srv := &http.Server{Handler: serverHeader("xxxxxxxx-xxxxx", mux), ReadHeaderTimeout: 5 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
 	go srv.Serve(tls.NewListener(ln, cfg))
 	return nil
 }

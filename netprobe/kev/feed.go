@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -22,28 +23,51 @@ var embedded []byte
 
 // Feed is one version of the catalogue.
 type Feed struct {
-	Date    string  `json:"date"` // YYYY-MM-DD: newest entry or catalogue version
+	// Date (YYYY-MM-DD) is the newest KEV dateAdded among the entries; an
+	// upload older than the feed in use is refused. SOURCES.md says what
+	// the entries were checked against.
+	Date    string  `json:"date"`
 	Source  string  `json:"source"`
 	Entries []Entry `json:"entries"`
 }
 
 // Entry is one exploited vulnerability and the releases it affects.
 type Entry struct {
-	CVE          string  `json:"cve"`
-	Vendor       string  `json:"vendor"`
-	Product      string  `json:"product"`
-	KEVDateAdded string  `json:"kev_date_added"`
-	NameJA       string  `json:"name_ja"`
-	NameEN       string  `json:"name_en"`
-	Affected     []Range `json:"affected"`
+	CVE          string `json:"cve"`
+	Vendor       string `json:"vendor"`
+	Product      string `json:"product"`
+	KEVDateAdded string `json:"kev_date_added"`
+	NameJA       string `json:"name_ja"`
+	NameEN       string `json:"name_en"`
+	// Advisory is the vendor's advisory ID (FG-IR-…, PAN-SA-…/CVE page,
+	// cisco-sa-…, CTX…, SNWLID-…, Ivanti KB) the ranges come from.
+	Advisory string `json:"advisory"`
+	// Sources name where KEV membership and every range were checked.
+	Sources []string `json:"sources"`
+	// Checked is CheckedConfirmed when every bound was read in the vendor's
+	// CVE record or advisory, or in a restatement of it named in Sources (a
+	// national CERT, a scanner vendor's plugin); CheckedPartial when Note
+	// names what could not be confirmed.
+	Checked  string  `json:"checked"`
+	Note     string  `json:"note,omitempty"`
+	Affected []Range `json:"affected"`
 }
 
-// Range is one release train: From ≤ v < Fixed, or From ≤ v ≤ Last where
-// the train never got a fix.
+// Values of Entry.Checked.
+const (
+	CheckedConfirmed = "confirmed"
+	CheckedPartial   = "partial"
+)
+
+// Range is a span of releases: From ≤ v < Fixed, From ≤ v ≤ Last, or, with
+// AllOfTrain, every release of From's train (same first two numbers) from
+// From on, for a train the vendor never fixed. An empty From means no
+// lower bound ("before Fixed").
 type Range struct {
-	From  string `json:"from"`
-	Fixed string `json:"fixed,omitempty"`
-	Last  string `json:"last,omitempty"`
+	From       string `json:"from,omitempty"`
+	Fixed      string `json:"fixed,omitempty"`
+	Last       string `json:"last,omitempty"`
+	AllOfTrain bool   `json:"all_of_train,omitempty"`
 }
 
 // Embedded returns the feed built into this binary.
@@ -58,8 +82,10 @@ func Embedded() *Feed {
 var cvePattern = regexp.MustCompile(`^CVE-\d{4}-\d{4,}$`)
 
 // Parse decodes and checks a feed: every CVE well-formed, every vendor
-// known, every range made of versions the vendor's comparator reads and
-// ordered From < Fixed (or From ≤ Last).
+// known, every entry naming its advisory and sources and how far its ranges
+// were confirmed, every KEV date no newer than the feed's date, every range
+// made of versions the vendor's comparator reads and ordered From < Fixed
+// (or From ≤ Last).
 func Parse(data []byte) (*Feed, error) {
 	var f Feed
 	d := json.NewDecoder(bytes.NewReader(data))
@@ -70,26 +96,17 @@ func Parse(data []byte) (*Feed, error) {
 	if _, err := time.Parse(time.DateOnly, f.Date); err != nil {
 		return nil, fmt.Errorf("フィードの日付 %q が YYYY-MM-DD ではありません / the feed's date %q is not YYYY-MM-DD", f.Date, f.Date)
 	}
+	if strings.TrimSpace(f.Source) == "" {
+		return nil, errors.New("フィードの出典（source）がありません / the feed does not say what it was built from (source)")
+	}
 	if len(f.Entries) == 0 {
 		return nil, errors.New("フィードに項目がありません / the feed has no entries")
 	}
 	var errs []error
 	for i, e := range f.Entries {
 		where := fmt.Sprintf("entries[%d] %s", i, e.CVE)
-		if !cvePattern.MatchString(e.CVE) {
-			errs = append(errs, fmt.Errorf("%s: CVE 番号の形式が誤りです / malformed CVE ID", where))
-		}
-		if _, ok := grammars[e.Vendor]; !ok {
-			errs = append(errs, fmt.Errorf("%s: 未知のベンダ %q / unknown vendor %q", where, e.Vendor, e.Vendor))
-			continue
-		}
-		if len(e.Affected) == 0 || e.NameJA == "" || e.NameEN == "" {
-			errs = append(errs, fmt.Errorf("%s: 影響範囲と名称（日英）が必要です / affected ranges and names in both languages are required", where))
-		}
-		for j, r := range e.Affected {
-			if err := r.check(e.Vendor); err != nil {
-				errs = append(errs, fmt.Errorf("%s affected[%d]: %w", where, j, err))
-			}
+		for _, err := range e.check(f.Date) {
+			errs = append(errs, fmt.Errorf("%s: %w", where, err))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -98,29 +115,80 @@ func Parse(data []byte) (*Feed, error) {
 	return &f, nil
 }
 
+func (e Entry) check(feedDate string) []error {
+	var errs []error
+	fail := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if !cvePattern.MatchString(e.CVE) {
+		fail("CVE 番号の形式が誤りです / malformed CVE ID")
+	}
+	if _, err := time.Parse(time.DateOnly, e.KEVDateAdded); err != nil {
+		fail("KEV 登録日 %q が YYYY-MM-DD ではありません / KEV date added %q is not YYYY-MM-DD", e.KEVDateAdded, e.KEVDateAdded)
+	} else if e.KEVDateAdded > feedDate {
+		fail("KEV 登録日 %s がフィードの日付 %s より後です / KEV date added %s is after the feed's date %s", e.KEVDateAdded, feedDate, e.KEVDateAdded, feedDate)
+	}
+	if e.NameJA == "" || e.NameEN == "" || e.Product == "" {
+		fail("製品名と名称（日英）が必要です / the product and names in both languages are required")
+	}
+	if strings.TrimSpace(e.Advisory) == "" || len(e.Sources) == 0 || slices.ContainsFunc(e.Sources, func(s string) bool { return strings.TrimSpace(s) == "" }) {
+		fail("ベンダの勧告と確認に使った出典が必要です / the vendor advisory and the sources the entry was checked against are required")
+	}
+	switch e.Checked {
+	case CheckedConfirmed:
+	case CheckedPartial:
+		if strings.TrimSpace(e.Note) == "" {
+			fail("一部未確認（partial）の項目には未確認の範囲を note に書いてください / a partial entry must say in note which bound is unconfirmed")
+		}
+	default:
+		fail("checked は %q か %q です（%q） / checked must be %q or %q, not %q", CheckedConfirmed, CheckedPartial, e.Checked, CheckedConfirmed, CheckedPartial, e.Checked)
+	}
+	if _, ok := grammars[e.Vendor]; !ok {
+		fail("未知のベンダ %q / unknown vendor %q", e.Vendor, e.Vendor)
+		return errs
+	}
+	if len(e.Affected) == 0 {
+		fail("影響範囲がありません / no affected ranges")
+	}
+	for j, r := range e.Affected {
+		if err := r.check(e.Vendor); err != nil {
+			fail("affected[%d]: %w", j, err)
+		}
+	}
+	return errs
+}
+
 func (r Range) check(vendor string) error {
-	from, err := ParseVersion(vendor, r.From)
-	if err != nil {
+	n := 0
+	for _, set := range []bool{r.Fixed != "", r.Last != "", r.AllOfTrain} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		return errors.New("fixed・last・all_of_train のどれか一つが必要です / exactly one of fixed, last and all_of_train is required")
+	}
+	if r.From == "" {
+		if r.AllOfTrain {
+			return errors.New("all_of_train には from が必要です / all_of_train needs from")
+		}
+	} else if _, err := ParseVersion(vendor, r.From); err != nil {
 		return err
 	}
-	if (r.Fixed == "") == (r.Last == "") {
-		return errors.New("fixed か last のどちらか一方が必要です / exactly one of fixed and last is required")
-	}
-	if r.Fixed != "" {
-		to, err := ParseVersion(vendor, r.Fixed)
-		if err != nil {
-			return err
-		}
-		if from.Compare(to) >= 0 {
-			return fmt.Errorf("from %s が fixed %s 以上です / from %s is not below fixed %s", r.From, r.Fixed, r.From, r.Fixed)
-		}
+	to := r.Fixed + r.Last
+	if to == "" {
 		return nil
 	}
-	to, err := ParseVersion(vendor, r.Last)
+	v, err := ParseVersion(vendor, to)
 	if err != nil {
 		return err
 	}
-	if from.Compare(to) > 0 {
+	if r.From == "" {
+		return nil
+	}
+	from, _ := ParseVersion(vendor, r.From)
+	switch c := from.Compare(v); {
+	case r.Fixed != "" && c >= 0:
+		return fmt.Errorf("from %s が fixed %s 以上です / from %s is not below fixed %s", r.From, r.Fixed, r.From, r.Fixed)
+	case r.Last != "" && c > 0:
 		return fmt.Errorf("from %s が last %s より後です / from %s is after last %s", r.From, r.Last, r.From, r.Last)
 	}
 	return nil
@@ -189,9 +257,15 @@ func (f *Feed) Match(vendor, version string) ([]Entry, error) {
 }
 
 func (r Range) contains(vendor string, v Version) bool {
-	from, _ := ParseVersion(vendor, r.From) // checked by Parse of the feed
-	if v.Compare(from) < 0 {
-		return false
+	// The versions were checked by Parse of the feed.
+	if r.From != "" {
+		from, _ := ParseVersion(vendor, r.From)
+		if v.Compare(from) < 0 {
+			return false
+		}
+		if r.AllOfTrain {
+			return v.sameTrain(from)
+		}
 	}
 	if r.Fixed != "" {
 		to, _ := ParseVersion(vendor, r.Fixed)

@@ -1,6 +1,7 @@
 package kev
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,35 +14,132 @@ func cves(es []Entry) []string {
 	for _, e := range es {
 		out = append(out, e.CVE)
 	}
+	slices.Sort(out)
 	return out
 }
 
+// The edge CVEs the issue names must be in the feed, each with the
+// reference it was checked against.
+func TestEmbeddedEntries(t *testing.T) {
+	f := Embedded()
+	byCVE := map[string]Entry{}
+	for _, e := range f.Entries {
+		if _, dup := byCVE[e.CVE]; dup {
+			t.Errorf("%s twice", e.CVE)
+		}
+		byCVE[e.CVE] = e
+		if e.Advisory == "" || len(e.Sources) == 0 || (e.Checked != CheckedConfirmed && e.Checked != CheckedPartial) {
+			t.Errorf("%s: advisory %q, sources %q, checked %q", e.CVE, e.Advisory, e.Sources, e.Checked)
+		}
+		if e.KEVDateAdded > f.Date {
+			t.Errorf("%s added %s, after the feed's date %s", e.CVE, e.KEVDateAdded, f.Date)
+		}
+	}
+	for _, want := range []string{
+		"CVE-2018-13379", "CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762", // FortiOS SSL-VPN
+		"CVE-2023-46805", "CVE-2024-21887", "CVE-2025-0282", // Ivanti Connect Secure
+		"CVE-2019-19781", "CVE-2023-3519", "CVE-2023-4966", // NetScaler
+		"CVE-2024-3400", "CVE-2020-3452", "CVE-2024-40766", "CVE-2021-20016",
+	} {
+		if _, ok := byCVE[want]; !ok {
+			t.Errorf("%s missing from the feed", want)
+		}
+	}
+	if !strings.Contains(f.Source, "cvelistV5") || !strings.Contains(f.Source, "cisa-kev-history") {
+		t.Errorf("source does not name what was checked: %q", f.Source)
+	}
+}
+
+// Boundaries of real entries in each vendor's own spelling: the newest
+// affected release matches, the first fixed one does not.
 func TestEmbeddedMatch(t *testing.T) {
 	f := Embedded()
 	for _, tc := range []struct {
 		vendor, version string
 		want            []string
 	}{
+		// FortiOS: FG-IR-24-015 7.2.0–7.2.6, FG-IR-23-097 7.2.0–7.2.4, FG-IR-22-398 7.2.0–7.2.2.
 		{"fortinet", "7.2.5 build1517", []string{"CVE-2024-21762"}},
-		{"fortinet", "7.2.4", []string{"CVE-2023-27997", "CVE-2024-21762"}},
+		{"fortinet", "7.2.6 build1575", []string{"CVE-2024-21762"}},
 		{"fortinet", "7.2.7 build1577", nil},
+		{"fortinet", "7.2.4", []string{"CVE-2023-27997", "CVE-2024-21762"}},
+		{"fortinet", "7.2.2", []string{"CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762"}},
+		{"fortinet", "7.2.1", []string{"CVE-2022-40684", "CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762"}},
+		{"fortinet", "v7.4.2,build2571", []string{"CVE-2024-21762"}},
+		{"fortinet", "7.4.3", nil},
 		{"fortinet", "7.0.16", []string{"CVE-2024-55591"}},
-		{"fortinet", "6.0.18", []string{"CVE-2024-21762"}},
-		{"paloalto", "10.2.9", []string{"CVE-2024-3400", "CVE-2024-0012", "CVE-2025-0108"}},
-		{"paloalto", "10.2.9-h1", []string{"CVE-2024-0012", "CVE-2025-0108"}},
-		{"paloalto", "10.2.8-h3", []string{"CVE-2024-0012", "CVE-2025-0108"}},
-		{"paloalto", "11.2.5", nil},
-		{"cisco", "9.16(4)57", nil},
+		{"fortinet", "7.0.17", nil},
+		{"fortinet", "6.0.18", []string{"CVE-2019-5591", "CVE-2024-21762"}}, // 6.0 never fixed
+		{"fortinet", "6.2.16", nil},
+		{"fortinet", "6.0.4", []string{"CVE-2018-13379", "CVE-2019-5591", "CVE-2020-12812", "CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762"}},
+		{"fortinet", "6.0.5", []string{"CVE-2019-5591", "CVE-2020-12812", "CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762"}},
+		{"fortinet", "6.0.10", []string{"CVE-2019-5591", "CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762"}},
+		{"fortinet", "6.2.0", []string{"CVE-2019-5591", "CVE-2020-12812", "CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762"}},
+		{"fortinet", "6.2.3", []string{"CVE-2020-12812", "CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762"}},
+		{"fortinet", "6.2.4", []string{"CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762"}},
+		{"fortinet", "6.4.0", []string{"CVE-2020-12812", "CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762"}},
+		{"fortinet", "5.4.13", []string{"CVE-2019-5591", "CVE-2020-12812", "CVE-2022-42475"}},
+		// PAN-OS: per maintenance release hotfixes.
+		{"paloalto", "10.2.9", []string{"CVE-2024-0012", "CVE-2024-3400", "CVE-2025-0108", "CVE-2025-0111"}},
+		{"paloalto", "10.2.9-h1", []string{"CVE-2024-0012", "CVE-2025-0108", "CVE-2025-0111"}},
+		{"paloalto", "10.2.9-h16", []string{"CVE-2025-0108", "CVE-2025-0111"}},
+		{"paloalto", "10.2.9-h21", nil},
+		{"paloalto", "10.2.8-h2", []string{"CVE-2024-0012", "CVE-2024-3400", "CVE-2025-0108", "CVE-2025-0111"}},
+		{"paloalto", "10.2.8-h3", []string{"CVE-2024-0012", "CVE-2025-0108", "CVE-2025-0111"}},
+		{"paloalto", "11.0.6", []string{"CVE-2024-0012", "CVE-2025-0108", "CVE-2025-0111"}},
+		{"paloalto", "11.0.6-h1", []string{"CVE-2025-0108", "CVE-2025-0111"}}, // 11.0 end of life, never fixed
+		{"paloalto", "11.1.2-h17", []string{"CVE-2025-0108", "CVE-2025-0111"}},
+		{"paloalto", "11.1.2-h18", nil},
+		{"paloalto", "11.2.4-h3", []string{"CVE-2025-0108", "CVE-2025-0111"}},
+		{"paloalto", "11.2.4-h4", nil},
+		{"paloalto", "10.1.14-h8", []string{"CVE-2025-0108", "CVE-2025-0111"}},
+		{"paloalto", "10.1.14-h9", nil},
+		// ASA: the CVE records' fixed and newest listed releases.
 		{"cisco", "9.16(4)55", []string{"CVE-2024-20353"}},
+		{"cisco", "9.16(4)57", nil},
 		{"cisco", "9.14(1)6", []string{"CVE-2020-3452", "CVE-2024-20353"}},
-		{"ivanti", "22.7R2.5", []string{"CVE-2025-22457"}},
+		{"cisco", "9.14(1)10", []string{"CVE-2024-20353"}},
+		{"cisco", "9.6.4.41", []string{"CVE-2020-3452"}},
+		{"cisco", "9.6(4)42", nil},
+		{"cisco", "9.5(3)9", []string{"CVE-2020-3452"}}, // no lower bound: every release before 9.6(4)42
+		{"cisco", "9.7(1)4", []string{"CVE-2020-3452"}},
+		{"cisco", "9.12(3)9", []string{"CVE-2020-3452", "CVE-2024-20353"}},
+		{"cisco", "9.12(3)12", []string{"CVE-2024-20353"}},
+		{"cisco", "9.20(2)", []string{"CVE-2024-20353"}},
+		{"cisco", "9.20(2)10", nil},
+		// Ivanti Connect Secure.
 		{"ivanti", "22.7R2.4", []string{"CVE-2025-0282", "CVE-2025-22457"}},
+		{"ivanti", "22.7R2.5", []string{"CVE-2025-22457"}},
+		{"ivanti", "22.7R2.5 build 1234", []string{"CVE-2025-22457"}},
 		{"ivanti", "22.7R2.6", nil},
-		{"citrix", "13.1-49.15", []string{"CVE-2025-5777"}},
-		{"citrix", "13.1-49.13", []string{"CVE-2023-4966", "CVE-2025-5777"}},
-		{"citrix", "14.1-43.56", nil},
+		{"ivanti", "9.1R18.2", []string{"CVE-2023-46805", "CVE-2024-21887", "CVE-2025-22457"}},
+		{"ivanti", "9.1R18.3", []string{"CVE-2025-22457"}},
+		{"ivanti", "9.0R3.3", []string{"CVE-2019-11510", "CVE-2023-46805", "CVE-2024-21887", "CVE-2025-22457"}},
+		{"ivanti", "9.0R3.4", []string{"CVE-2023-46805", "CVE-2024-21887", "CVE-2025-22457"}},
+		// NetScaler.
+		{"citrix", "13.1-49.15", []string{"CVE-2025-5777", "CVE-2025-6543", "CVE-2025-7775"}},
+		{"citrix", "13.1-49.14", []string{"CVE-2023-4966", "CVE-2025-5777", "CVE-2025-6543", "CVE-2025-7775"}},
+		{"citrix", "13.1-49.12", []string{"CVE-2023-3519", "CVE-2023-4966", "CVE-2025-5777", "CVE-2025-6543", "CVE-2025-7775"}},
+		{"citrix", "14.1-47.46", []string{"CVE-2025-7775"}},
+		{"citrix", "14.1-47.48", nil},
+		{"citrix", "NS13.0: Build 92.21.nc", []string{"CVE-2025-6543"}}, // 13.0 end of life
+		{"citrix", "13.0-47.23", []string{"CVE-2019-19781", "CVE-2023-3519", "CVE-2023-4966", "CVE-2025-6543"}},
+		{"citrix", "13.0-47.24", []string{"CVE-2023-3519", "CVE-2023-4966", "CVE-2025-6543"}},
+		{"citrix", "12.1-55.18", []string{"CVE-2025-6543"}},
+		{"citrix", "12.1-55.17", []string{"CVE-2019-19781", "CVE-2025-6543"}},
+		// SonicOS Gen5/6/7.
 		{"sonicwall", "6.5.4.14-109n", []string{"CVE-2024-40766"}},
 		{"sonicwall", "6.5.4.15-116n", nil},
+		{"sonicwall", "7.0.1-5035", []string{"CVE-2024-40766", "CVE-2024-53704"}},
+		{"sonicwall", "7.0.1-5036", []string{"CVE-2024-53704"}},
+		{"sonicwall", "7.1.1-7058", []string{"CVE-2024-53704"}},
+		{"sonicwall", "7.1.3-7015", nil},
+		{"sonicwall", "8.0.0-8035", []string{"CVE-2024-53704"}},
+		{"sonicwall", "8.0.0-8037", nil},
+		{"sonicwall", "10.2.0.4-25sv", []string{"CVE-2021-20016"}}, // SMA 100 firmware
+		{"sonicwall", "10.2.0.5-29sv", nil},
+		{"sonicwall", "5.9.2.14-12o", []string{"CVE-2024-40766"}},
+		{"sonicwall", "5.9.2.14-13o", nil},
 	} {
 		got, err := f.Match(tc.vendor, tc.version)
 		if err != nil {
@@ -51,31 +149,95 @@ func TestEmbeddedMatch(t *testing.T) {
 			t.Errorf("%s %s: got %v, want %v", tc.vendor, tc.version, cves(got), tc.want)
 		}
 	}
-	if f.Date == "" || len(f.Entries) < 15 {
-		t.Fatalf("embedded feed: date %q, %d entries", f.Date, len(f.Entries))
-	}
 }
 
+const goodFeed = `{"date":"2099-01-01","source":"x","entries":[{"cve":"CVE-2099-0001","vendor":"fortinet","product":"FortiOS",` +
+	`"kev_date_added":"2099-01-01","name_ja":"あ","name_en":"a","advisory":"FG-IR-99-001","sources":["cvelistV5"],"checked":"confirmed",` +
+	`"affected":[{"from":"7.0.0","fixed":"7.0.9"}]}]}`
+
 func TestAcceptRejects(t *testing.T) {
-	good := `{"date":"2099-01-01","source":"x","entries":[{"cve":"CVE-2099-0001","vendor":"fortinet","product":"FortiOS","kev_date_added":"2099-01-01","name_ja":"あ","name_en":"a","affected":[{"from":"7.0.0","fixed":"7.0.9"}]}]}`
-	if _, err := Accept([]byte(good)); err != nil {
+	if _, err := Accept([]byte(goodFeed)); err != nil {
 		t.Fatal(err)
 	}
+	good := goodFeed
 	for name, bad := range map[string]string{
-		"older":         strings.Replace(good, "2099-01-01", "2020-01-01", 1),
-		"bad date":      strings.Replace(good, "2099-01-01", "01/01/2099", 1),
-		"bad cve":       strings.Replace(good, "CVE-2099-0001", "CVE-99", 1),
-		"vendor":        strings.Replace(good, `"fortinet"`, `"juniper"`, 1),
-		"version":       strings.Replace(good, `"7.0.9"`, `"7.0"`, 1),
-		"inverted":      strings.Replace(good, `"7.0.9"`, `"6.4.1"`, 1),
-		"unknown field": strings.Replace(good, `"source"`, `"sauce"`, 1),
-		"no entries":    `{"date":"2099-01-01","source":"x","entries":[]}`,
-		"not json":      `<html>`,
+		"older":               strings.Replace(good, `"date":"2099-01-01"`, `"date":"2020-01-01"`, 1),
+		"bad date":            strings.Replace(good, "2099-01-01", "01/01/2099", 1),
+		"bad cve":             strings.Replace(good, "CVE-2099-0001", "CVE-99", 1),
+		"vendor":              strings.Replace(good, `"fortinet"`, `"juniper"`, 1),
+		"version":             strings.Replace(good, `"7.0.9"`, `"7.0"`, 1),
+		"inverted":            strings.Replace(good, `"7.0.9"`, `"6.4.1"`, 1),
+		"unknown field":       strings.Replace(good, `"source"`, `"sauce"`, 1),
+		"no source":           strings.Replace(good, `"source":"x"`, `"source":" "`, 1),
+		"no entries":          `{"date":"2099-01-01","source":"x","entries":[]}`,
+		"not json":            `<html>`,
+		"no advisory":         strings.Replace(good, `"FG-IR-99-001"`, `""`, 1),
+		"no sources":          strings.Replace(good, `["cvelistV5"]`, `[]`, 1),
+		"blank source":        strings.Replace(good, `["cvelistV5"]`, `["cvelistV5",""]`, 1),
+		"unchecked":           strings.Replace(good, `"confirmed"`, `"yes"`, 1),
+		"partial, no note":    strings.Replace(good, `"confirmed"`, `"partial"`, 1),
+		"added after date":    strings.Replace(good, `"kev_date_added":"2099-01-01"`, `"kev_date_added":"2099-02-01"`, 1),
+		"bad added":           strings.Replace(good, `"kev_date_added":"2099-01-01"`, `"kev_date_added":"soon"`, 1),
+		"no bound":            strings.Replace(good, `,"fixed":"7.0.9"`, ``, 1),
+		"two bounds":          strings.Replace(good, `"fixed":"7.0.9"`, `"fixed":"7.0.9","last":"7.0.8"`, 1),
+		"fixed and train":     strings.Replace(good, `"fixed":"7.0.9"`, `"fixed":"7.0.9","all_of_train":true`, 1),
+		"train without from":  strings.Replace(good, `"from":"7.0.0","fixed":"7.0.9"`, `"all_of_train":true`, 1),
+		"last before from":    strings.Replace(good, `"fixed":"7.0.9"`, `"last":"6.4.9"`, 1),
+		"no product":          strings.Replace(good, `"product":"FortiOS"`, `"product":""`, 1),
+		"trailing entry junk": strings.Replace(good, `"checked":"confirmed"`, `"checked":"confirmed","verified":true`, 1),
 	} {
 		if _, err := Accept([]byte(bad)); err == nil {
 			t.Errorf("%s: accepted", name)
 		} else if !strings.Contains(err.Error(), " / ") {
 			t.Errorf("%s: message not bilingual: %v", name, err)
+		}
+	}
+	partial := strings.Replace(good, `"checked":"confirmed"`, `"checked":"partial","note":"fixed release not confirmed"`, 1)
+	if _, err := Accept([]byte(partial)); err != nil {
+		t.Errorf("partial entry with a note: %v", err)
+	}
+	open := strings.Replace(good, `"from":"7.0.0",`, ``, 1)
+	if f, err := Accept([]byte(open)); err != nil {
+		t.Errorf("range without lower bound: %v", err)
+	} else if m, _ := f.Match("fortinet", "5.0.1"); len(m) != 1 {
+		t.Errorf("5.0.1 is before fixed 7.0.9: %v", cves(m))
+	}
+}
+
+// An uploaded copy of the embedded feed with one fact changed is refused
+// whenever the change breaks a check, and always when it is older.
+func TestAcceptTampered(t *testing.T) {
+	emb := Embedded()
+	tamper := func(change func(*Feed)) []byte {
+		b, _ := json.Marshal(emb)
+		var f Feed
+		if err := json.Unmarshal(b, &f); err != nil {
+			t.Fatal(err)
+		}
+		change(&f)
+		b, _ = json.Marshal(f)
+		return b
+	}
+	if _, err := Accept(tamper(func(*Feed) {})); err != nil {
+		t.Fatalf("the embedded feed re-uploaded: %v", err)
+	}
+	for name, data := range map[string][]byte{
+		"older":             tamper(func(f *Feed) { f.Date = "2024-01-01"; f.Entries = f.Entries[:1] }),
+		"date before entry": tamper(func(f *Feed) { f.Date = "2025-08-25" }),
+		"range widened":     tamper(func(f *Feed) { f.Entries[0].Affected[0].Last = "5.4.x" }),
+		"source stripped":   tamper(func(f *Feed) { f.Entries[3].Sources = nil }),
+		"advisory stripped": tamper(func(f *Feed) { f.Entries[3].Advisory = "" }),
+		"no longer checked": tamper(func(f *Feed) { f.Entries[5].Checked = "" }),
+		"note of partial cut": tamper(func(f *Feed) {
+			for i := range f.Entries {
+				if f.Entries[i].Checked == CheckedPartial {
+					f.Entries[i].Note = ""
+				}
+			}
+		}),
+	} {
+		if _, err := Accept(data); err == nil {
+			t.Errorf("%s: accepted", name)
 		}
 	}
 }
@@ -91,8 +253,12 @@ func TestLoad(t *testing.T) {
 	if _, err := Load(path); err == nil {
 		t.Fatal("broken upload accepted")
 	}
-	older := strings.Replace(string(embedded), `"date": "`+Embedded().Date, `"date": "2001-01-01`, 1)
-	os.WriteFile(path, []byte(older), 0o644)
+	// A genuine older feed: the entries known on 2024-01-10.
+	old := *Embedded()
+	old.Date = "2024-01-10"
+	old.Entries = slices.DeleteFunc(slices.Clone(old.Entries), func(e Entry) bool { return e.KEVDateAdded > old.Date })
+	b, _ := json.Marshal(old)
+	os.WriteFile(path, b, 0o644)
 	if f, err := Load(path); err != nil || f.Date != Embedded().Date {
 		t.Fatalf("an upload older than the firmware's feed: %v %v", f, err)
 	}

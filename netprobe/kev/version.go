@@ -87,3 +87,10 @@ func ParseVersion(vendor, s string) (Version, error) {
 	}
 	return v, nil
 }
+
+// sameTrain reports whether v and w share their first two numbers, the
+// release train of every vendor here (FortiOS 6.0, PAN-OS 11.0, ASA 9.16,
+// ICS 22.7, NetScaler 13.0, SonicOS 6.5).
+func (v Version) sameTrain(w Version) bool {
+	return at(v.parts, 0) == at(w.parts, 0) && at(v.parts, 1) == at(w.parts, 1)
+}

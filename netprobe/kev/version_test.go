@@ -30,15 +30,17 @@ func TestCompare(t *testing.T) {
 		{"sonicwall", "6.5.4.14-109n", "6.5.4.15-116n", -1},
 		{"sonicwall", "7.0.1-5035", "7.0.1-5036", -1},
 		{"sonicwall", "5.9.2.14-12o", "5.9.2.14-12o", 0},
+		// Range boundaries of the embedded feed.
+		{"fortinet", "7.2.6 build1575", "7.2.7", -1},
+		{"paloalto", "10.2.13-h3", "10.2.13-h2", 1},
+		{"paloalto", "10.2.9-h16", "10.2.9-h21", -1},
+		{"cisco", "9.18(4)8", "9.18.4.22", -1},
+		{"cisco", "9.20(2)", "9.20(2)10", -1},
+		{"ivanti", "22.7R2.6", "22.7R2.5 build 1234", 1},
+		{"citrix", "14.1-8.50", "14.1-43.56", -1},
+		{"citrix", "13.1-59.22", "13.1-59.19", 1},
 	} {
-		a, err := ParseVersion(tc.vendor, tc.a)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := ParseVersion(tc.vendor, tc.b)
-		if err != nil {
-			t.Fatal(err)
-		}
+		a, b := mustParse(t, tc.vendor, tc.a), mustParse(t, tc.vendor, tc.b)
 		if got := a.Compare(b); got != tc.want {
 			t.Errorf("%s: %q vs %q = %d, want %d", tc.vendor, tc.a, tc.b, got, tc.want)
 		}
@@ -55,4 +57,34 @@ func TestParseRejects(t *testing.T) {
 			t.Errorf("%s %q parsed", tc.vendor, tc.s)
 		}
 	}
+}
+
+func TestSameTrain(t *testing.T) {
+	for _, tc := range []struct {
+		vendor, a, b string
+		want         bool
+	}{
+		{"fortinet", "6.0.18", "6.0.0", true},
+		{"fortinet", "6.2.0", "6.0.0", false},
+		{"paloalto", "11.0.6-h1", "11.0.0", true},
+		{"paloalto", "11.1.0", "11.0.0", false},
+		{"cisco", "9.16(4)57", "9.16(1)", true},
+		{"cisco", "9.16.4.57", "9.1(6)", false},
+		{"citrix", "NS13.0: Build 92.21.nc", "13.0", true},
+		{"citrix", "13.1-1.1", "13.0", false},
+	} {
+		a, b := mustParse(t, tc.vendor, tc.a), mustParse(t, tc.vendor, tc.b)
+		if got := a.sameTrain(b); got != tc.want {
+			t.Errorf("%s: %q and %q same train = %v", tc.vendor, tc.a, tc.b, got)
+		}
+	}
+}
+
+func mustParse(t *testing.T, vendor, s string) Version {
+	t.Helper()
+	v, err := ParseVersion(vendor, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
