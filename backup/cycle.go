@@ -86,7 +86,7 @@ type Cycle struct {
 // CycleEvent is progress of a cycle for the CLI and the page.
 type CycleEvent struct {
 	Time   time.Time
-	Phase  string // "pull", "power-on", "attach", "backup", "forget", "check", "detach", "power-off", "done"
+	Phase  string // "pull", "power-on", "attach", "backup", "forget", "check", "prune", "detach", "power-off", "done"
 	Medium string
 	Pull   *Event        // set during the pull
 	Restic *restic.Event // set during restic operations
@@ -291,6 +291,9 @@ func (c *Cycle) Session(ctx context.Context, t Target, fn func(ctx context.Conte
 	return mr
 }
 
+// KindPruneUnreferenced records the removal of data no snapshot uses.
+const KindPruneUnreferenced = "prune.unreferenced"
+
 // writeTarget writes every source's staging to one medium.
 func (c *Cycle) writeTarget(ctx context.Context, t Target, cycleID string) MediumReport {
 	var snaps []SnapshotInfo
@@ -343,10 +346,23 @@ func (c *Cycle) writeTarget(ctx context.Context, t Target, cycleID string) Mediu
 			}
 		}
 		c.emit(CycleEvent{Phase: "check", Medium: t.Name})
-		_, err := rp.Check(ctx, restic.CheckOptions{ReadDataSubset: c.CheckSubset})
+		cr, err := rp.Check(ctx, restic.CheckOptions{ReadDataSubset: c.CheckSubset})
 		c.record(ctx, ledger.Entry{Kind: ledger.KindCheck, Medium: t.Name, Message: errText(err),
 			Data: mustJSON(ledger.CheckData{OK: err == nil, Detail: checkDetail(c.CheckSubset)})})
 		checked = err == nil
+		// Packs no snapshot uses (a backup that failed part-way) would
+		// fill the medium night after night: remove them. Only
+		// unreferenced data goes, so this is safe while pruning of
+		// generations is paused; a failure is recorded, not fatal.
+		if err == nil && cr.Summary.HintPrune {
+			c.emit(CycleEvent{Phase: "prune", Medium: t.Name})
+			if perr := rp.Prune(ctx); perr != nil {
+				c.recordErr(ctx, t.Name, "prune", perr)
+			} else {
+				c.record(ctx, ledger.Entry{Kind: KindPruneUnreferenced, Medium: t.Name,
+					Message: "参照されないデータを削除 / removed data no snapshot uses"})
+			}
+		}
 		return errors.Join(errs, err)
 	})
 	mr.Snapshots, mr.Forgotten, mr.Checked = snaps, forgotten, checked

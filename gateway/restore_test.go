@@ -178,9 +178,7 @@ func TestDrillRecordsTimesAndFindsACorruptPack(t *testing.T) {
 	if out, err := exec.Command("mount", p.Loop().Path, mnt).CombinedOutput(); err != nil {
 		t.Fatalf("mount: %v %s", err, out)
 	}
-	if _, err := testrig.DamagePack(filepath.Join(mnt, disk.RepoDir)); err != nil {
-		t.Fatal(err)
-	}
+	testrig.DamagePack(t, filepath.Join(mnt, disk.RepoDir), r.cfg.KeyPath(r.cfg.Media[0].PasswordFile))
 	if out, err := exec.Command("umount", mnt).CombinedOutput(); err != nil {
 		t.Fatalf("umount: %v %s", err, out)
 	}

@@ -93,6 +93,7 @@ func (g *Gateway) every(ctx context.Context, clock Clock, l loop) error {
 		s          *schedule.Schedule
 		loc        *time.Location
 		next       time.Time
+		ran        time.Time // the due time run last
 	)
 	// load (re)reads the schedule; it reports whether it changed.
 	load := func() (bool, error) {
@@ -119,6 +120,12 @@ func (g *Gateway) every(ctx context.Context, clock Clock, l loop) error {
 		next = time.Time{}
 		if s != nil {
 			next = s.Next(from)
+			// A clock set back across a due time that has run: that
+			// slot is done. Further back than a day is a clock that was
+			// wrong (an RTC reset), whose slots are real.
+			if !ran.IsZero() && !next.After(ran) && ran.Sub(next) < 24*time.Hour {
+				next = s.Next(ran)
+			}
 		}
 		l.next(next)
 	}
@@ -155,6 +162,7 @@ func (g *Gateway) every(ctx context.Context, clock Clock, l loop) error {
 		if missed > 0 {
 			l.missed(missed, next, t)
 		}
+		ran = next
 		l.run(ctx)
 		if ctx.Err() != nil {
 			return ctx.Err()

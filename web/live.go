@@ -36,6 +36,7 @@ func phaseLabel(l lang, phase string) string {
 		"backup":    {"バックアップ", "backup"},
 		"forget":    {"世代の整理", "pruning generations"},
 		"check":     {"検査", "checking"},
+		"prune":     {"参照されないデータの削除", "removing data no snapshot uses"},
 		"restore":   {"復元", "restoring"},
 		"verify":    {"SHA-256 の照合", "verifying SHA-256 against the pull manifest"},
 		"send-back": {"電子カルテサーバへの書き戻し", "sending back to the e-chart server"},

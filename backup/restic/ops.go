@@ -184,6 +184,13 @@ func (r *Repo) Forget(ctx context.Context, pol Policy) (ForgetResult, error) {
 	return res, wrap("forget", err)
 }
 
+// Prune removes data no snapshot references: what a backup that failed
+// part-way (a full medium, a kill) left behind. No snapshot is removed.
+func (r *Repo) Prune(ctx context.Context) error {
+	_, err := r.run(ctx, invocation{op: "prune", lock: true, compress: true})
+	return wrap("prune", err)
+}
+
 // CheckOptions tunes Check.
 type CheckOptions struct {
 	// ReadDataSubset, if set, also reads and verifies that part of the

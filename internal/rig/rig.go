@@ -6,11 +6,12 @@ package rig
 
 import (
 	"context"
-	"errors"
-	"io/fs"
+	"encoding/json"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -86,32 +87,45 @@ func NewWith(t testing.TB, files map[string]string, media []string, diskSize int
 	return &Rig{SSHD: s, HW: hw, Cfg: cfg, Dir: dir, CfgPath: filepath.Join(dir, "config.json")}
 }
 
-// DamagePack overwrites bytes in the middle of the biggest pack of the
-// restic repository at repo, as a failing sector would, and returns the
-// pack's path.
-func DamagePack(repo string) (string, error) {
+// DamagePack overwrites bytes in the middle of the biggest pack the
+// restic repository's index lists, as a failing sector would, and returns
+// the pack's ID. (A pack an aborted backup left outside the index holds
+// nothing restorable: damaging it would prove nothing.)
+func DamagePack(t testing.TB, repo, passwordFile string) string {
+	t.Helper()
+	restic := func(args ...string) []byte {
+		t.Helper()
+		args = append([]string{"--repo", repo, "--password-file", passwordFile, "--no-cache", "--no-lock"}, args...)
+		out, err := exec.Command(Restic(t), args...).Output()
+		if err != nil {
+			t.Fatalf("restic %v: %v", args, err)
+		}
+		return out
+	}
 	var biggest string
 	var size int64
-	err := filepath.WalkDir(filepath.Join(repo, "data"), func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
+	for _, idx := range strings.Fields(string(restic("list", "index"))) {
+		var ix struct{ Packs []struct{ ID string } }
+		if err := json.Unmarshal(restic("cat", "index", idx), &ix); err != nil {
+			t.Fatal(err)
 		}
-		if fi, err := d.Info(); err == nil && fi.Mode().IsRegular() && fi.Size() > size {
-			biggest, size = p, fi.Size()
+		for _, p := range ix.Packs {
+			fi, err := os.Stat(filepath.Join(repo, "data", p.ID[:2], p.ID))
+			if err == nil && fi.Size() > size {
+				biggest, size = p.ID, fi.Size()
+			}
 		}
-		return nil
-	})
-	if err != nil {
-		return "", err
 	}
 	if biggest == "" {
-		return "", errors.New("no pack in " + repo)
+		t.Fatalf("no indexed pack in %s", repo)
 	}
-	f, err := os.OpenFile(biggest, os.O_WRONLY, 0)
+	f, err := os.OpenFile(filepath.Join(repo, "data", biggest[:2], biggest), os.O_WRONLY, 0)
 	if err != nil {
-		return "", err
+		t.Fatal(err)
 	}
 	defer f.Close()
-	_, err = f.WriteAt([]byte("a failing sector"), size/2)
-	return biggest, err
+	if _, err := f.WriteAt([]byte("a failing sector"), size/2); err != nil {
+		t.Fatal(err)
+	}
+	return biggest
 }

@@ -61,6 +61,7 @@ type Server struct {
 	RestoreKeyFile string
 	KnownHosts     string // known_hosts line pinning the host key
 	cmd            *exec.Cmd
+	sshd, cfgPath  string
 	log            *bytes.Buffer
 }
 
@@ -148,26 +149,64 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if out, err := exec.CommandContext(ctx, sshd, "-t", "-f", cfgPath).CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("sshd -t rejected the configuration: %v\n%s", err, out)
 	}
-	s.cmd = exec.Command(sshd, "-D", "-e", "-f", cfgPath)
+	s.sshd, s.cfgPath = sshd, cfgPath
+	if err := s.launch(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// launch starts sshd and waits until it accepts connections.
+func (s *Server) launch() error {
+	s.cmd = exec.Command(s.sshd, "-D", "-e", "-f", s.cfgPath)
 	s.cmd.Stdout = s.log
 	s.cmd.Stderr = s.log
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := s.cmd.Start(); err != nil {
-		return nil, err
+		return err
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", s.Addr(), 200*time.Millisecond)
 		if err == nil {
 			c.Close()
-			return s, nil
+			return nil
 		}
 		if time.Now().After(deadline) {
-			s.Close()
-			return nil, fmt.Errorf("sshd did not start listening: %v\n%s", err, s.log.String())
+			return fmt.Errorf("sshd did not start listening: %v\n%s", err, s.log.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// Stop SIGKILLs sshd and every session, as a crash or a pulled plug on
+// the e-chart server would; the server keeps its port, keys and export
+// for Restart.
+func (s *Server) Stop() {
+	if s.cmd != nil && s.cmd.Process != nil {
+		s.KillSessions()
+		s.cmd.Process.Kill()
+		s.cmd.Wait()
+	}
+	s.cmd = nil
+}
+
+// Restart starts a stopped server again on the same port. With
+// newHostKey it first gets a fresh host key, as a reinstalled or an
+// impersonating server shows: KnownHosts keeps pinning the old one.
+func (s *Server) Restart(newHostKey bool) error {
+	s.Stop()
+	if newHostKey {
+		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return err
+		}
+		if err := writeKey(filepath.Join(s.Dir, "etc", "host_key"), priv); err != nil {
+			return err
+		}
+	}
+	return s.launch()
 }
 
 // Addr is host:port.
@@ -258,11 +297,7 @@ func (s *Server) KillSessions() (int, error) {
 
 // Close stops sshd and removes its directories.
 func (s *Server) Close() error {
-	if s.cmd != nil && s.cmd.Process != nil {
-		s.KillSessions()
-		s.cmd.Process.Kill()
-		s.cmd.Wait()
-	}
+	s.Stop()
 	return os.RemoveAll(s.Dir)
 }
 
