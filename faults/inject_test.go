@@ -99,14 +99,7 @@ func TestStagingFull(t *testing.T) {
 
 	cfg := *w.r.Cfg
 	cfg.StagingDir = mnt // 48 MB for a 90 MB export
-	b := fake.NewBoard(cfg.Relays...)
-	if err := b.Persist(w.board); err != nil {
-		t.Fatal(err)
-	}
-	g, err := gateway.Open(context.Background(), &cfg, gateway.Options{RelaySources: map[string]relay.PinSource{relay.DriverFake: b}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, b := w.open(t, &cfg)
 	commands := b.Relay("relay-disk-a").Commands()
 	rep, err := g.RunCycle(context.Background(), nil)
 	g.Close()

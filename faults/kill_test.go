@@ -156,6 +156,21 @@ func (w *world) sources(t *testing.T) map[string]relay.PinSource {
 	return map[string]relay.PinSource{relay.DriverFake: b}
 }
 
+// open opens a gateway on cfg with the world's persisted relays, and
+// returns the board for relay faults.
+func (w *world) open(t *testing.T, cfg *config.Config) (*gateway.Gateway, *fake.Board) {
+	t.Helper()
+	b := fake.NewBoard(cfg.Relays...)
+	if err := b.Persist(w.board); err != nil {
+		t.Fatal(err)
+	}
+	g, err := gateway.Open(context.Background(), cfg, gateway.Options{RelaySources: map[string]relay.PinSource{relay.DriverFake: b}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g, b
+}
+
 // run starts the child in mode; if killAt is set, the child is killed
 // with SIGKILL on the first output line starting with it. It returns the
 // lines seen and whether the child succeeded.

@@ -16,10 +16,8 @@ import (
 
 	"github.com/danzen-gw/danzen/alert"
 	"github.com/danzen-gw/danzen/backup"
-	"github.com/danzen-gw/danzen/gateway"
 	"github.com/danzen-gw/danzen/ledger"
 	"github.com/danzen-gw/danzen/media/disk/looptest"
-	"github.com/danzen-gw/danzen/relay"
 	"github.com/danzen-gw/danzen/relay/fake"
 )
 
@@ -121,14 +119,7 @@ func TestPermFull(t *testing.T) {
 	cfg := *w.r.Cfg
 	cfg.Alerts.Webhook = &alert.WebhookSpec{URL: url}
 
-	b := fake.NewBoard(cfg.Relays...)
-	if err := b.Persist(w.board); err != nil {
-		t.Fatal(err)
-	}
-	g, err := gateway.Open(context.Background(), &cfg, gateway.Options{RelaySources: map[string]relay.PinSource{relay.DriverFake: b}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, b := w.open(t, &cfg)
 	closed := false
 	closeG := func() {
 		if !closed {

@@ -2,6 +2,7 @@ package netprobe_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"os"
 	"slices"
@@ -26,6 +27,17 @@ func findings(t netprobe.Target, rule string) []netprobe.Finding {
 			out = append(out, f)
 		}
 	}
+	return out
+}
+
+// kevFindings lists the known_exploited findings of t as "CVE where": the
+// address whose portal announced the version, or "register".
+func kevFindings(t netprobe.Target) []string {
+	var out []string
+	for _, f := range findings(t, netprobe.RuleKEV) {
+		out = append(out, f.CVE+" "+cmp.Or(f.Addr, "register"))
+	}
+	slices.Sort(out)
 	return out
 }
 
@@ -104,8 +116,10 @@ func TestScanFakeEdge(t *testing.T) {
 			t.Errorf("%s 443 hints: %+v", h.Addr, https.HTTP.Hints)
 		}
 	}
-	if kev := findings(fgt, netprobe.RuleKEV); len(kev) != 1 || !strings.Contains(kev[0].JA, "CVE-2024-21762") {
-		t.Errorf("KEV findings: %+v", kev)
+	// The register's FortiOS 7.2.5 (the portal gives only a build date):
+	// FG-IR-24-015 and FG-IR-24-029 reach 7.2.6, FG-IR-23-097 ended at 7.2.4.
+	if got, want := kevFindings(fgt), []string{"CVE-2024-21762 register", "CVE-2024-23113 register"}; !slices.Equal(got, want) {
+		t.Errorf("FortiGate known exploited %q, want %q", got, want)
 	}
 	if old := findings(fgt, netprobe.RuleOldTLS); len(old) != 2 {
 		t.Errorf("old TLS findings: %+v", old)
@@ -140,16 +154,23 @@ func TestScanFakeEdge(t *testing.T) {
 		t.Errorf("RDP not flagged: %+v", box.Findings)
 	}
 	// The ASA's portal states its version: it is found, its known
-	// exploited range raises 注意 (the register's 9.16(4)57 is fixed), and
-	// the register's different firmware is flagged.
+	// exploited ranges raise 注意, and the register's different firmware is
+	// flagged. The register's 9.16(4)57 is past CVE-2024-20353 (9.16(4)55)
+	// but not the 2025 WebVPN pair (9.16(4)84), so both claims count.
 	if asa := port(h, "tcp", 443); asa == nil || asa.HTTP == nil || asa.HTTP.Portal != "Cisco ASA WebVPN" || asa.Service.Version != fakeedge.ASAVersion ||
 		len(asa.HTTP.Hints) != 1 || !asa.HTTP.Hints[0].Exact || asa.HTTP.Hints[0].Source != "/CSCOSSLC/config-auth" || asa.HTTP.Hints[0].Confidence != netprobe.ConfidenceHigh {
 		t.Errorf("ASA portal: %+v", asa)
 	}
-	if k := findings(box, netprobe.RuleKEV); len(k) != 1 || !k[0].Caution || !strings.Contains(k[0].JA, "CVE-2024-20353") ||
-		!strings.Contains(k[0].JA, "SSL-VPN ポータル（10.231.3.2 443/tcp /CSCOSSLC/config-auth）が示す版 "+fakeedge.ASAVersion) ||
-		!strings.Contains(k[0].EN, "announces "+fakeedge.ASAVersion) {
-		t.Errorf("ASA KEV from the announced version: %+v", k)
+	if got, want := kevFindings(box), []string{"CVE-2024-20353 10.231.3.2", "CVE-2025-20333 10.231.3.2", "CVE-2025-20333 register",
+		"CVE-2025-20362 10.231.3.2", "CVE-2025-20362 register"}; !slices.Equal(got, want) {
+		t.Errorf("ASA known exploited %q, want %q", got, want)
+	}
+	for _, k := range findings(box, netprobe.RuleKEV) {
+		if k.CVE == "CVE-2024-20353" && (!k.Caution ||
+			!strings.Contains(k.JA, "SSL-VPN ポータル（10.231.3.2 443/tcp /CSCOSSLC/config-auth）が示す版 "+fakeedge.ASAVersion) ||
+			!strings.Contains(k.EN, "announces "+fakeedge.ASAVersion) || !strings.HasSuffix(k.EN, "vendor advisory: cisco-sa-asaftd-websrvs-dos-X8gNucD2")) {
+			t.Errorf("ASA KEV from the announced version: %+v", k)
+		}
 	}
 	if fw := findings(box, netprobe.RuleFirmware); len(fw) != 1 || !fw[0].Caution ||
 		!strings.Contains(fw[0].JA, fakeedge.ASAVersion+" が台帳の版 9.16(4)57 と異なります") {

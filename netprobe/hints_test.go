@@ -265,8 +265,9 @@ func TestJudgeHints(t *testing.T) {
 		t.Errorf("register agrees but firmware differs: %+v", got.Findings)
 	}
 
-	// SonicWall SMA states its firmware, which the feed (SonicOS) cannot
-	// judge; the register is still held against it.
+	// SonicWall SMA states its firmware; the hint names no feed vendor
+	// (SMA 100 and SonicOS share one), so only the register is held against
+	// it.
 	sma, _ := parseSonicWallSMA("", []byte(smaWelcome))
 	sma.Source = "/cgi-bin/welcome"
 	got = judge(register.Point{ID: "CAF00008", Scan: true, Maker: "SonicWall", Model: "SMA 210", Firmware: "10.2.1.13-72sv", LANAddress: "10.0.0.3"},

@@ -2,6 +2,7 @@ package netprobe
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -50,6 +51,11 @@ type Finding struct {
 	Port    int    `json:"port,omitempty"`
 	JA      string `json:"ja"`
 	EN      string `json:"en"`
+	// The feed entry of a known_exploited finding: its CVE, the vendor
+	// advisory and how far its range was confirmed (kev.Entry.Checked).
+	CVE      string `json:"cve,omitempty"`
+	Advisory string `json:"advisory,omitempty"`
+	Checked  string `json:"checked,omitempty"`
 }
 
 // Rules.
@@ -64,9 +70,27 @@ const (
 	RuleInfo        = "info"
 )
 
-// Key identifies a finding across scans, for the diff and for alerts.
+// Key identifies a finding across scans, for the diff and for alerts. A
+// device can be in the range of several known-exploited CVEs: each is its
+// own finding, so a CVE added to the feed is a new 注意.
 func (f Finding) Key(id string) string {
-	return fmt.Sprintf("%s/%s/%s/%s/%d", id, f.Rule, f.Addr, f.Proto, f.Port)
+	k := fmt.Sprintf("%s/%s/%s/%s/%d", id, f.Rule, f.Addr, f.Proto, f.Port)
+	if f.Rule == RuleKEV {
+		k += "/" + f.cve()
+	}
+	return k
+}
+
+// cveID finds the CVE a known_exploited finding is about: both judgeVersions
+// and judgeHints begin their text with the product and the CVE, and reports
+// saved before Finding.CVE existed have only the text.
+var cveID = regexp.MustCompile(`CVE-\d{4}-\d{4,}`)
+
+func (f Finding) cve() string {
+	if f.CVE != "" {
+		return f.CVE
+	}
+	return cveID.FindString(f.JA)
 }
 
 // Cautions counts the 注意 findings.
@@ -152,6 +176,7 @@ func (r *Report) judge(feed *kev.Feed, prev *Report) {
 		}
 		judgeVersions(add, feed, vendor, t)
 		judgeHints(add, feed, vendor, t)
+		withAdvisories(feed, t.Findings)
 		slices.SortStableFunc(t.Findings, func(a, b Finding) int {
 			if a.Caution == b.Caution {
 				return 0
@@ -271,9 +296,39 @@ func judgeVersions(add func(Finding), feed *kev.Feed, vendor string, t *Target) 
 			continue
 		}
 		for _, e := range es {
-			add(Finding{Rule: RuleKEV, Caution: true,
+			add(Finding{Rule: RuleKEV, Caution: true, CVE: e.CVE,
 				JA: fmt.Sprintf("%s %s: %s %s は悪用が確認された脆弱性 %s（%s）の影響範囲です。修正版へのアップデートを急いでください（脆弱性情報 %s 版）", e.Product, e.CVE, c.ja, c.version, e.CVE, e.NameJA, feed.Date),
 				EN: fmt.Sprintf("%s %s: %s %s is in the range of the known exploited %s (%s); update to a fixed release urgently (feed of %s)", e.Product, e.CVE, c.en, c.version, e.CVE, e.NameEN, feed.Date)})
+		}
+	}
+}
+
+// withAdvisories completes the known_exploited findings with their feed
+// entry: the vendor advisory to read, and where not every bound of the
+// range could be confirmed (SOURCES.md), a word that it may be wider or
+// narrower than shown.
+func withAdvisories(feed *kev.Feed, fs []Finding) {
+	entries := map[string]kev.Entry{}
+	for _, e := range feed.Entries {
+		entries[e.CVE] = e
+	}
+	for i := range fs {
+		f := &fs[i]
+		if f.Rule != RuleKEV {
+			continue
+		}
+		e, ok := entries[f.cve()]
+		if !ok {
+			continue
+		}
+		f.CVE, f.Advisory, f.Checked = e.CVE, e.Advisory, e.Checked
+		if e.Advisory != "" {
+			f.JA += "。ベンダ勧告: " + e.Advisory
+			f.EN += "; vendor advisory: " + e.Advisory
+		}
+		if e.Checked == kev.CheckedPartial {
+			f.JA += "（影響範囲は一部未確認）"
+			f.EN += " (affected range not fully confirmed)"
 		}
 	}
 }

@@ -2,6 +2,7 @@ package netprobe
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"net"
@@ -16,6 +17,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/netprobe/kev"
 	"github.com/danzen-gw/danzen/netprobe/register"
 )
 
@@ -107,6 +109,25 @@ func sampleReport(open ...int) *Report {
 	return r
 }
 
+// kevFindings lists the known_exploited findings of t as "CVE where":
+// the address whose portal announced the version, or "register".
+func kevFindings(t Target) []string {
+	var out []string
+	for _, f := range t.Findings {
+		if f.Rule == RuleKEV {
+			out = append(out, f.CVE+" "+cmp.Or(f.Addr, "register"))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// sampleKEV is what the feed says of sampleReport's FortiOS 7.2.5: listed
+// in full, so that a feed entry added for it fails here until it is
+// written down (FG-IR-24-015 and FG-IR-24-029 7.2.0–7.2.6; FG-IR-23-097
+// ended at 7.2.4).
+var sampleKEV = []string{"CVE-2024-21762 register", "CVE-2024-23113 register"}
+
 func TestJudgeAndDiff(t *testing.T) {
 	prev := sampleReport(443)
 	prev.judge(&testFeed, nil)
@@ -116,7 +137,10 @@ func TestJudgeAndDiff(t *testing.T) {
 	for _, f := range r.Targets[0].Findings {
 		rules[f.Rule]++
 	}
-	if rules[RuleKEV] != 1 || rules[RuleRemote] != 1 || rules[RuleNewlyOpen] != 1 || !r.Targets[0].Findings[0].Caution {
+	if got := kevFindings(r.Targets[0]); !slices.Equal(got, sampleKEV) {
+		t.Fatalf("known exploited %q, want %q", got, sampleKEV)
+	}
+	if rules[RuleRemote] != 1 || rules[RuleNewlyOpen] != 1 || !r.Targets[0].Findings[0].Caution {
 		t.Fatalf("findings %+v", r.Targets[0].Findings)
 	}
 	d := r.Changes
@@ -145,13 +169,81 @@ func TestOutputs(t *testing.T) {
 	if err := r.WriteHTML(&html); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"外部ネットワーク接続点 調査結果", "class=\"caution\">注意", "Router-01 &lt;b&gt;", "CVE-2024-21762", "2025-07-10"} {
+	for _, want := range []string{"外部ネットワーク接続点 調査結果", "class=\"caution\">注意", "Router-01 &lt;b&gt;", "CVE-2024-21762", "2025-07-10",
+		"ベンダ勧告: FG-IR-24-015", "vendor advisory: FG-IR-24-029"} {
 		if !strings.Contains(html.String(), want) {
 			t.Errorf("html lacks %q", want)
 		}
 	}
-	if err := r.WriteJSON(&js); err != nil || !strings.Contains(js.String(), `"rule": "known_exploited"`) {
-		t.Fatalf("json %v", err)
+	if !strings.Contains(csvOut.String(), "ベンダ勧告: FG-IR-24-029") || !strings.Contains(csvOut.String(), "vendor advisory: FG-IR-24-015") {
+		t.Errorf("csv lacks the advisories:\n%s", csvOut.String())
+	}
+	if err := r.WriteJSON(&js); err != nil || !strings.Contains(js.String(), `"rule": "known_exploited"`) ||
+		!strings.Contains(js.String(), `"cve": "CVE-2024-23113",
+          "advisory": "FG-IR-24-029",
+          "checked": "confirmed"`) {
+		t.Fatalf("json %v:\n%s", err, js.String())
+	}
+}
+
+// TestKEVAdvisories checks what each known-exploited finding carries: the
+// vendor advisory whichever claim raised it (the register's version or a
+// portal's), the note on a range the feed could not fully confirm, and a
+// key of its own, so that an entry added to the feed is a new 注意.
+func TestKEVAdvisories(t *testing.T) {
+	asa := VersionHint{Source: "/CSCOSSLC/config-auth", Raw: "9.16(4)48", Vendor: "cisco", Version: "9.16(4)48", Exact: true, Confidence: ConfidenceHigh}
+	r := &Report{Targets: []Target{
+		{No: 1, Point: register.Point{ID: "CAF00001", Maker: "Fortinet", Model: "FortiGate 60E", Firmware: "6.0.6", Scan: true}},
+		{No: 2, Point: register.Point{ID: "CAF00002", Maker: "SonicWall", Model: "SMA 210", Firmware: "10.2.1.2-24sv", Scan: true}},
+		{No: 3, Point: register.Point{ID: "CAF00003", Maker: "Cisco", Model: "ASA 5508-X", Firmware: "9.16(4)85", Scan: true, LANAddress: "10.0.0.1"},
+			Hosts: []Host{{Addr: "10.0.0.1", Ports: []Port{{Proto: "tcp", Port: 443, Service: Service{Name: "https"},
+				HTTP: &HTTPInfo{Status: 200, Portal: "Cisco ASA WebVPN", Vendor: "cisco", Hints: []VersionHint{asa}}}}}}},
+	}}
+	r.judge(&testFeed, nil)
+	advisories := map[string]string{}
+	for i, want := range [][]string{
+		{"CVE-2019-5591 register", "CVE-2019-6693 register", "CVE-2020-12812 register", "CVE-2022-42475 register", "CVE-2023-27997 register", "CVE-2024-21762 register"},
+		{"CVE-2021-20038 register"}, // SMA 100 firmware through the sonicwall comparator
+		// 9.16(4)85 is fixed; the portal's 9.16(4)48 is not.
+		{"CVE-2024-20353 10.0.0.1", "CVE-2025-20333 10.0.0.1", "CVE-2025-20362 10.0.0.1"},
+	} {
+		if got := kevFindings(r.Targets[i]); !slices.Equal(got, want) {
+			t.Errorf("%s: known exploited %q, want %q", r.Targets[i].Point.ID, got, want)
+		}
+		for _, f := range r.Targets[i].Findings {
+			if f.Rule != RuleKEV {
+				continue
+			}
+			advisories[f.CVE] = f.Advisory
+			partial := f.CVE == "CVE-2019-6693" || f.CVE == "CVE-2021-20038"
+			if f.Advisory == "" || !strings.Contains(f.JA, "ベンダ勧告: "+f.Advisory) || !strings.Contains(f.EN, "vendor advisory: "+f.Advisory) ||
+				strings.Contains(f.JA, "（影響範囲は一部未確認）") != partial || strings.Contains(f.EN, "(affected range not fully confirmed)") != partial ||
+				(f.Checked == kev.CheckedPartial) != partial {
+				t.Errorf("%s: %+v", f.CVE, f)
+			}
+		}
+	}
+	for cve, want := range map[string]string{"CVE-2019-6693": "FG-IR-19-007", "CVE-2021-20038": "SNWLID-2021-0026",
+		"CVE-2024-20353": "cisco-sa-asaftd-websrvs-dos-X8gNucD2", "CVE-2025-20333": "cisco-sa-asaftd-webvpn-z5xP8EUB"} {
+		if advisories[cve] != want {
+			t.Errorf("%s advisory %q, want %q", cve, advisories[cve], want)
+		}
+	}
+
+	// The same device judged by a feed without CVE-2024-23113, then with it.
+	older := testFeed
+	older.Entries = slices.DeleteFunc(slices.Clone(testFeed.Entries), func(e kev.Entry) bool { return e.CVE == "CVE-2024-23113" })
+	prev := sampleReport(443)
+	prev.judge(&older, nil)
+	now := sampleReport(443)
+	now.judge(&testFeed, prev)
+	if d := now.Changes; len(d.NewCautions) != 1 || d.NewCautions[0].CVE != "CVE-2024-23113" || len(d.Resolved) != 0 {
+		t.Errorf("an entry added to the feed: %+v", d)
+	}
+	// A report stored before findings carried their CVE keys the same.
+	f := now.Targets[0].Findings[0]
+	if old := (Finding{Rule: f.Rule, Caution: true, JA: f.JA, EN: f.EN}); f.Rule != RuleKEV || old.Key("CAF00001") != f.Key("CAF00001") {
+		t.Errorf("key of %+v", f)
 	}
 }
 
@@ -244,8 +336,16 @@ func TestRunStoresAndDiffs(t *testing.T) {
 func TestAlerts(t *testing.T) {
 	first := sampleReport(443)
 	first.judge(&testFeed, nil)
-	if a := first.Alerts("gw1"); len(a) != 1 || !strings.Contains(a[0].TitleJA, "CAF00001 Fortinet FortiGate 60F") || !strings.Contains(a[0].BodyJA, "CVE-2024-21762") {
-		t.Fatalf("first scan alerts: %+v", a)
+	a := first.Alerts("gw1")
+	var got []string
+	for _, x := range a {
+		if !strings.Contains(x.TitleJA, "CAF00001 Fortinet FortiGate 60F") {
+			t.Errorf("alert title %q", x.TitleJA)
+		}
+		got = append(got, cveID.FindString(x.BodyJA)+" register")
+	}
+	if slices.Sort(got); !slices.Equal(got, sampleKEV) {
+		t.Fatalf("first scan alerts %q, want one per %q: %+v", got, sampleKEV, a)
 	}
 	again := sampleReport(443)
 	again.judge(&testFeed, first)

@@ -37,9 +37,12 @@ func TestEmbeddedEntries(t *testing.T) {
 	}
 	for _, want := range []string{
 		"CVE-2018-13379", "CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762", // FortiOS SSL-VPN
-		"CVE-2023-46805", "CVE-2024-21887", "CVE-2025-0282", // Ivanti Connect Secure
+		"CVE-2024-23113", "CVE-2019-6693", // FortiOS fgfmd, configuration key
+		"CVE-2023-46805", "CVE-2024-21887", "CVE-2024-21893", "CVE-2025-0282", // Ivanti Connect Secure
 		"CVE-2019-19781", "CVE-2023-3519", "CVE-2023-4966", // NetScaler
-		"CVE-2024-3400", "CVE-2020-3452", "CVE-2024-40766", "CVE-2021-20016",
+		"CVE-2024-3400", "CVE-2024-3393", // PAN-OS
+		"CVE-2020-3452", "CVE-2025-20333", "CVE-2025-20362", // ASA WebVPN
+		"CVE-2024-40766", "CVE-2021-20016", "CVE-2021-20035", "CVE-2021-20038", // SonicOS, SMA 100
 	} {
 		if _, ok := byCVE[want]; !ok {
 			t.Errorf("%s missing from the feed", want)
@@ -58,64 +61,81 @@ func TestEmbeddedMatch(t *testing.T) {
 		vendor, version string
 		want            []string
 	}{
-		// FortiOS: FG-IR-24-015 7.2.0–7.2.6, FG-IR-23-097 7.2.0–7.2.4, FG-IR-22-398 7.2.0–7.2.2.
-		{"fortinet", "7.2.5 build1517", []string{"CVE-2024-21762"}},
-		{"fortinet", "7.2.6 build1575", []string{"CVE-2024-21762"}},
+		// FortiOS: FG-IR-24-015 and FG-IR-24-029 7.2.0–7.2.6, FG-IR-23-097 7.2.0–7.2.4, FG-IR-22-398 7.2.0–7.2.2.
+		{"fortinet", "7.2.5 build1517", []string{"CVE-2024-21762", "CVE-2024-23113"}},
+		{"fortinet", "7.2.6 build1575", []string{"CVE-2024-21762", "CVE-2024-23113"}},
 		{"fortinet", "7.2.7 build1577", nil},
-		{"fortinet", "7.2.4", []string{"CVE-2023-27997", "CVE-2024-21762"}},
-		{"fortinet", "7.2.2", []string{"CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762"}},
-		{"fortinet", "7.2.1", []string{"CVE-2022-40684", "CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762"}},
-		{"fortinet", "v7.4.2,build2571", []string{"CVE-2024-21762"}},
+		{"fortinet", "7.2.4", []string{"CVE-2023-27997", "CVE-2024-21762", "CVE-2024-23113"}},
+		{"fortinet", "7.2.2", []string{"CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762", "CVE-2024-23113"}},
+		{"fortinet", "7.2.1", []string{"CVE-2022-40684", "CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762", "CVE-2024-23113"}},
+		{"fortinet", "v7.4.2,build2571", []string{"CVE-2024-21762", "CVE-2024-23113"}},
 		{"fortinet", "7.4.3", nil},
+		{"fortinet", "7.0.13", []string{"CVE-2024-21762", "CVE-2024-23113", "CVE-2024-55591"}},
+		{"fortinet", "7.0.14", []string{"CVE-2024-55591"}},
 		{"fortinet", "7.0.16", []string{"CVE-2024-55591"}},
 		{"fortinet", "7.0.17", nil},
 		{"fortinet", "6.0.18", []string{"CVE-2019-5591", "CVE-2024-21762"}}, // 6.0 never fixed
 		{"fortinet", "6.2.16", nil},
-		{"fortinet", "6.0.4", []string{"CVE-2018-13379", "CVE-2019-5591", "CVE-2020-12812", "CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762"}},
-		{"fortinet", "6.0.5", []string{"CVE-2019-5591", "CVE-2020-12812", "CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762"}},
+		{"fortinet", "6.0.4", []string{"CVE-2018-13379", "CVE-2019-5591", "CVE-2019-6693", "CVE-2020-12812", "CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762"}},
+		{"fortinet", "6.0.5", []string{"CVE-2019-5591", "CVE-2019-6693", "CVE-2020-12812", "CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762"}},
+		{"fortinet", "6.0.6", []string{"CVE-2019-5591", "CVE-2019-6693", "CVE-2020-12812", "CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762"}},
+		{"fortinet", "6.0.7", []string{"CVE-2019-5591", "CVE-2020-12812", "CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762"}},
 		{"fortinet", "6.0.10", []string{"CVE-2019-5591", "CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762"}},
-		{"fortinet", "6.2.0", []string{"CVE-2019-5591", "CVE-2020-12812", "CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762"}},
+		{"fortinet", "6.2.0", []string{"CVE-2019-5591", "CVE-2019-6693", "CVE-2020-12812", "CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762"}},
 		{"fortinet", "6.2.3", []string{"CVE-2020-12812", "CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762"}},
 		{"fortinet", "6.2.4", []string{"CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762"}},
 		{"fortinet", "6.4.0", []string{"CVE-2020-12812", "CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762"}},
-		{"fortinet", "5.4.13", []string{"CVE-2019-5591", "CVE-2020-12812", "CVE-2022-42475"}},
+		{"fortinet", "5.4.13", []string{"CVE-2019-5591", "CVE-2019-6693", "CVE-2020-12812", "CVE-2022-42475"}},
+		{"fortinet", "5.6.10", []string{"CVE-2019-5591", "CVE-2019-6693", "CVE-2020-12812", "CVE-2022-42475"}}, // FG-IR-19-007 as revised
+		{"fortinet", "5.6.11", []string{"CVE-2019-5591", "CVE-2020-12812", "CVE-2022-42475"}},
 		// PAN-OS: per maintenance release hotfixes.
-		{"paloalto", "10.2.9", []string{"CVE-2024-0012", "CVE-2024-3400", "CVE-2025-0108", "CVE-2025-0111"}},
-		{"paloalto", "10.2.9-h1", []string{"CVE-2024-0012", "CVE-2025-0108", "CVE-2025-0111"}},
-		{"paloalto", "10.2.9-h16", []string{"CVE-2025-0108", "CVE-2025-0111"}},
+		{"paloalto", "10.2.9", []string{"CVE-2024-0012", "CVE-2024-3393", "CVE-2024-3400", "CVE-2025-0108", "CVE-2025-0111"}},
+		{"paloalto", "10.2.9-h1", []string{"CVE-2024-0012", "CVE-2024-3393", "CVE-2025-0108", "CVE-2025-0111"}},
+		{"paloalto", "10.2.9-h16", []string{"CVE-2024-3393", "CVE-2025-0108", "CVE-2025-0111"}},
+		{"paloalto", "10.2.9-h19", []string{"CVE-2025-0108", "CVE-2025-0111"}},
 		{"paloalto", "10.2.9-h21", nil},
-		{"paloalto", "10.2.8-h2", []string{"CVE-2024-0012", "CVE-2024-3400", "CVE-2025-0108", "CVE-2025-0111"}},
-		{"paloalto", "10.2.8-h3", []string{"CVE-2024-0012", "CVE-2025-0108", "CVE-2025-0111"}},
+		{"paloalto", "10.2.8-h2", []string{"CVE-2024-0012", "CVE-2024-3393", "CVE-2024-3400", "CVE-2025-0108", "CVE-2025-0111"}},
+		{"paloalto", "10.2.8-h3", []string{"CVE-2024-0012", "CVE-2024-3393", "CVE-2025-0108", "CVE-2025-0111"}},
 		{"paloalto", "11.0.6", []string{"CVE-2024-0012", "CVE-2025-0108", "CVE-2025-0111"}},
 		{"paloalto", "11.0.6-h1", []string{"CVE-2025-0108", "CVE-2025-0111"}}, // 11.0 end of life, never fixed
 		{"paloalto", "11.1.2-h17", []string{"CVE-2025-0108", "CVE-2025-0111"}},
 		{"paloalto", "11.1.2-h18", nil},
 		{"paloalto", "11.2.4-h3", []string{"CVE-2025-0108", "CVE-2025-0111"}},
 		{"paloalto", "11.2.4-h4", nil},
+		{"paloalto", "10.2.7-h23", []string{"CVE-2025-0108", "CVE-2025-0111"}}, // CVE-2024-3393 starts at 10.2.8
+		{"paloalto", "11.2.2", []string{"CVE-2024-0012", "CVE-2024-3393", "CVE-2025-0108", "CVE-2025-0111"}},
+		{"paloalto", "10.1.14-h7", []string{"CVE-2024-3393", "CVE-2025-0108", "CVE-2025-0111"}},
 		{"paloalto", "10.1.14-h8", []string{"CVE-2025-0108", "CVE-2025-0111"}},
 		{"paloalto", "10.1.14-h9", nil},
 		// ASA: the CVE records' fixed and newest listed releases.
-		{"cisco", "9.16(4)55", []string{"CVE-2024-20353"}},
-		{"cisco", "9.16(4)57", nil},
-		{"cisco", "9.14(1)6", []string{"CVE-2020-3452", "CVE-2024-20353"}},
-		{"cisco", "9.14(1)10", []string{"CVE-2024-20353"}},
+		{"cisco", "9.16(4)55", []string{"CVE-2024-20353", "CVE-2025-20333", "CVE-2025-20362"}},
+		{"cisco", "9.16(4)57", []string{"CVE-2025-20333", "CVE-2025-20362"}},
+		{"cisco", "9.16(4)84", []string{"CVE-2025-20333", "CVE-2025-20362"}},
+		{"cisco", "9.16(4)85", nil}, // CISA ED 25-03 minimum
+		{"cisco", "9.18(4)40", []string{"CVE-2025-20333", "CVE-2025-20362"}},
+		{"cisco", "9.18(4)47", []string{"CVE-2025-20362"}},
+		{"cisco", "9.18(4)67", nil},
+		{"cisco", "9.23(1)13", []string{"CVE-2025-20362"}},
+		{"cisco", "9.14(1)6", []string{"CVE-2020-3452", "CVE-2024-20353", "CVE-2025-20333", "CVE-2025-20362"}},
+		{"cisco", "9.14(1)10", []string{"CVE-2024-20353", "CVE-2025-20333", "CVE-2025-20362"}},
 		{"cisco", "9.6.4.41", []string{"CVE-2020-3452"}},
 		{"cisco", "9.6(4)42", nil},
 		{"cisco", "9.5(3)9", []string{"CVE-2020-3452"}}, // no lower bound: every release before 9.6(4)42
 		{"cisco", "9.7(1)4", []string{"CVE-2020-3452"}},
-		{"cisco", "9.12(3)9", []string{"CVE-2020-3452", "CVE-2024-20353"}},
-		{"cisco", "9.12(3)12", []string{"CVE-2024-20353"}},
-		{"cisco", "9.20(2)", []string{"CVE-2024-20353"}},
-		{"cisco", "9.20(2)10", nil},
+		{"cisco", "9.12(3)9", []string{"CVE-2020-3452", "CVE-2024-20353", "CVE-2025-20333", "CVE-2025-20362"}},
+		{"cisco", "9.12(3)12", []string{"CVE-2024-20353", "CVE-2025-20333", "CVE-2025-20362"}},
+		{"cisco", "9.20(2)", []string{"CVE-2024-20353", "CVE-2025-20333", "CVE-2025-20362"}},
+		{"cisco", "9.20(2)10", []string{"CVE-2025-20333", "CVE-2025-20362"}},
+		{"cisco", "9.20(4)10", nil},
 		// Ivanti Connect Secure.
 		{"ivanti", "22.7R2.4", []string{"CVE-2025-0282", "CVE-2025-22457"}},
 		{"ivanti", "22.7R2.5", []string{"CVE-2025-22457"}},
 		{"ivanti", "22.7R2.5 build 1234", []string{"CVE-2025-22457"}},
 		{"ivanti", "22.7R2.6", nil},
-		{"ivanti", "9.1R18.2", []string{"CVE-2023-46805", "CVE-2024-21887", "CVE-2025-22457"}},
+		{"ivanti", "9.1R18.2", []string{"CVE-2023-46805", "CVE-2024-21887", "CVE-2024-21893", "CVE-2025-22457"}},
 		{"ivanti", "9.1R18.3", []string{"CVE-2025-22457"}},
-		{"ivanti", "9.0R3.3", []string{"CVE-2019-11510", "CVE-2023-46805", "CVE-2024-21887", "CVE-2025-22457"}},
-		{"ivanti", "9.0R3.4", []string{"CVE-2023-46805", "CVE-2024-21887", "CVE-2025-22457"}},
+		{"ivanti", "9.0R3.3", []string{"CVE-2019-11510", "CVE-2023-46805", "CVE-2024-21887", "CVE-2024-21893", "CVE-2025-22457"}},
+		{"ivanti", "9.0R3.4", []string{"CVE-2023-46805", "CVE-2024-21887", "CVE-2024-21893", "CVE-2025-22457"}},
 		// NetScaler.
 		{"citrix", "13.1-49.15", []string{"CVE-2025-5777", "CVE-2025-6543", "CVE-2025-7775"}},
 		{"citrix", "13.1-49.14", []string{"CVE-2023-4966", "CVE-2025-5777", "CVE-2025-6543", "CVE-2025-7775"}},
@@ -136,8 +156,17 @@ func TestEmbeddedMatch(t *testing.T) {
 		{"sonicwall", "7.1.3-7015", nil},
 		{"sonicwall", "8.0.0-8035", []string{"CVE-2024-53704"}},
 		{"sonicwall", "8.0.0-8037", nil},
-		{"sonicwall", "10.2.0.4-25sv", []string{"CVE-2021-20016"}}, // SMA 100 firmware
-		{"sonicwall", "10.2.0.5-29sv", nil},
+		// SMA 100 firmware: the same comparator, numbers SonicOS never uses.
+		{"sonicwall", "10.2.0.4-25sv", []string{"CVE-2021-20016", "CVE-2021-20035", "CVE-2021-20038"}},
+		{"sonicwall", "10.2.0.5-29sv", []string{"CVE-2021-20035", "CVE-2021-20038"}},
+		{"sonicwall", "10.2.0.7-34sv", []string{"CVE-2021-20035", "CVE-2021-20038"}},
+		{"sonicwall", "10.2.0.8-37sv", []string{"CVE-2021-20038"}},
+		{"sonicwall", "10.2.0.9-41sv", nil},
+		{"sonicwall", "10.2.1.0-17sv", []string{"CVE-2021-20035", "CVE-2021-20038"}},
+		{"sonicwall", "10.2.1.2-24sv", []string{"CVE-2021-20038"}},
+		{"sonicwall", "10.2.1.3-27sv", nil},
+		{"sonicwall", "9.0.0.10-28sv", []string{"CVE-2021-20035"}},
+		{"sonicwall", "9.0.0.11-31sv", nil},
 		{"sonicwall", "5.9.2.14-12o", []string{"CVE-2024-40766"}},
 		{"sonicwall", "5.9.2.14-13o", nil},
 	} {
