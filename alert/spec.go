@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/danzen-gw/danzen/internal/duration"
+	"github.com/danzen-gw/danzen/internal/fielderr"
 )
 
 // Defaults applied where a Spec field is zero.
@@ -77,44 +78,22 @@ func (s Spec) Enabled() bool { return s.Email != nil || s.Webhook != nil }
 
 // FieldError says what is wrong with one field. Field is relative to the
 // Spec ("email.port"); an embedding schema prefixes its own path.
-type FieldError struct {
-	Field string
-	JA    string
-	EN    string
-}
-
-func (e FieldError) Error() string { return e.Field + ": " + e.JA + " / " + e.EN }
+type FieldError = fielderr.Error
 
 // ValidationError lists every problem found.
-type ValidationError struct {
-	Fields []FieldError
-}
+type ValidationError = fielderr.List
 
-func (e *ValidationError) Error() string {
-	var b strings.Builder
-	b.WriteString("通知の設定に誤りがあります / the alert configuration is invalid:")
-	for _, f := range e.Fields {
-		b.WriteString("\n  ")
-		b.WriteString(f.Error())
-	}
-	return b.String()
-}
-
-type checker struct{ errs []FieldError }
-
-func (c *checker) add(field, ja, en string) {
-	c.errs = append(c.errs, FieldError{Field: field, JA: ja, EN: en})
-}
+type checker struct{ fielderr.List }
 
 // Validate returns a *ValidationError naming each bad field, or nil. It
 // does not touch the file system; New reads the CA files.
 func (s Spec) Validate() error {
-	var v checker
+	v := checker{fielderr.List{Title: "通知の設定に誤りがあります / the alert configuration is invalid:"}}
 	if r := s.RepeatInterval.Std(); r != 0 && (r < time.Minute || r > 7*24*time.Hour) {
-		v.add("repeat_interval", "0(既定の4時間)か、1分〜7日にしてください", "use 0 (default 4h) or 1m–7d")
+		v.Add("repeat_interval", "0(既定の4時間)か、1分〜7日にしてください", "use 0 (default 4h) or 1m–7d")
 	}
 	if s.Attempts < 0 || s.Attempts > 10 {
-		v.add("attempts", "0(既定の3回)か1〜10にしてください", "use 0 (default 3) or 1–10")
+		v.Add("attempts", "0(既定の3回)か1〜10にしてください", "use 0 (default 3) or 1–10")
 	}
 	if s.Email != nil {
 		v.email("email", s.Email)
@@ -122,48 +101,45 @@ func (s Spec) Validate() error {
 	if s.Webhook != nil {
 		v.webhook("webhook", s.Webhook)
 	}
-	if len(v.errs) > 0 {
-		return &ValidationError{Fields: v.errs}
-	}
-	return nil
+	return v.Err()
 }
 
 func (v *checker) email(f string, e *EmailSpec) {
 	switch {
 	case e.Server == "" || strings.ContainsAny(e.Server, " \t/@"):
-		v.add(f+".server", "SMTPサーバのホスト名またはIPアドレスを指定してください", "give the SMTP server's host name or IP address")
+		v.Add(f+".server", "SMTPサーバのホスト名またはIPアドレスを指定してください", "give the SMTP server's host name or IP address")
 	case strings.Contains(e.Server, ":") && net.ParseIP(e.Server) == nil:
-		v.add(f+".server", "ポート番号は port に分けて指定してください", "give the port separately in port")
+		v.Add(f+".server", "ポート番号は port に分けて指定してください", "give the port separately in port")
 	}
 	if e.Port < 0 || e.Port > 65535 {
-		v.add(f+".port", "ポート番号は1〜65535です(通常は587)", "port must be 1–65535 (usually 587)")
+		v.Add(f+".port", "ポート番号は1〜65535です(通常は587)", "port must be 1–65535 (usually 587)")
 	}
 	switch e.TLS {
 	case "", TLSStartTLS, TLSImplicit:
 	case TLSNone:
 		if e.Username != "" || e.PasswordFile != "" {
-			v.add(f+".tls", "暗号化なし(none)では認証情報を送れません。\"starttls\" か \"implicit\" にしてください",
+			v.Add(f+".tls", "暗号化なし(none)では認証情報を送れません。\"starttls\" か \"implicit\" にしてください",
 				"credentials are never sent without TLS: use \"starttls\" or \"implicit\"")
 		}
 	default:
-		v.add(f+".tls", "\"starttls\"、\"implicit\"、\"none\" のいずれかを指定してください", "must be \"starttls\", \"implicit\" or \"none\"")
+		v.Add(f+".tls", "\"starttls\"、\"implicit\"、\"none\" のいずれかを指定してください", "must be \"starttls\", \"implicit\" or \"none\"")
 	}
 	if e.Username != "" && e.PasswordFile == "" {
-		v.add(f+".password_file", "パスワードファイル(secrets内、0600)を指定してください。パスワードそのものは設定に書きません",
+		v.Add(f+".password_file", "パスワードファイル(secrets内、0600)を指定してください。パスワードそのものは設定に書きません",
 			"give the password file (under secrets, mode 0600); the password itself never goes into the configuration")
 	}
 	if e.PasswordFile != "" && e.Username == "" {
-		v.add(f+".username", "パスワードファイルと組になるユーザ名を指定してください", "give the user name that goes with the password file")
+		v.Add(f+".username", "パスワードファイルと組になるユーザ名を指定してください", "give the user name that goes with the password file")
 	}
 	if a, err := mail.ParseAddress(e.From); err != nil || !asciiAddr(a.Address) {
-		v.add(f+".from", fmt.Sprintf("送信元メールアドレスとして読めません: %q", e.From), fmt.Sprintf("not a valid sender address: %q", e.From))
+		v.Add(f+".from", fmt.Sprintf("送信元メールアドレスとして読めません: %q", e.From), fmt.Sprintf("not a valid sender address: %q", e.From))
 	}
 	if len(e.To) == 0 {
-		v.add(f+".to", "宛先メールアドレスを1つ以上指定してください", "give at least one recipient")
+		v.Add(f+".to", "宛先メールアドレスを1つ以上指定してください", "give at least one recipient")
 	}
 	for i, t := range e.To {
 		if a, err := mail.ParseAddress(t); err != nil || !asciiAddr(a.Address) {
-			v.add(fmt.Sprintf("%s.to[%d]", f, i), fmt.Sprintf("宛先メールアドレスとして読めません: %q", t), fmt.Sprintf("not a valid recipient address: %q", t))
+			v.Add(fmt.Sprintf("%s.to[%d]", f, i), fmt.Sprintf("宛先メールアドレスとして読めません: %q", t), fmt.Sprintf("not a valid recipient address: %q", t))
 		}
 	}
 	v.timeout(f+".timeout", e.Timeout)
@@ -173,12 +149,12 @@ func (v *checker) webhook(f string, w *WebhookSpec) {
 	u, err := url.Parse(w.URL)
 	switch {
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-		v.add(f+".url", "http:// または https:// で始まるURLを指定してください", "give a URL starting with http:// or https://")
+		v.Add(f+".url", "http:// または https:// で始まるURLを指定してください", "give a URL starting with http:// or https://")
 	case u.User != nil:
-		v.add(f+".url", "URLに認証情報を含めないでください。トークンは token_file に置きます",
+		v.Add(f+".url", "URLに認証情報を含めないでください。トークンは token_file に置きます",
 			"do not put credentials in the URL; put a token in token_file")
 	case u.Scheme == "http" && w.TokenFile != "":
-		v.add(f+".token_file", "トークンを暗号化なし(http)で送ることはできません。https のURLにしてください",
+		v.Add(f+".token_file", "トークンを暗号化なし(http)で送ることはできません。https のURLにしてください",
 			"a token is never sent over plain http: use an https URL")
 	}
 	v.timeout(f+".timeout", w.Timeout)
@@ -186,7 +162,7 @@ func (v *checker) webhook(f string, w *WebhookSpec) {
 
 func (v *checker) timeout(f string, d duration.Duration) {
 	if t := d.Std(); t != 0 && (t < time.Second || t > 5*time.Minute) {
-		v.add(f, "0(既定値)か、1秒〜5分にしてください", "use 0 (default) or 1s–5m")
+		v.Add(f, "0(既定値)か、1秒〜5分にしてください", "use 0 (default) or 1s–5m")
 	}
 }
 

@@ -116,13 +116,13 @@ type Documents struct {
 
 func (v *checker) documents(d Documents) {
 	if d.GatewayAddress != "" && net.ParseIP(d.GatewayAddress) == nil {
-		v.add("documents.gateway_address", "IPアドレスを指定してください(例: 192.168.10.20)", "give an IP address (e.g. 192.168.10.20)")
+		v.Add("documents.gateway_address", "IPアドレスを指定してください(例: 192.168.10.20)", "give an IP address (e.g. 192.168.10.20)")
 	}
 	if d.SFTPChroot != "" && (!strings.HasPrefix(d.SFTPChroot, "/") || path.Clean(d.SFTPChroot) != d.SFTPChroot || d.SFTPChroot == "/") {
-		v.add("documents.sftp_chroot", "「/」以外の正規化された絶対パスを指定してください", "must be a clean absolute path other than /")
+		v.Add("documents.sftp_chroot", "「/」以外の正規化された絶対パスを指定してください", "must be a clean absolute path other than /")
 	}
 	if d.RPO < 0 || d.RTO < 0 {
-		v.add("documents.rpo", "負の値は指定できません", "must not be negative")
+		v.Add("documents.rpo", "負の値は指定できません", "must not be negative")
 	}
 }
 

@@ -5,11 +5,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/danzen-gw/danzen/alert"
+	"github.com/danzen-gw/danzen/internal/fielderr"
 	"github.com/danzen-gw/danzen/media/disk"
 	"github.com/danzen-gw/danzen/media/s3"
 	"github.com/danzen-gw/danzen/media/tape"
-	"github.com/danzen-gw/danzen/relay"
 	"github.com/danzen-gw/danzen/schedule"
 )
 
@@ -64,71 +63,63 @@ func (v *checker) media(c *Config) {
 	relays := map[string]bool{}
 	for i, r := range c.Relays {
 		f := fmt.Sprintf("relays[%d]", i)
-		if relays[r.Name] {
-			v.add(f+".name", fmt.Sprintf("リレー名 %q が重複しています", r.Name), fmt.Sprintf("relay name %q is used twice", r.Name))
-		}
-		relays[r.Name] = true
+		v.unique(f+".name", relays, r.Name, "リレー名", "relay name")
 		v.nested(f, r.Validate())
 	}
 	names := map[string]bool{}
 	used := map[string]string{}
 	for i, m := range c.Media {
 		f := fmt.Sprintf("media[%d]", i)
-		if !safeName.MatchString(m.Name) {
-			v.add(f+".name", "英数字・「.」「_」「-」で64文字以内にしてください", "use 1–64 letters, digits, '.', '_' or '-'")
-		}
-		if names[m.Name] {
-			v.add(f+".name", fmt.Sprintf("媒体名 %q が重複しています", m.Name), fmt.Sprintf("medium name %q is used twice", m.Name))
-		}
-		names[m.Name] = true
+		v.name(f+".name", m.Name)
+		v.unique(f+".name", names, m.Name, "媒体名", "medium name")
 		switch {
 		case m.Relay == "" && m.Type == MediumS3:
 			// Optional: the bucket's Object Lock is its proof of offline.
 		case m.Relay == "":
-			v.add(f+".relay", "給電するリレーを指定してください(オフラインの証明に必要です)", "name the relay that powers this medium (the proof of offline needs it)")
+			v.Add(f+".relay", "給電するリレーを指定してください(オフラインの証明に必要です)", "name the relay that powers this medium (the proof of offline needs it)")
 		case !relays[m.Relay]:
-			v.add(f+".relay", fmt.Sprintf("リレー %q は relays にありません", m.Relay), fmt.Sprintf("relay %q is not in relays", m.Relay))
+			v.Add(f+".relay", fmt.Sprintf("リレー %q は relays にありません", m.Relay), fmt.Sprintf("relay %q is not in relays", m.Relay))
 		case used[m.Relay] != "":
-			v.add(f+".relay", fmt.Sprintf("リレー %q は媒体 %q と共用です。切断の証明が媒体ごとにできません", m.Relay, used[m.Relay]),
+			v.Add(f+".relay", fmt.Sprintf("リレー %q は媒体 %q と共用です。切断の証明が媒体ごとにできません", m.Relay, used[m.Relay]),
 				fmt.Sprintf("relay %q also powers medium %q: each medium needs its own relay to prove its cut", m.Relay, used[m.Relay]))
 		}
 		used[m.Relay] = m.Name
 		switch m.Type {
 		case MediumDisk:
 			if m.Disk == nil {
-				v.add(f+".disk", "ディスクの識別情報(serial または fs_uuid、media_id)を指定してください", "give the disk's identity (serial or fs_uuid, and media_id)")
+				v.Add(f+".disk", "ディスクの識別情報(serial または fs_uuid、media_id)を指定してください", "give the disk's identity (serial or fs_uuid, and media_id)")
 			} else {
 				v.nested(f+".disk", m.Disk.Validate())
 			}
 		case MediumS3:
 			if m.S3 == nil {
-				v.add(f+".s3", "バケットの設定(endpoint、bucket、鍵、最低保持日数)を指定してください", "give the bucket's settings (endpoint, bucket, key, minimum retention)")
+				v.Add(f+".s3", "バケットの設定(endpoint、bucket、鍵、最低保持日数)を指定してください", "give the bucket's settings (endpoint, bucket, key, minimum retention)")
 			} else {
 				v.nested(f+".s3", m.S3.Validate())
 				if span := c.generationSpanDays(); m.S3.MinRetentionDays < span {
-					v.add(f+".s3.min_retention_days", fmt.Sprintf("保持する世代が約 %d 日に及ぶため、%d 日以上にしてください", span, span),
+					v.Add(f+".s3.min_retention_days", fmt.Sprintf("保持する世代が約 %d 日に及ぶため、%d 日以上にしてください", span, span),
 						fmt.Sprintf("the kept generations span about %d days: use at least %d", span, span))
 				}
 			}
 		case MediumTape:
 			if m.Tape == nil {
-				v.add(f+".tape", "テープ装置(device)とスプール用フォルダ(spool_dir)を指定してください", "give the tape drive (device) and the spool directory (spool_dir)")
+				v.Add(f+".tape", "テープ装置(device)とスプール用フォルダ(spool_dir)を指定してください", "give the tape drive (device) and the spool directory (spool_dir)")
 			} else {
 				v.nested(f+".tape", m.Tape.Validate())
 			}
 		default:
-			v.add(f+".type", "\"disk\"、\"s3\" または \"tape\" を指定してください", "must be \"disk\", \"s3\" or \"tape\"")
+			v.Add(f+".type", "\"disk\"、\"s3\" または \"tape\" を指定してください", "must be \"disk\", \"s3\" or \"tape\"")
 		}
 		if m.PasswordFile == "" {
-			v.add(f+".password_file", "リポジトリのパスワードファイル(secrets内、0600)を指定してください", "give the repository password file (under secrets, mode 0600)")
+			v.Add(f+".password_file", "リポジトリのパスワードファイル(secrets内、0600)を指定してください", "give the repository password file (under secrets, mode 0600)")
 		}
 	}
 	r := c.Retention
 	if r.KeepLast < 1 || r.KeepDaily < 0 || r.KeepWeekly < 0 || r.KeepMonthly < 0 {
-		v.add("retention.keep_last", "保持する世代数は1以上にしてください", "keep at least 1 generation")
+		v.Add("retention.keep_last", "保持する世代数は1以上にしてください", "keep at least 1 generation")
 	}
 	if c.Rotation.PerCycle < 0 || (len(c.Media) > 0 && c.Rotation.PerCycle > len(c.Media)) {
-		v.add("rotation.per_cycle", fmt.Sprintf("0(すべて)〜%d にしてください", len(c.Media)), fmt.Sprintf("must be 0 (all) to %d", len(c.Media)))
+		v.Add("rotation.per_cycle", fmt.Sprintf("0(すべて)〜%d にしてください", len(c.Media)), fmt.Sprintf("must be 0 (all) to %d", len(c.Media)))
 	}
 }
 
@@ -158,30 +149,14 @@ func (c *Config) generationSpanDays() int {
 // nested adds the field errors another package's Validate returned,
 // under the prefix of the place they sit in this file.
 func (v *checker) nested(prefix string, err error) {
-	if err == nil {
-		return
-	}
-	var errs []error
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		errs = j.Unwrap()
-	} else {
-		errs = []error{err}
-	}
-	for _, e := range errs {
-		var rf *relay.FieldError
-		var df *disk.FieldError
-		var av *alert.ValidationError
-		switch {
-		case errors.As(e, &av):
-			for _, f := range av.Fields {
-				v.add(prefix+"."+f.Field, f.JA, f.EN)
-			}
-		case errors.As(e, &rf):
-			v.add(prefix+"."+rf.Field, rf.Ja, rf.En)
-		case errors.As(e, &df):
-			v.add(prefix+"."+df.Field, df.Ja, df.En)
-		default:
-			v.add(prefix, e.Error(), e.Error())
+	var l *fielderr.List
+	switch {
+	case err == nil:
+	case errors.As(err, &l):
+		for _, f := range l.Fields {
+			v.Add(prefix+"."+f.Field, f.JA, f.EN)
 		}
+	default:
+		v.Add(prefix, err.Error(), err.Error())
 	}
 }

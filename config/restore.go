@@ -73,11 +73,11 @@ func (t *RestoreTarget) UnmarshalJSON(b []byte) error {
 func (v *checker) restore(c *Config) {
 	r := c.Restore
 	if r.Window.Std() < 10*time.Minute || r.Window.Std() > 72*time.Hour {
-		v.add("restore.window", "10分〜72時間にしてください(例: \"4h\")", "must be 10m to 72h (e.g. \"4h\")")
+		v.Add("restore.window", "10分〜72時間にしてください(例: \"4h\")", "must be 10m to 72h (e.g. \"4h\")")
 	}
 	if r.DrillSchedule != "" {
 		if _, err := schedule.Parse(r.DrillSchedule); err != nil {
-			v.add("restore.drill_schedule", "空(手動のみ)、\"daily 10:00\" か5項目のcron式(例: 年1回 \"0 10 1 4 *\")にしてください",
+			v.Add("restore.drill_schedule", "空(手動のみ)、\"daily 10:00\" か5項目のcron式(例: 年1回 \"0 10 1 4 *\")にしてください",
 				"leave empty (on demand), or \"daily 10:00\" or a five-field cron expression (yearly: \"0 10 1 4 *\")")
 		}
 	}
@@ -90,24 +90,19 @@ func (v *checker) restore(c *Config) {
 	names := map[string]bool{}
 	for i, t := range r.Targets {
 		f := fmt.Sprintf("restore.targets[%d]", i)
-		if !safeName.MatchString(t.Name) {
-			v.add(f+".name", "英数字・「.」「_」「-」で64文字以内にしてください", "use 1–64 letters, digits, '.', '_' or '-'")
-		}
-		if names[t.Name] {
-			v.add(f+".name", fmt.Sprintf("復元先名 %q が重複しています", t.Name), fmt.Sprintf("restore target name %q is used twice", t.Name))
-		}
-		names[t.Name] = true
+		v.name(f+".name", t.Name)
+		v.unique(f+".name", names, t.Name, "復元先名", "restore target name")
 		v.account(f, t.Host, t.Port, t.User, t.KeyFile, t.KnownHosts, "書き込み用アカウント名を指定してください", "give the write-enabled account's user name")
 		if src, ok := pull[t.User+"@"+t.Host]; ok && t.User != "" {
-			v.add(f+".user", fmt.Sprintf("取得元 %s の読み取り専用アカウントと同じです。書き戻しには別のアカウントを使ってください", src),
+			v.Add(f+".user", fmt.Sprintf("取得元 %s の読み取り専用アカウントと同じです。書き戻しには別のアカウントを使ってください", src),
 				fmt.Sprintf("this is source %s's read-only pull account: use a separate account for writing back", src))
 		}
 		if src, ok := keys[t.KeyFile]; ok && t.KeyFile != "" {
-			v.add(f+".key_file", fmt.Sprintf("取得元 %s と同じ鍵です。書き戻し用には別の鍵を使ってください", src),
+			v.Add(f+".key_file", fmt.Sprintf("取得元 %s と同じ鍵です。書き戻し用には別の鍵を使ってください", src),
 				fmt.Sprintf("the same key as source %s: the write account needs its own key", src))
 		}
 		if !strings.HasPrefix(t.BaseDir, "/") || path.Clean(t.BaseDir) != t.BaseDir {
-			v.add(f+".base_dir", "書き戻し先の親ディレクトリを「/」で始まる正規化されたパスで指定してください", "give the remote parent directory as a clean path starting with '/'")
+			v.Add(f+".base_dir", "書き戻し先の親ディレクトリを「/」で始まる正規化されたパスで指定してください", "give the remote parent directory as a clean path starting with '/'")
 		}
 	}
 }

@@ -12,78 +12,58 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/danzen-gw/danzen/internal/fielderr"
 	"github.com/danzen-gw/danzen/schedule"
 )
 
-// FieldError says what is wrong with one field, for the person editing it.
-type FieldError struct {
-	Field string // JSON path, e.g. "sources[0].port"
-	JA    string
-	EN    string
-}
-
-func (e FieldError) Error() string { return e.Field + ": " + e.JA + " / " + e.EN }
+// FieldError says what is wrong with one field, for the person editing it;
+// Field is its JSON path, e.g. "sources[0].port".
+type FieldError = fielderr.Error
 
 // ValidationError lists every problem found, so one round of edits can fix
 // them all.
-type ValidationError struct {
-	Fields []FieldError
-}
+type ValidationError = fielderr.List
 
-func (e *ValidationError) Error() string {
-	var b strings.Builder
-	b.WriteString("設定に誤りがあります / the configuration is invalid:")
-	for _, f := range e.Fields {
-		b.WriteString("\n  ")
-		b.WriteString(f.Error())
-	}
-	return b.String()
-}
-
-// For returns the problems of one field (for showing beside it on a page).
-func (e *ValidationError) For(field string) []FieldError {
-	var out []FieldError
-	for _, f := range e.Fields {
-		if f.Field == field {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-type checker struct{ errs []FieldError }
-
-func (c *checker) add(field, ja, en string) {
-	c.errs = append(c.errs, FieldError{Field: field, JA: ja, EN: en})
-}
+type checker struct{ fielderr.List }
 
 var safeName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// name checks a name that other entries refer to or that names a folder.
+func (v *checker) name(field, n string) {
+	if !safeName.MatchString(n) {
+		v.Add(field, "英数字・「.」「_」「-」で64文字以内にしてください", "use 1–64 letters, digits, '.', '_' or '-'")
+	}
+}
+
+// unique checks that no other entry of a list (whose names seen holds) is
+// called n; whatJA/whatEN say what the names are ("媒体名", "medium name").
+func (v *checker) unique(field string, seen map[string]bool, n, whatJA, whatEN string) {
+	if seen[n] {
+		v.Add(field, fmt.Sprintf("%s %q が重複しています", whatJA, n), fmt.Sprintf("%s %q is used twice", whatEN, n))
+	}
+	seen[n] = true
+}
 
 // Validate checks the whole configuration and returns a *ValidationError
 // naming each bad field, or nil.
 func (c *Config) Validate() error {
-	var v checker
+	v := checker{fielderr.List{Title: "設定に誤りがあります / the configuration is invalid:"}}
 	if c.Version != CurrentVersion {
-		v.add("version", fmt.Sprintf("この版は設定形式 %d のみ扱えます(%d が指定されています)", CurrentVersion, c.Version),
+		v.Add("version", fmt.Sprintf("この版は設定形式 %d のみ扱えます(%d が指定されています)", CurrentVersion, c.Version),
 			fmt.Sprintf("this build reads configuration version %d, the file says %d", CurrentVersion, c.Version))
 	}
-	if !safeName.MatchString(c.GatewayID) {
-		v.add("gateway_id", "英数字・「.」「_」「-」で64文字以内にしてください", "use 1–64 letters, digits, '.', '_' or '-'")
-	}
+	v.name("gateway_id", c.GatewayID)
 	v.absDir("staging_dir", c.StagingDir)
 	v.absDir("secrets_dir", c.SecretsDir)
 	v.absDir("ledger_dir", c.LedgerDir)
 	if c.BandwidthLimit < 0 {
-		v.add("bandwidth_limit", "負の値は指定できません", "must not be negative")
+		v.Add("bandwidth_limit", "負の値は指定できません", "must not be negative")
 	}
 	seen := map[string]bool{}
 	for i := range c.Sources {
 		s := &c.Sources[i]
 		f := fmt.Sprintf("sources[%d]", i)
-		if seen[s.Name] {
-			v.add(f+".name", fmt.Sprintf("取得元名 %q が重複しています", s.Name), fmt.Sprintf("source name %q is used twice", s.Name))
-		}
-		seen[s.Name] = true
+		v.unique(f+".name", seen, s.Name, "取得元名", "source name")
 		v.source(f, s)
 	}
 	v.media(c)
@@ -91,25 +71,22 @@ func (c *Config) Validate() error {
 	v.nested("alerts", c.Alerts.Validate())
 	v.documents(c.Documents)
 	if _, err := schedule.Parse(c.Schedule); err != nil {
-		v.add("schedule", "\"daily 02:00\" か5項目のcron式(例: \"30 1 * * 1-5\")にしてください", "use \"daily 02:00\" or a five-field cron expression (e.g. \"30 1 * * 1-5\")")
+		v.Add("schedule", "\"daily 02:00\" か5項目のcron式(例: \"30 1 * * 1-5\")にしてください", "use \"daily 02:00\" or a five-field cron expression (e.g. \"30 1 * * 1-5\")")
 	}
 	if c.Scan.Schedule != "" {
 		if _, err := schedule.Parse(c.Scan.Schedule); err != nil {
-			v.add("scan.schedule", "空(手動のみ)、\"daily 12:30\" か5項目のcron式(例: 毎週月曜 \"30 12 * * 1\")にしてください",
+			v.Add("scan.schedule", "空(手動のみ)、\"daily 12:30\" か5項目のcron式(例: 毎週月曜 \"30 12 * * 1\")にしてください",
 				"leave empty (on demand), or \"daily 12:30\" or a five-field cron expression (Mondays: \"30 12 * * 1\")")
 		}
 	}
 	v.scan(c.Scan)
 	if _, err := time.LoadLocation(c.TimeZone); err != nil || c.TimeZone == "" {
-		v.add("time_zone", "タイムゾーン名が正しくありません(例: \"Asia/Tokyo\")", "unknown time zone (example: \"Asia/Tokyo\")")
+		v.Add("time_zone", "タイムゾーン名が正しくありません(例: \"Asia/Tokyo\")", "unknown time zone (example: \"Asia/Tokyo\")")
 	}
 	if c.ResticBinary == "" {
-		v.add("restic_binary", "restic の実行ファイルを指定してください", "give the restic binary's path")
+		v.Add("restic_binary", "restic の実行ファイルを指定してください", "give the restic binary's path")
 	}
-	if len(v.errs) > 0 {
-		return &ValidationError{Fields: v.errs}
-	}
-	return nil
+	return v.Err()
 }
 
 // Bounds of the self-scan's pace; 0 takes netprobe's default.
@@ -120,14 +97,14 @@ const (
 
 func (v *checker) scan(s Scan) {
 	if _, err := ParsePorts(s.TCPPorts); err != nil {
-		v.add("scan.tcp_ports", "ポート指定が読めません(例: 1-1024,3389)", "cannot read the port list (e.g. 1-1024,3389)")
+		v.Add("scan.tcp_ports", "ポート指定が読めません(例: 1-1024,3389)", "cannot read the port list (e.g. 1-1024,3389)")
 	}
 	if s.Rate != 0 && (s.Rate < MinScanRate || s.Rate > MaxScanRate) {
-		v.add("scan.rate", fmt.Sprintf("0(既定値)か %d〜%d にしてください", MinScanRate, MaxScanRate),
+		v.Add("scan.rate", fmt.Sprintf("0(既定値)か %d〜%d にしてください", MinScanRate, MaxScanRate),
 			fmt.Sprintf("use 0 (the default) or %d to %d", MinScanRate, MaxScanRate))
 	}
 	if s.Concurrency < 0 || s.Concurrency > MaxScanConcurrency {
-		v.add("scan.concurrency", fmt.Sprintf("0(既定値)か 1〜%d にしてください", MaxScanConcurrency),
+		v.Add("scan.concurrency", fmt.Sprintf("0(既定値)か 1〜%d にしてください", MaxScanConcurrency),
 			fmt.Sprintf("use 0 (the default) or 1 to %d", MaxScanConcurrency))
 	}
 	seen := map[string]bool{}
@@ -135,9 +112,9 @@ func (v *checker) scan(s Scan) {
 		f := fmt.Sprintf("scan.snmp_communities[%d]", i)
 		switch {
 		case strings.TrimSpace(c) == "" || strings.ContainsFunc(c, unicode.IsControl):
-			v.add(f, "空でない1行の文字列にしてください", "must be a non-empty single line")
+			v.Add(f, "空でない1行の文字列にしてください", "must be a non-empty single line")
 		case seen[c]:
-			v.add(f, fmt.Sprintf("%q が重複しています", c), fmt.Sprintf("%q is listed twice", c))
+			v.Add(f, fmt.Sprintf("%q が重複しています", c), fmt.Sprintf("%q is listed twice", c))
 		}
 		seen[c] = true
 	}
@@ -145,21 +122,21 @@ func (v *checker) scan(s Scan) {
 
 func (v *checker) absDir(field, p string) {
 	if p == "" || !filepath.IsAbs(p) {
-		v.add(field, "絶対パスを指定してください", "must be an absolute path")
+		v.Add(field, "絶対パスを指定してください", "must be an absolute path")
 	}
 }
 
 func (v *checker) source(f string, s *Source) {
 	if !safeName.MatchString(s.Name) {
-		v.add(f+".name", "英数字・「.」「_」「-」で64文字以内にしてください(保存先のフォルダ名になります)",
+		v.Add(f+".name", "英数字・「.」「_」「-」で64文字以内にしてください(保存先のフォルダ名になります)",
 			"use 1–64 letters, digits, '.', '_' or '-' (it names the staging folder)")
 	}
 	v.account(f, s.Host, s.Port, s.User, s.KeyFile, s.KnownHosts, "読み取り専用アカウント名を指定してください", "give the read-only account's user name")
 	if !strings.HasPrefix(s.ExportDir, "/") {
-		v.add(f+".export_dir", "リモートのエクスポート先を「/」で始まるパスで指定してください", "give the remote export directory as a path starting with '/'")
+		v.Add(f+".export_dir", "リモートのエクスポート先を「/」で始まるパスで指定してください", "give the remote export directory as a path starting with '/'")
 	}
 	if len(s.Include) == 0 {
-		v.add(f+".include", "対象のパターンを1つ以上指定してください(すべては \"**\")", "give at least one pattern (\"**\" for everything)")
+		v.Add(f+".include", "対象のパターンを1つ以上指定してください(すべては \"**\")", "give at least one pattern (\"**\" for everything)")
 	}
 	for j, g := range s.Include {
 		v.glob(fmt.Sprintf("%s.include[%d]", f, j), g)
@@ -171,25 +148,25 @@ func (v *checker) source(f string, s *Source) {
 	case CompletionMarker:
 		m := s.Completion.Marker
 		if m == "" || strings.ContainsAny(m, "/\x00") || m == "." || m == ".." {
-			v.add(f+".completion.marker", "完了マーカーのファイル名を指定してください(例: EXPORT_COMPLETE または {name}.done)",
+			v.Add(f+".completion.marker", "完了マーカーのファイル名を指定してください(例: EXPORT_COMPLETE または {name}.done)",
 				"give the done-marker's file name (e.g. EXPORT_COMPLETE or {name}.done)")
 		}
 	case CompletionStable:
 		if s.Completion.StableFor.Std() < time.Second {
-			v.add(f+".completion.stable_for", "1秒以上を指定してください(SFTPの時刻は秒単位です)",
+			v.Add(f+".completion.stable_for", "1秒以上を指定してください(SFTPの時刻は秒単位です)",
 				"must be at least 1s (SFTP times have whole-second resolution)")
 		}
 	default:
-		v.add(f+".completion.mode", "\"marker\" か \"stable\" を指定してください", "must be \"marker\" or \"stable\"")
+		v.Add(f+".completion.mode", "\"marker\" か \"stable\" を指定してください", "must be \"marker\" or \"stable\"")
 	}
 	if s.Connections < 1 || s.Connections > 8 {
-		v.add(f+".connections", "接続数は1〜8です", "connections must be 1–8")
+		v.Add(f+".connections", "接続数は1〜8です", "connections must be 1–8")
 	}
 	if s.Workers < 1 || s.Workers > 64 {
-		v.add(f+".workers", "同時転送数は1〜64です", "workers must be 1–64")
+		v.Add(f+".workers", "同時転送数は1〜64です", "workers must be 1–64")
 	}
 	if s.Attempts < 1 || s.Attempts > 10 {
-		v.add(f+".attempts", "試行回数は1〜10です", "attempts must be 1–10")
+		v.Add(f+".attempts", "試行回数は1〜10です", "attempts must be 1–10")
 	}
 }
 
@@ -197,28 +174,28 @@ func (v *checker) source(f string, s *Source) {
 // account or a restore target's write account).
 func (v *checker) account(f, host string, port int, user, keyFile string, knownHosts []string, userJA, userEN string) {
 	if host == "" || strings.ContainsAny(host, " \t/@") {
-		v.add(f+".host", "電子カルテサーバのホスト名またはIPアドレスを指定してください", "give the e-chart server's host name or IP address")
+		v.Add(f+".host", "電子カルテサーバのホスト名またはIPアドレスを指定してください", "give the e-chart server's host name or IP address")
 	}
 	if port < 1 || port > 65535 {
-		v.add(f+".port", "ポート番号は1〜65535です", "port must be 1–65535")
+		v.Add(f+".port", "ポート番号は1〜65535です", "port must be 1–65535")
 	}
 	if user == "" {
-		v.add(f+".user", userJA, userEN)
+		v.Add(f+".user", userJA, userEN)
 	}
 	switch {
 	case keyFile == "":
-		v.add(f+".key_file", "秘密鍵ファイル(secrets内、0600)を指定してください", "give the private key file (under secrets, mode 0600)")
+		v.Add(f+".key_file", "秘密鍵ファイル(secrets内、0600)を指定してください", "give the private key file (under secrets, mode 0600)")
 	case strings.Contains(keyFile, "PRIVATE KEY"):
-		v.add(f+".key_file", "鍵の中身ではなくファイル名を書いてください。秘密情報は設定ファイルに入れません",
+		v.Add(f+".key_file", "鍵の中身ではなくファイル名を書いてください。秘密情報は設定ファイルに入れません",
 			"give a file name, not the key itself: secrets never go into the configuration file")
 	}
 	if len(knownHosts) == 0 {
-		v.add(f+".known_hosts", "ホスト鍵が登録されていません。`danzen hostkey` で指紋を確認して登録してください",
+		v.Add(f+".known_hosts", "ホスト鍵が登録されていません。`danzen hostkey` で指紋を確認して登録してください",
 			"no pinned host key: fetch it with `danzen hostkey`, compare the fingerprint, then add it")
 	}
 	for j, line := range knownHosts {
 		if _, _, _, _, _, err := ssh.ParseKnownHosts([]byte(line)); err != nil {
-			v.add(fmt.Sprintf("%s.known_hosts[%d]", f, j), "known_hosts 形式の行として読めません: "+err.Error(),
+			v.Add(fmt.Sprintf("%s.known_hosts[%d]", f, j), "known_hosts 形式の行として読めません: "+err.Error(),
 				"not a known_hosts line: "+err.Error())
 		}
 	}
@@ -235,7 +212,7 @@ func (v *checker) glob(field, g string) {
 		}
 	}
 	if bad {
-		v.add(field, fmt.Sprintf("パターン %q が正しくありません(相対パス、例: \"db/*.dmp\"、\"**/*.csv\")", g),
+		v.Add(field, fmt.Sprintf("パターン %q が正しくありません(相対パス、例: \"db/*.dmp\"、\"**/*.csv\")", g),
 			fmt.Sprintf("pattern %q is malformed (relative, e.g. \"db/*.dmp\", \"**/*.csv\")", g))
 	}
 }

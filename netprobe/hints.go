@@ -182,7 +182,7 @@ var (
 // SMA is not SonicOS, so the version is shown but not compared.
 func parseSonicWallSMA(server string, body []byte) (VersionHint, bool) {
 	if m := smaStyles.FindSubmatch(body); m != nil {
-		return VersionHint{Raw: string(m[0]), Version: string(m[1]), Exact: true, Confidence: ConfidenceHigh}, true
+		return VersionHint{Raw: string(m[0]), Vendor: "sonicwall", Version: string(m[1]), Exact: true, Confidence: ConfidenceHigh}, true
 	}
 	if m := smaServer.FindStringSubmatch(server); m != nil {
 		return VersionHint{Raw: firstLines(printable([]byte("Server: " + server))), Version: m[1], Confidence: ConfidenceLow}, true

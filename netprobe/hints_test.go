@@ -112,7 +112,7 @@ func TestHintParsers(t *testing.T) {
 			hdr("Last-Modified", "Mon, 05 Jun 2023 20:16:00 GMT", "Date", "Mon, 05 Jun 2023 20:16:01 GMT"), "", nil},
 		{"ETag before 2005", "fortinet", "/remote/fgt_lang?lang=en", false, hdr("ETag", `"00000001"`), "", nil},
 		{"SMA stylesheet", "sonicwall", "/cgi-bin/welcome", true, nil, smaWelcome,
-			[]VersionHint{{Source: "/cgi-bin/welcome", Raw: "swl_styles.10.2.1.9-57sv", Version: "10.2.1.9-57sv", Exact: true, Confidence: "high"}}},
+			[]VersionHint{{Source: "/cgi-bin/welcome", Raw: "swl_styles.10.2.1.9-57sv", Vendor: "sonicwall", Version: "10.2.1.9-57sv", Exact: true, Confidence: "high"}}},
 		{"SMA Server header", "sonicwall", "/cgi-bin/welcome", true, hdr("Server", "SMA/12.4"), "<html></html>",
 			[]VersionHint{{Source: "/cgi-bin/welcome", Raw: "Server: SMA/12.4", Version: "12.4", Confidence: "low"}}},
 	} {
@@ -265,9 +265,9 @@ func TestJudgeHints(t *testing.T) {
 		t.Errorf("register agrees but firmware differs: %+v", got.Findings)
 	}
 
-	// SonicWall SMA states its firmware; the hint names no feed vendor
-	// (SMA 100 and SonicOS share one), so only the register is held against
-	// it.
+	// SonicWall SMA states its firmware. SMA 100 and SonicOS share the
+	// feed vendor but not their version numbers (SMA 9.x/10.x, SonicOS
+	// 5–8), so a SonicOS range never matches an SMA release.
 	sma, _ := parseSonicWallSMA("", []byte(smaWelcome))
 	sma.Source = "/cgi-bin/welcome"
 	got = judge(register.Point{ID: "CAF00008", Scan: true, Maker: "SonicWall", Model: "SMA 210", Firmware: "10.2.1.13-72sv", LANAddress: "10.0.0.3"},
@@ -276,7 +276,7 @@ func TestJudgeHints(t *testing.T) {
 		t.Errorf("SMA firmware differs: %d %+v", n, got.Findings)
 	}
 	if n, _ := count(got, RuleKEV); n != 0 {
-		t.Errorf("SMA compared with SonicOS ranges: %+v", got.Findings)
+		t.Errorf("SMA 10.2.1.9 matched a SonicOS range: %+v", got.Findings)
 	}
 
 	// An Ivanti train hint: a 注意 that says how little is known.

@@ -134,9 +134,9 @@ func checkSpecs(specs []Spec) error {
 	use := func(sp Spec, field, chip string, line int) {
 		k := key{sp.Driver, chip, line}
 		if other, ok := lines[k]; ok {
-			errs = append(errs, &FieldError{Relay: sp.Name, Field: field,
-				Ja: fmt.Sprintf("ライン %s:%d はリレー %s がすでに使っています", chip, line, other),
-				En: fmt.Sprintf("line %s:%d is already used by relay %s", chip, line, other)})
+			errs = append(errs, &FieldError{In: item(sp.Name), Field: field,
+				JA: fmt.Sprintf("ライン %s:%d はリレー %s がすでに使っています", chip, line, other),
+				EN: fmt.Sprintf("line %s:%d is already used by relay %s", chip, line, other)})
 			return
 		}
 		lines[k] = sp.Name
@@ -147,7 +147,7 @@ func checkSpecs(specs []Spec) error {
 			continue
 		}
 		if names[sp.Name] {
-			errs = append(errs, &FieldError{Relay: sp.Name, Field: "name", Ja: "名前が重複しています", En: "name is used twice"})
+			errs = append(errs, &FieldError{In: item(sp.Name), Field: "name", JA: "名前が重複しています", EN: "name is used twice"})
 		}
 		names[sp.Name] = true
 		if sp.Driver == DriverSimulated {

@@ -1,11 +1,12 @@
 package relay
 
 import (
-	"errors"
+	"cmp"
 	"fmt"
 	"time"
 
 	"github.com/danzen-gw/danzen/internal/duration"
+	"github.com/danzen-gw/danzen/internal/fielderr"
 )
 
 // Driver names accepted in Spec.Driver.
@@ -28,7 +29,6 @@ const (
 const (
 	DefaultOnTimeout  = 5 * time.Second
 	DefaultOffTimeout = 10 * time.Second
-	maxTimeout        = 10 * time.Minute
 )
 
 // Spec configures one relay. It is embedded in the appliance's JSON config,
@@ -57,84 +57,68 @@ type SenseSpec struct {
 // Duration is written in JSON as a Go duration string ("2s", "1m30s").
 type Duration = duration.Duration
 
-// FieldError names the Spec field (as its JSON path) that is wrong.
-type FieldError struct {
-	Relay string // relay name, may be empty
-	Field string // JSON path, e.g. "sense.chip"
-	Ja    string
-	En    string
+// FieldError names the Spec field (as its JSON path, e.g. "sense.chip")
+// that is wrong.
+type FieldError = fielderr.Error
+
+// item is how a relay's field errors name it.
+func item(name string) fielderr.Item {
+	return fielderr.Item{KindJA: "リレー", KindEN: "relay", Name: name}
 }
 
-func (e *FieldError) Error() string {
-	return fmt.Sprintf("リレー %q の %s: %s / relay %q field %s: %s", e.Relay, e.Field, e.Ja, e.Relay, e.Field, e.En)
-}
-
-// Validate checks one spec and returns every problem found, joined; each is a *FieldError.
+// Validate checks one spec and returns every problem found as a
+// *fielderr.List of *FieldError, or nil.
 func (s Spec) Validate() error {
-	var errs []error
-	bad := func(field, ja, en string) {
-		errs = append(errs, &FieldError{Relay: s.Name, Field: field, Ja: ja, En: en})
-	}
+	v := &fielderr.List{In: item(s.Name)}
 	switch {
 	case s.Name == "":
-		bad("name", "名前が空です", "name is empty")
+		v.Add("name", "名前が空です", "name is empty")
 	case len(s.Name) > 64:
-		bad("name", "名前は64文字以内にしてください", "name is longer than 64 characters")
+		v.Add("name", "名前は64文字以内にしてください", "name is longer than 64 characters")
 	case !validName(s.Name):
-		bad("name", "名前に使えるのは英数字と - _ . だけです", "name may contain only letters, digits, - _ .")
+		v.Add("name", "名前に使えるのは英数字と - _ . だけです", "name may contain only letters, digits, - _ .")
 	}
 	switch s.Driver {
 	case DriverGPIO, DriverFake:
 		if s.Chip == "" {
-			bad("chip", "GPIO チップ(ラベルまたはデバイス名)が空です", "GPIO chip (label or device name) is empty")
+			v.Add("chip", "GPIO チップ(ラベルまたはデバイス名)が空です", "GPIO chip (label or device name) is empty")
 		}
 		if s.Line < 0 {
-			bad("line", "ライン番号は0以上にしてください", "line offset must be 0 or more")
+			v.Add("line", "ライン番号は0以上にしてください", "line offset must be 0 or more")
 		}
 		if sn := s.Sense; sn != nil {
 			if sn.Chip == "" {
-				bad("sense.chip", "センス入力の GPIO チップが空です", "sense input GPIO chip is empty")
+				v.Add("sense.chip", "センス入力の GPIO チップが空です", "sense input GPIO chip is empty")
 			}
 			if sn.Line < 0 {
-				bad("sense.line", "センス入力のライン番号は0以上にしてください", "sense input line offset must be 0 or more")
+				v.Add("sense.line", "センス入力のライン番号は0以上にしてください", "sense input line offset must be 0 or more")
 			}
 			if sn.Chip == s.Chip && sn.Line == s.Line {
-				bad("sense.line", "センス入力がリレー出力と同じラインです", "sense input is the same line as the relay output")
+				v.Add("sense.line", "センス入力がリレー出力と同じラインです", "sense input is the same line as the relay output")
 			}
 			if _, ok := pullOf(sn.Pull); !ok {
-				bad("sense.pull", "pull は \"\"、\"none\"、\"up\"、\"down\" のいずれかです", `pull must be "", "none", "up" or "down"`)
+				v.Add("sense.pull", "pull は \"\"、\"none\"、\"up\"、\"down\" のいずれかです", `pull must be "", "none", "up" or "down"`)
 			}
 		}
 	case DriverSimulated:
 		// Lines are ignored: a copied hardware config still runs in a VM.
 	case "":
-		bad("driver", "ドライバが空です(gpio、fake、simulated)", `driver is empty (want "gpio", "fake" or "simulated")`)
+		v.Add("driver", "ドライバが空です(gpio、fake、simulated)", `driver is empty (want "gpio", "fake" or "simulated")`)
 	default:
-		bad("driver", fmt.Sprintf("不明なドライバ %q です(gpio、fake、simulated)", s.Driver),
+		v.Add("driver", fmt.Sprintf("不明なドライバ %q です(gpio、fake、simulated)", s.Driver),
 			fmt.Sprintf(`unknown driver %q (want "gpio", "fake" or "simulated")`, s.Driver))
 	}
-	for _, t := range []struct {
-		field string
-		d     Duration
-	}{{"on_timeout", s.OnTimeout}, {"off_timeout", s.OffTimeout}} {
-		if t.d < 0 || time.Duration(t.d) > maxTimeout {
-			bad(t.field, "タイムアウトは0(既定値)から10分の間にしてください", "timeout must be between 0 (default) and 10m")
-		}
-	}
-	return errors.Join(errs...)
+	v.Timeout("on_timeout", s.OnTimeout.Std())
+	v.Timeout("off_timeout", s.OffTimeout.Std())
+	return v.Err()
 }
 
+// timeout applies the defaults; Validate refuses negative timeouts.
 func (s Spec) timeout(want State) time.Duration {
 	if want == On {
-		if s.OnTimeout > 0 {
-			return time.Duration(s.OnTimeout)
-		}
-		return DefaultOnTimeout
+		return cmp.Or(s.OnTimeout.Std(), DefaultOnTimeout)
 	}
-	if s.OffTimeout > 0 {
-		return time.Duration(s.OffTimeout)
-	}
-	return DefaultOffTimeout
+	return cmp.Or(s.OffTimeout.Std(), DefaultOffTimeout)
 }
 
 func validName(n string) bool {

@@ -1,13 +1,13 @@
 package disk
 
 import (
-	"errors"
-	"fmt"
+	"cmp"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/danzen-gw/danzen/internal/duration"
+	"github.com/danzen-gw/danzen/internal/fielderr"
 )
 
 // Defaults used when a Spec timeout is zero. USB disks need several seconds
@@ -17,7 +17,6 @@ const (
 	DefaultAppearTimeout = 90 * time.Second
 	DefaultGoneTimeout   = 30 * time.Second
 	DefaultMountRoot     = "/run/danzen/media"
-	maxTimeout           = 10 * time.Minute
 	// MediaIDFile is written at the root of a prepared medium's filesystem.
 	MediaIDFile = ".danzen-media-id"
 	// RepoDir is the restic repository directory inside the mount.
@@ -51,63 +50,51 @@ type Spec struct {
 type Duration = duration.Duration
 
 // FieldError names the Spec field (by its JSON name) that is wrong.
-type FieldError struct {
-	Medium string // the spec's name, may be empty
-	Field  string // JSON name, e.g. "fs_uuid"
-	Ja     string
-	En     string
+type FieldError = fielderr.Error
+
+// FieldErrors starts the list of a medium's field errors, which name the
+// medium; s3 and tape use it too, so every medium's errors read alike.
+func FieldErrors(medium string) *fielderr.List {
+	return &fielderr.List{In: fielderr.Item{KindJA: "媒体", KindEN: "medium", Name: medium}}
 }
 
-func (e *FieldError) Error() string {
-	return fmt.Sprintf("媒体 %q の %s: %s / medium %q field %s: %s", e.Medium, e.Field, e.Ja, e.Medium, e.Field, e.En)
-}
-
-// Validate checks the spec and returns every problem found, joined; each is
-// a *FieldError.
+// Validate checks the spec and returns every problem found as a
+// *fielderr.List of *FieldError, or nil.
 func (s Spec) Validate() error {
-	var errs []error
-	bad := func(field, ja, en string) {
-		errs = append(errs, &FieldError{Medium: s.Name, Field: field, Ja: ja, En: en})
-	}
+	v := FieldErrors(s.Name)
 	switch {
 	case s.Name == "":
-		bad("name", "名前が空です", "name is empty")
+		v.Add("name", "名前が空です", "name is empty")
 	case !safeName(s.Name):
-		bad("name", "名前は英数字と - _ . で64文字以内にしてください(マウント先のフォルダ名になります)",
+		v.Add("name", "名前は英数字と - _ . で64文字以内にしてください(マウント先のフォルダ名になります)",
 			"use 1–64 letters, digits, - _ . (it names the mount directory)")
 	}
 	if s.Serial == "" && s.FSUUID == "" {
-		bad("serial", "serial と fs_uuid の少なくとも一方を指定してください(取り違え防止のため)",
+		v.Add("serial", "serial と fs_uuid の少なくとも一方を指定してください(取り違え防止のため)",
 			"give serial or fs_uuid or both, so that no other disk can be taken for this one")
 	}
 	if s.Serial != "" && (strings.TrimSpace(s.Serial) != s.Serial || strings.ContainsFunc(s.Serial, func(r rune) bool { return r < 0x21 || r > 0x7e })) {
-		bad("serial", "シリアル番号は空白や制御文字を含まない英数字で指定してください", "serial must be printable ASCII without spaces")
+		v.Add("serial", "シリアル番号は空白や制御文字を含まない英数字で指定してください", "serial must be printable ASCII without spaces")
 	}
 	if s.FSUUID != "" && !validUUID(s.FSUUID) {
-		bad("fs_uuid", "UUID の形式ではありません(例: 0b6f1c2e-3d4a-4f5b-8c6d-7e8f9a0b1c2d)",
+		v.Add("fs_uuid", "UUID の形式ではありません(例: 0b6f1c2e-3d4a-4f5b-8c6d-7e8f9a0b1c2d)",
 			"not a UUID (example: 0b6f1c2e-3d4a-4f5b-8c6d-7e8f9a0b1c2d)")
 	}
 	switch {
 	case s.MediaID == "":
-		bad("media_id", "媒体IDが空です。媒体の準備(prepare)で書き込むIDを指定してください",
+		v.Add("media_id", "媒体IDが空です。媒体の準備(prepare)で書き込むIDを指定してください",
 			"media ID is empty: give the ID that preparing the medium writes onto it")
 	case !safeName(s.MediaID):
-		bad("media_id", "媒体IDは英数字と - _ . で64文字以内にしてください", "media ID may contain only 1–64 letters, digits, - _ .")
+		v.Add("media_id", "媒体IDは英数字と - _ . で64文字以内にしてください", "media ID may contain only 1–64 letters, digits, - _ .")
 	}
 	if s.MountDir != "" {
 		if !filepath.IsAbs(s.MountDir) || filepath.Clean(s.MountDir) != s.MountDir || s.MountDir == "/" {
-			bad("mount_dir", "「/」以外の正規化された絶対パスを指定してください", "must be a clean absolute path other than /")
+			v.Add("mount_dir", "「/」以外の正規化された絶対パスを指定してください", "must be a clean absolute path other than /")
 		}
 	}
-	for _, t := range []struct {
-		field string
-		d     Duration
-	}{{"appear_timeout", s.AppearTimeout}, {"gone_timeout", s.GoneTimeout}} {
-		if t.d < 0 || time.Duration(t.d) > maxTimeout {
-			bad(t.field, "タイムアウトは0(既定値)から10分の間にしてください", "timeout must be between 0 (default) and 10m")
-		}
-	}
-	return errors.Join(errs...)
+	v.Timeout("appear_timeout", s.AppearTimeout.Std())
+	v.Timeout("gone_timeout", s.GoneTimeout.Std())
+	return v.Err()
 }
 
 // Dir returns the mount directory, applying the default.
@@ -118,18 +105,13 @@ func (s Spec) Dir() string {
 	return filepath.Join(DefaultMountRoot, s.Name)
 }
 
+// Validate refuses negative timeouts, so zero is the only one defaulted.
 func (s Spec) appearTimeout() time.Duration {
-	if s.AppearTimeout > 0 {
-		return time.Duration(s.AppearTimeout)
-	}
-	return DefaultAppearTimeout
+	return cmp.Or(s.AppearTimeout.Std(), DefaultAppearTimeout)
 }
 
 func (s Spec) goneTimeout() time.Duration {
-	if s.GoneTimeout > 0 {
-		return time.Duration(s.GoneTimeout)
-	}
-	return DefaultGoneTimeout
+	return cmp.Or(s.GoneTimeout.Std(), DefaultGoneTimeout)
 }
 
 // expected describes the identity for messages.

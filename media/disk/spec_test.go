@@ -45,7 +45,7 @@ func TestSpecValidateNamesFields(t *testing.T) {
 		if !errors.As(e, &fe) {
 			t.Fatalf("not a *FieldError: %v", e)
 		}
-		if fe.Ja == "" || fe.En == "" {
+		if fe.JA == "" || fe.EN == "" {
 			t.Errorf("%s: message not in both languages", fe.Field)
 		}
 		fields = append(fields, fe.Field)

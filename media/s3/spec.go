@@ -1,7 +1,7 @@
 package s3
 
 import (
-	"errors"
+	"cmp"
 	"net"
 	"strconv"
 	"strings"
@@ -20,7 +20,6 @@ const (
 	// DefaultGoneTimeout is how long the endpoint may stay reachable after
 	// the uplink's relay is cut.
 	DefaultGoneTimeout = 30 * time.Second
-	maxTimeout         = 10 * time.Minute
 	maxRetentionDays   = 36500
 	// CanaryName is the object, under the prefix, whose version delete
 	// must be refused before every upload.
@@ -63,51 +62,42 @@ type Spec struct {
 	GoneTimeout   duration.Duration `json:"gone_timeout,omitempty"`
 }
 
-// Validate checks the spec and returns every problem found, joined; each
-// is a *disk.FieldError (the media's common field error, which the
-// configuration maps to its fields).
+// Validate checks the spec and returns every problem found as a
+// *fielderr.List of *disk.FieldError (the media's common field error,
+// which the configuration maps to its fields), or nil.
 func (s Spec) Validate() error {
-	var errs []error
-	bad := func(field, ja, en string) {
-		errs = append(errs, &disk.FieldError{Medium: s.Name, Field: field, Ja: ja, En: en})
-	}
+	v := disk.FieldErrors(s.Name)
 	if s.Name == "" {
-		bad("name", "名前が空です", "name is empty")
+		v.Add("name", "名前が空です", "name is empty")
 	}
 	if !validEndpoint(s.Endpoint) {
-		bad("endpoint", "ホスト名またはホスト名:ポートを指定してください(https:// やパスは付けません)",
+		v.Add("endpoint", "ホスト名またはホスト名:ポートを指定してください(https:// やパスは付けません)",
 			"give host or host:port, without https:// or a path")
 	}
 	if s.Region != "" && strings.ContainsFunc(s.Region, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') }) {
-		bad("region", "リージョン名は英小文字・数字・「-」です(例: ap-northeast-1)", "region is lower-case letters, digits and '-' (example: ap-northeast-1)")
+		v.Add("region", "リージョン名は英小文字・数字・「-」です(例: ap-northeast-1)", "region is lower-case letters, digits and '-' (example: ap-northeast-1)")
 	}
 	if !validBucket(s.Bucket) {
-		bad("bucket", "バケット名は3〜63文字の英小文字・数字・「.」「-」です", "bucket names are 3–63 lower-case letters, digits, '.' and '-'")
+		v.Add("bucket", "バケット名は3〜63文字の英小文字・数字・「.」「-」です", "bucket names are 3–63 lower-case letters, digits, '.' and '-'")
 	}
 	if p := s.Prefix; p != "" && (strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || strings.Contains(p, "//") ||
 		strings.Contains("/"+p+"/", "/../") || strings.Contains("/"+p+"/", "/./") || strings.ContainsAny(p, " \\")) {
-		bad("prefix", "「a/b」の形で、先頭・末尾の「/」や「..」、空白を含めないでください", "use the form a/b, without a leading or trailing '/', '..' or spaces")
+		v.Add("prefix", "「a/b」の形で、先頭・末尾の「/」や「..」、空白を含めないでください", "use the form a/b, without a leading or trailing '/', '..' or spaces")
 	}
 	if s.AccessKeyID == "" || strings.ContainsFunc(s.AccessKeyID, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
-		bad("access_key_id", "アクセスキーIDを指定してください(空白なしの英数字)", "give the access key ID (printable, no spaces)")
+		v.Add("access_key_id", "アクセスキーIDを指定してください(空白なしの英数字)", "give the access key ID (printable, no spaces)")
 	}
 	if s.SecretKeyFile == "" || strings.ContainsAny(s.SecretKeyFile, " \n") {
-		bad("secret_key_file", "シークレットキーのファイル名(secrets内、0600)を指定してください。キーそのものは設定に書きません",
+		v.Add("secret_key_file", "シークレットキーのファイル名(secrets内、0600)を指定してください。キーそのものは設定に書きません",
 			"give the secret key's file name (under secrets, mode 0600), never the key itself")
 	}
 	if s.MinRetentionDays < 1 || s.MinRetentionDays > maxRetentionDays {
-		bad("min_retention_days", "最低保持日数を1〜36500日で指定してください(保持する世代の期間以上)",
+		v.Add("min_retention_days", "最低保持日数を1〜36500日で指定してください(保持する世代の期間以上)",
 			"give the minimum retention in days, 1–36500 (at least the span of the kept generations)")
 	}
-	for _, t := range []struct {
-		field string
-		d     duration.Duration
-	}{{"appear_timeout", s.AppearTimeout}, {"gone_timeout", s.GoneTimeout}} {
-		if t.d < 0 || time.Duration(t.d) > maxTimeout {
-			bad(t.field, "タイムアウトは0(既定値)から10分の間にしてください", "timeout must be between 0 (default) and 10m")
-		}
-	}
-	return errors.Join(errs...)
+	v.Timeout("appear_timeout", s.AppearTimeout.Std())
+	v.Timeout("gone_timeout", s.GoneTimeout.Std())
+	return v.Err()
 }
 
 // Location is the restic repository: "s3:https://endpoint/bucket/prefix".
@@ -135,18 +125,13 @@ func (s Spec) key(name string) string {
 	return s.Prefix + "/" + name
 }
 
+// Validate refuses negative timeouts, so zero is the only one defaulted.
 func (s Spec) appearTimeout() time.Duration {
-	if s.AppearTimeout > 0 {
-		return time.Duration(s.AppearTimeout)
-	}
-	return DefaultAppearTimeout
+	return cmp.Or(s.AppearTimeout.Std(), DefaultAppearTimeout)
 }
 
 func (s Spec) goneTimeout() time.Duration {
-	if s.GoneTimeout > 0 {
-		return time.Duration(s.GoneTimeout)
-	}
-	return DefaultGoneTimeout
+	return cmp.Or(s.GoneTimeout.Std(), DefaultGoneTimeout)
 }
 
 func validEndpoint(e string) bool {

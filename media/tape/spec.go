@@ -1,11 +1,12 @@
 package tape
 
 import (
-	"errors"
+	"cmp"
 	"path/filepath"
 	"time"
 
 	"github.com/danzen-gw/danzen/internal/duration"
+	"github.com/danzen-gw/danzen/internal/fielderr"
 	"github.com/danzen-gw/danzen/media/disk"
 )
 
@@ -19,7 +20,6 @@ const (
 	MaxRecordSize        = 1 << 20
 	DefaultAppearTimeout = 3 * time.Minute
 	DefaultGoneTimeout   = 30 * time.Second
-	maxTimeout           = 10 * time.Minute
 )
 
 // Spec configures one LTO tape medium. restic cannot write to tape, so the
@@ -46,34 +46,31 @@ type Duration = duration.Duration
 // the disk's type, so the configuration maps every medium's errors alike.
 type FieldError = disk.FieldError
 
-// Validate checks the spec and returns every problem found, joined; each is
-// a *FieldError.
+// Validate checks the spec and returns every problem found as a
+// *fielderr.List of *FieldError, or nil.
 func (s Spec) Validate() error {
-	var errs []error
-	bad := func(field, ja, en string) {
-		errs = append(errs, &FieldError{Medium: s.Name, Field: field, Ja: ja, En: en})
-	}
+	v := disk.FieldErrors(s.Name)
 	if s.Name == "" {
-		bad("name", "名前が空です", "name is empty")
+		v.Add("name", "名前が空です", "name is empty")
 	}
 	if s.Device != "" && !filepath.IsAbs(s.Device) {
-		bad("device", "テープ装置は /dev/nst0 のような絶対パスで指定してください", "give the drive as an absolute path such as /dev/nst0")
+		v.Add("device", "テープ装置は /dev/nst0 のような絶対パスで指定してください", "give the drive as an absolute path such as /dev/nst0")
 	}
 	if s.SpoolDir == "" || !filepath.IsAbs(s.SpoolDir) {
-		bad("spool_dir", "リポジトリを置くスプール用フォルダを絶対パスで指定してください", "give the spool directory for the repository as an absolute path")
+		v.Add("spool_dir", "リポジトリを置くスプール用フォルダを絶対パスで指定してください", "give the spool directory for the repository as an absolute path")
 	}
 	if r := s.RecordSize; r != 0 && (r < MinRecordSize || r > MaxRecordSize || r%512 != 0) {
-		bad("record_size", "レコード長は 262144〜1048576 バイトの 512 の倍数にしてください", "record size must be a multiple of 512 from 262144 to 1048576 bytes")
+		v.Add("record_size", "レコード長は 262144〜1048576 バイトの 512 の倍数にしてください", "record size must be a multiple of 512 from 262144 to 1048576 bytes")
 	}
 	for _, t := range []struct {
 		field string
-		d     Duration
-	}{{"appear_timeout", s.AppearTimeout}, {"gone_timeout", s.GoneTimeout}} {
-		if t.d < 0 || time.Duration(t.d) > maxTimeout {
-			bad(t.field, "0〜10分にしてください", "must be between 0 and 10 minutes")
+		d     time.Duration
+	}{{"appear_timeout", s.AppearTimeout.Std()}, {"gone_timeout", s.GoneTimeout.Std()}} {
+		if t.d < 0 || t.d > fielderr.MaxTimeout {
+			v.Add(t.field, "0〜10分にしてください", "must be between 0 and 10 minutes")
 		}
 	}
-	return errors.Join(errs...)
+	return v.Err()
 }
 
 func (s Spec) device() string {
@@ -91,17 +88,11 @@ func (s Spec) recordSize() int {
 }
 
 func (s Spec) appearTimeout() time.Duration {
-	if s.AppearTimeout == 0 {
-		return DefaultAppearTimeout
-	}
-	return time.Duration(s.AppearTimeout)
+	return cmp.Or(s.AppearTimeout.Std(), DefaultAppearTimeout)
 }
 
 func (s Spec) goneTimeout() time.Duration {
-	if s.GoneTimeout == 0 {
-		return DefaultGoneTimeout
-	}
-	return time.Duration(s.GoneTimeout)
+	return cmp.Or(s.GoneTimeout.Std(), DefaultGoneTimeout)
 }
 
 // RepoDir is the restic repository in the spool directory.
