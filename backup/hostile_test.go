@@ -2,9 +2,7 @@ package backup_test
 
 import (
 	"bytes"
-	"context"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,55 +11,28 @@ import (
 
 	"github.com/pkg/sftp"
 
+	"github.com/danzen-gw/danzen/backup"
 	"github.com/danzen-gw/danzen/config"
-	"github.com/danzen-gw/danzen/demo"
 )
 
 // hostileFS lists names no honest server sends: traversal, absolute and
 // embedded-slash names. Only "ok.dmp" may be staged.
 type hostileFS struct{ mtime time.Time }
 
-type fileInfo struct {
-	name  string
-	size  int64
-	mode  os.FileMode
-	mtime time.Time
-}
-
-func (f fileInfo) Name() string       { return f.name }
-func (f fileInfo) Size() int64        { return f.size }
-func (f fileInfo) Mode() os.FileMode  { return f.mode }
-func (f fileInfo) ModTime() time.Time { return f.mtime }
-func (f fileInfo) IsDir() bool        { return f.mode.IsDir() }
-func (f fileInfo) Sys() any           { return nil }
-
-type listerAt []os.FileInfo
-
-func (l listerAt) ListAt(dst []os.FileInfo, off int64) (int, error) {
-	if off >= int64(len(l)) {
-		return 0, io.EOF
-	}
-	n := copy(dst, l[off:])
-	if n < len(dst) {
-		return n, io.EOF
-	}
-	return n, nil
-}
-
 const payload = "hostile payload"
 
 func (h hostileFS) Filelist(r *sftp.Request) (sftp.ListerAt, error) {
 	file := func(name string) os.FileInfo {
-		return fileInfo{name: name, size: int64(len(payload)), mode: 0o644, mtime: h.mtime}
+		return backup.FakeFile(name, int64(len(payload)), 0o644, h.mtime)
 	}
 	switch r.Method {
 	case "List":
-		return listerAt{file("../../escape.dmp"), file("/etc/cron.d/evil"), file("sub/../../x.dmp"), file(".."), file("ok.dmp")}, nil
+		return backup.FakeListing{file("../../escape.dmp"), file("/etc/cron.d/evil"), file("sub/../../x.dmp"), file(".."), file("ok.dmp")}, nil
 	default: // Stat, Lstat
 		if r.Filepath == "/export" {
-			return listerAt{fileInfo{name: "export", mode: os.ModeDir | 0o755, mtime: h.mtime}}, nil
+			return backup.FakeListing{backup.FakeFile("export", 0, os.ModeDir|0o755, h.mtime)}, nil
 		}
-		return listerAt{file(filepath.Base(r.Filepath))}, nil
+		return backup.FakeListing{file(filepath.Base(r.Filepath))}, nil
 	}
 }
 
@@ -69,23 +40,9 @@ func (h hostileFS) Fileread(r *sftp.Request) (io.ReaderAt, error) {
 	return bytes.NewReader([]byte(payload)), nil
 }
 
-func (h hostileFS) Filewrite(*sftp.Request) (io.WriterAt, error) { return nil, os.ErrPermission }
-func (h hostileFS) Filecmd(*sftp.Request) error                  { return os.ErrPermission }
-
 func TestHostileServerNamesNeverLeaveStaging(t *testing.T) {
-	h := hostileFS{mtime: time.Now().Add(-time.Hour).Truncate(time.Second)}
-	srv, err := demo.StartSFTPWith(context.Background(), t.TempDir(), slog.New(slog.DiscardHandler),
-		&sftp.Handlers{FileGet: h, FilePut: h, FileCmd: h, FileList: h})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	src := config.DefaultSource()
-	src.Name, src.Host, src.Port, src.User = "emr", "127.0.0.1", srv.Port(), "danzen-pull"
-	src.KnownHosts = []string{srv.KnownHosts}
-	src.ExportDir = "/export"
+	src := backup.FakeSource(t, hostileFS{mtime: time.Now().Add(-time.Hour).Truncate(time.Second)})
 	src.Completion = config.Completion{Mode: config.CompletionStable, StableFor: config.Duration(time.Second)}
-	src.KeyFile = srv.ClientKeyFile
 	root := t.TempDir()
 	staging := filepath.Join(root, "staging")
 	m, err := pull(t, src, staging, nil)

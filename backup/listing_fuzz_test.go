@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,9 +12,6 @@ import (
 	"time"
 
 	"github.com/pkg/sftp"
-
-	"github.com/danzen-gw/danzen/config"
-	"github.com/danzen-gw/danzen/demo"
 )
 
 // nameServer is an SFTP server whose export lists whatever names the
@@ -27,67 +23,35 @@ type nameServer struct {
 	dirs  uint8
 }
 
-type nameInfo struct {
-	name string
-	dir  bool
-}
-
-func (f nameInfo) Name() string { return f.name }
-func (f nameInfo) Size() int64  { return 1 }
-func (f nameInfo) Mode() os.FileMode {
-	if f.dir {
-		return os.ModeDir | 0o755
-	}
-	return 0o644
-}
-func (f nameInfo) ModTime() time.Time { return time.Unix(1_700_000_000, 0) }
-func (f nameInfo) IsDir() bool        { return f.dir }
-func (f nameInfo) Sys() any           { return nil }
-
-type infoList []os.FileInfo
-
-func (l infoList) ListAt(dst []os.FileInfo, off int64) (int, error) {
-	if off >= int64(len(l)) {
-		return 0, io.EOF
-	}
-	n := copy(dst, l[off:])
-	if n < len(dst) {
-		return n, io.EOF
-	}
-	return n, nil
-}
-
 func (s *nameServer) Filelist(r *sftp.Request) (sftp.ListerAt, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if r.Method != "List" {
-		return infoList{nameInfo{name: filepath.Base(r.Filepath), dir: r.Filepath == "/export"}}, nil
+		return FakeListing{nameInfo(filepath.Base(r.Filepath), r.Filepath == "/export")}, nil
 	}
-	var out infoList
+	var out FakeListing
 	for i, n := range s.names {
-		out = append(out, nameInfo{name: n, dir: r.Filepath == "/export" && i < 8 && s.dirs&(1<<i) != 0})
+		out = append(out, nameInfo(n, r.Filepath == "/export" && i < 8 && s.dirs&(1<<i) != 0))
 	}
 	return out, nil
 }
 
-func (s *nameServer) Fileread(*sftp.Request) (io.ReaderAt, error)  { return bytes.NewReader(nil), nil }
-func (s *nameServer) Filewrite(*sftp.Request) (io.WriterAt, error) { return nil, os.ErrPermission }
-func (s *nameServer) Filecmd(*sftp.Request) error                  { return os.ErrPermission }
+func nameInfo(name string, dir bool) os.FileInfo {
+	mode := os.FileMode(0o644)
+	if dir {
+		mode = os.ModeDir | 0o755
+	}
+	return FakeFile(name, 1, mode, time.Unix(1_700_000_000, 0))
+}
+
+func (s *nameServer) Fileread(*sftp.Request) (io.ReaderAt, error) { return bytes.NewReader(nil), nil }
 
 // FuzzRemoteNamesStayInStaging: whatever names an e-chart server lists,
 // every file danzen would stage, its partial file and its resume state
 // land inside the source's staging directories.
 func FuzzRemoteNamesStayInStaging(f *testing.F) {
 	h := &nameServer{}
-	srv, err := demo.StartSFTPWith(context.Background(), f.TempDir(), slog.New(slog.DiscardHandler),
-		&sftp.Handlers{FileGet: h, FilePut: h, FileCmd: h, FileList: h})
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer srv.Close()
-	src := config.DefaultSource()
-	src.Name, src.Host, src.Port, src.User, src.ExportDir = "emr", "127.0.0.1", srv.Port(), "danzen-pull", "/export"
-	src.KnownHosts, src.KeyFile = []string{srv.KnownHosts}, srv.ClientKeyFile
+	src := FakeSource(f, h)
 	signer, err := loadSigner(src.KeyFile)
 	if err != nil {
 		f.Fatal(err)

@@ -38,6 +38,71 @@ func chromiumPath(t *testing.T) string {
 	return p
 }
 
+// browserPage is an env's page in headless Chromium, logged in as admin.
+// Any console error fails the test when it ends.
+type browserPage struct {
+	t   *testing.T
+	ctx context.Context // the tab
+}
+
+// browser opens e's page over plain HTTP on 127.0.0.1 (as in the demo)
+// in headless Chromium and logs in as admin at path, which must show the
+// element with ID ready.
+func (e *env) browser(path, ready string) *browserPage {
+	t := e.t
+	t.Helper()
+	page, err := web.New(web.Options{Core: e.g, Auth: e.a, Recorder: e.g, Certs: e.certs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(page)
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	p, err := documents.NewPrinter(ctx, chromiumPath(t), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	// Registered after Close, so it runs before it.
+	t.Cleanup(func() {
+		if errs := p.ConsoleErrors(); len(errs) > 0 {
+			t.Errorf("browser console errors:\n%s", strings.Join(errs, "\n"))
+		}
+	})
+	b := &browserPage{t: t, ctx: p.Context()}
+	b.step("login", chromedp.Navigate(srv.URL+path), chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), "admin"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), adminPW),
+		chromedp.Click(chromedp.CSS(`button[type="submit"]`)), chromedp.WaitVisible(chromedp.ID(ready)))
+	return b
+}
+
+// step runs actions in the tab, failing the test with name.
+func (b *browserPage) step(name string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, actions...); err != nil {
+		b.t.Fatalf("%s: %v", name, err)
+	}
+}
+
+// shot saves the whole page as name.png in $DANZEN_SCREENSHOTS, if set.
+func (b *browserPage) shot(name string) {
+	b.t.Helper()
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if dir := os.Getenv("DANZEN_SCREENSHOTS"); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			b.t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+			b.t.Fatal(err)
+		}
+	}
+}
+
 // pageRig is a gateway like the demo's (a real sshd as the e-chart server,
 // a file-backed disk behind a fake relay) with the page in front of it on
 // 127.0.0.1, over plain HTTP as in the demo.

@@ -2,10 +2,8 @@ package web_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -18,7 +16,6 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/danzen-gw/danzen/config"
-	"github.com/danzen-gw/danzen/documents"
 	"github.com/danzen-gw/danzen/internal/rig"
 	"github.com/danzen-gw/danzen/internal/sshdtest"
 	"github.com/danzen-gw/danzen/ledger"
@@ -419,33 +416,10 @@ func TestRestoreSettingsAndSendBackTargets(t *testing.T) {
 // corrected form saves. Any console error fails.
 func TestMediumTypesInBrowser(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	page, err := web.New(web.Options{Core: e.g, Auth: e.a, Recorder: e.g, Certs: e.certs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(page) // plain HTTP on 127.0.0.1, as in the demo
-	defer srv.Close()
-	shots := os.Getenv("DANZEN_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	p, err := documents.NewPrinter(ctx, chromiumPath(t), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	tctx := p.Context()
-	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(tctx, actions...); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
+	b := e.browser("/config/medium", "config-form")
 	shown := func() string {
 		t.Helper()
-		s, err := chromedp.Run(tctx, chromedp.Evaluate[string](`[...document.querySelectorAll("fieldset[data-variant]")].filter(f => f.offsetParent !== null).map(f => f.dataset.variant).join(",")`))
+		s, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`[...document.querySelectorAll("fieldset[data-variant]")].filter(f => f.offsetParent !== null).map(f => f.dataset.variant).join(",")`))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -454,26 +428,22 @@ func TestMediumTypesInBrowser(t *testing.T) {
 	// empty empties a field before typing into it, as a person would.
 	empty := func(name string) {
 		t.Helper()
-		if _, err := chromedp.Run(tctx, chromedp.Evaluate[bool](`(() => { document.querySelector('#config-form [name="`+name+`"]').value = ""; return true })()`)); err != nil {
+		if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`(() => { document.querySelector('#config-form [name="`+name+`"]').value = ""; return true })()`)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	step("login", chromedp.Navigate(srv.URL+"/config/medium"), chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), "admin"),
-		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), adminPW),
-		chromedp.Click(chromedp.CSS(`button[type="submit"]`)), chromedp.WaitVisible(chromedp.ID("config-form")))
 	if s := shown(); s != "disk" {
 		t.Fatalf("a new medium shows %q, want the disk settings only", s)
 	}
 	// The person picks s3 from the list.
-	if _, err := chromedp.Run(tctx, chromedp.Evaluate[bool](`(() => { const s = document.querySelector('select[name="type"]'); s.value = "s3"; s.dispatchEvent(new Event("change")); return true })()`)); err != nil {
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`(() => { const s = document.querySelector('select[name="type"]'); s.value = "s3"; s.dispatchEvent(new Event("change")); return true })()`)); err != nil {
 		t.Fatal(err)
 	}
 	if s := shown(); s != "s3" {
 		t.Fatalf("after choosing s3 the page shows %q", s)
 	}
 	empty("s3.min_retention_days")
-	step("fill", chromedp.SendKeys(chromedp.CSS(`[name="name"]`), "cloud"),
+	b.step("fill", chromedp.SendKeys(chromedp.CSS(`[name="name"]`), "cloud"),
 		chromedp.SendKeys(chromedp.CSS(`[name="s3.endpoint"]`), "127.0.0.1:9000"),
 		chromedp.SendKeys(chromedp.CSS(`[name="s3.bucket"]`), "Bad_Bucket"),
 		chromedp.SendKeys(chromedp.CSS(`[name="s3.access_key_id"]`), "DANZENTESTKEY"),
@@ -482,18 +452,11 @@ func TestMediumTypesInBrowser(t *testing.T) {
 	if s := shown(); s != "s3" {
 		t.Fatalf("the form shown again with its message shows %q", s)
 	}
-	png, err := chromedp.Run(tctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(shots, "medium-s3-error.png"), png, 0o644)
+	b.shot("medium-s3-error")
 	empty("s3.bucket")
-	step("fix", chromedp.SendKeys(chromedp.CSS(`[name="s3.bucket"]`), "danzen-emr"),
+	b.step("fix", chromedp.SendKeys(chromedp.CSS(`[name="s3.bucket"]`), "danzen-emr"),
 		chromedp.Click(chromedp.ID("save")), chromedp.WaitVisible(chromedp.ID("flash")))
 	if m, err := e.g.Config().Medium("cloud"); err != nil || m.S3 == nil || m.S3.Bucket != "danzen-emr" || m.Disk != nil {
 		t.Fatalf("saved from the browser: %+v %v", m, err)
-	}
-	if errs := p.ConsoleErrors(); len(errs) > 0 {
-		t.Fatalf("browser console errors:\n%s", strings.Join(errs, "\n"))
 	}
 }

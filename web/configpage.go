@@ -353,18 +353,21 @@ type formState struct {
 	extras func(*formBody)
 }
 
-func (s *Server) renderForm(w http.ResponseWriter, r *http.Request, kind string, ed editor, cfg *config.Config, it item, orig string, base string, st formState) {
+// renderForm shows t's item as it stands in t.next; base is the version
+// of the configuration the form began from.
+func (s *Server) renderForm(w http.ResponseWriter, r *http.Request, t formEdit, base string, st formState) {
 	l := langOf(w, r)
-	body := formBody{Kind: kind, Orig: orig, Base: base, Action: "/config/" + kind, New: orig == "" && !ed.single,
-		Heading: l.t(ed.heading[0], ed.heading[1]), Sections: views(l, it.binds, st.raw, st.errs), Other: st.other, Error: st.err}
-	if !ed.single && orig != "" {
-		body.DeleteAction = "/config/" + kind + "/delete"
+	cfg, it, orig := t.next, t.it, t.name
+	body := formBody{Kind: t.kind, Orig: orig, Base: base, Action: "/config/" + t.kind, New: orig == "" && !t.ed.single,
+		Heading: l.t(t.ed.heading[0], t.ed.heading[1]), Sections: views(l, it.binds, st.raw, st.errs), Other: st.other, Error: st.err}
+	if !t.ed.single && orig != "" {
+		body.DeleteAction = "/config/" + t.kind + "/delete"
 	}
 	if it.ssh != nil {
 		body.Account = s.accountExtras(l, cfg, it.ssh, orig)
 		body.Account.KnownHostErrs = st.errs["known_hosts"]
 	}
-	if kind == "medium" {
+	if t.kind == "medium" {
 		body.Medium = mediumPassword(l, cfg, it)
 		if i := indexOf(it.prefix); orig != "" && cfg.Media[i].S3 != nil {
 			body.Medium.S3 = s3State(l, cfg, &cfg.Media[i])
@@ -403,27 +406,47 @@ func indexOf(prefix string) int {
 	return n
 }
 
-func (s *Server) configForm(w http.ResponseWriter, r *http.Request) {
-	l := langOf(w, r)
-	kind := r.PathValue("kind")
-	ed, ok := s.editors()[kind]
-	if !ok {
+// formEdit is what a form request edits: the form's editor, the
+// configuration the request began from, a copy to change and the item
+// called name in that copy.
+type formEdit struct {
+	kind string
+	ed   editor
+	cur  *config.Config
+	next *config.Config
+	it   item
+	name string
+}
+
+// formEdit finds the form the request's path names and the item called
+// name in a copy of the configuration. When it returns false it has
+// answered the request.
+func (s *Server) formEdit(w http.ResponseWriter, r *http.Request, l lang, name string) (formEdit, bool) {
+	t := formEdit{kind: r.PathValue("kind"), name: name}
+	var ok bool
+	if t.ed, ok = s.editors()[t.kind]; !ok {
 		s.message(w, r, http.StatusNotFound, l.t("そのページはありません", "no such page"), true, "/config")
-		return
+		return t, false
 	}
-	cur := s.core.Config()
-	cfg, err := cloneConfig(cur)
-	if err != nil {
+	t.cur = s.core.Config()
+	var err error
+	if t.next, err = cloneConfig(t.cur); err != nil {
 		s.message(w, r, http.StatusInternalServerError, err.Error(), true, "/config")
-		return
+		return t, false
 	}
-	name := r.URL.Query().Get("name")
-	it, ok := ed.find(cfg, name)
-	if !ok {
+	if t.it, ok = t.ed.find(t.next, name); !ok {
 		s.message(w, r, http.StatusNotFound, l.t("その項目は設定にありません: ", "not in the configuration: ")+name, true, "/config")
+		return t, false
+	}
+	return t, true
+}
+
+func (s *Server) configForm(w http.ResponseWriter, r *http.Request) {
+	t, ok := s.formEdit(w, r, langOf(w, r), r.URL.Query().Get("name"))
+	if !ok {
 		return
 	}
-	s.renderForm(w, r, kind, ed, cfg, it, name, versionOf(cur), formState{})
+	s.renderForm(w, r, t, versionOf(t.cur), formState{})
 }
 
 // busyMessage: changes wait for a running job in the gateway; the page
@@ -460,24 +483,11 @@ func (s *Server) apply(ctx context.Context, l lang, who string, next *config.Con
 
 func (s *Server) configSubmit(w http.ResponseWriter, r *http.Request) {
 	l := langOf(w, r)
-	kind := r.PathValue("kind")
-	ed, ok := s.editors()[kind]
+	t, ok := s.formEdit(w, r, l, r.PostFormValue("orig"))
 	if !ok {
-		s.message(w, r, http.StatusNotFound, l.t("そのページはありません", "no such page"), true, "/config")
 		return
 	}
-	cur := s.core.Config()
-	next, err := cloneConfig(cur)
-	if err != nil {
-		s.message(w, r, http.StatusInternalServerError, err.Error(), true, "/config")
-		return
-	}
-	orig := r.PostFormValue("orig")
-	it, ok := ed.find(next, orig)
-	if !ok {
-		s.message(w, r, http.StatusNotFound, l.t("その項目は設定にありません: ", "not in the configuration: ")+orig, true, "/config")
-		return
-	}
+	it, next := t.it, t.next
 	st := formState{raw: map[string]string{}, errs: map[string][]string{}}
 	for _, b := range it.binds {
 		if !it.reads(b) {
@@ -499,11 +509,11 @@ func (s *Server) configSubmit(w http.ResponseWriter, r *http.Request) {
 	if it.ssh != nil {
 		var stop bool
 		if pinned, stop = s.accountHostKey(r, l, it.ssh, &st); stop {
-			s.renderForm(w, r, kind, ed, next, it, orig, r.PostFormValue("base"), st)
+			s.renderForm(w, r, t, r.PostFormValue("base"), st)
 			return
 		}
 	}
-	if r.PostFormValue("base") != versionOf(cur) {
+	if r.PostFormValue("base") != versionOf(t.cur) {
 		st.err = staleMessage(l)
 	}
 	if pinned != nil {
@@ -525,7 +535,7 @@ func (s *Server) configSubmit(w http.ResponseWriter, r *http.Request) {
 			}
 			st.other = other
 		}
-		s.renderForm(w, r, kind, ed, next, it, orig, r.PostFormValue("base"), st)
+		s.renderForm(w, r, t, r.PostFormValue("base"), st)
 		return
 	}
 	ve, msg := s.apply(r.Context(), l, actor(r), next)
@@ -535,7 +545,7 @@ func (s *Server) configSubmit(w http.ResponseWriter, r *http.Request) {
 		if ve != nil {
 			st.err = l.t("入力に誤りがあります。各項目の説明を確認してください(何も変更していません)", "Some settings are wrong: see the messages beside them (nothing was changed).")
 		}
-		s.renderForm(w, r, kind, ed, next, it, orig, r.PostFormValue("base"), st)
+		s.renderForm(w, r, t, r.PostFormValue("base"), st)
 		return
 	}
 	done := "saved"

@@ -1,22 +1,18 @@
 package web_test
 
 import (
-	"context"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/danzen-gw/danzen/auth"
 	"github.com/danzen-gw/danzen/documents"
 	"github.com/danzen-gw/danzen/ledger"
-	"github.com/danzen-gw/danzen/web"
 )
 
 // TestDocumentsPage: every role may download the documents, only the
@@ -104,56 +100,21 @@ func TestDocumentsPage(t *testing.T) {
 // Chromium and opens the generated plan; any console error fails.
 func TestDocumentsPageInBrowser(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	// The same page over plain HTTP on 127.0.0.1, as in the demo.
-	page, err := web.New(web.Options{Core: e.g, Auth: e.a, Recorder: e.g, Certs: e.certs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(page)
-	defer srv.Close()
-	shots := os.Getenv("DANZEN_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	p, err := documents.NewPrinter(ctx, chromiumPath(t), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	tctx := p.Context()
-	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(tctx, actions...); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
-	step("login", chromedp.Navigate(srv.URL+"/documents"), chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), "admin"),
-		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), adminPW),
-		chromedp.Click(chromedp.CSS(`button[type="submit"]`)), chromedp.WaitVisible(chromedp.ID("documents")))
-	step("fill", chromedp.SendKeys(chromedp.ID("doc-hospital_name"), "さくら総合病院"),
+	b := e.browser("/documents", "documents")
+	b.step("fill", chromedp.SendKeys(chromedp.ID("doc-hospital_name"), "さくら総合病院"),
 		chromedp.SendKeys(chromedp.ID("doc-responsible"), "山田 花子"),
 		chromedp.Click(chromedp.ID("save-fields")), chromedp.WaitVisible(chromedp.ID("flash")))
 	if got := e.g.Config().Documents; got.HospitalName != "さくら総合病院" || got.Responsible != "山田 花子" {
 		t.Fatalf("fields after saving in the browser: %+v", got)
 	}
-	png, err := chromedp.Run(tctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(shots, "documents-page.png"), png, 0o644)
+	b.shot("documents-page")
 	// The download is an attachment: open it as the saved file would be.
 	plan := e.login("admin", adminPW).get("/documents/offline-backup-plan.ja.html")
 	f := filepath.Join(t.TempDir(), "plan.html")
 	os.WriteFile(f, []byte(plan.body), 0o644)
-	step("open plan", chromedp.Navigate("file://"+f), chromedp.WaitVisible(chromedp.CSS("h1")))
-	if head, _ := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(".doc-head"))); !strings.Contains(head, "さくら総合病院") {
+	b.step("open plan", chromedp.Navigate("file://"+f), chromedp.WaitVisible(chromedp.CSS("h1")))
+	if head, _ := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(".doc-head"))); !strings.Contains(head, "さくら総合病院") {
 		t.Errorf("plan header %q", head)
-	}
-	if errs := p.ConsoleErrors(); len(errs) > 0 {
-		t.Fatalf("browser console errors:\n%s", strings.Join(errs, "\n"))
 	}
 }
 

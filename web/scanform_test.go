@@ -1,23 +1,18 @@
 package web_test
 
 import (
-	"context"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/danzen-gw/danzen/auth"
 	"github.com/danzen-gw/danzen/config"
-	"github.com/danzen-gw/danzen/documents"
 	"github.com/danzen-gw/danzen/ledger"
-	"github.com/danzen-gw/danzen/web"
 )
 
 // scanSettings is the scan form as a vendor fills it in.
@@ -132,53 +127,21 @@ func equalScan(a, b config.Scan) bool {
 	return reflect.DeepEqual(a, b) && slices.Equal(ac, bc)
 }
 
-// browser opens e's page over plain HTTP on 127.0.0.1 (as in the demo)
-// in headless Chromium and logs in as admin at path, which must show the
-// element with ID ready. step runs actions, failing the test with name.
-func (e *env) browser(path, ready string) (ctx context.Context, step func(name string, actions ...chromedp.Action[chromedp.Void])) {
-	t := e.t
-	t.Helper()
-	page, err := web.New(web.Options{Core: e.g, Auth: e.a, Recorder: e.g, Certs: e.certs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(page)
-	t.Cleanup(srv.Close)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	p, err := documents.NewPrinter(ctx, chromiumPath(t), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	step = func(name string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(p.Context(), actions...); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
-	step("login", chromedp.Navigate(srv.URL+path), chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), "admin"),
-		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), adminPW),
-		chromedp.Click(chromedp.CSS(`button[type="submit"]`)), chromedp.WaitVisible(chromedp.ID(ready)))
-	return p.Context(), step
-}
-
 // TestScanSettingsInBrowser fills the scan form in headless Chromium: a
 // rate out of bounds is shown beside its field, the corrected form saves.
 func TestScanSettingsInBrowser(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	tctx, step := e.browser("/config/scan", "config-form")
-	step("fill", chromedp.SetValue(chromedp.ID("f-tcp_ports"), "1-1024,3389"), chromedp.SetValue(chromedp.ID("f-rate"), "5"),
+	b := e.browser("/config/scan", "config-form")
+	b.step("fill", chromedp.SetValue(chromedp.ID("f-tcp_ports"), "1-1024,3389"), chromedp.SetValue(chromedp.ID("f-rate"), "5"),
 		chromedp.SendKeys(chromedp.ID("f-snmp_communities"), "public"),
 		chromedp.Click(chromedp.ID("save")), chromedp.WaitVisible(chromedp.CSS(`.field-error[data-for="rate"]`)))
-	if msg, err := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(`.field-error[data-for="rate"]`))); err != nil || !strings.Contains(msg, "10〜100000") {
+	if msg, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(`.field-error[data-for="rate"]`))); err != nil || !strings.Contains(msg, "10〜100000") {
 		t.Fatalf("beside the rate: %q %v", msg, err)
 	}
 	if e.g.Config().Scan.TCPPorts != "" {
 		t.Fatal("a refused form was applied")
 	}
-	step("fix", chromedp.SetValue(chromedp.ID("f-rate"), "500"), chromedp.Click(chromedp.ID("save")), chromedp.WaitVisible(chromedp.ID("flash")))
+	b.step("fix", chromedp.SetValue(chromedp.ID("f-rate"), "500"), chromedp.Click(chromedp.ID("save")), chromedp.WaitVisible(chromedp.ID("flash")))
 	want := config.Scan{TCPPorts: "1-1024,3389", Rate: 500, SNMPCommunities: []string{"public"}}
 	if got := e.g.Config().Scan; !equalScan(got, want) {
 		t.Fatalf("applied %+v, want %+v", got, want)

@@ -10,7 +10,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -29,16 +28,7 @@ import (
 	"github.com/danzen-gw/danzen/media/s3/s3test"
 )
 
-func main() {
-	dump := flag.Int64("dump-bytes", 1600<<20, "size of the SQL dump")
-	small := flag.Int("small-files", 12000, "number of small files (4–64 KiB)")
-	keep := flag.Bool("keep", false, "keep the working directory")
-	flag.Parse()
-	if err := run(*dump, *small, *keep); err != nil {
-		fmt.Fprintln(os.Stderr, "bench/cloud:", err)
-		os.Exit(1)
-	}
-}
+func main() { benchkit.Main("bench/cloud", run) }
 
 type round struct {
 	name           string
@@ -48,7 +38,7 @@ type round struct {
 	added, stockAd string
 }
 
-func run(dumpBytes int64, small int, keep bool) error {
+func run(d benchkit.Data) error {
 	resticBin, err := filepath.Abs(os.Getenv("DANZEN_RESTIC"))
 	if err != nil || os.Getenv("DANZEN_RESTIC") == "" {
 		return fmt.Errorf("DANZEN_RESTIC is not set (make bench-cloud sets it)")
@@ -61,13 +51,13 @@ func run(dumpBytes int64, small int, keep bool) error {
 	if err != nil {
 		return err
 	}
-	if !keep {
+	if !d.Keep {
 		defer os.RemoveAll(dir)
 	}
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
-	fmt.Printf("generating %d MiB dump + %d small files in %s …\n", dumpBytes>>20, small, dir)
-	env, err := demo.Setup(ctx, demo.Options{Dir: dir, DumpBytes: dumpBytes, SmallFiles: small, ResticBinary: resticBin}, log)
+	fmt.Printf("generating %d MiB dump + %d small files in %s …\n", d.DumpBytes>>20, d.SmallFiles, dir)
+	env, err := demo.Setup(ctx, demo.Options{Dir: dir, DumpBytes: d.DumpBytes, SmallFiles: d.SmallFiles, ResticBinary: resticBin}, log)
 	if err != nil {
 		return err
 	}
@@ -119,36 +109,17 @@ func run(dumpBytes int64, small int, keep bool) error {
 	src := backup.SourceDir(cfg.StagingDir, "emr")
 
 	var rounds []round
-	for i, name := range []string{"first backup", "after 5% change"} {
-		if i == 1 {
-			if err := demo.ChangeDump(env.Export, 0.05, 2); err != nil {
-				return err
-			}
-		}
-		benchkit.DropCaches()
-		timer := benchkit.NewPhaseTimer()
-		rep, err := g.RunCycle(ctx, timer.Event)
+	for i, name := range benchkit.Rounds {
+		c, err := benchkit.RunRound(ctx, g, env.Export, i)
 		if err != nil {
-			return fmt.Errorf("%s: cycle: %w", name, err)
+			return fmt.Errorf("%s: %w", name, err)
 		}
-		phases := timer.Done()
-		md := rep.Media[0]
-		if !md.CutVerified {
-			return fmt.Errorf("%s: not offline: %s", name, md.CutReason)
+		md := c.Medium
+		r := round{name: name, phases: c.Phases, powered: md.PoweredFor, added: benchkit.MB(md.Snapshots[0].DataAdded)}
+		r.upload = md.PoweredFor - c.Phases["forget"] - c.Phases["check"]
+		if r.stock, r.stockAd, err = benchkit.StockBackup(stock("backup", "--host", "bench", "."), src); err != nil {
+			return err
 		}
-		r := round{name: name, phases: phases, powered: md.PoweredFor, added: fmt.Sprintf("%.1f MB", float64(md.Snapshots[0].DataAdded)/1e6)}
-		r.upload = md.PoweredFor - phases["forget"] - phases["check"]
-
-		benchkit.DropCaches()
-		s := time.Now()
-		cmd := stock("backup", "--host", "bench", ".")
-		cmd.Dir = src
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("reference backup: %v\n%s", err, out)
-		}
-		r.stock = time.Since(s)
-		r.stockAd = benchkit.LastLine(string(out), "Added to the repository")
 		rounds = append(rounds, r)
 	}
 

@@ -9,27 +9,15 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/danzen-gw/danzen/backup"
 	"github.com/danzen-gw/danzen/bench/internal/benchkit"
-	"github.com/danzen-gw/danzen/demo"
 )
 
-func main() {
-	dump := flag.Int64("dump-bytes", 1600<<20, "size of the SQL dump")
-	small := flag.Int("small-files", 12000, "number of small files (4–64 KiB)")
-	keep := flag.Bool("keep", false, "keep the working directory")
-	flag.Parse()
-	if err := run(*dump, *small, *keep); err != nil {
-		fmt.Fprintln(os.Stderr, "bench/cycle:", err)
-		os.Exit(1)
-	}
-}
+func main() { benchkit.Main("bench/cycle", run) }
 
 type round struct {
 	name                 string
@@ -49,13 +37,13 @@ func (r round) resticTime() time.Duration {
 	return r.phases["backup"] + r.phases["forget"] + r.phases["check"]
 }
 
-func run(dumpBytes int64, small int, keep bool) error {
+func run(d benchkit.Data) error {
 	ctx := context.Background()
-	w, err := benchkit.NewWorld(ctx, "cycle", dumpBytes, small)
+	w, err := benchkit.NewWorld(ctx, "cycle", d)
 	if err != nil {
 		return err
 	}
-	defer w.Close(keep)
+	defer w.Close(d.Keep)
 	env, g, dir, resticBin, pw := w.Env, w.GW, w.Dir, w.ResticBin, w.Password
 	// The reference repository lives on the same file system as staging,
 	// with the same password and settings restic defaults to.
@@ -73,43 +61,21 @@ func run(dumpBytes int64, small int, keep bool) error {
 	}
 
 	var rounds []round
-	for i, name := range []string{"first backup", "after 5% change"} {
-		if i == 1 {
-			if err := demo.ChangeDump(env.Export, 0.05, 2); err != nil {
-				return err
-			}
-		}
-		benchkit.DropCaches()
-		start := time.Now()
-		timer := benchkit.NewPhaseTimer()
-		rep, err := g.RunCycle(ctx, timer.Event)
+	for i, name := range benchkit.Rounds {
+		c, err := benchkit.RunRound(ctx, g, env.Export, i)
 		if err != nil {
-			return fmt.Errorf("%s: cycle: %w", name, err)
+			return fmt.Errorf("%s: %w", name, err)
 		}
-		phases := timer.Done()
-		r := round{name: name, cycle: time.Since(start), phases: phases}
-		m := rep.Pulls[0]
+		r := round{name: name, cycle: c.Took, phases: c.Phases, powered: c.Medium.PoweredFor, added: benchkit.MB(c.Medium.Snapshots[0].DataAdded)}
+		m := c.Report.Pulls[0]
 		r.pull = m.Finished.Sub(m.Started)
-		md := rep.Media[0]
-		r.powered = md.PoweredFor
-		r.added = benchkit.MB(md.Snapshots[0].DataAdded)
-		if !md.CutVerified {
-			return fmt.Errorf("%s: cut not verified: %s", name, md.CutReason)
+		if r.resticAlone, r.aloneAdded, err = benchkit.StockBackup(benchkit.Restic(resticBin, ref, pw, "backup", "--host", "bench", "."), src); err != nil {
+			return err
 		}
-		benchkit.DropCaches()
-		s := time.Now()
-		cmd := benchkit.Restic(resticBin, ref, pw, "backup", "--host", "bench", ".")
-		cmd.Dir = src
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("reference backup: %v\n%s", err, out)
-		}
-		r.resticAlone = time.Since(s)
-		r.aloneAdded = benchkit.LastLine(string(out), "Added to the repository")
 
 		benchkit.DropCaches()
-		s = time.Now()
-		cmd = benchkit.Restic(resticBin, primary, pw, "backup", "--host", "bench", ".")
+		s := time.Now()
+		cmd := benchkit.Restic(resticBin, primary, pw, "backup", "--host", "bench", ".")
 		cmd.Dir = src
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("primary backup: %v\n%s", err, out)

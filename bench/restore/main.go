@@ -23,15 +23,8 @@ import (
 )
 
 func main() {
-	dump := flag.Int64("dump-bytes", 1600<<20, "size of the SQL dump")
-	small := flag.Int("small-files", 12000, "number of small files (4–64 KiB)")
 	rounds := flag.Int("rounds", 2, "restores each way")
-	keep := flag.Bool("keep", false, "keep the working directory")
-	flag.Parse()
-	if err := run(*dump, *small, *rounds, *keep); err != nil {
-		fmt.Fprintln(os.Stderr, "bench/restore:", err)
-		os.Exit(1)
-	}
+	benchkit.Main("bench/restore", func(d benchkit.Data) error { return run(d, *rounds) })
 }
 
 type result struct {
@@ -41,13 +34,13 @@ type result struct {
 	bytes                          int64
 }
 
-func run(dumpBytes int64, small, rounds int, keep bool) error {
+func run(d benchkit.Data, rounds int) error {
 	ctx := context.Background()
-	w, err := benchkit.NewWorld(ctx, "restore", dumpBytes, small)
+	w, err := benchkit.NewWorld(ctx, "restore", d)
 	if err != nil {
 		return err
 	}
-	defer w.Close(keep)
+	defer w.Close(d.Keep)
 	rep, err := w.GW.RunCycle(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("cycle: %w", err)

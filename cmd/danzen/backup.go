@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,16 +14,15 @@ import (
 
 // runBackup runs one real cycle from a real configuration.
 func runBackup(ctx context.Context, log *slog.Logger, args []string) error {
-	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
-	cfgPath := fs.String("config", "/perm/danzen/config.json", "configuration file")
+	fs := newFlags("backup")
 	once := fs.Bool("once", false, "run one cycle now and exit (the schedule is danzend's job)")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
+	if err := fs.parse(args); err != nil {
+		return err
 	}
 	if !*once {
 		return usageError{"danzen backup runs one cycle: pass --once (danzend runs the schedule)"}
 	}
-	g, err := openGateway(ctx, log, *cfgPath)
+	g, err := fs.open(ctx, log)
 	if err != nil {
 		return err
 	}
@@ -44,15 +42,14 @@ func runMedium(ctx context.Context, log *slog.Logger, args []string) error {
 	if len(args) == 0 || args[0] != "init" {
 		return usageError{"usage: danzen medium init --config FILE --medium NAME [--password-recorded] [--force]"}
 	}
-	fs := flag.NewFlagSet("medium init", flag.ContinueOnError)
-	cfgPath := fs.String("config", "/perm/danzen/config.json", "configuration file")
+	fs := newFlags("medium init")
 	name := fs.String("medium", "", "medium name")
 	recorded := fs.Bool("password-recorded", false, "confirm that the repository password is written down and stored away from the gateway")
 	force := fs.Bool("force", false, "overwrite a different media ID on the disk")
-	if err := fs.Parse(args[1:]); err != nil {
-		return usageError{err.Error()}
+	if err := fs.parse(args[1:]); err != nil {
+		return err
 	}
-	g, err := openGateway(ctx, log, *cfgPath)
+	g, err := fs.open(ctx, log)
 	if err != nil {
 		return err
 	}

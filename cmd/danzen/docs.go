@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -18,15 +17,14 @@ import (
 // runDocs: `danzen docs` writes the plan, annex, runbook, recovery sheet
 // and evidence report from a configuration and its ledger.
 func runDocs(ctx context.Context, _ *slog.Logger, args []string) error {
-	fs := flag.NewFlagSet("docs", flag.ContinueOnError)
-	cfgPath := fs.String("config", "/perm/danzen/config.json", "configuration file")
+	fs := newFlags("docs")
 	out := fs.String("out", "", "output directory")
 	fromS := fs.String("from", "", "evidence period start, YYYY-MM-DD in the configuration's time zone (default: 30 days before --to)")
 	toS := fs.String("to", "", "evidence period end, YYYY-MM-DD, not included (default: tomorrow, so today is included)")
 	langS := fs.String("lang", "", "ja or en (default: both)")
 	pdf := fs.Bool("pdf", false, "also print every document to PDF with headless Chromium")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
+	if err := fs.parse(args); err != nil {
+		return err
 	}
 	if *out == "" {
 		return usageError{"usage: danzen docs --config FILE --out DIR [--from DATE --to DATE] [--lang ja|en] [--pdf]"}
@@ -34,7 +32,7 @@ func runDocs(ctx context.Context, _ *slog.Logger, args []string) error {
 	if *langS != "" && *langS != "ja" && *langS != "en" {
 		return usageError{fmt.Sprintf("--lang は ja か en です / --lang must be ja or en, not %q", *langS)}
 	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := config.Load(fs.config)
 	if err != nil {
 		return err
 	}
@@ -46,9 +44,9 @@ func runDocs(ctx context.Context, _ *slog.Logger, args []string) error {
 	if err != nil {
 		return err
 	}
-	in.Scan, in.ScanErr = documents.LatestScan(filepath.Dir(*cfgPath), cfg)
+	in.Scan, in.ScanErr = documents.LatestScan(filepath.Dir(fs.config), cfg)
 	// The page's certificate lives beside the configuration on the appliance.
-	if fp, err := web.Fingerprint(filepath.Join(filepath.Dir(*cfgPath), "tls")); err == nil {
+	if fp, err := web.Fingerprint(filepath.Join(filepath.Dir(fs.config), "tls")); err == nil {
 		in.CertFingerprint = fp
 	}
 	set, err := documents.Build(in)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -19,14 +18,10 @@ import (
 // runHostKey shows the key a source's server offers, and pins it only
 // when the operator passes the fingerprint they compared.
 func runHostKey(ctx context.Context, _ *slog.Logger, args []string) error {
-	fs := flag.NewFlagSet("hostkey", flag.ContinueOnError)
-	cfgPath := fs.String("config", "/perm/danzen/config.json", "configuration file")
+	fs := newFlags("hostkey")
 	name := fs.String("source", "", "source name")
 	accept := fs.String("accept", "", "pin the key with this SHA256 fingerprint")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
-	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := fs.load(args)
 	if err != nil {
 		return err
 	}
@@ -55,7 +50,7 @@ func runHostKey(ctx context.Context, _ *slog.Logger, args []string) error {
 		}
 	}
 	src.KnownHosts = append(src.KnownHosts, line)
-	if err := config.Save(*cfgPath, cfg); err != nil {
+	if err := config.Save(fs.config, cfg); err != nil {
 		return err
 	}
 	fmt.Println("登録しました / pinned: " + line)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,13 +13,9 @@ import (
 )
 
 func runPull(ctx context.Context, log *slog.Logger, args []string) error {
-	fs := flag.NewFlagSet("pull", flag.ContinueOnError)
-	cfgPath := fs.String("config", "/perm/danzen/config.json", "configuration file")
+	fs := newFlags("pull")
 	only := fs.String("source", "", "pull only this source (default: all)")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
-	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := fs.load(args)
 	if err != nil {
 		return err
 	}

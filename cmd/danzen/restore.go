@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/danzen-gw/danzen/backup"
-	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/gateway"
 	"github.com/danzen-gw/danzen/ledger"
 )
@@ -22,20 +20,9 @@ type stringList []string
 func (l *stringList) String() string     { return strings.Join(*l, ",") }
 func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
 
-// openGateway loads the configuration and opens the gateway (relays to
-// their fail-safe state first).
-func openGateway(ctx context.Context, log *slog.Logger, path string) (*gateway.Gateway, error) {
-	cfg, err := config.Load(path)
-	if err != nil {
-		return nil, err
-	}
-	return gateway.Open(ctx, cfg, gateway.Options{Logger: log})
-}
-
 // runRestore: `danzen restore` restores a snapshot from a medium.
 func runRestore(ctx context.Context, log *slog.Logger, args []string) error {
-	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
-	cfgPath := fs.String("config", "/perm/danzen/config.json", "configuration file")
+	fs := newFlags("restore")
 	medium := fs.String("medium", "", "medium to restore from (required)")
 	snapshot := fs.String("snapshot", "latest", "snapshot ID, or latest")
 	source := fs.String("source", "", "with latest: the newest snapshot of this source")
@@ -45,13 +32,13 @@ func runRestore(ctx context.Context, log *slog.Logger, args []string) error {
 	list := fs.Bool("list", false, "list the snapshots on the medium (from the evidence ledger) and exit")
 	var files stringList
 	fs.Var(&files, "file", "restore only this export path (repeatable)")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
+	if err := fs.parse(args); err != nil {
+		return err
 	}
 	if *medium == "" {
 		return usageError{"--medium を指定してください / --medium is required"}
 	}
-	g, err := openGateway(ctx, log, *cfgPath)
+	g, err := fs.open(ctx, log)
 	if err != nil {
 		return err
 	}
@@ -84,14 +71,13 @@ func runRestore(ctx context.Context, log *slog.Logger, args []string) error {
 
 // runDrill: `danzen drill` runs a restore drill now.
 func runDrill(ctx context.Context, log *slog.Logger, args []string) error {
-	fs := flag.NewFlagSet("drill", flag.ContinueOnError)
-	cfgPath := fs.String("config", "/perm/danzen/config.json", "configuration file")
+	fs := newFlags("drill")
 	medium := fs.String("medium", "", "medium to drill (default: the one drilled longest ago)")
 	list := fs.Bool("list", false, "list the drill records (訓練記録) and exit")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
+	if err := fs.parse(args); err != nil {
+		return err
 	}
-	g, err := openGateway(ctx, log, *cfgPath)
+	g, err := fs.open(ctx, log)
 	if err != nil {
 		return err
 	}

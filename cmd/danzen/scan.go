@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,20 +20,17 @@ import (
 // runScan: `danzen scan` scans the connection points of the register, or
 // imports and exports the register as CSV.
 func runScan(ctx context.Context, log *slog.Logger, args []string) error {
-	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
-	cfgPath := fs.String("config", "/perm/danzen/config.json", "configuration file (its scan section)")
+	fs := newFlags("scan")
+	fs.Lookup("config").Usage += " (its scan section)"
 	format := fs.String("format", "text", "report on stdout: text, html, csv or json")
 	ports := fs.String("ports", "", "TCP ports instead of the configured ones (e.g. 1-1024,3389)")
 	importCSV := fs.String("import-csv", "", "replace the register with this CSV (回線・機器情報記入シート) and exit")
 	exportCSV := fs.String("export-csv", "", "write the register as CSV to this file (- for stdout) and exit")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
-	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := fs.load(args)
 	if err != nil {
 		return err
 	}
-	regPath, _ := netprobe.Files(*cfgPath, cfg.Scan)
+	regPath, _ := netprobe.Files(fs.config, cfg.Scan)
 	switch {
 	case *importCSV != "":
 		f, err := os.Open(*importCSV)
@@ -82,7 +78,7 @@ func runScan(ctx context.Context, log *slog.Logger, args []string) error {
 	// waits for a running job, records the scan in the ledger and alerts
 	// new 注意 findings. ConfigPath puts the register and reports beside
 	// the configuration file.
-	g, err := gateway.Open(ctx, cfg, gateway.Options{Logger: log, ConfigPath: *cfgPath})
+	g, err := gateway.Open(ctx, cfg, gateway.Options{Logger: log, ConfigPath: fs.config})
 	if errors.Is(err, ledger.ErrInUse) {
 		return fmt.Errorf("%w\ndanzend が動作中なら、ページの「自己診断」(/scan)の「今すぐ調査」で調査してください / if danzend is running, scan from the page instead: Self-scan (/scan), \"Scan now\"", err)
 	}
@@ -97,7 +93,7 @@ func runScan(ctx context.Context, log *slog.Logger, args []string) error {
 	if err := write(r, os.Stdout); err != nil {
 		return err
 	}
-	_, dir := netprobe.Files(*cfgPath, cfg.Scan)
+	_, dir := netprobe.Files(fs.config, cfg.Scan)
 	fmt.Fprintf(os.Stderr, "保存先 / saved in: %s (注意 %d)\n", dir, r.Cautions())
 	return nil
 }

@@ -5,6 +5,7 @@ package benchkit
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -17,6 +18,29 @@ import (
 	"github.com/danzen-gw/danzen/demo"
 	"github.com/danzen-gw/danzen/gateway"
 )
+
+// Data is the dump-like export a benchmark generates (one big SQL dump
+// and many small files) and whether its working directory is kept.
+type Data struct {
+	DumpBytes  int64
+	SmallFiles int
+	Keep       bool
+}
+
+// Main runs the benchmark called name on the Data its flags set (after
+// any flags the benchmark defined itself) and exits with status 1 and the
+// error on stderr if it fails.
+func Main(name string, run func(Data) error) {
+	var d Data
+	flag.Int64Var(&d.DumpBytes, "dump-bytes", 1600<<20, "size of the SQL dump")
+	flag.IntVar(&d.SmallFiles, "small-files", 12000, "number of small files (4–64 KiB)")
+	flag.BoolVar(&d.Keep, "keep", false, "keep the working directory")
+	flag.Parse()
+	if err := run(d); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		os.Exit(1)
+	}
+}
 
 // World is a demo export on an in-process SFTP server, one file-backed
 // disk "disk-a" behind a fake relay, prepared, and the gateway on it.
@@ -31,7 +55,8 @@ type World struct {
 
 // NewWorld builds a World in a new directory under /var/tmp (not tmpfs:
 // the data set is the size of a real dump). Run as root (loop devices).
-func NewWorld(ctx context.Context, name string, dumpBytes int64, small int) (*World, error) {
+func NewWorld(ctx context.Context, name string, d Data) (*World, error) {
+	dumpBytes, small := d.DumpBytes, d.SmallFiles
 	bin := os.Getenv("DANZEN_RESTIC")
 	if bin == "" {
 		bin = "bin/restic"
@@ -105,6 +130,53 @@ func MB(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
 func LoadAvg() string {
 	b, _ := os.ReadFile("/proc/loadavg")
 	return string(b)
+}
+
+// Rounds are the cycles the backup benchmarks compare: the first backup,
+// then one after ~5% of the dump changed.
+var Rounds = []string{"first backup", "after 5% change"}
+
+// Cycle is one cycle, timed from cold caches.
+type Cycle struct {
+	Report *backup.CycleReport
+	Medium backup.MediumReport // the first medium's
+	Took   time.Duration
+	Phases map[string]time.Duration
+}
+
+// RunRound runs round i of Rounds on g; before the second, ~5% of the
+// dump in export changes. A medium whose cut is not verified fails it.
+func RunRound(ctx context.Context, g *gateway.Gateway, export string, i int) (Cycle, error) {
+	if i == 1 {
+		if err := demo.ChangeDump(export, 0.05, 2); err != nil {
+			return Cycle{}, err
+		}
+	}
+	DropCaches()
+	start := time.Now()
+	timer := NewPhaseTimer()
+	rep, err := g.RunCycle(ctx, timer.Event)
+	if err != nil {
+		return Cycle{}, fmt.Errorf("cycle: %w", err)
+	}
+	c := Cycle{Report: rep, Medium: rep.Media[0], Took: time.Since(start), Phases: timer.Done()}
+	if !c.Medium.CutVerified {
+		return c, fmt.Errorf("cut not verified: %s", c.Medium.CutReason)
+	}
+	return c, nil
+}
+
+// StockBackup runs cmd (stock restic's backup command) in dir from
+// cold caches; it returns how long it took and what restic says it added.
+func StockBackup(cmd *exec.Cmd, dir string) (time.Duration, string, error) {
+	DropCaches()
+	start := time.Now()
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return 0, "", fmt.Errorf("reference backup: %v\n%s", err, out)
+	}
+	return time.Since(start), LastLine(string(out), "Added to the repository"), nil
 }
 
 // PhaseTimer adds up the time a cycle spends in each phase, from one

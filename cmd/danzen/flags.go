@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"log/slog"
+
+	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/gateway"
+)
+
+// cmdFlags is a command's flag set with the --config that every command
+// reading the configuration takes.
+type cmdFlags struct {
+	*flag.FlagSet
+	config string // the configuration file, after parse
+}
+
+func newFlags(name string) *cmdFlags {
+	f := &cmdFlags{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError)}
+	f.StringVar(&f.config, "config", "/perm/danzen/config.json", "configuration file")
+	return f
+}
+
+// parse parses args; flags that do not parse are a usage error.
+func (f *cmdFlags) parse(args []string) error {
+	if err := f.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	return nil
+}
+
+// load parses args and loads the configuration.
+func (f *cmdFlags) load(args []string) (*config.Config, error) {
+	if err := f.parse(args); err != nil {
+		return nil, err
+	}
+	return config.Load(f.config)
+}
+
+// open loads the configuration and opens the gateway (relays to their
+// fail-safe state first); it follows parse.
+func (f *cmdFlags) open(ctx context.Context, log *slog.Logger) (*gateway.Gateway, error) {
+	cfg, err := config.Load(f.config)
+	if err != nil {
+		return nil, err
+	}
+	return gateway.Open(ctx, cfg, gateway.Options{Logger: log})
+}
