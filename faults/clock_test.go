@@ -2,7 +2,6 @@ package faults_test
 
 import (
 	"context"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -104,9 +103,6 @@ func cyclesAndMissed(ents []ledger.Entry) (cycles, failed, missed int) {
 // schedule ("daily 02:00", Japan): a due time runs exactly once, however
 // the clock jumps, and due times jumped over are recorded and alerted.
 func TestClockJumps(t *testing.T) {
-	if os.Getenv("DANZEN_RESTIC") == "" {
-		t.Fatal("DANZEN_RESTIC is not set: run make test, which builds bin/restic")
-	}
 	w := newWorldWith(t, smallExport, 32<<20)
 	s := w.scenario(t)
 	s.cfg.Schedule, s.cfg.TimeZone = "daily 02:00", "Asia/Tokyo"

@@ -19,9 +19,6 @@ import (
 // not, and the cycle after the repair must succeed. A drill at the end
 // proves nothing written in between was lost.
 func TestInjectedFaults(t *testing.T) {
-	if os.Getenv("DANZEN_RESTIC") == "" {
-		t.Fatal("DANZEN_RESTIC is not set: run make test, which builds bin/restic")
-	}
 	w := newWorld(t)
 	pwFile := w.r.Cfg.KeyPath(w.r.Cfg.Media[0].PasswordFile)
 	goodPW, err := os.ReadFile(pwFile)
@@ -90,9 +87,6 @@ func TestInjectedFaults(t *testing.T) {
 // no medium is powered for a night with nothing new, and once there is
 // room again the next cycle succeeds.
 func TestStagingFull(t *testing.T) {
-	if os.Getenv("DANZEN_RESTIC") == "" {
-		t.Fatal("DANZEN_RESTIC is not set: run make test, which builds bin/restic")
-	}
 	w := newWorld(t)
 	res := row{fault: "staging disk full during the pull", reached: "pull"}
 	mnt := smallExt4(t, 48<<20, "staging")

@@ -115,9 +115,6 @@ func (r *row) lost(t *testing.T, err error) {
 // after the repair the next cycle must succeed, and a restore drill too
 // where the fault reached the repository.
 func TestMediumFaults(t *testing.T) {
-	if os.Getenv("DANZEN_RESTIC") == "" {
-		t.Fatal("DANZEN_RESTIC is not set: run make test, which builds bin/restic")
-	}
 	w := newWorldWith(t, smallExport, 32<<20)
 	w.r.Cfg.Media[0].Disk.AppearTimeout = disk.Duration(3 * time.Second)
 	s := w.scenario(t)

@@ -103,9 +103,6 @@ func (s *alertSink) has(kind alert.Kind, resolved bool) bool {
 // could not be recorded) and alerts; once space is freed, backups resume
 // and a drill restores everything.
 func TestPermFull(t *testing.T) {
-	if os.Getenv("DANZEN_RESTIC") == "" {
-		t.Fatal("DANZEN_RESTIC is not set: run make test, which builds bin/restic")
-	}
 	w := newWorld(t)
 	res := row{fault: "/perm (the ledger's disk) full while a medium is powered", reached: "PHASE attach"}
 	perm := smallExt4(t, 32<<20, "perm")

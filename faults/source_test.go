@@ -166,9 +166,6 @@ func (s *scenario) finish(t *testing.T, res *row, rel string, want []byte) {
 // time, on a 90 MB dump pulled at 25 MB/s so that each can strike in the
 // middle of the file.
 func TestSourceFaults(t *testing.T) {
-	if os.Getenv("DANZEN_RESTIC") == "" {
-		t.Fatal("DANZEN_RESTIC is not set: run make test, which builds bin/restic")
-	}
 	w := newWorld(t)
 	sshd := w.r.SSHD
 	s := w.scenario(t)
