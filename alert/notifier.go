@@ -26,6 +26,11 @@ type Options struct {
 	// Dial opens every connection (SMTP and webhook).
 	Dial   DialFunc
 	Logger *slog.Logger
+	// StateFile keeps what each channel has announced across restarts,
+	// so a condition that clears after a restart is still announced as
+	// cleared, and one that persists is not repeated early. "" keeps it
+	// in the process only.
+	StateFile string
 }
 
 // ChannelError is the failure of one channel for one alert.
@@ -48,9 +53,10 @@ type channel interface {
 }
 
 // Notifier sends alerts to every configured channel. It is safe for
-// concurrent use. Its dedup memory lives in the process: after a restart a
-// condition that persists is announced once more, which errs on the side
-// of telling.
+// concurrent use. Its dedup memory lives in the process and, with
+// Options.StateFile, in a file; a file that cannot be read starts empty,
+// which errs on the side of telling (a persisting condition is announced
+// once more).
 type Notifier struct {
 	channels []channel
 	interval time.Duration
@@ -62,6 +68,9 @@ type Notifier struct {
 	mu    sync.Mutex
 	gen   uint64
 	state map[stateKey]sent
+
+	stateFile string
+	saveMu    sync.Mutex // one write of stateFile at a time
 }
 
 type stateKey struct{ channel, key string }
@@ -104,13 +113,15 @@ func New(spec Spec, opts Options) (*Notifier, error) {
 		opts.Logger = slog.Default()
 	}
 	n := &Notifier{
-		interval: spec.RepeatInterval.Std(),
-		attempts: spec.Attempts,
-		now:      opts.Now,
-		sleep:    opts.Sleep,
-		log:      opts.Logger.With("component", "alert"),
-		state:    map[stateKey]sent{},
+		interval:  spec.RepeatInterval.Std(),
+		attempts:  spec.Attempts,
+		now:       opts.Now,
+		sleep:     opts.Sleep,
+		log:       opts.Logger.With("component", "alert"),
+		state:     map[stateKey]sent{},
+		stateFile: opts.StateFile,
 	}
+	n.load()
 	if n.interval == 0 {
 		n.interval = DefaultRepeatInterval
 	}
@@ -155,6 +166,7 @@ func (n *Notifier) Send(ctx context.Context, a Alert) error {
 			continue
 		}
 		wg.Go(func() {
+			defer n.save()
 			if err := n.deliver(ctx, ch, a); err != nil {
 				n.release(r)
 				errs[i] = err

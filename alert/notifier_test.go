@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -234,5 +236,50 @@ func TestNewChecksFiles(t *testing.T) {
 	_, err := New(Spec{Webhook: &WebhookSpec{URL: "https://127.0.0.1/", TokenFile: "hook.token"}}, o)
 	if err == nil || !strings.Contains(err.Error(), "SecretsDir") {
 		t.Errorf("relative secret without SecretsDir: %v", err)
+	}
+}
+
+// A restart between an alert and its resolution: with a state file the
+// new notifier still announces the resolution, and does not repeat a
+// condition announced before the restart within the interval.
+func TestStateSurvivesRestart(t *testing.T) {
+	env := newEnv(t)
+	h := &hook{}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	spec := Spec{Webhook: &WebhookSpec{URL: srv.URL}, RepeatInterval: durationOf(time.Hour)}
+	opts := env.opts(t)
+	opts.StateFile = filepath.Join(env.dir, "alerts.json")
+	ctx := context.Background()
+	notOff := MediumNotOff("gw1", "disk-a", env.clock.Now(), "")
+	full := LedgerFull("gw1", env.clock.Now(), "")
+	first := mustNew(t, spec, opts)
+	for _, a := range []Alert{notOff, full} {
+		if err := first.Send(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	env.clock.Advance(time.Minute)
+	second := mustNew(t, spec, opts) // danzend restarted
+	if err := second.Send(ctx, full); err != nil {
+		t.Fatal(err)
+	}
+	if err := second.Send(ctx, notOff.Resolve(env.clock.Now())); err != nil {
+		t.Fatal(err)
+	}
+	reqs := h.got()
+	if len(reqs) != 3 || reqs[2].body["kind"] != string(KindMediumNotOff) || reqs[2].body["resolved"] != true {
+		t.Fatalf("after the restart: %d deliveries, want the two alerts and the resolution of medium_not_off", len(reqs))
+	}
+
+	// A damaged state file starts afresh: the condition is told again.
+	os.WriteFile(opts.StateFile, []byte("{torn"), 0o600)
+	third := mustNew(t, spec, opts)
+	if err := third.Send(ctx, full); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.got()) != 4 {
+		t.Errorf("with a damaged state file the persisting condition was not announced again")
 	}
 }

@@ -2,14 +2,10 @@ package faults_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -65,37 +61,6 @@ func fillDisk(t *testing.T, dir string) {
 	}
 }
 
-// alertSink is a webhook on 127.0.0.1 that keeps what it receives.
-type alertSink struct {
-	mu  sync.Mutex
-	got []alert.Alert
-}
-
-func newAlertSink(t *testing.T) (*alertSink, string) {
-	s := &alertSink{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var a alert.Alert
-		if json.NewDecoder(r.Body).Decode(&a) == nil {
-			s.mu.Lock()
-			s.got = append(s.got, a)
-			s.mu.Unlock()
-		}
-	}))
-	t.Cleanup(srv.Close)
-	return s, srv.URL
-}
-
-func (s *alertSink) has(kind alert.Kind, resolved bool) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, a := range s.got {
-		if a.Kind == kind && a.Resolved == resolved {
-			return true
-		}
-	}
-	return false
-}
-
 // /perm, the disk holding the evidence ledger (and, in the appliance,
 // staging and the configuration), fills up while a medium is powered: the
 // power session is still recorded from the ledger's reserve and the cut
@@ -112,9 +77,8 @@ func TestPermFull(t *testing.T) {
 	}
 	os.Remove(filepath.Join(moved, ledger.LockFileName))
 	w.r.Cfg.LedgerDir = moved // falseOffline reads it too
-	sink, url := newAlertSink(t)
 	cfg := *w.r.Cfg
-	cfg.Alerts.Webhook = &alert.WebhookSpec{URL: url}
+	sink := hook(t, &cfg)
 
 	g, b := w.open(t, &cfg)
 	closed := false
@@ -177,7 +141,7 @@ func TestPermFull(t *testing.T) {
 		res.dataLost = 1
 	}
 	closeG()
-	if !sink.has(alert.KindLedgerFull, false) || !sink.has(alert.KindLedgerFull, true) {
+	if len(sink.of(string(alert.KindLedgerFull), false)) == 0 || len(sink.of(string(alert.KindLedgerFull), true)) == 0 {
 		t.Errorf("the ledger_full alert and its resolution were not both sent: %+v", sink.got)
 	}
 	if rep, err := ledger.Verify(moved); err != nil {

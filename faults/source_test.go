@@ -61,12 +61,16 @@ func (a *alerts) reset() {
 
 // firing returns the unresolved alerts of kind received since the last
 // reset (the gateway's Close waits for deliveries in flight).
-func (a *alerts) firing(kind string) []map[string]any {
+func (a *alerts) firing(kind string) []map[string]any { return a.of(kind, false) }
+
+// of returns the alerts of kind received since the last reset, the
+// notices that the condition cleared if resolved.
+func (a *alerts) of(kind string, resolved bool) []map[string]any {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var out []map[string]any
 	for _, m := range a.got {
-		if m["kind"] == kind && m["resolved"] != true {
+		if m["kind"] == kind && (m["resolved"] == true) == resolved {
 			out = append(out, m)
 		}
 	}

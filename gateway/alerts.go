@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"path/filepath"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -21,7 +22,10 @@ func (g *Gateway) newNotifier(cfg *config.Config) (*alert.Notifier, error) {
 	if !cfg.Alerts.Enabled() {
 		return nil, nil
 	}
-	return alert.New(cfg.Alerts, alert.Options{SecretsDir: cfg.SecretsDir, Logger: g.log})
+	// Beside the ledger, in the state directory: an alert announced before
+	// a restart is still announced as cleared after it.
+	return alert.New(cfg.Alerts, alert.Options{SecretsDir: cfg.SecretsDir, Logger: g.log,
+		StateFile: filepath.Join(filepath.Dir(cfg.LedgerDir), "alerts.json")})
 }
 
 // send delivers an alert in the background, so a slow mail server never
@@ -55,8 +59,12 @@ func (g *Gateway) alertCycle(r *backup.CycleReport, err error) {
 		}
 		return
 	}
+	// A failure clears with the next good pull or medium: the failure
+	// after that is news again, whatever the repeat interval.
 	if r.PullErr != nil {
 		g.send(alert.CycleFailed(cfg.GatewayID, "", now, r.PullErr.Error()))
+	} else {
+		g.send(alert.CycleFailed(cfg.GatewayID, "", now, "").Resolve(now))
 	}
 	g.alertAnomalies(r)
 	for _, m := range r.Media {
@@ -69,6 +77,8 @@ func (g *Gateway) alertCycle(r *backup.CycleReport, err error) {
 		}
 		if m.Err != nil {
 			g.send(alert.CycleFailed(cfg.GatewayID, m.Name, now, m.Err.Error()))
+		} else {
+			g.send(alert.CycleFailed(cfg.GatewayID, m.Name, now, "").Resolve(now))
 		}
 	}
 	g.alertLedgerRoom(now)

@@ -117,8 +117,9 @@ func TestScanFakeEdge(t *testing.T) {
 		}
 	}
 	// The register's FortiOS 7.2.5 (the portal gives only a build date):
-	// FG-IR-24-015 and FG-IR-24-029 reach 7.2.6, FG-IR-23-097 ended at 7.2.4.
-	if got, want := kevFindings(fgt), []string{"CVE-2024-21762 register", "CVE-2024-23113 register"}; !slices.Equal(got, want) {
+	// FG-IR-24-015 and FG-IR-24-029 reach 7.2.6, FG-IR-25-647 7.2.11,
+	// FG-IR-23-097 ended at 7.2.4.
+	if got, want := kevFindings(fgt), []string{"CVE-2024-21762 register", "CVE-2024-23113 register", "CVE-2025-59718 register"}; !slices.Equal(got, want) {
 		t.Errorf("FortiGate known exploited %q, want %q", got, want)
 	}
 	if old := findings(fgt, netprobe.RuleOldTLS); len(old) != 2 {

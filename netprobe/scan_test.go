@@ -124,9 +124,9 @@ func kevFindings(t Target) []string {
 
 // sampleKEV is what the feed says of sampleReport's FortiOS 7.2.5: listed
 // in full, so that a feed entry added for it fails here until it is
-// written down (FG-IR-24-015 and FG-IR-24-029 7.2.0–7.2.6; FG-IR-23-097
-// ended at 7.2.4).
-var sampleKEV = []string{"CVE-2024-21762 register", "CVE-2024-23113 register"}
+// written down (FG-IR-24-015 and FG-IR-24-029 7.2.0–7.2.6; FG-IR-25-647
+// 7.2.0–7.2.11; FG-IR-23-097 ended at 7.2.4).
+var sampleKEV = []string{"CVE-2024-21762 register", "CVE-2024-23113 register", "CVE-2025-59718 register"}
 
 func TestJudgeAndDiff(t *testing.T) {
 	prev := sampleReport(443)
@@ -203,7 +203,7 @@ func TestKEVAdvisories(t *testing.T) {
 	advisories := map[string]string{}
 	for i, want := range [][]string{
 		{"CVE-2019-5591 register", "CVE-2019-6693 register", "CVE-2020-12812 register", "CVE-2022-42475 register", "CVE-2023-27997 register", "CVE-2024-21762 register"},
-		{"CVE-2021-20038 register"}, // SMA 100 firmware through the sonicwall comparator
+		{"CVE-2021-20038 register", "CVE-2023-44221 register"}, // SMA 100 firmware through the sonicwall comparator (SNWLID-2023-0018: up to 10.2.1.9-57sv)
 		// 9.16(4)85 is fixed; the portal's 9.16(4)48 is not.
 		{"CVE-2024-20353 10.0.0.1", "CVE-2025-20333 10.0.0.1", "CVE-2025-20362 10.0.0.1"},
 	} {
@@ -215,7 +215,7 @@ func TestKEVAdvisories(t *testing.T) {
 				continue
 			}
 			advisories[f.CVE] = f.Advisory
-			partial := f.CVE == "CVE-2019-6693" || f.CVE == "CVE-2021-20038"
+			partial := f.CVE == "CVE-2019-6693" || f.CVE == "CVE-2021-20038" || f.CVE == "CVE-2023-44221"
 			if f.Advisory == "" || !strings.Contains(f.JA, "ベンダ勧告: "+f.Advisory) || !strings.Contains(f.EN, "vendor advisory: "+f.Advisory) ||
 				strings.Contains(f.JA, "（影響範囲は一部未確認）") != partial || strings.Contains(f.EN, "(affected range not fully confirmed)") != partial ||
 				(f.Checked == kev.CheckedPartial) != partial {

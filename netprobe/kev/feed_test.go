@@ -43,6 +43,9 @@ func TestEmbeddedEntries(t *testing.T) {
 		"CVE-2024-3400", "CVE-2024-3393", // PAN-OS
 		"CVE-2020-3452", "CVE-2025-20333", "CVE-2025-20362", // ASA WebVPN
 		"CVE-2024-40766", "CVE-2021-20016", "CVE-2021-20035", "CVE-2021-20038", // SonicOS, SMA 100
+		// Added in the third pass (SOURCES.md).
+		"CVE-2025-24472", "CVE-2024-9474", "CVE-2023-6548", "CVE-2023-6549", "CVE-2023-44221", "CVE-2025-23006",
+		"CVE-2018-13382", "CVE-2018-13383", "CVE-2025-59718", "CVE-2025-40602", "CVE-2019-1579", "CVE-2020-2021",
 	} {
 		if _, ok := byCVE[want]; !ok {
 			t.Errorf("%s missing from the feed", want)
@@ -61,22 +64,38 @@ func TestEmbeddedMatch(t *testing.T) {
 		vendor, version string
 		want            []string
 	}{
-		// FortiOS: FG-IR-24-015 and FG-IR-24-029 7.2.0–7.2.6, FG-IR-23-097 7.2.0–7.2.4, FG-IR-22-398 7.2.0–7.2.2.
-		{"fortinet", "7.2.5 build1517", []string{"CVE-2024-21762", "CVE-2024-23113"}},
-		{"fortinet", "7.2.6 build1575", []string{"CVE-2024-21762", "CVE-2024-23113"}},
-		{"fortinet", "7.2.7 build1577", nil},
-		{"fortinet", "7.2.4", []string{"CVE-2023-27997", "CVE-2024-21762", "CVE-2024-23113"}},
-		{"fortinet", "7.2.2", []string{"CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762", "CVE-2024-23113"}},
-		{"fortinet", "7.2.1", []string{"CVE-2022-40684", "CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762", "CVE-2024-23113"}},
-		{"fortinet", "v7.4.2,build2571", []string{"CVE-2024-21762", "CVE-2024-23113"}},
-		{"fortinet", "7.4.3", nil},
-		{"fortinet", "7.0.13", []string{"CVE-2024-21762", "CVE-2024-23113", "CVE-2024-55591"}},
-		{"fortinet", "7.0.14", []string{"CVE-2024-55591"}},
-		{"fortinet", "7.0.16", []string{"CVE-2024-55591"}},
-		{"fortinet", "7.0.17", nil},
+		// FortiOS: FG-IR-24-015 and FG-IR-24-029 7.2.0–7.2.6, FG-IR-23-097 7.2.0–7.2.4, FG-IR-22-398 7.2.0–7.2.2,
+		// FG-IR-25-647 (CVE-2025-59718) 7.2.0–7.2.11.
+		{"fortinet", "7.2.5 build1517", []string{"CVE-2024-21762", "CVE-2024-23113", "CVE-2025-59718"}},
+		{"fortinet", "7.2.6 build1575", []string{"CVE-2024-21762", "CVE-2024-23113", "CVE-2025-59718"}},
+		{"fortinet", "7.2.7 build1577", []string{"CVE-2025-59718"}},
+		{"fortinet", "7.2.4", []string{"CVE-2023-27997", "CVE-2024-21762", "CVE-2024-23113", "CVE-2025-59718"}},
+		{"fortinet", "7.2.2", []string{"CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762", "CVE-2024-23113", "CVE-2025-59718"}},
+		{"fortinet", "7.2.1", []string{"CVE-2022-40684", "CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762", "CVE-2024-23113", "CVE-2025-59718"}},
+		{"fortinet", "v7.4.2,build2571", []string{"CVE-2024-21762", "CVE-2024-23113", "CVE-2025-59718"}},
+		{"fortinet", "7.4.3", []string{"CVE-2025-59718"}},
+		{"fortinet", "7.0.13", []string{"CVE-2024-21762", "CVE-2024-23113", "CVE-2024-55591", "CVE-2025-24472", "CVE-2025-59718"}},
+		{"fortinet", "7.0.14", []string{"CVE-2024-55591", "CVE-2025-24472", "CVE-2025-59718"}},
+		{"fortinet", "7.0.16", []string{"CVE-2024-55591", "CVE-2025-24472", "CVE-2025-59718"}}, // FG-IR-24-535: both 7.0.0 through 7.0.16
+		{"fortinet", "7.0.17", []string{"CVE-2025-59718"}},                                     // CVE-2024-55591 and CVE-2025-24472 fixed in 7.0.17
+		{"fortinet", "7.0.18", nil}, // FG-IR-25-647: 7.0.0 through 7.0.17
+		{"fortinet", "7.2.11", []string{"CVE-2025-59718"}},
+		{"fortinet", "7.2.12", nil},
+		{"fortinet", "7.4.8", []string{"CVE-2025-59718"}},
+		{"fortinet", "7.4.9", nil},
+		{"fortinet", "7.6.3", []string{"CVE-2025-59718"}},
+		{"fortinet", "7.6.4", nil},
+		// FG-IR-18-389 (CVE-2018-13382) and FG-IR-18-388 (CVE-2018-13383).
+		{"fortinet", "5.4.10", []string{"CVE-2018-13379", "CVE-2018-13382", "CVE-2018-13383", "CVE-2019-5591", "CVE-2019-6693", "CVE-2020-12812", "CVE-2022-42475"}},
+		{"fortinet", "5.4.11", []string{"CVE-2018-13379", "CVE-2018-13383", "CVE-2019-5591", "CVE-2019-6693", "CVE-2020-12812", "CVE-2022-42475"}},
+		{"fortinet", "5.4.12", []string{"CVE-2018-13379", "CVE-2018-13383", "CVE-2019-5591", "CVE-2019-6693", "CVE-2020-12812", "CVE-2022-42475"}},
+		{"fortinet", "5.6.8", []string{"CVE-2018-13382", "CVE-2018-13383", "CVE-2019-5591", "CVE-2019-6693", "CVE-2020-12812", "CVE-2022-42475"}},
+		{"fortinet", "5.6.9", []string{"CVE-2018-13383", "CVE-2019-5591", "CVE-2019-6693", "CVE-2020-12812", "CVE-2022-42475"}},
+		{"fortinet", "5.2.14", []string{"CVE-2018-13383", "CVE-2019-5591", "CVE-2019-6693", "CVE-2020-12812", "CVE-2022-42475"}},
+		{"fortinet", "5.2.15", []string{"CVE-2019-5591", "CVE-2019-6693", "CVE-2020-12812", "CVE-2022-42475"}},
 		{"fortinet", "6.0.18", []string{"CVE-2019-5591", "CVE-2024-21762"}}, // 6.0 never fixed
 		{"fortinet", "6.2.16", nil},
-		{"fortinet", "6.0.4", []string{"CVE-2018-13379", "CVE-2019-5591", "CVE-2019-6693", "CVE-2020-12812", "CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762"}},
+		{"fortinet", "6.0.4", []string{"CVE-2018-13379", "CVE-2018-13382", "CVE-2018-13383", "CVE-2019-5591", "CVE-2019-6693", "CVE-2020-12812", "CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762"}},
 		{"fortinet", "6.0.5", []string{"CVE-2019-5591", "CVE-2019-6693", "CVE-2020-12812", "CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762"}},
 		{"fortinet", "6.0.6", []string{"CVE-2019-5591", "CVE-2019-6693", "CVE-2020-12812", "CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762"}},
 		{"fortinet", "6.0.7", []string{"CVE-2019-5591", "CVE-2020-12812", "CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762"}},
@@ -86,27 +105,50 @@ func TestEmbeddedMatch(t *testing.T) {
 		{"fortinet", "6.2.4", []string{"CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762"}},
 		{"fortinet", "6.4.0", []string{"CVE-2020-12812", "CVE-2022-42475", "CVE-2023-27997", "CVE-2024-21762"}},
 		{"fortinet", "5.4.13", []string{"CVE-2019-5591", "CVE-2019-6693", "CVE-2020-12812", "CVE-2022-42475"}},
-		{"fortinet", "5.6.10", []string{"CVE-2019-5591", "CVE-2019-6693", "CVE-2020-12812", "CVE-2022-42475"}}, // FG-IR-19-007 as revised
+		{"fortinet", "5.6.10", []string{"CVE-2018-13383", "CVE-2019-5591", "CVE-2019-6693", "CVE-2020-12812", "CVE-2022-42475"}}, // FG-IR-19-007 as revised
 		{"fortinet", "5.6.11", []string{"CVE-2019-5591", "CVE-2020-12812", "CVE-2022-42475"}},
 		// PAN-OS: per maintenance release hotfixes.
-		{"paloalto", "10.2.9", []string{"CVE-2024-0012", "CVE-2024-3393", "CVE-2024-3400", "CVE-2025-0108", "CVE-2025-0111"}},
-		{"paloalto", "10.2.9-h1", []string{"CVE-2024-0012", "CVE-2024-3393", "CVE-2025-0108", "CVE-2025-0111"}},
-		{"paloalto", "10.2.9-h16", []string{"CVE-2024-3393", "CVE-2025-0108", "CVE-2025-0111"}},
+		{"paloalto", "10.2.9", []string{"CVE-2024-0012", "CVE-2024-3393", "CVE-2024-3400", "CVE-2024-9474", "CVE-2025-0108", "CVE-2025-0111"}},
+		{"paloalto", "10.2.9-h1", []string{"CVE-2024-0012", "CVE-2024-3393", "CVE-2024-9474", "CVE-2025-0108", "CVE-2025-0111"}},
+		{"paloalto", "10.2.9-h16", []string{"CVE-2024-3393", "CVE-2025-0108", "CVE-2025-0111"}}, // CVE-2024-0012 and CVE-2024-9474 fixed in 10.2.9-h16
 		{"paloalto", "10.2.9-h19", []string{"CVE-2025-0108", "CVE-2025-0111"}},
 		{"paloalto", "10.2.9-h21", nil},
-		{"paloalto", "10.2.8-h2", []string{"CVE-2024-0012", "CVE-2024-3393", "CVE-2024-3400", "CVE-2025-0108", "CVE-2025-0111"}},
-		{"paloalto", "10.2.8-h3", []string{"CVE-2024-0012", "CVE-2024-3393", "CVE-2025-0108", "CVE-2025-0111"}},
-		{"paloalto", "11.0.6", []string{"CVE-2024-0012", "CVE-2025-0108", "CVE-2025-0111"}},
+		{"paloalto", "10.2.8-h2", []string{"CVE-2024-0012", "CVE-2024-3393", "CVE-2024-3400", "CVE-2024-9474", "CVE-2025-0108", "CVE-2025-0111"}},
+		{"paloalto", "10.2.8-h3", []string{"CVE-2024-0012", "CVE-2024-3393", "CVE-2024-9474", "CVE-2025-0108", "CVE-2025-0111"}},
+		{"paloalto", "11.0.6", []string{"CVE-2024-0012", "CVE-2024-9474", "CVE-2025-0108", "CVE-2025-0111"}},
 		{"paloalto", "11.0.6-h1", []string{"CVE-2025-0108", "CVE-2025-0111"}}, // 11.0 end of life, never fixed
 		{"paloalto", "11.1.2-h17", []string{"CVE-2025-0108", "CVE-2025-0111"}},
 		{"paloalto", "11.1.2-h18", nil},
 		{"paloalto", "11.2.4-h3", []string{"CVE-2025-0108", "CVE-2025-0111"}},
 		{"paloalto", "11.2.4-h4", nil},
 		{"paloalto", "10.2.7-h23", []string{"CVE-2025-0108", "CVE-2025-0111"}}, // CVE-2024-3393 starts at 10.2.8
-		{"paloalto", "11.2.2", []string{"CVE-2024-0012", "CVE-2024-3393", "CVE-2025-0108", "CVE-2025-0111"}},
+		{"paloalto", "11.2.2", []string{"CVE-2024-0012", "CVE-2024-3393", "CVE-2024-9474", "CVE-2025-0108", "CVE-2025-0111"}},
 		{"paloalto", "10.1.14-h7", []string{"CVE-2024-3393", "CVE-2025-0108", "CVE-2025-0111"}},
 		{"paloalto", "10.1.14-h8", []string{"CVE-2025-0108", "CVE-2025-0111"}},
 		{"paloalto", "10.1.14-h9", nil},
+		// CVE-2024-9474: every 10.1 release before 10.1.9, then one hotfix per maintenance release.
+		{"paloalto", "10.1.8", []string{"CVE-2024-9474", "CVE-2025-0108", "CVE-2025-0111"}},
+		{"paloalto", "10.1.9-h13", []string{"CVE-2024-9474", "CVE-2025-0108", "CVE-2025-0111"}},
+		{"paloalto", "10.1.9-h14", []string{"CVE-2025-0108", "CVE-2025-0111"}},
+		{"paloalto", "10.1.14-h5", []string{"CVE-2024-3393", "CVE-2024-9474", "CVE-2025-0108", "CVE-2025-0111"}},
+		{"paloalto", "10.1.14-h6", []string{"CVE-2024-3393", "CVE-2025-0108", "CVE-2025-0111"}},
+		{"paloalto", "10.2.12-h1", []string{"CVE-2024-0012", "CVE-2024-3393", "CVE-2024-9474", "CVE-2025-0108", "CVE-2025-0111"}},
+		{"paloalto", "10.2.12-h2", []string{"CVE-2024-3393", "CVE-2025-0108", "CVE-2025-0111"}},
+		{"paloalto", "11.2.4", []string{"CVE-2024-0012", "CVE-2024-9474", "CVE-2025-0108", "CVE-2025-0111"}},
+		{"paloalto", "11.2.4-h1", []string{"CVE-2025-0108", "CVE-2025-0111"}},
+		// CVE-2019-1579 (7.1.18, 8.0.11-h1, 8.1.2 and earlier) and CVE-2020-2021 (8.0 all; 8.1.15, 9.0.9, 9.1.3 fixed).
+		{"paloalto", "7.1.18", []string{"CVE-2019-1579"}},
+		{"paloalto", "7.1.19", nil},
+		{"paloalto", "8.0.11-h1", []string{"CVE-2019-1579", "CVE-2020-2021"}},
+		{"paloalto", "8.0.12", []string{"CVE-2020-2021"}}, // 8.0 end of life, never fixed for CVE-2020-2021
+		{"paloalto", "8.1.2", []string{"CVE-2019-1579", "CVE-2020-2021"}},
+		{"paloalto", "8.1.3", []string{"CVE-2020-2021"}},
+		{"paloalto", "8.1.14", []string{"CVE-2020-2021"}},
+		{"paloalto", "8.1.15", nil},
+		{"paloalto", "9.0.8", []string{"CVE-2020-2021"}},
+		{"paloalto", "9.0.9", nil},
+		{"paloalto", "9.1.2", []string{"CVE-2020-2021"}},
+		{"paloalto", "9.1.3", nil},
 		// ASA: the CVE records' fixed and newest listed releases.
 		{"cisco", "9.16(4)55", []string{"CVE-2024-20353", "CVE-2025-20333", "CVE-2025-20362"}},
 		{"cisco", "9.16(4)57", []string{"CVE-2025-20333", "CVE-2025-20362"}},
@@ -137,16 +179,22 @@ func TestEmbeddedMatch(t *testing.T) {
 		{"ivanti", "9.0R3.3", []string{"CVE-2019-11510", "CVE-2023-46805", "CVE-2024-21887", "CVE-2024-21893", "CVE-2025-22457"}},
 		{"ivanti", "9.0R3.4", []string{"CVE-2023-46805", "CVE-2024-21887", "CVE-2024-21893", "CVE-2025-22457"}},
 		// NetScaler.
-		{"citrix", "13.1-49.15", []string{"CVE-2025-5777", "CVE-2025-6543", "CVE-2025-7775"}},
-		{"citrix", "13.1-49.14", []string{"CVE-2023-4966", "CVE-2025-5777", "CVE-2025-6543", "CVE-2025-7775"}},
-		{"citrix", "13.1-49.12", []string{"CVE-2023-3519", "CVE-2023-4966", "CVE-2025-5777", "CVE-2025-6543", "CVE-2025-7775"}},
+		{"citrix", "13.1-49.15", []string{"CVE-2023-6548", "CVE-2023-6549", "CVE-2025-5777", "CVE-2025-6543", "CVE-2025-7775"}},
+		{"citrix", "13.1-49.14", []string{"CVE-2023-4966", "CVE-2023-6548", "CVE-2023-6549", "CVE-2025-5777", "CVE-2025-6543", "CVE-2025-7775"}},
+		{"citrix", "13.1-49.12", []string{"CVE-2023-3519", "CVE-2023-4966", "CVE-2023-6548", "CVE-2023-6549", "CVE-2025-5777", "CVE-2025-6543", "CVE-2025-7775"}},
 		{"citrix", "14.1-47.46", []string{"CVE-2025-7775"}},
 		{"citrix", "14.1-47.48", nil},
-		{"citrix", "NS13.0: Build 92.21.nc", []string{"CVE-2025-6543"}}, // 13.0 end of life
-		{"citrix", "13.0-47.23", []string{"CVE-2019-19781", "CVE-2023-3519", "CVE-2023-4966", "CVE-2025-6543"}},
-		{"citrix", "13.0-47.24", []string{"CVE-2023-3519", "CVE-2023-4966", "CVE-2025-6543"}},
+		{"citrix", "NS13.0: Build 92.21.nc", []string{"CVE-2025-6543"}}, // 13.0 end of life; CTX584986 fixed in 13.0-92.21
+		{"citrix", "13.0-47.23", []string{"CVE-2019-19781", "CVE-2023-3519", "CVE-2023-4966", "CVE-2023-6548", "CVE-2023-6549", "CVE-2025-6543"}},
+		{"citrix", "13.0-47.24", []string{"CVE-2023-3519", "CVE-2023-4966", "CVE-2023-6548", "CVE-2023-6549", "CVE-2025-6543"}},
 		{"citrix", "12.1-55.18", []string{"CVE-2025-6543"}},
 		{"citrix", "12.1-55.17", []string{"CVE-2019-19781", "CVE-2025-6543"}},
+		// CTX584986 (CVE-2023-6548, CVE-2023-6549).
+		{"citrix", "13.0-92.20", []string{"CVE-2023-6548", "CVE-2023-6549", "CVE-2025-6543"}},
+		{"citrix", "13.1-51.14", []string{"CVE-2023-6548", "CVE-2023-6549", "CVE-2025-5777", "CVE-2025-6543", "CVE-2025-7775"}},
+		{"citrix", "13.1-51.15", []string{"CVE-2025-5777", "CVE-2025-6543", "CVE-2025-7775"}},
+		{"citrix", "14.1-12.34", []string{"CVE-2023-6548", "CVE-2023-6549", "CVE-2025-5777", "CVE-2025-6543", "CVE-2025-7775"}},
+		{"citrix", "14.1-12.35", []string{"CVE-2025-5777", "CVE-2025-6543", "CVE-2025-7775"}},
 		// SonicOS Gen5/6/7.
 		{"sonicwall", "6.5.4.14-109n", []string{"CVE-2024-40766"}},
 		{"sonicwall", "6.5.4.15-116n", nil},
@@ -157,16 +205,29 @@ func TestEmbeddedMatch(t *testing.T) {
 		{"sonicwall", "8.0.0-8035", []string{"CVE-2024-53704"}},
 		{"sonicwall", "8.0.0-8037", nil},
 		// SMA 100 firmware: the same comparator, numbers SonicOS never uses.
-		{"sonicwall", "10.2.0.4-25sv", []string{"CVE-2021-20016", "CVE-2021-20035", "CVE-2021-20038"}},
-		{"sonicwall", "10.2.0.5-29sv", []string{"CVE-2021-20035", "CVE-2021-20038"}},
-		{"sonicwall", "10.2.0.7-34sv", []string{"CVE-2021-20035", "CVE-2021-20038"}},
-		{"sonicwall", "10.2.0.8-37sv", []string{"CVE-2021-20038"}},
-		{"sonicwall", "10.2.0.9-41sv", nil},
-		{"sonicwall", "10.2.1.0-17sv", []string{"CVE-2021-20035", "CVE-2021-20038"}},
-		{"sonicwall", "10.2.1.2-24sv", []string{"CVE-2021-20038"}},
-		{"sonicwall", "10.2.1.3-27sv", nil},
-		{"sonicwall", "9.0.0.10-28sv", []string{"CVE-2021-20035"}},
-		{"sonicwall", "9.0.0.11-31sv", nil},
+		// CVE-2023-44221 covers every SMA 100 release up to 10.2.1.9-57sv.
+		{"sonicwall", "10.2.0.4-25sv", []string{"CVE-2021-20016", "CVE-2021-20035", "CVE-2021-20038", "CVE-2023-44221"}},
+		{"sonicwall", "10.2.0.5-29sv", []string{"CVE-2021-20035", "CVE-2021-20038", "CVE-2023-44221"}},
+		{"sonicwall", "10.2.0.7-34sv", []string{"CVE-2021-20035", "CVE-2021-20038", "CVE-2023-44221"}},
+		{"sonicwall", "10.2.0.8-37sv", []string{"CVE-2021-20038", "CVE-2023-44221"}},
+		{"sonicwall", "10.2.0.9-41sv", []string{"CVE-2023-44221"}},
+		{"sonicwall", "10.2.1.0-17sv", []string{"CVE-2021-20035", "CVE-2021-20038", "CVE-2023-44221"}},
+		{"sonicwall", "10.2.1.2-24sv", []string{"CVE-2021-20038", "CVE-2023-44221"}},
+		{"sonicwall", "10.2.1.3-27sv", []string{"CVE-2023-44221"}},
+		{"sonicwall", "9.0.0.10-28sv", []string{"CVE-2021-20035", "CVE-2023-44221"}},
+		{"sonicwall", "9.0.0.11-31sv", []string{"CVE-2023-44221"}},
+		// SNWLID-2023-0018: SMA100 10.2.1.9-57sv and earlier (from 9.0 here).
+		{"sonicwall", "10.2.1.9-57sv", []string{"CVE-2023-44221"}},
+		{"sonicwall", "10.2.1.10-62sv", nil}, // the record names no fixed build; the next release is past its last
+		// SNWLID-2025-0002: SMA1000 12.4.3-02804 and earlier (12.x here).
+		{"sonicwall", "12.0.0", []string{"CVE-2025-23006", "CVE-2025-40602"}},
+		{"sonicwall", "12.4.3-02804", []string{"CVE-2025-23006", "CVE-2025-40602"}},
+		{"sonicwall", "12.4.3-02854", []string{"CVE-2025-40602"}}, // past CVE-2025-23006's last (the record names no fixed build)
+		// SNWLID-2025-0019: SMA1000 12.4.3-03093 and 12.5.0-02002 and earlier (12.x here).
+		{"sonicwall", "12.4.3-03093", []string{"CVE-2025-40602"}},
+		{"sonicwall", "12.4.3-03094", nil}, // past the record's last; the fixed build is not named in the record
+		{"sonicwall", "12.5.0-02002", []string{"CVE-2025-40602"}},
+		{"sonicwall", "12.5.0-02003", nil},
 		{"sonicwall", "5.9.2.14-12o", []string{"CVE-2024-40766"}},
 		{"sonicwall", "5.9.2.14-13o", nil},
 	} {
