@@ -9,6 +9,7 @@
 //	head.json           anchor: seq, hash and time of the last entry, replaced atomically after every append
 //	ledger.torn-<time>  bytes of a line that was being written when the device stopped (moved aside at start)
 //	ledger.lock         held (flock) by the one process that may append
+//	reserve             4 MiB of zeros, space kept for evidence when the disk fills (reserve.go); not evidence
 //
 // # Entry encoding (what an auditor re-verifies)
 //
