@@ -265,15 +265,40 @@ func TestSourceFaults(t *testing.T) {
 	t.Run("file_rewritten_during_transfer", func(t *testing.T) {
 		res := s.fault("export file rewritten during the transfer", "pull")
 		put(t, dump(3))
-		var once sync.Once
-		rep, err := s.cycle(t, func(ev backup.CycleEvent) {
-			if ev.Pull != nil && ev.Pull.Kind == backup.EventProgress && ev.Pull.BytesDone > 16<<20 {
-				// In place, as a careless exporter does.
-				once.Do(func() { os.WriteFile(export, dump(4), 0o644) })
+		// The rewrite, in place as a careless exporter does, strikes once
+		// 16 MB of the file are staged: watched on the partial file, not on
+		// the progress ticks, which can come late on a busy machine.
+		next := dump(4)
+		part := strings.TrimSuffix(checkpoint, ".json")
+		stop := make(chan struct{})
+		struck := make(chan error, 1)
+		go func() {
+			for {
+				select {
+				case <-stop:
+					struck <- nil
+					return
+				case <-time.After(5 * time.Millisecond):
+				}
+				if fi, err := os.Stat(part); err == nil && fi.Size() > 16<<20 {
+					t.Logf("rewriting the export at %d staged bytes", fi.Size())
+					struck <- os.WriteFile(export, next, 0o644)
+					return
+				}
 			}
-		})
+		}()
+		rep, err := s.cycle(t, nil)
+		close(stop)
+		if werr := <-struck; werr != nil {
+			t.Fatal(werr)
+		}
 		var inc *backup.IncompleteError
+		// put dates the export an hour back; the rewrite dates it now.
+		fi, serr := os.Stat(export)
+		rewritten := serr == nil && time.Since(fi.ModTime()) < time.Minute
 		switch {
+		case !rewritten:
+			t.Fatal("the export was never rewritten during the transfer (no progress event mid-file)")
 		case err == nil || rep.OK():
 			t.Fatal("a cycle that could not stage the rewritten file succeeded")
 		case !errors.As(err, &inc) || len(inc.Failed) != 1 || inc.Failed[0].Path != "db/emr.dmp":
