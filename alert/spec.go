@@ -2,6 +2,7 @@ package alert
 
 import (
 	"fmt"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"net"
 	"net/mail"
 	"net/url"
@@ -88,7 +89,7 @@ type checker struct{ fielderr.List }
 // Validate returns a *ValidationError naming each bad field, or nil. It
 // does not touch the file system; New reads the CA files.
 func (s Spec) Validate() error {
-	v := checker{fielderr.List{Title: "通知の設定に誤りがあります / the alert configuration is invalid:"}}
+	v := checker{fielderr.List{Title: msg.T("通知の設定に誤りがあります:", "the alert configuration is invalid:")}}
 	if r := s.RepeatInterval.Std(); r != 0 && (r < time.Minute || r > 7*24*time.Hour) {
 		v.Add("repeat_interval", "0(既定の4時間)か、1分〜7日にしてください", "use 0 (default 4h) or 1m–7d")
 	}

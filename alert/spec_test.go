@@ -83,11 +83,11 @@ func TestValidateNamesEachBadField(t *testing.T) {
 		var got []string
 		for _, f := range ve.Fields {
 			got = append(got, f.Field)
-			if f.JA == "" || f.EN == "" || utf8.RuneCountInString(f.JA) == len(f.JA) {
+			if f.Text.JA == "" || f.Text.EN == "" || utf8.RuneCountInString(f.Text.JA) == len(f.Text.JA) {
 				t.Errorf("%s: %s lacks a Japanese or English message: %+v", c.name, f.Field, f)
 			}
-			if c.enHint != "" && !strings.Contains(f.EN, c.enHint) {
-				t.Errorf("%s: EN = %q, want it to mention %q", c.name, f.EN, c.enHint)
+			if c.enHint != "" && !strings.Contains(f.Text.EN, c.enHint) {
+				t.Errorf("%s: EN = %q, want it to mention %q", c.name, f.Text.EN, c.enHint)
 			}
 		}
 		sort.Strings(got)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/ledger"
 	"html/template"
 	"log/slog"
 	"net"
@@ -17,22 +19,23 @@ import (
 // setup code, and a failed login with an unknown user name does not record
 // the name (people type their password into the name field; the ledger is
 // append-only and could never be cleaned).
+// The actions are kinds of the evidence ledger.
 const (
-	AuditSetupIssued  = "auth.setup.issued"  // a setup code was generated (the code itself is not recorded)
-	AuditSetupUsed    = "auth.setup.used"    // the setup code created the first vendor admin
-	AuditSetupRefused = "auth.setup.refused" // a wrong or expired setup code was entered
-	AuditLogin        = "auth.login"
-	AuditLoginFailed  = "auth.login.failed"
-	AuditLockout      = "auth.lockout" // a user name or client address was locked
-	AuditLogout       = "auth.logout"
-	AuditUserAdd      = "auth.user.add"
-	AuditUserRemove   = "auth.user.remove"
-	AuditUserRole     = "auth.user.role"
-	AuditUserPassword = "auth.user.password"
+	AuditSetupIssued  = ledger.KindAuthSetupIssued  // a setup code was generated (the code itself is not recorded)
+	AuditSetupUsed    = ledger.KindAuthSetupUsed    // the setup code created the first vendor admin
+	AuditSetupRefused = ledger.KindAuthSetupRefused // a wrong or expired setup code was entered
+	AuditLogin        = ledger.KindAuthLogin
+	AuditLoginFailed  = ledger.KindAuthLoginFailed
+	AuditLockout      = ledger.KindAuthLockout // a user name or client address was locked
+	AuditLogout       = ledger.KindAuthLogout
+	AuditUserAdd      = ledger.KindAuthUserAdd
+	AuditUserRemove   = ledger.KindAuthUserRemove
+	AuditUserRole     = ledger.KindAuthUserRole
+	AuditUserPassword = ledger.KindAuthUserPassword
 )
 
 // AuditFunc records who did what; the ledger adds when.
-type AuditFunc func(actor, action, detail string)
+type AuditFunc func(actor string, action ledger.Kind, detail msg.Text)
 
 // Options configure New. Zero values take the defaults in brackets.
 type Options struct {
@@ -139,7 +142,7 @@ func remoteHost(r *http.Request) string {
 	return r.RemoteAddr
 }
 
-func (a *Auth) audit(actor, action, detail string) {
+func (a *Auth) audit(actor string, action ledger.Kind, detail msg.Text) {
 	if a.auditFn != nil {
 		a.auditFn(actor, action, detail)
 	}
@@ -200,11 +203,11 @@ func (a *Auth) authenticate(ctx context.Context, name, pw, client string) (userR
 	a.release()
 
 	if !match {
-		actor, why := "-", "unknown user name"
+		actor, why := "-", msg.T("ユーザー名が登録されていません", "unknown user name")
 		if known {
-			actor, why = name, "wrong password"
+			actor, why = name, msg.T("パスワードが違います", "wrong password")
 		}
-		a.audit(actor, AuditLoginFailed, why+"; client "+client)
+		a.audit(actor, AuditLoginFailed, msg.Sprintf("%s。接続元 %s", "%s; client %s", why, client))
 		newly := a.limit.fail(a.now(), uk, ck)
 		if len(newly) == 0 {
 			return userRecord{}, ErrBadCredentials
@@ -214,8 +217,8 @@ func (a *Auth) authenticate(ctx context.Context, name, pw, client string) (userR
 			if k == ck {
 				who = "-"
 			}
-			a.audit(who, AuditLockout, fmt.Sprintf("%s locked for %s after %d failed logins; client %s",
-				lockKeyLabel(k), a.limit.lockout, a.limit.max, client))
+			a.audit(who, AuditLockout, msg.Sprintf("ログインに %[3]d 回失敗したため%[1]sを %[2]s ロックしました。接続元 %[4]s",
+				"%s locked for %s after %d failed logins; client %s", lockKeyLabel(k), a.limit.lockout, a.limit.max, client))
 		}
 		_, until := a.limit.locked(a.now(), uk, ck)
 		return userRecord{}, &LockedOutError{Until: until}
@@ -235,11 +238,11 @@ func (a *Auth) authenticate(ctx context.Context, name, pw, client string) (userR
 
 // lockKeyLabel says what a limiter key locked without repeating an
 // unknown user name (see the audit constants).
-func lockKeyLabel(k string) string {
+func lockKeyLabel(k string) msg.Text {
 	if len(k) > 5 && k[:5] == "addr:" {
-		return "client address"
+		return msg.T("接続元アドレス", "client address")
 	}
-	return "user name"
+	return msg.T("ユーザー名", "user name")
 }
 
 // Users lists the accounts (never with passwords or hashes).
@@ -271,7 +274,7 @@ func (a *Auth) AddUser(ctx context.Context, actor, name string, role Role, passw
 	if err := a.users.add(userRecord{User: User{Name: name, Role: role, Created: now, PasswordChanged: now}, Hash: h}, false); err != nil {
 		return fmt.Errorf("add user %s: %w", name, err)
 	}
-	a.audit(actor, AuditUserAdd, fmt.Sprintf("added user %s with role %s", name, role))
+	a.audit(actor, AuditUserAdd, msg.Sprintf("ユーザー %s を役割 %s で追加", "added user %s with role %s", name, role))
 	return nil
 }
 
@@ -283,7 +286,7 @@ func (a *Auth) RemoveUser(actor, name string) error {
 		return fmt.Errorf("remove user %s: %w", name, err)
 	}
 	a.sessions.destroyUser(name)
-	a.audit(actor, AuditUserRemove, "removed user "+name)
+	a.audit(actor, AuditUserRemove, msg.Sprintf("ユーザー %s を削除", "removed user %s", name))
 	return nil
 }
 
@@ -301,7 +304,7 @@ func (a *Auth) SetRole(actor, name string, role Role) error {
 	if err := a.users.setRole(name, role); err != nil {
 		return fmt.Errorf("set role of %s: %w", name, err)
 	}
-	a.audit(actor, AuditUserRole, fmt.Sprintf("role of %s changed from %s to %s", name, old.Role, role))
+	a.audit(actor, AuditUserRole, msg.Sprintf("%s の役割を %s から %s に変更", "role of %s changed from %s to %s", name, old.Role, role))
 	return nil
 }
 
@@ -323,7 +326,7 @@ func (a *Auth) SetPassword(ctx context.Context, actor, name, password string) er
 		return fmt.Errorf("set password of %s: %w", name, err)
 	}
 	a.sessions.destroyUser(name)
-	a.audit(actor, AuditUserPassword, "password of "+name+" changed")
+	a.audit(actor, AuditUserPassword, msg.Sprintf("%s のパスワードを変更", "password of %s changed", name))
 	return nil
 }
 

@@ -2,6 +2,8 @@ package auth
 
 import (
 	"context"
+	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/ledger"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -28,7 +30,12 @@ func (c *fakeClock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-type auditEntry struct{ actor, action, detail string }
+// auditEntry keeps the detail in both languages, as the ledger does.
+type auditEntry struct {
+	actor  string
+	action ledger.Kind
+	detail string
+}
 
 // env is an Auth behind Middleware with one test route per action.
 type env struct {
@@ -47,10 +54,10 @@ func newEnv(t *testing.T, mod func(*Options)) *env {
 	e := &env{t: t, dir: t.TempDir(), clk: &fakeClock{t: time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)}}
 	opts := Options{
 		Dir: e.dir, Params: testParams(), Now: e.clk.Now,
-		Audit: func(actor, action, detail string) {
+		Audit: func(actor string, action ledger.Kind, detail msg.Text) {
 			e.mu.Lock()
 			defer e.mu.Unlock()
-			e.audit = append(e.audit, auditEntry{actor, action, detail})
+			e.audit = append(e.audit, auditEntry{actor, action, detail.String()})
 		},
 	}
 	if mod != nil {
@@ -85,7 +92,7 @@ func (e *env) addUser(name string, role Role, pw string) {
 	}
 }
 
-func (e *env) audits(action string) []auditEntry {
+func (e *env) audits(action ledger.Kind) []auditEntry {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var out []auditEntry
@@ -112,7 +119,7 @@ func (e *env) assertNoSecrets(secrets ...string) {
 			}
 		}
 		for _, x := range e.audit {
-			if strings.Contains(x.actor+x.action+x.detail, s) {
+			if strings.Contains(x.actor+string(x.action)+x.detail, s) {
 				e.t.Errorf("audit %+v contains the secret %q", x, s)
 			}
 		}

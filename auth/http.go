@@ -6,6 +6,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"html/template"
 	"math"
 	"net/http"
@@ -281,7 +282,7 @@ func (a *Auth) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.startSession(w, r, u.User)
-	a.audit(u.Name, AuditLogin, fmt.Sprintf("logged in as %s; client %s", u.Role, client))
+	a.audit(u.Name, AuditLogin, msg.Sprintf("%s としてログイン。接続元 %s", "logged in as %s; client %s", u.Role, client))
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
@@ -302,7 +303,7 @@ func (a *Auth) LogoutHandler() http.Handler {
 				return
 			}
 			a.sessions.destroy(id)
-			a.audit(s.User, AuditLogout, "logged out; client "+a.clientAddr(r))
+			a.audit(s.User, AuditLogout, msg.Sprintf("ログアウト。接続元 %s", "logged out; client %s", a.clientAddr(r)))
 		}
 		clearCookie(w, SessionCookie)
 		http.Redirect(w, r, LoginPath, http.StatusSeeOther)
@@ -357,9 +358,10 @@ func (a *Auth) setup(w http.ResponseWriter, r *http.Request) {
 		if !errors.Is(err, ErrSetupCode) {
 			a.log.Error("setup code", "err", err)
 		}
-		a.audit("-", AuditSetupRefused, "wrong or expired setup code; client "+client)
+		a.audit("-", AuditSetupRefused, msg.Sprintf("セットアップコードが違うか期限切れ。接続元 %s", "wrong or expired setup code; client %s", client))
 		if len(a.limit.fail(a.now(), ck)) > 0 {
-			a.audit("-", AuditLockout, fmt.Sprintf("client address locked for %s after %d failed setup attempts; client %s", a.limit.lockout, a.limit.max, client))
+			a.audit("-", AuditLockout, msg.Sprintf("セットアップコードの入力に %[2]d 回失敗したため接続元アドレスを %[1]s ロックしました。接続元 %[3]s",
+				"client address locked for %s after %d failed setup attempts; client %s", a.limit.lockout, a.limit.max, client))
 		}
 		form(http.StatusForbidden, ErrSetupCode)
 		return
@@ -401,7 +403,7 @@ func (a *Auth) setup(w http.ResponseWriter, r *http.Request) {
 		a.log.Warn("setup", "err", err)
 	}
 	a.limit.reset(ck)
-	a.audit(name, AuditSetupUsed, fmt.Sprintf("setup code used: first vendor admin %s created; client %s", name, client))
+	a.audit(name, AuditSetupUsed, msg.Sprintf("セットアップコードを使用し、最初のベンダ管理者 %s を作成。接続元 %s", "setup code used: first vendor admin %s created; client %s", name, client))
 	a.log.Info("first vendor admin created", "user", name)
 	a.startSession(w, r, u)
 	http.Redirect(w, r, "/", http.StatusSeeOther)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -103,7 +104,7 @@ func (a *Auth) EnsureSetupCode() (code string, expires time.Time, err error) {
 	if err := atomicfile.Write(a.setupPath(), b, 0o600); err != nil {
 		return "", time.Time{}, fmt.Errorf("save setup code: %w", err)
 	}
-	a.audit("system", AuditSetupIssued, "one-time setup code issued; valid until "+c.Expires.UTC().Format(time.RFC3339))
+	a.audit("system", AuditSetupIssued, msg.Sprintf("一回限りのセットアップコードを発行。有効期限 %s", "one-time setup code issued; valid until %s", c.Expires.UTC().Format(time.RFC3339)))
 	a.log.Info("setup code issued", "expires", c.Expires)
 	return c.Code, c.Expires, nil
 }

@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"io"
 	"io/fs"
 	"math"
@@ -21,20 +22,12 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/danzen-gw/danzen/internal/atomicfile"
 	"github.com/danzen-gw/danzen/ledger"
-)
-
-// Ledger kinds of the anomaly guard.
-const (
-	KindAnomaly      = "source.anomaly"     // an export was flagged; data Anomaly
-	KindAnomalyAck   = "source.anomaly.ack" // a person acknowledged it; data Anomaly
-	KindForgetPaused = "forget.paused"      // pruning skipped on a medium; data {"anomalies": [ids]}
 )
 
 const (
@@ -61,38 +54,11 @@ const (
 
 // AnomalySample is what one pull changed, measured against the previous
 // manifest.
-type AnomalySample struct {
-	Time         time.Time `json:"time"`
-	Cycle        string    `json:"cycle,omitempty"`
-	FilesChanged int       `json:"files_changed"` // new, modified or removed
-	FilesTotal   int       `json:"files_total"`
-	BytesChanged int64     `json:"bytes_changed"` // size of new and modified files
-	BytesTotal   int64     `json:"bytes_total"`
-	// ChangeRatio is BytesChanged over the larger of the previous and
-	// the current total (removed files count as changed). -1: no previous
-	// manifest, nothing to compare.
-	ChangeRatio float64 `json:"change_ratio"`
-	// Entropy is the Shannon entropy, in bits per byte, of samples of
-	// the changed files, weighted by their size. -1: nothing changed.
-	Entropy      float64 `json:"entropy"`
-	SampledBytes int64   `json:"sampled_bytes"`
-}
+type AnomalySample = ledger.AnomalySample
 
-// Anomaly is one flagged pull of a source.
-type Anomaly struct {
-	ID       string        `json:"id"`
-	Source   string        `json:"source"`
-	Detected time.Time     `json:"detected"`
-	Sample   AnomalySample `json:"sample"`
-	// Baseline is what the source's history made normal.
-	BaselineRatio   float64 `json:"baseline_ratio"`
-	BaselineEntropy float64 `json:"baseline_entropy"`
-	// Reasons are bilingual ("日本語 / English").
-	Reasons []string `json:"reasons"`
-	// Set when acknowledged.
-	AckedBy string    `json:"acked_by,omitempty"`
-	AckedAt time.Time `json:"acked_at,omitzero"`
-}
+// Anomaly is an export flagged as possibly encrypted, as the ledger and
+// the anomaly file store it.
+type Anomaly = ledger.AnomalyData
 
 // anomalyState is the file in the staging root: each source's recent
 // samples and the anomalies nobody has acknowledged yet.
@@ -214,7 +180,7 @@ func Entropy(counts [256]int64, n int64) float64 {
 
 // Judge compares a sample with the source's history and returns why it is
 // anomalous (nil: normal) and the baseline it was judged against.
-func Judge(s AnomalySample, history []AnomalySample) (reasons []string, baseRatio, baseEntropy float64) {
+func Judge(s AnomalySample, history []AnomalySample) (reasons []msg.Text, baseRatio, baseEntropy float64) {
 	var ratios, ents []float64
 	for _, h := range history {
 		if h.ChangeRatio >= 0 {
@@ -226,15 +192,15 @@ func Judge(s AnomalySample, history []AnomalySample) (reasons []string, baseRati
 	}
 	baseRatio, baseEntropy = median(ratios), median(ents)
 	if s.Entropy >= entropyHigh && len(ents) > 0 && s.Entropy >= baseEntropy+entropyMargin {
-		reasons = append(reasons, fmt.Sprintf(
-			"変更されたデータのエントロピーが %.2f ビット/バイトで、通常(%.2f)より高く、暗号化されたように見えます / "+
-				"the changed data's entropy is %.2f bits/byte, above the usual %.2f: it looks encrypted",
-			s.Entropy, baseEntropy, s.Entropy, baseEntropy))
+		reasons = append(reasons, msg.Sprintf(
+			"変更されたデータのエントロピーが %.2f ビット/バイトで、通常(%.2f)より高く、暗号化されたように見えます",
+			"the changed data's entropy is %.2f bits/byte, above the usual %.2f: it looks encrypted",
+			s.Entropy, baseEntropy))
 	}
 	if s.ChangeRatio >= ratioHigh && len(ratios) >= minRatioHistory && s.ChangeRatio >= slices.Max(ratios)+ratioMargin {
-		reasons = append(reasons, fmt.Sprintf(
-			"エクスポートの %.0f%% が変わりました(通常は %.0f%%) / %.0f%% of the export changed (usually %.0f%%)",
-			100*s.ChangeRatio, 100*baseRatio, 100*s.ChangeRatio, 100*baseRatio))
+		reasons = append(reasons, msg.Sprintf(
+			"エクスポートの %.0f%% が変わりました(通常は %.0f%%)", "%.0f%% of the export changed (usually %.0f%%)",
+			100*s.ChangeRatio, 100*baseRatio))
 	}
 	return reasons, baseRatio, baseEntropy
 }
@@ -372,16 +338,6 @@ func AnomalyIDs(as []Anomaly) []string {
 	return ids
 }
 
-// Summary is one line for people, "日本語 / English".
-func (a Anomaly) Summary() string {
-	var ja, en []string
-	for _, r := range a.Reasons {
-		j, e, _ := strings.Cut(r, " / ")
-		ja, en = append(ja, j), append(en, e)
-	}
-	return "取得元 " + a.Source + ": " + strings.Join(ja, "。") + " / source " + a.Source + ": " + strings.Join(en, "; ")
-}
-
 // assess measures a source's pull, flags it if anomalous, and records
 // the flag. A measurement that fails is recorded and leaves pruning as
 // the state says: it never stops the backup.
@@ -393,11 +349,11 @@ func (c *Cycle) assess(ctx context.Context, r *CycleReport, prev, cur *Manifest)
 		a, err = AssessPull(c.Config.StagingDir, cur.Source, s)
 		if a != nil {
 			r.Anomalies = append(r.Anomalies, *a)
-			c.record(ctx, ledger.Entry{Kind: KindAnomaly, Message: a.Summary(), Data: mustJSON(a)})
+			c.record(ctx, ledger.Entry{Kind: ledger.KindAnomaly, Message: a.Summary(), Payload: *a})
 		}
 	}
 	if err != nil {
-		c.record(ctx, ledger.Entry{Kind: ledger.KindError, Message: err.Error(), Data: mustJSON(map[string]any{"phase": "anomaly", "source": cur.Source})})
+		c.record(ctx, ledger.Entry{Kind: ledger.KindError, Message: msg.TextOf(err), Payload: ledger.ErrorData{Phase: "anomaly", Source: cur.Source}})
 	}
 }
 
@@ -409,12 +365,12 @@ func (c *Cycle) prunePaused(ctx context.Context, medium string) bool {
 	if err == nil && len(open) == 0 {
 		return false
 	}
-	msg := fmt.Sprintf("未確認の異常が %d 件あるため、古い世代を削除しません / %d unacknowledged anomalies: pruning paused", len(open), len(open))
+	text := msg.Sprintf("未確認の異常が %d 件あるため、古い世代を削除しません", "%d unacknowledged anomalies: pruning paused", len(open))
 	if err != nil {
-		msg = "異常検知の記録を読めないため、古い世代を削除しません / pruning paused: " + err.Error()
+		text = msg.TextOf(msg.Errorf("異常検知の記録を読めないため、古い世代を削除しません: %w", "pruning paused: %w", err))
 	}
-	c.emit(CycleEvent{Phase: "forget", Medium: medium, Text: msg})
-	c.record(ctx, ledger.Entry{Kind: KindForgetPaused, Medium: medium, Message: msg,
-		Data: mustJSON(map[string]any{"anomalies": AnomalyIDs(open)})})
+	c.emit(CycleEvent{Phase: "forget", Medium: medium, Text: text})
+	c.record(ctx, ledger.Entry{Kind: ledger.KindForgetPaused, Medium: medium, Message: text,
+		Payload: ledger.ForgetPausedData{Anomalies: AnomalyIDs(open)}})
 	return true
 }

@@ -102,7 +102,7 @@ func TestFileExportRansomware(t *testing.T) {
 		t.Fatal(err)
 	}
 	a, err := AssessPull(staging, "emr", s)
-	if err != nil || a == nil || len(a.Reasons) != 1 || !strings.Contains(a.Reasons[0], "100%") {
+	if err != nil || a == nil || len(a.Reasons) != 1 || !strings.Contains(a.Reasons[0].EN, "100%") {
 		t.Fatalf("whole export rewritten, not flagged by change ratio: %v %+v (sample %+v)", err, a, s)
 	}
 	if open, _ := OpenAnomalies(staging); len(open) != 1 || open[0].ID != a.ID {
@@ -167,7 +167,7 @@ func TestDamagedAnomalyRecordPausesPruning(t *testing.T) {
 	if !c.prunePaused(t.Context(), "disk-a") {
 		t.Fatal("pruning not paused with a damaged anomaly record")
 	}
-	if len(rec.entries) != 1 || rec.entries[0].Kind != KindForgetPaused || rec.entries[0].Medium != "disk-a" {
+	if len(rec.entries) != 1 || rec.entries[0].Kind != ledger.KindForgetPaused || rec.entries[0].Medium != "disk-a" {
 		t.Fatalf("pause not recorded: %+v", rec.entries)
 	}
 	os.Remove(filepath.Join(staging, anomalyFile))

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -16,53 +17,6 @@ import (
 	"github.com/danzen-gw/danzen/ledger"
 	"github.com/danzen-gw/danzen/relay"
 )
-
-// Switch powers one medium; *relay.Relay satisfies it.
-type Switch interface {
-	Name() string
-	On(ctx context.Context) (relay.Result, error)
-	Off(ctx context.Context) (relay.Result, error)
-}
-
-// Drive is a medium's device side, from power-on to power-off.
-type Drive interface {
-	// BeforePowerOn notes what is attached before the relay closes, so a
-	// device that was already there is never taken for the medium.
-	BeforePowerOn() error
-	// Attach waits for the device after power-on, checks that it is the
-	// expected medium, mounts it and returns the restic repository location.
-	Attach(ctx context.Context) (repo string, err error)
-	// Detach makes the medium safe to cut: flush, unmount, spin down.
-	Detach(ctx context.Context) error
-	// WaitGone returns nil once the device has disappeared after power-off.
-	WaitGone(ctx context.Context) error
-}
-
-// A Drive may also implement Explain(error) error to turn a failure seen
-// while its medium was mounted into the medium's own words ("the disk is
-// full" rather than restic's text).
-
-// A Drive may also implement Flush(ctx) error, run after fn succeeded and
-// before Detach: a medium whose repository is spooled on the gateway
-// (tape) copies it to the medium there. And Ejected() bool, recorded in
-// the cut's evidence (a tape or cartridge unloaded before the cut).
-
-// A Drive may also implement Immutable() error: its medium is offline by
-// immutability (an S3 bucket's Object Lock), and nil means that was proven
-// in this session. Such a medium's cut is verified only with that proof.
-
-// Target is one medium written in a cycle.
-type Target struct {
-	Name string
-	// Switch is nil for a medium without a relay (an S3 bucket without an
-	// uplink relay): nothing is powered or cut, and it is offline only if
-	// its Drive proves immutability.
-	Switch Switch
-	Drive  Drive
-	// Repo carries the password file, host, cache and temp dirs; Location
-	// is filled from Drive.Attach.
-	Repo restic.Repo
-}
 
 // Recorder appends evidence; *ledger.Ledger satisfies it. Room says
 // whether the evidence of a whole power session can still be stored.
@@ -90,7 +44,7 @@ type CycleEvent struct {
 	Medium string
 	Pull   *Event        // set during the pull
 	Restic *restic.Event // set during restic operations
-	Text   string
+	Text   msg.Text
 }
 
 // CycleReport is what a cycle did.
@@ -125,8 +79,8 @@ type MediumReport struct {
 	Forgotten   int
 	Checked     bool
 	PoweredFor  time.Duration
-	CutVerified bool   // offline verified: the cut, and the immutability of a medium that has it
-	CutReason   string // why the cut is not verified
+	CutVerified bool     // offline verified: the cut, and the immutability of a medium that has it
+	CutReason   msg.Text // why the cut is not verified
 	Simulated   bool
 	Err         error
 }
@@ -156,7 +110,8 @@ func (c *Cycle) Run(ctx context.Context) (*CycleReport, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	r := &CycleReport{ID: NewCycleID(time.Now()), Started: time.Now()}
-	c.record(ctx, ledger.Entry{Kind: ledger.KindCycleStart, Message: "cycle " + r.ID, Data: mustJSON(map[string]any{"cycle": r.ID})})
+	c.record(ctx, ledger.Entry{Kind: ledger.KindCycleStart, Message: msg.Sprintf("サイクル %s を開始", "cycle %s started", r.ID),
+		Payload: ledger.CycleStartData{Cycle: r.ID}})
 
 	for _, src := range c.Config.Sources {
 		prev, _ := LoadManifest(c.Config.StagingDir, src.Name) // unreadable: judged as a first pull
@@ -170,7 +125,7 @@ func (c *Cycle) Run(ctx context.Context) (*CycleReport, error) {
 		}
 		if err != nil {
 			r.PullErr = errors.Join(r.PullErr, err)
-			c.record(ctx, ledger.Entry{Kind: ledger.KindError, Message: err.Error(), Data: mustJSON(map[string]any{"phase": "pull", "source": src.Name})})
+			c.record(ctx, ledger.Entry{Kind: ledger.KindError, Message: msg.TextOf(err), Payload: ledger.ErrorData{Phase: "pull", Source: src.Name}})
 			var inc *IncompleteError
 			if !errors.As(err, &inc) {
 				// Nothing new is staged: writing the media now would only
@@ -199,19 +154,18 @@ func (c *Cycle) Run(ctx context.Context) (*CycleReport, error) {
 	}
 	for _, m := range r.Media {
 		if m.Err != nil {
-			errs = append(errs, fmt.Errorf("媒体 / medium %s: %w", m.Name, m.Err))
+			errs = append(errs, msg.Errorf("媒体 %s: %w", "medium %s: %w", m.Name, m.Err))
 		}
 	}
 	return r, errors.Join(errs...)
 }
 
 func (c *Cycle) endRecord(ctx context.Context, r *CycleReport) {
-	kind := ledger.KindCycleEnd
-	msg := "cycle " + r.ID + ": ok"
+	text := msg.Sprintf("サイクル %s: 正常終了", "cycle %s: ok", r.ID)
 	if !r.OK() {
-		msg = "cycle " + r.ID + ": FAILED"
+		text = msg.Sprintf("サイクル %s: 失敗", "cycle %s: FAILED", r.ID)
 	}
-	c.record(context.WithoutCancel(ctx), ledger.Entry{Kind: kind, Message: msg, Data: mustJSON(map[string]any{"cycle": r.ID, "ok": r.OK()})})
+	c.record(context.WithoutCancel(ctx), ledger.Entry{Kind: ledger.KindCycleEnd, Message: text, Payload: ledger.CycleEndData{Cycle: r.ID, OK: r.OK()}})
 }
 
 // Session powers a medium on, attaches it, runs fn with its repository,
@@ -236,7 +190,7 @@ func (c *Cycle) Session(ctx context.Context, t Target, fn func(ctx context.Conte
 	c.emit(CycleEvent{Phase: "power-on", Medium: t.Name})
 	// Without a relay the medium counts as connected from here to the
 	// end of the session all the same.
-	res, err := relay.Result{Reason: "リレーなし: 接続のみ / no relay: connection only"}, error(nil)
+	res, err := relay.Result{Reason: msg.T("リレーなし: 接続のみ", "no relay: connection only")}, error(nil)
 	relayName := ""
 	if t.Switch != nil {
 		res, err = t.Switch.On(ctx)
@@ -244,14 +198,14 @@ func (c *Cycle) Session(ctx context.Context, t Target, fn func(ctx context.Conte
 	}
 	mr.Simulated = res.Simulated
 	c.record(ctx, ledger.Entry{Kind: ledger.KindPowerOn, Medium: t.Name, Message: res.Reason,
-		Data: mustJSON(map[string]any{"relay": relayName, "verified": res.Verified, "simulated": res.Simulated, "sense": res.Sense})})
+		Payload: ledger.PowerOnData{Relay: relayName, Verified: res.Verified, Simulated: res.Simulated, Sense: string(res.Sense)}})
 	// From here on the medium may be powered: whatever happens, cut it.
 	defer func() {
 		c.cut(context.WithoutCancel(ctx), t, &mr)
 		mr.PoweredFor = time.Since(onAt)
 	}()
 	if err != nil {
-		mr.Err = fmt.Errorf("通電できません / power-on failed: %w", err)
+		mr.Err = msg.Errorf("通電できません: %w", "power-on failed: %w", err)
 		return mr
 	}
 
@@ -262,16 +216,16 @@ func (c *Cycle) Session(ctx context.Context, t Target, fn func(ctx context.Conte
 		c.recordErr(ctx, t.Name, "attach", err)
 		return mr
 	}
-	c.record(ctx, ledger.Entry{Kind: ledger.KindMount, Medium: t.Name, Data: mustJSON(map[string]any{"repository": location})})
+	c.record(ctx, ledger.Entry{Kind: ledger.KindMount, Medium: t.Name, Payload: ledger.MountData{Repository: location}})
 
 	rp := t.Repo
 	rp.Location = location
 	rp.OnEvent = func(ev restic.Event) { c.emit(CycleEvent{Phase: ev.Op, Medium: t.Name, Restic: &ev}) }
 	mr.Err = fn(ctx, rp)
-	if ex, ok := t.Drive.(interface{ Explain(error) error }); ok && mr.Err != nil {
+	if ex, ok := t.Drive.(Explainer); ok && mr.Err != nil {
 		mr.Err = ex.Explain(mr.Err)
 	}
-	if fl, ok := t.Drive.(interface{ Flush(context.Context) error }); ok && mr.Err == nil {
+	if fl, ok := t.Drive.(Flusher); ok && mr.Err == nil {
 		c.emit(CycleEvent{Phase: "flush", Medium: t.Name})
 		if err := fl.Flush(ctx); err != nil {
 			mr.Err = err
@@ -291,9 +245,6 @@ func (c *Cycle) Session(ctx context.Context, t Target, fn func(ctx context.Conte
 	return mr
 }
 
-// KindPruneUnreferenced records the removal of data no snapshot uses.
-const KindPruneUnreferenced = "prune.unreferenced"
-
 // writeTarget writes every source's staging to one medium.
 func (c *Cycle) writeTarget(ctx context.Context, t Target, cycleID string) MediumReport {
 	var snaps []SnapshotInfo
@@ -306,7 +257,7 @@ func (c *Cycle) writeTarget(ctx context.Context, t Target, cycleID string) Mediu
 		}
 		var errs error
 		for _, src := range c.Config.Sources {
-			c.emit(CycleEvent{Phase: "backup", Medium: t.Name, Text: src.Name})
+			c.emit(CycleEvent{Phase: "backup", Medium: t.Name, Text: msg.Plain(src.Name)})
 			dir := SourceDir(c.Config.StagingDir, src.Name)
 			if _, err := os.Stat(filepath.Join(dir, ManifestName)); err != nil {
 				errs = errors.Join(errs, fmt.Errorf("取得元 %s はまだ一度も取得できていません / source %s has never been pulled: %w", src.Name, src.Name, err))
@@ -322,9 +273,10 @@ func (c *Cycle) writeTarget(ctx context.Context, t Target, cycleID string) Mediu
 			si := SnapshotInfo{Source: src.Name, ID: res.SnapshotID, DataAdded: int64(s.DataAddedPacked),
 				TotalBytes: int64(s.TotalBytesProcessed), Files: int(s.FilesNew + s.FilesChanged + s.FilesUnmodified)}
 			snaps = append(snaps, si)
-			c.record(ctx, ledger.Entry{Kind: ledger.KindSnapshot, Medium: t.Name, Message: "snapshot " + si.ID + " of " + src.Name,
-				Data: mustJSON(map[string]any{"cycle": cycleID, "source": src.Name, "snapshot": si.ID, "data_added": si.DataAdded,
-					"total_bytes": si.TotalBytes, "files": si.Files})})
+			c.record(ctx, ledger.Entry{Kind: ledger.KindSnapshot, Medium: t.Name,
+				Message: msg.Sprintf("取得元 %[2]s のスナップショット %[1]s", "snapshot %s of %s", si.ID, src.Name),
+				Payload: ledger.SnapshotData{Cycle: cycleID, Source: src.Name, Snapshot: si.ID, DataAdded: si.DataAdded,
+					TotalBytes: si.TotalBytes, Files: si.Files}})
 		}
 		// Generations are pruned only after a fully good night with no
 		// open anomaly, so a failing or encrypted export can never push
@@ -341,14 +293,15 @@ func (c *Cycle) writeTarget(ctx context.Context, t Target, cycleID string) Mediu
 				for _, s := range fr.Removed() {
 					ids = append(ids, s.ID)
 				}
-				c.record(ctx, ledger.Entry{Kind: ledger.KindForget, Medium: t.Name, Message: fmt.Sprintf("%d snapshots forgotten", forgotten),
-					Data: mustJSON(ledger.ForgetData{Removed: ids, Kept: len(fr.Kept())})})
+				c.record(ctx, ledger.Entry{Kind: ledger.KindForget, Medium: t.Name,
+					Message: msg.Sprintf("古い世代 %d 件を整理", "%d snapshots forgotten", forgotten),
+					Payload: ledger.ForgetData{Removed: ids, Kept: len(fr.Kept())}})
 			}
 		}
 		c.emit(CycleEvent{Phase: "check", Medium: t.Name})
 		cr, err := rp.Check(ctx, restic.CheckOptions{ReadDataSubset: c.CheckSubset})
-		c.record(ctx, ledger.Entry{Kind: ledger.KindCheck, Medium: t.Name, Message: errText(err),
-			Data: mustJSON(ledger.CheckData{OK: err == nil, Detail: checkDetail(c.CheckSubset)})})
+		c.record(ctx, ledger.Entry{Kind: ledger.KindCheck, Medium: t.Name, Message: msg.TextOf(err),
+			Payload: ledger.CheckData{OK: err == nil, Detail: checkDetail(c.CheckSubset)}})
 		checked = err == nil
 		// Packs no snapshot uses (a backup that failed part-way) would
 		// fill the medium night after night: remove them. Only
@@ -359,8 +312,8 @@ func (c *Cycle) writeTarget(ctx context.Context, t Target, cycleID string) Mediu
 			if perr := rp.Prune(ctx); perr != nil {
 				c.recordErr(ctx, t.Name, "prune", perr)
 			} else {
-				c.record(ctx, ledger.Entry{Kind: KindPruneUnreferenced, Medium: t.Name,
-					Message: "参照されないデータを削除 / removed data no snapshot uses"})
+				c.record(ctx, ledger.Entry{Kind: ledger.KindPruneUnreferenced, Medium: t.Name,
+					Message: msg.T("参照されないデータを削除", "removed data no snapshot uses")})
 			}
 		}
 		return errors.Join(errs, err)
@@ -380,21 +333,21 @@ func (c *Cycle) cut(ctx context.Context, t Target, mr *MediumReport) {
 	}
 	start := time.Now()
 	res, err := t.Switch.Off(ctx)
-	cd := CutRecord{CutData: ledger.CutData{Relay: t.Switch.Name(), SenseOff: res.Verified}, Simulated: res.Simulated}
-	if ej, ok := t.Drive.(interface{ Ejected() bool }); ok {
+	cd := ledger.CutData{Relay: t.Switch.Name(), SenseOff: res.Verified, Simulated: res.Simulated}
+	if ej, ok := t.Drive.(Ejecter); ok {
 		cd.Ejected = ej.Ejected()
 	}
-	var reasons []string
-	imm, hasImm := t.Drive.(interface{ Immutable() error })
+	var reasons []msg.Text
+	imm, hasImm := t.Drive.(ImmutabilityProver)
 	if hasImm {
 		if ierr := imm.Immutable(); ierr != nil {
-			reasons = append(reasons, ierr.Error())
+			reasons = append(reasons, msg.TextOf(ierr))
 		} else {
 			cd.Immutable = true
 		}
 	}
 	if err != nil {
-		reasons = append(reasons, err.Error())
+		reasons = append(reasons, msg.TextOf(err))
 	} else if !res.Verified {
 		reasons = append(reasons, res.Reason)
 	}
@@ -403,14 +356,14 @@ func (c *Cycle) cut(ctx context.Context, t Target, mr *MediumReport) {
 		cd.Reason = joinReasons(reasons)
 		mr.Simulated, mr.CutReason = true, cd.Reason
 		c.record(ctx, ledger.Entry{Kind: ledger.KindPowerOffUnverified, Medium: t.Name,
-			Message: "シミュレーション — オフラインではありません / simulated — not offline", Data: mustJSON(cd)})
+			Message: msg.T("シミュレーション — オフラインではありません", "simulated — not offline"), Payload: cd})
 		return
 	}
 	goneErr := t.Drive.WaitGone(ctx)
 	cd.DeviceGone = goneErr == nil
 	if goneErr != nil {
-		reasons = append(reasons, goneErr.Error())
-		c.record(ctx, ledger.Entry{Kind: ledger.KindError, Medium: t.Name, Message: goneErr.Error(), Data: mustJSON(map[string]any{"phase": "device-gone"})})
+		reasons = append(reasons, msg.TextOf(goneErr))
+		c.record(ctx, ledger.Entry{Kind: ledger.KindError, Medium: t.Name, Message: msg.TextOf(goneErr), Payload: ledger.ErrorData{Phase: "device-gone"}})
 	} else {
 		c.record(ctx, ledger.Entry{Kind: ledger.KindDeviceGone, Medium: t.Name})
 	}
@@ -418,15 +371,15 @@ func (c *Cycle) cut(ctx context.Context, t Target, mr *MediumReport) {
 	mr.Simulated = mr.Simulated || res.Simulated
 	if cd.SenseOff && cd.DeviceGone && (!hasImm || cd.Immutable) {
 		mr.CutVerified = true
-		c.record(ctx, ledger.Entry{Kind: ledger.KindPowerOffVerified, Medium: t.Name, Message: "切断を確認 / cut verified", Data: mustJSON(cd)})
+		c.record(ctx, ledger.Entry{Kind: ledger.KindPowerOffVerified, Medium: t.Name, Message: msg.T("切断を確認", "cut verified"), Payload: cd})
 		return
 	}
 	cd.Reason = joinReasons(reasons)
 	mr.CutReason = cd.Reason
 	c.record(ctx, ledger.Entry{Kind: ledger.KindPowerOffUnverified, Medium: t.Name,
-		Message: "切断を確認できません(オフラインではありません) / cut NOT verified: the medium is not offline", Data: mustJSON(cd)})
+		Message: msg.T("切断を確認できません(オフラインではありません)", "cut NOT verified: the medium is not offline"), Payload: cd})
 	if err != nil || goneErr != nil {
-		mr.Err = errors.Join(mr.Err, fmt.Errorf("切断を確認できません / cut not verified: %s", cd.Reason))
+		mr.Err = errors.Join(mr.Err, msg.Errorf("切断を確認できません: %s", "cut not verified: %s", cd.Reason))
 	}
 }
 
@@ -434,27 +387,20 @@ func (c *Cycle) cut(ctx context.Context, t Target, mr *MediumReport) {
 // cut, so it is offline only if its drive proved immutability in this
 // session.
 func (c *Cycle) immutableOnly(ctx context.Context, t Target, mr *MediumReport) {
-	var cd CutRecord
-	ierr := errors.New("リレーも変更不可の設定もありません / neither a relay nor immutability")
-	if imm, ok := t.Drive.(interface{ Immutable() error }); ok {
+	var cd ledger.CutData
+	ierr := msg.New("リレーも変更不可の設定もありません", "neither a relay nor immutability")
+	if imm, ok := t.Drive.(ImmutabilityProver); ok {
 		ierr = imm.Immutable()
 	}
 	if ierr == nil {
 		cd.Immutable, mr.CutVerified = true, true
 		c.record(ctx, ledger.Entry{Kind: ledger.KindPowerOffVerified, Medium: t.Name,
-			Message: "変更不可を確認(オブジェクトロック) / immutable, verified (Object Lock)", Data: mustJSON(cd)})
+			Message: msg.T("変更不可を確認(オブジェクトロック)", "immutable, verified (Object Lock)"), Payload: cd})
 		return
 	}
-	cd.Reason, mr.CutReason = ierr.Error(), ierr.Error()
+	cd.Reason, mr.CutReason = msg.TextOf(ierr), msg.TextOf(ierr)
 	c.record(ctx, ledger.Entry{Kind: ledger.KindPowerOffUnverified, Medium: t.Name,
-		Message: "変更不可を確認できません(オフラインではありません) / immutability NOT verified: the medium is not offline", Data: mustJSON(cd)})
-}
-
-// CutRecord is the ledger data of a cut: the evidence, and whether the
-// relay was only simulated (then the medium is never offline).
-type CutRecord struct {
-	ledger.CutData
-	Simulated bool `json:"simulated,omitempty"`
+		Message: msg.T("変更不可を確認できません(オフラインではありません)", "immutability NOT verified: the medium is not offline"), Payload: cd})
 }
 
 func (c *Cycle) emit(ev CycleEvent) {
@@ -479,14 +425,7 @@ func (c *Cycle) record(ctx context.Context, e ledger.Entry) {
 }
 
 func (c *Cycle) recordErr(ctx context.Context, medium, phase string, err error) {
-	c.record(ctx, ledger.Entry{Kind: ledger.KindError, Medium: medium, Message: err.Error(), Data: mustJSON(map[string]any{"phase": phase})})
-}
-
-func errText(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
+	c.record(ctx, ledger.Entry{Kind: ledger.KindError, Medium: medium, Message: msg.TextOf(err), Payload: ledger.ErrorData{Phase: phase}})
 }
 
 func checkDetail(subset string) string {
@@ -496,21 +435,10 @@ func checkDetail(subset string) string {
 	return "read-data-subset " + subset
 }
 
-func joinReasons(rs []string) string {
-	out := ""
-	for i, r := range rs {
-		if i > 0 {
-			out += "; "
-		}
-		out += r
+func joinReasons(rs []msg.Text) msg.Text {
+	var out msg.Text
+	for _, r := range rs {
+		out = out.Append("; ", r)
 	}
 	return out
-}
-
-func mustJSON(v any) []byte {
-	b, err := ledger.MarshalData(v)
-	if err != nil {
-		panic(err) // only called with plain data types
-	}
-	return b
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"os"
 	"path"
 	"sort"
@@ -66,25 +67,23 @@ func (c *Cycle) Restore(ctx context.Context, t Target, req RestoreRequest) (*Res
 	err := c.restore(ctx, t, req, rr)
 	rr.TotalMS = time.Since(start).Milliseconds()
 	rr.OK = err == nil
-	if err != nil {
-		rr.Error = err.Error()
-	}
+	rr.Error = msg.TextOf(err)
 	kind := ledger.KindRestore
-	what := "復元 / restore"
+	what := msg.T("復元", "restore")
 	if req.Drill {
-		kind, what = ledger.KindDrill, "復元訓練 / restore drill"
+		kind, what = ledger.KindDrill, msg.T("復元訓練", "restore drill")
 		if req.Dir != "" {
 			if rerr := os.RemoveAll(req.Dir); rerr != nil && c.Logger != nil {
 				c.Logger.Error("drill scratch copy not removed", "dir", req.Dir, "err", rerr)
 			}
 		}
 	}
-	msg := what + " " + rr.ID + ": ok"
+	text := msg.Sprintf("%s %s: 正常終了", "%s %s: ok", what, rr.ID)
 	if err != nil {
-		msg = what + " " + rr.ID + ": FAILED: " + err.Error()
+		text = msg.Sprintf("%s %s: 失敗: %s", "%s %s: FAILED: %s", what, rr.ID, err)
 	}
-	c.record(ctx, ledger.Entry{Kind: kind, Medium: t.Name, Actor: req.Actor, Message: msg, Data: mustJSON(rr.RestoreData)})
-	c.emit(CycleEvent{Phase: "done", Medium: t.Name, Text: msg})
+	c.record(ctx, ledger.Entry{Kind: kind, Medium: t.Name, Actor: req.Actor, Message: text, Payload: rr.RestoreData})
+	c.emit(CycleEvent{Phase: "done", Medium: t.Name, Text: text})
 	return rr, err
 }
 
@@ -127,11 +126,11 @@ func (c *Cycle) restore(ctx context.Context, t Target, req RestoreRequest, rr *R
 		// The drill reads every pack afterwards, so the measured times are
 		// those of a real emergency restore, and a damaged pack is named
 		// with the snapshots it hurts even when the restore failed on it.
-		c.emit(CycleEvent{Phase: "check", Medium: t.Name, Text: "restic check --read-data"})
+		c.emit(CycleEvent{Phase: "check", Medium: t.Name, Text: msg.Plain("restic check --read-data")})
 		res, err := rp.Check(ctx, restic.CheckOptions{ReadData: true})
 		rr.CheckRan, rr.CheckOK = true, err == nil
-		c.record(ctx, ledger.Entry{Kind: ledger.KindCheck, Medium: t.Name, Message: errText(err),
-			Data: mustJSON(ledger.CheckData{OK: err == nil, Detail: "read-data"})})
+		c.record(ctx, ledger.Entry{Kind: ledger.KindCheck, Medium: t.Name, Message: msg.TextOf(err),
+			Payload: ledger.CheckData{OK: err == nil, Detail: "read-data"}})
 		if err == nil || ctx.Err() != nil {
 			return errors.Join(restoreErr, err)
 		}
@@ -163,7 +162,7 @@ func (c *Cycle) restoreSnapshot(ctx context.Context, medium string, rp restic.Re
 	if id == "latest" && req.Source != "" {
 		opts.Tags = []string{"source=" + req.Source}
 	}
-	c.emit(CycleEvent{Phase: "restore", Medium: medium, Text: id})
+	c.emit(CycleEvent{Phase: "restore", Medium: medium, Text: msg.Plain(id)})
 	user := rp.OnEvent
 	rp.OnEvent = func(ev restic.Event) {
 		if ev.Status != nil && ev.Status.BytesRestored > 0 {

@@ -148,7 +148,7 @@ func TestValidateNamesEachBadField(t *testing.T) {
 			t.Errorf("%s: not named in %v", tc.field, err)
 			continue
 		}
-		if fe[0].JA == "" || fe[0].EN == "" || fe[0].JA == fe[0].EN {
+		if fe[0].Text.JA == "" || fe[0].Text.EN == "" || fe[0].Text.JA == fe[0].Text.EN {
 			t.Errorf("%s: message not bilingual: %+v", tc.field, fe[0])
 		}
 	}

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"time"
 
 	"github.com/danzen-gw/danzen/internal/fielderr"
@@ -154,9 +155,9 @@ func (v *checker) nested(prefix string, err error) {
 	case err == nil:
 	case errors.As(err, &l):
 		for _, f := range l.Fields {
-			v.Add(prefix+"."+f.Field, f.JA, f.EN)
+			v.AddText(prefix+"."+f.Field, f.Text)
 		}
 	default:
-		v.Add(prefix, err.Error(), err.Error())
+		v.AddText(prefix, msg.TextOf(err))
 	}
 }

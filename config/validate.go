@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -47,7 +48,7 @@ func (v *checker) unique(field string, seen map[string]bool, n, whatJA, whatEN s
 // Validate checks the whole configuration and returns a *ValidationError
 // naming each bad field, or nil.
 func (c *Config) Validate() error {
-	v := checker{fielderr.List{Title: "設定に誤りがあります / the configuration is invalid:"}}
+	v := checker{fielderr.List{Title: msg.T("設定に誤りがあります:", "the configuration is invalid:")}}
 	if c.Version != CurrentVersion {
 		v.Add("version", fmt.Sprintf("この版は設定形式 %d のみ扱えます(%d が指定されています)", CurrentVersion, c.Version),
 			fmt.Sprintf("this build reads configuration version %d, the file says %d", CurrentVersion, c.Version))

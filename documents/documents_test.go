@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/json"
 	"encoding/pem"
 	"encoding/xml"
 	"fmt"
@@ -17,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 
 	"github.com/chromedp/chromedp"
 	"golang.org/x/crypto/ssh"
@@ -133,7 +136,7 @@ func at(day, hour, min int) time.Time { return time.Date(2026, 10, day, hour, mi
 
 func data(t *testing.T, v any) []byte {
 	t.Helper()
-	b, err := ledger.MarshalData(v)
+	b, err := json.Marshal(v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,12 +183,12 @@ func writeLedger(t *testing.T, dir string) {
 		}
 		add(at(day, 2, 10), ledger.Entry{Kind: ledger.KindCheck, Medium: medium, Data: data(t, ledger.CheckData{OK: true, Detail: "read-data-subset 5%"})})
 		if ok {
-			add(at(day, 2, minutes), ledger.Entry{Kind: ledger.KindPowerOffVerified, Medium: medium, Message: "切断を確認 / cut verified", Data: cut(relay)})
+			add(at(day, 2, minutes), ledger.Entry{Kind: ledger.KindPowerOffVerified, Medium: medium, Message: msg.Legacy("切断を確認 / cut verified"), Data: cut(relay)})
 		} else {
 			add(at(day, 2, minutes), ledger.Entry{Kind: ledger.KindPowerOffUnverified, Medium: medium,
-				Message: "切断を確認できません(オフラインではありません) / cut NOT verified: the medium is not offline",
-				Data:    data(t, ledger.CutData{Relay: relay, Reason: "センス入力がONのままです / the sense input still reads ON"})})
-			add(at(day, 2, minutes), ledger.Entry{Kind: ledger.KindError, Medium: medium, Message: "デバイスが残っています / the device is still present"})
+				Message: msg.Legacy("切断を確認できません(オフラインではありません) / cut NOT verified: the medium is not offline"),
+				Data:    data(t, ledger.CutData{Relay: relay, Reason: msg.Legacy("センス入力がONのままです / the sense input still reads ON")})})
+			add(at(day, 2, minutes), ledger.Entry{Kind: ledger.KindError, Medium: medium, Message: msg.Legacy("デバイスが残っています / the device is still present")})
 		}
 		add(at(day, 2, minutes+1), ledger.Entry{Kind: ledger.KindCycleEnd, Data: data(t, map[string]any{"cycle": id, "ok": ok})})
 	}
@@ -196,7 +199,7 @@ func writeLedger(t *testing.T, dir string) {
 	add(at(5, 10, 13), ledger.Entry{Kind: ledger.KindDrill, Medium: "disk-a", Actor: "sato", Data: data(t, drill)})
 	failed := drill
 	failed.ID, failed.Medium, failed.Snapshot, failed.Started, failed.OK, failed.CheckOK = "drill-20261006", "disk-b", "9e8d7c6b", at(6, 10, 0), false, false
-	failed.Error = "パックが壊れています / a pack is damaged"
+	failed.Error = msg.T("パックが壊れています", "a pack is damaged")
 	add(at(6, 10, 20), ledger.Entry{Kind: ledger.KindDrill, Medium: "disk-b", Actor: "sato", Data: data(t, failed)})
 }
 
@@ -649,7 +652,7 @@ func TestSelfScanReport(t *testing.T) {
 
 	rep := &netprobe.Report{Started: at(7, 3, 0), Finished: at(7, 3, 5), FeedDate: "2026-09-30", TCPPorts: "1-65535", Targets: []netprobe.Target{
 		{No: 1, Point: register.Point{ID: "CAF00001", Maker: "Fortinet", Model: "FortiGate 60F", GlobalIP: "203.0.113.10"},
-			Findings: []netprobe.Finding{{Rule: netprobe.RuleKEV, Caution: true, JA: "既知の悪用された脆弱性 CVE-2018-13379", EN: "known exploited CVE-2018-13379"}}},
+			Findings: []netprobe.Finding{{Rule: netprobe.RuleKEV, Caution: true, Text: msg.T("既知の悪用された脆弱性 CVE-2018-13379", "known exploited CVE-2018-13379")}}},
 		{No: 2, Point: register.Point{ID: "CAF00002", Maker: "Yamaha", Model: "RTX1300"}},
 	}}
 	if _, err := (netprobe.Store{Dir: filepath.Join(cfgDir, "scans")}).Save(rep); err != nil {

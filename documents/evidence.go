@@ -1,7 +1,6 @@
 package documents
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -17,8 +16,8 @@ func drills(in *Input) []drillRecord {
 		if e.Kind != ledger.KindDrill {
 			continue
 		}
-		var d ledger.RestoreData
-		if e.DecodeData(&d) != nil {
+		d, err := ledger.Decode[ledger.RestoreData](e)
+		if err != nil {
 			continue
 		}
 		out = append(out, drillRecord{Entry: e, Data: d})
@@ -70,49 +69,36 @@ func (b *builder) evidence() *Doc {
 		when := tcell(b.stampSec(e.Time))
 		switch e.Kind {
 		case ledger.KindPowerOffVerified:
-			var c ledger.CutData
-			e.DecodeData(&c)
+			c, _ := ledger.Decode[ledger.CutData](e)
 			cuts = append(cuts, []Cell{when, seq, cell(code(e.Medium)), tcell(orDash(c.Relay)), tcell(yesNo(l, c.SenseOff)), tcell(yesNo(l, c.DeviceGone)), tcell(fmt.Sprintf("%.1f s", float64(c.ElapsedMS)/1000))})
-		case ledger.KindPowerOffUnverified, ledger.KindError, ledger.KindInterrupted, "cycle.missed", "drill.missed":
-			msg := e.Message
+		case ledger.KindPowerOffUnverified, ledger.KindError, ledger.KindInterrupted, ledger.KindCycleMissed, ledger.KindDrillMissed:
+			what := e.Message
 			if e.Kind == ledger.KindPowerOffUnverified {
-				var c ledger.CutData
-				if e.DecodeData(&c) == nil && c.Reason != "" {
-					msg = l.split(msg) + ": " + l.split(c.Reason)
+				if c, err := ledger.Decode[ledger.CutData](e); err == nil && !c.Reason.IsZero() {
+					what = what.Append(": ", c.Reason)
 				}
 			}
-			fails = append(fails, []Cell{when, seq, cell(code(orDash(e.Medium))), tcell(e.Kind), cell(bad(orDash(l.split(msg))))})
+			fails = append(fails, []Cell{when, seq, cell(code(orDash(e.Medium))), tcell(string(e.Kind)), cell(bad(orDash(l.in(what))))})
 		case ledger.KindCycleEnd:
-			var c struct {
-				OK bool `json:"ok"`
-			}
-			if json.Unmarshal(e.Data, &c) == nil && !c.OK {
-				msg := l.split(e.Message)
-				if msg == "" {
-					msg = l.t("サイクルが失敗しました", "the cycle failed")
+			if c, err := ledger.Decode[ledger.CycleEndData](e); err == nil && !c.OK {
+				what := l.in(e.Message)
+				if what == "" {
+					what = l.t("サイクルが失敗しました", "the cycle failed")
 				}
-				fails = append(fails, []Cell{when, seq, tcell("—"), tcell(e.Kind), cell(bad(msg))})
+				fails = append(fails, []Cell{when, seq, tcell("—"), tcell(string(e.Kind)), cell(bad(what))})
 			}
 		case ledger.KindDrill, ledger.KindRestore:
-			var x ledger.RestoreData
-			if e.DecodeData(&x) == nil && !x.OK {
-				fails = append(fails, []Cell{when, seq, cell(code(orDash(e.Medium))), tcell(e.Kind), cell(bad(orDash(l.split(x.Error))))})
+			if x, err := ledger.Decode[ledger.RestoreData](e); err == nil && !x.OK {
+				fails = append(fails, []Cell{when, seq, cell(code(orDash(e.Medium))), tcell(string(e.Kind)), cell(bad(orDash(l.in(x.Error))))})
 			}
 		case ledger.KindSnapshot:
-			var s struct {
-				Source    string `json:"source"`
-				Snapshot  string `json:"snapshot"`
-				DataAdded int64  `json:"data_added"`
-				Files     int    `json:"files"`
-			}
-			json.Unmarshal(e.Data, &s)
+			s, _ := ledger.Decode[ledger.SnapshotData](e)
 			snaps = append(snaps, []Cell{when, seq, cell(code(e.Medium)), tcell(orDash(s.Source)), cell(code(orDash(s.Snapshot))), tcell(fmt.Sprint(s.Files)), tcell(bytesText(s.DataAdded))})
 		case ledger.KindCheck:
-			var c ledger.CheckData
-			ok := e.DecodeData(&c) == nil && c.OK
+			c, err := ledger.Decode[ledger.CheckData](e)
 			res := cell(text(l.t("成功", "ok")))
-			if !ok {
-				res = cell(bad(l.t("失敗", "FAILED") + " " + l.split(e.Message)))
+			if err != nil || !c.OK {
+				res = cell(bad(l.t("失敗", "FAILED") + " " + l.in(e.Message)))
 			}
 			checks = append(checks, []Cell{when, seq, cell(code(e.Medium)), tcell(orDash(c.Detail)), res})
 		}
@@ -140,7 +126,7 @@ func (b *builder) drillBlocks(periodOnly bool) []Block {
 		x := r.Data
 		result := cell(text(l.t("合格", "passed")))
 		if !x.OK {
-			result = cell(bad(l.t("不合格", "FAILED") + " " + l.split(x.Error)))
+			result = cell(bad(l.t("不合格", "FAILED") + " " + l.in(x.Error)))
 		}
 		verified := fmt.Sprintf("%d / %d", x.FilesVerified, x.Files)
 		if len(x.Mismatches) > 0 {
@@ -180,7 +166,7 @@ func (b *builder) verifyBlocks() []Block {
 		pairs = append(pairs, pair("head.json", code(fmt.Sprintf("seq %d, %s", r.Head.Seq, r.Head.Hash))))
 	}
 	for _, p := range r.Problems {
-		pairs = append(pairs, pair(l.f("異常(%d行目)", "problem (line %d)", p.Line), bad(l.t(p.JA, p.EN))))
+		pairs = append(pairs, pair(l.f("異常(%d行目)", "problem (line %d)", p.Line), bad(l.in(p.Message))))
 	}
 	return []Block{
 		kv([2]string{l.t("項目", "item"), l.t("内容", "value")}, pairs...),

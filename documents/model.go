@@ -2,6 +2,7 @@ package documents
 
 import (
 	"fmt"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"strings"
 )
 
@@ -135,6 +136,14 @@ func (l lang) t(jaText, enText string) string {
 
 func (l lang) f(jaFormat, enFormat string, args ...any) string {
 	return fmt.Sprintf(l.t(jaFormat, enFormat), args...)
+}
+
+// in renders a bilingual text or error in the document's language.
+func (l lang) in(x msg.Localizer) string {
+	if l == en {
+		return x.Localize(msg.EN)
+	}
+	return x.Localize(msg.JA)
 }
 
 // split picks one half of a message written "日本語 / English".

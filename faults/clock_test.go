@@ -71,7 +71,7 @@ func (s *scenario) schedule(t *testing.T, start time.Time) (*handClock, *gateway
 // times.
 func scheduled(t *testing.T, dir string) []ledger.Entry {
 	t.Helper()
-	ents, err := ledger.Read(dir, ledger.Filter{Kinds: []string{ledger.KindCycleStart, ledger.KindCycleEnd, gateway.KindCycleMissed}})
+	ents, err := ledger.Read(dir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindCycleStart, ledger.KindCycleEnd, ledger.KindCycleMissed}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,13 +86,11 @@ func cyclesAndMissed(ents []ledger.Entry) (cycles, failed, missed int) {
 		case ledger.KindCycleStart:
 			cycles++
 		case ledger.KindCycleEnd:
-			var d struct{ OK bool }
-			if e.DecodeData(&d) != nil || !d.OK {
+			if d, err := ledger.Decode[ledger.CycleEndData](e); err != nil || !d.OK {
 				failed++
 			}
-		case gateway.KindCycleMissed:
-			var d struct{ Missed int }
-			e.DecodeData(&d)
+		case ledger.KindCycleMissed:
+			d, _ := ledger.Decode[ledger.MissedData](e)
 			missed += d.Missed
 		}
 	}

@@ -332,7 +332,7 @@ func TestKilledAtEachPhase(t *testing.T) {
 			}
 			// A killed cycle leaves its cycle.start open; a killed restore
 			// or drill leaves the medium's power session open.
-			ents, err := ledger.Read(w.r.Cfg.LedgerDir, ledger.Filter{Kinds: []string{gateway.KindJobInterrupted}})
+			ents, err := ledger.Read(w.r.Cfg.LedgerDir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindJobInterrupted}})
 			if err != nil || len(ents) != 1 {
 				t.Errorf("the interruption is not recorded once: %v %+v", err, ents)
 			}
@@ -396,7 +396,7 @@ func TestTruncatedConfigurationAtStart(t *testing.T) {
 	} else {
 		res.survived = 1
 	}
-	ents, _ := ledger.Read(w.r.Cfg.LedgerDir, ledger.Filter{Kinds: []string{"config.fallback"}})
+	ents, _ := ledger.Read(w.r.Cfg.LedgerDir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindConfigFallback}})
 	if len(ents) != 1 {
 		t.Error("the fallback is not in the ledger")
 		res.survived = 0

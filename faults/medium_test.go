@@ -241,7 +241,7 @@ func TestMediumFaults(t *testing.T) {
 		spec.GoneTimeout = disk.Duration(3 * time.Second) // it will not go
 		rep, err := s.cycle(t, nil)
 		spec.GoneTimeout = gone
-		if err == nil || len(rep.Media) != 1 || rep.Media[0].CutVerified || !strings.Contains(rep.Media[0].CutReason, "disk-a") {
+		if err == nil || len(rep.Media) != 1 || rep.Media[0].CutVerified || !strings.Contains(rep.Media[0].CutReason.String(), "disk-a") {
 			t.Errorf("a medium still attached was not reported as not cut: %v %+v", err, rep)
 		}
 		st, err := status.Compute(s.cfg.LedgerDir, []string{"disk-a"}, time.Now())
@@ -292,7 +292,7 @@ func TestMediumFaults(t *testing.T) {
 		w.recovered(t, s, &res, false) // drilled above; the cycle checked the repository
 		// What the failed backup left on the medium is removed, not
 		// carried from night to night.
-		if ents, _ := ledger.Read(s.cfg.LedgerDir, ledger.Filter{Medium: "disk-a", Kinds: []string{backup.KindPruneUnreferenced}}); len(ents) == 0 {
+		if ents, _ := ledger.Read(s.cfg.LedgerDir, ledger.Filter{Medium: "disk-a", Kinds: []ledger.Kind{ledger.KindPruneUnreferenced}}); len(ents) == 0 {
 			t.Error("the data the failed backup left on the medium was never pruned")
 		}
 	})
@@ -326,9 +326,13 @@ func TestMediumFaults(t *testing.T) {
 				t.Errorf("damaged snapshot %s: not one of the medium's %v, or not in the error %v", id, want, err)
 			}
 		}
-		drills, _ := ledger.Read(s.cfg.LedgerDir, ledger.Filter{Kinds: []string{ledger.KindDrill}})
+		drills, _ := ledger.Read(s.cfg.LedgerDir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindDrill}})
 		var d ledger.RestoreData
-		if len(drills) == 0 || drills[len(drills)-1].DecodeData(&d) != nil || len(d.Damaged) != len(rep.Damaged) {
+		var derr error
+		if len(drills) > 0 {
+			d, derr = ledger.Decode[ledger.RestoreData](drills[len(drills)-1])
+		}
+		if len(drills) == 0 || derr != nil || len(d.Damaged) != len(rep.Damaged) {
 			t.Errorf("the ledger's drill record does not name the damaged snapshots: %+v", d)
 		}
 		if len(s.alerts.firing(string(alert.KindDrillFailed))) == 0 {
@@ -343,14 +347,13 @@ func TestMediumFaults(t *testing.T) {
 // snapshots lists the snapshot IDs the ledger records, oldest first.
 func snapshots(t *testing.T, dir string) []string {
 	t.Helper()
-	ents, err := ledger.Read(dir, ledger.Filter{Kinds: []string{ledger.KindSnapshot}})
+	ents, err := ledger.Read(dir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindSnapshot}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var ids []string
 	for _, e := range ents {
-		var d struct{ Snapshot string }
-		if e.DecodeData(&d) == nil && d.Snapshot != "" {
+		if d, err := ledger.Decode[ledger.SnapshotData](e); err == nil && d.Snapshot != "" {
 			ids = append(ids, d.Snapshot)
 		}
 	}

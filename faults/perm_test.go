@@ -103,11 +103,11 @@ func TestPermFull(t *testing.T) {
 		t.Fatalf("the cycle during which /perm filled up failed: %v", err)
 	}
 
-	ents, err := ledger.Read(moved, ledger.Filter{Medium: "disk-a", Kinds: []string{ledger.KindPowerOn, ledger.KindSnapshot, ledger.KindPowerOffVerified}})
+	ents, err := ledger.Read(moved, ledger.Filter{Medium: "disk-a", Kinds: []ledger.Kind{ledger.KindPowerOn, ledger.KindSnapshot, ledger.KindPowerOffVerified}})
 	if err != nil || len(ents) < 3 || ents[len(ents)-1].Kind != ledger.KindPowerOffVerified {
 		var kinds []string
 		for _, e := range ents {
-			kinds = append(kinds, e.Kind)
+			kinds = append(kinds, string(e.Kind))
 		}
 		t.Errorf("the power session on a full disk is not on record: %v %v", err, kinds)
 	}

@@ -36,9 +36,9 @@ func TestRansomwareOnTheSource(t *testing.T) {
 		}
 		return rep
 	}
-	lastForget := func(name, want string) ledger.Entry {
+	lastForget := func(name string, want ledger.Kind) ledger.Entry {
 		t.Helper()
-		es, err := ledger.Read(dir, ledger.Filter{Kinds: []string{ledger.KindForget, backup.KindForgetPaused}})
+		es, err := ledger.Read(dir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindForget, ledger.KindForgetPaused}})
 		if err != nil || len(es) == 0 || es[len(es)-1].Kind != want {
 			t.Fatalf("%s: the last pruning entry is not %s: %v %+v", name, want, err, es)
 		}
@@ -85,8 +85,8 @@ func TestRansomwareOnTheSource(t *testing.T) {
 	an := rep.Anomalies[0]
 	t.Logf("flagged: change ratio %.2f, entropy %.2f bits/byte (baseline %.2f), %d bytes sampled",
 		an.Sample.ChangeRatio, an.Sample.Entropy, an.BaselineEntropy, an.Sample.SampledBytes)
-	lastForget("encrypted night", backup.KindForgetPaused)
-	if es, _ := ledger.Read(dir, ledger.Filter{Kinds: []string{backup.KindAnomaly}}); len(es) != 1 {
+	lastForget("encrypted night", ledger.KindForgetPaused)
+	if es, _ := ledger.Read(dir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindAnomaly}}); len(es) != 1 {
 		t.Fatalf("%d anomaly entries in the ledger, want 1", len(es))
 	}
 	if a := s.alerts.firing(string(alert.KindSourceAnomaly)); len(a) != 1 || a[0]["severity"] != string(alert.SeverityCritical) {
@@ -98,7 +98,7 @@ func TestRansomwareOnTheSource(t *testing.T) {
 	if rep := cycle("night after"); len(rep.Anomalies) != 0 {
 		t.Fatalf("an unchanged export flagged again: %+v", rep.Anomalies)
 	}
-	lastForget("night after", backup.KindForgetPaused)
+	lastForget("night after", ledger.KindForgetPaused)
 	g, err := gateway.Open(context.Background(), s.cfg, gateway.Options{RelaySources: w.sources(t)})
 	if err != nil {
 		t.Fatal(err)
@@ -116,7 +116,7 @@ func TestRansomwareOnTheSource(t *testing.T) {
 	if len(s.alerts.of(string(alert.KindSourceAnomaly), true)) != 1 {
 		t.Errorf("the acknowledgement did not clear the alert: %v", s.alerts.got)
 	}
-	acks, _ := ledger.Read(dir, ledger.Filter{Kinds: []string{backup.KindAnomalyAck}})
+	acks, _ := ledger.Read(dir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindAnomalyAck}})
 	if len(acks) != 1 || acks[0].Actor != "kato" {
 		t.Errorf("the acknowledgement is not recorded with its actor: %+v", acks)
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/danzen-gw/danzen/backup"
 	"github.com/danzen-gw/danzen/config"
-	"github.com/danzen-gw/danzen/gateway"
 	"github.com/danzen-gw/danzen/ledger"
 	"github.com/danzen-gw/danzen/relay/fake"
 )
@@ -49,8 +48,8 @@ func TestKilledDuringSendBack(t *testing.T) {
 	if _, ok := w.run(t, "open", ""); !ok {
 		t.Error("the start after the kill failed")
 	}
-	ents, err := ledger.Read(w.r.Cfg.LedgerDir, ledger.Filter{Kinds: []string{gateway.KindJobInterrupted}})
-	if err != nil || len(ents) != 1 || !strings.Contains(ents[0].Message, "restore-1"+backup.PartialSuffix) {
+	ents, err := ledger.Read(w.r.Cfg.LedgerDir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindJobInterrupted}})
+	if err != nil || len(ents) != 1 || !strings.Contains(ents[0].Message.String(), "restore-1"+backup.PartialSuffix) {
 		t.Errorf("the interrupted send-back is not recorded once, naming the incomplete folder: %v %+v", err, ents)
 	}
 	if fake.CoilPersisted(w.board, "relay-disk-a") || w.r.HW.Powers["disk-a"].Loop() != nil {

@@ -116,14 +116,13 @@ func (s *scenario) cycle(t *testing.T, events func(backup.CycleEvent)) (*backup.
 // pullErrors returns the ledger's errors of the pull phase.
 func pullErrors(t *testing.T, dir string) []ledger.Entry {
 	t.Helper()
-	ents, err := ledger.Read(dir, ledger.Filter{Kinds: []string{ledger.KindError}})
+	ents, err := ledger.Read(dir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindError}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []ledger.Entry
 	for _, e := range ents {
-		var d struct{ Phase string }
-		if e.DecodeData(&d) == nil && d.Phase == "pull" {
+		if d, err := ledger.Decode[ledger.ErrorData](e); err == nil && d.Phase == "pull" {
 			out = append(out, e)
 		}
 	}

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"path/filepath"
 	"time"
 
@@ -42,8 +43,8 @@ func (g *Gateway) send(a alert.Alert) {
 		defer cancel()
 		if err := n.Send(ctx, a); err != nil {
 			g.log.Error("alert not delivered", "kind", a.Kind, "err", err)
-			g.record(ledger.Entry{Kind: "alert.failed", Medium: a.Medium, Message: err.Error(),
-				Data: mustJSON(map[string]any{"alert": a.Kind, "key": a.Key})})
+			g.record(ledger.Entry{Kind: ledger.KindAlertFailed, Medium: a.Medium, Message: msg.TextOf(err),
+				Payload: ledger.AlertFailedData{Alert: string(a.Kind), Key: a.Key}})
 		}
 	}()
 }
@@ -68,7 +69,7 @@ func (g *Gateway) alertCycle(r *backup.CycleReport, err error) {
 	}
 	g.alertAnomalies(r)
 	for _, m := range r.Media {
-		notOff := alert.MediumNotOff(cfg.GatewayID, m.Name, now, m.CutReason)
+		notOff := alert.MediumNotOff(cfg.GatewayID, m.Name, now, m.CutReason.String())
 		switch {
 		case !m.CutVerified && !m.Simulated:
 			g.send(notOff)
@@ -106,7 +107,7 @@ func (g *Gateway) alertLedgerRoom(now time.Time) {
 // ReportFault records a fault found outside any job (a damaged
 // configuration at start, …) in the ledger and alerts it like a failed
 // cycle, so somebody looks.
-func (g *Gateway) ReportFault(ctx context.Context, kind string, err error) {
-	g.record(ledger.Entry{Kind: kind, Message: err.Error()})
+func (g *Gateway) ReportFault(ctx context.Context, kind ledger.Kind, err error) {
+	g.record(ledger.Entry{Kind: kind, Message: msg.TextOf(err)})
 	g.send(alert.CycleFailed(g.Config().GatewayID, "", time.Now(), err.Error()))
 }

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"time"
 
 	"github.com/danzen-gw/danzen/alert"
@@ -35,8 +36,8 @@ func (g *Gateway) AcknowledgeAnomaly(ctx context.Context, id, actor string) erro
 	}
 	now := time.Now()
 	a.AckedBy, a.AckedAt = actor, now
-	if err := g.Record(ctx, ledger.Entry{Kind: backup.KindAnomalyAck, Actor: actor,
-		Message: "確認済み / acknowledged: " + a.Summary(), Data: mustJSON(a)}); err != nil {
+	if err := g.Record(ctx, ledger.Entry{Kind: ledger.KindAnomalyAck, Actor: actor,
+		Message: msg.T("確認済み: ", "acknowledged: ").Append("", a.Summary()), Payload: *a}); err != nil {
 		return err
 	}
 	if _, err := backup.AcknowledgeAnomaly(g.Config().StagingDir, id, actor, now); err != nil {
@@ -51,6 +52,6 @@ func (g *Gateway) AcknowledgeAnomaly(ctx context.Context, id, actor string) erro
 func (g *Gateway) alertAnomalies(r *backup.CycleReport) {
 	cfg := g.Config()
 	for _, a := range r.Anomalies {
-		g.send(alert.SourceAnomaly(cfg.GatewayID, a.Source, a.ID, a.Detected, a.Summary()))
+		g.send(alert.SourceAnomaly(cfg.GatewayID, a.Source, a.ID, a.Detected, a.Summary().String()))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"reflect"
 
 	"github.com/danzen-gw/danzen/config"
@@ -53,8 +54,8 @@ func (g *Gateway) Reconfigure(ctx context.Context, actor string, cfg *config.Con
 	}
 	g.cfg.Store(cfg)
 	g.notifier.Store(n)
-	g.record(ledger.Entry{Kind: ledger.KindConfigChange, Actor: actor, Message: "設定を変更 / configuration changed",
-		Data: mustJSON(map[string]any{"changed": changedFields(old, cfg)})})
+	g.record(ledger.Entry{Kind: ledger.KindConfigChange, Actor: actor, Message: msg.T("設定を変更", "configuration changed"),
+		Payload: ledger.ConfigChangeData{Changed: changedFields(old, cfg)}})
 	return nil
 }
 

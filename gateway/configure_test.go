@@ -42,12 +42,14 @@ func TestReconfigureSavesAppliesRecordsAndUndoes(t *testing.T) {
 	if err != nil || onDisk.Retention.KeepLast != 7 {
 		t.Fatalf("not saved: %v", err)
 	}
-	entries, _ := ledger.Read(cfg.LedgerDir, ledger.Filter{Kinds: []string{ledger.KindConfigChange}})
+	entries, _ := ledger.Read(cfg.LedgerDir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindConfigChange}})
 	if len(entries) != 1 || entries[0].Actor != "vendor" {
 		t.Fatalf("change not recorded with its actor: %+v", entries)
 	}
-	var d struct{ Changed []string }
-	entries[0].DecodeData(&d)
+	d, err := ledger.Decode[ledger.ConfigChangeData](entries[0])
+	if err != nil {
+		t.Fatal(err)
+	}
 	slices.Sort(d.Changed)
 	if !slices.Equal(d.Changed, []string{"retention", "schedule"}) {
 		t.Fatalf("changed fields %v", d.Changed)
@@ -94,7 +96,7 @@ func TestStartCycleRefusesWhileBusyAndPublishesEvents(t *testing.T) {
 	}
 	deadline := time.After(30 * time.Second)
 	for {
-		entries, _ := ledger.Read(cfg.LedgerDir, ledger.Filter{Kinds: []string{ledger.KindCycleEnd}})
+		entries, _ := ledger.Read(cfg.LedgerDir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindCycleEnd}})
 		if len(entries) > 0 {
 			break
 		}
@@ -115,7 +117,7 @@ func TestStartCycleRefusesWhileBusyAndPublishesEvents(t *testing.T) {
 			t.Fatal("still busy 5 s after the cycle ended")
 		}
 	}
-	entries, _ := ledger.Read(cfg.LedgerDir, ledger.Filter{Kinds: []string{"job.start"}})
+	entries, _ := ledger.Read(cfg.LedgerDir, ledger.Filter{Kinds: []ledger.Kind{"job.start"}})
 	if len(entries) != 1 || entries[0].Actor != "staff" {
 		t.Fatalf("manual start not recorded with its actor: %+v", entries)
 	}

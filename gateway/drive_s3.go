@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"path/filepath"
 
 	"github.com/danzen-gw/danzen/config"
@@ -63,11 +64,11 @@ func (sd *s3Drive) Attach(ctx context.Context) (string, error) {
 	ev, err := sd.b.Verify(ctx)
 	sd.lockErr = err
 	if err != nil {
-		sd.record(ledger.Entry{Kind: ledger.KindLockFailed, Medium: sd.name, Message: err.Error(), Data: mustJSON(ev)})
+		sd.record(ledger.Entry{Kind: ledger.KindLockFailed, Medium: sd.name, Message: msg.TextOf(err), Payload: ev})
 		return "", err
 	}
 	sd.record(ledger.Entry{Kind: ledger.KindLockVerified, Medium: sd.name,
-		Message: "オブジェクトロックを確認 / Object Lock verified", Data: mustJSON(ev)})
+		Message: msg.T("オブジェクトロックを確認", "Object Lock verified"), Payload: ev})
 	return sd.b.Spec().Location(), nil
 }
 
@@ -79,12 +80,12 @@ func (sd *s3Drive) Detach(ctx context.Context) error {
 	}
 	n, err := sd.b.KeepLocked(ctx, sd.state)
 	if n > 0 || err != nil {
-		msg := "保持期間を延長 / retention extended"
+		text := msg.Sprintf("%d 件の保持期間を延長", "retention extended for %d objects", n)
 		if err != nil {
-			msg = err.Error()
+			text = msg.TextOf(err)
 		}
-		sd.record(ledger.Entry{Kind: ledger.KindLockExtended, Medium: sd.name, Message: msg,
-			Data: mustJSON(map[string]any{"extended": n, "ok": err == nil})})
+		sd.record(ledger.Entry{Kind: ledger.KindLockExtended, Medium: sd.name, Message: text,
+			Payload: ledger.LockExtendedData{Extended: n, OK: err == nil}})
 	}
 	return err
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/danzen-gw/danzen/internal/syncbuf"
 	"io"
 	"log/slog"
 	"net"
@@ -16,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/danzen-gw/danzen/internal/syncbuf"
 
 	"github.com/minio/minio-go/v7"
 
@@ -186,9 +187,9 @@ func TestS3CycleRestoresWithStockRestic(t *testing.T) {
 	var kinds []string
 	var lastCut ledger.CutData
 	for _, e := range entries {
-		kinds = append(kinds, e.Kind)
+		kinds = append(kinds, string(e.Kind))
 		if e.Kind == ledger.KindPowerOffVerified {
-			e.DecodeData(&lastCut)
+			lastCut, _ = ledger.Decode[ledger.CutData](e)
 		}
 	}
 	k := strings.Join(kinds, " ")
@@ -199,7 +200,7 @@ func TestS3CycleRestoresWithStockRestic(t *testing.T) {
 		t.Errorf("cut evidence %+v: want immutable and no claim of a power cut", lastCut)
 	}
 	st, err := g.Status(context.Background())
-	if err != nil || st.Media[0].State != status.Cut || !st.Media[0].Immutable || !strings.Contains(st.Media[0].Label(), "Object Lock") {
+	if err != nil || st.Media[0].State != status.Cut || !st.Media[0].Immutable || !strings.Contains(st.Media[0].Label().String(), "Object Lock") {
 		t.Fatalf("status: %v %+v", err, st.Media)
 	}
 
@@ -246,7 +247,7 @@ func TestS3WrongLockIsNotOffline(t *testing.T) {
 		t.Fatal(err)
 	}
 	mr, err := g.PrepareMedium(ctxT(t), "cloud", false, nil)
-	if err == nil || mr.CutVerified || !strings.Contains(mr.CutReason, "GOVERNANCE") {
+	if err == nil || mr.CutVerified || !strings.Contains(mr.CutReason.String(), "GOVERNANCE") {
 		t.Fatalf("prepare on a governance bucket: %v %+v", err, mr)
 	}
 	rep, err := g.RunCycle(ctxT(t), nil)
@@ -257,7 +258,7 @@ func TestS3WrongLockIsNotOffline(t *testing.T) {
 	for o := range r.srv.Client.ListObjects(context.Background(), "hospital-backup", minio.ListObjectsOptions{Recursive: true, WithVersions: true}) {
 		t.Errorf("object written to a bucket that failed the check: %s (%v)", o.Key, o.Err)
 	}
-	entries, err := ledger.Read(r.Cfg.LedgerDir, ledger.Filter{Medium: "cloud", Kinds: []string{ledger.KindLockFailed}})
+	entries, err := ledger.Read(r.Cfg.LedgerDir, ledger.Filter{Medium: "cloud", Kinds: []ledger.Kind{ledger.KindLockFailed}})
 	if err != nil || len(entries) != 2 {
 		t.Fatalf("lock.failed entries: %v %d", err, len(entries))
 	}
@@ -266,7 +267,7 @@ func TestS3WrongLockIsNotOffline(t *testing.T) {
 		t.Errorf("evidence %+v %v", ev, err)
 	}
 	st, err := g.Status(context.Background())
-	if err != nil || st.Media[0].State != status.Fault || !strings.Contains(st.Media[0].Reason, "GOVERNANCE") {
+	if err != nil || st.Media[0].State != status.Fault || !strings.Contains(st.Media[0].Reason.String(), "GOVERNANCE") {
 		t.Fatalf("status: %v %+v", err, st.Media)
 	}
 }
@@ -387,7 +388,7 @@ func TestS3UplinkRelay(t *testing.T) {
 
 	u.bypassed.Store(true) // someone plugged in a second line
 	rep, err = g.RunCycle(ctxT(t), nil)
-	if err == nil || rep.Media[0].CutVerified || !strings.Contains(rep.Media[0].CutReason, "still reachable") {
+	if err == nil || rep.Media[0].CutVerified || !strings.Contains(rep.Media[0].CutReason.String(), "still reachable") {
 		t.Fatalf("cycle with the line up: %v %+v", err, rep.Media)
 	}
 	st, err := g.Status(context.Background())
@@ -398,12 +399,12 @@ func TestS3UplinkRelay(t *testing.T) {
 
 func lastCut(t *testing.T, dir string) ledger.CutData {
 	t.Helper()
-	es, err := ledger.Read(dir, ledger.Filter{Kinds: []string{ledger.KindPowerOffVerified, ledger.KindPowerOffUnverified}})
+	es, err := ledger.Read(dir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindPowerOffVerified, ledger.KindPowerOffUnverified}})
 	if err != nil || len(es) == 0 {
 		t.Fatalf("no cut in the ledger: %v", err)
 	}
-	var cd ledger.CutData
-	if err := es[len(es)-1].DecodeData(&cd); err != nil {
+	cd, err := ledger.Decode[ledger.CutData](es[len(es)-1])
+	if err != nil {
 		t.Fatal(err)
 	}
 	return cd

@@ -37,7 +37,7 @@ func (g *Gateway) openTapes(cfg *config.Config) (map[string]*tape.Driver, error)
 		}
 		d, err := tape.New(*m.Tape, tape.Options{Host: g.opts.TapeHosts[m.Name], Logger: g.log,
 			Events: func(ev tape.Event) {
-				g.record(ledger.Entry{Kind: ev.Kind, Medium: m.Name, Message: ev.Message, Data: mustJSON(ev)})
+				g.record(ledger.Entry{Kind: ev.Kind, Medium: m.Name, Message: ev.Message, Payload: ev})
 			}})
 		if err != nil {
 			return nil, err

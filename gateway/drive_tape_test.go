@@ -75,12 +75,12 @@ func (tr *tapeRig) catalogue(t *testing.T) (*tape.Catalogue, *tape.TapeRecord) {
 // lastCut is the evidence of the newest cut of the tape medium.
 func (tr *tapeRig) lastCut(t *testing.T) (ledger.Entry, ledger.CutData) {
 	t.Helper()
-	es, err := ledger.Read(tr.x.Cfg.LedgerDir, ledger.Filter{Kinds: []string{ledger.KindPowerOffVerified, ledger.KindPowerOffUnverified}})
+	es, err := ledger.Read(tr.x.Cfg.LedgerDir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindPowerOffVerified, ledger.KindPowerOffUnverified}})
 	if err != nil || len(es) == 0 {
 		t.Fatalf("no cut recorded: %v", err)
 	}
-	var cd ledger.CutData
-	if err := es[len(es)-1].DecodeData(&cd); err != nil {
+	cd, err := ledger.Decode[ledger.CutData](es[len(es)-1])
+	if err != nil {
 		t.Fatal(err)
 	}
 	return es[len(es)-1], cd
@@ -178,11 +178,11 @@ func TestTapeCyclesAppendAndRestore(t *testing.T) {
 	tr.assertOffline(t)
 
 	// The ledger holds what went to tape, and still verifies.
-	es, err := ledger.Read(tr.x.Cfg.LedgerDir, ledger.Filter{Kinds: []string{tape.EventLabel, tape.EventArchive, tape.EventRestore, tape.EventEject}})
+	es, err := ledger.Read(tr.x.Cfg.LedgerDir, ledger.Filter{Kinds: []ledger.Kind{tape.EventLabel, tape.EventArchive, tape.EventRestore, tape.EventEject}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	kinds := map[string]int{}
+	kinds := map[ledger.Kind]int{}
 	for _, e := range es {
 		kinds[e.Kind]++
 	}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -110,7 +111,7 @@ func (g *Gateway) openHardware(ctx context.Context, cfg *config.Config) error {
 			if ev.Kind == relay.KindCommand {
 				kind = ledger.KindRelayCommand
 			}
-			g.record(ledger.Entry{Kind: kind, Medium: mediumOf[ev.Relay], Data: mustJSON(ev)})
+			g.record(ledger.Entry{Kind: kind, Medium: mediumOf[ev.Relay], Payload: relayEvidence(ev)})
 		},
 	})
 	if err != nil {
@@ -125,7 +126,7 @@ func (g *Gateway) openHardware(ctx context.Context, cfg *config.Config) error {
 		dopts.Logger = g.log
 		user := g.opts.Disk.Events
 		dopts.Events = func(ev disk.Event) {
-			g.record(ledger.Entry{Kind: string(ev.Kind), Medium: ev.Medium, Message: ev.Message, Data: mustJSON(ev)})
+			g.record(ledger.Entry{Kind: ev.Kind, Medium: ev.Medium, Message: ev.Message, Payload: ev})
 			if user != nil {
 				user(ev)
 			}
@@ -156,17 +157,17 @@ func (g *Gateway) failSafe(ctx context.Context, cfg *config.Config) {
 	for _, r := range results {
 		senseOff[r.Relay] = r.Verified && !r.Simulated
 	}
-	bad := map[string]string{}
+	bad := map[string]msg.Text{}
 	if err != nil {
 		g.log.Error("fail-safe: a relay did not switch off", "err", err)
 		for _, r := range results {
-			if r.Reason != "" && !r.Verified && !r.Simulated && r.Sense == relay.On {
+			if !r.Reason.IsZero() && !r.Verified && !r.Simulated && r.Sense == relay.On {
 				bad[r.Relay] = r.Reason
 			}
 		}
 		if len(bad) == 0 {
 			for _, r := range results {
-				bad[r.Relay] = err.Error()
+				bad[r.Relay] = msg.TextOf(err)
 			}
 		}
 	}
@@ -174,33 +175,32 @@ func (g *Gateway) failSafe(ctx context.Context, cfg *config.Config) {
 		reason := bad[m.Relay]
 		if d := g.drives[m.Name]; d != nil {
 			if gerr := d.WaitGone(ctx); gerr != nil {
-				reason = joinReason(reason, gerr.Error())
+				reason = reason.Append("; ", msg.TextOf(gerr))
 			}
 		}
 		if d := g.tapes[m.Name]; d != nil {
 			if gerr := d.WaitGone(ctx); gerr != nil {
-				reason = joinReason(reason, gerr.Error())
+				reason = reason.Append("; ", msg.TextOf(gerr))
 			}
 		}
 		switch {
-		case reason != "":
+		case !reason.IsZero():
 			g.record(ledger.Entry{Kind: ledger.KindPowerOffUnverified, Medium: m.Name,
-				Message: "起動時の切断確認に失敗 / start-up cut check failed", Data: mustJSON(ledger.CutData{Relay: m.Relay, Reason: reason})})
-			g.send(alert.MediumNotOff(cfg.GatewayID, m.Name, time.Now(), reason))
+				Message: msg.T("起動時の切断確認に失敗", "start-up cut check failed"), Payload: ledger.CutData{Relay: m.Relay, Reason: reason}})
+			g.send(alert.MediumNotOff(cfg.GatewayID, m.Name, time.Now(), reason.String()))
 		case open.media[m.Name] && senseOff[m.Relay] && (g.drives[m.Name] != nil || g.tapes[m.Name] != nil):
 			// The interrupted session's power-on is closed by this proof.
 			g.record(ledger.Entry{Kind: ledger.KindPowerOffVerified, Medium: m.Name,
-				Message: "起動時に切断を確認(前回の実行は中断) / cut verified at start-up after an interrupted run",
-				Data:    mustJSON(ledger.CutData{Relay: m.Relay, SenseOff: true, DeviceGone: true})})
+				Message: msg.T("起動時に切断を確認(前回の実行は中断)", "cut verified at start-up after an interrupted run"),
+				Payload: ledger.CutData{Relay: m.Relay, SenseOff: true, DeviceGone: true}})
 		}
 	}
 }
 
-func joinReason(a, b string) string {
-	if a == "" {
-		return b
-	}
-	return a + "; " + b
+// relayEvidence is a relay's event as the ledger stores it.
+func relayEvidence(ev relay.Event) ledger.RelayEvent {
+	return ledger.RelayEvent{Time: ev.Time, Relay: ev.Relay, Kind: ev.Kind, Want: string(ev.Want), Got: string(ev.Got),
+		Verified: ev.Verified, Simulated: ev.Simulated, Note: ev.Note, Err: ev.Err}
 }
 
 // Config returns the configuration in use.
@@ -226,7 +226,7 @@ func (g *Gateway) RunCycle(ctx context.Context, events func(backup.CycleEvent)) 
 func (g *Gateway) runCycleLocked(ctx context.Context, events func(backup.CycleEvent)) (*backup.CycleReport, error) {
 	g.setBusy(true)
 	defer g.setBusy(false)
-	entries, err := ledger.Read(g.Config().LedgerDir, ledger.Filter{Kinds: []string{ledger.KindSnapshot}})
+	entries, err := ledger.Read(g.Config().LedgerDir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindSnapshot}})
 	if err != nil {
 		return nil, err
 	}
@@ -344,16 +344,4 @@ func (g *Gateway) setBusy(b bool) {
 		g.events.last = nil
 	}
 	g.events.mu.Unlock()
-}
-
-func ledgerEntry(kind, actor, msg string) ledger.Entry {
-	return ledger.Entry{Kind: kind, Actor: actor, Message: msg}
-}
-
-func mustJSON(v any) []byte {
-	b, err := ledger.MarshalData(v)
-	if err != nil {
-		panic(err) // only called with plain data types
-	}
-	return b
 }

@@ -199,14 +199,14 @@ func TestWeldedRelayIsNeverReportedOffline(t *testing.T) {
 		t.Fatal("a cycle with a welded relay succeeded")
 	}
 	m := rep.Media[0]
-	if m.CutVerified || !strings.Contains(m.CutReason, "relay-disk-a") {
+	if m.CutVerified || !strings.Contains(m.CutReason.String(), "relay-disk-a") {
 		t.Fatalf("welded relay: %+v", m)
 	}
 	st, _ := g.Status(context.Background())
 	if st.Media[0].State != status.Fault {
 		t.Fatalf("state %s, want fault", st.Media[0].State)
 	}
-	entries, _ := ledger.Read(r.cfg.LedgerDir, ledger.Filter{Medium: "disk-a", Kinds: []string{ledger.KindPowerOffUnverified}})
+	entries, _ := ledger.Read(r.cfg.LedgerDir, ledger.Filter{Medium: "disk-a", Kinds: []ledger.Kind{ledger.KindPowerOffUnverified}})
 	if len(entries) != 1 {
 		t.Fatalf("%d unverified-cut entries, want 1", len(entries))
 	}
@@ -239,7 +239,7 @@ func TestDiskThatNeverDisappearsIsNotOffline(t *testing.T) {
 		t.Fatalf("a disk that stayed present was reported cut: %+v", rep.Media)
 	}
 	var sp *disk.StillPresentError
-	if !errors.As(rep.Media[0].Err, &sp) && !strings.Contains(rep.Media[0].CutReason, "disk-a") {
+	if !errors.As(rep.Media[0].Err, &sp) && !strings.Contains(rep.Media[0].CutReason.String(), "disk-a") {
 		t.Fatalf("reason does not name the disk: %v / %s", rep.Media[0].Err, rep.Media[0].CutReason)
 	}
 	r.hw.Powers["disk-a"].SetMode(looptest.Healthy)

@@ -2,7 +2,7 @@ package gateway
 
 import (
 	"context"
-	"fmt"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,10 +12,6 @@ import (
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/ledger"
 )
-
-// KindJobInterrupted records, at start, a job the previous run began and
-// never ended (danzend killed, crashed or the power failed).
-const KindJobInterrupted = "job.interrupted"
 
 // leftOpen is what the ledger says the previous run left unfinished.
 type leftOpen struct {
@@ -32,10 +28,7 @@ func openAtEnd(entries []ledger.Entry) leftOpen {
 	for _, e := range entries {
 		switch e.Kind {
 		case ledger.KindCycleStart:
-			var d struct {
-				Cycle string `json:"cycle"`
-			}
-			e.DecodeData(&d)
+			d, _ := ledger.Decode[ledger.CycleStartData](e)
 			o.cycle = d.Cycle
 		case ledger.KindCycleEnd:
 			o.cycle = ""
@@ -43,11 +36,10 @@ func openAtEnd(entries []ledger.Entry) leftOpen {
 			o.media[e.Medium] = true
 		case ledger.KindPowerOffVerified, ledger.KindPowerOffUnverified:
 			delete(o.media, e.Medium)
-		case KindSendBackStart:
-			var d struct{ Host, Dir string }
-			e.DecodeData(&d)
+		case ledger.KindSendBackStart:
+			d, _ := ledger.Decode[ledger.SendBackStartData](e)
 			o.sendBack = d.Host + ":" + d.Dir
-		case KindSendBack:
+		case ledger.KindSendBack:
 			o.sendBack = ""
 		}
 	}
@@ -58,8 +50,8 @@ func openAtEnd(entries []ledger.Entry) leftOpen {
 // previous run left open and unmounts media it left mounted, so power is
 // never dropped under a live filesystem.
 func (g *Gateway) recoverInterrupted(ctx context.Context, cfg *config.Config) leftOpen {
-	entries, err := ledger.Read(cfg.LedgerDir, ledger.Filter{Kinds: []string{ledger.KindCycleStart, ledger.KindCycleEnd,
-		ledger.KindPowerOn, ledger.KindPowerOffVerified, ledger.KindPowerOffUnverified, KindSendBackStart, KindSendBack}})
+	entries, err := ledger.Read(cfg.LedgerDir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindCycleStart, ledger.KindCycleEnd,
+		ledger.KindPowerOn, ledger.KindPowerOffVerified, ledger.KindPowerOffUnverified, ledger.KindSendBackStart, ledger.KindSendBack}})
 	if err != nil {
 		g.log.Error("start-up: cannot read the ledger for an interrupted run", "err", err)
 	}
@@ -74,7 +66,7 @@ func (g *Gateway) recoverInterrupted(ctx context.Context, cfg *config.Config) le
 			open.media[m.Name] = true
 		}
 		if err != nil {
-			g.record(ledger.Entry{Kind: ledger.KindError, Medium: m.Name, Message: err.Error(), Data: mustJSON(map[string]any{"phase": "start-up unmount"})})
+			g.record(ledger.Entry{Kind: ledger.KindError, Medium: m.Name, Message: msg.TextOf(err), Payload: ledger.ErrorData{Phase: "start-up unmount"}})
 		}
 	}
 	g.removeUnfinishedRestores(cfg)
@@ -84,15 +76,15 @@ func (g *Gateway) recoverInterrupted(ctx context.Context, cfg *config.Config) le
 			media = append(media, m)
 		}
 		slices.Sort(media)
-		msg := fmt.Sprintf("前回の実行は途中で止まりました(サイクル %s、媒体 %s)。起動時に切断を確認します / the previous run stopped part-way (cycle %s, media %s): the start-up cut check follows",
-			orNone(open.cycle), orNone(strings.Join(media, ", ")), orNone(open.cycle), orNone(strings.Join(media, ", ")))
+		text := msg.Sprintf("前回の実行は途中で止まりました(サイクル %s、媒体 %s)。起動時に切断を確認します",
+			"the previous run stopped part-way (cycle %s, media %s): the start-up cut check follows",
+			orNone(open.cycle), orNone(strings.Join(media, ", ")))
 		if open.sendBack != "" {
-			p := backup.PartialDir(open.sendBack)
-			msg += fmt.Sprintf("。書き戻しが中断されました: %s は不完全です。使わずに削除し、書き戻しをやり直してください / a send-back was interrupted: %s is incomplete; do not use it, delete it and send back again",
-				p, p)
+			text = text.Append("", msg.Sprintf("。書き戻しが中断されました: %s は不完全です。使わずに削除し、書き戻しをやり直してください",
+				"; a send-back was interrupted: %s is incomplete; do not use it, delete it and send back again", backup.PartialDir(open.sendBack)))
 		}
-		g.record(ledger.Entry{Kind: KindJobInterrupted, Message: msg,
-			Data: mustJSON(map[string]any{"cycle": open.cycle, "media": media, "send_back": open.sendBack})})
+		g.record(ledger.Entry{Kind: ledger.KindJobInterrupted, Message: text,
+			Payload: ledger.JobInterruptedData{Cycle: open.cycle, Media: media, SendBack: open.sendBack}})
 	}
 	return open
 }
@@ -131,6 +123,7 @@ func (g *Gateway) removeUnfinishedRestores(cfg *config.Config) {
 			g.log.Error("start-up: cannot remove an unfinished restore", "dir", e.Name(), "err", err)
 			continue
 		}
-		g.record(ledger.Entry{Kind: "restore.removed", Message: "中断された復元の残りを削除 / removed what an interrupted restore left: " + e.Name()})
+		g.record(ledger.Entry{Kind: ledger.KindRestoreRemoved,
+			Message: msg.Sprintf("中断された復元の残りを削除: %s", "removed what an interrupted restore left: %s", e.Name())})
 	}
 }

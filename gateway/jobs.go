@@ -3,6 +3,8 @@ package gateway
 import (
 	"context"
 	"errors"
+	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/ledger"
 	"sync"
 
 	"github.com/danzen-gw/danzen/backup"
@@ -65,7 +67,7 @@ func (g *Gateway) StartCycle(ctx context.Context, actor string) error {
 	if !g.job.TryLock() {
 		return ErrBusy
 	}
-	g.record(ledgerEntry("job.start", actor, "サイクルを手動で開始 / cycle started by hand"))
+	g.record(ledger.Entry{Kind: ledger.KindJobStart, Actor: actor, Message: msg.T("サイクルを手動で開始", "cycle started by hand")})
 	go func() {
 		defer g.job.Unlock()
 		if _, err := g.runCycleLocked(context.WithoutCancel(ctx), nil); err != nil {

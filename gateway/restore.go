@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"os"
 	"path/filepath"
 	"slices"
@@ -118,7 +119,7 @@ func (g *Gateway) restoreLocked(ctx context.Context, o RestoreOptions, events fu
 	rep, err := c.Restore(ctx, t, backup.RestoreRequest{ID: id, Snapshot: o.Snapshot, Source: o.Source, Files: o.Files,
 		Dir: dir, Deadline: o.Deadline, Dest: dest, Actor: o.Actor})
 	if !rep.Medium.CutVerified && !rep.Medium.Simulated {
-		g.send(alert.MediumNotOff(cfg.GatewayID, o.Medium, time.Now(), rep.Medium.CutReason))
+		g.send(alert.MediumNotOff(cfg.GatewayID, o.Medium, time.Now(), rep.Medium.CutReason.String()))
 	}
 	if err != nil || o.Target == "" {
 		return rep, err
@@ -130,17 +131,16 @@ func (g *Gateway) restoreLocked(ctx context.Context, o RestoreOptions, events fu
 	emit := func(ev backup.Event) { c.Events(backup.CycleEvent{Phase: "send-back", Pull: &ev}) }
 	// On record before the first byte: a send-back killed part-way is
 	// found at the next start (interrupted.go).
-	g.record(ledger.Entry{Kind: KindSendBackStart, Medium: o.Medium, Actor: o.Actor,
-		Message: fmt.Sprintf("%s:%s へ書き戻し開始 / sending back to %s:%s", tg.Host, o.TargetDir, tg.Host, o.TargetDir),
-		Data:    mustJSON(map[string]any{"restore": id, "target": o.Target, "host": tg.Host, "dir": o.TargetDir})})
+	g.record(ledger.Entry{Kind: ledger.KindSendBackStart, Medium: o.Medium, Actor: o.Actor,
+		Message: msg.Sprintf("%s:%s へ書き戻し開始", "sending back to %s:%s", tg.Host, o.TargetDir),
+		Payload: ledger.SendBackStartData{Restore: id, Target: o.Target, Host: tg.Host, Dir: o.TargetDir}})
 	res, err := backup.SendBack(ctx, *tg, cfg.KeyPath(tg.KeyFile), dir, o.TargetDir, emit)
-	data := map[string]any{"restore": id, "target": o.Target, "dir": res.Dir, "files": res.Files, "bytes": res.Bytes}
-	msg := fmt.Sprintf("復元データを %s:%s へ書き戻しました / restored files sent back to %s:%s", tg.Host, res.Dir, tg.Host, res.Dir)
+	data := ledger.SendBackData{Restore: id, Target: o.Target, Dir: res.Dir, Files: res.Files, Bytes: res.Bytes, Error: msg.TextOf(err)}
+	text := msg.Sprintf("復元データを %s:%s へ書き戻しました", "restored files sent back to %s:%s", tg.Host, res.Dir)
 	if err != nil {
-		data["error"] = err.Error()
-		msg = err.Error()
+		text = msg.TextOf(err)
 	}
-	g.record(ledger.Entry{Kind: KindSendBack, Medium: o.Medium, Actor: o.Actor, Message: msg, Data: mustJSON(data)})
+	g.record(ledger.Entry{Kind: ledger.KindSendBack, Medium: o.Medium, Actor: o.Actor, Message: text, Payload: data})
 	if err != nil {
 		return rep, err
 	}
@@ -148,13 +148,6 @@ func (g *Gateway) restoreLocked(ctx context.Context, o RestoreOptions, events fu
 	// lying around.
 	return rep, os.RemoveAll(dir)
 }
-
-// KindSendBack records restored files written back to the e-chart side;
-// KindSendBackStart is written before the first byte is.
-const (
-	KindSendBack      = "restore.sendback"
-	KindSendBackStart = "restore.sendback.start"
-)
 
 // Drill runs a restore drill on medium ("" = the medium drilled longest
 // ago): restore the newest snapshot into a scratch area, verify every file,
@@ -204,14 +197,14 @@ func (g *Gateway) drillLocked(ctx context.Context, medium, actor string, events 
 	rep, err := c.Restore(ctx, t, backup.RestoreRequest{ID: id, Snapshot: "latest", Dir: filepath.Join(g.RestoreArea(), "drill-"+id),
 		Deadline: time.Now().Add(cfg.Restore.Window.Std()), Drill: true, Dest: "scratch", Actor: actor})
 	now := time.Now()
-	drillAlert := alert.DrillFailed(cfg.GatewayID, medium, now, rep.Error)
+	drillAlert := alert.DrillFailed(cfg.GatewayID, medium, now, rep.Error.String())
 	if err != nil {
 		g.send(drillAlert)
 	} else {
 		g.send(drillAlert.Resolve(now))
 	}
 	if !rep.Medium.CutVerified && !rep.Medium.Simulated {
-		g.send(alert.MediumNotOff(cfg.GatewayID, medium, now, rep.Medium.CutReason))
+		g.send(alert.MediumNotOff(cfg.GatewayID, medium, now, rep.Medium.CutReason.String()))
 	}
 	return rep, err
 }
@@ -249,15 +242,15 @@ func (g *Gateway) Restores() ([]ledger.RestoreData, error) {
 	return g.restoreRecords(ledger.KindRestore)
 }
 
-func (g *Gateway) restoreRecords(kind string) ([]ledger.RestoreData, error) {
-	entries, err := ledger.Read(g.Config().LedgerDir, ledger.Filter{Kinds: []string{kind}})
+func (g *Gateway) restoreRecords(kind ledger.Kind) ([]ledger.RestoreData, error) {
+	entries, err := ledger.Read(g.Config().LedgerDir, ledger.Filter{Kinds: []ledger.Kind{kind}})
 	if err != nil {
 		return nil, err
 	}
 	out := make([]ledger.RestoreData, 0, len(entries))
 	for _, e := range entries {
-		var d ledger.RestoreData
-		if err := e.DecodeData(&d); err != nil {
+		d, err := ledger.Decode[ledger.RestoreData](e)
+		if err != nil {
 			return nil, err
 		}
 		out = append(out, d)
@@ -280,7 +273,7 @@ func (g *Gateway) Snapshots(medium string) ([]SnapshotRecord, error) {
 	if _, err := g.Config().Medium(medium); err != nil {
 		return nil, err
 	}
-	entries, err := ledger.Read(g.Config().LedgerDir, ledger.Filter{Kinds: []string{ledger.KindSnapshot, ledger.KindForget}})
+	entries, err := ledger.Read(g.Config().LedgerDir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindSnapshot, ledger.KindForget}})
 	if err != nil {
 		return nil, err
 	}
@@ -292,20 +285,13 @@ func (g *Gateway) Snapshots(medium string) ([]SnapshotRecord, error) {
 		}
 		switch e.Kind {
 		case ledger.KindForget:
-			var d ledger.ForgetData
-			if e.DecodeData(&d) == nil {
+			if d, err := ledger.Decode[ledger.ForgetData](e); err == nil {
 				for _, id := range d.Removed {
 					removed[id] = true
 				}
 			}
 		case ledger.KindSnapshot:
-			var d struct {
-				Source     string `json:"source"`
-				Snapshot   string `json:"snapshot"`
-				TotalBytes int64  `json:"total_bytes"`
-				Files      int    `json:"files"`
-			}
-			if e.DecodeData(&d) == nil && d.Snapshot != "" {
+			if d, err := ledger.Decode[ledger.SnapshotData](e); err == nil && d.Snapshot != "" {
 				out = append(out, SnapshotRecord{Medium: medium, ID: d.Snapshot, Source: d.Source, Time: e.Time, Bytes: d.TotalBytes, Files: d.Files})
 			}
 		}
@@ -337,7 +323,7 @@ func (g *Gateway) RemoveRestore(ctx context.Context, id, actor string) error {
 	if err := os.RemoveAll(filepath.Join(g.RestoreArea(), id)); err != nil {
 		return err
 	}
-	return g.Record(ctx, ledger.Entry{Kind: "restore.removed", Actor: actor, Message: "復元データを削除 / restored copy removed: " + id})
+	return g.Record(ctx, ledger.Entry{Kind: ledger.KindRestoreRemoved, Actor: actor, Message: msg.Sprintf("復元データを削除: %s", "restored copy removed: %s", id)})
 }
 
 // validRestoreID accepts the IDs NewCycleID makes.

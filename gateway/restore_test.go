@@ -130,8 +130,8 @@ func TestCancelledRestoreLeavesTheMediumCut(t *testing.T) {
 		t.Fatalf("cancelled restore: cut not verified: %+v", rep.Medium)
 	}
 	assertCut(t, r, "disk-a")
-	entries, _ := ledger.Read(r.cfg.LedgerDir, ledger.Filter{Kinds: []string{ledger.KindRestore}})
-	if len(entries) != 1 || !strings.Contains(entries[0].Message, "FAILED") {
+	entries, _ := ledger.Read(r.cfg.LedgerDir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindRestore}})
+	if len(entries) != 1 || !strings.Contains(entries[0].Message.String(), "FAILED") {
 		t.Fatalf("the failed restore is not in the ledger: %+v", entries)
 	}
 }
@@ -229,7 +229,7 @@ func TestRestoreSendsBackThroughTheWriteAccount(t *testing.T) {
 	}
 	// An existing folder is refused before the medium is powered.
 	powerOns := func() int {
-		ents, _ := ledger.Read(r.cfg.LedgerDir, ledger.Filter{Kinds: []string{ledger.KindPowerOn}})
+		ents, _ := ledger.Read(r.cfg.LedgerDir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindPowerOn}})
 		return len(ents)
 	}
 	before := powerOns()
@@ -246,8 +246,8 @@ func TestRestoreSendsBackThroughTheWriteAccount(t *testing.T) {
 		}
 	}
 	assertCut(t, r, "disk-a")
-	ents, _ := ledger.Read(r.cfg.LedgerDir, ledger.Filter{Kinds: []string{gateway.KindSendBack}})
-	if len(ents) != 1 || !strings.Contains(ents[0].Message, "restore-1") {
+	ents, _ := ledger.Read(r.cfg.LedgerDir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindSendBack}})
+	if len(ents) != 1 || !strings.Contains(ents[0].Message.String(), "restore-1") {
 		t.Fatalf("send-backs not recorded: %+v", ents)
 	}
 

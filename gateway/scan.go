@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,12 +21,6 @@ import (
 	"github.com/danzen-gw/danzen/netprobe"
 	"github.com/danzen-gw/danzen/netprobe/kev"
 	"github.com/danzen-gw/danzen/netprobe/register"
-)
-
-// Kinds of the self-scan's ledger entries besides ledger.KindScan.
-const (
-	KindRegisterChange = "register.change" // the register of connection points was edited
-	KindFeedChange     = "scan.feed"       // a newer known-exploited feed was uploaded
 )
 
 // scans is the gateway's self-scan state.
@@ -117,12 +112,12 @@ func (g *Gateway) scanLocked(ctx context.Context, actor string, anyway bool) (*n
 	if name != "" {
 		d.Report = ScanID(name)
 	}
-	msg := fmt.Sprintf("自己診断: 注意 %d 件(新規 %d 件) / self-scan: %d cautions (%d new)", d.Cautions, d.NewCautions, d.Cautions, d.NewCautions)
+	text := msg.Sprintf("自己診断: 注意 %d 件(新規 %d 件)", "self-scan: %d cautions (%d new)", d.Cautions, d.NewCautions)
 	if err != nil {
-		d.Error = err.Error()
-		msg = "自己診断に失敗 / self-scan failed: " + err.Error()
+		d.Error = msg.TextOf(err)
+		text = msg.TextOf(msg.Wrap(err, "自己診断に失敗", "self-scan failed"))
 	}
-	g.record(ledger.Entry{Kind: ledger.KindScan, Actor: actor, Message: msg, Data: mustJSON(d)})
+	g.record(ledger.Entry{Kind: ledger.KindScan, Actor: actor, Message: text, Payload: d})
 	if r != nil {
 		for _, a := range r.Alerts(cfg.GatewayID) {
 			g.send(a)
@@ -228,9 +223,9 @@ func (g *Gateway) UpdateRegister(ctx context.Context, actor, what string, change
 		return err
 	}
 	added, removed, changed := registerChanges(old, reg)
-	return g.Record(ctx, ledger.Entry{Kind: KindRegisterChange, Actor: actor,
-		Message: fmt.Sprintf("接続点台帳を変更(%s) / register of connection points changed (%s)", what, what),
-		Data:    mustJSON(map[string]any{"change": what, "points": len(reg.Points), "added": added, "removed": removed, "changed": changed})})
+	return g.Record(ctx, ledger.Entry{Kind: ledger.KindRegisterChange, Actor: actor,
+		Message: msg.Sprintf("接続点台帳を変更(%s)", "register of connection points changed (%s)", what),
+		Payload: ledger.RegisterChangeData{Change: what, Points: len(reg.Points), Added: added, Removed: removed, Changed: changed}})
 }
 
 // registerChanges names the points added, removed and edited.
@@ -281,8 +276,8 @@ func (g *Gateway) UploadFeed(ctx context.Context, actor string, data []byte) (*k
 		return nil, err
 	}
 	sum := sha256.Sum256(data)
-	err = g.Record(ctx, ledger.Entry{Kind: KindFeedChange, Actor: actor,
-		Message: "脆弱性フィードを更新 / known-exploited feed updated: " + f.Date,
-		Data:    mustJSON(map[string]any{"date": f.Date, "entries": len(f.Entries), "sha256": hex.EncodeToString(sum[:])})})
+	err = g.Record(ctx, ledger.Entry{Kind: ledger.KindFeedChange, Actor: actor,
+		Message: msg.Sprintf("脆弱性フィードを更新: %s", "known-exploited feed updated: %s", f.Date),
+		Payload: ledger.FeedChangeData{Date: f.Date, Entries: len(f.Entries), SHA256: hex.EncodeToString(sum[:])}})
 	return f, err
 }

@@ -108,14 +108,14 @@ func (w *scanWorld) scanAlerts() []alert.Alert {
 
 func scanEntries(t *testing.T, cfg *config.Config) []ledger.ScanData {
 	t.Helper()
-	entries, err := ledger.Read(cfg.LedgerDir, ledger.Filter{Kinds: []string{ledger.KindScan}})
+	entries, err := ledger.Read(cfg.LedgerDir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindScan}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []ledger.ScanData
 	for _, e := range entries {
-		var d ledger.ScanData
-		if err := e.DecodeData(&d); err != nil {
+		d, err := ledger.Decode[ledger.ScanData](e)
+		if err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, d)
@@ -126,7 +126,7 @@ func scanEntries(t *testing.T, cfg *config.Config) []ledger.ScanData {
 func TestScanRecordsStoresAndAlertsNewCautions(t *testing.T) {
 	w := newScanWorld(t, nil)
 	ctx := ctxT(t)
-	changes, _ := ledger.Read(w.cfg.LedgerDir, ledger.Filter{Kinds: []string{gateway.KindRegisterChange}})
+	changes, _ := ledger.Read(w.cfg.LedgerDir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindRegisterChange}})
 	if len(changes) != 1 || changes[0].Actor != "vendor" {
 		t.Fatalf("register change entries: %+v", changes)
 	}
@@ -156,7 +156,7 @@ func TestScanRecordsStoresAndAlertsNewCautions(t *testing.T) {
 		t.Fatalf("%d scan entries, want 2", len(got))
 	}
 	last := got[1]
-	if last.Report == "" || last.Targets != 1 || last.Addresses != 1 || last.OpenPorts != 2 || last.Cautions != 1 || last.NewCautions != 1 || last.Error != "" || last.Anyway {
+	if last.Report == "" || last.Targets != 1 || last.Addresses != 1 || last.OpenPorts != 2 || last.Cautions != 1 || last.NewCautions != 1 || !last.Error.IsZero() || last.Anyway {
 		t.Fatalf("scan entry: %+v", last)
 	}
 	st, err := w.g.Status(ctx)
@@ -273,7 +273,7 @@ func TestScanWaitsForTheCycleUnlessAskedAnyway(t *testing.T) {
 		}
 		got = scanEntries(t, w.cfg)
 	}
-	if !got[0].Anyway || got[0].Error != "" || got[0].Report == "" {
+	if !got[0].Anyway || !got[0].Error.IsZero() || got[0].Report == "" {
 		t.Fatalf("scan anyway entry: %+v", got[0])
 	}
 	if running, _ := w.g.Running(); !running {
@@ -293,7 +293,7 @@ func TestScanWaitsForTheCycleUnlessAskedAnyway(t *testing.T) {
 	if err := <-scanned; err != nil {
 		t.Fatal(err)
 	}
-	ends, _ := ledger.Read(w.cfg.LedgerDir, ledger.Filter{Kinds: []string{ledger.KindCycleEnd}})
+	ends, _ := ledger.Read(w.cfg.LedgerDir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindCycleEnd}})
 	got = scanEntries(t, w.cfg)
 	if len(ends) != 1 || len(got) != 2 || !got[1].Started.After(ends[0].Time) || got[1].Anyway {
 		t.Fatalf("the scheduled scan did not wait for the cycle: cycle ended %v, scan %+v", ends, got)
@@ -312,11 +312,11 @@ func TestScanScheduleRunsTheScan(t *testing.T) {
 	if err := w.g.RunScanSchedule(ctx, clock); err != context.Canceled {
 		t.Fatal(err)
 	}
-	entries, err := ledger.Read(w.cfg.LedgerDir, ledger.Filter{Kinds: []string{ledger.KindScan}})
+	entries, err := ledger.Read(w.cfg.LedgerDir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindScan}})
 	if err != nil || len(entries) != 1 || entries[0].Actor != ledger.ActorSystem {
 		t.Fatalf("scheduled scans: %+v %v", entries, err)
 	}
-	if d := scanEntries(t, w.cfg); d[0].Error != "" || d[0].Report == "" {
+	if d := scanEntries(t, w.cfg); !d[0].Error.IsZero() || d[0].Report == "" {
 		t.Fatalf("scheduled scan: %+v", d[0])
 	}
 }

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"time"
 
 	"github.com/danzen-gw/danzen/alert"
@@ -10,10 +11,6 @@ import (
 	"github.com/danzen-gw/danzen/ledger"
 	"github.com/danzen-gw/danzen/schedule"
 )
-
-// KindCycleMissed records due times that passed without a cycle (the
-// gateway was off, or the clock jumped).
-const KindCycleMissed = "cycle.missed"
 
 // maxSleep bounds each wait so a wall-clock jump (NTP after boot, a
 // manual correction) is noticed within a minute: Go timers follow the
@@ -46,8 +43,8 @@ func (g *Gateway) RunSchedule(ctx context.Context, clock Clock, events func(back
 			}
 		},
 		missed: func(n int, due, now time.Time) {
-			g.record(ledger.Entry{Kind: KindCycleMissed, Message: "予定のサイクルが実行されませんでした / scheduled cycles did not run",
-				Data: mustJSON(map[string]any{"missed": n, "first_due": due, "now": now})})
+			g.record(ledger.Entry{Kind: ledger.KindCycleMissed, Message: msg.T("予定のサイクルが実行されませんでした", "scheduled cycles did not run"),
+				Payload: ledger.MissedData{Missed: n, FirstDue: due, Now: now}})
 			g.send(alert.CycleMissed(g.Config().GatewayID, now, due))
 		},
 		next: g.setNext,
@@ -66,15 +63,12 @@ func (g *Gateway) RunDrillSchedule(ctx context.Context, clock Clock) error {
 			}
 		},
 		missed: func(n int, due, now time.Time) {
-			g.record(ledger.Entry{Kind: KindDrillMissed, Message: "予定の復元訓練が実行されませんでした / scheduled drills did not run",
-				Data: mustJSON(map[string]any{"missed": n, "first_due": due, "now": now})})
+			g.record(ledger.Entry{Kind: ledger.KindDrillMissed, Message: msg.T("予定の復元訓練が実行されませんでした", "scheduled drills did not run"),
+				Payload: ledger.MissedData{Missed: n, FirstDue: due, Now: now}})
 		},
 		next: func(time.Time) {},
 	})
 }
-
-// KindDrillMissed records drill due times that passed without a drill.
-const KindDrillMissed = "drill.missed"
 
 // loop is one scheduled job.
 type loop struct {

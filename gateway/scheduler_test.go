@@ -68,7 +68,7 @@ func TestScheduleRunsDueCyclesAndRecordsMissedOnes(t *testing.T) {
 	if err != context.Canceled {
 		t.Fatalf("RunSchedule: %v", err)
 	}
-	entries, err := ledger.Read(cfg.LedgerDir, ledger.Filter{Kinds: []string{ledger.KindCycleStart, gateway.KindCycleMissed}})
+	entries, err := ledger.Read(cfg.LedgerDir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindCycleStart, ledger.KindCycleMissed}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,9 +77,8 @@ func TestScheduleRunsDueCyclesAndRecordsMissedOnes(t *testing.T) {
 		switch e.Kind {
 		case ledger.KindCycleStart:
 			cycles++
-		case gateway.KindCycleMissed:
-			var m struct{ Missed int }
-			e.DecodeData(&m)
+		case ledger.KindCycleMissed:
+			m, _ := ledger.Decode[ledger.MissedData](e)
 			missed += m.Missed
 		}
 	}
@@ -107,7 +106,7 @@ func TestScheduleReadsTheConfiguredZone(t *testing.T) {
 	if err := g.RunSchedule(ctx, clock, nil); err != context.Canceled {
 		t.Fatal(err)
 	}
-	entries, _ := ledger.Read(cfg.LedgerDir, ledger.Filter{Kinds: []string{ledger.KindCycleStart}})
+	entries, _ := ledger.Read(cfg.LedgerDir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindCycleStart}})
 	if len(entries) != 1 {
 		t.Fatalf("%d cycles at 17:00 UTC (02:00 JST), want 1", len(entries))
 	}

@@ -18,12 +18,16 @@
 //	seq      integer, 1 for the first entry, +1 for each next one
 //	time     string, RFC 3339 in UTC with "Z" and up to 9 fraction digits, trailing zeros dropped
 //	         (Go's time.RFC3339Nano), e.g. "2025-01-31T17:00:00.25Z"
-//	kind     string, never empty (see the Kind constants)
+//	kind     string, never empty: one of the kinds declared in kinds.go (Kinds lists
+//	         them with the type of each one's data)
 //	medium   string, omitted when empty
 //	actor    string, omitted when empty ("system" or a user name)
-//	message  string, omitted when empty
-//	data     any JSON value, omitted when absent or null; written compact with object
-//	         keys sorted and numbers exactly as given
+//	message  object {"ja": "…", "en": "…"}: what happened, in both languages; omitted
+//	         when empty. Entries written before danzen kept the languages apart hold
+//	         one string "日本語 / English" here instead (testdata/v0).
+//	data     the kind's data (a JSON object of the declared type), omitted when the
+//	         kind carries none; written compact with object keys sorted and numbers
+//	         exactly as given
 //	prev     string, lowercase hex SHA-256 of the previous entry; for seq 1 it is
 //	         GenesisHash (64 "0" characters)
 //	hash     string, lowercase hex SHA-256 of the canonical encoding (below)

@@ -8,8 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"time"
 	"unicode/utf8"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // GenesisHash is the prev of the first entry.
@@ -19,175 +22,96 @@ const GenesisHash = "00000000000000000000000000000000000000000000000000000000000
 // reader hold gigabytes in memory.
 const MaxLineBytes = 1 << 20
 
-// Kinds written by danzen. Callers may use other kinds; Summarize reads
-// only the ones documented on it.
-const (
-	KindRelayCommand       = "relay.command" // a relay was switched; data RelayCommandData
-	KindRelaySense         = "relay.sense"   // a sense input was read
-	KindDeviceAppear       = "device.appear" // the medium's block device / tape drive appeared
-	KindDeviceGone         = "device.gone"   // ... and disappeared
-	KindMount              = "mount"
-	KindUnmount            = "unmount"
-	KindSnapshot           = "snapshot" // a restic snapshot was written to the medium
-	KindCheck              = "check"    // a restic check ran; data CheckData
-	KindError              = "error"
-	KindCycleStart         = "cycle.start"
-	KindCycleEnd           = "cycle.end"
-	KindInterrupted        = "interrupted" // written by Open after a crash; data InterruptedData
-	KindConfigChange       = "config.change"
-	KindPowerOn            = "power.on"             // the medium is powered/connected; data PowerData
-	KindPowerOffVerified   = "power.off.verified"   // cut and verified offline; data CutData
-	KindPowerOffUnverified = "power.off.unverified" // cut attempted, not verified: still counted connected; data CutData
-	KindForget             = "forget"               // retention removed snapshots; data ForgetData
-	KindRestore            = "restore"              // a restore ended (ok or not); data RestoreData
-	KindDrill              = "drill"                // a restore drill ended (ok or not); data RestoreData with Drill set
-	KindLockVerified       = "lock.verified"        // an object-locked medium's immutability was read back and proven; data s3.Evidence
-	KindLockFailed         = "lock.failed"          // ... and was found wanting: the medium is NOT offline; data s3.Evidence
-	KindLockExtended       = "lock.extended"        // the locks of objects kept snapshots need were extended; data {"extended", "ok"}
-	KindScan               = "scan"                 // a WAN-edge self-scan ended (ok or not); data ScanData
-)
-
 // ActorSystem is the actor of entries made by the appliance itself.
 const ActorSystem = "system"
 
 // Entry is one ledger record. Seq, Time, Prev and Hash are filled by Append;
 // values the caller sets there are ignored.
 type Entry struct {
-	Seq     uint64          `json:"seq"`
-	Time    time.Time       `json:"time"`
-	Kind    string          `json:"kind"`
-	Medium  string          `json:"medium,omitempty"`
-	Actor   string          `json:"actor,omitempty"`
-	Message string          `json:"message,omitempty"`
-	Data    json.RawMessage `json:"data,omitempty"`
-	Prev    string          `json:"prev"`
-	Hash    string          `json:"hash"`
+	Seq    uint64    `json:"seq"`
+	Time   time.Time `json:"time"`
+	Kind   Kind      `json:"kind"`
+	Medium string    `json:"medium,omitempty"`
+	Actor  string    `json:"actor,omitempty"`
+	// Message says what happened, for people, in both languages.
+	Message msg.Text `json:"message,omitzero"`
+	// Payload is the entry's data when appending: a value of the type
+	// Kinds declares for Kind. Append encodes it into Data.
+	Payload any `json:"-"`
+	// Data is the stored data (read back with Decode).
+	Data json.RawMessage `json:"data,omitempty"`
+	Prev string          `json:"prev"`
+	Hash string          `json:"hash"`
 }
 
-// DecodeData unmarshals e.Data into v.
-func (e Entry) DecodeData(v any) error {
+// Decode reads e's data into its declared type T. It fails when T is not
+// the type declared for e.Kind, so a reader cannot take one kind's data
+// for another's.
+func Decode[T any](e Entry) (T, error) {
+	var v T
+	ki, ok := Lookup(e.Kind)
+	if !ok {
+		return v, fmt.Errorf("ledger: entry seq %d: kind %q is not declared", e.Seq, e.Kind)
+	}
+	if ki.Data == nil || reflect.TypeOf(ki.Data) != reflect.TypeOf(v) {
+		return v, fmt.Errorf("ledger: entry seq %d: the data of %q is not a %T", e.Seq, e.Kind, v)
+	}
 	if len(e.Data) == 0 {
-		return fmt.Errorf("ledger: entry seq %d has no data", e.Seq)
+		return v, fmt.Errorf("ledger: entry seq %d has no data", e.Seq)
 	}
-	if err := json.Unmarshal(e.Data, v); err != nil {
-		return fmt.Errorf("ledger: entry seq %d data: %w", e.Seq, err)
+	if err := json.Unmarshal(e.Data, &v); err != nil {
+		return v, fmt.Errorf("ledger: entry seq %d data: %w", e.Seq, err)
 	}
-	return nil
+	return v, nil
 }
 
-// MarshalData encodes v for Entry.Data.
-func MarshalData(v any) (json.RawMessage, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("ledger: encode data: %w", err)
+// encodePayload checks that e's kind is declared and its data is of the
+// declared type, and returns the data to store.
+func encodePayload(e Entry) (json.RawMessage, error) {
+	ki, ok := Lookup(e.Kind)
+	if !ok {
+		return nil, fmt.Errorf("kind %q is not declared in package ledger", e.Kind)
 	}
-	return b, nil
-}
-
-// RelayCommandData is the data of KindRelayCommand. Summarize reads On.
-type RelayCommandData struct {
-	Relay string `json:"relay,omitempty"`
-	On    bool   `json:"on"`
-}
-
-// PowerData is the data of KindPowerOn.
-type PowerData struct {
-	Relay string `json:"relay,omitempty"`
-}
-
-// CutData is the data of KindPowerOffVerified and KindPowerOffUnverified:
-// the evidence gathered for the cut. Summarize reads only the kind; the
-// fields are for the auditor.
-type CutData struct {
-	Relay      string `json:"relay,omitempty"`
-	SenseOff   bool   `json:"sense_off"`         // sense input reads OFF
-	DeviceGone bool   `json:"device_gone"`       // block device / drive gone
-	Ejected    bool   `json:"ejected,omitempty"` // RDX cartridge or tape unloaded
-	ElapsedMS  int64  `json:"elapsed_ms,omitempty"`
-	Reason     string `json:"reason,omitempty"` // why the cut could not be verified
-	// Immutable: the medium's Object Lock was proven in this session, so
-	// it is offline by immutability, not by a power cut alone.
-	Immutable bool `json:"immutable,omitempty"`
-}
-
-// CheckData is the data of KindCheck. Summarize reads OK; a check entry
-// without data or with OK false counts as failed.
-type CheckData struct {
-	OK     bool   `json:"ok"`
-	Detail string `json:"detail,omitempty"`
-}
-
-// ForgetData is the data of KindForget: the snapshots retention removed
-// from a medium (full IDs), so the ledger knows which ones remain.
-type ForgetData struct {
-	Removed []string `json:"removed"`
-	Kept    int      `json:"kept"`
-}
-
-// RestoreData is the data of KindRestore and KindDrill: one restore or
-// drill, what it restored, how it was verified and how long it took. A
-// drill's entry is the hospital's 訓練記録 (drill record).
-type RestoreData struct {
-	ID       string    `json:"id"`
-	Drill    bool      `json:"drill,omitempty"`
-	Medium   string    `json:"medium"`
-	Snapshot string    `json:"snapshot"`         // restic snapshot ID (short or full)
-	SnapTime time.Time `json:"snapshot_time"`    // when the snapshot was taken
-	Source   string    `json:"source,omitempty"` // the e-chart source the snapshot holds
-	Dest     string    `json:"destination"`      // "gateway:<dir>", "sftp:<host>:<dir>", "scratch", "download"
-	Actor    string    `json:"actor,omitempty"`  // who asked for it
-	Started  time.Time `json:"started"`
-	// Durations in milliseconds, measured from the request.
-	PowerOnMS     int64    `json:"power_on_ms"`          // request → repository attached
-	FirstByteMS   int64    `json:"first_byte_ms"`        // request → first restored byte on disk
-	RestoreMS     int64    `json:"restore_ms"`           // request → every file restored and verified (the RTO)
-	TotalMS       int64    `json:"total_ms"`             // request → medium cut and verified
-	Files         int      `json:"files"`                // files restored
-	Bytes         int64    `json:"bytes"`                // bytes restored
-	FilesVerified int      `json:"files_verified"`       // files whose SHA-256 matched the pull manifest
-	Mismatches    []string `json:"mismatches,omitempty"` // files that differ from the manifest or are missing
-	CheckRan      bool     `json:"check_ran,omitempty"`  // drill: restic check --read-data ran
-	CheckOK       bool     `json:"check_ok,omitempty"`
-	Damaged       []string `json:"damaged_snapshots,omitempty"` // snapshots restic check names as damaged
-	CutVerified   bool     `json:"cut_verified"`
-	OK            bool     `json:"ok"`
-	Error         string   `json:"error,omitempty"`
-}
-
-// ScanData is the data of KindScan: one WAN-edge self-scan (package
-// netprobe), the report it stored and what it found.
-type ScanData struct {
-	Report      string    `json:"report"` // the stored report's ID ("" when the scan failed)
-	Started     time.Time `json:"started"`
-	Finished    time.Time `json:"finished"`
-	Targets     int       `json:"targets"`      // connection points in the register
-	Addresses   int       `json:"addresses"`    // addresses scanned
-	OpenPorts   int       `json:"open_ports"`   // open TCP and answering UDP ports
-	Cautions    int       `json:"cautions"`     // 注意 findings
-	NewCautions int       `json:"new_cautions"` // 注意 not in the previous scan (all of them on a first scan)
-	// Anyway: started by hand while another job held the gateway.
-	Anyway bool   `json:"anyway,omitempty"`
-	Error  string `json:"error,omitempty"`
-}
-
-// InterruptedData is the data of the KindInterrupted entry that Open writes
-// after moving a torn line aside.
-type InterruptedData struct {
-	TornFile   string `json:"torn_file"`
-	TornBytes  int64  `json:"torn_bytes"`
-	TornOffset int64  `json:"torn_offset"`
-	TornSHA256 string `json:"torn_sha256"`
+	switch {
+	case e.Payload != nil && len(e.Data) > 0:
+		return nil, errors.New("both Payload and Data are set")
+	case e.Payload != nil:
+		if ki.Data == nil || reflect.TypeOf(e.Payload) != reflect.TypeOf(ki.Data) {
+			return nil, fmt.Errorf("the data of %q must be a %T, not %T", e.Kind, ki.Data, e.Payload)
+		}
+		b, err := json.Marshal(e.Payload)
+		if err != nil {
+			return nil, fmt.Errorf("encode data: %w", err)
+		}
+		return b, nil
+	case len(e.Data) > 0:
+		if ki.Data == nil {
+			return nil, fmt.Errorf("%q carries no data", e.Kind)
+		}
+		// Raw data (tests, imports) must still be the declared type.
+		v := reflect.New(reflect.TypeOf(ki.Data))
+		dec := json.NewDecoder(bytes.NewReader(e.Data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(v.Interface()); err != nil {
+			return nil, fmt.Errorf("the data of %q is not a %T: %w", e.Kind, ki.Data, err)
+		}
+		return e.Data, nil
+	}
+	return nil, nil
 }
 
 // wireEntry fixes the member order of the stored line; Hash is empty (and
 // so omitted) when encoding the canonical body.
+//
+// message is an object {"ja": …, "en": …}; entries written before danzen
+// kept both languages apart hold one string "日本語 / English" there.
 type wireEntry struct {
 	Seq     uint64          `json:"seq"`
 	Time    string          `json:"time"`
-	Kind    string          `json:"kind"`
+	Kind    Kind            `json:"kind"`
 	Medium  string          `json:"medium,omitempty"`
 	Actor   string          `json:"actor,omitempty"`
-	Message string          `json:"message,omitempty"`
+	Message json.RawMessage `json:"message,omitempty"`
 	Data    json.RawMessage `json:"data,omitempty"`
 	Prev    string          `json:"prev"`
 	Hash    string          `json:"hash,omitempty"`
@@ -294,13 +218,53 @@ func parseLine(line []byte) (parsedLine, error) {
 	if len(w.Data) > 0 {
 		data = append(json.RawMessage(nil), w.Data...)
 	}
+	message, err := decodeMessage(w.Message)
+	if err != nil {
+		return parsedLine{}, err
+	}
 	return parsedLine{
 		Entry: Entry{
 			Seq: w.Seq, Time: t.UTC(), Kind: w.Kind, Medium: w.Medium, Actor: w.Actor,
-			Message: w.Message, Data: data, Prev: w.Prev, Hash: w.Hash,
+			Message: message, Data: data, Prev: w.Prev, Hash: w.Hash,
 		},
 		hashOK: hex.EncodeToString(sum[:]) == stored,
 	}, nil
+}
+
+// decodeMessage reads the message member: an object, or the one string
+// older entries hold.
+func decodeMessage(raw json.RawMessage) (msg.Text, error) {
+	var t msg.Text
+	if len(raw) == 0 {
+		return t, nil
+	}
+	if raw[0] != '"' && raw[0] != '{' {
+		return t, errors.New("message is neither a string nor an object")
+	}
+	if raw[0] == '{' {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		var v struct {
+			JA string `json:"ja"`
+			EN string `json:"en"`
+		}
+		if err := dec.Decode(&v); err != nil {
+			return t, fmt.Errorf("message: %w", err)
+		}
+		return msg.Text(v), nil
+	}
+	if err := json.Unmarshal(raw, &t); err != nil {
+		return t, fmt.Errorf("message: %w", err)
+	}
+	return t, nil
+}
+
+// encodeMessage is the message member of a new entry (nil when empty).
+func encodeMessage(t msg.Text) (json.RawMessage, error) {
+	if t.IsZero() {
+		return nil, nil
+	}
+	return json.Marshal(t)
 }
 
 func isHex64(s string) bool {
@@ -321,7 +285,7 @@ func validateNew(e Entry) error {
 	if e.Kind == "" {
 		return errors.New("kind is empty")
 	}
-	for name, s := range map[string]string{"kind": e.Kind, "medium": e.Medium, "actor": e.Actor, "message": e.Message} {
+	for name, s := range map[string]string{"kind": string(e.Kind), "medium": e.Medium, "actor": e.Actor, "message ja": e.Message.JA, "message en": e.Message.EN} {
 		if !utf8.ValidString(s) {
 			return fmt.Errorf("%s is not valid UTF-8", name)
 		}

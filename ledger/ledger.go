@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -92,10 +93,9 @@ func OpenWith(dir string, opts Options) (*Ledger, error) {
 	if err := flock(lf, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		lf.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, &Error{Path: dir,
-				JA:  fmt.Sprintf("証跡台帳 %s は別のプロセスが使用中です（danzend が動作中の可能性があります）", dir),
-				EN:  fmt.Sprintf("the evidence ledger %s is in use by another process (danzend may be running)", dir),
-				Err: ErrInUse}
+			return nil, &Error{Path: dir, Err: ErrInUse,
+				Text: msg.Sprintf("証跡台帳 %s は別のプロセスが使用中です（danzend が動作中の可能性があります）",
+					"the evidence ledger %s is in use by another process (danzend may be running)", dir)}
 		}
 		return nil, ioError(dir, "証跡台帳をロックできません", "cannot lock the evidence ledger", err)
 	}
@@ -188,17 +188,13 @@ func (l *Ledger) moveTornAside(t tornTail) error {
 	}
 	sum := sha256.Sum256(raw)
 	l.log.Warn("ledger: incomplete last line moved aside", "dir", l.dir, "file", name, "bytes", len(raw))
-	data, err := MarshalData(InterruptedData{TornFile: name, TornBytes: int64(len(raw)), TornOffset: t.Offset, TornSHA256: hex.EncodeToString(sum[:])})
-	if err != nil {
-		return err
-	}
 	_, err = l.appendLocked(Entry{
 		Kind:  KindInterrupted,
 		Actor: ActorSystem,
-		Message: fmt.Sprintf("前回、記録の書き込み中に停止しました。書きかけの %d バイトを %s に退避し、台帳からは除きました。 / "+
+		Message: msg.Sprintf("前回、記録の書き込み中に停止しました。書きかけの %d バイトを %s に退避し、台帳からは除きました。",
 			"The device stopped while writing an entry; the incomplete %d bytes were moved to %s and are not part of the chain.",
-			len(raw), name, len(raw), name),
-		Data: data,
+			len(raw), name),
+		Payload: InterruptedData{TornFile: name, TornBytes: int64(len(raw)), TornOffset: t.Offset, TornSHA256: hex.EncodeToString(sum[:])},
 	})
 	if errors.Is(err, ErrHeadNotUpdated) {
 		// The entry is stored; the next Append retries head.json first.
@@ -305,7 +301,15 @@ func (l *Ledger) appendLocked(e Entry) (Entry, error) {
 	if err := validateNew(e); err != nil {
 		return Entry{}, fmt.Errorf("ledger: append %q: %w", e.Kind, err)
 	}
-	data, err := canonicalData(e.Data)
+	raw, err := encodePayload(e)
+	if err != nil {
+		return Entry{}, fmt.Errorf("ledger: append %q: %w", e.Kind, err)
+	}
+	data, err := canonicalData(raw)
+	if err != nil {
+		return Entry{}, fmt.Errorf("ledger: append %q: %w", e.Kind, err)
+	}
+	message, err := encodeMessage(e.Message)
 	if err != nil {
 		return Entry{}, fmt.Errorf("ledger: append %q: %w", e.Kind, err)
 	}
@@ -324,7 +328,7 @@ func (l *Ledger) appendLocked(e Entry) (Entry, error) {
 		Kind:    e.Kind,
 		Medium:  e.Medium,
 		Actor:   e.Actor,
-		Message: e.Message,
+		Message: message,
 		Data:    data,
 		Prev:    l.last.Hash,
 	}
@@ -351,9 +355,8 @@ func (l *Ledger) appendLocked(e Entry) (Entry, error) {
 	if err := l.writeHead(); err != nil {
 		l.headStale = true
 		return stored.Entry, &Error{Path: l.dir,
-			JA:  fmt.Sprintf("seq %d は記録しましたが head.json を更新できませんでした", stored.Seq),
-			EN:  fmt.Sprintf("seq %d was stored but head.json could not be updated", stored.Seq),
-			Err: fmt.Errorf("%w: %w", ErrHeadNotUpdated, err)}
+			Text: msg.Sprintf("seq %d は記録しましたが head.json を更新できませんでした", "seq %d was stored but head.json could not be updated", stored.Seq),
+			Err:  fmt.Errorf("%w: %w", ErrHeadNotUpdated, err)}
 	}
 	return stored.Entry, nil
 }

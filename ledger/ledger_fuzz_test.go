@@ -3,6 +3,7 @@ package ledger
 import (
 	"bytes"
 	"context"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"os"
 	"path/filepath"
 	"testing"
@@ -83,11 +84,11 @@ func sampleLedger(f *testing.F) (ledger, head []byte) {
 		f.Fatal(err)
 	}
 	for _, e := range []Entry{
-		{Kind: KindCycleStart, Actor: ActorSystem, Message: "cycle 1"},
+		{Kind: KindCycleStart, Actor: ActorSystem, Message: msg.Legacy("cycle 1")},
 		{Kind: KindPowerOn, Medium: "disk-a", Actor: ActorSystem, Data: []byte(`{"relay":"r1","verified":true}`)},
-		{Kind: KindSnapshot, Medium: "disk-a", Actor: ActorSystem, Message: "snapshot 0cc6b04f of 取得元 emr"},
-		{Kind: KindPowerOffVerified, Medium: "disk-a", Actor: ActorSystem, Message: "切断を確認 / cut verified"},
-		{Kind: "source.anomaly.ack", Actor: "kato", Message: "確認済み"},
+		{Kind: KindSnapshot, Medium: "disk-a", Actor: ActorSystem, Message: msg.Legacy("snapshot 0cc6b04f of 取得元 emr")},
+		{Kind: KindPowerOffVerified, Medium: "disk-a", Actor: ActorSystem, Message: msg.Legacy("切断を確認 / cut verified")},
+		{Kind: "source.anomaly.ack", Actor: "kato", Message: msg.Legacy("確認済み")},
 	} {
 		if _, err := l.Append(context.Background(), e); err != nil {
 			f.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -57,8 +58,8 @@ func appendN(t *testing.T, l *Ledger, n int) []Entry {
 	for i := 0; i < n; i++ {
 		e, err := l.Append(context.Background(), Entry{
 			Kind: KindSnapshot, Medium: "usb1", Actor: ActorSystem,
-			Message: fmt.Sprintf("entry %d", l.Head().Seq+1),
-			Data:    json.RawMessage(`{"id":"abc"}`),
+			Message: msg.Plain(fmt.Sprintf("entry %d", l.Head().Seq+1)),
+			Data:    json.RawMessage(`{"snapshot":"abc"}`),
 		})
 		if err != nil {
 			t.Fatalf("Append: %v", err)
@@ -125,7 +126,7 @@ func mustFail(t *testing.T, dir string, code ProblemCode, line int, seq uint64) 
 	if p.Code != code || rep.FirstBadLine != line || rep.FirstBadSeq != seq {
 		t.Fatalf("first problem = %s line %d seq %d, want %s line %d seq %d\n%s", p.Code, rep.FirstBadLine, rep.FirstBadSeq, code, line, seq, rep)
 	}
-	if p.JA == "" || p.EN == "" || !strings.ContainsAny(p.JA, "行台帳記録") {
+	if p.Message.JA == "" || p.Message.EN == "" || !strings.ContainsAny(p.Message.JA, "行台帳記録") {
 		t.Fatalf("problem not worded in both languages: %+v", p)
 	}
 	return rep
@@ -181,8 +182,8 @@ func TestAuditorRecipe(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "ledger")
 	l := openT(t, dir, newClock())
 	if _, err := l.Append(context.Background(), Entry{
-		Kind: KindPowerOn, Medium: "usb1", Actor: "山田", Message: "電源 <ON> & 接続",
-		Data: json.RawMessage(`{ "relay" : "r1", "a": 1.50 }`),
+		Kind: KindAnomaly, Medium: "usb1", Actor: "山田", Message: msg.T("電源 <ON> & 接続", "power <ON> & connected"),
+		Data: json.RawMessage(`{ "source" : "r1", "baseline_ratio": 1.50 }`),
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +212,7 @@ func TestAuditorRecipe(t *testing.T) {
 		prev = m.Hash
 	}
 	first := string(readLines(t, dir)[0])
-	if !strings.Contains(first, `"data":{"a":1.50,"relay":"r1"},"prev"`) {
+	if !strings.Contains(first, `"message":{"ja":"電源 \u003cON\u003e \u0026 接続","en":"power \u003cON\u003e \u0026 connected"},"data":{"baseline_ratio":1.50,"source":"r1"},"prev"`) {
 		t.Fatalf("data not canonical (sorted, compact, number as written): %s", first)
 	}
 }
@@ -267,7 +268,7 @@ func TestVerifyDetectsForgedInsertion(t *testing.T) {
 	// The forger knows the recipe: a well-formed seq 3 chained to seq 2.
 	forged, _, err := encodeLine(wireEntry{
 		Seq: 3, Time: "2025-01-31T08:00:01.5Z", Kind: KindPowerOffVerified, Medium: "usb1",
-		Message: "forged cut", Prev: second.Hash,
+		Message: json.RawMessage(`"forged cut"`), Prev: second.Hash,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -298,7 +299,7 @@ func TestVerifyDetectsRewrittenTailViaHead(t *testing.T) {
 			t.Fatal(err)
 		}
 		lines[i], h, err = encodeLine(wireEntry{Seq: p.Seq, Time: p.Time.Format(time.RFC3339Nano),
-			Kind: p.Kind, Medium: p.Medium, Message: "rewritten", Prev: h})
+			Kind: p.Kind, Medium: p.Medium, Message: json.RawMessage(`"rewritten"`), Prev: h})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -338,12 +339,12 @@ func TestTornLastLineMovedAside(t *testing.T) {
 	if h := l.Head(); h.Seq != 4 {
 		t.Fatalf("head after Open = %+v, want seq 4 (the interrupted entry)", h)
 	}
-	entries, err := Read(dir, Filter{Kinds: []string{KindInterrupted}})
+	entries, err := Read(dir, Filter{Kinds: []Kind{KindInterrupted}})
 	if err != nil || len(entries) != 1 {
 		t.Fatalf("interrupted entries: %v, %v", entries, err)
 	}
-	var d InterruptedData
-	if err := entries[0].DecodeData(&d); err != nil {
+	d, err := Decode[InterruptedData](entries[0])
+	if err != nil {
 		t.Fatal(err)
 	}
 	side, err := os.ReadFile(filepath.Join(dir, d.TornFile))
@@ -518,7 +519,7 @@ func TestAppendValidation(t *testing.T) {
 	if _, err := l.Append(ctx, Entry{Kind: KindError, Data: json.RawMessage(`{"a":`)}); err == nil {
 		t.Fatal("invalid data accepted")
 	}
-	if _, err := l.Append(ctx, Entry{Kind: KindError, Message: "\xff"}); err == nil {
+	if _, err := l.Append(ctx, Entry{Kind: KindError, Message: msg.Legacy("\xff")}); err == nil {
 		t.Fatal("invalid UTF-8 accepted")
 	}
 	canceled, cancel := context.WithCancel(ctx)
@@ -543,7 +544,7 @@ func TestReadFilter(t *testing.T) {
 	c := newClock()
 	l := openT(t, dir, c)
 	base := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
-	add := func(h int, kind, medium string) {
+	add := func(h int, kind Kind, medium string) {
 		c.set(base.Add(time.Duration(h) * time.Hour))
 		if _, err := l.Append(context.Background(), Entry{Kind: kind, Medium: medium}); err != nil {
 			t.Fatal(err)
@@ -559,7 +560,7 @@ func TestReadFilter(t *testing.T) {
 	kinds := func(es []Entry) string {
 		var s []string
 		for _, e := range es {
-			s = append(s, e.Kind)
+			s = append(s, string(e.Kind))
 		}
 		return strings.Join(s, ",")
 	}
@@ -568,9 +569,9 @@ func TestReadFilter(t *testing.T) {
 		want string
 	}{
 		{Filter{Medium: "usb1"}, "power.on,snapshot,power.off.verified"},
-		{Filter{Kinds: []string{KindCycleStart, KindCycleEnd}}, "cycle.start,cycle.end"},
+		{Filter{Kinds: []Kind{KindCycleStart, KindCycleEnd}}, "cycle.start,cycle.end"},
 		{Filter{From: base.Add(2 * time.Hour), To: base.Add(4 * time.Hour)}, "snapshot,power.on"},
-		{Filter{Medium: "usb1", From: base.Add(2 * time.Hour), Kinds: []string{KindPowerOffVerified}}, "power.off.verified"},
+		{Filter{Medium: "usb1", From: base.Add(2 * time.Hour), Kinds: []Kind{KindPowerOffVerified}}, "power.off.verified"},
 	} {
 		got, err := Read(dir, tc.f)
 		if err != nil || kinds(got) != tc.want {

@@ -18,7 +18,7 @@ type Filter struct {
 	// Medium selects one medium; entries without a medium (cycle.start …)
 	// are then left out.
 	Medium string
-	Kinds  []string
+	Kinds  []Kind
 }
 
 func (f Filter) match(e Entry) bool {

@@ -3,6 +3,7 @@ package ledger
 import (
 	"errors"
 	"fmt"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -54,9 +55,8 @@ func (l *Ledger) ensureReserve() error {
 	if err != nil {
 		os.Remove(p) // a short reserve would promise room that is not there
 		return &Error{Path: l.dir,
-			JA: fmt.Sprintf("証跡台帳のディスクに空きがありません（予備領域 %d MiB を確保できません）。媒体には給電しません。不要なファイルを削除するか保守ベンダに連絡してください",
-				l.reserve>>20),
-			EN: fmt.Sprintf("the evidence ledger's disk is full (its %d MiB reserve cannot be set aside), so no medium is powered; free space or call the maintenance vendor",
+			Text: msg.Sprintf("証跡台帳のディスクに空きがありません（予備領域 %d MiB を確保できません）。媒体には給電しません。不要なファイルを削除するか保守ベンダに連絡してください",
+				"the evidence ledger's disk is full (its %d MiB reserve cannot be set aside), so no medium is powered; free space or call the maintenance vendor",
 				l.reserve>>20),
 			Err: fmt.Errorf("%w: %w", ErrNoRoom, err)}
 	}

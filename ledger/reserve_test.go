@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"errors"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"os"
 	"path/filepath"
 	"testing"
@@ -59,7 +60,7 @@ func TestReserveKeepsRecordingOnFullDisk(t *testing.T) {
 
 	// The power-on and everything up to the cut must still be stored.
 	for i := range 200 {
-		if _, err := l.Append(context.Background(), Entry{Kind: "power.on", Medium: "disk-a", Message: "entry on a full disk"}); err != nil {
+		if _, err := l.Append(context.Background(), Entry{Kind: "power.on", Medium: "disk-a", Message: msg.Legacy("entry on a full disk")}); err != nil {
 			t.Fatalf("append %d on a full disk: %v", i, err)
 		}
 	}

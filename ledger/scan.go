@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"io"
 	"io/fs"
 	"os"
@@ -180,9 +181,8 @@ func readLine(br *bufio.Reader) (line []byte, complete bool, n int64, tooLong bo
 func checkHead(h *Head, headErr error, res scanResult) (problems []Problem, lag bool) {
 	last := res.Last
 	if headErr != nil {
-		return []Problem{problemHead(
-			fmt.Sprintf("head.json を読めません（%v）", headErr),
-			fmt.Sprintf("head.json cannot be read (%v)", headErr))}, false
+		return []Problem{problemHead(msg.Sprintf("head.json を読めません（%v）",
+			"head.json cannot be read (%v)", headErr))}, false
 	}
 	if h == nil {
 		switch {
@@ -191,26 +191,23 @@ func checkHead(h *Head, headErr error, res scanResult) (problems []Problem, lag 
 		case res.Entries == 1 && last.Seq == 1:
 			return nil, true
 		}
-		return []Problem{problemHead(
-			fmt.Sprintf("head.json がありません（台帳には seq %d までの記録があります）。削除されたか、台帳が別の場所から持ち込まれています", last.Seq),
-			fmt.Sprintf("head.json is missing although the ledger holds entries up to seq %d: it was deleted or the ledger was brought in from elsewhere", last.Seq))}, false
+		return []Problem{problemHead(msg.Sprintf("head.json がありません（台帳には seq %d までの記録があります）。削除されたか、台帳が別の場所から持ち込まれています",
+			"head.json is missing although the ledger holds entries up to seq %d: it was deleted or the ledger was brought in from elsewhere", last.Seq))}, false
 	}
 	switch {
 	case res.Entries == 0 || h.Seq > last.Seq:
 		return []Problem{problemTruncated(res.Lines+1, last.Seq, h.Seq)}, false
 	case h.Seq == last.Seq:
 		if h.Hash != last.Hash {
-			return []Problem{problemHead(
-				fmt.Sprintf("head.json の seq %d のハッシュが台帳の最終記録と一致しません。末尾の記録が差し替えられています", h.Seq),
-				fmt.Sprintf("head.json records a different hash for seq %d than the ledger's last entry: the last entry was replaced", h.Seq))}, false
+			return []Problem{problemHead(msg.Sprintf("head.json の seq %d のハッシュが台帳の最終記録と一致しません。末尾の記録が差し替えられています",
+				"head.json records a different hash for seq %d than the ledger's last entry: the last entry was replaced", h.Seq))}, false
 		}
 		return nil, false
 	case h.Seq+1 == last.Seq && h.Hash == res.BeforeLast.Hash:
 		return nil, true
 	}
-	return []Problem{problemHead(
-		fmt.Sprintf("head.json は seq %d を記録していますが、台帳は seq %d まであります。head.json が古い版に戻されたか、記録が後から追加されています", h.Seq, last.Seq),
-		fmt.Sprintf("head.json records seq %d but the ledger goes on to seq %d: head.json was rolled back or entries were added afterwards", h.Seq, last.Seq))}, false
+	return []Problem{problemHead(msg.Sprintf("head.json は seq %d を記録していますが、台帳は seq %d まであります。head.json が古い版に戻されたか、記録が後から追加されています",
+		"head.json records seq %d but the ledger goes on to seq %d: head.json was rolled back or entries were added afterwards", h.Seq, last.Seq))}, false
 }
 
 // readHead returns nil, nil when head.json does not exist.

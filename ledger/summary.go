@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"cmp"
-	"encoding/json"
 	"slices"
 	"time"
 )
@@ -54,12 +53,12 @@ type Summary struct {
 // Only entries whose Medium equals medium are used, in seq order.
 //
 // State changes, read from these kinds only:
-//   - KindPowerOn, or KindRelayCommand with data {"on": true}: connected.
+//   - KindPowerOn, or KindRelayCommand commanding the relay on: connected.
 //   - KindPowerOffVerified: cut off.
 //   - KindPowerOffUnverified: connected (a cut that was not verified never
 //     counts as offline, even if the relay was commanded off).
 //
-// KindRelayCommand with on=false changes nothing: only a verified cut does.
+// A relay commanded off changes nothing: only a verified cut does.
 // Before the first such entry the state is unknown. Counts cover entries
 // within [from, to): KindPowerOffVerified, KindPowerOffUnverified,
 // KindSnapshot, KindCheck (data {"ok": bool}) and KindError.
@@ -137,8 +136,7 @@ func Summarize(entries []Entry, medium string, from, to time.Time) Summary {
 		case KindSnapshot:
 			s.Snapshots++
 		case KindCheck:
-			var c CheckData
-			if len(e.Data) > 0 && json.Unmarshal(e.Data, &c) == nil && c.OK {
+			if c, err := Decode[CheckData](e); err == nil && c.OK {
 				s.Checks++
 			} else {
 				s.FailedChecks++
@@ -159,8 +157,9 @@ func transition(e Entry) State {
 	case KindPowerOffVerified:
 		return StateCutOff
 	case KindRelayCommand:
-		var c RelayCommandData
-		if len(e.Data) > 0 && json.Unmarshal(e.Data, &c) == nil && c.On {
+		// A relay commanded on powers the medium from that moment, even if
+		// the process stopped before it could record power.on.
+		if c, err := Decode[RelayEvent](e); err == nil && (c.On || (c.Kind == "command" && c.Want == "on")) {
 			return StateConnected
 		}
 	}

@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"encoding/json"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"path/filepath"
 	"testing"
 	"time"
@@ -15,7 +16,7 @@ func at(h, m int) time.Time {
 
 type ev struct {
 	t      time.Time
-	kind   string
+	kind   Kind
 	medium string
 	data   string
 }
@@ -147,27 +148,20 @@ func TestSummarizeFromLedger(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "ledger")
 	c := newClock()
 	l := openT(t, dir, c)
-	add := func(tm time.Time, kind string, data any) {
+	add := func(tm time.Time, kind Kind, data any) {
 		t.Helper()
 		c.set(tm)
-		e := Entry{Kind: kind, Medium: "rdx1", Actor: ActorSystem}
-		if data != nil {
-			d, err := MarshalData(data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			e.Data = d
-		}
+		e := Entry{Kind: kind, Medium: "rdx1", Actor: ActorSystem, Payload: data}
 		if _, err := l.Append(context.Background(), e); err != nil {
 			t.Fatal(err)
 		}
 	}
 	add(at(-2, 0), KindPowerOffVerified, CutData{Relay: "r2", SenseOff: true, DeviceGone: true, Ejected: true})
-	add(at(2, 0), KindRelayCommand, RelayCommandData{Relay: "r2", On: true})
-	add(at(2, 1), KindPowerOn, PowerData{Relay: "r2"})
+	add(at(2, 0), KindRelayCommand, RelayEvent{Relay: "r2", Kind: "command", Want: "on"})
+	add(at(2, 1), KindPowerOn, PowerOnData{Relay: "r2"})
 	add(at(2, 30), KindSnapshot, nil)
-	add(at(3, 0), KindRelayCommand, RelayCommandData{Relay: "r2", On: false})
-	add(at(3, 1), KindPowerOffUnverified, CutData{Relay: "r2", SenseOff: true, Reason: "device still present"})
+	add(at(3, 0), KindRelayCommand, RelayEvent{Relay: "r2", Kind: "command", Want: "off"})
+	add(at(3, 1), KindPowerOffUnverified, CutData{Relay: "r2", SenseOff: true, Reason: msg.Plain("device still present")})
 	add(at(4, 0), KindPowerOffVerified, CutData{Relay: "r2", SenseOff: true, DeviceGone: true})
 
 	es, err := Read(dir, Filter{Medium: "rdx1", To: at(24, 0)})

@@ -3,6 +3,7 @@ package ledger
 import (
 	"errors"
 	"fmt"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"io"
 	"io/fs"
 	"os"
@@ -109,41 +110,45 @@ func snapshot(f *os.File, dir string) (size int64, head *Head, headErr error, er
 	return fi.Size(), head, headErr, nil
 }
 
-// String renders the report for the operator, in Japanese and English.
-func (r Report) String() string {
+// String renders the report in both languages.
+func (r Report) String() string { return r.Localize(msg.Both) }
+
+// Localize renders the report for the operator in l.
+func (r Report) Localize(l msg.Lang) string {
 	var b strings.Builder
+	line := func(t msg.Text) { b.WriteString(t.Localize(l) + "\n") }
 	if r.OK {
-		fmt.Fprintf(&b, "証跡台帳の検証: 正常 / ledger verification: OK\n")
+		line(msg.T("証跡台帳の検証: 正常", "ledger verification: OK"))
 	} else {
-		fmt.Fprintf(&b, "証跡台帳の検証: 異常あり / ledger verification: FAILED\n")
+		line(msg.T("証跡台帳の検証: 異常あり", "ledger verification: FAILED"))
 	}
-	fmt.Fprintf(&b, "  file: %s\n", r.Path)
-	fmt.Fprintf(&b, "  記録数 entries checked: %d\n", r.Entries)
+	line(msg.Sprintf("  ファイル: %s", "  file: %s", r.Path))
+	line(msg.Sprintf("  検証した記録数: %d", "  entries checked: %d", r.Entries))
 	if r.LastSeq > 0 {
-		fmt.Fprintf(&b, "  最終記録 last entry: seq %d, %s, hash %s\n", r.LastSeq, r.LastTime.Format(time.RFC3339Nano), r.LastHash)
+		line(msg.Sprintf("  最終記録: seq %d、%s、hash %s", "  last entry: seq %d, %s, hash %s", r.LastSeq, r.LastTime.Format(time.RFC3339Nano), r.LastHash))
 	}
-	switch {
-	case r.Head == nil:
-		fmt.Fprintf(&b, "  head.json: なし / missing\n")
-	default:
-		fmt.Fprintf(&b, "  head.json: seq %d, hash %s\n", r.Head.Seq, r.Head.Hash)
+	if r.Head == nil {
+		line(msg.T("  head.json: なし", "  head.json: missing"))
+	} else {
+		line(msg.Sprintf("  head.json: seq %d、hash %s", "  head.json: seq %d, hash %s", r.Head.Seq, r.Head.Hash))
 	}
 	if r.HeadLagsByOne {
-		fmt.Fprintf(&b, "  注: head.json が 1 件遅れています（記録直後に停止）。次回起動時に修復されます / note: head.json is one entry behind (stopped right after writing); repaired at next start\n")
+		line(msg.T("  注: head.json が 1 件遅れています（記録直後に停止）。次回起動時に修復されます",
+			"  note: head.json is one entry behind (stopped right after writing); repaired at next start"))
 	}
 	for _, t := range r.TornFiles {
-		fmt.Fprintf(&b, "  退避された書きかけ行 torn line kept aside: %s\n", t)
+		line(msg.Sprintf("  退避された書きかけ行: %s", "  torn line kept aside: %s", t))
 	}
 	if len(r.ClockBackwards) > 0 {
-		fmt.Fprintf(&b, "  注: 時刻が前の記録より戻っている記録 / note: time earlier than the entry before at seq %v\n", r.ClockBackwards)
+		line(msg.Sprintf("  注: 時刻が前の記録より戻っている記録: seq %v", "  note: time earlier than the entry before at seq %v", r.ClockBackwards))
 	}
 	if !r.OK {
-		fmt.Fprintf(&b, "  最初の異常 first problem: line %d, seq %d\n", r.FirstBadLine, r.FirstBadSeq)
+		line(msg.Sprintf("  最初の異常: %d 行目、seq %d", "  first problem: line %d, seq %d", r.FirstBadLine, r.FirstBadSeq))
 		for _, p := range r.Problems {
-			fmt.Fprintf(&b, "  - [%s] %s\n    %s\n", p.Code, p.JA, p.EN)
+			fmt.Fprintf(&b, "  - [%s] %s\n", p.Code, p.Message.Localize(l))
 		}
-		if r.ProblemCount > len(r.Problems) {
-			fmt.Fprintf(&b, "  … ほか %d 件 / and %d more\n", r.ProblemCount-len(r.Problems), r.ProblemCount-len(r.Problems))
+		if more := r.ProblemCount - len(r.Problems); more > 0 {
+			line(msg.Sprintf("  … ほか %d 件", "  … and %d more", more))
 		}
 	}
 	return b.String()

@@ -74,7 +74,9 @@ func TestScanFakeEdge(t *testing.T) {
 	defer func() {
 		if t.Failed() {
 			var b bytes.Buffer
-			r.WriteJSON(&b)
+			if err := r.WriteJSON(&b); err != nil {
+				t.Log(err)
+			}
 			t.Log(b.String(), w.Logs())
 		}
 	}()

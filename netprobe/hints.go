@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/netprobe/kev"
 )
 
@@ -277,20 +278,20 @@ func bestHint(hs []VersionHint) (VersionHint, bool) {
 }
 
 // describe says in both languages what the hint tells, for 調査結果.
-func (h VersionHint) describe() (ja, en string) {
-	conf := map[string][2]string{ConfidenceHigh: {"確度: 高", "confidence: high"}, ConfidenceLow: {"確度: 低", "confidence: low"}}[h.Confidence]
+func (h VersionHint) describe() msg.Text {
+	conf := map[string]msg.Text{ConfidenceHigh: msg.T("確度: 高", "confidence: high"), ConfidenceLow: msg.T("確度: 低", "confidence: low")}[h.Confidence]
+	var what msg.Text
 	switch {
 	case h.Version != "" && h.Exact:
-		ja, en = "版 "+h.Version, "version "+h.Version
+		what = msg.Sprintf("版 %s", "version %s", h.Version)
 	case h.Version != "":
-		ja, en = "版 "+h.Version+"（系列のみ。正確な版は不明）", "version "+h.Version+" (release train only, the exact release is unknown)"
+		what = msg.Sprintf("版 %s（系列のみ。正確な版は不明）", "version %s (release train only, the exact release is unknown)", h.Version)
 	case h.BuildDate != "":
-		ja, en = "ビルド日付 "+h.BuildDate+"（版は特定できません）", "build date "+h.BuildDate+" (no version)"
+		what = msg.Sprintf("ビルド日付 %s（版は特定できません）", "build date %s (no version)", h.BuildDate)
 	default:
-		ja, en = "ビルドのハッシュ "+h.Hash+"（版は特定できません）", "build hash "+h.Hash+" (no version)"
+		what = msg.Sprintf("ビルドのハッシュ %s（版は特定できません）", "build hash %s (no version)", h.Hash)
 	}
-	return fmt.Sprintf("SSL-VPN ポータルの版の手がかり（%s、%s）: %s", h.Source, conf[0], ja),
-		fmt.Sprintf("SSL-VPN portal version hint (%s, %s): %s", h.Source, conf[1], en)
+	return msg.Sprintf("SSL-VPN ポータルの版の手がかり（%s、%s）: %s", "SSL-VPN portal version hint (%s, %s): %s", h.Source, conf, what)
 }
 
 // bounds parses the range of releases the hint allows.
@@ -399,17 +400,15 @@ func judgeHints(add func(Finding), feed *kev.Feed, registered string, t *Target)
 				if hint.Version == "" || (hint.Vendor == "" && !hint.Exact) {
 					continue // nothing to hold the register against
 				}
-				from := fmt.Sprintf("SSL-VPN ポータル（%s %d/%s %s）", h.Addr, p.Port, p.Proto, hint.Source)
-				fromEN := fmt.Sprintf("the SSL-VPN portal (%s %d/%s %s)", h.Addr, p.Port, p.Proto, hint.Source)
+				from := msg.Sprintf("SSL-VPN ポータル（%s %d/%s %s）", "the SSL-VPN portal (%s %d/%s %s)", h.Addr, p.Port, p.Proto, hint.Source)
 				f := Finding{Addr: h.Addr, Proto: p.Proto, Port: p.Port}
 				if reg != "" && !hint.agrees(reg) {
 					g := f
 					g.Rule, g.Caution = RuleFirmware, true
-					g.JA = fmt.Sprintf("%sが示す版 %s が台帳の版 %s と異なります。台帳を更新するか、機器の版を確認してください", from, hint.Version, reg)
-					g.EN = fmt.Sprintf("%s announces %s but the register says %s; update the register or check the device", fromEN, hint.Version, reg)
+					g.Text = msg.Sprintf("%sが示す版 %s が台帳の版 %s と異なります。台帳を更新するか、機器の版を確認してください",
+						"%s announces %s but the register says %s; update the register or check the device", from, hint.Version, reg)
 					if !hint.Exact {
-						g.JA += "（推定、確度: 低）"
-						g.EN += " (inferred, confidence: low)"
+						g.Text = msg.Sprintf("%s（推定、確度: 低）", "%s (inferred, confidence: low)", g.Text)
 					}
 					add(g)
 				}
@@ -424,11 +423,13 @@ func judgeHints(add func(Finding), feed *kev.Feed, registered string, t *Target)
 					g := f
 					g.Rule, g.Caution = RuleKEV, true
 					if m.Certain {
-						g.JA = fmt.Sprintf("%s %s: %sが示す版 %s は悪用が確認された脆弱性 %s（%s）の影響範囲です。修正版へのアップデートを急いでください（脆弱性情報 %s 版）", m.Product, m.CVE, from, hint.Version, m.CVE, m.NameJA, feed.Date)
-						g.EN = fmt.Sprintf("%s %s: %s announces %s, in the range of the known exploited %s (%s); update to a fixed release urgently (feed of %s)", m.Product, m.CVE, fromEN, hint.Version, m.CVE, m.NameEN, feed.Date)
+						g.Text = msg.Sprintf("%s %s: %sが示す版 %s は悪用が確認された脆弱性 %s（%s）の影響範囲です。修正版へのアップデートを急いでください（脆弱性情報 %s 版）",
+							"%s %s: %s announces %s, in the range of the known exploited %s (%s); update to a fixed release urgently (feed of %s)",
+							m.Product, m.CVE, from, hint.Version, m.CVE, m.Name(), feed.Date)
 					} else {
-						g.JA = fmt.Sprintf("%s %s: %sから推定した版 %s（確度: 低）は悪用が確認された脆弱性 %s（%s）の影響範囲にかかります。機器の管理画面で正確な版を確認し、台帳に記入してください（脆弱性情報 %s 版）", m.Product, m.CVE, from, hint.Version, m.CVE, m.NameJA, feed.Date)
-						g.EN = fmt.Sprintf("%s %s: the version %s inferred from %s (confidence: low) may be in the range of the known exploited %s (%s); read the exact release on the device and enter it in the register (feed of %s)", m.Product, m.CVE, hint.Version, fromEN, m.CVE, m.NameEN, feed.Date)
+						g.Text = msg.Sprintf("%s %s: %sから推定した版 %s（確度: 低）は悪用が確認された脆弱性 %s（%s）の影響範囲にかかります。機器の管理画面で正確な版を確認し、台帳に記入してください（脆弱性情報 %s 版）",
+							"%[1]s %[2]s: the version %[4]s inferred from %[3]s (confidence: low) may be in the range of the known exploited %[5]s (%[6]s); read the exact release on the device and enter it in the register (feed of %[7]s)",
+							m.Product, m.CVE, from, hint.Version, m.CVE, m.Name(), feed.Date)
 					}
 					add(g)
 				}

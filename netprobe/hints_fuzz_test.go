@@ -48,8 +48,7 @@ func FuzzHints(f *testing.F) {
 						t.Fatal(err)
 					}
 				}
-				ja, en := h.describe()
-				if ja == "" || en == "" {
+				if d := h.describe(); d.JA == "" || d.EN == "" {
 					t.Fatal("no description")
 				}
 				matchHint(feed, h)

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -51,12 +52,20 @@ const (
 </head><body><form><input type="password" name="password"></form></body></html>`
 )
 
+// page serves body. A client that hangs up before reading it is the
+// client's business: the test judges what the client made of it.
+func page(body string) http.HandlerFunc {
+	return func(rw http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(rw, body) }
+}
+
 // gzipFile is a gzip file named name whose header records mtime.
 func gzipFile(t testing.TB, name string, mtime time.Time) []byte {
 	var b bytes.Buffer
 	z := gzip.NewWriter(&b)
 	z.Name, z.ModTime = name, mtime
-	z.Write([]byte(`{"lang":"en"}`))
+	if _, err := z.Write([]byte(`{"lang":"en"}`)); err != nil {
+		t.Fatal(err)
+	}
 	if err := z.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -318,13 +327,13 @@ func TestFetchHTTPHints(t *testing.T) {
 	var paths []string
 	stamp := time.Date(2024, 6, 8, 7, 28, 50, 0, time.UTC)
 	mux := http.NewServeMux()
-	mux.HandleFunc("/dana-na/auth/url_default/welcome.cgi", func(rw http.ResponseWriter, r *http.Request) { fmt.Fprint(rw, ivantiWelcome) })
-	mux.HandleFunc("/dana-na/nc/nc_gina_ver.txt", func(rw http.ResponseWriter, r *http.Request) { fmt.Fprint(rw, ginaVer) })
-	mux.HandleFunc("/vpn/index.html", func(rw http.ResponseWriter, r *http.Request) { fmt.Fprint(rw, citrixIndex) })
+	mux.HandleFunc("/dana-na/auth/url_default/welcome.cgi", page(ivantiWelcome))
+	mux.HandleFunc("/dana-na/nc/nc_gina_ver.txt", page(ginaVer))
+	mux.HandleFunc("/vpn/index.html", page(citrixIndex))
 	mux.HandleFunc("/vpn/js/rdx/core/lang/rdx_en.json.gz", func(rw http.ResponseWriter, r *http.Request) {
 		rw.Header().Set("Content-Type", "application/json")
-		rw.Header().Set("Content-Encoding", "gzip") // as a browser would be told
-		rw.Write(gzipFile(t, "rdx_en.json", stamp))
+		rw.Header().Set("Content-Encoding", "gzip")        // as a browser would be told
+		_, _ = rw.Write(gzipFile(t, "rdx_en.json", stamp)) // as page
 	})
 	for _, tc := range []struct {
 		only    string // the portal this server pretends to be

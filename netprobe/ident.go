@@ -124,8 +124,10 @@ func grab(ctx context.Context, hostport string, req []byte, wait time.Duration) 
 	if err != nil {
 		return nil, err
 	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(wait))
+	defer closeProbe(c)
+	if err := c.SetDeadline(time.Now().Add(wait)); err != nil {
+		return nil, err
+	}
 	if req != nil {
 		if _, err := c.Write(req); err != nil {
 			return nil, err
@@ -135,7 +137,9 @@ func grab(ctx context.Context, hostport string, req []byte, wait time.Duration) 
 	n, err := io.ReadAtLeast(c, buf, 1)
 	// Servers often send a greeting in pieces; take what follows shortly.
 	for n < len(buf) && err == nil {
-		c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+		if err = c.SetReadDeadline(time.Now().Add(100 * time.Millisecond)); err != nil {
+			break
+		}
 		var m int
 		m, err = c.Read(buf[n:])
 		n += m
@@ -184,7 +188,7 @@ func handshake(ctx context.Context, hostport string, cfg *tls.Config, wait time.
 	if err != nil {
 		return nil, err
 	}
-	defer c.Close()
+	defer closeProbe(c)
 	st := c.(*tls.Conn).ConnectionState()
 	return &st, nil
 }
@@ -285,7 +289,7 @@ func fetchHTTP(ctx context.Context, base string, o *Options) *HTTPInfo {
 		if err != nil {
 			return nil, nil, err
 		}
-		defer resp.Body.Close()
+		defer closeProbe(resp.Body)
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 256<<10))
 		return resp, body, nil
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/netprobe/kev"
 	"github.com/danzen-gw/danzen/netprobe/register"
 )
@@ -49,8 +50,10 @@ type Finding struct {
 	Addr    string `json:"addr,omitempty"`
 	Proto   string `json:"proto,omitempty"`
 	Port    int    `json:"port,omitempty"`
-	JA      string `json:"ja"`
-	EN      string `json:"en"`
+	// Text is what was found, in both languages. Embedded, so that f.JA
+	// and f.EN read as they did when Finding had fields of its own; the
+	// stored JSON keeps "ja" and "en" beside the other keys (store.go).
+	msg.Text
 	// The feed entry of a known_exploited finding: its CVE, the vendor
 	// advisory and how far its range was confirmed (kev.Entry.Checked).
 	CVE      string `json:"cve,omitempty"`
@@ -108,12 +111,16 @@ func (r *Report) Cautions() int {
 
 // remoteAccess are ports whose reachability alone is a 注意: remote
 // desktop, file sharing, clear-text login and remote-control tools.
-var remoteAccess = map[int]string{
-	23: "Telnet", 445: "SMB", 3389: "RDP (リモートデスクトップ)", 5800: "VNC (HTTP)", 5900: "VNC", 5901: "VNC", 5902: "VNC", 5903: "VNC",
-	5938: "TeamViewer", 7070: "AnyDesk", 4899: "Radmin", 5631: "pcAnywhere", 5632: "pcAnywhere",
+var remoteAccess = map[int]msg.Text{
+	23: msg.Plain("Telnet"), 445: msg.Plain("SMB"), 3389: rdp, 5800: msg.Plain("VNC (HTTP)"),
+	5900: msg.Plain("VNC"), 5901: msg.Plain("VNC"), 5902: msg.Plain("VNC"), 5903: msg.Plain("VNC"),
+	5938: msg.Plain("TeamViewer"), 7070: msg.Plain("AnyDesk"), 4899: msg.Plain("Radmin"),
+	5631: msg.Plain("pcAnywhere"), 5632: msg.Plain("pcAnywhere"),
 }
 
-var remoteServices = map[string]string{"telnet": "Telnet", "vnc": "VNC", "rdp": "RDP (リモートデスクトップ)"}
+var rdp = msg.T("RDP (リモートデスクトップ)", "RDP (remote desktop)")
+
+var remoteServices = map[string]msg.Text{"telnet": msg.Plain("Telnet"), "vnc": msg.Plain("VNC"), "rdp": rdp}
 
 func (r *Report) judge(feed *kev.Feed, prev *Report) {
 	var before map[string]Host
@@ -135,13 +142,13 @@ func (r *Report) judge(feed *kev.Feed, prev *Report) {
 		add := func(f Finding) { t.Findings = append(t.Findings, f) }
 		vendor := kev.VendorOf(p.Maker, p.Model)
 		if len(p.Addresses()) == 0 {
-			add(Finding{Rule: RuleInfo, JA: "調査不可 (IPアドレス不明)", EN: "not scanned (address unknown)"})
+			add(Finding{Rule: RuleInfo, Text: msg.T("調査不可 (IPアドレス不明)", "not scanned (address unknown)")})
 		} else if !p.Scan {
-			add(Finding{Rule: RuleInfo, JA: "脆弱性診断の希望なし（未調査）", EN: "no diagnosis requested (not scanned)"})
+			add(Finding{Rule: RuleInfo, Text: msg.T("脆弱性診断の希望なし（未調査）", "no diagnosis requested (not scanned)")})
 		}
 		for _, h := range t.Hosts {
 			if h.Unreachable {
-				add(Finding{Rule: RuleInfo, Addr: h.Addr, JA: h.Addr + " に到達できません（調査不可）", EN: h.Addr + " is unreachable (not scanned)"})
+				add(Finding{Rule: RuleInfo, Addr: h.Addr, Text: msg.Sprintf("%s に到達できません（調査不可）", "%s is unreachable (not scanned)", h.Addr)})
 				continue
 			}
 			old, seen := before[p.ID+" "+h.Addr]
@@ -152,26 +159,27 @@ func (r *Report) judge(feed *kev.Feed, prev *Report) {
 				}
 				if port.Service.Device && port.Service.Version != "" && p.Firmware != "" && !sameVersion(port.Service.Version, p.Firmware) {
 					add(Finding{Rule: RuleFirmware, Caution: true, Addr: h.Addr, Proto: port.Proto, Port: port.Port,
-						JA: fmt.Sprintf("機器が示す版 %s（%s）が台帳の版 %s と異なります。台帳を更新するか、機器の版を確認してください", port.Service.Version, port.Service.Product, p.Firmware),
-						EN: fmt.Sprintf("the device announces %s (%s) but the register says %s; update the register or check the device", port.Service.Version, port.Service.Product, p.Firmware)})
+						Text: msg.Sprintf("機器が示す版 %s（%s）が台帳の版 %s と異なります。台帳を更新するか、機器の版を確認してください",
+							"the device announces %s (%s) but the register says %s; update the register or check the device",
+							port.Service.Version, port.Service.Product, p.Firmware)})
 				}
 				if seen && !old.Unreachable && !hasPort(old.Ports, port) && (port.Proto == "udp" || slices.Contains(prevPorts, port.Port)) {
 					add(Finding{Rule: RuleNewlyOpen, Caution: true, Addr: h.Addr, Proto: port.Proto, Port: port.Port,
-						JA: fmt.Sprintf("%s %d/%s は前回の調査では閉じていました。意図した変更か確認してください", h.Addr, port.Port, port.Proto),
-						EN: fmt.Sprintf("%s %d/%s was closed in the last scan; check that the change was intended", h.Addr, port.Port, port.Proto)})
+						Text: msg.Sprintf("%s %d/%s は前回の調査では閉じていました。意図した変更か確認してください",
+							"%s %d/%s was closed in the last scan; check that the change was intended", h.Addr, port.Port, port.Proto)})
 				}
 			}
 			if len(h.Ports) == 0 && h.Filtered > 0 {
-				add(Finding{Rule: RuleInfo, Addr: h.Addr, JA: fmt.Sprintf("%s: 開いているポートはなく、%d ポートが無応答です（停止中か、すべて遮断）", h.Addr, h.Filtered),
-					EN: fmt.Sprintf("%s: no open ports, %d ports silent (switched off, or everything dropped)", h.Addr, h.Filtered)})
+				add(Finding{Rule: RuleInfo, Addr: h.Addr, Text: msg.Sprintf("%s: 開いているポートはなく、%d ポートが無応答です（停止中か、すべて遮断）",
+					"%s: no open ports, %d ports silent (switched off, or everything dropped)", h.Addr, h.Filtered)})
 			} else if len(h.Ports) == 0 {
-				add(Finding{Rule: RuleInfo, Addr: h.Addr, JA: h.Addr + ": 開いているポートはありません", EN: h.Addr + ": no open ports"})
+				add(Finding{Rule: RuleInfo, Addr: h.Addr, Text: msg.Sprintf("%s: 開いているポートはありません", "%s: no open ports", h.Addr)})
 			} else {
 				var list []string
 				for _, port := range h.Ports {
 					list = append(list, port.String())
 				}
-				add(Finding{Rule: RuleInfo, Addr: h.Addr, JA: h.Addr + " で応答: " + strings.Join(list, ", "), EN: h.Addr + " answers on: " + strings.Join(list, ", ")})
+				add(Finding{Rule: RuleInfo, Addr: h.Addr, Text: msg.Sprintf("%s で応答: %s", "%s answers on: %s", h.Addr, strings.Join(list, ", "))})
 			}
 		}
 		judgeVersions(add, feed, vendor, t)
@@ -194,11 +202,11 @@ func (r *Report) judge(feed *kev.Feed, prev *Report) {
 }
 
 func judgePort(add func(Finding), h Host, port Port) {
-	where := fmt.Sprintf("%s %d/%s", h.Addr, port.Port, port.Proto)
+	where := msg.Plain(fmt.Sprintf("%s %d/%s", h.Addr, port.Port, port.Proto))
 	f := Finding{Addr: h.Addr, Proto: port.Proto, Port: port.Port}
-	with := func(rule string, caution bool, ja, en string) Finding {
+	with := func(rule string, caution bool, t msg.Text) Finding {
 		g := f
-		g.Rule, g.Caution, g.JA, g.EN = rule, caution, where+": "+ja, where+": "+en
+		g.Rule, g.Caution, g.Text = rule, caution, where.Append(": ", t)
 		return g
 	}
 	name, remote := remoteAccess[port.Port]
@@ -206,99 +214,123 @@ func judgePort(add func(Finding), h Host, port Port) {
 		name, remote = s, true
 	}
 	if remote && port.Proto == "tcp" {
-		add(with(RuleRemote, true, name+" に接続できます。外部からの侵入口になるため、不要なら閉じ、必要なら接続元を限定してください",
-			name+" is reachable; it is a way in from outside: close it if unused, otherwise restrict who may connect"))
+		add(with(RuleRemote, true, msg.Sprintf("%s に接続できます。外部からの侵入口になるため、不要なら閉じ、必要なら接続元を限定してください",
+			"%s is reachable; it is a way in from outside: close it if unused, otherwise restrict who may connect", name)))
 	}
 	if port.Service.Name == "snmp" {
 		community := strings.TrimPrefix(port.Service.Banner, "community ")
 		if community == "public" || community == "private" {
-			add(with(RuleSNMPDefault, true, fmt.Sprintf("SNMP が既定のコミュニティ名 %q に応答します（%s）。コミュニティ名を変更するか SNMP を止めてください", community, port.Service.Product),
-				fmt.Sprintf("SNMP answers the default community %q (%s); change the community or turn SNMP off", community, port.Service.Product)))
+			add(with(RuleSNMPDefault, true, msg.Sprintf("SNMP が既定のコミュニティ名 %q に応答します（%s）。コミュニティ名を変更するか SNMP を止めてください",
+				"SNMP answers the default community %q (%s); change the community or turn SNMP off", community, port.Service.Product)))
 		} else {
-			add(with(RuleInfo, false, "SNMP 応答: "+port.Service.Product, "SNMP answers: "+port.Service.Product))
+			add(with(RuleInfo, false, msg.Sprintf("SNMP 応答: %s", "SNMP answers: %s", port.Service.Product)))
 		}
 	}
 	if port.Proto == "udp" && port.Service.Name != "snmp" {
 		name := map[string]string{"ike": "IPsec VPN (IKE)", "ike-natt": "IPsec VPN (IKE NAT-T)", "ntp": "NTP", "dns": "DNS", "ssdp": "UPnP (SSDP)"}[port.Service.Name]
-		add(with(RuleInfo, false, name+" が応答します: "+port.Service.Product, name+" answers: "+port.Service.Product))
+		add(with(RuleInfo, false, msg.Sprintf("%s が応答します: %s", "%s answers: %s", name, port.Service.Product)))
 	}
 	if t := port.TLS; t != nil {
-		var old []string
-		for _, v := range t.Versions {
-			if v == "TLS1.0" || v == "TLS1.1" {
-				old = append(old, v)
-			}
-		}
-		if len(old) > 0 {
-			add(with(RuleOldTLS, true, strings.Join(old, "・")+" を受け付けます。TLS1.2 以上のみに設定するか、ファームウェアを更新してください",
-				"accepts "+strings.Join(old, " and ")+"; allow only TLS 1.2 and later, or update the firmware"))
-		}
-		if len(t.WeakCiphers) > 0 {
-			add(with(RuleInfo, false, "弱い暗号方式を受け付けます: "+strings.Join(t.WeakCiphers, ", "), "accepts weak cipher suites: "+strings.Join(t.WeakCiphers, ", ")))
-		}
-		var ja, en []string
-		if t.SelfSigned {
-			ja, en = append(ja, "自己署名"), append(en, "self-signed")
-		}
-		if t.VendorDefault {
-			ja, en = append(ja, "メーカー既定の証明書の可能性"), append(en, "looks like the maker's default certificate")
-		}
-		if t.KeyType == "RSA" && t.KeyBits < 2048 {
-			ja, en = append(ja, fmt.Sprintf("鍵長 %d ビット（2048 未満）", t.KeyBits)), append(en, fmt.Sprintf("%d-bit key (below 2048)", t.KeyBits))
-		}
-		if !t.NotAfter.IsZero() && time.Until(t.NotAfter) < 30*24*time.Hour {
-			ja, en = append(ja, "有効期限 "+t.NotAfter.Format("2006-01-02")), append(en, "expires "+t.NotAfter.Format("2006-01-02"))
-		}
-		if len(ja) > 0 {
-			add(with(RuleInfo, false, "証明書: "+strings.Join(ja, "、"), "certificate: "+strings.Join(en, ", ")))
-		}
+		judgeTLS(func(rule string, caution bool, text msg.Text) { add(with(rule, caution, text)) }, t)
 	}
 	if hi := port.HTTP; hi != nil {
 		if hi.Portal != "" {
-			add(with(RuleInfo, false, fmt.Sprintf("SSL-VPN ログイン画面 %s（%s）を確認", hi.Portal, hi.PortalPath), fmt.Sprintf("SSL-VPN login page %s (%s) found", hi.Portal, hi.PortalPath)))
+			add(with(RuleInfo, false, msg.Sprintf("SSL-VPN ログイン画面 %s（%s）を確認", "SSL-VPN login page %s (%s) found", hi.Portal, hi.PortalPath)))
 		}
 		for _, hint := range hi.Hints {
-			ja, en := hint.describe()
-			add(with(RuleInfo, false, ja, en))
+			add(with(RuleInfo, false, hint.describe()))
 		}
 		if h.WAN && hi.Portal == "" && (hi.Login || hi.Status == 401) {
-			add(with(RuleMgmtWAN, true, "管理画面（ログイン画面）がグローバルアドレスから見えます。LAN 側からのみに限定してください",
-				"a management (login) page is reachable on the global address; restrict it to the LAN side"))
+			add(with(RuleMgmtWAN, true, msg.T("管理画面（ログイン画面）がグローバルアドレスから見えます。LAN 側からのみに限定してください",
+				"a management (login) page is reachable on the global address; restrict it to the LAN side")))
 		}
 	}
 	if h.WAN && (port.Service.Name == "ssh" || port.Service.Name == "telnet") {
-		add(with(RuleMgmtWAN, true, "リモート管理 ("+port.Service.Name+") がグローバルアドレスから見えます。LAN 側からのみに限定してください",
-			"remote administration ("+port.Service.Name+") is reachable on the global address; restrict it to the LAN side"))
+		add(with(RuleMgmtWAN, true, msg.Sprintf("リモート管理 (%s) がグローバルアドレスから見えます。LAN 側からのみに限定してください",
+			"remote administration (%s) is reachable on the global address; restrict it to the LAN side", port.Service.Name)))
 	}
+}
+
+// judgeTLS says what is weak in a TLS service: old protocol versions (a
+// 注意), weak ciphers and a certificate to look at.
+func judgeTLS(add func(rule string, caution bool, t msg.Text), t *TLSInfo) {
+	var old []string
+	for _, v := range t.Versions {
+		if v == "TLS1.0" || v == "TLS1.1" {
+			old = append(old, v)
+		}
+	}
+	if len(old) > 0 {
+		add(RuleOldTLS, true, msg.Sprintf("%s を受け付けます。TLS1.2 以上のみに設定するか、ファームウェアを更新してください",
+			"accepts %s; allow only TLS 1.2 and later, or update the firmware", listOf(msg.T("・", " and "), old...)))
+	}
+	if len(t.WeakCiphers) > 0 {
+		add(RuleInfo, false, msg.Sprintf("弱い暗号方式を受け付けます: %s", "accepts weak cipher suites: %s", strings.Join(t.WeakCiphers, ", ")))
+	}
+	var cert []msg.Text
+	if t.SelfSigned {
+		cert = append(cert, msg.T("自己署名", "self-signed"))
+	}
+	if t.VendorDefault {
+		cert = append(cert, msg.T("メーカー既定の証明書の可能性", "looks like the maker's default certificate"))
+	}
+	if t.KeyType == "RSA" && t.KeyBits < 2048 {
+		cert = append(cert, msg.Sprintf("鍵長 %d ビット（2048 未満）", "%d-bit key (below 2048)", t.KeyBits))
+	}
+	if !t.NotAfter.IsZero() && time.Until(t.NotAfter) < 30*24*time.Hour {
+		cert = append(cert, msg.Sprintf("有効期限 %s", "expires %s", t.NotAfter.Format("2006-01-02")))
+	}
+	if len(cert) > 0 {
+		add(RuleInfo, false, msg.Sprintf("証明書: %s", "certificate: %s", joinTexts(msg.T("、", ", "), cert)))
+	}
+}
+
+// listOf joins names that read the same in both languages with a
+// separator that does not.
+func listOf(sep msg.Text, names ...string) msg.Text {
+	return msg.T(strings.Join(names, sep.JA), strings.Join(names, sep.EN))
+}
+
+// joinTexts joins ts language by language, each with its own separator.
+func joinTexts(sep msg.Text, ts []msg.Text) msg.Text {
+	var ja, en []string
+	for _, t := range ts {
+		ja, en = append(ja, t.Localize(msg.JA)), append(en, t.Localize(msg.EN))
+	}
+	return msg.T(strings.Join(ja, sep.JA), strings.Join(en, sep.EN))
 }
 
 func judgeVersions(add func(Finding), feed *kev.Feed, vendor string, t *Target) {
 	if vendor == "" {
 		return
 	}
-	type claim struct{ version, ja, en string }
+	type claim struct {
+		version string
+		whose   msg.Text
+	}
 	var claims []claim
 	if t.Point.Firmware != "" {
-		claims = append(claims, claim{t.Point.Firmware, "台帳の版", "the register's version"})
+		claims = append(claims, claim{t.Point.Firmware, msg.T("台帳の版", "the register's version")})
 	}
 	for _, h := range t.Hosts {
 		for _, p := range h.Ports {
 			if p.Service.Device && p.Service.Version != "" && !sameVersion(p.Service.Version, t.Point.Firmware) {
-				claims = append(claims, claim{p.Service.Version, "機器が示す版", "the announced version"})
+				claims = append(claims, claim{p.Service.Version, msg.T("機器が示す版", "the announced version")})
 			}
 		}
 	}
 	for _, c := range claims {
 		es, err := feed.Match(vendor, c.version)
 		if err != nil {
-			add(Finding{Rule: RuleInfo, JA: c.ja + " " + c.version + " を脆弱性情報と照合できません: " + err.Error(),
-				EN: c.en + " " + c.version + " cannot be checked against the feed"})
+			add(Finding{Rule: RuleInfo, Text: msg.Sprintf("%s %s を脆弱性情報と照合できません: %v",
+				"%s %s cannot be checked against the feed: %v", c.whose, c.version, err)})
 			continue
 		}
 		for _, e := range es {
 			add(Finding{Rule: RuleKEV, Caution: true, CVE: e.CVE,
-				JA: fmt.Sprintf("%s %s: %s %s は悪用が確認された脆弱性 %s（%s）の影響範囲です。修正版へのアップデートを急いでください（脆弱性情報 %s 版）", e.Product, e.CVE, c.ja, c.version, e.CVE, e.NameJA, feed.Date),
-				EN: fmt.Sprintf("%s %s: %s %s is in the range of the known exploited %s (%s); update to a fixed release urgently (feed of %s)", e.Product, e.CVE, c.en, c.version, e.CVE, e.NameEN, feed.Date)})
+				Text: msg.Sprintf("%s %s: %s %s は悪用が確認された脆弱性 %s（%s）の影響範囲です。修正版へのアップデートを急いでください（脆弱性情報 %s 版）",
+					"%s %s: %s %s is in the range of the known exploited %s (%s); update to a fixed release urgently (feed of %s)",
+					e.Product, e.CVE, c.whose, c.version, e.CVE, e.Name(), feed.Date)})
 		}
 	}
 }
@@ -323,12 +355,10 @@ func withAdvisories(feed *kev.Feed, fs []Finding) {
 		}
 		f.CVE, f.Advisory, f.Checked = e.CVE, e.Advisory, e.Checked
 		if e.Advisory != "" {
-			f.JA += "。ベンダ勧告: " + e.Advisory
-			f.EN += "; vendor advisory: " + e.Advisory
+			f.Text = msg.Sprintf("%s。ベンダ勧告: %s", "%s; vendor advisory: %s", f.Text, e.Advisory)
 		}
 		if e.Checked == kev.CheckedPartial {
-			f.JA += "（影響範囲は一部未確認）"
-			f.EN += " (affected range not fully confirmed)"
+			f.Text = msg.Sprintf("%s（影響範囲は一部未確認）", "%s (affected range not fully confirmed)", f.Text)
 		}
 	}
 }

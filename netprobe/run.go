@@ -2,11 +2,11 @@ package netprobe
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"path/filepath"
 
 	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/netprobe/register"
 )
 
@@ -49,7 +49,7 @@ func Run(ctx context.Context, log *slog.Logger, configPath string, s config.Scan
 		return nil, "", err
 	}
 	if len(reg.Points) == 0 {
-		return nil, "", fmt.Errorf("接続点台帳 %s に接続点がありません / the register %s has no connection points", regPath, regPath)
+		return nil, "", msg.Errorf("接続点台帳 %s に接続点がありません", "the register %s has no connection points", regPath)
 	}
 	s.Feed = FeedFile(configPath, s)
 	o, err := OptionsFromConfig(s)
@@ -59,7 +59,7 @@ func Run(ctx context.Context, log *slog.Logger, configPath string, s config.Scan
 	o.Log = log
 	store := Store{Dir: dir}
 	if o.Previous, err = store.Latest(); err != nil {
-		return nil, "", fmt.Errorf("前回の調査結果を読めません / cannot read the previous report: %w", err)
+		return nil, "", msg.Wrap(err, "前回の調査結果を読めません", "cannot read the previous report")
 	}
 	r, err := Scan(ctx, reg, o)
 	if err != nil {

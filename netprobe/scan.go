@@ -12,7 +12,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
-	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -24,6 +24,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/netprobe/kev"
 	"github.com/danzen-gw/danzen/netprobe/register"
 )
@@ -145,7 +146,7 @@ func Scan(ctx context.Context, reg register.Register, o Options) (*Report, error
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("調査を中断しました / scan cancelled: %w", err)
+		return nil, msg.Wrap(err, "調査を中断しました", "scan cancelled")
 	}
 	r.Finished = time.Now().UTC()
 	r.judge(o.Feed, o.Previous)
@@ -225,7 +226,7 @@ func probeUDP(ctx context.Context, addr netip.Addr, port int, request func([]byt
 	if err != nil {
 		return "", false
 	}
-	defer c.Close()
+	defer closeProbe(c)
 	id := make([]byte, 8)
 	rand.Read(id)
 	req := request(id)
@@ -239,7 +240,9 @@ func probeUDP(ctx context.Context, addr netip.Addr, port int, request func([]byt
 		}
 		deadline := time.Now().Add(o.BannerWait)
 		for {
-			c.SetReadDeadline(deadline)
+			if err := c.SetReadDeadline(deadline); err != nil {
+				return "", false
+			}
 			n, err := c.Read(buf)
 			if err != nil {
 				var ne net.Error
@@ -255,6 +258,11 @@ func probeUDP(ctx context.Context, addr netip.Addr, port int, request func([]byt
 	}
 	return "", false
 }
+
+// closeProbe closes a probe's connection or response body. Its error is
+// of no use: a probe writes nothing that a failed close could lose, and
+// what it read is already its result.
+func closeProbe(c io.Closer) { _ = c.Close() }
 
 // portSpec writes ports back as ranges ("1-1024,3389").
 func portSpec(ports []int) string {

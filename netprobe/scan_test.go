@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -53,12 +55,10 @@ func TestScanTCPLoopback(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer ln.Close()
+		closeLater(t, ln)
 		open = append(open, ln.Addr().(*net.TCPAddr).Port)
 	}
-	closedLn, _ := net.Listen("tcp", netip.AddrPortFrom(addr, 0).String())
-	closed := closedLn.Addr().(*net.TCPAddr).Port
-	closedLn.Close()
+	closed := closedPort(t, addr)
 	o := DefaultOptions()
 	ports := append([]int{closed}, open...)
 	for p := 1; p <= 2000; p++ {
@@ -76,6 +76,30 @@ func TestScanTCPLoopback(t *testing.T) {
 }
 
 // A web server that answers 200 to every path is not an SSL-VPN portal.
+// closeLater closes c when the test ends; a failure to is reported, as
+// teardown, without stopping the test.
+func closeLater(t testing.TB, c io.Closer) {
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			t.Error(err)
+		}
+	})
+}
+
+// closedPort is a port of addr that nothing listens on: one the system
+// handed out and that was closed again.
+func closedPort(t testing.TB, addr netip.Addr) int {
+	ln, err := net.Listen("tcp", netip.AddrPortFrom(addr, 0).String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return port
+}
+
 func TestIdentifyCatchAllIsNoPortal(t *testing.T) {
 	addr := loopback(t)
 	ln, err := net.Listen("tcp", netip.AddrPortFrom(addr, 0).String())
@@ -84,10 +108,10 @@ func TestIdentifyCatchAllIsNoPortal(t *testing.T) {
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Server", "lighttpd/1.4")
-		fmt.Fprint(w, "<title>Welcome</title>ok")
+		_, _ = io.WriteString(w, "<title>Welcome</title>ok") // a probe that hangs up is the probe's business
 	})}
-	go srv.Serve(ln)
-	defer srv.Close()
+	go func() { _ = srv.Serve(ln) }() // ends when srv is closed
+	closeLater(t, srv)
 	o := DefaultOptions()
 	o.BannerWait = 300 * time.Millisecond
 	p := identify(context.Background(), addr, ln.Addr().(*net.TCPAddr).Port, &o)
@@ -152,6 +176,29 @@ func TestJudgeAndDiff(t *testing.T) {
 	}
 	if r.Cautions() != prev.Cautions()+2 {
 		t.Fatalf("cautions %d %d", r.Cautions(), prev.Cautions())
+	}
+}
+
+// A version the feed cannot read is said in each language whole: the
+// comparator's own complaint included, in the same language.
+func TestUncheckableVersionInOneLanguage(t *testing.T) {
+	r := sampleReport()
+	r.Targets[0].Point.Firmware = "seven"
+	r.judge(&testFeed, nil)
+	var f *Finding
+	for i, g := range r.Targets[0].Findings {
+		if strings.Contains(g.EN, "cannot be checked") {
+			f = &r.Targets[0].Findings[i]
+		}
+	}
+	if f == nil {
+		t.Fatalf("no finding for the uncheckable version: %+v", r.Targets[0].Findings)
+	}
+	if want := `台帳の版 seven を脆弱性情報と照合できません: 版 "seven" は fortinet の形式（例: 7.2.5 build1517）ではありません`; f.JA != want {
+		t.Errorf("JA %q, want %q", f.JA, want)
+	}
+	if want := `the register's version seven cannot be checked against the feed: version "seven" is not in fortinet form (e.g. 7.2.5 build1517)`; f.EN != want {
+		t.Errorf("EN %q, want %q", f.EN, want)
 	}
 }
 
@@ -242,7 +289,7 @@ func TestKEVAdvisories(t *testing.T) {
 	}
 	// A report stored before findings carried their CVE keys the same.
 	f := now.Targets[0].Findings[0]
-	if old := (Finding{Rule: f.Rule, Caution: true, JA: f.JA, EN: f.EN}); f.Rule != RuleKEV || old.Key("CAF00001") != f.Key("CAF00001") {
+	if old := (Finding{Rule: f.Rule, Caution: true, Text: f.Text}); f.Rule != RuleKEV || old.Key("CAF00001") != f.Key("CAF00001") {
 		t.Errorf("key of %+v", f)
 	}
 }
@@ -289,20 +336,19 @@ func TestRunStoresAndDiffs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	closeLater(t, ln)
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			c.Write([]byte("SSH-2.0-OpenSSH_9.2p1\r\n"))
-			c.Close()
+			// A greeting the scanner does not wait for is no failure.
+			_, _ = c.Write([]byte("SSH-2.0-OpenSSH_9.2p1\r\n"))
+			_ = c.Close()
 		}
 	}()
-	second, _ := net.Listen("tcp", netip.AddrPortFrom(addr, 0).String())
-	p1, p2 := ln.Addr().(*net.TCPAddr).Port, second.Addr().(*net.TCPAddr).Port
-	second.Close()
+	p1, p2 := ln.Addr().(*net.TCPAddr).Port, closedPort(t, addr)
 	reg := register.Register{Points: []register.Point{{ID: "CAF00001", Purpose: "保守", Scan: true, LineType: register.LineClosed, LANAddress: addr.String()}}}
 	if err := register.Save(dir+"/register.json", reg); err != nil {
 		t.Fatal(err)
@@ -315,11 +361,11 @@ func TestRunStoresAndDiffs(t *testing.T) {
 	if r1.Changes != nil || len(r1.Targets[0].Hosts[0].Ports) != 1 || r1.Targets[0].Hosts[0].Ports[0].Service.Name != "ssh" {
 		t.Fatalf("first scan: %+v", r1.Targets[0].Hosts)
 	}
-	second, err = net.Listen("tcp", netip.AddrPortFrom(addr, uint16(p2)).String())
+	second, err := net.Listen("tcp", netip.AddrPortFrom(addr, uint16(p2)).String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer second.Close()
+	closeLater(t, second)
 	r2, name2, err := Run(context.Background(), nil, dir+"/config.json", s)
 	if err != nil {
 		t.Fatal(err)
@@ -365,7 +411,7 @@ func TestScanProgress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	closeLater(t, ln)
 	reg := register.Register{Points: []register.Point{{ID: "CAF00001", Purpose: "x", Scan: true, LineType: register.LineClosed, LANAddress: addr.String()}}}
 	o := DefaultOptions()
 	o.TCPPorts = []int{ln.Addr().(*net.TCPAddr).Port}

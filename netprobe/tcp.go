@@ -29,158 +29,216 @@ const minWait = 250 * time.Millisecond
 // anything (accept or refuse), a connect is given a few round-trip times
 // (at least minWait, at most o.ConnectTimeout) instead of the full timeout.
 func scanTCP(ctx context.Context, addr netip.Addr, ports []int, o *Options, lim *rate.Limiter) tcpResult {
-	var res tcpResult
+	s, err := newTCPScan(addr, ports, o, lim)
+	if err != nil {
+		return tcpResult{unreachable: true}
+	}
+	defer s.close()
+	for (s.next < len(ports) || len(s.byFD) > 0) && !s.res.unreachable {
+		if ctx.Err() != nil {
+			break
+		}
+		s.start(time.Now())
+		if !s.collect(s.pollTimeout()) {
+			break
+		}
+	}
+	return s.result()
+}
+
+// tcpScan is the state of one address's connect scan.
+type tcpScan struct {
+	addr   netip.Addr
+	family int
+	ports  []int
+	o      *Options
+	lim    *rate.Limiter
+	epfd   int
+	events []unix.EpollEvent
+
+	res   tcpResult
+	next  int             // index in ports of the next port to start
+	byFD  map[int]pending // connects in flight
+	queue []pending       // in start order, so also in deadline order
+	rtt   rttEstimate
+	// hostUnreach counts ICMP errors; a device that gave nothing else
+	// is unreachable.
+	hostUnreach int
+}
+
+// pending is one connect in flight.
+type pending struct {
+	fd, port int
+	start    time.Time // zero: connect() itself answered
+}
+
+func newTCPScan(addr netip.Addr, ports []int, o *Options, lim *rate.Limiter) (*tcpScan, error) {
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
-		res.unreachable = true
-		return res
+		return nil, err
 	}
-	defer unix.Close(epfd)
-	type pending struct {
-		fd, port int
-		start    time.Time // zero: connect() itself answered
-	}
-	var (
-		queue []pending // in start order, so also in deadline order
-		byFD  = map[int]pending{}
-		rtt   rttEstimate
-		// hostUnreach counts ICMP errors; a device that gave nothing else
-		// is unreachable.
-		hostUnreach int
-		next        int
-		events      = make([]unix.EpollEvent, 256)
-	)
 	family := unix.AF_INET
 	if addr.Is6() && !addr.Is4In6() {
 		family = unix.AF_INET6
 	}
-	sockaddr := func(port int) unix.Sockaddr {
-		if family == unix.AF_INET6 {
-			return &unix.SockaddrInet6{Port: port, Addr: addr.As16()}
-		}
-		return &unix.SockaddrInet4{Port: port, Addr: addr.Unmap().As4()}
+	return &tcpScan{addr: addr, family: family, ports: ports, o: o, lim: lim, epfd: epfd,
+		events: make([]unix.EpollEvent, 256), byFD: map[int]pending{}}, nil
+}
+
+// close closes the sockets still in flight and the epoll instance. A
+// connect socket has nothing buffered to lose, so a failed close is
+// ignored here and in finish.
+func (s *tcpScan) close() {
+	for fd := range s.byFD {
+		_ = unix.Close(fd)
 	}
-	finish := func(p pending, soErr error, now time.Time) {
-		delete(byFD, p.fd)
-		unix.Close(p.fd)
-		switch {
-		case soErr == nil:
-			res.open = append(res.open, p.port)
-		case soErr == unix.ECONNREFUSED:
-		case soErr == unix.ENETUNREACH && p.start.IsZero():
-			// No route from here at all: every port would say the same.
-			res.unreachable = true
-			return
-		case soErr == unix.ENETUNREACH || soErr == unix.EHOSTUNREACH:
-			// An ICMP error for one port (a firewall's "prohibited") is
-			// not the whole device: go on.
-			hostUnreach++
-			res.filtered++
-			return
-		default:
-			res.filtered++
-			return
-		}
-		if !p.start.IsZero() {
-			rtt.add(now.Sub(p.start))
-		}
+	_ = unix.Close(s.epfd)
+}
+
+func (s *tcpScan) sockaddr(port int) unix.Sockaddr {
+	if s.family == unix.AF_INET6 {
+		return &unix.SockaddrInet6{Port: port, Addr: s.addr.As16()}
 	}
-	defer func() {
-		for fd := range byFD {
-			unix.Close(fd)
-		}
-	}()
-	for (next < len(ports) || len(byFD) > 0) && !res.unreachable {
-		if ctx.Err() != nil {
+	return &unix.SockaddrInet4{Port: port, Addr: s.addr.Unmap().As4()}
+}
+
+// start opens at most a small batch of connects per round, so that
+// answers are read soon after they arrive and round-trip samples stay
+// honest.
+func (s *tcpScan) start(now time.Time) {
+	for started := 0; started < 64 && len(s.byFD) < s.o.Concurrency && s.next < len(s.ports) && s.lim.AllowN(now, 1); started++ {
+		port := s.ports[s.next]
+		s.next++
+		fd, err := unix.Socket(s.family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+		if err != nil { // out of descriptors: retry this port when some are freed
+			s.next--
+			if len(s.byFD) == 0 { // none will be: give up rather than spin
+				s.res.unreachable = true
+			}
 			break
 		}
-		// Start at most a small batch per round, so that answers are read
-		// soon after they arrive and round-trip samples stay honest.
-		now := time.Now()
-		for started := 0; started < 64 && len(byFD) < o.Concurrency && next < len(ports) && lim.AllowN(now, 1); started++ {
-			port := ports[next]
-			next++
-			fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-			if err != nil { // out of descriptors: retry this port when some are freed
-				next--
-				if len(byFD) == 0 { // none will be: give up rather than spin
-					res.unreachable = true
-				}
-				break
-			}
-			err = unix.Connect(fd, sockaddr(port))
-			p := pending{fd: fd, port: port}
-			if err == unix.EINPROGRESS {
-				p.start = time.Now()
-			}
-			switch err {
-			case unix.EINPROGRESS:
-				ev := unix.EpollEvent{Events: unix.EPOLLOUT | unix.EPOLLERR | unix.EPOLLHUP, Fd: int32(fd)}
-				if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
-					unix.Close(fd)
-					res.filtered++
-					continue
-				}
-				byFD[fd] = p
-				queue = append(queue, p)
-			default: // answered at once (loopback) or refused locally
-				byFD[fd] = p
-				finish(p, errOrNil(err), now)
-			}
+		err = unix.Connect(fd, s.sockaddr(port))
+		p := pending{fd: fd, port: port}
+		if err == unix.EINPROGRESS {
+			p.start = time.Now()
 		}
-		// Sleep until the oldest connect expires, or briefly when the
-		// rate limit holds the next one back.
-		timeout := 10 * time.Millisecond
-		for len(queue) > 0 {
-			if _, live := byFD[queue[0].fd]; live && byFD[queue[0].fd].start == queue[0].start {
-				timeout = max(time.Until(queue[0].start.Add(rtt.wait(o.ConnectTimeout))), 0)
-				break
-			}
-			queue = queue[1:]
-		}
-		if next < len(ports) && len(byFD) < o.Concurrency {
-			timeout = 0 // more to start: only collect what has arrived
-			if lim.Tokens() < 1 {
-				timeout = time.Millisecond
-			}
-		}
-		ms := int(timeout.Milliseconds())
-		if timeout > 0 {
-			ms++
-		}
-		n, err := unix.EpollWait(epfd, events, ms)
-		if err != nil && err != unix.EINTR {
-			break
-		}
-		now = time.Now()
-		for _, ev := range events[:max(n, 0)] {
-			p, ok := byFD[int(ev.Fd)]
-			if !ok {
+		switch err {
+		case unix.EINPROGRESS:
+			ev := unix.EpollEvent{Events: unix.EPOLLOUT | unix.EPOLLERR | unix.EPOLLHUP, Fd: int32(fd)}
+			if err := unix.EpollCtl(s.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+				_ = unix.Close(fd)
+				s.res.filtered++
 				continue
 			}
-			soErr, err := unix.GetsockoptInt(p.fd, unix.SOL_SOCKET, unix.SO_ERROR)
-			if err != nil {
-				finish(p, err, now)
-				continue
-			}
-			finish(p, errOrNil(syscall.Errno(soErr)), now)
-		}
-		wait := rtt.wait(o.ConnectTimeout)
-		for len(queue) > 0 {
-			p := queue[0]
-			if q, live := byFD[p.fd]; !live || q.start != p.start {
-				queue = queue[1:]
-				continue
-			}
-			if now.Sub(p.start) < wait {
-				break
-			}
-			finish(p, unix.ETIMEDOUT, now)
-			queue = queue[1:]
+			s.byFD[fd] = p
+			s.queue = append(s.queue, p)
+		default: // answered at once (loopback) or refused locally
+			s.byFD[fd] = p
+			s.finish(p, errOrNil(err), now)
 		}
 	}
+}
+
+// pollTimeout is how long to wait for answers, in milliseconds: until the
+// oldest connect expires, briefly when the rate limit holds the next one
+// back, and not at all while there are more to start.
+func (s *tcpScan) pollTimeout() int {
+	timeout := 10 * time.Millisecond
+	for len(s.queue) > 0 {
+		if _, live := s.byFD[s.queue[0].fd]; live && s.byFD[s.queue[0].fd].start == s.queue[0].start {
+			timeout = max(time.Until(s.queue[0].start.Add(s.rtt.wait(s.o.ConnectTimeout))), 0)
+			break
+		}
+		s.queue = s.queue[1:]
+	}
+	if s.next < len(s.ports) && len(s.byFD) < s.o.Concurrency {
+		timeout = 0 // more to start: only collect what has arrived
+		if s.lim.Tokens() < 1 {
+			timeout = time.Millisecond
+		}
+	}
+	ms := int(timeout.Milliseconds())
+	if timeout > 0 {
+		ms++
+	}
+	return ms
+}
+
+// collect waits up to ms for answers, finishes the connects that have
+// one and gives up on those past their wait. It is false when epoll
+// itself failed.
+func (s *tcpScan) collect(ms int) bool {
+	n, err := unix.EpollWait(s.epfd, s.events, ms)
+	if err != nil && err != unix.EINTR {
+		return false
+	}
+	now := time.Now()
+	for _, ev := range s.events[:max(n, 0)] {
+		p, ok := s.byFD[int(ev.Fd)]
+		if !ok {
+			continue
+		}
+		soErr, err := unix.GetsockoptInt(p.fd, unix.SOL_SOCKET, unix.SO_ERROR)
+		if err != nil {
+			s.finish(p, err, now)
+			continue
+		}
+		s.finish(p, errOrNil(syscall.Errno(soErr)), now)
+	}
+	s.expire(now)
+	return true
+}
+
+// expire finishes, as timed out, the connects older than the wait.
+func (s *tcpScan) expire(now time.Time) {
+	wait := s.rtt.wait(s.o.ConnectTimeout)
+	for len(s.queue) > 0 {
+		p := s.queue[0]
+		if q, live := s.byFD[p.fd]; !live || q.start != p.start {
+			s.queue = s.queue[1:]
+			continue
+		}
+		if now.Sub(p.start) < wait {
+			break
+		}
+		s.finish(p, unix.ETIMEDOUT, now)
+		s.queue = s.queue[1:]
+	}
+}
+
+// finish records how a connect ended and closes its socket.
+func (s *tcpScan) finish(p pending, soErr error, now time.Time) {
+	delete(s.byFD, p.fd)
+	_ = unix.Close(p.fd)
+	switch {
+	case soErr == nil:
+		s.res.open = append(s.res.open, p.port)
+	case soErr == unix.ECONNREFUSED:
+	case soErr == unix.ENETUNREACH && p.start.IsZero():
+		// No route from here at all: every port would say the same.
+		s.res.unreachable = true
+		return
+	case soErr == unix.ENETUNREACH || soErr == unix.EHOSTUNREACH:
+		// An ICMP error for one port (a firewall's "prohibited") is
+		// not the whole device: go on.
+		s.hostUnreach++
+		s.res.filtered++
+		return
+	default:
+		s.res.filtered++
+		return
+	}
+	if !p.start.IsZero() {
+		s.rtt.add(now.Sub(p.start))
+	}
+}
+
+// result is what the scan learnt: the open ports in order, and whether
+// the device is unreachable (no route, or nothing but ICMP errors).
+func (s *tcpScan) result() tcpResult {
+	res := s.res
 	slices.Sort(res.open)
-	res.unreachable = len(res.open) == 0 && (res.unreachable || hostUnreach > 0 && hostUnreach == res.filtered)
+	res.unreachable = len(res.open) == 0 && (res.unreachable || s.hostUnreach > 0 && s.hostUnreach == res.filtered)
 	return res
 }
 

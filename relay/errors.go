@@ -1,17 +1,17 @@
 package relay
 
 import (
-	"errors"
-	"fmt"
 	"time"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // ErrNoGPIO is returned (wrapped) when the "gpio" driver finds no GPIO character device.
-var ErrNoGPIO = errors.New("GPIO キャラクタデバイス(/dev/gpiochip*)がありません。GPIO のない機械では driver \"simulated\" を使ってください / " +
+var ErrNoGPIO = msg.New("GPIO キャラクタデバイス(/dev/gpiochip*)がありません。GPIO のない機械では driver \"simulated\" を使ってください",
 	"no GPIO character device (/dev/gpiochip*): on a machine without GPIO use driver \"simulated\"")
 
 // ErrClosed is returned by a relay of a closed Set.
-var ErrClosed = errors.New("リレーセットは閉じられています / relay set is closed")
+var ErrClosed = msg.New("リレーセットは閉じられています", "relay set is closed")
 
 // Cause says why a power state could not be verified.
 type Cause string
@@ -43,43 +43,42 @@ type NotVerifiedError struct {
 	Err     error         // underlying error (gpio or context), may be nil
 }
 
-func (e *NotVerifiedError) Error() string {
-	ja, en := "切断", "cut"
+func (e *NotVerifiedError) Error() string { return e.Localize(msg.Both) }
+
+// Localize words the failure in l for the person who must check the relay.
+func (e *NotVerifiedError) Localize(l msg.Lang) string {
+	what := msg.T("切断", "cut")
 	if e.Want == On {
-		ja, en = "通電", "power-on"
+		what = msg.T("通電", "power-on")
 	}
-	var dja, den string
+	var detail msg.Text
 	switch e.Cause {
 	case CauseSense:
-		dja = fmt.Sprintf("センス入力が%sのまま", e.Sense.ja())
-		den = fmt.Sprintf("sense input still reads %s after %s", e.Sense.en(), e.Timeout)
+		detail = msg.Sprintf("%[2]s 経ってもセンス入力が%[1]sのまま", "sense input still reads %s after %s", e.Sense.Text(), e.Timeout)
 		if e.Want == Off {
-			dja += "。媒体に給電されている可能性があります。リレー接点の溶着と配線を点検してください"
-			den += "; the medium may still be powered: check the relay for a welded contact and the wiring"
+			detail = detail.Append("", msg.T("。媒体に給電されている可能性があります。リレー接点の溶着と配線を点検してください",
+				"; the medium may still be powered: check the relay for a welded contact and the wiring"))
 		} else {
-			dja += "。リレーの故障、電源、センス配線を点検してください"
-			den += "; check the relay, its supply and the sense wiring"
+			detail = detail.Append("", msg.T("。リレーの故障、電源、センス配線を点検してください", "; check the relay, its supply and the sense wiring"))
 		}
 	case CauseUnstable:
-		dja = "センス入力が安定しません。センス配線の断線・浮きを点検してください"
-		den = fmt.Sprintf("sense input did not settle within %s; check the sense wire for a break or a floating input", e.Timeout)
+		detail = msg.Sprintf("センス入力が %[1]s 以内に安定しません。センス配線の断線・浮きを点検してください",
+			"sense input did not settle within %s; check the sense wire for a break or a floating input", e.Timeout)
 	case CauseNoChange:
-		dja = fmt.Sprintf("指令の前からセンス入力が%sで、変化を確認できません。リレーの固着またはセンス配線の断線を点検してください", e.Want.ja())
-		den = fmt.Sprintf("sense input already read %s before the command, so no change was seen; check for a stuck relay or a broken sense wire", e.Want.en())
+		detail = msg.Sprintf("指令の前からセンス入力が%sで、変化を確認できません。リレーの固着またはセンス配線の断線を点検してください",
+			"sense input already read %s before the command, so no change was seen; check for a stuck relay or a broken sense wire", e.Want.Text())
 	case CauseCommand:
-		dja = "出力ラインを駆動できません"
-		den = "could not drive the output line"
+		detail = msg.T("出力ラインを駆動できません", "could not drive the output line")
 	case CauseCanceled:
-		dja = "確認の途中で中断されました"
-		den = "verification was interrupted"
+		detail = msg.T("確認の途中で中断されました", "verification was interrupted")
 	default:
-		dja, den = string(e.Cause), string(e.Cause)
+		detail = msg.Plain(string(e.Cause))
 	}
-	msg := fmt.Sprintf("リレー %s: %sを確認できません(%s) / relay %s: %s not verified: %s", e.Relay, ja, dja, e.Relay, en, den)
+	t := msg.Sprintf("リレー %s: %sを確認できません(%s)", "relay %s: %s not verified: %s", e.Relay, what, detail)
 	if e.Err != nil {
-		msg += ": " + e.Err.Error()
+		return msg.WrapText(e.Err, t).(msg.Localizer).Localize(l)
 	}
-	return msg
+	return t.Localize(l)
 }
 
 func (e *NotVerifiedError) Unwrap() error { return e.Err }

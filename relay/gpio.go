@@ -2,6 +2,7 @@ package relay
 
 import (
 	"fmt"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -51,17 +52,16 @@ func (c *charDev) line(chip string, n int) (*gpioioctl.GPIOLine, error) {
 		names = append(names, ch.Name()+" ("+ch.Label()+")")
 		if ch.Label() == chip || ch.Name() == chip || ch.Path() == chip {
 			if found != nil && found != ch {
-				return nil, fmt.Errorf("GPIO チップ %q が複数あります。デバイス名で指定してください / GPIO chip %q is ambiguous: name it by device name", chip, chip)
+				return nil, msg.Errorf("GPIO チップ %q が複数あります。デバイス名で指定してください", "GPIO chip %q is ambiguous: name it by device name", chip)
 			}
 			found = ch
 		}
 	}
 	if found == nil {
-		return nil, fmt.Errorf("GPIO チップ %q がありません(あるもの: %s) / no GPIO chip %q (present: %s)",
-			chip, strings.Join(names, ", "), chip, strings.Join(names, ", "))
+		return nil, msg.Errorf("GPIO チップ %q がありません(あるもの: %s)", "no GPIO chip %q (present: %s)", chip, strings.Join(names, ", "))
 	}
 	if n < 0 || n >= found.LineCount() {
-		return nil, fmt.Errorf("GPIO チップ %s のラインは0〜%dです / GPIO chip %s has lines 0..%d", chip, found.LineCount()-1, chip, found.LineCount()-1)
+		return nil, msg.Errorf("GPIO チップ %s のラインは0〜%dです", "GPIO chip %s has lines 0..%d", chip, found.LineCount()-1)
 	}
 	l := found.ByNumber(n)
 	c.mu.Lock()

@@ -3,7 +3,9 @@ package relay
 import (
 	"context"
 	"errors"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,26 +32,15 @@ func (s State) opposite() State {
 	return Unknown
 }
 
-func (s State) ja() string {
+// Text names the state for people.
+func (s State) Text() msg.Text {
 	switch s {
-	case On:
-		return "ON"
-	case Off:
-		return "OFF"
+	case On, Off:
+		return msg.Plain(strings.ToUpper(string(s)))
 	case Unstable:
-		return "不安定"
+		return msg.T("不安定", "unstable")
 	}
-	return "不明"
-}
-
-func (s State) en() string {
-	switch s {
-	case On:
-		return "ON"
-	case Off:
-		return "OFF"
-	}
-	return string(s)
+	return msg.T("不明", string(s))
 }
 
 // Event kinds.
@@ -69,8 +60,8 @@ type Event struct {
 	Got       State     `json:"got,omitempty"` // sense reading; empty for commands
 	Verified  bool      `json:"verified"`
 	Simulated bool      `json:"simulated,omitempty"`
-	Note      string    `json:"note,omitempty"` // why a reading is not a proof (ja / en)
-	Err       string    `json:"err,omitempty"`
+	Note      msg.Text  `json:"note,omitzero"` // why a reading is not a proof
+	Err       msg.Text  `json:"err,omitzero"`
 }
 
 // Result is the outcome of one On or Off. Only Verified=true is a proof.
@@ -80,18 +71,28 @@ type Result struct {
 	Sense     State         `json:"sense"` // last sense reading; Unknown without one
 	Verified  bool          `json:"verified"`
 	Simulated bool          `json:"simulated,omitempty"`
-	Reason    string        `json:"reason,omitempty"` // why not verified (ja / en)
-	Time      time.Time     `json:"time"`             // when the operation started
+	Reason    msg.Text      `json:"reason,omitzero"` // why not verified
+	Time      time.Time     `json:"time"`            // when the operation started
 	Took      time.Duration `json:"took"`
 }
 
 // Reasons given with Verified=false when nothing disagreed.
-const (
-	ReasonSimulated = "シミュレーション: 何も給電・切断していません(オフラインではありません) / simulated — not offline: this relay powers nothing"
-	ReasonNoSense   = "センス入力が設定されていないため、状態を証明できません / no sense input is configured, so the state cannot be proven"
-	ReasonUnproven  = "センス入力は指令どおりですが、起動後にまだ変化を見ていないため、センス配線の健全性が未確認です(次の通電・切断で証明されます) / " +
-		"sense input agrees, but has not been seen to change since start, so the sense wire itself is unproven (the next on/off cycle proves it)"
-)
+
+// ReasonSimulated: a simulated relay powers and cuts nothing.
+func ReasonSimulated() msg.Text {
+	return msg.T("シミュレーション: 何も給電・切断していません(オフラインではありません)", "simulated — not offline: this relay powers nothing")
+}
+
+// ReasonNoSense: without a sense input nothing proves the state.
+func ReasonNoSense() msg.Text {
+	return msg.T("センス入力が設定されていないため、状態を証明できません", "no sense input is configured, so the state cannot be proven")
+}
+
+// ReasonUnproven: the sense input agrees but was never seen to change.
+func ReasonUnproven() msg.Text {
+	return msg.T("センス入力は指令どおりですが、起動後にまだ変化を見ていないため、センス配線の健全性が未確認です(次の通電・切断で証明されます)",
+		"sense input agrees, but has not been seen to change since start, so the sense wire itself is unproven (the next on/off cycle proves it)")
+}
 
 const settle = 3 // consecutive equal readings that count as a stable sense level
 
@@ -148,7 +149,7 @@ func (r *Relay) op(ctx context.Context, want State) (Result, error) {
 	finish := func(err error) (Result, error) {
 		res.Took = time.Since(start)
 		if err != nil {
-			res.Reason = err.Error()
+			res.Reason = msg.TextOf(err)
 		}
 		return res, err
 	}
@@ -176,16 +177,16 @@ func (r *Relay) op(ctx context.Context, want State) (Result, error) {
 	ev := Event{Kind: KindCommand, Want: want}
 	if err != nil {
 		nv := &NotVerifiedError{Relay: r.spec.Name, Want: want, Sense: before, Cause: CauseCommand, Err: err}
-		ev.Err = nv.Error()
+		ev.Err = msg.TextOf(nv)
 		r.set.emit(r, ev)
 		return finish(nv)
 	}
 	r.set.emit(r, ev)
 
 	if r.sense == nil {
-		res.Reason = ReasonNoSense
+		res.Reason = ReasonNoSense()
 		if r.sim {
-			res.Reason = ReasonSimulated
+			res.Reason = ReasonSimulated()
 		}
 		r.set.emit(r, Event{Kind: KindSense, Want: want, Got: Unknown, Note: res.Reason})
 		return finish(nil)
@@ -205,7 +206,7 @@ func (r *Relay) op(ctx context.Context, want State) (Result, error) {
 		case got == Unstable:
 			nv.Cause = CauseUnstable
 		}
-		r.set.emit(r, Event{Kind: KindSense, Want: want, Got: got, Err: nv.Error()})
+		r.set.emit(r, Event{Kind: KindSense, Want: want, Got: got, Err: msg.TextOf(nv)})
 		return finish(nv)
 	}
 
@@ -214,11 +215,11 @@ func (r *Relay) op(ctx context.Context, want State) (Result, error) {
 		r.proven, res.Verified = true, true
 		r.set.emit(r, Event{Kind: KindSense, Want: want, Got: got, Verified: true})
 	case prevCmd == Unknown || (prevCmd == want && prevAgreed):
-		r.agreed, res.Reason = true, ReasonUnproven
-		r.set.emit(r, Event{Kind: KindSense, Want: want, Got: got, Note: ReasonUnproven})
+		r.agreed, res.Reason = true, ReasonUnproven()
+		r.set.emit(r, Event{Kind: KindSense, Want: want, Got: got, Note: res.Reason})
 	default:
 		nv := &NotVerifiedError{Relay: r.spec.Name, Want: want, Sense: got, Cause: CauseNoChange}
-		r.set.emit(r, Event{Kind: KindSense, Want: want, Got: got, Err: nv.Error()})
+		r.set.emit(r, Event{Kind: KindSense, Want: want, Got: got, Err: msg.TextOf(nv)})
 		return finish(nv)
 	}
 	return finish(nil)
@@ -299,11 +300,11 @@ func (r *Relay) logAttrs(e Event) []any {
 	if e.Simulated {
 		a = append(a, slog.Bool("simulated", true))
 	}
-	if e.Note != "" {
-		a = append(a, slog.String("note", e.Note))
+	if !e.Note.IsZero() {
+		a = append(a, slog.String("note", e.Note.String()))
 	}
-	if e.Err != "" {
-		a = append(a, slog.String("err", e.Err))
+	if !e.Err.IsZero() {
+		a = append(a, slog.String("err", e.Err.String()))
 	}
 	return a
 }

@@ -3,6 +3,7 @@ package relay_test
 import (
 	"context"
 	"errors"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -107,7 +108,7 @@ func mustVerified(t *testing.T, res relay.Result, err error, want relay.State) {
 	if err != nil {
 		t.Fatalf("%s: %v", want, err)
 	}
-	if !res.Verified || res.Want != want || res.Sense != want || res.Simulated || res.Reason != "" {
+	if !res.Verified || res.Want != want || res.Sense != want || res.Simulated || !res.Reason.IsZero() {
 		t.Fatalf("result = %+v, want verified %s", res, want)
 	}
 }
@@ -122,7 +123,7 @@ func TestOnOffVerified(t *testing.T) {
 	if err != nil {
 		t.Fatalf("AllOff: %v", err)
 	}
-	if len(res) != 1 || res[0].Verified || res[0].Sense != relay.Off || res[0].Reason != relay.ReasonUnproven {
+	if len(res) != 1 || res[0].Verified || res[0].Sense != relay.Off || res[0].Reason != relay.ReasonUnproven() {
 		t.Fatalf("start-up AllOff = %+v, want unproven OFF", res)
 	}
 	if fr.Pull() != gpio.PullUp {
@@ -161,19 +162,18 @@ func TestWeldedOffNotVerified(t *testing.T) {
 	if nv.Relay != "disk-a" || nv.Want != relay.Off || nv.Sense != relay.On || nv.Timeout != time.Duration(timeout) {
 		t.Fatalf("error fields = %+v", nv)
 	}
-	if res.Verified || res.Sense != relay.On || res.Reason != err.Error() {
+	if res.Verified || res.Sense != relay.On || res.Reason != msg.TextOf(err) {
 		t.Fatalf("result = %+v", res)
 	}
 	if time.Since(start) < time.Duration(timeout) {
 		t.Fatalf("gave up after %s, before the %s timeout", time.Since(start), time.Duration(timeout))
 	}
-	msg := err.Error()
-	for _, want := range []string{
-		"リレー disk-a: 切断を確認できません(センス入力がONのまま",
-		"relay disk-a: cut not verified: sense input still reads ON after 300ms",
+	for l, want := range map[msg.Lang]string{
+		msg.JA: "リレー disk-a: 切断を確認できません(300ms 経ってもセンス入力がONのまま。媒体に給電されている可能性があります",
+		msg.EN: "relay disk-a: cut not verified: sense input still reads ON after 300ms",
 	} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("message %q lacks %q", msg, want)
+		if got := msg.In(err, l); !strings.HasPrefix(got, want) {
+			t.Errorf("%v message %q does not start with %q", l, got, want)
 		}
 	}
 	if !board.Relay("disk-a").Powered() {
@@ -311,7 +311,7 @@ func TestNoSenseNeverVerified(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Verified || res.Reason != relay.ReasonNoSense || res.Sense != relay.Unknown {
+		if res.Verified || res.Reason != relay.ReasonNoSense() || res.Sense != relay.Unknown {
 			t.Fatalf("result = %+v, want unverified with ReasonNoSense", res)
 		}
 	}
@@ -352,7 +352,7 @@ func TestSimulated(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !res.Simulated || res.Verified || res.Reason != relay.ReasonSimulated {
+			if !res.Simulated || res.Verified || res.Reason != relay.ReasonSimulated() {
 				t.Fatalf("%s: result = %+v, want simulated and unverified", name, res)
 			}
 		}
@@ -375,8 +375,8 @@ func TestSimulated(t *testing.T) {
 			t.Fatalf("AllOff result %+v", r)
 		}
 	}
-	if !strings.Contains(relay.ReasonSimulated, "simulated — not offline") {
-		t.Fatalf("ReasonSimulated = %q", relay.ReasonSimulated)
+	if !strings.Contains(relay.ReasonSimulated().EN, "simulated — not offline") {
+		t.Fatalf("ReasonSimulated = %q", relay.ReasonSimulated())
 	}
 }
 
@@ -513,7 +513,7 @@ func TestEventsInOrder(t *testing.T) {
 		t.Fatalf("%d events, want %d: %+v", len(evs), len(want), evs)
 	}
 	for i, e := range evs {
-		got := ev{e.Kind, e.Want, e.Got, e.Verified, e.Err != ""}
+		got := ev{e.Kind, e.Want, e.Got, e.Verified, !e.Err.IsZero()}
 		if got != want[i] {
 			t.Errorf("event %d = %+v, want %+v", i, got, want[i])
 		}
@@ -524,7 +524,7 @@ func TestEventsInOrder(t *testing.T) {
 			t.Errorf("event %d is earlier than event %d", i, i-1)
 		}
 	}
-	if evs[5].Err != offErr.Error() {
+	if evs[5].Err != msg.TextOf(offErr) {
 		t.Errorf("sense event Err = %q, want the returned error", evs[5].Err)
 	}
 }

@@ -3,11 +3,12 @@ package relay
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 
 	"periph.io/x/conn/v3/gpio"
 )
@@ -81,7 +82,7 @@ func Open(ctx context.Context, specs []Spec, opts Options) (*Set, error) {
 			s.closers = append(s.closers, cd.close)
 			src = cd
 		default:
-			return nil, fmt.Errorf("ドライバ %q のピンが Options.Sources にありません / no pin source for driver %q in Options.Sources", driver, driver)
+			return nil, msg.Errorf("ドライバ %q のピンが Options.Sources にありません", "no pin source for driver %q in Options.Sources", driver)
 		}
 		sources[driver] = src
 		return src, nil
@@ -94,11 +95,10 @@ func Open(ctx context.Context, specs []Spec, opts Options) (*Set, error) {
 		if !r.sim {
 			src, err := source(sp.Driver)
 			if err != nil {
-				return nil, s.abandon(fmt.Errorf("リレー %s / relay %s: %w", sp.Name, sp.Name, err))
+				return nil, s.abandon(msg.Errorf("リレー %s: %w", "relay %s: %w", sp.Name, err))
 			}
 			if r.out, err = src.Output(sp.Chip, sp.Line); err != nil {
-				return nil, s.abandon(fmt.Errorf("リレー %s: 出力ライン %s:%d を開けません / relay %s: cannot open output line %s:%d: %w",
-					sp.Name, sp.Chip, sp.Line, sp.Name, sp.Chip, sp.Line, err))
+				return nil, s.abandon(msg.Errorf("リレー %s: 出力ライン %s:%d を開けません: %w", "relay %s: cannot open output line %s:%d: %w", sp.Name, sp.Chip, sp.Line, err))
 			}
 			// Registered before the sense so a failure below still cuts this output.
 			s.relays = append(s.relays, r)
@@ -109,8 +109,7 @@ func Open(ctx context.Context, specs []Spec, opts Options) (*Set, error) {
 					err = in.In(pull, gpio.NoEdge)
 				}
 				if err != nil {
-					return nil, s.abandon(fmt.Errorf("リレー %s: センス入力 %s:%d を開けません / relay %s: cannot open sense input %s:%d: %w",
-						sp.Name, sn.Chip, sn.Line, sp.Name, sn.Chip, sn.Line, err))
+					return nil, s.abandon(msg.Errorf("リレー %s: センス入力 %s:%d を開けません: %w", "relay %s: cannot open sense input %s:%d: %w", sp.Name, sn.Chip, sn.Line, err))
 				}
 				r.sense = in
 			}
@@ -135,8 +134,7 @@ func checkSpecs(specs []Spec) error {
 		k := key{sp.Driver, chip, line}
 		if other, ok := lines[k]; ok {
 			errs = append(errs, &FieldError{In: item(sp.Name), Field: field,
-				JA: fmt.Sprintf("ライン %s:%d はリレー %s がすでに使っています", chip, line, other),
-				EN: fmt.Sprintf("line %s:%d is already used by relay %s", chip, line, other)})
+				Text: msg.Sprintf("ライン %s:%d はリレー %s がすでに使っています", "line %s:%d is already used by relay %s", chip, line, other)})
 			return
 		}
 		lines[k] = sp.Name
@@ -147,7 +145,7 @@ func checkSpecs(specs []Spec) error {
 			continue
 		}
 		if names[sp.Name] {
-			errs = append(errs, &FieldError{In: item(sp.Name), Field: "name", JA: "名前が重複しています", EN: "name is used twice"})
+			errs = append(errs, &FieldError{In: item(sp.Name), Field: "name", Text: msg.T("名前が重複しています", "name is used twice")})
 		}
 		names[sp.Name] = true
 		if sp.Driver == DriverSimulated {
@@ -166,8 +164,8 @@ func (s *Set) abandon(cause error) error {
 	for _, r := range s.relays {
 		ev := Event{Kind: KindCommand, Want: Off}
 		if err := r.drive(Off); err != nil {
-			err = fmt.Errorf("リレー %s: 出力をOFFにできません / relay %s: cannot drive output off: %w", r.spec.Name, r.spec.Name, err)
-			ev.Err = err.Error()
+			err = msg.Errorf("リレー %s: 出力をOFFにできません: %w", "relay %s: cannot drive output off: %w", r.spec.Name, err)
+			ev.Err = msg.TextOf(err)
 			cause = errors.Join(cause, err)
 		}
 		s.emit(r, ev)
@@ -245,7 +243,7 @@ func (s *Set) emit(r *Relay, e Event) {
 	e.Simulated = r.sim
 	level := slog.LevelInfo
 	switch {
-	case e.Err != "":
+	case !e.Err.IsZero():
 		level = slog.LevelError
 	case e.Kind == KindSense && !e.Verified:
 		level = slog.LevelWarn

@@ -3,6 +3,7 @@ package relay
 import (
 	"cmp"
 	"fmt"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"time"
 
 	"github.com/danzen-gw/danzen/internal/duration"
@@ -63,7 +64,7 @@ type FieldError = fielderr.Error
 
 // item is how a relay's field errors name it.
 func item(name string) fielderr.Item {
-	return fielderr.Item{KindJA: "リレー", KindEN: "relay", Name: name}
+	return fielderr.Item{Kind: msg.T("リレー", "relay"), Name: name}
 }
 
 // Validate checks one spec and returns every problem found as a

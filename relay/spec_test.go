@@ -73,7 +73,7 @@ func TestValidate(t *testing.T) {
 			t.Errorf("%s: error %v is not a *FieldError", tc.field, err)
 			continue
 		}
-		if fe.Field != tc.field || !strings.Contains(fe.JA, tc.ja) || !strings.Contains(fe.EN, tc.en) {
+		if fe.Field != tc.field || !strings.Contains(fe.Text.JA, tc.ja) || !strings.Contains(fe.Text.EN, tc.en) {
 			t.Errorf("%s: got %+v", tc.field, fe)
 		}
 		if msg := err.Error(); !strings.Contains(msg, "field "+tc.field) || !strings.Contains(msg, "の "+tc.field) {

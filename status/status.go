@@ -4,8 +4,8 @@
 package status
 
 import (
-	"encoding/json"
 	"fmt"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"time"
 
 	"github.com/danzen-gw/danzen/ledger"
@@ -22,26 +22,26 @@ const (
 	Unknown   State = "unknown"   // 未確認: no power record yet
 )
 
-// Label is the state's text, Japanese first.
-func (s State) Label() string {
+// Label is the state's text for people.
+func (s State) Label() msg.Text {
 	switch s {
 	case Cut:
-		return "切断中(確認済み) / cut, verified"
+		return msg.T("切断中(確認済み)", "cut, verified")
 	case Connected:
-		return "接続中 / connected"
+		return msg.T("接続中", "connected")
 	case Fault:
-		return "異常: 切断を確認できません / FAULT: cut not verified"
+		return msg.T("異常: 切断を確認できません", "FAULT: cut not verified")
 	case Simulated:
-		return "シミュレーション — オフラインではありません / simulated — not offline"
+		return msg.T("シミュレーション — オフラインではありません", "simulated — not offline")
 	}
-	return "未確認 / unknown"
+	return msg.T("未確認", "unknown")
 }
 
 // Label is the medium's state for people; an object-locked bucket is
 // offline by immutability, and says so rather than "cut".
-func (m Medium) Label() string {
+func (m Medium) Label() msg.Text {
 	if m.State == Cut && m.Immutable {
-		return "変更不可(確認済み・オブジェクトロック) / immutable, verified (Object Lock)"
+		return msg.T("変更不可(確認済み・オブジェクトロック)", "immutable, verified (Object Lock)")
 	}
 	return m.State.Label()
 }
@@ -51,7 +51,7 @@ type Medium struct {
 	Name   string
 	State  State
 	Since  time.Time
-	Reason string
+	Reason msg.Text
 	// Immutable: the last verified "cut" is an S3 bucket's Object Lock
 	// proven in the session (with the uplink cut too, if it has a relay).
 	Immutable    bool
@@ -71,7 +71,7 @@ type Cycle struct {
 	ID   string
 	Time time.Time
 	OK   bool
-	Text string
+	Text msg.Text
 }
 
 // Status is everything the dashboard shows.
@@ -83,7 +83,7 @@ type Status struct {
 	LastScan  *ledger.ScanData    // the newest WAN-edge self-scan, nil if none
 	NextCycle time.Time           // zero when nothing is scheduled
 	Ledger    ledger.Report
-	LedgerErr string
+	LedgerErr msg.Text
 }
 
 // Window is the period the dashboard summarises.
@@ -95,7 +95,7 @@ func Compute(dir string, media []string, now time.Time) (*Status, error) {
 	rep, verr := ledger.Verify(dir)
 	st.Ledger = rep
 	if verr != nil {
-		st.LedgerErr = verr.Error()
+		st.LedgerErr = msg.TextOf(verr)
 	}
 	entries, err := ledger.Read(dir, ledger.Filter{})
 	if err != nil {
@@ -109,28 +109,19 @@ func Compute(dir string, media []string, now time.Time) (*Status, error) {
 			}
 			switch e.Kind {
 			case ledger.KindPowerOn:
-				m.State, m.Since, m.Reason = Connected, e.Time, ""
+				m.State, m.Since, m.Reason = Connected, e.Time, msg.Text{}
 			case ledger.KindPowerOffVerified:
-				m.State, m.Since, m.Reason = Cut, e.Time, ""
-				var cut ledger.CutData
-				json.Unmarshal(e.Data, &cut)
-				m.Immutable = cut.Immutable
+				// Unreadable data leaves the flags false: never more than proven.
+				cut, _ := ledger.Decode[ledger.CutData](e)
+				m.State, m.Since, m.Reason, m.Immutable = Cut, e.Time, msg.Text{}, cut.Immutable
 			case ledger.KindPowerOffUnverified:
-				var cut struct {
-					Reason    string `json:"reason"`
-					Simulated bool   `json:"simulated"`
-				}
-				json.Unmarshal(e.Data, &cut)
+				cut, _ := ledger.Decode[ledger.CutData](e)
 				m.State, m.Since, m.Reason = Fault, e.Time, cut.Reason
 				if cut.Simulated {
 					m.State = Simulated
 				}
 			case ledger.KindSnapshot:
-				var s struct {
-					Snapshot string `json:"snapshot"`
-					Source   string `json:"source"`
-				}
-				json.Unmarshal(e.Data, &s)
+				s, _ := ledger.Decode[ledger.SnapshotData](e)
 				m.LastSnapshot = &Snapshot{Time: e.Time, ID: s.Snapshot, Source: s.Source}
 			}
 		}
@@ -141,11 +132,7 @@ func Compute(dir string, media []string, now time.Time) (*Status, error) {
 	st.LastScan = newest[ledger.ScanData](entries, ledger.KindScan)
 	for i := len(entries) - 1; i >= 0; i-- {
 		if e := entries[i]; e.Kind == ledger.KindCycleEnd {
-			var d struct {
-				Cycle string `json:"cycle"`
-				OK    bool   `json:"ok"`
-			}
-			json.Unmarshal(e.Data, &d)
+			d, _ := ledger.Decode[ledger.CycleEndData](e)
 			st.LastCycle = &Cycle{ID: d.Cycle, Time: e.Time, OK: d.OK, Text: e.Message}
 			break
 		}
@@ -155,11 +142,11 @@ func Compute(dir string, media []string, now time.Time) (*Status, error) {
 
 // newest decodes the data of the newest entry of kind (nil if none, or if
 // its data cannot be read).
-func newest[T any](entries []ledger.Entry, kind string) *T {
+func newest[T any](entries []ledger.Entry, kind ledger.Kind) *T {
 	for i := len(entries) - 1; i >= 0; i-- {
 		if entries[i].Kind == kind {
-			var d T
-			if entries[i].DecodeData(&d) != nil {
+			d, err := ledger.Decode[T](entries[i])
+			if err != nil {
 				return nil
 			}
 			return &d

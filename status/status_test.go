@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/danzen-gw/danzen/internal/msg"
+
 	"github.com/danzen-gw/danzen/ledger"
 	"github.com/danzen-gw/danzen/status"
 	"github.com/danzen-gw/danzen/web"
@@ -23,20 +25,19 @@ func TestStateFollowsTheLedgerOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	add := func(kind, medium string, data any) {
-		raw, _ := ledger.MarshalData(data)
-		if _, err := l.Append(context.Background(), ledger.Entry{Kind: kind, Medium: medium, Data: raw}); err != nil {
+	add := func(kind ledger.Kind, medium string, data any) {
+		if _, err := l.Append(context.Background(), ledger.Entry{Kind: kind, Medium: medium, Payload: data}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, m := range []string{"a", "b", "c", "d"} {
-		add(ledger.KindPowerOn, m, ledger.PowerData{Relay: "r-" + m})
+		add(ledger.KindPowerOn, m, ledger.PowerOnData{Relay: "r-" + m})
 	}
-	add(ledger.KindSnapshot, "a", map[string]any{"snapshot": "abc123", "source": "emr"})
+	add(ledger.KindSnapshot, "a", ledger.SnapshotData{Snapshot: "abc123", Source: "emr"})
 	add(ledger.KindPowerOffVerified, "a", ledger.CutData{SenseOff: true, DeviceGone: true})
-	add(ledger.KindPowerOffUnverified, "b", ledger.CutData{Reason: "sense still ON"})
-	add(ledger.KindPowerOffUnverified, "c", map[string]any{"reason": "simulated", "simulated": true})
-	add(ledger.KindCycleEnd, "", map[string]any{"cycle": "c1", "ok": false})
+	add(ledger.KindPowerOffUnverified, "b", ledger.CutData{Reason: msg.Plain("sense still ON")})
+	add(ledger.KindPowerOffUnverified, "c", ledger.CutData{Reason: msg.Plain("simulated"), Simulated: true})
+	add(ledger.KindCycleEnd, "", ledger.CycleEndData{Cycle: "c1", OK: false})
 	l.Close()
 
 	st, err := status.Compute(dir, []string{"a", "b", "c", "d", "e"}, now)
@@ -49,10 +50,10 @@ func TestStateFollowsTheLedgerOnly(t *testing.T) {
 			t.Errorf("%s: state %s, want %s", m.Name, m.State, want[m.Name])
 		}
 	}
-	if st.Media[0].LastSnapshot == nil || st.Media[0].LastSnapshot.ID != "abc123" || st.Media[1].Reason != "sense still ON" {
+	if st.Media[0].LastSnapshot == nil || st.Media[0].LastSnapshot.ID != "abc123" || st.Media[1].Reason != msg.Plain("sense still ON") {
 		t.Fatalf("details lost: %+v %+v", st.Media[0], st.Media[1])
 	}
-	if st.LastCycle == nil || st.LastCycle.OK || st.LedgerErr != "" {
+	if st.LastCycle == nil || st.LastCycle.OK || !st.LedgerErr.IsZero() {
 		t.Fatalf("cycle/ledger: %+v %q", st.LastCycle, st.LedgerErr)
 	}
 

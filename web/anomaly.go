@@ -43,7 +43,7 @@ func (s *Server) anomalyPage(w http.ResponseWriter, r *http.Request) {
 			row.Ratio = fmt.Sprintf("%.0f%%", 100*a.Sample.ChangeRatio)
 		}
 		for _, why := range a.Reasons {
-			row.Reasons = append(row.Reasons, l.split(why))
+			row.Reasons = append(row.Reasons, l.in(why))
 		}
 		v.Rows = append(v.Rows, row)
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"log/slog"
 
 	"github.com/danzen-gw/danzen/auth"
@@ -15,20 +16,11 @@ type Recorder interface {
 	Record(ctx context.Context, e ledger.Entry) error
 }
 
-// Kinds of the entries the page itself writes. Configuration changes are
-// recorded by the gateway (config.change) and the run-now button by
-// StartCycle (job.start), both with the user as actor.
-const (
-	KindHostKeyPinned  = "hostkey.pinned"   // a source's host key was pinned after the user confirmed it
-	KindSecretReplaced = "secret.replaced"  // a secret file was replaced (its content is never recorded)
-	KindCertReplaced   = "tls.cert.replace" // the page's certificate was replaced
-)
-
 // AuditTo turns auth's audit hook into ledger entries: the kind is auth's
 // action (auth.login, auth.user.add …), the actor the user, the message
 // the detail (which never holds a password or the setup code).
 func AuditTo(rec Recorder, log *slog.Logger) auth.AuditFunc {
-	return func(actor, action, detail string) {
+	return func(actor string, action ledger.Kind, detail msg.Text) {
 		err := rec.Record(context.Background(), ledger.Entry{Kind: action, Actor: actor, Message: detail})
 		if err != nil && log != nil {
 			log.Error("audit record failed", "action", action, "err", err)

@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/x509"
 	"fmt"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -180,8 +181,8 @@ func (s *Server) mediumSecret(w http.ResponseWriter, r *http.Request) {
 		s.message(w, r, http.StatusInternalServerError, l.t("保存できません: ", "cannot save: ")+err.Error(), true, back)
 		return
 	}
-	s.record(r.Context(), ledger.Entry{Kind: KindSecretReplaced, Actor: actor(r), Medium: name, Message: "S3 の秘密情報を置き換え / S3 secret replaced",
-		Data: mustData(map[string]any{"medium": name, "file": filepath.Base(p), "what": what})})
+	s.record(r.Context(), ledger.Entry{Kind: ledger.KindSecretReplaced, Actor: actor(r), Medium: name, Message: msg.T("S3 の秘密情報を置き換え", "S3 secret replaced"),
+		Payload: ledger.SecretReplacedData{Medium: name, File: filepath.Base(p), What: what}})
 	http.Redirect(w, r, back+"&done=secret", http.StatusSeeOther)
 }
 

@@ -19,7 +19,6 @@ import (
 	"github.com/danzen-gw/danzen/internal/rig"
 	"github.com/danzen-gw/danzen/internal/sshdtest"
 	"github.com/danzen-gw/danzen/ledger"
-	"github.com/danzen-gw/danzen/web"
 )
 
 // postWithBase posts a configuration form made from the current
@@ -148,7 +147,7 @@ func TestS3AndTapeMediaThroughTheForm(t *testing.T) {
 	if page := c.get("/config/medium?name=cloud&done=secret").body; !strings.Contains(page, "設定済み(0600、内容は表示しません)") {
 		t.Fatal("the secret key's presence is not shown")
 	}
-	es := e.entries(web.KindSecretReplaced)
+	es := e.entries(ledger.KindSecretReplaced)
 	if len(es) != 1 || es[0].Actor != "admin" || es[0].Medium != "cloud" {
 		t.Fatalf("replacement not recorded: %+v", es)
 	}
@@ -328,9 +327,11 @@ func TestRestoreSettingsAndSendBackTargets(t *testing.T) {
 	if saved, err := e.savedConfig().RestoreTarget("emr-back"); err != nil || len(saved.KnownHosts) != 1 {
 		t.Fatalf("target not saved: %v", err)
 	}
-	pins := e.entries(web.KindHostKeyPinned)
-	var d struct{ Target, Fingerprint string }
-	if len(pins) != 1 || pins[0].Actor != "admin" || pins[0].DecodeData(&d) != nil || d.Target != "emr-back" || d.Fingerprint != fp {
+	pins := e.entries(ledger.KindHostKeyPinned)
+	if len(pins) != 1 || pins[0].Actor != "admin" {
+		t.Fatalf("pin not recorded: %+v", pins)
+	}
+	if d, err := ledger.Decode[ledger.HostKeyPinnedData](pins[0]); err != nil || d.Target != "emr-back" || d.Fingerprint != fp {
 		t.Fatalf("pin not recorded: %+v", pins)
 	}
 
@@ -355,8 +356,11 @@ func TestRestoreSettingsAndSendBackTargets(t *testing.T) {
 	if !strings.Contains(page, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey())))) || !strings.Contains(page, ssh.FingerprintSHA256(want)) {
 		t.Fatal("the target's page lacks its public key or its pinned host key")
 	}
-	var kd struct{ Target string }
-	if ks := e.entries(web.KindSecretReplaced); len(ks) != 1 || ks[0].DecodeData(&kd) != nil || kd.Target != "emr-back" {
+	ks := e.entries(ledger.KindSecretReplaced)
+	if len(ks) != 1 {
+		t.Fatalf("key replacement not recorded: %+v", ks)
+	}
+	if kd, err := ledger.Decode[ledger.SecretReplacedData](ks[0]); err != nil || kd.Target != "emr-back" {
 		t.Fatalf("key replacement not recorded: %+v", ks)
 	}
 	// The saved target now connects to the write account with the pinned

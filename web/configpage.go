@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"net/http"
 	"net/url"
 	"slices"
@@ -538,10 +539,10 @@ func (s *Server) configSubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderForm(w, r, t, r.PostFormValue("base"), st)
 		return
 	}
-	ve, msg := s.apply(r.Context(), l, actor(r), next)
-	if ve != nil || msg != "" {
+	ve, problem := s.apply(r.Context(), l, actor(r), next)
+	if ve != nil || problem != "" {
 		st.errs, st.other = matchErrors(l, it.prefix, it.binds, ve)
-		st.err = msg
+		st.err = problem
 		if ve != nil {
 			st.err = l.t("入力に誤りがあります。各項目の説明を確認してください(何も変更していません)", "Some settings are wrong: see the messages beside them (nothing was changed).")
 		}
@@ -550,20 +551,22 @@ func (s *Server) configSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	done := "saved"
 	if pinned != nil {
-		s.record(r.Context(), ledger.Entry{Kind: KindHostKeyPinned, Actor: actor(r),
-			Message: "ホスト鍵を照合のうえ登録 / host key pinned after the user compared it",
-			Data:    mustData(map[string]any{pinned.kind: pinned.name, "host": pinned.host, "fingerprint": pinned.fp, "type": pinned.keyType})})
+		d := ledger.HostKeyPinnedData{Host: pinned.host, Fingerprint: pinned.fp, Type: pinned.keyType}
+		*accountOf(pinned.kind, &d.Source, &d.Target) = pinned.name
+		s.record(r.Context(), ledger.Entry{Kind: ledger.KindHostKeyPinned, Actor: actor(r),
+			Message: msg.T("ホスト鍵を照合のうえ登録", "host key pinned after the user compared it"), Payload: d})
 		done = "pinned"
 	}
 	http.Redirect(w, r, "/config?done="+done, http.StatusSeeOther)
 }
 
-func mustData(v any) json.RawMessage {
-	b, err := ledger.MarshalData(v)
-	if err != nil {
-		panic(err) // only called with plain data types
+// accountOf picks the ledger field that names an SSH account of kind
+// ("source" or "target").
+func accountOf(kind string, source, target *string) *string {
+	if kind == "target" {
+		return target
 	}
-	return b
+	return source
 }
 
 func (s *Server) configDelete(w http.ResponseWriter, r *http.Request) {
@@ -690,19 +693,16 @@ func (s *Server) renderOverview(w http.ResponseWriter, r *http.Request, errMsg s
 			Bad:     len(t.KnownHosts) == 0})
 	}
 	b.Scan = scanSummary(l, c.Scan)
-	entries, _ := ledger.Read(c.LedgerDir, ledger.Filter{Kinds: []string{ledger.KindConfigChange, KindHostKeyPinned}, From: time.Now().Add(-365 * 24 * time.Hour)})
+	entries, _ := ledger.Read(c.LedgerDir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindConfigChange, ledger.KindHostKeyPinned}, From: time.Now().Add(-365 * 24 * time.Hour)})
 	for i := len(entries) - 1; i >= 0 && len(b.Changes) < 10; i-- {
 		e := entries[i]
-		var d struct {
-			Changed     []string `json:"changed"`
-			Source      string   `json:"source"`
-			Target      string   `json:"target"`
-			Fingerprint string   `json:"fingerprint"`
-		}
-		json.Unmarshal(e.Data, &d)
-		what := strings.Join(d.Changed, ", ")
-		if e.Kind == KindHostKeyPinned {
+		var what string
+		if e.Kind == ledger.KindHostKeyPinned {
+			d, _ := ledger.Decode[ledger.HostKeyPinnedData](e)
 			what = fmt.Sprintf(l.t("ホスト鍵を登録: %s %s", "host key pinned: %s %s"), d.Source+d.Target, d.Fingerprint)
+		} else {
+			d, _ := ledger.Decode[ledger.ConfigChangeData](e)
+			what = strings.Join(d.Changed, ", ")
 		}
 		b.Changes = append(b.Changes, change{Time: stamp(e.Time), Actor: e.Actor, What: what})
 	}

@@ -90,7 +90,7 @@ func timelineOf(l lang, p ledger.Summary) timeline {
 }
 
 func cardOf(l lang, m status.Medium) mediumCard {
-	c := mediumCard{Name: m.Name, State: string(m.State), Label: l.split(m.Label()), Since: stamp(m.Since), Reason: m.Reason,
+	c := mediumCard{Name: m.Name, State: string(m.State), Label: l.in(m.Label()), Since: stamp(m.Since), Reason: l.in(m.Reason),
 		Connected: l.humanDuration(m.Period.Connected), Cut: l.humanDuration(m.Period.CutOff),
 		VerifiedCuts: m.Period.VerifiedCuts, FailedCuts: m.Period.FailedCuts, Timeline: timelineOf(l, m.Period)}
 	if s := m.LastSnapshot; s != nil {
@@ -131,8 +131,8 @@ func dashboardView(l lang, st *status.Status, x *dashExtra, now time.Time) dashB
 	if !st.NextCycle.IsZero() {
 		b.NextCycle = fmt.Sprintf("%s (%s)", stamp(st.NextCycle), l.t("あと", "in ")+l.humanDuration(st.NextCycle.Sub(now)))
 	}
-	if st.LedgerErr != "" {
-		b.LedgerText = st.LedgerErr
+	if !st.LedgerErr.IsZero() {
+		b.LedgerText = l.in(st.LedgerErr)
 	} else {
 		b.LedgerOK = true
 		b.LedgerText = l.t(fmt.Sprintf("検証済み: %d件、最新ハッシュ %s", st.Ledger.Entries, st.Ledger.LastHash),

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/danzen-gw/danzen/internal/msg"
 	"net/http"
 	"net/url"
 	"strings"
@@ -141,7 +142,7 @@ func documentFields(l lang, d config.Documents, ve *config.ValidationError) []do
 		df := documentField{Name: f.Name, Label: l.t(f.JA, f.EN), Value: f.Value(d), Help: l.t(h[0], h[1])}
 		if ve != nil {
 			for _, e := range ve.For("documents." + f.Name) {
-				df.Errors = append(df.Errors, l.t(e.JA, e.EN))
+				df.Errors = append(df.Errors, l.in(e.Text))
 			}
 		}
 		out = append(out, df)
@@ -178,7 +179,7 @@ func (s *Server) documentFields(w http.ResponseWriter, r *http.Request) {
 	}{{"rpo", &d.RPO}, {"rto", &d.RTO}} {
 		if t := strings.TrimSpace(v(f.name)); t != "" {
 			if err := f.dst.UnmarshalText([]byte(t)); err != nil || *f.dst < 0 {
-				ve.Fields = append(ve.Fields, config.FieldError{Field: "documents." + f.name, JA: "「4h」「30m」のように書いてください", EN: "write it like \"4h\" or \"30m\""})
+				ve.Fields = append(ve.Fields, config.FieldError{Field: "documents." + f.name, Text: msg.T("「4h」「30m」のように書いてください", "write it like \"4h\" or \"30m\"")})
 			}
 		}
 	}

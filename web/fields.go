@@ -226,20 +226,20 @@ func matchErrors(l lang, prefix string, binds []binding, ve *config.ValidationEr
 	for _, b := range binds {
 		path := full(b.key)
 		for _, fe := range ve.For(path) {
-			out[b.key] = append(out[b.key], l.t(fe.JA, fe.EN))
+			out[b.key] = append(out[b.key], l.in(fe.Text))
 		}
 		for i, fe := range ve.Fields {
 			if fe.Field == path {
 				used[i] = true
 			} else if strings.HasPrefix(fe.Field, path+"[") {
 				used[i] = true
-				out[b.key] = append(out[b.key], fe.Field[len(prefix)+min(len(prefix), 1):]+": "+l.t(fe.JA, fe.EN))
+				out[b.key] = append(out[b.key], fe.Field[len(prefix)+min(len(prefix), 1):]+": "+l.in(fe.Text))
 			}
 		}
 	}
 	for i, fe := range ve.Fields {
 		if !used[i] {
-			other = append(other, fe.Field+": "+l.t(fe.JA, fe.EN))
+			other = append(other, fe.Field+": "+l.in(fe.Text))
 		}
 	}
 	return out, other

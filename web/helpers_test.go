@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/pem"
-	"github.com/danzen-gw/danzen/internal/syncbuf"
 	"io"
 	"log/slog"
 	"net"
@@ -22,6 +21,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/danzen-gw/danzen/internal/syncbuf"
 
 	"golang.org/x/crypto/ssh"
 
@@ -228,7 +229,7 @@ func (e *env) addUser(name string, role auth.Role) *client {
 
 // entries reads both the gateway's ledger and the page's own (used while
 // the gateway cannot record for the page), so tests hold either way.
-func (e *env) entries(kinds ...string) []ledger.Entry {
+func (e *env) entries(kinds ...ledger.Kind) []ledger.Entry {
 	e.t.Helper()
 	var out []ledger.Entry
 	for _, d := range []string{e.g.Config().LedgerDir, filepath.Join(e.dir, "ledger-web")} {

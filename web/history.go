@@ -117,7 +117,7 @@ func cyclesOf(l lang, entries []ledger.Entry) []cycleRow {
 
 func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 	l := langOf(w, r)
-	entries, err := ledger.Read(s.core.Config().LedgerDir, ledger.Filter{Kinds: []string{"job.start", ledger.KindCycleStart, ledger.KindCycleEnd,
+	entries, err := ledger.Read(s.core.Config().LedgerDir, ledger.Filter{Kinds: []ledger.Kind{"job.start", ledger.KindCycleStart, ledger.KindCycleEnd,
 		ledger.KindSnapshot, ledger.KindPowerOffVerified, ledger.KindPowerOffUnverified}})
 	b := historyBody{Cycles: cyclesOf(l, entries)}
 	if err != nil {
@@ -162,9 +162,9 @@ func (s *Server) ledgerPage(w http.ResponseWriter, r *http.Request) {
 	start := max(0, end-ledgerPageSize)
 	for i := end - 1; i >= start; i-- {
 		e := entries[i]
-		b.Entries = append(b.Entries, entryRow{Seq: strconv.FormatUint(e.Seq, 10), Time: stamp(e.Time), Kind: e.Kind, Medium: e.Medium,
-			Actor: e.Actor, Message: e.Message, Data: string(e.Data),
-			Bad: e.Kind == ledger.KindPowerOffUnverified || e.Kind == ledger.KindError || e.Kind == "auth.lockout"})
+		b.Entries = append(b.Entries, entryRow{Seq: strconv.FormatUint(e.Seq, 10), Time: stamp(e.Time), Kind: string(e.Kind), Medium: e.Medium,
+			Actor: e.Actor, Message: l.in(e.Message), Data: string(e.Data),
+			Bad: e.Kind == ledger.KindPowerOffUnverified || e.Kind == ledger.KindError || e.Kind == ledger.KindAuthLockout})
 	}
 	if start > 0 {
 		b.Older = fmt.Sprintf("/ledger?before=%d", entries[start].Seq)

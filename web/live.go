@@ -57,7 +57,7 @@ func progressOf(l lang, running bool, ev *backup.CycleEvent) progress {
 	if !running || ev == nil {
 		return p
 	}
-	p.Phase, p.Medium, p.Text = phaseLabel(l, ev.Phase), ev.Medium, ev.Text
+	p.Phase, p.Medium, p.Text = phaseLabel(l, ev.Phase), ev.Medium, l.in(ev.Text)
 	if pe := ev.Pull; pe != nil {
 		p.Medium = pe.Source
 		if pe.BytesTotal > 0 {
@@ -164,7 +164,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		}
 		out := []liveMedium{}
 		for _, m := range st.Media {
-			out = append(out, liveMedium{Name: m.Name, State: string(m.State), Label: l.split(m.Label()), Since: stamp(m.Since), Reason: m.Reason})
+			out = append(out, liveMedium{Name: m.Name, State: string(m.State), Label: l.in(m.Label()), Since: stamp(m.Since), Reason: l.in(m.Reason)})
 		}
 		return send("status", map[string]any{"media": out})
 	}

@@ -58,7 +58,7 @@ func metrics(get StatusFunc) http.HandlerFunc {
 		}
 		if sc := st.LastScan; sc != nil {
 			gauge("danzen_last_scan_ok", "1 when the last WAN-edge self-scan ran and stored its report.")
-			fmt.Fprintf(&b, "danzen_last_scan_ok %d\n", b2i(sc.Error == ""))
+			fmt.Fprintf(&b, "danzen_last_scan_ok %d\n", b2i(sc.Error.IsZero()))
 			gauge("danzen_last_scan_timestamp_seconds", "End of the last WAN-edge self-scan.")
 			fmt.Fprintf(&b, "danzen_last_scan_timestamp_seconds %d\n", sc.Finished.Unix())
 			gauge("danzen_scan_cautions", "注意 (caution) findings in the last WAN-edge self-scan.")
@@ -71,7 +71,7 @@ func metrics(get StatusFunc) http.HandlerFunc {
 			fmt.Fprintf(&b, "danzen_next_cycle_timestamp_seconds %d\n", st.NextCycle.Unix())
 		}
 		gauge("danzen_ledger_ok", "1 when the evidence ledger's hash chain verifies.")
-		fmt.Fprintf(&b, "danzen_ledger_ok %d\n", b2i(st.LedgerErr == ""))
+		fmt.Fprintf(&b, "danzen_ledger_ok %d\n", b2i(st.LedgerErr.IsZero()))
 		if rss := residentBytes(); rss > 0 {
 			gauge("process_resident_memory_bytes", "Resident memory of danzend.")
 			fmt.Fprintf(&b, "process_resident_memory_bytes %d\n", rss)

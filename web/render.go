@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"fmt"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -31,6 +32,20 @@ func (l lang) t(jaText, enText string) string {
 	}
 	return jaText
 }
+
+// m is the page's language for package msg.
+func (l lang) m() msg.Lang {
+	if l == en {
+		return msg.EN
+	}
+	return msg.JA
+}
+
+// in renders a bilingual text or error in the page's language.
+func (l lang) in(x msg.Localizer) string { return x.Localize(l.m()) }
+
+// err renders any error in the page's language.
+func (l lang) err(err error) string { return msg.In(err, l.m()) }
 
 // split picks one half of a message written "日本語 / English", as the
 // status labels and the core's errors are. Text without the separator is

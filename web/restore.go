@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"mime"
 	"net/http"
 	"net/url"
@@ -233,7 +234,7 @@ func recordRowOf(l lang, d ledger.RestoreData) recordRow {
 	}
 	row.Result = l.t("成功", "succeeded")
 	if !d.OK {
-		row.Result = l.t("失敗: ", "FAILED: ") + d.Error
+		row.Result = l.t("失敗: ", "FAILED: ") + l.in(d.Error)
 	}
 	row.Cut = l.t("切断を確認", "cut verified")
 	if !d.CutVerified {
@@ -370,9 +371,9 @@ func (s *Server) restoredFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Method == http.MethodGet {
-		s.record(r.Context(), ledger.Entry{Kind: KindRestoreDownload, Actor: actor(r),
-			Message: "復元ファイルのダウンロード / restored file downloaded: " + id + " " + rel,
-			Data:    mustData(map[string]any{"restore": id, "path": rel, "bytes": fi.Size()})})
+		s.record(r.Context(), ledger.Entry{Kind: ledger.KindRestoreDownload, Actor: actor(r),
+			Message: msg.Sprintf("復元ファイルのダウンロード: %s %s", "restored file downloaded: %s %s", id, rel),
+			Payload: ledger.RestoreDownloadData{Restore: id, Path: rel, Bytes: fi.Size()}})
 	}
 	h := w.Header()
 	setPageHeaders(w)

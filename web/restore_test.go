@@ -194,7 +194,7 @@ func TestRestoreAndDrillFromThePage(t *testing.T) {
 	if cd := r.header.Get("Content-Disposition"); !strings.HasPrefix(cd, "attachment;") || !strings.Contains(cd, "filename*=UTF-8''"+url.PathEscape("患者 一覧.csv")) {
 		t.Fatalf("Content-Disposition %q", cd)
 	}
-	if dl := re.entries(web.KindRestoreDownload); len(dl) != 1 || dl[0].Actor != "admin" || !strings.Contains(dl[0].Message, "患者 一覧.csv") {
+	if dl := re.entries(ledger.KindRestoreDownload); len(dl) != 1 || dl[0].Actor != "admin" || !strings.Contains(dl[0].Message.String(), "患者 一覧.csv") {
 		t.Fatalf("download not recorded: %+v", dl)
 	}
 	for name, c := range map[string]*client{"staff": staff, "auditor": auditor} {
@@ -289,7 +289,7 @@ func TestRestoreAndDrillFromThePage(t *testing.T) {
 	if r := admin.get(href); r.code != http.StatusNotFound {
 		t.Fatalf("download after removal: %d", r.code)
 	}
-	removed, err := ledger.Read(re.g.Config().LedgerDir, ledger.Filter{Kinds: []string{"restore.removed"}})
+	removed, err := ledger.Read(re.g.Config().LedgerDir, ledger.Filter{Kinds: []ledger.Kind{"restore.removed"}})
 	if err != nil || len(removed) != 1 || removed[0].Actor != "admin" {
 		t.Fatalf("removal not recorded: %+v %v", removed, err)
 	}

@@ -219,7 +219,7 @@ func pointViews(l lang, p register.Point, ve *config.ValidationError, i int) []f
 		}
 		if ve != nil {
 			for _, e := range ve.For(fmt.Sprintf("points[%d].%s", i, f.name)) {
-				v.Errors = append(v.Errors, l.t(e.JA, e.EN))
+				v.Errors = append(v.Errors, l.in(e.Text))
 			}
 		}
 		out = append(out, v)
@@ -338,7 +338,7 @@ func (s *Server) importRegister(w http.ResponseWriter, r *http.Request) {
 		var ve *config.ValidationError
 		if errors.As(err, &ve) {
 			for _, f := range ve.Fields {
-				msgs = append(msgs, f.Field+": "+l.t(f.JA, f.EN))
+				msgs = append(msgs, f.Field+": "+l.in(f.Text))
 			}
 		} else {
 			msgs = append(msgs, l.split(err.Error()))
@@ -449,8 +449,8 @@ func scanLine(l lang, d *ledger.ScanData) (string, bool) {
 	if d == nil {
 		return l.t("まだ実施されていません", "no scan yet"), false
 	}
-	if d.Error != "" {
-		return l.t("失敗: ", "FAILED: ") + l.split(d.Error) + " — " + stamp(d.Finished), true
+	if !d.Error.IsZero() {
+		return l.t("失敗: ", "FAILED: ") + l.in(d.Error) + " — " + stamp(d.Finished), true
 	}
 	return fmt.Sprintf(l.t("注意 %d 件(前回から新たに %d 件) — %s", "%d cautions (%d new since the last scan) — %s"), d.Cautions, d.NewCautions, stamp(d.Finished)), d.Cautions > 0
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/danzen-gw/danzen/auth"
 	"github.com/danzen-gw/danzen/config"
-	"github.com/danzen-gw/danzen/gateway"
 	"github.com/danzen-gw/danzen/ledger"
 	"github.com/danzen-gw/danzen/netprobe"
 	"github.com/danzen-gw/danzen/netprobe/fakeedge"
@@ -84,7 +83,7 @@ func TestScanRegisterEditImportExport(t *testing.T) {
 	if body := admin.get("/scan?lang=ja").body; !strings.Contains(body, "保守回線ルータ") || !strings.Contains(body, `data-point="CAF00002"`) {
 		t.Fatal("the register table does not show the edit")
 	}
-	changes := e.entries(gateway.KindRegisterChange)
+	changes := e.entries(ledger.KindRegisterChange)
 	if len(changes) != 3 || changes[1].Actor != "admin" || !strings.Contains(string(changes[1].Data), `"changed":["CAF00001"]`) {
 		t.Fatalf("register changes in the ledger: %+v", changes)
 	}
@@ -172,8 +171,8 @@ func TestScanNowReportsAndDownloads(t *testing.T) {
 		}
 		scans = e.entries(ledger.KindScan)
 	}
-	var d ledger.ScanData
-	if err := scans[0].DecodeData(&d); err != nil || scans[0].Actor != "admin" || d.Error != "" || d.OpenPorts != 1 {
+	d, err := ledger.Decode[ledger.ScanData](scans[0])
+	if err != nil || scans[0].Actor != "admin" || !d.Error.IsZero() || d.OpenPorts != 1 {
 		t.Fatalf("scan entry: %+v %+v %v", scans[0], d, err)
 	}
 
@@ -261,7 +260,7 @@ func TestScanFeedUpload(t *testing.T) {
 	if r := admin.upload("/scan/feed", "feed", "feed.json", feed("2098-01-01")); !strings.Contains(r.body, "使用中の版") {
 		t.Fatalf("feed older than the one in use: %d %s", r.code, r.body)
 	}
-	entries := e.entries(gateway.KindFeedChange)
+	entries := e.entries(ledger.KindFeedChange)
 	if len(entries) != 1 || entries[0].Actor != "admin" || !strings.Contains(string(entries[0].Data), `"date":"2099-01-01"`) {
 		t.Fatalf("feed entries: %+v", entries)
 	}

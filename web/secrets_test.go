@@ -22,6 +22,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/danzen-gw/danzen/ledger"
+
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
@@ -136,7 +138,7 @@ func TestNoSecretInAnyResponse(t *testing.T) {
 			t.Fatalf("the log contains the planted secret %q", s)
 		}
 	}
-	if es := e.entries(web.KindSecretReplaced); len(es) != 1 || es[0].Actor != "admin" {
+	if es := e.entries(ledger.KindSecretReplaced); len(es) != 1 || es[0].Actor != "admin" {
 		t.Fatalf("key replacement not recorded: %+v", es)
 	}
 }
@@ -267,7 +269,7 @@ func TestCertificateGeneratedAndReplaced(t *testing.T) {
 	if err != nil || reopened.Fingerprint() != e.certs.Fingerprint() {
 		t.Fatalf("the new certificate was not stored: %v", err)
 	}
-	if es := e.entries(web.KindCertReplaced); len(es) != 1 || es[0].Actor != "admin" {
+	if es := e.entries(ledger.KindCertReplaced); len(es) != 1 || es[0].Actor != "admin" {
 		t.Fatalf("replacement not recorded: %+v", es)
 	}
 }

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/danzen-gw/danzen/ledger"
+
 	"github.com/danzen-gw/danzen/auth"
 	"github.com/danzen-gw/danzen/backup"
 )
@@ -68,7 +70,7 @@ func TestAnomalyAcknowledgedFromThePage(t *testing.T) {
 	if open, _ := e.g.OpenAnomalies(); len(open) != 0 {
 		t.Fatalf("still open: %+v", open)
 	}
-	acks := e.entries(backup.KindAnomalyAck)
+	acks := e.entries(ledger.KindAnomalyAck)
 	if len(acks) != 1 || acks[0].Actor != "sato" {
 		t.Fatalf("acknowledgement in the ledger: %+v", acks)
 	}

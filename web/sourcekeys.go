@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"net"
 	"net/http"
 	"net/url"
@@ -318,8 +319,9 @@ func (s *Server) accountKey(w http.ResponseWriter, r *http.Request) {
 		s.message(w, r, http.StatusInternalServerError, l.t("鍵を保存できません: ", "cannot save the key: ")+err.Error(), true, back)
 		return
 	}
-	s.record(r.Context(), ledger.Entry{Kind: KindSecretReplaced, Actor: actor(r), Message: "SSH秘密鍵を置き換え / SSH private key replaced",
-		Data: mustData(map[string]any{kind: name, "file": filepath.Base(p), "public_key_fingerprint": ssh.FingerprintSHA256(signer.PublicKey()),
-			"generated": r.PostFormValue("op") == "generate"})})
+	d := ledger.SecretReplacedData{File: filepath.Base(p), PublicKeyFingerprint: ssh.FingerprintSHA256(signer.PublicKey()),
+		Generated: r.PostFormValue("op") == "generate"}
+	*accountOf(kind, &d.Source, &d.Target) = name
+	s.record(r.Context(), ledger.Entry{Kind: ledger.KindSecretReplaced, Actor: actor(r), Message: msg.T("SSH秘密鍵を置き換え", "SSH private key replaced"), Payload: d})
 	http.Redirect(w, r, back+"&done=key", http.StatusSeeOther)
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/danzen-gw/danzen/internal/msg"
 	"io"
 	"net/http"
 	"strings"
@@ -65,8 +66,8 @@ func (s *Server) tlsUpload(w http.ResponseWriter, r *http.Request) {
 		s.renderTLS(w, r, l.split(err.Error())+l.t("(証明書は変更していません)", " (the certificate was not changed)"))
 		return
 	}
-	s.record(r.Context(), ledger.Entry{Kind: KindCertReplaced, Actor: actor(r), Message: "ページの証明書を置き換え / page certificate replaced",
-		Data: mustData(map[string]any{"old_sha256": old, "new_sha256": s.certs.Fingerprint(), "subject": s.certs.Leaf().Subject.String()})})
+	s.record(r.Context(), ledger.Entry{Kind: ledger.KindCertReplaced, Actor: actor(r), Message: msg.T("ページの証明書を置き換え", "page certificate replaced"),
+		Payload: ledger.CertReplacedData{OldSHA256: old, NewSHA256: s.certs.Fingerprint(), Subject: s.certs.Leaf().Subject.String()}})
 	s.log.Info("page certificate replaced", "sha256", s.certs.Fingerprint(), "by", actor(r))
 	http.Redirect(w, r, "/tls?done=cert", http.StatusSeeOther)
 }

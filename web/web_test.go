@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/danzen-gw/danzen/internal/msg"
+
 	"github.com/danzen-gw/danzen/auth"
 	"github.com/danzen-gw/danzen/backup"
 	"github.com/danzen-gw/danzen/backup/restic"
@@ -338,9 +340,11 @@ func TestHostKeyIsPinnedOnlyAfterConfirmation(t *testing.T) {
 	if !strings.Contains(htmlUnescape(c.get("/config/source?name=emr").body), srv.fingerprint()) {
 		t.Fatal("the pinned key's fingerprint is not listed")
 	}
-	pins := e.entries(web.KindHostKeyPinned)
-	var d struct{ Fingerprint string }
-	if len(pins) != 1 || pins[0].Actor != "admin" || pins[0].DecodeData(&d) != nil || d.Fingerprint != srv.fingerprint() {
+	pins := e.entries(ledger.KindHostKeyPinned)
+	if len(pins) != 1 || pins[0].Actor != "admin" {
+		t.Fatalf("pin not recorded: %+v", pins)
+	}
+	if d, err := ledger.Decode[ledger.HostKeyPinnedData](pins[0]); err != nil || d.Fingerprint != srv.fingerprint() {
 		t.Fatalf("pin not recorded: %+v", pins)
 	}
 	// Removing the pin through the form.
@@ -530,19 +534,18 @@ func TestDashboardShowsEachMediumAndTheTimeline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	add := func(kind, medium string, data any) {
-		raw, _ := ledger.MarshalData(data)
-		if _, err := l.Append(context.Background(), ledger.Entry{Kind: kind, Medium: medium, Data: raw}); err != nil {
+	add := func(kind ledger.Kind, medium string, data any) {
+		if _, err := l.Append(context.Background(), ledger.Entry{Kind: kind, Medium: medium, Payload: data}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, m := range []string{"cut", "conn", "fault", "sim"} {
-		add(ledger.KindPowerOn, m, ledger.PowerData{})
+		add(ledger.KindPowerOn, m, ledger.PowerOnData{})
 	}
 	add(ledger.KindPowerOffVerified, "cut", ledger.CutData{SenseOff: true, DeviceGone: true})
-	add(ledger.KindPowerOffUnverified, "fault", ledger.CutData{Reason: "sense still ON"})
-	add(ledger.KindPowerOffUnverified, "sim", map[string]any{"reason": "simulated", "simulated": true})
-	add(ledger.KindCycleEnd, "", map[string]any{"cycle": "c1", "ok": true})
+	add(ledger.KindPowerOffUnverified, "fault", ledger.CutData{Reason: msg.Legacy("sense still ON")})
+	add(ledger.KindPowerOffUnverified, "sim", ledger.CutData{Reason: msg.Plain("simulated"), Simulated: true})
+	add(ledger.KindCycleEnd, "", ledger.CycleEndData{Cycle: "c1", OK: true})
 	l.Close()
 	st, err := status.Compute(dir, []string{"cut", "conn", "fault", "sim"}, now)
 	if err != nil {
@@ -625,7 +628,7 @@ func TestUserManagement(t *testing.T) {
 	if r := c.post("/users/delete", url.Values{"name": {"tanaka"}}); r.code != http.StatusSeeOther {
 		t.Fatalf("remove: %d", r.code)
 	}
-	for _, k := range []string{auth.AuditUserAdd, auth.AuditUserRole, auth.AuditUserPassword, auth.AuditUserRemove} {
+	for _, k := range []ledger.Kind{auth.AuditUserAdd, auth.AuditUserRole, auth.AuditUserPassword, auth.AuditUserRemove} {
 		if es := e.entries(k); len(es) == 0 || es[len(es)-1].Actor != "admin" {
 			t.Errorf("%s not recorded with the admin: %+v", k, es)
 		}

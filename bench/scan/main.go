@@ -31,6 +31,7 @@ import (
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/netprobe"
 	"github.com/danzen-gw/danzen/netprobe/fakeedge"
+	"github.com/danzen-gw/danzen/netprobe/register"
 )
 
 func main() {
@@ -48,7 +49,11 @@ func run(skipSV bool) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	defer func() {
+		if err := os.RemoveAll(dir); err != nil {
+			fmt.Fprintln(os.Stderr, "bench/scan: removing the scratch directory:", err)
+		}
+	}()
 	w, reg, err := fakeedge.Edge(dir)
 	if err != nil {
 		return err
@@ -63,19 +68,55 @@ func run(skipSV bool) error {
 	ctx := context.Background()
 	fmt.Printf("targets: %s (device 1 drops all but 2 TCP ports)\n\n", strings.Join(targets, " "))
 
-	res, err := w.Scan(ctx, fakeedge.Job{Register: reg, Scan: config.Scan{SNMPCommunities: []string{"public"}}})
+	d, err := danzenScan(ctx, w, reg)
 	if err != nil {
 		return err
 	}
-	var tcpWall, identWall float64
-	danzenOpen := map[string][]string{} // addr → "port service (product)"
+	nmapST, nmapOpen, err := nmapConnectScan(ctx, w, targets)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("open TCP ports: same as nmap: %v\n\n", sameOpenPorts(targets, d.open, nmapOpen))
+	fmt.Printf("full TCP scan: danzen %.1f s / nmap -sT %.1f s = %.2f× (target ≤ 1.0×) %s\n",
+		d.tcpWall, nmapST, d.tcpWall/nmapST, verdict(d.tcpWall <= nmapST))
+	if !skipSV {
+		if err := nmapServiceScan(ctx, w, nmapOpen, d); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("scanner peak RSS: %.1f MiB (target ≤ 30 MiB) %s\n", float64(d.maxRSS)/(1<<20), verdict(d.maxRSS <= 30<<20))
+	return nil
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "MISS"
+}
+
+// danzenFigures is what danzen's scan of the edge took and found.
+type danzenFigures struct {
+	tcpWall, identWall float64             // the slowest address's seconds
+	open               map[string][]string // addr → "port service (product)"
+	maxRSS             int64
+}
+
+// danzenScan runs danzen's scan in the scanner's namespace and prints each
+// address's times and ports.
+func danzenScan(ctx context.Context, w *fakeedge.World, reg register.Register) (danzenFigures, error) {
+	res, err := w.Scan(ctx, fakeedge.Job{Register: reg, Scan: config.Scan{SNMPCommunities: []string{"public"}}})
+	if err != nil {
+		return danzenFigures{}, err
+	}
+	d := danzenFigures{open: map[string][]string{}, maxRSS: res.MaxRSS}
 	for _, t := range res.Report.Targets {
 		for _, h := range t.Hosts {
-			tcpWall = max(tcpWall, h.TCPSeconds)
-			identWall = max(identWall, h.IdentifySeconds)
+			d.tcpWall = max(d.tcpWall, h.TCPSeconds)
+			d.identWall = max(d.identWall, h.IdentifySeconds)
 			for _, p := range h.Ports {
 				if p.Proto == "tcp" {
-					danzenOpen[h.Addr] = append(danzenOpen[h.Addr], strings.Replace(p.String(), "/tcp", "", 1))
+					d.open[h.Addr] = append(d.open[h.Addr], strings.Replace(p.String(), "/tcp", "", 1))
 				}
 			}
 			fmt.Printf("danzen %-12s tcp %5.1f s  identify %4.1f s  %s\n", h.Addr, h.TCPSeconds, h.IdentifySeconds, portsLine(h))
@@ -83,16 +124,25 @@ func run(skipSV bool) error {
 	}
 	fmt.Printf("danzen whole scan (process start to report): %.1f s, peak RSS %.1f MiB, 注意 %d\n\n",
 		res.Elapsed.Seconds(), float64(res.MaxRSS)/(1<<20), res.Report.Cautions())
+	return d, nil
+}
 
+// nmapConnectScan runs nmap -sT over all ports of targets and returns its
+// seconds and open ports.
+func nmapConnectScan(ctx context.Context, w *fakeedge.World, targets []string) (float64, map[string][]string, error) {
 	start := time.Now()
 	out, err := fakeedge.Command(ctx, w.Scanner, "nmap", append([]string{"-sT", "-p-", "-n", "-Pn", "-oG", "-"}, targets...)...).Output()
 	if err != nil {
-		return fmt.Errorf("nmap -sT: %w", err)
+		return 0, nil, fmt.Errorf("nmap -sT: %w", err)
 	}
-	nmapST := time.Since(start).Seconds()
-	nmapOpen := grepable(out)
-	fmt.Printf("nmap -sT -p-: %.1f s\n", nmapST)
+	secs := time.Since(start).Seconds()
+	fmt.Printf("nmap -sT -p-: %.1f s\n", secs)
+	return secs, grepable(out), nil
+}
 
+// sameOpenPorts compares the open TCP ports each scanner found, printing
+// where they differ.
+func sameOpenPorts(targets []string, danzenOpen, nmapOpen map[string][]string) bool {
 	same := true
 	for _, a := range targets {
 		var dp, np []string
@@ -107,50 +157,43 @@ func run(skipSV bool) error {
 			fmt.Printf("  open ports differ on %s: danzen %v, nmap %v\n", a, dp, np)
 		}
 	}
-	fmt.Printf("open TCP ports: same as nmap: %v\n\n", same)
+	return same
+}
 
-	verdict := func(ok bool) string {
-		if ok {
-			return "PASS"
+// nmapServiceScan runs nmap -sV on the open ports nmap found, the hosts in
+// parallel, and sets its time against danzen's identification.
+func nmapServiceScan(ctx context.Context, w *fakeedge.World, nmapOpen map[string][]string, d danzenFigures) error {
+	start := time.Now()
+	var cmds []*exec.Cmd
+	var outs []*strings.Builder
+	for a, ports := range nmapOpen {
+		var ps []string
+		for _, s := range ports {
+			ps = append(ps, strings.SplitN(s, "/", 2)[0])
 		}
-		return "MISS"
+		c := fakeedge.Command(ctx, w.Scanner, "nmap", "-sV", "-n", "-Pn", "-p", strings.Join(ps, ","), "-oG", "-", a)
+		b := &strings.Builder{}
+		c.Stdout = b
+		if err := c.Start(); err != nil {
+			return err
+		}
+		cmds, outs = append(cmds, c), append(outs, b)
 	}
-	fmt.Printf("full TCP scan: danzen %.1f s / nmap -sT %.1f s = %.2f× (target ≤ 1.0×) %s\n",
-		tcpWall, nmapST, tcpWall/nmapST, verdict(tcpWall <= nmapST))
-	if !skipSV {
-		start = time.Now()
-		var wg []*exec.Cmd
-		var outs []*strings.Builder
-		for a, ports := range nmapOpen {
-			var ps []string
-			for _, s := range ports {
-				ps = append(ps, strings.SplitN(s, "/", 2)[0])
-			}
-			c := fakeedge.Command(ctx, w.Scanner, "nmap", "-sV", "-n", "-Pn", "-p", strings.Join(ps, ","), "-oG", "-", a)
-			b := &strings.Builder{}
-			c.Stdout = b
-			if err := c.Start(); err != nil {
-				return err
-			}
-			wg, outs = append(wg, c), append(outs, b)
+	for _, c := range cmds {
+		if err := c.Wait(); err != nil {
+			return fmt.Errorf("nmap -sV: %w", err)
 		}
-		for _, c := range wg {
-			if err := c.Wait(); err != nil {
-				return fmt.Errorf("nmap -sV: %w", err)
-			}
-		}
-		nmapSV := time.Since(start).Seconds()
-		fmt.Printf("nmap -sV on the open ports (hosts in parallel): %.1f s\n", nmapSV)
-		for _, b := range outs {
-			for a, ps := range grepable([]byte(b.String())) {
-				fmt.Printf("  nmap   %-12s %s\n", a, strings.Join(ps, ", "))
-				fmt.Printf("  danzen %-12s %s\n", a, strings.Join(danzenOpen[a], ", "))
-			}
-		}
-		fmt.Printf("identification: nmap -sV %.1f s / danzen %.1f s = %.1f× faster (target ≥ 10×) %s\n",
-			nmapSV, identWall, nmapSV/identWall, verdict(nmapSV >= 10*identWall))
 	}
-	fmt.Printf("scanner peak RSS: %.1f MiB (target ≤ 30 MiB) %s\n", float64(res.MaxRSS)/(1<<20), verdict(res.MaxRSS <= 30<<20))
+	nmapSV := time.Since(start).Seconds()
+	fmt.Printf("nmap -sV on the open ports (hosts in parallel): %.1f s\n", nmapSV)
+	for _, b := range outs {
+		for a, ps := range grepable([]byte(b.String())) {
+			fmt.Printf("  nmap   %-12s %s\n", a, strings.Join(ps, ", "))
+			fmt.Printf("  danzen %-12s %s\n", a, strings.Join(d.open[a], ", "))
+		}
+	}
+	fmt.Printf("identification: nmap -sV %.1f s / danzen %.1f s = %.1f× faster (target ≥ 10×) %s\n",
+		nmapSV, d.identWall, nmapSV/d.identWall, verdict(nmapSV >= 10*d.identWall))
 	return nil
 }
 

@@ -132,7 +132,7 @@ func printRecord(w io.Writer, d ledger.RestoreData) {
 	for _, m := range d.Mismatches {
 		fmt.Fprintf(w, "  不一致 / mismatch: %s\n", m)
 	}
-	if d.Error != "" {
+	if !d.Error.IsZero() {
 		fmt.Fprintf(w, "  エラー / error: %s\n", d.Error)
 	}
 }

@@ -75,12 +75,12 @@ func TestScanCommand(t *testing.T) {
 	// the last naming a stored report with the sshd's port open.
 	scanned := func(n int) {
 		t.Helper()
-		es, err := ledger.Read(cfg.LedgerDir, ledger.Filter{Kinds: []string{ledger.KindScan}})
+		es, err := ledger.Read(cfg.LedgerDir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindScan}})
 		if err != nil || len(es) != n {
 			t.Fatalf("%d scan entries in the ledger, want %d (%v)", len(es), n, err)
 		}
-		var d ledger.ScanData
-		if err := es[n-1].DecodeData(&d); err != nil || es[n-1].Actor != "cli" || d.Error != "" || d.Addresses != 1 || d.OpenPorts != 1 || d.Report == "" {
+		d, err := ledger.Decode[ledger.ScanData](es[n-1])
+		if err != nil || es[n-1].Actor != "cli" || !d.Error.IsZero() || d.Addresses != 1 || d.OpenPorts != 1 || d.Report == "" {
 			t.Fatalf("scan entry %d: %+v %+v %v", n, es[n-1], d, err)
 		}
 		if _, err := os.Stat(filepath.Join(scansDir, "scan-"+d.Report+".json")); err != nil {

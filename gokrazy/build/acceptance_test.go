@@ -47,7 +47,11 @@ func TestImageBootsAndBacksUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sshd.Close()
+	defer func() {
+		if err := sshd.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	want := map[string][]byte{
 		"db/emr.sql":         []byte(strings.Repeat("INSERT INTO karte VALUES (1, '山田 太郎', 'HbA1c 7.2%');\n", 40000)),
 		"カルテ/患者 一覧 2026.csv": []byte("患者ID,氏名\n1,山田 太郎\n2,佐藤 花子\n"),
@@ -67,9 +71,13 @@ func TestImageBootsAndBacksUp(t *testing.T) {
 	}
 	password := "vm-acceptance-password-0123456789abcdef"
 	pwFile := filepath.Join(dir, "pw")
-	os.WriteFile(pwFile, []byte(password), 0o600)
+	if err := os.WriteFile(pwFile, []byte(password), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	withMounted(t, medium.Path, false, func(mnt string) {
-		os.WriteFile(filepath.Join(mnt, disk.MediaIDFile), []byte(mediaID+"\n"), 0o644)
+		if err := os.WriteFile(filepath.Join(mnt, disk.MediaIDFile), []byte(mediaID+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
 		if out, err := exec.Command(restic, "-r", filepath.Join(mnt, disk.RepoDir), "--password-file", pwFile, "init").CombinedOutput(); err != nil {
 			t.Fatalf("restic init: %v\n%s", err, out)
 		}
@@ -187,7 +195,9 @@ func writePerm(t *testing.T, img string, files map[string][]byte) {
 	root := t.TempDir()
 	for rel, b := range files {
 		p := filepath.Join(root, rel)
-		os.MkdirAll(filepath.Dir(p), 0o700)
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(p, b, 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -210,7 +220,11 @@ func withMounted(t *testing.T, image string, readOnly bool, fn func(mnt string))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Detach()
+	defer func() {
+		if err := l.Detach(); err != nil {
+			t.Error(err)
+		}
+	}()
 	mnt := t.TempDir()
 	args := []string{l.Path, mnt}
 	if readOnly {
@@ -219,7 +233,11 @@ func withMounted(t *testing.T, image string, readOnly bool, fn func(mnt string))
 	if out, err := exec.Command("mount", args...).CombinedOutput(); err != nil {
 		t.Fatalf("mount: %v %s", err, out)
 	}
-	defer exec.Command("umount", mnt).Run()
+	defer func() {
+		if out, err := exec.Command("umount", mnt).CombinedOutput(); err != nil {
+			t.Errorf("umount: %v %s", err, out)
+		}
+	}()
 	fn(mnt)
 }
 
@@ -235,7 +253,7 @@ func waitForMetric(t *testing.T, v *vm, line string, within time.Duration) strin
 	for time.Now().Before(deadline) {
 		if resp, err := client.Get(url); err == nil {
 			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
+			_ = resp.Body.Close() // read: a short page is polled again
 			last = string(b)
 			if strings.Contains(last, line) {
 				return last
@@ -257,7 +275,7 @@ func danzendLog(t *testing.T, v *vm) string {
 	if err != nil {
 		return "(gokrazy log unavailable: " + err.Error() + ")"
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read for a failure message only
 	var b strings.Builder
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {

@@ -197,7 +197,9 @@ func bootFSSize(content int64, files int) (int64, error) {
 // dosfstools and mtools. The volume id is derived from the hostname so that
 // rebuilding gives the same file system.
 func makeFAT(ctx context.Context, stagedDir, out string, size int64, hostname string) error {
-	os.Remove(out)
+	if err := removeStale(out); err != nil { // mkfs.vfat -C creates the file
+		return err
+	}
 	volID := fmt.Sprintf("%08x", fnv32a(hostname))
 	mkfs := exec.CommandContext(ctx, "mkfs.vfat",
 		"-F", "16", "-f", "1", "-s", strconv.Itoa(fatSectorsPerCluster), "-S", "512",
@@ -230,7 +232,7 @@ func checkBootFS(img string, want map[string][]byte) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer closeQuietly(f)
 	var errs []error
 	for p, data := range want {
 		got, err := ReadGokrazyFATFile(f, p)

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -112,7 +114,11 @@ func Build(ctx context.Context, inst *Instance, outDir string, opts Options) (*R
 		if work, err = os.MkdirTemp("", "danzen-image-"); err != nil {
 			return nil, err
 		}
-		defer os.RemoveAll(work)
+		defer func() {
+			if err := os.RemoveAll(work); err != nil {
+				log.Warn("cannot remove the work directory", "dir", work, "err", err)
+			}
+		}()
 	}
 
 	b := &builder{
@@ -188,35 +194,80 @@ type builder struct {
 }
 
 func (b *builder) build(ctx context.Context) error {
-	root := &rootTree{dir: filepath.Join(b.work, "root")}
-	if err := os.RemoveAll(root.dir); err != nil {
+	root, err := b.newRoot()
+	if err != nil {
 		return err
-	}
-	for _, d := range []string{"/bin", "/dev", "/etc", "/proc", "/sys", "/tmp", "/perm", "/lib", "/run", "/mnt", "/gokrazy", "/user"} {
-		if err := root.mkdir(d); err != nil {
-			return err
-		}
 	}
 
 	compileStart := time.Now()
-	kernelPkg := b.cfg.KernelPackageOrDefault()
-	kernelDir, err := b.gt.packageDir(ctx, kernelPkg)
+	pkgs, err := b.packageDirs(ctx)
 	if err != nil {
-		return fmt.Errorf("KernelPackage: %w", err)
+		return err
 	}
-	var firmwareDir, eepromDir string
+	progs, services, err := b.compilePrograms(ctx, root)
+	if err != nil {
+		return err
+	}
+	if err := b.compileInit(ctx, root, services); err != nil {
+		return err
+	}
+	b.res.Compile = time.Since(compileStart)
+
+	rootStart := time.Now()
+	if err := b.makeRoot(ctx, root, pkgs.kernel, progs); err != nil {
+		return err
+	}
+	b.res.RootFS = time.Since(rootStart)
+
+	bootStart := time.Now()
+	if err := b.makeBoot(ctx, pkgs); err != nil {
+		return err
+	}
+	b.res.BootFS = time.Since(bootStart)
+	return nil
+}
+
+// newRoot starts an empty root tree with gokrazy's top-level directories.
+func (b *builder) newRoot() (*rootTree, error) {
+	root := &rootTree{dir: filepath.Join(b.work, "root")}
+	if err := os.RemoveAll(root.dir); err != nil {
+		return nil, err
+	}
+	for _, d := range []string{"/bin", "/dev", "/etc", "/proc", "/sys", "/tmp", "/perm", "/lib", "/run", "/mnt", "/gokrazy", "/user"} {
+		if err := root.mkdir(d); err != nil {
+			return nil, err
+		}
+	}
+	return root, nil
+}
+
+// packageDirs are the module directories of the kernel, firmware and
+// EEPROM packages ("" for those the instance does not use).
+type packageDirs struct{ kernel, firmware, eeprom string }
+
+func (b *builder) packageDirs(ctx context.Context) (packageDirs, error) {
+	var d packageDirs
+	var err error
+	if d.kernel, err = b.gt.packageDir(ctx, b.cfg.KernelPackageOrDefault()); err != nil {
+		return d, fmt.Errorf("KernelPackage: %w", err)
+	}
 	if p := b.cfg.FirmwarePackageOrDefault(); p != "" {
-		if firmwareDir, err = b.gt.packageDir(ctx, p); err != nil {
-			return fmt.Errorf("FirmwarePackage: %w", err)
+		if d.firmware, err = b.gt.packageDir(ctx, p); err != nil {
+			return d, fmt.Errorf("FirmwarePackage: %w", err)
 		}
 	}
 	if p := b.cfg.EEPROMPackageOrDefault(); p != "" {
-		if eepromDir, err = b.gt.packageDir(ctx, p); err != nil {
-			return fmt.Errorf("EEPROMPackage: %w", err)
+		if d.eeprom, err = b.gt.packageDir(ctx, p); err != nil {
+			return d, fmt.Errorf("EEPROMPackage: %w", err)
 		}
 	}
+	return d, nil
+}
 
-	// Programs: gokrazy's system programs in /gokrazy, the instance's in /user.
+// compilePrograms builds gokrazy's system programs into /gokrazy and the
+// instance's into /user, each group in the order of its names, and
+// returns them with the services init is to run.
+func (b *builder) compilePrograms(ctx context.Context, root *rootTree) ([]*builtProgram, []initService, error) {
 	var progs []*builtProgram
 	var services []initService
 	for _, group := range []struct {
@@ -229,44 +280,61 @@ func (b *builder) build(ctx context.Context) error {
 		pkgs := append([]string{}, group.pkgs...)
 		sort.Slice(pkgs, func(i, j int) bool { return b.cfg.Basename(pkgs[i]) < b.cfg.Basename(pkgs[j]) })
 		for _, pkg := range pkgs {
-			p := path.Join(group.dir, b.cfg.Basename(pkg))
-			b.log.Info("compiling", "pkg", pkg, "as", p, "goarch", b.cfg.GOARCH())
-			start := time.Now()
-			bp, err := b.gt.buildProgram(ctx, pkg, root.host(p))
+			bp, err := b.compileProgram(ctx, root, path.Join(group.dir, b.cfg.Basename(pkg)), pkg)
 			if err != nil {
-				return err
+				return nil, nil, err
 			}
-			bp.Path = p
-			st, err := os.Stat(bp.HostBin)
-			if err != nil {
-				return err
-			}
-			b.log.Debug("compiled", "pkg", pkg, "took", time.Since(start).Round(time.Millisecond), "mib", mib(st.Size()))
 			progs = append(progs, bp)
-			b.res.Programs = append(b.res.Programs, Program{Path: p, Pkg: pkg, Module: bp.Module, Size: st.Size()})
-			pc := b.cfg.PackageConfig[pkg]
-			mode := "start"
-			switch {
-			case pc.DontStart:
-				mode = "dontstart"
-			case pc.WaitForClock:
-				mode = "waitforclock"
-			}
-			services = append(services, initService{Path: p, Args: pc.CommandLineFlags, Env: pc.Environment, Start: mode})
+			services = append(services, b.service(bp.Path, pkg))
 		}
 	}
+	return progs, services, nil
+}
 
+// compileProgram builds pkg as the program p of the root.
+func (b *builder) compileProgram(ctx context.Context, root *rootTree, p, pkg string) (*builtProgram, error) {
+	b.log.Info("compiling", "pkg", pkg, "as", p, "goarch", b.cfg.GOARCH())
+	start := time.Now()
+	bp, err := b.gt.buildProgram(ctx, pkg, root.host(p))
+	if err != nil {
+		return nil, err
+	}
+	bp.Path = p
+	st, err := os.Stat(bp.HostBin)
+	if err != nil {
+		return nil, err
+	}
+	b.log.Debug("compiled", "pkg", pkg, "took", time.Since(start).Round(time.Millisecond), "mib", mib(st.Size()))
+	b.res.Programs = append(b.res.Programs, Program{Path: p, Pkg: pkg, Module: bp.Module, Size: st.Size()})
+	return bp, nil
+}
+
+// service is how init runs the program p of pkg, by its PackageConfig.
+func (b *builder) service(p, pkg string) initService {
+	pc := b.cfg.PackageConfig[pkg]
+	mode := "start"
+	switch {
+	case pc.DontStart:
+		mode = "dontstart"
+	case pc.WaitForClock:
+		mode = "waitforclock"
+	}
+	return initService{Path: p, Args: pc.CommandLineFlags, Env: pc.Environment, Start: mode}
+}
+
+// compileInit generates gokrazy's init for services and builds it.
+func (b *builder) compileInit(ctx context.Context, root *rootTree, services []initService) error {
 	initSrc, err := generateInit(filepath.Join(b.inst.Name, "config.json"), b.res.BuildTimestamp, services)
 	if err != nil {
 		return err
 	}
 	b.log.Info("compiling the gokrazy init", "services", len(services))
-	if err := b.gt.buildInit(ctx, initSrc, root.host("/gokrazy/init")); err != nil {
-		return err
-	}
-	b.res.Compile = time.Since(compileStart)
+	return b.gt.buildInit(ctx, initSrc, root.host("/gokrazy/init"))
+}
 
-	rootStart := time.Now()
+// makeRoot completes the root tree and packs it as the squashfs root file
+// system, which must fit its partition.
+func (b *builder) makeRoot(ctx context.Context, root *rootTree, kernelDir string, progs []*builtProgram) error {
 	if err := b.populateRoot(root, kernelDir, progs); err != nil {
 		return err
 	}
@@ -282,19 +350,30 @@ func (b *builder) build(ctx context.Context) error {
 			st.Size()>>20, rootSectors*sectorSize>>20)
 	}
 	b.res.RootSize = st.Size()
-	b.res.RootFS = time.Since(rootStart)
-
-	bootStart := time.Now()
-	if err := b.makeBoot(ctx, kernelDir, firmwareDir, eepromDir); err != nil {
-		return err
-	}
-	b.res.BootFS = time.Since(bootStart)
 	return nil
 }
 
 // populateRoot adds everything but the programs: gokrazy's expected
 // directories and /etc files, kernel modules and the extra files.
 func (b *builder) populateRoot(root *rootTree, kernelDir string, progs []*builtProgram) error {
+	if err := b.addLayout(root, kernelDir); err != nil {
+		return err
+	}
+	if err := b.addEtc(root); err != nil {
+		return err
+	}
+	if err := b.addPackageExtraFiles(root); err != nil {
+		return err
+	}
+	if err := b.addProgramExtraFiles(root, progs); err != nil {
+		return err
+	}
+	return b.addSBOM(root, progs)
+}
+
+// addLayout adds /var, the mount points of MountDevices under /mnt and
+// the kernel's modules.
+func (b *builder) addLayout(root *rootTree, kernelDir string) error {
 	if err := root.symlink("/var", "/perm/var"); err != nil {
 		return err
 	}
@@ -311,7 +390,12 @@ func (b *builder) populateRoot(root *rootTree, kernelDir string, progs []*builtP
 			return fmt.Errorf("copying kernel modules: %w", err)
 		}
 	}
+	return nil
+}
 
+// addEtc writes the /etc files gokrazy reads: hostname, hosts, CA bundle,
+// ports, mount devices, the update password, and resolv.conf's link.
+func (b *builder) addEtc(root *rootTree) error {
 	caCerts, err := hostCACerts()
 	if err != nil {
 		return err
@@ -320,11 +404,12 @@ func (b *builder) populateRoot(root *rootTree, kernelDir string, progs []*builtP
 	if err != nil {
 		return err
 	}
-	etc := []struct {
+	type etcFile struct {
 		path string
 		data string
 		mode os.FileMode
-	}{
+	}
+	etc := []etcFile{
 		{"/etc/hostname", b.cfg.Hostname, 0o444},
 		{"/etc/hosts", "127.0.0.1 localhost\n::1 localhost\n", 0o444},
 		{"/etc/ssl/ca-bundle.pem", string(caCerts), 0o444},
@@ -337,22 +422,19 @@ func (b *builder) populateRoot(root *rootTree, kernelDir string, progs []*builtP
 		if err != nil {
 			return err
 		}
-		etc = append(etc, struct {
-			path string
-			data string
-			mode os.FileMode
-		}{"/etc/gokr-pw.txt", pw, 0o400})
+		etc = append(etc, etcFile{"/etc/gokr-pw.txt", pw, 0o400})
 	}
 	for _, f := range etc {
 		if err := root.writeFile(f.path, []byte(f.data), f.mode); err != nil {
 			return err
 		}
 	}
-	if err := root.symlink("/etc/resolv.conf", "/tmp/resolv.conf"); err != nil {
-		return err
-	}
+	return root.symlink("/etc/resolv.conf", "/tmp/resolv.conf")
+}
 
-	// Extra files: PackageConfig first, then each program's _gokrazy/extrafiles.
+// addPackageExtraFiles adds the extra files of PackageConfig, package by
+// package in name order.
+func (b *builder) addPackageExtraFiles(root *rootTree) error {
 	pkgs := make([]string, 0, len(b.cfg.PackageConfig))
 	for pkg := range b.cfg.PackageConfig {
 		pkgs = append(pkgs, pkg)
@@ -375,6 +457,12 @@ func (b *builder) populateRoot(root *rootTree, kernelDir string, progs []*builtP
 			}
 		}
 	}
+	return nil
+}
+
+// addProgramExtraFiles adds each program's _gokrazy/extrafiles (a
+// directory, or a tarball per architecture or for all).
+func (b *builder) addProgramExtraFiles(root *rootTree, progs []*builtProgram) error {
 	for _, p := range progs {
 		extra := filepath.Join(p.Dir, "_gokrazy", "extrafiles")
 		if !fileExists(extra+"_"+b.cfg.GOARCH()+".tar") && !fileExists(extra+".tar") && !dirExists(extra) {
@@ -384,7 +472,11 @@ func (b *builder) populateRoot(root *rootTree, kernelDir string, progs []*builtP
 			return fmt.Errorf("extra files of %s: %w", p.Pkg, err)
 		}
 	}
+	return nil
+}
 
+// addSBOM writes /etc/gokrazy/sbom.json and keeps its hash for the result.
+func (b *builder) addSBOM(root *rootTree, progs []*builtProgram) error {
 	configJSON, err := os.ReadFile(filepath.Join(b.inst.Dir, "config.json"))
 	if err != nil {
 		return err
@@ -400,40 +492,76 @@ func (b *builder) populateRoot(root *rootTree, kernelDir string, progs []*builtP
 // makeBoot writes the FAT16 boot file system: kernel, DTBs and overlays,
 // Pi firmware and EEPROM updates, cmdline.txt and config.txt, and for amd64
 // systemd-boot with a loader entry carrying the same command line.
-func (b *builder) makeBoot(ctx context.Context, kernelDir, firmwareDir, eepromDir string) error {
-	files := &bootFiles{files: make(map[string]bootFile)}
-	if err := files.addGlobs(kernelDir, kernelGlobs()); err != nil {
+func (b *builder) makeBoot(ctx context.Context, pkgs packageDirs) error {
+	files, err := b.bootPackageFiles(pkgs)
+	if err != nil {
 		return err
 	}
-	if _, ok := files.files["vmlinuz"]; !ok {
-		return fmt.Errorf("KernelPackage %s has no vmlinuz", b.cfg.KernelPackageOrDefault())
+	padded, err := b.addCmdline(files, pkgs.kernel)
+	if err != nil {
+		return err
 	}
-	if firmwareDir != "" {
-		if err := files.addGlobs(firmwareDir, firmwareGlobs()); err != nil {
+	if err := b.addConfigTxt(files, pkgs.kernel); err != nil {
+		return err
+	}
+	// The files gokrazy rewrites in place when it switches roots.
+	gokrazyChecks := map[string][]byte{"/cmdline.txt": []byte(padded)}
+	if b.cfg.GOARCH() == "amd64" {
+		entry, err := b.addSystemdBoot(files, padded)
+		if err != nil {
 			return err
 		}
+		gokrazyChecks["/loader/entries/gokrazy.conf"] = []byte(entry)
 	}
-	if eepromDir != "" {
-		if err := files.addEEPROM(eepromDir); err != nil {
-			return err
-		}
-	}
+	return b.writeBootFS(ctx, files, gokrazyChecks)
+}
 
+// bootPackageFiles collects the kernel's files (vmlinuz is required), the
+// Pi firmware and the EEPROM updates.
+func (b *builder) bootPackageFiles(pkgs packageDirs) (*bootFiles, error) {
+	files := &bootFiles{files: make(map[string]bootFile)}
+	if err := files.addGlobs(pkgs.kernel, kernelGlobs()); err != nil {
+		return nil, err
+	}
+	if _, ok := files.files["vmlinuz"]; !ok {
+		return nil, fmt.Errorf("KernelPackage %s has no vmlinuz", b.cfg.KernelPackageOrDefault())
+	}
+	if pkgs.firmware != "" {
+		if err := files.addGlobs(pkgs.firmware, firmwareGlobs()); err != nil {
+			return nil, err
+		}
+	}
+	if pkgs.eeprom != "" {
+		if err := files.addEEPROM(pkgs.eeprom); err != nil {
+			return nil, err
+		}
+	}
+	return files, nil
+}
+
+// addCmdline adds cmdline.txt: the kernel package's command line as the
+// instance amends it, padded so that gokrazy can rewrite it in place. It
+// returns the padded line.
+func (b *builder) addCmdline(files *bootFiles, kernelDir string) (string, error) {
 	kcmd, err := os.ReadFile(filepath.Join(kernelDir, "cmdline.txt"))
 	if err != nil {
-		return fmt.Errorf("KernelPackage %s has no cmdline.txt: %w", b.cfg.KernelPackageOrDefault(), err)
+		return "", fmt.Errorf("KernelPackage %s has no cmdline.txt: %w", b.cfg.KernelPackageOrDefault(), err)
 	}
 	cmdline, err := kernelCmdline(b.cfg, string(kcmd))
 	if err != nil {
-		return err
+		return "", err
 	}
 	b.res.Cmdline = cmdline
 	padded := cmdline + strings.Repeat(" ", cmdlinePadding)
 	if err := files.add("cmdline.txt", bootFile{data: []byte(padded)}); err != nil {
-		return err
+		return "", err
 	}
+	return padded, nil
+}
 
-	// config.txt configures the Raspberry Pi firmware; gok writes it always.
+// addConfigTxt adds config.txt, which configures the Raspberry Pi
+// firmware; gok writes it always.
+func (b *builder) addConfigTxt(files *bootFiles, kernelDir string) error {
 	configTxt := ""
 	if data, err := os.ReadFile(filepath.Join(kernelDir, "config.txt")); err == nil {
 		configTxt = string(data)
@@ -445,30 +573,33 @@ func (b *builder) makeBoot(ctx context.Context, kernelDir, firmwareDir, eepromDi
 	if len(b.cfg.BootloaderExtraLines) > 0 {
 		configTxt += "\n"
 	}
-	if err := files.add("config.txt", bootFile{data: []byte(configTxt)}); err != nil {
-		return err
-	}
+	return files.add("config.txt", bootFile{data: []byte(configTxt)})
+}
 
-	gokrazyChecks := map[string][]byte{"/cmdline.txt": []byte(padded)}
-	if b.cfg.GOARCH() == "amd64" {
-		// systemd-boot as the removable-media loader; gokrazy rewrites the
-		// entry's options line in place like cmdline.txt when switching roots.
-		entry := "title gokrazy\nlinux /vmlinuz\noptions " + padded
-		for _, f := range []struct {
-			p string
-			f bootFile
-		}{
-			{"EFI/BOOT/BOOTX64.EFI", bootFile{hostPath: b.opts.SystemdBoot}},
-			{"loader/loader.conf", bootFile{data: []byte("default gokrazy.conf\ntimeout 0\neditor no\n")}},
-			{"loader/entries/gokrazy.conf", bootFile{data: []byte(entry)}},
-		} {
-			if err := files.add(f.p, f.f); err != nil {
-				return err
-			}
+// addSystemdBoot adds systemd-boot as the removable-media loader, with a
+// loader entry carrying the padded command line; gokrazy rewrites the
+// entry's options line in place like cmdline.txt when switching roots. It
+// returns the entry.
+func (b *builder) addSystemdBoot(files *bootFiles, padded string) (string, error) {
+	entry := "title gokrazy\nlinux /vmlinuz\noptions " + padded
+	for _, f := range []struct {
+		p string
+		f bootFile
+	}{
+		{"EFI/BOOT/BOOTX64.EFI", bootFile{hostPath: b.opts.SystemdBoot}},
+		{"loader/loader.conf", bootFile{data: []byte("default gokrazy.conf\ntimeout 0\neditor no\n")}},
+		{"loader/entries/gokrazy.conf", bootFile{data: []byte(entry)}},
+	} {
+		if err := files.add(f.p, f.f); err != nil {
+			return "", err
 		}
-		gokrazyChecks["/loader/entries/gokrazy.conf"] = []byte(entry)
 	}
+	return entry, nil
+}
 
+// writeBootFS stages files and makes the FAT file system of them, then
+// checks that gokrazy's own reader finds what it will rewrite.
+func (b *builder) writeBootFS(ctx context.Context, files *bootFiles, gokrazyChecks map[string][]byte) error {
 	staged := filepath.Join(b.work, "boot")
 	if err := os.RemoveAll(staged); err != nil {
 		return err
@@ -494,12 +625,14 @@ func (b *builder) makeBoot(ctx context.Context, kernelDir, firmwareDir, eepromDi
 // assemble writes the full disk image: partition table, boot, root A, and
 // an empty ext4 /perm. Root B stays empty until the first update.
 func (b *builder) assemble(ctx context.Context, img string, size int64) error {
-	os.Remove(img)
+	if err := removeStale(img); err != nil {
+		return err
+	}
 	f, err := os.OpenFile(img, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer closeQuietly(f) // for the early returns; the image is closed and checked below
 	if err := f.Truncate(size); err != nil {
 		return err
 	}
@@ -527,6 +660,19 @@ func sortedKeys(m map[string]string) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// removeStale removes the output of an earlier build, if any, before a
+// tool that will not overwrite it writes it again.
+func removeStale(p string) error {
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// closeQuietly closes a file whose close has nothing to report: one only
+// read, or one whose write already failed or was closed and checked.
+func closeQuietly(c io.Closer) { _ = c.Close() }
 
 func dirExists(p string) bool {
 	st, err := os.Stat(p)

@@ -136,11 +136,11 @@ func ParseConfig(b []byte) (*Config, error) {
 func (c *Config) validate() error {
 	var errs []error
 	if c.Hostname == "" {
-		errs = append(errs, errors.New("Hostname is empty: set the device's hostname"))
+		errs = append(errs, errors.New("the Hostname is empty: set the device's hostname"))
 	}
 	for _, kv := range c.Environment {
 		if !strings.Contains(kv, "=") {
-			errs = append(errs, fmt.Errorf("Environment entry %q is not KEY=value", kv))
+			errs = append(errs, fmt.Errorf("the Environment entry %q is not KEY=value", kv))
 		}
 	}
 	switch c.GOARCH() {

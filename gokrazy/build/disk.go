@@ -1,7 +1,6 @@
 package build
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -116,46 +115,15 @@ func writePartitionTable(w io.WriterAt, hostname, goarch string, totalSectors ui
 	if totalSectors*sectorSize < MinImageSize {
 		return fmt.Errorf("disk of %d bytes is smaller than the %d bytes gokrazy's layout needs", totalSectors*sectorSize, MinImageSize)
 	}
-	var mbr [sectorSize]byte
-	mbrEntry := func(i int, status, typ byte, first, count uint32) {
-		e := mbr[446+16*i:]
-		e[0] = status
-		copy(e[1:4], []byte{0xFE, 0xFF, 0xFF}) // CHS unusable: use LBA
-		e[4] = typ
-		copy(e[5:8], []byte{0xFE, 0xFF, 0xFF})
-		binary.LittleEndian.PutUint32(e[8:], first)
-		binary.LittleEndian.PutUint32(e[12:], count)
-	}
-	mbrEntry(0, 0x80, 0x0C, bootStart, bootSectors) // FAT32 LBA type, as the Pi firmware expects
-	mbrEntry(1, 0x00, 0xEE, 1, bootStart-1)         // GPT protective
-	mbr[510], mbr[511] = 0x55, 0xAA
+	mbr := hybridMBR()
 	if _, err := w.WriteAt(mbr[:], 0); err != nil {
 		return err
 	}
-
-	var entries bytes.Buffer
-	for _, p := range partitions(hostname, goarch, totalSectors) {
-		typ, err := guidBytes(p.typ)
-		if err != nil {
-			return err
-		}
-		id, err := guidBytes(p.guid)
-		if err != nil {
-			return err
-		}
-		var name [72]byte
-		for i, u := range utf16.Encode([]rune(p.name)) {
-			binary.LittleEndian.PutUint16(name[2*i:], u)
-		}
-		entries.Write(typ[:])
-		entries.Write(id[:])
-		binary.Write(&entries, binary.LittleEndian, p.first)
-		binary.Write(&entries, binary.LittleEndian, p.last)
-		binary.Write(&entries, binary.LittleEndian, uint64(0)) // attributes
-		entries.Write(name[:])
+	entries, err := gptEntryArray(partitions(hostname, goarch, totalSectors))
+	if err != nil {
+		return err
 	}
-	entries.Write(make([]byte, gptEntries*gptEntrySize-entries.Len()))
-	entriesCRC := crc32.ChecksumIEEE(entries.Bytes())
+	entriesCRC := crc32.ChecksumIEEE(entries)
 
 	diskGUID, err := guidBytes(PartUUID(hostname, 0))
 	if err != nil {
@@ -184,8 +152,8 @@ func writePartitionTable(w io.WriterAt, hostname, goarch string, totalSectors ui
 		data []byte
 	}{
 		{1, header(1, lastLBA, 2)},
-		{2, entries.Bytes()},
-		{lastLBA - 32, entries.Bytes()},
+		{2, entries},
+		{lastLBA - 32, entries},
 		{lastLBA, header(lastLBA, 1, lastLBA-32)},
 	} {
 		if _, err := w.WriteAt(part.data, int64(part.off*sectorSize)); err != nil {
@@ -193,6 +161,52 @@ func writePartitionTable(w io.WriterAt, hostname, goarch string, totalSectors ui
 		}
 	}
 	return nil
+}
+
+// hybridMBR is the MBR of gok's layout: the FAT boot partition, which the
+// Raspberry Pi firmware looks for, and a GPT protective entry.
+func hybridMBR() [sectorSize]byte {
+	var mbr [sectorSize]byte
+	mbrEntry := func(i int, status, typ byte, first, count uint32) {
+		e := mbr[446+16*i:]
+		e[0] = status
+		copy(e[1:4], []byte{0xFE, 0xFF, 0xFF}) // CHS unusable: use LBA
+		e[4] = typ
+		copy(e[5:8], []byte{0xFE, 0xFF, 0xFF})
+		binary.LittleEndian.PutUint32(e[8:], first)
+		binary.LittleEndian.PutUint32(e[12:], count)
+	}
+	mbrEntry(0, 0x80, 0x0C, bootStart, bootSectors) // FAT32 LBA type, as the Pi firmware expects
+	mbrEntry(1, 0x00, 0xEE, 1, bootStart-1)         // GPT protective
+	mbr[510], mbr[511] = 0x55, 0xAA
+	return mbr
+}
+
+// gptEntryArray is the GPT's partition entry array: one entry per
+// partition, zeros for the rest of its gptEntries slots.
+func gptEntryArray(parts []gptPartition) ([]byte, error) {
+	entries := make([]byte, 0, gptEntries*gptEntrySize)
+	for _, p := range parts {
+		typ, err := guidBytes(p.typ)
+		if err != nil {
+			return nil, err
+		}
+		id, err := guidBytes(p.guid)
+		if err != nil {
+			return nil, err
+		}
+		var name [72]byte
+		for i, u := range utf16.Encode([]rune(p.name)) {
+			binary.LittleEndian.PutUint16(name[2*i:], u)
+		}
+		entries = append(entries, typ[:]...)
+		entries = append(entries, id[:]...)
+		entries = binary.LittleEndian.AppendUint64(entries, p.first)
+		entries = binary.LittleEndian.AppendUint64(entries, p.last)
+		entries = binary.LittleEndian.AppendUint64(entries, 0) // attributes
+		entries = append(entries, name[:]...)
+	}
+	return append(entries, make([]byte, gptEntries*gptEntrySize-len(entries))...), nil
 }
 
 // makePerm creates the ext4 /perm file system in place inside the image.
@@ -216,7 +230,7 @@ func copyInto(dst *os.File, src string, off, limit int64) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer f.Close()
+	defer closeQuietly(f)
 	st, err := f.Stat()
 	if err != nil {
 		return 0, err

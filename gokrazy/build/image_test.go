@@ -87,11 +87,7 @@ func checkPartitionTable(t *testing.T, img, rootType string) {
 
 	// Hybrid MBR: the FAT partition for the Raspberry Pi firmware, then the
 	// 0xEE entry that makes Linux and UEFI read the GPT.
-	f, err := os.Open(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f := mustOpen(t, img)
 	mbr := make([]byte, 512)
 	if _, err := f.ReadAt(mbr, 0); err != nil {
 		t.Fatal(err)
@@ -249,13 +245,8 @@ func TestAmd64Image(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			f, err := os.Open(res.Image)
-			if err != nil {
-				t.Fatal(err)
-			}
 			got := make([]byte, len(want))
-			_, err = f.ReadAt(got, part.off)
-			f.Close()
+			_, err = mustOpen(t, res.Image).ReadAt(got, part.off)
 			if err != nil || !bytes.Equal(got, want) {
 				t.Errorf("image at %d does not hold %s (%v)", part.off, part.file, err)
 			}
@@ -286,12 +277,7 @@ func TestAmd64Image(t *testing.T) {
 			t.Errorf("loader entry = %q, want %q", entry, want)
 		}
 		// gokrazy's on-device FAT reader finds both files it rewrites.
-		f, err := os.Open(res.Image)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		part := io.NewSectionReader(f, 8192*512, 204800*512)
+		part := io.NewSectionReader(mustOpen(t, res.Image), 8192*512, 204800*512)
 		for p, want := range map[string]string{"/cmdline.txt": cmdline, "/loader/entries/gokrazy.conf": entry} {
 			if got, err := build.ReadGokrazyFATFile(part, p); err != nil || string(got) != want {
 				t.Errorf("gokrazy's FAT reader: %s = %q, %v", p, got, err)
@@ -359,7 +345,7 @@ func TestAmd64Image(t *testing.T) {
 		if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("wrong password: %v, %v; want 401", resp, err)
 		} else {
-			resp.Body.Close()
+			_ = resp.Body.Close() // the status was the answer
 		}
 
 		// Update: the new build goes to root B, the device switches and reboots.
@@ -394,9 +380,13 @@ type vm struct {
 }
 
 // stop ends the VM at once, like pulling its plug.
-func (v *vm) stop() {
-	v.cmd.Process.Kill()
-	v.cmd.Wait()
+func (v *vm) stop() { kill(v.cmd) }
+
+// kill ends cmd at once. Kill fails only when cmd has ended already, and
+// Wait then reports the "signal: killed" that was asked for.
+func kill(cmd *exec.Cmd) {
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
 }
 
 func (v *vm) serial() string {
@@ -437,8 +427,7 @@ func startVM(t *testing.T, img, nicExtra string, extra ...string) *vm {
 	}
 	v.cmd = cmd
 	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
+		kill(cmd)
 		if t.Failed() {
 			t.Logf("qemu stderr: %s", stderr.String())
 		}
@@ -509,7 +498,7 @@ func mustOpen(t *testing.T, p string) *os.File {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { f.Close() })
+	t.Cleanup(func() { _ = f.Close() }) // only read
 	return f
 }
 
@@ -519,6 +508,9 @@ func freePort(t *testing.T) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	port := l.Addr().(*net.TCPAddr).Port
+	if err := l.Close(); err != nil { // the port must be free for QEMU
+		t.Fatal(err)
+	}
+	return port
 }

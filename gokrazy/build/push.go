@@ -2,11 +2,11 @@ package build
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"time"
 
 	"github.com/danzen-gw/danzen/gokrazy/update"
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // Push sends a built root and boot file system to the device at host
@@ -19,7 +19,8 @@ func Push(ctx context.Context, inst *Instance, res *Result, host, port string, l
 		return err
 	}
 	if !ok {
-		return errors.New("gokrazy のパスワードがありません / no gokrazy password to push with: set Update.HTTPPassword or ~/.config/gokrazy/http-password.txt")
+		return msg.New("gokrazy のパスワードがありません。Update.HTTPPassword か ~/.config/gokrazy/http-password.txt に設定してください",
+			"no gokrazy password to push with: set Update.HTTPPassword or ~/.config/gokrazy/http-password.txt")
 	}
 	if port == "" {
 		port = inst.Config.HTTPPort()

@@ -42,7 +42,7 @@ func (t *rootTree) writeFile(p string, data []byte, mode fs.FileMode) error {
 		return err
 	}
 	if _, err := f.Write(data); err != nil {
-		f.Close()
+		closeQuietly(f)
 		return err
 	}
 	if err := f.Close(); err != nil {
@@ -113,7 +113,7 @@ func (t *rootTree) extractTar(p, archive string) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer closeQuietly(f)
 	tr := tar.NewReader(f)
 	for {
 		h, err := tr.Next()
@@ -181,7 +181,9 @@ const (
 // SQUASHFS_ZLIB; every file is owned by root; times are the build time so
 // that the same inputs give the same image.
 func mksquashfs(ctx context.Context, dir, out string, ts time.Time) error {
-	os.Remove(out)
+	if err := removeStale(out); err != nil {
+		return err
+	}
 	secs := strconv.FormatInt(ts.Unix(), 10)
 	cmd := exec.CommandContext(ctx, "mksquashfs", dir, out,
 		"-noappend", "-comp", "gzip", "-Xcompression-level", squashfsGzipLevel, "-b", squashfsBlockSize,

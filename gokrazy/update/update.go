@@ -91,7 +91,7 @@ func (t *Target) do(ctx context.Context, method, p string, body io.Reader, hdr h
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: the device did not answer: %w", method, t.url(p), err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read to the end or to the limit: nothing left to report
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: reading the answer: %w", method, t.url(p), err)
@@ -231,13 +231,13 @@ func (t *Target) Push(ctx context.Context, p Payload) error {
 		}
 		if s.dest == "mbr" {
 			if st, err := f.Stat(); err == nil && st.Size() > 446 {
-				f.Close()
+				_ = f.Close() // only read
 				return fmt.Errorf("MBR payload %s is %d bytes; only the 446 bytes of boot code may be sent", s.file, st.Size())
 			}
 		}
 		start := time.Now()
 		n, err := t.StreamTo(ctx, s.dest, f, crc)
-		f.Close()
+		_ = f.Close() // only read: the stream's error is the one that counts
 		if err != nil {
 			return err
 		}

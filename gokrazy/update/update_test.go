@@ -41,7 +41,7 @@ func (f *fakeGokrazy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.calls = append(f.calls, r.Method+" "+r.URL.Path)
 	switch {
 	case r.URL.Path == "/update/features":
-		io.WriteString(w, f.features)
+		_, _ = io.WriteString(w, f.features) // a client gone is what Push must report, not the fake
 	case strings.HasPrefix(r.URL.Path, "/update/") && r.Method == http.MethodPut:
 		var h hash.Hash = sha256.New()
 		if r.Header.Get("X-Gokrazy-Update-Hash") == "crc32" {
@@ -54,9 +54,9 @@ func (f *fakeGokrazy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if dest == f.corrupt {
 			sum[0] ^= 0xff
 		}
-		fmt.Fprintf(w, "%x", sum)
+		_, _ = fmt.Fprintf(w, "%x", sum)
 	case (r.URL.Path == "/update/switch" || r.URL.Path == "/reboot") && r.Method == http.MethodPost:
-		io.WriteString(w, "ok")
+		_, _ = io.WriteString(w, "ok")
 	default:
 		http.Error(w, "unexpected", http.StatusBadRequest)
 	}
@@ -65,9 +65,16 @@ func (f *fakeGokrazy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func payload(t *testing.T) update.Payload {
 	dir := t.TempDir()
 	p := update.Payload{Root: filepath.Join(dir, "root"), Boot: filepath.Join(dir, "boot")}
-	os.WriteFile(p.Root, []byte(strings.Repeat("root", 100000)), 0o644)
-	os.WriteFile(p.Boot, []byte("boot fs"), 0o644)
+	writeFile(t, p.Root, []byte(strings.Repeat("root", 100000)))
+	writeFile(t, p.Boot, []byte("boot fs"))
 	return p
+}
+
+func writeFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestPushOrderAndContent(t *testing.T) {
@@ -138,7 +145,7 @@ func TestPushRejectsOversizedMBR(t *testing.T) {
 	defer srv.Close()
 	p := payload(t)
 	p.MBR = filepath.Join(t.TempDir(), "mbr")
-	os.WriteFile(p.MBR, make([]byte, 512), 0o644)
+	writeFile(t, p.MBR, make([]byte, 512))
 	err := (&update.Target{BaseURL: srv.URL, Password: "secret"}).Push(context.Background(), p)
 	if err == nil || !strings.Contains(err.Error(), "446") {
 		t.Fatalf("Push = %v, want a refusal to overwrite the partition table", err)

@@ -1,43 +1,49 @@
 // Package fielderr owns what a validation says about one field of danzen's
-// configuration, worded for the person editing it (Japanese, then
-// English), and the list that collects every such error of one pass, so
-// that one round of edits can fix them all. The web page shows each error
-// beside its form field by the field's JSON path.
+// configuration, worded for the person editing it (in both languages),
+// and the list that collects every such error of one pass, so that one
+// round of edits can fix them all. The web page shows each error beside
+// its form field by the field's JSON path.
 package fielderr
 
 import (
-	"fmt"
 	"strings"
 	"time"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // Error says what is wrong with one field.
 type Error struct {
-	Field string // JSON path, e.g. "sources[0].port"; relative to In when that is set
-	JA    string
-	EN    string
+	Field string   // JSON path, e.g. "sources[0].port"; relative to In when that is set
+	Text  msg.Text // what is wrong, for the person editing the field
 	// In names what the field belongs to when that part is checked on its
 	// own (a relay, a medium), so that a message read in a log says which.
 	In Item
 }
 
-// Item is a named part of the configuration: its kind in both languages
-// ("媒体", "medium") and its name.
-type Item struct{ KindJA, KindEN, Name string }
+// Item is a named part of the configuration: its kind ("媒体", "medium")
+// and its name.
+type Item struct {
+	Kind msg.Text
+	Name string
+}
 
-func (e Error) Error() string {
+func (e Error) Error() string { return e.Localize(msg.Both) }
+
+// Localize is the whole line in l: which field of which part, and what is
+// wrong with it.
+func (e Error) Localize(l msg.Lang) string {
 	if e.In == (Item{}) {
-		return e.Field + ": " + e.JA + " / " + e.EN
+		return msg.Sprintf("%s: %s", "%s: %s", e.Field, e.Text).Localize(l)
 	}
-	return fmt.Sprintf("%s %q の %s: %s / %s %q field %s: %s",
-		e.In.KindJA, e.In.Name, e.Field, e.JA, e.In.KindEN, e.In.Name, e.Field, e.EN)
+	return msg.Sprintf("%s %q の %s: %s", "%s %q field %s: %s", e.In.Kind, e.In.Name, e.Field, e.Text).Localize(l)
 }
 
 // List collects the problems one validation finds.
 type List struct {
-	// Title heads the message ("設定に誤りがあります / the configuration is
-	// invalid:"); without one the message is the errors', one a line.
-	Title string
+	// Title heads the message ("設定に誤りがあります:"); without one the
+	// message is the errors', one a line.
+	Title msg.Text
 	// In is set on every Error that Add adds.
 	In     Item
 	Fields []Error
@@ -45,7 +51,12 @@ type List struct {
 
 // Add records a problem with field.
 func (l *List) Add(field, ja, en string) {
-	l.Fields = append(l.Fields, Error{Field: field, JA: ja, EN: en, In: l.In})
+	l.Fields = append(l.Fields, Error{Field: field, Text: msg.T(ja, en), In: l.In})
+}
+
+// AddText records a problem with field.
+func (l *List) AddText(field string, t msg.Text) {
+	l.Fields = append(l.Fields, Error{Field: field, Text: t, In: l.In})
 }
 
 // MaxTimeout bounds a device's timeouts: a medium or relay slower than
@@ -78,17 +89,21 @@ func (l *List) Err() error {
 	return l
 }
 
-func (l *List) Error() string {
+func (l *List) Error() string { return l.Localize(msg.Both) }
+
+// Localize is the title and every problem, one a line, in l.
+func (l *List) Localize(lang msg.Lang) string {
 	var b strings.Builder
-	b.WriteString(l.Title)
+	title := l.Title.Localize(lang)
+	b.WriteString(title)
 	for i, f := range l.Fields {
 		switch {
-		case l.Title != "":
+		case title != "":
 			b.WriteString("\n  ")
 		case i > 0:
 			b.WriteString("\n")
 		}
-		b.WriteString(f.Error())
+		b.WriteString(f.Localize(lang))
 	}
 	return b.String()
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/ledger"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,8 +14,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// StepStatus is the outcome of one detach step.
-type StepStatus string
+// StepStatus is the outcome of one detach step, as the ledger stores it.
+type StepStatus = ledger.DetachStatus
 
 const (
 	StepDone          StepStatus = "done"
@@ -83,17 +85,20 @@ func (d *Driver) Detach(_ context.Context, m Mounted) (DetachReport, error) {
 		}
 		res := StepResult{Step: name, Status: st, Detail: detail, Elapsed: time.Since(start), Err: err}
 		r.Steps = append(r.Steps, res)
-		msg := detail
-		if msg == "" {
-			msg = name + ": " + string(st)
+		text := msg.Legacy(detail)
+		if err != nil {
+			text = msg.TextOf(err)
 		}
-		d.emit(Event{Kind: EventDetachStep, Device: dev.Name, Step: name, Status: st, Message: msg})
+		if text.IsZero() {
+			text = msg.Plain(name + ": " + string(st))
+		}
+		d.emit(Event{Kind: EventDetachStep, Device: dev.Name, Step: name, Status: st, Message: text})
 		return st != StepFailed
 	}
 	skipRest := func(names ...string) {
 		for _, n := range names {
 			r.Steps = append(r.Steps, StepResult{Step: n, Status: StepSkipped, Detail: "前の手順が失敗したため実行しません / not run: an earlier step failed"})
-			d.emit(Event{Kind: EventDetachStep, Device: dev.Name, Step: n, Status: StepSkipped, Message: n + ": skipped"})
+			d.emit(Event{Kind: EventDetachStep, Device: dev.Name, Step: n, Status: StepSkipped, Message: msg.Plain(n + ": skipped")})
 		}
 	}
 
@@ -117,7 +122,7 @@ func (d *Driver) Detach(_ context.Context, m Mounted) (DetachReport, error) {
 			skipRest(StepFlush, StepSyncCache, StepStop, StepDelete)
 			return r, uerr
 		}
-		d.emit(Event{Kind: EventUnmounted, Device: dev.Name, Message: fmt.Sprintf("%s のマウントを外しました / unmounted %s", m.Dir, m.Dir)})
+		d.emit(Event{Kind: EventUnmounted, Device: dev.Name, Message: msg.Sprintf("%s のマウントを外しました", "unmounted %s", m.Dir)})
 		_, mountedElsewhere, _ = d.mountState(m)
 	} else {
 		na := "マウントされていません / not mounted"
@@ -304,13 +309,13 @@ func (d *Driver) Recover(ctx context.Context) (bool, error) {
 	if !found {
 		return false, nil
 	}
-	d.emit(Event{Kind: EventDetachStep, Step: StepSyncFS, Message: fmt.Sprintf("前回の実行が残したマウント %s を片付けます / %s was left mounted by an interrupted run: flushing and unmounting it", dir, dir)})
+	d.emit(Event{Kind: EventDetachStep, Step: StepSyncFS, Message: msg.Sprintf("前回の実行が残したマウント %s を片付けます", "%s was left mounted by an interrupted run: flushing and unmounting it", dir)})
 	if err := syncfs(dir); err != nil {
 		return true, err
 	}
 	if err := d.unmount(dir); err != nil {
 		return true, err
 	}
-	d.emit(Event{Kind: EventUnmounted, Message: fmt.Sprintf("%s のマウントを外しました / unmounted %s", dir, dir)})
+	d.emit(Event{Kind: EventUnmounted, Message: msg.Sprintf("%s のマウントを外しました", "unmounted %s", dir)})
 	return true, nil
 }

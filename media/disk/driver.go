@@ -3,6 +3,8 @@ package disk
 import (
 	"context"
 	"fmt"
+	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/ledger"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -29,33 +31,26 @@ type Options struct {
 	Events func(Event)
 }
 
-// EventKind names one step of a disk's life in a cycle.
-type EventKind string
+// EventKind names one step of a disk's life in a cycle; each is a kind of
+// the evidence ledger.
+type EventKind = ledger.Kind
 
 const (
-	EventWaiting      EventKind = "disk.waiting"
-	EventAppeared     EventKind = "disk.appeared"
-	EventMismatch     EventKind = "disk.mismatch" // a disk that is not this medium was seen
-	EventNotAppeared  EventKind = "disk.not-appeared"
-	EventMounted      EventKind = "disk.mounted"
-	EventRefused      EventKind = "disk.refused" // identity or media-ID check failed; nothing written
-	EventPrepared     EventKind = "disk.prepared"
-	EventUnmounted    EventKind = "disk.unmounted"
-	EventDetachStep   EventKind = "disk.detach-step"
-	EventGone         EventKind = "disk.gone"
-	EventStillPresent EventKind = "disk.still-present"
+	EventWaiting      = ledger.KindDiskWaiting
+	EventAppeared     = ledger.KindDiskAppeared
+	EventMismatch     = ledger.KindDiskMismatch // a disk that is not this medium was seen
+	EventNotAppeared  = ledger.KindDiskNotAppeared
+	EventMounted      = ledger.KindDiskMounted
+	EventRefused      = ledger.KindDiskRefused // identity or media-ID check failed; nothing written
+	EventPrepared     = ledger.KindDiskPrepared
+	EventUnmounted    = ledger.KindDiskUnmounted
+	EventDetachStep   = ledger.KindDiskDetachStep
+	EventGone         = ledger.KindDiskGone
+	EventStillPresent = ledger.KindDiskStillPresent
 )
 
-// Event is one piece of evidence about a disk.
-type Event struct {
-	Time    time.Time  `json:"time"`
-	Medium  string     `json:"medium"`
-	Kind    EventKind  `json:"kind"`
-	Device  string     `json:"device,omitempty"` // e.g. "sdb1"
-	Step    string     `json:"step,omitempty"`   // detach step
-	Status  StepStatus `json:"status,omitempty"` // detach step status
-	Message string     `json:"message,omitempty"`
-}
+// Event is one piece of evidence about a disk, as the ledger stores it.
+type Event = ledger.DiskEvent
 
 // Device is an identified volume of the medium, as WaitAppear found it.
 type Device struct {
@@ -158,7 +153,7 @@ func (d *Driver) emit(e Event) {
 	if e.Step != "" {
 		attrs = append(attrs, slog.String("step", e.Step), slog.String("status", string(e.Status)))
 	}
-	d.log.LogAttrs(context.Background(), level, e.Message, attrs...)
+	d.log.LogAttrs(context.Background(), level, e.Message.String(), attrs...)
 	if d.opt.Events != nil {
 		d.opt.Events(e)
 	}
@@ -324,8 +319,8 @@ func (d *Driver) WaitAppear(ctx context.Context) (Device, error) {
 	baseline, strict := d.before, d.before != nil
 	d.before = nil // one snapshot per power-on
 	d.mu.Unlock()
-	d.emit(Event{Kind: EventWaiting, Message: fmt.Sprintf("接続を待っています(%s、最大 %s)/ waiting for the medium (%s, up to %s)",
-		d.spec.expected(), timeout, d.spec.expected(), timeout)})
+	d.emit(Event{Kind: EventWaiting, Message: msg.Sprintf("接続を待っています(%s、最大 %s)", "waiting for the medium (%s, up to %s)",
+		d.spec.expected(), timeout)})
 	reported := map[string]bool{}
 	var last scan
 	var stableKey string
@@ -343,9 +338,9 @@ func (d *Driver) WaitAppear(ctx context.Context) (Device, error) {
 		for i, c := range s.foreign {
 			if k := s.foreignDevs[i].key(); !reported[k] {
 				reported[k] = true
-				d.emit(Event{Kind: EventMismatch, Device: c.Name, Message: fmt.Sprintf(
-					"別のディスクを検出しました(%s、期待値 %s)。使用しません / a different disk appeared: %s, expected %s; it is not used",
-					c, d.spec.expected(), c, d.spec.expected())})
+				d.emit(Event{Kind: EventMismatch, Device: c.Name, Message: msg.Sprintf(
+					"別のディスクを検出しました(%s、期待値 %s)。使用しません", "a different disk appeared: %s, expected %s; it is not used",
+					c, d.spec.expected())})
 			}
 		}
 		switch len(s.matches) {
@@ -361,11 +356,11 @@ func (d *Driver) WaitAppear(ctx context.Context) (Device, error) {
 			if stableCount >= 2 && time.Since(stableSince) >= d.opt.Settle {
 				dev := d.device(v)
 				d.remember(v.blockDev)
-				msg := fmt.Sprintf("媒体を検出しました: %s / medium appeared: %s", dev, dev)
+				text := msg.Sprintf("媒体を検出しました: %s", "medium appeared: %s", dev)
 				if dev.FSErrors {
-					msg += "(ファイルシステムにエラー記録あり。点検してください / the filesystem records errors: check it)"
+					text = text.Append("", msg.T("(ファイルシステムにエラー記録あり。点検してください)", " (the filesystem records errors: check it)"))
 				}
-				d.emit(Event{Kind: EventAppeared, Device: dev.Name, Message: msg})
+				d.emit(Event{Kind: EventAppeared, Device: dev.Name, Message: text})
 				return dev, nil
 			}
 		default:
@@ -377,7 +372,7 @@ func (d *Driver) WaitAppear(ctx context.Context) (Device, error) {
 			for _, v := range s.matches {
 				d.remember(v.blockDev)
 			}
-			d.emit(Event{Kind: EventRefused, Message: err.Error()})
+			d.emit(Event{Kind: EventRefused, Message: msg.TextOf(err)})
 			return Device{}, err
 		}
 		if !nextScan(wctx, tick.C, wake) {
@@ -397,7 +392,7 @@ func (d *Driver) WaitAppear(ctx context.Context) (Device, error) {
 	default:
 		err = &NotAppearedError{Medium: d.spec.Name, Expected: d.spec.expected(), Timeout: timeout, Unformatted: last.unformatted}
 	}
-	d.emit(Event{Kind: EventNotAppeared, Message: err.Error()})
+	d.emit(Event{Kind: EventNotAppeared, Message: msg.TextOf(err)})
 	return Device{}, err
 }
 
@@ -483,7 +478,7 @@ func (d *Driver) WaitGone(ctx context.Context) error {
 			d.mu.Lock()
 			d.seen = nil
 			d.mu.Unlock()
-			d.emit(Event{Kind: EventGone, Message: fmt.Sprintf("媒体は /sys から消えました(%s)/ the medium is gone from /sys (%s)", d.spec.expected(), d.spec.expected())})
+			d.emit(Event{Kind: EventGone, Message: msg.Sprintf("媒体は /sys から消えました(%s)", "the medium is gone from /sys (%s)", d.spec.expected())})
 			return nil
 		}
 		last = p
@@ -496,7 +491,7 @@ func (d *Driver) WaitGone(ctx context.Context) error {
 			d.spec.Name, d.spec.Name, err)
 	}
 	err := &StillPresentError{Medium: d.spec.Name, Present: last, Timeout: timeout}
-	d.emit(Event{Kind: EventStillPresent, Message: err.Error()})
+	d.emit(Event{Kind: EventStillPresent, Message: msg.TextOf(err)})
 	return err
 }
 

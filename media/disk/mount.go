@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"io"
 	"io/fs"
 	"os"
@@ -53,11 +54,11 @@ func (d *Driver) Mount(ctx context.Context, dev Device) (Mounted, error) {
 	}
 	dir := d.spec.Dir()
 	if err := d.readyToMount(dev, dir); err != nil {
-		d.emit(Event{Kind: EventRefused, Device: dev.Name, Message: err.Error()})
+		d.emit(Event{Kind: EventRefused, Device: dev.Name, Message: msg.TextOf(err)})
 		return Mounted{}, err
 	}
 	if err := d.mountAt(dev, dir, unix.MS_RDONLY); err != nil {
-		d.emit(Event{Kind: EventRefused, Device: dev.Name, Message: err.Error()})
+		d.emit(Event{Kind: EventRefused, Device: dev.Name, Message: msg.TextOf(err)})
 		return Mounted{}, err
 	}
 	id, err := readMediaID(dir)
@@ -82,15 +83,15 @@ func (d *Driver) Mount(ctx context.Context, dev Device) (Mounted, error) {
 		if uerr := d.unmount(dir); uerr != nil {
 			refuse = errors.Join(refuse, uerr)
 		}
-		d.emit(Event{Kind: EventRefused, Device: dev.Name, Message: refuse.Error()})
+		d.emit(Event{Kind: EventRefused, Device: dev.Name, Message: msg.TextOf(refuse)})
 		return Mounted{}, refuse
 	}
 	m := Mounted{Device: dev, Dir: dir, Repo: filepath.Join(dir, RepoDir), MediaID: id}
-	msg := fmt.Sprintf("%s を %s にマウントしました(媒体ID %s)/ mounted %s on %s (media ID %s)", dev.Name, dir, id, dev.Name, dir, id)
+	text := msg.Sprintf("%s を %s にマウントしました(媒体ID %s)", "mounted %s on %s (media ID %s)", dev.Name, dir, id)
 	if sp, err := d.FreeSpace(m); err == nil {
-		msg += fmt.Sprintf(", free %s of %s", human(sp.Avail), human(sp.Total))
+		text = text.Append("", msg.Sprintf("、空き %s(全体 %s)", ", free %s of %s", human(sp.Avail), human(sp.Total)))
 	}
-	d.emit(Event{Kind: EventMounted, Device: dev.Name, Message: msg})
+	d.emit(Event{Kind: EventMounted, Device: dev.Name, Message: text})
 	return m, nil
 }
 
@@ -110,7 +111,7 @@ func (d *Driver) Prepare(ctx context.Context, dev Device, mediaID string, force 
 	}
 	dir := d.spec.Dir()
 	if err := d.readyToMount(dev, dir); err != nil {
-		d.emit(Event{Kind: EventRefused, Device: dev.Name, Message: err.Error()})
+		d.emit(Event{Kind: EventRefused, Device: dev.Name, Message: msg.TextOf(err)})
 		return err
 	}
 	if err := d.mountAt(dev, dir, 0); err != nil {
@@ -121,11 +122,11 @@ func (d *Driver) Prepare(ctx context.Context, dev Device, mediaID string, force 
 		err = errors.Join(err, uerr)
 	}
 	if err != nil {
-		d.emit(Event{Kind: EventRefused, Device: dev.Name, Message: err.Error()})
+		d.emit(Event{Kind: EventRefused, Device: dev.Name, Message: msg.TextOf(err)})
 		return err
 	}
-	d.emit(Event{Kind: EventPrepared, Device: dev.Name, Message: fmt.Sprintf("媒体ID %s を %s に書き込みました%s / media ID %s written to %s%s",
-		mediaID, dev, note, mediaID, dev, note)})
+	d.emit(Event{Kind: EventPrepared, Device: dev.Name, Message: msg.Sprintf("媒体ID %s を %s に書き込みました%s", "media ID %s written to %s%s",
+		mediaID, dev, note)})
 	return nil
 }
 

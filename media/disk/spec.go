@@ -2,6 +2,7 @@ package disk
 
 import (
 	"cmp"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"path/filepath"
 	"strings"
 	"time"
@@ -55,7 +56,7 @@ type FieldError = fielderr.Error
 // FieldErrors starts the list of a medium's field errors, which name the
 // medium; s3 and tape use it too, so every medium's errors read alike.
 func FieldErrors(medium string) *fielderr.List {
-	return &fielderr.List{In: fielderr.Item{KindJA: "媒体", KindEN: "medium", Name: medium}}
+	return &fielderr.List{In: fielderr.Item{Kind: msg.T("媒体", "medium"), Name: medium}}
 }
 
 // Validate checks the spec and returns every problem found as a

@@ -45,7 +45,7 @@ func TestSpecValidateNamesFields(t *testing.T) {
 		if !errors.As(e, &fe) {
 			t.Fatalf("not a *FieldError: %v", e)
 		}
-		if fe.JA == "" || fe.EN == "" {
+		if fe.Text.JA == "" || fe.Text.EN == "" {
 			t.Errorf("%s: message not in both languages", fe.Field)
 		}
 		fields = append(fields, fe.Field)

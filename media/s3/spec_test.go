@@ -27,7 +27,7 @@ func fieldErrs(t *testing.T, cfg *config.Config) map[string]string {
 		t.Fatalf("Validate = %v, want a ValidationError", err)
 	}
 	for _, f := range ve.Fields {
-		out[f.Field] += f.JA + " / " + f.EN + "; "
+		out[f.Field] += f.Text.String() + "; "
 	}
 	return out
 }

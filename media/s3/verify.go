@@ -3,30 +3,16 @@ package s3
 import (
 	"context"
 	"fmt"
+	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/ledger"
 	"time"
 
 	"github.com/minio/minio-go/v7"
 )
 
-// Evidence is what Verify read back from the bucket; it is the ledger data
-// of lock.verified and lock.failed, for the auditor.
-type Evidence struct {
-	Endpoint         string `json:"endpoint"`
-	Bucket           string `json:"bucket"`
-	Prefix           string `json:"prefix,omitempty"`
-	Versioning       string `json:"versioning"`  // "Enabled" is required
-	ObjectLock       string `json:"object_lock"` // "Enabled" is required
-	Mode             string `json:"mode,omitempty"`
-	RetentionDays    int    `json:"retention_days"`
-	MinRetentionDays int    `json:"min_retention_days"`
-	CanaryKey        string `json:"canary_key,omitempty"`
-	CanaryVersion    string `json:"canary_version,omitempty"`
-	// DeleteRefused is the server's answer to deleting the canary version.
-	DeleteRefused string `json:"delete_refused,omitempty"`
-	// Setting names what is wrong when verification failed.
-	Setting string `json:"setting,omitempty"`
-	Reason  string `json:"reason,omitempty"`
-}
+// Evidence is what was read back from the bucket, as the evidence ledger
+// stores it (lock.verified, lock.failed).
+type Evidence = ledger.LockEvidence
 
 // Settings a LockError names.
 const (
@@ -66,7 +52,7 @@ func (b *Bucket) Verify(ctx context.Context) (Evidence, error) {
 	ev := Evidence{Endpoint: s.Endpoint, Bucket: s.Bucket, Prefix: s.Prefix, MinRetentionDays: s.MinRetentionDays}
 	fail := func(setting, ja, en string, err error) (Evidence, error) {
 		le := &LockError{Medium: s.Name, Setting: setting, Ja: ja, En: en, Err: err}
-		ev.Setting, ev.Reason = setting, le.Error()
+		ev.Setting, ev.Reason = setting, msg.TextOf(le)
 		return ev, le
 	}
 	vc, err := b.client.GetBucketVersioning(ctx, s.Bucket)

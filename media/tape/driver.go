@@ -10,6 +10,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/ledger"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -33,26 +35,17 @@ type Options struct {
 	Poll time.Duration
 }
 
-// Event kinds.
+// Event kinds: each is a kind of the evidence ledger.
 const (
-	EventLabel   = "tape.label"   // a blank tape was labelled
-	EventArchive = "tape.archive" // an archive was written and verified
-	EventFull    = "tape.full"    // the tape filled mid-archive
-	EventRestore = "tape.restore" // archives were read back for a restore
-	EventEject   = "tape.eject"   // the cartridge was unloaded
+	EventLabel   = ledger.KindTapeLabel   // a blank tape was labelled
+	EventArchive = ledger.KindTapeArchive // an archive was written and verified
+	EventFull    = ledger.KindTapeFull    // the tape filled mid-archive
+	EventRestore = ledger.KindTapeRestore // archives were read back for a restore
+	EventEject   = ledger.KindTapeEject   // the cartridge was unloaded
 )
 
-// Event is one tape operation, as evidence.
-type Event struct {
-	Kind     string `json:"kind"`
-	Medium   string `json:"medium"`
-	Tape     string `json:"tape,omitempty"`
-	File     int    `json:"file,omitempty"`
-	Files    int    `json:"files,omitempty"` // repository files in the archive(s)
-	Bytes    int64  `json:"bytes,omitempty"`
-	Baseline bool   `json:"baseline,omitempty"`
-	Message  string `json:"message,omitempty"`
-}
+// Event is one tape operation, as the evidence ledger stores it.
+type Event = ledger.TapeEvent
 
 // Driver is one tape medium: a drive on a relay and the spool repository
 // whose new files it appends to the loaded tape. One session (Attach …
@@ -410,7 +403,7 @@ func (d *Driver) Flush(ctx context.Context) error {
 		d.dev.WriteFilemark()
 		d.tape.Full = true
 		d.cat.Current = ""
-		d.emit(Event{Kind: EventFull, Medium: d.spec.Name, Tape: d.tape.ID, File: file.Number, Message: fullError(d.tape.ID).Error()})
+		d.emit(Event{Kind: EventFull, Medium: d.spec.Name, Tape: d.tape.ID, File: file.Number, Message: msg.TextOf(fullError(d.tape.ID))})
 		return errors.Join(fullError(d.tape.ID), saveCatalogue(d.spec, d.cat))
 	}
 	if err != nil {

@@ -18,7 +18,7 @@ func TestSpecValidate(t *testing.T) {
 	fields := map[string]bool{}
 	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
 		var fe *tape.FieldError
-		if !errors.As(e, &fe) || fe.JA == "" || fe.EN == "" {
+		if !errors.As(e, &fe) || fe.Text.JA == "" || fe.Text.EN == "" {
 			t.Fatalf("not a bilingual field error: %v", e)
 		}
 		fields[fe.Field] = true

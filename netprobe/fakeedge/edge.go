@@ -160,6 +160,9 @@ func runChild(jobFile string) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	return r.WriteJSON(f)
+	if err := r.WriteJSON(f); err != nil {
+		_ = f.Close() // the write failed already: that is the error to report
+		return err
+	}
+	return f.Close()
 }

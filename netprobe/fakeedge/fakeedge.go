@@ -55,7 +55,7 @@ func New(dir string, n int) (_ *World, err error) {
 	if err := w.ip("netns", "add", w.Scanner); err != nil {
 		return nil, err
 	}
-	w.closers = append(w.closers, func() { exec.Command("ip", "netns", "del", w.Scanner).Run() })
+	w.closers = append(w.closers, func() { w.delNS(w.Scanner) })
 	if err := w.ip("-n", w.Scanner, "link", "set", "lo", "up"); err != nil {
 		return nil, err
 	}
@@ -68,7 +68,7 @@ func New(dir string, n int) (_ *World, err error) {
 		if err := w.ip("netns", "add", d.NS); err != nil {
 			return nil, err
 		}
-		w.closers = append(w.closers, func() { exec.Command("ip", "netns", "del", d.NS).Run() })
+		w.closers = append(w.closers, func() { w.delNS(d.NS) })
 		s, v := fmt.Sprintf("dzs%d", i), fmt.Sprintf("dzv%d", i)
 		for _, args := range [][]string{
 			{"-n", w.Scanner, "link", "add", s, "type", "veth", "peer", "name", v, "netns", d.NS},
@@ -97,13 +97,38 @@ func (w *World) ip(args ...string) error {
 	return nil
 }
 
+// delNS deletes namespace ns. A failure is noted in Logs: Close has no
+// one to return it to, and a namespace left behind is only untidy (its
+// name carries this process's ID).
+func (w *World) delNS(ns string) {
+	if err := w.ip("netns", "del", ns); err != nil {
+		w.note("ip netns del", err)
+	}
+}
+
+// note keeps a cleanup failure for Logs. The caller holds w.mu.
+func (w *World) note(what string, err error) {
+	b := w.logs[what]
+	if b == nil {
+		b = &bytes.Buffer{}
+		w.logs[what] = b
+	}
+	fmt.Fprintln(b, err)
+}
+
+// closeQuietly closes what a fake or the namespace plumbing opened for
+// reading or serving: nothing is buffered that a failed close could lose.
+func closeQuietly(c io.Closer) { _ = c.Close() }
+
 // Close stops every process and listener and deletes the namespaces.
 func (w *World) Close() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, c := range w.procs {
-		c.Process.Kill()
-		c.Wait()
+		if err := c.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+			w.note("kill", err)
+		}
+		_ = c.Wait() // "signal: killed": that was the point
 	}
 	w.procs = nil
 	for i := len(w.closers) - 1; i >= 0; i-- {
@@ -161,13 +186,13 @@ func inNS(ns string, f func() error) error {
 			errc <- err
 			return
 		}
-		defer orig.Close()
+		defer closeQuietly(orig)
 		target, err := os.Open(filepath.Join("/run/netns", ns))
 		if err != nil {
 			errc <- err
 			return
 		}
-		defer target.Close()
+		defer closeQuietly(target)
 		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
 			errc <- fmt.Errorf("setns %s: %w", ns, err)
 			return
@@ -204,7 +229,7 @@ func (w *World) open(ns string, f func() (io.Closer, error)) error {
 		return err
 	}
 	w.mu.Lock()
-	w.closers = append(w.closers, func() { c.Close() })
+	w.closers = append(w.closers, func() { closeQuietly(c) })
 	w.mu.Unlock()
 	return nil
 }

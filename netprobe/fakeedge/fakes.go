@@ -31,13 +31,13 @@ func (w *World) SSLVPN(ns string, port int) error {
 		http.Redirect(rw, r, "/remote/login?lang=en", http.StatusFound)
 	})
 	mux.HandleFunc("/remote/login", func(rw http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(rw, `<html><head><title>FortiGate SSL VPN</title><script src="/remote/fgt_lang?lang=en"></script></head>
+		reply(rw, `<html><head><title>FortiGate SSL VPN</title><script src="/remote/fgt_lang?lang=en"></script></head>
 <body><form action="/remote/logincheck" method="post"><input name="username"><input type="password" name="credential"></form></body></html>`)
 	})
 	mux.HandleFunc("/remote/fgt_lang", func(rw http.ResponseWriter, r *http.Request) {
 		rw.Header().Set("ETag", fmt.Sprintf(`"2a1f-%x"`, FortiBuildTime.Unix()))
 		rw.Header().Set("Content-Type", "application/javascript")
-		fmt.Fprint(rw, `var fgt_lang = {"sslvpn_login_permission_denied":"Permission denied."};`)
+		reply(rw, `var fgt_lang = {"sslvpn_login_permission_denied":"Permission denied."};`)
 	})
 	return w.serveTLS(ns, port, pkix.Name{CommonName: "FGT60FTK20000000", Organization: []string{"Fortinet"}, OrganizationalUnit: []string{"FortiGate"}, Country: []string{"US"}},
 		1024, tls.VersionTLS10, serverHeader("xxxxxxxx-xxxxx", mux))
@@ -57,18 +57,18 @@ func (w *World) ASA(ns string, port int, version string) error {
 	})
 	mux.HandleFunc("/+CSCOE+/logon.html", func(rw http.ResponseWriter, r *http.Request) {
 		rw.Header().Set("Set-Cookie", "webvpnlogin=1; path=/; secure")
-		fmt.Fprint(rw, `<html><head><title>SSL VPN Service</title><script src="/+CSCOE+/win.js"></script></head>
+		reply(rw, `<html><head><title>SSL VPN Service</title><script src="/+CSCOE+/win.js"></script></head>
 <body><form name="unicorn_form" action="/+webvpn+/index.html" method="post"><input name="username"><input type="password" name="password"></form>
 <script>csco_ShowLoginForm('lform');</script></body></html>`)
 	})
 	mux.HandleFunc("/CSCOSSLC/config-auth", func(rw http.ResponseWriter, r *http.Request) {
 		rw.Header().Set("Content-Type", "text/xml")
-		fmt.Fprintf(rw, `<?xml version="1.0" encoding="UTF-8"?>
+		reply(rw, fmt.Sprintf(`<?xml version="1.0" encoding="UTF-8"?>
 <config-auth client="vpn" type="complete">
 <version who="sg">%s</version>
 <error id="98" param1="" param2="">VPN Server could not parse request.</error>
 </config-auth>
-`, version)
+`, version))
 	})
 	return w.serveTLS(ns, port, pkix.Name{CommonName: "ASA Temporary Self Signed Certificate"}, 2048, tls.VersionTLS12, mux)
 }
@@ -101,9 +101,13 @@ func (w *World) serveTLS(ns string, port int, subject pkix.Name, bits int, minVe
 	}
 	// Scanners hang up mid-handshake on purpose; do not log it.
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
-	go srv.Serve(tls.NewListener(ln, cfg))
+	go func() { _ = srv.Serve(tls.NewListener(ln, cfg)) }() // ends when Close closes ln
 	return nil
 }
+
+// reply writes a fake's answer. A scanner that hangs up before reading it
+// is nothing the fake can act on.
+func reply(w io.Writer, s string) { _, _ = io.WriteString(w, s) }
 
 func serverHeader(v string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
@@ -119,9 +123,10 @@ func (w *World) HTTPLogin(ns string, port int) error {
 		return err
 	}
 	h := http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(rw, `<html><head><title>Router Login</title></head><body><form><input type="password" name="pw"></form></body></html>`)
+		reply(rw, `<html><head><title>Router Login</title></head><body><form><input type="password" name="pw"></form></body></html>`)
 	})
-	go (&http.Server{Handler: serverHeader("micro_httpd", h), ReadHeaderTimeout: 5 * time.Second}).Serve(ln)
+	srv := &http.Server{Handler: serverHeader("micro_httpd", h), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }() // ends when Close closes ln
 	return nil
 }
 
@@ -146,9 +151,13 @@ func Greet(ln net.Listener, text string) {
 				return
 			}
 			go func() {
-				defer c.Close()
-				c.Write([]byte(text))
-				c.SetReadDeadline(time.Now().Add(10 * time.Second))
+				defer closeQuietly(c)
+				if _, err := c.Write([]byte(text)); err != nil {
+					return // the client left already
+				}
+				if err := c.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
+					return
+				}
 				buf := make([]byte, 512)
 				for {
 					if _, err := c.Read(buf); err != nil {
@@ -174,7 +183,7 @@ func (w *World) UDPEcho(ns string, port int) error {
 			if err != nil {
 				return
 			}
-			pc.WriteTo(buf[:n], from)
+			_, _ = pc.WriteTo(buf[:n], from) // an echo lost is as good as a datagram lost
 		}
 	}()
 	return nil
@@ -186,7 +195,9 @@ func (w *World) SSHD(ns string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	os.MkdirAll("/run/sshd", 0o755)
+	if err := os.MkdirAll("/run/sshd", 0o755); err != nil { // sshd's privilege separation directory
+		return err
+	}
 	key := filepath.Join(dir, "host_ed25519")
 	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key).CombinedOutput(); err != nil {
 		return fmt.Errorf("ssh-keygen: %v: %s", err, out)

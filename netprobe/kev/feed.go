@@ -16,6 +16,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 //go:embed feed.json
@@ -37,8 +39,10 @@ type Entry struct {
 	Vendor       string `json:"vendor"`
 	Product      string `json:"product"`
 	KEVDateAdded string `json:"kev_date_added"`
-	NameJA       string `json:"name_ja"`
-	NameEN       string `json:"name_en"`
+	// NameJA and NameEN keep the feed file's shape (name_ja, name_en);
+	// Name gives them as one text.
+	NameJA string `json:"name_ja"`
+	NameEN string `json:"name_en"`
 	// Advisory is the vendor's advisory ID (FG-IR-…, PAN-SA-…/CVE page,
 	// cisco-sa-…, CTX…, SNWLID-…, Ivanti KB) the ranges come from.
 	Advisory string `json:"advisory"`
@@ -52,6 +56,9 @@ type Entry struct {
 	Note     string  `json:"note,omitempty"`
 	Affected []Range `json:"affected"`
 }
+
+// Name is what the vulnerability is, in both languages.
+func (e Entry) Name() msg.Text { return msg.T(e.NameJA, e.NameEN) }
 
 // Values of Entry.Checked.
 const (
@@ -91,66 +98,82 @@ func Parse(data []byte) (*Feed, error) {
 	d := json.NewDecoder(bytes.NewReader(data))
 	d.DisallowUnknownFields()
 	if err := d.Decode(&f); err != nil {
-		return nil, fmt.Errorf("脆弱性フィードを読めません / cannot parse the vulnerability feed: %w", err)
+		return nil, msg.Wrap(err, "脆弱性フィードを読めません", "cannot parse the vulnerability feed")
 	}
 	if _, err := time.Parse(time.DateOnly, f.Date); err != nil {
-		return nil, fmt.Errorf("フィードの日付 %q が YYYY-MM-DD ではありません / the feed's date %q is not YYYY-MM-DD", f.Date, f.Date)
+		return nil, msg.Errorf("フィードの日付 %q が YYYY-MM-DD ではありません", "the feed's date %q is not YYYY-MM-DD", f.Date)
 	}
 	if strings.TrimSpace(f.Source) == "" {
-		return nil, errors.New("フィードの出典（source）がありません / the feed does not say what it was built from (source)")
+		return nil, msg.New("フィードの出典（source）がありません", "the feed does not say what it was built from (source)")
 	}
 	if len(f.Entries) == 0 {
-		return nil, errors.New("フィードに項目がありません / the feed has no entries")
+		return nil, msg.New("フィードに項目がありません", "the feed has no entries")
 	}
-	var errs []error
+	var errs errorList
 	for i, e := range f.Entries {
 		where := fmt.Sprintf("entries[%d] %s", i, e.CVE)
 		for _, err := range e.check(f.Date) {
-			errs = append(errs, fmt.Errorf("%s: %w", where, err))
+			errs = append(errs, msg.Errorf("%s: %w", "%s: %w", where, err))
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("脆弱性フィードに誤りがあります / the vulnerability feed is invalid:\n%w", err)
+	if len(errs) > 0 {
+		return nil, msg.Errorf("脆弱性フィードに誤りがあります:\n%w", "the vulnerability feed is invalid:\n%w", errs)
 	}
 	return &f, nil
 }
 
+// errorList is every fault found in a feed, one a line, each read in the
+// reader's language (errors.Join would give both languages on each line).
+type errorList []error
+
+func (l errorList) Error() string { return l.Localize(msg.Both) }
+
+func (l errorList) Localize(lang msg.Lang) string {
+	lines := make([]string, len(l))
+	for i, err := range l {
+		lines[i] = msg.In(err, lang)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (l errorList) Unwrap() []error { return l }
+
 func (e Entry) check(feedDate string) []error {
 	var errs []error
-	fail := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	fail := func(err error) { errs = append(errs, err) }
 	if !cvePattern.MatchString(e.CVE) {
-		fail("CVE 番号の形式が誤りです / malformed CVE ID")
+		fail(msg.New("CVE 番号の形式が誤りです", "malformed CVE ID"))
 	}
 	if _, err := time.Parse(time.DateOnly, e.KEVDateAdded); err != nil {
-		fail("KEV 登録日 %q が YYYY-MM-DD ではありません / KEV date added %q is not YYYY-MM-DD", e.KEVDateAdded, e.KEVDateAdded)
+		fail(msg.Errorf("KEV 登録日 %q が YYYY-MM-DD ではありません", "KEV date added %q is not YYYY-MM-DD", e.KEVDateAdded))
 	} else if e.KEVDateAdded > feedDate {
-		fail("KEV 登録日 %s がフィードの日付 %s より後です / KEV date added %s is after the feed's date %s", e.KEVDateAdded, feedDate, e.KEVDateAdded, feedDate)
+		fail(msg.Errorf("KEV 登録日 %s がフィードの日付 %s より後です", "KEV date added %s is after the feed's date %s", e.KEVDateAdded, feedDate))
 	}
 	if e.NameJA == "" || e.NameEN == "" || e.Product == "" {
-		fail("製品名と名称（日英）が必要です / the product and names in both languages are required")
+		fail(msg.New("製品名と名称（日英）が必要です", "the product and names in both languages are required"))
 	}
 	if strings.TrimSpace(e.Advisory) == "" || len(e.Sources) == 0 || slices.ContainsFunc(e.Sources, func(s string) bool { return strings.TrimSpace(s) == "" }) {
-		fail("ベンダの勧告と確認に使った出典が必要です / the vendor advisory and the sources the entry was checked against are required")
+		fail(msg.New("ベンダの勧告と確認に使った出典が必要です", "the vendor advisory and the sources the entry was checked against are required"))
 	}
 	switch e.Checked {
 	case CheckedConfirmed:
 	case CheckedPartial:
 		if strings.TrimSpace(e.Note) == "" {
-			fail("一部未確認（partial）の項目には未確認の範囲を note に書いてください / a partial entry must say in note which bound is unconfirmed")
+			fail(msg.New("一部未確認（partial）の項目には未確認の範囲を note に書いてください", "a partial entry must say in note which bound is unconfirmed"))
 		}
 	default:
-		fail("checked は %q か %q です（%q） / checked must be %q or %q, not %q", CheckedConfirmed, CheckedPartial, e.Checked, CheckedConfirmed, CheckedPartial, e.Checked)
+		fail(msg.Errorf("checked は %q か %q です（%q）", "checked must be %q or %q, not %q", CheckedConfirmed, CheckedPartial, e.Checked))
 	}
 	if _, ok := grammars[e.Vendor]; !ok {
-		fail("未知のベンダ %q / unknown vendor %q", e.Vendor, e.Vendor)
+		fail(msg.Errorf("未知のベンダ %q", "unknown vendor %q", e.Vendor))
 		return errs
 	}
 	if len(e.Affected) == 0 {
-		fail("影響範囲がありません / no affected ranges")
+		fail(msg.New("影響範囲がありません", "no affected ranges"))
 	}
 	for j, r := range e.Affected {
 		if err := r.check(e.Vendor); err != nil {
-			fail("affected[%d]: %w", j, err)
+			fail(msg.Errorf("affected[%d]: %w", "affected[%d]: %w", j, err))
 		}
 	}
 	return errs
@@ -164,11 +187,11 @@ func (r Range) check(vendor string) error {
 		}
 	}
 	if n != 1 {
-		return errors.New("fixed・last・all_of_train のどれか一つが必要です / exactly one of fixed, last and all_of_train is required")
+		return msg.New("fixed・last・all_of_train のどれか一つが必要です", "exactly one of fixed, last and all_of_train is required")
 	}
 	if r.From == "" {
 		if r.AllOfTrain {
-			return errors.New("all_of_train には from が必要です / all_of_train needs from")
+			return msg.New("all_of_train には from が必要です", "all_of_train needs from")
 		}
 	} else if _, err := ParseVersion(vendor, r.From); err != nil {
 		return err
@@ -187,9 +210,9 @@ func (r Range) check(vendor string) error {
 	from, _ := ParseVersion(vendor, r.From)
 	switch c := from.Compare(v); {
 	case r.Fixed != "" && c >= 0:
-		return fmt.Errorf("from %s が fixed %s 以上です / from %s is not below fixed %s", r.From, r.Fixed, r.From, r.Fixed)
+		return msg.Errorf("from %s が fixed %s 以上です", "from %s is not below fixed %s", r.From, r.Fixed)
 	case r.Last != "" && c > 0:
-		return fmt.Errorf("from %s が last %s より後です / from %s is after last %s", r.From, r.Last, r.From, r.Last)
+		return msg.Errorf("from %s が last %s より後です", "from %s is after last %s", r.From, r.Last)
 	}
 	return nil
 }
@@ -208,11 +231,11 @@ func Load(path string) (*Feed, error) {
 		return emb, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read vulnerability feed %s: %w", path, err)
+		return nil, msg.Errorf("脆弱性フィード %s を読めません: %w", "cannot read the vulnerability feed %s: %w", path, err)
 	}
 	f, err := Parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, msg.Errorf("%s: %w", "%s: %w", path, err)
 	}
 	if f.Date < emb.Date {
 		return emb, nil
@@ -228,8 +251,8 @@ func Accept(data []byte) (*Feed, error) {
 		return nil, err
 	}
 	if emb := Embedded(); f.Date < emb.Date {
-		return nil, fmt.Errorf("フィード（%s）は内蔵版（%s）より古いため使いません / the feed (%s) is older than the built-in one (%s) and is not used",
-			f.Date, emb.Date, f.Date, emb.Date)
+		return nil, msg.Errorf("フィード（%s）は内蔵版（%s）より古いため使いません", "the feed (%s) is older than the built-in one (%s) and is not used",
+			f.Date, emb.Date)
 	}
 	return f, nil
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 func cves(es []Entry) []string {
@@ -339,7 +341,7 @@ func TestLoad(t *testing.T) {
 		t.Fatalf("missing upload: %v %v", f, err)
 	}
 	path := filepath.Join(dir, "kev.json")
-	os.WriteFile(path, []byte(`{"date":"2000-01-01"}`), 0o644)
+	writeFile(t, path, []byte(`{"date":"2000-01-01"}`))
 	if _, err := Load(path); err == nil {
 		t.Fatal("broken upload accepted")
 	}
@@ -348,14 +350,48 @@ func TestLoad(t *testing.T) {
 	old.Date = "2024-01-10"
 	old.Entries = slices.DeleteFunc(slices.Clone(old.Entries), func(e Entry) bool { return e.KEVDateAdded > old.Date })
 	b, _ := json.Marshal(old)
-	os.WriteFile(path, b, 0o644)
+	writeFile(t, path, b)
 	if f, err := Load(path); err != nil || f.Date != Embedded().Date {
 		t.Fatalf("an upload older than the firmware's feed: %v %v", f, err)
 	}
 	newer := strings.Replace(string(embedded), `"date": "`+Embedded().Date, `"date": "2099-01-01`, 1)
-	os.WriteFile(path, []byte(newer), 0o644)
+	writeFile(t, path, []byte(newer))
 	if f, err := Load(path); err != nil || f.Date != "2099-01-01" {
 		t.Fatalf("a newer upload: %v %v", f, err)
+	}
+}
+
+// A refused feed is explained in the reader's language: each fault on a
+// line of its own, with no half of the other language mixed in.
+func TestRefusalInOneLanguage(t *testing.T) {
+	bad := strings.Replace(strings.Replace(goodFeed, `"7.0.9"`, `"7.0"`, 1), "CVE-2099-0001", "CVE-99", 1)
+	_, err := Accept([]byte(bad))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	ja, en := msg.In(err, msg.JA), msg.In(err, msg.EN)
+	for _, want := range []string{"脆弱性フィードに誤りがあります", "CVE 番号の形式が誤りです", `affected[0]: 版 "7.0" は fortinet の形式`} {
+		if !strings.Contains(ja, want) {
+			t.Errorf("Japanese lacks %q:\n%s", want, ja)
+		}
+	}
+	for _, want := range []string{"the vulnerability feed is invalid", "malformed CVE ID", `affected[0]: version "7.0" is not in fortinet form`} {
+		if !strings.Contains(en, want) {
+			t.Errorf("English lacks %q:\n%s", want, en)
+		}
+	}
+	if strings.Count(ja, "\n") != 2 || strings.Contains(ja, "invalid") || strings.ContainsFunc(en, func(r rune) bool { return r > 0x3000 }) {
+		t.Errorf("languages mixed or lines lost:\n%s\n%s", ja, en)
+	}
+	if e := Embedded().Entries[0]; e.Name() != msg.T(e.NameJA, e.NameEN) || e.Name().JA == "" {
+		t.Errorf("Name of %s: %+v", e.CVE, e.Name())
+	}
+}
+
+func writeFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -1,10 +1,11 @@
 package kev
 
 import (
-	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // Version is a vendor version reduced to numbers that compare in order.
@@ -64,12 +65,11 @@ var grammars = map[string]grammar{
 func ParseVersion(vendor, s string) (Version, error) {
 	g, ok := grammars[vendor]
 	if !ok {
-		return Version{}, fmt.Errorf("製品 %q の版の比較はできません / no version comparator for vendor %q", vendor, vendor)
+		return Version{}, msg.Errorf("製品 %q の版の比較はできません", "no version comparator for vendor %q", vendor)
 	}
 	m := g.re.FindStringSubmatch(strings.TrimSpace(s))
 	if m == nil {
-		return Version{}, fmt.Errorf("版 %q は %s の形式（例: %s）ではありません / version %q is not in %s form (e.g. %s)",
-			s, vendor, g.example, s, vendor, g.example)
+		return Version{}, msg.Errorf("版 %q は %s の形式（例: %s）ではありません", "version %q is not in %s form (e.g. %s)", s, vendor, g.example)
 	}
 	v := Version{Text: s}
 	for _, d := range m[1:] {
@@ -77,7 +77,7 @@ func ParseVersion(vendor, s string) (Version, error) {
 		if d != "" {
 			var err error
 			if n, err = strconv.Atoi(d); err != nil {
-				return Version{}, fmt.Errorf("version %q: %w", s, err)
+				return Version{}, msg.Errorf("版 %q: %w", "version %q: %w", s, err)
 			}
 		}
 		v.parts = append(v.parts, n)

@@ -2,12 +2,12 @@ package register
 
 import (
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // column ties a CSV column of the 回線・機器情報記入シート to a field. The
@@ -62,7 +62,9 @@ func WriteCSV(w io.Writer, r Register) error {
 	for i, c := range columns {
 		head[i] = c.ja
 	}
-	cw.Write(head)
+	if err := cw.Write(head); err != nil {
+		return err
+	}
 	for _, p := range r.Points {
 		row := make([]string, len(columns))
 		for i, c := range columns {
@@ -80,7 +82,9 @@ func WriteCSV(w io.Writer, r Register) error {
 				row[i] = *c.get(&p)
 			}
 		}
-		cw.Write(row)
+		if err := cw.Write(row); err != nil {
+			return err
+		}
 	}
 	cw.Flush()
 	return cw.Error()
@@ -94,7 +98,7 @@ func ReadCSV(rd io.Reader) (Register, error) {
 	cr.FieldsPerRecord = -1
 	head, err := cr.Read()
 	if err != nil {
-		return Register{}, fmt.Errorf("CSV の見出し行を読めません / cannot read the CSV header: %w", err)
+		return Register{}, msg.Wrap(err, "CSV の見出し行を読めません", "cannot read the CSV header")
 	}
 	idx := make([]int, len(columns)) // column → CSV field, -1 if absent
 	for i, c := range columns {
@@ -107,7 +111,7 @@ func ReadCSV(rd io.Reader) (Register, error) {
 		}
 	}
 	if idx[0] < 0 {
-		return Register{}, errors.New("CSV に ID 列がありません / the CSV has no ID column")
+		return Register{}, msg.New("CSV に ID 列がありません", "the CSV has no ID column")
 	}
 	var r Register
 	var errs []config.FieldError
@@ -117,7 +121,7 @@ func ReadCSV(rd io.Reader) (Register, error) {
 			break
 		}
 		if err != nil {
-			return Register{}, fmt.Errorf("CSV %d 行目を読めません / cannot read CSV line %d: %w", line, line, err)
+			return Register{}, msg.Errorf("CSV %d 行目を読めません: %w", "cannot read CSV line %d: %w", line, err)
 		}
 		if strings.Join(rec, "") == "" {
 			continue
@@ -136,7 +140,7 @@ func ReadCSV(rd io.Reader) (Register, error) {
 					*c.flag(&p) = true
 				case "", "なし", "いいえ", "no", "false", "0", "調査希望なし":
 				default:
-					errs = append(errs, config.FieldError{Field: field, JA: "あり か なし を記入してください", EN: "write yes or no"})
+					errs = append(errs, config.FieldError{Field: field, Text: msg.T("あり か なし を記入してください", "write yes or no")})
 				}
 			case c.enum != nil:
 				*c.get(&p) = v

@@ -17,6 +17,7 @@ import (
 
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/internal/atomicfile"
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // Line types (通信形態).
@@ -92,41 +93,41 @@ var idPattern = regexp.MustCompile(`^CAF[0-9]{5}$`)
 // Validate reports every problem at once, as config.ValidationError.
 func (r Register) Validate() error {
 	var errs []config.FieldError
-	add := func(i int, field, ja, en string) {
-		errs = append(errs, config.FieldError{Field: fmt.Sprintf("points[%d].%s", i, field), JA: ja, EN: en})
+	add := func(i int, field string, t msg.Text) {
+		errs = append(errs, config.FieldError{Field: fmt.Sprintf("points[%d].%s", i, field), Text: t})
 	}
 	seen := map[string]int{}
 	for i, p := range r.Points {
 		if !idPattern.MatchString(p.ID) {
-			add(i, "id", "ID は CAF と数字5桁です（例: CAF00001）", "the ID is CAF and five digits (e.g. CAF00001)")
+			add(i, "id", msg.T("ID は CAF と数字5桁です（例: CAF00001）", "the ID is CAF and five digits (e.g. CAF00001)"))
 		} else if j, dup := seen[p.ID]; dup {
-			add(i, "id", fmt.Sprintf("ID %s は %d 行目と重複しています", p.ID, j+1), fmt.Sprintf("ID %s repeats row %d", p.ID, j+1))
+			add(i, "id", msg.Sprintf("ID %s は %d 行目と重複しています", "ID %s repeats row %d", p.ID, j+1))
 		} else {
 			seen[p.ID] = i
 		}
 		switch p.LineType {
 		case LineInternet, LineInternetVPN, LineClosed, LineMobile:
 		default:
-			add(i, "line_type", "通信形態はインターネット、インターネットVPN、閉域網、モバイルのいずれかです",
-				"the line type is internet, internet_vpn, closed or mobile")
+			add(i, "line_type", msg.T("通信形態はインターネット、インターネットVPN、閉域網、モバイルのいずれかです",
+				"the line type is internet, internet_vpn, closed or mobile"))
 		}
 		switch p.IPMode {
 		case "", IPFixed, IPDynamic:
 		default:
-			add(i, "ip_mode", "固定IP か 動的IP を選んでください", "choose fixed or dynamic")
+			add(i, "ip_mode", msg.T("固定IP か 動的IP を選んでください", "choose fixed or dynamic"))
 		}
 		if p.GlobalIP != "" {
 			if a, err := netip.ParseAddr(p.GlobalIP); err != nil || a.IsUnspecified() || a.IsMulticast() || a.Zone() != "" {
-				add(i, "global_ip", "グローバルIPアドレスの形式が正しくありません（不明なら空欄）", "the global IP address is malformed (leave it empty if unknown)")
+				add(i, "global_ip", msg.T("グローバルIPアドレスの形式が正しくありません（不明なら空欄）", "the global IP address is malformed (leave it empty if unknown)"))
 			}
 		}
 		if p.LANAddress != "" {
 			if a, err := netip.ParseAddr(p.LANAddress); err != nil || a.IsUnspecified() || a.IsMulticast() || a.Zone() != "" {
-				add(i, "lan_address", "LAN側管理アドレスの形式が正しくありません", "the LAN-side management address is malformed")
+				add(i, "lan_address", msg.T("LAN側管理アドレスの形式が正しくありません", "the LAN-side management address is malformed"))
 			}
 		}
 		if strings.TrimSpace(p.Purpose) == "" {
-			add(i, "purpose", "用途・システム名を記入してください", "fill in the purpose or system")
+			add(i, "purpose", msg.T("用途・システム名を記入してください", "fill in the purpose or system"))
 		}
 	}
 	if len(errs) > 0 {
@@ -143,16 +144,16 @@ func Load(path string) (Register, error) {
 		return Register{}, nil
 	}
 	if err != nil {
-		return Register{}, fmt.Errorf("read register %s: %w", path, err)
+		return Register{}, msg.Errorf("接続点台帳 %s を読めません: %w", "cannot read the register %s: %w", path, err)
 	}
 	var r Register
 	d := json.NewDecoder(bytes.NewReader(data))
 	d.DisallowUnknownFields()
 	if err := d.Decode(&r); err != nil {
-		return Register{}, fmt.Errorf("接続点台帳 %s を読めません / cannot parse the register %s: %w", path, path, err)
+		return Register{}, msg.Errorf("接続点台帳 %s を読めません: %w", "cannot parse the register %s: %w", path, err)
 	}
 	if err := r.Validate(); err != nil {
-		return Register{}, fmt.Errorf("%s: %w", path, err)
+		return Register{}, msg.Errorf("%s: %w", "%s: %w", path, err)
 	}
 	return r, nil
 }
@@ -164,7 +165,7 @@ func Save(path string, r Register) error {
 	}
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
-		return fmt.Errorf("encode register: %w", err)
+		return msg.Wrap(err, "接続点台帳を書き出せません", "cannot encode the register")
 	}
 	return atomicfile.Write(path, append(data, '\n'), 0o644)
 }

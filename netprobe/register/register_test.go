@@ -75,8 +75,8 @@ func TestValidateMessages(t *testing.T) {
 				t.Fatalf("want one error for %s, got %v", tc.field, err)
 			}
 			f := ve.For(tc.field)[0]
-			if !strings.Contains(f.JA, tc.ja) || f.EN == "" {
-				t.Fatalf("message %q / %q", f.JA, f.EN)
+			if !strings.Contains(f.Text.JA, tc.ja) || f.Text.EN == "" {
+				t.Fatalf("message %q / %q", f.Text.JA, f.Text.EN)
 			}
 		})
 	}

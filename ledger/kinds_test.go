@@ -1,0 +1,77 @@
+package ledger
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/danzen-gw/danzen/internal/msg"
+)
+
+func TestKindsDeclaredOnce(t *testing.T) {
+	seen := map[Kind]bool{}
+	for _, ki := range Kinds() {
+		if ki.Kind == "" || seen[ki.Kind] {
+			t.Errorf("kind %q empty or declared twice", ki.Kind)
+		}
+		seen[ki.Kind] = true
+		if ki.Data != nil {
+			if _, err := json.Marshal(ki.Data); err != nil {
+				t.Errorf("%s: data type %T does not encode: %v", ki.Kind, ki.Data, err)
+			}
+		}
+	}
+}
+
+func TestAppendRefusesUndeclaredKindAndWrongData(t *testing.T) {
+	l := openT(t, filepath.Join(t.TempDir(), "ledger"), newClock())
+	ctx := context.Background()
+	for name, e := range map[string]Entry{
+		"undeclared kind":           {Kind: "made.up"},
+		"payload of another kind":   {Kind: KindSnapshot, Payload: CutData{}},
+		"payload on a no-data kind": {Kind: KindUnmount, Payload: MountData{}},
+		"raw data of another kind":  {Kind: KindMount, Data: json.RawMessage(`{"relay":"r1"}`)},
+		"payload and data":          {Kind: KindMount, Payload: MountData{}, Data: json.RawMessage(`{}`)},
+	} {
+		if _, err := l.Append(ctx, e); err == nil {
+			t.Errorf("%s: appended", name)
+		}
+	}
+	if l.Head().Seq != 0 {
+		t.Fatalf("refused entries were stored: head %+v", l.Head())
+	}
+	stored, err := l.Append(ctx, Entry{Kind: KindMount, Medium: "usb1", Payload: MountData{Repository: "/mnt/usb1/repo"},
+		Message: msg.T("接続", "attached")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Decode[MountData](stored)
+	if err != nil || m.Repository != "/mnt/usb1/repo" {
+		t.Fatalf("Decode = %+v, %v", m, err)
+	}
+	if _, err := Decode[CutData](stored); err == nil || !strings.Contains(err.Error(), "not a ledger.CutData") {
+		t.Fatalf("Decode of the wrong type: %v", err)
+	}
+	if stored.Message != msg.T("接続", "attached") {
+		t.Fatalf("message read back as %+v", stored.Message)
+	}
+}
+
+// TestLegacyStringMessage: entries written before messages were objects
+// hold one string; they verify and read as that string.
+func TestLegacyStringMessage(t *testing.T) {
+	line, _, err := encodeLine(wireEntry{Seq: 1, Time: "2026-01-01T00:00:00Z", Kind: KindPowerOffVerified, Medium: "usb1",
+		Message: json.RawMessage(`"切断を確認 / cut verified"`), Prev: GenesisHash})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := parseLine(line[:len(line)-1])
+	if err != nil || !p.hashOK {
+		t.Fatalf("parse: %v, hash ok %v", err, p.hashOK)
+	}
+	if p.Message != msg.T("切断を確認", "cut verified") || p.Message.String() != "切断を確認 / cut verified" {
+		t.Fatalf("legacy message read as %+v", p.Message)
+	}
+}
