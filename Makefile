@@ -1,10 +1,20 @@
-# danzen: the two commands a newcomer runs are `make demo` and `make test`.
+# danzen: the two commands a newcomer runs are `make demo` and `make test`;
+# `make check` is the fast loop before every commit.
 GO            ?= go
 BIN           := $(CURDIR)/bin
 # restic is pinned and built from the module proxy with its own go.mod, so
 # its dependencies stay exactly as restic tested them.
 RESTIC_VERSION := v0.19.1
 RESTIC        := $(BIN)/restic
+# The linters make check runs, pinned and built from the module proxy into
+# bin/ (not in go.mod: they are tools, not dependencies). The version is in
+# the file name, so changing it here builds the new one.
+GOFMT               = $(shell $(GO) env GOROOT)/bin/gofmt
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK         := $(BIN)/staticcheck-$(STATICCHECK_VERSION)
+ERRCHECK_VERSION    := v1.30.0
+ERRCHECK            := $(BIN)/errcheck-$(ERRCHECK_VERSION)
+
 # Debian packages the tests use as real peers, and what the image builder
 # and its QEMU boot test need (IMAGE_DEBS is defined below).
 DEBS          = openssh-server e2fsprogs $(IMAGE_DEBS) fdisk qemu-system-x86 ovmf chromium fonts-noto-cjk
@@ -15,7 +25,7 @@ DEBS         += jq
 # netprobe's fake edge: snmpd, dnsmasq and nftables in namespaces (iproute2); nmap for bench/scan.
 DEBS         += snmpd dnsmasq-base nftables iproute2 nmap
 
-.PHONY: demo test deps restic vet bench-pull bench-scan
+.PHONY: demo test check deps restic vet bench-pull bench-scan
 
 demo: restic
 	DANZEN_RESTIC=$(RESTIC) $(GO) run ./cmd/danzen demo
@@ -25,6 +35,38 @@ test: deps restic versitygw vet
 
 vet:
 	$(GO) vet ./...
+
+# check is the fast loop before every commit: no root, no peers, under 3
+# minutes on a 2-core machine. Formatting, vet, staticcheck, unchecked
+# errors, the two house-style tests (inline bilingual literals, msg format
+# arguments), then every test under -short -race. Tests that need root,
+# sshd, restic, versitygw, QEMU, Chromium, loop devices or network
+# namespaces skip themselves under -short; make test runs them all.
+check: $(STATICCHECK) $(ERRCHECK)
+	@echo "== gofmt"; \
+	files=$$(find . -name '*.go' -not -path './.git/*' -not -path './bin/*' -not -path './build/*' -not -path '*/testdata/*'); \
+	bad=$$($(GOFMT) -l $$files) || exit 1; \
+	if [ -n "$$bad" ]; then echo "not gofmt-formatted (run gofmt -w on them):"; echo "$$bad"; exit 1; fi
+	@echo "== go vet"
+	@$(GO) vet ./...
+	@echo "== staticcheck $(STATICCHECK_VERSION)"
+	@$(STATICCHECK) ./...
+	@echo "== errcheck $(ERRCHECK_VERSION) (exclusions: .errcheck-excludes)"
+	@$(ERRCHECK) -exclude .errcheck-excludes ./...
+	@echo "== house style (internal/msg)"
+	@$(GO) test -count=1 -run '^(TestInlineBilingualLiterals|TestFormatsAgree)$$' ./internal/msg/
+	@echo "== go test -short -race"
+	@$(GO) test -short -race ./...
+
+$(STATICCHECK):
+	@mkdir -p $(BIN)/.staticcheck
+	GOBIN=$(BIN)/.staticcheck $(GO) install -trimpath honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	mv $(BIN)/.staticcheck/staticcheck $@ && rmdir $(BIN)/.staticcheck
+
+$(ERRCHECK):
+	@mkdir -p $(BIN)/.errcheck
+	GOBIN=$(BIN)/.errcheck $(GO) install -trimpath github.com/kisielk/errcheck@$(ERRCHECK_VERSION)
+	mv $(BIN)/.errcheck/errcheck $@ && rmdir $(BIN)/.errcheck
 
 # deps installs the Debian packages the tests need when they are missing.
 deps:
@@ -60,6 +102,12 @@ fuzz:
 # bench-scan: danzen's WAN-edge scan against nmap on the fake edge (bench/README.md).
 bench-scan: deps
 	$(GO) run ./bench/scan
+
+# bench-ledger: what a ten-year evidence ledger costs danzend's start, page
+# and full verification (bench/README.md). About 3 minutes; no root needed.
+.PHONY: bench-ledger
+bench-ledger:
+	$(GO) run ./bench/ledger
 
 # versitygw is the S3 server with Object Lock the cloud medium's tests run
 # on 127.0.0.1; building it takes about 7 minutes, so it is kept in bin/.

@@ -7,7 +7,7 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
-	"fmt"
+	"io"
 	"mime"
 	"net"
 	"net/mail"
@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 type emailChannel struct {
@@ -65,7 +67,7 @@ func newEmail(s EmailSpec, o Options) (*emailChannel, error) {
 func (e *emailChannel) name() string { return "email" }
 
 func (e *emailChannel) send(ctx context.Context, a Alert) (err error) {
-	msg := e.message(a)
+	body := e.message(a)
 	var password string
 	if e.username != "" {
 		if password, err = readSecret(e.passwordPath); err != nil {
@@ -74,15 +76,15 @@ func (e *emailChannel) send(ctx context.Context, a Alert) (err error) {
 	}
 	conn, err := e.dial(ctx, "tcp", e.addr)
 	if err != nil {
-		return fmt.Errorf("SMTPサーバ %s に接続できません / cannot connect to SMTP server %s: %w", e.addr, e.addr, err)
+		return msg.Errorf("SMTPサーバ %s に接続できません: %w", "cannot connect to SMTP server %s: %w", e.addr, err)
 	}
-	defer conn.Close()
+	defer closeQuietly(conn)
 	// net/smtp knows no context: closing the connection is how to stop it.
-	defer context.AfterFunc(ctx, func() { conn.Close() })()
+	defer context.AfterFunc(ctx, func() { _ = conn.Close() })()
 	_ = conn.SetDeadline(time.Now().Add(e.timeout))
 	defer func() {
 		if err != nil && ctx.Err() != nil {
-			err = fmt.Errorf("%w (%w)", err, ctx.Err())
+			err = msg.Errorf("%w (%w)", "%w (%w)", err, ctx.Err())
 		}
 	}()
 
@@ -90,26 +92,25 @@ func (e *emailChannel) send(ctx context.Context, a Alert) (err error) {
 	if e.mode == TLSImplicit {
 		tc := tls.Client(conn, e.tls)
 		if err := tc.HandshakeContext(ctx); err != nil {
-			return fmt.Errorf("SMTPサーバ %s とTLS接続できません / TLS handshake with %s failed: %w", e.addr, e.addr, err)
+			return msg.Errorf("SMTPサーバ %s とTLS接続できません: %w", "TLS handshake with %s failed: %w", e.addr, err)
 		}
 		conn = tc
 	}
 	c, err := smtp.NewClient(conn, e.host)
 	if err != nil {
-		return e.wrap("接続開始 / greeting", err)
+		return e.wrap(msg.T("接続開始", "greeting"), err)
 	}
-	defer c.Close()
+	defer closeQuietly(c)
 	if err := c.Hello(helo); err != nil {
-		return e.wrap("HELO", err)
+		return e.wrap(msg.Plain("HELO"), err)
 	}
 	if e.mode == TLSStartTLS {
 		if ok, _ := c.Extension("STARTTLS"); !ok {
 			_ = c.Quit()
-			return permanent(fmt.Errorf("SMTPサーバ %s がSTARTTLSに対応していないため送信を中止しました(認証情報や本文を暗号化せずに送らないため) / "+
-				"SMTP server %s does not offer STARTTLS: refusing to send credentials or mail without TLS", e.addr, e.addr))
+			return permanent(msg.Errorf("SMTPサーバ %s がSTARTTLSに対応していないため送信を中止しました(認証情報や本文を暗号化せずに送らないため)", "SMTP server %s does not offer STARTTLS: refusing to send credentials or mail without TLS", e.addr))
 		}
 		if err := c.StartTLS(e.tls); err != nil {
-			return fmt.Errorf("SMTPサーバ %s とのSTARTTLSに失敗しました / STARTTLS with %s failed: %w", e.addr, e.addr, err)
+			return msg.Errorf("SMTPサーバ %s とのSTARTTLSに失敗しました: %w", "STARTTLS with %s failed: %w", e.addr, err)
 		}
 	}
 	if e.username != "" {
@@ -118,22 +119,22 @@ func (e *emailChannel) send(ctx context.Context, a Alert) (err error) {
 		}
 	}
 	if err := c.Mail(e.from.Address); err != nil {
-		return e.wrap("MAIL FROM", err)
+		return e.wrap(msg.Plain("MAIL FROM"), err)
 	}
 	for _, t := range e.to {
 		if err := c.Rcpt(t.Address); err != nil {
-			return e.wrap("RCPT TO <"+t.Address+">", err)
+			return e.wrap(msg.Plain("RCPT TO <"+t.Address+">"), err)
 		}
 	}
 	w, err := c.Data()
 	if err != nil {
-		return e.wrap("DATA", err)
+		return e.wrap(msg.Plain("DATA"), err)
 	}
-	if _, err := w.Write(msg); err != nil {
-		return e.wrap("DATA", err)
+	if _, err := w.Write(body); err != nil {
+		return e.wrap(msg.Plain("DATA"), err)
 	}
 	if err := w.Close(); err != nil {
-		return e.wrap("DATA", err)
+		return e.wrap(msg.Plain("DATA"), err)
 	}
 	// The server accepted the message; a failing QUIT does not undo that.
 	_ = c.Quit()
@@ -144,11 +145,11 @@ func (e *emailChannel) auth(c *smtp.Client, password string) error {
 	// Checked here as well as in the mechanisms, so no future mode can
 	// reach AUTH in plaintext.
 	if _, ok := c.TLSConnectionState(); !ok {
-		return permanent(errors.New("TLSなしでは認証しません / refusing to authenticate without TLS"))
+		return permanent(msg.New("TLSなしでは認証しません", "refusing to authenticate without TLS"))
 	}
 	ok, mechs := c.Extension("AUTH")
 	if !ok {
-		return permanent(fmt.Errorf("SMTPサーバ %s が認証(AUTH)に対応していません / SMTP server %s does not offer AUTH", e.addr, e.addr))
+		return permanent(msg.Errorf("SMTPサーバ %s が認証(AUTH)に対応していません", "SMTP server %s does not offer AUTH", e.addr))
 	}
 	var m smtp.Auth
 	for _, f := range strings.Fields(strings.ToUpper(mechs)) {
@@ -161,25 +162,28 @@ func (e *emailChannel) auth(c *smtp.Client, password string) error {
 		}
 	}
 	if m == nil {
-		return permanent(fmt.Errorf("SMTPサーバ %s の認証方式(%s)に対応していません。PLAIN か LOGIN が必要です / "+
-			"SMTP server %s offers AUTH %s; PLAIN or LOGIN is needed", e.addr, mechs, e.addr, mechs))
+		return permanent(msg.Errorf("SMTPサーバ %s の認証方式(%s)に対応していません。PLAIN か LOGIN が必要です", "SMTP server %s offers AUTH %s; PLAIN or LOGIN is needed", e.addr, mechs))
 	}
 	if err := c.Auth(m); err != nil {
-		return e.wrap("AUTH", err)
+		return e.wrap(msg.Plain("AUTH"), err)
 	}
 	return nil
 }
 
 // wrap names the SMTP step and makes 5xx replies permanent (4xx are the
 // server's way of saying "try later").
-func (e *emailChannel) wrap(step string, err error) error {
-	err = fmt.Errorf("SMTPサーバ %s: %s: %w", e.addr, step, err)
+func (e *emailChannel) wrap(step msg.Text, err error) error {
+	err = msg.Errorf("SMTPサーバ %s: %s: %w", "SMTP server %s: %s: %w", e.addr, step, err)
 	var te *textproto.Error
 	if errors.As(err, &te) && te.Code >= 500 {
 		return permanent(err)
 	}
 	return err
 }
+
+// closeQuietly closes what a send used once its outcome is known (the
+// message accepted or the error in hand): a failing Close changes neither.
+func closeQuietly(c io.Closer) { _ = c.Close() }
 
 // ehloName is the address literal of our end: RFC 5321 wants a FQDN or
 // this, and the appliance has no FQDN of its own.
@@ -199,7 +203,7 @@ type plainAuth struct{ user, pass string }
 func (p *plainAuth) Start(s *smtp.ServerInfo) (string, []byte, error) {
 	// Unlike net/smtp's PlainAuth, no exception for localhost.
 	if !s.TLS {
-		return "", nil, permanent(errors.New("TLSなしでは認証しません / refusing to authenticate without TLS"))
+		return "", nil, permanent(msg.New("TLSなしでは認証しません", "refusing to authenticate without TLS"))
 	}
 	return "PLAIN", []byte("\x00" + p.user + "\x00" + p.pass), nil
 }
@@ -220,7 +224,7 @@ type loginAuth struct {
 
 func (l *loginAuth) Start(s *smtp.ServerInfo) (string, []byte, error) {
 	if !s.TLS {
-		return "", nil, permanent(errors.New("TLSなしでは認証しません / refusing to authenticate without TLS"))
+		return "", nil, permanent(msg.New("TLSなしでは認証しません", "refusing to authenticate without TLS"))
 	}
 	return "LOGIN", nil, nil
 }

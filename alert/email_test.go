@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 const smtpPassword = "pässwörd-秘密"
@@ -32,11 +34,18 @@ func TestEmailSTARTTLSDeliversJapaneseAfterTLS(t *testing.T) {
 	pw := writeSecret(t, env.dir, "smtp.pass", smtpPassword+"\n", 0o600)
 	n := mustNew(t, Spec{Email: emailSpec(srv, pki.caFile, pw)}, env.opts(t))
 
-	a := MediumNotOff("gw1", "disk-a", env.clock.Now(), "sense input still reads ON")
+	a := MediumNotOff("gw1", "disk-a", env.clock.Now(), msg.Plain("sense input still reads ON"))
 	if err := n.Send(context.Background(), a); err != nil {
 		t.Fatal(err)
 	}
 
+	checkMessage(t, a, sentOverTLS(t, srv).data)
+}
+
+// sentOverTLS checks that srv received one message, and nothing but EHLO
+// and STARTTLS before TLS, and returns the message.
+func sentOverTLS(t *testing.T, srv *smtpd) smtpMsg {
+	t.Helper()
 	conns, cmds, auths, msgs := srv.snapshot()
 	if conns != 1 || len(msgs) != 1 {
 		t.Fatalf("conns=%d msgs=%d, want 1 and 1", conns, len(msgs))
@@ -61,8 +70,14 @@ func TestEmailSTARTTLSDeliversJapaneseAfterTLS(t *testing.T) {
 	if !m.tls || m.from != "danzen@example.jp" || strings.Join(m.to, ",") != "it@hospital.example.jp,vendor@example.jp" {
 		t.Fatalf("envelope = tls:%v from:%q to:%q", m.tls, m.from, m.to)
 	}
+	return m
+}
+
+// checkMessage checks that data is a's 7-bit MIME message, Japanese first.
+func checkMessage(t *testing.T, a Alert, data []byte) {
+	t.Helper()
 	// The message must be 7-bit with short lines: Japanese only inside encodings.
-	for i, line := range strings.Split(string(m.data), "\n") {
+	for i, line := range strings.Split(string(data), "\n") {
 		if len(line) > 998 {
 			t.Errorf("line %d is %d bytes", i+1, len(line))
 		}
@@ -73,11 +88,11 @@ func TestEmailSTARTTLSDeliversJapaneseAfterTLS(t *testing.T) {
 		}
 	}
 
-	msg, err := mail.ReadMessage(bytes.NewReader(m.data))
+	parsed, err := mail.ReadMessage(bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
 	}
-	subj, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+	subj, err := new(mime.WordDecoder).DecodeHeader(parsed.Header.Get("Subject"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,24 +102,24 @@ func TestEmailSTARTTLSDeliversJapaneseAfterTLS(t *testing.T) {
 	if strings.Index(subj, "電源遮断") > strings.Index(subj, "not verified") {
 		t.Errorf("subject not Japanese first: %q", subj)
 	}
-	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	mt, params, err := mime.ParseMediaType(parsed.Header.Get("Content-Type"))
 	if err != nil || mt != "text/plain" || !strings.EqualFold(params["charset"], "utf-8") {
-		t.Errorf("Content-Type = %q", msg.Header.Get("Content-Type"))
+		t.Errorf("Content-Type = %q", parsed.Header.Get("Content-Type"))
 	}
-	if msg.Header.Get("MIME-Version") != "1.0" || msg.Header.Get("Content-Transfer-Encoding") != "base64" {
-		t.Errorf("MIME headers: %v", msg.Header)
+	if parsed.Header.Get("MIME-Version") != "1.0" || parsed.Header.Get("Content-Transfer-Encoding") != "base64" {
+		t.Errorf("MIME headers: %v", parsed.Header)
 	}
-	if msg.Header.Get("Importance") != "high" || msg.Header.Get("Auto-Submitted") != "auto-generated" {
-		t.Errorf("priority headers: %v", msg.Header)
+	if parsed.Header.Get("Importance") != "high" || parsed.Header.Get("Auto-Submitted") != "auto-generated" {
+		t.Errorf("priority headers: %v", parsed.Header)
 	}
-	if _, err := msg.Header.Date(); err != nil {
+	if _, err := parsed.Header.Date(); err != nil {
 		t.Errorf("Date: %v", err)
 	}
-	to, err := msg.Header.AddressList("To")
+	to, err := parsed.Header.AddressList("To")
 	if err != nil || len(to) != 2 || to[1].Name != "情報システム担当" {
 		t.Errorf("To = %v, %v", to, err)
 	}
-	raw, _ := io.ReadAll(msg.Body)
+	raw, _ := io.ReadAll(parsed.Body)
 	body, err := base64.StdEncoding.DecodeString(strings.NewReplacer("\r", "", "\n", "").Replace(string(raw)))
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +144,7 @@ func TestEmailRefusesServerWithoutSTARTTLS(t *testing.T) {
 	pw := writeSecret(t, env.dir, "smtp.pass", smtpPassword, 0o600)
 	n := mustNew(t, Spec{Email: emailSpec(srv, "", pw)}, env.opts(t))
 
-	err := n.Send(context.Background(), CycleFailed("gw1", "", env.clock.Now(), "x"))
+	err := n.Send(context.Background(), CycleFailed("gw1", "", env.clock.Now(), msg.Plain("x")))
 	var ce *ChannelError
 	if !errors.As(err, &ce) || ce.Channel != "email" || ce.Attempts != 1 {
 		t.Fatalf("err = %v, want one email ChannelError after 1 attempt", err)
@@ -159,7 +174,7 @@ func TestEmailImplicitTLSWithLoginFallback(t *testing.T) {
 	spec := emailSpec(srv, pki.caFile, pw)
 	spec.TLS, spec.Username = TLSImplicit, "u"
 	n := mustNew(t, Spec{Email: spec}, env.opts(t))
-	if err := n.Send(context.Background(), LedgerFailed("gw1", env.clock.Now(), "chain broken at line 7")); err != nil {
+	if err := n.Send(context.Background(), LedgerFailed("gw1", env.clock.Now(), msg.Plain("chain broken at line 7"))); err != nil {
 		t.Fatal(err)
 	}
 	_, cmds, auths, msgs := srv.snapshot()
@@ -179,7 +194,7 @@ func TestEmailRejectedCredentialsAreNotRetried(t *testing.T) {
 	env := newEnv(t)
 	pw := writeSecret(t, env.dir, "smtp.pass", "wrong", 0o600)
 	n := mustNew(t, Spec{Email: emailSpec(srv, pki.caFile, pw)}, env.opts(t))
-	err := n.Send(context.Background(), CycleFailed("gw1", "", env.clock.Now(), ""))
+	err := n.Send(context.Background(), CycleFailed("gw1", "", env.clock.Now(), msg.Text{}))
 	if err == nil || !strings.Contains(err.Error(), "535") || !strings.Contains(err.Error(), "AUTH") {
 		t.Fatalf("err = %v, want the 535 from AUTH", err)
 	}
@@ -194,7 +209,7 @@ func TestEmailUntrustedCertificateStopsBeforeAuth(t *testing.T) {
 	env := newEnv(t)
 	pw := writeSecret(t, env.dir, "smtp.pass", smtpPassword, 0o600)
 	n := mustNew(t, Spec{Email: emailSpec(srv, "", pw)}, env.opts(t)) // system roots only
-	err := n.Send(context.Background(), CycleFailed("gw1", "", env.clock.Now(), ""))
+	err := n.Send(context.Background(), CycleFailed("gw1", "", env.clock.Now(), msg.Text{}))
 	var ce *ChannelError
 	if !errors.As(err, &ce) || ce.Attempts != 1 || !strings.Contains(err.Error(), "STARTTLS") {
 		t.Fatalf("err = %v, want a certificate failure in STARTTLS, not retried", err)
@@ -210,7 +225,7 @@ func TestEmailSecretFileReadableByOthersIsRefused(t *testing.T) {
 	env := newEnv(t)
 	pw := writeSecret(t, env.dir, "smtp.pass", smtpPassword, 0o644)
 	n := mustNew(t, Spec{Email: emailSpec(srv, pki.caFile, pw)}, env.opts(t))
-	err := n.Send(context.Background(), CycleFailed("gw1", "", env.clock.Now(), ""))
+	err := n.Send(context.Background(), CycleFailed("gw1", "", env.clock.Now(), msg.Text{}))
 	if err == nil || !strings.Contains(err.Error(), "0600") {
 		t.Fatalf("err = %v, want a complaint about the mode", err)
 	}
@@ -244,11 +259,11 @@ func TestEmailHonoursContext(t *testing.T) {
 	env := newEnv(t)
 	// A listener that accepts and never greets.
 	ln := mustListen(t)
-	defer ln.Close()
+	defer closeQuietly(ln)
 	go func() {
 		c, err := ln.Accept()
 		if err == nil {
-			defer c.Close()
+			defer closeQuietly(c)
 			_, _ = io.Copy(io.Discard, c)
 		}
 	}()

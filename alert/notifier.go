@@ -5,11 +5,12 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"sync"
 	"time"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // DialFunc opens a network connection (net.Dialer.DialContext's shape).
@@ -40,9 +41,12 @@ type ChannelError struct {
 	Err      error
 }
 
-func (e *ChannelError) Error() string {
-	return fmt.Sprintf("通知チャネル %s で送信できませんでした(%d回試行) / alert channel %s failed after %d attempt(s): %v",
-		e.Channel, e.Attempts, e.Channel, e.Attempts, e.Err)
+func (e *ChannelError) Error() string { return e.Localize(msg.Both) }
+
+// Localize says which channel failed, how often it was tried and why, in l.
+func (e *ChannelError) Localize(l msg.Lang) string {
+	return msg.In(msg.Errorf("通知チャネル %s で送信できませんでした(%d回試行): %w", "alert channel %s failed after %d attempt(s): %w",
+		e.Channel, e.Attempts, e.Err), l)
 }
 
 func (e *ChannelError) Unwrap() error { return e.Err }
@@ -131,14 +135,14 @@ func New(spec Spec, opts Options) (*Notifier, error) {
 	if spec.Email != nil {
 		c, err := newEmail(*spec.Email, opts)
 		if err != nil {
-			return nil, fmt.Errorf("email: %w", err)
+			return nil, msg.Wrap(err, "メール通知", "email")
 		}
 		n.channels = append(n.channels, c)
 	}
 	if spec.Webhook != nil {
 		c, err := newWebhook(*spec.Webhook, opts)
 		if err != nil {
-			return nil, fmt.Errorf("webhook: %w", err)
+			return nil, msg.Wrap(err, "webhook 通知", "webhook")
 		}
 		n.channels = append(n.channels, c)
 	}
@@ -176,7 +180,22 @@ func (n *Notifier) Send(ctx context.Context, a Alert) error {
 		})
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	return joinFailures(errs)
+}
+
+// joinFailures joins the channels' errors. A single one is returned as it
+// is: joined, its two languages would no longer reach the ledger apart.
+func joinFailures(errs []error) error {
+	var failed []error
+	for _, err := range errs {
+		if err != nil {
+			failed = append(failed, err)
+		}
+	}
+	if len(failed) == 1 {
+		return failed[0]
+	}
+	return errors.Join(failed...)
 }
 
 // reservation remembers what reserve replaced, so that a failed delivery
@@ -272,8 +291,9 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // credential, a missing STARTTLS, a 4xx answer, an unreadable secret).
 type permanentError struct{ err error }
 
-func (e *permanentError) Error() string { return e.err.Error() }
-func (e *permanentError) Unwrap() error { return e.err }
+func (e *permanentError) Error() string              { return e.err.Error() }
+func (e *permanentError) Localize(l msg.Lang) string { return msg.In(e.err, l) }
+func (e *permanentError) Unwrap() error              { return e.err }
 
 func permanent(err error) error { return &permanentError{err} }
 
@@ -283,8 +303,9 @@ type retryAfterError struct {
 	after time.Duration
 }
 
-func (e *retryAfterError) Error() string { return e.err.Error() }
-func (e *retryAfterError) Unwrap() error { return e.err }
+func (e *retryAfterError) Error() string              { return e.err.Error() }
+func (e *retryAfterError) Localize(l msg.Lang) string { return msg.In(e.err, l) }
+func (e *retryAfterError) Unwrap() error              { return e.err }
 
 // transient: anything not known to be permanent is retried, because the
 // attempts are bounded and a lost alert costs more than a repeated try.

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // A dead mail server must not keep the webhook from telling anyone, and
@@ -39,7 +41,7 @@ func TestFailingChannelDoesNotStopTheOther(t *testing.T) {
 		Webhook: &WebhookSpec{URL: srv.URL},
 	}
 	n := mustNew(t, spec, o)
-	a := MediumNotOff("gw1", "disk-a", env.clock.Now(), "")
+	a := MediumNotOff("gw1", "disk-a", env.clock.Now(), msg.Text{})
 
 	err := n.Send(context.Background(), a)
 	var ce *ChannelError
@@ -85,14 +87,14 @@ func TestRepeatIsSuppressedWithinInterval(t *testing.T) {
 			t.Fatalf("after %s at %v: %d deliveries, want %d", a.Key, env.clock.Now(), got, want)
 		}
 	}
-	a := func() Alert { return MediumNotOff("gw1", "disk-a", env.clock.Now(), "") }
+	a := func() Alert { return MediumNotOff("gw1", "disk-a", env.clock.Now(), msg.Text{}) }
 	send(a(), 1)
 	env.clock.Advance(time.Minute)
 	send(a(), 1)
 	env.clock.Advance(58 * time.Minute)
 	send(a(), 1)
-	send(MediumNotOff("gw1", "disk-b", env.clock.Now(), ""), 2) // another condition
-	env.clock.Advance(time.Minute)                              // one hour since the first
+	send(MediumNotOff("gw1", "disk-b", env.clock.Now(), msg.Text{}), 2) // another condition
+	env.clock.Advance(time.Minute)                                      // one hour since the first
 	send(a(), 3)
 	env.clock.Advance(10 * time.Minute)
 	send(a(), 3)
@@ -102,7 +104,7 @@ func TestStateChangesAreAlwaysSent(t *testing.T) {
 	env := newEnv(t)
 	n, h := webhookNotifier(t, env, 6*time.Hour)
 	ctx := context.Background()
-	fire := MediumNotOff("gw1", "disk-a", env.clock.Now(), "")
+	fire := MediumNotOff("gw1", "disk-a", env.clock.Now(), msg.Text{})
 	steps := []struct {
 		a    Alert
 		sent bool
@@ -159,7 +161,7 @@ func TestFailedDeliveryIsNotRemembered(t *testing.T) {
 	env := newEnv(t)
 	n, h := webhookNotifier(t, env, time.Hour)
 	h.answers = codes(400)
-	a := CycleFailed("gw1", "", env.clock.Now(), "")
+	a := CycleFailed("gw1", "", env.clock.Now(), msg.Text{})
 	if err := n.Send(context.Background(), a); err == nil {
 		t.Fatal("want the 400")
 	}
@@ -174,7 +176,7 @@ func TestFailedDeliveryIsNotRemembered(t *testing.T) {
 func TestConcurrentRepeatsSendOnce(t *testing.T) {
 	env := newEnv(t)
 	n, h := webhookNotifier(t, env, time.Hour)
-	a := MediumNotOff("gw1", "disk-a", env.clock.Now(), "")
+	a := MediumNotOff("gw1", "disk-a", env.clock.Now(), msg.Text{})
 	var wg sync.WaitGroup
 	for range 10 {
 		wg.Go(func() {
@@ -194,7 +196,7 @@ func TestCancelledContextStopsRetrying(t *testing.T) {
 	n, h := webhookNotifier(t, env, time.Hour)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := n.Send(ctx, CycleFailed("gw1", "", env.clock.Now(), ""))
+	err := n.Send(ctx, CycleFailed("gw1", "", env.clock.Now(), msg.Text{}))
 	var ce *ChannelError
 	if !errors.As(err, &ce) || ce.Attempts != 1 || !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
@@ -210,7 +212,7 @@ func TestNoChannelsAndMalformedAlerts(t *testing.T) {
 	if (Spec{}).Enabled() {
 		t.Error("empty Spec reports Enabled")
 	}
-	if err := n.Send(context.Background(), CycleFailed("gw1", "", time.Time{}, "")); err != nil {
+	if err := n.Send(context.Background(), CycleFailed("gw1", "", time.Time{}, msg.Text{})); err != nil {
 		t.Errorf("no channels: %v", err)
 	}
 	err := n.Send(context.Background(), Alert{Kind: "bogus"})
@@ -251,8 +253,8 @@ func TestStateSurvivesRestart(t *testing.T) {
 	opts := env.opts(t)
 	opts.StateFile = filepath.Join(env.dir, "alerts.json")
 	ctx := context.Background()
-	notOff := MediumNotOff("gw1", "disk-a", env.clock.Now(), "")
-	full := LedgerFull("gw1", env.clock.Now(), "")
+	notOff := MediumNotOff("gw1", "disk-a", env.clock.Now(), msg.Text{})
+	full := LedgerFull("gw1", env.clock.Now(), msg.Text{})
 	first := mustNew(t, spec, opts)
 	for _, a := range []Alert{notOff, full} {
 		if err := first.Send(ctx, a); err != nil {
@@ -274,7 +276,9 @@ func TestStateSurvivesRestart(t *testing.T) {
 	}
 
 	// A damaged state file starts afresh: the condition is told again.
-	os.WriteFile(opts.StateFile, []byte("{torn"), 0o600)
+	if err := os.WriteFile(opts.StateFile, []byte("{torn"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	third := mustNew(t, spec, opts)
 	if err := third.Send(ctx, full); err != nil {
 		t.Fatal(err)

@@ -3,11 +3,12 @@ package alert
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 const maxSecret = 4096
@@ -17,34 +18,33 @@ const maxSecret = 4096
 func readSecret(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", fmt.Errorf("秘密情報ファイルを開けません / cannot open secret file: %w", err)
+		return "", msg.Errorf("秘密情報ファイルを開けません: %w", "cannot open secret file: %w", err)
 	}
-	defer f.Close()
+	defer closeQuietly(f) // read only
 	fi, err := f.Stat()
 	if err != nil {
-		return "", fmt.Errorf("秘密情報ファイル %s を確認できません / cannot stat secret file %s: %w", path, path, err)
+		return "", msg.Errorf("秘密情報ファイル %s を確認できません: %w", "cannot stat secret file %s: %w", path, err)
 	}
 	if !fi.Mode().IsRegular() {
-		return "", fmt.Errorf("秘密情報ファイル %s が通常のファイルではありません / secret file %s is not a regular file", path, path)
+		return "", msg.Errorf("秘密情報ファイル %s が通常のファイルではありません", "secret file %s is not a regular file", path)
 	}
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return "", fmt.Errorf("秘密情報ファイル %s は権限 %04o で他者が読めます。0600 にしてください / secret file %s has mode %04o, readable by others: make it 0600",
-			path, perm, path, perm)
+		return "", msg.Errorf("秘密情報ファイル %s は権限 %04o で他者が読めます。0600 にしてください", "secret file %s has mode %04o, readable by others: make it 0600", path, perm)
 	}
 	b, err := io.ReadAll(io.LimitReader(f, maxSecret+1))
 	if err != nil {
-		return "", fmt.Errorf("秘密情報ファイル %s を読めません / cannot read secret file %s: %w", path, path, err)
+		return "", msg.Errorf("秘密情報ファイル %s を読めません: %w", "cannot read secret file %s: %w", path, err)
 	}
 	if len(b) > maxSecret {
-		return "", fmt.Errorf("秘密情報ファイル %s が大きすぎます / secret file %s is too large", path, path)
+		return "", msg.Errorf("秘密情報ファイル %s が大きすぎます", "secret file %s is too large", path)
 	}
 	// Editors add a final newline; it is never part of the secret.
 	s := strings.TrimRight(string(b), "\r\n")
 	if s == "" {
-		return "", fmt.Errorf("秘密情報ファイル %s が空です / secret file %s is empty", path, path)
+		return "", msg.Errorf("秘密情報ファイル %s が空です", "secret file %s is empty", path)
 	}
 	if strings.ContainsAny(s, "\r\n") {
-		return "", fmt.Errorf("秘密情報ファイル %s は1行にしてください / secret file %s must hold a single line", path, path)
+		return "", msg.Errorf("秘密情報ファイル %s は1行にしてください", "secret file %s must hold a single line", path)
 	}
 	return s, nil
 }
@@ -54,7 +54,7 @@ func resolvePath(secretsDir, name string) (string, error) {
 		return name, nil
 	}
 	if secretsDir == "" {
-		return "", fmt.Errorf("相対パス %q の基準となる secrets ディレクトリが指定されていません / relative path %q needs Options.SecretsDir", name, name)
+		return "", msg.Errorf("相対パス %q の基準となる secrets ディレクトリが指定されていません", "relative path %q needs Options.SecretsDir", name)
 	}
 	return filepath.Join(secretsDir, name), nil
 }
@@ -72,11 +72,11 @@ func tlsConfig(serverName, secretsDir, caFile string) (*tls.Config, error) {
 	}
 	pem, err := os.ReadFile(p)
 	if err != nil {
-		return nil, fmt.Errorf("CA証明書ファイルを読めません / cannot read CA file: %w", err)
+		return nil, msg.Errorf("CA証明書ファイルを読めません: %w", "cannot read CA file: %w", err)
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("CA証明書ファイル %s にPEM形式の証明書がありません / CA file %s holds no PEM certificate", p, p)
+		return nil, msg.Errorf("CA証明書ファイル %s にPEM形式の証明書がありません", "CA file %s holds no PEM certificate", p)
 	}
 	c.RootCAs = pool
 	return c, nil

@@ -66,12 +66,17 @@ func startSMTPD(t *testing.T, s *smtpd) *smtpd {
 			s.wg.Add(1)
 			go func() {
 				defer s.wg.Done()
-				defer c.Close()
+				defer closeQuietly(c)
 				s.session(c)
 			}()
 		}
 	}()
-	t.Cleanup(func() { ln.Close(); s.wg.Wait() })
+	t.Cleanup(func() {
+		if err := ln.Close(); err != nil {
+			t.Error(err)
+		}
+		s.wg.Wait()
+	})
 	return s
 }
 
@@ -83,125 +88,164 @@ func (s *smtpd) snapshot() (conns int, cmds []smtpCmd, auths []smtpAuth, msgs []
 	return s.conns, append([]smtpCmd(nil), s.cmds...), append([]smtpAuth(nil), s.auths...), append([]smtpMsg(nil), s.msgs...)
 }
 
+// smtpConn is one client's session with the server.
+type smtpConn struct {
+	s     *smtpd
+	c     net.Conn
+	tp    *textproto.Conn
+	isTLS bool
+	from  string
+	to    []string
+}
+
 func (s *smtpd) session(c net.Conn) {
-	isTLS := false
-	if s.implicit {
-		tc := tls.Server(c, s.tls)
-		if tc.Handshake() != nil {
-			return
-		}
-		c, isTLS = tc, true
+	sc := &smtpConn{s: s, c: c}
+	if s.implicit && !sc.handshake() {
+		return
 	}
-	tp := textproto.NewConn(c)
-	reply := func(code int, lines ...string) bool {
-		for i, l := range lines {
-			sep := " "
-			if i < len(lines)-1 {
-				sep = "-"
-			}
-			if tp.PrintfLine("%d%s%s", code, sep, l) != nil {
-				return false
-			}
-		}
-		return true
-	}
-	reply(220, "test.invalid ESMTP")
-	var from string
-	var to []string
+	sc.tp = textproto.NewConn(sc.c)
+	sc.reply(220, "test.invalid ESMTP")
 	for {
-		line, err := tp.ReadLine()
+		line, err := sc.tp.ReadLine()
 		if err != nil {
 			return
 		}
 		f := strings.Fields(line)
 		if len(f) == 0 {
-			reply(500, "empty")
+			sc.reply(500, "empty")
 			continue
 		}
 		verb := strings.ToUpper(f[0])
 		s.mu.Lock()
-		s.cmds = append(s.cmds, smtpCmd{verb, isTLS})
+		s.cmds = append(s.cmds, smtpCmd{verb, sc.isTLS})
 		s.mu.Unlock()
-		switch verb {
-		case "EHLO", "HELO":
-			ext := []string{"test.invalid", "8BITMIME"}
-			if s.tls != nil && !isTLS {
-				ext = append(ext, "STARTTLS")
-			}
-			reply(250, append(ext, "AUTH PLAIN LOGIN")...)
-		case "STARTTLS":
-			if s.tls == nil || isTLS {
-				reply(502, "not available")
-				continue
-			}
-			reply(220, "go ahead")
-			tc := tls.Server(c, s.tls)
-			if tc.Handshake() != nil {
-				return
-			}
-			c, isTLS = tc, true
-			tp = textproto.NewConn(c)
-			from, to = "", nil
-		case "AUTH":
-			a := smtpAuth{tls: isTLS}
-			if len(f) < 2 {
-				reply(501, "mechanism?")
-				continue
-			}
-			a.mech = strings.ToUpper(f[1])
-			switch a.mech {
-			case "PLAIN":
-				if len(f) < 3 {
-					reply(501, "initial response expected")
-					continue
-				}
-				b, _ := base64.StdEncoding.DecodeString(f[2])
-				p := strings.Split(string(b), "\x00")
-				if len(p) == 3 {
-					a.user, a.pass = p[1], p[2]
-				}
-			case "LOGIN":
-				reply(334, "VXNlcm5hbWU6")
-				l, _ := tp.ReadLine()
-				u, _ := base64.StdEncoding.DecodeString(l)
-				reply(334, "UGFzc3dvcmQ6")
-				l, _ = tp.ReadLine()
-				p, _ := base64.StdEncoding.DecodeString(l)
-				a.user, a.pass = string(u), string(p)
-			}
-			s.mu.Lock()
-			s.auths = append(s.auths, a)
-			s.mu.Unlock()
-			if a.user == s.user && a.pass == s.pass {
-				reply(235, "ok")
-			} else {
-				reply(535, "5.7.8 authentication credentials invalid")
-			}
-		case "MAIL":
-			from = addrOf(line)
-			reply(250, "ok")
-		case "RCPT":
-			to = append(to, addrOf(line))
-			reply(250, "ok")
-		case "DATA":
-			reply(354, "go ahead")
-			data, err := tp.ReadDotBytes()
-			if err != nil {
-				return
-			}
-			s.mu.Lock()
-			s.msgs = append(s.msgs, smtpMsg{from: from, to: to, data: data, tls: isTLS})
-			s.mu.Unlock()
-			reply(250, "queued")
-		case "RSET", "NOOP":
-			reply(250, "ok")
-		case "QUIT":
-			reply(221, "bye")
+		if !sc.command(verb, f, line) {
 			return
-		default:
-			reply(502, "unknown")
 		}
 	}
+}
+
+// command answers one command; false ends the session.
+func (sc *smtpConn) command(verb string, f []string, line string) bool {
+	switch verb {
+	case "EHLO", "HELO":
+		ext := []string{"test.invalid", "8BITMIME"}
+		if sc.s.tls != nil && !sc.isTLS {
+			ext = append(ext, "STARTTLS")
+		}
+		sc.reply(250, append(ext, "AUTH PLAIN LOGIN")...)
+	case "STARTTLS":
+		return sc.startTLS()
+	case "AUTH":
+		sc.auth(f)
+	case "MAIL":
+		sc.from = addrOf(line)
+		sc.reply(250, "ok")
+	case "RCPT":
+		sc.to = append(sc.to, addrOf(line))
+		sc.reply(250, "ok")
+	case "DATA":
+		return sc.data()
+	case "RSET", "NOOP":
+		sc.reply(250, "ok")
+	case "QUIT":
+		sc.reply(221, "bye")
+		return false
+	default:
+		sc.reply(502, "unknown")
+	}
+	return true
+}
+
+// reply sends a (multi-line) reply; a client that has gone shows at the
+// next read.
+func (sc *smtpConn) reply(code int, lines ...string) {
+	for i, l := range lines {
+		sep := " "
+		if i < len(lines)-1 {
+			sep = "-"
+		}
+		if sc.tp.PrintfLine("%d%s%s", code, sep, l) != nil {
+			return
+		}
+	}
+}
+
+// handshake turns the connection into TLS; false if that failed.
+func (sc *smtpConn) handshake() bool {
+	tc := tls.Server(sc.c, sc.s.tls)
+	if tc.Handshake() != nil {
+		return false
+	}
+	sc.c, sc.isTLS = tc, true
+	return true
+}
+
+func (sc *smtpConn) startTLS() bool {
+	if sc.s.tls == nil || sc.isTLS {
+		sc.reply(502, "not available")
+		return true
+	}
+	sc.reply(220, "go ahead")
+	if !sc.handshake() {
+		return false
+	}
+	sc.tp = textproto.NewConn(sc.c)
+	sc.from, sc.to = "", nil
+	return true
+}
+
+// auth records the credentials of AUTH PLAIN or LOGIN and accepts the
+// configured ones.
+func (sc *smtpConn) auth(f []string) {
+	a := smtpAuth{tls: sc.isTLS}
+	if len(f) < 2 {
+		sc.reply(501, "mechanism?")
+		return
+	}
+	a.mech = strings.ToUpper(f[1])
+	switch a.mech {
+	case "PLAIN":
+		if len(f) < 3 {
+			sc.reply(501, "initial response expected")
+			return
+		}
+		b, _ := base64.StdEncoding.DecodeString(f[2])
+		p := strings.Split(string(b), "\x00")
+		if len(p) == 3 {
+			a.user, a.pass = p[1], p[2]
+		}
+	case "LOGIN":
+		sc.reply(334, "VXNlcm5hbWU6")
+		l, _ := sc.tp.ReadLine()
+		u, _ := base64.StdEncoding.DecodeString(l)
+		sc.reply(334, "UGFzc3dvcmQ6")
+		l, _ = sc.tp.ReadLine()
+		p, _ := base64.StdEncoding.DecodeString(l)
+		a.user, a.pass = string(u), string(p)
+	}
+	sc.s.mu.Lock()
+	sc.s.auths = append(sc.s.auths, a)
+	sc.s.mu.Unlock()
+	if a.user == sc.s.user && a.pass == sc.s.pass {
+		sc.reply(235, "ok")
+	} else {
+		sc.reply(535, "5.7.8 authentication credentials invalid")
+	}
+}
+
+// data receives one message; false if the client went away.
+func (sc *smtpConn) data() bool {
+	sc.reply(354, "go ahead")
+	data, err := sc.tp.ReadDotBytes()
+	if err != nil {
+		return false
+	}
+	sc.s.mu.Lock()
+	sc.s.msgs = append(sc.s.msgs, smtpMsg{from: sc.from, to: sc.to, data: data, tls: sc.isTLS})
+	sc.s.mu.Unlock()
+	sc.reply(250, "queued")
+	return true
 }
 
 func addrOf(line string) string {

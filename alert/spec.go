@@ -2,7 +2,6 @@ package alert
 
 import (
 	"fmt"
-	"github.com/danzen-gw/danzen/internal/msg"
 	"net"
 	"net/mail"
 	"net/url"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/danzen-gw/danzen/internal/duration"
 	"github.com/danzen-gw/danzen/internal/fielderr"
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // Defaults applied where a Spec field is zero.
@@ -133,14 +133,14 @@ func (v *checker) email(f string, e *EmailSpec) {
 		v.Add(f+".username", "パスワードファイルと組になるユーザ名を指定してください", "give the user name that goes with the password file")
 	}
 	if a, err := mail.ParseAddress(e.From); err != nil || !asciiAddr(a.Address) {
-		v.Add(f+".from", fmt.Sprintf("送信元メールアドレスとして読めません: %q", e.From), fmt.Sprintf("not a valid sender address: %q", e.From))
+		v.AddText(f+".from", msg.Sprintf("送信元メールアドレスとして読めません: %q", "not a valid sender address: %q", e.From))
 	}
 	if len(e.To) == 0 {
 		v.Add(f+".to", "宛先メールアドレスを1つ以上指定してください", "give at least one recipient")
 	}
 	for i, t := range e.To {
 		if a, err := mail.ParseAddress(t); err != nil || !asciiAddr(a.Address) {
-			v.Add(fmt.Sprintf("%s.to[%d]", f, i), fmt.Sprintf("宛先メールアドレスとして読めません: %q", t), fmt.Sprintf("not a valid recipient address: %q", t))
+			v.AddText(fmt.Sprintf("%s.to[%d]", f, i), msg.Sprintf("宛先メールアドレスとして読めません: %q", "not a valid recipient address: %q", t))
 		}
 	}
 	v.timeout(f+".timeout", e.Timeout)

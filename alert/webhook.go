@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 type webhookChannel struct {
@@ -55,19 +56,19 @@ func newWebhook(s WebhookSpec, o Options) (*webhookChannel, error) {
 func (w *webhookChannel) name() string { return "webhook" }
 
 type payload struct {
-	Alert
+	wireAlert
 	Text string `json:"text"`
 }
 
 func (w *webhookChannel) send(ctx context.Context, a Alert) error {
 	a.Time = a.Time.In(jst())
-	body, err := json.Marshal(payload{Alert: a, Text: a.Subject() + "\n\n" + a.Text()})
+	body, err := json.Marshal(payload{wireAlert: a.wire(), Text: a.Subject() + "\n\n" + a.Text()})
 	if err != nil {
-		return permanent(fmt.Errorf("JSONに変換できません / cannot encode alert: %w", err))
+		return permanent(msg.Errorf("JSONに変換できません: %w", "cannot encode alert: %w", err))
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.url, bytes.NewReader(body))
 	if err != nil {
-		return permanent(fmt.Errorf("webhook %s: %w", w.url, err))
+		return permanent(msg.Errorf("webhook %s: %w", "webhook %s: %w", w.url, err))
 	}
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	req.Header.Set("User-Agent", "danzen-alert/1")
@@ -80,16 +81,15 @@ func (w *webhookChannel) send(ctx context.Context, a Alert) error {
 	}
 	resp, err := w.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("webhook %s に送信できません / cannot POST to webhook %s: %w", w.url, w.url, err)
+		return msg.Errorf("webhook %s に送信できません: %w", "cannot POST to webhook %s: %w", w.url, err)
 	}
-	defer resp.Body.Close()
+	defer closeQuietly(resp.Body)
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}
-	err = fmt.Errorf("webhook %s が %s を返しました / webhook %s answered %s: %s",
-		w.url, resp.Status, w.url, resp.Status, strings.TrimSpace(string(snippet)))
+	err = msg.Errorf("webhook %s が %s を返しました: %s", "webhook %s answered %s: %s", w.url, resp.Status, strings.TrimSpace(string(snippet)))
 	switch {
 	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout:
 		if s, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && s > 0 {

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 type hookReq struct {
@@ -72,7 +74,7 @@ func TestWebhookPostsJSON(t *testing.T) {
 	defer srv.Close()
 	env := newEnv(t)
 	n := mustNew(t, Spec{Webhook: &WebhookSpec{URL: srv.URL + "/hook"}}, env.opts(t))
-	a := CycleFailed("gw1", "lto-2", env.clock.Now(), "restic exited 1")
+	a := CycleFailed("gw1", "lto-2", env.clock.Now(), msg.Plain("restic exited 1"))
 	if err := n.Send(context.Background(), a); err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +89,7 @@ func TestWebhookPostsJSON(t *testing.T) {
 	want := map[string]any{
 		"kind": "cycle_failed", "severity": "error", "gateway_id": "gw1", "medium": "lto-2",
 		"title_ja": "バックアップが失敗しました(媒体 lto-2)", "title_en": "Backup cycle failed (medium lto-2)",
-		"body_ja": a.BodyJA, "body_en": a.BodyEN, "detail": "restic exited 1",
+		"body_ja": a.Body.JA, "body_en": a.Body.EN, "detail": "restic exited 1",
 		"dedup_key": "cycle_failed/gw1/lto-2", "resolved": false,
 		"time": "2026-05-01T11:13:00+09:00",
 	}
@@ -97,7 +99,7 @@ func TestWebhookPostsJSON(t *testing.T) {
 		}
 	}
 	text, _ := r.body["text"].(string)
-	if !strings.Contains(text, a.TitleJA) || strings.Index(text, a.TitleJA) > strings.Index(text, a.TitleEN) {
+	if !strings.Contains(text, a.Title.JA) || strings.Index(text, a.Title.JA) > strings.Index(text, a.Title.EN) {
 		t.Errorf("text = %q", text)
 	}
 }
@@ -112,7 +114,7 @@ func TestWebhookTLSWithCustomCAAndToken(t *testing.T) {
 	env := newEnv(t)
 	tok := writeSecret(t, env.dir, "hook.token", "s3cret-token\n", 0o600)
 	n := mustNew(t, Spec{Webhook: &WebhookSpec{URL: srv.URL, TokenFile: tok, CAFile: pki.caFile}}, env.opts(t))
-	if err := n.Send(context.Background(), MediumNotOff("gw1", "disk-b", env.clock.Now(), "")); err != nil {
+	if err := n.Send(context.Background(), MediumNotOff("gw1", "disk-b", env.clock.Now(), msg.Text{})); err != nil {
 		t.Fatal(err)
 	}
 	reqs := h.got()
@@ -130,7 +132,7 @@ func TestWebhookUntrustedCertificateIsNotRetried(t *testing.T) {
 	defer srv.Close()
 	env := newEnv(t)
 	n := mustNew(t, Spec{Webhook: &WebhookSpec{URL: srv.URL}}, env.opts(t))
-	err := n.Send(context.Background(), CycleFailed("gw1", "", env.clock.Now(), ""))
+	err := n.Send(context.Background(), CycleFailed("gw1", "", env.clock.Now(), msg.Text{}))
 	var ce *ChannelError
 	if !errors.As(err, &ce) || ce.Attempts != 1 || !strings.Contains(err.Error(), "certificate") {
 		t.Fatalf("err = %v", err)
@@ -147,7 +149,7 @@ func TestWebhookRetriesTransientThenSucceeds(t *testing.T) {
 	defer srv.Close()
 	env := newEnv(t)
 	n := mustNew(t, Spec{Webhook: &WebhookSpec{URL: srv.URL}}, env.opts(t))
-	if err := n.Send(context.Background(), CycleFailed("gw1", "", env.clock.Now(), "")); err != nil {
+	if err := n.Send(context.Background(), CycleFailed("gw1", "", env.clock.Now(), msg.Text{})); err != nil {
 		t.Fatal(err)
 	}
 	if got := len(h.got()); got != 3 {
@@ -164,7 +166,7 @@ func TestWebhookGivesUpAfterAttempts(t *testing.T) {
 	defer srv.Close()
 	env := newEnv(t)
 	n := mustNew(t, Spec{Webhook: &WebhookSpec{URL: srv.URL}, Attempts: 3}, env.opts(t))
-	err := n.Send(context.Background(), CycleFailed("gw1", "", env.clock.Now(), ""))
+	err := n.Send(context.Background(), CycleFailed("gw1", "", env.clock.Now(), msg.Text{}))
 	var ce *ChannelError
 	if !errors.As(err, &ce) || ce.Channel != "webhook" || ce.Attempts != 3 || !strings.Contains(err.Error(), "503") {
 		t.Fatalf("err = %v", err)
@@ -183,7 +185,7 @@ func TestWebhookClientErrorIsNotRetried(t *testing.T) {
 	defer srv.Close()
 	env := newEnv(t)
 	n := mustNew(t, Spec{Webhook: &WebhookSpec{URL: srv.URL}}, env.opts(t))
-	err := n.Send(context.Background(), CycleFailed("gw1", "", env.clock.Now(), ""))
+	err := n.Send(context.Background(), CycleFailed("gw1", "", env.clock.Now(), msg.Text{}))
 	if err == nil || !strings.Contains(err.Error(), "400") || len(h.got()) != 1 {
 		t.Fatalf("err = %v, requests %d", err, len(h.got()))
 	}
@@ -197,7 +199,7 @@ func TestWebhookDoesNotFollowRedirects(t *testing.T) {
 	defer redir.Close()
 	env := newEnv(t)
 	n := mustNew(t, Spec{Webhook: &WebhookSpec{URL: redir.URL}}, env.opts(t))
-	if err := n.Send(context.Background(), CycleFailed("gw1", "", env.clock.Now(), "")); err == nil || !strings.Contains(err.Error(), "307") {
+	if err := n.Send(context.Background(), CycleFailed("gw1", "", env.clock.Now(), msg.Text{})); err == nil || !strings.Contains(err.Error(), "307") {
 		t.Fatalf("err = %v, want the 307 reported", err)
 	}
 	if len(h.got()) != 0 {

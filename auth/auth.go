@@ -4,14 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/danzen-gw/danzen/internal/msg"
-	"github.com/danzen-gw/danzen/ledger"
-	"html/template"
 	"log/slog"
 	"net"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/ledger"
 )
 
 // Audit actions passed to Options.Audit. The web layer records them in the
@@ -70,7 +70,7 @@ type Auth struct {
 	now        func() time.Time
 	clientAddr func(*http.Request) string
 	cop        *http.CrossOriginProtection
-	tmpl       *template.Template
+	tmpl       templates
 	setupMu    sync.Mutex // makes checking and consuming the setup code one step
 }
 
@@ -83,7 +83,7 @@ func New(opts Options) (*Auth, error) {
 		opts.Params = DefaultParams()
 	}
 	if err := opts.Params.validate(); err != nil {
-		return nil, fmt.Errorf("auth: %w", err)
+		return nil, fmt.Errorf("auth: %w", err) // the costs are the program's, not a person's
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
@@ -112,7 +112,7 @@ func New(opts Options) (*Auth, error) {
 	}
 	users, err := openUserStore(opts.Dir, opts.Log)
 	if err != nil {
-		return nil, fmt.Errorf("auth: %w", err)
+		return nil, msg.Wrap(err, "ログイン機能を開始できません", "auth")
 	}
 	tmpl, err := parseTemplates()
 	if err != nil {
@@ -155,7 +155,7 @@ func (a *Auth) acquire(ctx context.Context) error {
 	case a.hashSem <- struct{}{}:
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("wait to hash a password: %w", ctx.Err())
+		return msg.Errorf("パスワードの照合を待てませんでした: %w", "wait to hash a password: %w", ctx.Err())
 	}
 }
 
@@ -173,6 +173,9 @@ func (a *Auth) hash(ctx context.Context, pw string) (string, error) {
 type LockedOutError struct{ Until time.Time }
 
 func (e *LockedOutError) Error() string { return ErrLockedOut.Error() }
+
+// Localize renders the error in l.
+func (e *LockedOutError) Localize(l msg.Lang) string { return ErrLockedOut.Localize(l) }
 
 // Is makes errors.Is(err, ErrLockedOut) true.
 func (e *LockedOutError) Is(target error) bool { return target == ErrLockedOut }
@@ -268,11 +271,11 @@ func (a *Auth) AddUser(ctx context.Context, actor, name string, role Role, passw
 	}
 	h, err := a.hash(ctx, password)
 	if err != nil {
-		return fmt.Errorf("add user %s: %w", name, err)
+		return msg.Errorf("ユーザー %s を追加できません: %w", "add user %s: %w", name, err)
 	}
 	now := a.now()
 	if err := a.users.add(userRecord{User: User{Name: name, Role: role, Created: now, PasswordChanged: now}, Hash: h}, false); err != nil {
-		return fmt.Errorf("add user %s: %w", name, err)
+		return msg.Errorf("ユーザー %s を追加できません: %w", "add user %s: %w", name, err)
 	}
 	a.audit(actor, AuditUserAdd, msg.Sprintf("ユーザー %s を役割 %s で追加", "added user %s with role %s", name, role))
 	return nil
@@ -283,7 +286,7 @@ func (a *Auth) AddUser(ctx context.Context, actor, name string, role Role, passw
 func (a *Auth) RemoveUser(actor, name string) error {
 	name = normalizeUserName(name)
 	if err := a.users.remove(name); err != nil {
-		return fmt.Errorf("remove user %s: %w", name, err)
+		return msg.Errorf("ユーザー %s を削除できません: %w", "remove user %s: %w", name, err)
 	}
 	a.sessions.destroyUser(name)
 	a.audit(actor, AuditUserRemove, msg.Sprintf("ユーザー %s を削除", "removed user %s", name))
@@ -299,10 +302,10 @@ func (a *Auth) SetRole(actor, name string, role Role) error {
 	}
 	old, ok := a.users.get(name)
 	if !ok {
-		return fmt.Errorf("set role of %s: %w", name, ErrNoSuchUser)
+		return msg.Errorf("%s の役割を変更できません: %w", "set role of %s: %w", name, ErrNoSuchUser)
 	}
 	if err := a.users.setRole(name, role); err != nil {
-		return fmt.Errorf("set role of %s: %w", name, err)
+		return msg.Errorf("%s の役割を変更できません: %w", "set role of %s: %w", name, err)
 	}
 	a.audit(actor, AuditUserRole, msg.Sprintf("%s の役割を %s から %s に変更", "role of %s changed from %s to %s", name, old.Role, role))
 	return nil
@@ -316,14 +319,14 @@ func (a *Auth) SetPassword(ctx context.Context, actor, name, password string) er
 		return err
 	}
 	if _, ok := a.users.get(name); !ok {
-		return fmt.Errorf("set password of %s: %w", name, ErrNoSuchUser)
+		return msg.Errorf("%s のパスワードを変更できません: %w", "set password of %s: %w", name, ErrNoSuchUser)
 	}
 	h, err := a.hash(ctx, password)
 	if err != nil {
-		return fmt.Errorf("set password of %s: %w", name, err)
+		return msg.Errorf("%s のパスワードを変更できません: %w", "set password of %s: %w", name, err)
 	}
 	if err := a.users.setHash(name, h, "", a.now()); err != nil {
-		return fmt.Errorf("set password of %s: %w", name, err)
+		return msg.Errorf("%s のパスワードを変更できません: %w", "set password of %s: %w", name, err)
 	}
 	a.sessions.destroyUser(name)
 	a.audit(actor, AuditUserPassword, msg.Sprintf("%s のパスワードを変更", "password of %s changed", name))

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -24,12 +25,35 @@ const (
 	audPW   = "auditor-password-9"
 )
 
+// bilingual checks text meant for both languages: a log line, an error's
+// Error(), a refusal in plain text for scripts.
 func bilingual(t *testing.T, body, ja, en string) {
 	t.Helper()
 	if !strings.Contains(body, ja) || !strings.Contains(body, en) {
 		t.Errorf("want %q and %q in:\n%s", ja, en, body)
 	}
 }
+
+// inJapanese checks a page shown in Japanese: the message in Japanese and
+// not in English.
+func inJapanese(t *testing.T, body, ja, en string) {
+	t.Helper()
+	if !strings.Contains(body, `<html lang="ja">`) || !strings.Contains(body, ja) || strings.Contains(body, en) {
+		t.Errorf("want a Japanese page with %q and without %q:\n%s", ja, en, body)
+	}
+}
+
+// inEnglish checks a page shown in English: the message in English and
+// no Japanese at all but the switch back to Japanese.
+func inEnglish(t *testing.T, body, en string) {
+	t.Helper()
+	rest := strings.Replace(body, `lang="ja" id="lang-switch">日本語</a>`, "", 1)
+	if !strings.Contains(body, `<html lang="en">`) || !strings.Contains(body, en) || japaneseRE.MatchString(rest) {
+		t.Errorf("want an English page with %q and no Japanese:\n%s", en, body)
+	}
+}
+
+var japaneseRE = regexp.MustCompile(`[\p{Hiragana}\p{Katakana}\p{Han}]`)
 
 func setupForm(t *testing.T, b *browser, code, user, pw string) (int, string) {
 	t.Helper()
@@ -71,12 +95,12 @@ func TestSetupCodeCreatesFirstAdminOnce(t *testing.T) {
 	if c, body := setupForm(t, b, "WRONG-CODE", "vendor", adminPW); c != http.StatusForbidden {
 		t.Fatalf("wrong code: %d", c)
 	} else {
-		bilingual(t, body, "セットアップコードが違う", "setup code is wrong")
+		inJapanese(t, body, "セットアップコードが違う", "setup code is wrong")
 	}
 	if c, body := setupForm(t, b, code, "vendor", "short"); c != http.StatusBadRequest {
 		t.Fatalf("short password: %d", c)
 	} else {
-		bilingual(t, body, "12文字以上", "at least 12 characters")
+		inJapanese(t, body, "12文字以上", "at least 12 characters")
 	}
 	if len(e.a.Users()) != 0 {
 		t.Fatal("a refused setup created a user")
@@ -204,7 +228,7 @@ func TestWrongPasswordAndUnknownUserLookAlike(t *testing.T) {
 	if strip(wrong.Body.String()) != strip(unknown.Body.String()) {
 		t.Error("wrong password and unknown user answer differently")
 	}
-	bilingual(t, wrong.Body.String(), "ユーザー名またはパスワードが違います", "Wrong user name or password")
+	inJapanese(t, wrong.Body.String(), "ユーザー名またはパスワードが違います", "Wrong user name or password")
 	if code := b.do("GET", "/act/view_status", nil, nil).Code; code != http.StatusUnauthorized {
 		t.Errorf("protected page after failed login: %d", code)
 	}
@@ -243,7 +267,7 @@ func TestLockoutAndItLifts(t *testing.T) {
 	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" {
 		t.Fatalf("locked login: %d retry-after %q", w.Code, w.Header().Get("Retry-After"))
 	}
-	bilingual(t, w.Body.String(), "しばらくログインできません", "Too many failed logins")
+	inJapanese(t, w.Body.String(), "しばらくログインできません", "Too many failed logins")
 	if len(e.audits(AuditLockout)) == 0 {
 		t.Error("lockout not audited")
 	}
@@ -387,7 +411,7 @@ func TestRoleLimitsOverHTTP(t *testing.T) {
 		}
 	}
 	w := aud.do("GET", "/act/edit_config", nil, http.Header{"Accept": {"text/html"}})
-	bilingual(t, w.Body.String(), "権限がありません", "not allowed")
+	inJapanese(t, w.Body.String(), "権限がありません", "not allowed")
 
 	anon := e.browser("192.0.2.31")
 	if w := anon.do("GET", "/act/view_status?x=1", nil, http.Header{"Accept": {"text/html,*/*"}}); w.Code != http.StatusSeeOther ||
@@ -688,5 +712,108 @@ func BenchmarkHash(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestLanguageChoice: the login and setup pages follow the browser's
+// choice (a cookie); a signed-in user's choice is kept on the account and
+// follows them to another browser; users.json without the field loads,
+// and such users read the browser's choice, else Japanese.
+func TestLanguageChoice(t *testing.T) {
+	e := newEnv(t, nil)
+	setup := e.browser("192.0.2.5")
+	inJapanese(t, setup.do("GET", SetupPath, nil, http.Header{"Accept": {"text/html"}}).Body.String(), "セットアップコード", "Setup code")
+	inEnglish(t, setup.do("GET", SetupPath+"?lang=en", nil, http.Header{"Accept": {"text/html"}}).Body.String(), "Setup code")
+	e.addUser("vendor", RoleVendorAdmin, adminPW)
+	e.addUser("staff", RoleStaff, staffPW)
+
+	b := e.browser("192.0.2.10")
+	page := b.do("GET", LoginPath, nil, http.Header{"Accept": {"text/html"}}).Body.String()
+	inJapanese(t, page, "ユーザー名", "User name")
+	if !strings.Contains(page, `href="/login?lang=en"`) {
+		t.Errorf("no switch to English on the login page:\n%s", page)
+	}
+	inEnglish(t, b.do("GET", LoginPath+"?lang=en&next=%2Fhistory", nil, http.Header{"Accept": {"text/html"}}).Body.String(), "User name")
+	if c := b.jar[LangCookie]; c == nil || c.Value != "en" {
+		t.Fatalf("the choice before sign-in is not kept: %+v", c)
+	}
+	inEnglish(t, b.login("vendor", "wrong-password-000").Body.String(), "Wrong user name or password")
+	b.mustLogin("vendor", adminPW)
+	if got := b.do("GET", "/lang", nil, nil).Body.String(); got != "en" {
+		t.Errorf("a user who never chose reads the login page's language: got %s", got)
+	}
+	if sw := b.do("GET", "/act/manage_users?lang=ja", nil, nil); sw.Code != http.StatusOK {
+		t.Fatalf("switch while signed in: %d", sw.Code)
+	}
+	if u, _ := e.a.User("vendor"); u.Lang != "ja" {
+		t.Errorf("the switch while signed in is not kept on the account: %q", u.Lang)
+	}
+	if c := b.jar[LangCookie]; c == nil || c.Value != "en" {
+		t.Errorf("the switch while signed in changed the browser's cookie: %+v", c)
+	}
+	// The account's choice follows the person to a browser that chose English.
+	if got := b.do("GET", "/lang", nil, nil).Body.String(); got != "ja" {
+		t.Errorf("after the switch: %s", got)
+	}
+	other := e.browser("192.0.2.11")
+	other.mustLogin("staff", staffPW)
+	if got := other.do("GET", "/lang?lang=en", nil, nil).Body.String(); got != "en" {
+		t.Errorf("staff's switch: %s", got)
+	}
+	inEnglish(t, other.do("GET", "/act/edit_config", nil, http.Header{"Accept": {"text/html"}}).Body.String(), "You are not allowed")
+	fresh := e.browser("192.0.2.12")
+	fresh.mustLogin("staff", staffPW)
+	if got := fresh.do("GET", "/lang", nil, nil).Body.String(); got != "en" {
+		t.Errorf("the account's choice does not follow the user to another browser: %s", got)
+	}
+	raw, err := os.ReadFile(filepath.Join(e.dir, UsersFile))
+	if err != nil || !bytes.Contains(raw, []byte(`"lang": "en"`)) {
+		t.Fatalf("users.json does not keep the choice: %v\n%s", err, raw)
+	}
+}
+
+// TestUsersFileWithoutLanguageLoads: users.json written before the
+// language existed (and one hand-edited to a language the page does not
+// have) loads; those users read Japanese.
+func TestUsersFileWithoutLanguageLoads(t *testing.T) {
+	e := newEnv(t, nil)
+	e.addUser("vendor", RoleVendorAdmin, adminPW)
+	e.addUser("staff", RoleStaff, staffPW)
+	for _, name := range []string{"vendor", "staff"} {
+		b := e.browser("192.0.2.20")
+		b.mustLogin(name, map[string]string{"vendor": adminPW, "staff": staffPW}[name])
+		b.do("GET", "/lang?lang=en", nil, nil)
+	}
+	raw, err := os.ReadFile(filepath.Join(e.dir, UsersFile))
+	if err != nil || bytes.Count(raw, []byte(`"lang": "en"`)) != 2 {
+		t.Fatalf("users.json before: %v\n%s", err, raw)
+	}
+	var f struct {
+		Version int              `json:"version"`
+		Users   []map[string]any `json:"users"`
+	}
+	if err := json.Unmarshal(raw, &f); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range f.Users {
+		delete(u, "lang")
+		if u["name"] == "staff" {
+			u["lang"] = "fr"
+		}
+	}
+	old, err := json.Marshal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(e.dir, UsersFile), old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e2 := newEnv(t, func(o *Options) { o.Dir = e.dir })
+	for _, name := range []string{"vendor", "staff"} {
+		b := e2.browser("192.0.2.20")
+		b.mustLogin(name, map[string]string{"vendor": adminPW, "staff": staffPW}[name])
+		if got := b.do("GET", "/lang", nil, nil).Body.String(); got != "ja" {
+			t.Errorf("%s from an old users.json reads %s, want ja", name, got)
+		}
 	}
 }

@@ -16,6 +16,10 @@
 //	mux.Handle("GET /{$}", a.RequireAction(auth.ViewStatus, dashboard))
 //	srv.Handler = a.Middleware(mux)
 //
+// Each person reads the page in one language, Japanese by default: Lang
+// gives a request's, and Middleware keeps a switch (?lang=en) on the user's
+// account, or in a cookie before sign-in (lang.go).
+//
 // Sessions live in memory only: a restart of danzend logs everyone out.
 // The session cookie is Secure, so the page must be served over HTTPS
 // (browsers only send Secure cookies over plain HTTP to localhost).

@@ -2,8 +2,6 @@ package auth
 
 import (
 	"context"
-	"github.com/danzen-gw/danzen/internal/msg"
-	"github.com/danzen-gw/danzen/ledger"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +11,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/ledger"
 )
 
 // testParams are tiny argon2id costs so the tests run fast.
@@ -72,13 +73,21 @@ func newEnv(t *testing.T, mod func(*Options)) *env {
 	mux.Handle(LoginPath, a.LoginHandler())
 	mux.Handle(LogoutPath, a.LogoutHandler())
 	mux.Handle(SetupPath, a.SetupHandler())
+	write := func(w io.Writer, s string) {
+		if _, err := io.WriteString(w, s); err != nil {
+			t.Error(err)
+		}
+	}
 	mux.Handle("/csrf", a.RequireAction(ViewStatus, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, CSRFToken(r))
+		write(w, CSRFToken(r))
+	})))
+	mux.Handle("/lang", a.RequireAction(ViewStatus, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		write(w, Lang(r).String())
 	})))
 	for _, act := range Actions() {
 		mux.Handle("/act/"+string(act), a.RequireAction(act, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s, _ := SessionFrom(r.Context())
-			io.WriteString(w, "done "+string(act)+" by "+s.User)
+			write(w, "done "+string(act)+" by "+s.User)
 		})))
 	}
 	e.h = a.Middleware(mux)

@@ -6,13 +6,14 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"github.com/danzen-gw/danzen/internal/msg"
 	"html/template"
 	"math"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // Paths of the handlers; the web package mounts them there.
@@ -36,22 +37,63 @@ const (
 //go:embed templates/*.html
 var templateFS embed.FS // read-only: embedded at build time
 
-func parseTemplates() (*template.Template, error) {
-	t, err := template.New("").ParseFS(templateFS, "templates/*.html")
-	if err != nil {
-		return nil, fmt.Errorf("parse templates: %w", err)
+// templates holds one parsed set per language: "t" (a fixed text of the
+// template) and "tr" (a msg.Text or error) render in that language, so
+// the templates hold no language logic.
+type templates map[msg.Lang]*template.Template
+
+func parseTemplates() (templates, error) {
+	out := templates{}
+	for _, l := range []msg.Lang{msg.JA, msg.EN} {
+		funcs := template.FuncMap{
+			"t":  func(ja, en string) string { return msg.T(ja, en).Localize(l) },
+			"tr": func(x msg.Localizer) string { return x.Localize(l) },
+		}
+		t, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html")
+		if err != nil {
+			return nil, fmt.Errorf("parse templates: %w", err)
+		}
+		out[l] = t
 	}
-	return t, nil
+	return out, nil
 }
 
 // page is what the auth templates show.
 type page struct {
-	Message   string // bilingual, Japanese first
-	CSRF      string
-	CSRFField string
-	Next      string
-	MinLen    int
-	Login     string
+	Lang          msg.Lang
+	Switch        Switch
+	Title         msg.Text
+	Message       msg.Text
+	CSRF          string
+	CSRFField     string
+	Next          string
+	MinLen        int
+	PasswordLabel msg.Text
+	Login         string
+}
+
+// Switch is a page's language switch: a link to the same page in the
+// other language.
+type Switch struct {
+	Href  string
+	Label string   // the other language's name, in that language
+	Lang  msg.Lang // the other language
+}
+
+// SwitchFor is the switch of r's page; drop names query parameters the
+// link leaves out (one-time notices).
+func SwitchFor(r *http.Request, drop ...string) Switch {
+	sw := Switch{Label: "English", Lang: msg.EN}
+	if Lang(r) == msg.EN {
+		sw = Switch{Label: "日本語", Lang: msg.JA}
+	}
+	q := r.URL.Query()
+	for _, k := range drop {
+		q.Del(k)
+	}
+	q.Set(LangParam, sw.Lang.String())
+	sw.Href = r.URL.Path + "?" + q.Encode()
+	return sw
 }
 
 func safeMethod(m string) bool {
@@ -68,25 +110,28 @@ func setPageHeaders(w http.ResponseWriter) {
 	h.Set("Referrer-Policy", "same-origin")
 }
 
-func (a *Auth) render(w http.ResponseWriter, status int, name string, p page) {
+// render writes one of the auth pages in the request's language.
+func (a *Auth) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
+	p.Lang, p.Switch = Lang(r), SwitchFor(r)
 	p.CSRFField, p.MinLen, p.Login = CSRFField, MinPasswordLen, LoginPath
+	p.PasswordLabel = msg.Sprintf("パスワード（%d文字以上）", "Password (at least %d characters)", MinPasswordLen)
 	setPageHeaders(w)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	if err := a.tmpl.ExecuteTemplate(w, name, p); err != nil {
+	if err := a.tmpl[p.Lang].ExecuteTemplate(w, name, p); err != nil {
 		a.log.Error("render auth page", "page", name, "err", err)
 	}
 }
 
-// refuse answers with a bilingual message: a small page for browsers,
-// plain text for scripts.
-func (a *Auth) refuse(w http.ResponseWriter, r *http.Request, status int, msg error) {
+// refuse answers with why: a small page in the reader's language for
+// browsers, both languages in plain text for scripts (as in logs).
+func (a *Auth) refuse(w http.ResponseWriter, r *http.Request, status int, why error) {
 	if wantsHTML(r) {
-		a.render(w, status, "message.html", page{Message: msg.Error()})
+		a.render(w, r, status, "message.html", page{Title: msg.T("お知らせ", "Notice"), Message: msg.TextOf(why)})
 		return
 	}
 	setPageHeaders(w)
-	http.Error(w, msg.Error(), status)
+	http.Error(w, why.Error(), status)
 }
 
 func (a *Auth) setSessionCookie(w http.ResponseWriter, id string) {
@@ -169,9 +214,12 @@ func (a *Auth) session(w http.ResponseWriter, r *http.Request) (Session, string,
 // valid CSRF token with 403.
 func (a *Auth) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user := ""
 		if s, _, ok := a.session(w, r); ok {
 			r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, s))
+			user = s.User
 		}
+		r = withLang(r, a.language(w, r, user))
 		if !safeMethod(r.Method) && !a.csrfOK(r) {
 			a.log.Info("refused request without valid CSRF token", "method", r.Method, "path", r.URL.Path, "client", a.clientAddr(r))
 			a.refuse(w, r, http.StatusForbidden, ErrCSRF)
@@ -228,11 +276,13 @@ func (a *Auth) startSession(w http.ResponseWriter, r *http.Request, u User) {
 	clearCookie(w, preCookie)
 }
 
-func lockedMessage(until, now time.Time) (string, int) {
+func lockedMessage(until, now time.Time) (msg.Text, int) {
 	secs := int(math.Ceil(until.Sub(now).Seconds()))
 	mins := (secs + 59) / 60
-	return fmt.Sprintf("%s（あと約%d分） / (about %d min left)", ErrLockedOut, mins, mins), secs
+	return msg.Sprintf("%s（あと約%d分）", "%s (about %d min left)", ErrLockedOut, mins), secs
 }
+
+func setupTitle() msg.Text { return msg.T("初期設定", "First-time setup") }
 
 // LoginHandler serves the login form (GET) and checks it (POST).
 func (a *Auth) LoginHandler() http.Handler {
@@ -248,7 +298,7 @@ func (a *Auth) LoginHandler() http.Handler {
 				http.Redirect(w, r, next, http.StatusSeeOther)
 				return
 			}
-			a.render(w, http.StatusOK, "login.html", page{CSRF: preToken(w, r), Next: next})
+			a.loginForm(w, r, http.StatusOK, next, msg.Text{})
 		case http.MethodPost:
 			a.login(w, r)
 		default:
@@ -261,7 +311,7 @@ func (a *Auth) LoginHandler() http.Handler {
 func (a *Auth) login(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.PostFormValue("next"))
 	if !a.csrfOK(r) {
-		a.render(w, http.StatusForbidden, "login.html", page{Message: ErrCSRF.Error(), CSRF: preToken(w, r), Next: next})
+		a.loginForm(w, r, http.StatusForbidden, next, ErrCSRF.Text())
 		return
 	}
 	client := a.clientAddr(r)
@@ -269,21 +319,26 @@ func (a *Auth) login(w http.ResponseWriter, r *http.Request) {
 	var locked *LockedOutError
 	switch {
 	case errors.As(err, &locked):
-		msg, secs := lockedMessage(locked.Until, a.now())
+		text, secs := lockedMessage(locked.Until, a.now())
 		w.Header().Set("Retry-After", fmt.Sprint(secs))
-		a.render(w, http.StatusTooManyRequests, "login.html", page{Message: msg, CSRF: preToken(w, r), Next: next})
+		a.loginForm(w, r, http.StatusTooManyRequests, next, text)
 		return
 	case errors.Is(err, ErrBadCredentials):
-		a.render(w, http.StatusUnauthorized, "login.html", page{Message: ErrBadCredentials.Error(), CSRF: preToken(w, r), Next: next})
+		a.loginForm(w, r, http.StatusUnauthorized, next, ErrBadCredentials.Text())
 		return
 	case err != nil:
 		a.log.Warn("login", "err", err)
-		a.refuse(w, r, http.StatusServiceUnavailable, Error("混み合っています。もう一度お試しください / Busy, please try again."))
+		a.refuse(w, r, http.StatusServiceUnavailable, ErrBusy)
 		return
 	}
 	a.startSession(w, r, u.User)
 	a.audit(u.Name, AuditLogin, msg.Sprintf("%s としてログイン。接続元 %s", "logged in as %s; client %s", u.Role, client))
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// loginForm shows the login form with why the last try was refused.
+func (a *Auth) loginForm(w http.ResponseWriter, r *http.Request, status int, next string, why msg.Text) {
+	a.render(w, r, status, "login.html", page{Title: msg.T("ログイン", "Log in"), Message: why, CSRF: preToken(w, r), Next: next})
 }
 
 // LogoutHandler ends the session (POST with the CSRF token) and sends the
@@ -321,7 +376,7 @@ func (a *Auth) SetupHandler() http.Handler {
 				a.refuse(w, r, http.StatusNotFound, ErrSetupDone)
 				return
 			}
-			a.render(w, http.StatusOK, "setup.html", page{CSRF: preToken(w, r)})
+			a.render(w, r, http.StatusOK, "setup.html", page{Title: setupTitle(), CSRF: preToken(w, r)})
 		case http.MethodPost:
 			a.setup(w, r)
 		default:
@@ -332,23 +387,23 @@ func (a *Auth) SetupHandler() http.Handler {
 }
 
 func (a *Auth) setup(w http.ResponseWriter, r *http.Request) {
-	form := func(status int, msg error) {
-		a.render(w, status, "setup.html", page{Message: msg.Error(), CSRF: preToken(w, r)})
+	form := func(status int, why msg.Text) {
+		a.render(w, r, status, "setup.html", page{Title: setupTitle(), Message: why, CSRF: preToken(w, r)})
 	}
 	if !a.SetupPending() {
 		a.refuse(w, r, http.StatusNotFound, ErrSetupDone)
 		return
 	}
 	if !a.csrfOK(r) {
-		form(http.StatusForbidden, ErrCSRF)
+		form(http.StatusForbidden, ErrCSRF.Text())
 		return
 	}
 	client := a.clientAddr(r)
 	ck := "addr:" + client
 	if locked, until := a.limit.locked(a.now(), ck); locked {
-		msg, secs := lockedMessage(until, a.now())
+		text, secs := lockedMessage(until, a.now())
 		w.Header().Set("Retry-After", fmt.Sprint(secs))
-		form(http.StatusTooManyRequests, Error(msg))
+		form(http.StatusTooManyRequests, text)
 		return
 	}
 
@@ -363,7 +418,7 @@ func (a *Auth) setup(w http.ResponseWriter, r *http.Request) {
 			a.audit("-", AuditLockout, msg.Sprintf("セットアップコードの入力に %[2]d 回失敗したため接続元アドレスを %[1]s ロックしました。接続元 %[3]s",
 				"client address locked for %s after %d failed setup attempts; client %s", a.limit.lockout, a.limit.max, client))
 		}
-		form(http.StatusForbidden, ErrSetupCode)
+		form(http.StatusForbidden, ErrSetupCode.Text())
 		return
 	}
 	name := normalizeUserName(r.PostFormValue("username"))
@@ -378,13 +433,13 @@ func (a *Auth) setup(w http.ResponseWriter, r *http.Request) {
 		bad = ErrPasswordMismatch
 	}
 	if bad != nil {
-		form(http.StatusBadRequest, bad)
+		form(http.StatusBadRequest, msg.TextOf(bad))
 		return
 	}
 	h, err := a.hash(r.Context(), pw)
 	if err != nil {
 		a.log.Warn("setup: hash password", "err", err)
-		form(http.StatusServiceUnavailable, Error("混み合っています。もう一度お試しください / Busy, please try again."))
+		form(http.StatusServiceUnavailable, ErrBusy.Text())
 		return
 	}
 	now := a.now()
@@ -395,7 +450,7 @@ func (a *Auth) setup(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		a.log.Error("setup: create first admin", "err", err)
-		form(http.StatusInternalServerError, Error("管理者を保存できませんでした / Could not save the admin account."))
+		form(http.StatusInternalServerError, ErrSaveAdmin.Text())
 		return
 	}
 	if err := a.removeSetupCode(); err != nil {

@@ -1,5 +1,7 @@
 package auth
 
+import "github.com/danzen-gw/danzen/internal/msg"
+
 // Role is what a user may do, as a whole.
 type Role string
 
@@ -24,17 +26,17 @@ func (r Role) Valid() bool {
 	return false
 }
 
-// Label is the role's name for the page, Japanese first.
-func (r Role) Label() string {
+// Label is the role's name for the page.
+func (r Role) Label() msg.Text {
 	switch r {
 	case RoleVendorAdmin:
-		return "保守ベンダ管理者 / Vendor admin"
+		return msg.T("保守ベンダ管理者", "Vendor admin")
 	case RoleStaff:
-		return "病院スタッフ / Hospital staff"
+		return msg.T("病院スタッフ", "Hospital staff")
 	case RoleAuditor:
-		return "監査担当（閲覧のみ） / Auditor (read-only)"
+		return msg.T("監査担当（閲覧のみ）", "Auditor (read-only)")
 	}
-	return string(r)
+	return msg.Plain(string(r))
 }
 
 // Action is one thing a handler does; handlers name the action they need.

@@ -5,8 +5,6 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"github.com/danzen-gw/danzen/internal/msg"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/danzen-gw/danzen/internal/atomicfile"
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // SetupCodeFile is the name of the pending setup code inside Options.Dir.
@@ -66,11 +65,11 @@ func (a *Auth) readSetupCode() (setupCode, bool, error) {
 		return setupCode{}, false, nil
 	}
 	if err != nil {
-		return setupCode{}, false, fmt.Errorf("read setup code: %w", err)
+		return setupCode{}, false, msg.Errorf("セットアップコードを読めません: %w", "read setup code: %w", err)
 	}
 	var c setupCode
 	if err := json.Unmarshal(b, &c); err != nil {
-		return setupCode{}, false, fmt.Errorf("parse setup code %s: %w", a.setupPath(), err)
+		return setupCode{}, false, msg.Errorf("セットアップコード %s を解釈できません: %w", "parse setup code %s: %w", a.setupPath(), err)
 	}
 	return c, true, nil
 }
@@ -99,10 +98,10 @@ func (a *Auth) EnsureSetupCode() (code string, expires time.Time, err error) {
 	c = setupCode{Code: newSetupCode(), Created: now, Expires: now.Add(a.setupTTL)}
 	b, err := json.Marshal(c)
 	if err != nil {
-		return "", time.Time{}, fmt.Errorf("encode setup code: %w", err)
+		return "", time.Time{}, msg.Errorf("セットアップコードを書き出せません: %w", "encode setup code: %w", err)
 	}
 	if err := atomicfile.Write(a.setupPath(), b, 0o600); err != nil {
-		return "", time.Time{}, fmt.Errorf("save setup code: %w", err)
+		return "", time.Time{}, msg.Errorf("セットアップコードを保存できません: %w", "save setup code: %w", err)
 	}
 	a.audit("system", AuditSetupIssued, msg.Sprintf("一回限りのセットアップコードを発行。有効期限 %s", "one-time setup code issued; valid until %s", c.Expires.UTC().Format(time.RFC3339)))
 	a.log.Info("setup code issued", "expires", c.Expires)
@@ -115,11 +114,11 @@ func (a *Auth) SetupPending() bool { return a.users.count() == 0 }
 func (a *Auth) removeSetupCode() error {
 	err := os.Remove(a.setupPath())
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("remove used setup code: %w", err)
+		return msg.Errorf("使用済みのセットアップコードを削除できません: %w", "remove used setup code: %w", err)
 	}
 	if err == nil {
 		if err := atomicfile.SyncDir(a.dir); err != nil {
-			return fmt.Errorf("remove used setup code: %w", err)
+			return msg.Errorf("使用済みのセットアップコードを削除できません: %w", "remove used setup code: %w", err)
 		}
 	}
 	return nil

@@ -3,7 +3,6 @@ package auth
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/danzen-gw/danzen/internal/atomicfile"
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // UsersFile is the name of the user store inside Options.Dir.
@@ -25,6 +25,10 @@ type User struct {
 	Role            Role      `json:"role"`
 	Created         time.Time `json:"created"`
 	PasswordChanged time.Time `json:"password_changed"`
+	// Lang is the page language the user chose with the language switch:
+	// "ja" or "en"; empty until they choose (users.json written before
+	// the choice existed has none). See Lang.
+	Lang string `json:"lang,omitempty"`
 }
 
 // userRecord is a User as stored, with its argon2id PHC hash.
@@ -48,7 +52,7 @@ type userStore struct {
 
 func openUserStore(dir string, log *slog.Logger) (*userStore, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create secrets directory %s: %w", dir, err)
+		return nil, msg.Errorf("秘密情報のフォルダ %s を作成できません: %w", "create secrets directory %s: %w", dir, err)
 	}
 	s := &userStore{path: filepath.Join(dir, UsersFile), users: map[string]userRecord{}}
 	b, err := os.ReadFile(s.path)
@@ -56,25 +60,28 @@ func openUserStore(dir string, log *slog.Logger) (*userStore, error) {
 		return s, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read user store: %w", err)
+		return nil, msg.Errorf("ユーザー情報を読めません: %w", "read user store: %w", err)
 	}
 	if fi, err := os.Stat(s.path); err == nil && fi.Mode().Perm()&0o077 != 0 {
 		// The hashes are secrets; tighten rather than refuse to start.
 		log.Warn("user store was readable by others; setting mode 0600", "path", s.path, "mode", fi.Mode().Perm())
 		if err := os.Chmod(s.path, 0o600); err != nil {
-			return nil, fmt.Errorf("chmod user store: %w", err)
+			return nil, msg.Errorf("ユーザー情報の権限を 0600 にできません: %w", "chmod user store: %w", err)
 		}
 	}
 	var f usersFile
 	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("parse user store %s: %w", s.path, err)
+		return nil, msg.Errorf("ユーザー情報 %s を解釈できません: %w", "parse user store %s: %w", s.path, err)
 	}
 	if f.Version != 1 {
-		return nil, fmt.Errorf("user store %s: unsupported version %d", s.path, f.Version)
+		return nil, msg.Errorf("ユーザー情報 %s の形式 %d には対応していません", "user store %s: unsupported version %d", s.path, f.Version)
 	}
 	for _, u := range f.Users {
 		if _, dup := s.users[u.Name]; dup || validUserName(u.Name) != nil || !u.Role.Valid() {
-			return nil, fmt.Errorf("user store %s: bad or duplicate user %q", s.path, u.Name)
+			return nil, msg.Errorf("ユーザー情報 %s: ユーザー %q が不正か重複しています", "user store %s: bad or duplicate user %q", s.path, u.Name)
+		}
+		if _, ok := parseLang(u.Lang); !ok && u.Lang != "" {
+			u.Lang = "" // a hand-edited value: the default applies
 		}
 		s.users[u.Name] = u
 	}
@@ -107,10 +114,10 @@ func (s *userStore) save(next map[string]userRecord) error {
 	slices.SortFunc(f.Users, func(a, b userRecord) int { return strings.Compare(a.Name, b.Name) })
 	b, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
-		return fmt.Errorf("encode user store: %w", err)
+		return msg.Errorf("ユーザー情報を書き出せません: %w", "encode user store: %w", err)
 	}
 	if err := atomicfile.Write(s.path, append(b, '\n'), 0o600); err != nil {
-		return fmt.Errorf("save user store: %w", err)
+		return msg.Errorf("ユーザー情報を保存できません: %w", "save user store: %w", err)
 	}
 	s.users = next
 	return nil
@@ -201,7 +208,7 @@ func (s *userStore) setHash(name, hash, expect string, now time.Time) error {
 			return ErrNoSuchUser
 		}
 		if expect != "" && u.Hash != expect {
-			return errors.New("password changed concurrently")
+			return msg.New("パスワードが同時に変更されました", "password changed concurrently")
 		}
 		u.Hash = hash
 		if expect == "" {
@@ -221,4 +228,17 @@ func requireAdmin(m map[string]userRecord) error {
 		}
 	}
 	return ErrLastAdmin
+}
+
+// setLang stores the page language name chose ("ja" or "en").
+func (s *userStore) setLang(name, lang string) error {
+	return s.edit(func(m map[string]userRecord) error {
+		u, ok := m[name]
+		if !ok {
+			return ErrNoSuchUser
+		}
+		u.Lang = lang
+		m[name] = u
+		return nil
+	})
 }

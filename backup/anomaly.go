@@ -13,8 +13,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"github.com/danzen-gw/danzen/internal/msg"
 	"io"
 	"io/fs"
 	"math"
@@ -26,7 +24,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/danzen-gw/danzen/backup/pull"
 	"github.com/danzen-gw/danzen/internal/atomicfile"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/ledger"
 )
 
@@ -70,9 +70,9 @@ type anomalyState struct {
 
 // MeasurePull compares the new manifest of a source with the previous one
 // (nil on the first pull) and samples the entropy of what changed.
-func MeasurePull(staging string, prev, cur *Manifest, at time.Time) (AnomalySample, error) {
+func MeasurePull(staging string, prev, cur *pull.Manifest, at time.Time) (AnomalySample, error) {
 	s := AnomalySample{Time: at, ChangeRatio: -1, Entropy: -1, FilesTotal: len(cur.Files)}
-	var changed []FileEntry
+	var changed []pull.FileEntry
 	for _, f := range cur.Files {
 		s.BytesTotal += f.Size
 		if e, ok := prev.Lookup(f.Path); !ok || e.SHA256 != f.SHA256 {
@@ -96,7 +96,7 @@ func MeasurePull(staging string, prev, cur *Manifest, at time.Time) (AnomalySamp
 			s.ChangeRatio = 0
 		}
 	}
-	ent, n, err := sampleEntropy(DataDir(staging, cur.Source), changed)
+	ent, n, err := sampleEntropy(pull.DataDir(staging, cur.Source), changed)
 	if err != nil {
 		return s, err
 	}
@@ -107,7 +107,7 @@ func MeasurePull(staging string, prev, cur *Manifest, at time.Time) (AnomalySamp
 // sampleEntropy reads up to samplesPerFile blocks of up to sampleFiles
 // changed files, spread evenly over the list, and returns their
 // size-weighted entropy (-1 when nothing was read).
-func sampleEntropy(dataDir string, changed []FileEntry) (float64, int64, error) {
+func sampleEntropy(dataDir string, changed []pull.FileEntry) (float64, int64, error) {
 	step := 1
 	if len(changed) > sampleFiles {
 		step = (len(changed) + sampleFiles - 1) / sampleFiles
@@ -122,7 +122,7 @@ func sampleEntropy(dataDir string, changed []FileEntry) (float64, int64, error) 
 		}
 		h, n, err := fileEntropy(filepath.Join(dataDir, filepath.FromSlash(f.Path)), f.Size, buf)
 		if err != nil {
-			return -1, total, fmt.Errorf("取得したファイル %s を読めません / cannot read staged file %s: %w", f.Path, f.Path, err)
+			return -1, total, msg.Errorf("取得したファイル %s を読めません: %w", "cannot read staged file %s: %w", f.Path, err)
 		}
 		if n == 0 {
 			continue
@@ -143,7 +143,7 @@ func fileEntropy(p string, size int64, buf []byte) (float64, int64, error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only
 	var counts [256]int64
 	var n int64
 	for i := range int64(samplesPerFile) {
@@ -249,7 +249,7 @@ func OpenAnomalies(staging string) ([]Anomaly, error) {
 }
 
 // ErrNoAnomaly is returned when acknowledging an ID that is not open.
-var ErrNoAnomaly = errors.New("その異常は未確認の一覧にありません / no such open anomaly")
+var ErrNoAnomaly = msg.New("その異常は未確認の一覧にありません", "no such open anomaly")
 
 // AcknowledgeAnomaly closes the open anomaly id: its sample joins the
 // source's history (the person says it is the new normal, or dealt with).
@@ -258,7 +258,7 @@ func AcknowledgeAnomaly(staging, id, by string, at time.Time) (Anomaly, error) {
 	err := updateAnomalies(staging, func(st *anomalyState) error {
 		i := slices.IndexFunc(st.Open, func(a Anomaly) bool { return a.ID == id })
 		if i < 0 {
-			return fmt.Errorf("%w: %s", ErrNoAnomaly, id)
+			return msg.Errorf("%w: %s", "%w: %s", ErrNoAnomaly, id)
 		}
 		acked = st.Open[i]
 		acked.AckedBy, acked.AckedAt = by, at
@@ -290,10 +290,10 @@ func readAnomalies(staging string) (*anomalyState, error) {
 		return st, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("異常検知の記録を読めません / cannot read the anomaly record: %w", err)
+		return nil, msg.Errorf("異常検知の記録を読めません: %w", "cannot read the anomaly record: %w", err)
 	}
 	if err := json.Unmarshal(data, st); err != nil {
-		return nil, fmt.Errorf("異常検知の記録 %s が壊れています / the anomaly record %s is damaged: %w", anomalyFile, anomalyFile, err)
+		return nil, msg.Errorf("異常検知の記録 %s が壊れています: %w", "the anomaly record %s is damaged: %w", anomalyFile, err)
 	}
 	if st.History == nil {
 		st.History = map[string][]AnomalySample{}
@@ -311,9 +311,9 @@ func updateAnomalies(staging string, fn func(*anomalyState) error) error {
 	if err != nil {
 		return err
 	}
-	defer lock.Close()
+	defer func() { _ = lock.Close() }() // closing releases the lock; the state was written (and checked) before
 	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
-		return fmt.Errorf("lock %s: %w", anomalyFile, err)
+		return msg.Errorf("異常検知の記録 %s をロックできません: %w", "cannot lock the anomaly record %s: %w", anomalyFile, err)
 	}
 	st, err := readAnomalies(staging)
 	if err != nil {
@@ -341,7 +341,7 @@ func AnomalyIDs(as []Anomaly) []string {
 // assess measures a source's pull, flags it if anomalous, and records
 // the flag. A measurement that fails is recorded and leaves pruning as
 // the state says: it never stops the backup.
-func (c *Cycle) assess(ctx context.Context, r *CycleReport, prev, cur *Manifest) {
+func (c *Cycle) assess(ctx context.Context, r *CycleReport, prev, cur *pull.Manifest) {
 	s, err := MeasurePull(c.Config.StagingDir, prev, cur, time.Now())
 	if err == nil {
 		s.Cycle = r.ID

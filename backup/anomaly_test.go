@@ -3,6 +3,7 @@ package backup
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/danzen-gw/danzen/backup/pull"
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/ledger"
 )
@@ -28,12 +30,13 @@ func TestEntropyBounds(t *testing.T) {
 	}
 }
 
-// stage writes files into a source's staging and returns their manifest.
-func stage(t *testing.T, staging string, files map[string][]byte) *Manifest {
+// stage writes files into a source's staging and returns their manifest,
+// as a pull would have written it.
+func stage(t *testing.T, staging string, files map[string][]byte) *pull.Manifest {
 	t.Helper()
-	m := &Manifest{Source: "emr"}
+	m := &pull.Manifest{Source: "emr"}
 	for rel, b := range files {
-		p := filepath.Join(DataDir(staging, "emr"), filepath.FromSlash(rel))
+		p := filepath.Join(pull.DataDir(staging, "emr"), filepath.FromSlash(rel))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -44,12 +47,16 @@ func stage(t *testing.T, staging string, files map[string][]byte) *Manifest {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m.Files = append(m.Files, FileEntry{Path: rel, Size: n, SHA256: sum})
+		m.Files = append(m.Files, pull.FileEntry{Path: rel, Size: n, SHA256: sum})
 	}
-	if err := saveManifest(staging, m); err != nil {
+	data, err := json.Marshal(m)
+	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := LoadManifest(staging, "emr")
+	if err := os.WriteFile(pull.ManifestPath(staging, "emr"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err = pull.LoadManifest(staging, "emr")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +177,9 @@ func TestDamagedAnomalyRecordPausesPruning(t *testing.T) {
 	if len(rec.entries) != 1 || rec.entries[0].Kind != ledger.KindForgetPaused || rec.entries[0].Medium != "disk-a" {
 		t.Fatalf("pause not recorded: %+v", rec.entries)
 	}
-	os.Remove(filepath.Join(staging, anomalyFile))
+	if err := os.Remove(filepath.Join(staging, anomalyFile)); err != nil {
+		t.Fatal(err)
+	}
 	if c.prunePaused(t.Context(), "disk-a") {
 		t.Fatal("pruning paused with no anomaly")
 	}

@@ -5,15 +5,15 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
-	"github.com/danzen-gw/danzen/internal/msg"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/danzen-gw/danzen/backup/pull"
 	"github.com/danzen-gw/danzen/backup/restic"
 	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/ledger"
 	"github.com/danzen-gw/danzen/relay"
 )
@@ -42,7 +42,7 @@ type CycleEvent struct {
 	Time   time.Time
 	Phase  string // "pull", "power-on", "attach", "backup", "forget", "check", "prune", "detach", "power-off", "done"
 	Medium string
-	Pull   *Event        // set during the pull
+	Pull   *pull.Event   // set during the pull (and a send-back)
 	Restic *restic.Event // set during restic operations
 	Text   msg.Text
 }
@@ -52,7 +52,7 @@ type CycleReport struct {
 	ID       string
 	Started  time.Time
 	Finished time.Time
-	Pulls    []*Manifest
+	Pulls    []*pull.Manifest
 	PullErr  error
 	Media    []MediumReport
 	// Anomalies are the sources flagged by this cycle's pulls (anomaly.go).
@@ -114,10 +114,10 @@ func (c *Cycle) Run(ctx context.Context) (*CycleReport, error) {
 		Payload: ledger.CycleStartData{Cycle: r.ID}})
 
 	for _, src := range c.Config.Sources {
-		prev, _ := LoadManifest(c.Config.StagingDir, src.Name) // unreadable: judged as a first pull
-		m, err := Pull(ctx, src, PullOptions{
+		prev, _ := pull.LoadManifest(c.Config.StagingDir, src.Name) // unreadable: judged as a first pull
+		m, err := pull.Run(ctx, src, pull.Options{
 			Staging: c.Config.StagingDir, KeyFile: c.Config.KeyPath(src.KeyFile), BandwidthLimit: c.Config.BandwidthLimit, Logger: log,
-			Events: func(ev Event) { c.emit(CycleEvent{Phase: "pull", Pull: &ev}) },
+			Events: func(ev pull.Event) { c.emit(CycleEvent{Phase: "pull", Pull: &ev}) },
 		})
 		if m != nil {
 			r.Pulls = append(r.Pulls, m)
@@ -126,7 +126,7 @@ func (c *Cycle) Run(ctx context.Context) (*CycleReport, error) {
 		if err != nil {
 			r.PullErr = errors.Join(r.PullErr, err)
 			c.record(ctx, ledger.Entry{Kind: ledger.KindError, Message: msg.TextOf(err), Payload: ledger.ErrorData{Phase: "pull", Source: src.Name}})
-			var inc *IncompleteError
+			var inc *pull.IncompleteError
 			if !errors.As(err, &inc) {
 				// Nothing new is staged: writing the media now would only
 				// repeat the last snapshot, so no medium is powered.
@@ -258,9 +258,9 @@ func (c *Cycle) writeTarget(ctx context.Context, t Target, cycleID string) Mediu
 		var errs error
 		for _, src := range c.Config.Sources {
 			c.emit(CycleEvent{Phase: "backup", Medium: t.Name, Text: msg.Plain(src.Name)})
-			dir := SourceDir(c.Config.StagingDir, src.Name)
-			if _, err := os.Stat(filepath.Join(dir, ManifestName)); err != nil {
-				errs = errors.Join(errs, fmt.Errorf("取得元 %s はまだ一度も取得できていません / source %s has never been pulled: %w", src.Name, src.Name, err))
+			dir := pull.SourceDir(c.Config.StagingDir, src.Name)
+			if _, err := os.Stat(filepath.Join(dir, pull.ManifestName)); err != nil {
+				errs = errors.Join(errs, msg.Errorf("取得元 %s はまだ一度も取得できていません: %w", "source %s has never been pulled: %w", src.Name, err))
 				continue
 			}
 			res, err := rp.Backup(ctx, dir, []string{"cycle=" + cycleID, "source=" + src.Name})

@@ -2,8 +2,8 @@ package backup
 
 import (
 	"context"
-	"github.com/danzen-gw/danzen/backup/restic"
 
+	"github.com/danzen-gw/danzen/backup/restic"
 	"github.com/danzen-gw/danzen/relay"
 )
 

@@ -2,9 +2,10 @@ package backup
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
-	"fmt"
-	"github.com/danzen-gw/danzen/internal/msg"
+	"io"
 	"os"
 	"path"
 	"sort"
@@ -13,7 +14,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/danzen-gw/danzen/backup/pull"
 	"github.com/danzen-gw/danzen/backup/restic"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/ledger"
 )
 
@@ -136,15 +139,16 @@ func (c *Cycle) restore(ctx context.Context, t Target, req RestoreRequest, rr *R
 		}
 		damaged, ferr := rp.SnapshotsUsing(ctx, res.Summary.BrokenPacks, snaps)
 		rr.Damaged = shortIDs(damaged, snaps)
-		return errors.Join(fmt.Errorf("リポジトリが破損しています。影響するスナップショット: %s / the repository is damaged; affected snapshots: %s: %w",
-			listOrNone(rr.Damaged), listOrNone(rr.Damaged), errors.Join(err, ferr)), restoreErr)
+		return errors.Join(msg.Errorf("リポジトリが破損しています。影響するスナップショット: %s: %w",
+			"the repository is damaged; affected snapshots: %s: %w", listOrNone(rr.Damaged), errors.Join(err, ferr)), restoreErr)
 	})
 	rr.FirstByteMS = firstByte.Load()
 	rr.Medium = mr
 	rr.CutVerified = mr.CutVerified
 	if mr.Err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("期限 %s を過ぎたため中止し、媒体を切断しました / the deadline %s passed: stopped and the medium was cut: %w",
-			req.Deadline.Format(time.DateTime), req.Deadline.Format(time.RFC3339), mr.Err)
+		deadline := msg.T(req.Deadline.Format(time.DateTime), req.Deadline.Format(time.RFC3339))
+		return msg.Errorf("期限 %s を過ぎたため中止し、媒体を切断しました: %w", "the deadline %s passed: stopped and the medium was cut: %w",
+			deadline, mr.Err)
 	}
 	return mr.Err
 }
@@ -205,66 +209,110 @@ type VerifyResult struct {
 // difference is an error naming the files.
 func VerifyRestore(ctx context.Context, dir string, files []string) (VerifyResult, error) {
 	var v VerifyResult
-	m, err := readManifest(path.Join(dir, ManifestName))
+	m, err := pull.ReadManifest(path.Join(dir, pull.ManifestName))
 	if err != nil {
-		return v, fmt.Errorf("復元したスナップショットにマニフェストがありません(danzen 以外で作られた可能性) / the restored snapshot has no readable manifest (not made by danzen?): %w", err)
+		return v, msg.Errorf("復元したスナップショットにマニフェストがありません(danzen 以外で作られた可能性): %w",
+			"the restored snapshot has no readable manifest (not made by danzen?): %w", err)
 	}
-	want := m.Files
-	if len(files) > 0 {
-		want = nil
-		for _, f := range files {
-			e, ok := m.Lookup(f)
-			if !ok {
-				v.Mismatches = append(v.Mismatches, f+": マニフェストにありません / not in the manifest")
-				continue
-			}
-			want = append(want, e)
-		}
-	}
+	want, bad := expected(m, files)
 	v.Files = len(want)
-	// Two readers: the big dump and the many small files hash side by side.
-	type result struct {
-		sum string
-		n   int64
-		err error
-	}
-	res := make([]result, len(want))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < len(want) && ctx.Err() == nil; i = int(next.Add(1) - 1) {
-				r := &res[i]
-				r.sum, r.n, r.err = hashFile(path.Join(dir, "data", want[i].Path))
-			}
-		}()
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	sums, err := hashAll(ctx, path.Join(dir, "data"), want)
+	if err != nil {
 		return v, err
 	}
 	for i, e := range want {
-		sum, n, err := res[i].sum, res[i].n, res[i].err
-		v.Bytes += n
+		s := sums[i]
+		v.Bytes += s.n
 		switch {
-		case err != nil:
-			v.Mismatches = append(v.Mismatches, e.Path+": "+err.Error())
-		case n != e.Size:
-			v.Mismatches = append(v.Mismatches, fmt.Sprintf("%s: サイズ %d ≠ 記録 %d / size %d, manifest says %d", e.Path, n, e.Size, n, e.Size))
-		case sum != e.SHA256:
-			v.Mismatches = append(v.Mismatches, fmt.Sprintf("%s: SHA-256 が記録と異なります / SHA-256 differs from the manifest (%s, want %s)", e.Path, sum, e.SHA256))
+		case s.err != nil:
+			bad = append(bad, mismatch{e.Path, msg.TextOf(s.err)})
+		case s.n != e.Size:
+			bad = append(bad, mismatch{e.Path, msg.Sprintf("サイズ %d ≠ 記録 %d", "size %d, manifest says %d", s.n, e.Size)})
+		case s.sum != e.SHA256:
+			bad = append(bad, mismatch{e.Path, msg.Sprintf("SHA-256 が記録と異なります(%s、記録は %s)",
+				"SHA-256 differs from the manifest (%s, want %s)", s.sum, e.SHA256)})
 		default:
 			v.Verified++
 		}
 	}
-	if len(v.Mismatches) > 0 {
-		sort.Strings(v.Mismatches)
-		return v, fmt.Errorf("%d 件のファイルが取得時と一致しません / %d files differ from what was pulled: %s",
-			len(v.Mismatches), len(v.Mismatches), strings.Join(v.Mismatches, "; "))
+	if len(bad) == 0 {
+		return v, nil
 	}
-	return v, nil
+	sort.Slice(bad, func(i, j int) bool { return bad[i].path < bad[j].path })
+	var all msg.Text
+	for _, b := range bad {
+		v.Mismatches = append(v.Mismatches, b.String())
+		all = all.Append("; ", msg.Plain(b.path+": ").Append("", b.why))
+	}
+	return v, msg.Errorf("%d 件のファイルが取得時と一致しません: %s", "%d files differ from what was pulled: %s", len(bad), all)
+}
+
+// mismatch is one file that is not what was pulled.
+type mismatch struct {
+	path string
+	why  msg.Text
+}
+
+// String is how the ledger records it: "path: 日本語 / English".
+func (m mismatch) String() string { return m.path + ": " + m.why.String() }
+
+// expected returns the manifest entries to verify (files, or all), and
+// the files asked for that the manifest does not list.
+func expected(m *pull.Manifest, files []string) ([]pull.FileEntry, []mismatch) {
+	if len(files) == 0 {
+		return m.Files, nil
+	}
+	var want []pull.FileEntry
+	var bad []mismatch
+	for _, f := range files {
+		e, ok := m.Lookup(f)
+		if !ok {
+			bad = append(bad, mismatch{f, msg.T("マニフェストにありません", "not in the manifest")})
+			continue
+		}
+		want = append(want, e)
+	}
+	return want, bad
+}
+
+// fileSum is one restored file's SHA-256 and length.
+type fileSum struct {
+	sum string
+	n   int64
+	err error
+}
+
+// hashAll hashes the files of want below dataDir with two readers, so
+// the big dump and the many small files hash side by side.
+func hashAll(ctx context.Context, dataDir string, want []pull.FileEntry) ([]fileSum, error) {
+	res := make([]fileSum, len(want))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(want) && ctx.Err() == nil; i = int(next.Add(1) - 1) {
+				r := &res[i]
+				r.sum, r.n, r.err = hashFile(path.Join(dataDir, want[i].Path))
+			}
+		})
+	}
+	wg.Wait()
+	return res, ctx.Err()
+}
+
+// hashFile returns the SHA-256 (hex) and length of the file at p.
+func hashFile(p string) (string, int64, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", 0, err
+	}
+	defer func() { _ = f.Close() }() // read-only
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", n, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
 // pickSnapshot finds the requested snapshot among snaps.
@@ -292,9 +340,9 @@ func pickSnapshot(snaps []restic.Snapshot, req RestoreRequest, host string) (res
 	}
 	if found == nil {
 		if id == "latest" {
-			return restic.Snapshot{}, fmt.Errorf("媒体に復元できるスナップショットがありません(取得元 %q) / the medium holds no snapshot to restore (source %q)", req.Source, req.Source)
+			return restic.Snapshot{}, msg.Errorf("媒体に復元できるスナップショットがありません(取得元 %q)", "the medium holds no snapshot to restore (source %q)", req.Source)
 		}
-		return restic.Snapshot{}, fmt.Errorf("スナップショット %s は媒体にありません(世代整理で削除された可能性) / snapshot %s is not on the medium (forgotten by retention?)", id, id)
+		return restic.Snapshot{}, msg.Errorf("スナップショット %s は媒体にありません(世代整理で削除された可能性)", "snapshot %s is not on the medium (forgotten by retention?)", id)
 	}
 	return *found, nil
 }
@@ -306,11 +354,11 @@ func includePaths(files []string) ([]string, error) {
 	if len(files) == 0 {
 		return nil, nil
 	}
-	inc := []string{"/" + ManifestName}
+	inc := []string{"/" + pull.ManifestName}
 	for _, f := range files {
 		clean := path.Clean("/" + f)
 		if f == "" || clean != "/"+f || strings.ContainsAny(f, "*?[\\") {
-			return nil, fmt.Errorf("復元するファイル名 %q が不正です / invalid file to restore %q: give a path of the export as listed", f, f)
+			return nil, msg.Errorf("復元するファイル名 %q が不正です", "invalid file to restore %q: give a path of the export as listed", f)
 		}
 		inc = append(inc, "/data"+clean)
 	}
@@ -321,17 +369,17 @@ func includePaths(files []string) ([]string, error) {
 // either missing (it is created) or empty.
 func emptyDir(dir string) error {
 	if dir == "" || !path.IsAbs(dir) {
-		return fmt.Errorf("復元先 %q は絶対パスで指定してください / restore directory %q must be an absolute path", dir, dir)
+		return msg.Errorf("復元先 %q は絶対パスで指定してください", "restore directory %q must be an absolute path", dir)
 	}
 	ents, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return os.MkdirAll(dir, 0o700)
 	}
 	if err != nil {
-		return fmt.Errorf("復元先 %s を使えません / cannot use restore directory %s: %w", dir, dir, err)
+		return msg.Errorf("復元先 %s を使えません: %w", "cannot use restore directory %s: %w", dir, err)
 	}
 	if len(ents) > 0 {
-		return fmt.Errorf("復元先 %s は空ではありません。上書きはしません / restore directory %s is not empty: a restore never overwrites", dir, dir)
+		return msg.Errorf("復元先 %s は空ではありません。上書きはしません", "restore directory %s is not empty: a restore never overwrites", dir)
 	}
 	return nil
 }
@@ -359,21 +407,21 @@ func shortIDs(ids []string, snaps []restic.Snapshot) []string {
 	return out
 }
 
-func listOrNone(l []string) string {
+func listOrNone(l []string) msg.Text {
 	if len(l) == 0 {
-		return "(特定できません / could not be determined)"
+		return msg.T("(特定できません)", "(could not be determined)")
 	}
-	return strings.Join(l, ", ")
+	return msg.Plain(strings.Join(l, ", "))
 }
 
 // RestoredFiles lists the files a restore in dir holds that its manifest
 // names (all of them, or the subset a partial restore brought back).
-func RestoredFiles(dir string) ([]FileEntry, error) {
-	m, err := readManifest(path.Join(dir, ManifestName))
+func RestoredFiles(dir string) ([]pull.FileEntry, error) {
+	m, err := pull.ReadManifest(path.Join(dir, pull.ManifestName))
 	if err != nil {
 		return nil, err
 	}
-	var out []FileEntry
+	var out []pull.FileEntry
 	for _, f := range m.Files {
 		if fi, err := os.Lstat(path.Join(dir, "data", f.Path)); err == nil && fi.Mode().IsRegular() {
 			out = append(out, f)

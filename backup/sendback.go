@@ -3,7 +3,6 @@ package backup
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -13,7 +12,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pkg/sftp"
+
+	"github.com/danzen-gw/danzen/backup/pull"
 	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // validRemoteName is the directory an operator names for a send-back: one
@@ -42,22 +45,50 @@ func PartialDir(dir string) string { return dir + PartialSuffix }
 // Every file's size on the server is compared with the local one after it
 // is written and closed, so a short write cannot pass unnoticed. Files go
 // to PartialDir first, renamed to the requested name once all are there.
-func SendBack(ctx context.Context, t config.RestoreTarget, keyFile, dir, name string, events func(Event)) (SendBackResult, error) {
+func SendBack(ctx context.Context, t config.RestoreTarget, keyFile, dir, name string, events func(pull.Event)) (SendBackResult, error) {
 	res := SendBackResult{Dir: path.Join(t.BaseDir, name)}
 	c, err := openSendBack(ctx, t, keyFile, name)
 	if err != nil {
 		return res, err
 	}
-	defer c.Close()
-	stop := context.AfterFunc(ctx, func() { c.Close() })
+	// Every file was closed and its size checked on the server; how the
+	// session ends adds nothing.
+	defer func() { _ = c.Close() }()
+	stop := context.AfterFunc(ctx, func() { _ = c.Close() }) // interrupts the copy; it then fails
 	defer stop()
 	partial := PartialDir(res.Dir)
-	if err := c.sftp.Mkdir(partial); err != nil {
-		return res, fmt.Errorf("書き戻し先 %s を作成できません(書き込み用アカウントの権限を確認してください) / cannot create %s on %s (check the write account's permissions): %w", partial, partial, t.Host, err)
+	if err := c.SFTP().Mkdir(partial); err != nil {
+		return res, msg.Errorf("電子カルテサーバ %[3]s に書き戻し先 %[1]s を作成できません(書き込み用アカウントの権限を確認してください): %[2]w",
+			"cannot create %[1]s on %[3]s (check the write account's permissions): %[2]w", partial, err, t.Host)
 	}
 	local := filepath.Join(dir, "data")
+	total := treeSize(local)
+	emit := func(ev pull.Event) {
+		ev.Time, ev.Source, ev.BytesTotal = time.Now(), t.Name, total
+		if events != nil {
+			events(ev)
+		}
+	}
+	if err := sendTree(ctx, c.SFTP(), local, partial, &res, emit); err != nil {
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		return res, msg.Errorf("電子カルテサーバ %s への書き戻しが途中で失敗しました(不完全な %[3]s に %[2]d 件まで書き込み済み): %[4]w",
+			"sending back to %s failed part-way (%d files written in the incomplete %s): %w", t.Host, res.Files, partial, err)
+	}
+	if err := c.SFTP().Rename(partial, res.Dir); err != nil {
+		return res, msg.Errorf("書き戻しは完了しましたが、電子カルテサーバ %[3]s で %[1]s を %[2]s に改名できません: %[4]w",
+			"every file was sent, but %s could not be renamed to %s on %s: %w", partial, res.Dir, t.Host, err)
+	}
+	emit(pull.Event{Kind: pull.EventDone, BytesDone: res.Bytes, FilesDone: res.Files, Message: msg.Plain(res.Dir)})
+	return res, nil
+}
+
+// treeSize is the size of the regular files below dir, for progress
+// only: the copy itself meets and reports every error.
+func treeSize(dir string) int64 {
 	var total int64
-	filepath.WalkDir(local, func(_ string, d fs.DirEntry, err error) error {
+	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
 		if err == nil && d.Type().IsRegular() {
 			if fi, err := d.Info(); err == nil {
 				total += fi.Size()
@@ -65,13 +96,13 @@ func SendBack(ctx context.Context, t config.RestoreTarget, keyFile, dir, name st
 		}
 		return nil
 	})
-	emit := func(ev Event) {
-		ev.Time, ev.Source, ev.BytesTotal = time.Now(), t.Name, total
-		if events != nil {
-			events(ev)
-		}
-	}
-	err = filepath.WalkDir(local, func(p string, d fs.DirEntry, err error) error {
+	return total
+}
+
+// sendTree copies the tree below local into remote, which exists, and
+// counts what it wrote in res.
+func sendTree(ctx context.Context, c *sftp.Client, local, remote string, res *SendBackResult, emit func(pull.Event)) error {
+	return filepath.WalkDir(local, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -82,35 +113,22 @@ func SendBack(ctx context.Context, t config.RestoreTarget, keyFile, dir, name st
 		if err != nil || rel == "." {
 			return err
 		}
-		remote := path.Join(partial, filepath.ToSlash(rel))
+		dst := path.Join(remote, filepath.ToSlash(rel))
 		switch {
 		case d.IsDir():
-			return c.sftp.Mkdir(remote)
+			return c.Mkdir(dst)
 		case !d.Type().IsRegular():
-			return fmt.Errorf("%s: 通常ファイルではありません / not a regular file", rel)
+			return msg.Errorf("%s: 通常ファイルではありません", "%s: not a regular file", rel)
 		}
-		n, err := c.put(p, remote)
+		n, err := put(c, p, dst)
 		if err != nil {
-			return fmt.Errorf("%s: %w", rel, err)
+			return msg.Errorf("%s: %w", "%s: %w", rel, err)
 		}
 		res.Files++
 		res.Bytes += n
-		emit(Event{Kind: EventFileDone, File: filepath.ToSlash(rel), BytesDone: res.Bytes, FilesDone: res.Files})
+		emit(pull.Event{Kind: pull.EventFileDone, File: filepath.ToSlash(rel), BytesDone: res.Bytes, FilesDone: res.Files})
 		return nil
 	})
-	if err != nil {
-		if ctx.Err() != nil {
-			err = ctx.Err()
-		}
-		return res, fmt.Errorf("電子カルテサーバ %s への書き戻しが途中で失敗しました(不完全な %s に %d 件まで書き込み済み) / sending back to %s failed part-way (%d files written in the incomplete %s): %w",
-			t.Host, partial, res.Files, t.Host, res.Files, partial, err)
-	}
-	if err := c.sftp.Rename(partial, res.Dir); err != nil {
-		return res, fmt.Errorf("書き戻しは完了しましたが %s を %s に改名できません / every file was sent, but %s could not be renamed to %s on %s: %w",
-			partial, res.Dir, partial, res.Dir, t.Host, err)
-	}
-	emit(Event{Kind: EventPullDone, BytesDone: res.Bytes, FilesDone: res.Files, Message: res.Dir})
-	return res, nil
 }
 
 // CheckSendBack connects to the target and checks that name is free, so a
@@ -119,64 +137,66 @@ func SendBack(ctx context.Context, t config.RestoreTarget, keyFile, dir, name st
 func CheckSendBack(ctx context.Context, t config.RestoreTarget, keyFile, name string) error {
 	c, err := openSendBack(ctx, t, keyFile, name)
 	if err == nil {
-		c.Close()
+		_ = c.Close() // only looked: nothing was written
 	}
 	return err
 }
 
 // openSendBack checks name, connects, and checks that neither the folder
 // nor an interrupted send-back's PartialDir of it exists.
-func openSendBack(ctx context.Context, t config.RestoreTarget, keyFile, name string) (*conn, error) {
+func openSendBack(ctx context.Context, t config.RestoreTarget, keyFile, name string) (*pull.Conn, error) {
 	if !validRemoteName.MatchString(name) || strings.HasSuffix(name, PartialSuffix) {
-		return nil, fmt.Errorf("書き戻し先のフォルダ名 %q が不正です(英数字・「.」「_」「-」、128文字以内、末尾 .partial は不可) / invalid folder name %q for the send-back (letters, digits, '.', '_', '-', up to 128, not ending in .partial)", name, name)
+		return nil, msg.Errorf("書き戻し先のフォルダ名 %q が不正です(英数字・「.」「_」「-」、128文字以内、末尾 .partial は不可)",
+			"invalid folder name %q for the send-back (letters, digits, '.', '_', '-', up to 128, not ending in .partial)", name)
 	}
-	src := t.SSH()
-	signer, err := loadSigner(keyFile)
-	if err != nil {
-		return nil, err
-	}
-	addr := sourceAddr(&src)
-	cfg, err := sshClientConfig(&src, signer, addr)
-	if err != nil {
-		return nil, err
-	}
-	c, err := dial(ctx, cfg, addr)
+	c, err := pull.Connect(ctx, t.SSH(), keyFile)
 	if err != nil {
 		return nil, err
 	}
 	dir := path.Join(t.BaseDir, name)
 	for _, p := range []string{dir, PartialDir(dir)} {
-		if _, err := c.sftp.Lstat(p); err == nil {
-			c.Close()
-			return nil, fmt.Errorf("書き戻し先 %s は既にあります(%s で終わるものは中断した書き戻しの残りです)。上書きはしません。別の名前を指定してください / %s already exists on %s (a name ending in %s is what an interrupted send-back left): a send-back never overwrites; name a new folder",
-				p, PartialSuffix, p, t.Host, PartialSuffix)
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			c.Close()
-			return nil, fmt.Errorf("書き戻し先 %s を確認できません / cannot check %s on %s: %w", p, p, t.Host, err)
+		if err := checkFree(c.SFTP(), t.Host, p); err != nil {
+			_ = c.Close() // only looked: nothing was written
+			return nil, err
 		}
 	}
 	return c, nil
 }
 
+// checkFree says why p on host cannot be a send-back's folder: it exists,
+// or nobody can tell.
+func checkFree(c *sftp.Client, host, p string) error {
+	_, err := c.Lstat(p)
+	switch {
+	case err == nil:
+		return msg.Errorf("電子カルテサーバ %[2]s に書き戻し先 %[1]s は既にあります(%[3]s で終わるものは中断した書き戻しの残りです)。上書きはしません。別の名前を指定してください",
+			"%s already exists on %s (a name ending in %s is what an interrupted send-back left): a send-back never overwrites; name a new folder",
+			p, host, PartialSuffix)
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	}
+	return msg.Errorf("電子カルテサーバ %[2]s の書き戻し先 %[1]s を確認できません: %[3]w", "cannot check %s on %s: %w", p, host, err)
+}
+
 // put writes one local file to remote (a new file) and checks the size
 // the server reports once it is closed.
-func (c *conn) put(local, remote string) (int64, error) {
+func put(c *sftp.Client, local, remote string) (int64, error) {
 	lf, err := os.Open(local)
 	if err != nil {
 		return 0, err
 	}
-	defer lf.Close()
+	defer func() { _ = lf.Close() }() // read-only
 	fi, err := lf.Stat()
 	if err != nil {
 		return 0, err
 	}
-	rf, err := c.sftp.OpenFile(remote, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	rf, err := c.OpenFile(remote, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	if err != nil {
 		return 0, err
 	}
 	n, err := io.Copy(rf, lf)
 	if err == nil {
-		if _, ok := c.sftp.HasExtension("fsync@openssh.com"); ok {
+		if _, ok := c.HasExtension("fsync@openssh.com"); ok {
 			err = rf.Sync()
 		}
 	}
@@ -186,12 +206,12 @@ func (c *conn) put(local, remote string) (int64, error) {
 	if err != nil {
 		return n, err
 	}
-	st, err := c.sftp.Stat(remote)
+	st, err := c.Stat(remote)
 	if err != nil {
 		return n, err
 	}
 	if st.Size() != fi.Size() || n != fi.Size() {
-		return n, fmt.Errorf("サーバ上のサイズ %d が元の %d と一致しません / the server has %d bytes, the file has %d", st.Size(), fi.Size(), st.Size(), fi.Size())
+		return n, msg.Errorf("サーバ上のサイズ %d が元の %d と一致しません", "the server has %d bytes, the file has %d", st.Size(), fi.Size())
 	}
 	return n, nil
 }

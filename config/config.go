@@ -11,7 +11,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io/fs"
 	"net"
 	"os"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/danzen-gw/danzen/alert"
 	"github.com/danzen-gw/danzen/internal/atomicfile"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/relay"
 )
 
@@ -223,7 +223,7 @@ func (s *Source) UnmarshalJSON(b []byte) error {
 func Parse(data []byte) (*Config, error) {
 	c := Default()
 	if err := decodeStrict(data, c); err != nil {
-		return nil, fmt.Errorf("設定ファイルを読めません / cannot parse the configuration: %w", err)
+		return nil, msg.Errorf("設定ファイルを読めません: %w", "cannot parse the configuration: %w", err)
 	}
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -238,7 +238,7 @@ func decodeStrict(data []byte, v any) error {
 		return err
 	}
 	if d.More() {
-		return errors.New("extra data after the JSON object")
+		return msg.New("JSON オブジェクトの後に余分なデータがあります", "extra data after the JSON object")
 	}
 	return nil
 }
@@ -248,13 +248,13 @@ func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("設定ファイル %s がありません / configuration file %s does not exist: %w", path, path, err)
+			return nil, msg.Errorf("設定ファイル %s がありません: %w", "configuration file %s does not exist: %w", path, err)
 		}
-		return nil, fmt.Errorf("read configuration %s: %w", path, err)
+		return nil, msg.Errorf("設定ファイル %s を読めません: %w", "cannot read the configuration %s: %w", path, err)
 	}
 	c, err := Parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, msg.Errorf("%s: %w", "%s: %w", path, err)
 	}
 	return c, nil
 }
@@ -267,15 +267,15 @@ func Save(path string, c *Config) error {
 	}
 	data, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
-		return fmt.Errorf("encode configuration: %w", err)
+		return msg.Errorf("設定を JSON に変換できません: %w", "cannot encode the configuration: %w", err)
 	}
 	data = append(data, '\n')
 	if old, err := os.ReadFile(path); err == nil {
 		if err := atomicfile.Write(path+".prev", old, 0o600); err != nil {
-			return fmt.Errorf("keep previous configuration: %w", err)
+			return msg.Errorf("変更前の設定を残せません: %w", "cannot keep the previous configuration: %w", err)
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("read current configuration %s: %w", path, err)
+		return msg.Errorf("現在の設定 %s を読めません: %w", "cannot read the current configuration %s: %w", path, err)
 	}
 	return atomicfile.Write(path, data, 0o600)
 }
@@ -287,5 +287,5 @@ func (c *Config) Source(name string) (*Source, error) {
 			return &c.Sources[i], nil
 		}
 	}
-	return nil, fmt.Errorf("取得元 %q は設定にありません / no source named %q in the configuration", name, name)
+	return nil, msg.Errorf("取得元 %q は設定にありません", "no source named %q in the configuration", name)
 }

@@ -1,15 +1,19 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
-	"github.com/danzen-gw/danzen/alert"
-	"github.com/danzen-gw/danzen/media/disk"
-	"github.com/danzen-gw/danzen/relay"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/danzen-gw/danzen/alert"
+	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/media/disk"
+	"github.com/danzen-gw/danzen/relay"
 )
 
 const knownHost = "[127.0.0.1]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
@@ -185,5 +189,46 @@ func TestRate(t *testing.T) {
 		if _, err := ParseRate(in); err == nil {
 			t.Errorf("ParseRate(%q) accepted", in)
 		}
+	}
+}
+
+// A configuration error read through Load keeps each language whole: the
+// file, the heading and each field's problem, with no word of the other
+// language (the page picks one).
+func TestLoadErrorInEachLanguage(t *testing.T) {
+	c := validConfig()
+	c.Version = 9
+	c.Media[1].Relay = "r1"
+	raw, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "config.json")
+	if err := os.WriteFile(p, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(p)
+	if err == nil {
+		t.Fatal("invalid configuration loaded")
+	}
+	ja, en := msg.In(err, msg.JA), msg.In(err, msg.EN)
+	for _, want := range []string{p + ": 設定に誤りがあります:", "version: この版は設定形式 1 のみ扱えます(9 が指定されています)",
+		`media[1].relay: リレー "r1" は媒体 "disk-a" と共用です`} {
+		if !strings.Contains(ja, want) {
+			t.Errorf("Japanese lacks %q:\n%s", want, ja)
+		}
+	}
+	for _, want := range []string{p + ": the configuration is invalid:", "version: this build reads configuration version 1, the file says 9",
+		`media[1].relay: relay "r1" also powers medium "disk-a"`} {
+		if !strings.Contains(en, want) {
+			t.Errorf("English lacks %q:\n%s", want, en)
+		}
+	}
+	if strings.Contains(ja, "invalid") || regexp.MustCompile(`[\p{Hiragana}\p{Katakana}\p{Han}]`).MatchString(en) {
+		t.Errorf("a language holds the other:\n%s\n%s", ja, en)
+	}
+	var v *ValidationError
+	if !errors.As(err, &v) || len(v.For("version")) != 1 {
+		t.Errorf("errors.As does not find the field errors: %v", err)
 	}
 }

@@ -3,10 +3,10 @@ package config
 import (
 	"errors"
 	"fmt"
-	"github.com/danzen-gw/danzen/internal/msg"
 	"time"
 
 	"github.com/danzen-gw/danzen/internal/fielderr"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/media/disk"
 	"github.com/danzen-gw/danzen/media/s3"
 	"github.com/danzen-gw/danzen/media/tape"
@@ -57,14 +57,14 @@ func (c *Config) Medium(name string) (*Medium, error) {
 			return &c.Media[i], nil
 		}
 	}
-	return nil, fmt.Errorf("媒体 %q は設定にありません / no medium named %q in the configuration", name, name)
+	return nil, msg.Errorf("媒体 %q は設定にありません", "no medium named %q in the configuration", name)
 }
 
 func (v *checker) media(c *Config) {
 	relays := map[string]bool{}
 	for i, r := range c.Relays {
 		f := fmt.Sprintf("relays[%d]", i)
-		v.unique(f+".name", relays, r.Name, "リレー名", "relay name")
+		v.unique(f+".name", relays, r.Name, msg.T("リレー名", "relay name"))
 		v.nested(f, r.Validate())
 	}
 	names := map[string]bool{}
@@ -72,17 +72,16 @@ func (v *checker) media(c *Config) {
 	for i, m := range c.Media {
 		f := fmt.Sprintf("media[%d]", i)
 		v.name(f+".name", m.Name)
-		v.unique(f+".name", names, m.Name, "媒体名", "medium name")
+		v.unique(f+".name", names, m.Name, msg.T("媒体名", "medium name"))
 		switch {
 		case m.Relay == "" && m.Type == MediumS3:
 			// Optional: the bucket's Object Lock is its proof of offline.
 		case m.Relay == "":
 			v.Add(f+".relay", "給電するリレーを指定してください(オフラインの証明に必要です)", "name the relay that powers this medium (the proof of offline needs it)")
 		case !relays[m.Relay]:
-			v.Add(f+".relay", fmt.Sprintf("リレー %q は relays にありません", m.Relay), fmt.Sprintf("relay %q is not in relays", m.Relay))
+			v.AddText(f+".relay", msg.Sprintf("リレー %q は relays にありません", "relay %q is not in relays", m.Relay))
 		case used[m.Relay] != "":
-			v.Add(f+".relay", fmt.Sprintf("リレー %q は媒体 %q と共用です。切断の証明が媒体ごとにできません", m.Relay, used[m.Relay]),
-				fmt.Sprintf("relay %q also powers medium %q: each medium needs its own relay to prove its cut", m.Relay, used[m.Relay]))
+			v.AddText(f+".relay", msg.Sprintf("リレー %q は媒体 %q と共用です。切断の証明が媒体ごとにできません", "relay %q also powers medium %q: each medium needs its own relay to prove its cut", m.Relay, used[m.Relay]))
 		}
 		used[m.Relay] = m.Name
 		switch m.Type {
@@ -98,8 +97,7 @@ func (v *checker) media(c *Config) {
 			} else {
 				v.nested(f+".s3", m.S3.Validate())
 				if span := c.generationSpanDays(); m.S3.MinRetentionDays < span {
-					v.Add(f+".s3.min_retention_days", fmt.Sprintf("保持する世代が約 %d 日に及ぶため、%d 日以上にしてください", span, span),
-						fmt.Sprintf("the kept generations span about %d days: use at least %d", span, span))
+					v.AddText(f+".s3.min_retention_days", msg.Sprintf("保持する世代が約 %d 日に及ぶため、%d 日以上にしてください", "the kept generations span about %d days: use at least %d", span, span))
 				}
 			}
 		case MediumTape:
@@ -120,7 +118,7 @@ func (v *checker) media(c *Config) {
 		v.Add("retention.keep_last", "保持する世代数は1以上にしてください", "keep at least 1 generation")
 	}
 	if c.Rotation.PerCycle < 0 || (len(c.Media) > 0 && c.Rotation.PerCycle > len(c.Media)) {
-		v.Add("rotation.per_cycle", fmt.Sprintf("0(すべて)〜%d にしてください", len(c.Media)), fmt.Sprintf("must be 0 (all) to %d", len(c.Media)))
+		v.AddText("rotation.per_cycle", msg.Sprintf("0(すべて)〜%d にしてください", "must be 0 (all) to %d", len(c.Media)))
 	}
 }
 

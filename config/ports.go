@@ -1,10 +1,11 @@
 package config
 
 import (
-	"errors"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // ParsePorts reads scan.tcp_ports, "1-1024,3389,8443", into a sorted list without repeats.
@@ -24,7 +25,7 @@ func ParsePorts(s string) ([]int, error) {
 			b, err2 = strconv.Atoi(hi)
 		}
 		if err1 != nil || err2 != nil || a < 1 || b > 65535 || a > b {
-			return nil, errors.New("ポート指定 " + strconv.Quote(part) + " が読めません（例: 1-1024,3389） / cannot read port spec " + strconv.Quote(part) + " (e.g. 1-1024,3389)")
+			return nil, msg.Errorf("ポート指定 %q が読めません（例: 1-1024,3389）", "cannot read port spec %q (e.g. 1-1024,3389)", part)
 		}
 		for p := a; p <= b; p++ {
 			seen[p] = true

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/schedule"
 )
 
@@ -53,7 +54,7 @@ func (c *Config) RestoreTarget(name string) (*RestoreTarget, error) {
 			return &c.Restore.Targets[i], nil
 		}
 	}
-	return nil, fmt.Errorf("復元先 %q は設定にありません / no restore target named %q in the configuration", name, name)
+	return nil, msg.Errorf("復元先 %q は設定にありません", "no restore target named %q in the configuration", name)
 }
 
 // DefaultRestoreWindow is Restore.Window's default.
@@ -91,15 +92,13 @@ func (v *checker) restore(c *Config) {
 	for i, t := range r.Targets {
 		f := fmt.Sprintf("restore.targets[%d]", i)
 		v.name(f+".name", t.Name)
-		v.unique(f+".name", names, t.Name, "復元先名", "restore target name")
-		v.account(f, t.Host, t.Port, t.User, t.KeyFile, t.KnownHosts, "書き込み用アカウント名を指定してください", "give the write-enabled account's user name")
+		v.unique(f+".name", names, t.Name, msg.T("復元先名", "restore target name"))
+		v.account(f, t.Host, t.Port, t.User, t.KeyFile, t.KnownHosts, msg.T("書き込み用アカウント名を指定してください", "give the write-enabled account's user name"))
 		if src, ok := pull[t.User+"@"+t.Host]; ok && t.User != "" {
-			v.Add(f+".user", fmt.Sprintf("取得元 %s の読み取り専用アカウントと同じです。書き戻しには別のアカウントを使ってください", src),
-				fmt.Sprintf("this is source %s's read-only pull account: use a separate account for writing back", src))
+			v.AddText(f+".user", msg.Sprintf("取得元 %s の読み取り専用アカウントと同じです。書き戻しには別のアカウントを使ってください", "this is source %s's read-only pull account: use a separate account for writing back", src))
 		}
 		if src, ok := keys[t.KeyFile]; ok && t.KeyFile != "" {
-			v.Add(f+".key_file", fmt.Sprintf("取得元 %s と同じ鍵です。書き戻し用には別の鍵を使ってください", src),
-				fmt.Sprintf("the same key as source %s: the write account needs its own key", src))
+			v.AddText(f+".key_file", msg.Sprintf("取得元 %s と同じ鍵です。書き戻し用には別の鍵を使ってください", "the same key as source %s: the write account needs its own key", src))
 		}
 		if !strings.HasPrefix(t.BaseDir, "/") || path.Clean(t.BaseDir) != t.BaseDir {
 			v.Add(f+".base_dir", "書き戻し先の親ディレクトリを「/」で始まる正規化されたパスで指定してください", "give the remote parent directory as a clean path starting with '/'")

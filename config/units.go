@@ -2,11 +2,11 @@ package config
 
 import (
 	"encoding/json"
-	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/danzen-gw/danzen/internal/duration"
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // Duration is written in JSON as "90s", "5m" or "1h30m".
@@ -48,7 +48,7 @@ func ParseRate(s string) (Rate, error) {
 			return Rate(n * float64(u.mult)), nil
 		}
 	}
-	return 0, fmt.Errorf("帯域 %q を読めません(例: \"40MB/s\"、制限なしは \"0\") / cannot read rate %q (example: \"40MB/s\", \"0\" for no limit)", s, s)
+	return 0, msg.Errorf("帯域 %q を読めません(例: \"40MB/s\"、制限なしは \"0\")", "cannot read rate %q (example: \"40MB/s\", \"0\" for no limit)", s)
 }
 
 func (r Rate) MarshalJSON() ([]byte, error) { return json.Marshal(r.String()) }
@@ -56,7 +56,7 @@ func (r Rate) MarshalJSON() ([]byte, error) { return json.Marshal(r.String()) }
 func (r *Rate) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("帯域は \"40MB/s\" のような文字列で書いてください / a rate is a string like \"40MB/s\": %w", err)
+		return msg.Errorf("帯域は \"40MB/s\" のような文字列で書いてください: %w", "a rate is a string like \"40MB/s\": %w", err)
 	}
 	v, err := ParseRate(s)
 	if err != nil {

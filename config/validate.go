@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"github.com/danzen-gw/danzen/internal/msg"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -14,6 +13,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/danzen-gw/danzen/internal/fielderr"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/schedule"
 )
 
@@ -37,10 +37,10 @@ func (v *checker) name(field, n string) {
 }
 
 // unique checks that no other entry of a list (whose names seen holds) is
-// called n; whatJA/whatEN say what the names are ("媒体名", "medium name").
-func (v *checker) unique(field string, seen map[string]bool, n, whatJA, whatEN string) {
+// called n; what says what the names are ("媒体名", "medium name").
+func (v *checker) unique(field string, seen map[string]bool, n string, what msg.Text) {
 	if seen[n] {
-		v.Add(field, fmt.Sprintf("%s %q が重複しています", whatJA, n), fmt.Sprintf("%s %q is used twice", whatEN, n))
+		v.AddText(field, msg.Sprintf("%s %q が重複しています", "%s %q is used twice", what, n))
 	}
 	seen[n] = true
 }
@@ -50,8 +50,7 @@ func (v *checker) unique(field string, seen map[string]bool, n, whatJA, whatEN s
 func (c *Config) Validate() error {
 	v := checker{fielderr.List{Title: msg.T("設定に誤りがあります:", "the configuration is invalid:")}}
 	if c.Version != CurrentVersion {
-		v.Add("version", fmt.Sprintf("この版は設定形式 %d のみ扱えます(%d が指定されています)", CurrentVersion, c.Version),
-			fmt.Sprintf("this build reads configuration version %d, the file says %d", CurrentVersion, c.Version))
+		v.AddText("version", msg.Sprintf("この版は設定形式 %d のみ扱えます(%d が指定されています)", "this build reads configuration version %d, the file says %d", CurrentVersion, c.Version))
 	}
 	v.name("gateway_id", c.GatewayID)
 	v.absDir("staging_dir", c.StagingDir)
@@ -64,7 +63,7 @@ func (c *Config) Validate() error {
 	for i := range c.Sources {
 		s := &c.Sources[i]
 		f := fmt.Sprintf("sources[%d]", i)
-		v.unique(f+".name", seen, s.Name, "取得元名", "source name")
+		v.unique(f+".name", seen, s.Name, msg.T("取得元名", "source name"))
 		v.source(f, s)
 	}
 	v.media(c)
@@ -101,12 +100,10 @@ func (v *checker) scan(s Scan) {
 		v.Add("scan.tcp_ports", "ポート指定が読めません(例: 1-1024,3389)", "cannot read the port list (e.g. 1-1024,3389)")
 	}
 	if s.Rate != 0 && (s.Rate < MinScanRate || s.Rate > MaxScanRate) {
-		v.Add("scan.rate", fmt.Sprintf("0(既定値)か %d〜%d にしてください", MinScanRate, MaxScanRate),
-			fmt.Sprintf("use 0 (the default) or %d to %d", MinScanRate, MaxScanRate))
+		v.AddText("scan.rate", msg.Sprintf("0(既定値)か %d〜%d にしてください", "use 0 (the default) or %d to %d", MinScanRate, MaxScanRate))
 	}
 	if s.Concurrency < 0 || s.Concurrency > MaxScanConcurrency {
-		v.Add("scan.concurrency", fmt.Sprintf("0(既定値)か 1〜%d にしてください", MaxScanConcurrency),
-			fmt.Sprintf("use 0 (the default) or 1 to %d", MaxScanConcurrency))
+		v.AddText("scan.concurrency", msg.Sprintf("0(既定値)か 1〜%d にしてください", "use 0 (the default) or 1 to %d", MaxScanConcurrency))
 	}
 	seen := map[string]bool{}
 	for i, c := range s.SNMPCommunities {
@@ -115,7 +112,7 @@ func (v *checker) scan(s Scan) {
 		case strings.TrimSpace(c) == "" || strings.ContainsFunc(c, unicode.IsControl):
 			v.Add(f, "空でない1行の文字列にしてください", "must be a non-empty single line")
 		case seen[c]:
-			v.Add(f, fmt.Sprintf("%q が重複しています", c), fmt.Sprintf("%q is listed twice", c))
+			v.AddText(f, msg.Sprintf("%q が重複しています", "%q is listed twice", c))
 		}
 		seen[c] = true
 	}
@@ -132,7 +129,7 @@ func (v *checker) source(f string, s *Source) {
 		v.Add(f+".name", "英数字・「.」「_」「-」で64文字以内にしてください(保存先のフォルダ名になります)",
 			"use 1–64 letters, digits, '.', '_' or '-' (it names the staging folder)")
 	}
-	v.account(f, s.Host, s.Port, s.User, s.KeyFile, s.KnownHosts, "読み取り専用アカウント名を指定してください", "give the read-only account's user name")
+	v.account(f, s.Host, s.Port, s.User, s.KeyFile, s.KnownHosts, msg.T("読み取り専用アカウント名を指定してください", "give the read-only account's user name"))
 	if !strings.HasPrefix(s.ExportDir, "/") {
 		v.Add(f+".export_dir", "リモートのエクスポート先を「/」で始まるパスで指定してください", "give the remote export directory as a path starting with '/'")
 	}
@@ -172,8 +169,9 @@ func (v *checker) source(f string, s *Source) {
 }
 
 // account checks an SSH account on the e-chart server (a source's pull
-// account or a restore target's write account).
-func (v *checker) account(f, host string, port int, user, keyFile string, knownHosts []string, userJA, userEN string) {
+// account or a restore target's write account); noUser is what to say
+// when the user name is missing.
+func (v *checker) account(f, host string, port int, user, keyFile string, knownHosts []string, noUser msg.Text) {
 	if host == "" || strings.ContainsAny(host, " \t/@") {
 		v.Add(f+".host", "電子カルテサーバのホスト名またはIPアドレスを指定してください", "give the e-chart server's host name or IP address")
 	}
@@ -181,7 +179,7 @@ func (v *checker) account(f, host string, port int, user, keyFile string, knownH
 		v.Add(f+".port", "ポート番号は1〜65535です", "port must be 1–65535")
 	}
 	if user == "" {
-		v.Add(f+".user", userJA, userEN)
+		v.AddText(f+".user", noUser)
 	}
 	switch {
 	case keyFile == "":
@@ -196,8 +194,7 @@ func (v *checker) account(f, host string, port int, user, keyFile string, knownH
 	}
 	for j, line := range knownHosts {
 		if _, _, _, _, _, err := ssh.ParseKnownHosts([]byte(line)); err != nil {
-			v.Add(fmt.Sprintf("%s.known_hosts[%d]", f, j), "known_hosts 形式の行として読めません: "+err.Error(),
-				"not a known_hosts line: "+err.Error())
+			v.AddText(fmt.Sprintf("%s.known_hosts[%d]", f, j), msg.Sprintf("known_hosts 形式の行として読めません: %v", "not a known_hosts line: %v", err))
 		}
 	}
 }
@@ -213,8 +210,7 @@ func (v *checker) glob(field, g string) {
 		}
 	}
 	if bad {
-		v.Add(field, fmt.Sprintf("パターン %q が正しくありません(相対パス、例: \"db/*.dmp\"、\"**/*.csv\")", g),
-			fmt.Sprintf("pattern %q is malformed (relative, e.g. \"db/*.dmp\", \"**/*.csv\")", g))
+		v.AddText(field, msg.Sprintf("パターン %q が正しくありません(相対パス、例: \"db/*.dmp\"、\"**/*.csv\")", "pattern %q is malformed (relative, e.g. \"db/*.dmp\", \"**/*.csv\")", g))
 	}
 }
 

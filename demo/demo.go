@@ -48,8 +48,7 @@ func Setup(ctx context.Context, o Options, log *slog.Logger) (*Env, error) {
 	e.Server = srv
 	if len(o.Media) > 0 {
 		if e.Hardware, err = NewHardware(ctx, filepath.Join(o.Dir, "disks"), o.Media, o.DiskSize, log); err != nil {
-			srv.Close()
-			return nil, err
+			return nil, errors.Join(err, srv.Close())
 		}
 	}
 	c := config.Default()
@@ -76,8 +75,7 @@ func Setup(ctx context.Context, o Options, log *slog.Logger) (*Env, error) {
 	e.Config = c
 	e.CfgPath = filepath.Join(o.Dir, "config.json")
 	if err := config.Save(e.CfgPath, c); err != nil {
-		e.Close()
-		return nil, err
+		return nil, errors.Join(err, e.Close())
 	}
 	return e, nil
 }

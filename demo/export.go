@@ -2,6 +2,7 @@ package demo
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -90,8 +91,10 @@ func writeDump(p string, size int64, r *rand.Rand, changed float64) error {
 	if err != nil {
 		return err
 	}
+	// bufio keeps the first write error and Flush returns it, so the
+	// writes below need no checks of their own.
 	w := bufio.NewWriterSize(f, 1<<20)
-	fmt.Fprintf(w, "-- danzen demo export %s\nBEGIN;\n", time.Now().Format(time.RFC3339))
+	_, _ = fmt.Fprintf(w, "-- danzen demo export %s\nBEGIN;\n", time.Now().Format(time.RFC3339))
 	const run = 4096 // rows changed together (~600 KB)
 	var written int64
 	var salt uint64 = 1
@@ -108,10 +111,9 @@ func writeDump(p string, size int64, r *rand.Rand, changed float64) error {
 			notes[rr.IntN(len(notes))], rr.Uint64())
 		written += int64(n)
 	}
-	fmt.Fprintln(w, "COMMIT;")
+	_, _ = fmt.Fprintln(w, "COMMIT;")
 	if err := w.Flush(); err != nil {
-		f.Close()
-		return err
+		return errors.Join(err, f.Close())
 	}
 	return f.Close()
 }

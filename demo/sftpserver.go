@@ -110,17 +110,19 @@ func StartSFTPWith(ctx context.Context, keyDir string, log *slog.Logger, h *sftp
 func (s *SFTPServer) Port() int { return s.ln.Addr().(*net.TCPAddr).Port }
 
 func (s *SFTPServer) serve(nc net.Conn, cfg *ssh.ServerConfig) {
-	defer nc.Close()
+	defer s.closeConn("connection", nc)
 	sc, chans, reqs, err := ssh.NewServerConn(nc, cfg)
 	if err != nil {
 		s.log.Debug("demo sftp handshake", "err", err)
 		return
 	}
-	defer sc.Close()
+	defer s.closeConn("ssh connection", sc)
 	go ssh.DiscardRequests(reqs)
 	for nch := range chans {
 		if nch.ChannelType() != "session" {
-			nch.Reject(ssh.UnknownChannelType, "only sessions")
+			if err := nch.Reject(ssh.UnknownChannelType, "only sessions"); err != nil {
+				s.log.Debug("demo sftp reject", "err", err)
+			}
 			continue
 		}
 		ch, creqs, err := nch.Accept()
@@ -130,7 +132,9 @@ func (s *SFTPServer) serve(nc net.Conn, cfg *ssh.ServerConfig) {
 		go func() {
 			for req := range creqs {
 				ok := req.Type == "subsystem" && len(req.Payload) > 4 && string(req.Payload[4:]) == "sftp"
-				req.Reply(ok, nil)
+				if err := req.Reply(ok, nil); err != nil {
+					s.log.Debug("demo sftp reply", "err", err)
+				}
 				if ok {
 					s.serveSFTP(ch)
 					return
@@ -141,22 +145,30 @@ func (s *SFTPServer) serve(nc net.Conn, cfg *ssh.ServerConfig) {
 }
 
 func (s *SFTPServer) serveSFTP(ch ssh.Channel) {
-	defer ch.Close()
+	defer s.closeConn("channel", ch)
 	var serve func() error
 	if s.handlers != nil {
 		rs := sftp.NewRequestServer(ch, *s.handlers)
-		defer rs.Close()
+		defer s.closeConn("sftp request server", rs)
 		serve = rs.Serve
 	} else {
 		srv, err := sftp.NewServer(ch, sftp.ReadOnly())
 		if err != nil {
 			return
 		}
-		defer srv.Close()
+		defer s.closeConn("sftp server", srv)
 		serve = srv.Serve
 	}
 	if err := serve(); err != nil && !errors.Is(err, io.EOF) {
 		s.log.Debug("demo sftp serve", "err", err)
+	}
+}
+
+// closeConn closes one side of a finished session. The client usually
+// closed it first, so a failure here is worth a debug line at most.
+func (s *SFTPServer) closeConn(what string, c io.Closer) {
+	if err := c.Close(); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+		s.log.Debug("demo sftp close", "what", what, "err", err)
 	}
 }
 

@@ -7,20 +7,23 @@ import (
 	"time"
 
 	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // MissingField is a person-entered field that is empty, with the
 // documents that print it.
 type MissingField struct {
 	Field string   `json:"field"` // JSON path in the configuration
-	JA    string   `json:"ja"`
-	EN    string   `json:"en"`
+	Label msg.Text `json:"label"`
 	Docs  []string `json:"documents"`
 }
 
-func (m MissingField) String() string {
-	return m.Field + ": " + m.JA + " / " + m.EN + " (" + strings.Join(m.Docs, ", ") + ")"
+// Localize is "documents.rpo: RPO target (offline-backup-plan, …)" in l.
+func (m MissingField) Localize(l msg.Lang) string {
+	return m.Field + ": " + m.Label.Localize(l) + " (" + strings.Join(m.Docs, ", ") + ")"
 }
+
+func (m MissingField) String() string { return m.Localize(msg.Both) }
 
 // builder builds one document in one language and notes every
 // person-entered field it had to mark as not filled in.
@@ -35,15 +38,15 @@ type builder struct {
 
 // person returns the value of a person-entered field, or the visible
 // marker when it is empty (and records it as missing).
-func (b *builder) person(field, jaLabel, enLabel, value string) Span {
+func (b *builder) person(field string, label msg.Text, value string) Span {
 	if strings.TrimSpace(value) != "" {
 		return text(value)
 	}
-	b.noteMissing(field, jaLabel, enLabel)
-	return Span{Text: b.l.missingText(), Missing: true}
+	b.noteMissing(field, label)
+	return Span{Text: b.l.in(MissingMarker), Missing: true}
 }
 
-func (b *builder) noteMissing(field, jaLabel, enLabel string) {
+func (b *builder) noteMissing(field string, label msg.Text) {
 	for i := range *b.missing {
 		m := &(*b.missing)[i]
 		if m.Field == field {
@@ -53,7 +56,7 @@ func (b *builder) noteMissing(field, jaLabel, enLabel string) {
 			return
 		}
 	}
-	*b.missing = append(*b.missing, MissingField{Field: field, JA: jaLabel, EN: enLabel, Docs: []string{b.doc}})
+	*b.missing = append(*b.missing, MissingField{Field: field, Label: label, Docs: []string{b.doc}})
 }
 
 // stamp is a time in the gateway's zone, to the minute.

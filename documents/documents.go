@@ -6,8 +6,11 @@
 // they never drift from what the gateway does.
 //
 // Every document is built once as blocks and rendered as A4-printable HTML
-// and as Markdown, in Japanese and in English; PDF is printed from the
-// HTML by headless Chromium where one is installed. A field only a person
+// and as Markdown, wholly in Japanese or wholly in English: what the core
+// says in both languages (a ledger entry, an error) is printed in the
+// document's. PDF is printed from the HTML by headless Chromium in
+// documents/pdf, which only the CLI imports: the appliance runs no
+// browser, and its page offers the print-ready HTML. A field only a person
 // can fill in (the hospital's name, who is responsible, where media are
 // kept, RPO/RTO targets …) is printed as a visible 未記入 marker when empty
 // and listed in Set.Missing; nothing is ever left blank.
@@ -18,23 +21,24 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // Info names one document.
 type Info struct {
-	ID string
-	JA string
-	EN string
+	ID    string
+	Title msg.Text
 }
 
 // All lists the documents in the order they are handed over.
 var All = []Info{
-	{"offline-backup-plan", "オフラインバックアップ計画書", "Offline backup plan"},
-	{"operations-annex", "運用管理規程 別紙(オフラインバックアップ運用手順)", "Annex to the operations rules (offline backup procedure)"},
-	{"build-runbook", "構築手順書(支援B)", "Build runbook (support B)"},
-	{"recovery-sheet", "復旧手順書", "Recovery sheet"},
-	{"evidence-report", "オフライン証跡報告書", "Offline evidence report"},
-	{"self-scan-report", "外部接続点 自己診断報告書", "Internet edge self-scan report"},
+	{"offline-backup-plan", msg.T("オフラインバックアップ計画書", "Offline backup plan")},
+	{"operations-annex", msg.T("運用管理規程 別紙(オフラインバックアップ運用手順)", "Annex to the operations rules (offline backup procedure)")},
+	{"build-runbook", msg.T("構築手順書(支援B)", "Build runbook (support B)")},
+	{"recovery-sheet", msg.T("復旧手順書", "Recovery sheet")},
+	{"evidence-report", msg.T("オフライン証跡報告書", "Offline evidence report")},
+	{"self-scan-report", msg.T("外部接続点 自己診断報告書", "Internet edge self-scan report")},
 }
 
 // Langs are the languages every document is made in, Japanese first.

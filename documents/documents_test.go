@@ -29,6 +29,7 @@ import (
 	"github.com/danzen-gw/danzen/backup"
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/documents"
+	"github.com/danzen-gw/danzen/documents/pdf"
 	"github.com/danzen-gw/danzen/internal/duration"
 	"github.com/danzen-gw/danzen/ledger"
 	"github.com/danzen-gw/danzen/media/disk"
@@ -68,7 +69,7 @@ func newWorld(t *testing.T) *world {
 	cfg.Schedule = "30 1 * * *"
 	cfg.Retention = config.Retention{KeepLast: 5, KeepMonthly: 3}
 	cfg.Rotation = config.Rotation{PerCycle: 1}
-	os.MkdirAll(cfg.SecretsDir, 0o700)
+	must(t, os.MkdirAll(cfg.SecretsDir, 0o700))
 
 	_, hostPriv, _ := ed25519.GenerateKey(rand.Reader)
 	hostSigner, _ := ssh.NewSignerFromKey(hostPriv)
@@ -90,7 +91,7 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(cfg.SecretsDir, "emr.key"), pem.EncodeToMemory(blk), 0o600)
+	must(t, os.WriteFile(filepath.Join(cfg.SecretsDir, "emr.key"), pem.EncodeToMemory(blk), 0o600))
 
 	cfg.Relays = []relay.Spec{
 		{Name: "relay-a", Driver: relay.DriverGPIO, Chip: "pinctrl-rp1", Line: 17, ActiveLow: true,
@@ -105,7 +106,7 @@ func newWorld(t *testing.T) *world {
 			Disk: &disk.Spec{Name: "disk-b", Serial: "RDX-0099887766", MediaID: "SAKURA-B", RDX: true}},
 	}
 	for _, m := range cfg.Media {
-		os.WriteFile(filepath.Join(cfg.SecretsDir, m.PasswordFile), []byte(secretPassword+m.Name), 0o600)
+		must(t, os.WriteFile(filepath.Join(cfg.SecretsDir, m.PasswordFile), []byte(secretPassword+m.Name), 0o600))
 	}
 	cfg.Alerts = alert.Spec{
 		Email:   &alert.EmailSpec{Server: "mail.sakura-hp.example.jp", From: "danzen@sakura-hp.example.jp", To: []string{"it-staff@sakura-hp.example.jp"}},
@@ -130,6 +131,14 @@ func newWorld(t *testing.T) *world {
 	}
 	writeLedger(t, cfg.LedgerDir)
 	return w
+}
+
+// must fails the test at a setup step that did not work.
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 func at(day, hour, min int) time.Time { return time.Date(2026, 10, day, hour, min, 0, 0, jst) }
@@ -157,7 +166,7 @@ func writeLedger(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	defer func() { must(t, l.Close()) }()
 	add := func(when time.Time, e ledger.Entry) {
 		now = when
 		if e.Actor == "" {
@@ -280,7 +289,7 @@ func TestEveryDocumentCarriesTheConfiguration(t *testing.T) {
 		if m := placeholder.FindString(body); m != "" {
 			t.Errorf("%s holds a placeholder %q", name, m)
 		}
-		if strings.Contains(body, documents.MissingMarker) {
+		if strings.Contains(body, `<span class="missing">`) || strings.Contains(body, "**【") {
 			t.Errorf("%s prints the not-filled-in marker although every field is filled", name)
 		}
 		if strings.Contains(body, secretPassword) {
@@ -391,8 +400,9 @@ func TestEvidenceReport(t *testing.T) {
 
 	// A ledger edited after the fact is reported as such, not hidden.
 	p := filepath.Join(w.cfg.LedgerDir, ledger.FileName)
-	raw, _ := os.ReadFile(p)
-	os.WriteFile(p, bytes.Replace(raw, []byte("snap01e"), []byte("snap01x"), 1), 0o600)
+	raw, err := os.ReadFile(p)
+	must(t, err)
+	must(t, os.WriteFile(p, bytes.Replace(raw, []byte("snap01e"), []byte("snap01x"), 1), 0o600))
 	in2 := gather(t, w.cfg)
 	_, files2 := build(t, in2)
 	mustContain(t, "evidence after tampering", doc(t, files2, "evidence-report", "en"), "FAILED")
@@ -407,7 +417,7 @@ func TestMissingFieldsAreMarkedAndListed(t *testing.T) {
 	var fields []string
 	for _, m := range set.Missing {
 		fields = append(fields, m.Field)
-		if len(m.Docs) == 0 || m.JA == "" || m.EN == "" {
+		if len(m.Docs) == 0 || m.Label.JA == "" || m.Label.EN == "" {
 			t.Errorf("missing field without label or documents: %+v", m)
 		}
 	}
@@ -419,10 +429,17 @@ func TestMissingFieldsAreMarkedAndListed(t *testing.T) {
 	}
 	for _, l := range documents.Langs {
 		plan := doc(t, files, "offline-backup-plan", l)
-		if n := strings.Count(plan[0], `<span class="missing">`+documents.MissingMarker+`</span>`); n < 8 {
+		marker, other := documents.MissingMarker.JA, documents.MissingMarker.EN
+		if l == "en" {
+			marker, other = other, marker
+		}
+		if n := strings.Count(plan[0], `<span class="missing">`+marker+`</span>`); n < 8 {
 			t.Errorf("plan.%s shows the marker %d times, want at least 8", l, n)
 		}
-		mustContain(t, "plan.md."+l, plan[1:], "**【"+documents.MissingMarker+"】**")
+		mustContain(t, "plan.md."+l, plan[1:], "**【"+marker+"】**")
+		if strings.Contains(plan[0], other) {
+			t.Errorf("plan.%s shows the marker of the other language, %q", l, other)
+		}
 		// The authorized_keys line cannot be made without the address.
 		rb := doc(t, files, "build-runbook", l)
 		if strings.Contains(rb[1], "restrict,from=") {
@@ -518,7 +535,10 @@ func TestWiringSVG(t *testing.T) {
 // TestPrintInChromium prints every HTML document to PDF in headless
 // Chromium and takes a PNG of the plan; any console error fails.
 func TestPrintInChromium(t *testing.T) {
-	chromium := documents.FindChromium()
+	if testing.Short() {
+		t.Skip("drives headless Chromium: make test runs it, -short skips it")
+	}
+	chromium := pdf.FindChromium()
 	if chromium == "" {
 		t.Fatal("chromium not found: install Debian's chromium package (make test does)")
 	}
@@ -533,7 +553,7 @@ func TestPrintInChromium(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	p, err := documents.NewPrinter(ctx, chromium, t.TempDir())
+	p, err := pdf.NewPrinter(ctx, chromium, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -570,7 +590,7 @@ func TestPrintInChromium(t *testing.T) {
 	if !bytes.HasPrefix(png, []byte("\x89PNG")) {
 		t.Fatal("no PNG")
 	}
-	os.WriteFile(filepath.Join(out, "offline-backup-plan.ja.png"), png, 0o644)
+	must(t, os.WriteFile(filepath.Join(out, "offline-backup-plan.ja.png"), png, 0o644))
 	// The runbook starts its wiring, accounts, media and acceptance test
 	// on new pages.
 	pdf, _ := os.ReadFile(filepath.Join(out, "build-runbook.ja.pdf"))
@@ -582,7 +602,7 @@ func TestPrintInChromium(t *testing.T) {
 	}
 	// The check above can fail: a page with a script error is caught.
 	badPage := filepath.Join(t.TempDir(), "bad.html")
-	os.WriteFile(badPage, []byte(`<!doctype html><p>x</p><script>undefinedFunction()</script>`), 0o644)
+	must(t, os.WriteFile(badPage, []byte(`<!doctype html><p>x</p><script>undefinedFunction()</script>`), 0o644))
 	if _, err := p.PDF(ctx, badPage); err != nil {
 		t.Fatal(err)
 	}
@@ -665,4 +685,56 @@ func TestSelfScanReport(t *testing.T) {
 	mustContain(t, "scan.en", doc(t, files, "self-scan-report", "en"), "CAF00001", "Fortinet FortiGate 60F", "203.0.113.10 (WAN)", "注意",
 		"known exploited CVE-2018-13379", "CAF00002", "調査不可 (IPアドレス不明)", "nothing found", "2026-09-30")
 	mustContain(t, "scan.ja", doc(t, files, "self-scan-report", "ja"), "既知の悪用された脆弱性 CVE-2018-13379", "指摘事項なし")
+}
+
+// TestEachDocumentInOneLanguage: what the core says in both languages (a
+// ledger entry's message, a cut's reason, a drill's error, a ledger or
+// self-scan failure, the not-filled-in marker) is printed in the
+// document's language only, never cut from a "日本語 / English" string.
+func TestEachDocumentInOneLanguage(t *testing.T) {
+	w := newWorld(t)
+	w.cfg.Documents.Responsible = "" // prints the marker
+	in := gather(t, w.cfg)
+	in.Verify.OK = false
+	in.VerifyErr = msg.Wrap(msg.New("ハッシュが一致しません", "a hash does not match"), "台帳を検証できません", "the ledger does not verify")
+	in.ScanErr = msg.Wrap(msg.New("形式が違います", "not a scan report"), "自己診断を読めません", "cannot read the self-scan")
+	texts := []msg.Text{documents.MissingMarker, msg.TextOf(in.VerifyErr), msg.TextOf(in.ScanErr)}
+	for _, e := range in.Entries {
+		texts = append(texts, e.Message)
+		if c, err := ledger.Decode[ledger.CutData](e); err == nil {
+			texts = append(texts, c.Reason)
+		}
+		if x, err := ledger.Decode[ledger.RestoreData](e); err == nil {
+			texts = append(texts, x.Error)
+		}
+	}
+	set, files := build(t, in)
+	printed := 0
+	for _, d := range set.Docs {
+		for _, body := range doc(t, files, d.ID, d.Lang) {
+			body = html.UnescapeString(body)
+			for _, x := range texts {
+				own, other := x.JA, x.EN
+				if d.Lang == "en" {
+					own, other = other, own
+				}
+				if own == other || other == "" {
+					continue
+				}
+				if strings.Contains(body, other) {
+					t.Errorf("%s.%s shows %q, the other language's half of %q", d.ID, d.Lang, other, x)
+				}
+				if strings.Contains(body, own) {
+					printed++
+				}
+			}
+		}
+	}
+	if printed == 0 {
+		t.Fatal("no message from the core is printed at all")
+	}
+	mustContain(t, "evidence.en", doc(t, files, "evidence-report", "en"), "FAILED: the ledger does not verify: a hash does not match")
+	mustContain(t, "evidence.ja", doc(t, files, "evidence-report", "ja"), "異常あり: 台帳を検証できません: ハッシュが一致しません")
+	mustContain(t, "scan.en", doc(t, files, "self-scan-report", "en"), "cannot read the self-scan: not a scan report")
+	mustContain(t, "scan.ja", doc(t, files, "self-scan-report", "ja"), "自己診断を読めません: 形式が違います")
 }

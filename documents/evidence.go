@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/danzen-gw/danzen/internal/bytesize"
 	"github.com/danzen-gw/danzen/ledger"
 )
 
@@ -38,81 +39,128 @@ func (b *builder) evidence() *Doc {
 	d.Intro = []Span{text(l.f("期間: %s から %s まで(終わりを含まない)。本書の数値はすべてゲートウェイ %s の証跡台帳(ハッシュ連鎖)から計算したものです。",
 		"Period: %s up to %s (end excluded). Every figure is computed from the hash-chained evidence ledger of gateway %s.",
 		b.stamp(in.From), b.stamp(in.To), b.cfg.GatewayID))}
-
-	// Per medium: connected versus cut.
-	var rows [][]Cell
-	for _, m := range b.cfg.Media {
-		s := ledger.Summarize(in.Entries, m.Name, in.From, in.To)
-		cut := cell(text(hours(s.CutOff)))
-		conn := cell(text(hours(s.Connected)))
-		fails := cell(text(fmt.Sprint(s.FailedCuts)))
-		if s.FailedCuts > 0 {
-			fails = cell(bad(fmt.Sprint(s.FailedCuts)))
-		}
-		rows = append(rows, []Cell{cell(code(m.Name)), conn, cut, tcell(hours(s.Unknown)), tcell(fmt.Sprint(s.Connections)),
-			tcell(fmt.Sprint(s.VerifiedCuts)), fails, tcell(fmt.Sprint(s.Snapshots)), tcell(fmt.Sprintf("%d / %d", s.Checks, s.FailedChecks))})
-	}
-	d.Sections = append(d.Sections, Section{Title: l.t("媒体ごとの接続・切断時間", "Hours connected and cut off, per medium"), Blocks: []Block{
-		table([]string{l.t("媒体", "medium"), l.t("接続(時間)", "connected (h)"), l.t("切断・確認済み(時間)", "cut, verified (h)"), l.t("記録なし(時間)", "no record (h)"),
-			l.t("接続回数", "connections"), l.t("確認済み切断", "verified cuts"), l.t("未確認の切断", "unverified cuts"), l.t("スナップショット", "snapshots"), l.t("検査 成功/失敗", "checks ok/failed")},
-			rows, l.t("媒体が設定されていません。", "No medium is configured.")),
-		note(text(l.t("未確認の切断は接続として数えます。コマンドを送っただけでオフラインとは扱いません。", "An unverified cut counts as connected: a command alone never counts as offline."))),
-	}})
-
-	// Every verified cut, every failure, every snapshot and check.
-	var cuts, fails, snaps, checks [][]Cell
-	for _, e := range in.Entries {
-		if !inPeriod(in, e.Time) {
-			continue
-		}
-		seq := tcell(fmt.Sprint(e.Seq))
-		when := tcell(b.stampSec(e.Time))
-		switch e.Kind {
-		case ledger.KindPowerOffVerified:
-			c, _ := ledger.Decode[ledger.CutData](e)
-			cuts = append(cuts, []Cell{when, seq, cell(code(e.Medium)), tcell(orDash(c.Relay)), tcell(yesNo(l, c.SenseOff)), tcell(yesNo(l, c.DeviceGone)), tcell(fmt.Sprintf("%.1f s", float64(c.ElapsedMS)/1000))})
-		case ledger.KindPowerOffUnverified, ledger.KindError, ledger.KindInterrupted, ledger.KindCycleMissed, ledger.KindDrillMissed:
-			what := e.Message
-			if e.Kind == ledger.KindPowerOffUnverified {
-				if c, err := ledger.Decode[ledger.CutData](e); err == nil && !c.Reason.IsZero() {
-					what = what.Append(": ", c.Reason)
-				}
-			}
-			fails = append(fails, []Cell{when, seq, cell(code(orDash(e.Medium))), tcell(string(e.Kind)), cell(bad(orDash(l.in(what))))})
-		case ledger.KindCycleEnd:
-			if c, err := ledger.Decode[ledger.CycleEndData](e); err == nil && !c.OK {
-				what := l.in(e.Message)
-				if what == "" {
-					what = l.t("サイクルが失敗しました", "the cycle failed")
-				}
-				fails = append(fails, []Cell{when, seq, tcell("—"), tcell(string(e.Kind)), cell(bad(what))})
-			}
-		case ledger.KindDrill, ledger.KindRestore:
-			if x, err := ledger.Decode[ledger.RestoreData](e); err == nil && !x.OK {
-				fails = append(fails, []Cell{when, seq, cell(code(orDash(e.Medium))), tcell(string(e.Kind)), cell(bad(orDash(l.in(x.Error))))})
-			}
-		case ledger.KindSnapshot:
-			s, _ := ledger.Decode[ledger.SnapshotData](e)
-			snaps = append(snaps, []Cell{when, seq, cell(code(e.Medium)), tcell(orDash(s.Source)), cell(code(orDash(s.Snapshot))), tcell(fmt.Sprint(s.Files)), tcell(bytesText(s.DataAdded))})
-		case ledger.KindCheck:
-			c, err := ledger.Decode[ledger.CheckData](e)
-			res := cell(text(l.t("成功", "ok")))
-			if err != nil || !c.OK {
-				res = cell(bad(l.t("失敗", "FAILED") + " " + l.in(e.Message)))
-			}
-			checks = append(checks, []Cell{when, seq, cell(code(e.Medium)), tcell(orDash(c.Detail)), res})
-		}
-	}
-	none := l.t("この期間の記録はありません。", "No records in this period.")
+	d.Sections = append(d.Sections, b.mediumHours())
+	d.Sections = append(d.Sections, b.periodRecords().sections(l)...)
 	d.Sections = append(d.Sections,
-		Section{Title: l.t("確認済みの切断", "Verified cuts"), NewPage: true, Blocks: []Block{table([]string{l.t("時刻", "time"), "seq", l.t("媒体", "medium"), l.t("リレー", "relay"), l.t("センスOFF", "sense off"), l.t("デバイス消失", "device gone"), l.t("所要", "took")}, cuts, none)}},
-		Section{Title: l.t("失敗・異常", "Failures"), Blocks: []Block{table([]string{l.t("時刻", "time"), "seq", l.t("媒体", "medium"), l.t("種類", "kind"), l.t("内容", "what")}, fails, l.t("この期間に失敗・異常の記録はありません。", "No failure was recorded in this period."))}},
-		Section{Title: l.t("スナップショット", "Snapshots"), Blocks: []Block{table([]string{l.t("時刻", "time"), "seq", l.t("媒体", "medium"), l.t("取得元", "source"), l.t("スナップショットID", "snapshot ID"), l.t("ファイル数", "files"), l.t("追加量", "added")}, snaps, none)}},
-		Section{Title: l.t("検査(restic check)", "Checks (restic check)"), Blocks: []Block{table([]string{l.t("時刻", "time"), "seq", l.t("媒体", "medium"), l.t("範囲", "scope"), l.t("結果", "result")}, checks, none)}},
 		Section{Title: l.t("復元訓練の記録", "Restore drill records"), NewPage: true, Blocks: b.drillBlocks(true)},
 		Section{Title: l.t("証跡台帳の検証", "Ledger verification"), Blocks: b.verifyBlocks()},
 	)
 	return d
+}
+
+// mediumHours is the section of hours connected versus cut, per medium.
+func (b *builder) mediumHours() Section {
+	l, in := b.l, b.in
+	var rows [][]Cell
+	for _, m := range b.cfg.Media {
+		s := ledger.Summarize(in.Entries, m.Name, in.From, in.To)
+		fails := cell(text(fmt.Sprint(s.FailedCuts)))
+		if s.FailedCuts > 0 {
+			fails = cell(bad(fmt.Sprint(s.FailedCuts)))
+		}
+		rows = append(rows, []Cell{cell(code(m.Name)), tcell(hours(s.Connected)), tcell(hours(s.CutOff)), tcell(hours(s.Unknown)), tcell(fmt.Sprint(s.Connections)),
+			tcell(fmt.Sprint(s.VerifiedCuts)), fails, tcell(fmt.Sprint(s.Snapshots)), tcell(fmt.Sprintf("%d / %d", s.Checks, s.FailedChecks))})
+	}
+	return Section{Title: l.t("媒体ごとの接続・切断時間", "Hours connected and cut off, per medium"), Blocks: []Block{
+		table([]string{l.t("媒体", "medium"), l.t("接続(時間)", "connected (h)"), l.t("切断・確認済み(時間)", "cut, verified (h)"), l.t("記録なし(時間)", "no record (h)"),
+			l.t("接続回数", "connections"), l.t("確認済み切断", "verified cuts"), l.t("未確認の切断", "unverified cuts"), l.t("スナップショット", "snapshots"), l.t("検査 成功/失敗", "checks ok/failed")},
+			rows, l.t("媒体が設定されていません。", "No medium is configured.")),
+		note(text(l.t("未確認の切断は接続として数えます。コマンドを送っただけでオフラインとは扱いません。", "An unverified cut counts as connected: a command alone never counts as offline."))),
+	}}
+}
+
+// records are the period's rows of each evidence table.
+type records struct {
+	cuts, fails, snaps, checks [][]Cell
+}
+
+// periodRecords sorts every entry of the period into its table: each
+// verified cut, each failure, each snapshot and each check.
+func (b *builder) periodRecords() records {
+	var r records
+	for _, e := range b.in.Entries {
+		if !inPeriod(b.in, e.Time) {
+			continue
+		}
+		lead := []Cell{tcell(b.stampSec(e.Time)), tcell(fmt.Sprint(e.Seq))}
+		switch e.Kind {
+		case ledger.KindPowerOffVerified:
+			r.cuts = append(r.cuts, append(lead, b.cutCells(e)...))
+		case ledger.KindPowerOffUnverified, ledger.KindError, ledger.KindInterrupted, ledger.KindCycleMissed, ledger.KindDrillMissed,
+			ledger.KindCycleEnd, ledger.KindDrill, ledger.KindRestore:
+			if what, failed := b.failure(e); failed {
+				medium := cell(code(orDash(e.Medium)))
+				if e.Kind == ledger.KindCycleEnd {
+					medium = tcell("—") // a cycle spans media
+				}
+				r.fails = append(r.fails, append(lead, medium, tcell(string(e.Kind)), cell(bad(what))))
+			}
+		case ledger.KindSnapshot:
+			s, _ := ledger.Decode[ledger.SnapshotData](e)
+			r.snaps = append(r.snaps, append(lead, cell(code(e.Medium)), tcell(orDash(s.Source)), cell(code(orDash(s.Snapshot))), tcell(fmt.Sprint(s.Files)), tcell(bytesize.Format(s.DataAdded))))
+		case ledger.KindCheck:
+			r.checks = append(r.checks, append(lead, b.checkCells(e)...))
+		}
+	}
+	return r
+}
+
+// cutCells are a verified cut's medium, relay, sense, device and time.
+func (b *builder) cutCells(e ledger.Entry) []Cell {
+	l := b.l
+	c, _ := ledger.Decode[ledger.CutData](e)
+	return []Cell{cell(code(e.Medium)), tcell(orDash(c.Relay)), tcell(yesNo(l, c.SenseOff)), tcell(yesNo(l, c.DeviceGone)), tcell(fmt.Sprintf("%.1f s", float64(c.ElapsedMS)/1000))}
+}
+
+// failure says what went wrong in e, in the document's language, and
+// whether e records a failure at all (a good cycle end or drill does not).
+func (b *builder) failure(e ledger.Entry) (string, bool) {
+	l := b.l
+	switch e.Kind {
+	case ledger.KindCycleEnd:
+		if c, err := ledger.Decode[ledger.CycleEndData](e); err != nil || c.OK {
+			return "", false
+		}
+		if what := l.in(e.Message); what != "" {
+			return what, true
+		}
+		return l.t("サイクルが失敗しました", "the cycle failed"), true
+	case ledger.KindDrill, ledger.KindRestore:
+		x, err := ledger.Decode[ledger.RestoreData](e)
+		if err != nil || x.OK {
+			return "", false
+		}
+		return orDash(l.in(x.Error)), true
+	case ledger.KindPowerOffUnverified:
+		what := e.Message
+		if c, err := ledger.Decode[ledger.CutData](e); err == nil && !c.Reason.IsZero() {
+			what = what.Append(": ", c.Reason)
+		}
+		return orDash(l.in(what)), true
+	}
+	return orDash(l.in(e.Message)), true
+}
+
+// checkCells are a check's medium, scope and result.
+func (b *builder) checkCells(e ledger.Entry) []Cell {
+	l := b.l
+	c, err := ledger.Decode[ledger.CheckData](e)
+	res := cell(text(l.t("成功", "ok")))
+	if err != nil || !c.OK {
+		res = cell(bad(l.t("失敗", "FAILED") + " " + l.in(e.Message)))
+	}
+	return []Cell{cell(code(e.Medium)), tcell(orDash(c.Detail)), res}
+}
+
+// sections are the tables of the period's records.
+func (r records) sections(l lang) []Section {
+	none := l.t("この期間の記録はありません。", "No records in this period.")
+	return []Section{
+		{Title: l.t("確認済みの切断", "Verified cuts"), NewPage: true, Blocks: []Block{table([]string{l.t("時刻", "time"), "seq", l.t("媒体", "medium"), l.t("リレー", "relay"), l.t("センスOFF", "sense off"), l.t("デバイス消失", "device gone"), l.t("所要", "took")}, r.cuts, none)}},
+		{Title: l.t("失敗・異常", "Failures"), Blocks: []Block{table([]string{l.t("時刻", "time"), "seq", l.t("媒体", "medium"), l.t("種類", "kind"), l.t("内容", "what")}, r.fails, l.t("この期間に失敗・異常の記録はありません。", "No failure was recorded in this period."))}},
+		{Title: l.t("スナップショット", "Snapshots"), Blocks: []Block{table([]string{l.t("時刻", "time"), "seq", l.t("媒体", "medium"), l.t("取得元", "source"), l.t("スナップショットID", "snapshot ID"), l.t("ファイル数", "files"), l.t("追加量", "added")}, r.snaps, none)}},
+		{Title: l.t("検査(restic check)", "Checks (restic check)"), Blocks: []Block{table([]string{l.t("時刻", "time"), "seq", l.t("媒体", "medium"), l.t("範囲", "scope"), l.t("結果", "result")}, r.checks, none)}},
+	}
 }
 
 // drillBlocks is the table of drill records (in the period, or all).
@@ -151,7 +199,7 @@ func (b *builder) verifyBlocks() []Block {
 	if !r.OK {
 		why := l.t("検証できません", "cannot be verified")
 		if b.in.VerifyErr != nil {
-			why = l.split(b.in.VerifyErr.Error())
+			why = l.inErr(b.in.VerifyErr)
 		}
 		result = cell(bad(l.t("異常あり: ", "FAILED: ") + why))
 	}
@@ -195,18 +243,4 @@ func orDash(s string) string {
 		return "—"
 	}
 	return s
-}
-
-// bytesText writes n in decimal units, as disk makers do.
-func bytesText(n int64) string {
-	units := []string{"B", "kB", "MB", "GB", "TB"}
-	v, i := float64(n), 0
-	for v >= 1000 && i < len(units)-1 {
-		v /= 1000
-		i++
-	}
-	if i == 0 {
-		return fmt.Sprintf("%d B", n)
-	}
-	return fmt.Sprintf("%.1f %s", v, units[i])
 }

@@ -5,29 +5,29 @@ import (
 	"time"
 
 	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // Field is one person-entered field of config.Documents.
 type Field struct {
-	Name string // JSON name under "documents"
-	JA   string
-	EN   string
+	Name  string // JSON name under "documents"
+	Label msg.Text
 }
 
 // Fields are the person-entered fields, in the order a form shows them.
 var Fields = []Field{
-	{"hospital_name", "医療機関名", "hospital name"},
-	{"systems_covered", "対象システム", "systems covered"},
-	{"responsible", "責任者", "responsible person"},
-	{"operator", "担当者", "operator"},
-	{"vendor_contact", "保守ベンダ連絡先", "vendor contact"},
-	{"media_storage", "媒体の保管場所", "where media are stored"},
-	{"password_storage", "パスワードの保管場所", "where the passwords are kept"},
-	{"rpo", "RPO 目標", "RPO target"},
-	{"rto", "RTO 目標", "RTO target"},
-	{"drill_schedule", "訓練の予定", "drill schedule"},
-	{"gateway_address", "ゲートウェイのIPアドレス", "gateway IP address"},
-	{"sftp_chroot", "SFTPアカウントのchroot", "SFTP account chroot"},
+	{"hospital_name", msg.T("医療機関名", "hospital name")},
+	{"systems_covered", msg.T("対象システム", "systems covered")},
+	{"responsible", msg.T("責任者", "responsible person")},
+	{"operator", msg.T("担当者", "operator")},
+	{"vendor_contact", msg.T("保守ベンダ連絡先", "vendor contact")},
+	{"media_storage", msg.T("媒体の保管場所", "where media are stored")},
+	{"password_storage", msg.T("パスワードの保管場所", "where the passwords are kept")},
+	{"rpo", msg.T("RPO 目標", "RPO target")},
+	{"rto", msg.T("RTO 目標", "RTO target")},
+	{"drill_schedule", msg.T("訓練の予定", "drill schedule")},
+	{"gateway_address", msg.T("ゲートウェイのIPアドレス", "gateway IP address")},
+	{"sftp_chroot", msg.T("SFTPアカウントのchroot", "SFTP account chroot")},
 }
 
 // Value returns the field's text in d, "" when it is not filled in.
@@ -56,7 +56,7 @@ func (b *builder) field(name string) Span {
 		if d, err := time.ParseDuration(v); err == nil && (name == "rpo" || name == "rto") {
 			v = humanDuration(b.l, d)
 		}
-		return b.person("documents."+name, f.JA, f.EN, v)
+		return b.person("documents."+name, f.Label, v)
 	}
 	panic("documents: unknown field " + name) // names are constants in this package
 }

@@ -2,13 +2,13 @@ package documents
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/danzen-gw/danzen/internal/atomicfile"
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // File is one generated file. Its Name is fixed by the document, the
@@ -58,16 +58,23 @@ func Lookup(files []File, name string) (File, bool) {
 	return files[i], true
 }
 
+// PDFPrinter prints an HTML file to PDF. documents/pdf's Printer is the
+// one danzen has; it lives in its own package so that danzend, which can
+// never run a browser, does not link Chromium's protocol packages.
+type PDFPrinter interface {
+	PDF(ctx context.Context, htmlPath string) ([]byte, error)
+}
+
 // WriteAll writes files into dir (atomically each), and with a printer
 // also a PDF of every HTML document. It returns the names written.
-func WriteAll(ctx context.Context, dir string, files []File, p *Printer) ([]string, error) {
+func WriteAll(ctx context.Context, dir string, files []File, p PDFPrinter) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("出力先 %s を作成できません / cannot create the output directory %s: %w", dir, dir, err)
+		return nil, msg.Errorf("出力先 %s を作成できません: %w", "cannot create the output directory %s: %w", dir, err)
 	}
 	var names []string
 	write := func(name string, data []byte) error {
 		if err := atomicfile.Write(filepath.Join(dir, name), data, 0o644); err != nil {
-			return fmt.Errorf("%s を書き込めません / cannot write %s: %w", name, name, err)
+			return msg.Errorf("%s を書き込めません: %w", "cannot write %s: %w", name, err)
 		}
 		names = append(names, name)
 		return nil

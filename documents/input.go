@@ -2,7 +2,6 @@ package documents
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"strings"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/ledger"
 	"github.com/danzen-gw/danzen/netprobe"
 )
@@ -44,8 +44,7 @@ type Input struct {
 // error here: the evidence report prints the failure.
 func Gather(ctx context.Context, cfg *config.Config, from, to, now time.Time) (*Input, error) {
 	if !to.After(from) {
-		return nil, fmt.Errorf("期間の終わりは始まりより後にしてください / the period must end after it starts (%s – %s)",
-			from.Format(time.DateOnly), to.Format(time.DateOnly))
+		return nil, msg.Errorf("%w(%s – %s)", "%w (%s – %s)", errPeriodOrder, from.Format(time.DateOnly), to.Format(time.DateOnly))
 	}
 	in := &Input{Config: cfg, From: from, To: to, Now: now, PublicKeys: map[string]string{}}
 	in.Verify, in.VerifyErr = ledger.Verify(cfg.LedgerDir)

@@ -2,8 +2,9 @@ package documents
 
 import (
 	"fmt"
-	"github.com/danzen-gw/danzen/internal/msg"
 	"strings"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // A document is built as sections of blocks, and the same blocks are
@@ -119,7 +120,8 @@ type kvPair struct {
 
 func pair(label string, value ...Span) kvPair { return kvPair{label, Cell(value)} }
 
-// lang picks the Japanese or the English text.
+// lang is the language of one document: every document is wholly
+// Japanese or wholly English.
 type lang string
 
 const (
@@ -138,27 +140,22 @@ func (l lang) f(jaFormat, enFormat string, args ...any) string {
 	return fmt.Sprintf(l.t(jaFormat, enFormat), args...)
 }
 
-// in renders a bilingual text or error in the document's language.
-func (l lang) in(x msg.Localizer) string {
+// msg is the message language the document is written in.
+func (l lang) msg() msg.Lang {
 	if l == en {
-		return x.Localize(msg.EN)
+		return msg.EN
 	}
-	return x.Localize(msg.JA)
+	return msg.JA
 }
 
-// split picks one half of a message written "日本語 / English".
-func (l lang) split(s string) string {
-	j, e, ok := strings.Cut(s, " / ")
-	if !ok {
-		return s
-	}
-	return l.t(j, e)
-}
+// in renders a bilingual text from the core (a ledger entry's message, a
+// cut's reason) in the document's language.
+func (l lang) in(x msg.Localizer) string { return x.Localize(l.msg()) }
 
-// missingText is the marker printed for a field nobody has filled in, in
-// both languages so that it stands out in either document.
-func (lang) missingText() string { return MissingMarker }
+// inErr renders an error in the document's language: a bilingual one in
+// that language alone, another (an operating-system error) as it is.
+func (l lang) inErr(err error) string { return msg.In(err, l.msg()) }
 
 // MissingMarker is printed in place of every person-entered field that is
-// empty.
-const MissingMarker = "未記入 / not filled in"
+// empty, in the document's language and highlighted so that it stands out.
+var MissingMarker = msg.T("未記入", "not filled in")

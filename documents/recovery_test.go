@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/backup/pull"
 	"github.com/danzen-gw/danzen/documents"
 	"github.com/danzen-gw/danzen/internal/rig"
 )
@@ -27,8 +27,8 @@ func TestRecoverySheetCommandsRestore(t *testing.T) {
 	root := t.TempDir()
 	repo := filepath.Join(root, "mnt/disk-a/restic")
 	pw := filepath.Join(root, "root/disk-a.restic-password")
-	os.MkdirAll(filepath.Dir(pw), 0o700)
-	os.WriteFile(pw, []byte("drill-password\n"), 0o600)
+	must(t, os.MkdirAll(filepath.Dir(pw), 0o700))
+	must(t, os.WriteFile(pw, []byte("drill-password\n"), 0o600))
 	restic := func(dir string, args ...string) {
 		t.Helper()
 		cmd := exec.Command(resticBin, append([]string{"-r", repo, "--password-file", pw, "--no-cache"}, args...)...)
@@ -43,17 +43,18 @@ func TestRecoverySheetCommandsRestore(t *testing.T) {
 		"order": {"orders.csv": "order,1\n"},
 	}
 	for src, files := range want {
-		dir := backup.SourceDir(filepath.Join(root, "staging"), src)
-		m := backup.Manifest{Version: 1, Source: src, Finished: time.Now()}
+		dir := pull.SourceDir(filepath.Join(root, "staging"), src)
+		m := pull.Manifest{Version: 1, Source: src, Finished: time.Now()}
 		for p, body := range files {
 			f := filepath.Join(dir, "data", p)
-			os.MkdirAll(filepath.Dir(f), 0o755)
-			os.WriteFile(f, []byte(body), 0o644)
+			must(t, os.MkdirAll(filepath.Dir(f), 0o755))
+			must(t, os.WriteFile(f, []byte(body), 0o644))
 			sum := sha256.Sum256([]byte(body))
-			m.Files = append(m.Files, backup.FileEntry{Path: p, Size: int64(len(body)), SHA256: hex.EncodeToString(sum[:])})
+			m.Files = append(m.Files, pull.FileEntry{Path: p, Size: int64(len(body)), SHA256: hex.EncodeToString(sum[:])})
 		}
-		b, _ := json.Marshal(m)
-		os.WriteFile(filepath.Join(dir, backup.ManifestName), b, 0o644)
+		b, err := json.Marshal(m)
+		must(t, err)
+		must(t, os.WriteFile(filepath.Join(dir, pull.ManifestName), b, 0o644))
 		restic(dir, "backup", "--host", w.cfg.GatewayID, "--tag", "source="+src, ".")
 	}
 
@@ -94,7 +95,7 @@ func TestRecoverySheetCommandsRestore(t *testing.T) {
 			}
 		}
 	}
-	os.WriteFile(filepath.Join(root, "srv/restore/emr/data/db/emr.dmp"), []byte("changed"), 0o644)
+	must(t, os.WriteFile(filepath.Join(root, "srv/restore/emr/data/db/emr.dmp"), []byte("changed"), 0o644))
 	if out, err := run(script[2]); err == nil {
 		t.Errorf("the manifest check passed a changed file:\n%s\n%s", script[2], out)
 	}

@@ -29,7 +29,7 @@ func (b *builder) scanReport() *Doc {
 	d := b.newDoc("self-scan-report", l.t("外部接続点 自己診断報告書", "Internet edge self-scan report"))
 	if err := b.in.ScanErr; err != nil {
 		d.Sections = append(d.Sections, Section{Title: l.t("調査結果", "Findings"), Blocks: []Block{
-			note(bad(l.t("自己診断の結果を読めません: ", "The self-scan report cannot be read: ") + l.split(err.Error()))),
+			note(bad(l.t("自己診断の結果を読めません: ", "The self-scan report cannot be read: ") + l.inErr(err))),
 		}})
 		return d
 	}
@@ -49,7 +49,7 @@ func (b *builder) scanReport() *Doc {
 			if i > 0 {
 				result = append(result, text(" / "))
 			}
-			result = append(result, text(l.t(ln.JA, ln.EN)))
+			result = append(result, text(l.in(ln)))
 		}
 		if len(result) == 0 {
 			result = cell(text(l.t("指摘事項なし", "nothing found")))

@@ -63,7 +63,7 @@ func (s *scenario) schedule(t *testing.T, start time.Time) (*handClock, *gateway
 		if err := <-done; err != context.Canceled {
 			t.Errorf("RunSchedule: %v", err)
 		}
-		g.Close()
+		closeGateway(t, g)
 	}
 }
 

@@ -33,8 +33,8 @@ func TestInjectedFaults(t *testing.T) {
 		{"restic binary missing", "restic",
 			func(cfg *config.Config, _ *fake.Board) { cfg.ResticBinary = "/nonexistent/restic" }, nil},
 		{"wrong repository password", "password",
-			func(*config.Config, *fake.Board) { os.WriteFile(pwFile, []byte("not the password\n"), 0o600) },
-			func(*config.Config, *fake.Board) { os.WriteFile(pwFile, goodPW, 0o600) }},
+			func(*config.Config, *fake.Board) { must(t, os.WriteFile(pwFile, []byte("not the password\n"), 0o600)) },
+			func(*config.Config, *fake.Board) { must(t, os.WriteFile(pwFile, goodPW, 0o600)) }},
 		{"medium never appears after power-on", "disk-a",
 			func(*config.Config, *fake.Board) { power.SetMode(looptest.NeverAppears) },
 			func(*config.Config, *fake.Board) { power.SetMode(looptest.Healthy) }},
@@ -56,7 +56,7 @@ func TestInjectedFaults(t *testing.T) {
 				t.Fatal(err)
 			}
 			rep, err := g.RunCycle(context.Background(), nil)
-			g.Close()
+			closeGateway(t, g)
 			if err == nil || rep.OK() {
 				t.Errorf("the cycle with %s succeeded", f.name)
 			} else if !strings.Contains(err.Error(), f.want) {
@@ -96,7 +96,7 @@ func TestStagingFull(t *testing.T) {
 	g, b := w.open(t, &cfg)
 	commands := b.Relay("relay-disk-a").Commands()
 	rep, err := g.RunCycle(context.Background(), nil)
-	g.Close()
+	closeGateway(t, g)
 	switch {
 	case err == nil || rep.OK():
 		t.Error("a cycle on a full staging disk succeeded")

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/backup/pull"
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/demo"
 	"github.com/danzen-gw/danzen/gateway"
@@ -61,7 +62,13 @@ func child(mode, cfgPath, boardDir string) error {
 	if err != nil {
 		return err
 	}
-	defer g.Close()
+	defer func() {
+		// The parent judges the child by its RESULT line and the board;
+		// a relay that did not verify off is said on stderr.
+		if err := g.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "closing the gateway:", err)
+		}
+	}()
 	var mu sync.Mutex
 	seen := map[string]bool{}
 	say := func(s string) {
@@ -123,7 +130,7 @@ func newWorld(t *testing.T) *world {
 func newWorldWith(t *testing.T, export map[string]string, diskSize int64) *world {
 	t.Helper()
 	board := filepath.Join(t.TempDir(), "board")
-	os.MkdirAll(board, 0o755)
+	must(t, os.MkdirAll(board, 0o755))
 	r := rig.NewWith(t, export, []string{"disk-a"}, diskSize, demo.HardwareOptions{
 		PowerFrom: func(name string) func() bool { return func() bool { return fake.CoilPersisted(board, name) } },
 	})
@@ -138,7 +145,7 @@ func newWorldWith(t *testing.T, export map[string]string, diskSize int64) *world
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer g.Close()
+	defer closeGateway(t, g)
 	if _, _, err := g.NewPassword("disk-a"); err != nil {
 		t.Fatal(err)
 	}
@@ -194,11 +201,13 @@ func (w *world) run(t *testing.T, mode, killAt string) ([]string, bool) {
 		l := sc.Text()
 		lines = append(lines, l)
 		if killAt != "" && !killed && strings.HasPrefix(l, killAt) {
-			cmd.Process.Kill() // SIGKILL: no deferred cleanup runs
+			must(t, cmd.Process.Kill()) // SIGKILL: no deferred cleanup runs
 			killed = true
 		}
 	}
-	io.Copy(io.Discard, out)
+	if _, err := io.Copy(io.Discard, out); err != nil {
+		t.Logf("reading the rest of the child's output: %v", err)
+	}
 	err = cmd.Wait()
 	if killAt != "" && !killed {
 		t.Fatalf("%s never reached %q: %v\n%s\n%s", mode, killAt, lines, stderr.String(), err)
@@ -232,7 +241,7 @@ func (w *world) falseOffline(t *testing.T) int {
 // one the manifest lists, with its size and SHA-256: no partial file sits
 // under a final name.
 func stagingComplete(staging, source string) error {
-	dir := backup.SourceDir(staging, source)
+	dir := pull.SourceDir(staging, source)
 	v, err := backup.VerifyRestore(context.Background(), dir, nil)
 	if err != nil {
 		return fmt.Errorf("staging does not match its manifest: %w", err)
@@ -306,7 +315,7 @@ func TestKilledAtEachPhase(t *testing.T) {
 				}
 				// A changed export, so the killed cycle has a new
 				// generation and prunes the old one.
-				os.WriteFile(filepath.Join(w.r.SSHD.Export, "csv", "患者.csv"), []byte("患者ID,氏名\n1,山田 太郎\n2,佐藤 花子\n"), 0o644)
+				must(t, os.WriteFile(filepath.Join(w.r.SSHD.Export, "csv", "患者.csv"), []byte("患者ID,氏名\n1,山田 太郎\n2,佐藤 花子\n"), 0o644))
 			}
 			mode := sc.mode
 			if mode == "" {
@@ -389,7 +398,7 @@ func TestTruncatedConfigurationAtStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer g.Close()
+	defer closeGateway(t, g)
 	g.ReportFault(context.Background(), "config.fallback", loaded.Fallback)
 	if rep, err := g.RunCycle(context.Background(), nil); err != nil || !rep.OK() {
 		t.Errorf("cycle on the previous configuration: %v", err)

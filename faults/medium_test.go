@@ -38,7 +38,7 @@ func (w *world) onMedium(t *testing.T, fn func(mnt string)) {
 	if err := p.SetPower(true); err != nil {
 		t.Fatal(err)
 	}
-	defer p.SetPower(false)
+	defer func() { must(t, p.SetPower(false)) }()
 	mnt := t.TempDir()
 	if out, err := exec.Command("mount", p.Loop().Path, mnt).CombinedOutput(); err != nil {
 		t.Fatalf("mount: %v %s", err, out)
@@ -126,7 +126,7 @@ func TestMediumFaults(t *testing.T) {
 
 	t.Run("repository_missing", func(t *testing.T) {
 		res := s.fault("restic repository missing", "cycle")
-		w.onMedium(t, func(mnt string) { os.Rename(repoDir(mnt), repoDir(mnt)+".moved") })
+		w.onMedium(t, func(mnt string) { must(t, os.Rename(repoDir(mnt), repoDir(mnt)+".moved")) })
 		rep, err := s.cycle(t, nil)
 		s.mediumFailed(t, rep, err, "repository does not exist")
 		if !errors.Is(err, restic.ErrRepoMissing) {
@@ -138,7 +138,7 @@ func TestMediumFaults(t *testing.T) {
 			if _, err := os.Stat(repoDir(mnt)); err == nil {
 				t.Error("a new repository was created in place of the missing one")
 			}
-			os.Rename(repoDir(mnt)+".moved", repoDir(mnt))
+			must(t, os.Rename(repoDir(mnt)+".moved", repoDir(mnt)))
 		})
 		res.falseOffln += w.falseOffline(t)
 		w.recovered(t, s, &res, true)
@@ -155,7 +155,10 @@ func TestMediumFaults(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer stdin.Close()
+			defer func() {
+				// restic is killed below; its stdin may be closed already.
+				_ = stdin.Close()
+			}()
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
@@ -172,8 +175,9 @@ func TestMediumFaults(t *testing.T) {
 				}
 				time.Sleep(20 * time.Millisecond)
 			}
-			cmd.Process.Kill()
-			cmd.Wait()
+			must(t, cmd.Process.Kill())
+			// Killed on purpose: Wait reports the signal.
+			_ = cmd.Wait()
 		})
 		// A new generation, so the cycle also prunes (an exclusive lock).
 		if err := w.r.SSHD.WriteFile("csv/患者.csv", []byte("患者ID,氏名\n1,山田 太郎\n2,佐藤 花子\n"), time.Now().Add(-time.Hour)); err != nil {
@@ -208,7 +212,7 @@ func TestMediumFaults(t *testing.T) {
 		rep, err := s.cycle(t, nil)
 		cancel()
 		<-done
-		defer stranger.Close()
+		defer func() { must(t, stranger.Close()) }()
 		s.mediumFailed(t, rep, err, "別のディスク")
 		if rep != nil && (len(rep.Media) != 1 || len(rep.Media[0].Snapshots) != 0 || !rep.Media[0].CutVerified) {
 			t.Errorf("the stranger was written or not cut: %+v", rep.Media)
@@ -226,8 +230,10 @@ func TestMediumFaults(t *testing.T) {
 				t.Errorf("%s was written to the stranger", name)
 			}
 		}
-		exec.Command("umount", mnt).Run()
-		stranger.SetPower(false)
+		if out, err := exec.Command("umount", mnt).CombinedOutput(); err != nil {
+			t.Fatalf("umount: %v %s", err, out)
+		}
+		must(t, stranger.SetPower(false))
 		res.falseOffln += w.falseOffline(t)
 		power.SetMode(looptest.Healthy)
 		w.recovered(t, s, &res, false) // never written
@@ -312,7 +318,7 @@ func TestMediumFaults(t *testing.T) {
 			t.Fatal(err)
 		}
 		rep, err := g.Drill(context.Background(), "disk-a", "fault-suite", nil)
-		g.Close()
+		closeGateway(t, g)
 		switch {
 		case err == nil || rep.OK || rep.CheckOK || !rep.CheckRan:
 			t.Fatalf("the drill did not find the damaged pack: %v %+v", err, rep)

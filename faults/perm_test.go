@@ -29,13 +29,21 @@ func smallExt4(t *testing.T, size int64, label string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { loop.Detach() })
+	t.Cleanup(func() {
+		if err := loop.Detach(); err != nil {
+			t.Error(err)
+		}
+	})
 	mnt := filepath.Join(dir, "mnt")
-	os.Mkdir(mnt, 0o700)
+	must(t, os.Mkdir(mnt, 0o700))
 	if err := unix.Mount(loop.Path, mnt, "ext4", 0, ""); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { unix.Unmount(mnt, 0) })
+	t.Cleanup(func() {
+		if err := unix.Unmount(mnt, 0); err != nil {
+			t.Error(err)
+		}
+	})
 	return mnt
 }
 
@@ -47,7 +55,7 @@ func fillDisk(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { must(t, f.Close()) }()
 	for _, n := range []int{1 << 20, 64 << 10, 4 << 10, 512, 1} {
 		buf := make([]byte, n)
 		for err == nil {
@@ -56,7 +64,9 @@ func fillDisk(t *testing.T, dir string) {
 		if !errors.Is(err, unix.ENOSPC) {
 			t.Fatal(err)
 		}
-		f.Sync()
+		// A full disk may refuse to sync what is buffered; what counts is
+		// that the next, smaller write fails too.
+		_ = f.Sync()
 		err = nil
 	}
 }
@@ -75,7 +85,7 @@ func TestPermFull(t *testing.T) {
 	if err := os.CopyFS(moved, os.DirFS(w.r.Cfg.LedgerDir)); err != nil {
 		t.Fatal(err)
 	}
-	os.Remove(filepath.Join(moved, ledger.LockFileName))
+	must(t, os.Remove(filepath.Join(moved, ledger.LockFileName)))
 	w.r.Cfg.LedgerDir = moved // falseOffline reads it too
 	cfg := *w.r.Cfg
 	sink := hook(t, &cfg)
@@ -84,7 +94,7 @@ func TestPermFull(t *testing.T) {
 	closed := false
 	closeG := func() {
 		if !closed {
-			g.Close() // waits for alerts in flight
+			closeGateway(t, g) // waits for alerts in flight
 			closed = true
 		}
 	}
@@ -127,7 +137,7 @@ func TestPermFull(t *testing.T) {
 	res.falseOffln += w.falseOffline(t)
 
 	// Space again: the reserve comes back and the cycle runs.
-	os.Remove(filepath.Join(perm, "filler"))
+	must(t, os.Remove(filepath.Join(perm, "filler")))
 	if rep, err := g.RunCycle(ctx, nil); err != nil || !rep.OK() {
 		t.Errorf("the cycle after freeing /perm failed: %v", err)
 	} else {

@@ -112,7 +112,7 @@ func TestRansomwareOnTheSource(t *testing.T) {
 	if open, err := g.OpenAnomalies(); err != nil || len(open) != 0 {
 		t.Errorf("after acknowledgement: %v %+v", err, open)
 	}
-	g.Close()
+	closeGateway(t, g)
 	if len(s.alerts.of(string(alert.KindSourceAnomaly), true)) != 1 {
 		t.Errorf("the acknowledgement did not clear the alert: %v", s.alerts.got)
 	}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/danzen-gw/danzen/alert"
 	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/backup/pull"
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/gateway"
 	"github.com/danzen-gw/danzen/ledger"
@@ -42,7 +43,9 @@ func hook(t *testing.T, cfg *config.Config) *alerts {
 	a := &alerts{}
 	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, req *http.Request) {
 		var m map[string]any
-		json.NewDecoder(req.Body).Decode(&m)
+		if err := json.NewDecoder(req.Body).Decode(&m); err != nil {
+			t.Errorf("webhook body: %v", err)
+		}
 		a.mu.Lock()
 		a.got = append(a.got, m)
 		a.mu.Unlock()
@@ -107,7 +110,7 @@ func (s *scenario) cycle(t *testing.T, events func(backup.CycleEvent)) (*backup.
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer g.Close()
+	defer closeGateway(t, g)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	return g.RunCycle(ctx, events)
@@ -143,7 +146,7 @@ func stagedAs(staging, rel string, want []byte) error {
 	if err := stagingComplete(staging, "emr"); err != nil {
 		return err
 	}
-	m, err := backup.LoadManifest(staging, "emr")
+	m, err := pull.LoadManifest(staging, "emr")
 	if err != nil {
 		return err
 	}
@@ -178,7 +181,7 @@ func TestSourceFaults(t *testing.T) {
 	// a resume has somewhere to continue from.
 	checkpoint := filepath.Join(s.cfg.StagingDir, "partial", "emr", "db", "emr.dmp.part.json")
 	midFile := func(ev backup.CycleEvent) bool {
-		if ev.Pull == nil || ev.Pull.Kind != backup.EventProgress {
+		if ev.Pull == nil || ev.Pull.Kind != pull.EventProgress {
 			return false
 		}
 		_, err := os.Stat(checkpoint)
@@ -193,7 +196,7 @@ func TestSourceFaults(t *testing.T) {
 	// resumed records where a pull continued a partial file.
 	resumed := func(at *atomic.Int64) func(backup.CycleEvent) {
 		return func(ev backup.CycleEvent) {
-			if ev.Pull != nil && ev.Pull.Kind == backup.EventResume && ev.Pull.File == "db/emr.dmp" {
+			if ev.Pull != nil && ev.Pull.Kind == pull.EventResume && ev.Pull.File == "db/emr.dmp" {
 				at.Store(ev.Pull.Offset)
 			}
 		}
@@ -291,7 +294,7 @@ func TestSourceFaults(t *testing.T) {
 		if werr := <-struck; werr != nil {
 			t.Fatal(werr)
 		}
-		var inc *backup.IncompleteError
+		var inc *pull.IncompleteError
 		// put dates the export an hour back; the rewrite dates it now.
 		fi, serr := os.Stat(export)
 		rewritten := serr == nil && time.Since(fi.ModTime()) < time.Minute
@@ -333,7 +336,7 @@ func TestSourceFaults(t *testing.T) {
 		}
 		errsBefore := len(pullErrors(t, s.cfg.LedgerDir))
 		rep, err := s.cycle(t, nil)
-		var hk *backup.HostKeyError
+		var hk *pull.HostKeyError
 		switch {
 		case !errors.As(err, &hk) || !hk.Changed:
 			t.Fatalf("want a changed host key refused, got %v", err)

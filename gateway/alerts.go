@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"github.com/danzen-gw/danzen/internal/msg"
 	"path/filepath"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/danzen-gw/danzen/alert"
 	"github.com/danzen-gw/danzen/backup"
 	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/ledger"
 )
 
@@ -56,20 +56,20 @@ func (g *Gateway) alertCycle(r *backup.CycleReport, err error) {
 	now := time.Now()
 	if r == nil {
 		if err != nil {
-			g.send(alert.CycleFailed(cfg.GatewayID, "", now, err.Error()))
+			g.send(alert.CycleFailed(cfg.GatewayID, "", now, msg.TextOf(err)))
 		}
 		return
 	}
 	// A failure clears with the next good pull or medium: the failure
 	// after that is news again, whatever the repeat interval.
 	if r.PullErr != nil {
-		g.send(alert.CycleFailed(cfg.GatewayID, "", now, r.PullErr.Error()))
+		g.send(alert.CycleFailed(cfg.GatewayID, "", now, msg.TextOf(r.PullErr)))
 	} else {
-		g.send(alert.CycleFailed(cfg.GatewayID, "", now, "").Resolve(now))
+		g.send(alert.CycleFailed(cfg.GatewayID, "", now, msg.Text{}).Resolve(now))
 	}
 	g.alertAnomalies(r)
 	for _, m := range r.Media {
-		notOff := alert.MediumNotOff(cfg.GatewayID, m.Name, now, m.CutReason.String())
+		notOff := alert.MediumNotOff(cfg.GatewayID, m.Name, now, m.CutReason)
 		switch {
 		case !m.CutVerified && !m.Simulated:
 			g.send(notOff)
@@ -77,9 +77,9 @@ func (g *Gateway) alertCycle(r *backup.CycleReport, err error) {
 			g.send(notOff.Resolve(now))
 		}
 		if m.Err != nil {
-			g.send(alert.CycleFailed(cfg.GatewayID, m.Name, now, m.Err.Error()))
+			g.send(alert.CycleFailed(cfg.GatewayID, m.Name, now, msg.TextOf(m.Err)))
 		} else {
-			g.send(alert.CycleFailed(cfg.GatewayID, m.Name, now, "").Resolve(now))
+			g.send(alert.CycleFailed(cfg.GatewayID, m.Name, now, msg.Text{}).Resolve(now))
 		}
 	}
 	g.alertLedgerRoom(now)
@@ -95,9 +95,9 @@ func (g *Gateway) alertCycle(r *backup.CycleReport, err error) {
 // alertLedgerRoom alerts while the ledger's disk has no room for its
 // reserve (no medium is powered then), and clears the alert once it has.
 func (g *Gateway) alertLedgerRoom(now time.Time) {
-	a := alert.LedgerFull(g.Config().GatewayID, now, "")
+	a := alert.LedgerFull(g.Config().GatewayID, now, msg.Text{})
 	if err := g.ledger.Room(); err != nil {
-		a.Detail = err.Error()
+		a.Detail = msg.TextOf(err)
 		g.send(a)
 		return
 	}
@@ -109,5 +109,5 @@ func (g *Gateway) alertLedgerRoom(now time.Time) {
 // cycle, so somebody looks.
 func (g *Gateway) ReportFault(ctx context.Context, kind ledger.Kind, err error) {
 	g.record(ledger.Entry{Kind: kind, Message: msg.TextOf(err)})
-	g.send(alert.CycleFailed(g.Config().GatewayID, "", time.Now(), err.Error()))
+	g.send(alert.CycleFailed(g.Config().GatewayID, "", time.Now(), msg.TextOf(err)))
 }

@@ -2,11 +2,11 @@ package gateway
 
 import (
 	"context"
-	"github.com/danzen-gw/danzen/internal/msg"
 	"time"
 
 	"github.com/danzen-gw/danzen/alert"
 	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/ledger"
 )
 
@@ -44,7 +44,7 @@ func (g *Gateway) AcknowledgeAnomaly(ctx context.Context, id, actor string) erro
 		return err
 	}
 	cfg := g.Config()
-	g.send(alert.SourceAnomaly(cfg.GatewayID, a.Source, a.ID, a.Detected, "").Resolve(now))
+	g.send(alert.SourceAnomaly(cfg.GatewayID, a.Source, a.ID, a.Detected, msg.Text{}).Resolve(now))
 	return nil
 }
 
@@ -52,6 +52,6 @@ func (g *Gateway) AcknowledgeAnomaly(ctx context.Context, id, actor string) erro
 func (g *Gateway) alertAnomalies(r *backup.CycleReport) {
 	cfg := g.Config()
 	for _, a := range r.Anomalies {
-		g.send(alert.SourceAnomaly(cfg.GatewayID, a.Source, a.ID, a.Detected, a.Summary().String()))
+		g.send(alert.SourceAnomaly(cfg.GatewayID, a.Source, a.ID, a.Detected, a.Summary()))
 	}
 }

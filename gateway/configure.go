@@ -3,18 +3,16 @@ package gateway
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"github.com/danzen-gw/danzen/internal/msg"
 	"reflect"
 
 	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/ledger"
 )
 
 // ErrNoConfigFile: the gateway was opened without a configuration file to
 // save to (tests, the demo's in-memory use).
-var ErrNoConfigFile = errors.New("設定ファイルが指定されていません / the gateway has no configuration file to save to")
+var ErrNoConfigFile = msg.New("設定ファイルが指定されていません", "the gateway has no configuration file to save to")
 
 // Reconfigure validates cfg, saves it (the replaced file is kept as
 // config.json.prev for undo), and applies it without a reboot: relays and
@@ -50,7 +48,7 @@ func (g *Gateway) Reconfigure(ctx context.Context, actor string, cfg *config.Con
 		if rerr := g.openHardware(ctx, old); rerr != nil {
 			g.log.Error("reconfigure: reopening the previous hardware failed too", "err", rerr)
 		}
-		return fmt.Errorf("新しい設定は保存されましたが、機器を開けませんでした。前の設定で動作しています / the new configuration was saved but its hardware could not be opened; still running on the previous one: %w", err)
+		return msg.Errorf("新しい設定は保存されましたが、機器を開けませんでした。前の設定で動作しています: %w", "the new configuration was saved but its hardware could not be opened; still running on the previous one: %w", err)
 	}
 	g.cfg.Store(cfg)
 	g.notifier.Store(n)
@@ -66,7 +64,7 @@ func (g *Gateway) UndoConfig(ctx context.Context, actor string) error {
 	}
 	prev, err := config.Load(g.opts.ConfigPath + ".prev")
 	if err != nil {
-		return fmt.Errorf("元に戻せる設定がありません / no previous configuration to go back to: %w", err)
+		return msg.Errorf("元に戻せる設定がありません: %w", "no previous configuration to go back to: %w", err)
 	}
 	return g.Reconfigure(ctx, actor, prev)
 }
@@ -75,10 +73,11 @@ func (g *Gateway) UndoConfig(ctx context.Context, actor string) error {
 // configuration holds no secret, so naming them is safe.
 func changedFields(a, b *config.Config) []string {
 	var ma, mb map[string]json.RawMessage
+	// A Config always encodes to a JSON object: none of these can fail.
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
-	json.Unmarshal(ja, &ma)
-	json.Unmarshal(jb, &mb)
+	_ = json.Unmarshal(ja, &ma)
+	_ = json.Unmarshal(jb, &mb)
 	var out []string
 	for k, v := range mb {
 		if !reflect.DeepEqual(ma[k], v) {

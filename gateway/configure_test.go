@@ -27,7 +27,7 @@ func TestReconfigureSavesAppliesRecordsAndUndoes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer g.Close()
+	closeGatewayAtEnd(t, g)
 
 	next := *cfg
 	next.Schedule = "30 1 * * 1-5"
@@ -84,7 +84,7 @@ func TestStartCycleRefusesWhileBusyAndPublishesEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer g.Close()
+	closeGatewayAtEnd(t, g)
 	events, stop := g.Subscribe()
 	defer stop()
 	if err := g.StartCycle(context.Background(), "staff"); err != nil {
@@ -135,7 +135,9 @@ func TestDamagedConfigurationFallsBackToThePreviousOne(t *testing.T) {
 	if err := config.Save(p, &cfg); err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(p, []byte(`{"version": 1, "gateway_id": "dan`), 0o600) // torn by a power cut
+	if err := os.WriteFile(p, []byte(`{"version": 1, "gateway_id": "dan`), 0o600); err != nil { // torn by a power cut
+		t.Fatal(err)
+	}
 	got, err := gateway.LoadOrCreate(dir)
 	if err != nil || got.Fallback == nil || got.Created || got.Config.Schedule != "daily 02:00" {
 		t.Fatalf("fallback: %v %+v", err, got)
@@ -143,7 +145,9 @@ func TestDamagedConfigurationFallsBackToThePreviousOne(t *testing.T) {
 	if !strings.Contains(got.Fallback.Error(), "previous") {
 		t.Fatalf("fallback message: %v", got.Fallback)
 	}
-	os.Remove(p + ".prev")
+	if err := os.Remove(p + ".prev"); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := gateway.LoadOrCreate(dir); err == nil {
 		t.Fatal("a damaged configuration without a previous one was accepted")
 	}

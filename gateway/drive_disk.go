@@ -3,8 +3,44 @@ package gateway
 import (
 	"context"
 
+	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/ledger"
 	"github.com/danzen-gw/danzen/media/disk"
 )
+
+// diskDriver is a disk medium's driver; what it sees goes to the evidence
+// ledger (and to Options.Disk.Events, if set).
+type diskDriver struct{ d *disk.Driver }
+
+var _ driver = (*diskDriver)(nil)
+
+func openDisk(env openEnv, m config.Medium) (driver, error) {
+	opts := env.opts.Disk
+	opts.Logger = env.log
+	user := env.opts.Disk.Events
+	opts.Events = func(ev disk.Event) {
+		env.record(ledger.Entry{Kind: ev.Kind, Medium: ev.Medium, Message: ev.Message, Payload: ev})
+		if user != nil {
+			user(ev)
+		}
+	}
+	d, err := disk.New(*m.Disk, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &diskDriver{d: d}, nil
+}
+
+func (dd *diskDriver) drive(u use) (backup.Drive, error) {
+	return &diskDrive{d: dd.d, prepare: u.prepare}, nil
+}
+
+func (dd *diskDriver) recover(ctx context.Context) (bool, error) { return dd.d.Recover(ctx) }
+
+func (dd *diskDriver) goneAtStart(ctx context.Context) (bool, error) {
+	return true, dd.d.WaitGone(ctx)
+}
 
 // diskDrive adapts a disk driver to backup.Drive.
 type diskDrive struct {
@@ -12,6 +48,11 @@ type diskDrive struct {
 	prepare *prepareOpts
 	mounted *disk.Mounted
 }
+
+var (
+	_ backup.Drive     = (*diskDrive)(nil)
+	_ backup.Explainer = (*diskDrive)(nil)
+)
 
 func (dd *diskDrive) BeforePowerOn() error { return dd.d.BeforePowerOn() }
 
@@ -21,7 +62,8 @@ func (dd *diskDrive) Attach(ctx context.Context) (string, error) {
 		return "", err
 	}
 	if dd.prepare != nil {
-		if err := dd.d.Prepare(ctx, dev, dd.prepare.mediaID, dd.prepare.force); err != nil {
+		// "" writes the media ID of the medium's spec.
+		if err := dd.d.Prepare(ctx, dev, "", dd.prepare.force); err != nil {
 			return "", err
 		}
 	}

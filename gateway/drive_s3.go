@@ -2,16 +2,53 @@ package gateway
 
 import (
 	"context"
-	"errors"
-	"github.com/danzen-gw/danzen/internal/msg"
 	"path/filepath"
 
+	"github.com/danzen-gw/danzen/backup"
 	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/ledger"
 	"github.com/danzen-gw/danzen/media/s3"
 )
 
-var errLockNotVerified = errors.New("オブジェクトロックを確認する前に終了しました / the session ended before the Object Lock was verified")
+var errLockNotVerified = msg.New("オブジェクトロックを確認する前に終了しました", "the session ended before the Object Lock was verified")
+
+// s3Driver is an S3 bucket medium's driver. The bucket is opened for each
+// use, not at configuration: a missing secret key fails that session, not
+// the gateway's start.
+type s3Driver struct {
+	m   config.Medium
+	env openEnv
+}
+
+var _ driver = (*s3Driver)(nil)
+
+func openS3(env openEnv, m config.Medium) (driver, error) {
+	return &s3Driver{m: m, env: env}, nil
+}
+
+func (sd *s3Driver) drive(use) (backup.Drive, error) {
+	m, cfg := sd.m, sd.env.cfg
+	ca := ""
+	if m.S3.CAFile != "" {
+		ca = cfg.KeyPath(m.S3.CAFile)
+	}
+	spec := *m.S3
+	spec.Name = m.Name // messages and evidence name the medium as configured
+	b, err := s3.Open(spec, s3.Options{SecretKeyPath: cfg.KeyPath(m.S3.SecretKeyFile), CAPath: ca, Logger: sd.env.log})
+	if err != nil {
+		return nil, err
+	}
+	return &s3Drive{name: m.Name, b: b, relayed: m.Relay != "", caPath: ca, record: sd.env.record, lockErr: errLockNotVerified,
+		state: filepath.Join(cfg.StagingDir, "s3-retention", m.Name+".json")}, nil
+}
+
+// recover: a bucket has nothing mounted on the gateway.
+func (sd *s3Driver) recover(context.Context) (bool, error) { return false, nil }
+
+// goneAtStart: a bucket has no device; it is offline by its lock, proven
+// in each session.
+func (sd *s3Driver) goneAtStart(context.Context) (bool, error) { return false, nil }
 
 // s3Drive adapts an S3 bucket to backup.Drive. "Attached" means the bucket
 // was proven immutable for this session; with an uplink relay it also
@@ -26,25 +63,15 @@ type s3Drive struct {
 	lockErr error // nil once Verify passed in this session
 }
 
+var (
+	_ backup.Drive              = (*s3Drive)(nil)
+	_ backup.ImmutabilityProver = (*s3Drive)(nil)
+	_ backendDrive              = (*s3Drive)(nil)
+)
+
 // Backend returns restic's environment (credentials, region) and CA file
 // for the bucket.
-func (d *s3Drive) Backend() ([]string, string) { return d.b.Env(), d.caPath }
-
-func (g *Gateway) newS3Drive(m *config.Medium) (*s3Drive, error) {
-	cfg := g.Config()
-	ca := ""
-	if m.S3.CAFile != "" {
-		ca = cfg.KeyPath(m.S3.CAFile)
-	}
-	spec := *m.S3
-	spec.Name = m.Name // messages and evidence name the medium as configured
-	b, err := s3.Open(spec, s3.Options{SecretKeyPath: cfg.KeyPath(m.S3.SecretKeyFile), CAPath: ca, Logger: g.log})
-	if err != nil {
-		return nil, err
-	}
-	return &s3Drive{name: m.Name, b: b, relayed: m.Relay != "", caPath: ca, record: g.record, lockErr: errLockNotVerified,
-		state: filepath.Join(cfg.StagingDir, "s3-retention", m.Name+".json")}, nil
-}
+func (sd *s3Drive) Backend() ([]string, string) { return sd.b.Env(), sd.caPath }
 
 func (sd *s3Drive) BeforePowerOn() error {
 	sd.lockErr = errLockNotVerified
@@ -96,7 +123,14 @@ func (sd *s3Drive) WaitGone(ctx context.Context) error {
 	if !sd.relayed {
 		return nil
 	}
-	return sd.b.WaitUnreachable(ctx)
+	err := sd.b.WaitUnreachable(ctx)
+	if err == nil && ctx.Err() != nil {
+		// A dial refused because the wait was cancelled looks just like a
+		// line that is down: it proves nothing.
+		return msg.Errorf("回線 %s の切断確認を中断しました(オフライン未確認): %w",
+			"verifying that the uplink of %s is cut was interrupted (not verified offline): %w", sd.name, ctx.Err())
+	}
+	return err
 }
 
 // Immutable is nil when this session proved the bucket's lock.

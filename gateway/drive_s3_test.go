@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -40,15 +42,10 @@ type s3Rig struct {
 
 func newS3Rig(t *testing.T, lock *s3test.Lock) *s3Rig {
 	t.Helper()
-	bin, err := s3test.Binary()
-	if err != nil {
-		t.Fatal(err)
+	if testing.Short() {
+		t.Skip("runs versitygw (bin/versitygw): make test runs it, -short skips it")
 	}
-	srv, err := s3test.Start(context.Background(), bin, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	srv := startS3(t)
 	if err := srv.MakeBucket(context.Background(), "hospital-backup", true, lock); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +75,7 @@ func (r *s3Rig) open(t *testing.T) *gateway.Gateway {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { g.Close() })
+	closeGatewayAtEnd(t, g)
 	return g
 }
 
@@ -135,6 +132,23 @@ func TestS3CycleRestoresWithStockRestic(t *testing.T) {
 	if mr, err := g.PrepareMedium(ctxT(t), "cloud", false, nil); err != nil || !mr.CutVerified {
 		t.Fatalf("prepare: %v %+v", err, mr)
 	}
+	cycleKeepsCredentialsOffCommandLine(t, r, g)
+	secondCycleOnlyHidesForgotten(t, r, g)
+	evidenceSaysImmutable(t, r, g)
+
+	// Restore through the gateway's restore path.
+	rr, err := g.Restore(ctxT(t), gateway.RestoreOptions{Medium: "cloud", Actor: "test"}, nil)
+	if err != nil || !rr.OK || rr.FilesVerified != 2 || !rr.Medium.CutVerified {
+		t.Fatalf("restore: %v %+v", err, rr)
+	}
+	restoreBucketWithStockRestic(t, r)
+	secretInNoLogOrLedger(t, r)
+}
+
+// cycleKeepsCredentialsOffCommandLine runs a cycle and checks restic got
+// the bucket's CA and no credential on its command line.
+func cycleKeepsCredentialsOffCommandLine(t *testing.T, r *s3Rig, g *gateway.Gateway) {
+	t.Helper()
 	stop := watchArgv(r.Cfg.ResticBinary, "--repo=s3:https://"+r.srv.Endpoint+"/")
 	rep, err := g.RunCycle(ctxT(t), nil)
 	argv := stop()
@@ -156,10 +170,14 @@ func TestS3CycleRestoresWithStockRestic(t *testing.T) {
 			t.Errorf("restic ran without the bucket's CA: %s", c)
 		}
 	}
+}
 
-	// forget --prune on a locked bucket only hides: the forgotten
-	// snapshot's version stays behind a delete marker, locked.
-	rep, err = g.RunCycle(ctxT(t), nil)
+// secondCycleOnlyHidesForgotten: forget --prune on a locked bucket only
+// hides: the forgotten snapshot's version stays behind a delete marker,
+// locked.
+func secondCycleOnlyHidesForgotten(t *testing.T, r *s3Rig, g *gateway.Gateway) {
+	t.Helper()
+	rep, err := g.RunCycle(ctxT(t), nil)
 	if err != nil || rep.Media[0].Forgotten != 1 {
 		t.Fatalf("second cycle: %v %+v", err, rep.Media[0])
 	}
@@ -177,9 +195,12 @@ func TestS3CycleRestoresWithStockRestic(t *testing.T) {
 	if versions != 2 || markers != 1 {
 		t.Errorf("snapshots/: %d versions and %d delete markers, want 2 and 1", versions, markers)
 	}
+}
 
-	// The evidence: lock verified before the upload, then offline by
-	// immutability, and the page's status says so.
+// evidenceSaysImmutable: the lock was verified before the upload, then
+// the medium is offline by immutability, and the page's status says so.
+func evidenceSaysImmutable(t *testing.T, r *s3Rig, g *gateway.Gateway) {
+	t.Helper()
 	entries, err := ledger.Read(r.Cfg.LedgerDir, ledger.Filter{Medium: "cloud"})
 	if err != nil {
 		t.Fatal(err)
@@ -189,7 +210,9 @@ func TestS3CycleRestoresWithStockRestic(t *testing.T) {
 	for _, e := range entries {
 		kinds = append(kinds, string(e.Kind))
 		if e.Kind == ledger.KindPowerOffVerified {
-			lastCut, _ = ledger.Decode[ledger.CutData](e)
+			if lastCut, err = ledger.Decode[ledger.CutData](e); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	k := strings.Join(kinds, " ")
@@ -203,14 +226,12 @@ func TestS3CycleRestoresWithStockRestic(t *testing.T) {
 	if err != nil || st.Media[0].State != status.Cut || !st.Media[0].Immutable || !strings.Contains(st.Media[0].Label().String(), "Object Lock") {
 		t.Fatalf("status: %v %+v", err, st.Media)
 	}
+}
 
-	// Restore through the gateway's restore path.
-	rr, err := g.Restore(ctxT(t), gateway.RestoreOptions{Medium: "cloud", Actor: "test"}, nil)
-	if err != nil || !rr.OK || rr.FilesVerified != 2 || !rr.Medium.CutVerified {
-		t.Fatalf("restore: %v %+v", err, rr)
-	}
-
-	// Stock restic, given only the bucket's address, CA, key and password.
+// restoreBucketWithStockRestic restores with stock restic, given only the
+// bucket's address, CA, key and password.
+func restoreBucketWithStockRestic(t *testing.T, r *s3Rig) {
+	t.Helper()
 	out := filepath.Join(t.TempDir(), "out")
 	cmd := exec.Command(r.Cfg.ResticBinary, "-r", "s3:https://"+r.srv.Endpoint+"/hospital-backup/danzen", "--cacert", r.srv.CAFile,
 		"--password-file", r.Cfg.KeyPath("cloud.restic-password"), "--no-cache", "restore", "latest", "--target", out)
@@ -221,14 +242,25 @@ func TestS3CycleRestoresWithStockRestic(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(out, "data", "カルテ", "患者 一覧.csv")); err != nil || string(b) != "患者ID,氏名\n1,山田 太郎\n" {
 		t.Errorf("stock restic restored %q, %v", b, err)
 	}
+}
 
-	// No secret in the log or the ledger.
+// secretInNoLogOrLedger: the secret key is in neither the gateway's log
+// nor the ledger, and the log names the variable it was passed in.
+func secretInNoLogOrLedger(t *testing.T, r *s3Rig) {
+	t.Helper()
 	if strings.Contains(r.log.String(), r.srv.SecretKey) {
 		t.Error("the secret key is in the gateway's log")
 	}
-	files, _ := filepath.Glob(filepath.Join(r.Cfg.LedgerDir, "*"))
+	files, err := filepath.Glob(filepath.Join(r.Cfg.LedgerDir, "*"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no ledger files: %v", err)
+	}
 	for _, f := range files {
-		if b, _ := os.ReadFile(f); bytes.Contains(b, []byte(r.srv.SecretKey)) {
+		b, err := os.ReadFile(f)
+		if err != nil && !errors.Is(err, syscall.EISDIR) {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte(r.srv.SecretKey)) {
 			t.Errorf("the secret key is in the ledger file %s", f)
 		}
 	}
@@ -274,37 +306,45 @@ func TestS3WrongLockIsNotOffline(t *testing.T) {
 
 // uplink is the hospital's line to the cloud in a test: a TCP forwarder to
 // the S3 server that listens only while its fake relay powers it (or
-// always, when bypassed: a second line nobody cut).
+// always, when bypassed: a second line nobody cut; or never, when dead).
 type uplink struct {
 	addr     string
 	target   string
 	powered  func() bool
 	bypassed atomic.Bool
+	dead     atomic.Bool
 	stop     chan struct{}
 	wg       sync.WaitGroup
+
+	mu    sync.Mutex
+	conns []net.Conn
 }
 
-func startUplink(t *testing.T, target string, powered func() bool) *uplink {
+func startUplink(t testing.TB, target string, powered func() bool) *uplink {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	u := &uplink{addr: l.Addr().String(), target: target, powered: powered, stop: make(chan struct{})}
-	l.Close()
+	if err := l.Close(); err != nil { // only its free port was wanted
+		t.Fatal(err)
+	}
 	u.wg.Add(1)
 	go u.run()
 	t.Cleanup(func() { close(u.stop); u.wg.Wait() })
 	return u
 }
 
+// drop closes one end of a line being torn down: what closing says is of
+// no interest.
+func drop(c io.Closer) { _ = c.Close() }
+
 func (u *uplink) run() {
 	defer u.wg.Done()
 	var l net.Listener
-	var conns []net.Conn
-	var mu sync.Mutex
 	for {
-		up := u.powered() || u.bypassed.Load()
+		up := (u.powered() && !u.dead.Load()) || u.bypassed.Load()
 		switch {
 		case up && l == nil:
 			var err error
@@ -312,43 +352,51 @@ func (u *uplink) run() {
 				l = nil
 				break
 			}
-			go func(l net.Listener) {
-				for {
-					c, err := l.Accept()
-					if err != nil {
-						return
-					}
-					s, err := net.Dial("tcp", u.target)
-					if err != nil {
-						c.Close()
-						continue
-					}
-					mu.Lock()
-					conns = append(conns, c, s)
-					mu.Unlock()
-					go func() { io.Copy(s, c); s.Close() }()
-					go func() { io.Copy(c, s); c.Close() }()
-				}
-			}(l)
+			go u.forward(l)
 		case !up && l != nil:
-			l.Close()
+			u.cut(l)
 			l = nil
-			mu.Lock()
-			for _, c := range conns {
-				c.Close()
-			}
-			conns = nil
-			mu.Unlock()
 		}
 		select {
 		case <-u.stop:
 			if l != nil {
-				l.Close()
+				u.cut(l)
 			}
 			return
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// forward relays every connection l accepts to the S3 server.
+func (u *uplink) forward(l net.Listener) {
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		s, err := net.Dial("tcp", u.target)
+		if err != nil {
+			drop(c)
+			continue
+		}
+		u.mu.Lock()
+		u.conns = append(u.conns, c, s)
+		u.mu.Unlock()
+		go func() { _, _ = io.Copy(s, c); drop(s) }() // ends when the line is cut
+		go func() { _, _ = io.Copy(c, s); drop(c) }()
+	}
+}
+
+// cut takes the line down: the listener and every connection through it.
+func (u *uplink) cut(l net.Listener) {
+	drop(l)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, c := range u.conns {
+		drop(c)
+	}
+	u.conns = nil
 }
 
 // TestS3UplinkRelay: with the uplink device on a relay, the bucket is

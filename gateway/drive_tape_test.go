@@ -55,7 +55,7 @@ func newTapeRig(t *testing.T, files map[string]string, cart *tapefake.Cartridge)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { g.Close() })
+	closeGatewayAtEnd(t, g)
 	tr := &tapeRig{x: x, drive: drive, spec: spec, g: g}
 	if _, _, err := g.NewPassword("lto"); err != nil {
 		t.Fatal(err)
@@ -124,19 +124,40 @@ func TestTapeCyclesAppendAndRestore(t *testing.T) {
 	if rec == nil || len(rec.Files) != 1 || !rec.Files[0].Baseline {
 		t.Fatalf("after prepare: %+v", rec)
 	}
+	rec = tr.cyclesAppendOnlyWhatIsNew(t, ctx)
 
+	// Restore through danzen: the tape is read back and restic restores
+	// every file with the SHA-256 of its pull.
+	rr, err := tr.g.Restore(ctx, gateway.RestoreOptions{Medium: "lto", Actor: "test"}, nil)
+	if err != nil || !rr.OK || rr.FilesVerified != 4 || len(rr.Mismatches) > 0 || !rr.Medium.CutVerified {
+		t.Fatalf("restore: %v %+v", err, rr)
+	}
+	tr.assertOffline(t)
+
+	// The drill reads the tape back too and checks every pack.
+	if dr, err := tr.g.Drill(ctx, "lto", "test", nil); err != nil || !dr.OK || !dr.CheckOK {
+		t.Fatalf("drill: %v %+v", err, dr)
+	}
+	tr.assertOffline(t)
+	tr.ledgerHoldsWhatWentToTape(t)
+	tr.restoreWithoutDanzen(t, cart, rec)
+}
+
+// cyclesAppendOnlyWhatIsNew runs two cycles, with a night of changes
+// between them: each appends one archive, the second only what is new.
+// It returns the tape's record after them.
+func (tr *tapeRig) cyclesAppendOnlyWhatIsNew(t *testing.T, ctx context.Context) *tape.TapeRecord {
+	t.Helper()
 	rep, err := tr.g.RunCycle(ctx, nil)
 	if err != nil || !rep.OK() {
 		t.Fatalf("cycle 1: %v %+v", err, rep)
 	}
 	tr.assertOffline(t)
-	_, rec = tr.catalogue(t)
+	_, rec := tr.catalogue(t)
 	first := rec.Files[len(rec.Files)-1]
 	if first.Number != 2 || first.Baseline || len(first.Entries) < 3 {
 		t.Fatalf("cycle 1 archive: %+v", first)
 	}
-
-	// A night of changes: the next archive holds only what is new.
 	if err := tr.x.SSHD.WriteFile("scan/b.dat", []byte(randomText(200<<10)), time.Now().Add(-time.Hour)); err != nil {
 		t.Fatal(err)
 	}
@@ -160,24 +181,15 @@ func TestTapeCyclesAppendAndRestore(t *testing.T) {
 			t.Errorf("cycle 2 archived %s again", e.Path)
 		}
 	}
-	t.Logf("archives: prepare %d files, cycle 1 %d files %d bytes, cycle 2 %d files %d bytes; tape used %d bytes",
-		len(rec.Files[0].Entries), len(first.Entries), first.Bytes, len(second.Entries), second.Bytes, cart.Used())
+	t.Logf("archives: prepare %d files, cycle 1 %d files %d bytes, cycle 2 %d files %d bytes",
+		len(rec.Files[0].Entries), len(first.Entries), first.Bytes, len(second.Entries), second.Bytes)
+	return rec
+}
 
-	// Restore through danzen: the tape is read back and restic restores
-	// every file with the SHA-256 of its pull.
-	rr, err := tr.g.Restore(ctx, gateway.RestoreOptions{Medium: "lto", Actor: "test"}, nil)
-	if err != nil || !rr.OK || rr.FilesVerified != 4 || len(rr.Mismatches) > 0 || !rr.Medium.CutVerified {
-		t.Fatalf("restore: %v %+v", err, rr)
-	}
-	tr.assertOffline(t)
-
-	// The drill reads the tape back too and checks every pack.
-	if dr, err := tr.g.Drill(ctx, "lto", "test", nil); err != nil || !dr.OK || !dr.CheckOK {
-		t.Fatalf("drill: %v %+v", err, dr)
-	}
-	tr.assertOffline(t)
-
-	// The ledger holds what went to tape, and still verifies.
+// ledgerHoldsWhatWentToTape: the ledger records every label, archive,
+// read-back and eject, and still verifies.
+func (tr *tapeRig) ledgerHoldsWhatWentToTape(t *testing.T) {
+	t.Helper()
 	es, err := ledger.Read(tr.x.Cfg.LedgerDir, ledger.Filter{Kinds: []ledger.Kind{tape.EventLabel, tape.EventArchive, tape.EventRestore, tape.EventEject}})
 	if err != nil {
 		t.Fatal(err)
@@ -192,9 +204,13 @@ func TestTapeCyclesAppendAndRestore(t *testing.T) {
 	if vr, err := ledger.Verify(tr.x.Cfg.LedgerDir); err != nil {
 		t.Fatalf("ledger: %v\n%s", err, vr)
 	}
+}
 
-	// Without danzen: GNU tar with the documented blocking factor, then
-	// stock restic, from the baseline on, as RecoveryCommands say.
+// restoreWithoutDanzen reads the tape with GNU tar at the documented
+// blocking factor, then restores with stock restic, from the baseline on,
+// as RecoveryCommands say.
+func (tr *tapeRig) restoreWithoutDanzen(t *testing.T, cart *tapefake.Cartridge, rec *tape.TapeRecord) {
+	t.Helper()
 	cmds := strings.Join(tape.RecoveryCommands(tr.spec, rec, "/restore/tape"), "\n")
 	if !strings.Contains(cmds, "for n in 1 2 3;") || !strings.Contains(cmds, "tar -x -b 512 -f /dev/nst0") {
 		t.Fatalf("recovery commands:\n%s", cmds)
@@ -217,12 +233,15 @@ func TestTapeCyclesAppendAndRestore(t *testing.T) {
 		t.Fatalf("stock restic restore: %v\n%s", err, b)
 	}
 	var found int
-	filepath.WalkDir(out, func(p string, e os.DirEntry, err error) error {
+	err := filepath.WalkDir(out, func(p string, e os.DirEntry, err error) error {
 		if err == nil && strings.HasSuffix(p, filepath.Join("scan", "b.dat")) {
 			found++
 		}
-		return nil
+		return err
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if found != 1 {
 		t.Fatal("stock restic did not restore the newest file from the tape archives")
 	}

@@ -32,14 +32,17 @@ func TestREADMEEmergencyRestoreWorks(t *testing.T) {
 	if err := p.SetPower(true); err != nil {
 		t.Fatal(err)
 	}
-	defer p.SetPower(false)
+	powerOffAtEnd(t, p)
 	work := t.TempDir()
 	mnt, restore := filepath.Join(work, "mnt"), filepath.Join(work, "srv-restore")
-	os.Mkdir(mnt, 0o755)
-	defer exec.Command("umount", mnt).Run()
 	// restic from PATH, as on the technician's PC.
 	binDir := filepath.Join(work, "bin")
-	os.Mkdir(binDir, 0o755)
+	for _, d := range []string{mnt, binDir} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	unmountAtEnd(t, mnt) // the script mounts it
 	if err := os.Symlink(resticBin(t), filepath.Join(binDir, "restic")); err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +62,9 @@ func TestREADMEEmergencyRestoreWorks(t *testing.T) {
 		}
 	}
 	// The checksum line really checks: a damaged file makes it fail.
-	os.WriteFile(filepath.Join(restore, "data", "db", "emr.dmp"), []byte("damaged"), 0o644)
+	if err := os.WriteFile(filepath.Join(restore, "data", "db", "emr.dmp"), []byte("damaged"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	last := script[strings.LastIndex(strings.TrimSpace(script), "\n")+1:]
 	if out, err := exec.Command("sh", "-ec", last).CombinedOutput(); err == nil {
 		t.Fatalf("the checksum step passed a damaged file:\n%s", out)

@@ -6,8 +6,6 @@ package gateway
 import (
 	"context"
 	"errors"
-	"fmt"
-	"github.com/danzen-gw/danzen/internal/msg"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -19,6 +17,7 @@ import (
 	"github.com/danzen-gw/danzen/backup"
 	"github.com/danzen-gw/danzen/backup/restic"
 	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/ledger"
 	"github.com/danzen-gw/danzen/media/disk"
 	"github.com/danzen-gw/danzen/media/tape"
@@ -43,18 +42,18 @@ type Options struct {
 
 // Gateway is an opened configuration.
 type Gateway struct {
-	cfg    atomic.Pointer[config.Config] // replaced whole, never edited in place
-	opts   Options
-	log    *slog.Logger
-	ledger *ledger.Ledger
-	relays *relay.Set
-	drives map[string]*disk.Driver
-	tapes  map[string]*tape.Driver
-	job    sync.Mutex // one job (cycle, setup, restore) at a time
-	nextMu sync.Mutex
-	next   time.Time
-	events hub
-	busy   bool // guarded by events.mu: a job is running
+	cfg     atomic.Pointer[config.Config] // replaced whole, never edited in place
+	opts    Options
+	log     *slog.Logger
+	ledger  *ledger.Ledger
+	tracker *status.Tracker // keeps the status as entries are stored (statustrack.go)
+	relays  *relay.Set
+	media   map[string]driver // by medium name (mediatypes.go)
+	job     sync.Mutex        // one job (cycle, setup, restore) at a time
+	nextMu  sync.Mutex
+	next    time.Time
+	events  hub
+	busy    bool // guarded by events.mu: a job is running
 	// notifier sends alerts (nil: none configured); alerts counts the
 	// deliveries in flight so Close can wait for them.
 	notifier atomic.Pointer[alert.Notifier]
@@ -72,39 +71,56 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Gateway, erro
 	}
 	for _, d := range []string{cfg.StagingDir, cfg.SecretsDir} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
-			return nil, fmt.Errorf("create %s: %w", d, err)
+			return nil, msg.Errorf("フォルダ %s を作成できません: %w", "cannot create %s: %w", d, err)
 		}
 	}
-	led, err := ledger.OpenWith(cfg.LedgerDir, ledger.Options{Logger: log})
+	led, tracker, err := openLedger(cfg.LedgerDir, log)
 	if err != nil {
 		return nil, err
 	}
-	g := &Gateway{log: log, ledger: led, opts: opts}
+	g := &Gateway{log: log, ledger: led, tracker: tracker, opts: opts}
 	g.cfg.Store(cfg)
 	n, err := g.newNotifier(cfg)
 	if err != nil {
-		led.Close()
-		return nil, err
+		return nil, errors.Join(err, led.Close())
 	}
 	g.notifier.Store(n)
 	if err := g.openHardware(ctx, cfg); err != nil {
-		led.Close()
-		return nil, err
+		return nil, errors.Join(err, led.Close())
 	}
 	g.alertLedgerRoom(time.Now())
 	return g, nil
 }
 
-// openHardware opens the relays and disk drivers of cfg and runs the
-// fail-safe. The caller holds the job lock or is Open.
+// openHardware opens the relays and the media drivers of cfg and runs
+// the fail-safe. The caller holds the job lock or is Open.
 func (g *Gateway) openHardware(ctx context.Context, cfg *config.Config) error {
+	relays, err := g.openRelays(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	media, err := openMedia(openEnv{cfg: cfg, opts: g.opts, log: g.log, record: g.record})
+	if err != nil {
+		if cerr := relays.Close(); cerr != nil {
+			g.log.Error("a relay did not verify off while closing", "err", cerr)
+		}
+		return err
+	}
+	g.relays, g.media = relays, media
+	g.failSafe(ctx, cfg)
+	return nil
+}
+
+// openRelays opens the relays of cfg; what they do goes to the evidence
+// ledger under the medium each one powers.
+func (g *Gateway) openRelays(ctx context.Context, cfg *config.Config) (*relay.Set, error) {
 	mediumOf := map[string]string{}
 	for _, m := range cfg.Media {
 		if m.Relay != "" {
 			mediumOf[m.Relay] = m.Name
 		}
 	}
-	relays, err := relay.Open(ctx, cfg.Relays, relay.Options{
+	return relay.Open(ctx, cfg.Relays, relay.Options{
 		Sources: g.opts.RelaySources, Logger: g.log,
 		Observer: func(ev relay.Event) {
 			kind := ledger.KindRelaySense
@@ -114,38 +130,6 @@ func (g *Gateway) openHardware(ctx context.Context, cfg *config.Config) error {
 			g.record(ledger.Entry{Kind: kind, Medium: mediumOf[ev.Relay], Payload: relayEvidence(ev)})
 		},
 	})
-	if err != nil {
-		return err
-	}
-	drives := map[string]*disk.Driver{}
-	for _, m := range cfg.Media {
-		if m.Disk == nil {
-			continue
-		}
-		dopts := g.opts.Disk
-		dopts.Logger = g.log
-		user := g.opts.Disk.Events
-		dopts.Events = func(ev disk.Event) {
-			g.record(ledger.Entry{Kind: ev.Kind, Medium: ev.Medium, Message: ev.Message, Payload: ev})
-			if user != nil {
-				user(ev)
-			}
-		}
-		d, err := disk.New(*m.Disk, dopts)
-		if err != nil {
-			relays.Close()
-			return err
-		}
-		drives[m.Name] = d
-	}
-	tapes, err := g.openTapes(cfg)
-	if err != nil {
-		relays.Close()
-		return err
-	}
-	g.relays, g.drives, g.tapes = relays, drives, tapes
-	g.failSafe(ctx, cfg)
-	return nil
 }
 
 // failSafe drives every relay off and checks that each medium is gone. A
@@ -153,33 +137,16 @@ func (g *Gateway) openHardware(ctx context.Context, cfg *config.Config) error {
 func (g *Gateway) failSafe(ctx context.Context, cfg *config.Config) {
 	open := g.recoverInterrupted(ctx, cfg)
 	results, err := g.relays.AllOff(ctx)
-	senseOff := map[string]bool{}
-	for _, r := range results {
-		senseOff[r.Relay] = r.Verified && !r.Simulated
-	}
-	bad := map[string]msg.Text{}
+	senseOff, bad := offResults(results, err)
 	if err != nil {
 		g.log.Error("fail-safe: a relay did not switch off", "err", err)
-		for _, r := range results {
-			if !r.Reason.IsZero() && !r.Verified && !r.Simulated && r.Sense == relay.On {
-				bad[r.Relay] = r.Reason
-			}
-		}
-		if len(bad) == 0 {
-			for _, r := range results {
-				bad[r.Relay] = msg.TextOf(err)
-			}
-		}
 	}
 	for _, m := range cfg.Media {
 		reason := bad[m.Relay]
-		if d := g.drives[m.Name]; d != nil {
-			if gerr := d.WaitGone(ctx); gerr != nil {
-				reason = reason.Append("; ", msg.TextOf(gerr))
-			}
-		}
-		if d := g.tapes[m.Name]; d != nil {
-			if gerr := d.WaitGone(ctx); gerr != nil {
+		checked := false
+		if d := g.media[m.Name]; d != nil {
+			var gerr error
+			if checked, gerr = d.goneAtStart(ctx); gerr != nil {
 				reason = reason.Append("; ", msg.TextOf(gerr))
 			}
 		}
@@ -187,14 +154,38 @@ func (g *Gateway) failSafe(ctx context.Context, cfg *config.Config) {
 		case !reason.IsZero():
 			g.record(ledger.Entry{Kind: ledger.KindPowerOffUnverified, Medium: m.Name,
 				Message: msg.T("起動時の切断確認に失敗", "start-up cut check failed"), Payload: ledger.CutData{Relay: m.Relay, Reason: reason}})
-			g.send(alert.MediumNotOff(cfg.GatewayID, m.Name, time.Now(), reason.String()))
-		case open.media[m.Name] && senseOff[m.Relay] && (g.drives[m.Name] != nil || g.tapes[m.Name] != nil):
+			g.send(alert.MediumNotOff(cfg.GatewayID, m.Name, time.Now(), reason))
+		case open.media[m.Name] && senseOff[m.Relay] && checked:
 			// The interrupted session's power-on is closed by this proof.
 			g.record(ledger.Entry{Kind: ledger.KindPowerOffVerified, Medium: m.Name,
 				Message: msg.T("起動時に切断を確認(前回の実行は中断)", "cut verified at start-up after an interrupted run"),
 				Payload: ledger.CutData{Relay: m.Relay, SenseOff: true, DeviceGone: true}})
 		}
 	}
+}
+
+// offResults reads the start-up AllOff: which relays' sense proved them
+// off, and why each relay that failed is not off (every relay, when the
+// failure names none).
+func offResults(results []relay.Result, err error) (senseOff map[string]bool, bad map[string]msg.Text) {
+	senseOff, bad = map[string]bool{}, map[string]msg.Text{}
+	for _, r := range results {
+		senseOff[r.Relay] = r.Verified && !r.Simulated
+	}
+	if err == nil {
+		return senseOff, bad
+	}
+	for _, r := range results {
+		if !r.Reason.IsZero() && !r.Verified && !r.Simulated && r.Sense == relay.On {
+			bad[r.Relay] = r.Reason
+		}
+	}
+	if len(bad) == 0 {
+		for _, r := range results {
+			bad[r.Relay] = msg.TextOf(err)
+		}
+	}
+	return senseOff, bad
 }
 
 // relayEvidence is a relay's event as the ledger stores it.
@@ -213,7 +204,7 @@ func (g *Gateway) Close() error {
 	if g.relays != nil {
 		err = g.relays.Close()
 	}
-	return errors.Join(err, g.ledger.Close())
+	return errors.Join(err, g.closeLedger())
 }
 
 // RunCycle runs one nightly cycle over the media due tonight.
@@ -263,6 +254,13 @@ func (g *Gateway) cycle(events func(backup.CycleEvent)) *backup.Cycle {
 	}
 }
 
+// backendDrive is a drive whose repository is a restic backend reached
+// over the network (an S3 bucket): it gives restic its environment
+// (credentials, region) and the CA file to trust.
+type backendDrive interface {
+	Backend() (env []string, caFile string)
+}
+
 // target assembles one medium for the use u.
 func (g *Gateway) target(name string, u use) (backup.Target, error) {
 	m, err := g.Config().Medium(name)
@@ -273,7 +271,7 @@ func (g *Gateway) target(name string, u use) (backup.Target, error) {
 	if m.Relay != "" {
 		r, ok := g.relays.Get(m.Relay)
 		if !ok {
-			return backup.Target{}, fmt.Errorf("relay %q of medium %s is not open", m.Relay, name)
+			return backup.Target{}, msg.Errorf("媒体 %[2]s のリレー %[1]q が開かれていません", "relay %q of medium %s is not open", m.Relay, name)
 		}
 		sw = r
 	}
@@ -285,7 +283,7 @@ func (g *Gateway) target(name string, u use) (backup.Target, error) {
 	// travel in the environment and a file, never on a command line.
 	var env []string
 	var ca string
-	if b, ok := d.(interface{ Backend() ([]string, string) }); ok {
+	if b, ok := d.(backendDrive); ok {
 		env, ca = b.Backend()
 	}
 	return backup.Target{
@@ -305,13 +303,13 @@ func (g *Gateway) target(name string, u use) (backup.Target, error) {
 	}, nil
 }
 
-// Status derives the dashboard's view from the ledger.
+// Status is the dashboard's view of the ledger, as the tracker keeps it.
 func (g *Gateway) Status(ctx context.Context) (*status.Status, error) {
 	var names []string
 	for _, m := range g.Config().Media {
 		names = append(names, m.Name)
 	}
-	st, err := status.Compute(g.Config().LedgerDir, names, time.Now())
+	st, err := g.tracker.Status(names, time.Now())
 	if st != nil {
 		st.NextCycle = g.NextCycle()
 	}

@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/danzen-gw/danzen/alert"
 	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/backup/pull"
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/demo"
 	"github.com/danzen-gw/danzen/gateway"
@@ -57,7 +59,7 @@ func (r *rig) open(t *testing.T) *gateway.Gateway {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { g.Close() })
+	closeGatewayAtEnd(t, g)
 	return g
 }
 
@@ -139,12 +141,12 @@ func restoreWithStockRestic(t *testing.T, r *rig, medium, snapshot string) {
 	if err := p.SetPower(true); err != nil {
 		t.Fatal(err)
 	}
-	defer p.SetPower(false)
+	powerOffAtEnd(t, p)
 	mnt := t.TempDir()
 	if out, err := exec.Command("mount", "-o", "ro", p.Loop().Path, mnt).CombinedOutput(); err != nil {
 		t.Fatalf("mount: %v %s", err, out)
 	}
-	defer exec.Command("umount", mnt).Run()
+	unmountAtEnd(t, mnt)
 	target := t.TempDir()
 	pwFile := filepath.Join(r.cfg.SecretsDir, medium+".restic-password")
 	cmd := exec.Command(resticBin(t), "-r", filepath.Join(mnt, disk.RepoDir), "--password-file", pwFile, "--no-cache", "--no-lock",
@@ -152,11 +154,11 @@ func restoreWithStockRestic(t *testing.T, r *rig, medium, snapshot string) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("stock restic restore: %v\n%s", err, out)
 	}
-	raw, err := os.ReadFile(filepath.Join(target, backup.ManifestName))
+	raw, err := os.ReadFile(filepath.Join(target, pull.ManifestName))
 	if err != nil {
 		t.Fatalf("the snapshot holds no manifest: %v", err)
 	}
-	var man backup.Manifest
+	var man pull.Manifest
 	if err := json.Unmarshal(raw, &man); err != nil {
 		t.Fatal(err)
 	}
@@ -169,8 +171,11 @@ func restoreWithStockRestic(t *testing.T, r *rig, medium, snapshot string) {
 			t.Fatal(err)
 		}
 		h := sha256.New()
-		n, _ := io.Copy(h, fh)
-		fh.Close()
+		n, err := io.Copy(h, fh)
+		_ = fh.Close() // read-only, read to the end
+		if err != nil {
+			t.Fatal(err)
+		}
 		if n != f.Size || hex.EncodeToString(h.Sum(nil)) != f.SHA256 {
 			t.Fatalf("%s: restored file differs from the pulled one", f.Path)
 		}
@@ -184,7 +189,9 @@ func TestWeldedRelayIsNeverReportedOffline(t *testing.T) {
 	var got []map[string]any
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		var a map[string]any
-		json.NewDecoder(req.Body).Decode(&a)
+		if err := json.NewDecoder(req.Body).Decode(&a); err != nil {
+			t.Errorf("webhook body: %v", err)
+		}
 		mu.Lock()
 		got = append(got, a)
 		mu.Unlock()
@@ -263,7 +270,13 @@ func TestUnknownDiskIsRefusedAndNothingWritten(t *testing.T) {
 		defer close(done)
 		stranger.Follow(ctx, r.hw.Board.Relay("relay-disk-a").Powered, 10*time.Millisecond)
 	}()
-	defer func() { cancel(); <-done; stranger.Close() }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		if err := stranger.Close(); err != nil {
+			t.Errorf("detach the unknown disk: %v", err)
+		}
+	})
 
 	rep, err := g.RunCycle(ctxT(t), nil)
 	if err == nil || len(rep.Media[0].Snapshots) != 0 {
@@ -285,7 +298,7 @@ func TestUnknownDiskIsRefusedAndNothingWritten(t *testing.T) {
 	if out, err := exec.Command("mount", "-o", "ro", stranger.Loop().Path, mnt).CombinedOutput(); err != nil {
 		t.Fatalf("mount: %v %s", err, out)
 	}
-	defer exec.Command("umount", mnt).Run()
+	unmountAtEnd(t, mnt)
 	for _, name := range []string{disk.MediaIDFile, disk.RepoDir} {
 		if _, err := os.Stat(filepath.Join(mnt, name)); err == nil {
 			t.Fatalf("%s was written to the unknown disk", name)
@@ -297,12 +310,9 @@ func TestMediumFullIsReportedAsFull(t *testing.T) {
 	r := newRig(t, []string{"disk-a"}, 8<<20)
 	// More incompressible data than the disk holds.
 	big := make([]byte, 12<<20)
-	for i := range big {
-		big[i] = byte(i*7919 + i>>8*31)
+	if _, err := rand.Read(big); err != nil {
+		t.Fatal(err)
 	}
-	f, _ := os.Open("/dev/urandom")
-	io.ReadFull(f, big)
-	f.Close()
 	if err := r.sshd.WriteFile("db/big.bin", big, time.Now().Add(-time.Hour)); err != nil {
 		t.Fatal(err)
 	}

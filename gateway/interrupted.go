@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"github.com/danzen-gw/danzen/internal/msg"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/danzen-gw/danzen/backup"
 	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/ledger"
 )
 
@@ -22,46 +22,17 @@ type leftOpen struct {
 
 func (o leftOpen) any() bool { return o.cycle != "" || len(o.media) > 0 || o.sendBack != "" }
 
-// openAtEnd reads the ledger for jobs and power sessions without an end.
-func openAtEnd(entries []ledger.Entry) leftOpen {
-	o := leftOpen{media: map[string]bool{}}
-	for _, e := range entries {
-		switch e.Kind {
-		case ledger.KindCycleStart:
-			d, _ := ledger.Decode[ledger.CycleStartData](e)
-			o.cycle = d.Cycle
-		case ledger.KindCycleEnd:
-			o.cycle = ""
-		case ledger.KindPowerOn:
-			o.media[e.Medium] = true
-		case ledger.KindPowerOffVerified, ledger.KindPowerOffUnverified:
-			delete(o.media, e.Medium)
-		case ledger.KindSendBackStart:
-			d, _ := ledger.Decode[ledger.SendBackStartData](e)
-			o.sendBack = d.Host + ":" + d.Dir
-		case ledger.KindSendBack:
-			o.sendBack = ""
-		}
-	}
-	return o
-}
-
 // recoverInterrupted runs before the fail-safe cut: it finds what the
 // previous run left open and unmounts media it left mounted, so power is
 // never dropped under a live filesystem.
 func (g *Gateway) recoverInterrupted(ctx context.Context, cfg *config.Config) leftOpen {
-	entries, err := ledger.Read(cfg.LedgerDir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindCycleStart, ledger.KindCycleEnd,
-		ledger.KindPowerOn, ledger.KindPowerOffVerified, ledger.KindPowerOffUnverified, ledger.KindSendBackStart, ledger.KindSendBack}})
-	if err != nil {
-		g.log.Error("start-up: cannot read the ledger for an interrupted run", "err", err)
-	}
-	open := openAtEnd(entries)
+	open := g.leftOpenAtStart()
 	for _, m := range cfg.Media {
-		d := g.drives[m.Name]
+		d := g.media[m.Name]
 		if d == nil {
 			continue
 		}
-		found, err := d.Recover(ctx)
+		found, err := d.recover(ctx)
 		if found || err != nil {
 			open.media[m.Name] = true
 		}
@@ -103,8 +74,8 @@ func orNone(s string) string {
 func (g *Gateway) removeUnfinishedRestores(cfg *config.Config) {
 	area := filepath.Join(cfg.StagingDir, "restore")
 	ents, err := os.ReadDir(area)
-	if err != nil {
-		return // no restore area yet
+	if err != nil || len(ents) == 0 {
+		return // nothing left there: no need to read the restore records
 	}
 	done := map[string]bool{}
 	if recs, err := g.restoreRecords(ledger.KindRestore); err == nil {

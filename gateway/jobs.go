@@ -2,17 +2,16 @@ package gateway
 
 import (
 	"context"
-	"errors"
-	"github.com/danzen-gw/danzen/internal/msg"
-	"github.com/danzen-gw/danzen/ledger"
 	"sync"
 
 	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/ledger"
 )
 
 // ErrBusy: another job holds the gateway; jobs never overlap, because two
 // of them could power two media at once or fight over one.
-var ErrBusy = errors.New("別の処理を実行中です。終わってからやり直してください / another job is running: try again when it has finished")
+var ErrBusy = msg.New("別の処理を実行中です。終わってからやり直してください", "another job is running: try again when it has finished")
 
 // hub fans cycle events out to the page's live views. A slow subscriber
 // loses events rather than slowing the cycle down.

@@ -2,12 +2,12 @@ package gateway
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 
 	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // Loaded is what LoadOrCreate found.
@@ -35,13 +35,14 @@ func LoadOrCreate(dir string) (Loaded, error) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		prev, perr := config.Load(p + ".prev")
 		if perr != nil {
-			return Loaded{}, fmt.Errorf("%w (直前の設定 %s.prev も使えません / the previous one cannot be used either: %v)", err, p, perr)
+			return Loaded{}, msg.Errorf("%w(直前の設定 %s.prev も使えません: %v)", "%w (the previous one, %s.prev, cannot be used either: %v)", err, p, perr)
 		}
-		return Loaded{Config: prev, Fallback: fmt.Errorf("設定ファイルが壊れているため直前の設定で起動しました / the configuration is damaged: started with the previous one (%s.prev): %w", p, err)}, nil
+		return Loaded{Config: prev, Fallback: msg.Errorf("設定ファイルが壊れているため直前の設定(%s.prev)で起動しました: %w",
+			"the configuration is damaged: started with the previous one (%s.prev): %w", p, err)}, nil
 	}
 	for _, d := range []string{"secrets", "staging", "ledger", "scans", "drills"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
-			return Loaded{}, fmt.Errorf("create the state layout: %w", err)
+			return Loaded{}, msg.Errorf("状態フォルダを作成できません: %w", "cannot create the state layout: %w", err)
 		}
 	}
 	cfg = config.Default()

@@ -3,8 +3,6 @@ package gateway
 import (
 	"context"
 	"errors"
-	"fmt"
-	"github.com/danzen-gw/danzen/internal/msg"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +11,8 @@ import (
 
 	"github.com/danzen-gw/danzen/alert"
 	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/backup/pull"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/ledger"
 )
 
@@ -77,7 +77,8 @@ func (g *Gateway) checkRestore(ctx context.Context, o RestoreOptions) error {
 		return err
 	}
 	if !o.Deadline.IsZero() && !o.Deadline.After(time.Now().Add(time.Minute)) {
-		return fmt.Errorf("切断期限 %s は1分以上先にしてください / the deadline %s must be at least a minute ahead", o.Deadline.Format(time.DateTime), o.Deadline.Format(time.RFC3339))
+		return msg.Errorf("切断期限 %s は1分以上先にしてください", "the deadline %s must be at least a minute ahead",
+			msg.T(o.Deadline.Format(time.DateTime), o.Deadline.Format(time.RFC3339)))
 	}
 	if o.Target != "" {
 		tg, err := cfg.RestoreTarget(o.Target)
@@ -85,7 +86,7 @@ func (g *Gateway) checkRestore(ctx context.Context, o RestoreOptions) error {
 			return err
 		}
 		if o.TargetDir == "" {
-			return errors.New("書き戻し先のフォルダ名を指定してください / name the folder to send the files back into")
+			return msg.New("書き戻し先のフォルダ名を指定してください", "name the folder to send the files back into")
 		}
 		// The folder must be free before a medium is powered for it.
 		ctx, cancel := context.WithTimeout(ctx, time.Minute)
@@ -119,7 +120,7 @@ func (g *Gateway) restoreLocked(ctx context.Context, o RestoreOptions, events fu
 	rep, err := c.Restore(ctx, t, backup.RestoreRequest{ID: id, Snapshot: o.Snapshot, Source: o.Source, Files: o.Files,
 		Dir: dir, Deadline: o.Deadline, Dest: dest, Actor: o.Actor})
 	if !rep.Medium.CutVerified && !rep.Medium.Simulated {
-		g.send(alert.MediumNotOff(cfg.GatewayID, o.Medium, time.Now(), rep.Medium.CutReason.String()))
+		g.send(alert.MediumNotOff(cfg.GatewayID, o.Medium, time.Now(), rep.Medium.CutReason))
 	}
 	if err != nil || o.Target == "" {
 		return rep, err
@@ -128,7 +129,7 @@ func (g *Gateway) restoreLocked(ctx context.Context, o RestoreOptions, events fu
 	if err != nil {
 		return rep, err
 	}
-	emit := func(ev backup.Event) { c.Events(backup.CycleEvent{Phase: "send-back", Pull: &ev}) }
+	emit := func(ev pull.Event) { c.Events(backup.CycleEvent{Phase: "send-back", Pull: &ev}) }
 	// On record before the first byte: a send-back killed part-way is
 	// found at the next start (interrupted.go).
 	g.record(ledger.Entry{Kind: ledger.KindSendBackStart, Medium: o.Medium, Actor: o.Actor,
@@ -197,14 +198,14 @@ func (g *Gateway) drillLocked(ctx context.Context, medium, actor string, events 
 	rep, err := c.Restore(ctx, t, backup.RestoreRequest{ID: id, Snapshot: "latest", Dir: filepath.Join(g.RestoreArea(), "drill-"+id),
 		Deadline: time.Now().Add(cfg.Restore.Window.Std()), Drill: true, Dest: "scratch", Actor: actor})
 	now := time.Now()
-	drillAlert := alert.DrillFailed(cfg.GatewayID, medium, now, rep.Error.String())
+	drillAlert := alert.DrillFailed(cfg.GatewayID, medium, now, rep.Error)
 	if err != nil {
 		g.send(drillAlert)
 	} else {
 		g.send(drillAlert.Resolve(now))
 	}
 	if !rep.Medium.CutVerified && !rep.Medium.Simulated {
-		g.send(alert.MediumNotOff(cfg.GatewayID, medium, now, rep.Medium.CutReason.String()))
+		g.send(alert.MediumNotOff(cfg.GatewayID, medium, now, rep.Medium.CutReason))
 	}
 	return rep, err
 }
@@ -226,7 +227,7 @@ func (g *Gateway) nextDrillMedium() (string, error) {
 		names = append(names, m.Name)
 	}
 	if len(names) == 0 {
-		return "", errors.New("媒体が設定されていません / no medium is configured")
+		return "", msg.New("媒体が設定されていません", "no medium is configured")
 	}
 	return backup.Due(names, 1, last)[0], nil
 }
@@ -305,12 +306,12 @@ func (g *Gateway) Snapshots(medium string) ([]SnapshotRecord, error) {
 // restore area, refusing anything that would leave it.
 func (g *Gateway) RestoredFile(id, rel string) (string, error) {
 	if !validRestoreID(id) || rel == "" || strings.Contains(rel, "\\") || filepath.Clean("/"+rel) != "/"+rel {
-		return "", fmt.Errorf("不正な指定です / invalid restore or file name")
+		return "", msg.New("不正な指定です", "invalid restore or file name")
 	}
 	p := filepath.Join(g.RestoreArea(), id, "data", filepath.FromSlash(rel))
 	fi, err := os.Lstat(p)
 	if err != nil || !fi.Mode().IsRegular() {
-		return "", fmt.Errorf("復元したファイル %s がありません / restored file %s not found", rel, rel)
+		return "", msg.Errorf("復元したファイル %s がありません", "restored file %s not found", rel)
 	}
 	return p, nil
 }
@@ -318,7 +319,7 @@ func (g *Gateway) RestoredFile(id, rel string) (string, error) {
 // RemoveRestore deletes a kept restore from the restore area.
 func (g *Gateway) RemoveRestore(ctx context.Context, id, actor string) error {
 	if !validRestoreID(id) {
-		return fmt.Errorf("不正な指定です / invalid restore name")
+		return msg.New("不正な指定です", "invalid restore name")
 	}
 	if err := os.RemoveAll(filepath.Join(g.RestoreArea(), id)); err != nil {
 		return err
@@ -342,7 +343,7 @@ func validRestoreID(id string) bool {
 // KeptRestore is a restore whose files are still in the restore area.
 type KeptRestore struct {
 	ledger.RestoreData
-	Files []backup.FileEntry // what it holds, from its manifest
+	Files []pull.FileEntry // what it holds, from its manifest
 }
 
 // KeptRestores lists the restores whose verified files are in the restore

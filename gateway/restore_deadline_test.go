@@ -22,7 +22,11 @@ func TestRestoreDeadlineCutsTheMediumMidRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer g.Close()
+	t.Cleanup(func() {
+		if err := g.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
 	if _, _, err := g.NewPassword("disk-a"); err != nil {
 		t.Fatal(err)
 	}

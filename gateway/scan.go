@@ -4,9 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
-	"fmt"
-	"github.com/danzen-gw/danzen/internal/msg"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,6 +14,7 @@ import (
 
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/internal/atomicfile"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/ledger"
 	"github.com/danzen-gw/danzen/netprobe"
 	"github.com/danzen-gw/danzen/netprobe/kev"
@@ -34,7 +32,7 @@ type scans struct {
 const maxScanReports = 50
 
 // ErrScanNotFound: no stored report has that ID.
-var ErrScanNotFound = errors.New("その調査結果はありません / no such scan report")
+var ErrScanNotFound = msg.New("その調査結果はありません", "no such scan report")
 
 // scanBase is the path netprobe resolves the register, the reports and
 // the feed against: the configuration file, or for a gateway opened
@@ -265,8 +263,7 @@ func (g *Gateway) UploadFeed(ctx context.Context, actor string, data []byte) (*k
 		return nil, err
 	}
 	if cur, err := g.ScanFeed(); err == nil && f.Date < cur.Date {
-		return nil, fmt.Errorf("フィード(%s)は使用中の版(%s)より古いため使いません / the feed (%s) is older than the one in use (%s) and is not used",
-			f.Date, cur.Date, f.Date, cur.Date)
+		return nil, msg.Errorf("フィード(%s)は使用中の版(%s)より古いため使いません", "the feed (%s) is older than the one in use (%s) and is not used", f.Date, cur.Date)
 	}
 	path := netprobe.FeedFile(g.scanBase(), g.Config().Scan)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

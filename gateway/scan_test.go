@@ -50,10 +50,14 @@ func newScanWorld(t *testing.T, edit func(*config.Config)) *scanWorld {
 	fakeedge.Greet(ln, "SSH-2.0-OpenSSH_9.2p1\r\n")
 	gap := listen(t, 0)
 	w.open, w.gap = ln.Addr().(*net.TCPAddr).Port, gap.Addr().(*net.TCPAddr).Port
-	gap.Close()
+	if err := gap.Close(); err != nil { // a port nothing answers on
+		t.Fatal(err)
+	}
 	hook := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, req *http.Request) {
 		var a alert.Alert
-		json.NewDecoder(req.Body).Decode(&a)
+		if err := json.NewDecoder(req.Body).Decode(&a); err != nil {
+			t.Errorf("webhook body: %v", err)
+		}
 		w.mu.Lock()
 		w.alerts = append(w.alerts, a)
 		w.mu.Unlock()
@@ -71,7 +75,7 @@ func newScanWorld(t *testing.T, edit func(*config.Config)) *scanWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { g.Close() })
+	closeGatewayAtEnd(t, g)
 	w.cfg, w.g = cfg, g
 	err = g.UpdateRegister(context.Background(), "vendor", "add", func(r *register.Register) error {
 		r.Points = append(r.Points, register.Point{ID: "CAF00001", Purpose: "保守回線", Scan: true, LineType: register.LineClosed,
@@ -90,7 +94,7 @@ func listen(t *testing.T, port int) net.Listener {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
+	t.Cleanup(func() { _ = ln.Close() }) // may be closed already (the gap port)
 	return ln
 }
 
@@ -206,11 +210,12 @@ func hangingSource(t *testing.T, cfg *config.Config) {
 	var mu sync.Mutex
 	var conns []net.Conn // held open, silent
 	t.Cleanup(func() {
-		ln.Close()
+		// Tearing down a silent peer: what closing says is of no interest.
+		_ = ln.Close()
 		mu.Lock()
 		defer mu.Unlock()
 		for _, c := range conns {
-			c.Close()
+			_ = c.Close()
 		}
 	})
 	go func() {
@@ -229,7 +234,9 @@ func hangingSource(t *testing.T, cfg *config.Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.MkdirAll(cfg.SecretsDir, 0o700)
+	if err := os.MkdirAll(cfg.SecretsDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(filepath.Join(cfg.SecretsDir, "pull.key"), pem.EncodeToMemory(blk), 0o600); err != nil {
 		t.Fatal(err)
 	}

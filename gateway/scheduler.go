@@ -2,12 +2,12 @@ package gateway
 
 import (
 	"context"
-	"github.com/danzen-gw/danzen/internal/msg"
 	"time"
 
 	"github.com/danzen-gw/danzen/alert"
 	"github.com/danzen-gw/danzen/backup"
 	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/ledger"
 	"github.com/danzen-gw/danzen/schedule"
 )
@@ -78,91 +78,118 @@ type loop struct {
 	next   func(time.Time)
 }
 
+// every runs l at its schedule's due times until ctx ends.
 func (g *Gateway) every(ctx context.Context, clock Clock, l loop) error {
 	if clock == nil {
 		clock = realClock{}
 	}
-	var (
-		spec, zone string
-		s          *schedule.Schedule
-		loc        *time.Location
-		next       time.Time
-		ran        time.Time // the due time run last
-	)
-	// load (re)reads the schedule; it reports whether it changed.
-	load := func() (bool, error) {
-		cfg := g.Config()
-		if l.spec(cfg) == spec && cfg.TimeZone == zone && (s != nil || spec == "") && loc != nil {
-			return false, nil
-		}
-		nl, err := time.LoadLocation(cfg.TimeZone)
-		if err != nil {
-			return false, err
-		}
-		var ns *schedule.Schedule
-		if l.spec(cfg) != "" {
-			if ns, err = schedule.Parse(l.spec(cfg)); err != nil {
-				return false, err
-			}
-		}
-		spec, zone, s, loc = l.spec(cfg), cfg.TimeZone, ns, nl
-		return true, nil
-	}
-	now := func() time.Time { return clock.Now().In(loc) }
-	// plan sets the next due time (zero when nothing is scheduled).
-	plan := func(from time.Time) {
-		next = time.Time{}
-		if s != nil {
-			next = s.Next(from)
-			// A clock set back across a due time that has run: that
-			// slot is done. Further back than a day is a clock that was
-			// wrong (an RTC reset), whose slots are real.
-			if !ran.IsZero() && !next.After(ran) && ran.Sub(next) < 24*time.Hour {
-				next = s.Next(ran)
-			}
-		}
-		l.next(next)
-	}
-	if _, err := load(); err != nil {
+	st := &scheduleState{l: l}
+	if _, err := st.load(g.Config()); err != nil {
 		return err
 	}
-	plan(now())
+	now := func() time.Time { return clock.Now().In(st.loc) }
+	st.plan(now())
 	for {
-		if changed, err := load(); err != nil {
+		if changed, err := st.load(g.Config()); err != nil {
 			g.log.Error("schedule unreadable, keeping the previous one", "err", err)
 		} else if changed {
-			plan(now())
+			st.plan(now())
 		}
 		t := now()
-		if next.IsZero() || t.Before(next) {
-			if !next.IsZero() && next.Sub(t) > 25*time.Hour && s.Next(t).Before(next) {
-				plan(t) // the clock went backwards
-			}
-			wait := maxSleep
-			if !next.IsZero() {
-				wait = min(next.Sub(t), maxSleep)
-			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-clock.After(wait):
+		if !st.due(t) {
+			if err := st.sleep(ctx, clock, t); err != nil {
+				return err
 			}
 			continue
 		}
-		missed := 0
-		for n := s.Next(next); !n.After(t); n = s.Next(n) {
-			missed++
-		}
-		if missed > 0 {
-			l.missed(missed, next, t)
-		}
-		ran = next
-		l.run(ctx)
+		st.runDue(ctx, t)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		plan(now())
+		st.plan(now())
 	}
+}
+
+// scheduleState is a scheduled loop's view of its schedule.
+type scheduleState struct {
+	l          loop
+	spec, zone string             // as last loaded
+	s          *schedule.Schedule // nil: not scheduled
+	loc        *time.Location
+	next       time.Time // the next due time; zero when nothing is scheduled
+	ran        time.Time // the due time run last
+}
+
+// load (re)reads the schedule and time zone from cfg; it reports whether
+// they changed.
+func (st *scheduleState) load(cfg *config.Config) (bool, error) {
+	spec := st.l.spec(cfg)
+	if spec == st.spec && cfg.TimeZone == st.zone && (st.s != nil || spec == "") && st.loc != nil {
+		return false, nil
+	}
+	loc, err := time.LoadLocation(cfg.TimeZone)
+	if err != nil {
+		return false, err
+	}
+	var s *schedule.Schedule
+	if spec != "" {
+		if s, err = schedule.Parse(spec); err != nil {
+			return false, err
+		}
+	}
+	st.spec, st.zone, st.s, st.loc = spec, cfg.TimeZone, s, loc
+	return true, nil
+}
+
+// plan sets the next due time after from (zero when nothing is
+// scheduled) and announces it.
+func (st *scheduleState) plan(from time.Time) {
+	st.next = time.Time{}
+	if st.s != nil {
+		st.next = st.s.Next(from)
+		// A clock set back across a due time that has run: that slot is
+		// done. Further back than a day is a clock that was wrong (an RTC
+		// reset), whose slots are real.
+		if !st.ran.IsZero() && !st.next.After(st.ran) && st.ran.Sub(st.next) < 24*time.Hour {
+			st.next = st.s.Next(st.ran)
+		}
+	}
+	st.l.next(st.next)
+}
+
+// due reports whether the next due time has come by t.
+func (st *scheduleState) due(t time.Time) bool { return !st.next.IsZero() && !t.Before(st.next) }
+
+// sleep waits until the next due time, or maxSleep at most; a clock that
+// went backwards plans again first.
+func (st *scheduleState) sleep(ctx context.Context, clock Clock, t time.Time) error {
+	if !st.next.IsZero() && st.next.Sub(t) > 25*time.Hour && st.s.Next(t).Before(st.next) {
+		st.plan(t)
+	}
+	wait := maxSleep
+	if !st.next.IsZero() {
+		wait = min(st.next.Sub(t), maxSleep)
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-clock.After(wait):
+		return nil
+	}
+}
+
+// runDue runs the job once for the due time that came, and reports the
+// later due times that also passed by t (a clock jump, a long run).
+func (st *scheduleState) runDue(ctx context.Context, t time.Time) {
+	missed := 0
+	for n := st.s.Next(st.next); !n.After(t); n = st.s.Next(n) {
+		missed++
+	}
+	if missed > 0 {
+		st.l.missed(missed, st.next, t)
+	}
+	st.ran = st.next
+	st.l.run(ctx)
 }
 
 func (g *Gateway) setNext(t time.Time) {

@@ -50,7 +50,7 @@ func TestScheduleRunsDueCyclesAndRecordsMissedOnes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer g.Close()
+	closeGatewayAtEnd(t, g)
 	jst := time.FixedZone("JST", 9*3600)
 	d := func(day, h, m int) time.Time { return time.Date(2026, 11, day, h, m, 0, 0, jst) }
 	ctx, cancel := context.WithCancel(context.Background())
@@ -99,7 +99,7 @@ func TestScheduleReadsTheConfiguredZone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer g.Close()
+	closeGatewayAtEnd(t, g)
 	utc := func(day, h, m int) time.Time { return time.Date(2026, 11, day, h, m, 0, 0, time.UTC) }
 	ctx, cancel := context.WithCancel(context.Background())
 	clock := &stepClock{done: cancel, times: []time.Time{utc(25, 16, 30), utc(25, 17, 0), utc(25, 17, 1)}}

@@ -5,12 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 
 	"github.com/danzen-gw/danzen/backup"
 	"github.com/danzen-gw/danzen/backup/restic"
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // NewPassword creates a medium's repository password file (32 random
@@ -35,17 +35,20 @@ func (g *Gateway) NewPassword(name string) (password string, created bool, err e
 	pw := base64.RawURLEncoding.EncodeToString(raw[:])
 	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return "", false, fmt.Errorf("create password file: %w", err)
+		return "", false, msg.Errorf("パスワードファイルを作成できません: %w", "cannot create the password file: %w", err)
 	}
-	if _, err := f.WriteString(pw); err != nil {
-		f.Close()
-		return "", false, err
+	_, err = f.WriteString(pw)
+	if err == nil {
+		err = f.Sync()
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return "", false, err
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	return pw, true, f.Close()
+	if err != nil {
+		// A half-written file would pass for a password nobody was shown.
+		return "", false, errors.Join(msg.Errorf("パスワードファイルを書き込めません: %w", "cannot write the password file: %w", err), os.Remove(p))
+	}
+	return pw, true, nil
 }
 
 // PrepareMedium sets up a freshly formatted (ext4) medium: powers it on,
@@ -60,13 +63,9 @@ func (g *Gateway) PrepareMedium(ctx context.Context, name string, force bool, ev
 		return backup.MediumReport{}, err
 	}
 	if _, err := os.Stat(g.Config().KeyPath(m.PasswordFile)); err != nil {
-		return backup.MediumReport{}, fmt.Errorf("媒体 %s のパスワードファイルがありません。先にパスワードを作成し、控えてください / medium %s has no password file yet: create it and write it down first: %w", name, name, err)
+		return backup.MediumReport{}, msg.Errorf("媒体 %s のパスワードファイルがありません。先にパスワードを作成し、控えてください: %w", "medium %s has no password file yet: create it and write it down first: %w", name, err)
 	}
-	var prep *prepareOpts // a bucket needs no preparing, only its repository
-	if m.Disk != nil {
-		prep = &prepareOpts{mediaID: m.Disk.MediaID, force: force}
-	}
-	t, err := g.target(name, use{prepare: prep})
+	t, err := g.target(name, use{prepare: &prepareOpts{force: force}})
 	if err != nil {
 		return backup.MediumReport{}, err
 	}

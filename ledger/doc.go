@@ -10,6 +10,8 @@
 //	ledger.torn-<time>  bytes of a line that was being written when the device stopped (moved aside at start)
 //	ledger.lock         held (flock) by the one process that may append
 //	reserve             4 MiB of zeros, space kept for evidence when the disk fills (reserve.go); not evidence
+//	status-checkpoint.json  the dashboard's state up to a verified point of the chain (package status);
+//	                    not evidence: missing or damaged, it is rebuilt from the entries
 //
 // # Entry encoding (what an auditor re-verifies)
 //
@@ -67,4 +69,13 @@
 // ledger.torn-<time>, truncates the ledger to the last complete line and
 // appends an "interrupted" entry naming the side file. Any other damage
 // makes Open fail, because appending after a broken chain would hide it.
+//
+// # When the chain is checked
+//
+// Open checks the whole chain, or, given Options.From (an Anchor: a point
+// an earlier check reached, which danzend keeps in the status checkpoint),
+// that entry against the file and only the lines after it, so a start
+// costs the same after ten years. danzend verifies the whole chain daily
+// (Verify) and records each verification as a "ledger.verified" entry;
+// after one fails, the next start checks the whole chain again.
 package ledger

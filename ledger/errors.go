@@ -21,6 +21,9 @@ const (
 	// ErrHeadNotUpdated: the entry was stored and fsynced, but head.json
 	// could not be replaced. The next Append retries it first.
 	ErrHeadNotUpdated = sentinel("ledger: head.json not updated")
+	// ErrAnchorMismatch: an Anchor given to read on from is not an entry
+	// of this ledger's chain where it says (VerifyFrom, Options.From).
+	ErrAnchorMismatch = sentinel("ledger: anchor does not match the ledger")
 )
 
 // ProblemCode classifies what Verify found.

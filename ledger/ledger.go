@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/danzen-gw/danzen/internal/msg"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -17,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 
 	"github.com/danzen-gw/danzen/internal/atomicfile"
 )
@@ -38,6 +39,22 @@ type Options struct {
 	// Reserve is the space kept aside for evidence when the disk fills
 	// (reserve.go): 0 means DefaultReserve, negative none.
 	Reserve int64
+	// From is a point up to which the chain was verified before (status's
+	// checkpoint): Open checks that entry against the file and then only
+	// the lines after it. The zero Anchor, or one that does not match
+	// (logged), makes Open check the whole chain. The full check is then
+	// left to a scheduled Verify.
+	From Anchor
+	// Replay, when set, is called by Open with every entry it checked, in
+	// order, and the Anchor just past it: the entries after From, or all
+	// of them from seq 1 when From was not used (the receiver then starts
+	// over). Entries Open itself appends go to Observer.
+	Replay func(Entry, Anchor)
+	// Observer, when set, is called after every entry is stored (by
+	// Append, or by Open after a torn line), in seq order, with the entry
+	// as stored and the Anchor just past it. It runs while the Ledger is
+	// held: it must be quick and must not call the Ledger or read its files.
+	Observer func(Entry, Anchor)
 }
 
 // Ledger appends to one ledger directory. It is safe for concurrent use.
@@ -47,6 +64,9 @@ type Ledger struct {
 	now       func() time.Time
 	log       *slog.Logger
 	reserve   int64
+	from      Anchor
+	replay    func(Entry, Anchor)
+	observer  func(Entry, Anchor)
 
 	// sem serialises appends; a channel so waiting honours ctx.
 	sem chan struct{}
@@ -72,6 +92,7 @@ func OpenWith(dir string, opts Options) (*Ledger, error) {
 	l := &Ledger{
 		dir: dir, path: filepath.Join(dir, FileName),
 		now: opts.Now, log: opts.Logger, reserve: opts.Reserve,
+		from: opts.From, replay: opts.Replay, observer: opts.Observer,
 		sem: make(chan struct{}, 1),
 	}
 	if l.now == nil {
@@ -91,7 +112,7 @@ func OpenWith(dir string, opts Options) (*Ledger, error) {
 		return nil, ioError(dir, "証跡台帳のロックファイルを開けません", "cannot open the evidence ledger lock file", err)
 	}
 	if err := flock(lf, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		lf.Close()
+		_ = lf.Close() // nothing was written through it: the lock's failure is what to act on
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, &Error{Path: dir, Err: ErrInUse,
 				Text: msg.Sprintf("証跡台帳 %s は別のプロセスが使用中です（danzend が動作中の可能性があります）",
@@ -104,18 +125,18 @@ func OpenWith(dir string, opts Options) (*Ledger, error) {
 	created := errors.Is(statErr, fs.ErrNotExist)
 	f, err := os.OpenFile(l.path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
-		lf.Close()
+		_ = lf.Close() // releases the lock; the open's failure is what to act on
 		return nil, ioError(l.path, "証跡台帳を開けません", "cannot open the evidence ledger", err)
 	}
 	l.f = f
 	if created {
 		if err := atomicfile.SyncDir(dir); err != nil {
-			l.closeFiles()
+			_ = l.closeFiles() // every write was fsynced; the failure above is what to act on
 			return nil, ioError(dir, "証跡台帳の作成を確定できません", "cannot make the new evidence ledger durable", err)
 		}
 	}
 	if err := l.recover(); err != nil {
-		l.closeFiles()
+		_ = l.closeFiles() // every write was fsynced; the failure above is what to act on
 		return nil, err
 	}
 	if err := l.ensureReserve(); err != nil {
@@ -125,13 +146,18 @@ func OpenWith(dir string, opts Options) (*Ledger, error) {
 	return l, nil
 }
 
-// recover reads the existing chain, repairs what a crash can leave (torn
-// last line, head.json one entry behind) and refuses anything else.
-func (l *Ledger) recover() error {
+// recover reads the existing chain (after l.from when it matches),
+// repairs what a crash can leave (torn last line, head.json one entry
+// behind) and refuses anything else.
+func (l *Ledger) recover() (err error) {
 	if err := flock(l.f, syscall.LOCK_EX); err != nil {
 		return ioError(l.path, "証跡台帳をロックできません", "cannot lock the evidence ledger", err)
 	}
-	defer flock(l.f, syscall.LOCK_UN)
+	defer func() {
+		if uerr := flock(l.f, syscall.LOCK_UN); uerr != nil && err == nil {
+			err = ioError(l.path, "証跡台帳のロックを解除できません", "cannot unlock the evidence ledger", uerr)
+		}
+	}()
 	fi, err := l.f.Stat()
 	if err != nil {
 		return ioError(l.path, "証跡台帳を読めません", "cannot read the evidence ledger", err)
@@ -140,7 +166,7 @@ func (l *Ledger) recover() error {
 		return ioError(l.path, "証跡台帳が通常のファイルではありません", "the evidence ledger is not a regular file", ErrCorrupt)
 	}
 	head, headErr := readHead(l.dir)
-	res, err := scanLedger(io.NewSectionReader(l.f, 0, fi.Size()), scanOptions{})
+	res, err := l.scanExisting(fi.Size())
 	if err != nil {
 		return ioError(l.path, "証跡台帳を読めません", "cannot read the evidence ledger", err)
 	}
@@ -168,6 +194,25 @@ func (l *Ledger) recover() error {
 	return nil
 }
 
+// scanExisting checks the chain of the size bytes in the file: after
+// l.from when that entry is where it says, else all of it. Each entry
+// checked goes to l.replay.
+func (l *Ledger) scanExisting(size int64) (scanResult, error) {
+	opt := scanOptions{}
+	if l.replay != nil {
+		opt.visit = func(e Entry, a Anchor) error { l.replay(e, a); return nil }
+	}
+	if l.from.Seq > 0 {
+		prev, err := checkAnchor(l.f, size, l.from)
+		if err == nil {
+			opt.from, opt.prev = l.from, prev
+			return scanLedger(io.NewSectionReader(l.f, l.from.Offset, size-l.from.Offset), opt)
+		}
+		l.log.Warn("ledger: the checkpoint does not match the ledger; checking the whole chain", "dir", l.dir, "err", err)
+	}
+	return scanLedger(io.NewSectionReader(l.f, 0, size), opt)
+}
+
 // moveTornAside keeps the torn bytes as evidence in a side file, cuts them
 // off the ledger and records that it did so.
 func (l *Ledger) moveTornAside(t tornTail) error {
@@ -188,7 +233,7 @@ func (l *Ledger) moveTornAside(t tornTail) error {
 	}
 	sum := sha256.Sum256(raw)
 	l.log.Warn("ledger: incomplete last line moved aside", "dir", l.dir, "file", name, "bytes", len(raw))
-	_, err = l.appendLocked(Entry{
+	stored, err := l.appendLocked(Entry{
 		Kind:  KindInterrupted,
 		Actor: ActorSystem,
 		Message: msg.Sprintf("前回、記録の書き込み中に停止しました。書きかけの %d バイトを %s に退避し、台帳からは除きました。",
@@ -196,6 +241,9 @@ func (l *Ledger) moveTornAside(t tornTail) error {
 			len(raw), name),
 		Payload: InterruptedData{TornFile: name, TornBytes: int64(len(raw)), TornOffset: t.Offset, TornSHA256: hex.EncodeToString(sum[:])},
 	})
+	if stored.Seq != 0 {
+		l.observe(stored)
+	}
 	if errors.Is(err, ErrHeadNotUpdated) {
 		// The entry is stored; the next Append retries head.json first.
 		l.log.Warn("ledger: head.json not updated after recording the interruption", "err", err)
@@ -219,11 +267,11 @@ func (l *Ledger) createTornFile(now time.Time, raw []byte) (string, error) {
 			return "", err
 		}
 		if _, err := f.Write(raw); err != nil {
-			f.Close()
+			_ = f.Close() // the write failed: that is the error to report
 			return "", err
 		}
 		if err := f.Sync(); err != nil {
-			f.Close()
+			_ = f.Close() // the fsync failed: that is the error to report
 			return "", err
 		}
 		if err := f.Close(); err != nil {
@@ -276,13 +324,28 @@ func (l *Ledger) Append(ctx context.Context, e Entry) (Entry, error) {
 	if l.broken != nil {
 		return Entry{}, l.broken
 	}
+	stored, err := l.appendFlocked(e)
+	if stored.Seq != 0 {
+		l.observe(stored)
+	}
+	return stored, err
+}
+
+// appendFlocked appends under the file's flock (needs sem); after a full
+// disk it gives up the reserve and tries once more, so the evidence of a
+// powered medium is kept (Room refuses the next power-on).
+func (l *Ledger) appendFlocked(e Entry) (stored Entry, err error) {
 	if err := flock(l.f, syscall.LOCK_EX); err != nil {
 		return Entry{}, ioError(l.path, "証跡台帳をロックできません", "cannot lock the evidence ledger", err)
 	}
-	defer flock(l.f, syscall.LOCK_UN)
-	stored, err := l.appendLocked(e)
-	// A full disk: give up the reserve and try once more, so the evidence
-	// of a powered medium is kept (Room refuses the next power-on).
+	defer func() {
+		// The entry is stored whatever the unlock says; closing the file
+		// releases the lock at the latest.
+		if uerr := flock(l.f, syscall.LOCK_UN); uerr != nil {
+			l.log.Warn("ledger: cannot release the file lock", "err", uerr)
+		}
+	}()
+	stored, err = l.appendLocked(e)
 	switch {
 	case err == nil || !noSpace(err) || !l.releaseReserve():
 	case errors.Is(err, ErrHeadNotUpdated):
@@ -294,6 +357,13 @@ func (l *Ledger) Append(ctx context.Context, e Entry) (Entry, error) {
 		stored, err = l.appendLocked(e)
 	}
 	return stored, err
+}
+
+// observe hands a stored entry to the observer (needs sem).
+func (l *Ledger) observe(e Entry) {
+	if l.observer != nil {
+		l.observer(e, anchorOf(e, l.size))
+	}
 }
 
 // appendLocked needs sem and the file's flock.
@@ -407,8 +477,8 @@ func (l *Ledger) closeFiles() error {
 	return errors.Join(errs...)
 }
 
-// tornFiles lists the side files of torn lines in dir.
-func tornFiles(dir string) ([]string, error) {
+// TornFiles lists the side files of torn lines in dir (see Open).
+func TornFiles(dir string) ([]string, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err

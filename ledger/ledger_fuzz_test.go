@@ -3,11 +3,12 @@ package ledger
 import (
 	"bytes"
 	"context"
-	"github.com/danzen-gw/danzen/internal/msg"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // FuzzScan: arbitrary bytes as a ledger never panic the scanner or the
@@ -22,7 +23,13 @@ func FuzzScan(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var visited []Entry
-		res, err := scanLedger(bytes.NewReader(data), scanOptions{visit: func(e Entry) error { visited = append(visited, e); return nil }})
+		res, err := scanLedger(bytes.NewReader(data), scanOptions{visit: func(e Entry, a Anchor) error {
+			if a.Seq != e.Seq || a.Hash != e.Hash || a.Offset > int64(len(data)) || a.Offset < 1 || data[a.Offset-1] != '\n' {
+				t.Fatalf("anchor %+v is not just past seq %d", a, e.Seq)
+			}
+			visited = append(visited, e)
+			return nil
+		}})
 		if err != nil {
 			t.Fatalf("reading from memory failed: %v", err)
 		}
@@ -39,7 +46,7 @@ func FuzzScan(f *testing.F) {
 			}
 		}
 		for _, line := range bytes.Split(data, []byte("\n")) {
-			parseLine(line)
+			_, _ = parseLine(line) // only that it does not panic
 		}
 	})
 }

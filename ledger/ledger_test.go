@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/danzen-gw/danzen/internal/msg"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -16,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // clock hands out times one second apart; set moves it.
@@ -48,7 +49,11 @@ func openT(t *testing.T, dir string, c *clock) *Ledger {
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
-	t.Cleanup(func() { l.Close() })
+	t.Cleanup(func() {
+		if err := l.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	return l
 }
 
@@ -106,8 +111,10 @@ func appendRaw(t *testing.T, dir string, b []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
 	if _, err := f.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -386,7 +393,7 @@ func TestParsableButWrongLastLineIsNotTorn(t *testing.T) {
 	if _, err := Open(dir); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("Open with an edited last line: %v, want ErrCorrupt (not a torn repair)", err)
 	}
-	if files, _ := tornFiles(dir); len(files) != 0 {
+	if files, _ := TornFiles(dir); len(files) != 0 {
 		t.Fatalf("edited line moved aside as torn: %v", files)
 	}
 }
@@ -400,7 +407,7 @@ func TestTornLineAlreadyAnchoredIsCorruption(t *testing.T) {
 	if _, err := Open(dir); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("Open: %v, want ErrCorrupt", err)
 	}
-	if files, _ := tornFiles(dir); len(files) != 0 {
+	if files, _ := TornFiles(dir); len(files) != 0 {
 		t.Fatalf("moved aside although refused: %v", files)
 	}
 }
@@ -416,7 +423,9 @@ func TestHeadLaggingByOneIsRepaired(t *testing.T) {
 		t.Fatalf("Verify with head one behind: %v\n%s", err, rep)
 	}
 	l := openT(t, dir, newClock())
-	l.Close()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if h, _ := readHead(dir); h == nil || h.Seq != 3 {
 		t.Fatalf("head not repaired: %+v", h)
 	}
@@ -498,12 +507,16 @@ func TestSecondOpenRefused(t *testing.T) {
 	if _, err := Open(dir); !errors.Is(err, ErrInUse) {
 		t.Fatalf("second Open: %v, want ErrInUse", err)
 	}
-	l.Close()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
 	l2, err := Open(dir)
 	if err != nil {
 		t.Fatalf("Open after Close: %v", err)
 	}
-	l2.Close()
+	if err := l2.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := l.Append(context.Background(), Entry{Kind: KindError}); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Append after Close: %v", err)
 	}

@@ -58,7 +58,7 @@ func Entries(dir string, f Filter) iter.Seq2[Entry, error] {
 			yield(Entry{}, ioError(path, "証跡台帳を開けません", "cannot open the evidence ledger", err))
 			return
 		}
-		defer file.Close()
+		defer func() { _ = file.Close() }() // read only: nothing to lose at Close
 		size, _, _, err := snapshot(file, dir)
 		if err != nil {
 			yield(Entry{}, ioError(path, "証跡台帳を読めません", "cannot read the evidence ledger", err))
@@ -66,7 +66,7 @@ func Entries(dir string, f Filter) iter.Seq2[Entry, error] {
 		}
 		res, err := scanLedger(io.NewSectionReader(file, 0, size), scanOptions{
 			stopAtProblem: true,
-			visit: func(e Entry) error {
+			visit: func(e Entry, _ Anchor) error {
 				if f.match(e) && !yield(e, nil) {
 					return stopScan{}
 				}

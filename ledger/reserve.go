@@ -3,7 +3,7 @@ package ledger
 import (
 	"errors"
 	"fmt"
-	"github.com/danzen-gw/danzen/internal/msg"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/danzen-gw/danzen/internal/atomicfile"
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // The ledger shares /perm with staging and the configuration. A pull or
@@ -53,7 +54,10 @@ func (l *Ledger) ensureReserve() error {
 		err = atomicfile.SyncDir(l.dir)
 	}
 	if err != nil {
-		os.Remove(p) // a short reserve would promise room that is not there
+		// A short reserve would promise room that is not there.
+		if rerr := os.Remove(p); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			err = errors.Join(err, rerr)
+		}
 		return &Error{Path: l.dir,
 			Text: msg.Sprintf("証跡台帳のディスクに空きがありません（予備領域 %d MiB を確保できません）。媒体には給電しません。不要なファイルを削除するか保守ベンダに連絡してください",
 				"the evidence ledger's disk is full (its %d MiB reserve cannot be set aside), so no medium is powered; free space or call the maintenance vendor",
@@ -104,7 +108,11 @@ func (l *Ledger) releaseReserve() bool {
 	if err := os.Remove(p); err != nil {
 		return false
 	}
-	atomicfile.SyncDir(l.dir)
+	if err := atomicfile.SyncDir(l.dir); err != nil {
+		// The space is free for the retry either way; after a crash the
+		// reserve may be back, which Room then sees as in place.
+		l.log.Warn("ledger: the reserve's removal may not be durable", "dir", l.dir, "err", err)
+	}
 	l.log.Warn("evidence ledger disk full: its reserve was released to keep recording", "dir", l.dir)
 	return true
 }

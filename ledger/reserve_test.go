@@ -3,10 +3,11 @@ package ledger
 import (
 	"context"
 	"errors"
-	"github.com/danzen-gw/danzen/internal/msg"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 
 	"golang.org/x/sys/unix"
 )
@@ -14,12 +15,26 @@ import (
 // smallDisk mounts a tmpfs of size bytes (a nearly full /perm in small).
 func smallDisk(t *testing.T, size string) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("mounts a tmpfs, which needs root: make test runs it, -short skips it")
+	}
 	dir := t.TempDir()
 	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, "size="+size); err != nil {
 		t.Fatalf("mount a small tmpfs (tests run as root under make test): %v", err)
 	}
-	t.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
+	t.Cleanup(func() {
+		if err := unix.Unmount(dir, unix.MNT_DETACH); err != nil {
+			t.Error(err)
+		}
+	})
 	return dir
+}
+
+func closeT(t *testing.T, l *Ledger) {
+	t.Helper()
+	if err := l.Close(); err != nil {
+		t.Error(err)
+	}
 }
 
 // fill writes a file until the disk is full.
@@ -29,15 +44,17 @@ func fill(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
 	buf := make([]byte, 64<<10)
 	for {
 		if _, err := f.Write(buf); err != nil {
 			if !errors.Is(err, unix.ENOSPC) {
 				t.Fatal(err)
 			}
-			return
+			break
 		}
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -51,7 +68,7 @@ func TestReserveKeepsRecordingOnFullDisk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	defer closeT(t, l)
 	if err := l.Room(); err != nil {
 		t.Fatalf("room on an empty disk: %v", err)
 	}
@@ -73,7 +90,9 @@ func TestReserveKeepsRecordingOnFullDisk(t *testing.T) {
 	}
 	t.Logf("full disk: %v", err)
 
-	os.Remove(filepath.Join(disk, "filler"))
+	if err := os.Remove(filepath.Join(disk, "filler")); err != nil {
+		t.Fatal(err)
+	}
 	if err := l.Room(); err != nil {
 		t.Fatalf("room after freeing space: %v", err)
 	}
@@ -95,13 +114,13 @@ func TestOpenOnFullDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	appendN(t, l, 2)
-	l.Close()
+	closeT(t, l)
 	fill(t, disk)
 	l, err = OpenWith(dir, Options{Now: newClock().Now, Reserve: 1 << 20})
 	if err != nil {
 		t.Fatalf("open on a full disk: %v", err)
 	}
-	defer l.Close()
+	defer closeT(t, l)
 	if err := l.Room(); !errors.Is(err, ErrNoRoom) {
 		t.Errorf("Room: %v, want ErrNoRoom", err)
 	}

@@ -68,6 +68,23 @@ type Summary struct {
 // entry's time, so durations never go negative and always add up to
 // to - from.
 func Summarize(entries []Entry, medium string, from, to time.Time) Summary {
+	return SummarizeAfter(StateUnknown, entries, medium, from, to)
+}
+
+// Then is the state after e, the next entry of the medium.
+func (s State) Then(e Entry) State {
+	if next := transition(e); next != "" {
+		return next
+	}
+	return s
+}
+
+// SummarizeAfter is Summarize of the medium's entries that follow those
+// that left it in state prior ("" is StateUnknown). It is exact when each
+// of those lies before from: then only the state they left can count. A
+// caller that keeps a medium's recent entries only (package status) folds
+// the older ones into prior with Then.
+func SummarizeAfter(prior State, entries []Entry, medium string, from, to time.Time) Summary {
 	s := Summary{Medium: medium, From: from, To: to}
 	if !to.After(from) {
 		return s
@@ -76,7 +93,10 @@ func Summarize(entries []Entry, medium string, from, to time.Time) Summary {
 		entries = slices.Clone(entries)
 		slices.SortStableFunc(entries, func(a, b Entry) int { return cmp.Compare(a.Seq, b.Seq) })
 	}
-	state, stateSeq := StateUnknown, uint64(0)
+	state, stateSeq := prior, uint64(0)
+	if state == "" {
+		state = StateUnknown
+	}
 	cursor := from
 	// advance books the time from cursor to until under the current state.
 	advance := func(until time.Time) {
@@ -125,28 +145,32 @@ func Summarize(entries []Entry, medium string, from, to time.Time) Summary {
 				stateSeq = e.Seq
 			}
 		}
-		if !inPeriod {
-			continue
-		}
-		switch e.Kind {
-		case KindPowerOffVerified:
-			s.VerifiedCuts++
-		case KindPowerOffUnverified:
-			s.FailedCuts++
-		case KindSnapshot:
-			s.Snapshots++
-		case KindCheck:
-			if c, err := Decode[CheckData](e); err == nil && c.OK {
-				s.Checks++
-			} else {
-				s.FailedChecks++
-			}
-		case KindError:
-			s.Errors++
+		if inPeriod {
+			s.count(e)
 		}
 	}
 	advance(to)
 	return s
+}
+
+// count adds an entry within the period to the counts.
+func (s *Summary) count(e Entry) {
+	switch e.Kind {
+	case KindPowerOffVerified:
+		s.VerifiedCuts++
+	case KindPowerOffUnverified:
+		s.FailedCuts++
+	case KindSnapshot:
+		s.Snapshots++
+	case KindCheck:
+		if c, err := Decode[CheckData](e); err == nil && c.OK {
+			s.Checks++
+		} else {
+			s.FailedChecks++
+		}
+	case KindError:
+		s.Errors++
+	}
 }
 
 // transition is the state an entry moves its medium into, "" for none.

@@ -3,10 +3,11 @@ package ledger
 import (
 	"context"
 	"encoding/json"
-	"github.com/danzen-gw/danzen/internal/msg"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // at is a time on the test day, 2025-04-01 UTC; hours may run past 24.

@@ -3,7 +3,6 @@ package ledger
 import (
 	"errors"
 	"fmt"
-	"github.com/danzen-gw/danzen/internal/msg"
 	"io"
 	"io/fs"
 	"os"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // Report is the result of Verify, for `danzen ledger verify` and the documents.
@@ -49,7 +50,16 @@ type Report struct {
 // Report then says where and what), or an I/O error when the ledger cannot
 // be read. It may run while danzend appends: it reads a consistent
 // snapshot under a shared lock.
-func Verify(dir string) (Report, error) {
+func Verify(dir string) (Report, error) { return VerifyFrom(dir, Anchor{}, nil) }
+
+// VerifyFrom is Verify for the part of the chain after from, a point an
+// earlier verification reached (the zero Anchor: the whole chain). It
+// checks from against the file first; when that fails, the error wraps
+// ErrAnchorMismatch and nothing else was checked. The Report counts every
+// line, but lists ClockBackwards only among the entries after from.
+// visit, when not nil, is called with each entry after from whose line has
+// no finding, in order, and the Anchor just past it.
+func VerifyFrom(dir string, from Anchor, visit func(Entry, Anchor)) (Report, error) {
 	path := filepath.Join(dir, FileName)
 	rep := Report{Path: path}
 	f, err := os.Open(path)
@@ -60,39 +70,61 @@ func Verify(dir string) (Report, error) {
 		}
 		return rep, ioError(path, "証跡台帳を開けません", "cannot open the evidence ledger", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only: nothing to lose at Close
 	size, head, headErr, err := snapshot(f, dir)
 	if err != nil {
 		return rep, ioError(path, "証跡台帳を読めません", "cannot read the evidence ledger", err)
 	}
-	res, err := scanLedger(io.NewSectionReader(f, 0, size), scanOptions{})
+	opt := scanOptions{from: from}
+	if visit != nil {
+		opt.visit = func(e Entry, a Anchor) error { visit(e, a); return nil }
+	}
+	if from.Seq > 0 {
+		if opt.prev, err = checkAnchor(f, size, from); err != nil {
+			return rep, anchorError(path, err)
+		}
+	}
+	res, err := scanLedger(io.NewSectionReader(f, from.Offset, size-from.Offset), opt)
 	if err != nil {
 		return rep, ioError(path, "証跡台帳を読めません", "cannot read the evidence ledger", err)
 	}
-	rep.Entries = res.Lines
-	rep.LastSeq, rep.LastHash, rep.LastTime = res.Last.Seq, res.Last.Hash, res.Last.Time
-	rep.Head = head
-	rep.ClockBackwards = res.Backwards
-	problems := res.Problems
-	count := res.ProblemCount
+	rep.fill(res, head, headErr)
+	if rep.TornFiles, err = TornFiles(dir); err != nil {
+		return rep, ioError(dir, "証跡台帳のフォルダを読めません", "cannot list the evidence ledger folder", err)
+	}
+	if len(rep.Problems) > 0 {
+		return rep, corruptError(path, false, rep.Problems)
+	}
+	rep.OK = true
+	return rep, nil
+}
+
+// fill sets what a scan and head.json say; OK and TornFiles are left.
+func (r *Report) fill(res scanResult, head *Head, headErr error) {
+	r.Entries = res.Lines
+	r.LastSeq, r.LastHash, r.LastTime = res.Last.Seq, res.Last.Hash, res.Last.Time
+	r.Head = head
+	r.ClockBackwards = res.Backwards
+	problems, count := res.Problems, res.ProblemCount
 	if res.Torn != nil {
 		problems = append(problems, problemTorn(res.Torn.Line, res.Torn.Size))
 		count++
 	}
 	headProblems, lag := checkHead(head, headErr, res)
-	problems = append(problems, headProblems...)
-	count += len(headProblems)
-	rep.HeadLagsByOne = lag
-	rep.Problems, rep.ProblemCount = problems, count
-	if rep.TornFiles, err = tornFiles(dir); err != nil {
-		return rep, ioError(dir, "証跡台帳のフォルダを読めません", "cannot list the evidence ledger folder", err)
+	r.Problems, r.ProblemCount = append(problems, headProblems...), count+len(headProblems)
+	r.HeadLagsByOne = lag
+	if len(r.Problems) > 0 {
+		r.FirstBadLine, r.FirstBadSeq = r.Problems[0].Line, r.Problems[0].Seq
 	}
-	if len(problems) > 0 {
-		rep.FirstBadLine, rep.FirstBadSeq = problems[0].Line, problems[0].Seq
-		return rep, corruptError(path, false, problems)
+}
+
+// anchorError is the error for an Anchor that could not be checked.
+func anchorError(path string, err error) error {
+	if errors.Is(err, ErrAnchorMismatch) {
+		return &Error{Path: path, Err: err, Text: msg.T("前回の検証位置が証跡台帳と一致しません",
+			"the point verified before is not where the evidence ledger says")}
 	}
-	rep.OK = true
-	return rep, nil
+	return ioError(path, "証跡台帳を読めません", "cannot read the evidence ledger", err)
 }
 
 // snapshot reads the file size and head.json together under a shared lock,
@@ -101,7 +133,9 @@ func snapshot(f *os.File, dir string) (size int64, head *Head, headErr error, er
 	if err := flock(f, syscall.LOCK_SH); err != nil {
 		return 0, nil, nil, err
 	}
-	defer flock(f, syscall.LOCK_UN)
+	// Closing the file releases the lock too; an unlock that fails leaves
+	// nothing held for long.
+	defer func() { _ = flock(f, syscall.LOCK_UN) }()
 	fi, err := f.Stat()
 	if err != nil {
 		return 0, nil, nil, err

@@ -32,7 +32,7 @@ func (r *Report) Alerts(gatewayID string) []alert.Alert {
 	}
 	var out []alert.Alert
 	for _, n := range r.NewCautions() {
-		out = append(out, alert.ScanFinding(gatewayID, r.Finished, n.Key, device[n.ID], n.JA, n.EN))
+		out = append(out, alert.ScanFinding(gatewayID, r.Finished, n.Key, device[n.ID], n.Text))
 	}
 	return out
 }

@@ -55,6 +55,9 @@ func port(h netprobe.Host, proto string, n int) *netprobe.Port {
 // dropping device must be done in bounded time, and each 注意 rule must
 // fire where it should.
 func TestScanFakeEdge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs root for network namespaces: make test runs it, -short skips it")
+	}
 	w, reg, err := fakeedge.Edge(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

@@ -385,10 +385,10 @@ func TestAlerts(t *testing.T) {
 	a := first.Alerts("gw1")
 	var got []string
 	for _, x := range a {
-		if !strings.Contains(x.TitleJA, "CAF00001 Fortinet FortiGate 60F") {
-			t.Errorf("alert title %q", x.TitleJA)
+		if !strings.Contains(x.Title.JA, "CAF00001 Fortinet FortiGate 60F") {
+			t.Errorf("alert title %q", x.Title.JA)
 		}
-		got = append(got, cveID.FindString(x.BodyJA)+" register")
+		got = append(got, cveID.FindString(x.Body.JA)+" register")
 	}
 	if slices.Sort(got); !slices.Equal(got, sampleKEV) {
 		t.Fatalf("first scan alerts %q, want one per %q: %+v", got, sampleKEV, a)

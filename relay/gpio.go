@@ -2,7 +2,6 @@ package relay
 
 import (
 	"fmt"
-	"github.com/danzen-gw/danzen/internal/msg"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -10,6 +9,8 @@ import (
 	"periph.io/x/conn/v3/driver/driverreg"
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/host/v3/gpioioctl"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 const gpioGlob = "/dev/gpiochip*"
@@ -40,7 +41,7 @@ func openCharDev(glob string) (*charDev, error) {
 		for _, f := range append(append([]driverreg.DriverFailure(nil), st.Failed...), st.Skipped...) {
 			why = append(why, f.String())
 		}
-		return nil, fmt.Errorf("%w: %s", ErrNoGPIO, strings.Join(why, "; "))
+		return nil, msg.Errorf("%w: %s", "%w: %s", ErrNoGPIO, strings.Join(why, "; "))
 	}
 	return &charDev{chips: gpioioctl.Chips}, nil
 }

@@ -3,13 +3,14 @@ package relay
 import (
 	"context"
 	"errors"
-	"github.com/danzen-gw/danzen/internal/msg"
 	"log/slog"
 	"strings"
 	"sync"
 	"time"
 
 	"periph.io/x/conn/v3/gpio"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // State is a commanded or sensed power state.
@@ -146,21 +147,55 @@ func (r *Relay) op(ctx context.Context, want State) (Result, error) {
 	defer r.mu.Unlock()
 	start := time.Now()
 	res := Result{Relay: r.spec.Name, Want: want, Sense: Unknown, Simulated: r.sim, Time: start}
-	finish := func(err error) (Result, error) {
-		res.Took = time.Since(start)
-		if err != nil {
-			res.Reason = msg.TextOf(err)
-		}
-		return res, err
+	err := r.operate(ctx, want, &res)
+	res.Took = time.Since(start)
+	if err != nil {
+		res.Reason = msg.TextOf(err)
 	}
+	return res, err
+}
+
+// standing is what was proven about the command before this one.
+type standing struct {
+	cmd            State
+	proven, agreed bool
+}
+
+// operate sends want and judges what the sense input says of it into res.
+func (r *Relay) operate(ctx context.Context, want State, res *Result) error {
 	// Turning on is never urgent; turning off is always sent, even on a
 	// cancelled context, because a cut cannot hurt.
 	if want == On && ctx.Err() != nil {
-		return finish(&NotVerifiedError{Relay: r.spec.Name, Want: want, Sense: Unknown, Cause: CauseCanceled, Err: ctx.Err()})
+		return &NotVerifiedError{Relay: r.spec.Name, Want: want, Sense: Unknown, Cause: CauseCanceled, Err: ctx.Err()}
 	}
+	before := r.check(ctx, want)
+	prev := standing{cmd: r.commanded, proven: r.proven, agreed: r.agreed}
+	r.commanded, r.proven, r.agreed = want, false, false
+	if err := r.command(want, before); err != nil {
+		return err
+	}
+	if r.sense == nil {
+		res.Reason = ReasonNoSense()
+		if r.sim {
+			res.Reason = ReasonSimulated()
+		}
+		r.set.emit(r, Event{Kind: KindSense, Want: want, Got: Unknown, Note: res.Reason})
+		return nil
+	}
+	got, err := r.confirm(ctx, want)
+	res.Sense = got
+	if err != nil {
+		return err
+	}
+	return r.judge(want, got, prev, res)
+}
 
+// check reads the sense input just before the command (when there is
+// time to), and notes whether it read the opposite of want.
+func (r *Relay) check(ctx context.Context, want State) State {
 	before := Unknown
 	if r.sense != nil && ctx.Err() == nil {
+		// A reading that did not settle is evidence as it is (Unstable).
 		before, _ = r.read(ctx, time.Time{}, "")
 		r.set.emit(r, Event{Kind: KindCheck, Want: want, Got: before})
 	}
@@ -170,59 +205,61 @@ func (r *Relay) op(ctx context.Context, want State) (Result, error) {
 	if before == want.opposite() {
 		r.sawOpposite = true
 	}
-	prevCmd, prevProven, prevAgreed := r.commanded, r.proven, r.agreed
-	r.commanded, r.proven, r.agreed = want, false, false
+	return before
+}
 
-	err := r.drive(want)
+// command drives the output line to want.
+func (r *Relay) command(want, before State) error {
 	ev := Event{Kind: KindCommand, Want: want}
-	if err != nil {
+	if err := r.drive(want); err != nil {
 		nv := &NotVerifiedError{Relay: r.spec.Name, Want: want, Sense: before, Cause: CauseCommand, Err: err}
 		ev.Err = msg.TextOf(nv)
 		r.set.emit(r, ev)
-		return finish(nv)
+		return nv
 	}
 	r.set.emit(r, ev)
+	return nil
+}
 
-	if r.sense == nil {
-		res.Reason = ReasonNoSense()
-		if r.sim {
-			res.Reason = ReasonSimulated()
-		}
-		r.set.emit(r, Event{Kind: KindSense, Want: want, Got: Unknown, Note: res.Reason})
-		return finish(nil)
-	}
-
+// confirm waits, up to the spec's timeout, for the sense input to read
+// want, and says why it did not.
+func (r *Relay) confirm(ctx context.Context, want State) (State, error) {
 	timeout := r.spec.timeout(want)
-	got, werr := r.read(ctx, time.Now().Add(timeout), want)
-	res.Sense = got
+	got, err := r.read(ctx, time.Now().Add(timeout), want)
 	if got == want.opposite() {
 		r.sawOpposite = true
 	}
-	if werr != nil {
-		nv := &NotVerifiedError{Relay: r.spec.Name, Want: want, Sense: got, Cause: CauseSense, Timeout: timeout}
-		switch {
-		case ctx.Err() != nil:
-			nv.Cause, nv.Err, nv.Timeout = CauseCanceled, ctx.Err(), 0
-		case got == Unstable:
-			nv.Cause = CauseUnstable
-		}
-		r.set.emit(r, Event{Kind: KindSense, Want: want, Got: got, Err: msg.TextOf(nv)})
-		return finish(nv)
+	if err == nil {
+		return got, nil
 	}
-
+	nv := &NotVerifiedError{Relay: r.spec.Name, Want: want, Sense: got, Cause: CauseSense, Timeout: timeout}
 	switch {
-	case r.sawOpposite || (prevCmd == want && prevProven):
+	case ctx.Err() != nil:
+		nv.Cause, nv.Err, nv.Timeout = CauseCanceled, ctx.Err(), 0
+	case got == Unstable:
+		nv.Cause = CauseUnstable
+	}
+	r.set.emit(r, Event{Kind: KindSense, Want: want, Got: got, Err: msg.TextOf(nv)})
+	return got, nv
+}
+
+// judge decides what a sense reading that agrees with want proves: the
+// state, if the input was seen to change; nothing yet, just after start;
+// else that the relay or the sense wire is stuck.
+func (r *Relay) judge(want, got State, prev standing, res *Result) error {
+	switch {
+	case r.sawOpposite || (prev.cmd == want && prev.proven):
 		r.proven, res.Verified = true, true
 		r.set.emit(r, Event{Kind: KindSense, Want: want, Got: got, Verified: true})
-	case prevCmd == Unknown || (prevCmd == want && prevAgreed):
+	case prev.cmd == Unknown || (prev.cmd == want && prev.agreed):
 		r.agreed, res.Reason = true, ReasonUnproven()
 		r.set.emit(r, Event{Kind: KindSense, Want: want, Got: got, Note: res.Reason})
 	default:
 		nv := &NotVerifiedError{Relay: r.spec.Name, Want: want, Sense: got, Cause: CauseNoChange}
 		r.set.emit(r, Event{Kind: KindSense, Want: want, Got: got, Err: msg.TextOf(nv)})
-		return finish(nv)
+		return nv
 	}
-	return finish(nil)
+	return nil
 }
 
 func (r *Relay) drive(want State) error {

@@ -3,7 +3,6 @@ package relay_test
 import (
 	"context"
 	"errors"
-	"github.com/danzen-gw/danzen/internal/msg"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 
 	"periph.io/x/conn/v3/gpio"
 
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/relay"
 	"github.com/danzen-gw/danzen/relay/fake"
 )
@@ -93,6 +93,15 @@ func get(t *testing.T, set *relay.Set, name string) *relay.Relay {
 // notVerified asserts err is a *NotVerifiedError with the given cause.
 func notVerified(t *testing.T, err error, cause relay.Cause) *relay.NotVerifiedError {
 	t.Helper()
+	wantCause(t, err, cause)
+	var nv *relay.NotVerifiedError
+	errors.As(err, &nv)
+	return nv
+}
+
+// wantCause fails t unless err is a *relay.NotVerifiedError for cause.
+func wantCause(t *testing.T, err error, cause relay.Cause) {
+	t.Helper()
 	var nv *relay.NotVerifiedError
 	if !errors.As(err, &nv) {
 		t.Fatalf("error = %v (%T), want *relay.NotVerifiedError", err, err)
@@ -100,7 +109,6 @@ func notVerified(t *testing.T, err error, cause relay.Cause) *relay.NotVerifiedE
 	if nv.Cause != cause {
 		t.Fatalf("cause = %q, want %q (%v)", nv.Cause, cause, err)
 	}
-	return nv
 }
 
 func mustVerified(t *testing.T, res relay.Result, err error, want relay.State) {
@@ -196,7 +204,7 @@ func TestStuckOffOnFails(t *testing.T) {
 	}
 	// The sense never followed the ON command, so its OFF now proves no cut.
 	res, err := r.Off(ctx)
-	notVerified(t, err, relay.CauseNoChange)
+	wantCause(t, err, relay.CauseNoChange)
 	if res.Verified {
 		t.Fatalf("Off after a stuck relay verified: %+v", res)
 	}
@@ -229,15 +237,15 @@ func TestBrokenSenseNeverLooksLikeSuccess(t *testing.T) {
 			t.Fatalf("start-up AllOff = %+v, %v; want unproven, not verified", res, err)
 		}
 		_, err = r.On(ctx)
-		notVerified(t, err, relay.CauseSense)
+		wantCause(t, err, relay.CauseSense)
 		off, err := r.Off(ctx)
-		notVerified(t, err, relay.CauseNoChange)
+		wantCause(t, err, relay.CauseNoChange)
 		if off.Verified {
 			t.Fatal("broken sense verified a cut")
 		}
 		// Retrying does not turn it into a proof either.
 		off, err = r.Off(ctx)
-		notVerified(t, err, relay.CauseNoChange)
+		wantCause(t, err, relay.CauseNoChange)
 		if off.Verified {
 			t.Fatal("retried Off verified a cut with a broken sense")
 		}
@@ -280,7 +288,7 @@ func TestSlowRelease(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := r.Off(ctx)
-		notVerified(t, err, relay.CauseSense)
+		wantCause(t, err, relay.CauseSense)
 		time.Sleep(400 * time.Millisecond)
 		// The sense went from ON to OFF while the OFF command stood: a change seen.
 		res, err := r.Off(ctx)
@@ -337,7 +345,11 @@ func TestSimulated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer set.Close()
+	defer func() {
+		if err := set.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	if !set.Simulated() {
 		t.Fatal("Set.Simulated() = false")
 	}
@@ -457,7 +469,7 @@ func TestContextCancellation(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("Off waited %s after its context ended", d)
 	}
-	notVerified(t, err, relay.CauseCanceled)
+	wantCause(t, err, relay.CauseCanceled)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("error %v does not wrap the context error", err)
 	}
@@ -471,12 +483,12 @@ func TestContextCancellation(t *testing.T) {
 	cancelNow()
 	n := fr.Commands()
 	_, err = r.On(done)
-	notVerified(t, err, relay.CauseCanceled)
+	wantCause(t, err, relay.CauseCanceled)
 	if fr.Commands() != n || fr.Energised() {
 		t.Fatal("On with a cancelled context drove the output")
 	}
 	_, err = r.Off(done)
-	notVerified(t, err, relay.CauseCanceled)
+	wantCause(t, err, relay.CauseCanceled)
 	if fr.Commands() != n+1 {
 		t.Fatal("Off with a cancelled context did not drive the output off")
 	}

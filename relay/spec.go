@@ -2,12 +2,11 @@ package relay
 
 import (
 	"cmp"
-	"fmt"
-	"github.com/danzen-gw/danzen/internal/msg"
 	"time"
 
 	"github.com/danzen-gw/danzen/internal/duration"
 	"github.com/danzen-gw/danzen/internal/fielderr"
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // Driver names accepted in Spec.Driver.
@@ -106,8 +105,7 @@ func (s Spec) Validate() error {
 	case "":
 		v.Add("driver", "ドライバが空です(gpio、fake、simulated)", `driver is empty (want "gpio", "fake" or "simulated")`)
 	default:
-		v.Add("driver", fmt.Sprintf("不明なドライバ %q です(gpio、fake、simulated)", s.Driver),
-			fmt.Sprintf(`unknown driver %q (want "gpio", "fake" or "simulated")`, s.Driver))
+		v.AddText("driver", msg.Sprintf("不明なドライバ %q です(gpio、fake、simulated)", `unknown driver %q (want "gpio", "fake" or "simulated")`, s.Driver))
 	}
 	v.Timeout("on_timeout", s.OnTimeout.Std())
 	v.Timeout("off_timeout", s.OffTimeout.Std())

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // Schedule is a parsed expression.
@@ -26,27 +28,27 @@ func Parse(expr string) (*Schedule, error) {
 	if t, ok := strings.CutPrefix(e, "daily "); ok {
 		hm, err := time.Parse("15:04", strings.TrimSpace(t))
 		if err != nil {
-			return nil, parseErr(expr, "時刻は HH:MM で書いてください / the time is HH:MM")
+			return nil, parseErr(expr, msg.T("時刻は HH:MM で書いてください", "the time is HH:MM"))
 		}
 		e = fmt.Sprintf("%d %d * * *", hm.Minute(), hm.Hour())
 	}
 	f := strings.Fields(e)
 	if len(f) != 5 {
-		return nil, parseErr(expr, "\"daily 02:00\" か5項目のcron式にしてください / use \"daily 02:00\" or five cron fields")
+		return nil, parseErr(expr, msg.T("\"daily 02:00\" か5項目のcron式にしてください", "use \"daily 02:00\" or five cron fields"))
 	}
 	s := &Schedule{expr: expr}
 	for i, spec := range []struct {
 		dst      *set
 		lo, hi   int
-		name     string
+		name     msg.Text
 		wildcard *bool
 	}{
-		{&s.minute, 0, 59, "minute", nil}, {&s.hour, 0, 23, "hour", nil},
-		{&s.dom, 1, 31, "day of month", &s.domStar}, {&s.month, 1, 12, "month", nil},
-		{&s.dow, 0, 7, "day of week", &s.dowStar},
+		{&s.minute, 0, 59, msg.T("分", "minute"), nil}, {&s.hour, 0, 23, msg.T("時", "hour"), nil},
+		{&s.dom, 1, 31, msg.T("日", "day of month"), &s.domStar}, {&s.month, 1, 12, msg.T("月", "month"), nil},
+		{&s.dow, 0, 7, msg.T("曜日", "day of week"), &s.dowStar},
 	} {
 		if err := parseField(f[i], spec.lo, spec.hi, spec.dst); err != nil {
-			return nil, parseErr(expr, fmt.Sprintf("%s: %v", spec.name, err))
+			return nil, parseErr(expr, msg.Sprintf("%s: %s", "%s: %s", spec.name, err))
 		}
 		if spec.wildcard != nil {
 			*spec.wildcard = f[i] == "*"
@@ -58,8 +60,8 @@ func Parse(expr string) (*Schedule, error) {
 	return s, nil
 }
 
-func parseErr(expr, why string) error {
-	return fmt.Errorf("スケジュール %q を読めません / cannot read schedule %q: %s", expr, expr, why)
+func parseErr(expr string, why msg.Text) error {
+	return msg.Errorf("スケジュール %q を読めません: %s", "cannot read schedule %q: %s", expr, why)
 }
 
 func parseField(f string, lo, hi int, dst *set) error {
@@ -69,7 +71,7 @@ func parseField(f string, lo, hi int, dst *set) error {
 		if hasStep {
 			n, err := strconv.Atoi(stepS)
 			if err != nil || n < 1 {
-				return fmt.Errorf("bad step %q", stepS)
+				return msg.Errorf("間隔 %q が正しくありません", "bad step %q", stepS)
 			}
 			step = n
 		}
@@ -78,19 +80,19 @@ func parseField(f string, lo, hi int, dst *set) error {
 			as, bs, isRange := strings.Cut(rng, "-")
 			var err error
 			if a, err = strconv.Atoi(as); err != nil {
-				return fmt.Errorf("bad value %q", as)
+				return msg.Errorf("値 %q が正しくありません", "bad value %q", as)
 			}
 			b = a
 			if isRange {
 				if b, err = strconv.Atoi(bs); err != nil {
-					return fmt.Errorf("bad value %q", bs)
+					return msg.Errorf("値 %q が正しくありません", "bad value %q", bs)
 				}
 			} else if hasStep {
 				b = hi
 			}
 		}
 		if a < lo || b > hi || a > b {
-			return fmt.Errorf("%q is outside %d-%d", part, lo, hi)
+			return msg.Errorf("%q は %d〜%d の範囲外です", "%q is outside %d-%d", part, lo, hi)
 		}
 		for v := a; v <= b; v += step {
 			dst[v] = true

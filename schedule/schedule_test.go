@@ -3,6 +3,8 @@ package schedule
 import (
 	"testing"
 	"time"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 func TestNext(t *testing.T) {
@@ -39,5 +41,19 @@ func TestParseErrors(t *testing.T) {
 		if _, err := Parse(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+func TestParseErrorInEachLanguage(t *testing.T) {
+	_, err := Parse("61 * * * *")
+	if err == nil {
+		t.Fatal("61 minutes accepted")
+	}
+	ja, en := msg.In(err, msg.JA), msg.In(err, msg.EN)
+	if want := `スケジュール "61 * * * *" を読めません: 分: "61" は 0〜59 の範囲外です`; ja != want {
+		t.Errorf("Japanese: %q, want %q", ja, want)
+	}
+	if want := `cannot read schedule "61 * * * *": minute: "61" is outside 0-59`; en != want {
+		t.Errorf("English: %q, want %q", en, want)
 	}
 }

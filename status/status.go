@@ -1,13 +1,14 @@
 // Package status derives what the page and the CLI show about each medium
 // from the evidence ledger alone, so the screen can never claim more than
-// the ledger proves.
+// the ledger proves. Compute reads the whole ledger for it; a Tracker
+// (danzend) keeps the same as entries are appended, so a page view costs
+// the same after ten years as on the first day.
 package status
 
 import (
-	"fmt"
-	"github.com/danzen-gw/danzen/internal/msg"
 	"time"
 
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/ledger"
 )
 
@@ -74,6 +75,13 @@ type Cycle struct {
 	Text msg.Text
 }
 
+// FullVerify is the newest verification of the whole ledger, as the
+// ledger records it (ledger.KindLedgerVerified).
+type FullVerify struct {
+	Time time.Time                 `json:"time"`
+	Data ledger.LedgerVerifiedData `json:"data"`
+}
+
 // Status is everything the dashboard shows.
 type Status struct {
 	Generated time.Time
@@ -81,76 +89,45 @@ type Status struct {
 	LastCycle *Cycle
 	LastDrill *ledger.RestoreData // the newest restore drill (訓練記録), nil if none
 	LastScan  *ledger.ScanData    // the newest WAN-edge self-scan, nil if none
-	NextCycle time.Time           // zero when nothing is scheduled
-	Ledger    ledger.Report
-	LedgerErr msg.Text
+	// LastFullVerify is the newest full verification of the ledger, nil
+	// if none was recorded yet.
+	LastFullVerify *FullVerify
+	NextCycle      time.Time // zero when nothing is scheduled
+	Ledger         ledger.Report
+	LedgerErr      msg.Text
 }
 
 // Window is the period the dashboard summarises.
 const Window = 30 * 24 * time.Hour
 
-// Compute reads the ledger in dir and summarises the named media.
+// Compute reads and verifies the whole ledger in dir and summarises the
+// named media. It is what a Tracker gives without keeping anything, and
+// costs a full read: danzend shows a Tracker's status instead.
 func Compute(dir string, media []string, now time.Time) (*Status, error) {
-	st := &Status{Generated: now}
 	rep, verr := ledger.Verify(dir)
+	entries, err := ledger.Read(dir, ledger.Filter{})
+	if err != nil {
+		return brokenStatus(now, rep, verr, err)
+	}
+	var f fold
+	for _, e := range entries {
+		f.add(e)
+	}
+	from := now.Add(-Window)
+	st := f.status(media, now, func(name string) ledger.Summary { return ledger.Summarize(entries, name, from, now) })
 	st.Ledger = rep
 	if verr != nil {
 		st.LedgerErr = msg.TextOf(verr)
 	}
-	entries, err := ledger.Read(dir, ledger.Filter{})
-	if err != nil {
-		return st, fmt.Errorf("read the evidence ledger: %w", err)
-	}
-	for _, name := range media {
-		m := Medium{Name: name, State: Unknown}
-		for _, e := range entries {
-			if e.Medium != name {
-				continue
-			}
-			switch e.Kind {
-			case ledger.KindPowerOn:
-				m.State, m.Since, m.Reason = Connected, e.Time, msg.Text{}
-			case ledger.KindPowerOffVerified:
-				// Unreadable data leaves the flags false: never more than proven.
-				cut, _ := ledger.Decode[ledger.CutData](e)
-				m.State, m.Since, m.Reason, m.Immutable = Cut, e.Time, msg.Text{}, cut.Immutable
-			case ledger.KindPowerOffUnverified:
-				cut, _ := ledger.Decode[ledger.CutData](e)
-				m.State, m.Since, m.Reason = Fault, e.Time, cut.Reason
-				if cut.Simulated {
-					m.State = Simulated
-				}
-			case ledger.KindSnapshot:
-				s, _ := ledger.Decode[ledger.SnapshotData](e)
-				m.LastSnapshot = &Snapshot{Time: e.Time, ID: s.Snapshot, Source: s.Source}
-			}
-		}
-		m.Period = ledger.Summarize(entries, name, now.Add(-Window), now)
-		st.Media = append(st.Media, m)
-	}
-	st.LastDrill = newest[ledger.RestoreData](entries, ledger.KindDrill)
-	st.LastScan = newest[ledger.ScanData](entries, ledger.KindScan)
-	for i := len(entries) - 1; i >= 0; i-- {
-		if e := entries[i]; e.Kind == ledger.KindCycleEnd {
-			d, _ := ledger.Decode[ledger.CycleEndData](e)
-			st.LastCycle = &Cycle{ID: d.Cycle, Time: e.Time, OK: d.OK, Text: e.Message}
-			break
-		}
-	}
 	return st, nil
 }
 
-// newest decodes the data of the newest entry of kind (nil if none, or if
-// its data cannot be read).
-func newest[T any](entries []ledger.Entry, kind ledger.Kind) *T {
-	for i := len(entries) - 1; i >= 0; i-- {
-		if entries[i].Kind == kind {
-			d, err := ledger.Decode[T](entries[i])
-			if err != nil {
-				return nil
-			}
-			return &d
-		}
+// brokenStatus is the status of a ledger whose entries cannot be read
+// (readErr): its verification and nothing it would claim.
+func brokenStatus(now time.Time, rep ledger.Report, verr, readErr error) (*Status, error) {
+	st := &Status{Generated: now, Ledger: rep}
+	if verr != nil {
+		st.LedgerErr = msg.TextOf(verr)
 	}
-	return nil
+	return st, msg.Wrap(readErr, "証跡台帳を読めません", "cannot read the evidence ledger")
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/danzen-gw/danzen/auth"
 	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // anomalies is what the anomaly page needs; *gateway.Gateway has it.
@@ -18,7 +19,7 @@ type anomalies interface {
 type anomalyRow struct {
 	ID, Source, Detected string
 	Ratio, Entropy       string
-	Reasons              []string
+	Reasons              []msg.Text
 }
 
 type anomalyView struct {
@@ -29,10 +30,9 @@ type anomalyView struct {
 // anomalyPage lists the flagged exports nobody has acknowledged; while
 // one is listed, no medium is pruned.
 func (s *Server) anomalyPage(w http.ResponseWriter, r *http.Request) {
-	l := langOf(w, r)
 	open, err := s.core.OpenAnomalies()
 	if err != nil {
-		s.message(w, r, http.StatusInternalServerError, l.split(err.Error()), true, "/")
+		s.failure(w, r, http.StatusInternalServerError, err, "/")
 		return
 	}
 	v := anomalyView{CanAck: auth.Allowed(role(r), auth.AckAlert)}
@@ -42,23 +42,20 @@ func (s *Server) anomalyPage(w http.ResponseWriter, r *http.Request) {
 		if a.Sample.ChangeRatio >= 0 {
 			row.Ratio = fmt.Sprintf("%.0f%%", 100*a.Sample.ChangeRatio)
 		}
-		for _, why := range a.Reasons {
-			row.Reasons = append(row.Reasons, l.in(why))
-		}
+		row.Reasons = append(row.Reasons, a.Reasons...)
 		v.Rows = append(v.Rows, row)
 	}
-	flash := ""
+	var flash msg.Text
 	if r.URL.Query().Get("done") == "ack" {
-		flash = l.t("確認済みにしました。", "Acknowledged.")
+		flash = msg.T("確認済みにしました。", "Acknowledged.")
 	}
-	s.render(w, r, http.StatusOK, "anomaly.html", "/anomalies", l.t("異常", "Anomalies"), flash, false, v)
+	s.render(w, r, http.StatusOK, "anomaly.html", "/anomalies", msg.T("異常", "Anomalies"), flash, false, v)
 }
 
 // acknowledgeAnomaly records who acknowledged which anomaly.
 func (s *Server) acknowledgeAnomaly(w http.ResponseWriter, r *http.Request) {
-	l := langOf(w, r)
 	if err := s.core.AcknowledgeAnomaly(r.Context(), r.PathValue("id"), actor(r)); err != nil {
-		s.message(w, r, http.StatusBadRequest, l.split(err.Error()), true, "/anomalies")
+		s.failure(w, r, http.StatusBadRequest, err, "/anomalies")
 		return
 	}
 	http.Redirect(w, r, "/anomalies?done=ack", http.StatusSeeOther)

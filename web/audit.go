@@ -2,10 +2,10 @@ package web
 
 import (
 	"context"
-	"github.com/danzen-gw/danzen/internal/msg"
 	"log/slog"
 
 	"github.com/danzen-gw/danzen/auth"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/ledger"
 )
 

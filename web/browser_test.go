@@ -18,7 +18,7 @@ import (
 
 	"github.com/danzen-gw/danzen/auth"
 	"github.com/danzen-gw/danzen/config"
-	"github.com/danzen-gw/danzen/documents"
+	"github.com/danzen-gw/danzen/documents/pdf"
 	"github.com/danzen-gw/danzen/gateway"
 	"github.com/danzen-gw/danzen/internal/rig"
 	"github.com/danzen-gw/danzen/web"
@@ -28,6 +28,9 @@ import (
 // binary is preferred to the wrapper script, which adds flags of its own.
 func chromiumPath(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("drives headless Chromium: make test runs it, -short skips it")
+	}
 	if _, err := os.Stat("/usr/lib/chromium/chromium"); err == nil {
 		return "/usr/lib/chromium/chromium"
 	}
@@ -59,7 +62,7 @@ func (e *env) browser(path, ready string) *browserPage {
 	t.Cleanup(srv.Close)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
-	p, err := documents.NewPrinter(ctx, chromiumPath(t), t.TempDir())
+	p, err := pdf.NewPrinter(ctx, chromiumPath(t), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +132,7 @@ func newPageRig(t *testing.T) *pageRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { g.Close() })
+	closeLater(t, g)
 	if _, _, err := g.NewPassword("disk-a"); err != nil {
 		t.Fatal(err)
 	}
@@ -165,10 +168,12 @@ func TestBrowserEndToEnd(t *testing.T) {
 	if shots == "" {
 		shots = t.TempDir()
 	}
-	os.MkdirAll(shots, 0o755)
+	if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
 
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		append(documents.HeadlessChromium(chromium, t.TempDir()), chromedp.WindowSize(820, 1180))...) // a tablet, portrait
+		append(pdf.HeadlessChromium(chromium, t.TempDir()), chromedp.WindowSize(820, 1180))...) // a tablet, portrait
 	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(alloc)
 	defer cancel()

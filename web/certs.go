@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/danzen-gw/danzen/internal/atomicfile"
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // CertFile is the page's certificate chain and private key, in one PEM
@@ -106,8 +107,11 @@ func selfSigned(names []string, ips []net.IP, now time.Time) ([]byte, error) {
 		return nil, err
 	}
 	var b bytes.Buffer
-	pem.Encode(&b, &pem.Block{Type: "CERTIFICATE", Bytes: der})
-	pem.Encode(&b, &pem.Block{Type: "PRIVATE KEY", Bytes: kder})
+	for _, blk := range []*pem.Block{{Type: "CERTIFICATE", Bytes: der}, {Type: "PRIVATE KEY", Bytes: kder}} {
+		if err := pem.Encode(&b, blk); err != nil {
+			return nil, fmt.Errorf("encode the certificate: %w", err)
+		}
+	}
 	return b.Bytes(), nil
 }
 
@@ -202,41 +206,37 @@ func Fingerprint(dir string) (string, error) {
 	}
 }
 
-// CertError says why an uploaded certificate was refused.
-type CertError struct{ JA, EN string }
-
-func (e *CertError) Error() string { return e.JA + " / " + e.EN }
-
 // Replace validates an uploaded certificate (chain) and key and, only if
 // they are good, stores and uses them. The old pair stays until then.
+// Its errors say why, in both languages.
 func (s *CertStore) Replace(certPEM, keyPEM []byte, now time.Time) error {
 	if !bytes.Contains(certPEM, []byte("CERTIFICATE")) || !bytes.Contains(keyPEM, []byte("PRIVATE KEY")) {
-		return &CertError{"PEM 形式の証明書と秘密鍵を選んでください", "choose a PEM certificate and a PEM private key"}
+		return msg.New("PEM 形式の証明書と秘密鍵を選んでください", "choose a PEM certificate and a PEM private key")
 	}
 	if bytes.Contains(keyPEM, []byte("ENCRYPTED")) {
-		return &CertError{"パスフレーズ付きの秘密鍵は使えません", "a private key protected by a passphrase cannot be used"}
+		return msg.New("パスフレーズ付きの秘密鍵は使えません", "a private key protected by a passphrase cannot be used")
 	}
 	c, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
-		return &CertError{"証明書と秘密鍵が対応していないか、読めません: " + err.Error(), "the certificate and key do not match or cannot be read: " + err.Error()}
+		return msg.Errorf("証明書と秘密鍵が対応していないか、読めません: %w", "the certificate and key do not match or cannot be read: %w", err)
 	}
 	leaf := c.Leaf
 	switch {
 	case now.Before(leaf.NotBefore):
-		return &CertError{"証明書の有効期間がまだ始まっていません(" + leaf.NotBefore.Format(time.DateOnly) + "から)", "the certificate is not valid yet (from " + leaf.NotBefore.Format(time.DateOnly) + ")"}
+		return msg.Errorf("証明書の有効期間がまだ始まっていません(%sから)", "the certificate is not valid yet (from %s)", leaf.NotBefore.Format(time.DateOnly))
 	case now.After(leaf.NotAfter):
-		return &CertError{"証明書の有効期限が切れています(" + leaf.NotAfter.Format(time.DateOnly) + "まで)", "the certificate has expired (" + leaf.NotAfter.Format(time.DateOnly) + ")"}
+		return msg.Errorf("証明書の有効期限が切れています(%sまで)", "the certificate has expired (%s)", leaf.NotAfter.Format(time.DateOnly))
 	case len(leaf.ExtKeyUsage) > 0 && !slices.Contains(leaf.ExtKeyUsage, x509.ExtKeyUsageServerAuth) && !slices.Contains(leaf.ExtKeyUsage, x509.ExtKeyUsageAny):
-		return &CertError{"サーバ認証用の証明書ではありません", "the certificate is not for server authentication"}
+		return msg.New("サーバ認証用の証明書ではありません", "the certificate is not for server authentication")
 	}
 	blob := append(append(bytes.TrimSpace(certPEM), '\n'), append(bytes.TrimSpace(keyPEM), '\n')...)
 	if _, err := parsePair(blob); err != nil {
-		return &CertError{"証明書を読めません: " + err.Error(), "cannot read the certificate: " + err.Error()}
+		return msg.Errorf("証明書を読めません: %w", "cannot read the certificate: %w", err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := atomicfile.Write(filepath.Join(s.dir, CertFile), blob, 0o600); err != nil {
-		return fmt.Errorf("証明書を保存できません / cannot save the certificate: %w", err)
+		return msg.Errorf("証明書を保存できません: %w", "cannot save the certificate: %w", err)
 	}
 	s.cert = &c
 	return nil

@@ -370,7 +370,9 @@ func TestRestoreSettingsAndSendBackTargets(t *testing.T) {
 	if err != nil {
 		t.Fatalf("connect with the saved target: %v", err)
 	}
-	cl.Close()
+	if err := cl.Close(); err != nil {
+		t.Error(err)
+	}
 
 	// The overview lists the restore settings and the target.
 	ov := htmlUnescape(c.get("/config").body)

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/danzen-gw/danzen/internal/msg"
 	"net/http"
 	"net/url"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/ledger"
 	"github.com/danzen-gw/danzen/media/disk"
 	"github.com/danzen-gw/danzen/relay"
@@ -37,7 +37,7 @@ func cloneConfig(c *config.Config) (*config.Config, error) {
 // versionOf names a configuration's content. Forms carry it, so a change
 // made meanwhile elsewhere is not silently overwritten.
 func versionOf(c *config.Config) string {
-	b, _ := json.Marshal(c)
+	b, _ := json.Marshal(c) // plain data: it always encodes
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8])
 }
@@ -67,7 +67,7 @@ func (it item) reads(b binding) bool {
 // editor is one kind of form: the general settings, a source, a relay, a
 // medium, the alerts, the restore settings or a send-back target.
 type editor struct {
-	heading [2]string
+	heading msg.Text
 	// find returns the item called name in c; name "" appends a new one
 	// (general has exactly one item and ignores name).
 	find   func(c *config.Config, name string) (item, bool)
@@ -77,50 +77,50 @@ type editor struct {
 
 func (s *Server) editors() map[string]editor {
 	return map[string]editor{
-		"general": {heading: [2]string{"全般・スケジュール・保持世代", "General, schedule and retention"}, find: generalItem, single: true},
-		"source":  {heading: [2]string{"取得元(電子カルテサーバ)", "Source (e-chart server)"}, find: sourceItem, remove: removeSource},
-		"relay":   {heading: [2]string{"リレー", "Relay"}, find: relayItem, remove: removeRelay},
-		"medium":  {heading: [2]string{"媒体", "Medium"}, find: mediumItem, remove: removeMedium},
-		"alerts":  {heading: [2]string{"通知(メール・Webhook)", "Alerts (mail, webhook)"}, find: alertsItem, single: true},
-		"restore": {heading: [2]string{"復元と訓練", "Restore and drills"}, find: restoreItem, single: true},
-		"target":  {heading: [2]string{"書き戻し先(書き込み用アカウント)", "Send-back target (write account)"}, find: targetItem, remove: removeTarget},
-		"scan":    {heading: [2]string{"自己診断の設定", "Self-scan settings"}, find: scanItem, single: true}, // scanform.go
+		"general": {heading: msg.T("全般・スケジュール・保持世代", "General, schedule and retention"), find: generalItem, single: true},
+		"source":  {heading: msg.T("取得元(電子カルテサーバ)", "Source (e-chart server)"), find: sourceItem, remove: removeSource},
+		"relay":   {heading: msg.T("リレー", "Relay"), find: relayItem, remove: removeRelay},
+		"medium":  {heading: msg.T("媒体", "Medium"), find: mediumItem, remove: removeMedium},
+		"alerts":  {heading: msg.T("通知(メール・Webhook)", "Alerts (mail, webhook)"), find: alertsItem, single: true},
+		"restore": {heading: msg.T("復元と訓練", "Restore and drills"), find: restoreItem, single: true},
+		"target":  {heading: msg.T("書き戻し先(書き込み用アカウント)", "Send-back target (write account)"), find: targetItem, remove: removeTarget},
+		"scan":    {heading: msg.T("自己診断の設定", "Self-scan settings"), find: scanItem, single: true}, // scanform.go
 	}
 }
 
 func generalItem(c *config.Config, _ string) (item, bool) {
-	basic := [2]string{"基本", "Basics"}
-	sched := [2]string{"スケジュール", "Schedule"}
-	keep := [2]string{"保持世代(restic forget)", "Retention (restic forget)"}
+	basic := msg.T("基本", "Basics")
+	sched := msg.T("スケジュール", "Schedule")
+	keep := msg.T("保持世代(restic forget)", "Retention (restic forget)")
 	var b bindings
 	g, s := bindString(&c.GatewayID)
-	b.add(basic, "gateway_id", [2]string{"ゲートウェイID", "Gateway ID"}, [2]string{"スナップショットと証跡に記録される名前。変更しないでください", "recorded in snapshots and the ledger; keep it stable"}, textField, g, s)
+	b.add(basic, "gateway_id", msg.T("ゲートウェイID", "Gateway ID"), msg.T("スナップショットと証跡に記録される名前。変更しないでください", "recorded in snapshots and the ledger; keep it stable"), textField, g, s)
 	g, s = bindRate(&c.BandwidthLimit)
-	b.add(basic, "bandwidth_limit", [2]string{"取得の帯域制限", "Pull bandwidth limit"}, [2]string{"例: 40MB/s、制限なしは 0", "e.g. 40MB/s; 0 for no limit"}, textField, g, s)
+	b.add(basic, "bandwidth_limit", msg.T("取得の帯域制限", "Pull bandwidth limit"), msg.T("例: 40MB/s、制限なしは 0", "e.g. 40MB/s; 0 for no limit"), textField, g, s)
 	g, s = bindString(&c.CheckSubset)
-	b.add(basic, "check_read_data_subset", [2]string{"検査で読むデータの割合", "Data read by each check"}, [2]string{"restic check --read-data-subset(例: 5%、空欄は構造のみ)", "restic check --read-data-subset (e.g. 5%; empty checks the structure only)"}, textField, g, s)
+	b.add(basic, "check_read_data_subset", msg.T("検査で読むデータの割合", "Data read by each check"), msg.T("restic check --read-data-subset(例: 5%、空欄は構造のみ)", "restic check --read-data-subset (e.g. 5%; empty checks the structure only)"), textField, g, s)
 	g, s = bindString(&c.Schedule)
-	b.add(sched, "schedule", [2]string{"実行時刻", "When cycles run"}, [2]string{"\"daily 02:00\" または5項目の cron 式(例: 30 1 * * 1-5)", "\"daily 02:00\" or five cron fields (e.g. 30 1 * * 1-5)"}, textField, g, s)
+	b.add(sched, "schedule", msg.T("実行時刻", "When cycles run"), msg.T("\"daily 02:00\" または5項目の cron 式(例: 30 1 * * 1-5)", "\"daily 02:00\" or five cron fields (e.g. 30 1 * * 1-5)"), textField, g, s)
 	g, s = bindInt(&c.Rotation.PerCycle)
-	b.add(sched, "rotation.per_cycle", [2]string{"1回に書き込む媒体数", "Media written per cycle"}, [2]string{"書き込みの古い順。0 はすべて", "least recently written first; 0 for all"}, numberField, g, s)
+	b.add(sched, "rotation.per_cycle", msg.T("1回に書き込む媒体数", "Media written per cycle"), msg.T("書き込みの古い順。0 はすべて", "least recently written first; 0 for all"), numberField, g, s)
 	g, s = bindInt(&c.Retention.KeepLast)
-	b.add(keep, "retention.keep_last", [2]string{"最新から保持する世代数", "Generations kept (latest)"}, [2]string{"ガイドラインQ&Aの例: 電子カルテ 5 世代", "the guideline's example: 5 for the e-chart"}, numberField, g, s)
+	b.add(keep, "retention.keep_last", msg.T("最新から保持する世代数", "Generations kept (latest)"), msg.T("ガイドラインQ&Aの例: 電子カルテ 5 世代", "the guideline's example: 5 for the e-chart"), numberField, g, s)
 	g, s = bindInt(&c.Retention.KeepDaily)
-	b.add(keep, "retention.keep_daily", [2]string{"日次で保持", "Daily kept"}, [2]string{}, numberField, g, s)
+	b.add(keep, "retention.keep_daily", msg.T("日次で保持", "Daily kept"), msg.Text{}, numberField, g, s)
 	g, s = bindInt(&c.Retention.KeepWeekly)
-	b.add(keep, "retention.keep_weekly", [2]string{"週次で保持", "Weekly kept"}, [2]string{}, numberField, g, s)
+	b.add(keep, "retention.keep_weekly", msg.T("週次で保持", "Weekly kept"), msg.Text{}, numberField, g, s)
 	g, s = bindInt(&c.Retention.KeepMonthly)
-	b.add(keep, "retention.keep_monthly", [2]string{"月次で保持", "Monthly kept"}, [2]string{}, numberField, g, s)
+	b.add(keep, "retention.keep_monthly", msg.T("月次で保持", "Monthly kept"), msg.Text{}, numberField, g, s)
 	// Paths of the state layout are shown, not edited: moving them under
 	// a running gateway would leave its ledger and staging behind.
 	for _, p := range []struct {
 		key string
 		v   string
-		l   [2]string
-	}{{"staging_dir", c.StagingDir, [2]string{"ステージング", "Staging"}}, {"ledger_dir", c.LedgerDir, [2]string{"証跡台帳", "Evidence ledger"}},
-		{"secrets_dir", c.SecretsDir, [2]string{"秘密情報", "Secrets"}}, {"restic_binary", c.ResticBinary, [2]string{"restic", "restic"}}} {
+		l   msg.Text
+	}{{"staging_dir", c.StagingDir, msg.T("ステージング", "Staging")}, {"ledger_dir", c.LedgerDir, msg.T("証跡台帳", "Evidence ledger")},
+		{"secrets_dir", c.SecretsDir, msg.T("秘密情報", "Secrets")}, {"restic_binary", c.ResticBinary, msg.Plain("restic")}} {
 		v := p.v
-		b = append(b, binding{key: p.key, section: [2]string{"保存場所(変更不可)", "Locations (fixed)"}, label: p.l, readOnly: true,
+		b = append(b, binding{key: p.key, section: msg.T("保存場所(変更不可)", "Locations (fixed)"), label: p.l, readOnly: true,
 			get: func() string { return v }, set: func(string) error { return nil }})
 	}
 	return item{binds: b, commit: func() {}}, true
@@ -136,34 +136,34 @@ func sourceItem(c *config.Config, name string) (item, bool) {
 		return item{}, false
 	}
 	src := &c.Sources[i]
-	conn := [2]string{"接続", "Connection"}
-	files := [2]string{"取得するファイル", "Files to pull"}
-	tune := [2]string{"転送", "Transfer"}
+	conn := msg.T("接続", "Connection")
+	files := msg.T("取得するファイル", "Files to pull")
+	tune := msg.T("転送", "Transfer")
 	acct := &sshAccount{kind: "source", name: &src.Name, host: &src.Host, port: &src.Port, user: &src.User, keyFile: &src.KeyFile, knownHosts: &src.KnownHosts}
 	var b bindings
-	b.addAccount(conn, acct, [3][2]string{{"ステージングのフォルダ名になります", "names the staging folder"}, {"読み取り専用のSFTPアカウント", "the read-only SFTP account"},
-		{"secrets 内のファイル名。鍵の中身は下で置き換えます", "a file name under secrets; replace the key itself below"}})
+	b.addAccount(conn, acct, [3]msg.Text{msg.T("ステージングのフォルダ名になります", "names the staging folder"), msg.T("読み取り専用のSFTPアカウント", "the read-only SFTP account"),
+		msg.T("secrets 内のファイル名。鍵の中身は下で置き換えます", "a file name under secrets; replace the key itself below")})
 	g, s := bindString(&src.ExportDir)
-	b.add(files, "export_dir", [2]string{"エクスポート先", "Export directory"}, [2]string{"サーバ上のパス(/ で始まる)", "the path on the server (starts with /)"}, textField, g, s)
+	b.add(files, "export_dir", msg.T("エクスポート先", "Export directory"), msg.T("サーバ上のパス(/ で始まる)", "the path on the server (starts with /)"), textField, g, s)
 	g, s = bindLines(&src.Include)
-	b.add(files, "include", [2]string{"対象(1行に1つ)", "Include (one per line)"}, [2]string{"例: db/*.dmp、**/*.csv、すべては **", "e.g. db/*.dmp, **/*.csv; ** for everything"}, linesField, g, s)
+	b.add(files, "include", msg.T("対象(1行に1つ)", "Include (one per line)"), msg.T("例: db/*.dmp、**/*.csv、すべては **", "e.g. db/*.dmp, **/*.csv; ** for everything"), linesField, g, s)
 	g, s = bindLines(&src.Exclude)
-	b.add(files, "exclude", [2]string{"除外(1行に1つ)", "Exclude (one per line)"}, [2]string{}, linesField, g, s)
+	b.add(files, "exclude", msg.T("除外(1行に1つ)", "Exclude (one per line)"), msg.Text{}, linesField, g, s)
 	g, s = bindString(&src.Completion.Mode)
-	b.add(files, "completion.mode", [2]string{"完了の判定", "Completion rule"}, [2]string{}, selectField, g, s,
-		option{config.CompletionMarker, "完了マーカー", "done marker"}, option{config.CompletionStable, "一定時間変化なし", "unchanged for a while"})
+	b.add(files, "completion.mode", msg.T("完了の判定", "Completion rule"), msg.Text{}, selectField, g, s,
+		opt(config.CompletionMarker, "完了マーカー", "done marker"), opt(config.CompletionStable, "一定時間変化なし", "unchanged for a while"))
 	g, s = bindString(&src.Completion.Marker)
-	b.add(files, "completion.marker", [2]string{"完了マーカー名", "Marker name"}, [2]string{"例: EXPORT_COMPLETE、{name}.done", "e.g. EXPORT_COMPLETE, {name}.done"}, textField, g, s)
+	b.add(files, "completion.marker", msg.T("完了マーカー名", "Marker name"), msg.T("例: EXPORT_COMPLETE、{name}.done", "e.g. EXPORT_COMPLETE, {name}.done"), textField, g, s)
 	g, s = bindDuration(&src.Completion.StableFor)
-	b.add(files, "completion.stable_for", [2]string{"変化なしの時間", "Unchanged for"}, [2]string{"例: 60s", "e.g. 60s"}, textField, g, s)
+	b.add(files, "completion.stable_for", msg.T("変化なしの時間", "Unchanged for"), msg.T("例: 60s", "e.g. 60s"), textField, g, s)
 	g, s = bindBool(&src.Mirror)
-	b.add(files, "mirror", [2]string{"サーバで消えたファイルをステージングからも消す", "Remove staged files that are gone on the server"}, [2]string{}, checkField, g, s)
+	b.add(files, "mirror", msg.T("サーバで消えたファイルをステージングからも消す", "Remove staged files that are gone on the server"), msg.Text{}, checkField, g, s)
 	g, s = bindInt(&src.Connections)
-	b.add(tune, "connections", [2]string{"SSH接続数", "SSH connections"}, [2]string{"1〜8", "1–8"}, numberField, g, s)
+	b.add(tune, "connections", msg.T("SSH接続数", "SSH connections"), msg.T("1〜8", "1–8"), numberField, g, s)
 	g, s = bindInt(&src.Workers)
-	b.add(tune, "workers", [2]string{"同時転送数", "Files at once"}, [2]string{"1〜64", "1–64"}, numberField, g, s)
+	b.add(tune, "workers", msg.T("同時転送数", "Files at once"), msg.T("1〜64", "1–64"), numberField, g, s)
 	g, s = bindInt(&src.Attempts)
-	b.add(tune, "attempts", [2]string{"再接続の試行回数", "Attempts"}, [2]string{"1〜10", "1–10"}, numberField, g, s)
+	b.add(tune, "attempts", msg.T("再接続の試行回数", "Attempts"), msg.T("1〜10", "1–10"), numberField, g, s)
 	return item{prefix: fmt.Sprintf("sources[%d]", i), binds: b, ssh: acct, commit: func() {
 		if src.Completion.Mode == config.CompletionStable {
 			src.Completion.Marker = ""
@@ -200,35 +200,35 @@ func relayItem(c *config.Config, name string) (item, bool) {
 	if hasSense {
 		sense = *r.Sense
 	}
-	out := [2]string{"出力", "Output"}
-	in := [2]string{"センス入力(切断の証明)", "Sense input (proof of the cut)"}
+	out := msg.T("出力", "Output")
+	in := msg.T("センス入力(切断の証明)", "Sense input (proof of the cut)")
 	var b bindings
 	g, s := bindString(&r.Name)
-	b.add(out, "name", [2]string{"名前", "Name"}, [2]string{}, textField, g, s)
+	b.add(out, "name", msg.T("名前", "Name"), msg.Text{}, textField, g, s)
 	g, s = bindString(&r.Driver)
-	b.add(out, "driver", [2]string{"ドライバ", "Driver"}, [2]string{"simulated は何も給電せず、オフラインになりません", "simulated powers nothing and is never offline"}, selectField, g, s,
-		option{relay.DriverGPIO, "GPIO", "GPIO"}, option{relay.DriverFake, "fake(試験用)", "fake (tests)"}, option{relay.DriverSimulated, "simulated(オフラインではない)", "simulated (not offline)"})
+	b.add(out, "driver", msg.T("ドライバ", "Driver"), msg.T("simulated は何も給電せず、オフラインになりません", "simulated powers nothing and is never offline"), selectField, g, s,
+		opt(relay.DriverGPIO, "GPIO", "GPIO"), opt(relay.DriverFake, "fake(試験用)", "fake (tests)"), opt(relay.DriverSimulated, "simulated(オフラインではない)", "simulated (not offline)"))
 	g, s = bindString(&r.Chip)
-	b.add(out, "chip", [2]string{"GPIOチップ", "GPIO chip"}, [2]string{"例: pinctrl-rp1、gpiochip0", "e.g. pinctrl-rp1, gpiochip0"}, textField, g, s)
+	b.add(out, "chip", msg.T("GPIOチップ", "GPIO chip"), msg.T("例: pinctrl-rp1、gpiochip0", "e.g. pinctrl-rp1, gpiochip0"), textField, g, s)
 	g, s = bindInt(&r.Line)
-	b.add(out, "line", [2]string{"ライン番号", "Line offset"}, [2]string{"ピン番号ではなくチップ上のライン番号", "the line on the chip, not the header pin"}, numberField, g, s)
+	b.add(out, "line", msg.T("ライン番号", "Line offset"), msg.T("ピン番号ではなくチップ上のライン番号", "the line on the chip, not the header pin"), numberField, g, s)
 	g, s = bindBool(&r.ActiveLow)
-	b.add(out, "active_low", [2]string{"アクティブロー", "Active low"}, [2]string{}, checkField, g, s)
+	b.add(out, "active_low", msg.T("アクティブロー", "Active low"), msg.Text{}, checkField, g, s)
 	g, s = bindDuration(&r.OnTimeout)
-	b.add(out, "on_timeout", [2]string{"通電の確認待ち", "On timeout"}, [2]string{"空欄で既定値", "empty for the default"}, textField, g, s)
+	b.add(out, "on_timeout", msg.T("通電の確認待ち", "On timeout"), emptyIsDefault(), textField, g, s)
 	g, s = bindDuration(&r.OffTimeout)
-	b.add(out, "off_timeout", [2]string{"切断の確認待ち", "Off timeout"}, [2]string{"空欄で既定値", "empty for the default"}, textField, g, s)
+	b.add(out, "off_timeout", msg.T("切断の確認待ち", "Off timeout"), emptyIsDefault(), textField, g, s)
 	g, s = bindBool(&hasSense)
-	b.add(in, "sense", [2]string{"センス入力あり", "Has a sense input"}, [2]string{"ないと切断は確認済みになりません", "without it no cut is ever verified"}, checkField, g, s)
+	b.add(in, "sense", msg.T("センス入力あり", "Has a sense input"), msg.T("ないと切断は確認済みになりません", "without it no cut is ever verified"), checkField, g, s)
 	g, s = bindString(&sense.Chip)
-	b.add(in, "sense.chip", [2]string{"GPIOチップ", "GPIO chip"}, [2]string{}, textField, g, s)
+	b.add(in, "sense.chip", msg.T("GPIOチップ", "GPIO chip"), msg.Text{}, textField, g, s)
 	g, s = bindInt(&sense.Line)
-	b.add(in, "sense.line", [2]string{"ライン番号", "Line offset"}, [2]string{}, numberField, g, s)
+	b.add(in, "sense.line", msg.T("ライン番号", "Line offset"), msg.Text{}, numberField, g, s)
 	g, s = bindBool(&sense.ActiveLow)
-	b.add(in, "sense.active_low", [2]string{"アクティブロー", "Active low"}, [2]string{}, checkField, g, s)
+	b.add(in, "sense.active_low", msg.T("アクティブロー", "Active low"), msg.Text{}, checkField, g, s)
 	g, s = bindString(&sense.Pull)
-	b.add(in, "sense.pull", [2]string{"プル", "Pull"}, [2]string{}, selectField, g, s,
-		option{"", "既定", "default"}, option{"none", "なし", "none"}, option{"up", "プルアップ", "up"}, option{"down", "プルダウン", "down"})
+	b.add(in, "sense.pull", msg.T("プル", "Pull"), msg.Text{}, selectField, g, s,
+		opt("", "既定", "default"), opt("none", "なし", "none"), opt("up", "プルアップ", "up"), opt("down", "プルダウン", "down"))
 	old := r.Name
 	return item{prefix: fmt.Sprintf("relays[%d]", i), binds: b, commit: func() {
 		r.Sense = nil
@@ -261,23 +261,23 @@ func mediumItem(c *config.Config, name string) (item, bool) {
 		return item{}, false
 	}
 	m := &c.Media[i]
-	med := [2]string{"媒体", "Medium"}
+	med := msg.T("媒体", "Medium")
 	var b bindings
 	g, s := bindString(&m.Name)
-	b.add(med, "name", [2]string{"名前", "Name"}, [2]string{}, textField, g, s)
+	b.add(med, "name", msg.T("名前", "Name"), msg.Text{}, textField, g, s)
 	g, s = bindString(&m.Type)
-	b.add(med, "type", [2]string{"種類", "Type"}, [2]string{"種類ごとの設定は下にあります。選んだ種類の設定だけが保存されます", "each type's settings are below; only the chosen type's are saved"}, selectField, g, s,
-		option{config.MediumDisk, "ディスク(USB HDD/SSD・RDX)", "disk (USB HDD/SSD, RDX)"},
-		option{config.MediumS3, "S3 クラウド(Object Lock)", "S3 cloud (Object Lock)"},
-		option{config.MediumTape, "LTO テープ", "LTO tape"})
-	relays := []option{{"", "(なし: s3 のみ)", "(none: s3 only)"}}
+	b.add(med, "type", msg.T("種類", "Type"), msg.T("種類ごとの設定は下にあります。選んだ種類の設定だけが保存されます", "each type's settings are below; only the chosen type's are saved"), selectField, g, s,
+		opt(config.MediumDisk, "ディスク(USB HDD/SSD・RDX)", "disk (USB HDD/SSD, RDX)"),
+		opt(config.MediumS3, "S3 クラウド(Object Lock)", "S3 cloud (Object Lock)"),
+		opt(config.MediumTape, "LTO テープ", "LTO tape"))
+	relays := []option{opt("", "(なし: s3 のみ)", "(none: s3 only)")}
 	for _, r := range c.Relays {
-		relays = append(relays, option{r.Name, r.Name, r.Name})
+		relays = append(relays, option{r.Name, msg.Plain(r.Name)})
 	}
 	g, s = bindString(&m.Relay)
-	b.add(med, "relay", [2]string{"給電するリレー", "Relay that powers it"}, [2]string{"媒体ごとに専用のリレーが必要です(s3 は回線装置のリレー、任意)", "each medium needs its own relay (for s3, the uplink device's, optional)"}, selectField, g, s, relays...)
+	b.add(med, "relay", msg.T("給電するリレー", "Relay that powers it"), msg.T("媒体ごとに専用のリレーが必要です(s3 は回線装置のリレー、任意)", "each medium needs its own relay (for s3, the uplink device's, optional)"), selectField, g, s, relays...)
 	g, s = bindString(&m.PasswordFile)
-	b.add(med, "password_file", [2]string{"パスワードファイル名", "Password file name"}, [2]string{"secrets 内。空欄なら <名前>.restic-password。内容は表示されません", "under secrets; empty gives <name>.restic-password; its content is never shown"}, textField, g, s)
+	b.add(med, "password_file", msg.T("パスワードファイル名", "Password file name"), msg.T("secrets 内。空欄なら <名前>.restic-password。内容は表示されません", "under secrets; empty gives <name>.restic-password; its content is never shown"), textField, g, s)
 	// Each type edits a copy; commit keeps the chosen type's only.
 	dk, sk, tk := mediumSpecs(m)
 	b = append(b, diskBindings(&dk)...)
@@ -306,18 +306,18 @@ func mediumItem(c *config.Config, name string) (item, bool) {
 }
 
 func diskBindings(d *disk.Spec) bindings {
-	id := [2]string{"ディスクの識別(種類 disk、取り違え防止)", "Disk identity (type disk; no other disk is taken for it)"}
+	id := msg.T("ディスクの識別(種類 disk、取り違え防止)", "Disk identity (type disk; no other disk is taken for it)")
 	var b bindings
 	g, s := bindString(&d.Serial)
-	b.add(id, "disk.serial", [2]string{"シリアル番号", "Serial"}, [2]string{"USBシリアル、SCSIシリアルまたはWWN", "USB serial, SCSI serial or WWN"}, textField, g, s)
+	b.add(id, "disk.serial", msg.T("シリアル番号", "Serial"), msg.T("USBシリアル、SCSIシリアルまたはWWN", "USB serial, SCSI serial or WWN"), textField, g, s)
 	g, s = bindString(&d.FSUUID)
-	b.add(id, "disk.fs_uuid", [2]string{"ext4 UUID", "ext4 UUID"}, [2]string{"blkid が表示する UUID", "the UUID blkid shows"}, textField, g, s)
+	b.add(id, "disk.fs_uuid", msg.T("ext4 UUID", "ext4 UUID"), msg.T("blkid が表示する UUID", "the UUID blkid shows"), textField, g, s)
 	g, s = bindString(&d.MediaID)
-	b.add(id, "disk.media_id", [2]string{"媒体ID", "Media ID"}, [2]string{"媒体の準備で書き込むID", "the ID preparing the medium writes onto it"}, textField, g, s)
+	b.add(id, "disk.media_id", msg.T("媒体ID", "Media ID"), msg.T("媒体の準備で書き込むID", "the ID preparing the medium writes onto it"), textField, g, s)
 	g, s = bindString(&d.MountDir)
-	b.add(id, "disk.mount_dir", [2]string{"マウント先", "Mount directory"}, [2]string{"空欄で既定値", "empty for the default"}, textField, g, s)
+	b.add(id, "disk.mount_dir", msg.T("マウント先", "Mount directory"), emptyIsDefault(), textField, g, s)
 	g, s = bindBool(&d.RDX)
-	b.add(id, "disk.rdx", [2]string{"RDX(切断前にカートリッジを取り出す)", "RDX (eject the cartridge before the cut)"}, [2]string{}, checkField, g, s)
+	b.add(id, "disk.rdx", msg.T("RDX(切断前にカートリッジを取り出す)", "RDX (eject the cartridge before the cut)"), msg.Text{}, checkField, g, s)
 	b.addTimeouts(id, "disk.", &d.AppearTimeout, &d.GoneTimeout)
 	return b.of(config.MediumDisk)
 }
@@ -330,17 +330,17 @@ func removeMedium(c *config.Config, name string) bool {
 type formBody struct {
 	Kind, Orig, Base, Action string
 	New                      bool
-	Heading                  string
+	Heading                  msg.Text
 	Sections                 []sectionView
-	Other                    []string
-	Error                    string
+	Other                    []msg.Text
+	Error                    msg.Text
 	DeleteAction             string
 	Account                  *accountExtras
 	Medium                   *mediumExtras
 }
 
 type mediumExtras struct {
-	Password string
+	Password msg.Text
 	Missing  bool
 	S3       *s3Secrets // set for a saved s3 medium
 }
@@ -348,47 +348,46 @@ type mediumExtras struct {
 // formState is what a submitted form carries back into the page.
 type formState struct {
 	raw    map[string]string
-	errs   map[string][]string
-	other  []string
-	err    string
+	errs   map[string][]msg.Text
+	other  []msg.Text
+	err    msg.Text
 	extras func(*formBody)
 }
 
 // renderForm shows t's item as it stands in t.next; base is the version
 // of the configuration the form began from.
 func (s *Server) renderForm(w http.ResponseWriter, r *http.Request, t formEdit, base string, st formState) {
-	l := langOf(w, r)
 	cfg, it, orig := t.next, t.it, t.name
 	body := formBody{Kind: t.kind, Orig: orig, Base: base, Action: "/config/" + t.kind, New: orig == "" && !t.ed.single,
-		Heading: l.t(t.ed.heading[0], t.ed.heading[1]), Sections: views(l, it.binds, st.raw, st.errs), Other: st.other, Error: st.err}
+		Heading: t.ed.heading, Sections: views(it.binds, st.raw, st.errs), Other: st.other, Error: st.err}
 	if !t.ed.single && orig != "" {
 		body.DeleteAction = "/config/" + t.kind + "/delete"
 	}
 	if it.ssh != nil {
-		body.Account = s.accountExtras(l, cfg, it.ssh, orig)
+		body.Account = s.accountExtras(cfg, it.ssh, orig)
 		body.Account.KnownHostErrs = st.errs["known_hosts"]
 	}
 	if t.kind == "medium" {
-		body.Medium = mediumPassword(l, cfg, it)
+		body.Medium = mediumPassword(cfg, it)
 		if i := indexOf(it.prefix); orig != "" && cfg.Media[i].S3 != nil {
-			body.Medium.S3 = s3State(l, cfg, &cfg.Media[i])
+			body.Medium.S3 = s3State(cfg, &cfg.Media[i])
 		}
 	}
 	if st.extras != nil {
 		st.extras(&body)
 	}
-	flash, bad := flashOf(l, r)
+	flash, bad := flashOf(r)
 	s.render(w, r, http.StatusOK, "form.html", "/config", body.Heading, flash, bad, body)
 }
 
-func mediumPassword(l lang, cfg *config.Config, it item) *mediumExtras {
+func mediumPassword(cfg *config.Config, it item) *mediumExtras {
 	i := indexOf(it.prefix)
 	if i < 0 || i >= len(cfg.Media) || cfg.Media[i].PasswordFile == "" {
-		return &mediumExtras{Password: l.t("未設定", "not set"), Missing: true}
+		return &mediumExtras{Password: msg.T("未設定", "not set"), Missing: true}
 	}
-	st := secretState(l, cfg.KeyPath(cfg.Media[i].PasswordFile))
-	return &mediumExtras{Password: st.text + l.t("。パスワードは `danzen medium init` で作成し、紙に控えます。画面には表示されません",
-		". Create it with `danzen medium init` and write it on paper; the page never shows it"), Missing: !st.ok}
+	st := secretState(cfg.KeyPath(cfg.Media[i].PasswordFile))
+	return &mediumExtras{Password: st.text.Append("", msg.T("。パスワードは `danzen medium init` で作成し、紙に控えます。画面には表示されません",
+		". Create it with `danzen medium init` and write it on paper; the page never shows it")), Missing: !st.ok}
 }
 
 // indexOf reads the index out of "sources[3]".
@@ -419,77 +418,76 @@ type formEdit struct {
 	name string
 }
 
+// noSuchPage answers a configuration path that names no form.
+func noSuchPage() msg.Text { return msg.T("そのページはありません", "no such page") }
+
 // formEdit finds the form the request's path names and the item called
 // name in a copy of the configuration. When it returns false it has
 // answered the request.
-func (s *Server) formEdit(w http.ResponseWriter, r *http.Request, l lang, name string) (formEdit, bool) {
+func (s *Server) formEdit(w http.ResponseWriter, r *http.Request, name string) (formEdit, bool) {
 	t := formEdit{kind: r.PathValue("kind"), name: name}
 	var ok bool
 	if t.ed, ok = s.editors()[t.kind]; !ok {
-		s.message(w, r, http.StatusNotFound, l.t("そのページはありません", "no such page"), true, "/config")
+		s.message(w, r, http.StatusNotFound, noSuchPage(), true, "/config")
 		return t, false
 	}
 	t.cur = s.core.Config()
 	var err error
 	if t.next, err = cloneConfig(t.cur); err != nil {
-		s.message(w, r, http.StatusInternalServerError, err.Error(), true, "/config")
+		s.failure(w, r, http.StatusInternalServerError, err, "/config")
 		return t, false
 	}
 	if t.it, ok = t.ed.find(t.next, name); !ok {
-		s.message(w, r, http.StatusNotFound, l.t("その項目は設定にありません: ", "not in the configuration: ")+name, true, "/config")
+		s.message(w, r, http.StatusNotFound, msg.Sprintf("その項目は設定にありません: %s", "not in the configuration: %s", name), true, "/config")
 		return t, false
 	}
 	return t, true
 }
 
 func (s *Server) configForm(w http.ResponseWriter, r *http.Request) {
-	t, ok := s.formEdit(w, r, langOf(w, r), r.URL.Query().Get("name"))
+	t, ok := s.formEdit(w, r, r.URL.Query().Get("name"))
 	if !ok {
 		return
 	}
 	s.renderForm(w, r, t, versionOf(t.cur), formState{})
 }
 
-// busyMessage: changes wait for a running job in the gateway; the page
+// errBusyConfig: changes wait for a running job in the gateway; the page
 // refuses instead of hanging for the length of a backup.
-func busyMessage(l lang) string {
-	return l.t("サイクル実行中は設定を変更できません。終わってからやり直してください", "The configuration cannot be changed while a cycle runs: try again when it has finished.")
+func errBusyConfig() error {
+	return msg.New("サイクル実行中は設定を変更できません。終わってからやり直してください", "The configuration cannot be changed while a cycle runs: try again when it has finished.")
 }
 
-func staleMessage(l lang) string {
-	return l.t("設定は別の画面で変更されました。最新の内容を確認してからやり直してください", "The configuration was changed elsewhere meanwhile: check the current settings and try again.")
+func staleMessage() msg.Text {
+	return msg.T("設定は別の画面で変更されました。最新の内容を確認してからやり直してください", "The configuration was changed elsewhere meanwhile: check the current settings and try again.")
 }
 
 // apply validates and applies next. It returns the validation errors for
-// the form, or a message, or nothing on success.
-func (s *Server) apply(ctx context.Context, l lang, who string, next *config.Config) (*config.ValidationError, string) {
+// the form, or why it could not be applied, or nothing on success.
+func (s *Server) apply(ctx context.Context, who string, next *config.Config) (*config.ValidationError, error) {
 	var ve *config.ValidationError
 	if err := next.Validate(); errors.As(err, &ve) {
-		return ve, ""
+		return ve, nil
 	} else if err != nil {
-		return nil, err.Error()
+		return nil, err
 	}
 	if busy, _ := s.core.Running(); busy {
-		return nil, busyMessage(l)
+		return nil, errBusyConfig()
 	}
 	if err := s.core.Reconfigure(ctx, who, next); err != nil {
 		if errors.As(err, &ve) {
-			return ve, ""
+			return ve, nil
 		}
 		s.log.Error("reconfigure", "err", err)
-		return nil, l.split(err.Error())
+		return nil, err
 	}
-	return nil, ""
+	return nil, nil
 }
 
-func (s *Server) configSubmit(w http.ResponseWriter, r *http.Request) {
-	l := langOf(w, r)
-	t, ok := s.formEdit(w, r, l, r.PostFormValue("orig"))
-	if !ok {
-		return
-	}
-	it, next := t.it, t.next
-	st := formState{raw: map[string]string{}, errs: map[string][]string{}}
+// readForm sets the item's fields from the submitted form; a value that
+// does not parse is kept as typed, beside its message.
+func readForm(r *http.Request, it item) formState {
+	st := formState{raw: map[string]string{}, errs: map[string][]msg.Text{}}
 	for _, b := range it.binds {
 		if !it.reads(b) {
 			continue
@@ -497,25 +495,46 @@ func (s *Server) configSubmit(w http.ResponseWriter, r *http.Request) {
 		v := r.PostFormValue(b.key)
 		if err := b.set(v); err != nil {
 			st.raw[b.key] = v
-			var m fieldMsg
-			if errors.As(err, &m) {
-				st.errs[b.key] = append(st.errs[b.key], l.msg(m))
-			} else {
-				st.errs[b.key] = append(st.errs[b.key], err.Error())
-			}
+			st.errs[b.key] = append(st.errs[b.key], msg.TextOf(err))
 		}
 	}
+	return st
+}
+
+// addValidation adds what the configuration's validation says about the
+// fields that did parse, so every problem is shown at once.
+func addValidation(st *formState, it item, next *config.Config) {
+	var ve *config.ValidationError
+	if !errors.As(next.Validate(), &ve) {
+		return
+	}
+	errs, other := matchErrors(it.prefix, it.binds, ve)
+	for k, v := range errs {
+		if _, typed := st.raw[k]; !typed {
+			st.errs[k] = append(st.errs[k], v...)
+		}
+	}
+	st.other = other
+}
+
+func (s *Server) configSubmit(w http.ResponseWriter, r *http.Request) {
+	t, ok := s.formEdit(w, r, r.PostFormValue("orig"))
+	if !ok {
+		return
+	}
+	it, next, base := t.it, t.next, r.PostFormValue("base")
+	st := readForm(r, it)
 	it.commit()
 	var pinned *pinResult
 	if it.ssh != nil {
 		var stop bool
-		if pinned, stop = s.accountHostKey(r, l, it.ssh, &st); stop {
-			s.renderForm(w, r, t, r.PostFormValue("base"), st)
+		if pinned, stop = s.accountHostKey(r, it.ssh, &st); stop {
+			s.renderForm(w, r, t, base, st)
 			return
 		}
 	}
-	if r.PostFormValue("base") != versionOf(t.cur) {
-		st.err = staleMessage(l)
+	if base != versionOf(t.cur) {
+		st.err = staleMessage()
 	}
 	if pinned != nil {
 		// Not saved yet: the confirmation must come back with the form.
@@ -523,30 +542,19 @@ func (s *Server) configSubmit(w http.ResponseWriter, r *http.Request) {
 			b.Account.Pin = &pinView{Addr: pinned.host, Type: pinned.keyType, FP: pinned.fp}
 		}
 	}
-	if len(st.errs) > 0 || st.err != "" {
-		// Show every problem at once: the settings that did parse are
-		// validated too.
-		var ve *config.ValidationError
-		if errors.As(next.Validate(), &ve) {
-			errs, other := matchErrors(l, it.prefix, it.binds, ve)
-			for k, v := range errs {
-				if _, typed := st.raw[k]; !typed {
-					st.errs[k] = append(st.errs[k], v...)
-				}
-			}
-			st.other = other
-		}
-		s.renderForm(w, r, t, r.PostFormValue("base"), st)
+	if len(st.errs) > 0 || !st.err.IsZero() {
+		addValidation(&st, it, next)
+		s.renderForm(w, r, t, base, st)
 		return
 	}
-	ve, problem := s.apply(r.Context(), l, actor(r), next)
-	if ve != nil || problem != "" {
-		st.errs, st.other = matchErrors(l, it.prefix, it.binds, ve)
-		st.err = problem
+	ve, problem := s.apply(r.Context(), actor(r), next)
+	if ve != nil || problem != nil {
+		st.errs, st.other = matchErrors(it.prefix, it.binds, ve)
+		st.err = msg.TextOf(problem)
 		if ve != nil {
-			st.err = l.t("入力に誤りがあります。各項目の説明を確認してください(何も変更していません)", "Some settings are wrong: see the messages beside them (nothing was changed).")
+			st.err = msg.T("入力に誤りがあります。各項目の説明を確認してください(何も変更していません)", "Some settings are wrong: see the messages beside them (nothing was changed).")
 		}
-		s.renderForm(w, r, t, r.PostFormValue("base"), st)
+		s.renderForm(w, r, t, base, st)
 		return
 	}
 	done := "saved"
@@ -570,54 +578,52 @@ func accountOf(kind string, source, target *string) *string {
 }
 
 func (s *Server) configDelete(w http.ResponseWriter, r *http.Request) {
-	l := langOf(w, r)
 	kind := r.PathValue("kind")
 	ed, ok := s.editors()[kind]
 	if !ok || ed.remove == nil {
-		s.message(w, r, http.StatusNotFound, l.t("そのページはありません", "no such page"), true, "/config")
+		s.message(w, r, http.StatusNotFound, noSuchPage(), true, "/config")
 		return
 	}
 	cur := s.core.Config()
 	if r.PostFormValue("base") != versionOf(cur) {
-		s.renderOverview(w, r, staleMessage(l), nil)
+		s.renderOverview(w, r, staleMessage(), nil)
 		return
 	}
 	next, err := cloneConfig(cur)
 	if err != nil {
-		s.message(w, r, http.StatusInternalServerError, err.Error(), true, "/config")
+		s.failure(w, r, http.StatusInternalServerError, err, "/config")
 		return
 	}
 	if !ed.remove(next, r.PostFormValue("orig")) {
-		s.renderOverview(w, r, l.t("その項目は設定にありません", "not in the configuration"), nil)
+		s.renderOverview(w, r, msg.T("その項目は設定にありません", "not in the configuration"), nil)
 		return
 	}
-	ve, msg := s.apply(r.Context(), l, actor(r), next)
+	ve, problem := s.apply(r.Context(), actor(r), next)
 	if ve != nil {
-		_, other := matchErrors(l, "", nil, ve)
-		s.renderOverview(w, r, l.t("削除できません。次の設定がこの項目を使っています(何も変更していません):", "Cannot delete: these settings still use it (nothing was changed):"), other)
+		_, other := matchErrors("", nil, ve)
+		s.renderOverview(w, r, msg.T("削除できません。次の設定がこの項目を使っています(何も変更していません):", "Cannot delete: these settings still use it (nothing was changed):"), other)
 		return
 	}
-	if msg != "" {
-		s.renderOverview(w, r, msg, nil)
+	if problem != nil {
+		s.renderOverview(w, r, msg.TextOf(problem), nil)
 		return
 	}
 	http.Redirect(w, r, "/config?done=deleted", http.StatusSeeOther)
 }
 
 func (s *Server) configUndo(w http.ResponseWriter, r *http.Request) {
-	l := langOf(w, r)
 	if busy, _ := s.core.Running(); busy {
-		s.renderOverview(w, r, busyMessage(l), nil)
+		s.renderOverview(w, r, msg.TextOf(errBusyConfig()), nil)
 		return
 	}
 	if err := s.core.UndoConfig(r.Context(), actor(r)); err != nil {
 		var ve *config.ValidationError
 		if errors.As(err, &ve) {
-			_, other := matchErrors(l, "", nil, ve)
-			s.renderOverview(w, r, l.t("元に戻せません:", "Cannot undo:"), other)
+			_, other := matchErrors("", nil, ve)
+			s.renderOverview(w, r, msg.T("元に戻せません:", "Cannot undo:"), other)
 			return
 		}
-		s.renderOverview(w, r, l.t("元に戻せません: ", "Cannot undo: ")+l.split(err.Error()), nil)
+		s.renderOverview(w, r, msg.TextOf(msg.Wrap(err, "元に戻せません", "Cannot undo")), nil)
 		return
 	}
 	http.Redirect(w, r, "/config?done=undone", http.StatusSeeOther)
@@ -626,8 +632,8 @@ func (s *Server) configUndo(w http.ResponseWriter, r *http.Request) {
 // overview is the configuration's front page.
 type overviewBody struct {
 	Base     string
-	Error    string
-	Problems []string
+	Error    msg.Text
+	Problems []msg.Text
 	General  []kv
 	Sources  []row
 	Relays   []row
@@ -638,74 +644,98 @@ type overviewBody struct {
 	Changes  []change
 }
 
-type kv struct{ Key, Value string }
+type kv struct{ Key, Value msg.Text }
 
 type row struct {
-	Name, Edit, Summary string
-	Bad                 bool
+	Name, Edit string
+	Summary    msg.Text
+	Bad        bool
 }
 
-type change struct{ Time, Actor, What string }
+type change struct {
+	Time, Actor string
+	What        msg.Text
+}
 
 func (s *Server) configOverview(w http.ResponseWriter, r *http.Request) {
-	s.renderOverview(w, r, "", nil)
+	s.renderOverview(w, r, msg.Text{}, nil)
 }
 
-func (s *Server) renderOverview(w http.ResponseWriter, r *http.Request, errMsg string, problems []string) {
-	l := langOf(w, r)
+func (s *Server) renderOverview(w http.ResponseWriter, r *http.Request, errMsg msg.Text, problems []msg.Text) {
 	c := s.core.Config()
-	b := overviewBody{Base: versionOf(c), Error: errMsg, Problems: problems}
-	b.General = []kv{
-		{l.t("ゲートウェイID", "Gateway ID"), c.GatewayID},
-		{l.t("実行時刻", "Schedule"), c.Schedule},
-		{l.t("1回に書き込む媒体数", "Media per cycle"), fmt.Sprint(c.Rotation.PerCycle)},
-		{l.t("保持世代", "Generations kept"), fmt.Sprintf("last %d, daily %d, weekly %d, monthly %d", c.Retention.KeepLast, c.Retention.KeepDaily, c.Retention.KeepWeekly, c.Retention.KeepMonthly)},
-		{l.t("検査", "Check"), c.CheckSubset},
+	b := overviewBody{Base: versionOf(c), Error: errMsg, Problems: problems, General: generalSummary(c), Restore: restoreSummary(c),
+		Scan: scanSummary(c.Scan)}
+	var err error
+	if b.Changes, err = recentChanges(c.LedgerDir); err != nil {
+		s.log.Warn("configuration changes from the ledger", "err", err)
 	}
 	edit := func(kind, name string) string { return "/config/" + kind + "?name=" + url.QueryEscape(name) }
 	for _, src := range c.Sources {
-		b.Sources = append(b.Sources, row{Name: src.Name, Edit: edit("source", src.Name),
-			Summary: fmt.Sprintf(l.t("%s@%s:%d %s、ホスト鍵 %d件", "%s@%s:%d %s, %d pinned host keys"), src.User, src.Host, src.Port, src.ExportDir, len(src.KnownHosts)),
-			Bad:     len(src.KnownHosts) == 0})
+		b.Sources = append(b.Sources, row{Name: src.Name, Edit: edit("source", src.Name), Summary: accountSummary(src.User, src.Host, src.Port, src.ExportDir, len(src.KnownHosts)),
+			Bad: len(src.KnownHosts) == 0})
 	}
 	for _, rl := range c.Relays {
-		sense := l.t("センスなし(切断は確認されません)", "no sense input (cuts are never verified)")
+		sense := msg.T("センスなし(切断は確認されません)", "no sense input (cuts are never verified)")
 		if rl.Sense != nil {
-			sense = fmt.Sprintf(l.t("センス %s:%d", "sense %s:%d"), rl.Sense.Chip, rl.Sense.Line)
+			sense = msg.Sprintf("センス %s:%d", "sense %s:%d", rl.Sense.Chip, rl.Sense.Line)
 		}
 		b.Relays = append(b.Relays, row{Name: rl.Name, Edit: edit("relay", rl.Name),
-			Summary: fmt.Sprintf("%s %s:%d, %s", rl.Driver, rl.Chip, rl.Line, sense), Bad: rl.Sense == nil || rl.Driver == relay.DriverSimulated})
+			Summary: msg.Sprintf("%s %s:%d、%s", "%s %s:%d, %s", rl.Driver, rl.Chip, rl.Line, sense), Bad: rl.Sense == nil || rl.Driver == relay.DriverSimulated})
 	}
 	for _, m := range c.Media {
-		b.Media = append(b.Media, mediumRow(l, m, edit("medium", m.Name)))
-	}
-	drills := c.Restore.DrillSchedule
-	if drills == "" {
-		drills = l.t("手動のみ(年1回以上の訓練が必要です)", "on demand only (a drill is due at least yearly)")
-	}
-	b.Restore = []kv{
-		{l.t("復元の通電時間", "Restore window"), c.Restore.Window.Std().String()},
-		{l.t("復元訓練の実行時刻", "Drill schedule"), drills},
+		b.Media = append(b.Media, mediumRow(m, edit("medium", m.Name)))
 	}
 	for _, t := range c.Restore.Targets {
-		b.Targets = append(b.Targets, row{Name: t.Name, Edit: edit("target", t.Name),
-			Summary: fmt.Sprintf(l.t("%s@%s:%d %s、ホスト鍵 %d件", "%s@%s:%d %s, %d pinned host keys"), t.User, t.Host, t.Port, t.BaseDir, len(t.KnownHosts)),
-			Bad:     len(t.KnownHosts) == 0})
+		b.Targets = append(b.Targets, row{Name: t.Name, Edit: edit("target", t.Name), Summary: accountSummary(t.User, t.Host, t.Port, t.BaseDir, len(t.KnownHosts)),
+			Bad: len(t.KnownHosts) == 0})
 	}
-	b.Scan = scanSummary(l, c.Scan)
-	entries, _ := ledger.Read(c.LedgerDir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindConfigChange, ledger.KindHostKeyPinned}, From: time.Now().Add(-365 * 24 * time.Hour)})
-	for i := len(entries) - 1; i >= 0 && len(b.Changes) < 10; i-- {
+	flash, bad := flashOf(r)
+	s.render(w, r, http.StatusOK, "config.html", "/config", msg.T("設定", "Configuration"), flash, bad, b)
+}
+
+// accountSummary is an SSH account on the overview.
+func accountSummary(user, host string, port int, dir string, hostKeys int) msg.Text {
+	return msg.Sprintf("%s@%s:%d %s、ホスト鍵 %d件", "%s@%s:%d %s, %d pinned host keys", user, host, port, dir, hostKeys)
+}
+
+func generalSummary(c *config.Config) []kv {
+	return []kv{
+		{msg.T("ゲートウェイID", "Gateway ID"), msg.Plain(c.GatewayID)},
+		{msg.T("実行時刻", "Schedule"), msg.Plain(c.Schedule)},
+		{msg.T("1回に書き込む媒体数", "Media per cycle"), msg.Plain(fmt.Sprint(c.Rotation.PerCycle))},
+		{msg.T("保持世代", "Generations kept"), msg.Sprintf("最新 %d、日次 %d、週次 %d、月次 %d", "last %d, daily %d, weekly %d, monthly %d",
+			c.Retention.KeepLast, c.Retention.KeepDaily, c.Retention.KeepWeekly, c.Retention.KeepMonthly)},
+		{msg.T("検査", "Check"), msg.Plain(c.CheckSubset)},
+	}
+}
+
+func restoreSummary(c *config.Config) []kv {
+	drills := msg.Plain(c.Restore.DrillSchedule)
+	if c.Restore.DrillSchedule == "" {
+		drills = msg.T("手動のみ(年1回以上の訓練が必要です)", "on demand only (a drill is due at least yearly)")
+	}
+	return []kv{
+		{msg.T("復元の通電時間", "Restore window"), msg.Plain(c.Restore.Window.Std().String())},
+		{msg.T("復元訓練の実行時刻", "Drill schedule"), drills},
+	}
+}
+
+// recentChanges are the last ten configuration changes and host-key pins
+// of the past year, newest first.
+func recentChanges(ledgerDir string) ([]change, error) {
+	entries, err := ledger.Read(ledgerDir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindConfigChange, ledger.KindHostKeyPinned}, From: time.Now().Add(-365 * 24 * time.Hour)})
+	var out []change
+	for i := len(entries) - 1; i >= 0 && len(out) < 10; i-- {
 		e := entries[i]
-		var what string
+		var what msg.Text // a payload that does not decode shows empty
 		if e.Kind == ledger.KindHostKeyPinned {
 			d, _ := ledger.Decode[ledger.HostKeyPinnedData](e)
-			what = fmt.Sprintf(l.t("ホスト鍵を登録: %s %s", "host key pinned: %s %s"), d.Source+d.Target, d.Fingerprint)
+			what = msg.Sprintf("ホスト鍵を登録: %s %s", "host key pinned: %s %s", d.Source+d.Target, d.Fingerprint)
 		} else {
 			d, _ := ledger.Decode[ledger.ConfigChangeData](e)
-			what = strings.Join(d.Changed, ", ")
+			what = msg.Plain(strings.Join(d.Changed, ", "))
 		}
-		b.Changes = append(b.Changes, change{Time: stamp(e.Time), Actor: e.Actor, What: what})
+		out = append(out, change{Time: stamp(e.Time), Actor: e.Actor, What: what})
 	}
-	flash, bad := flashOf(l, r)
-	s.render(w, r, http.StatusOK, "config.html", "/config", l.t("設定", "Configuration"), flash, bad, b)
+	return out, err
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"github.com/danzen-gw/danzen/internal/msg"
 	"net/http"
 	"net/url"
 	"strings"
@@ -10,27 +9,32 @@ import (
 	"github.com/danzen-gw/danzen/auth"
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/documents"
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 type documentsBody struct {
 	From, To string
 	Docs     []documentRow
-	Missing  []string
-	Error    string
+	Missing  []msg.Text
+	Error    msg.Text
 	CanEdit  bool
 	Fields   []documentField
 }
 
 type documentRow struct {
-	Title string
+	Title msg.Text
 	Links []documentLink
 }
 
-type documentLink struct{ Href, Label, Name string }
+type documentLink struct {
+	Href, Name string
+	Label      msg.Text
+}
 
 type documentField struct {
-	Name, Label, Value, Help string
-	Errors                   []string
+	Name, Value string
+	Label, Help msg.Text
+	Errors      []msg.Text
 }
 
 // documentSet builds every document for the period the request asks for.
@@ -57,56 +61,52 @@ func (s *Server) documentSet(r *http.Request) (*documents.Set, []documents.File,
 }
 
 func (s *Server) documentsPage(w http.ResponseWriter, r *http.Request) {
-	l := langOf(w, r)
-	title := l.t("提出書類", "Documents")
 	set, files, from, to, err := s.documentSet(r)
 	if err != nil {
-		s.render(w, r, http.StatusOK, "documents.html", "/documents", title, "", false, documentsBody{Error: l.split(err.Error())})
+		s.render(w, r, http.StatusOK, "documents.html", "/documents", msg.T("提出書類", "Documents"), msg.Text{}, false, documentsBody{Error: msg.TextOf(err)})
 		return
 	}
-	s.renderDocuments(w, r, set, files, from, to, nil, "")
+	s.renderDocuments(w, r, set, files, from, to, nil, nil)
 }
 
-func (s *Server) renderDocuments(w http.ResponseWriter, r *http.Request, set *documents.Set, files []documents.File, from, to string, ve *config.ValidationError, msg string) {
-	l := langOf(w, r)
+func (s *Server) renderDocuments(w http.ResponseWriter, r *http.Request, set *documents.Set, files []documents.File, from, to string, ve *config.ValidationError, problem error) {
 	period := url.Values{"from": {from}, "to": {to}}.Encode()
-	b := documentsBody{From: from, To: to, Error: msg, CanEdit: auth.Allowed(role(r), auth.EditConfig)}
+	b := documentsBody{From: from, To: to, Error: msg.TextOf(problem), CanEdit: auth.Allowed(role(r), auth.EditConfig)}
 	for _, info := range documents.All {
-		row := documentRow{Title: l.t(info.JA, info.EN)}
+		row := documentRow{Title: info.Title}
 		for _, lg := range documents.Langs {
 			for _, f := range []struct{ format, label string }{{documents.FormatHTML, "HTML"}, {documents.FormatMarkdown, "Markdown"}} {
 				name := documents.FileName(info.ID, lg, f.format)
-				label := l.t("日本語 ", "Japanese ")
+				label := msg.Sprintf("日本語 %s", "Japanese %s", f.label)
 				if lg == "en" {
-					label = l.t("英語 ", "English ")
+					label = msg.Sprintf("英語 %s", "English %s", f.label)
 				}
-				row.Links = append(row.Links, documentLink{Href: "/documents/" + name + "?" + period, Name: name, Label: label + f.label})
+				row.Links = append(row.Links, documentLink{Href: "/documents/" + name + "?" + period, Name: name, Label: label})
 			}
 		}
 		for _, f := range files {
 			if strings.HasPrefix(f.Name, "wiring-") && info.ID == "build-runbook" {
-				row.Links = append(row.Links, documentLink{Href: "/documents/" + f.Name + "?" + period, Name: f.Name, Label: f.Name})
+				row.Links = append(row.Links, documentLink{Href: "/documents/" + f.Name + "?" + period, Name: f.Name, Label: msg.Plain(f.Name)})
 			}
 		}
 		b.Docs = append(b.Docs, row)
 	}
 	for _, m := range set.Missing {
-		b.Missing = append(b.Missing, l.t(m.JA, m.EN)+" ("+m.Field+")")
+		b.Missing = append(b.Missing, msg.Sprintf("%s(%s)", "%s (%s)", m.Label, m.Field))
 	}
 	if b.CanEdit {
-		b.Fields = documentFields(l, s.core.Config().Documents, ve)
+		b.Fields = documentFields(s.core.Config().Documents, ve)
 	}
-	flash, bad := flashOf(l, r)
-	s.render(w, r, http.StatusOK, "documents.html", "/documents", l.t("提出書類", "Documents"), flash, bad, b)
+	flash, bad := flashOf(r)
+	s.render(w, r, http.StatusOK, "documents.html", "/documents", msg.T("提出書類", "Documents"), flash, bad, b)
 }
 
 // documentDownload serves one generated file. Only names the generator
 // itself made can match: a path is never built from the request.
 func (s *Server) documentDownload(w http.ResponseWriter, r *http.Request) {
-	l := langOf(w, r)
 	_, files, _, _, err := s.documentSet(r)
 	if err != nil {
-		s.message(w, r, http.StatusOK, l.split(err.Error()), true, "/documents")
+		s.failure(w, r, http.StatusOK, err, "/documents")
 		return
 	}
 	f, ok := documents.Lookup(files, r.PathValue("name"))
@@ -120,29 +120,30 @@ func (s *Server) documentDownload(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
 	h.Set("Content-Type", f.ContentType)
 	h.Set("Content-Disposition", attachment(f.Name))
-	w.Write(f.Data)
+	s.download(w, f.Name, f.Data)
 }
 
 // fieldHelp is the hint under each person-entered field of the form.
-var fieldHelp = map[string][2]string{
-	"systems_covered":  {"「、」または「,」で区切る(例: 電子カルテ、オーダリング)", "separated by commas (e.g. 電子カルテ, オーダリング)"},
-	"responsible":      {"氏名と役職", "name and post"},
-	"operator":         {"媒体の管理と訓練を行う人", "who looks after the media and runs drills"},
-	"password_storage": {"場所だけを書く。パスワードは書かない", "the place only, never a password"},
-	"rpo":              {"例: 24h", "e.g. 24h"},
-	"rto":              {"例: 4h", "e.g. 4h"},
-	"drill_schedule":   {"例: 毎年10月", "e.g. every October"},
-	"gateway_address":  {"電子カルテサーバの authorized_keys の from= に使う", "used as from= in the e-chart server's authorized_keys"},
+func fieldHelp(name string) msg.Text {
+	return map[string]msg.Text{
+		"systems_covered":  msg.T("「、」または「,」で区切る(例: 電子カルテ、オーダリング)", "separated by commas (e.g. EMR, ordering system)"),
+		"responsible":      msg.T("氏名と役職", "name and post"),
+		"operator":         msg.T("媒体の管理と訓練を行う人", "who looks after the media and runs drills"),
+		"password_storage": msg.T("場所だけを書く。パスワードは書かない", "the place only, never a password"),
+		"rpo":              msg.T("例: 24h", "e.g. 24h"),
+		"rto":              msg.T("例: 4h", "e.g. 4h"),
+		"drill_schedule":   msg.T("例: 毎年10月", "e.g. every October"),
+		"gateway_address":  msg.T("電子カルテサーバの authorized_keys の from= に使う", "used as from= in the e-chart server's authorized_keys"),
+	}[name]
 }
 
-func documentFields(l lang, d config.Documents, ve *config.ValidationError) []documentField {
+func documentFields(d config.Documents, ve *config.ValidationError) []documentField {
 	var out []documentField
 	for _, f := range documents.Fields {
-		h := fieldHelp[f.Name]
-		df := documentField{Name: f.Name, Label: l.t(f.JA, f.EN), Value: f.Value(d), Help: l.t(h[0], h[1])}
+		df := documentField{Name: f.Name, Label: f.Label, Value: f.Value(d), Help: fieldHelp(f.Name)}
 		if ve != nil {
 			for _, e := range ve.For("documents." + f.Name) {
-				df.Errors = append(df.Errors, l.in(e.Text))
+				df.Errors = append(df.Errors, e.Text)
 			}
 		}
 		out = append(out, df)
@@ -153,19 +154,40 @@ func documentFields(l lang, d config.Documents, ve *config.ValidationError) []do
 // documentFields saves the person-entered fields through the core, like
 // every other configuration change (validated, recorded in the ledger).
 func (s *Server) documentFields(w http.ResponseWriter, r *http.Request) {
-	l := langOf(w, r)
 	next, err := cloneConfig(s.core.Config())
 	if err != nil {
-		s.message(w, r, http.StatusOK, err.Error(), true, "/documents")
+		s.failure(w, r, http.StatusOK, err, "/documents")
 		return
 	}
-	v := r.PostFormValue
+	d, ve := documentsForm(r)
+	next.Documents = d
+	var problem error
+	if len(ve.Fields) == 0 {
+		ve, problem = s.apply(r.Context(), actor(r), next)
+	}
+	if ve == nil && problem == nil {
+		http.Redirect(w, r, "/documents?done=saved", http.StatusSeeOther)
+		return
+	}
+	set, files, from, to, err := s.documentSet(r)
+	if err != nil {
+		s.failure(w, r, http.StatusOK, err, "/documents")
+		return
+	}
+	if ve != nil && problem == nil {
+		problem = fieldsInvalid().Err()
+	}
+	s.renderDocuments(w, r, set, files, from, to, ve, problem)
+}
+
+// documentsForm reads the submitted fields; durations that do not parse
+// are refused here, beside their fields.
+func documentsForm(r *http.Request) (config.Documents, *config.ValidationError) {
+	v := func(name string) string { return strings.TrimSpace(r.PostFormValue(name)) }
 	d := config.Documents{
-		HospitalName: strings.TrimSpace(v("hospital_name")), Responsible: strings.TrimSpace(v("responsible")),
-		Operator: strings.TrimSpace(v("operator")), VendorContact: strings.TrimSpace(v("vendor_contact")),
-		MediaStorage: strings.TrimSpace(v("media_storage")), PasswordStorage: strings.TrimSpace(v("password_storage")),
-		DrillSchedule: strings.TrimSpace(v("drill_schedule")), GatewayAddress: strings.TrimSpace(v("gateway_address")),
-		SFTPChroot: strings.TrimSpace(v("sftp_chroot")),
+		HospitalName: v("hospital_name"), Responsible: v("responsible"), Operator: v("operator"), VendorContact: v("vendor_contact"),
+		MediaStorage: v("media_storage"), PasswordStorage: v("password_storage"), DrillSchedule: v("drill_schedule"),
+		GatewayAddress: v("gateway_address"), SFTPChroot: v("sftp_chroot"),
 	}
 	for _, sys := range strings.FieldsFunc(v("systems_covered"), func(r rune) bool { return r == ',' || r == '、' }) {
 		if sys = strings.TrimSpace(sys); sys != "" {
@@ -177,28 +199,11 @@ func (s *Server) documentFields(w http.ResponseWriter, r *http.Request) {
 		name string
 		dst  *config.Duration
 	}{{"rpo", &d.RPO}, {"rto", &d.RTO}} {
-		if t := strings.TrimSpace(v(f.name)); t != "" {
+		if t := v(f.name); t != "" {
 			if err := f.dst.UnmarshalText([]byte(t)); err != nil || *f.dst < 0 {
-				ve.Fields = append(ve.Fields, config.FieldError{Field: "documents." + f.name, Text: msg.T("「4h」「30m」のように書いてください", "write it like \"4h\" or \"30m\"")})
+				ve.AddText("documents."+f.name, msg.T("「4h」「30m」のように書いてください", "write it like \"4h\" or \"30m\""))
 			}
 		}
 	}
-	next.Documents = d
-	msg := ""
-	if len(ve.Fields) == 0 {
-		ve, msg = s.apply(r.Context(), l, actor(r), next)
-	}
-	if ve == nil && msg == "" {
-		http.Redirect(w, r, "/documents?done=saved", http.StatusSeeOther)
-		return
-	}
-	set, files, from, to, err := s.documentSet(r)
-	if err != nil {
-		s.message(w, r, http.StatusOK, l.split(err.Error()), true, "/documents")
-		return
-	}
-	if ve != nil && msg == "" {
-		msg = l.t("入力に誤りがあります。各欄の説明を確認してください", "Some fields are invalid: see the message beside each.")
-	}
-	s.renderDocuments(w, r, set, files, from, to, ve, msg)
+	return d, ve
 }

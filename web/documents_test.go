@@ -37,7 +37,7 @@ func TestDocumentsPage(t *testing.T) {
 	if r.code != http.StatusOK || !strings.HasPrefix(r.header.Get("Content-Disposition"), "attachment") {
 		t.Fatalf("download: %d %q", r.code, r.header.Get("Content-Disposition"))
 	}
-	if !strings.Contains(r.body, e.certs.Fingerprint()) || !strings.Contains(r.body, documents.MissingMarker) {
+	if !strings.Contains(r.body, e.certs.Fingerprint()) || !strings.Contains(r.body, documents.MissingMarker.EN) {
 		t.Error("the runbook lacks the certificate fingerprint or the not-filled-in marker")
 	}
 
@@ -111,7 +111,9 @@ func TestDocumentsPageInBrowser(t *testing.T) {
 	// The download is an attachment: open it as the saved file would be.
 	plan := e.login("admin", adminPW).get("/documents/offline-backup-plan.ja.html")
 	f := filepath.Join(t.TempDir(), "plan.html")
-	os.WriteFile(f, []byte(plan.body), 0o644)
+	if err := os.WriteFile(f, []byte(plan.body), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	b.step("open plan", chromedp.Navigate("file://"+f), chromedp.WaitVisible(chromedp.CSS("h1")))
 	if head, _ := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(".doc-head"))); !strings.Contains(head, "さくら総合病院") {
 		t.Errorf("plan header %q", head)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/internal/duration"
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // A binding ties one form field to one setting of a configuration copy.
@@ -14,9 +15,9 @@ import (
 // parsing and validation messages are defined in one place.
 type binding struct {
 	key      string // form name; with the item's prefix, the validation path
-	section  [2]string
-	label    [2]string
-	help     [2]string
+	section  msg.Text
+	label    msg.Text
+	help     msg.Text
 	kind     fieldKind
 	options  []option
 	get      func() string
@@ -33,17 +34,20 @@ type binding struct {
 // bindings is a form's fields in order.
 type bindings []binding
 
-func (b *bindings) add(sec [2]string, key string, label, help [2]string, kind fieldKind, get func() string, set func(string) error, opts ...option) {
+func (b *bindings) add(sec msg.Text, key string, label, help msg.Text, kind fieldKind, get func() string, set func(string) error, opts ...option) {
 	*b = append(*b, binding{key: key, section: sec, label: label, help: help, kind: kind, get: get, set: set, options: opts})
 }
 
 // addTimeouts adds a medium's appear and gone timeouts (prefix "disk.").
-func (b *bindings) addTimeouts(sec [2]string, prefix string, appear, gone *duration.Duration) {
+func (b *bindings) addTimeouts(sec msg.Text, prefix string, appear, gone *duration.Duration) {
 	g, s := bindDuration(appear)
-	b.add(sec, prefix+"appear_timeout", [2]string{"認識の待ち時間", "Appear timeout"}, [2]string{"空欄で既定値", "empty for the default"}, textField, g, s)
+	b.add(sec, prefix+"appear_timeout", msg.T("認識の待ち時間", "Appear timeout"), emptyIsDefault(), textField, g, s)
 	g, s = bindDuration(gone)
-	b.add(sec, prefix+"gone_timeout", [2]string{"消失の待ち時間", "Gone timeout"}, [2]string{"空欄で既定値", "empty for the default"}, textField, g, s)
+	b.add(sec, prefix+"gone_timeout", msg.T("消失の待ち時間", "Gone timeout"), emptyIsDefault(), textField, g, s)
 }
+
+// emptyIsDefault is the help of a field that may be left empty.
+func emptyIsDefault() msg.Text { return msg.T("空欄で既定値", "empty for the default") }
 
 // of marks b as the fields of one type (variant). It adds a hidden field
 // for the type's copy of the item's name, whose messages already stand
@@ -66,14 +70,13 @@ const (
 	linesField // one value per line
 )
 
-type option struct{ value, ja, en string }
+type option struct {
+	value string
+	label msg.Text
+}
 
-// fieldMsg is a message about one field, as config.FieldError words it.
-type fieldMsg struct{ JA, EN string }
-
-func (m fieldMsg) Error() string { return m.JA + " / " + m.EN }
-
-func (l lang) msg(m fieldMsg) string { return l.t(m.JA, m.EN) }
+// opt is an option of a select field.
+func opt(value, ja, en string) option { return option{value, msg.T(ja, en)} }
 
 func bindString(p *string) (func() string, func(string) error) {
 	return func() string { return *p }, func(v string) error { *p = strings.TrimSpace(v); return nil }
@@ -83,7 +86,7 @@ func bindInt(p *int) (func() string, func(string) error) {
 	return func() string { return strconv.Itoa(*p) }, func(v string) error {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil {
-			return fieldMsg{"整数で入力してください", "enter a whole number"}
+			return msg.New("整数で入力してください", "enter a whole number")
 		}
 		*p = n
 		return nil
@@ -117,7 +120,7 @@ func bindDuration(p *duration.Duration) (func() string, func(string) error) {
 			}
 			d, err := time.ParseDuration(v)
 			if err != nil {
-				return fieldMsg{"時間は \"90s\"、\"5m\" のように入力してください", "enter a duration such as \"90s\" or \"5m\""}
+				return msg.New("時間は \"90s\"、\"5m\" のように入力してください", "enter a duration such as \"90s\" or \"5m\"")
 			}
 			*p = duration.Duration(d)
 			return nil
@@ -141,7 +144,7 @@ func bindRate(p *config.Rate) (func() string, func(string) error) {
 	return func() string { return p.String() }, func(v string) error {
 		r, err := config.ParseRate(v)
 		if err != nil {
-			return fieldMsg{"帯域は \"40MB/s\" のように入力してください(制限なしは 0)", "enter a rate such as \"40MB/s\" (0 for no limit)"}
+			return msg.New("帯域は \"40MB/s\" のように入力してください(制限なしは 0)", "enter a rate such as \"40MB/s\" (0 for no limit)")
 		}
 		*p = r
 		return nil
@@ -150,44 +153,44 @@ func bindRate(p *config.Rate) (func() string, func(string) error) {
 
 // fieldView is one field as the template draws it.
 type fieldView struct {
-	Name, ID, Label, Help, Value string
+	Name, ID, Value              string
+	Label, Help                  msg.Text
 	Number, Check, Select, Lines bool
 	ReadOnly                     bool
 	Checked                      bool
 	Options                      []optionView
-	Errors                       []string
+	Errors                       []msg.Text
 	Rows                         int
 }
 
 type optionView struct {
-	Value, Label string
-	Selected     bool
+	Value    string
+	Label    msg.Text
+	Selected bool
 }
 
 type sectionView struct {
-	Legend  string
+	Legend  msg.Text
 	Variant string // shown by form.js only while this type is chosen
 	Fields  []fieldView
 }
 
 // views draws the bindings. raw holds what was typed into fields that did
 // not parse, so the person sees their input beside the message.
-func views(l lang, binds []binding, raw map[string]string, errs map[string][]string) []sectionView {
+func views(binds []binding, raw map[string]string, errs map[string][]msg.Text) []sectionView {
 	var out []sectionView
 	for _, b := range binds {
 		if b.hidden {
 			continue
 		}
-		legend := l.t(b.section[0], b.section[1])
-		if len(out) == 0 || out[len(out)-1].Legend != legend || out[len(out)-1].Variant != b.variant {
-			out = append(out, sectionView{Legend: legend, Variant: b.variant})
+		if len(out) == 0 || out[len(out)-1].Legend != b.section || out[len(out)-1].Variant != b.variant {
+			out = append(out, sectionView{Legend: b.section, Variant: b.variant})
 		}
 		v := b.get()
 		if r, ok := raw[b.key]; ok {
 			v = r
 		}
-		f := fieldView{Name: b.key, ID: "f-" + b.key, Label: l.t(b.label[0], b.label[1]), Help: l.t(b.help[0], b.help[1]),
-			Value: v, Errors: errs[b.key], ReadOnly: b.readOnly}
+		f := fieldView{Name: b.key, ID: "f-" + b.key, Label: b.label, Help: b.help, Value: v, Errors: errs[b.key], ReadOnly: b.readOnly}
 		switch b.kind {
 		case numberField:
 			f.Number = true
@@ -196,7 +199,7 @@ func views(l lang, binds []binding, raw map[string]string, errs map[string][]str
 		case selectField:
 			f.Select = true
 			for _, o := range b.options {
-				f.Options = append(f.Options, optionView{Value: o.value, Label: l.t(o.ja, o.en), Selected: o.value == v})
+				f.Options = append(f.Options, optionView{Value: o.value, Label: o.label, Selected: o.value == v})
 			}
 		case linesField:
 			f.Lines, f.Rows = true, max(3, strings.Count(v, "\n")+2)
@@ -210,9 +213,9 @@ func views(l lang, binds []binding, raw map[string]string, errs map[string][]str
 // matchErrors sorts validation messages to the fields they belong to. A
 // message for a list element ("include[2]") goes to its list's field;
 // anything else is returned as other, with its path, for the top of the form.
-func matchErrors(l lang, prefix string, binds []binding, ve *config.ValidationError) (map[string][]string, []string) {
-	out := map[string][]string{}
-	var other []string
+func matchErrors(prefix string, binds []binding, ve *config.ValidationError) (map[string][]msg.Text, []msg.Text) {
+	out := map[string][]msg.Text{}
+	var other []msg.Text
 	if ve == nil {
 		return out, nil
 	}
@@ -226,20 +229,20 @@ func matchErrors(l lang, prefix string, binds []binding, ve *config.ValidationEr
 	for _, b := range binds {
 		path := full(b.key)
 		for _, fe := range ve.For(path) {
-			out[b.key] = append(out[b.key], l.in(fe.Text))
+			out[b.key] = append(out[b.key], fe.Text)
 		}
 		for i, fe := range ve.Fields {
 			if fe.Field == path {
 				used[i] = true
 			} else if strings.HasPrefix(fe.Field, path+"[") {
 				used[i] = true
-				out[b.key] = append(out[b.key], fe.Field[len(prefix)+min(len(prefix), 1):]+": "+l.in(fe.Text))
+				out[b.key] = append(out[b.key], msg.Sprintf("%s: %s", "%s: %s", fe.Field[len(prefix)+min(len(prefix), 1):], fe.Text))
 			}
 		}
 	}
 	for i, fe := range ve.Fields {
 		if !used[i] {
-			other = append(other, fe.Field+": "+l.in(fe.Text))
+			other = append(other, msg.Sprintf("%s: %s", "%s: %s", fe.Field, fe.Text))
 		}
 	}
 	return out, other

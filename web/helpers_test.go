@@ -22,13 +22,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/danzen-gw/danzen/internal/syncbuf"
-
 	"golang.org/x/crypto/ssh"
 
 	"github.com/danzen-gw/danzen/auth"
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/gateway"
+	"github.com/danzen-gw/danzen/internal/syncbuf"
 	"github.com/danzen-gw/danzen/ledger"
 	"github.com/danzen-gw/danzen/web"
 )
@@ -84,7 +83,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { g.Close() })
+	closeLater(t, g)
 	e.g = g
 	rec := g
 	a, err := auth.New(auth.Options{Dir: cfg.SecretsDir, Params: tinyParams(), Audit: web.AuditTo(rec, log), Log: log, Lockout: time.Minute})
@@ -163,7 +162,7 @@ func (c *client) send(req *http.Request) resp {
 	if err != nil {
 		c.e.t.Fatal(err)
 	}
-	defer r.Body.Close()
+	defer func() { _ = r.Body.Close() }() // read-only
 	b, _ := io.ReadAll(r.Body)
 	c.e.mu.Lock()
 	c.e.bodies = append(c.e.bodies, string(b))
@@ -300,15 +299,18 @@ func startSSH(t *testing.T) *sshServer {
 				return
 			}
 			go func() {
-				defer c.Close()
+				defer func() { _ = c.Close() }() // the handshake is all a test needs
 				cfg := &ssh.ServerConfig{NoClientAuth: false, PasswordCallback: func(ssh.ConnMetadata, []byte) (*ssh.Permissions, error) { return nil, io.EOF }}
 				cfg.AddHostKey(*s.key.Load())
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				ssh.NewServerConn(c, cfg)
+				if err := c.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+					return
+				}
+				// The handshake shows the host key; no login ever succeeds.
+				_, _, _, _ = ssh.NewServerConn(c, cfg)
 			}()
 		}
 	}()
-	t.Cleanup(func() { ln.Close() })
+	closeLater(t, ln)
 	return s
 }
 
@@ -343,4 +345,13 @@ func secretLines(pemText string) []string {
 
 func contains(list []string, s string) bool {
 	return slices.ContainsFunc(list, func(x string) bool { return strings.Contains(x, s) })
+}
+
+// closeLater closes c when the test ends; a failure to close fails it.
+func closeLater(t *testing.T, c io.Closer) {
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			t.Errorf("close %T: %v", c, err)
+		}
+	})
 }

@@ -1,157 +1,168 @@
 package web
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/ledger"
 )
 
 type historyBody struct {
 	Cycles []cycleRow
-	Error  string
+	Error  msg.Text
 }
 
 type cycleRow struct {
-	ID, Started, Ended, Took, By, Result string
-	OK, Open                             bool
-	Media                                []cycleMedium
+	ID, Started, Ended string
+	Took, By, Result   msg.Text
+	OK, Open           bool
+	Media              []cycleMedium
 }
 
 type cycleMedium struct {
-	Name, Snapshots, Cut string
-	CutOK                bool
+	Name, Snapshots string
+	Cut             msg.Text
+	CutOK           bool
 }
 
 // maxHistory is how many cycles the history page lists, newest first.
 const maxHistory = 100
 
-// cyclesOf pairs cycle.start and cycle.end entries and gathers what
+// cycleList pairs cycle.start and cycle.end entries and gathers what
 // happened to each medium in between: snapshots and the cut's proof. A
 // job.start just before a cycle names who pressed "run now".
-func cyclesOf(l lang, entries []ledger.Entry) []cycleRow {
-	var out []cycleRow
-	open := -1
-	by := ""
-	started := map[string]time.Time{}
-	medium := func(c *cycleRow, name string) *cycleMedium {
-		for i := range c.Media {
-			if c.Media[i].Name == name {
-				return &c.Media[i]
-			}
-		}
-		c.Media = append(c.Media, cycleMedium{Name: name, Cut: "—"})
-		return &c.Media[len(c.Media)-1]
-	}
+type cycleList struct {
+	rows    []cycleRow
+	open    int // the row of the cycle under way, or -1
+	by      string
+	started map[string]time.Time
+}
+
+func cyclesOf(entries []ledger.Entry) []cycleRow {
+	cl := &cycleList{open: -1, started: map[string]time.Time{}}
 	for _, e := range entries {
-		var d struct {
-			Cycle    string `json:"cycle"`
-			OK       bool   `json:"ok"`
-			Snapshot string `json:"snapshot"`
-			Source   string `json:"source"`
-			Reason   string `json:"reason"`
-		}
-		if len(e.Data) > 0 {
-			json.Unmarshal(e.Data, &d)
-		}
-		switch e.Kind {
-		case "job.start":
-			by = e.Actor
-		case ledger.KindCycleStart:
-			who := l.t("スケジュール", "schedule")
-			if by != "" {
-				who = by
-			}
-			by = ""
-			out = append(out, cycleRow{ID: d.Cycle, Started: stamp(e.Time), Ended: "—", Took: "—", By: who, Open: true,
-				Result: l.t("実行中または中断", "running or interrupted")})
-			open = len(out) - 1
-			started[d.Cycle] = e.Time
-		case ledger.KindCycleEnd:
-			for i := len(out) - 1; i >= 0; i-- {
-				if out[i].ID == d.Cycle {
-					c := &out[i]
-					c.Open, c.OK, c.Ended = false, d.OK, stamp(e.Time)
-					if t, ok := started[d.Cycle]; ok {
-						c.Took = l.humanDuration(e.Time.Sub(t))
-					}
-					c.Result = l.t("成功", "succeeded")
-					if !d.OK {
-						c.Result = l.t("失敗", "FAILED")
-					}
-					break
-				}
-			}
-			open = -1
-		case ledger.KindSnapshot:
-			if open >= 0 && e.Medium != "" {
-				m := medium(&out[open], e.Medium)
-				if m.Snapshots != "" {
-					m.Snapshots += ", "
-				}
-				m.Snapshots += short(d.Snapshot) + " (" + d.Source + ")"
-			}
-		case ledger.KindPowerOffVerified, ledger.KindPowerOffUnverified:
-			if open >= 0 && e.Medium != "" {
-				m := medium(&out[open], e.Medium)
-				m.CutOK = e.Kind == ledger.KindPowerOffVerified
-				m.Cut = l.t("切断を確認", "cut verified")
-				if !m.CutOK {
-					m.Cut = l.t("切断を確認できません: ", "cut NOT verified: ") + d.Reason
-				}
-			}
-		}
+		cl.add(e)
 	}
-	// Newest first.
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
+	out := cl.rows
+	slices.Reverse(out) // newest first
 	if len(out) > maxHistory {
 		out = out[:maxHistory]
 	}
 	return out
 }
 
-func (s *Server) history(w http.ResponseWriter, r *http.Request) {
-	l := langOf(w, r)
-	entries, err := ledger.Read(s.core.Config().LedgerDir, ledger.Filter{Kinds: []ledger.Kind{"job.start", ledger.KindCycleStart, ledger.KindCycleEnd,
-		ledger.KindSnapshot, ledger.KindPowerOffVerified, ledger.KindPowerOffUnverified}})
-	b := historyBody{Cycles: cyclesOf(l, entries)}
-	if err != nil {
-		b.Error = err.Error()
+// add takes one entry in. A payload that does not decode leaves its
+// fields empty here; the ledger page shows the record whole.
+func (cl *cycleList) add(e ledger.Entry) {
+	switch e.Kind {
+	case ledger.KindJobStart:
+		cl.by = e.Actor
+	case ledger.KindCycleStart:
+		d, _ := ledger.Decode[ledger.CycleStartData](e)
+		cl.start(d.Cycle, e.Time)
+	case ledger.KindCycleEnd:
+		d, _ := ledger.Decode[ledger.CycleEndData](e)
+		cl.end(d, e.Time)
+	case ledger.KindSnapshot:
+		if cl.open >= 0 && e.Medium != "" {
+			d, _ := ledger.Decode[ledger.SnapshotData](e)
+			m := cl.medium(e.Medium)
+			if m.Snapshots != "" {
+				m.Snapshots += ", "
+			}
+			m.Snapshots += short(d.Snapshot) + " (" + d.Source + ")"
+		}
+	case ledger.KindPowerOffVerified, ledger.KindPowerOffUnverified:
+		if cl.open >= 0 && e.Medium != "" {
+			d, _ := ledger.Decode[ledger.CutData](e)
+			m := cl.medium(e.Medium)
+			m.CutOK = e.Kind == ledger.KindPowerOffVerified
+			m.Cut = msg.T("切断を確認", "cut verified")
+			if !m.CutOK {
+				m.Cut = msg.Sprintf("切断を確認できません: %s", "cut NOT verified: %s", d.Reason)
+			}
+		}
 	}
-	s.render(w, r, http.StatusOK, "history.html", "/history", l.t("サイクルの履歴", "Cycle history"), "", false, b)
+}
+
+func (cl *cycleList) start(id string, at time.Time) {
+	who := msg.T("スケジュール", "schedule")
+	if cl.by != "" {
+		who = msg.Plain(cl.by)
+	}
+	cl.by = ""
+	cl.rows = append(cl.rows, cycleRow{ID: id, Started: stamp(at), Ended: "—", Took: msg.Plain("—"), By: who, Open: true,
+		Result: msg.T("実行中または中断", "running or interrupted")})
+	cl.open = len(cl.rows) - 1
+	cl.started[id] = at
+}
+
+func (cl *cycleList) end(d ledger.CycleEndData, at time.Time) {
+	cl.open = -1
+	for i := len(cl.rows) - 1; i >= 0; i-- {
+		c := &cl.rows[i]
+		if c.ID != d.Cycle {
+			continue
+		}
+		c.Open, c.OK, c.Ended = false, d.OK, stamp(at)
+		if t, ok := cl.started[d.Cycle]; ok {
+			c.Took = humanDuration(at.Sub(t))
+		}
+		c.Result = msg.T("成功", "succeeded")
+		if !d.OK {
+			c.Result = msg.T("失敗", "FAILED")
+		}
+		return
+	}
+}
+
+// medium is the open cycle's line for a medium.
+func (cl *cycleList) medium(name string) *cycleMedium {
+	c := &cl.rows[cl.open]
+	for i := range c.Media {
+		if c.Media[i].Name == name {
+			return &c.Media[i]
+		}
+	}
+	c.Media = append(c.Media, cycleMedium{Name: name, Cut: msg.Plain("—")})
+	return &c.Media[len(c.Media)-1]
+}
+
+func (s *Server) history(w http.ResponseWriter, r *http.Request) {
+	entries, err := ledger.Read(s.core.Config().LedgerDir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindJobStart, ledger.KindCycleStart, ledger.KindCycleEnd,
+		ledger.KindSnapshot, ledger.KindPowerOffVerified, ledger.KindPowerOffUnverified}})
+	b := historyBody{Cycles: cyclesOf(entries), Error: msg.TextOf(err)}
+	s.render(w, r, http.StatusOK, "history.html", "/history", msg.T("サイクルの履歴", "Cycle history"), msg.Text{}, false, b)
 }
 
 type ledgerBody struct {
 	OK      bool
-	Report  string
-	Error   string
+	Report  ledger.Report
+	Error   msg.Text
 	Entries []entryRow
 	Older   string
 	Total   int
 }
 
 type entryRow struct {
-	Seq, Time, Kind, Medium, Actor, Message, Data string
-	Bad                                           bool
+	Seq, Time, Kind, Medium, Actor, Data string
+	Message                              msg.Text
+	Bad                                  bool
 }
 
 // ledgerPageSize entries are listed per page, newest first.
 const ledgerPageSize = 100
 
 func (s *Server) ledgerPage(w http.ResponseWriter, r *http.Request) {
-	l := langOf(w, r)
 	dir := s.core.Config().LedgerDir
 	rep, verr := ledger.Verify(dir)
-	b := ledgerBody{OK: verr == nil, Report: rep.String()}
+	b := ledgerBody{OK: verr == nil, Report: rep}
 	entries, err := ledger.Read(dir, ledger.Filter{})
-	if err != nil {
-		b.Error = err.Error()
-	}
+	b.Error = msg.TextOf(err)
 	b.Total = len(entries)
 	end := len(entries)
 	if before, err := strconv.ParseUint(r.URL.Query().Get("before"), 10, 64); err == nil {
@@ -163,11 +174,11 @@ func (s *Server) ledgerPage(w http.ResponseWriter, r *http.Request) {
 	for i := end - 1; i >= start; i-- {
 		e := entries[i]
 		b.Entries = append(b.Entries, entryRow{Seq: strconv.FormatUint(e.Seq, 10), Time: stamp(e.Time), Kind: string(e.Kind), Medium: e.Medium,
-			Actor: e.Actor, Message: l.in(e.Message), Data: string(e.Data),
+			Actor: e.Actor, Message: e.Message, Data: string(e.Data),
 			Bad: e.Kind == ledger.KindPowerOffUnverified || e.Kind == ledger.KindError || e.Kind == ledger.KindAuthLockout})
 	}
 	if start > 0 {
 		b.Older = fmt.Sprintf("/ledger?before=%d", entries[start].Seq)
 	}
-	s.render(w, r, http.StatusOK, "ledger.html", "/ledger", l.t("証跡台帳", "Evidence ledger"), "", false, b)
+	s.render(w, r, http.StatusOK, "ledger.html", "/ledger", msg.T("証跡台帳", "Evidence ledger"), msg.Text{}, false, b)
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -13,11 +14,11 @@ import (
 
 // metrics writes the status in Prometheus text format, so a vendor who
 // watches many hospitals uses Prometheus and Grafana, not a new console.
-func metrics(get StatusFunc) http.HandlerFunc {
+func metrics(get func(context.Context) (*status.Status, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		st, err := get(r.Context())
 		if st == nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
+			http.Error(w, statusError(err).Error(), http.StatusInternalServerError)
 			return
 		}
 		var b bytes.Buffer
@@ -72,12 +73,16 @@ func metrics(get StatusFunc) http.HandlerFunc {
 		}
 		gauge("danzen_ledger_ok", "1 when the evidence ledger's hash chain verifies.")
 		fmt.Fprintf(&b, "danzen_ledger_ok %d\n", b2i(st.LedgerErr.IsZero()))
+		if v := st.LastFullVerify; v != nil {
+			gauge("danzen_ledger_last_full_verify_timestamp_seconds", "When the whole evidence ledger was last verified (daily).")
+			fmt.Fprintf(&b, "danzen_ledger_last_full_verify_timestamp_seconds %d\n", v.Time.Unix())
+		}
 		if rss := residentBytes(); rss > 0 {
 			gauge("process_resident_memory_bytes", "Resident memory of danzend.")
 			fmt.Fprintf(&b, "process_resident_memory_bytes %d\n", rss)
 		}
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		w.Write(b.Bytes())
+		_, _ = w.Write(b.Bytes()) // a scraper that went away retries on its own
 	}
 }
 

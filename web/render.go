@@ -3,95 +3,47 @@ package web
 import (
 	"bytes"
 	"fmt"
-	"github.com/danzen-gw/danzen/internal/msg"
 	"html/template"
 	"io/fs"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/danzen-gw/danzen/auth"
 	"github.com/danzen-gw/danzen/documents"
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
-// lang is the page's language. Japanese is the default: the people in the
-// server room read it first; the vendor's engineers may switch to English.
-type lang string
-
-const (
-	ja lang = "ja"
-	en lang = "en"
-)
-
-// langCookie remembers the choice; it is a preference, not a secret.
-const langCookie = "danzen_lang"
-
-func (l lang) t(jaText, enText string) string {
-	if l == en {
-		return enText
-	}
-	return jaText
-}
-
-// m is the page's language for package msg.
-func (l lang) m() msg.Lang {
-	if l == en {
-		return msg.EN
-	}
-	return msg.JA
-}
-
-// in renders a bilingual text or error in the page's language.
-func (l lang) in(x msg.Localizer) string { return x.Localize(l.m()) }
-
-// err renders any error in the page's language.
-func (l lang) err(err error) string { return msg.In(err, l.m()) }
-
-// split picks one half of a message written "日本語 / English", as the
-// status labels and the core's errors are. Text without the separator is
-// shown whole.
-func (l lang) split(s string) string {
-	j, e, ok := strings.Cut(s, " / ")
-	if !ok {
-		return s
-	}
-	return l.t(j, e)
-}
-
-// langOf reads ?lang= (and remembers it) or the cookie.
-func langOf(w http.ResponseWriter, r *http.Request) lang {
-	if q := r.URL.Query().Get("lang"); q == "en" || q == "ja" {
-		if w != nil {
-			http.SetCookie(w, &http.Cookie{Name: langCookie, Value: q, Path: "/", MaxAge: 365 * 24 * 3600,
-				HttpOnly: true, SameSite: http.SameSiteLaxMode})
-		}
-		return lang(q)
-	}
-	if c, err := r.Cookie(langCookie); err == nil && c.Value == "en" {
-		return en
-	}
-	return ja
-}
+// The page is read in one language at a time, a msg.Lang (JA or EN):
+// package auth picks it per request (the signed-in user's choice, default
+// Japanese). Handlers build msg.Text and msg errors; the language is
+// applied only where text meets the person: by the templates' "tr", and
+// by the live stream's JSON.
 
 // pageNames are the templates in assets/, each rendered inside layout.html.
 func pageNames() []string {
 	return []string{"dashboard.html", "config.html", "form.html", "history.html", "ledger.html", "users.html", "account.html", "tls.html", "message.html", "restore.html", "documents.html", "anomaly.html", "scan.html"}
 }
 
-// templates holds one parsed set per page and language: the "t" function
-// is bound at parse time, so templates stay free of language logic.
-type templates map[string]*template.Template
+// templates holds one parsed set per language and page: "t" (a fixed
+// text of the template, Japanese then English) and "tr" (a msg.Text or a
+// bilingual error from a handler) are bound at parse time, so templates
+// stay free of language logic.
+type templates map[msg.Lang]map[string]*template.Template
 
 func parseTemplates(assets fs.FS) (templates, error) {
 	out := templates{}
-	for _, l := range []lang{ja, en} {
-		funcs := template.FuncMap{"t": l.t}
+	for _, l := range []msg.Lang{msg.JA, msg.EN} {
+		funcs := template.FuncMap{
+			"t":  func(ja, en string) string { return msg.T(ja, en).Localize(l) },
+			"tr": func(x msg.Localizer) string { return x.Localize(l) },
+		}
+		out[l] = map[string]*template.Template{}
 		for _, p := range pageNames() {
 			t, err := template.New(p).Funcs(funcs).ParseFS(assets, "assets/layout.html", "assets/"+p)
 			if err != nil {
 				return nil, fmt.Errorf("parse template %s: %w", p, err)
 			}
-			out[string(l)+"/"+p] = t
+			out[l][p] = t
 		}
 	}
 	return out, nil
@@ -99,50 +51,48 @@ func parseTemplates(assets fs.FS) (templates, error) {
 
 // page is what layout.html needs besides the page's own data.
 type page struct {
-	Lang      lang
-	Title     string
+	Lang      msg.Lang
+	Title     msg.Text
 	User      string
-	Role      string
+	Role      msg.Text
 	Nav       []navItem
 	CSRF      string
 	CSRFField string
-	Flash     string
+	Flash     msg.Text
 	FlashBad  bool
-	// Switch is the link to the other language.
-	SwitchHref  string
-	SwitchLabel string
-	SwitchLang  lang
-	Body        any
+	Switch    auth.Switch // the link to the other language
+	Body      any
 }
 
 type navItem struct {
-	Href, Label string
-	Current     bool
+	Href    string
+	Label   msg.Text
+	Current bool
 }
 
 // nav lists the pages the user's role may open.
-func nav(l lang, role auth.Role, current string) []navItem {
+func nav(role auth.Role, current string) []navItem {
 	items := []struct {
-		href   string
-		ja, en string
-		need   auth.Action
+		href  string
+		label msg.Text
+		need  auth.Action
 	}{
-		{"/", "状態", "Status", auth.ViewStatus},
-		{"/history", "履歴", "History", auth.ViewEvidence},
-		{"/restore", "復元・訓練", "Restore", auth.ViewEvidence},
-		{"/ledger", "証跡台帳", "Evidence ledger", auth.ViewEvidence},
-		{"/anomalies", "異常", "Anomalies", auth.ViewStatus},
-		{"/documents", "提出書類", "Documents", auth.DownloadReports},
-		{"/scan", "自己診断", "Self-scan", auth.DownloadReports},
-		{"/config", "設定", "Configuration", auth.EditConfig},
-		{"/tls", "証明書", "Certificate", auth.EditConfig},
-		{"/users", "ユーザー", "Users", auth.ManageUsers},
-		{"/account", "アカウント", "Account", auth.ViewStatus},
+		{"/", msg.T("状態", "Status"), auth.ViewStatus},
+		{"/history", msg.T("履歴", "History"), auth.ViewEvidence},
+		{"/restore", msg.T("復元・訓練", "Restore"), auth.ViewEvidence},
+		{"/ledger", msg.T("証跡台帳", "Evidence ledger"), auth.ViewEvidence},
+		{"/anomalies", msg.T("異常", "Anomalies"), auth.ViewStatus},
+		{"/documents", msg.T("提出書類", "Documents"), auth.DownloadReports},
+		{"/scan", msg.T("自己診断", "Self-scan"), auth.DownloadReports},
+		{"/config", msg.T("設定", "Configuration"), auth.EditConfig},
+		{"/tls", msg.T("証明書", "Certificate"), auth.EditConfig},
+		{"/users", msg.T("ユーザー", "Users"), auth.ManageUsers},
+		{"/account", msg.T("アカウント", "Account"), auth.ViewStatus},
 	}
 	var out []navItem
 	for _, it := range items {
 		if auth.Allowed(role, it.need) {
-			out = append(out, navItem{Href: it.href, Label: l.t(it.ja, it.en), Current: it.href == current})
+			out = append(out, navItem{Href: it.href, Label: it.label, Current: it.href == current})
 		}
 	}
 	return out
@@ -160,72 +110,56 @@ func setPageHeaders(w http.ResponseWriter) {
 // render writes a page. Pages re-shown with a validation message answer
 // 200, as a form page always has: a browser logs 4xx documents as console
 // errors and the message is already on the page.
-func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name, current, title string, flash string, flashBad bool, body any) {
-	l := langOf(w, r)
-	p := page{Lang: l, Title: title, CSRFField: auth.CSRFField, CSRF: auth.CSRFToken(r), Flash: flash, FlashBad: flashBad, Body: body}
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name, current string, title, flash msg.Text, flashBad bool, body any) {
+	l := auth.Lang(r)
+	// A switch does not repeat a one-time notice (?done=, ?err=).
+	p := page{Lang: l, Title: title, CSRFField: auth.CSRFField, CSRF: auth.CSRFToken(r), Flash: flash, FlashBad: flashBad,
+		Switch: auth.SwitchFor(r, "done", "err"), Body: body}
 	if sess, ok := auth.SessionFrom(r.Context()); ok {
-		p.User, p.Role = sess.User, l.split(sess.Role.Label())
-		p.Nav = nav(l, sess.Role, current)
+		p.User, p.Role = sess.User, sess.Role.Label()
+		p.Nav = nav(sess.Role, current)
 	}
-	q := r.URL.Query()
-	q.Del("done")
-	q.Del("err")
-	if l == en {
-		q.Set("lang", "ja")
-		p.SwitchLabel, p.SwitchLang = "日本語", ja
-	} else {
-		q.Set("lang", "en")
-		p.SwitchLabel, p.SwitchLang = "English", en
-	}
-	p.SwitchHref = r.URL.Path + "?" + q.Encode()
-	t := s.tmpl[string(l)+"/"+name]
 	var b bytes.Buffer
-	if err := t.ExecuteTemplate(&b, "layout", p); err != nil {
+	if err := s.tmpl[l][name].ExecuteTemplate(&b, "layout", p); err != nil {
 		s.log.Error("render page", "page", name, "err", err)
-		http.Error(w, l.t("画面を表示できません", "cannot render the page"), http.StatusInternalServerError)
+		http.Error(w, msg.T("画面を表示できません", "cannot render the page").Localize(l), http.StatusInternalServerError)
 		return
 	}
 	setPageHeaders(w)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	w.Write(b.Bytes())
+	s.download(w, name, b.Bytes())
+}
+
+// download writes a response's bytes; a failure means the browser went
+// away, which is nobody's to act on.
+func (s *Server) download(w http.ResponseWriter, name string, data []byte) {
+	if _, err := w.Write(data); err != nil {
+		s.log.Debug("write response", "name", name, "err", err)
+	}
 }
 
 // message shows a page with one message and a link back.
 type messageBody struct {
-	Text     string
+	Text     msg.Text
 	Bad      bool
 	BackHref string
 }
 
-func (s *Server) message(w http.ResponseWriter, r *http.Request, status int, text string, bad bool, back string) {
-	l := langOf(w, r)
-	s.render(w, r, status, "message.html", "", l.t("お知らせ", "Notice"), "", false, messageBody{Text: text, Bad: bad, BackHref: back})
+func (s *Server) message(w http.ResponseWriter, r *http.Request, status int, text msg.Text, bad bool, back string) {
+	s.render(w, r, status, "message.html", "", msg.T("お知らせ", "Notice"), msg.Text{}, false, messageBody{Text: text, Bad: bad, BackHref: back})
 }
 
-// humanBytes writes n in decimal units, as disk makers do.
-func humanBytes(n int64) string {
-	if n < 0 {
-		n = 0
-	}
-	units := []string{"B", "kB", "MB", "GB", "TB", "PB"}
-	v := float64(n)
-	i := 0
-	for v >= 1000 && i < len(units)-1 {
-		v /= 1000
-		i++
-	}
-	if i == 0 {
-		return fmt.Sprintf("%d B", n)
-	}
-	if v >= 100 {
-		return fmt.Sprintf("%.0f %s", v, units[i])
-	}
-	return fmt.Sprintf("%.1f %s", v, units[i])
+// failure shows why a request failed, with a link back.
+func (s *Server) failure(w http.ResponseWriter, r *http.Request, status int, err error, back string) {
+	s.message(w, r, status, msg.TextOf(err), true, back)
 }
 
-// humanDuration is "2時間5分" / "2h 5m", to the minute (seconds when short).
-func (l lang) humanDuration(d time.Duration) string { return documents.HumanDuration(string(l), d) }
+// humanDuration is "2時間5分" in Japanese, "2h 5m" in English, to the
+// minute (seconds when short).
+func humanDuration(d time.Duration) msg.Text {
+	return msg.T(documents.HumanDuration("ja", d), documents.HumanDuration("en", d))
+}
 
 // stamp is a local time to the second, "—" when unknown.
 func stamp(t time.Time) string {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/danzen-gw/danzen/internal/msg"
 	"mime"
 	"net/http"
 	"net/url"
@@ -13,10 +12,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/danzen-gw/danzen/internal/bytesize"
+
 	"github.com/danzen-gw/danzen/auth"
-	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/backup/pull"
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/gateway"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/ledger"
 )
 
@@ -32,10 +34,6 @@ type restorer interface {
 	RemoveRestore(ctx context.Context, id, actor string) error
 }
 
-// KindRestoreDownload records who took which restored file off the
-// gateway: it is patient data leaving the appliance.
-const KindRestoreDownload = "restore.download"
-
 // Limits of what the restore page lists.
 const (
 	maxRecords  = 100 // drill and restore records, newest first
@@ -46,19 +44,19 @@ const (
 const deadlineLayout = "2006-01-02T15:04"
 
 type restoreBody struct {
-	Error      string
+	Error      msg.Text
 	Media      []restoreMedium
 	Targets    []string
 	Zone       string
-	Window     string
+	Window     msg.Text
 	Paths      []sourcePaths
 	DrillMedia []optionView
-	DrillError string
+	DrillError msg.Text
 	Drills     []recordRow
 	Restores   []recordRow
 	Kept       []keptRow
-	KeptError  string
-	RecordsErr string
+	KeptError  msg.Text
+	RecordsErr msg.Text
 	CanRestore bool
 	CanDrill   bool
 	Live       progress
@@ -68,9 +66,9 @@ type restoreBody struct {
 type restoreMedium struct {
 	Name      string
 	Snapshots []snapshotRow
-	Error     string // listing the snapshots failed
+	Error     msg.Text // listing the snapshots failed
 	Form      restoreForm
-	FormError string // the last request was refused
+	FormError msg.Text // the last request was refused
 }
 
 type snapshotRow struct {
@@ -93,7 +91,8 @@ type sourcePaths struct {
 // recordRow is one drill or restore record (the 訓練記録 for drills).
 type recordRow struct {
 	ID, Started, Medium, Snapshot, Dest, Verified, Bytes string
-	FirstByte, RTO, Check, Damaged, Actor, Result, Cut   string
+	Damaged, Actor                                       string
+	FirstByte, RTO, Check, Result, Cut                   msg.Text
 	OK, CheckOK, CutOK                                   bool
 }
 
@@ -107,61 +106,73 @@ type keptFile struct {
 }
 
 func (s *Server) restorePage(w http.ResponseWriter, r *http.Request) {
-	s.renderRestore(w, r, restoreForm{}, "", "")
+	s.renderRestore(w, r, restoreForm{}, nil, nil)
 }
 
 // renderRestore shows the page; form and formErr re-show a refused
 // restore request beside its medium's form, drillErr a refused drill.
-func (s *Server) renderRestore(w http.ResponseWriter, r *http.Request, form restoreForm, formErr, drillErr string) {
-	l := langOf(w, r)
+func (s *Server) renderRestore(w http.ResponseWriter, r *http.Request, form restoreForm, formErr, drillErr error) {
 	cfg := s.core.Config()
 	rl := role(r)
 	b := restoreBody{CanRestore: auth.Allowed(rl, auth.PowerForRestore), CanDrill: auth.Allowed(rl, auth.StartDrill),
-		Zone: cfg.TimeZone, Window: l.humanDuration(cfg.Restore.Window.Std()), DrillError: drillErr}
+		Zone: cfg.TimeZone, Window: humanDuration(cfg.Restore.Window.Std()), DrillError: msg.TextOf(drillErr)}
 	for _, t := range cfg.Restore.Targets {
 		b.Targets = append(b.Targets, t.Name)
 	}
 	def := restoreForm{Dest: "gateway", Deadline: time.Now().Add(cfg.Restore.Window.Std()).In(zoneOf(cfg)).Format(deadlineLayout)}
-	b.DrillMedia = []optionView{{Value: "", Label: l.t("自動: 最も長く訓練していない媒体", "automatic: the medium drilled longest ago")}}
+	b.DrillMedia = []optionView{{Value: "", Label: msg.T("自動: 最も長く訓練していない媒体", "automatic: the medium drilled longest ago")}}
 	for _, m := range cfg.Media {
-		rm := restoreMedium{Name: m.Name, Form: def}
+		rm := s.restoreMedium(m.Name, def)
 		if form.Medium == m.Name {
-			rm.Form, rm.FormError, formErr = form, formErr, ""
-		}
-		rm.Form.Medium = m.Name
-		snaps, err := s.core.Snapshots(m.Name)
-		if err != nil {
-			rm.Error = l.split(err.Error())
-		}
-		for i, sn := range snaps {
-			rm.Snapshots = append(rm.Snapshots, snapshotRow{ID: sn.ID, Short: short(sn.ID), Time: stamp(sn.Time), Source: sn.Source,
-				Files: sn.Files, Size: humanBytes(sn.Bytes), Checked: sn.ID == rm.Form.Snapshot || (rm.Form.Snapshot == "" && i == 0)})
+			rm.Form, rm.FormError, formErr = form, msg.TextOf(formErr), nil
+			rm.Form.Medium = m.Name
+			checkSnapshot(rm.Snapshots, form.Snapshot)
 		}
 		b.Media = append(b.Media, rm)
-		b.DrillMedia = append(b.DrillMedia, optionView{Value: m.Name, Label: m.Name})
+		b.DrillMedia = append(b.DrillMedia, optionView{Value: m.Name, Label: msg.Plain(m.Name)})
 	}
-	b.Error = formErr // a request for no configured medium
+	b.Error = msg.TextOf(formErr) // a request for no configured medium
 	drills, err := s.core.Drills()
-	b.Drills = recordRows(l, drills)
+	b.Drills = recordRows(drills)
 	restores, rerr := s.core.Restores()
-	b.Restores = recordRows(l, restores)
-	if err = errors.Join(err, rerr); err != nil {
-		b.RecordsErr = err.Error()
-	}
+	b.Restores = recordRows(restores)
+	b.RecordsErr = msg.TextOf(errors.Join(err, rerr))
 	// File names of an e-chart export can name patients: only those who
 	// may restore see them.
 	if b.CanRestore {
 		b.Paths = stagedPaths(cfg)
 		kept, err := s.core.KeptRestores()
-		if err != nil {
-			b.KeptError = err.Error()
-		}
+		b.KeptError = msg.TextOf(err)
 		b.Kept = keptRows(kept)
 	}
 	running, last := s.core.Running()
-	b.Live = progressOf(l, running, last)
-	flash, bad := flashOf(l, r)
-	s.render(w, r, http.StatusOK, "restore.html", "/restore", l.t("復元と復元訓練", "Restore and drills"), flash, bad, b)
+	b.Live = progressOf(running, last)
+	flash, bad := flashOf(r)
+	s.render(w, r, http.StatusOK, "restore.html", "/restore", msg.T("復元と復元訓練", "Restore and drills"), flash, bad, b)
+}
+
+// restoreMedium is a medium's snapshots (the newest chosen) and its
+// restore form filled with form.
+func (s *Server) restoreMedium(name string, form restoreForm) restoreMedium {
+	rm := restoreMedium{Name: name, Form: form}
+	rm.Form.Medium = name
+	snaps, err := s.core.Snapshots(name)
+	rm.Error = msg.TextOf(err)
+	for i, sn := range snaps {
+		rm.Snapshots = append(rm.Snapshots, snapshotRow{ID: sn.ID, Short: short(sn.ID), Time: stamp(sn.Time), Source: sn.Source,
+			Files: sn.Files, Size: bytesize.Format(sn.Bytes), Checked: i == 0})
+	}
+	return rm
+}
+
+// checkSnapshot chooses the snapshot a refused form had chosen.
+func checkSnapshot(rows []snapshotRow, id string) {
+	if id == "" {
+		return
+	}
+	for i := range rows {
+		rows[i].Checked = rows[i].ID == id
+	}
 }
 
 // zoneOf is the configured time zone the operator types the deadline in.
@@ -177,7 +188,7 @@ func zoneOf(cfg *config.Config) *time.Location {
 func stagedPaths(cfg *config.Config) []sourcePaths {
 	var out []sourcePaths
 	for _, src := range cfg.Sources {
-		m, err := backup.LoadManifest(cfg.StagingDir, src.Name)
+		m, err := pull.LoadManifest(cfg.StagingDir, src.Name)
 		if err != nil || m == nil {
 			continue
 		}
@@ -196,49 +207,50 @@ func stagedPaths(cfg *config.Config) []sourcePaths {
 
 // msText is a measured duration: tenths of a second when short, since a
 // drill's time to first byte is often seconds.
-func (l lang) msText(ms int64) string {
+func msText(ms int64) msg.Text {
 	d := time.Duration(ms) * time.Millisecond
 	if d < time.Minute {
-		return fmt.Sprintf(l.t("%.1f秒", "%.1fs"), d.Seconds())
+		return msg.Sprintf("%.1f秒", "%.1fs", d.Seconds())
 	}
-	return l.humanDuration(d)
+	return humanDuration(d)
 }
 
-func recordRows(l lang, recs []ledger.RestoreData) []recordRow {
+func recordRows(recs []ledger.RestoreData) []recordRow {
 	var out []recordRow
 	for i := len(recs) - 1; i >= 0 && len(out) < maxRecords; i-- {
-		out = append(out, recordRowOf(l, recs[i]))
+		out = append(out, recordRowOf(recs[i]))
 	}
 	return out
 }
 
-func recordRowOf(l lang, d ledger.RestoreData) recordRow {
+func recordRowOf(d ledger.RestoreData) recordRow {
+	none := msg.Plain("—")
 	row := recordRow{ID: d.ID, Started: stamp(d.Started), Medium: d.Medium, Dest: d.Dest, Actor: d.Actor,
-		Verified: fmt.Sprintf("%d / %d", d.FilesVerified, d.Files), Bytes: humanBytes(d.Bytes),
-		FirstByte: "—", RTO: "—", Check: "—", Damaged: strings.Join(d.Damaged, ", "),
+		Verified: fmt.Sprintf("%d / %d", d.FilesVerified, d.Files), Bytes: bytesize.Format(d.Bytes),
+		FirstByte: none, RTO: none, Check: none, Damaged: strings.Join(d.Damaged, ", "),
 		OK: d.OK, CheckOK: d.CheckOK, CutOK: d.CutVerified}
 	if d.Snapshot != "" {
 		row.Snapshot = fmt.Sprintf("%s (%s, %s)", short(d.Snapshot), d.Source, stamp(d.SnapTime))
 	}
 	if d.FirstByteMS > 0 {
-		row.FirstByte = l.msText(d.FirstByteMS)
+		row.FirstByte = msText(d.FirstByteMS)
 	}
 	if d.OK && d.RestoreMS > 0 {
-		row.RTO = l.msText(d.RestoreMS)
+		row.RTO = msText(d.RestoreMS)
 	}
 	if d.CheckRan {
-		row.Check = l.t("正常", "OK")
+		row.Check = msg.T("正常", "OK")
 		if !d.CheckOK {
-			row.Check = l.t("異常", "FAILED")
+			row.Check = msg.T("異常", "FAILED")
 		}
 	}
-	row.Result = l.t("成功", "succeeded")
+	row.Result = msg.T("成功", "succeeded")
 	if !d.OK {
-		row.Result = l.t("失敗: ", "FAILED: ") + l.in(d.Error)
+		row.Result = msg.Sprintf("失敗: %s", "FAILED: %s", d.Error)
 	}
-	row.Cut = l.t("切断を確認", "cut verified")
+	row.Cut = msg.T("切断を確認", "cut verified")
 	if !d.CutVerified {
-		row.Cut = l.t("切断を確認できません", "cut NOT verified")
+		row.Cut = msg.T("切断を確認できません", "cut NOT verified")
 	}
 	return row
 }
@@ -248,7 +260,7 @@ func keptRows(kept []gateway.KeptRestore) []keptRow {
 	for _, k := range kept {
 		row := keptRow{ID: k.ID, Started: stamp(k.Started), Medium: k.Medium, Snapshot: short(k.Snapshot), Actor: k.Actor}
 		for _, f := range k.Files {
-			row.Files = append(row.Files, keptFile{Path: f.Path, Size: humanBytes(f.Size),
+			row.Files = append(row.Files, keptFile{Path: f.Path, Size: bytesize.Format(f.Size),
 				Href: "/restores/" + url.PathEscape(k.ID) + "/file?" + url.Values{"path": {f.Path}}.Encode()})
 		}
 		out = append(out, row)
@@ -257,12 +269,12 @@ func keptRows(kept []gateway.KeptRestore) []keptRow {
 }
 
 // lastDrill is the dashboard's line on the newest drill.
-func lastDrill(l lang, drills []ledger.RestoreData) *lastCycle {
+func lastDrill(drills []ledger.RestoreData) *lastCycle {
 	if len(drills) == 0 {
 		return nil
 	}
-	row := recordRowOf(l, drills[len(drills)-1])
-	return &lastCycle{OK: row.OK, Time: row.Started, Text: fmt.Sprintf("%s — %s, RTO %s", row.Result, row.Medium, row.RTO)}
+	row := recordRowOf(drills[len(drills)-1])
+	return &lastCycle{OK: row.OK, Time: row.Started, Text: msg.Sprintf("%s — %s, RTO %s", "%s — %s, RTO %s", row.Result, row.Medium, row.RTO)}
 }
 
 // restoreFormOf reads a submitted restore form.
@@ -274,7 +286,7 @@ func restoreFormOf(r *http.Request) restoreForm {
 
 // options turns the form into the gateway's request; the gateway checks
 // the rest (medium, target, deadline in the future) before powering.
-func (f restoreForm) options(l lang, cfg *config.Config, actor string) (gateway.RestoreOptions, error) {
+func (f restoreForm) options(cfg *config.Config, actor string) (gateway.RestoreOptions, error) {
 	o := gateway.RestoreOptions{Medium: f.Medium, Snapshot: f.Snapshot, Actor: actor}
 	for _, line := range strings.Split(f.Files, "\n") {
 		// Paths as the manifest lists them; a pasted leading "/" is fine.
@@ -287,10 +299,10 @@ func (f restoreForm) options(l lang, cfg *config.Config, actor string) (gateway.
 	case "target":
 		o.Target, o.TargetDir = f.Target, f.Dir
 		if o.Target == "" {
-			return o, errors.New(l.t("書き戻し先を選んでください", "choose a restore target"))
+			return o, msg.New("書き戻し先を選んでください", "choose a restore target")
 		}
 	default:
-		return o, errors.New(l.t("復元先を選んでください", "choose where to restore to"))
+		return o, msg.New("復元先を選んでください", "choose where to restore to")
 	}
 	if f.Deadline != "" {
 		var err error
@@ -300,7 +312,7 @@ func (f restoreForm) options(l lang, cfg *config.Config, actor string) (gateway.
 			}
 		}
 		if err != nil {
-			return o, errors.New(l.t("切断期限の日時を読めません", "cannot read the deadline's date and time"))
+			return o, msg.New("切断期限の日時を読めません", "cannot read the deadline's date and time")
 		}
 	}
 	return o, nil
@@ -309,9 +321,8 @@ func (f restoreForm) options(l lang, cfg *config.Config, actor string) (gateway.
 // startRestore is the restore form: power the medium on for this restore
 // only, cut at the deadline at the latest.
 func (s *Server) startRestore(w http.ResponseWriter, r *http.Request) {
-	l := langOf(w, r)
 	f := restoreFormOf(r)
-	o, err := f.options(l, s.core.Config(), actor(r))
+	o, err := f.options(s.core.Config(), actor(r))
 	if err == nil {
 		err = s.core.StartRestore(r.Context(), o)
 	}
@@ -319,7 +330,7 @@ func (s *Server) startRestore(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, gateway.ErrBusy):
 		http.Redirect(w, r, "/restore?err=busy", http.StatusSeeOther)
 	case err != nil:
-		s.renderRestore(w, r, f, l.split(err.Error()), "")
+		s.renderRestore(w, r, f, err, nil)
 	default:
 		http.Redirect(w, r, "/restore?done=restore", http.StatusSeeOther)
 	}
@@ -327,13 +338,12 @@ func (s *Server) startRestore(w http.ResponseWriter, r *http.Request) {
 
 // startDrill is the "start drill" button, allowed to hospital staff.
 func (s *Server) startDrill(w http.ResponseWriter, r *http.Request) {
-	l := langOf(w, r)
 	err := s.core.StartDrill(r.Context(), r.PostFormValue("medium"), actor(r))
 	switch {
 	case errors.Is(err, gateway.ErrBusy):
 		http.Redirect(w, r, "/restore?err=busy", http.StatusSeeOther)
 	case err != nil:
-		s.renderRestore(w, r, restoreForm{}, "", l.split(err.Error()))
+		s.renderRestore(w, r, restoreForm{}, nil, err)
 	default:
 		http.Redirect(w, r, "/restore?done=drill", http.StatusSeeOther)
 	}
@@ -341,9 +351,8 @@ func (s *Server) startDrill(w http.ResponseWriter, r *http.Request) {
 
 // removeRestore deletes a kept restore's files from the gateway.
 func (s *Server) removeRestore(w http.ResponseWriter, r *http.Request) {
-	l := langOf(w, r)
 	if err := s.core.RemoveRestore(r.Context(), r.PathValue("id"), actor(r)); err != nil {
-		s.message(w, r, http.StatusBadRequest, l.split(err.Error()), true, "/restore")
+		s.failure(w, r, http.StatusBadRequest, err, "/restore")
 		return
 	}
 	http.Redirect(w, r, "/restore?done=removed", http.StatusSeeOther)
@@ -352,22 +361,21 @@ func (s *Server) removeRestore(w http.ResponseWriter, r *http.Request) {
 // restoredFile downloads one verified file of a kept restore. The
 // gateway refuses any path that leaves the restore.
 func (s *Server) restoredFile(w http.ResponseWriter, r *http.Request) {
-	l := langOf(w, r)
 	id, rel := r.PathValue("id"), r.URL.Query().Get("path")
 	p, err := s.core.RestoredFile(id, rel)
 	if err != nil {
-		s.message(w, r, http.StatusNotFound, l.split(err.Error()), true, "/restore")
+		s.failure(w, r, http.StatusNotFound, err, "/restore")
 		return
 	}
 	f, err := os.Open(p)
 	if err != nil {
-		s.message(w, r, http.StatusNotFound, l.split(err.Error()), true, "/restore")
+		s.failure(w, r, http.StatusNotFound, err, "/restore")
 		return
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only
 	fi, err := f.Stat()
 	if err != nil {
-		s.message(w, r, http.StatusInternalServerError, err.Error(), true, "/restore")
+		s.failure(w, r, http.StatusInternalServerError, err, "/restore")
 		return
 	}
 	if r.Method == http.MethodGet {
@@ -410,7 +418,7 @@ func (f restoreForm) ToTarget() bool { return f.Dest == "target" }
 func (f restoreForm) TargetOptions(names []string) []optionView {
 	var out []optionView
 	for _, n := range names {
-		out = append(out, optionView{Value: n, Label: n, Selected: n == f.Target})
+		out = append(out, optionView{Value: n, Label: msg.Plain(n), Selected: n == f.Target})
 	}
 	return out
 }

@@ -35,16 +35,46 @@ func (c *client) upload(path, field, name string, data []byte) resp {
 	if c.csrf == "" {
 		c.csrf = formToken(c.e.t, c.get("/account").body)
 	}
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	mw.WriteField(auth.CSRFField, c.csrf)
-	fw, _ := mw.CreateFormFile(field, name)
-	fw.Write(data)
-	mw.Close()
-	req, _ := http.NewRequest("POST", c.e.srv.URL+path, &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
+	body, contentType := multipartForm(c.e.t, map[string]string{auth.CSRFField: c.csrf}, formFile{field, name, data})
+	req, err := http.NewRequest("POST", c.e.srv.URL+path, body)
+	if err != nil {
+		c.e.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("Accept", "text/html")
 	return c.send(req)
+}
+
+// formFile is a file chosen in an upload field.
+type formFile struct {
+	field, name string
+	data        []byte
+}
+
+// multipartForm is a form with fields and files, as a browser sends an
+// upload.
+func multipartForm(t *testing.T, fields map[string]string, files ...formFile) (*bytes.Buffer, string) {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for k, v := range fields {
+		if err := mw.WriteField(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range files {
+		fw, err := mw.CreateFormFile(f.field, f.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fw.Write(f.data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return &body, mw.FormDataContentType()
 }
 
 func TestScanRegisterEditImportExport(t *testing.T) {
@@ -150,7 +180,7 @@ func TestScanNowReportsAndDownloads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	closeLater(t, ln)
 	fakeedge.Greet(ln, "SSH-2.0-OpenSSH_9.2p1\r\n")
 	port := ln.Addr().(*net.TCPAddr).Port
 	e := newEnv(t, envOptions{configure: func(_ string, cfg *config.Config) { cfg.Scan.TCPPorts = fmt.Sprint(port) }})

@@ -11,7 +11,6 @@ import (
 	"encoding/pem"
 	"io"
 	"math/big"
-	"mime/multipart"
 	"net"
 	"net/http"
 	"net/url"
@@ -22,13 +21,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/danzen-gw/danzen/ledger"
-
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/danzen-gw/danzen/auth"
 	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/ledger"
 	"github.com/danzen-gw/danzen/media/disk"
 	"github.com/danzen-gw/danzen/relay"
 	"github.com/danzen-gw/danzen/web"
@@ -41,8 +39,11 @@ func withSecrets(t *testing.T, srv *sshServer, planted *[]string) func(string, *
 		pw := "PLANTED-restic-password-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 		key := privateKeyPEM(t)
 		*planted = append(append(*planted, pw), secretLines(string(key))...)
-		os.WriteFile(filepath.Join(cfg.SecretsDir, "disk-a.restic-password"), []byte(pw), 0o600)
-		os.WriteFile(filepath.Join(cfg.SecretsDir, "emr.key"), key, 0o600)
+		for name, data := range map[string][]byte{"disk-a.restic-password": []byte(pw), "emr.key": key} {
+			if err := os.WriteFile(filepath.Join(cfg.SecretsDir, name), data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
 		src := config.DefaultSource()
 		src.Name, src.Host, src.Port, src.User, src.KeyFile, src.ExportDir = "emr", "127.0.0.1", srv.port, "danzen-pull", "emr.key", "/export"
 		src.KnownHosts = []string{knownhosts.Line([]string{knownhosts.Normalize(srv.addr)}, (*srv.key.Load()).PublicKey())}
@@ -153,7 +154,7 @@ func readEvents(t *testing.T, c *client) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read-only
 	buf := make([]byte, 64<<10)
 	n, _ := io.ReadAtLeast(resp.Body, buf, 100)
 	c.e.mu.Lock()
@@ -199,16 +200,12 @@ func uploadTLS(t *testing.T, c *client, p pemPair) resp {
 	if c.csrf == "" {
 		c.csrf = formToken(t, c.get("/account").body)
 	}
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	mw.WriteField(auth.CSRFField, c.csrf)
-	fw, _ := mw.CreateFormFile("cert", "cert.pem")
-	fw.Write(p.cert)
-	fw, _ = mw.CreateFormFile("key", "key.pem")
-	fw.Write(p.key)
-	mw.Close()
-	req, _ := http.NewRequest("POST", c.e.srv.URL+"/tls", &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
+	body, contentType := multipartForm(t, map[string]string{auth.CSRFField: c.csrf}, formFile{"cert", "cert.pem", p.cert}, formFile{"key", "key.pem", p.key})
+	req, err := http.NewRequest("POST", c.e.srv.URL+"/tls", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("Accept", "text/html")
 	return c.send(req)
 }

@@ -14,10 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/danzen-gw/danzen/ledger"
-
 	"github.com/danzen-gw/danzen/auth"
 	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/ledger"
 )
 
 // openAnomaly flags an export in the env's staging, as a cycle would.

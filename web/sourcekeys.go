@@ -6,8 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/pem"
 	"errors"
-	"fmt"
-	"github.com/danzen-gw/danzen/internal/msg"
 	"net"
 	"net/http"
 	"net/url"
@@ -24,6 +22,7 @@ import (
 	"github.com/danzen-gw/danzen/auth"
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/internal/atomicfile"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/ledger"
 )
 
@@ -43,17 +42,17 @@ func (a *sshAccount) addr() string { return net.JoinHostPort(*a.host, strconv.It
 // addAccount adds an account's connection fields; help is the help of
 // its name, user and key file, which say what this account is for. Its
 // pinned host keys are edited by the host-key flow, not as a field.
-func (b *bindings) addAccount(sec [2]string, a *sshAccount, help [3][2]string) {
+func (b *bindings) addAccount(sec msg.Text, a *sshAccount, help [3]msg.Text) {
 	g, s := bindString(a.name)
-	b.add(sec, "name", [2]string{"名前", "Name"}, help[0], textField, g, s)
+	b.add(sec, "name", msg.T("名前", "Name"), help[0], textField, g, s)
 	g, s = bindString(a.host)
-	b.add(sec, "host", [2]string{"ホスト", "Host"}, [2]string{"電子カルテサーバのホスト名またはIPアドレス", "the e-chart server's host name or IP address"}, textField, g, s)
+	b.add(sec, "host", msg.T("ホスト", "Host"), msg.T("電子カルテサーバのホスト名またはIPアドレス", "the e-chart server's host name or IP address"), textField, g, s)
 	g, s = bindInt(a.port)
-	b.add(sec, "port", [2]string{"ポート", "Port"}, [2]string{}, numberField, g, s)
+	b.add(sec, "port", msg.T("ポート", "Port"), msg.Text{}, numberField, g, s)
 	g, s = bindString(a.user)
-	b.add(sec, "user", [2]string{"アカウント", "Account"}, help[1], textField, g, s)
+	b.add(sec, "user", msg.T("アカウント", "Account"), help[1], textField, g, s)
 	g, s = bindString(a.keyFile)
-	b.add(sec, "key_file", [2]string{"秘密鍵ファイル名", "Private key file name"}, help[2], textField, g, s)
+	b.add(sec, "key_file", msg.T("秘密鍵ファイル名", "Private key file name"), help[2], textField, g, s)
 	*b = append(*b, binding{key: "known_hosts", hidden: true})
 }
 
@@ -62,10 +61,10 @@ func (b *bindings) addAccount(sec [2]string, a *sshAccount, help [3][2]string) {
 // state of its private key (never its content).
 type accountExtras struct {
 	KnownHosts    []knownHost
-	KnownHostErrs []string
-	HostKeyErr    string
+	KnownHostErrs []msg.Text
+	HostKeyErr    msg.Text
 	Pin           *pinView
-	Key           string
+	Key           msg.Text
 	KeyBad        bool
 	PublicKey     string // authorized_keys line for the e-chart server; public
 	KeyAction     string
@@ -81,7 +80,7 @@ type knownHost struct {
 
 type pinView struct {
 	Addr, Type, FP string
-	Err            string
+	Err            msg.Text
 }
 
 // pinResult is a host key pinned by a form, for the ledger.
@@ -91,36 +90,35 @@ type pinResult struct{ kind, name, host, fp, keyType string }
 // the page.
 const hostKeyTimeout = 20 * time.Second
 
-func (s *Server) accountExtras(l lang, cfg *config.Config, a *sshAccount, orig string) *accountExtras {
+func (s *Server) accountExtras(cfg *config.Config, a *sshAccount, orig string) *accountExtras {
 	x := &accountExtras{KeyAction: "/config/" + a.kind + "/key", CanKey: orig != ""}
 	for j, line := range *a.knownHosts {
 		kh := knownHost{Index: j}
 		_, hosts, key, _, _, err := ssh.ParseKnownHosts([]byte(line))
 		if err != nil {
 			kh.Unparsed = true
-			kh.FP = l.t("読めない行", "unreadable line")
 		} else {
 			kh.Type, kh.FP, kh.Hosts = key.Type(), ssh.FingerprintSHA256(key), strings.Join(hosts, ",")
 		}
 		x.KnownHosts = append(x.KnownHosts, kh)
 	}
 	if *a.keyFile == "" {
-		x.Key, x.KeyBad = l.t("鍵ファイル名が未設定です", "no key file name set"), true
+		x.Key, x.KeyBad = msg.T("鍵ファイル名が未設定です", "no key file name set"), true
 		return x
 	}
-	p, err := secretPath(l, cfg, *a.keyFile, sshKey)
+	p, err := secretPath(cfg, *a.keyFile, sshKey)
 	if err != nil {
-		x.Key, x.KeyBad = err.Error(), true
+		x.Key, x.KeyBad = msg.TextOf(err), true
 		return x
 	}
-	st := secretState(l, p)
+	st := secretState(p)
 	x.Key, x.KeyBad = st.text, !st.ok
 	if raw, err := os.ReadFile(p); err == nil {
 		if signer, err := ssh.ParsePrivateKey(raw); err == nil {
 			pub := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey())))
 			x.PublicKey = "restrict " + pub + " danzen@" + cfg.GatewayID
 		} else {
-			x.Key, x.KeyBad = x.Key+l.t("(鍵として読めません)", " (not a readable key)"), true
+			x.Key, x.KeyBad = x.Key.Append("", msg.T("(鍵として読めません)", " (not a readable key)")), true
 		}
 	}
 	return x
@@ -128,22 +126,22 @@ func (s *Server) accountExtras(l lang, cfg *config.Config, a *sshAccount, orig s
 
 type secretInfo struct {
 	ok   bool
-	text string
+	text msg.Text
 }
 
 // secretState says whether a secret file exists with safe permissions.
 // It never reads the content.
-func secretState(l lang, path string) secretInfo {
+func secretState(path string) secretInfo {
 	fi, err := os.Stat(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		return secretInfo{false, l.t("未設定(ファイルがありません)", "not set (no file)")}
+		return secretInfo{false, msg.T("未設定(ファイルがありません)", "not set (no file)")}
 	case err != nil:
-		return secretInfo{false, l.t("確認できません: ", "cannot check: ") + err.Error()}
+		return secretInfo{false, msg.Sprintf("確認できません: %v", "cannot check: %v", err)}
 	case fi.Mode().Perm()&0o077 != 0:
-		return secretInfo{false, fmt.Sprintf(l.t("設定済み。ただし権限 %o で他から読めます(0600 にしてください)", "set, but mode %o lets others read it (make it 0600)"), fi.Mode().Perm())}
+		return secretInfo{false, msg.Sprintf("設定済み。ただし権限 %o で他から読めます(0600 にしてください)", "set, but mode %o lets others read it (make it 0600)", fi.Mode().Perm())}
 	}
-	return secretInfo{true, l.t("設定済み(0600、内容は表示しません)", "set (0600; never shown)")}
+	return secretInfo{true, msg.T("設定済み(0600、内容は表示しません)", "set (0600; never shown)")}
 }
 
 // secretKind is what the page writes into a secret file.
@@ -158,11 +156,11 @@ const (
 // directory, away from the files auth keeps there and from secrets of
 // another kind: the page writes keys, and must not be able to overwrite
 // the user store, a medium's password, or an S3 key with an SSH key.
-func secretPath(l lang, cfg *config.Config, name string, kind secretKind) (string, error) {
+func secretPath(cfg *config.Config, name string, kind secretKind) (string, error) {
 	p := filepath.Clean(cfg.KeyPath(name))
 	rel, err := filepath.Rel(filepath.Clean(cfg.SecretsDir), p)
 	if err != nil || rel == "." || strings.HasPrefix(rel, "..") || strings.Contains(rel, string(filepath.Separator)) {
-		return "", errors.New(l.t("鍵ファイルは secrets フォルダの直下に置いてください", "the key file must sit directly in the secrets folder"))
+		return "", msg.New("鍵ファイルは secrets フォルダの直下に置いてください", "the key file must sit directly in the secrets folder")
 	}
 	reserved := []string{auth.UsersFile, auth.SetupCodeFile}
 	for _, m := range cfg.Media {
@@ -180,7 +178,7 @@ func secretPath(l lang, cfg *config.Config, name string, kind secretKind) (strin
 		}
 	}
 	if slices.ContainsFunc(reserved, func(n string) bool { return n != "" && filepath.Clean(cfg.KeyPath(n)) == p }) {
-		return "", errors.New(l.t("このファイル名は他の秘密情報が使っています", "this file name belongs to another secret"))
+		return "", msg.New("このファイル名は他の秘密情報が使っています", "this file name belongs to another secret")
 	}
 	return p, nil
 }
@@ -190,7 +188,7 @@ func secretPath(l lang, cfg *config.Config, name string, kind secretKind) (strin
 // it once the person confirmed the fingerprint. The key is fetched again
 // at confirmation and compared: what gets pinned is what the server offers
 // then, never anything the browser sent. stop means: show the form again.
-func (s *Server) accountHostKey(r *http.Request, l lang, a *sshAccount, st *formState) (*pinResult, bool) {
+func (s *Server) accountHostKey(r *http.Request, a *sshAccount, st *formState) (*pinResult, bool) {
 	if rm := r.PostForm["kh_remove"]; len(rm) > 0 {
 		var keep []string
 		for j, line := range *a.knownHosts {
@@ -205,14 +203,14 @@ func (s *Server) accountHostKey(r *http.Request, l lang, a *sshAccount, st *form
 	case r.PostFormValue("op") == "fetch":
 		if addrBad {
 			st.extras = func(b *formBody) {
-				b.Account.HostKeyErr = l.t("ホストとポートを先に正しく入力してください", "enter the host and port first")
+				b.Account.HostKeyErr = hostPortFirst()
 			}
 			return nil, true
 		}
 		key, err := s.fetch(r.Context(), *a.host, *a.port)
 		st.extras = func(b *formBody) {
 			if err != nil {
-				b.Account.HostKeyErr = l.split(err.Error())
+				b.Account.HostKeyErr = msg.TextOf(err)
 				return
 			}
 			b.Account.Pin = &pinView{Addr: a.addr(), Type: key.Type(), FP: ssh.FingerprintSHA256(key)}
@@ -220,24 +218,24 @@ func (s *Server) accountHostKey(r *http.Request, l lang, a *sshAccount, st *form
 		return nil, true
 	case r.PostFormValue("pin_fp") != "":
 		want := r.PostFormValue("pin_fp")
-		pinErr := func(msg string) (*pinResult, bool) {
+		pinErr := func(why msg.Text) (*pinResult, bool) {
 			st.extras = func(b *formBody) {
-				b.Account.Pin = &pinView{Addr: a.addr(), FP: want, Err: msg}
+				b.Account.Pin = &pinView{Addr: a.addr(), FP: want, Err: why}
 			}
 			return nil, true
 		}
 		if r.PostFormValue("pin_confirm") == "" {
-			return pinErr(l.t("サーバ管理者と指紋を照合し、チェックを入れてください", "compare the fingerprint with the server's administrator and tick the box"))
+			return pinErr(msg.T("サーバ管理者と指紋を照合し、チェックを入れてください", "compare the fingerprint with the server's administrator and tick the box"))
 		}
 		if addrBad {
-			return pinErr(l.t("ホストとポートを先に正しく入力してください", "enter the host and port first"))
+			return pinErr(hostPortFirst())
 		}
 		key, err := s.fetch(r.Context(), *a.host, *a.port)
 		if err != nil {
-			return pinErr(l.split(err.Error()))
+			return pinErr(msg.TextOf(err))
 		}
 		if fp := ssh.FingerprintSHA256(key); fp != want {
-			return pinErr(fmt.Sprintf(l.t("サーバの鍵が確認したものと違います(確認 %s、現在 %s)。登録していません", "the server now offers a different key (confirmed %s, offered %s): nothing pinned"), want, fp))
+			return pinErr(msg.Sprintf("サーバの鍵が確認したものと違います(確認 %s、現在 %s)。登録していません", "the server now offers a different key (confirmed %s, offered %s): nothing pinned", want, fp))
 		}
 		line := knownhosts.Line([]string{knownhosts.Normalize(a.addr())}, key)
 		if !slices.Contains(*a.knownHosts, line) {
@@ -246,6 +244,10 @@ func (s *Server) accountHostKey(r *http.Request, l lang, a *sshAccount, st *form
 		return &pinResult{kind: a.kind, name: *a.name, host: a.addr(), fp: want, keyType: key.Type()}, false
 	}
 	return nil, false
+}
+
+func hostPortFirst() msg.Text {
+	return msg.T("ホストとポートを先に正しく入力してください", "enter the host and port first")
 }
 
 func (s *Server) fetch(ctx context.Context, host string, port int) (ssh.PublicKey, error) {
@@ -259,11 +261,10 @@ func (s *Server) fetch(ctx context.Context, host string, port int) (ssh.PublicKe
 // written 0600 and never shown; the ledger records that it changed and
 // the public key's fingerprint.
 func (s *Server) accountKey(w http.ResponseWriter, r *http.Request) {
-	l := langOf(w, r)
 	kind, name := r.PathValue("kind"), r.PostFormValue("orig")
 	cfg, err := cloneConfig(s.core.Config())
 	if err != nil {
-		s.message(w, r, http.StatusInternalServerError, err.Error(), true, "/config")
+		s.failure(w, r, http.StatusInternalServerError, err, "/config")
 		return
 	}
 	ed, ok := s.editors()[kind]
@@ -272,56 +273,60 @@ func (s *Server) accountKey(w http.ResponseWriter, r *http.Request) {
 		it, ok = ed.find(cfg, name)
 	}
 	if !ok || name == "" || it.ssh == nil {
-		s.message(w, r, http.StatusOK, l.t("先にこの項目を保存してください", "save this item first"), true, "/config")
+		s.message(w, r, http.StatusOK, msg.T("先にこの項目を保存してください", "save this item first"), true, "/config")
 		return
 	}
 	back := "/config/" + kind + "?name=" + url.QueryEscape(name)
-	p, err := secretPath(l, cfg, *it.ssh.keyFile, sshKey)
+	p, err := secretPath(cfg, *it.ssh.keyFile, sshKey)
 	if err != nil {
-		s.message(w, r, http.StatusOK, err.Error(), true, back)
+		s.failure(w, r, http.StatusOK, err, back)
 		return
 	}
-	var pemBytes []byte
-	switch r.PostFormValue("op") {
-	case "generate":
-		_, priv, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			s.message(w, r, http.StatusInternalServerError, err.Error(), true, back)
-			return
-		}
-		blk, err := ssh.MarshalPrivateKey(priv, "danzen@"+cfg.GatewayID)
-		if err != nil {
-			s.message(w, r, http.StatusInternalServerError, err.Error(), true, back)
-			return
-		}
-		pemBytes = pem.EncodeToMemory(blk)
-	default:
-		pemBytes = []byte(strings.TrimSpace(r.PostFormValue("key")) + "\n")
-		if _, err := ssh.ParseRawPrivateKey(pemBytes); err != nil {
-			// The error text never quotes the key.
-			msg := l.t("秘密鍵として読めません。暗号化されていない OpenSSH または PEM 形式の鍵を貼り付けてください(鍵は保存していません)",
-				"not a readable private key: paste an unencrypted OpenSSH or PEM key (nothing was saved)")
-			var pp *ssh.PassphraseMissingError
-			if errors.As(err, &pp) {
-				msg = l.t("パスフレーズ付きの鍵は使えません(無人で接続するため)。保存していません", "a key with a passphrase cannot be used unattended: nothing was saved")
-			}
-			s.message(w, r, http.StatusOK, msg, true, back)
-			return
-		}
+	generate := r.PostFormValue("op") == "generate"
+	pemBytes, status, err := newAccountKey(generate, r.PostFormValue("key"), cfg.GatewayID)
+	if err != nil {
+		s.failure(w, r, status, err, back)
+		return
 	}
 	signer, err := ssh.ParsePrivateKey(pemBytes)
 	if err != nil {
-		s.message(w, r, http.StatusOK, l.t("鍵を読めません", "cannot read the key"), true, back)
+		s.message(w, r, http.StatusOK, msg.T("鍵を読めません", "cannot read the key"), true, back)
 		return
 	}
 	if err := atomicfile.Write(p, pemBytes, 0o600); err != nil {
 		s.log.Error("write account key", "kind", kind, "err", err)
-		s.message(w, r, http.StatusInternalServerError, l.t("鍵を保存できません: ", "cannot save the key: ")+err.Error(), true, back)
+		s.failure(w, r, http.StatusInternalServerError, msg.Wrap(err, "鍵を保存できません", "cannot save the key"), back)
 		return
 	}
-	d := ledger.SecretReplacedData{File: filepath.Base(p), PublicKeyFingerprint: ssh.FingerprintSHA256(signer.PublicKey()),
-		Generated: r.PostFormValue("op") == "generate"}
+	d := ledger.SecretReplacedData{File: filepath.Base(p), PublicKeyFingerprint: ssh.FingerprintSHA256(signer.PublicKey()), Generated: generate}
 	*accountOf(kind, &d.Source, &d.Target) = name
 	s.record(r.Context(), ledger.Entry{Kind: ledger.KindSecretReplaced, Actor: actor(r), Message: msg.T("SSH秘密鍵を置き換え", "SSH private key replaced"), Payload: d})
 	http.Redirect(w, r, back+"&done=key", http.StatusSeeOther)
+}
+
+// newAccountKey is the PEM of a key generated here, or of the pasted one
+// once it parses; else why not, with the status to answer.
+func newAccountKey(generate bool, pasted, gatewayID string) ([]byte, int, error) {
+	if generate {
+		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return nil, http.StatusInternalServerError, err
+		}
+		blk, err := ssh.MarshalPrivateKey(priv, "danzen@"+gatewayID)
+		if err != nil {
+			return nil, http.StatusInternalServerError, err
+		}
+		return pem.EncodeToMemory(blk), http.StatusOK, nil
+	}
+	pemBytes := []byte(strings.TrimSpace(pasted) + "\n")
+	if _, err := ssh.ParseRawPrivateKey(pemBytes); err != nil {
+		// The message never quotes the key.
+		var pp *ssh.PassphraseMissingError
+		if errors.As(err, &pp) {
+			return nil, http.StatusOK, msg.New("パスフレーズ付きの鍵は使えません(無人で接続するため)。保存していません", "a key with a passphrase cannot be used unattended: nothing was saved")
+		}
+		return nil, http.StatusOK, msg.New("秘密鍵として読めません。暗号化されていない OpenSSH または PEM 形式の鍵を貼り付けてください(鍵は保存していません)",
+			"not a readable private key: paste an unencrypted OpenSSH or PEM key (nothing was saved)")
+	}
+	return pemBytes, http.StatusOK, nil
 }

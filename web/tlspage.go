@@ -1,12 +1,11 @@
 package web
 
 import (
-	"github.com/danzen-gw/danzen/internal/msg"
-	"io"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/ledger"
 )
 
@@ -16,13 +15,12 @@ type tlsBody struct {
 	Subject, Issuer, Names string
 	From, Until            string
 	SelfSigned             bool
-	Error                  string
+	Error                  msg.Text
 }
 
-func (s *Server) tlsPage(w http.ResponseWriter, r *http.Request) { s.renderTLS(w, r, "") }
+func (s *Server) tlsPage(w http.ResponseWriter, r *http.Request) { s.renderTLS(w, r, msg.Text{}) }
 
-func (s *Server) renderTLS(w http.ResponseWriter, r *http.Request, errMsg string) {
-	l := langOf(w, r)
+func (s *Server) renderTLS(w http.ResponseWriter, r *http.Request, errMsg msg.Text) {
 	b := tlsBody{Error: errMsg}
 	if s.certs != nil {
 		leaf := s.certs.Leaf()
@@ -38,32 +36,29 @@ func (s *Server) renderTLS(w http.ResponseWriter, r *http.Request, errMsg string
 		b.From, b.Until = stamp(leaf.NotBefore), stamp(leaf.NotAfter)
 		b.SelfSigned = leaf.Subject.String() == leaf.Issuer.String()
 	}
-	flash, bad := flashOf(l, r)
-	s.render(w, r, http.StatusOK, "tls.html", "/tls", l.t("ページの証明書", "The page's certificate"), flash, bad, b)
+	flash, bad := flashOf(r)
+	s.render(w, r, http.StatusOK, "tls.html", "/tls", msg.T("ページの証明書", "The page's certificate"), flash, bad, b)
 }
 
 // tlsUpload replaces the page's certificate with the vendor's own (PEM
 // certificate chain and key). A pair that does not validate changes
 // nothing. The key is never shown; the ledger gets the new fingerprint.
 func (s *Server) tlsUpload(w http.ResponseWriter, r *http.Request) {
-	l := langOf(w, r)
 	if s.certs == nil {
-		s.renderTLS(w, r, l.t("このページは HTTPS で提供されていません(デモ)", "this page is not served over HTTPS (demo)"))
+		s.renderTLS(w, r, msg.T("このページは HTTPS で提供されていません(デモ)", "this page is not served over HTTPS (demo)"))
 		return
 	}
-	read := func(name string) []byte {
-		f, _, err := r.FormFile(name)
-		if err != nil {
-			return []byte(r.PostFormValue(name))
-		}
-		defer f.Close()
-		b, _ := io.ReadAll(io.LimitReader(f, maxBody))
-		return b
-	}
-	certPEM, keyPEM := read("cert"), read("key")
 	old := s.certs.Fingerprint()
-	if err := s.certs.Replace(certPEM, keyPEM, time.Now()); err != nil {
-		s.renderTLS(w, r, l.split(err.Error())+l.t("(証明書は変更していません)", " (the certificate was not changed)"))
+	certPEM, err := uploaded(r, "cert")
+	var keyPEM []byte
+	if err == nil {
+		keyPEM, err = uploaded(r, "key")
+	}
+	if err == nil {
+		err = s.certs.Replace(certPEM, keyPEM, time.Now())
+	}
+	if err != nil {
+		s.renderTLS(w, r, msg.TextOf(msg.Wrap(err, "証明書は変更していません", "the certificate was not changed")))
 		return
 	}
 	s.record(r.Context(), ledger.Entry{Kind: ledger.KindCertReplaced, Actor: actor(r), Message: msg.T("ページの証明書を置き換え", "page certificate replaced"),

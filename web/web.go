@@ -3,7 +3,8 @@
 // management and the page's own certificate. Every page but the login
 // sits behind package auth; every change goes through the gateway's API
 // (the same the CLI uses) and is recorded in the evidence ledger. No page
-// ever shows a secret: secret files can only be replaced.
+// ever shows a secret: secret files can only be replaced. Each person reads
+// the page in one language, Japanese by default (render.go).
 package web
 
 import (
@@ -18,8 +19,10 @@ import (
 
 	"github.com/danzen-gw/danzen/auth"
 	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/backup/pull"
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/documents"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/status"
 )
 
@@ -51,7 +54,7 @@ type Options struct {
 	// served over plain HTTP on 127.0.0.1 (the demo).
 	Certs *CertStore
 	Log   *slog.Logger
-	// FetchHostKey asks an SSH server for its host key [backup.FetchHostKey].
+	// FetchHostKey asks an SSH server for its host key [pull.FetchHostKey].
 	FetchHostKey func(ctx context.Context, host string, port int) (ssh.PublicKey, error)
 }
 
@@ -81,7 +84,7 @@ func New(opts Options) (*Server, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.fetchHostKey == nil {
-		s.fetchHostKey = backup.FetchHostKey
+		s.fetchHostKey = pull.FetchHostKey
 	}
 	t, err := parseTemplates(assets)
 	if err != nil {
@@ -154,9 +157,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Said as such when announced: cut off later, the form would lose
-		// its CSRF token and the refusal would name the wrong cause.
+		// its CSRF token and the refusal would name the wrong cause. This
+		// runs before the session is known: both languages.
 		if r.ContentLength > maxBody {
-			http.Error(w, "送信データが大きすぎます / request body too large", http.StatusRequestEntityTooLarge)
+			http.Error(w, msg.T("送信データが大きすぎます", "request body too large").String(), http.StatusRequestEntityTooLarge)
 			return
 		}
 		if r.Body != nil {
@@ -185,7 +189,7 @@ func favicon(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "image/svg+xml")
 	w.Header().Set("Cache-Control", "max-age=86400")
-	w.Write(b)
+	_, _ = w.Write(b) // a browser that went away needs no icon
 }
 
 // actor is the logged-in user, for the ledger. RequireAction guarantees a
@@ -202,42 +206,4 @@ func role(r *http.Request) auth.Role {
 		return s.Role
 	}
 	return ""
-}
-
-// StatusFunc returns the current status.
-type StatusFunc func(ctx context.Context) (*status.Status, error)
-
-// Handler serves the dashboard read-only and without accounts, from a
-// status function alone. It is kept for tests of the status package;
-// danzend and the demo serve New, which requires a login.
-func Handler(get StatusFunc, log *slog.Logger) http.Handler {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	tmpl, err := parseTemplates(assets)
-	if err != nil {
-		panic(err) // the embedded templates are fixed at build time
-	}
-	s := &Server{tmpl: tmpl, log: log}
-	mux := http.NewServeMux()
-	mux.Handle("GET /static/", staticFiles())
-	mux.HandleFunc("GET /favicon.ico", favicon)
-	mux.HandleFunc("GET /metrics", metrics(get))
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		st, err := get(r.Context())
-		if st == nil {
-			http.Error(w, "状態を取得できません / cannot read the status: "+errText(err), http.StatusInternalServerError)
-			return
-		}
-		l := langOf(w, r)
-		s.render(w, r, http.StatusOK, "dashboard.html", "/", l.t("状態", "Status"), "", false, dashboardView(l, st, nil, time.Now()))
-	})
-	return mux
-}
-
-func errText(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
 }

@@ -14,13 +14,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/danzen-gw/danzen/internal/msg"
-
 	"github.com/danzen-gw/danzen/auth"
 	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/backup/pull"
 	"github.com/danzen-gw/danzen/backup/restic"
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/gateway"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/ledger"
 	"github.com/danzen-gw/danzen/status"
 	"github.com/danzen-gw/danzen/web"
@@ -265,7 +265,9 @@ func TestGeneralSettingsAreValidatedAppliedAndUndone(t *testing.T) {
 	}
 	// A form made before that change is refused rather than overwriting it.
 	stale := generalForm(t, c, map[string]string{"gateway_id": "other"})
-	e.g.Reconfigure(context.Background(), "someone", withSchedule(e.g.Config(), "daily 03:00"))
+	if err := e.g.Reconfigure(context.Background(), "someone", withSchedule(e.g.Config(), "daily 03:00")); err != nil {
+		t.Fatal(err)
+	}
 	if r := c.post("/config/general", stale); r.code != http.StatusOK || !strings.Contains(r.body, "別の画面で変更されました") {
 		t.Fatalf("stale form: %d", r.code)
 	}
@@ -480,7 +482,7 @@ func TestLiveProgressOverServerSentEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read-only
 	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
 		t.Fatalf("content type %q", ct)
 	}
@@ -497,7 +499,7 @@ func TestLiveProgressOverServerSentEvents(t *testing.T) {
 	}
 	next("idle")
 	core.running <- true
-	core.ch <- backup.CycleEvent{Phase: "pull", Pull: &backup.Event{Kind: backup.EventProgress, Source: "emr",
+	core.ch <- backup.CycleEvent{Phase: "pull", Pull: &pull.Event{Kind: pull.EventProgress, Source: "emr",
 		BytesDone: 50e6, BytesTotal: 100e6, Rate: 10e6, FilesDone: 3, FilesTotal: 10}}
 	d := next("progress")
 	for _, want := range []string{`"percent":50`, `"bytes":"50.0 MB / 100 MB"`, `"rate":"10.0 MB/s"`, `"eta":"5秒"`, `"medium":"emr"`, `"phase":"電子カルテの取得"`} {
@@ -526,6 +528,10 @@ type statusCore struct {
 
 func (c statusCore) Status(context.Context) (*status.Status, error) { return c.st, nil }
 
+// TestDashboardShowsEachMediumAndTheTimeline: the page, behind a login,
+// can never claim more than the ledger proves: only a verified cut shows
+// as cut; an unverified or simulated one is red, on the page and in
+// /metrics.
 func TestDashboardShowsEachMediumAndTheTimeline(t *testing.T) {
 	dir := t.TempDir()
 	now := time.Now()
@@ -546,7 +552,9 @@ func TestDashboardShowsEachMediumAndTheTimeline(t *testing.T) {
 	add(ledger.KindPowerOffUnverified, "fault", ledger.CutData{Reason: msg.Legacy("sense still ON")})
 	add(ledger.KindPowerOffUnverified, "sim", ledger.CutData{Reason: msg.Plain("simulated"), Simulated: true})
 	add(ledger.KindCycleEnd, "", ledger.CycleEndData{Cycle: "c1", OK: true})
-	l.Close()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
 	st, err := status.Compute(dir, []string{"cut", "conn", "fault", "sim"}, now)
 	if err != nil {
 		t.Fatal(err)
@@ -575,8 +583,14 @@ func TestDashboardShowsEachMediumAndTheTimeline(t *testing.T) {
 	if again := c.get("/").body; !strings.Contains(again, `<html lang="en">`) {
 		t.Error("the language choice is not remembered")
 	}
-	if m := c.get("/metrics").body; !strings.Contains(m, `danzen_medium_offline_verified{medium="cut"} 1`) {
-		t.Errorf("metrics:\n%s", m)
+	// /metrics claims no more than the ledger proves either.
+	m := c.get("/metrics").body
+	for _, want := range []string{`danzen_medium_offline_verified{medium="cut"} 1`, `danzen_medium_offline_verified{medium="fault"} 0`,
+		`danzen_medium_offline_verified{medium="sim"} 0`, `danzen_medium_state{medium="sim",state="simulated"} 1`,
+		`danzen_medium_state{medium="conn",state="connected"} 1`, "danzen_last_cycle_ok 1", "danzen_ledger_ok 1", "process_resident_memory_bytes "} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %q:\n%s", want, m)
+		}
 	}
 }
 
@@ -591,7 +605,9 @@ func TestLedgerPageShowsVerification(t *testing.T) {
 	}
 	p := filepath.Join(e.g.Config().LedgerDir, ledger.FileName)
 	raw, _ := os.ReadFile(p)
-	os.WriteFile(p, []byte(strings.Replace(string(raw), `"kind":"cycle.start"`, `"kind":"cycle.Start"`, 1)), 0o600)
+	if err := os.WriteFile(p, []byte(strings.Replace(string(raw), `"kind":"cycle.start"`, `"kind":"cycle.Start"`, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if page := c.get("/ledger").body; !strings.Contains(page, "ハッシュチェーンの検証: 異常あり") {
 		t.Fatal("a tampered ledger is not shown as failed")
 	}

@@ -1,8 +1,11 @@
 package restic
 
 import (
+	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // ExitCode is a restic exit status. The named values are also sentinel
@@ -65,6 +68,7 @@ const (
 type ExitError struct {
 	Op   string   // restic subcommand, e.g. "backup"
 	Repo string   // repository location (credentials in URLs redacted)
+	From string   // copy: the repository copied from, likewise redacted
 	Code ExitCode // restic's exit code; 130 also when the context was cancelled; -1 if killed by a signal
 	// Message is restic's own exit message (from its exit_error JSON line),
 	// or the last plain-text lines it printed when there was none.
@@ -78,65 +82,73 @@ type ExitError struct {
 	Cause error
 }
 
-// maxListedItems bounds how many items Error() names.
+// maxListedItems bounds how many items a message names.
 const maxListedItems = 10
 
 // Error returns an operator-facing message, Japanese then English.
-func (e *ExitError) Error() string {
-	var ja, en string
+func (e *ExitError) Error() string { return e.message().Error() }
+
+// Localize returns the operator-facing message in l.
+func (e *ExitError) Localize(l msg.Lang) string { return msg.In(e.message(), l) }
+
+// message is the operator's message, with restic's own words (which are
+// English only) after it when they add anything.
+func (e *ExitError) message() error {
+	t, detail := e.text()
+	if detail == "" {
+		return t.Err()
+	}
+	return msg.WrapText(errors.New(detail), t)
+}
+
+// text says what failed in the operator's words, and returns restic's
+// own message when it adds to them.
+func (e *ExitError) text() (msg.Text, string) {
 	detail := oneLine(e.Message)
+	repo := e.repo()
 	switch e.Code {
 	case ErrSourceUnreadable:
 		if e.Op != "backup" { // forget: some snapshot files could not be deleted
-			ja = fmt.Sprintf("restic %s: 一部のスナップショットを削除できませんでした", e.Op)
-			en = fmt.Sprintf("restic %s on %s could not remove some snapshots", e.Op, e.Repo)
-			break
+			return msg.Sprintf("restic %s(%s): 一部のスナップショットを削除できませんでした", "restic %s on %s could not remove some snapshots", e.Op, repo), detail
 		}
-		names := e.itemList()
-		ja = fmt.Sprintf("一部の元ファイルを読み取れませんでした（%d件: %s）。このバックアップは不完全です", len(e.Items), names)
-		en = fmt.Sprintf("some source files could not be read (%d: %s); the backup of %s is incomplete", len(e.Items), names, e.Repo)
-		detail = ""
+		return msg.Sprintf("一部の元ファイルを読み取れませんでした(%d件: %s)。%s へのこのバックアップは不完全です",
+			"some source files could not be read (%d: %s); the backup of %s is incomplete", len(e.Items), e.itemList(), repo), ""
 	case ErrRepoMissing:
-		ja = "リポジトリが見つかりません（媒体の接続・マウントと保存先の設定を確認してください）"
-		en = fmt.Sprintf("repository does not exist at %s", e.Repo)
-		detail = ""
+		return msg.Sprintf("リポジトリが見つかりません: %s(媒体の接続・マウントと保存先の設定を確認してください)",
+			"repository does not exist at %s", repo), ""
 	case ErrLocked:
-		ja = "リポジトリがロックされています（他の処理が実行中か、異常終了した処理のロックが残っています）"
-		en = fmt.Sprintf("repository %s is locked", e.Repo)
+		return msg.Sprintf("リポジトリ %s がロックされています(他の処理が実行中か、異常終了した処理のロックが残っています)",
+			"repository %s is locked", repo), detail
 	case ErrWrongPassword:
-		ja = "リポジトリのパスワードが違います"
-		en = fmt.Sprintf("wrong repository password for %s", e.Repo)
-		detail = ""
+		return msg.Sprintf("リポジトリのパスワードが違います: %s", "wrong repository password for %s", repo), ""
 	case ErrInterrupted:
-		ja = fmt.Sprintf("restic %s が中断されました", e.Op)
-		en = fmt.Sprintf("restic %s on %s was interrupted", e.Op, e.Repo)
-		detail = ""
+		return msg.Sprintf("restic %s(%s)が中断されました", "restic %s on %s was interrupted", e.Op, repo), ""
 	case ErrFatal:
-		switch e.Op {
-		case "backup":
-			ja = "バックアップに失敗しました（スナップショットは作成されていません）"
-			en = fmt.Sprintf("backup to %s failed, no snapshot was written", e.Repo)
-		case "check":
-			ja = "リポジトリの検査でエラーが見つかりました"
-			en = fmt.Sprintf("check of %s failed", e.Repo)
-		default:
-			ja = fmt.Sprintf("restic %s が失敗しました", e.Op)
-			en = fmt.Sprintf("restic %s on %s failed", e.Op, e.Repo)
-		}
-	default:
-		if e.Code < 0 {
-			ja = fmt.Sprintf("restic %s が強制終了されました", e.Op)
-			en = fmt.Sprintf("restic %s on %s was killed", e.Op, e.Repo)
-		} else {
-			ja = fmt.Sprintf("restic %s が終了コード %d で失敗しました", e.Op, int(e.Code))
-			en = fmt.Sprintf("restic %s on %s failed with exit code %d", e.Op, e.Repo, int(e.Code))
-		}
+		return e.fatalText(repo), detail
 	}
-	msg := ja + " / " + en
-	if detail != "" {
-		msg += ": " + detail
+	if e.Code < 0 {
+		return msg.Sprintf("restic %s(%s)が強制終了されました", "restic %s on %s was killed", e.Op, repo), detail
 	}
-	return msg
+	return msg.Sprintf("restic %s(%s)が終了コード %d で失敗しました", "restic %s on %s failed with exit code %d", e.Op, repo, int(e.Code)), detail
+}
+
+// fatalText words exit code 1 by operation.
+func (e *ExitError) fatalText(repo msg.Text) msg.Text {
+	switch e.Op {
+	case "backup":
+		return msg.Sprintf("%s へのバックアップに失敗しました(スナップショットは作成されていません)", "backup to %s failed, no snapshot was written", repo)
+	case "check":
+		return msg.Sprintf("リポジトリ %s の検査でエラーが見つかりました", "check of %s failed", repo)
+	}
+	return msg.Sprintf("restic %s(%s)が失敗しました", "restic %s on %s failed", e.Op, repo)
+}
+
+// repo names the repository, and for a copy the one copied from.
+func (e *ExitError) repo() msg.Text {
+	if e.From == "" {
+		return msg.Plain(e.Repo)
+	}
+	return msg.Sprintf("%s(コピー元 %s)", "%s (source %s)", e.Repo, e.From)
 }
 
 // Unwrap lets errors.Is match the ExitCode sentinel and, for an
@@ -149,11 +161,11 @@ func (e *ExitError) Unwrap() []error {
 	return errs
 }
 
-func (e *ExitError) itemList() string {
+// itemList names the first maxListedItems items.
+func (e *ExitError) itemList() msg.Text {
 	var names []string
 	for i, it := range e.Items {
 		if i == maxListedItems {
-			names = append(names, fmt.Sprintf("… 他%d件 / %d more", len(e.Items)-i, len(e.Items)-i))
 			break
 		}
 		name := it.Item
@@ -163,9 +175,13 @@ func (e *ExitError) itemList() string {
 		names = append(names, name)
 	}
 	if len(names) == 0 {
-		return "-"
+		return msg.Plain("-")
 	}
-	return strings.Join(names, ", ")
+	list := msg.Plain(strings.Join(names, ", "))
+	if more := len(e.Items) - maxListedItems; more > 0 {
+		list = list.Append(", ", msg.Sprintf("… 他%d件", "… %d more", more))
+	}
+	return list
 }
 
 // BinaryError reports that the restic executable cannot be run.
@@ -174,8 +190,13 @@ type BinaryError struct {
 	Err  error
 }
 
-func (e *BinaryError) Error() string {
-	return fmt.Sprintf("restic の実行ファイルが見つかりません / restic binary not found or not executable: %s: %v", e.Path, e.Err)
+func (e *BinaryError) Error() string { return e.message().Error() }
+
+// Localize says in l that restic cannot be run, and why.
+func (e *BinaryError) Localize(l msg.Lang) string { return msg.In(e.message(), l) }
+
+func (e *BinaryError) message() error {
+	return msg.Wrap(fmt.Errorf("%s: %w", e.Path, e.Err), "restic の実行ファイルが見つかりません", "restic binary not found or not executable")
 }
 
 func (e *BinaryError) Unwrap() []error { return []error{ErrBinaryMissing, e.Err} }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // RepositoryVersion is the repository format Init creates (format 2:
@@ -63,10 +65,10 @@ func (r *Repo) Backup(ctx context.Context, dir string, tags []string) (BackupRes
 	}
 	fi, err := os.Stat(abs)
 	if err != nil {
-		return res, fmt.Errorf("バックアップ元を開けません / cannot open backup source %s: %w", abs, err)
+		return res, msg.Errorf("バックアップ元 %s を開けません: %w", "cannot open backup source %s: %w", abs, err)
 	}
 	if !fi.IsDir() {
-		return res, fmt.Errorf("バックアップ元がディレクトリではありません / backup source %s is not a directory", abs)
+		return res, msg.Errorf("バックアップ元 %s がディレクトリではありません", "backup source %s is not a directory", abs)
 	}
 	args := []string{"--host=" + r.Host}
 	for _, t := range tags {
@@ -415,7 +417,7 @@ func (r *Repo) Copy(ctx context.Context, from *Repo, snapshotIDs []string) error
 	_, err := r.run(ctx, invocation{op: "copy", args: args, lock: true, compress: true, from: from})
 	var xe *ExitError
 	if errors.As(err, &xe) {
-		xe.Repo = fmt.Sprintf("%s (コピー元 / source %s)", xe.Repo, from.displayLocation())
+		xe.From = from.displayLocation()
 	}
 	return wrap("copy", err)
 }

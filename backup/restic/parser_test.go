@@ -2,9 +2,14 @@ package restic
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
+
+var japanese = regexp.MustCompile(`[\p{Hiragana}\p{Katakana}\p{Han}]`)
 
 // cannedStdout/cannedStderr mimic restic 0.19.1 backup --json output with
 // plain-text lines mixed in (as restic prints warnings and hints).
@@ -22,30 +27,36 @@ Warning: at least one source file could not be read
 {"message_type":"exit_error","code":3,"message":"Warning: at least one source file could not be read"}
 last plain line without newline`
 
+// feedInPieces writes s to w in awkward pieces: lines split across
+// writes, several per write.
+func feedInPieces(t *testing.T, w *lineWriter, s string) {
+	t.Helper()
+	for _, n := range []int{1, 7, 64, 3, 200, 5} {
+		if s == "" {
+			return
+		}
+		n = min(n, len(s))
+		feed(t, w, s[:n])
+		s = s[n:]
+	}
+	feed(t, w, s)
+}
+
+// feed writes s to w in one write.
+func feed(t *testing.T, w *lineWriter, s string) {
+	t.Helper()
+	if _, err := w.Write([]byte(s)); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestParserSkipsPlainLines(t *testing.T) {
 	var events []Event
 	p := newParser("backup", func(e Event) { events = append(events, e) }, nil)
 	out := &lineWriter{p: p, stream: "stdout"}
 	errw := &lineWriter{p: p, stream: "stderr"}
-
-	// Feed in awkward pieces: lines split across writes, several per write.
-	feed := func(w *lineWriter, s string) {
-		for _, n := range []int{1, 7, 64, 3, 200, 5} {
-			if s == "" {
-				return
-			}
-			n = min(n, len(s))
-			if _, err := w.Write([]byte(s[:n])); err != nil {
-				t.Fatal(err)
-			}
-			s = s[n:]
-		}
-		if _, err := w.Write([]byte(s)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	feed(out, cannedStdout)
-	feed(errw, cannedStderr)
+	feedInPieces(t, out, cannedStdout)
+	feedInPieces(t, errw, cannedStderr)
 	out.flush()
 	errw.flush()
 
@@ -112,7 +123,7 @@ func TestParserTailKeepsLastLines(t *testing.T) {
 	p := newParser("check", nil, nil)
 	w := &lineWriter{p: p, stream: "stderr"}
 	for i := range 20 {
-		w.Write([]byte("line " + string(rune('a'+i)) + "\n"))
+		feed(t, w, "line "+string(rune('a'+i))+"\n")
 	}
 	tail := p.tailLines()
 	if len(tail) != maxTail || tail[0] != "line m" || tail[maxTail-1] != "line t" {
@@ -123,10 +134,10 @@ func TestParserTailKeepsLastLines(t *testing.T) {
 func TestParserArraysAndCheckErrors(t *testing.T) {
 	p := newParser("check", nil, nil)
 	w := &lineWriter{p: p, stream: "stdout"}
-	w.Write([]byte(`load indexes` + "\n" +
-		`{"message_type":"error","message":"pack 1234: not referenced in any index"}` + "\n" +
-		`{"message_type":"summary","num_errors":1,"broken_packs":["1234"],"suggest_repair_index":true,"suggest_prune":false}` + "\n" +
-		`[{"id":"ab"}]` + "\n"))
+	feed(t, w, `load indexes`+"\n"+
+		`{"message_type":"error","message":"pack 1234: not referenced in any index"}`+"\n"+
+		`{"message_type":"summary","num_errors":1,"broken_packs":["1234"],"suggest_repair_index":true,"suggest_prune":false}`+"\n"+
+		`[{"id":"ab"}]`+"\n")
 	ev, ok := p.lastEvent(KindSummary)
 	if !ok || ev.CheckSummary == nil || ev.CheckSummary.NumErrors != 1 || !ev.CheckSummary.HintRepairIndex {
 		t.Fatalf("check summary = %+v", ev)
@@ -165,16 +176,25 @@ func TestExitErrorMessagesAndIs(t *testing.T) {
 				t.Errorf("code %d also matches %v", c.code, other)
 			}
 		}
-		msg := err.Error()
-		if !strings.Contains(msg, c.ja) || !strings.Contains(msg, c.en) || !strings.Contains(msg, " / ") {
-			t.Errorf("code %d message %q lacks %q / %q", c.code, msg, c.ja, c.en)
+		both := err.Error()
+		if !strings.Contains(both, c.ja) || !strings.Contains(both, c.en) || !strings.Contains(both, " / ") {
+			t.Errorf("code %d message %q lacks %q / %q", c.code, both, c.ja, c.en)
 		}
-		if c.code == 3 && !strings.Contains(msg, "/s/a") {
-			t.Errorf("exit 3 message does not name the item: %q", msg)
+		if c.code == 3 && !strings.Contains(both, "/s/a") {
+			t.Errorf("exit 3 message does not name the item: %q", both)
+		}
+		// Each language alone holds its own text and none of the other's.
+		ja, en := msg.In(err, msg.JA), msg.In(err, msg.EN)
+		if !strings.Contains(ja, c.ja) || strings.Contains(ja, c.en) || !strings.Contains(en, c.en) || japanese.MatchString(en) {
+			t.Errorf("code %d: Japanese %q, English %q", c.code, ja, en)
 		}
 	}
+	cp := &ExitError{Op: "copy", Repo: "/mnt/b", From: "/mnt/a", Code: ErrWrongPassword}
+	if ja, en := msg.In(cp, msg.JA), msg.In(cp, msg.EN); !strings.Contains(ja, "コピー元 /mnt/a") || !strings.Contains(en, "/mnt/b (source /mnt/a)") {
+		t.Errorf("copy error does not name both repositories: %q, %q", ja, en)
+	}
 	be := &BinaryError{Path: "/x/restic", Err: errors.New("no such file")}
-	if !errors.Is(be, ErrBinaryMissing) || !strings.Contains(be.Error(), "/x/restic") {
+	if !errors.Is(be, ErrBinaryMissing) || !strings.Contains(be.Error(), "/x/restic") || japanese.MatchString(msg.In(be, msg.EN)) {
 		t.Errorf("binary error %v", be)
 	}
 }

@@ -2,14 +2,16 @@ package restic
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // Defaults used when the corresponding Repo field is zero.
@@ -99,7 +101,7 @@ func (r *Repo) binary() string {
 func (r *Repo) location() (string, error) {
 	loc := r.Location
 	if loc == "" {
-		return "", errors.New("restic: リポジトリの場所が設定されていません / repository location is empty")
+		return "", msg.New("restic: リポジトリの場所が設定されていません", "restic: repository location is empty")
 	}
 	if scheme, _, ok := strings.Cut(loc, ":"); ok {
 		switch scheme {
@@ -127,7 +129,7 @@ func (r *Repo) displayLocation() string {
 // and is private.
 func checkPasswordFile(path string) (string, error) {
 	if path == "" {
-		return "", fmt.Errorf("パスワードファイルが設定されていません / no password file configured: %w", ErrPasswordFile)
+		return "", msg.Errorf("パスワードファイルが設定されていません: %w", "no password file configured: %w", ErrPasswordFile)
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -135,14 +137,14 @@ func checkPasswordFile(path string) (string, error) {
 	}
 	fi, err := os.Stat(abs)
 	if err != nil {
-		return "", fmt.Errorf("パスワードファイルを読めません / cannot use password file %s: %w: %w", abs, ErrPasswordFile, err)
+		return "", msg.Errorf("パスワードファイル %s を読めません: %w: %w", "cannot use password file %s: %w: %w", abs, ErrPasswordFile, err)
 	}
 	if !fi.Mode().IsRegular() {
-		return "", fmt.Errorf("パスワードファイルが通常ファイルではありません / password file %s is not a regular file: %w", abs, ErrPasswordFile)
+		return "", msg.Errorf("パスワードファイル %s が通常ファイルではありません: %w", "password file %s is not a regular file: %w", abs, ErrPasswordFile)
 	}
 	if fi.Mode().Perm()&0o077 != 0 {
-		return "", fmt.Errorf("パスワードファイルが他のユーザーから読めます（0600 にしてください）/ password file %s has mode %04o, want 0600: %w",
-			abs, fi.Mode().Perm(), ErrPasswordFile)
+		return "", msg.Errorf("パスワードファイル %s が他のユーザーから読めます(モード %04o、0600 にしてください): %w",
+			"password file %s has mode %04o, want 0600: %w", abs, fi.Mode().Perm(), ErrPasswordFile)
 	}
 	return abs, nil
 }
@@ -151,7 +153,7 @@ func checkEnv(env []string) error {
 	for _, kv := range env {
 		k, _, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return fmt.Errorf("restic: 環境変数の形式が不正です / extra environment entry %q is not KEY=value", k)
+			return msg.Errorf("restic: 環境変数 %q の形式が不正です(KEY=value)", "restic: extra environment entry %q is not KEY=value", k)
 		}
 		// Variables that would put a secret or another repository in the
 		// environment behind the caller's back.
@@ -160,7 +162,8 @@ func checkEnv(env []string) error {
 			"RESTIC_REPOSITORY", "RESTIC_REPOSITORY_FILE",
 			"RESTIC_FROM_PASSWORD", "RESTIC_FROM_PASSWORD_COMMAND", "RESTIC_FROM_PASSWORD_FILE",
 			"RESTIC_FROM_REPOSITORY", "RESTIC_FROM_REPOSITORY_FILE":
-			return fmt.Errorf("restic: 環境変数 %s は使えません / %s must not be set in Repo.Env; use Location and PasswordFile", k, k)
+			return msg.Errorf("restic: 環境変数 %s は使えません(Location と PasswordFile を使ってください)",
+				"restic: %s must not be set in Repo.Env; use Location and PasswordFile", k)
 		}
 	}
 	return nil
@@ -207,7 +210,7 @@ func prepareDir(what, dir string) (string, error) {
 		return "", fmt.Errorf("restic %s %s: %w", what, dir, err)
 	}
 	if err := os.MkdirAll(abs, 0o700); err != nil {
-		return "", fmt.Errorf("restic: %s を作成できません / cannot create %s %s: %w", what, what, abs, err)
+		return "", msg.Errorf("restic: %s %s を作成できません: %w", "restic: cannot create %s %s: %w", what, abs, err)
 	}
 	return abs, nil
 }
@@ -221,76 +224,115 @@ func (r *Repo) run(ctx context.Context, inv invocation) (*parser, error) {
 	if err := ctx.Err(); err != nil {
 		return p, &ExitError{Op: inv.op, Repo: r.displayLocation(), Code: ErrInterrupted, Cause: err}
 	}
+	args, env, err := r.arguments(&inv)
+	if err != nil {
+		return p, err
+	}
+	stdout, stderr := &lineWriter{p: p, stream: "stdout"}, &lineWriter{p: p, stream: "stderr"}
+	cmd, err := r.command(ctx, inv, args, env, stdout, stderr)
+	if err != nil {
+		log.Error("restic cannot be run", "op", inv.op, "err", err)
+		return p, err
+	}
+	log.Info("restic start", "op", inv.op, "repo", r.displayLocation(), "argv", append([]string{cmd.Args[0]}, redactArgs(args, r, inv.from)...),
+		"dir", inv.dir, "env", envNames(env))
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		err = fmt.Errorf("restic %s: start %s in %q: %w", inv.op, cmd.Args[0], inv.dir, err)
+		log.Error("restic did not start", "op", inv.op, "err", err)
+		return p, err
+	}
+	waitErr := cmd.Wait()
+	stdout.flush()
+	stderr.flush()
+	return p, r.outcome(ctx, inv.op, cmd, p, waitErr, time.Since(start).Round(time.Millisecond))
+}
 
+// arguments builds restic's command line (subcommand, its flags, the
+// global flags, then the positional arguments) and the extra environment
+// it runs with, checking the repository settings on the way.
+func (r *Repo) arguments(inv *invocation) (args, env []string, err error) {
 	global := []string{"--json"}
-	env := append([]string(nil), r.Env...)
+	env = append([]string(nil), r.Env...)
 	if !inv.noRepo {
-		if r.Host == "" {
-			return p, errors.New("restic: ゲートウェイIDが設定されていません / Repo.Host (the gateway ID) is empty")
-		}
-		loc, err := r.location()
+		repo, err := r.repoFlags(inv)
 		if err != nil {
-			return p, err
+			return nil, nil, err
 		}
-		pw, err := checkPasswordFile(r.PasswordFile)
-		if err != nil {
-			return p, err
-		}
-		global = append(global, "--repo="+loc, "--password-file="+pw)
-		if r.CACert != "" {
-			global = append(global, "--cacert="+r.CACert)
-		}
-		if inv.lock {
-			switch {
-			case r.RetryLock == 0:
-				global = append(global, "--retry-lock="+DefaultRetryLock.String())
-			case r.RetryLock > 0:
-				global = append(global, "--retry-lock="+r.RetryLock.String())
-			}
-		}
-		if inv.compress {
-			c := r.Compression
-			if c == "" {
-				c = DefaultCompression
-			}
-			global = append(global, "--compression="+c)
-		}
+		global = append(global, repo...)
 	}
 	if f := inv.from; f != nil {
 		floc, err := f.location()
 		if err != nil {
-			return p, fmt.Errorf("source repository: %w", err)
+			return nil, nil, msg.Errorf("コピー元リポジトリ: %w", "source repository: %w", err)
 		}
 		fpw, err := checkPasswordFile(f.PasswordFile)
 		if err != nil {
-			return p, fmt.Errorf("source repository %s: %w", f.displayLocation(), err)
+			return nil, nil, msg.Errorf("コピー元リポジトリ %s: %w", "source repository %s: %w", f.displayLocation(), err)
 		}
 		inv.args = append(inv.args, "--from-repo="+floc, "--from-password-file="+fpw)
 		env = append(env, f.Env...)
 	}
 	if err := checkEnv(env); err != nil {
-		return p, err
+		return nil, nil, err
 	}
-	cacheDir, err := prepareDir("cache dir", r.CacheDir)
-	if err != nil {
-		return p, err
-	}
-	tempDir, err := prepareDir("temp dir", r.TempDir)
-	if err != nil {
-		return p, err
-	}
-
-	args := append(append([]string{inv.op}, inv.args...), global...)
 	// Flags after the positional arguments would be fine for restic, but
 	// keep the conventional order: subcommand flags and global flags
 	// first, positional arguments last.
-	args = reorder(args)
+	return reorder(append(append([]string{inv.op}, inv.args...), global...)), env, nil
+}
 
+// repoFlags are the global flags that name and open the repository, and
+// those the operation asks for (locking, compression).
+func (r *Repo) repoFlags(inv *invocation) ([]string, error) {
+	if r.Host == "" {
+		return nil, msg.New("restic: ゲートウェイIDが設定されていません", "restic: Repo.Host (the gateway ID) is empty")
+	}
+	loc, err := r.location()
+	if err != nil {
+		return nil, err
+	}
+	pw, err := checkPasswordFile(r.PasswordFile)
+	if err != nil {
+		return nil, err
+	}
+	flags := []string{"--repo=" + loc, "--password-file=" + pw}
+	if r.CACert != "" {
+		flags = append(flags, "--cacert="+r.CACert)
+	}
+	if inv.lock {
+		switch {
+		case r.RetryLock == 0:
+			flags = append(flags, "--retry-lock="+DefaultRetryLock.String())
+		case r.RetryLock > 0:
+			flags = append(flags, "--retry-lock="+r.RetryLock.String())
+		}
+	}
+	if inv.compress {
+		c := r.Compression
+		if c == "" {
+			c = DefaultCompression
+		}
+		flags = append(flags, "--compression="+c)
+	}
+	return flags, nil
+}
+
+// command prepares restic's process: its directories and environment,
+// SIGINT on cancellation (then a kill after StopGrace), and its output
+// going to stdout and stderr.
+func (r *Repo) command(ctx context.Context, inv invocation, args, env []string, stdout, stderr io.Writer) (*exec.Cmd, error) {
+	cacheDir, err := prepareDir("cache dir", r.CacheDir)
+	if err != nil {
+		return nil, err
+	}
+	tempDir, err := prepareDir("temp dir", r.TempDir)
+	if err != nil {
+		return nil, err
+	}
 	bin := r.binary()
 	if _, err := exec.LookPath(bin); err != nil {
-		err = &BinaryError{Path: bin, Err: err}
-		log.Error("restic cannot be run", "op", inv.op, "err", err)
-		return p, err
+		return nil, &BinaryError{Path: bin, Err: err}
 	}
 	grace := r.StopGrace
 	if grace <= 0 {
@@ -302,36 +344,23 @@ func (r *Repo) run(ctx context.Context, inv invocation) (*parser, error) {
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = grace
 	dieWithParent(cmd)
-	stdout := &lineWriter{p: p, stream: "stdout"}
-	stderr := &lineWriter{p: p, stream: "stderr"}
-	cmd.Stdout = stdout
-	cmd.Stderr = stderr
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	return cmd, nil
+}
 
-	logArgs := redactArgs(args, r, inv.from)
-	log.Info("restic start", "op", inv.op, "repo", r.displayLocation(), "argv", append([]string{bin}, logArgs...),
-		"dir", inv.dir, "env", envNames(env))
-	start := time.Now()
-
-	if err := cmd.Start(); err != nil {
-		err = fmt.Errorf("restic %s: start %s in %q: %w", inv.op, bin, inv.dir, err)
-		log.Error("restic did not start", "op", inv.op, "err", err)
-		return p, err
-	}
-	waitErr := cmd.Wait()
-	stdout.flush()
-	stderr.flush()
-
+// outcome turns how restic ended into nil or an *ExitError carrying its
+// exit code, the items it reported and its last words, and logs it.
+func (r *Repo) outcome(ctx context.Context, op string, cmd *exec.Cmd, p *parser, waitErr error, elapsed time.Duration) error {
+	log := r.logger()
 	code := 0
 	if st := cmd.ProcessState; st != nil {
 		code = st.ExitCode() // -1 when killed by a signal
 	}
-	elapsed := time.Since(start).Round(time.Millisecond)
 	if waitErr == nil || (cmd.ProcessState != nil && cmd.ProcessState.Success()) {
-		log.Info("restic done", "op", inv.op, "repo", r.displayLocation(), "elapsed", elapsed)
-		return p, nil
+		log.Info("restic done", "op", op, "repo", r.displayLocation(), "elapsed", elapsed)
+		return nil
 	}
-
-	xe := &ExitError{Op: inv.op, Repo: r.displayLocation(), Code: ExitCode(code), Items: p.itemErrors(), Tail: p.tailLines()}
+	xe := &ExitError{Op: op, Repo: r.displayLocation(), Code: ExitCode(code), Items: p.itemErrors(), Tail: p.tailLines()}
 	if x := p.exitStatus(); x != nil {
 		xe.Message = x.Message
 	} else {
@@ -341,11 +370,11 @@ func (r *Repo) run(ctx context.Context, inv invocation) (*parser, error) {
 		xe.Code = ErrInterrupted
 		xe.Cause = ctx.Err()
 	} else if cmd.ProcessState == nil {
-		return p, fmt.Errorf("restic %s: %w", inv.op, waitErr)
+		return fmt.Errorf("restic %s: %w", op, waitErr)
 	}
-	log.Warn("restic failed", "op", inv.op, "repo", r.displayLocation(), "exit", code, "elapsed", elapsed,
+	log.Warn("restic failed", "op", op, "repo", r.displayLocation(), "exit", code, "elapsed", elapsed,
 		"items", len(xe.Items), "message", oneLine(xe.Message))
-	return p, xe
+	return xe
 }
 
 // reorder moves positional arguments (those not starting with "-") of the

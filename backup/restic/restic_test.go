@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/danzen-gw/danzen/internal/syncbuf"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -25,12 +24,17 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/danzen-gw/danzen/internal/syncbuf"
 )
 
 const testPassword = "correct horse battery staple 電子カルテ"
 
 func resticBin(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("runs restic (bin/restic): make test runs it, -short skips it")
+	}
 	p := os.Getenv("DANZEN_RESTIC")
 	if p == "" {
 		t.Fatal("DANZEN_RESTIC is not set: run make test, which builds bin/restic")
@@ -140,7 +144,7 @@ func hashTree(t *testing.T, root string) map[string]string {
 		if err != nil {
 			return err
 		}
-		defer f.Close()
+		defer func() { _ = f.Close() }() // read-only
 		h := sha256.New()
 		if _, err := io.Copy(h, f); err != nil {
 			return err
@@ -206,26 +210,54 @@ func (r *recorder) statuses() []Status {
 	return s
 }
 
+// fastProgress makes restic report status 60 times a second (its most)
+// instead of the driver's twice. A test that waits for status events then
+// needs only a backup that outlasts 1/60 s after its first blob: for the
+// tens of MiB of new, incompressible data these tests back up, restic
+// would have to chunk, hash, compress and encrypt at several GB/s to
+// finish sooner. At twice a second a fast backup of 96 MiB printed none.
+const fastProgress = "RESTIC_PROGRESS_FPS=60"
+
 func TestBackupRestoreRoundTrip(t *testing.T) {
-	ctx := context.Background()
 	tr := newRepo(t)
+	tr.Env = append(tr.Env, fastProgress)
 	src := filepath.Join(t.TempDir(), "staging")
 	makeSource(t, src, 96)
 	want := hashTree(t, src)
 
+	res := firstBackup(t, tr, src, len(want))
+	checkSnapshotListed(t, tr, res, src, len(want))
+	restoreFullAndPartial(t, tr, res, want)
+	secondBackup(t, tr, src, res, len(want))
+
+	cr, err := tr.Check(context.Background(), CheckOptions{ReadDataSubset: "100%"})
+	if err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	if cr.Summary.NumErrors != 0 {
+		t.Errorf("check summary %+v", cr.Summary)
+	}
+	checkLogs(t, tr)
+}
+
+// firstBackup backs up src (files files, 96 MiB and more) into the empty
+// repository and checks the result and the events on the way.
+func firstBackup(t *testing.T, tr *testRepo, src string, files int) BackupResult {
+	t.Helper()
 	rec := &recorder{}
 	tr.OnEvent = rec.add
+	defer func() { tr.OnEvent = nil }()
 	start := time.Now()
-	res, err := tr.Backup(ctx, src, []string{"source=echart", "nightly"})
+	res, err := tr.Backup(context.Background(), src, []string{"source=echart", "nightly"})
 	if err != nil {
 		t.Fatalf("Backup: %v", err)
 	}
-	t.Logf("first backup of %d files (96 MiB+): %v, %d status events", len(want), time.Since(start), len(rec.statuses()))
+	t.Logf("first backup of %d files (96 MiB+): %v, %d status events", files, time.Since(start), len(rec.statuses()))
 	if res.SnapshotID == "" || len(res.SnapshotID) != 64 {
 		t.Fatalf("snapshot ID %q", res.SnapshotID)
 	}
-	if res.Summary.FilesNew != uint64(len(want)) || res.Summary.DataAdded < 96<<20 || res.Summary.TotalBytesProcessed < 96<<20 {
-		t.Errorf("first summary: %+v (want %d new files)", res.Summary, len(want))
+	if res.Summary.FilesNew != uint64(files) || res.Summary.DataAdded < 96<<20 || res.Summary.TotalBytesProcessed < 96<<20 {
+		t.Errorf("first summary: %+v (want %d new files)", res.Summary, files)
 	}
 	k := rec.kinds()
 	if k[KindSummary] != 1 || k[KindStatus] == 0 {
@@ -236,8 +268,14 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 			t.Errorf("implausible status %+v", s)
 		}
 	}
+	return res
+}
 
-	snaps, err := tr.Snapshots(ctx)
+// checkSnapshotListed checks that the repository lists the one snapshot
+// res made, with this gateway's host, the tags and the source path.
+func checkSnapshotListed(t *testing.T, tr *testRepo, res BackupResult, src string, files int) {
+	t.Helper()
+	snaps, err := tr.Snapshots(context.Background())
 	if err != nil {
 		t.Fatalf("Snapshots: %v", err)
 	}
@@ -246,15 +284,22 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	}
 	sn := snaps[0]
 	if sn.ID != res.SnapshotID || sn.Hostname != "danzen-test-gw" || !slices.Equal(sn.Tags, []string{"source=echart", "nightly"}) ||
-		!slices.Equal(sn.Paths, []string{src}) || sn.Summary == nil || sn.Summary.FilesNew != uint64(len(want)) {
+		!slices.Equal(sn.Paths, []string{src}) || sn.Summary == nil || sn.Summary.FilesNew != uint64(files) {
 		t.Errorf("snapshot %+v", sn)
 	}
+}
 
-	// Full restore: files appear directly under the target.
+// restoreFullAndPartial restores res whole (the files appear directly
+// under the target) and then one directory of "latest", this host's
+// newest.
+func restoreFullAndPartial(t *testing.T, tr *testRepo, res BackupResult, want map[string]string) {
+	t.Helper()
+	ctx := context.Background()
 	target := filepath.Join(t.TempDir(), "restore")
-	rec2 := &recorder{}
-	tr.OnEvent = rec2.add
-	start = time.Now()
+	rec := &recorder{}
+	tr.OnEvent = rec.add
+	defer func() { tr.OnEvent = nil }()
+	start := time.Now()
 	rs, err := tr.Restore(ctx, res.SnapshotID[:8], target)
 	if err != nil {
 		t.Fatalf("Restore: %v", err)
@@ -263,11 +308,10 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	compareTrees(t, want, hashTree(t, target))
 	// restic counts directories as restored files too.
 	if rs.FilesRestored < uint64(len(want)) || rs.FilesRestored != rs.TotalFiles || rs.BytesRestored != res.Summary.TotalBytesProcessed ||
-		rec2.kinds()[KindSummary] != 1 {
-		t.Errorf("restore summary %+v, events %v", rs, rec2.kinds())
+		rec.kinds()[KindSummary] != 1 {
+		t.Errorf("restore summary %+v, events %v", rs, rec.kinds())
 	}
 
-	// Partial restore with an include path; "latest" means this host's newest.
 	part := filepath.Join(t.TempDir(), "part")
 	if _, err := tr.Restore(ctx, "latest", part, "/カルテ"); err != nil {
 		t.Fatalf("Restore include: %v", err)
@@ -276,35 +320,33 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	if len(got) != 1 || got[filepath.Join("カルテ", "患者一覧.csv")] != want[filepath.Join("カルテ", "患者一覧.csv")] {
 		t.Errorf("partial restore: %v", got)
 	}
+}
 
-	// Second backup after a small change: one file changed, little data added.
+// secondBackup changes one small file and backs up again: one file
+// changed, little data added, a new snapshot.
+func secondBackup(t *testing.T, tr *testRepo, src string, first BackupResult, files int) {
+	t.Helper()
 	writeFile(t, filepath.Join(src, "d1", "sub1", "f01.dat"), 1517, 4242)
-	tr.OnEvent = nil
-	res2, err := tr.Backup(ctx, src, []string{"source=echart", "nightly"})
+	res, err := tr.Backup(context.Background(), src, []string{"source=echart", "nightly"})
 	if err != nil {
 		t.Fatalf("second Backup: %v", err)
 	}
-	s2 := res2.Summary
-	t.Logf("second backup: files changed %d, data added %d bytes (packed %d), %.2fs", s2.FilesChanged, s2.DataAdded, s2.DataAddedPacked, s2.TotalDuration)
-	if s2.FilesChanged != 1 || s2.FilesNew != 0 || s2.FilesUnmodified != uint64(len(want)-1) {
-		t.Errorf("second summary files: %+v", s2)
+	s := res.Summary
+	t.Logf("second backup: files changed %d, data added %d bytes (packed %d), %.2fs", s.FilesChanged, s.DataAdded, s.DataAddedPacked, s.TotalDuration)
+	if s.FilesChanged != 1 || s.FilesNew != 0 || s.FilesUnmodified != uint64(files-1) {
+		t.Errorf("second summary files: %+v", s)
 	}
-	if s2.DataAdded == 0 || s2.DataAdded > 64<<10 {
-		t.Errorf("second backup added %d bytes, want a little (one 1.5 KB file plus trees)", s2.DataAdded)
+	if s.DataAdded == 0 || s.DataAdded > 64<<10 {
+		t.Errorf("second backup added %d bytes, want a little (one 1.5 KB file plus trees)", s.DataAdded)
 	}
-	if res2.SnapshotID == res.SnapshotID {
+	if res.SnapshotID == first.SnapshotID {
 		t.Error("second backup reused the snapshot ID")
 	}
+}
 
-	cr, err := tr.Check(ctx, CheckOptions{ReadDataSubset: "100%"})
-	if err != nil {
-		t.Fatalf("Check: %v", err)
-	}
-	if cr.Summary.NumErrors != 0 {
-		t.Errorf("check summary %+v", cr.Summary)
-	}
-
-	// The password never reaches a log; the command line does.
+// checkLogs: the password never reaches a log; the command line does.
+func checkLogs(t *testing.T, tr *testRepo) {
+	t.Helper()
 	logs := tr.logs.String()
 	if strings.Contains(logs, testPassword) || strings.Contains(logs, "horse") {
 		t.Error("password appears in the log")
@@ -442,6 +484,45 @@ func TestMissingBinary(t *testing.T) {
 	}
 }
 
+// killBackupMidway runs a backup of src with restic directly (same repo,
+// same flags), so the test holds the process, and SIGKILLs it once it
+// reports progress: by then restic holds its lock.
+func killBackupMidway(t *testing.T, tr *testRepo, src string) {
+	t.Helper()
+	cmd := exec.Command(tr.Binary, "backup", "--json", "--repo="+tr.Location, "--password-file="+tr.PasswordFile,
+		"--host="+tr.Host, ".")
+	cmd.Dir = src
+	cmd.Env = tr.environ(tr.CacheDir, tr.TempDir, []string{fastProgress})
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 4096)
+	var seen []byte
+	deadline := time.Now().Add(60 * time.Second)
+	for !bytes.Contains(seen, []byte(`"message_type":"status"`)) {
+		n, err := out.Read(buf)
+		if err != nil || time.Now().After(deadline) {
+			t.Fatalf("no status line from restic backup (%v, kill: %v): %s", err, errors.Join(cmd.Process.Kill(), cmd.Wait()), seen)
+		}
+		seen = append(seen, buf[:n]...)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	// Drain what restic printed before it died, then reap it: a zombie's
+	// PID would still look alive to restic. Wait reports the kill.
+	if _, err := io.Copy(io.Discard, out); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err == nil {
+		t.Fatal("the killed backup exited 0")
+	}
+}
+
 // TestStaleLock kills a backup with SIGKILL: its lock stays behind and
 // blocks exclusive operations until Unlock removes it.
 func TestStaleLock(t *testing.T) {
@@ -450,44 +531,14 @@ func TestStaleLock(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "big")
 	makeSource(t, src, 128)
 
-	// Run restic directly (same repo, same flags) so the test holds the
-	// process and can SIGKILL it mid-backup.
-	cmd := exec.Command(tr.Binary, "backup", "--json", "--repo="+tr.Location, "--password-file="+tr.PasswordFile,
-		"--host="+tr.Host, ".")
-	cmd.Dir = src
-	cmd.Env = tr.environ(tr.CacheDir, tr.TempDir, nil)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// Wait for the first progress line: by then restic holds its lock.
-	buf := make([]byte, 4096)
-	var seen []byte
-	deadline := time.Now().Add(60 * time.Second)
-	for !bytes.Contains(seen, []byte(`"message_type":"status"`)) {
-		n, err := out.Read(buf)
-		if err != nil || time.Now().After(deadline) {
-			cmd.Process.Kill()
-			cmd.Wait()
-			t.Fatalf("no status line from restic backup (%v): %s", err, seen)
-		}
-		seen = append(seen, buf[:n]...)
-	}
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	go io.Copy(io.Discard, out)
-	cmd.Wait() // reap: a zombie's PID would still look alive to restic
+	killBackupMidway(t, tr, src)
 	locks, _ := os.ReadDir(filepath.Join(tr.Location, "locks"))
 	if len(locks) != 1 {
 		t.Fatalf("%d lock files after SIGKILL, want 1", len(locks))
 	}
 
 	start := time.Now()
-	_, err = tr.Check(ctx, CheckOptions{})
+	_, err := tr.Check(ctx, CheckOptions{})
 	waited := time.Since(start)
 	if !errors.Is(err, ErrLocked) {
 		t.Fatalf("Check with stale lock: %v, want ErrLocked", err)
@@ -591,6 +642,7 @@ func TestUnreadableSourceFile(t *testing.T) {
 
 func TestCancelBackup(t *testing.T) {
 	tr := newRepo(t)
+	tr.Env = append(tr.Env, fastProgress)
 	src := filepath.Join(t.TempDir(), "big")
 	makeSource(t, src, 128)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -9,12 +9,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"time"
 
-	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/backup/pull"
 	"github.com/danzen-gw/danzen/bench/internal/benchkit"
+	"github.com/danzen-gw/danzen/internal/bytesize"
 )
 
 func main() { benchkit.Main("bench/cycle", run) }
@@ -37,58 +39,89 @@ func (r round) resticTime() time.Duration {
 	return r.phases["backup"] + r.phases["forget"] + r.phases["check"]
 }
 
-func run(d benchkit.Data) error {
+func run(d benchkit.Data) (err error) {
 	ctx := context.Background()
 	w, err := benchkit.NewWorld(ctx, "cycle", d)
 	if err != nil {
 		return err
 	}
-	defer w.Close(d.Keep)
-	env, g, dir, resticBin, pw := w.Env, w.GW, w.Dir, w.ResticBin, w.Password
-	// The reference repository lives on the same file system as staging,
-	// with the same password and settings restic defaults to.
-	ref := filepath.Join(dir, "reference-repo")
-	if out, err := benchkit.Restic(resticBin, ref, pw, "init").CombinedOutput(); err != nil {
-		return fmt.Errorf("reference init: %v\n%s", err, out)
+	defer func() { err = errors.Join(err, w.Close(d.Keep)) }()
+	repos, err := initRepos(w)
+	if err != nil {
+		return err
 	}
-	src := backup.SourceDir(env.Config.StagingDir, "emr")
-	primary, copyTarget := filepath.Join(dir, "primary-repo"), filepath.Join(dir, "copy-target-repo")
-	if out, err := benchkit.Restic(resticBin, primary, pw, "init").CombinedOutput(); err != nil {
-		return fmt.Errorf("primary init: %v\n%s", err, out)
-	}
-	if out, err := benchkit.Restic(resticBin, copyTarget, pw, "init", "--from-repo", primary, "--from-password-file", pw, "--copy-chunker-params").CombinedOutput(); err != nil {
-		return fmt.Errorf("copy target init: %v\n%s", err, out)
-	}
-
 	var rounds []round
 	for i, name := range benchkit.Rounds {
-		c, err := benchkit.RunRound(ctx, g, env.Export, i)
+		r, err := measureRound(ctx, w, repos, i, name)
 		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		r := round{name: name, cycle: c.Took, phases: c.Phases, powered: c.Medium.PoweredFor, added: benchkit.MB(c.Medium.Snapshots[0].DataAdded)}
-		m := c.Report.Pulls[0]
-		r.pull = m.Finished.Sub(m.Started)
-		if r.resticAlone, r.aloneAdded, err = benchkit.StockBackup(benchkit.Restic(resticBin, ref, pw, "backup", "--host", "bench", "."), src); err != nil {
 			return err
 		}
-
-		benchkit.DropCaches()
-		s := time.Now()
-		cmd := benchkit.Restic(resticBin, primary, pw, "backup", "--host", "bench", ".")
-		cmd.Dir = src
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("primary backup: %v\n%s", err, out)
-		}
-		r.primaryBackup = time.Since(s)
-		s = time.Now()
-		if out, err := benchkit.Restic(resticBin, copyTarget, pw, "copy", "--from-repo", primary, "--from-password-file", pw).CombinedOutput(); err != nil {
-			return fmt.Errorf("restic copy: %v\n%s", err, out)
-		}
-		r.copyToMedium = time.Since(s)
 		rounds = append(rounds, r)
 	}
+	printPhases(rounds)
+	printTargets(rounds)
+	printAlternative(rounds)
+	fmt.Printf("\nloadavg at the end: %s", benchkit.LoadAvg())
+	return nil
+}
 
+// repos are the stock-restic repositories beside the medium: the
+// reference for the same backup, and the primary and copy target of the
+// alternative layout. All live on the staging file system, with the same
+// password and the settings restic defaults to.
+type repos struct {
+	src, ref, primary, copyTarget string
+}
+
+func initRepos(w *benchkit.World) (repos, error) {
+	r := repos{src: pull.SourceDir(w.Env.Config.StagingDir, "emr"), ref: filepath.Join(w.Dir, "reference-repo"),
+		primary: filepath.Join(w.Dir, "primary-repo"), copyTarget: filepath.Join(w.Dir, "copy-target-repo")}
+	bin, pw := w.ResticBin, w.Password
+	if out, err := benchkit.Restic(bin, r.ref, pw, "init").CombinedOutput(); err != nil {
+		return r, fmt.Errorf("reference init: %v\n%s", err, out)
+	}
+	if out, err := benchkit.Restic(bin, r.primary, pw, "init").CombinedOutput(); err != nil {
+		return r, fmt.Errorf("primary init: %v\n%s", err, out)
+	}
+	if out, err := benchkit.Restic(bin, r.copyTarget, pw, "init", "--from-repo", r.primary, "--from-password-file", pw, "--copy-chunker-params").CombinedOutput(); err != nil {
+		return r, fmt.Errorf("copy target init: %v\n%s", err, out)
+	}
+	return r, nil
+}
+
+// measureRound runs round i through danzen, then the same data through
+// stock restic alone and through the alternative layout.
+func measureRound(ctx context.Context, w *benchkit.World, rp repos, i int, name string) (round, error) {
+	bin, pw := w.ResticBin, w.Password
+	c, err := benchkit.RunRound(ctx, w.GW, w.Env.Export, i)
+	if err != nil {
+		return round{}, fmt.Errorf("%s: %w", name, err)
+	}
+	r := round{name: name, cycle: c.Took, phases: c.Phases, powered: c.Medium.PoweredFor, added: bytesize.Format(c.Medium.Snapshots[0].DataAdded)}
+	m := c.Report.Pulls[0]
+	r.pull = m.Finished.Sub(m.Started)
+	if r.resticAlone, r.aloneAdded, err = benchkit.StockBackup(benchkit.Restic(bin, rp.ref, pw, "backup", "--host", "bench", "."), rp.src); err != nil {
+		return r, err
+	}
+
+	benchkit.DropCaches()
+	s := time.Now()
+	cmd := benchkit.Restic(bin, rp.primary, pw, "backup", "--host", "bench", ".")
+	cmd.Dir = rp.src
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return r, fmt.Errorf("primary backup: %v\n%s", err, out)
+	}
+	r.primaryBackup = time.Since(s)
+	s = time.Now()
+	if out, err := benchkit.Restic(bin, rp.copyTarget, pw, "copy", "--from-repo", rp.primary, "--from-password-file", pw).CombinedOutput(); err != nil {
+		return r, fmt.Errorf("restic copy: %v\n%s", err, out)
+	}
+	r.copyToMedium = time.Since(s)
+	return r, nil
+}
+
+// printPhases is the table of where each cycle's time went.
+func printPhases(rounds []round) {
 	fmt.Printf("\n%-16s %7s %7s %8s %8s %7s %7s %8s %8s %9s\n", "round", "cycle", "pull", "powered", "attach+", "backup", "forget", "check", "detach+", "restic ref")
 	for _, r := range rounds {
 		p := r.phases
@@ -98,27 +131,27 @@ func run(d benchkit.Data) error {
 	}
 	fmt.Println("(attach+ = power-on, wait for the disk, mount, restic unlock; detach+ = sync, unmount, relay off, verify the cut)")
 	fmt.Println()
-	verdict := func(ok bool) string {
-		if ok {
-			return "PASS"
-		}
-		return "MISS"
-	}
+}
+
+// printTargets compares each round with the issue's targets.
+func printTargets(rounds []round) {
 	for _, r := range rounds {
 		slack := r.powered - r.resticAlone
 		work := r.pull + r.resticTime()
 		own := r.cycle - work
 		overhead := own.Seconds() / work.Seconds()
-		fmt.Printf("%s: powered − restic alone = %+.1fs (target ≤ +15s: %s)\n", r.name, slack.Seconds(), verdict(slack <= 15*time.Second))
+		fmt.Printf("%s: powered − restic alone = %+.1fs (target ≤ +15s: %s)\n", r.name, slack.Seconds(), benchkit.Verdict(slack <= 15*time.Second))
 		fmt.Printf("  danzen's own time (power, disk, mount, unlock, sync, cut) = %.1fs = %.1f%% of pull + restic (target ≤ 5%%: %s)\n",
-			own.Seconds(), 100*overhead, verdict(overhead <= 0.05))
+			own.Seconds(), 100*overhead, benchkit.Verdict(overhead <= 0.05))
 		fmt.Printf("  added: danzen %s; reference %s\n", r.added, r.aloneAdded)
 	}
+}
+
+// printAlternative shows the backup-then-copy layout beside the direct one.
+func printAlternative(rounds []round) {
 	fmt.Println("\nAlternative: backup into a repository on staging, then `restic copy` to the medium (powered only for the copy):")
 	for _, r := range rounds {
 		fmt.Printf("  %-16s backup on staging %5.1fs (medium off), copy %5.1fs (medium on); direct backup on the medium %5.1fs\n",
 			r.name, r.primaryBackup.Seconds(), r.copyToMedium.Seconds(), r.phases["backup"].Seconds())
 	}
-	fmt.Printf("\nloadavg at the end: %s", benchkit.LoadAvg())
-	return nil
 }

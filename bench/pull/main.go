@@ -1,4 +1,4 @@
-// Command pull benchmarks danzen's SFTP pull (backup.Pull) against
+// Command pull benchmarks danzen's SFTP pull (pull.Run) against
 // OpenSSH's own sftp client, against one real OpenSSH sshd on 127.0.0.1
 // (internal/sshdtest), with the same cipher (aes128-gcm@openssh.com).
 //
@@ -43,9 +43,11 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/danzen-gw/danzen/internal/bytesize"
+
 	"golang.org/x/sys/unix"
 
-	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/backup/pull"
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/internal/sshdtest"
 )
@@ -151,7 +153,7 @@ func run(ctx context.Context, o *opts) error {
 			fmt.Printf("\n-keep: sshd directory (export, keys, config) left at %s\n", srv.Dir)
 			return
 		}
-		srv.Close()
+		warn("stop sshd", srv.Close())
 	}()
 	master, err := sshdPID(srv.Dir)
 	if err != nil {
@@ -166,7 +168,7 @@ func run(ctx context.Context, o *opts) error {
 			fmt.Printf("-keep: last run's copies left in %s\n", work)
 			return
 		}
-		os.RemoveAll(work)
+		warn("remove the work directory", os.RemoveAll(work))
 	}()
 	kh := filepath.Join(work, "known_hosts")
 	if err := os.WriteFile(kh, []byte(srv.KnownHosts+"\n"), 0o600); err != nil {
@@ -188,7 +190,7 @@ func run(ctx context.Context, o *opts) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("generated %-5s %5d files, %s in %.1fs\n", ds.name, len(ds.files), human(ds.bytes), time.Since(t0).Seconds())
+		fmt.Printf("generated %-5s %5d files, %s in %.1fs\n", ds.name, len(ds.files), bytesize.Format(ds.bytes), time.Since(t0).Seconds())
 		sets = append(sets, ds)
 	}
 	unix.Sync()
@@ -204,15 +206,27 @@ func run(ctx context.Context, o *opts) error {
 	}
 	fmt.Println("\n== summary ==")
 	for _, r := range results {
-		r.summary(o)
+		if err := r.summary(o); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// warn reports a failure the figures do not depend on (cleaning up).
+func warn(what string, err error) {
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench/pull: %s: %v\n", what, err)
+	}
 }
 
 func header(o *opts) {
 	load, _ := os.ReadFile("/proc/loadavg")
 	var uts unix.Utsname
-	unix.Uname(&uts)
+	release := "unknown"
+	if unix.Uname(&uts) == nil {
+		release = unix.ByteSliceToString(uts.Release[:])
+	}
 	sshV, _ := exec.Command("ssh", "-V").CombinedOutput()
 	sftpV := "?"
 	if bi, ok := debug.ReadBuildInfo(); ok {
@@ -224,7 +238,7 @@ func header(o *opts) {
 	}
 	fmt.Printf("danzen bench/pull  %s\n", time.Now().Format("2006-01-02 15:04:05 MST"))
 	fmt.Printf("machine: %d CPUs, %s, kernel %s; %s; pkg/sftp %s; %s\n", runtime.NumCPU(), cpuModel(),
-		unix.ByteSliceToString(uts.Release[:]), runtime.Version(), sftpV, strings.TrimSpace(string(sshV)))
+		release, runtime.Version(), sftpV, strings.TrimSpace(string(sshV)))
 	fmt.Printf("loadavg at start: %s", load)
 	fmt.Printf("cipher %s; page cache: %s; runs: %d (median reported); danzen: %d connections, %d workers, stable %s\n\n",
 		cipherName, o.cache, o.runs, o.conns, o.workers, o.stable)
@@ -271,7 +285,7 @@ func genBig(export string, size int64) (*dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // for the error paths: success closes and checks it below
 	// Generate, hash and write in a pipeline of two buffers.
 	src := newStream(1)
 	h := sha256.New()
@@ -370,7 +384,7 @@ type setResult struct {
 
 func (e *benchEnv) runSet(ctx context.Context, ds *dataset) (setResult, error) {
 	res := setResult{ds: ds}
-	fmt.Printf("\n== %s: %d files, %s; %s runs ==\n", ds.name, len(ds.files), human(ds.bytes), e.o.cache)
+	fmt.Printf("\n== %s: %d files, %s; %s runs ==\n", ds.name, len(ds.files), bytesize.Format(ds.bytes), e.o.cache)
 	var err error
 	if res.setup, err = e.sftpSetup(ctx); err != nil {
 		return res, err
@@ -388,7 +402,9 @@ func (e *benchEnv) runSet(ctx context.Context, ds *dataset) (setResult, error) {
 			prev = &lastSFTP
 		}
 		if *prev != "" {
-			os.RemoveAll(*prev)
+			if err := os.RemoveAll(*prev); err != nil {
+				return err
+			}
 		}
 		dir := filepath.Join(e.work, fmt.Sprintf("%s-%s-%d", ds.name, tool, n))
 		*prev = dir
@@ -440,8 +456,7 @@ func (e *benchEnv) runSet(ctx context.Context, ds *dataset) (setResult, error) {
 		}
 	}
 	if !e.o.keep {
-		os.RemoveAll(lastDanzen)
-		os.RemoveAll(lastSFTP)
+		return res, errors.Join(os.RemoveAll(lastDanzen), os.RemoveAll(lastSFTP))
 	}
 	return res, nil
 }
@@ -503,17 +518,17 @@ func (e *benchEnv) runDanzen(ctx context.Context, ds *dataset, dir string) (tria
 		return t, fmt.Errorf("child output: %v: %q", err, stdout.String())
 	}
 	if r.Err != "" {
-		return t, errors.New("backup.Pull: " + r.Err)
+		return t, errors.New("pull.Run: " + r.Err)
 	}
 	if r.Listed == 0 || r.Done == 0 {
-		return t, errors.New("backup.Pull emitted no pull.listed or pull.done event")
+		return t, errors.New("pull.Run emitted no pull.listed or pull.done event")
 	}
 	t.xfer = time.Duration(r.Done - r.Listed)
 	t.xferCPU = r.DoneCPU - r.ListCPU
 	if r.Files != len(ds.files) || r.Bytes != ds.bytes {
 		return t, fmt.Errorf("manifest says %d files, %d bytes transferred; want %d, %d", r.Files, r.Bytes, len(ds.files), ds.bytes)
 	}
-	man, err := backup.LoadManifest(dir, ds.name)
+	man, err := pull.LoadManifest(dir, ds.name)
 	if err != nil || man == nil {
 		return t, fmt.Errorf("manifest: %v", err)
 	}
@@ -522,7 +537,7 @@ func (e *benchEnv) runDanzen(ctx context.Context, ds *dataset, dir string) (tria
 			return t, fmt.Errorf("manifest entry %s (%d bytes, %s) does not match the export", f.Path, f.Size, f.SHA256)
 		}
 	}
-	return t, verify(backup.DataDir(dir, ds.name), ds)
+	return t, verify(pull.DataDir(dir, ds.name), ds)
 }
 
 // sftpCmd is OpenSSH's sftp running a batch file against the test sshd
@@ -584,13 +599,24 @@ func (e *benchEnv) runSFTP(ctx context.Context, ds *dataset, dir string) (trial,
 	}
 	// sftp does not sync what it wrote; danzen's figure includes a
 	// syncfs. Time one here so the two can also be compared like for like.
-	s0 := time.Now()
-	if f, err := os.Open(dir); err == nil {
-		unix.Syncfs(int(f.Fd()))
-		f.Close()
+	if t.syncfs, err = timeSyncfs(dir); err != nil {
+		return t, err
 	}
-	t.syncfs = time.Since(s0)
 	return t, verify(dest, ds)
+}
+
+// timeSyncfs syncs the filesystem holding dir and says how long it took.
+func timeSyncfs(dir string) (time.Duration, error) {
+	start := time.Now()
+	f, err := os.Open(dir)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = f.Close() }() // opened only to name the filesystem
+	if err := unix.Syncfs(int(f.Fd())); err != nil {
+		return 0, fmt.Errorf("syncfs %s: %w", dir, err)
+	}
+	return time.Since(start), nil
 }
 
 // verify checks that a copy holds exactly the data set's files, with the
@@ -620,7 +646,7 @@ func verify(root string, ds *dataset) error {
 		}
 		h := sha256.New()
 		_, err = io.Copy(h, f)
-		f.Close()
+		_ = f.Close() // read-only: the copy's error and the hash are what count
 		if err != nil {
 			return err
 		}
@@ -813,12 +839,19 @@ func sshdPID(dir string) (int, error) {
 // ---- the danzen child ----
 
 func child(args []string) int {
-	out := json.NewEncoder(os.Stdout)
 	var r childResult
+	// The parent reads r from stdout: without it, it reports the child's
+	// stderr instead.
+	report := func() int {
+		if err := json.NewEncoder(os.Stdout).Encode(r); err != nil {
+			fmt.Fprintln(os.Stderr, "bench/pull child:", err)
+			return 1
+		}
+		return 0
+	}
 	fail := func(err error) int {
 		r.Err = err.Error()
-		out.Encode(r)
-		return 0
+		return report()
 	}
 	if len(args) != 1 {
 		return fail(errors.New("usage: " + childArg + " JSON"))
@@ -832,7 +865,7 @@ func child(args []string) int {
 		if err != nil {
 			return fail(err)
 		}
-		defer f.Close()
+		defer func() { warn("cpuprofile", f.Close()) }()
 		if err := pprof.StartCPUProfile(f); err != nil {
 			return fail(err)
 		}
@@ -850,16 +883,16 @@ func child(args []string) int {
 	src.Workers = s.Workers
 	src.Completion = config.Completion{Mode: config.CompletionStable, StableFor: config.Duration(s.Stable)}
 	var mu sync.Mutex
-	m, err := backup.Pull(context.Background(), src, backup.PullOptions{
+	m, err := pull.Run(context.Background(), src, pull.Options{
 		Staging: s.Staging,
 		KeyFile: s.KeyFile,
-		Events: func(ev backup.Event) {
+		Events: func(ev pull.Event) {
 			switch ev.Kind {
-			case backup.EventListed, backup.EventPullDone:
+			case pull.EventListed, pull.EventDone:
 				now := time.Now().UnixNano()
 				cpu := selfCPU()
 				mu.Lock()
-				if ev.Kind == backup.EventListed {
+				if ev.Kind == pull.EventListed {
 					r.Listed, r.ListCPU = now, cpu
 				} else {
 					r.Done, r.DoneCPU = now, cpu
@@ -876,8 +909,7 @@ func child(args []string) int {
 	if r.Problems > 0 {
 		return fail(fmt.Errorf("%d pending/failed/refused files", r.Problems))
 	}
-	out.Encode(r)
-	return 0
+	return report()
 }
 
 func selfCPU() float64 {
@@ -904,88 +936,149 @@ func (t trial) print(label string, ds *dataset) {
 	}
 }
 
-func (r setResult) summary(o *opts) {
+// fig is the medians of one tool's CPU and memory figures.
+type fig struct{ cpu, srv, ker, oth, rss float64 }
+
+// median of f over ts.
+func median(ts []trial, f func(trial) float64) float64 {
+	v := make([]float64, len(ts))
+	for i, t := range ts {
+		v[i] = f(t)
+	}
+	return medianOf(v)
+}
+
+func medianOf(v []float64) float64 {
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+func figures(ts []trial) fig {
+	return fig{
+		cpu: median(ts, func(t trial) float64 { return t.cpu }),
+		srv: median(ts, func(t trial) float64 { return t.serverCPU }),
+		ker: median(ts, func(t trial) float64 { return t.kernel }),
+		oth: median(ts, func(t trial) float64 { return t.others }),
+		rss: median(ts, func(t trial) float64 { return float64(t.maxRSS >> 10) }),
+	}
+}
+
+// times are a data set's median seconds, each tool on each basis.
+type times struct {
+	dXfer  float64 // danzen, pull.listed → pull.done
+	dWhole float64 // danzen's process minus the stable wait
+	sWall  float64 // sftp's process
+	sSync  float64 // sftp's process and a syncfs of its copy
+}
+
+func (r setResult) times(o *opts) times {
+	return times{
+		dXfer:  median(r.danzen, func(t trial) float64 { return t.xfer.Seconds() }),
+		dWhole: median(r.danzen, func(t trial) float64 { return t.wall.Seconds() - o.stable.Seconds() }),
+		sWall:  median(r.sftp, func(t trial) float64 { return t.wall.Seconds() }),
+		sSync:  median(r.sftp, func(t trial) float64 { return (t.wall + t.syncfs).Seconds() }),
+	}
+}
+
+// summary prints a data set's medians as a table, then the ratios
+// judged against the target.
+func (r setResult) summary(o *opts) error {
+	ds := r.ds
+	tm := r.times(o)
+	d, s := figures(r.danzen), figures(r.sftp)
+	fmt.Printf("\n%s: %d files, %s (medians of %d runs, page cache %s)\n", ds.name, len(ds.files), bytesize.Format(ds.bytes), len(r.danzen), o.cache)
+	if err := r.table(o, tm, d, s); err != nil {
+		return err
+	}
+	r.verdicts(o, tm, d, s)
+	return nil
+}
+
+// table prints one row per tool and basis.
+func (r setResult) table(o *opts, tm times, d, s fig) error {
 	ds := r.ds
 	gb := float64(ds.bytes) / gib
-	med := func(ts []trial, f func(trial) float64) float64 {
-		v := make([]float64, len(ts))
-		for i, t := range ts {
-			v[i] = f(t)
-		}
-		slices.Sort(v)
-		if len(v)%2 == 1 {
-			return v[len(v)/2]
-		}
-		return (v[len(v)/2-1] + v[len(v)/2]) / 2
-	}
-	type fig struct{ cpu, srv, ker, oth, rss float64 }
-	figs := func(ts []trial) fig {
-		return fig{
-			cpu: med(ts, func(t trial) float64 { return t.cpu }),
-			srv: med(ts, func(t trial) float64 { return t.serverCPU }),
-			ker: med(ts, func(t trial) float64 { return t.kernel }),
-			oth: med(ts, func(t trial) float64 { return t.others }),
-			rss: med(ts, func(t trial) float64 { return float64(t.maxRSS >> 10) }),
-		}
-	}
-	dXfer := med(r.danzen, func(t trial) float64 { return t.xfer.Seconds() })
-	dWhole := med(r.danzen, func(t trial) float64 { return t.wall.Seconds() - o.stable.Seconds() })
-	sWall := med(r.sftp, func(t trial) float64 { return t.wall.Seconds() })
-	sSync := med(r.sftp, func(t trial) float64 { return (t.wall + t.syncfs).Seconds() })
-	d, s := figs(r.danzen), figs(r.sftp)
-
-	fmt.Printf("\n%s: %d files, %s (medians of %d runs, page cache %s)\n", ds.name, len(ds.files), human(ds.bytes), len(r.danzen), o.cache)
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "\tseconds\tMB/s\tfiles/s\tclient CPU s\tclient CPU s/GiB\tsshd CPU s/GiB\tkernel thr. CPU s\tothers CPU s\tmax RSS MiB\t")
+	t := &table{tw: tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)}
+	t.printf("\tseconds\tMB/s\tfiles/s\tclient CPU s\tclient CPU s/GiB\tsshd CPU s/GiB\tkernel thr. CPU s\tothers CPU s\tmax RSS MiB\t\n")
 	row := func(name string, secs float64, f *fig) {
 		fps := "–"
 		if len(ds.files) > 1 {
 			fps = fmt.Sprintf("%.0f", float64(len(ds.files))/secs)
 		}
-		fmt.Fprintf(tw, "%s\t%.2f\t%.1f\t%s\t", name, secs, float64(ds.bytes)/1e6/secs, fps)
+		t.printf("%s\t%.2f\t%.1f\t%s\t", name, secs, float64(ds.bytes)/1e6/secs, fps)
 		if f == nil {
-			fmt.Fprint(tw, "\t\t\t\t\t\t\n")
+			t.printf("\t\t\t\t\t\t\n")
 			return
 		}
-		fmt.Fprintf(tw, "%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.0f\t\n", f.cpu, f.cpu/gb, f.srv/gb, f.ker, f.oth, f.rss)
+		t.printf("%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.0f\t\n", f.cpu, f.cpu/gb, f.srv/gb, f.ker, f.oth, f.rss)
 	}
-	row("danzen, pull.listed → pull.done", dXfer, &d)
-	row(fmt.Sprintf("danzen, whole process − %s stable wait", o.stable), dWhole, nil)
-	row("OpenSSH sftp, whole process", sWall, &s)
-	row("OpenSSH sftp + syncfs of the copy", sSync, nil)
-	row("OpenSSH sftp − connection setup", sWall-r.setup.Seconds(), nil)
-	tw.Flush()
+	row("danzen, pull.listed → pull.done", tm.dXfer, &d)
+	row(fmt.Sprintf("danzen, whole process − %s stable wait", o.stable), tm.dWhole, nil)
+	row("OpenSSH sftp, whole process", tm.sWall, &s)
+	row("OpenSSH sftp + syncfs of the copy", tm.sSync, nil)
+	row("OpenSSH sftp − connection setup", tm.sWall-r.setup.Seconds(), nil)
+	return t.flush()
+}
+
+// table writes rows through a tabwriter and keeps the first error.
+type table struct {
+	tw  *tabwriter.Writer
+	err error
+}
+
+func (t *table) printf(format string, args ...any) {
+	if t.err == nil {
+		_, t.err = fmt.Fprintf(t.tw, format, args...)
+	}
+}
+
+func (t *table) flush() error {
+	if t.err == nil {
+		t.err = t.tw.Flush()
+	}
+	return t.err
+}
+
+// verdicts prints the danzen/OpenSSH ratios, PASS or MISS against the
+// target, on each basis.
+func (r setResult) verdicts(o *opts, tm times, d, s fig) {
+	ds := r.ds
+	gb := float64(ds.bytes) / gib
 	verdict := func(r float64) string {
 		if math.Round(r*100)/100 >= ds.target { // as printed
 			return "PASS"
 		}
 		return "MISS"
 	}
-	ratio := sWall / dXfer
+	ratio := tm.sWall / tm.dXfer
 	fmt.Printf("  >>> %s: danzen/OpenSSH %s = %.2f×  (danzen pull.listed → pull.done vs the whole sftp process; target ≥ %.1f×)  %s\n",
 		ds.name, ds.unit, ratio, ds.target, verdict(ratio))
-	tOnly := (sWall - r.setup.Seconds()) / dXfer
-	whole := sWall / dWhole
+	tOnly := (tm.sWall - r.setup.Seconds()) / tm.dXfer
+	whole := tm.sWall / tm.dWhole
 	fmt.Printf("      transfer only (sftp minus its %.2fs connection setup):   %.2f×  %s\n", r.setup.Seconds(), tOnly, verdict(tOnly))
 	fmt.Printf("      whole processes (danzen minus the %s stable wait):       %.2f×  %s\n", o.stable, whole, verdict(whole))
-	fmt.Printf("      sftp + a syncfs of its copy (danzen syncs, sftp does not): %.2f×\n", sSync/dXfer)
-	// Runs n of both tools ran back to back: their ratio is less exposed
-	// to a drift in the machine's other load than the ratio of medians.
-	var paired []float64
-	var ps []string
-	for i := range min(len(r.danzen), len(r.sftp)) {
-		v := r.sftp[i].wall.Seconds() / r.danzen[i].xfer.Seconds()
-		paired = append(paired, v)
-		ps = append(ps, fmt.Sprintf("%.2f", v))
-	}
-	slices.Sort(paired)
-	pm := paired[len(paired)/2]
-	if len(paired)%2 == 0 {
-		pm = (paired[len(paired)/2-1] + pm) / 2
-	}
-	fmt.Printf("      per-run ratios, first basis (run n of each, back to back): %s; median %.2f×\n", strings.Join(ps, ", "), pm)
+	fmt.Printf("      sftp + a syncfs of its copy (danzen syncs, sftp does not): %.2f×\n", tm.sSync/tm.dXfer)
+	paired, pm := r.pairedRatios()
+	fmt.Printf("      per-run ratios, first basis (run n of each, back to back): %s; median %.2f×\n", strings.Join(paired, ", "), pm)
 	fmt.Printf("      CPU s/GiB, client + sshd: danzen %.2f + %.2f = %.2f, OpenSSH %.2f + %.2f = %.2f (danzen also hashes SHA-256 and fsyncs)\n",
 		d.cpu/gb, d.srv/gb, (d.cpu+d.srv)/gb, s.cpu/gb, s.srv/gb, (s.cpu+s.srv)/gb)
+}
+
+// pairedRatios are the ratios of runs n of both tools, which ran back to
+// back: less exposed to a drift in the machine's other load than the
+// ratio of medians. It returns them as printed, and their median.
+func (r setResult) pairedRatios() ([]string, float64) {
+	var v []float64
+	var printed []string
+	for i := range min(len(r.danzen), len(r.sftp)) {
+		x := r.sftp[i].wall.Seconds() / r.danzen[i].xfer.Seconds()
+		v = append(v, x)
+		printed = append(printed, fmt.Sprintf("%.2f", x))
+	}
+	return printed, medianOf(v)
 }
 
 func mbps(n int64, d time.Duration) float64 { return float64(n) / 1e6 / d.Seconds() }
@@ -996,16 +1089,6 @@ func fps(n int, d time.Duration) string {
 		return strings.Repeat(" ", 15)
 	}
 	return fmt.Sprintf("%7.0f files/s", float64(n)/d.Seconds())
-}
-
-func human(n int64) string {
-	switch {
-	case n >= gib:
-		return fmt.Sprintf("%.2f GiB", float64(n)/gib)
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	}
-	return fmt.Sprintf("%d bytes", n)
 }
 
 // parseSize reads "2GiB", "512MiB", "100MB", "1G", "4096".

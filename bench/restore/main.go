@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"github.com/danzen-gw/danzen/backup"
 	"github.com/danzen-gw/danzen/bench/internal/benchkit"
 	"github.com/danzen-gw/danzen/gateway"
+	"github.com/danzen-gw/danzen/internal/bytesize"
 	"github.com/danzen-gw/danzen/media/disk"
 )
 
@@ -34,19 +36,19 @@ type result struct {
 	bytes                          int64
 }
 
-func run(d benchkit.Data, rounds int) error {
+func run(d benchkit.Data, rounds int) (err error) {
 	ctx := context.Background()
 	w, err := benchkit.NewWorld(ctx, "restore", d)
 	if err != nil {
 		return err
 	}
-	defer w.Close(d.Keep)
+	defer func() { err = errors.Join(err, w.Close(d.Keep)) }()
 	rep, err := w.GW.RunCycle(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("cycle: %w", err)
 	}
 	snap := rep.Media[0].Snapshots[0]
-	fmt.Printf("backed up %s in %d files (snapshot %.8s)\n", benchkit.MB(snap.TotalBytes), snap.Files, snap.ID)
+	fmt.Printf("backed up %s in %d files (snapshot %.8s)\n", bytesize.Format(snap.TotalBytes), snap.Files, snap.ID)
 
 	var res []result
 	for i := 0; i < rounds; i++ {
@@ -81,7 +83,9 @@ func run(d benchkit.Data, rounds int) error {
 		r.cut = ms(rr.TotalMS - rr.RestoreMS)
 		r.bytes = rr.Bytes
 		r.find, r.restic, r.verify = at["restore"].Sub(at["attach"]), at["verify"].Sub(at["restore"]), at["detach"].Sub(at["verify"])
-		os.RemoveAll(filepath.Join(w.GW.RestoreArea(), rr.ID))
+		if err := os.RemoveAll(filepath.Join(w.GW.RestoreArea(), rr.ID)); err != nil {
+			return err
+		}
 		res = append(res, r)
 	}
 
@@ -101,33 +105,33 @@ func run(d benchkit.Data, rounds int) error {
 	}
 	fmt.Println("(danzen = request → every file restored and its SHA-256 checked against the pull manifest, minus power-on;")
 	fmt.Println(" stock = restic restore alone on the mounted disk; cut = detach, relay off, device gone, after the restore)")
-	verdict := func(ok bool) string {
-		if ok {
-			return "PASS"
-		}
-		return "MISS"
-	}
-	fmt.Printf("\nworst ratio danzen/stock %.3f (target ≤ 1.05: %s)\n", worst, verdict(worst <= 1.05))
-	fmt.Printf("worst time to first byte incl. power-on %.1fs (target ≤ 30s: %s)\n", worstFirst.Seconds(), verdict(worstFirst <= 30*time.Second))
+	fmt.Printf("\nworst ratio danzen/stock %.3f (target ≤ 1.05: %s)\n", worst, benchkit.Verdict(worst <= 1.05))
+	fmt.Printf("worst time to first byte incl. power-on %.1fs (target ≤ 30s: %s)\n", worstFirst.Seconds(), benchkit.Verdict(worstFirst <= 30*time.Second))
 	fmt.Printf("loadavg at the end: %s", benchkit.LoadAvg())
 	return nil
 }
 
 // stockRestore powers disk-a by hand, mounts it read-only and times stock
 // restic restoring snapshot id into target.
-func stockRestore(w *benchkit.World, id, target string) (time.Duration, error) {
+func stockRestore(w *benchkit.World, id, target string) (took time.Duration, err error) {
 	p := w.Env.Hardware.Powers["disk-a"]
 	if err := p.SetPower(true); err != nil {
 		return 0, err
 	}
-	defer p.SetPower(false)
+	defer func() { err = errors.Join(err, p.SetPower(false)) }()
 	mnt := filepath.Join(w.Dir, "stock-mnt")
-	os.MkdirAll(mnt, 0o700)
+	if err := os.MkdirAll(mnt, 0o700); err != nil {
+		return 0, err
+	}
 	if out, err := exec.Command("mount", "-o", "ro", p.Loop().Path, mnt).CombinedOutput(); err != nil {
 		return 0, fmt.Errorf("mount: %v %s", err, out)
 	}
-	defer exec.Command("umount", mnt).Run()
-	defer os.RemoveAll(target)
+	defer func() {
+		if out, uerr := exec.Command("umount", mnt).CombinedOutput(); uerr != nil {
+			err = errors.Join(err, fmt.Errorf("umount: %v %s", uerr, out))
+		}
+	}()
+	defer func() { err = errors.Join(err, os.RemoveAll(target)) }()
 	start := time.Now()
 	cmd := benchkit.Restic(w.ResticBin, filepath.Join(mnt, disk.RepoDir), w.Password, "--no-lock", "restore", id, "--target", target)
 	cmd.Env = append(cmd.Env, "RESTIC_CACHE_DIR="+filepath.Join(w.Dir, "stock-cache"))

@@ -2,45 +2,58 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"io"
-	"log/slog"
-	"os"
 	"time"
 
 	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/backup/pull"
+	"github.com/danzen-gw/danzen/gateway"
+	"github.com/danzen-gw/danzen/internal/bytesize"
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // runBackup runs one real cycle from a real configuration.
-func runBackup(ctx context.Context, log *slog.Logger, args []string) error {
+func runBackup(ctx context.Context, c *cli, args []string) (err error) {
 	fs := newFlags("backup")
 	once := fs.Bool("once", false, "run one cycle now and exit (the schedule is danzend's job)")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
 	if !*once {
-		return usageError{"danzen backup runs one cycle: pass --once (danzend runs the schedule)"}
+		return usageError{msg.T("danzen backup は一回のサイクルを実行します: --once を付けてください(定期実行は danzend が行います)",
+			"danzen backup runs one cycle: pass --once (danzend runs the schedule)")}
 	}
-	g, err := fs.open(ctx, log)
+	g, err := fs.open(ctx, c.log)
 	if err != nil {
 		return err
 	}
-	defer g.Close()
-	rep, err := g.RunCycle(ctx, newCyclePrinter(os.Stdout).event)
+	defer closeGateway(g, &err)
+	rep, err := g.RunCycle(ctx, newCyclePrinter(c.out).event)
 	if rep != nil {
-		printCycle(os.Stdout, rep)
+		printCycle(c.out, rep)
 		if err == nil && !rep.OK() {
-			err = errors.New("切断を確認できない媒体があります(オフラインではありません) / a medium's cut is not verified: it is not offline")
+			err = msg.New("切断を確認できない媒体があります(オフラインではありません)", "a medium's cut is not verified: it is not offline")
 		}
 	}
 	return err
 }
 
+// closeGateway closes g (every relay driven off and verified) and, when
+// that fails, says so in *err: a relay left on is the one thing an
+// operator must hear about, even after another error.
+func closeGateway(g *gateway.Gateway, err *error) {
+	if cerr := g.Close(); cerr != nil {
+		if *err == nil {
+			*err = cerr
+		} else {
+			*err = msg.Errorf("%w(さらに、終了時: %w)", "%w (and on closing: %w)", *err, cerr)
+		}
+	}
+}
+
 // runMedium: `danzen medium init` prepares a freshly formatted medium.
-func runMedium(ctx context.Context, log *slog.Logger, args []string) error {
+func runMedium(ctx context.Context, c *cli, args []string) (err error) {
 	if len(args) == 0 || args[0] != "init" {
-		return usageError{"usage: danzen medium init --config FILE --medium NAME [--password-recorded] [--force]"}
+		return badUsage("medium")
 	}
 	fs := newFlags("medium init")
 	name := fs.String("medium", "", "medium name")
@@ -49,37 +62,38 @@ func runMedium(ctx context.Context, log *slog.Logger, args []string) error {
 	if err := fs.parse(args[1:]); err != nil {
 		return err
 	}
-	g, err := fs.open(ctx, log)
+	g, err := fs.open(ctx, c.log)
 	if err != nil {
 		return err
 	}
-	defer g.Close()
+	defer closeGateway(g, &err)
 	pw, created, err := g.NewPassword(*name)
 	if err != nil {
 		return err
 	}
 	if created {
-		fmt.Printf("媒体 %s のリポジトリパスワード / repository password of medium %s:\n\n    %s\n\n", *name, *name, pw)
-		fmt.Println("このパスワードがないとバックアップは復元できません。紙に書き、ゲートウェイから離れた場所(金庫など)に保管してください。\n" +
-			"Without this password the backups cannot be restored. Write it on paper and keep it away from the gateway (e.g. a safe).")
+		c.out.say(msg.Sprintf("媒体 %s のリポジトリパスワード:", "repository password of medium %s:", *name))
+		c.out.line("\n    " + pw + "\n")
+		c.out.say(msg.T("このパスワードがないとバックアップは復元できません。紙に書き、ゲートウェイから離れた場所(金庫など)に保管してください。",
+			"Without this password the backups cannot be restored. Write it on paper and keep it away from the gateway (e.g. a safe)."))
 	}
 	if !*recorded {
-		return fmt.Errorf("パスワードを控えたら --password-recorded を付けて再実行してください / when the password is written down, run again with --password-recorded")
+		return msg.New("パスワードを控えたら --password-recorded を付けて再実行してください", "when the password is written down, run again with --password-recorded")
 	}
-	mr, err := g.PrepareMedium(ctx, *name, *force, newCyclePrinter(os.Stdout).event)
-	printMedium(os.Stdout, mr)
+	mr, err := g.PrepareMedium(ctx, *name, *force, newCyclePrinter(c.out).event)
+	printMedium(c.out, mr)
 	return err
 }
 
 // cyclePrinter shows a cycle's phases as lines and the pull as a bar.
 type cyclePrinter struct {
-	w    io.Writer
+	s    *screen
 	pull *pullPrinter
 	last string
 }
 
-func newCyclePrinter(w io.Writer) *cyclePrinter {
-	return &cyclePrinter{w: w, pull: newPullPrinter(w, os.Stdout.Fd())}
+func newCyclePrinter(s *screen) *cyclePrinter {
+	return &cyclePrinter{s: s, pull: newPullPrinter(s)}
 }
 
 func (p *cyclePrinter) event(ev backup.CycleEvent) {
@@ -91,49 +105,51 @@ func (p *cyclePrinter) event(ev backup.CycleEvent) {
 		// A restore's progress is drawn like a pull's; restic's other
 		// progress is too fine for lines.
 		if st := ev.Restic.Status; st != nil && ev.Restic.Op == "restore" && st.SecondsElapsed > 0 {
-			p.pull.event(backup.Event{Kind: backup.EventProgress, Source: ev.Medium, BytesDone: int64(st.BytesRestored),
+			p.pull.event(pull.Event{Kind: pull.EventProgress, Source: ev.Medium, BytesDone: int64(st.BytesRestored),
 				BytesTotal: int64(st.TotalBytes), FilesDone: int(st.FilesRestored), FilesTotal: int(st.TotalFiles),
 				Rate: float64(st.BytesRestored) / float64(st.SecondsElapsed)})
 		}
 		return
 	}
-	line := fmt.Sprintf("[%s] %s %s", ev.Medium, ev.Phase, ev.Text)
+	line := "[" + ev.Medium + "] " + ev.Phase + " " + ev.Text.Localize(p.s.lang)
 	if line != p.last {
 		p.pull.finish()
-		fmt.Fprintf(p.w, "%s %s\n", ev.Time.Format("15:04:05"), line)
+		p.s.line(ev.Time.Format("15:04:05") + " " + line)
 		p.last = line
 	}
 }
 
-func printCycle(w io.Writer, r *backup.CycleReport) {
-	fmt.Fprintf(w, "\nサイクル / cycle %s: %s\n", r.ID, r.Finished.Sub(r.Started).Round(time.Millisecond))
+func printCycle(s *screen, r *backup.CycleReport) {
+	s.line("")
+	s.say(msg.Sprintf("サイクル %s: %s", "cycle %s: %s", r.ID, r.Finished.Sub(r.Started).Round(time.Millisecond)))
 	for _, m := range r.Pulls {
-		printManifest(w, m)
+		printManifest(s, m)
 	}
 	for _, m := range r.Media {
-		printMedium(w, m)
+		printMedium(s, m)
 	}
 	if r.OK() {
-		fmt.Fprintln(w, "結果 / result: OK")
+		s.say(msg.T("結果: OK", "result: OK"))
 	} else {
-		fmt.Fprintln(w, "結果 / result: 失敗 / FAILED")
+		s.say(msg.T("結果: 失敗", "result: FAILED"))
 	}
 }
 
-func printMedium(w io.Writer, m backup.MediumReport) {
-	fmt.Fprintf(w, "媒体 / medium %s: 通電 / powered %.1fs\n", m.Name, m.PoweredFor.Seconds())
-	for _, s := range m.Snapshots {
-		fmt.Fprintf(w, "  snapshot %s (%s): %d files, %s, 追加 / added %s\n", s.ID[:min(8, len(s.ID))], s.Source, s.Files, human(s.TotalBytes), human(s.DataAdded))
+func printMedium(s *screen, m backup.MediumReport) {
+	s.say(msg.Sprintf("媒体 %s: 通電 %.1f秒", "medium %s: powered %.1fs", m.Name, m.PoweredFor.Seconds()))
+	for _, sn := range m.Snapshots {
+		s.sayf("  ", msg.Sprintf("スナップショット %s (%s): %d ファイル、%s、追加 %s", "snapshot %s (%s): %d files, %s, added %s",
+			sn.ID[:min(8, len(sn.ID))], sn.Source, sn.Files, bytesize.Format(sn.TotalBytes), bytesize.Format(sn.DataAdded)))
 	}
 	switch {
 	case m.CutVerified:
-		fmt.Fprintln(w, "  切断を確認 / cut verified (sense OFF, device gone)")
+		s.sayf("  ", msg.T("切断を確認(センスOFF、デバイス消失)", "cut verified (sense OFF, device gone)"))
 	case m.Simulated:
-		fmt.Fprintln(w, "  シミュレーション — オフラインではありません / simulated — NOT offline")
+		s.sayf("  ", msg.T("シミュレーション — オフラインではありません", "simulated — NOT offline"))
 	default:
-		fmt.Fprintf(w, "  切断を確認できません / cut NOT verified: %s\n", m.CutReason)
+		s.sayf("  ", msg.Sprintf("切断を確認できません: %s", "cut NOT verified: %s", m.CutReason))
 	}
 	if m.Err != nil {
-		fmt.Fprintf(w, "  エラー / error: %v\n", m.Err)
+		s.sayf("  ", msg.Sprintf("エラー: %s", "error: %s", m.Err))
 	}
 }

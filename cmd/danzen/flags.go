@@ -9,6 +9,9 @@ import (
 	"github.com/danzen-gw/danzen/gateway"
 )
 
+// defaultConfig is where the appliance keeps its configuration.
+const defaultConfig = "/perm/danzen/config.json"
+
 // cmdFlags is a command's flag set with the --config that every command
 // reading the configuration takes.
 type cmdFlags struct {
@@ -18,14 +21,14 @@ type cmdFlags struct {
 
 func newFlags(name string) *cmdFlags {
 	f := &cmdFlags{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError)}
-	f.StringVar(&f.config, "config", "/perm/danzen/config.json", "configuration file")
+	f.StringVar(&f.config, "config", defaultConfig, "configuration file")
 	return f
 }
 
 // parse parses args; flags that do not parse are a usage error.
 func (f *cmdFlags) parse(args []string) error {
 	if err := f.Parse(args); err != nil {
-		return usageError{err.Error()}
+		return flagError(err)
 	}
 	return nil
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"log/slog"
 	"net"
 	"strconv"
 	"strings"
@@ -11,13 +9,14 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
-	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/backup/pull"
 	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // runHostKey shows the key a source's server offers, and pins it only
 // when the operator passes the fingerprint they compared.
-func runHostKey(ctx context.Context, _ *slog.Logger, args []string) error {
+func runHostKey(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags("hostkey")
 	name := fs.String("source", "", "source name")
 	accept := fs.String("accept", "", "pin the key with this SHA256 fingerprint")
@@ -29,23 +28,24 @@ func runHostKey(ctx context.Context, _ *slog.Logger, args []string) error {
 	if err != nil {
 		return err
 	}
-	key, err := backup.FetchHostKey(ctx, src.Host, src.Port)
+	key, err := pull.FetchHostKey(ctx, src.Host, src.Port)
 	if err != nil {
 		return err
 	}
 	fp := ssh.FingerprintSHA256(key)
 	line := knownhosts.Line([]string{knownhosts.Normalize(net.JoinHostPort(src.Host, strconv.Itoa(src.Port)))}, key)
-	fmt.Printf("%s:%d のホスト鍵 / host key: %s %s\n", src.Host, src.Port, key.Type(), fp)
+	c.out.say(msg.Sprintf("%s:%d のホスト鍵: %s %s", "host key of %s:%d: %s %s", src.Host, src.Port, key.Type(), fp))
 	if *accept == "" {
-		fmt.Println("サーバ管理者と指紋を照合してから --accept " + fp + " で登録してください / compare the fingerprint with the server's administrator, then pin it with --accept " + fp)
+		c.out.say(msg.Sprintf("サーバ管理者と指紋を照合してから --accept %s で登録してください",
+			"compare the fingerprint with the server's administrator, then pin it with --accept %s", fp))
 		return nil
 	}
 	if *accept != fp {
-		return fmt.Errorf("指紋が一致しません(指定 %s、サーバ %s)。登録していません / fingerprint mismatch (given %s, server offers %s): nothing pinned", *accept, fp, *accept, fp)
+		return msg.Errorf("指紋が一致しません(指定 %s、サーバ %s)。登録していません", "fingerprint mismatch (given %s, server offers %s): nothing pinned", *accept, fp)
 	}
 	for _, l := range src.KnownHosts {
 		if strings.TrimSpace(l) == line {
-			fmt.Println("登録済みです / already pinned")
+			c.out.say(msg.T("登録済みです", "already pinned"))
 			return nil
 		}
 	}
@@ -53,6 +53,6 @@ func runHostKey(ctx context.Context, _ *slog.Logger, args []string) error {
 	if err := config.Save(fs.config, cfg); err != nil {
 		return err
 	}
-	fmt.Println("登録しました / pinned: " + line)
+	c.out.say(msg.Sprintf("登録しました: %s", "pinned: %s", line))
 	return nil
 }

@@ -3,28 +3,28 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
-	"log/slog"
 	"os"
 
 	"github.com/danzen-gw/danzen/gokrazy/build"
+	"github.com/danzen-gw/danzen/internal/bytesize"
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // runImage: `danzen image push HOST` builds the update payload of an
 // instance and installs it on a running gateway (inactive root, switch,
 // reboot), then waits for the new build to answer.
-func runImage(ctx context.Context, log *slog.Logger, args []string) error {
+func runImage(ctx context.Context, c *cli, args []string) error {
 	if len(args) == 0 || args[0] != "push" {
-		return usageError{"usage: danzen image push [--instance gokrazy/danzen-amd64] [--port P] HOST"}
+		return badUsage("image")
 	}
 	fs := flag.NewFlagSet("image push", flag.ContinueOnError)
 	instDir := fs.String("instance", "gokrazy/danzen-rpi", "gokrazy instance directory")
 	port := fs.String("port", "", "the device's gokrazy web port (default: the instance's)")
 	if err := fs.Parse(args[1:]); err != nil {
-		return usageError{err.Error()}
+		return flagError(err)
 	}
 	if fs.NArg() != 1 {
-		return usageError{"usage: danzen image push [--instance DIR] [--port P] HOST"}
+		return badUsage("image")
 	}
 	host := fs.Arg(0)
 	inst, err := build.LoadInstance(*instDir)
@@ -35,15 +35,19 @@ func runImage(ctx context.Context, log *slog.Logger, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(out)
-	res, err := build.BuildUpdate(ctx, inst, out, build.Options{Logger: log})
+	defer func() {
+		if err := os.RemoveAll(out); err != nil {
+			c.log.Warn("cannot remove the update's temporary directory", "dir", out, "err", err)
+		}
+	}()
+	res, err := build.BuildUpdate(ctx, inst, out, build.Options{Logger: c.log})
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%s: 更新を送信中 / pushing build %s (root %.1f MiB)…\n", host, res.BuildTimestamp, float64(res.RootSize)/(1<<20))
-	if err := build.Push(ctx, inst, res, host, *port, log); err != nil {
+	c.out.sayf(host+": ", msg.Sprintf("ビルド %s を送信中(ルート %s)…", "pushing build %s (root %s)…", res.BuildTimestamp, bytesize.Format(res.RootSize)))
+	if err := build.Push(ctx, inst, res, host, *port, c.log); err != nil {
 		return err
 	}
-	fmt.Printf("%s: 新しいビルドで起動しました / now runs build %s\n", host, res.BuildTimestamp)
+	c.out.sayf(host+": ", msg.Sprintf("新しいビルド %s で起動しました", "now runs build %s", res.BuildTimestamp))
 	return nil
 }

@@ -3,27 +3,25 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
-	"log/slog"
 
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/ledger"
 )
 
 // runLedger: `danzen ledger verify` checks the evidence ledger's chain.
-func runLedger(_ context.Context, _ *slog.Logger, args []string) error {
+func runLedger(_ context.Context, c *cli, args []string) error {
 	if len(args) == 0 || args[0] != "verify" {
-		return usageError{"usage: danzen ledger verify (--config FILE | --dir DIR)"}
+		return badUsage("ledger")
 	}
 	fs := flag.NewFlagSet("ledger verify", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "configuration file (its ledger_dir)")
 	dir := fs.String("dir", "", "ledger directory")
 	if err := fs.Parse(args[1:]); err != nil {
-		return usageError{err.Error()}
+		return flagError(err)
 	}
 	if *dir == "" {
 		if *cfgPath == "" {
-			*cfgPath = "/perm/danzen/config.json"
+			*cfgPath = defaultConfig
 		}
 		cfg, err := config.Load(*cfgPath)
 		if err != nil {
@@ -32,6 +30,6 @@ func runLedger(_ context.Context, _ *slog.Logger, args []string) error {
 		*dir = cfg.LedgerDir
 	}
 	rep, err := ledger.Verify(*dir)
-	fmt.Println(rep.String())
+	c.out.write(rep.Localize(c.out.lang))
 	return err
 }

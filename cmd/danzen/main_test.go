@@ -18,9 +18,23 @@ func build(t *testing.T) string {
 	return bin
 }
 
+// run runs the CLI in the C locale, which says everything in both
+// languages, Japanese first.
 func run(t *testing.T, bin string, args ...string) (string, int) {
 	t.Helper()
+	return runIn(t, "C", bin, args...)
+}
+
+// runIn runs the CLI with LANG=locale (and no LC_ALL or LC_MESSAGES).
+func runIn(t *testing.T, locale, bin string, args ...string) (string, int) {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "LANG=") && !strings.HasPrefix(kv, "LC_ALL=") && !strings.HasPrefix(kv, "LC_MESSAGES=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, "LANG="+locale)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
@@ -36,6 +50,9 @@ func run(t *testing.T, bin string, args ...string) (string, int) {
 // TestDemoThenLedgerVerify runs what `make demo` runs (smaller), then
 // checks the ledger it left with the CLI, and that tampering is caught.
 func TestDemoThenLedgerVerify(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the demo (root, loop devices, sshd, restic): make test runs it, -short skips it")
+	}
 	if os.Getenv("DANZEN_RESTIC") == "" {
 		t.Fatal("DANZEN_RESTIC is not set: run make test, which builds bin/restic")
 	}
@@ -85,12 +102,56 @@ func TestBadInvocationsSayWhatIsWrong(t *testing.T) {
 		t.Fatalf("missing config: exit %d\n%s", code, out)
 	}
 	bad := filepath.Join(t.TempDir(), "bad.json")
-	os.WriteFile(bad, []byte(`{"version":1,"gateway_id":"gw","staging_dir":"relative"}`), 0o600)
+	if err := os.WriteFile(bad, []byte(`{"version":1,"gateway_id":"gw","staging_dir":"relative"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	out, code = run(t, bin, "pull", "--config", bad)
 	if code != 1 || !strings.Contains(out, "staging_dir") || !strings.Contains(out, "絶対パス") {
 		t.Fatalf("invalid config: exit %d\n%s", code, out)
 	}
 	if out, code := run(t, bin, "frobnicate"); code != 2 || !strings.Contains(out, "usage") {
 		t.Fatalf("unknown command: exit %d\n%s", code, out)
+	}
+}
+
+// TestLanguageOfTheOutput: --lang, else LANG, picks one language for
+// everything the CLI says (its errors, the usage table); the C locale and
+// --lang both say both, Japanese first.
+func TestLanguageOfTheOutput(t *testing.T) {
+	bin := build(t)
+	restore := []string{"restore"} // without --medium
+	for _, c := range []struct {
+		locale string
+		args   []string
+		want   []string
+		not    []string
+	}{
+		{"C", restore, []string{"--medium を指定してください / --medium is required"}, nil},
+		{"", restore, []string{"--medium を指定してください / --medium is required"}, nil},
+		{"ja_JP.UTF-8", restore, []string{"--medium を指定してください"}, []string{"required"}},
+		{"en_US.UTF-8", restore, []string{"--medium is required"}, []string{"指定"}},
+		{"ja_JP.UTF-8", append([]string{"--lang", "en"}, restore...), []string{"--medium is required"}, []string{"指定"}},
+		{"en_US.UTF-8", append([]string{"--lang", "ja"}, restore...), []string{"--medium を指定してください"}, []string{"required"}},
+		{"en_US.UTF-8", append([]string{"--lang", "both"}, restore...), []string{"--medium を指定してください / --medium is required"}, nil},
+		{"ja_JP.UTF-8", []string{"frobnicate"}, []string{"usage: danzen [--lang ja|en|both]", "証跡台帳の検証"}, []string{"verify the evidence ledger"}},
+		{"en_US.UTF-8", []string{"frobnicate"}, []string{"usage: danzen [--lang ja|en|both]", "verify the evidence ledger"}, []string{"証跡台帳の検証"}},
+	} {
+		out, code := runIn(t, c.locale, bin, c.args...)
+		if code == 0 {
+			t.Errorf("LANG=%s danzen %v succeeded", c.locale, c.args)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("LANG=%s danzen %v does not say %q:\n%s", c.locale, c.args, w, out)
+			}
+		}
+		for _, n := range c.not {
+			if strings.Contains(out, n) {
+				t.Errorf("LANG=%s danzen %v says %q, which is the other language:\n%s", c.locale, c.args, n, out)
+			}
+		}
+	}
+	if out, code := run(t, bin, "--lang", "fr", "pull"); code != 2 || !strings.Contains(out, "fr") {
+		t.Errorf("--lang fr: exit %d\n%s", code, out)
 	}
 }

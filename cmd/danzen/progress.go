@@ -2,71 +2,75 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"strings"
 	"sync"
 	"time"
 
-	"golang.org/x/term"
-
-	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/backup/pull"
+	"github.com/danzen-gw/danzen/internal/bytesize"
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // pullPrinter draws pull events: a redrawn bar on a terminal, plain lines
 // every few seconds otherwise (logs, cron, the serial console).
 type pullPrinter struct {
-	w        io.Writer
-	tty      bool
+	s        *screen
 	mu       sync.Mutex
 	lastLine time.Time
 	drawn    bool
 }
 
-func newPullPrinter(w io.Writer, fd uintptr) *pullPrinter {
-	return &pullPrinter{w: w, tty: term.IsTerminal(int(fd))}
-}
+func newPullPrinter(s *screen) *pullPrinter { return &pullPrinter{s: s} }
 
-func (p *pullPrinter) event(ev backup.Event) {
+func (p *pullPrinter) event(ev pull.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	src := "[" + ev.Source + "] "
 	switch ev.Kind {
-	case backup.EventListed:
-		p.line(fmt.Sprintf("[%s] 取得対象 / to pull: %d files, %s", ev.Source, ev.FilesTotal, human(ev.BytesTotal)))
-	case backup.EventProblem:
-		p.line(fmt.Sprintf("[%s] 注意 / note: %s: %s", ev.Source, ev.File, ev.Message))
-	case backup.EventRetry:
-		p.line(fmt.Sprintf("[%s] 再接続 / reconnecting: %s", ev.Source, ev.Message))
-	case backup.EventResume:
-		p.line(fmt.Sprintf("[%s] 再開 / resuming %s at %s", ev.Source, ev.File, human(ev.Offset)))
-	case backup.EventProgress:
-		pct := 100.0
-		if ev.BytesTotal > 0 {
-			pct = 100 * float64(ev.BytesDone) / float64(ev.BytesTotal)
-		}
-		eta := "--:--"
-		if ev.Rate > 0 && ev.BytesTotal >= ev.BytesDone {
-			d := time.Duration(float64(ev.BytesTotal-ev.BytesDone) / ev.Rate * float64(time.Second)).Round(time.Second)
-			eta = fmt.Sprintf("%d:%02d", int(d.Minutes()), int(d.Seconds())%60)
-		}
-		text := fmt.Sprintf("[%s] %5.1f%% %s/%s %d/%d files %s/s ETA %s", ev.Source, pct, human(ev.BytesDone), human(ev.BytesTotal),
-			ev.FilesDone, ev.FilesTotal, human(int64(ev.Rate)), eta)
-		if p.tty {
-			const width = 24
-			n := int(pct / 100 * width)
-			fmt.Fprintf(p.w, "\r\033[K[%s%s] %s", strings.Repeat("#", n), strings.Repeat(" ", width-n), text)
-			p.drawn = true
-		} else if time.Since(p.lastLine) >= 5*time.Second {
-			p.line(text)
-		}
+	case pull.EventListed:
+		p.line(src, msg.Sprintf("取得対象: %d ファイル、%s", "to pull: %d files, %s", ev.FilesTotal, bytesize.Format(ev.BytesTotal)))
+	case pull.EventProblem:
+		p.line(src, msg.Sprintf("注意: %s: %s", "note: %s: %s", ev.File, ev.Message))
+	case pull.EventRetry:
+		p.line(src, msg.Sprintf("再接続: %s", "reconnecting: %s", ev.Message))
+	case pull.EventResume:
+		p.line(src, msg.Sprintf("再開: %s(%s から)", "resuming %s at %s", ev.File, bytesize.Format(ev.Offset)))
+	case pull.EventProgress:
+		p.progress(ev)
 	}
 }
 
-func (p *pullPrinter) line(s string) {
+// progress draws the bar on a terminal, else a line every 5 s.
+func (p *pullPrinter) progress(ev pull.Event) {
+	pct := 100.0
+	if ev.BytesTotal > 0 {
+		pct = 100 * float64(ev.BytesDone) / float64(ev.BytesTotal)
+	}
+	eta := "--:--"
+	if ev.Rate > 0 && ev.BytesTotal >= ev.BytesDone {
+		d := time.Duration(float64(ev.BytesTotal-ev.BytesDone) / ev.Rate * float64(time.Second)).Round(time.Second)
+		eta = fmt.Sprintf("%d:%02d", int(d.Minutes()), int(d.Seconds())%60)
+	}
+	text := msg.Sprintf("%5.1f%% %s/%s %d/%d ファイル %s/秒 残り %s", "%5.1f%% %s/%s %d/%d files %s/s ETA %s",
+		pct, bytesize.Format(ev.BytesDone), bytesize.Format(ev.BytesTotal), ev.FilesDone, ev.FilesTotal, bytesize.Format(int64(ev.Rate)), eta)
+	src := "[" + ev.Source + "] "
+	switch {
+	case p.s.tty:
+		const width = 24
+		n := int(pct / 100 * width)
+		p.s.write("\r\033[K[" + strings.Repeat("#", n) + strings.Repeat(" ", width-n) + "] " + src + text.Localize(p.s.lang))
+		p.drawn = true
+	case time.Since(p.lastLine) >= 5*time.Second:
+		p.line(src, text)
+	}
+}
+
+func (p *pullPrinter) line(prefix string, t msg.Text) {
 	if p.drawn {
-		fmt.Fprint(p.w, "\r\033[K")
+		p.s.write("\r\033[K")
 		p.drawn = false
 	}
-	fmt.Fprintln(p.w, s)
+	p.s.sayf(prefix, t)
 	p.lastLine = time.Now()
 }
 
@@ -74,20 +78,7 @@ func (p *pullPrinter) finish() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.drawn {
-		fmt.Fprintln(p.w)
+		p.s.write("\n")
 		p.drawn = false
 	}
-}
-
-func human(n int64) string {
-	const unit = 1000
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
 }

@@ -3,40 +3,38 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
-	"log/slog"
-	"os"
 
-	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/backup/pull"
 	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/internal/bytesize"
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
-func runPull(ctx context.Context, log *slog.Logger, args []string) error {
+func runPull(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags("pull")
 	only := fs.String("source", "", "pull only this source (default: all)")
 	cfg, err := fs.load(args)
 	if err != nil {
 		return err
 	}
-	return pullSources(ctx, log, cfg, *only, os.Stdout)
+	return pullSources(ctx, c, cfg, *only)
 }
 
 // pullSources pulls every source (or one) and prints a summary of each.
-func pullSources(ctx context.Context, log *slog.Logger, cfg *config.Config, only string, out io.Writer) error {
+func pullSources(ctx context.Context, c *cli, cfg *config.Config, only string) error {
 	var errs []error
 	for _, src := range cfg.Sources {
 		if only != "" && src.Name != only {
 			continue
 		}
-		pr := newPullPrinter(out, os.Stdout.Fd())
-		m, err := backup.Pull(ctx, src, backup.PullOptions{
+		pr := newPullPrinter(c.out)
+		m, err := pull.Run(ctx, src, pull.Options{
 			Staging: cfg.StagingDir, KeyFile: cfg.KeyPath(src.KeyFile), BandwidthLimit: cfg.BandwidthLimit,
-			Events: pr.event, Logger: log,
+			Events: pr.event, Logger: c.log,
 		})
 		pr.finish()
 		if m != nil {
-			printManifest(out, m)
+			printManifest(c.out, m)
 		}
 		if err != nil {
 			errs = append(errs, err)
@@ -50,25 +48,27 @@ func pullSources(ctx context.Context, log *slog.Logger, cfg *config.Config, only
 	return errors.Join(errs...)
 }
 
-func printManifest(w io.Writer, m *backup.Manifest) {
+func printManifest(s *screen, m *pull.Manifest) {
 	d := m.Finished.Sub(m.Started).Seconds()
-	fmt.Fprintf(w, "取得元 / source %s (%s:%s)\n", m.Source, m.Host, m.ExportDir)
-	fmt.Fprintf(w, "  転送 / transferred: %d files, %s in %.1fs (%s/s)\n", m.FilesTransferred, human(m.BytesTransferred), d, human(int64(m.RateBytesPerSec)))
-	fmt.Fprintf(w, "  変更なし / unchanged: %d, 削除 / removed: %d, 保持 / staged: %d files, %s\n", m.FilesUnchanged, m.FilesRemoved, len(m.Files), human(stagedBytes(m)))
+	s.say(msg.Sprintf("取得元 %s (%s:%s)", "source %s (%s:%s)", m.Source, m.Host, m.ExportDir))
+	s.sayf("  ", msg.Sprintf("転送: %d ファイル、%s、%.1f秒(%s/秒)", "transferred: %d files, %s in %.1fs (%s/s)",
+		m.FilesTransferred, bytesize.Format(m.BytesTransferred), d, bytesize.Format(int64(m.RateBytesPerSec))))
+	s.sayf("  ", msg.Sprintf("変更なし: %d、削除: %d、保持: %d ファイル、%s", "unchanged: %d, removed: %d, staged: %d files, %s",
+		m.FilesUnchanged, m.FilesRemoved, len(m.Files), bytesize.Format(stagedBytes(m))))
 	for _, list := range []struct {
-		label string
-		ps    []backup.Problem
-	}{{"未完了 / pending", m.Pending}, {"対象外 / refused", m.Refused}, {"失敗 / failed", m.Failed}} {
+		label msg.Text
+		ps    []pull.Problem
+	}{{msg.T("未完了", "pending"), m.Pending}, {msg.T("対象外", "refused"), m.Refused}, {msg.T("失敗", "failed"), m.Failed}} {
 		if len(list.ps) > 0 {
-			fmt.Fprintf(w, "  %s: %d\n", list.label, len(list.ps))
+			s.sayf("  ", msg.Sprintf("%s: %d", "%s: %d", list.label, len(list.ps)))
 			for _, p := range list.ps {
-				fmt.Fprintf(w, "    %s\n", p)
+				s.sayf("    "+p.Path+": ", p.Text)
 			}
 		}
 	}
 }
 
-func stagedBytes(m *backup.Manifest) int64 {
+func stagedBytes(m *pull.Manifest) int64 {
 	var n int64
 	for _, f := range m.Files {
 		n += f.Size

@@ -3,14 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/danzen-gw/danzen/backup"
 	"github.com/danzen-gw/danzen/gateway"
+	"github.com/danzen-gw/danzen/internal/bytesize"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/ledger"
 )
 
@@ -21,7 +21,7 @@ func (l *stringList) String() string     { return strings.Join(*l, ",") }
 func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
 
 // runRestore: `danzen restore` restores a snapshot from a medium.
-func runRestore(ctx context.Context, log *slog.Logger, args []string) error {
+func runRestore(ctx context.Context, c *cli, args []string) (err error) {
 	fs := newFlags("restore")
 	medium := fs.String("medium", "", "medium to restore from (required)")
 	snapshot := fs.String("snapshot", "latest", "snapshot ID, or latest")
@@ -36,104 +36,115 @@ func runRestore(ctx context.Context, log *slog.Logger, args []string) error {
 		return err
 	}
 	if *medium == "" {
-		return usageError{"--medium を指定してください / --medium is required"}
+		return usageError{msg.T("--medium を指定してください", "--medium is required")}
 	}
-	g, err := fs.open(ctx, log)
+	g, err := fs.open(ctx, c.log)
 	if err != nil {
 		return err
 	}
-	defer g.Close()
+	defer closeGateway(g, &err)
 	if *list {
-		snaps, err := g.Snapshots(*medium)
-		if err != nil {
-			return err
-		}
-		fmt.Printf("%-10s %-19s %-12s %8s %10s\n", "snapshot", "日時 / time", "取得元 / src", "files", "size")
-		for _, s := range snaps {
-			fmt.Printf("%-10s %-19s %-12s %8d %10s\n", s.ID[:min(8, len(s.ID))], s.Time.Local().Format(time.DateTime), s.Source, s.Files, human(s.Bytes))
-		}
-		return nil
+		return listSnapshots(c.out, g, *medium)
 	}
 	o := gateway.RestoreOptions{Medium: *medium, Snapshot: *snapshot, Source: *source, Files: files,
 		Target: *target, TargetDir: *dir, Actor: "cli:" + osUser()}
 	if *within > 0 {
 		o.Deadline = time.Now().Add(*within)
 	}
-	rep, err := g.Restore(ctx, o, newCyclePrinter(os.Stdout).event)
+	rep, err := g.Restore(ctx, o, newCyclePrinter(c.out).event)
 	if rep != nil {
-		printRestore(os.Stdout, rep)
+		printRestore(c.out, rep)
 		if err == nil && o.Target == "" {
-			fmt.Printf("復元先 / restored into: %s\n", g.RestoreArea()+"/"+rep.ID)
+			c.out.say(msg.Sprintf("復元先: %s", "restored into: %s", g.RestoreArea()+"/"+rep.ID))
 		}
 	}
 	return err
 }
 
+// listSnapshots prints the snapshots the ledger knows on medium.
+func listSnapshots(s *screen, g *gateway.Gateway, medium string) error {
+	snaps, err := g.Snapshots(medium)
+	if err != nil {
+		return err
+	}
+	head := msg.T("日時", "time").Localize(s.lang)
+	src := msg.T("取得元", "source").Localize(s.lang)
+	s.line(fmt.Sprintf("%-10s %-19s %-12s %8s %10s", "snapshot", head, src, "files", "size"))
+	for _, sn := range snaps {
+		s.line(fmt.Sprintf("%-10s %-19s %-12s %8d %10s", sn.ID[:min(8, len(sn.ID))], sn.Time.Local().Format(time.DateTime), sn.Source, sn.Files, bytesize.Format(sn.Bytes)))
+	}
+	return nil
+}
+
 // runDrill: `danzen drill` runs a restore drill now.
-func runDrill(ctx context.Context, log *slog.Logger, args []string) error {
+func runDrill(ctx context.Context, c *cli, args []string) (err error) {
 	fs := newFlags("drill")
 	medium := fs.String("medium", "", "medium to drill (default: the one drilled longest ago)")
 	list := fs.Bool("list", false, "list the drill records (訓練記録) and exit")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	g, err := fs.open(ctx, log)
+	g, err := fs.open(ctx, c.log)
 	if err != nil {
 		return err
 	}
-	defer g.Close()
+	defer closeGateway(g, &err)
 	if *list {
 		drills, err := g.Drills()
 		if err != nil {
 			return err
 		}
 		for _, d := range drills {
-			printRecord(os.Stdout, d)
+			printRecord(c.out, d)
 		}
 		return nil
 	}
-	rep, err := g.Drill(ctx, *medium, "cli:"+osUser(), newCyclePrinter(os.Stdout).event)
+	rep, err := g.Drill(ctx, *medium, "cli:"+osUser(), newCyclePrinter(c.out).event)
 	if rep != nil {
-		printRestore(os.Stdout, rep)
+		printRestore(c.out, rep)
 	}
 	return err
 }
 
-func printRestore(w io.Writer, r *backup.RestoreReport) {
-	fmt.Fprintln(w)
-	printMedium(w, r.Medium)
-	printRecord(w, r.RestoreData)
+func printRestore(s *screen, r *backup.RestoreReport) {
+	s.line("")
+	printMedium(s, r.Medium)
+	printRecord(s, r.RestoreData)
 }
 
 // printRecord prints a restore or drill record, as the ledger keeps it.
-func printRecord(w io.Writer, d ledger.RestoreData) {
-	what := "復元 / restore"
+func printRecord(s *screen, d ledger.RestoreData) {
+	what := msg.T("復元", "restore")
 	if d.Drill {
-		what = "復元訓練 / drill"
+		what = msg.T("復元訓練", "drill")
 	}
-	result := "OK"
+	result := msg.Plain("OK")
 	if !d.OK {
-		result = "失敗 / FAILED"
+		result = msg.T("失敗", "FAILED")
 	}
 	ms := func(v int64) string {
 		return (time.Duration(v) * time.Millisecond).Round(100 * time.Millisecond).String()
 	}
-	fmt.Fprintf(w, "%s %s %s: %s\n", what, d.ID, d.Started.Local().Format(time.DateTime), result)
-	fmt.Fprintf(w, "  媒体 / medium %s, snapshot %s (%s, %s)\n", d.Medium, d.Snapshot, d.Source, d.SnapTime.Local().Format(time.DateTime))
-	fmt.Fprintf(w, "  照合 / verified %d/%d files, %s\n", d.FilesVerified, d.Files, human(d.Bytes))
-	fmt.Fprintf(w, "  通電まで / attached %s, 最初のバイト / first byte %s, 復元完了(RTO) / restored %s, 切断まで / cut %s\n",
-		ms(d.PowerOnMS), ms(d.FirstByteMS), ms(d.RestoreMS), ms(d.TotalMS))
+	s.say(msg.Sprintf("%s %s %s: %s", "%s %s %s: %s", what, d.ID, d.Started.Local().Format(time.DateTime), result))
+	s.sayf("  ", msg.Sprintf("媒体 %s、スナップショット %s (%s, %s)", "medium %s, snapshot %s (%s, %s)", d.Medium, d.Snapshot, d.Source, d.SnapTime.Local().Format(time.DateTime)))
+	s.sayf("  ", msg.Sprintf("照合 %d/%d ファイル、%s", "verified %d/%d files, %s", d.FilesVerified, d.Files, bytesize.Format(d.Bytes)))
+	s.sayf("  ", msg.Sprintf("通電まで %s、最初のバイト %s、復元完了(RTO) %s、切断まで %s", "attached %s, first byte %s, restored %s, cut %s",
+		ms(d.PowerOnMS), ms(d.FirstByteMS), ms(d.RestoreMS), ms(d.TotalMS)))
 	if d.CheckRan {
-		fmt.Fprintf(w, "  restic check --read-data: %v\n", map[bool]string{true: "OK", false: "失敗 / FAILED"}[d.CheckOK])
+		check := msg.Plain("OK")
+		if !d.CheckOK {
+			check = msg.T("失敗", "FAILED")
+		}
+		s.sayf("  restic check --read-data: ", check)
 	}
 	if len(d.Damaged) > 0 {
-		fmt.Fprintf(w, "  破損の影響 / damaged snapshots: %s\n", strings.Join(d.Damaged, ", "))
+		s.sayf("  ", msg.Sprintf("破損の影響: %s", "damaged snapshots: %s", strings.Join(d.Damaged, ", ")))
 	}
 	for _, m := range d.Mismatches {
-		fmt.Fprintf(w, "  不一致 / mismatch: %s\n", m)
+		s.sayf("  ", msg.Sprintf("不一致: %s", "mismatch: %s", m))
 	}
 	if !d.Error.IsZero() {
-		fmt.Fprintf(w, "  エラー / error: %s\n", d.Error)
+		s.sayf("  ", msg.Sprintf("エラー: %s", "error: %s", d.Error))
 	}
 }
 

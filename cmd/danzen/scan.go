@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/gateway"
 	"github.com/danzen-gw/danzen/internal/atomicfile"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/ledger"
 	"github.com/danzen-gw/danzen/netprobe"
 	"github.com/danzen-gw/danzen/netprobe/register"
@@ -19,7 +19,7 @@ import (
 
 // runScan: `danzen scan` scans the connection points of the register, or
 // imports and exports the register as CSV.
-func runScan(ctx context.Context, log *slog.Logger, args []string) error {
+func runScan(ctx context.Context, c *cli, args []string) (err error) {
 	fs := newFlags("scan")
 	fs.Lookup("config").Usage += " (its scan section)"
 	format := fs.String("format", "text", "report on stdout: text, html, csv or json")
@@ -33,44 +33,19 @@ func runScan(ctx context.Context, log *slog.Logger, args []string) error {
 	regPath, _ := netprobe.Files(fs.config, cfg.Scan)
 	switch {
 	case *importCSV != "":
-		f, err := os.Open(*importCSV)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		reg, err := register.ReadCSV(f)
-		if err != nil {
-			return fmt.Errorf("%s: %w", *importCSV, err)
-		}
-		if err := register.Save(regPath, reg); err != nil {
-			return err
-		}
-		fmt.Printf("接続点 %d 件を %s に登録しました / %d connection points saved to %s\n", len(reg.Points), regPath, len(reg.Points), regPath)
-		return nil
+		return importRegister(c.out, *importCSV, regPath)
 	case *exportCSV != "":
-		reg, err := register.Load(regPath)
-		if err != nil {
-			return err
-		}
-		var b strings.Builder
-		if err := register.WriteCSV(&b, reg); err != nil {
-			return err
-		}
-		if *exportCSV == "-" {
-			_, err = io.WriteString(os.Stdout, b.String())
-			return err
-		}
-		return atomicfile.Write(*exportCSV, []byte(b.String()), 0o644)
+		return exportRegister(c.out, regPath, *exportCSV)
 	}
 	write := map[string]func(*netprobe.Report, io.Writer) error{
-		"text": printScan, "html": (*netprobe.Report).WriteHTML, "csv": (*netprobe.Report).WriteCSV, "json": (*netprobe.Report).WriteJSON,
+		"text": c.out.scanReport, "html": (*netprobe.Report).WriteHTML, "csv": (*netprobe.Report).WriteCSV, "json": (*netprobe.Report).WriteJSON,
 	}[*format]
 	if write == nil {
-		return usageError{"--format は text, html, csv, json のいずれか / --format is text, html, csv or json"}
+		return usageError{msg.T("--format は text, html, csv, json のいずれかです", "--format is text, html, csv or json")}
 	}
 	if *ports != "" {
 		if _, err := config.ParsePorts(*ports); err != nil {
-			return usageError{"--ports: " + err.Error()}
+			return usageError{msg.TextOf(msg.Wrap(err, "--ports", "--ports"))}
 		}
 		cfg.Scan.TCPPorts = *ports
 	}
@@ -78,37 +53,81 @@ func runScan(ctx context.Context, log *slog.Logger, args []string) error {
 	// waits for a running job, records the scan in the ledger and alerts
 	// new 注意 findings. ConfigPath puts the register and reports beside
 	// the configuration file.
-	g, err := gateway.Open(ctx, cfg, gateway.Options{Logger: log, ConfigPath: fs.config})
+	g, err := gateway.Open(ctx, cfg, gateway.Options{Logger: c.log, ConfigPath: fs.config})
 	if errors.Is(err, ledger.ErrInUse) {
-		return fmt.Errorf("%w\ndanzend が動作中なら、ページの「自己診断」(/scan)の「今すぐ調査」で調査してください / if danzend is running, scan from the page instead: Self-scan (/scan), \"Scan now\"", err)
+		return msg.Errorf("%w\ndanzend が動作中なら、ページの「自己診断」(/scan)の「今すぐ調査」で調査してください",
+			"%w\nif danzend is running, scan from the page instead: Self-scan (/scan), \"Scan now\"", err)
 	}
 	if err != nil {
 		return err
 	}
-	defer g.Close()
+	defer closeGateway(g, &err)
 	r, err := g.Scan(ctx, "cli")
 	if err != nil {
 		return err
 	}
-	if err := write(r, os.Stdout); err != nil {
+	if err := write(r, c.out.w); err != nil {
 		return err
 	}
 	_, dir := netprobe.Files(fs.config, cfg.Scan)
-	fmt.Fprintf(os.Stderr, "保存先 / saved in: %s (注意 %d)\n", dir, r.Cautions())
+	c.errs.say(msg.Sprintf("保存先: %s(注意 %d 件)", "saved in: %s (注意: %d)", dir, r.Cautions()))
 	return nil
 }
 
-func printScan(r *netprobe.Report, w io.Writer) error {
-	fmt.Fprintf(w, "外部ネットワーク接続点 調査結果 / external connection points (%s, feed %s)\n", r.Started.Format("2006-01-02 15:04 MST"), r.FeedDate)
+// importRegister replaces the register at regPath with the CSV in file.
+func importRegister(s *screen, file, regPath string) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	reg, err := register.ReadCSV(f)
+	// Read-only: closing cannot lose what was read.
+	_ = f.Close()
+	if err != nil {
+		return msg.Errorf("%s: %w", "%s: %w", file, err)
+	}
+	if err := register.Save(regPath, reg); err != nil {
+		return err
+	}
+	s.say(msg.Sprintf("接続点 %d 件を %s に登録しました", "%d connection points saved to %s", len(reg.Points), regPath))
+	return nil
+}
+
+// exportRegister writes the register at regPath as CSV to file ("-" is
+// stdout).
+func exportRegister(s *screen, regPath, file string) error {
+	reg, err := register.Load(regPath)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	if err := register.WriteCSV(&b, reg); err != nil {
+		return err
+	}
+	if file == "-" {
+		s.write(b.String())
+		return nil
+	}
+	return atomicfile.Write(file, []byte(b.String()), 0o644)
+}
+
+// scanReport writes r as text in the screen's language.
+func (s *screen) scanReport(r *netprobe.Report, _ io.Writer) error {
+	s.say(msg.Sprintf("外部ネットワーク接続点 調査結果(%s、脆弱性情報 %s)", "external connection points (%s, feed %s)",
+		r.Started.Format("2006-01-02 15:04 MST"), r.FeedDate))
 	for _, row := range r.Rows() {
-		fmt.Fprintf(w, "%d | %s | %s | %s | %s\n", row.No, row.ID, row.Device, row.Addresses, row.Attention)
+		s.line(fmt.Sprintf("%d | %s | %s | %s | %s", row.No, row.ID, row.Device, row.Addresses, row.Attention))
 		for _, l := range row.Lines {
-			fmt.Fprintf(w, "    %s\n    %s\n", l.JA, l.EN)
+			if s.lang == msg.Both {
+				s.line("    " + l.JA + "\n    " + l.EN)
+			} else {
+				s.sayf("    ", l)
+			}
 		}
 	}
 	if d := r.Changes; d != nil {
-		fmt.Fprintf(w, "前回から / since %s: opened %d, closed %d, new 注意 %d, resolved %d\n",
-			d.Previous.Format("2006-01-02 15:04"), len(d.Opened), len(d.Closed), len(d.NewCautions), len(d.Resolved))
+		s.say(msg.Sprintf("前回(%s)から: 開いた %d、閉じた %d、新しい注意 %d、解消 %d", "since %s: opened %d, closed %d, new 注意 %d, resolved %d",
+			d.Previous.Format("2006-01-02 15:04"), len(d.Opened), len(d.Closed), len(d.NewCautions), len(d.Resolved)))
 	}
-	return nil
+	return s.err
 }

@@ -30,17 +30,26 @@ const registerCSV = "\ufeffID,用途・システム名,電子カルテネット�
 // report, a ledger held by another process (danzend) makes it fail with
 // a clear message, and the register's CSV round-trips.
 func TestScanCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts sshd, which needs root: make test runs it, -short skips it")
+	}
 	srv, err := sshdtest.Start(t.Context(), sshdtest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { srv.Close() })
+	t.Cleanup(func() {
+		if err := srv.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	closed := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
 	ports := fmt.Sprintf("%d,%d", min(srv.Port, closed), max(srv.Port, closed)) // as the report writes them
 
 	bin := build(t)
@@ -95,7 +104,7 @@ func TestScanCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("scan --format json exited %d:\n%s", code, out)
 	}
-	js, _, _ := strings.Cut(out, "保存先 / saved in: ") // stderr's last line follows the report
+	js, _, _ := strings.Cut(out, "保存先: ") // stderr's last line follows the report
 	var rep netprobe.Report
 	if err := json.Unmarshal([]byte(js), &rep); err != nil {
 		t.Fatalf("the JSON report does not parse: %v\n%s", err, out)
@@ -113,7 +122,7 @@ func TestScanCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("scan --format csv exited %d:\n%s", code, out)
 	}
-	report, _, _ := strings.Cut(out, "保存先 / saved in: ")
+	report, _, _ := strings.Cut(out, "保存先: ")
 	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(report, "\ufeff"))).ReadAll()
 	if err != nil || len(rows) < 2 || rows[1][1] != "CAF00001" || rows[1][3] != "127.0.0.1" {
 		t.Fatalf("CSV report (%v):\n%s", err, out)
@@ -129,7 +138,9 @@ func TestScanCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, code = run(t, bin, "scan", "--config", cfgPath, "--ports", ports)
-	held.Close()
+	if err := held.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if code != 1 || !strings.Contains(out, "in use by another process") || !strings.Contains(out, "別のプロセスが使用中") || !strings.Contains(out, "Scan now") {
 		t.Fatalf("scan beside a held ledger exited %d:\n%s", code, out)
 	}

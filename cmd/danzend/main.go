@@ -9,7 +9,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/danzen-gw/danzen/auth"
 	"github.com/danzen-gw/danzen/gateway"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/schedule"
 	"github.com/danzen-gw/danzen/web"
 )
@@ -65,9 +65,9 @@ func run(ctx context.Context, log *slog.Logger, dir, listen string, cycleNow boo
 			log.Error("closing: a relay did not verify off", "err", err)
 		}
 	}()
-	fmt.Fprintln(con, "danzen: リレーをすべて切断しました / all relays driven off at start")
+	say(con, log, msg.T("リレーをすべて切断しました", "all relays driven off at start"))
 	if loaded.Fallback != nil {
-		fmt.Fprintln(con, "danzen: "+loaded.Fallback.Error())
+		say(con, log, msg.Plain(loaded.Fallback.Error()))
 		g.ReportFault(ctx, "config.fallback", loaded.Fallback)
 	}
 
@@ -75,7 +75,12 @@ func run(ctx context.Context, log *slog.Logger, dir, listen string, cycleNow boo
 	if err != nil {
 		return err
 	}
-	defer srv.Close()
+	defer func() {
+		// Stopping: open streams are cut, which is what is wanted.
+		if err := srv.Close(); err != nil {
+			log.Warn("closing the page", "err", err)
+		}
+	}()
 
 	if err := waitForClock(ctx, log); err != nil {
 		return err
@@ -91,12 +96,13 @@ func run(ctx context.Context, log *slog.Logger, dir, listen string, cycleNow boo
 	log.Info("scheduling cycles, drills and scans", "schedule", g.Config().Schedule, "drills", g.Config().Restore.DrillSchedule, "scans", g.Config().Scan.Schedule, "zone", g.Config().TimeZone)
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	drills, scans := make(chan error, 1), make(chan error, 1)
+	drills, scans, verifies := make(chan error, 1), make(chan error, 1), make(chan error, 1)
 	go func() { drills <- g.RunDrillSchedule(ctx, nil) }()
 	go func() { scans <- g.RunScanSchedule(ctx, nil) }()
+	go func() { verifies <- g.RunLedgerVerifySchedule(ctx, nil) }()
 	err = g.RunSchedule(ctx, nil, nil)
 	stop()
-	return errors.Join(err, <-drills, <-scans)
+	return errors.Join(err, <-drills, <-scans, <-verifies)
 }
 
 // servePage starts the page on listen over HTTPS: the certificate, the
@@ -112,7 +118,7 @@ func servePage(log *slog.Logger, con io.Writer, dir, listen string, g *gateway.G
 	}
 	// Printed at every start: the vendor compares it with what the
 	// browser shows before trusting the page.
-	fmt.Fprintf(con, "danzen: 証明書の SHA-256 指紋 / certificate SHA-256 fingerprint: %s\n", certs.Fingerprint())
+	say(con, log, msg.Sprintf("証明書の SHA-256 指紋: %s", "certificate SHA-256 fingerprint: %s", certs.Fingerprint()))
 
 	rec := g
 	a, err := auth.New(auth.Options{Dir: g.Config().SecretsDir, Audit: web.AuditTo(rec, log), Log: log})
@@ -124,9 +130,10 @@ func servePage(log *slog.Logger, con io.Writer, dir, listen string, g *gateway.G
 		return nil, err
 	}
 	if code != "" {
-		fmt.Fprintf(con, "danzen: 初期設定コード / setup code: %s  (%s まで有効 / valid until %s)\n"+
-			"danzen: https://<このゲートウェイ / this gateway>%s/setup で最初の保守ベンダ管理者を作成してください / create the first vendor admin there\n",
-			code, expires.Local().Format("2006-01-02 15:04"), expires.Local().Format("2006-01-02 15:04"), portOf(listen))
+		until := expires.Local().Format("2006-01-02 15:04")
+		say(con, log, msg.Sprintf("初期設定コード: %s(%s まで有効)", "setup code: %s (valid until %s)", code, until))
+		say(con, log, msg.Sprintf("https://<このゲートウェイ>%s/setup で最初の保守ベンダ管理者を作成してください",
+			"create the first vendor admin at https://<this gateway>%s/setup", portOf(listen)))
 	}
 	page, err := web.New(web.Options{Core: g, Auth: a, Recorder: rec, Certs: certs, Log: log})
 	if err != nil {
@@ -134,7 +141,7 @@ func servePage(log *slog.Logger, con io.Writer, dir, listen string, g *gateway.G
 	}
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
-		return nil, fmt.Errorf("ページを開けません / cannot serve the page on %s: %w", listen, err)
+		return nil, msg.Errorf("%s でページを開けません: %w", "cannot serve the page on %s: %w", listen, err)
 	}
 	srv := &http.Server{
 		Handler:           page,
@@ -150,6 +157,14 @@ func servePage(log *slog.Logger, con io.Writer, dir, listen string, g *gateway.G
 	}()
 	log.Info("page", "url", "https://"+ln.Addr().String()+"/")
 	return srv, nil
+}
+
+// say writes t to the console in both languages: the person at the
+// gateway has chosen no language yet, and the log keeps both.
+func say(con io.Writer, log *slog.Logger, t msg.Text) {
+	if _, err := io.WriteString(con, "danzen: "+t.String()+"\n"); err != nil {
+		log.Warn("console", "text", t.String(), "err", err)
+	}
 }
 
 func portOf(listen string) string {

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"fmt"
-	"github.com/danzen-gw/danzen/internal/syncbuf"
 	"io"
 	"net"
 	"net/http"
@@ -14,12 +13,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/internal/syncbuf"
 	"github.com/danzen-gw/danzen/web"
 )
 
@@ -36,13 +37,19 @@ func start(t *testing.T, bin, dir string) *daemon {
 		t.Fatal(err)
 	}
 	addr := l.Addr().String()
-	l.Close()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
 	d := &daemon{cmd: exec.Command(bin, "-dir", dir, "-listen", addr), logs: &syncbuf.Buffer{}, addr: addr}
 	d.cmd.Stdout, d.cmd.Stderr = d.logs, d.logs
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { d.cmd.Process.Kill(); d.cmd.Wait() })
+	t.Cleanup(func() {
+		// Stopped already in a passing test: then both fail, harmlessly.
+		_ = d.cmd.Process.Kill()
+		_ = d.cmd.Wait()
+	})
 	return d
 }
 
@@ -120,8 +127,11 @@ func TestFirstStartServesHTTPSWithSetupCodeAndStopsCleanly(t *testing.T) {
 	if err != nil {
 		t.Fatalf("page did not answer over HTTPS: %v\n%s", err, d.logs.String())
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	closeBody(t, resp)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tok := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindStringSubmatch(string(body))
 	if resp.StatusCode != 200 || tok == nil {
 		t.Fatalf("setup page: %s", resp.Status)
@@ -131,16 +141,19 @@ func TestFirstStartServesHTTPSWithSetupCodeAndStopsCleanly(t *testing.T) {
 	if err != nil || resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("setup: %v %v", err, resp)
 	}
-	resp.Body.Close()
+	closeBody(t, resp)
 	req, _ := http.NewRequest("GET", base+"/", nil)
 	req.Header.Set("Accept", "text/html")
 	resp, err = hc.Do(req)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("dashboard after setup: %v %v", err, resp)
 	}
-	resp.Body.Close()
-	if r, err := http.Get("http://" + d.addr + "/"); err == nil && r.StatusCode != http.StatusBadRequest {
-		t.Fatalf("the page answered plain HTTP: %s", r.Status)
+	closeBody(t, resp)
+	if r, err := http.Get("http://" + d.addr + "/"); err == nil {
+		closeBody(t, r)
+		if r.StatusCode != http.StatusBadRequest {
+			t.Fatalf("the page answered plain HTTP: %s", r.Status)
+		}
 	}
 
 	for _, s := range []string{"secrets", "staging", "ledger", "scans", "drills", "tls"} {
@@ -173,4 +186,30 @@ func TestFirstStartServesHTTPSWithSetupCodeAndStopsCleanly(t *testing.T) {
 		t.Fatal("a setup code was printed although an admin exists")
 	}
 	d.stop(t)
+}
+
+func closeBody(t *testing.T, resp *http.Response) {
+	t.Helper()
+	if err := resp.Body.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestNoBrowserInTheDaemon: the appliance can never run a browser, so
+// danzend must not link the PDF printer's Chromium protocol packages
+// (documents/pdf is for the CLI and a bench PC only).
+func TestNoBrowserInTheDaemon(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps: %v\n%s", err, out)
+	}
+	deps := strings.Fields(string(out))
+	if len(deps) < 50 || !slices.Contains(deps, "github.com/danzen-gw/danzen/documents") {
+		t.Fatalf("go list -deps listed %d packages without documents: not the daemon's dependencies?\n%s", len(deps), out)
+	}
+	for _, p := range deps {
+		if strings.Contains(p, "chromedp") || p == "github.com/danzen-gw/danzen/documents/pdf" {
+			t.Errorf("danzend depends on %s", p)
+		}
+	}
 }

@@ -36,6 +36,9 @@ const guestSFTP = "10.0.2.100"
 // snapshot onto a second virtual disk, and after the VM is gone stock
 // restic on the host restores the files from that disk image.
 func TestImageBootsAndBacksUp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots the image in QEMU against sshd and restic (root, minutes): make test runs it, -short skips it")
+	}
 	restic := os.Getenv("DANZEN_RESTIC")
 	if restic == "" {
 		t.Fatal("DANZEN_RESTIC is not set: run make test, which builds bin/restic")

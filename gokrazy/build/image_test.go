@@ -213,6 +213,9 @@ func wantCmdline(t *testing.T, got string, parts ...string) {
 // interface answers through a 127.0.0.1-only forward, then updates it over
 // that interface and waits for the new build to come up from root B.
 func TestAmd64Image(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the amd64 image and boots it in QEMU (minutes): make test runs it, -short skips it")
+	}
 	inst := testInstance(t, "danzen-amd64")
 	out := t.TempDir()
 	ts1 := time.Now().UTC().Truncate(time.Second)
@@ -439,6 +442,9 @@ func startVM(t *testing.T, img, nicExtra string, extra ...string) *vm {
 // firmware reads: the hybrid MBR's FAT partition with firmware, kernel, DTBs,
 // overlays, EEPROM update files, config.txt and cmdline.txt.
 func TestRpiImage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the Raspberry Pi image (minutes): make test runs it, -short skips it")
+	}
 	inst := testInstance(t, "danzen-rpi")
 	start := time.Now()
 	res, err := build.Build(context.Background(), inst, t.TempDir(), build.Options{ImageSize: 1536 << 20})

@@ -3,8 +3,9 @@
 package duration
 
 import (
-	"fmt"
 	"time"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // Duration is a time.Duration that reads and writes as text.
@@ -20,7 +21,7 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d)
 func (d *Duration) UnmarshalText(b []byte) error {
 	v, err := time.ParseDuration(string(b))
 	if err != nil {
-		return fmt.Errorf("時間の書式が不正です(例: \"90s\"、\"5m\") / invalid duration %q (examples: \"90s\", \"5m\"): %w", b, err)
+		return msg.Errorf("時間の書式が不正です: %q(例: \"90s\"、\"5m\"): %w", "invalid duration %q (examples: \"90s\", \"5m\"): %w", b, err)
 	}
 	*d = Duration(v)
 	return nil

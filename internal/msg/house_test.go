@@ -17,7 +17,7 @@ import (
 // maxInlineBilingual is how many "日本語 / English" literals may remain in
 // the tree's Go code outside this package: text a person reads is made
 // with T, Sprintf or Errorf, so each language stays whole.
-const maxInlineBilingual = 297 // lowered to 10 as the packages are converted
+const maxInlineBilingual = 10
 
 var (
 	japanese = regexp.MustCompile(`[\p{Hiragana}\p{Katakana}\p{Han}]`)

@@ -242,7 +242,7 @@ func foreignTail(err error) string {
 }
 
 // In renders any error in l: bilingual errors (anywhere a Localizer) in
-// that language, others as they are.
+// that language, errors.Join of them one per line, others as they are.
 func In(err error, l Lang) string {
 	if err == nil {
 		return ""
@@ -250,7 +250,62 @@ func In(err error, l Lang) string {
 	if loc, ok := err.(Localizer); ok {
 		return loc.Localize(l)
 	}
+	if parts, ok := joined(err); ok {
+		lines := make([]string, len(parts))
+		for i, e := range parts {
+			lines[i] = In(e, l)
+		}
+		return strings.Join(lines, "\n")
+	}
 	return err.Error()
+}
+
+// joined returns the parts of an errors.Join (or any error whose text is
+// its parts' texts one per line), so each can be rendered in a language.
+func joined(err error) ([]error, bool) {
+	u, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return nil, false
+	}
+	parts := u.Unwrap()
+	texts := make([]string, len(parts))
+	for i, e := range parts {
+		texts[i] = e.Error()
+	}
+	return parts, len(parts) > 0 && err.Error() == strings.Join(texts, "\n")
+}
+
+// Join is errors.Join for bilingual errors: nil when every err is nil, the
+// error itself when there is one, else all of them one per line in each
+// language. errors.Is and errors.As see every one.
+func Join(errs ...error) error {
+	var kept []error
+	for _, e := range errs {
+		if e != nil {
+			kept = append(kept, e)
+		}
+	}
+	switch len(kept) {
+	case 0:
+		return nil
+	case 1:
+		return kept[0]
+	}
+	return &joinError{errs: kept}
+}
+
+type joinError struct{ errs []error }
+
+func (j *joinError) Error() string   { return j.Localize(Both) }
+func (j *joinError) Unwrap() []error { return j.errs }
+
+// Localize renders each error in l, one per line.
+func (j *joinError) Localize(l Lang) string {
+	lines := make([]string, len(j.errs))
+	for i, e := range j.errs {
+		lines[i] = In(e, l)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // TextOf returns err's text in both languages.
@@ -258,8 +313,8 @@ func TextOf(err error) Text {
 	if err == nil {
 		return Text{}
 	}
-	if loc, ok := err.(Localizer); ok {
-		return Text{JA: loc.Localize(JA), EN: loc.Localize(EN)}
+	if _, ok := err.(Localizer); ok || Bilingual(err) {
+		return Text{JA: In(err, JA), EN: In(err, EN)}
 	}
 	return Plain(err.Error())
 }

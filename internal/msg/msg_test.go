@@ -121,3 +121,21 @@ func TestTextJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestJoinKeepsLanguages(t *testing.T) {
+	a, b := New("甲", "a"), New("乙", "b")
+	for name, err := range map[string]error{"msg.Join": Join(a, nil, b), "errors.Join": errors.Join(a, b)} {
+		if got := In(err, JA); got != "甲\n乙" {
+			t.Errorf("%s JA: %q", name, got)
+		}
+		if got := In(err, EN); got != "a\nb" {
+			t.Errorf("%s EN: %q", name, got)
+		}
+		if !errors.Is(err, b) || TextOf(err) != T("甲\n乙", "a\nb") {
+			t.Errorf("%s: Is %v, TextOf %+v", name, errors.Is(err, b), TextOf(err))
+		}
+	}
+	if Join(nil, nil) != nil || Join(nil, a) != a {
+		t.Error("Join of nils, or of one error")
+	}
+}

@@ -1,7 +1,9 @@
 // Package rig builds a gateway's whole world for tests: a real OpenSSH
 // sshd on 127.0.0.1 serving an export, file-backed disks behind fake
 // relays (demo.Hardware), and a configuration for them. It needs root,
-// sshd and the restic binary that `make test` builds (DANZEN_RESTIC).
+// sshd, loop devices and the restic binary that `make test` builds
+// (DANZEN_RESTIC), so every test that uses it is skipped under -short
+// (`make check`) and runs in `make test`.
 package rig
 
 import (
@@ -33,6 +35,9 @@ type Rig struct {
 // what to do when it is missing.
 func Restic(t testing.TB) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("runs restic: make test runs it, -short skips it")
+	}
 	p := os.Getenv("DANZEN_RESTIC")
 	if p == "" {
 		t.Fatal("DANZEN_RESTIC is not set: run make test, which builds bin/restic")
@@ -52,12 +57,19 @@ func New(t testing.TB, files map[string]string, media []string, diskSize int64) 
 // NewWith is New with hardware options.
 func NewWith(t testing.TB, files map[string]string, media []string, diskSize int64, hwo demo.HardwareOptions) *Rig {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs root, sshd, loop devices and restic: make test runs it, -short skips it")
+	}
 	ctx := context.Background()
 	s, err := sshdtest.Start(ctx, sshdtest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("remove the sshd directories: %v", err)
+		}
+	})
 	past := time.Now().Add(-time.Hour)
 	for rel, data := range files {
 		if err := s.WriteFile(rel, []byte(data), past); err != nil {
@@ -69,7 +81,11 @@ func NewWith(t testing.TB, files map[string]string, media []string, diskSize int
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { hw.Close() })
+	t.Cleanup(func() {
+		if err := hw.Close(); err != nil {
+			t.Errorf("close the test disks: %v", err)
+		}
+	})
 	cfg := config.Default()
 	cfg.GatewayID = "gw-test"
 	cfg.StagingDir = filepath.Join(dir, "staging")
@@ -123,9 +139,12 @@ func DamagePack(t testing.TB, repo, passwordFile string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	if _, err := f.WriteAt([]byte("a failing sector"), size/2); err != nil {
-		t.Fatal(err)
+	_, err = f.WriteAt([]byte("a failing sector"), size/2)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatalf("damage pack %s: %v", biggest, err)
 	}
 	return biggest
 }

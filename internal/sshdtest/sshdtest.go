@@ -28,6 +28,7 @@ import (
 
 	"github.com/danzen-gw/danzen/backup"
 	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/internal/syncbuf"
 )
 
 // User is the restricted account the tests log in as.
@@ -62,70 +63,129 @@ type Server struct {
 	KnownHosts     string // known_hosts line pinning the host key
 	cmd            *exec.Cmd
 	sshd, cfgPath  string
-	log            *bytes.Buffer
+	log            *syncbuf.Buffer // sshd writes it while a test reads it
 }
 
 // Start launches sshd and waits until it accepts connections.
 func Start(ctx context.Context, opts Options) (*Server, error) {
+	sshd, err := prepareHost()
+	if err != nil {
+		return nil, err
+	}
+	s, err := newServer()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.configure(ctx, sshd, opts); err != nil {
+		if rerr := os.RemoveAll(s.Dir); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		return nil, err
+	}
+	if err := s.launch(); err != nil {
+		return nil, errors.Join(err, s.Close())
+	}
+	return s, nil
+}
+
+// prepareHost finds sshd and creates the accounts and directories every
+// server shares.
+func prepareHost() (string, error) {
 	if os.Geteuid() != 0 {
-		return nil, errors.New("sshdtest needs root (sshd chroots the account): run the tests through `make test`")
+		return "", errors.New("sshdtest needs root (sshd chroots the account): run the tests through `make test`")
 	}
 	sshd, err := exec.LookPath("sshd")
 	if err != nil {
 		if _, serr := os.Stat("/usr/sbin/sshd"); serr != nil {
-			return nil, errors.New("sshd not found: install openssh-server (make test does)")
+			return "", errors.New("sshd not found: install openssh-server (make test does)")
 		}
 		sshd = "/usr/sbin/sshd"
 	}
 	for _, u := range []string{User, RestoreUser} {
 		if err := ensureUser(u); err != nil {
-			return nil, err
+			return "", err
 		}
 	}
 	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
-		return nil, err
+		return "", err
 	}
-	if err := os.MkdirAll(base, 0o755); err != nil {
-		return nil, err
+	return sshd, mkdirChroot(base)
+}
+
+// mkdirChroot creates d as sshd accepts on a chroot's path: root-owned and
+// 0755 even under a stricter umask.
+func mkdirChroot(d string) error {
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		return err
 	}
-	os.Chmod(base, 0o755)
+	return os.Chmod(d, 0o755)
+}
+
+// newServer creates a server's private directory and its chroot.
+func newServer() (*Server, error) {
 	dir, err := os.MkdirTemp(base, "sshd-")
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Dir: dir, Root: filepath.Join(dir, "root"), log: &bytes.Buffer{}}
+	s := &Server{Dir: dir, Root: filepath.Join(dir, "root"), log: &syncbuf.Buffer{}}
 	s.Export = filepath.Join(s.Root, "export")
 	for _, d := range []string{dir, s.Root, s.Export, filepath.Join(dir, "etc")} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, err
+		if err := mkdirChroot(d); err != nil {
+			return nil, errors.Join(err, os.RemoveAll(dir))
 		}
-		os.Chmod(d, 0o755)
 	}
+	return s, nil
+}
+
+// configure writes the keys, picks a port and writes an sshd_config that
+// sshd -t accepts.
+func (s *Server) configure(ctx context.Context, sshd string, opts Options) error {
 	if err := s.writeKeys(opts.RSAClientKey); err != nil {
-		return nil, err
+		return err
 	}
 	restorePub, err := s.writeRestoreAccount()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	port, err := freePort()
+	if s.Port, err = freePort(); err != nil {
+		return err
+	}
+	hostPub, err := os.ReadFile(filepath.Join(s.Dir, "etc", "host_key.pub"))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	s.Port = port
-	hostPub, err := os.ReadFile(filepath.Join(dir, "etc", "host_key.pub"))
-	if err != nil {
-		return nil, err
-	}
-	s.KnownHosts = fmt.Sprintf("[127.0.0.1]:%d %s", port, strings.TrimSpace(string(hostPub)))
+	s.KnownHosts = fmt.Sprintf("[127.0.0.1]:%d %s", s.Port, strings.TrimSpace(string(hostPub)))
 	acct := backup.SSHDAccount{User: User, Chroot: s.Root, ExportDir: "/export", GatewayIP: "127.0.0.1"}
 	racct := backup.SSHDAccount{User: RestoreUser, Chroot: s.Root, ExportDir: "/restore", GatewayIP: "127.0.0.1", Write: true}
-	cfg := strings.Join(append([]string{
-		"Port " + strconv.Itoa(port),
+	cfg := s.sshdConfig(opts.ExtraConfig) + backup.SSHDMatchBlock(acct) + backup.SSHDMatchBlock(racct)
+	cfgPath := filepath.Join(s.Dir, "etc", "sshd_config")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		return err
+	}
+	ak := backup.AuthorizedKeysLine(acct, s.ClientPub) + "\n"
+	if err := os.WriteFile(filepath.Join(s.Dir, "etc", "authorized_keys_"+User), []byte(ak), 0o644); err != nil {
+		return err
+	}
+	rak := backup.AuthorizedKeysLine(racct, restorePub) + "\n"
+	if err := os.WriteFile(filepath.Join(s.Dir, "etc", "authorized_keys_"+RestoreUser), []byte(rak), 0o644); err != nil {
+		return err
+	}
+	if out, err := exec.CommandContext(ctx, sshd, "-t", "-f", cfgPath).CombinedOutput(); err != nil {
+		return fmt.Errorf("sshd -t rejected the configuration: %w\n%s", err, out)
+	}
+	s.sshd, s.cfgPath = sshd, cfgPath
+	return nil
+}
+
+// sshdConfig is the server-wide part of sshd_config, before the Match
+// blocks.
+func (s *Server) sshdConfig(extra []string) string {
+	return strings.Join(append([]string{
+		"Port " + strconv.Itoa(s.Port),
 		"ListenAddress 127.0.0.1",
-		"HostKey " + filepath.Join(dir, "etc", "host_key"),
-		"PidFile " + filepath.Join(dir, "sshd.pid"),
-		"AuthorizedKeysFile " + filepath.Join(dir, "etc", "authorized_keys_%u"),
+		"HostKey " + filepath.Join(s.Dir, "etc", "host_key"),
+		"PidFile " + filepath.Join(s.Dir, "sshd.pid"),
+		"AuthorizedKeysFile " + filepath.Join(s.Dir, "etc", "authorized_keys_%u"),
 		"UsePAM no",
 		"PasswordAuthentication no",
 		"KbdInteractiveAuthentication no",
@@ -133,28 +193,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		"AllowUsers " + User + " " + RestoreUser,
 		"Subsystem sftp internal-sftp",
 		"LogLevel VERBOSE",
-	}, opts.ExtraConfig...), "\n") + "\n" + backup.SSHDMatchBlock(acct) + backup.SSHDMatchBlock(racct)
-	cfgPath := filepath.Join(dir, "etc", "sshd_config")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
-		return nil, err
-	}
-	ak := backup.AuthorizedKeysLine(acct, s.ClientPub) + "\n"
-	if err := os.WriteFile(filepath.Join(dir, "etc", "authorized_keys_"+User), []byte(ak), 0o644); err != nil {
-		return nil, err
-	}
-	rak := backup.AuthorizedKeysLine(racct, restorePub) + "\n"
-	if err := os.WriteFile(filepath.Join(dir, "etc", "authorized_keys_"+RestoreUser), []byte(rak), 0o644); err != nil {
-		return nil, err
-	}
-	if out, err := exec.CommandContext(ctx, sshd, "-t", "-f", cfgPath).CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("sshd -t rejected the configuration: %v\n%s", err, out)
-	}
-	s.sshd, s.cfgPath = sshd, cfgPath
-	if err := s.launch(); err != nil {
-		s.Close()
-		return nil, err
-	}
-	return s, nil
+	}, extra...), "\n") + "\n"
 }
 
 // launch starts sshd and waits until it accepts connections.
@@ -170,11 +209,11 @@ func (s *Server) launch() error {
 	for {
 		c, err := net.DialTimeout("tcp", s.Addr(), 200*time.Millisecond)
 		if err == nil {
-			c.Close()
+			_ = c.Close() // only a probe: sshd accepting it is the answer
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("sshd did not start listening: %v\n%s", err, s.log.String())
+			return fmt.Errorf("sshd did not start listening: %w\n%s", err, s.log.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -185,9 +224,11 @@ func (s *Server) launch() error {
 // for Restart.
 func (s *Server) Stop() {
 	if s.cmd != nil && s.cmd.Process != nil {
-		s.KillSessions()
-		s.cmd.Process.Kill()
-		s.cmd.Wait()
+		// Errors here mean the processes are gone already, which is
+		// what Stop wants; Wait reports the SIGKILL itself.
+		_, _ = s.KillSessions()
+		_ = s.cmd.Process.Kill()
+		_ = s.cmd.Wait()
 	}
 	s.cmd = nil
 }
@@ -289,10 +330,16 @@ func (s *Server) KillSessions() (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	killed := 0
 	for _, pid := range kids {
-		syscall.Kill(pid, syscall.SIGKILL)
+		// ESRCH: the session ended on its own between listing and kill.
+		if err := syscall.Kill(pid, syscall.SIGKILL); err == nil {
+			killed++
+		} else if !errors.Is(err, syscall.ESRCH) {
+			return killed, fmt.Errorf("kill sshd session %d: %w", pid, err)
+		}
 	}
-	return len(kids), nil
+	return killed, nil
 }
 
 // Close stops sshd and removes its directories.
@@ -364,11 +411,11 @@ func ensureUser(user string) error {
 		out, err := exec.Command("useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
 			"--shell", "/usr/sbin/nologin", user).CombinedOutput()
 		if err != nil && !strings.Contains(string(out), "already exists") {
-			return fmt.Errorf("useradd %s: %v: %s", user, err, out)
+			return fmt.Errorf("useradd %s: %w: %s", user, err, out)
 		}
 	}
 	if out, err := exec.Command("usermod", "-p", "*", user).CombinedOutput(); err != nil {
-		return fmt.Errorf("usermod %s: %v: %s", user, err, out)
+		return fmt.Errorf("usermod %s: %w: %s", user, err, out)
 	}
 	return nil
 }
@@ -378,8 +425,8 @@ func freePort() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	port := l.Addr().(*net.TCPAddr).Port
+	return port, l.Close()
 }
 
 // descendants lists every process below pid, deepest last.

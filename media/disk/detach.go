@@ -4,14 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/danzen-gw/danzen/internal/msg"
-	"github.com/danzen-gw/danzen/ledger"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/ledger"
 )
 
 // StepStatus is the outcome of one detach step, as the ledger stores it.
@@ -38,7 +39,7 @@ const (
 type StepResult struct {
 	Step    string        `json:"step"`
 	Status  StepStatus    `json:"status"`
-	Detail  string        `json:"detail,omitempty"` // reason or error text
+	Detail  msg.Text      `json:"detail,omitzero"` // reason or error text
 	Elapsed time.Duration `json:"elapsed"`
 	Err     error         `json:"-"`
 }
@@ -75,128 +76,158 @@ func (r DetachReport) Step(name string) (StepResult, bool) {
 // half-detached medium is worse than a late one, and each SCSI command has
 // its own timeout.
 func (d *Driver) Detach(_ context.Context, m Mounted) (DetachReport, error) {
-	dev := m.Device
-	r := DetachReport{Medium: d.spec.Name, Device: dev.Name, Dir: m.Dir}
-	run := func(name string, f func() (StepStatus, string, error)) bool {
-		start := time.Now()
-		st, detail, err := f()
-		if err != nil {
-			st, detail = StepFailed, err.Error()
-		}
-		res := StepResult{Step: name, Status: st, Detail: detail, Elapsed: time.Since(start), Err: err}
-		r.Steps = append(r.Steps, res)
-		text := msg.Legacy(detail)
-		if err != nil {
-			text = msg.TextOf(err)
-		}
-		if text.IsZero() {
-			text = msg.Plain(name + ": " + string(st))
-		}
-		d.emit(Event{Kind: EventDetachStep, Device: dev.Name, Step: name, Status: st, Message: text})
-		return st != StepFailed
+	x := &detachRun{d: d, dev: m.Device, r: DetachReport{Medium: d.spec.Name, Device: m.Device.Name, Dir: m.Dir}}
+	if err := x.unmount(m); err != nil {
+		return x.r, err
 	}
-	skipRest := func(names ...string) {
-		for _, n := range names {
-			r.Steps = append(r.Steps, StepResult{Step: n, Status: StepSkipped, Detail: "前の手順が失敗したため実行しません / not run: an earlier step failed"})
-			d.emit(Event{Kind: EventDetachStep, Device: dev.Name, Step: n, Status: StepSkipped, Message: msg.Plain(n + ": skipped")})
+	x.run(StepFlush, func() (StepStatus, msg.Text, error) { return StepDone, msg.Text{}, d.flush(x.dev) })
+	x.stopDevice()
+	for _, s := range x.r.Steps {
+		if s.Status == StepFailed {
+			return x.r, &DetachError{Report: x.r}
 		}
 	}
+	return x.r, nil
+}
 
-	mountedHere, mountedElsewhere, err := d.mountState(m)
+// detachRun is one Detach: it runs the steps in order and reports each.
+type detachRun struct {
+	d   *Driver
+	dev Device
+	r   DetachReport
+}
+
+// step is one detach step: how it ended, why (for a step that did not
+// apply, or a note), or the error that failed it.
+type step func() (StepStatus, msg.Text, error)
+
+func notApplicable(why msg.Text) step {
+	return func() (StepStatus, msg.Text, error) { return StepNotApplicable, why, nil }
+}
+
+func failed(err error) step {
+	return func() (StepStatus, msg.Text, error) { return StepFailed, msg.Text{}, err }
+}
+
+// run runs f as the step called name, and records and announces how it
+// ended.
+func (x *detachRun) run(name string, f step) {
+	start := time.Now()
+	st, detail, err := f()
 	if err != nil {
-		run(StepSyncFS, func() (StepStatus, string, error) { return "", "", err })
-		r.StillMounted = true
-		skipRest(StepUnmount, StepFlush, StepSyncCache, StepStop, StepDelete)
-		return r, &DetachError{Report: r}
+		st, detail = StepFailed, msg.TextOf(err)
+	}
+	x.r.Steps = append(x.r.Steps, StepResult{Step: name, Status: st, Detail: detail, Elapsed: time.Since(start), Err: err})
+	text := detail
+	if text.IsZero() {
+		text = msg.Plain(name + ": " + string(st))
+	}
+	x.d.emit(Event{Kind: EventDetachStep, Device: x.dev.Name, Step: name, Status: st, Message: text})
+}
+
+// skip records the named steps as not run because an earlier one failed.
+func (x *detachRun) skip(names ...string) {
+	for _, n := range names {
+		x.r.Steps = append(x.r.Steps, StepResult{Step: n, Status: StepSkipped,
+			Detail: msg.T("前の手順が失敗したため実行しません", "not run: an earlier step failed")})
+		x.d.emit(Event{Kind: EventDetachStep, Device: x.dev.Name, Step: n, Status: StepSkipped, Message: msg.Plain(n + ": skipped")})
+	}
+}
+
+// unmount runs syncfs and unmount, and makes sure the device's filesystem
+// is mounted nowhere else. When the device must not be stopped, it skips
+// the remaining steps and returns why.
+func (x *detachRun) unmount(m Mounted) error {
+	mountedHere, mountedElsewhere, err := x.d.mountState(m)
+	if err != nil {
+		x.run(StepSyncFS, failed(err))
+		x.r.StillMounted = true
+		x.skip(StepUnmount, StepFlush, StepSyncCache, StepStop, StepDelete)
+		return &DetachError{Report: x.r}
 	}
 	if mountedHere {
-		run(StepSyncFS, func() (StepStatus, string, error) { return StepDone, "", syncfs(m.Dir) })
+		x.run(StepSyncFS, func() (StepStatus, msg.Text, error) { return StepDone, msg.Text{}, syncfs(m.Dir) })
 		var uerr error
-		run(StepUnmount, func() (StepStatus, string, error) {
-			uerr = d.unmount(m.Dir)
-			return StepDone, "", uerr
+		x.run(StepUnmount, func() (StepStatus, msg.Text, error) {
+			uerr = x.d.unmount(m.Dir)
+			return StepDone, msg.Text{}, uerr
 		})
 		if uerr != nil {
-			here, elsewhere, err := d.mountState(m)
-			r.StillMounted = err != nil || here || len(elsewhere) > 0
-			skipRest(StepFlush, StepSyncCache, StepStop, StepDelete)
-			return r, uerr
+			here, elsewhere, err := x.d.mountState(m)
+			x.r.StillMounted = err != nil || here || len(elsewhere) > 0
+			x.skip(StepFlush, StepSyncCache, StepStop, StepDelete)
+			return uerr
 		}
-		d.emit(Event{Kind: EventUnmounted, Device: dev.Name, Message: msg.Sprintf("%s のマウントを外しました", "unmounted %s", m.Dir)})
-		_, mountedElsewhere, _ = d.mountState(m)
+		x.d.emit(Event{Kind: EventUnmounted, Device: x.dev.Name, Message: msg.Sprintf("%s のマウントを外しました", "unmounted %s", m.Dir)})
+		// Asked again: the unmount may have uncovered another mount.
+		if _, mountedElsewhere, err = x.d.mountState(m); err != nil {
+			x.d.log.Warn("mounts not re-read after unmount", "err", err)
+		}
 	} else {
-		na := "マウントされていません / not mounted"
-		run(StepSyncFS, func() (StepStatus, string, error) { return StepNotApplicable, na, nil })
-		run(StepUnmount, func() (StepStatus, string, error) { return StepNotApplicable, na, nil })
+		na := msg.T("マウントされていません", "not mounted")
+		x.run(StepSyncFS, notApplicable(na))
+		x.run(StepUnmount, notApplicable(na))
 	}
 	if len(mountedElsewhere) > 0 {
 		// Stopping a disk under a live filesystem would lose data.
-		err := fmt.Errorf("媒体 %s のファイルシステムが別の場所にもマウントされています(%s)。停止しません / medium %s's filesystem is also mounted at %s; not stopping it",
-			d.spec.Name, strings.Join(mountedElsewhere, ", "), d.spec.Name, strings.Join(mountedElsewhere, ", "))
-		run(StepFlush, func() (StepStatus, string, error) { return "", "", err })
-		r.StillMounted = true
-		skipRest(StepSyncCache, StepStop, StepDelete)
-		return r, &DetachError{Report: r}
+		x.run(StepFlush, failed(msg.Errorf("媒体 %s のファイルシステムが別の場所にもマウントされています(%s)。停止しません",
+			"medium %s's filesystem is also mounted at %s; not stopping it", x.d.spec.Name, strings.Join(mountedElsewhere, ", "))))
+		x.r.StillMounted = true
+		x.skip(StepSyncCache, StepStop, StepDelete)
+		return &DetachError{Report: x.r}
 	}
+	return nil
+}
 
-	run(StepFlush, func() (StepStatus, string, error) { return StepDone, "", d.flush(dev) })
+// stopDevice runs the SCSI steps: write back the drive's cache, stop (and
+// for RDX eject) it, and delete it from the kernel. They do not apply to
+// other devices.
+func (x *detachRun) stopDevice() {
+	if x.dev.Kind != "scsi" {
+		na := msg.Sprintf("SCSI デバイスではありません(%s)", "not a SCSI device (%s)", x.dev.Kind)
+		for _, n := range []string{StepSyncCache, StepStop, StepDelete} {
+			x.run(n, notApplicable(na))
+		}
+		return
+	}
+	disk, err := x.d.openSame(x.dev, x.dev.Disk, os.O_RDWR|unix.O_NONBLOCK)
+	if err != nil {
+		x.run(StepSyncCache, failed(err))
+		x.run(StepStop, failed(err))
+	} else {
+		x.run(StepSyncCache, syncCacheStep(disk))
+		x.run(StepStop, func() (StepStatus, msg.Text, error) {
+			detail := msg.T("停止", "stopped")
+			if x.d.spec.RDX {
+				detail = msg.T("停止・排出", "stopped and ejected")
+			}
+			return StepDone, detail, stopUnit(int(disk.Fd()), x.d.spec.RDX)
+		})
+		// Closed before the device is deleted. Only SCSI commands went
+		// through it, so Close has nothing to write back or report.
+		_ = disk.Close()
+	}
+	x.run(StepDelete, func() (StepStatus, msg.Text, error) {
+		p := filepath.Join(x.d.opt.SysRoot, "class", "block", x.dev.Disk, "device", "delete")
+		if err := os.WriteFile(p, []byte("1"), 0); err != nil {
+			return "", msg.Text{}, msg.Errorf("SCSI デバイス(%s)を削除できません: %w", "cannot delete the SCSI device (%s): %w", p, err)
+		}
+		return StepDone, msg.Text{}, nil
+	})
+}
 
-	scsi := dev.Kind == "scsi"
-	naSCSI := fmt.Sprintf("SCSI デバイスではありません(%s)/ not a SCSI device (%s)", dev.Kind, dev.Kind)
-	var disk *os.File
-	if scsi {
-		disk, err = d.openSame(dev, dev.Disk, os.O_RDWR|unix.O_NONBLOCK)
-	}
-	openErr := err
-	if disk != nil {
-		defer disk.Close()
-	}
-	run(StepSyncCache, func() (StepStatus, string, error) {
-		if !scsi {
-			return StepNotApplicable, naSCSI, nil
-		}
-		if disk == nil {
-			return "", "", openErr
-		}
+// syncCacheStep sends SYNCHRONIZE CACHE; a device without the command has
+// no cache to lose.
+func syncCacheStep(disk *os.File) step {
+	return func() (StepStatus, msg.Text, error) {
 		err := syncCache(int(disk.Fd()))
 		var se *SCSIError
 		if errors.As(err, &se) && se.unsupported() {
-			return StepNotApplicable, "装置が SYNCHRONIZE CACHE に対応していません / the device does not implement SYNCHRONIZE CACHE: " + err.Error(), nil
+			return StepNotApplicable, msg.Sprintf("装置が SYNCHRONIZE CACHE に対応していません: %s",
+				"the device does not implement SYNCHRONIZE CACHE: %s", err), nil
 		}
-		return StepDone, "", err
-	})
-	run(StepStop, func() (StepStatus, string, error) {
-		if !scsi {
-			return StepNotApplicable, naSCSI, nil
-		}
-		if disk == nil {
-			return "", "", openErr
-		}
-		detail := "停止 / stopped"
-		if d.spec.RDX {
-			detail = "停止・排出 / stopped and ejected"
-		}
-		return StepDone, detail, stopUnit(int(disk.Fd()), d.spec.RDX)
-	})
-	if disk != nil {
-		disk.Close()
+		return StepDone, msg.Text{}, err
 	}
-	run(StepDelete, func() (StepStatus, string, error) {
-		if !scsi {
-			return StepNotApplicable, naSCSI, nil
-		}
-		p := filepath.Join(d.opt.SysRoot, "class", "block", dev.Disk, "device", "delete")
-		if err := os.WriteFile(p, []byte("1"), 0); err != nil {
-			return "", "", fmt.Errorf("SCSI デバイスを削除できません / cannot delete the SCSI device (%s): %w", p, err)
-		}
-		return StepDone, "", nil
-	})
-	for _, s := range r.Steps {
-		if s.Status == StepFailed {
-			return r, &DetachError{Report: r}
-		}
-	}
-	return r, nil
 }
 
 // mountState says whether m.Dir is still m's mount and where else the
@@ -212,8 +243,7 @@ func (d *Driver) mountState(m Mounted) (here bool, elsewhere []string, err error
 		case e.dir == m.Dir && same:
 			here = true
 		case e.dir == m.Dir:
-			return false, nil, fmt.Errorf("%s には別のファイルシステム(%s)がマウントされています。触れません / %s holds another filesystem (%s); not touching it",
-				m.Dir, e.source, m.Dir, e.source)
+			return false, nil, msg.Errorf("%s には別のファイルシステム(%s)がマウントされています。触れません", "%s holds another filesystem (%s); not touching it", m.Dir, e.source)
 		case same:
 			elsewhere = append(elsewhere, e.dir)
 		case m.Device.Disk != "" && d.diskOf(e.major, e.minor) == m.Device.Disk:
@@ -243,7 +273,9 @@ func (d *Driver) flush(dev Device) error {
 		if err := unix.IoctlSetInt(int(f.Fd()), unix.BLKFLSBUF, 0); err != nil {
 			errs = append(errs, fmt.Errorf("BLKFLSBUF %s: %w", n, err))
 		}
-		f.Close()
+		if err := f.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close %s: %w", n, err))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -255,17 +287,17 @@ func (d *Driver) openSame(dev Device, name string, flag int) (*os.File, error) {
 	dir := filepath.Join(d.opt.SysRoot, "class", "block", name)
 	major, minor, err := readDevNum(filepath.Join(dir, "dev"))
 	if err != nil {
-		return nil, fmt.Errorf("デバイス %s が見つかりません / device %s is gone: %w", name, name, err)
+		return nil, msg.Errorf("デバイス %s が見つかりません: %w", "device %s is gone: %w", name, err)
 	}
 	if name == dev.Name && (major != dev.Major || minor != dev.Minor) {
-		return nil, &ChangedError{Medium: d.spec.Name, Device: name, Why: fmt.Sprintf("now %d:%d", major, minor)}
+		return nil, &ChangedError{Medium: d.spec.Name, Device: name, Why: msg.Sprintf("現在は %d:%d", "now %d:%d", major, minor)}
 	}
 	seqFile := filepath.Join(dir, "diskseq")
 	if name != dev.Disk {
 		seqFile = filepath.Join(filepath.Dir(mustEval(dir)), "diskseq")
 	}
 	if seq, err := readUint(seqFile); err == nil && dev.DiskSeq != 0 && seq != dev.DiskSeq {
-		return nil, &ChangedError{Medium: d.spec.Name, Device: name, Why: fmt.Sprintf("diskseq now %d, was %d", seq, dev.DiskSeq)}
+		return nil, &ChangedError{Medium: d.spec.Name, Device: name, Why: msg.Sprintf("diskseq が %d から %d に変わりました", "diskseq now %[2]d, was %[1]d", dev.DiskSeq, seq)}
 	}
 	f, _, err := d.openNode(name, major, minor, flag)
 	return f, err

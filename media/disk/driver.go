@@ -3,8 +3,6 @@ package disk
 import (
 	"context"
 	"fmt"
-	"github.com/danzen-gw/danzen/internal/msg"
-	"github.com/danzen-gw/danzen/ledger"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -12,6 +10,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/ledger"
 )
 
 // Options are the driver's environment. The zero value is the appliance.
@@ -186,85 +187,116 @@ func (d *Driver) scanOnce(baseline map[string]bool, strict bool) (scan, error) {
 	if err != nil {
 		return scan{}, err
 	}
-	mounts, _ := d.mounts()
+	mounted := d.mountedNumbers()
+	s := scan{keys: map[string]bool{}}
+	for _, group := range s.groupByDisk(devs) {
+		d.sortDisk(&s, group, mounted, baseline, strict)
+	}
+	return s, nil
+}
+
+// mountedNumbers is the device numbers of every mounted filesystem. An
+// unreadable mount table counts nothing as mounted: it only widens what
+// may be called a different disk, never what is taken for the medium.
+func (d *Driver) mountedNumbers() map[[2]uint32]bool {
 	mounted := map[[2]uint32]bool{}
+	mounts, err := d.mounts()
+	if err != nil {
+		d.log.Debug("mount table unreadable during a scan", "err", err)
+	}
 	for _, m := range mounts {
 		mounted[[2]uint32{m.major, m.minor}] = true
 	}
-	// Group by disk; a disk with partitions is used only through them (a
-	// stale superblock on the whole disk must not be taken for the medium).
-	s := scan{keys: map[string]bool{}}
-	byDisk := map[string][]blockDev{}
-	var order []string
+	return mounted
+}
+
+// groupByDisk records every device with media in s.all and returns them
+// grouped by whole disk, in the order they were listed.
+func (s *scan) groupByDisk(devs []blockDev) [][]blockDev {
+	byDisk := map[string]int{}
+	var groups [][]blockDev
 	for _, b := range devs {
 		if b.size <= 0 {
 			continue
 		}
 		s.all = append(s.all, b)
-		if _, ok := byDisk[b.disk]; !ok {
-			order = append(order, b.disk)
+		i, ok := byDisk[b.disk]
+		if !ok {
+			i = len(groups)
+			byDisk[b.disk] = i
+			groups = append(groups, nil)
 		}
-		byDisk[b.disk] = append(byDisk[b.disk], b)
+		groups[i] = append(groups[i], b)
 	}
-	for _, name := range order {
-		group := byDisk[name]
-		var whole *blockDev
-		hasParts, inUse := false, false
-		for i := range group {
-			if group[i].partition {
-				hasParts = true
-			} else {
-				whole = &group[i]
-			}
-			if mounted[[2]uint32{group[i].major, group[i].minor}] || group[i].holders {
-				inUse = true
-			}
+	return groups
+}
+
+// sortDisk files one disk (its devices in group) as the medium's match,
+// a disk with the medium's serial but no ext4, or a foreign disk.
+func (d *Driver) sortDisk(s *scan, group []blockDev, mounted map[[2]uint32]bool, baseline map[string]bool, strict bool) {
+	var whole *blockDev
+	hasParts, inUse := false, false
+	for i := range group {
+		if group[i].partition {
+			hasParts = true
+		} else {
+			whole = &group[i]
 		}
-		if whole == nil {
-			continue // partition whose disk has size 0: media going away
-		}
-		s.keys[whole.key()] = true
-		var vols []volume
-		for _, b := range group {
-			if b.partition != hasParts {
-				continue
-			}
-			v := volume{blockDev: b}
-			if f, _, err := d.openNode(b.name, b.major, b.minor, os.O_RDONLY); err == nil {
-				if sb, err := ReadSuperblock(f); err == nil {
-					v.sb = &sb
-				}
-				f.Close()
-			}
-			vols = append(vols, v)
-		}
-		serialOK := d.spec.Serial == "" || serialMatches(d.spec.Serial, whole.serials)
-		var diskMatches []volume
-		var uuids []string
-		for _, v := range vols {
-			if v.sb != nil {
-				uuids = append(uuids, v.sb.UUID)
-			}
-			if serialOK && v.sb != nil && (d.spec.FSUUID == "" || strings.EqualFold(v.sb.UUID, d.spec.FSUUID)) {
-				diskMatches = append(diskMatches, v)
-			}
-		}
-		if d.spec.Serial != "" && serialOK {
-			s.serialDisks = append(s.serialDisks, whole.name)
-		}
-		switch {
-		case len(diskMatches) > 0:
-			s.matches = append(s.matches, diskMatches...)
-		case d.spec.Serial != "" && serialOK && len(uuids) == 0:
-			s.unformatted = append(s.unformatted, whole.name)
-		case d.spec.Serial != "" && serialOK,
-			!inUse && baseline != nil && !baseline[whole.key()],
-			!inUse && !strict && (whole.kind == "loop" || whole.removable || whole.usb != ""):
-			s.foreign = append(s.foreign, Candidate{Name: whole.name, Serials: whole.serials, FSUUIDs: uuids, Size: whole.size, Model: strings.TrimSpace(whole.vendor + " " + whole.model)})
-			s.foreignDevs = append(s.foreignDevs, *whole)
+		if mounted[[2]uint32{group[i].major, group[i].minor}] || group[i].holders {
+			inUse = true
 		}
 	}
-	return s, nil
+	if whole == nil {
+		return // partition whose disk has size 0: media going away
+	}
+	s.keys[whole.key()] = true
+	serialOK := d.spec.Serial == "" || serialMatches(d.spec.Serial, whole.serials)
+	var diskMatches []volume
+	var uuids []string
+	// A disk with partitions is used only through them: a stale
+	// superblock on the whole disk must not be taken for the medium.
+	for _, v := range d.volumes(group, hasParts) {
+		if v.sb != nil {
+			uuids = append(uuids, v.sb.UUID)
+		}
+		if serialOK && v.sb != nil && (d.spec.FSUUID == "" || strings.EqualFold(v.sb.UUID, d.spec.FSUUID)) {
+			diskMatches = append(diskMatches, v)
+		}
+	}
+	if d.spec.Serial != "" && serialOK {
+		s.serialDisks = append(s.serialDisks, whole.name)
+	}
+	switch {
+	case len(diskMatches) > 0:
+		s.matches = append(s.matches, diskMatches...)
+	case d.spec.Serial != "" && serialOK && len(uuids) == 0:
+		s.unformatted = append(s.unformatted, whole.name)
+	case d.spec.Serial != "" && serialOK,
+		!inUse && baseline != nil && !baseline[whole.key()],
+		!inUse && !strict && (whole.kind == "loop" || whole.removable || whole.usb != ""):
+		s.foreign = append(s.foreign, Candidate{Name: whole.name, Serials: whole.serials, FSUUIDs: uuids, Size: whole.size, Model: strings.TrimSpace(whole.vendor + " " + whole.model)})
+		s.foreignDevs = append(s.foreignDevs, *whole)
+	}
+}
+
+// volumes reads the superblock of each partition of group (or of the
+// whole disk, when it has no partitions).
+func (d *Driver) volumes(group []blockDev, partitions bool) []volume {
+	var vols []volume
+	for _, b := range group {
+		if b.partition != partitions {
+			continue
+		}
+		v := volume{blockDev: b}
+		if f, _, err := d.openNode(b.name, b.major, b.minor, os.O_RDONLY); err == nil {
+			if sb, err := ReadSuperblock(f); err == nil {
+				v.sb = &sb
+			}
+			_ = f.Close() // read only: nothing to lose
+		}
+		vols = append(vols, v)
+	}
+	return vols
 }
 
 func (d *Driver) device(v volume) Device {
@@ -314,18 +346,12 @@ func (d *Driver) WaitAppear(ctx context.Context) (Device, error) {
 	tick := time.NewTicker(d.opt.Poll)
 	defer tick.Stop()
 
-	d.mu.Lock()
-	d.seen = nil
-	baseline, strict := d.before, d.before != nil
-	d.before = nil // one snapshot per power-on
-	d.mu.Unlock()
+	baseline, strict := d.takeBaseline()
 	d.emit(Event{Kind: EventWaiting, Message: msg.Sprintf("接続を待っています(%s、最大 %s)", "waiting for the medium (%s, up to %s)",
 		d.spec.expected(), timeout)})
 	reported := map[string]bool{}
 	var last scan
-	var stableKey string
-	var stableSince time.Time
-	stableCount := 0
+	var st settling
 	for {
 		s, err := d.scanOnce(baseline, strict)
 		if err != nil {
@@ -335,65 +361,99 @@ func (d *Driver) WaitAppear(ctx context.Context) (Device, error) {
 			baseline = s.keys
 		}
 		last = s
-		for i, c := range s.foreign {
-			if k := s.foreignDevs[i].key(); !reported[k] {
-				reported[k] = true
-				d.emit(Event{Kind: EventMismatch, Device: c.Name, Message: msg.Sprintf(
-					"別のディスクを検出しました(%s、期待値 %s)。使用しません", "a different disk appeared: %s, expected %s; it is not used",
-					c, d.spec.expected())})
-			}
-		}
-		switch len(s.matches) {
-		case 0:
-			stableKey, stableCount = "", 0
-		case 1:
-			v := s.matches[0]
-			k := v.key() + "/" + v.sb.UUID
-			if k != stableKey {
-				stableKey, stableSince, stableCount = k, time.Now(), 0
-			}
-			stableCount++
-			if stableCount >= 2 && time.Since(stableSince) >= d.opt.Settle {
-				dev := d.device(v)
-				d.remember(v.blockDev)
-				text := msg.Sprintf("媒体を検出しました: %s", "medium appeared: %s", dev)
-				if dev.FSErrors {
-					text = text.Append("", msg.T("(ファイルシステムにエラー記録あり。点検してください)", " (the filesystem records errors: check it)"))
-				}
-				d.emit(Event{Kind: EventAppeared, Device: dev.Name, Message: text})
-				return dev, nil
-			}
-		default:
-			var names []string
-			for _, v := range s.matches {
-				names = append(names, v.name)
-			}
-			err := &AmbiguousError{Medium: d.spec.Name, Expected: d.spec.expected(), Devices: names}
-			for _, v := range s.matches {
-				d.remember(v.blockDev)
-			}
-			d.emit(Event{Kind: EventRefused, Message: msg.TextOf(err)})
-			return Device{}, err
+		d.reportForeign(s, reported)
+		if dev, done, err := d.settled(s, &st); done {
+			return dev, err
 		}
 		if !nextScan(wctx, tick.C, wake) {
 			break
 		}
 	}
+	return Device{}, d.notAppeared(ctx, last, timeout)
+}
+
+// takeBaseline starts a wait: it forgets what the last one saw and takes
+// the snapshot BeforePowerOn made (strict when there was one).
+func (d *Driver) takeBaseline() (baseline map[string]bool, strict bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.seen = nil
+	baseline, strict = d.before, d.before != nil
+	d.before = nil // one snapshot per power-on
+	return baseline, strict
+}
+
+// reportForeign announces each different disk once per wait.
+func (d *Driver) reportForeign(s scan, reported map[string]bool) {
+	for i, c := range s.foreign {
+		if k := s.foreignDevs[i].key(); !reported[k] {
+			reported[k] = true
+			d.emit(Event{Kind: EventMismatch, Device: c.Name, Message: msg.Sprintf(
+				"別のディスクを検出しました(%s、期待値 %s)。使用しません", "a different disk appeared: %s, expected %s; it is not used",
+				c, d.spec.expected())})
+		}
+	}
+}
+
+// settling is how long the one match of the scans has stayed the same.
+type settling struct {
+	key   string
+	since time.Time
+	count int
+}
+
+// settled judges one scan's matches: a single match that has stayed the
+// same for two scans and Options.Settle is the medium; two or more are
+// refused at once. done says the wait is over.
+func (d *Driver) settled(s scan, st *settling) (dev Device, done bool, err error) {
+	switch len(s.matches) {
+	case 0:
+		*st = settling{}
+		return Device{}, false, nil
+	case 1:
+		v := s.matches[0]
+		if k := v.key() + "/" + v.sb.UUID; k != st.key {
+			*st = settling{key: k, since: time.Now()}
+		}
+		st.count++
+		if st.count < 2 || time.Since(st.since) < d.opt.Settle {
+			return Device{}, false, nil
+		}
+		dev := d.device(v)
+		d.remember(v.blockDev)
+		text := msg.Sprintf("媒体を検出しました: %s", "medium appeared: %s", dev)
+		if dev.FSErrors {
+			text = text.Append("", msg.T("(ファイルシステムにエラー記録あり。点検してください)", " (the filesystem records errors: check it)"))
+		}
+		d.emit(Event{Kind: EventAppeared, Device: dev.Name, Message: text})
+		return dev, true, nil
+	}
+	var names []string
+	for _, v := range s.matches {
+		names = append(names, v.name)
+		d.remember(v.blockDev)
+	}
+	err = &AmbiguousError{Medium: d.spec.Name, Expected: d.spec.expected(), Devices: names}
+	d.emit(Event{Kind: EventRefused, Message: msg.TextOf(err)})
+	return Device{}, true, err
+}
+
+// notAppeared is why a wait ended without the medium, given its last scan.
+func (d *Driver) notAppeared(ctx context.Context, last scan, timeout time.Duration) error {
 	if err := ctx.Err(); err != nil {
-		return Device{}, fmt.Errorf("媒体 %s の接続待ちを中断しました / waiting for medium %s interrupted: %w", d.spec.Name, d.spec.Name, err)
+		return msg.Errorf("媒体 %s の接続待ちを中断しました: %w", "waiting for medium %s interrupted: %w", d.spec.Name, err)
 	}
 	var err error
-	switch {
-	case len(last.foreign) > 0:
+	if len(last.foreign) > 0 {
 		for _, b := range last.foreignDevs {
 			d.remember(b)
 		}
 		err = &DifferentDiskError{Medium: d.spec.Name, Expected: d.spec.expected(), Found: last.foreign}
-	default:
+	} else {
 		err = &NotAppearedError{Medium: d.spec.Name, Expected: d.spec.expected(), Timeout: timeout, Unformatted: last.unformatted}
 	}
 	d.emit(Event{Kind: EventNotAppeared, Message: msg.TextOf(err)})
-	return Device{}, err
+	return err
 }
 
 func (d *Driver) remember(b blockDev) {
@@ -487,8 +547,8 @@ func (d *Driver) WaitGone(ctx context.Context) error {
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("媒体 %s の切断確認を中断しました(オフライン未確認)/ verifying that medium %s is gone was interrupted (not verified offline): %w",
-			d.spec.Name, d.spec.Name, err)
+		return msg.Errorf("媒体 %s の切断確認を中断しました(オフライン未確認): %w",
+			"verifying that medium %s is gone was interrupted (not verified offline): %w", d.spec.Name, err)
 	}
 	err := &StillPresentError{Medium: d.spec.Name, Present: last, Timeout: timeout}
 	d.emit(Event{Kind: EventStillPresent, Message: msg.TextOf(err)})

@@ -218,9 +218,13 @@ func TestGoneNeedsTheUSBDeviceGone(t *testing.T) {
 	}
 	// "delete": the block devices go, the USB device stays powered.
 	for _, n := range []string{"sdb", "sdb1"} {
-		os.Remove(filepath.Join(f.sys, "class/block", n))
+		if err := os.Remove(filepath.Join(f.sys, "class/block", n)); err != nil {
+			t.Fatal(err)
+		}
 	}
-	os.RemoveAll(filepath.Join(usb, "2-1:1.0/host3/target3:0:0/3:0:0:0/block"))
+	if err := os.RemoveAll(filepath.Join(usb, "2-1:1.0/host3/target3:0:0/3:0:0:0/block")); err != nil {
+		t.Fatal(err)
+	}
 	err = d.WaitGone(t.Context())
 	if !errors.As(err, &sp) || len(sp.Present) != 1 || !strings.Contains(sp.Present[0], "USB device 2-1") {
 		t.Fatalf("WaitGone with the USB device present = %v", err)
@@ -283,7 +287,7 @@ func TestDetachReportsFailedSteps(t *testing.T) {
 	if s, _ := rep.Step(StepSyncCache); !errors.Is(s.Err, ErrNotSCSI) {
 		t.Errorf("sync-cache error %v, want ErrNotSCSI", s.Err)
 	}
-	if s, _ := rep.Step(StepStop); !strings.Contains(s.Detail, "PREVENT ALLOW MEDIUM REMOVAL") {
+	if s, _ := rep.Step(StepStop); !strings.Contains(s.Detail.EN, "PREVENT ALLOW MEDIUM REMOVAL") {
 		t.Errorf("RDX stop did not start by allowing removal: %s", s.Detail)
 	}
 	if b, _ := os.ReadFile(filepath.Join(usb, "2-1:1.0/host3/target3:0:0/3:0:0:0/delete")); string(b) != "1" {

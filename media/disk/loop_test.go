@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/media/disk/looptest"
 )
 
@@ -51,6 +53,9 @@ func testLogger(t *testing.T) *slog.Logger {
 // detaches even when the test fails.
 func newMedium(t *testing.T, size int64, fsUUID string, spec Spec) *medium {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs root for loop devices: make test runs it, -short skips it")
+	}
 	tmp := t.TempDir()
 	img, err := looptest.CreateExt4(filepath.Join(tmp, "disk.img"), size, looptest.ImageOptions{UUID: fsUUID})
 	if err != nil {
@@ -101,7 +106,9 @@ func cleanupMount(t *testing.T, dir string) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-	unix.Unmount(dir, unix.MNT_DETACH)
+	if err := unix.Unmount(dir, unix.MNT_DETACH); err != nil {
+		t.Errorf("cleanup: lazy unmount of %s: %v", dir, err)
+	}
 }
 
 func isMountPoint(t *testing.T, dir string) bool {
@@ -139,7 +146,7 @@ func fileHash(t *testing.T, p string) [32]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
 		t.Fatal(err)
@@ -200,36 +207,13 @@ func TestCycleOnLoop(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(mnt.Repo, "config"), []byte("snapshot"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	// The mount options hold: nodev, nosuid, noexec, noatime, read-write.
-	var sfs unix.Statfs_t
-	if err := unix.Statfs(mnt.Dir, &sfs); err != nil {
-		t.Fatal(err)
-	}
-	want := int64(unix.ST_NODEV | unix.ST_NOSUID | unix.ST_NOEXEC | unix.ST_NOATIME)
-	if sfs.Flags&want != want || sfs.Flags&unix.ST_RDONLY != 0 {
-		t.Fatalf("mount flags %#x, want %#x and read-write", sfs.Flags, want)
-	}
-	sp, err := m.drv.FreeSpace(mnt)
-	if err != nil || sp.Total == 0 || sp.Avail == 0 || sp.Avail > sp.Total {
-		t.Fatalf("FreeSpace = %+v, %v", sp, err)
-	}
+	checkMountOptions(t, m.drv, mnt)
 
 	rep, err := m.drv.Detach(ctx, mnt)
 	if err != nil {
 		t.Fatalf("Detach: %v\n%+v", err, rep)
 	}
-	for step, want := range map[string]StepStatus{
-		StepSyncFS: StepDone, StepUnmount: StepDone, StepFlush: StepDone,
-		StepSyncCache: StepNotApplicable, StepStop: StepNotApplicable, StepDelete: StepNotApplicable,
-	} {
-		s, ok := rep.Step(step)
-		if !ok || s.Status != want {
-			t.Errorf("step %s = %+v, want %s", step, s, want)
-		}
-		if want == StepNotApplicable && !strings.Contains(s.Detail, "not a SCSI device (loop)") {
-			t.Errorf("step %s detail %q does not say why", step, s.Detail)
-		}
-	}
+	checkLoopDetach(t, rep)
 	if rep.StillMounted || isMountPoint(t, m.dir) {
 		t.Fatal("still mounted after Detach")
 	}
@@ -272,12 +256,44 @@ func TestCycleOnLoop(t *testing.T) {
 
 	k := m.kinds()
 	for _, want := range []EventKind{EventWaiting, EventAppeared, EventPrepared, EventMounted, EventDetachStep, EventUnmounted, EventGone} {
-		found := false
-		for _, x := range k {
-			found = found || x == want
-		}
-		if !found {
+		if !slices.Contains(k, want) {
 			t.Errorf("no %s event in %v", want, k)
+		}
+	}
+}
+
+// checkMountOptions checks that mnt is mounted nodev, nosuid, noexec,
+// noatime and read-write, and that its space can be read.
+func checkMountOptions(t *testing.T, drv *Driver, mnt Mounted) {
+	t.Helper()
+	var sfs unix.Statfs_t
+	if err := unix.Statfs(mnt.Dir, &sfs); err != nil {
+		t.Fatal(err)
+	}
+	want := int64(unix.ST_NODEV | unix.ST_NOSUID | unix.ST_NOEXEC | unix.ST_NOATIME)
+	if sfs.Flags&want != want || sfs.Flags&unix.ST_RDONLY != 0 {
+		t.Fatalf("mount flags %#x, want %#x and read-write", sfs.Flags, want)
+	}
+	sp, err := drv.FreeSpace(mnt)
+	if err != nil || sp.Total == 0 || sp.Avail == 0 || sp.Avail > sp.Total {
+		t.Fatalf("FreeSpace = %+v, %v", sp, err)
+	}
+}
+
+// checkLoopDetach checks a loop device's detach report: the filesystem
+// steps done, the SCSI ones not applicable, saying why.
+func checkLoopDetach(t *testing.T, rep DetachReport) {
+	t.Helper()
+	for step, want := range map[string]StepStatus{
+		StepSyncFS: StepDone, StepUnmount: StepDone, StepFlush: StepDone,
+		StepSyncCache: StepNotApplicable, StepStop: StepNotApplicable, StepDelete: StepNotApplicable,
+	} {
+		s, ok := rep.Step(step)
+		if !ok || s.Status != want {
+			t.Errorf("step %s = %+v, want %s", step, s, want)
+		}
+		if want == StepNotApplicable && !strings.Contains(s.Detail.EN, "not a SCSI device (loop)") {
+			t.Errorf("step %s detail %q does not say why", step, s.Detail)
 		}
 	}
 }
@@ -302,10 +318,10 @@ func TestWrongDiskIsNeverMounted(t *testing.T) {
 	if time.Since(start) < time.Second {
 		t.Errorf("gave up before the appear timeout: %s", time.Since(start))
 	}
-	msg := err.Error()
+	text := err.Error()
 	for _, want := range []string{"別のディスクが接続されています", "a different disk is connected", "fs_uuid " + m.img.UUID, "expected fs_uuid " + expected} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("message lacks %q:\n%s", want, msg)
+		if !strings.Contains(text, want) {
+			t.Errorf("message lacks %q:\n%s", want, text)
 		}
 	}
 	l := m.power.Loop()
@@ -358,7 +374,11 @@ func TestPreexistingDiskIsNotBlamed(t *testing.T) {
 		t.Fatal(err)
 	}
 	sp := looptest.NewPower(stick.Path, nil)
-	t.Cleanup(func() { sp.Close() })
+	t.Cleanup(func() {
+		if err := sp.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	if err := sp.SetPower(true); err != nil {
 		t.Fatal(err)
 	}
@@ -410,8 +430,7 @@ func TestMediaIDChecks(t *testing.T) {
 	ctx := t.Context()
 	m := newMedium(t, 16<<20, "", Spec{MediaID: "HOSP-USB-01"})
 	m.on(t)
-	dev, err := m.drv.WaitAppear(ctx)
-	if err != nil {
+	if _, err := m.drv.WaitAppear(ctx); err != nil {
 		t.Fatal(err)
 	}
 
@@ -419,7 +438,8 @@ func TestMediaIDChecks(t *testing.T) {
 	m.off(t)
 	before := fileHash(t, m.img.Path)
 	m.on(t)
-	if dev, err = m.drv.WaitAppear(ctx); err != nil {
+	dev, err := m.drv.WaitAppear(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = m.drv.Mount(ctx, dev)
@@ -496,7 +516,8 @@ func TestBusyUnmountIsReported(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer held.Close()
+	// Closed below; this is for a test that stops before.
+	t.Cleanup(func() { _ = held.Close() })
 
 	rep, err := m.drv.Detach(ctx, mnt)
 	var busy *BusyError
@@ -535,7 +556,9 @@ func TestBusyUnmountIsReported(t *testing.T) {
 		t.Fatalf("FreeSpace on the still-mounted medium: %v", err)
 	}
 
-	held.Close()
+	if err := held.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := m.drv.Detach(ctx, mnt); err != nil {
 		t.Fatalf("Detach after closing: %v", err)
 	}
@@ -604,7 +627,9 @@ func TestDiskFull(t *testing.T) {
 			err = f.Sync()
 		}
 	}
-	f.Close()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
 	if !errors.Is(err, unix.ENOSPC) {
 		t.Fatalf("writing past capacity: %v, want ENOSPC", err)
 	}
@@ -616,7 +641,7 @@ func TestDiskFull(t *testing.T) {
 	if !errors.As(full, &df) || !errors.Is(full, unix.ENOSPC) {
 		t.Fatalf("FullError = %v", full)
 	}
-	if !strings.Contains(full.Error(), "媒体の空き容量がありません / the medium is full") {
+	if !strings.HasPrefix(msg.In(full, msg.JA), "媒体の空き容量がありません") || !strings.HasPrefix(msg.In(full, msg.EN), "the medium is full") {
 		t.Errorf("message: %s", full)
 	}
 	// restic reports it as text from another process.
@@ -629,6 +654,9 @@ func TestDiskFull(t *testing.T) {
 }
 
 func TestSGIOOnLoopIsNotSCSI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs root for loop devices: make test runs it, -short skips it")
+	}
 	img, err := looptest.CreateExt4(filepath.Join(t.TempDir(), "d.img"), 4<<20, looptest.ImageOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -637,12 +665,16 @@ func TestSGIOOnLoopIsNotSCSI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { l.Detach() })
+	t.Cleanup(func() {
+		if err := l.Detach(); err != nil {
+			t.Error(err)
+		}
+	})
 	f, err := os.OpenFile(l.Path, os.O_RDWR|unix.O_NONBLOCK, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // ioctls only
 	for _, err := range []error{syncCache(int(f.Fd())), stopUnit(int(f.Fd()), false)} {
 		if !errors.Is(err, ErrNotSCSI) || !errors.Is(err, unix.EINVAL) {
 			t.Errorf("SG_IO on a loop device = %v, want ErrNotSCSI wrapping EINVAL", err)
@@ -652,6 +684,9 @@ func TestSGIOOnLoopIsNotSCSI(t *testing.T) {
 
 // The netlink listener wakes the scanner when a disk comes or goes.
 func TestUeventWakesOnAttach(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs root for loop devices: make test runs it, -short skips it")
+	}
 	img, err := looptest.CreateExt4(filepath.Join(t.TempDir(), "d.img"), 4<<20, looptest.ImageOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -665,7 +700,11 @@ func TestUeventWakesOnAttach(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { l.Detach() })
+	t.Cleanup(func() {
+		if err := l.Detach(); err != nil {
+			t.Error(err)
+		}
+	})
 	select {
 	case <-ch:
 	case <-time.After(2 * time.Second):

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/danzen-gw/danzen/internal/msg"
 	"io"
 	"io/fs"
 	"os"
@@ -12,9 +11,12 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/danzen-gw/danzen/internal/bytesize"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/danzen-gw/danzen/internal/atomicfile"
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 const (
@@ -67,16 +69,15 @@ func (d *Driver) Mount(ctx context.Context, dev Device) (Mounted, error) {
 	case errors.Is(err, fs.ErrNotExist):
 		refuse = &MediaIDError{Medium: d.spec.Name, Device: dev.Name, Expected: d.spec.MediaID, Missing: true}
 	case err != nil:
-		refuse = fmt.Errorf("媒体 %s の媒体IDファイルを読めません。書き込まずに取り外します / cannot read medium %s's media-ID file; unmounting without writing: %w",
-			d.spec.Name, d.spec.Name, err)
+		refuse = msg.Errorf("媒体 %s の媒体IDファイルを読めません。書き込まずに取り外します: %w", "cannot read medium %s's media-ID file; unmounting without writing: %w", d.spec.Name, err)
 	case id != d.spec.MediaID:
 		refuse = &MediaIDError{Medium: d.spec.Name, Device: dev.Name, Expected: d.spec.MediaID, Found: id}
 	}
 	if refuse == nil {
 		// Make it writable only now that it is known to be the medium.
 		if err := unix.Mount(dev.Path, dir, "ext4", mountFlags|unix.MS_REMOUNT, mountData); err != nil {
-			refuse = fmt.Errorf("媒体 %s を書き込み可能にできません(ファイルシステムのエラーの可能性)/ cannot make medium %s writable (filesystem errors?): %w",
-				d.spec.Name, d.spec.Name, err)
+			refuse = msg.Errorf("媒体 %s を書き込み可能にできません(ファイルシステムのエラーの可能性): %w",
+				"cannot make medium %s writable (filesystem errors?): %w", d.spec.Name, err)
 		}
 	}
 	if refuse != nil {
@@ -89,7 +90,7 @@ func (d *Driver) Mount(ctx context.Context, dev Device) (Mounted, error) {
 	m := Mounted{Device: dev, Dir: dir, Repo: filepath.Join(dir, RepoDir), MediaID: id}
 	text := msg.Sprintf("%s を %s にマウントしました(媒体ID %s)", "mounted %s on %s (media ID %s)", dev.Name, dir, id)
 	if sp, err := d.FreeSpace(m); err == nil {
-		text = text.Append("", msg.Sprintf("、空き %s(全体 %s)", ", free %s of %s", human(sp.Avail), human(sp.Total)))
+		text = text.Append("", msg.Sprintf("、空き %s(全体 %s)", ", free %s of %s", bytesize.Format(sp.Avail), bytesize.Format(sp.Total)))
 	}
 	d.emit(Event{Kind: EventMounted, Device: dev.Name, Message: text})
 	return m, nil
@@ -107,7 +108,7 @@ func (d *Driver) Prepare(ctx context.Context, dev Device, mediaID string, force 
 		mediaID = d.spec.MediaID
 	}
 	if !safeName(mediaID) {
-		return fmt.Errorf("媒体ID %q は英数字と - _ . で64文字以内にしてください / media ID %q: use 1–64 letters, digits, - _ .", mediaID, mediaID)
+		return msg.Errorf("媒体ID %q は英数字と - _ . で64文字以内にしてください", "media ID %q: use 1–64 letters, digits, - _ .", mediaID)
 	}
 	dir := d.spec.Dir()
 	if err := d.readyToMount(dev, dir); err != nil {
@@ -130,22 +131,23 @@ func (d *Driver) Prepare(ctx context.Context, dev Device, mediaID string, force 
 	return nil
 }
 
-func (d *Driver) writeMediaID(dir string, dev Device, mediaID string, force bool) (string, error) {
-	note := ""
+// writeMediaID writes the media-ID file unless the medium must not be
+// taken over; the note says how it went ("already prepared", "forced").
+func (d *Driver) writeMediaID(dir string, dev Device, mediaID string, force bool) (note msg.Text, err error) {
 	existing, err := readMediaID(dir)
 	switch {
 	case err == nil && existing == mediaID:
-		return " (already prepared)", nil
+		return msg.T("(準備済み)", " (already prepared)"), nil
 	case err == nil && !force:
-		return "", &PrepareRefusedError{Medium: d.spec.Name, Device: dev.Name, Found: existing}
+		return note, &PrepareRefusedError{Medium: d.spec.Name, Device: dev.Name, Found: existing}
 	case err == nil:
-		note = fmt.Sprintf(" (forced, replacing %q)", existing)
+		note = msg.Sprintf("(強制指定、%q を置き換え)", " (forced, replacing %q)", existing)
 	case !errors.Is(err, fs.ErrNotExist):
-		return "", fmt.Errorf("媒体IDファイルを読めません / cannot read the media-ID file: %w", err)
+		return note, msg.Errorf("媒体IDファイルを読めません: %w", "cannot read the media-ID file: %w", err)
 	case !force:
 		ents, err := os.ReadDir(dir)
 		if err != nil {
-			return "", fmt.Errorf("媒体の内容を確認できません / cannot list the medium: %w", err)
+			return note, msg.Errorf("媒体の内容を確認できません: %w", "cannot list the medium: %w", err)
 		}
 		var extra []string
 		for _, e := range ents {
@@ -154,16 +156,16 @@ func (d *Driver) writeMediaID(dir string, dev Device, mediaID string, force bool
 			}
 		}
 		if len(extra) > 0 {
-			return "", &PrepareRefusedError{Medium: d.spec.Name, Device: dev.Name, Entries: extra}
+			return note, &PrepareRefusedError{Medium: d.spec.Name, Device: dev.Name, Entries: extra}
 		}
 	default:
-		note = " (forced)"
+		note = msg.T("(強制指定)", " (forced)")
 	}
 	if err := atomicfile.Write(filepath.Join(dir, MediaIDFile), []byte(mediaID+"\n"), 0o644); err != nil {
-		return "", fmt.Errorf("媒体IDファイルを書き込めません / cannot write the media-ID file: %w", err)
+		return note, msg.Errorf("媒体IDファイルを書き込めません: %w", "cannot write the media-ID file: %w", err)
 	}
 	if err := syncfs(dir); err != nil {
-		return "", err
+		return note, err
 	}
 	return note, nil
 }
@@ -175,7 +177,7 @@ func (d *Driver) readyToMount(dev Device, dir string) error {
 	if err != nil {
 		return err
 	}
-	changed := func(why string) error { return &ChangedError{Medium: d.spec.Name, Device: dev.Name, Why: why} }
+	changed := func(why msg.Text) error { return &ChangedError{Medium: d.spec.Name, Device: dev.Name, Why: why} }
 	var match *volume
 	for i, v := range s.matches {
 		if v.name == dev.Name {
@@ -190,11 +192,12 @@ func (d *Driver) readyToMount(dev Device, dir string) error {
 		}
 		return &AmbiguousError{Medium: d.spec.Name, Expected: d.spec.expected(), Devices: names}
 	case match == nil:
-		return changed("no longer present or no longer matching " + d.spec.expected())
+		return changed(msg.Sprintf("もう接続されていないか、%s に一致しません", "no longer present or no longer matching %s", d.spec.expected()))
 	case match.major != dev.Major || match.minor != dev.Minor || match.diskSeq != dev.DiskSeq:
-		return changed(fmt.Sprintf("now %d:%d diskseq %d, was %d:%d diskseq %d", match.major, match.minor, match.diskSeq, dev.Major, dev.Minor, dev.DiskSeq))
+		return changed(msg.Sprintf("%[4]d:%[5]d diskseq %[6]d から %[1]d:%[2]d diskseq %[3]d に変わりました", "now %d:%d diskseq %d, was %d:%d diskseq %d",
+			match.major, match.minor, match.diskSeq, dev.Major, dev.Minor, dev.DiskSeq))
 	case match.sb.UUID != dev.FSUUID:
-		return changed("fs_uuid now " + match.sb.UUID)
+		return changed(msg.Sprintf("fs_uuid が %s に変わりました", "fs_uuid now %s", match.sb.UUID))
 	}
 	ms, err := d.mounts()
 	if err != nil {
@@ -218,7 +221,7 @@ func (d *Driver) readyToMount(dev Device, dir string) error {
 		return &AlreadyMountedError{Medium: d.spec.Name, Device: dev.Name, At: at}
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("マウント先 %s を作れません / cannot create mount directory %s: %w", dir, dir, err)
+		return msg.Errorf("マウント先 %s を作れません: %w", "cannot create mount directory %s: %w", dir, err)
 	}
 	return nil
 }
@@ -227,8 +230,8 @@ func (d *Driver) readyToMount(dev Device, dir string) error {
 // dev (the node path is resolved by the kernel after our checks).
 func (d *Driver) mountAt(dev Device, dir string, extra uintptr) error {
 	if err := unix.Mount(dev.Path, dir, "ext4", mountFlags|extra, mountData); err != nil {
-		return fmt.Errorf("媒体 %s(%s)を ext4 としてマウントできません / cannot mount medium %s (%s) as ext4 on %s: %w",
-			d.spec.Name, dev.Name, d.spec.Name, dev.Name, dir, err)
+		return msg.Errorf("媒体 %s(%s)を %s に ext4 としてマウントできません: %w", "cannot mount medium %s (%s) as ext4 on %s: %w",
+			d.spec.Name, dev.Name, dir, err)
 	}
 	if err := sameDevice(dir, dev); err != nil {
 		return errors.Join(err, d.unmount(dir))
@@ -243,8 +246,8 @@ func sameDevice(dir string, dev Device) error {
 		return fmt.Errorf("stat %s: %w", dir, err)
 	}
 	if st.Dev != unix.Mkdev(dev.Major, dev.Minor) {
-		return fmt.Errorf("%s にマウントされているのは %s(%d:%d)ではありません / %s is not the mount of %s (%d:%d): found %d:%d",
-			dir, dev.Name, dev.Major, dev.Minor, dir, dev.Name, dev.Major, dev.Minor, unix.Major(st.Dev), unix.Minor(st.Dev))
+		return msg.Errorf("%s にマウントされているのは %s(%d:%d)ではありません(%d:%d があります)", "%s is not the mount of %s (%d:%d): found %d:%d",
+			dir, dev.Name, dev.Major, dev.Minor, unix.Major(st.Dev), unix.Minor(st.Dev))
 	}
 	return nil
 }
@@ -259,7 +262,7 @@ func (d *Driver) unmount(dir string) error {
 		holders, subs := d.holders(dir)
 		return &BusyError{Medium: d.spec.Name, Dir: dir, Holders: holders, Submounts: subs, Err: err}
 	}
-	return fmt.Errorf("媒体 %s のマウント %s を外せません / cannot unmount medium %s at %s: %w", d.spec.Name, dir, d.spec.Name, dir, err)
+	return msg.Errorf("媒体 %s のマウント %s を外せません: %w", "cannot unmount medium %s at %s: %w", d.spec.Name, dir, err)
 }
 
 // readMediaID reads the media-ID file without following links or blocking
@@ -268,24 +271,24 @@ func readMediaID(dir string) (string, error) {
 	f, err := os.OpenFile(filepath.Join(dir, MediaIDFile), os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		if errors.Is(err, unix.ELOOP) {
-			return "", fmt.Errorf("%s はシンボリックリンクです / %s is a symbolic link", MediaIDFile, MediaIDFile)
+			return "", msg.Errorf("%s はシンボリックリンクです", "%s is a symbolic link", MediaIDFile)
 		}
 		return "", err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only: nothing to lose
 	st, err := f.Stat()
 	if err != nil {
 		return "", err
 	}
 	if !st.Mode().IsRegular() {
-		return "", fmt.Errorf("%s が通常ファイルではありません / %s is not a regular file", MediaIDFile, MediaIDFile)
+		return "", msg.Errorf("%s が通常ファイルではありません", "%s is not a regular file", MediaIDFile)
 	}
 	b, err := io.ReadAll(io.LimitReader(f, maxMediaFile+1))
 	if err != nil {
 		return "", err
 	}
 	if len(b) > maxMediaFile {
-		return "", fmt.Errorf("%s が大きすぎます / %s is too large", MediaIDFile, MediaIDFile)
+		return "", msg.Errorf("%s が大きすぎます", "%s is too large", MediaIDFile)
 	}
 	return strings.TrimSpace(string(b)), nil
 }
@@ -295,8 +298,9 @@ func syncfs(dir string) error {
 	if err != nil {
 		return fmt.Errorf("syncfs %s: %w", dir, err)
 	}
-	defer f.Close()
-	if err := unix.Syncfs(int(f.Fd())); err != nil {
+	err = unix.Syncfs(int(f.Fd()))
+	_ = f.Close() // a directory opened only to name the filesystem
+	if err != nil {
 		return fmt.Errorf("syncfs %s: %w", dir, err)
 	}
 	return nil

@@ -1,13 +1,14 @@
 package disk
 
 import (
-	"errors"
 	"fmt"
 	"runtime"
 	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // SG_IO and struct sg_io_hdr from <scsi/sg.h>; x/sys/unix has neither.
@@ -57,7 +58,7 @@ const (
 )
 
 // ErrNotSCSI is wrapped when a device rejects SG_IO itself (loop, virtio, …).
-var ErrNotSCSI = errors.New("SCSI コマンド(SG_IO)を受け付けないデバイスです / the device does not accept SCSI commands (SG_IO)")
+var ErrNotSCSI = msg.New("SCSI コマンド(SG_IO)を受け付けないデバイスです", "the device does not accept SCSI commands (SG_IO)")
 
 // SCSIError is a SCSI command that the device or the host adapter failed.
 type SCSIError struct {
@@ -69,9 +70,13 @@ type SCSIError struct {
 	ASC, ASCQ    uint8
 }
 
-func (e *SCSIError) Error() string {
-	return fmt.Sprintf("SCSI %s が失敗しました / SCSI %s failed: status 0x%02x host 0x%04x driver 0x%04x sense key 0x%x asc/ascq 0x%02x/0x%02x (%s)",
-		e.Op, e.Op, e.Status, e.HostStatus, e.DriverStatus, e.SenseKey, e.ASC, e.ASCQ, senseKeyName(e.SenseKey))
+func (e *SCSIError) Error() string { return e.Localize(msg.Both) }
+
+// Localize names the command and gives the device's status codes, in l.
+func (e *SCSIError) Localize(l msg.Lang) string {
+	codes := fmt.Sprintf("status 0x%02x host 0x%04x driver 0x%04x sense key 0x%x asc/ascq 0x%02x/0x%02x (%s)",
+		e.Status, e.HostStatus, e.DriverStatus, e.SenseKey, e.ASC, e.ASCQ, senseKeyName(e.SenseKey))
+	return msg.Sprintf("SCSI %s が失敗しました: %s", "SCSI %s failed: %s", e.Op, codes).Localize(l)
 }
 
 // unsupported reports ILLEGAL REQUEST with "invalid opcode" or "invalid
@@ -108,7 +113,7 @@ func scsiNoData(fd int, op string, cdb []byte, timeout time.Duration) error {
 	runtime.KeepAlive(sense)
 	if errno != 0 {
 		if errno == unix.EINVAL || errno == unix.ENOTTY || errno == unix.EOPNOTSUPP {
-			return fmt.Errorf("SCSI %s: %w: %w", op, ErrNotSCSI, errno)
+			return msg.Errorf("SCSI %s: %w: %w", "SCSI %s: %w: %w", op, ErrNotSCSI, errno)
 		}
 		return fmt.Errorf("SCSI %s: SG_IO: %w", op, errno)
 	}

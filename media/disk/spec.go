@@ -2,13 +2,13 @@ package disk
 
 import (
 	"cmp"
-	"github.com/danzen-gw/danzen/internal/msg"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/danzen-gw/danzen/internal/duration"
 	"github.com/danzen-gw/danzen/internal/fielderr"
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // Defaults used when a Spec timeout is zero. USB disks need several seconds

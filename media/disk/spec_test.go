@@ -71,7 +71,7 @@ func TestSuperblockFromMkfs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	sb, err := ReadSuperblock(f)
 	if err != nil {
 		t.Fatal(err)

@@ -5,13 +5,14 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"hash/crc32"
 	"io"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // ErrNotExt4 means the volume carries no ext2/3/4 superblock.
-var ErrNotExt4 = errors.New("ext4 ファイルシステムではありません / not an ext4 filesystem")
+var ErrNotExt4 = msg.New("ext4 ファイルシステムではありません", "not an ext4 filesystem")
 
 // Superblock is what danzen reads from an ext4 superblock (no blkid on the
 // appliance; reading 1 KiB ourselves also never writes the device).
@@ -45,9 +46,9 @@ func ReadSuperblock(r io.ReaderAt) (Superblock, error) {
 	b := make([]byte, sbSize)
 	if _, err := r.ReadAt(b, sbOffset); err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return Superblock{}, fmt.Errorf("%w (too small)", ErrNotExt4)
+			return Superblock{}, msg.Errorf("%w(小さすぎます)", "%w (too small)", ErrNotExt4)
 		}
-		return Superblock{}, fmt.Errorf("スーパーブロックを読めません / cannot read the superblock: %w", err)
+		return Superblock{}, msg.Errorf("スーパーブロックを読めません: %w", "cannot read the superblock: %w", err)
 	}
 	le := binary.LittleEndian
 	if le.Uint16(b[0x38:]) != extMagic {
@@ -58,12 +59,12 @@ func ReadSuperblock(r io.ReaderAt) (Superblock, error) {
 		// crc32c with seed ~0 and no final inversion, as the kernel computes it.
 		want := le.Uint32(b[0x3FC:])
 		if got := ^crc32.Checksum(b[:0x3FC], crc32.MakeTable(crc32.Castagnoli)); got != want {
-			return Superblock{}, fmt.Errorf("スーパーブロックのチェックサムが一致しません / superblock checksum mismatch (%08x, stored %08x)", got, want)
+			return Superblock{}, msg.Errorf("スーパーブロックのチェックサムが一致しません(%08x、記録値 %08x)", "superblock checksum mismatch (%08x, stored %08x)", got, want)
 		}
 	}
 	logBlock := le.Uint32(b[0x18:])
 	if logBlock > 6 {
-		return Superblock{}, fmt.Errorf("%w (block size 2^%d KiB)", ErrNotExt4, logBlock)
+		return Superblock{}, msg.Errorf("%w(ブロックサイズ 2^%d KiB)", "%w (block size 2^%d KiB)", ErrNotExt4, logBlock)
 	}
 	sb := Superblock{
 		UUID:      formatUUID(b[0x68:0x78]),

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // blockDev is one block device (whole disk or partition) as sysfs shows it.
@@ -55,7 +57,7 @@ func (d *Driver) listBlock() ([]blockDev, error) {
 	classDir := filepath.Join(d.opt.SysRoot, "class", "block")
 	ents, err := os.ReadDir(classDir)
 	if err != nil {
-		return nil, fmt.Errorf("%s を読めません / cannot read %s: %w", classDir, classDir, err)
+		return nil, msg.Errorf("%s を読めません: %w", "cannot read %s: %w", classDir, err)
 	}
 	disks := map[string]*blockDev{}
 	var out []blockDev
@@ -218,7 +220,7 @@ func (d *Driver) mounts() ([]mountEntry, error) {
 	p := filepath.Join(d.opt.ProcRoot, "self", "mountinfo")
 	b, err := os.ReadFile(p)
 	if err != nil {
-		return nil, fmt.Errorf("%s を読めません / cannot read %s: %w", p, p, err)
+		return nil, msg.Errorf("%s を読めません: %w", "cannot read %s: %w", p, err)
 	}
 	var out []mountEntry
 	sc := bufio.NewScanner(bytes.NewReader(b))
@@ -281,28 +283,28 @@ func (d *Driver) openNode(name string, major, minor uint32, flag int) (*os.File,
 	want := unix.Mkdev(major, minor)
 	if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) && !d.fakeNodes {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return nil, p, fmt.Errorf("デバイスノード %s を作れません / cannot create device node %s: %w", p, p, err)
+			return nil, p, msg.Errorf("デバイスノード %s を作れません: %w", "cannot create device node %s: %w", p, err)
 		}
 		if err := unix.Mknod(p, unix.S_IFBLK|0o600, int(want)); err != nil && !errors.Is(err, unix.EEXIST) {
-			return nil, p, fmt.Errorf("デバイスノード %s を作れません / cannot create device node %s: %w", p, p, err)
+			return nil, p, msg.Errorf("デバイスノード %s を作れません: %w", "cannot create device node %s: %w", p, err)
 		}
 	}
 	f, err := os.OpenFile(p, flag|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 	if err != nil {
-		return nil, p, fmt.Errorf("デバイス %s を開けません / cannot open device %s: %w", p, p, err)
+		return nil, p, msg.Errorf("デバイス %s を開けません: %w", "cannot open device %s: %w", p, err)
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
-		f.Close()
+		_ = f.Close() // not used: nothing was read or written
 		return nil, p, fmt.Errorf("fstat %s: %w", p, err)
 	}
 	if d.fakeNodes && st.Mode&unix.S_IFMT == unix.S_IFREG {
 		return f, p, nil
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFBLK || st.Rdev != want {
-		f.Close()
-		return nil, p, fmt.Errorf("デバイスノード %s は %d:%d ではありません(sysfs と不一致)/ device node %s is not block device %d:%d as sysfs says",
-			p, major, minor, p, major, minor)
+		_ = f.Close() // not used: nothing was read or written
+		return nil, p, msg.Errorf("デバイスノード %s は %d:%d ではありません(sysfs と不一致)", "device node %s is not block device %d:%d as sysfs says",
+			p, major, minor)
 	}
 	return f, p, nil
 }

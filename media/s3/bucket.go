@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,6 +14,8 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // Options says where a bucket's secrets are.
@@ -44,19 +45,18 @@ func Open(spec Spec, opts Options) (*Bucket, error) {
 	}
 	secret, err := readSecret(opts.SecretKeyPath)
 	if err != nil {
-		return nil, fmt.Errorf("媒体 %s: %w", spec.Name, err)
+		return nil, msg.Errorf("媒体 %s: %w", "medium %s: %w", spec.Name, err)
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	if opts.CAPath != "" {
 		pem, err := os.ReadFile(opts.CAPath)
 		if err != nil {
-			return nil, fmt.Errorf("媒体 %s の CA ファイルを読めません / medium %s: cannot read CA file: %w", spec.Name, spec.Name, err)
+			return nil, msg.Errorf("媒体 %s の CA ファイルを読めません: %w", "medium %s: cannot read CA file: %w", spec.Name, err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("媒体 %s の CA ファイル %s に PEM 証明書がありません / medium %s: CA file %s holds no PEM certificate",
-				spec.Name, opts.CAPath, spec.Name, opts.CAPath)
+			return nil, msg.Errorf("媒体 %s の CA ファイル %s に PEM 証明書がありません", "medium %s: CA file %s holds no PEM certificate", spec.Name, opts.CAPath)
 		}
 		tr.TLSClientConfig.RootCAs = pool
 	}
@@ -67,7 +67,7 @@ func Open(spec Spec, opts Options) (*Bucket, error) {
 		Transport: tr,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("媒体 %s: %w", spec.Name, err)
+		return nil, msg.Errorf("媒体 %s: %w", "medium %s: %w", spec.Name, err)
 	}
 	log := opts.Logger
 	if log == nil {
@@ -80,11 +80,11 @@ func Open(spec Spec, opts Options) (*Bucket, error) {
 func readSecret(path string) (string, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return "", fmt.Errorf("シークレットキーのファイルを読めません / cannot read the secret key file: %w", err)
+		return "", msg.Errorf("シークレットキーのファイルを読めません: %w", "cannot read the secret key file: %w", err)
 	}
 	if fi.Mode().Perm()&0o077 != 0 {
-		return "", fmt.Errorf("シークレットキーのファイル %s が他のユーザーから読めます(0600 にしてください) / secret key file %s has mode %04o, want 0600",
-			path, path, fi.Mode().Perm())
+		return "", msg.Errorf("シークレットキーのファイル %s が他のユーザーから読めます(権限 %04o、0600 にしてください)", "secret key file %s has mode %04o, want 0600",
+			path, fi.Mode().Perm())
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -92,7 +92,7 @@ func readSecret(path string) (string, error) {
 	}
 	s := strings.TrimSpace(string(b))
 	if s == "" {
-		return "", fmt.Errorf("シークレットキーのファイル %s が空です / secret key file %s is empty", path, path)
+		return "", msg.Errorf("シークレットキーのファイル %s が空です", "secret key file %s is empty", path)
 	}
 	return s, nil
 }
@@ -129,17 +129,21 @@ func (b *Bucket) Reachable(ctx context.Context) error {
 // WaitReachable waits until the endpoint answers, at most AppearTimeout.
 func (b *Bucket) WaitReachable(ctx context.Context) error {
 	return b.poll(ctx, b.spec.appearTimeout(), func() bool { return b.Reachable(ctx) == nil },
-		"接続先 %s に到達できません(回線装置の電源・配線を確認してください) / endpoint %s cannot be reached: check the uplink device's power and cabling")
+		msg.Sprintf("接続先 %s に到達できません(回線装置の電源・配線を確認してください)",
+			"endpoint %s cannot be reached: check the uplink device's power and cabling", b.spec.Endpoint))
 }
 
 // WaitUnreachable returns nil once the endpoint no longer answers after the
 // uplink's relay was cut, at most GoneTimeout.
 func (b *Bucket) WaitUnreachable(ctx context.Context) error {
 	return b.poll(ctx, b.spec.goneTimeout(), func() bool { return b.Reachable(ctx) != nil },
-		"回線を切断しても接続先 %s に到達できます(リレーまたは配線の誤り) / endpoint %s is still reachable after the uplink was cut: check the relay and wiring")
+		msg.Sprintf("回線を切断しても接続先 %s に到達できます(リレーまたは配線の誤り)",
+			"endpoint %s is still reachable after the uplink was cut: check the relay and wiring", b.spec.Endpoint))
 }
 
-func (b *Bucket) poll(ctx context.Context, limit time.Duration, done func() bool, msg string) error {
+// poll waits up to limit for done; timedOut says what it means if it
+// never is.
+func (b *Bucket) poll(ctx context.Context, limit time.Duration, done func() bool, timedOut msg.Text) error {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	t := time.NewTicker(time.Second)
@@ -150,7 +154,7 @@ func (b *Bucket) poll(ctx context.Context, limit time.Duration, done func() bool
 			if done() {
 				return nil
 			}
-			return fmt.Errorf(msg, b.spec.Endpoint, b.spec.Endpoint)
+			return timedOut.Err()
 		case <-t.C:
 		}
 	}

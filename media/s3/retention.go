@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/danzen-gw/danzen/internal/atomicfile"
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 const day = 24 * time.Hour
@@ -73,8 +73,11 @@ func (b *Bucket) KeepLocked(ctx context.Context, statePath string) (int, error) 
 	g.SetLimit(8)
 	for o := range b.client.ListObjects(ctx, b.spec.Bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
 		if o.Err != nil {
-			g.Wait()
-			return extended, fmt.Errorf("媒体 %s のオブジェクト一覧を取得できません / medium %s: cannot list objects: %w", b.spec.Name, b.spec.Name, o.Err)
+			err := msg.Errorf("媒体 %s のオブジェクト一覧を取得できません: %w", "medium %s: cannot list objects: %w", b.spec.Name, o.Err)
+			if werr := g.Wait(); werr != nil {
+				err = errors.Join(err, werr)
+			}
+			return extended, err
 		}
 		rel := strings.TrimPrefix(o.Key, prefix)
 		if strings.HasPrefix(rel, "locks/") || rel == CanaryName {
@@ -92,7 +95,7 @@ func (b *Bucket) KeepLocked(ctx context.Context, statePath string) (int, error) 
 			mode := minio.Compliance
 			err := b.client.PutObjectRetention(gctx, b.spec.Bucket, o.Key, minio.PutObjectRetentionOptions{Mode: &mode, RetainUntilDate: &until})
 			if err != nil {
-				return fmt.Errorf("媒体 %s の %s の保持期間を延長できません / medium %s: cannot extend the retention of %s: %w", b.spec.Name, o.Key, b.spec.Name, o.Key, err)
+				return msg.Errorf("媒体 %s の %s の保持期間を延長できません: %w", "medium %s: cannot extend the retention of %s: %w", b.spec.Name, o.Key, err)
 			}
 			mu.Lock()
 			next.Objects[o.Key] = lockedObject{Modified: o.LastModified, Until: until}

@@ -18,6 +18,9 @@ import (
 // startServer runs versitygw for one test.
 func startServer(t *testing.T) *s3test.Server {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("runs versitygw (bin/versitygw): make test runs it, -short skips it")
+	}
 	bin, err := s3test.Binary()
 	if err != nil {
 		t.Fatal(err)
@@ -26,7 +29,11 @@ func startServer(t *testing.T) *s3test.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { srv.Close() })
+	t.Cleanup(func() {
+		if err := srv.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	return srv
 }
 
@@ -183,7 +190,9 @@ func TestVerifyUnreachableIsNotOffline(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := openBucket(t, srv, "locked", 14)
-	srv.Close()
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	_, err := b.Verify(ctx)

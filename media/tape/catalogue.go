@@ -3,7 +3,6 @@ package tape
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"slices"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/danzen-gw/danzen/internal/atomicfile"
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // Names inside the tape's tar archives.
@@ -125,7 +125,7 @@ func LoadCatalogue(spec Spec) (*Catalogue, error) {
 	}
 	var c Catalogue
 	if err := json.Unmarshal(b, &c); err != nil {
-		return nil, fmt.Errorf("テープの目録 %s が壊れています / tape catalogue %s is damaged: %w", spec.cataloguePath(), spec.cataloguePath(), err)
+		return nil, msg.Errorf("テープの目録 %s が壊れています: %w", "tape catalogue %s is damaged: %w", spec.cataloguePath(), err)
 	}
 	return &c, nil
 }

@@ -10,8 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/danzen-gw/danzen/internal/msg"
-	"github.com/danzen-gw/danzen/ledger"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -21,6 +19,9 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/ledger"
 )
 
 // Options are what differs between the appliance, the demo and tests.
@@ -91,8 +92,7 @@ func New(spec Spec, o Options) (*Driver, error) {
 func (d *Driver) BeforePowerOn() error {
 	d.dev, d.tape, d.cat, d.restoring, d.ejected = nil, nil, nil, false, false
 	if d.host.Present() {
-		return fmt.Errorf("テープ装置 %s は通電前から接続されています。リレーがこの装置を給電していることを確認できません / tape drive %s is present before power-on: its relay cannot be shown to power it",
-			d.host, d.host)
+		return msg.Errorf("テープ装置 %s は通電前から接続されています。リレーがこの装置を給電していることを確認できません", "tape drive %s is present before power-on: its relay cannot be shown to power it", d.host)
 	}
 	return nil
 }
@@ -113,8 +113,13 @@ func (d *Driver) Attach(ctx context.Context, restore bool) (repo string, err err
 	}
 	d.dev = dev
 	defer func() {
-		if err != nil {
-			d.unload()
+		if err == nil {
+			return
+		}
+		// Joined only when there is more to say: a join of one error
+		// would hide its languages from msg.In.
+		if uerr := d.unload(); uerr != nil {
+			err = errors.Join(err, uerr)
 		}
 	}()
 	if err := dev.SetVariableBlock(); err != nil {
@@ -126,25 +131,24 @@ func (d *Driver) Attach(ctx context.Context, restore bool) (repo string, err err
 	}
 	if restore {
 		if label == nil {
-			return "", fmt.Errorf("テープ装置 %s のテープは空です。復元するテープを入れてください / the tape in drive %s is blank: insert the tape to restore from", d.host, d.host)
+			return "", msg.Errorf("テープ装置 %s のテープは空です。復元するテープを入れてください", "the tape in drive %s is blank: insert the tape to restore from", d.host)
 		}
 		return d.restore(ctx, label)
 	}
 	if label == nil {
 		if wp {
-			return "", d.writeProtected("(空 / blank)")
+			return "", d.writeProtected(msg.T("(空)", "(blank)"))
 		}
 		return d.spec.RepoDir(), d.label()
 	}
 	t := d.cat.Tape(label.ID)
 	switch {
 	case t == nil || label.Medium != d.spec.Name:
-		return "", fmt.Errorf("テープ %s(媒体 %s)はこの媒体 %s の目録にありません。この媒体のテープか空のテープを入れてください / tape %s (medium %s) is not in medium %s's catalogue: insert one of its tapes or a blank tape",
-			label.ID, label.Medium, d.spec.Name, label.ID, label.Medium, d.spec.Name)
+		return "", msg.Errorf("テープ %s(媒体 %s)はこの媒体 %s の目録にありません。この媒体のテープか空のテープを入れてください", "tape %s (medium %s) is not in medium %s's catalogue: insert one of its tapes or a blank tape", label.ID, label.Medium, d.spec.Name)
 	case t.Full:
 		return "", fullError(t.ID)
 	case wp:
-		return "", d.writeProtected(t.ID)
+		return "", d.writeProtected(msg.Plain(t.ID))
 	}
 	d.tape = t
 	d.cat.Current = t.ID
@@ -169,7 +173,8 @@ func (d *Driver) open(ctx context.Context, write bool) (dev Device, writeProtect
 				st, err := dev.Status()
 				if err == nil && !st.Online {
 					// A cartridge ejected last time is still in the slot.
-					dev.Load()
+					// Without one Load fails, and the status says so.
+					_ = dev.Load()
 					st, err = dev.Status()
 				}
 				switch {
@@ -181,19 +186,18 @@ func (d *Driver) open(ctx context.Context, write bool) (dev Device, writeProtect
 				default:
 					return dev, writeProtected || st.WriteProtected, nil
 				}
-				dev.Close()
+				_ = dev.Close() // not used: opened again at the next look
 			}
 		}
 		select {
 		case <-ctx.Done():
 			if last == errNoTape {
-				return nil, false, fmt.Errorf("テープ装置 %s にテープが入っていません。テープを入れてください / no tape in drive %s: insert a tape", d.host, d.host)
+				return nil, false, msg.Errorf("テープ装置 %s にテープが入っていません。テープを入れてください", "no tape in drive %s: insert a tape", d.host)
 			}
 			if last == nil {
 				last = ctx.Err()
 			}
-			return nil, false, fmt.Errorf("テープ装置 %s が %s 以内に現れませんでした(電源・ケーブル・SAS を確認してください) / tape drive %s did not appear within %s (check its power, cable and SAS adapter): %w",
-				d.host, d.spec.appearTimeout(), d.host, d.spec.appearTimeout(), last)
+			return nil, false, msg.Errorf("テープ装置 %s が %s 以内に現れませんでした(電源・ケーブル・SAS を確認してください): %w", "tape drive %s did not appear within %s (check its power, cable and SAS adapter): %w", d.host, d.spec.appearTimeout(), last)
 		case <-t.C:
 		}
 	}
@@ -204,16 +208,21 @@ var (
 	errNotArchive = errors.New("not a danzen archive")
 )
 
-func (d *Driver) writeProtected(id string) error {
-	return fmt.Errorf("テープ %s は書き込み禁止(ライトプロテクト)です。書き込めるテープを入れるか、タブを戻してください / tape %s is write-protected: insert a writable tape or slide its write-protect tab back: %w",
-		id, id, ErrWriteProtected)
+// writeProtected says that tape (its ID, or that it is blank) is
+// write-protected.
+func (d *Driver) writeProtected(tape msg.Text) error {
+	return msg.Errorf("テープ %s は書き込み禁止(ライトプロテクト)です。書き込めるテープを入れるか、タブを戻してください: %w", "tape %s is write-protected: insert a writable tape or slide its write-protect tab back: %w", tape, ErrWriteProtected)
 }
 
 // TapeFullError says a tape filled up mid-archive.
 type TapeFullError struct{ Tape string }
 
-func (e *TapeFullError) Error() string {
-	return fmt.Sprintf("テープ %s が満杯です。新しい(空の)テープを入れてください。次回はそのテープに全体を書きます / tape %s is full: insert a new (blank) tape; the next cycle writes a full baseline to it", e.Tape, e.Tape)
+func (e *TapeFullError) Error() string { return e.Localize(msg.Both) }
+
+// Localize says which tape to change, in l.
+func (e *TapeFullError) Localize(l msg.Lang) string {
+	return msg.Sprintf("テープ %s が満杯です。新しい(空の)テープを入れてください。次回はそのテープに全体を書きます",
+		"tape %s is full: insert a new (blank) tape; the next cycle writes a full baseline to it", e.Tape).Localize(l)
 }
 
 func (e *TapeFullError) Unwrap() error { return ErrEndOfMedium }
@@ -280,7 +289,7 @@ func readLabel(dev Device) (*Label, error) {
 		return nil, nil
 	}
 	notOurs := func(err error) error {
-		return fmt.Errorf("このテープは danzen のテープではありません(先頭にラベルがありません)。空のテープを入れてください / this is not a danzen tape (no label at its start): insert a blank tape: %w", err)
+		return msg.Errorf("このテープは danzen のテープではありません(先頭にラベルがありません)。空のテープを入れてください: %w", "this is not a danzen tape (no label at its start): insert a blank tape: %w", err)
 	}
 	if err == io.EOF {
 		// An empty first file: st reports blank tape so (0 bytes, then
@@ -289,17 +298,17 @@ func readLabel(dev Device) (*Label, error) {
 		if errors.Is(rerr, ErrEndOfData) || errors.Is(rerr, ErrFilemark) || errors.Is(rerr, unix.EIO) {
 			return nil, nil
 		}
-		return nil, notOurs(errors.New("its first file is empty and data follows"))
+		return nil, notOurs(msg.New("最初のファイルが空で、その後にデータがあります", "its first file is empty and data follows"))
 	}
 	if err != nil {
 		return nil, notOurs(err)
 	}
 	if h.Name != LabelMember {
-		return nil, notOurs(fmt.Errorf("first member is %q", h.Name))
+		return nil, notOurs(msg.Errorf("最初の項目が %q です", "first member is %q", h.Name))
 	}
 	var l Label
 	if err := json.NewDecoder(io.LimitReader(tr, 1<<20)).Decode(&l); err != nil || l.Format != labelFormat {
-		return nil, notOurs(fmt.Errorf("label: %v (format %q)", err, l.Format))
+		return nil, notOurs(msg.Errorf("ラベル: %v(形式 %q)", "label: %v (format %q)", err, l.Format))
 	}
 	return &l, rr.drain()
 }
@@ -314,9 +323,38 @@ func (d *Driver) Flush(ctx context.Context) error {
 		return nil
 	}
 	repo := d.spec.RepoDir()
-	current, err := scanRepo(repo)
+	file, err := d.nextArchive(repo)
+	if err != nil || file == nil {
+		return err
+	}
+	if err := d.positionAtEnd(file); err != nil {
+		return err
+	}
+	rec := *d.tape
+	rec.Files = append(append([]TapeFile(nil), d.tape.Files...), *file)
+	recJSON, err := json.Marshal(rec)
 	if err != nil {
 		return err
+	}
+	if err := d.writeArchive(ctx, repo, file, recJSON); err != nil {
+		return err
+	}
+	if err := d.verifyArchive(ctx, file.Number, recJSON); err != nil {
+		return err
+	}
+	d.tape.Files = rec.Files
+	d.emit(Event{Kind: EventArchive, Medium: d.spec.Name, Tape: d.tape.ID, File: file.Number, Files: len(file.Entries), Bytes: file.Bytes, Baseline: file.Baseline})
+	d.log.Info("tape archive written and verified", "medium", d.spec.Name, "tape", d.tape.ID, "file", file.Number, "files", len(file.Entries), "bytes", file.Bytes, "baseline", file.Baseline)
+	return saveCatalogue(d.spec, d.cat)
+}
+
+// nextArchive compares the spool repository with what the tape holds and
+// returns the archive to append (its number not yet set), or nil when
+// nothing changed.
+func (d *Driver) nextArchive(repo string) (*TapeFile, error) {
+	current, err := scanRepo(repo)
+	if err != nil {
+		return nil, err
 	}
 	state := d.tape.State()
 	file := TapeFile{Written: time.Now().UTC(), Baseline: d.tape.LastBaseline() < 0}
@@ -338,28 +376,39 @@ func (d *Driver) Flush(ctx context.Context) error {
 		file.Removed = nil
 	}
 	if len(paths) == 0 && len(file.Removed) == 0 {
-		return nil
+		return nil, nil
 	}
 	for _, p := range paths {
 		// A content-addressed file's name is its SHA-256, checked as it
 		// goes to tape; only config is hashed beforehand.
 		e := FileEntry{Path: p, Size: current[p], SHA256: p[strings.LastIndexByte(p, '/')+1:]}
 		if !contentAddressed(p) {
-			var err error
 			if e, err = hashFile(repo, p); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		file.Entries = append(file.Entries, e)
 		file.Bytes += e.Size
 	}
+	return &file, nil
+}
 
+// positionAtEnd moves to the end of the recorded data and numbers file
+// after the last archive on the tape, closing a file that a power loss
+// cut short. A tape holding fewer files than its catalogue is refused.
+func (d *Driver) positionAtEnd(file *TapeFile) error {
 	if err := d.dev.SpaceEOD(); err != nil {
 		return err
 	}
 	file.Number = d.tape.nextFile()
 	st, err := d.dev.Status()
-	if err == nil && st.Block > 0 {
+	if err != nil {
+		// Without a status the counts cannot be compared: append at the
+		// end of data, where SpaceEOD put the tape.
+		d.log.Warn("tape status unreadable before appending", "tape", d.tape.ID, "err", err)
+		return nil
+	}
+	if st.Block > 0 {
 		// Records after the last filemark: a write cut short by a power
 		// loss. Close that file so the new archive starts a file of its own.
 		if err := d.dev.WriteFilemark(); err != nil {
@@ -367,23 +416,25 @@ func (d *Driver) Flush(ctx context.Context) error {
 		}
 		st.File++
 	}
-	if err == nil && st.File > file.Number {
+	switch {
+	case st.File > file.Number:
 		// An archive cut short (a cancelled or failed write) follows the
 		// last one catalogued: it is skipped, never read.
 		d.log.Warn("tape holds an archive the catalogue does not name; appending after it", "tape", d.tape.ID, "catalogued", file.Number-1, "files", st.File)
 		file.Number = st.File
-	} else if err == nil && st.File >= 0 && st.File < file.Number {
+	case st.File >= 0 && st.File < file.Number:
 		// Fewer files than the catalogue knows: not the tape it says.
-		return fmt.Errorf("テープ %s の内容(ファイル %d 個)が目録(%d 個)と一致しません。新しいテープを入れてください / tape %s holds %d files but its catalogue %d: insert a new tape",
-			d.tape.ID, st.File, file.Number, d.tape.ID, st.File, file.Number)
+		return msg.Errorf("テープ %s の内容(ファイル %d 個)が目録(%d 個)と一致しません。新しいテープを入れてください",
+			"tape %s holds %d files but its catalogue %d: insert a new tape", d.tape.ID, st.File, file.Number)
 	}
-	rec := *d.tape
-	rec.Files = append(append([]TapeFile(nil), d.tape.Files...), file)
-	recJSON, err := json.Marshal(rec)
-	if err != nil {
-		return err
-	}
-	err = d.writeFile(func(tw *tar.Writer) error {
+	return nil
+}
+
+// writeArchive writes file as one tape file: the tape's record (recJSON)
+// first, then the repository files. A tape that fills up is retired; a
+// failed write leaves the next archive to follow the broken one.
+func (d *Driver) writeArchive(ctx context.Context, repo string, file *TapeFile, recJSON []byte) error {
+	err := d.writeFile(func(tw *tar.Writer) error {
 		if err := addJSON(tw, CatalogueMember, recJSON); err != nil {
 			return err
 		}
@@ -397,37 +448,46 @@ func (d *Driver) Flush(ctx context.Context) error {
 		}
 		return nil
 	})
+	if err == nil {
+		return nil
+	}
+	// Close the partial archive with a filemark so that the tape stays
+	// readable up to it; the catalogue never names it. Should the
+	// filemark fail too, nothing is lost: a full tape is not written
+	// again, and after a failed write the next Flush finds the records
+	// after the last filemark and closes them first.
+	if ferr := d.dev.WriteFilemark(); ferr != nil {
+		d.log.Warn("the unfinished archive is not closed by a filemark", "tape", d.tape.ID, "file", file.Number, "err", ferr)
+	}
 	if errors.Is(err, ErrEndOfMedium) {
-		// Close the partial archive with a filemark so the tape stays
-		// readable up to it; the catalogue never names it.
-		d.dev.WriteFilemark()
 		d.tape.Full = true
 		d.cat.Current = ""
 		d.emit(Event{Kind: EventFull, Medium: d.spec.Name, Tape: d.tape.ID, File: file.Number, Message: msg.TextOf(fullError(d.tape.ID))})
-		return errors.Join(fullError(d.tape.ID), saveCatalogue(d.spec, d.cat))
+		if err := saveCatalogue(d.spec, d.cat); err != nil {
+			return errors.Join(fullError(d.tape.ID), err)
+		}
+		return fullError(d.tape.ID)
 	}
-	if err != nil {
-		d.dev.WriteFilemark() // close the broken archive; the next one follows it
-		return fmt.Errorf("テープ %s への書き込みに失敗しました / writing tape %s failed: %w", d.tape.ID, d.tape.ID, err)
-	}
+	return msg.Errorf("テープ %s への書き込みに失敗しました: %w", "writing tape %s failed: %w", d.tape.ID, err)
+}
 
+// verifyArchive reads archive number back and checks that it starts with
+// the record written (recJSON) and holds every file with its SHA-256.
+func (d *Driver) verifyArchive(ctx context.Context, number int, recJSON []byte) error {
 	if err := d.dev.Rewind(); err != nil {
 		return err
 	}
-	if err := d.dev.SpaceFiles(file.Number); err != nil {
+	if err := d.dev.SpaceFiles(number); err != nil {
 		return err
 	}
 	got, err := readArchive(ctx, d.dev, "")
 	if err == nil && !bytes.Equal(mustJSON(got), recJSON) {
-		err = errors.New("the archive's catalogue differs from what was written")
+		err = msg.New("アーカイブの目録が書き込んだものと違います", "the archive's catalogue differs from what was written")
 	}
 	if err != nil {
-		return fmt.Errorf("テープ %s のファイル %d を読み返した内容が一致しません / tape %s file %d does not read back as written: %w", d.tape.ID, file.Number, d.tape.ID, file.Number, err)
+		return msg.Errorf("テープ %s のファイル %d を読み返した内容が一致しません: %w", "tape %s file %d does not read back as written: %w", d.tape.ID, number, err)
 	}
-	d.tape.Files = rec.Files
-	d.emit(Event{Kind: EventArchive, Medium: d.spec.Name, Tape: d.tape.ID, File: file.Number, Files: len(file.Entries), Bytes: file.Bytes, Baseline: file.Baseline})
-	d.log.Info("tape archive written and verified", "medium", d.spec.Name, "tape", d.tape.ID, "file", file.Number, "files", len(file.Entries), "bytes", file.Bytes, "baseline", file.Baseline)
-	return saveCatalogue(d.spec, d.cat)
+	return nil
 }
 
 func mustJSON(v any) []byte {
@@ -465,7 +525,7 @@ func scanRepo(repo string) (map[string]int64, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("スプールのリポジトリ %s を読めません / cannot read the spool repository %s: %w", repo, repo, err)
+		return nil, msg.Errorf("スプールのリポジトリ %s を読めません: %w", "cannot read the spool repository %s: %w", repo, err)
 	}
 	return files, nil
 }
@@ -476,7 +536,7 @@ func hashFile(repo, p string) (FileEntry, error) {
 	if err != nil {
 		return FileEntry{}, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	h := sha256.New()
 	n, err := io.Copy(h, f)
 	if err != nil {
@@ -490,7 +550,7 @@ func addRepoFile(tw *tar.Writer, repo string, e FileEntry) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	fi, err := f.Stat()
 	if err != nil {
 		return err
@@ -503,7 +563,7 @@ func addRepoFile(tw *tar.Writer, repo string, e FileEntry) error {
 		return err
 	}
 	if hex.EncodeToString(h.Sum(nil)) != e.SHA256 {
-		return fmt.Errorf("スプールのファイル %s が壊れています(SHA-256 が違います) / spool file %s is damaged (its SHA-256 differs)", e.Path, e.Path)
+		return msg.Errorf("スプールのファイル %s が壊れています(SHA-256 が違います)", "spool file %s is damaged (its SHA-256 differs)", e.Path)
 	}
 	return nil
 }
@@ -515,7 +575,12 @@ func readArchive(ctx context.Context, dev Device, dest string) (rec *TapeRecord,
 	rr := newRecordReader(dev)
 	defer func() {
 		if err != nil && !errors.Is(err, ErrEndOfData) {
-			rr.drain() // to the next file, also after a damaged archive
+			// To the next file, also after a damaged archive. Failing
+			// that, the tape's position is unknown, which the caller
+			// must learn as well.
+			if derr := rr.drain(); derr != nil {
+				err = errors.Join(err, derr)
+			}
 		}
 	}()
 	tr := tar.NewReader(rr)
@@ -582,8 +647,7 @@ func copyMember(r io.Reader, dest string, e FileEntry) error {
 		if f, err = os.CreateTemp(filepath.Dir(target), ".part-*"); err != nil {
 			return err
 		}
-		defer os.Remove(f.Name())
-		defer f.Close()
+		defer discard(f)
 		w = f
 	}
 	h := sha256.New()
@@ -601,6 +665,14 @@ func copyMember(r io.Reader, dest string, e FileEntry) error {
 		return err
 	}
 	return os.Rename(f.Name(), filepath.Join(dest, filepath.FromSlash(e.Path)))
+}
+
+// discard closes and removes a temporary file that was not renamed into
+// place. After the rename there is nothing left to do, and a part left
+// behind goes with the directory it was read into.
+func discard(f *os.File) {
+	_ = f.Close()
+	_ = os.Remove(f.Name())
 }
 
 // restore reads the archives from the last baseline on into the restore
@@ -656,7 +728,7 @@ func (d *Driver) restore(ctx context.Context, label *Label) (string, error) {
 			continue // a write that failed or a full tape; the catalogue never named it
 		}
 		if err != nil {
-			return "", fmt.Errorf("テープ %s のファイル %d を読めません / cannot read tape %s file %d: %w", label.ID, n, label.ID, n, err)
+			return "", msg.Errorf("テープ %s のファイル %d を読めません: %w", "cannot read tape %s file %d: %w", label.ID, n, err)
 		}
 		self := rec.Files[len(rec.Files)-1]
 		if self.Baseline {
@@ -673,12 +745,12 @@ func (d *Driver) restore(ctx context.Context, label *Label) (string, error) {
 		last = rec
 	}
 	if last == nil {
-		return "", fmt.Errorf("テープ %s にはバックアップがありません / tape %s holds no backup", label.ID, label.ID)
+		return "", msg.Errorf("テープ %s にはバックアップがありません", "tape %s holds no backup", label.ID)
 	}
 	for p, e := range last.State() {
 		fi, err := os.Stat(filepath.Join(repo, filepath.FromSlash(p)))
 		if err != nil || fi.Size() != e.Size {
-			return "", fmt.Errorf("テープ %s から復元したリポジトリに %s が欠けています / the repository read from tape %s lacks %s", label.ID, p, label.ID, p)
+			return "", msg.Errorf("テープ %s から復元したリポジトリに %s が欠けています", "the repository read from tape %s lacks %s", label.ID, p)
 		}
 	}
 	d.emit(Event{Kind: EventRestore, Medium: d.spec.Name, Tape: label.ID, File: last.Files[len(last.Files)-1].Number, Files: files, Bytes: bytes})
@@ -732,7 +804,7 @@ func (d *Driver) unload() error {
 	err = errors.Join(err, d.dev.Close())
 	d.dev = nil
 	if err != nil {
-		return fmt.Errorf("テープ装置 %s からテープを取り出せません / cannot eject the tape from drive %s: %w", d.host, d.host, err)
+		return msg.Errorf("テープ装置 %s からテープを取り出せません: %w", "cannot eject the tape from drive %s: %w", d.host, err)
 	}
 	id := ""
 	if d.tape != nil {
@@ -754,7 +826,7 @@ func (d *Driver) WaitGone(ctx context.Context) error {
 	for d.host.Present() {
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("テープ装置 %s が切断後 %s たっても見えています / tape drive %s is still present %s after the cut", d.host, d.spec.goneTimeout(), d.host, d.spec.goneTimeout())
+			return msg.Errorf("テープ装置 %s が切断後 %s たっても見えています", "tape drive %s is still present %s after the cut", d.host, d.spec.goneTimeout())
 		case <-t.C:
 		}
 	}

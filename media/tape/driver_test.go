@@ -89,8 +89,7 @@ func (w *world) session(restore bool, during func(repo string)) (string, error) 
 		during(repo)
 	}
 	if err := w.d.Flush(ctx); err != nil {
-		w.d.Detach(ctx)
-		return repo, err
+		return repo, errors.Join(err, w.d.Detach(ctx))
 	}
 	if err := w.d.Detach(ctx); err != nil {
 		return repo, err
@@ -126,17 +125,18 @@ func paths(f tape.TapeFile) []string {
 // snapshotOf lists the repository's files and contents.
 func snapshotOf(t *testing.T, dir string) map[string]string {
 	m := map[string]string{}
-	filepath.WalkDir(dir, func(p string, e os.DirEntry, err error) error {
-		if err != nil {
-			t.Fatal(err)
+	err := filepath.WalkDir(dir, func(p string, e os.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
 		}
-		if !e.IsDir() {
-			b, _ := os.ReadFile(p)
-			rel, _ := filepath.Rel(dir, p)
-			m[filepath.ToSlash(rel)] = string(b)
-		}
-		return nil
+		b, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(dir, p)
+		m[filepath.ToSlash(rel)] = string(b)
+		return err
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return m
 }
 
@@ -171,7 +171,9 @@ func TestAppendIncrementalsBaselineAfterPruneAndRestore(t *testing.T) {
 	}
 
 	// forget removes a snapshot: recorded, no baseline.
-	os.Remove(filepath.Join(w.spec.RepoDir(), snap1))
+	if err := os.Remove(filepath.Join(w.spec.RepoDir(), snap1)); err != nil {
+		t.Fatal(err)
+	}
 	snap3 := w.put("snapshots/", "snapshot three")
 	if _, err := w.session(false, nil); err != nil {
 		t.Fatal(err)
@@ -182,6 +184,38 @@ func TestAppendIncrementalsBaselineAfterPruneAndRestore(t *testing.T) {
 	}
 
 	// A restore from the tape now gives the repository as it is.
+	w.restoresAsSpooled(t)
+
+	// prune rewrites packs: the next archive is a full baseline.
+	if err := os.Remove(filepath.Join(w.spec.RepoDir(), pack1)); err != nil {
+		t.Fatal(err)
+	}
+	w.put("data/", "pack one, repacked")
+	if _, err := w.session(false, nil); err != nil {
+		t.Fatal(err)
+	}
+	f = w.lastFile()
+	if f.Number != 4 || !f.Baseline || len(f.Entries) != 7 {
+		t.Fatalf("archive after prune: %+v", f)
+	}
+
+	// Stock GNU tar reads every archive on the tape with the documented
+	// blocking factor, and the repository comes out under repo/.
+	files := w.catalogueCartridgeFiles(t)
+	if len(files) != 5 {
+		t.Fatalf("tape holds %d files, want label + 4 archives", len(files))
+	}
+	out := extractWithGNUTar(t, files)
+	if b, err := os.ReadFile(filepath.Join(out, "repo", pack2)); err != nil || string(b) != "pack two" {
+		t.Fatalf("GNU tar extracted %q, %v", b, err)
+	}
+}
+
+// restoresAsSpooled restores from the tape and compares the result with
+// the spool repository (locks aside), then checks that the restore
+// directory was removed at Detach.
+func (w *world) restoresAsSpooled(t *testing.T) {
+	t.Helper()
 	want := snapshotOf(t, w.spec.RepoDir())
 	for p := range want {
 		if strings.HasPrefix(p, "locks/") {
@@ -205,28 +239,18 @@ func TestAppendIncrementalsBaselineAfterPruneAndRestore(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(w.spec.SpoolDir, "restore")); !os.IsNotExist(err) {
 		t.Fatalf("restore directory left behind: %v", err)
 	}
+}
 
-	// prune rewrites packs: the next archive is a full baseline.
-	os.Remove(filepath.Join(w.spec.RepoDir(), pack1))
-	w.put("data/", "pack one, repacked")
-	if _, err := w.session(false, nil); err != nil {
-		t.Fatal(err)
-	}
-	f = w.lastFile()
-	if f.Number != 4 || !f.Baseline || len(f.Entries) != 7 {
-		t.Fatalf("archive after prune: %+v", f)
-	}
-
-	// Stock GNU tar reads every archive on the tape with the documented
-	// blocking factor, and the repository comes out under repo/.
-	files := w.catalogueCartridgeFiles(t)
-	if len(files) != 5 {
-		t.Fatalf("tape holds %d files, want label + 4 archives", len(files))
-	}
+// extractWithGNUTar extracts each tape file (its records) with GNU tar
+// and the documented blocking factor, and returns where.
+func extractWithGNUTar(t *testing.T, files [][][]byte) string {
+	t.Helper()
 	out := t.TempDir()
 	for i, recs := range files {
 		img := filepath.Join(t.TempDir(), "file")
-		os.WriteFile(img, bytes.Join(recs, nil), 0o600)
+		if err := os.WriteFile(img, bytes.Join(recs, nil), 0o600); err != nil {
+			t.Fatal(err)
+		}
 		for _, r := range recs {
 			if len(r) != tape.MinRecordSize {
 				t.Fatalf("file %d has a record of %d bytes", i, len(r))
@@ -237,9 +261,7 @@ func TestAppendIncrementalsBaselineAfterPruneAndRestore(t *testing.T) {
 			t.Fatalf("GNU tar on tape file %d: %v\n%s", i, err, b)
 		}
 	}
-	if b, err := os.ReadFile(filepath.Join(out, "repo", pack2)); err != nil || string(b) != "pack two" {
-		t.Fatalf("GNU tar extracted %q, %v", b, err)
-	}
+	return out
 }
 
 func (w *world) catalogueCartridgeFiles(t *testing.T) [][][]byte {
@@ -251,7 +273,9 @@ func (w *world) catalogueCartridgeFiles(t *testing.T) [][][]byte {
 func TestDamagedSpoolFileNotWritten(t *testing.T) {
 	w := newWorld(t, 1<<30)
 	p := w.put("data/", "good")
-	os.WriteFile(filepath.Join(w.spec.RepoDir(), p), []byte("bitrot"), 0o600)
+	if err := os.WriteFile(filepath.Join(w.spec.RepoDir(), p), []byte("bitrot"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	_, err := w.session(false, nil)
 	if err == nil || !strings.Contains(err.Error(), "SHA-256") {
 		t.Fatalf("damaged spool: %v", err)
@@ -301,7 +325,9 @@ func TestTapeFullThenNewTapeBaseline(t *testing.T) {
 	w.drive.Insert(fullTape)
 	for _, lost := range []bool{false, true} {
 		if lost {
-			os.Remove(filepath.Join(w.spec.SpoolDir, "catalogue.json"))
+			if err := os.Remove(filepath.Join(w.spec.SpoolDir, "catalogue.json")); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if _, err := w.session(true, func(repo string) {
 			if got := snapshotOf(t, repo); len(got) != 3 || got[pack1] == "" {
@@ -372,10 +398,16 @@ func (w *world) raw(atEnd, filemark bool, records ...[]byte) {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	h.Load()
-	h.SetVariableBlock()
+	if err := h.Load(); err != nil {
+		w.t.Fatal(err)
+	}
+	if err := h.SetVariableBlock(); err != nil {
+		w.t.Fatal(err)
+	}
 	if atEnd {
-		h.SpaceEOD()
+		if err := h.SpaceEOD(); err != nil {
+			w.t.Fatal(err)
+		}
 	}
 	for _, r := range records {
 		if err := h.WriteRecord(r); err != nil {
@@ -383,7 +415,9 @@ func (w *world) raw(atEnd, filemark bool, records ...[]byte) {
 		}
 	}
 	if filemark {
-		h.WriteFilemark()
+		if err := h.WriteFilemark(); err != nil {
+			w.t.Fatal(err)
+		}
 	}
 }
 
@@ -448,7 +482,9 @@ func TestBrokenArchiveSkipped(t *testing.T) {
 	want := snapshotOf(t, w.spec.RepoDir())
 	for _, lost := range []bool{false, true} {
 		if lost {
-			os.Remove(filepath.Join(w.spec.SpoolDir, "catalogue.json"))
+			if err := os.Remove(filepath.Join(w.spec.SpoolDir, "catalogue.json")); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if _, err := w.session(true, func(repo string) {
 			if got := snapshotOf(t, repo); len(got) != len(want) || got[pack2] != "pack two" || got[pack3] != "pack three" {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // RecoveryCommands are the shell commands that read medium spec's restic
@@ -18,10 +20,10 @@ func RecoveryCommands(spec Spec, t *TapeRecord, dir string) []string {
 	blocks := spec.recordSize() / 512
 	read := fmt.Sprintf("mt -f %s asf $n && tar -x -b %d -f %s || break", dev, blocks, dev)
 	cmds := []string{
-		"# テープを装置に入れ、読み込みを待つ / insert the tape and wait until the drive has loaded it",
+		comment(msg.T("テープを装置に入れ、読み込みを待つ", "insert the tape and wait until the drive has loaded it")),
 		fmt.Sprintf("mt -f %s status", dev),
 		fmt.Sprintf("mkdir -p %s && cd %s", dir, dir),
-		"# ファイル 0 はラベル(テープ ID)/ file 0 is the label (tape ID)",
+		comment(msg.T("ファイル 0 はラベル(テープ ID)", "file 0 is the label (tape ID)")),
 		fmt.Sprintf("mt -f %s asf 0 && tar -x -O -b %d -f %s %s", dev, blocks, dev, LabelMember),
 	}
 	if t != nil && t.LastBaseline() >= 0 {
@@ -31,17 +33,21 @@ func RecoveryCommands(spec Spec, t *TapeRecord, dir string) []string {
 		}
 		list := strings.Join(nums, " ")
 		cmds = append(cmds,
-			fmt.Sprintf("# テープ %s: ファイル %s を順に展開(最初が全体)/ tape %s: extract files %s in order (the first is the baseline)", t.ID, list, t.ID, list),
+			comment(msg.Sprintf("テープ %s: ファイル %s を順に展開(最初が全体)", "tape %s: extract files %s in order (the first is the baseline)", t.ID, list)),
 			fmt.Sprintf("for n in %s; do %s; done", list, read))
 	} else {
 		cmds = append(cmds,
-			"# すべてのアーカイブを順に展開(最後のエラーはデータの終わり)/ extract every archive in order (the last error is the end of data)",
+			comment(msg.T("すべてのアーカイブを順に展開(最後のエラーはデータの終わり)", "extract every archive in order (the last error is the end of data)")),
 			fmt.Sprintf("n=1; while %s; do n=$((n+1)); done", fmt.Sprintf("mt -f %s asf $n && tar -x -b %d -f %s", dev, blocks, dev)))
 	}
 	return append(cmds,
 		fmt.Sprintf("mt -f %s offline", dev),
-		"# リポジトリのパスワードは紙の控えを使う / the repository password is the one written down on paper",
+		comment(msg.T("リポジトリのパスワードは紙の控えを使う", "the repository password is the one written down on paper")),
 		fmt.Sprintf("restic -r %s/repo snapshots", dir),
 		fmt.Sprintf("restic -r %s/repo restore latest --target %s/restored", dir, dir),
 	)
 }
+
+// comment is a shell comment line in both languages: the sheet is read by
+// whoever is at the PC.
+func comment(t msg.Text) string { return "# " + t.String() }

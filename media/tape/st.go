@@ -46,7 +46,7 @@ func (s St) Open(write bool) (Device, error) {
 		return nil, fmt.Errorf("open %s: %w", s.Path, err)
 	}
 	if err := unix.SetNonblock(fd, false); err != nil {
-		unix.Close(fd)
+		_ = unix.Close(fd) // never used: the error above is what matters
 		return nil, fmt.Errorf("%s: %w", s.Path, err)
 	}
 	return &stDevice{fd: fd, path: s.Path}, nil

@@ -210,11 +210,13 @@ func (b *Board) Persist(dir string) error {
 		return err
 	}
 	b.dir = dir
+	var errs []error
 	for name, r := range b.relays {
 		r.coil = CoilPersisted(dir, name)
 		r.update(time.Now())
+		errs = append(errs, r.persist())
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // CoilPersisted reads the coil of relay name from a Persist directory.
@@ -223,15 +225,21 @@ func CoilPersisted(dir, name string) bool {
 	return err == nil && string(v) == "1"
 }
 
+// persist writes the coil's state under the Persist directory, if any,
+// as the level a GPIO line keeps. Callers hold b.mu.
+func (r *Relay) persist() error {
+	if r.b.dir == "" {
+		return nil
+	}
+	v := "0"
+	if r.coil {
+		v = "1"
+	}
+	return os.WriteFile(filepath.Join(r.b.dir, r.name+".coil"), []byte(v), 0o644)
+}
+
 // update recomputes the contact after a coil or mode change. Callers hold b.mu.
 func (r *Relay) update(now time.Time) {
-	if r.b.dir != "" {
-		v := "0"
-		if r.coil {
-			v = "1"
-		}
-		os.WriteFile(filepath.Join(r.b.dir, r.name+".coil"), []byte(v), 0o644)
-	}
 	c := r.coil
 	switch r.mode {
 	case Welded:
@@ -293,7 +301,7 @@ func (p *Pin) In(pull gpio.Pull, edge gpio.Edge) error {
 	if !p.sense {
 		p.r.coil = false
 		p.r.update(time.Now())
-		return nil
+		return p.r.persist()
 	}
 	if edge != gpio.NoEdge {
 		return errors.New("fake: edge detection is not modelled")
@@ -314,6 +322,9 @@ func (p *Pin) Read() gpio.Level {
 		r.outReads++
 		r.coil = false
 		r.update(now)
+		// Read has no error to return; the read is already the fault
+		// that OutputReads reports.
+		_ = r.persist()
 		return gpio.Low
 	}
 	var on bool
@@ -351,7 +362,8 @@ func (p *Pin) Out(l gpio.Level) error {
 	p.r.commands++
 	p.r.coil = bool(l) != p.r.outActiveLow
 	p.r.update(time.Now())
-	return nil
+	// Not kept, the level would not survive the process as a line's does.
+	return p.r.persist()
 }
 
 func (p *Pin) PWM(gpio.Duty, physic.Frequency) error { return errors.New("fake: PWM is not modelled") }

@@ -5,6 +5,7 @@ package benchkit
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"github.com/danzen-gw/danzen/backup"
 	"github.com/danzen-gw/danzen/demo"
 	"github.com/danzen-gw/danzen/gateway"
+	"github.com/danzen-gw/danzen/internal/bytesize"
 )
 
 // Data is the dump-like export a benchmark generates (one big SQL dump
@@ -50,7 +52,7 @@ type World struct {
 	Dir       string
 	ResticBin string
 	Password  string // disk-a's password file
-	close     []func()
+	close     []func() error
 }
 
 // NewWorld builds a World in a new directory under /var/tmp (not tmpfs:
@@ -68,43 +70,43 @@ func NewWorld(ctx context.Context, name string, d Data) (*World, error) {
 	}
 	w := &World{Dir: dir, ResticBin: bin}
 	log := slog.New(slog.DiscardHandler)
-	fmt.Printf("generating %d MiB dump + %d small files in %s …\n", dumpBytes>>20, small, dir)
+	fmt.Printf("generating a %s dump + %d small files in %s …\n", bytesize.Format(dumpBytes), small, dir)
 	t0 := time.Now()
 	env, err := demo.Setup(ctx, demo.Options{Dir: dir, DumpBytes: dumpBytes, SmallFiles: small,
 		Media: []string{"disk-a"}, DiskSize: 3 * (dumpBytes + int64(small)*40<<10), ResticBinary: bin}, log)
 	if err != nil {
-		return nil, err
+		return nil, errors.Join(err, w.Close(false))
 	}
 	w.Env = env
-	w.close = append(w.close, func() { env.Close() })
+	w.close = append(w.close, env.Close)
 	fmt.Printf("generated in %s\n", time.Since(t0).Round(time.Second))
 	g, err := gateway.Open(ctx, env.Config, gateway.Options{RelaySources: env.Hardware.Sources(), Logger: log})
 	if err != nil {
-		w.Close(false)
-		return nil, err
+		return nil, errors.Join(err, w.Close(false))
 	}
 	w.GW = g
-	w.close = append(w.close, func() { g.Close() })
+	w.close = append(w.close, g.Close)
 	if _, _, err := g.NewPassword("disk-a"); err != nil {
-		w.Close(false)
-		return nil, err
+		return nil, errors.Join(err, w.Close(false))
 	}
 	if _, err := g.PrepareMedium(ctx, "disk-a", false, nil); err != nil {
-		w.Close(false)
-		return nil, err
+		return nil, errors.Join(err, w.Close(false))
 	}
 	w.Password = env.Config.KeyPath("disk-a.restic-password")
 	return w, nil
 }
 
 // Close tears the world down; keep leaves the directory for a look.
-func (w *World) Close(keep bool) {
+func (w *World) Close(keep bool) error {
+	var errs []error
 	for i := len(w.close) - 1; i >= 0; i-- {
-		w.close[i]()
+		errs = append(errs, w.close[i]())
 	}
+	w.close = nil
 	if !keep {
-		os.RemoveAll(w.Dir)
+		errs = append(errs, os.RemoveAll(w.Dir))
 	}
+	return errors.Join(errs...)
 }
 
 // Restic is stock restic on repo with the password file, quiet, with a
@@ -116,19 +118,25 @@ func Restic(bin, repo, pwFile string, args ...string) *exec.Cmd {
 }
 
 // DropCaches makes the next read cold, as a nightly run or an emergency
-// restore is.
+// restore is. When it cannot (not root), it says so on stderr: the
+// figures that follow were measured warm.
 func DropCaches() {
-	exec.Command("sync").Run()
-	os.WriteFile("/proc/sys/vm/drop_caches", []byte("3\n"), 0)
+	err := exec.Command("sync").Run()
+	if err == nil {
+		err = os.WriteFile("/proc/sys/vm/drop_caches", []byte("3\n"), 0)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "warning: cannot drop the page cache, the next figure is warm: %v\n", err)
+	}
 }
-
-// MB formats bytes as decimal megabytes.
-func MB(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
 
 // LoadAvg is /proc/loadavg, printed with the results: a busy machine
 // makes every ratio worse.
 func LoadAvg() string {
-	b, _ := os.ReadFile("/proc/loadavg")
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown (" + err.Error() + ")\n"
+	}
 	return string(b)
 }
 
@@ -220,4 +228,12 @@ func LastLine(out, s string) string {
 		}
 	}
 	return line
+}
+
+// Verdict is how a figure is marked against its target.
+func Verdict(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "MISS"
 }

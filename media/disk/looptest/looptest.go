@@ -73,11 +73,13 @@ func CreateExt4(path string, size int64, o ImageOptions) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := f.Truncate(size); err != nil {
-		f.Close()
+	err = f.Truncate(size)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return nil, err
 	}
-	f.Close()
 	args := []string{"-F", "-q", "-U", o.UUID}
 	if o.Label != "" {
 		args = append(args, "-L", o.Label)
@@ -111,8 +113,10 @@ func writeMBR(path string, start, sectors int64) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
 	_, err = f.WriteAt(mbr[:], 0)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
 	return err
 }
 
@@ -132,7 +136,7 @@ func Attach(image string) (*Loop, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open /dev/loop-control: %w", err)
 	}
-	defer ctl.Close()
+	defer func() { _ = ctl.Close() }() // a control device: nothing to write back
 	// sysfs shows the backing file's resolved absolute path; keep that form.
 	if abs, err := filepath.Abs(image); err == nil {
 		image = abs
@@ -144,7 +148,7 @@ func Attach(image string) (*Loop, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer backing.Close()
+	defer func() { _ = backing.Close() }() // a bound loop device keeps its own reference
 	// Another process may grab the same free device between GET_FREE and
 	// CONFIGURE; the loser gets EBUSY and tries the next one.
 	for attempt := 0; attempt < 20; attempt++ {
@@ -164,7 +168,7 @@ func Attach(image string) (*Loop, error) {
 		cfg.Info.Flags = loFlagsPartscan // and not loFlagsAutoclear
 		copy(cfg.Info.File_name[:], image)
 		err = unix.IoctlLoopConfigure(int(lf.Fd()), &cfg)
-		lf.Close()
+		_ = lf.Close() // used for the ioctl only
 		if errors.Is(err, unix.EBUSY) {
 			time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
 			continue
@@ -199,7 +203,8 @@ func (l *Loop) Detach() error {
 		return err
 	}
 	err = unix.IoctlSetInt(int(f.Fd()), unix.LOOP_CLR_FD, 0)
-	f.Close()
+	// Opened for the ioctl only.
+	_ = f.Close()
 	if err != nil && !errors.Is(err, unix.ENXIO) { // ENXIO: not bound
 		return fmt.Errorf("LOOP_CLR_FD %s: %w", l.Path, err)
 	}

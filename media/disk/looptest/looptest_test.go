@@ -19,12 +19,19 @@ func sysSize(t *testing.T, name string) string {
 }
 
 func TestPowerAttachesAndDetaches(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs root for loop devices: make test runs it, -short skips it")
+	}
 	img, err := CreateExt4(filepath.Join(t.TempDir(), "d.img"), 8<<20, ImageOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := NewPower(img.Path, nil)
-	t.Cleanup(func() { p.Close() })
+	t.Cleanup(func() {
+		if err := p.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	if err := p.SetPower(true); err != nil {
 		t.Fatal(err)
 	}
@@ -47,12 +54,19 @@ func TestPowerAttachesAndDetaches(t *testing.T) {
 }
 
 func TestFailureModes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs root for loop devices: make test runs it, -short skips it")
+	}
 	img, err := CreateExt4(filepath.Join(t.TempDir(), "d.img"), 4<<20, ImageOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := NewPower(img.Path, nil)
-	t.Cleanup(func() { p.Close() })
+	t.Cleanup(func() {
+		if err := p.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 
 	p.SetMode(NeverAppears)
 	if err := p.SetPower(true); err != nil {
@@ -61,7 +75,9 @@ func TestFailureModes(t *testing.T) {
 	if p.Loop() != nil || !p.On() {
 		t.Fatal("never-appears: a loop device was attached")
 	}
-	p.SetPower(false)
+	if err := p.SetPower(false); err != nil {
+		t.Fatal(err)
+	}
 
 	p.SetMode(NeverDisappears)
 	if err := p.SetPower(true); err != nil {

@@ -13,6 +13,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"math/big"
 	"net"
@@ -77,7 +78,9 @@ func Start(ctx context.Context, bin, dir string) (*Server, error) {
 		return nil, err
 	}
 	s.Endpoint = l.Addr().String()
-	l.Close()
+	if err := l.Close(); err != nil {
+		return nil, err
+	}
 	s.cmd = exec.Command(bin, "--port", s.Endpoint, "--cert", filepath.Join(dir, "cert.pem"), "--key", filepath.Join(dir, "key.pem"),
 		"posix", "--versioning-dir", filepath.Join(dir, "versions"), filepath.Join(dir, "data"))
 	// Root credentials by environment, as the gateway does with restic.
@@ -88,27 +91,28 @@ func Start(ctx context.Context, bin, dir string) (*Server, error) {
 	}
 	s.cmd.Stdout, s.cmd.Stderr = log, log
 	if err := s.cmd.Start(); err != nil {
-		log.Close()
-		return nil, err
+		return nil, errors.Join(err, log.Close())
 	}
-	go func() { s.done <- s.cmd.Wait(); log.Close() }()
+	go func() {
+		s.done <- s.cmd.Wait()
+		_ = log.Close() // the server has exited: its log is complete on disk
+	}()
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(caPEM)
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{RootCAs: pool}
 	s.Client, err = minio.New(s.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(s.AccessKey, s.SecretKey, ""), Secure: true, Transport: tr})
 	if err != nil {
-		s.Close()
-		return nil, err
+		return nil, errors.Join(err, s.Close())
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if _, err := s.Client.ListBuckets(ctx); err == nil {
 			return s, nil
 		} else if time.Now().After(deadline) {
-			s.Close()
+			cerr := s.Close()
 			b, _ := os.ReadFile(filepath.Join(dir, "versitygw.log"))
-			return nil, fmt.Errorf("versitygw did not come up: %w\n%s", err, b)
+			return nil, errors.Join(fmt.Errorf("versitygw did not come up: %w\n%s", err, b), cerr)
 		}
 		select {
 		case err := <-s.done:
@@ -121,13 +125,23 @@ func Start(ctx context.Context, bin, dir string) (*Server, error) {
 
 // Close stops the server; it may be called more than once.
 func (s *Server) Close() error {
+	var err error
 	s.closeOnce.Do(func() {
-		if s.cmd.Process != nil {
-			s.cmd.Process.Kill()
-			<-s.done
+		if s.cmd.Process == nil {
+			return
+		}
+		if kerr := s.cmd.Process.Kill(); kerr != nil && !errors.Is(kerr, os.ErrProcessDone) {
+			err = fmt.Errorf("stop versitygw: %w", kerr)
+			return
+		}
+		// A killed server exits with an *exec.ExitError that says only
+		// that; any other error is news.
+		var exit *exec.ExitError
+		if werr := <-s.done; werr != nil && !errors.As(werr, &exit) {
+			err = werr
 		}
 	})
-	return nil
+	return err
 }
 
 // Lock is a bucket's Object Lock default retention; nil means no lock.

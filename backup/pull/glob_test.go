@@ -1,15 +1,15 @@
-package backup
+package pull
 
 import "testing"
 
 func TestUnsafeName(t *testing.T) {
 	for _, bad := range []string{"", ".", "..", "a/b", "../x", "x\x00y", "tab\tname", "esc\x1b", "nl\nname", "\xff\xfe"} {
-		if unsafeName(bad) == "" {
+		if unsafeName(bad).IsZero() {
 			t.Errorf("%q accepted", bad)
 		}
 	}
 	for _, good := range []string{"emr.dmp", "患者 一覧.csv", ".hidden", "a..b", "スキャン_001.pdf"} {
-		if why := unsafeName(good); why != "" {
+		if why := unsafeName(good); !why.IsZero() {
 			t.Errorf("%q refused: %s", good, why)
 		}
 	}

@@ -1,8 +1,12 @@
-package documents
+// Package pdf prints the documents' A4 HTML to PDF with headless
+// Chromium. Only the CLI and a bench PC print PDFs: the appliance can
+// never run a browser, so danzend does not import this package (and with
+// it chromedp and its protocol packages); its page offers the
+// print-ready HTML instead.
+package pdf
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -12,6 +16,9 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"github.com/danzen-gw/danzen/documents"
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // FindChromium returns the path of a headless-capable Chromium, or "" when
@@ -40,6 +47,8 @@ type Printer struct {
 	console []string
 }
 
+var _ documents.PDFPrinter = (*Printer)(nil)
+
 // HeadlessChromium are the options danzen starts Debian's Chromium with
 // (here and in the page's browser tests): headless, no sandbox, GPU or
 // background traffic, a fresh profile in dataDir, and no name resolving
@@ -63,28 +72,32 @@ func HeadlessChromium(path, dataDir string) []chromedp.ExecAllocatorOption {
 // NewPrinter starts Chromium at path with a fresh profile in tmpDir.
 func NewPrinter(ctx context.Context, path, tmpDir string) (*Printer, error) {
 	if path == "" {
-		return nil, errors.New("Chromium が見つかりません。PDFは作成できません(HTMLをブラウザで印刷してください) / Chromium not found: no PDF (print the HTML from a browser)")
+		return nil, msg.New("Chromium が見つかりません。PDFは作成できません(HTMLをブラウザで印刷してください)",
+			"no Chromium is installed, so no PDF can be made: print the HTML from a browser")
 	}
 	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, HeadlessChromium(path, tmpDir)...)
 	bctx, cancel := chromedp.NewContext(alloc)
 	p := &Printer{ctx: bctx, cancel: func() { cancel(); cancelAlloc() }}
 	if err := chromedp.Do(bctx); err != nil {
 		p.cancel()
-		return nil, fmt.Errorf("Chromium を起動できません / cannot start Chromium: %w", err)
+		return nil, msg.Errorf("Chromium を起動できません: %w", "cannot start Chromium: %w", err)
 	}
-	go func() {
-		for m, err := range chromedp.Console(bctx) {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleError || m.IsException() {
-				p.mu.Lock()
-				p.console = append(p.console, fmt.Sprintf("%s %s:%d %s", m.Type, m.URL, m.Line+1, m.Text))
-				p.mu.Unlock()
-			}
-		}
-	}()
+	go p.collectConsole()
 	return p, nil
+}
+
+// collectConsole keeps the tab's console errors until Chromium stops.
+func (p *Printer) collectConsole() {
+	for m, err := range chromedp.Console(p.ctx) {
+		if err != nil {
+			return
+		}
+		if m.Type == chromedp.ConsoleError || m.IsException() {
+			p.mu.Lock()
+			p.console = append(p.console, fmt.Sprintf("%s %s:%d %s", m.Type, m.URL, m.Line+1, m.Text))
+			p.mu.Unlock()
+		}
+	}
 }
 
 // Close stops Chromium.
@@ -111,18 +124,18 @@ func (p *Printer) PDF(ctx context.Context, path string) ([]byte, error) {
 		defer cancel()
 	}
 	if err := chromedp.Do(tctx, chromedp.Navigate(u.String())); err != nil {
-		return nil, fmt.Errorf("%s を開けません / cannot open %s: %w", path, path, err)
+		return nil, msg.Errorf("%s を開けません: %w", "cannot open %s: %w", path, err)
 	}
-	pdf, err := chromedp.Run(tctx, chromedp.PrintToPDF(
+	out, err := chromedp.Run(tctx, chromedp.PrintToPDF(
 		chromedp.PDFPaper(chromedp.PaperA4),
 		chromedp.PDFPrintBackground(),
 		func(pp *page.PrintToPDFParams) { t := true; pp.PreferCSSPageSize = &t },
 	))
 	if err != nil {
-		return nil, fmt.Errorf("%s をPDFにできません / cannot print %s to PDF: %w", path, path, err)
+		return nil, msg.Errorf("%s をPDFにできません: %w", "cannot print %s to PDF: %w", path, err)
 	}
-	if !strings.HasPrefix(string(pdf), "%PDF-") {
-		return nil, fmt.Errorf("%s: Chromium returned no PDF", path)
+	if !strings.HasPrefix(string(out), "%PDF-") {
+		return nil, msg.Errorf("%s: Chromium がPDFを返しませんでした", "%s: Chromium returned no PDF", path)
 	}
-	return pdf, nil
+	return out, nil
 }

@@ -1,12 +1,16 @@
-package backup
+package pull
 
-import "time"
+import (
+	"time"
+
+	"github.com/danzen-gw/danzen/internal/msg"
+)
 
 // EventKind names what happened in a pull.
 type EventKind string
 
 const (
-	EventPullStart EventKind = "pull.start"
+	EventStart     EventKind = "pull.start"
 	EventListed    EventKind = "pull.listed" // the export was walked; FilesTotal/BytesTotal are what will move
 	EventFileStart EventKind = "pull.file"   // a file's transfer starts
 	EventResume    EventKind = "pull.resume" // a partial file continues at Offset
@@ -14,12 +18,12 @@ const (
 	EventProgress  EventKind = "pull.progress" // periodic totals
 	EventProblem   EventKind = "pull.problem"  // a file refused, pending or failed; Message explains
 	EventRetry     EventKind = "pull.retry"    // the connection was lost; reconnecting
-	EventPullDone  EventKind = "pull.done"
+	EventDone      EventKind = "pull.done"
 	progressPeriod           = 500 * time.Millisecond
 )
 
-// Event is one step of a pull's progress. The CLI draws a bar from it;
-// the daemon forwards it to the page.
+// Event is one step of a pull's (or a send-back's) progress. The CLI
+// draws a bar from it; the daemon forwards it to the page.
 type Event struct {
 	Time       time.Time `json:"time"`
 	Kind       EventKind `json:"kind"`
@@ -31,5 +35,5 @@ type Event struct {
 	FilesDone  int       `json:"files_done"`
 	FilesTotal int       `json:"files_total"`
 	Rate       float64   `json:"rate"` // bytes per second, recent
-	Message    string    `json:"message,omitempty"`
+	Message    msg.Text  `json:"message,omitzero"`
 }

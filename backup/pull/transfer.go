@@ -1,4 +1,4 @@
-package backup
+package pull
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"hash"
 	"io"
 	"os"
@@ -23,6 +22,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/danzen-gw/danzen/internal/atomicfile"
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 const (
@@ -38,11 +38,11 @@ const (
 )
 
 // errChanged marks a file that changed while it was read.
-var errChanged = errors.New("file changed during transfer")
+var errChanged = msg.New("転送中にファイルが変わりました", "file changed during transfer")
 
 // engine moves files from the export into staging.
 type engine struct {
-	conns     []*conn
+	conns     []*Conn
 	rr        atomic.Uint32
 	exportDir string
 	dataRoot  string
@@ -54,7 +54,7 @@ type engine struct {
 	emit      func(Event)
 }
 
-func newEngine(conns []*conn, exportDir, dataRoot, partRoot string, limit int64, emit func(Event)) *engine {
+func newEngine(conns []*Conn, exportDir, dataRoot, partRoot string, limit int64, emit func(Event)) *engine {
 	e := &engine{conns: conns, exportDir: exportDir, dataRoot: dataRoot, partRoot: partRoot,
 		budget: semaphore.NewWeighted(inflightBytes), emit: emit}
 	if limit > 0 {
@@ -98,7 +98,7 @@ func (e *engine) fetch(ctx context.Context, f remoteFile) (FileEntry, error) {
 	if err != nil {
 		return FileEntry{}, localErr(err)
 	}
-	defer out.Close()
+	defer func() { _ = out.Close() }() // a second Close after the checked one below, or an abandoned partial file
 	if offset > 0 {
 		e.emit(Event{Kind: EventResume, File: f.rel, Offset: offset})
 	} else {
@@ -112,10 +112,12 @@ func (e *engine) fetch(ctx context.Context, f remoteFile) (FileEntry, error) {
 	if err != nil {
 		return FileEntry{}, remoteErr(remotePath, err)
 	}
-	defer rf.Close()
+	defer func() { _ = rf.Close() }() // read-only: the stat after the read already vouched for the data
 
 	w := &stagedWriter{e: e, out: out, h: h, statePath: statePath, file: f, written: offset, lastCheckpoint: offset}
-	defer w.finish() // before out.Close: the checkpoint may still be syncing
+	// Before out.Close: the checkpoint may still be syncing. Its error
+	// matters only on success, where finish is called and checked below.
+	defer func() { _ = w.finish() }()
 	if f.size-offset <= chunkSize {
 		err = e.readSmall(ctx, rf, f, offset, w)
 	} else {
@@ -131,7 +133,8 @@ func (e *engine) fetch(ctx context.Context, f remoteFile) (FileEntry, error) {
 		return FileEntry{}, err
 	}
 	if w.written != f.size {
-		return FileEntry{}, fmt.Errorf("%s: %d bytes received, the server reports %d: %w", f.rel, w.written, f.size, errShort)
+		return FileEntry{}, msg.Errorf("%s: %d バイトを受信しましたが、サーバの報告は %d バイトです: %w",
+			"%s: %d bytes received, the server reports %d: %w", f.rel, w.written, f.size, errShort)
 	}
 	// The handle's size and mtime after the read prove the data is one
 	// consistent version of the file.
@@ -153,7 +156,7 @@ func (e *engine) fetch(ctx context.Context, f remoteFile) (FileEntry, error) {
 	if err := os.Rename(partPath, finalPath); err != nil {
 		return FileEntry{}, localErr(err)
 	}
-	os.Remove(statePath)
+	_ = os.Remove(statePath) // a leftover is ignored: it names a size and mtime no partial file has now
 	return FileEntry{Path: f.rel, Size: f.size, MTime: f.mtime, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
@@ -173,19 +176,17 @@ func openPartial(p string, offset int64) (*os.File, error) {
 		return nil, err
 	}
 	if err := out.Truncate(offset); err != nil {
-		out.Close()
-		return nil, err
+		return nil, errors.Join(err, out.Close())
 	}
 	if _, err := out.Seek(offset, io.SeekStart); err != nil {
-		out.Close()
-		return nil, err
+		return nil, errors.Join(err, out.Close())
 	}
 	return out, nil
 }
 
 // errShort: the server sent less than the file's size. With OpenSSH this
 // is what oversized SFTP packets cause; it is never accepted as EOF.
-var errShort = errors.New("short read from the server")
+var errShort = msg.New("サーバからの読み取りが途中で終わりました", "short read from the server")
 
 // resumeOffset returns where to continue a partial file, restoring the
 // hash state into h, or 0 to start over.
@@ -196,7 +197,7 @@ func (e *engine) resumeOffset(partPath, statePath string, f remoteFile, h hash.H
 	}
 	var st resumeState
 	if json.Unmarshal(data, &st) != nil || st.Size != f.size || !st.MTime.Equal(f.mtime) || st.Offset <= 0 || st.Offset > f.size {
-		os.Remove(statePath)
+		_ = os.Remove(statePath) // stale either way: the transfer starts over
 		return 0
 	}
 	fi, err := os.Stat(partPath)
@@ -215,8 +216,8 @@ func sameStat(rf *sftp.File, f remoteFile) error {
 		return remoteErr(f.rel, err)
 	}
 	if fi.Size() != f.size || !fi.ModTime().Equal(f.mtime) {
-		return fmt.Errorf("%s: size %d→%d, mtime %s→%s: %w", f.rel, f.size, fi.Size(),
-			f.mtime.Format(time.RFC3339), fi.ModTime().Format(time.RFC3339), errChanged)
+		return msg.Errorf("%s: サイズ %d→%d、更新時刻 %s→%s: %w", "%s: size %d→%d, mtime %s→%s: %w",
+			f.rel, f.size, fi.Size(), f.mtime.Format(time.RFC3339), fi.ModTime().Format(time.RFC3339), errChanged)
 	}
 	return nil
 }
@@ -243,7 +244,7 @@ func (w *stagedWriter) write(b []byte) error {
 			defer close(done)
 			_, werr = w.out.Write(b)
 		}()
-		w.h.Write(b)
+		w.h.Write(b) // hash.Hash.Write never fails
 		<-done
 	} else {
 		_, werr = w.out.Write(b)
@@ -288,7 +289,11 @@ func (w *stagedWriter) checkpoint() error {
 			ch <- localErr(err)
 			return
 		}
-		data, _ := json.Marshal(st)
+		data, err := json.Marshal(st)
+		if err != nil {
+			ch <- err
+			return
+		}
 		if err := atomicfile.Write(w.statePath, data, 0o600); err != nil {
 			ch <- localErr(err)
 			return
@@ -343,7 +348,8 @@ func readFull(rf *sftp.File, b []byte, offset int64, rel string) error {
 		return nil
 	}
 	if err == nil || errors.Is(err, io.EOF) {
-		return fmt.Errorf("%s at offset %d: %d of %d bytes: %w", rel, offset, got, len(b), errShort)
+		return msg.Errorf("%s の位置 %d: %d バイトしか読めませんでした(%d バイト中): %w",
+			"%s at offset %d: %d of %d bytes: %w", rel, offset, got, len(b), errShort)
 	}
 	return remoteErr(rel, err)
 }
@@ -362,7 +368,7 @@ func (e *engine) readRanges(ctx context.Context, remotePath string, primary *sft
 	handles := []*sftp.File{primary}
 	defer func() {
 		for _, h := range handles[1:] {
-			h.Close()
+			_ = h.Close() // read-only handles: the data was checked as it came
 		}
 	}()
 	for i := 1; i < len(e.conns); i++ {
@@ -424,22 +430,32 @@ func (e *engine) readRanges(ctx context.Context, remotePath string, primary *sft
 // reconnecting would not help.
 type localError struct{ err error }
 
-func (e *localError) Error() string {
-	if errors.Is(e.err, syscall.ENOSPC) {
-		return "ステージング領域がいっぱいです / the staging disk is full: " + e.err.Error()
-	}
-	return "ステージング領域に書けません / cannot write to staging: " + e.err.Error()
-}
-func (e *localError) Unwrap() error { return e.err }
+func (e *localError) Error() string              { return e.err.Error() }
+func (e *localError) Unwrap() error              { return e.err }
+func (e *localError) Localize(l msg.Lang) string { return msg.In(e.err, l) }
 
-func localErr(err error) error { return &localError{err} }
+func isLocal(err error) bool {
+	var l *localError
+	return errors.As(err, &l)
+}
+
+func localErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, syscall.ENOSPC) {
+		return &localError{msg.Wrap(err, "ステージング領域がいっぱいです", "the staging disk is full")}
+	}
+	return &localError{msg.Wrap(err, "ステージング領域に書けません", "cannot write to staging")}
+}
 
 // remoteErr wraps a failure of the SFTP session: reconnecting may cure it,
 // unless the server answered that the file or permission is the problem.
 func remoteErr(p string, err error) error {
 	var se *sftp.StatusError
+	err = msg.Errorf("%s: %w", "%s: %w", p, err)
 	if errors.As(err, &se) || errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) {
-		return fmt.Errorf("%s: %w", p, err)
+		return err
 	}
-	return retryable(fmt.Errorf("%s: %w", p, err))
+	return retryable(err)
 }

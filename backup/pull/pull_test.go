@@ -1,4 +1,4 @@
-package backup_test
+package pull_test
 
 import (
 	"bytes"
@@ -19,13 +19,16 @@ import (
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 
-	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/backup/pull"
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/internal/sshdtest"
 )
 
 func startSSHD(t *testing.T, opts sshdtest.Options) *sshdtest.Server {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts sshd, which needs root: make test runs it, -short skips it")
+	}
 	s, err := sshdtest.Start(context.Background(), opts)
 	if err != nil {
 		t.Fatalf("start sshd: %v", err)
@@ -34,9 +37,19 @@ func startSSHD(t *testing.T, opts sshdtest.Options) *sshdtest.Server {
 		if t.Failed() {
 			t.Logf("sshd log:\n%s", s.Log())
 		}
-		s.Close()
+		if err := s.Close(); err != nil {
+			t.Errorf("stop sshd: %v", err)
+		}
 	})
 	return s
+}
+
+// put writes a file into the server's export, failing the test if it cannot.
+func put(t *testing.T, s *sshdtest.Server, rel string, b []byte, mtime time.Time) {
+	t.Helper()
+	if err := s.WriteFile(rel, b, mtime); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // data returns n deterministic pseudo-random bytes.
@@ -57,16 +70,26 @@ func data(seed uint64, n int) []byte {
 
 func sum(b []byte) string { h := sha256.Sum256(b); return hex.EncodeToString(h[:]) }
 
-func pull(t *testing.T, src config.Source, staging string, events func(backup.Event)) (*backup.Manifest, error) {
+// mustPull pulls and fails the test on any error.
+func mustPull(t *testing.T, src config.Source, staging string) *pull.Manifest {
+	t.Helper()
+	m, err := runPull(t, src, staging, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func runPull(t *testing.T, src config.Source, staging string, events func(pull.Event)) (*pull.Manifest, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	return backup.Pull(ctx, src, backup.PullOptions{Staging: staging, KeyFile: src.KeyFile, Events: events})
+	return pull.Run(ctx, src, pull.Options{Staging: staging, KeyFile: src.KeyFile, Events: events})
 }
 
 // checkStaged asserts every manifest entry is staged with its SHA-256 and
 // matches want (path → content).
-func checkStaged(t *testing.T, m *backup.Manifest, staging string, want map[string][]byte) {
+func checkStaged(t *testing.T, m *pull.Manifest, staging string, want map[string][]byte) {
 	t.Helper()
 	if len(m.Files) != len(want) {
 		var got []string
@@ -80,7 +103,7 @@ func checkStaged(t *testing.T, m *backup.Manifest, staging string, want map[stri
 		if !ok {
 			t.Fatalf("unexpected file %q in manifest", f.Path)
 		}
-		b, err := os.ReadFile(filepath.Join(backup.DataDir(staging, m.Source), filepath.FromSlash(f.Path)))
+		b, err := os.ReadFile(filepath.Join(pull.DataDir(staging, m.Source), filepath.FromSlash(f.Path)))
 		if err != nil {
 			t.Fatalf("staged file: %v", err)
 		}
@@ -114,72 +137,73 @@ func TestFirstPullThenOnlyChangedFilesThenMirror(t *testing.T) {
 	src.Completion = config.Completion{Mode: config.CompletionMarker, Marker: "EXPORT_COMPLETE"}
 	staging := t.TempDir()
 
-	m, err := pull(t, src, staging, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := mustPull(t, src, staging)
 	checkStaged(t, m, staging, files)
 	if m.FilesTransferred != len(files) || m.BytesTransferred != int64(15<<20+22+70000+len(files["カルテ/患者 一覧 2026.csv"])+4) {
 		t.Fatalf("first pull: transferred %d files, %d bytes", m.FilesTransferred, m.BytesTransferred)
 	}
-	if _, err := os.Stat(filepath.Join(backup.DataDir(staging, "emr"), "EXPORT_COMPLETE")); err == nil {
+	if _, err := os.Stat(filepath.Join(pull.DataDir(staging, "emr"), "EXPORT_COMPLETE")); err == nil {
 		t.Fatal("the done-marker was staged as data")
 	}
-	onDisk, err := backup.LoadManifest(staging, "emr")
+	onDisk, err := pull.LoadManifest(staging, "emr")
 	if err != nil || onDisk == nil || len(onDisk.Files) != len(files) {
 		t.Fatalf("manifest not saved: %v", err)
 	}
 
 	// Second pull: one file changed, one removed at the source.
 	files["db/emr.dmp"] = data(4, 3<<20+17)
-	s.WriteFile("db/emr.dmp", files["db/emr.dmp"], past.Add(30*time.Second))
-	os.Remove(filepath.Join(s.Export, "empty.txt"))
-	delete(files, "empty.txt")
-	m, err = pull(t, src, staging, nil)
-	if err != nil {
+	put(t, s, "db/emr.dmp", files["db/emr.dmp"], past.Add(30*time.Second))
+	if err := os.Remove(filepath.Join(s.Export, "empty.txt")); err != nil {
 		t.Fatal(err)
 	}
+	delete(files, "empty.txt")
+	m = mustPull(t, src, staging)
 	checkStaged(t, m, staging, files)
 	if m.FilesTransferred != 1 || m.BytesTransferred != 3<<20+17 || m.FilesUnchanged != len(files)-1 || m.FilesRemoved != 1 {
 		t.Fatalf("second pull moved %d files (%d bytes), unchanged %d, removed %d; want 1, %d, %d, 1",
 			m.FilesTransferred, m.BytesTransferred, m.FilesUnchanged, m.FilesRemoved, 3<<20+17, len(files)-1)
 	}
-	if _, err := os.Stat(filepath.Join(backup.DataDir(staging, "emr"), "empty.txt")); err == nil {
+	if _, err := os.Stat(filepath.Join(pull.DataDir(staging, "emr"), "empty.txt")); err == nil {
 		t.Fatal("file gone from the source is still staged")
 	}
-	if entries, _ := os.ReadDir(filepath.Join(staging, "partial", "emr")); countFiles(t, filepath.Join(staging, "partial")) != 0 {
-		t.Fatalf("partials left behind: %v", entries)
+	if n := countFiles(t, filepath.Join(staging, "partial")); n != 0 {
+		t.Fatalf("%d partial files left behind", n)
 	}
 }
 
+// countFiles counts the files below dir; a missing dir holds none.
 func countFiles(t *testing.T, dir string) int {
+	t.Helper()
 	n := 0
-	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
 			n++
 		}
 		return nil
 	})
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Fatal(err)
+	}
 	return n
 }
 
 func TestRSAClientKey(t *testing.T) {
 	s := startSSHD(t, sshdtest.Options{RSAClientKey: true})
 	want := map[string][]byte{"a.dmp": data(9, 1000)}
-	s.WriteFile("a.dmp", want["a.dmp"], past)
+	put(t, s, "a.dmp", want["a.dmp"], past)
 	src := s.Source("emr")
 	src.Completion = config.Completion{Mode: config.CompletionStable, StableFor: config.Duration(time.Second)}
 	staging := t.TempDir()
-	m, err := pull(t, src, staging, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := mustPull(t, src, staging)
 	checkStaged(t, m, staging, want)
 }
 
 func TestHostKeyChangedOrUnknownRefusedNothingWritten(t *testing.T) {
 	s := startSSHD(t, sshdtest.Options{})
-	s.WriteFile("a.dmp", []byte("x"), past)
+	put(t, s, "a.dmp", []byte("x"), past)
 	_, _, realKey, _, _, err := ssh.ParseKnownHosts([]byte(s.KnownHosts))
 	if err != nil {
 		t.Fatal(err)
@@ -198,8 +222,8 @@ func TestHostKeyChangedOrUnknownRefusedNothingWritten(t *testing.T) {
 			src := s.Source("emr")
 			src.KnownHosts = []string{tc.line}
 			staging := filepath.Join(t.TempDir(), "staging")
-			_, err := pull(t, src, staging, nil)
-			var hk *backup.HostKeyError
+			_, err := runPull(t, src, staging, nil)
+			var hk *pull.HostKeyError
 			if !errors.As(err, &hk) {
 				t.Fatalf("want HostKeyError, got %v", err)
 			}
@@ -216,26 +240,35 @@ func TestHostKeyChangedOrUnknownRefusedNothingWritten(t *testing.T) {
 
 func TestGrowingFileIsNotPulled(t *testing.T) {
 	s := startSSHD(t, sshdtest.Options{})
-	s.WriteFile("done.dmp", []byte("finished"), past)
-	s.WriteFile("growing.dmp", []byte("start"), time.Time{})
+	put(t, s, "done.dmp", []byte("finished"), past)
+	put(t, s, "growing.dmp", []byte("start"), time.Time{})
 	src := s.Source("emr")
 	src.Completion = config.Completion{Mode: config.CompletionStable, StableFor: config.Duration(2 * time.Second)}
 	ctx, cancel := context.WithCancel(context.Background())
+	f, err := os.OpenFile(filepath.Join(s.Export, "growing.dmp"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var wg sync.WaitGroup
+	var werr error
 	wg.Add(1)
 	go func() { // the exporter is still writing
 		defer wg.Done()
-		f, _ := os.OpenFile(filepath.Join(s.Export, "growing.dmp"), os.O_APPEND|os.O_WRONLY, 0)
-		defer f.Close()
-		for ctx.Err() == nil {
-			f.Write(data(5, 4096))
+		for ctx.Err() == nil && werr == nil {
+			_, werr = f.Write(data(5, 4096))
 			time.Sleep(100 * time.Millisecond)
 		}
 	}()
 	staging := t.TempDir()
-	m, err := pull(t, src, staging, nil)
+	m, err := runPull(t, src, staging, nil)
 	cancel()
 	wg.Wait()
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		t.Fatalf("the exporter's writes failed: %v", werr)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,28 +278,25 @@ func TestGrowingFileIsNotPulled(t *testing.T) {
 	}
 	// Once it is quiet, the next pull takes it.
 	time.Sleep(1100 * time.Millisecond)
-	want, _ := os.ReadFile(filepath.Join(s.Export, "growing.dmp"))
-	m, err = pull(t, src, staging, nil)
+	want, err := os.ReadFile(filepath.Join(s.Export, "growing.dmp"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	m = mustPull(t, src, staging)
 	checkStaged(t, m, staging, map[string][]byte{"done.dmp": []byte("finished"), "growing.dmp": want})
 }
 
 func TestDoneMarkers(t *testing.T) {
 	s := startSSHD(t, sshdtest.Options{})
-	s.WriteFile("a.dmp", []byte("a"), past)
-	s.WriteFile("a.dmp.done", nil, past.Add(time.Second))
-	s.WriteFile("b.dmp", []byte("b"), past) // no marker yet
-	s.WriteFile("c.dmp", []byte("c"), past.Add(time.Minute))
-	s.WriteFile("c.dmp.done", nil, past) // marker older than the file: a new export is running
+	put(t, s, "a.dmp", []byte("a"), past)
+	put(t, s, "a.dmp.done", nil, past.Add(time.Second))
+	put(t, s, "b.dmp", []byte("b"), past) // no marker yet
+	put(t, s, "c.dmp", []byte("c"), past.Add(time.Minute))
+	put(t, s, "c.dmp.done", nil, past) // marker older than the file: a new export is running
 	src := s.Source("emr")
 	src.Completion = config.Completion{Mode: config.CompletionMarker, Marker: "{name}.done"}
 	staging := t.TempDir()
-	m, err := pull(t, src, staging, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := mustPull(t, src, staging)
 	checkStaged(t, m, staging, map[string][]byte{"a.dmp": []byte("a")})
 	pending := map[string]bool{}
 	for _, p := range m.Pending {
@@ -278,17 +308,14 @@ func TestDoneMarkers(t *testing.T) {
 
 	// A directory marker covers its directory and below, not its siblings.
 	s2 := startSSHD(t, sshdtest.Options{})
-	s2.WriteFile("2026-11-25/emr.dmp", []byte("night1"), past)
-	s2.WriteFile("2026-11-25/sub/x.csv", []byte("x"), past)
-	s2.WriteFile("2026-11-25/EXPORT_COMPLETE", nil, past.Add(time.Second))
-	s2.WriteFile("2026-11-26/emr.dmp", []byte("night2, running"), past)
+	put(t, s2, "2026-11-25/emr.dmp", []byte("night1"), past)
+	put(t, s2, "2026-11-25/sub/x.csv", []byte("x"), past)
+	put(t, s2, "2026-11-25/EXPORT_COMPLETE", nil, past.Add(time.Second))
+	put(t, s2, "2026-11-26/emr.dmp", []byte("night2, running"), past)
 	src2 := s2.Source("emr")
 	src2.Completion = config.Completion{Mode: config.CompletionMarker, Marker: "EXPORT_COMPLETE"}
 	staging2 := t.TempDir()
-	m, err = pull(t, src2, staging2, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m = mustPull(t, src2, staging2)
 	checkStaged(t, m, staging2, map[string][]byte{"2026-11-25/emr.dmp": []byte("night1"), "2026-11-25/sub/x.csv": []byte("x")})
 	if len(m.Pending) != 1 || m.Pending[0].Path != "2026-11-26/emr.dmp" {
 		t.Fatalf("pending = %+v", m.Pending)
@@ -297,9 +324,9 @@ func TestDoneMarkers(t *testing.T) {
 
 func TestUnsafeNamesAndSymlinksRefused(t *testing.T) {
 	s := startSSHD(t, sshdtest.Options{})
-	s.WriteFile("good.dmp", []byte("good"), past)
-	s.WriteFile("bad\x1bname.dmp", []byte("escape"), past)
-	s.WriteFile("line\nbreak.dmp", []byte("newline"), past)
+	put(t, s, "good.dmp", []byte("good"), past)
+	put(t, s, "bad\x1bname.dmp", []byte("escape"), past)
+	put(t, s, "line\nbreak.dmp", []byte("newline"), past)
 	if err := os.Symlink("/etc/passwd", filepath.Join(s.Export, "link.dmp")); err != nil {
 		t.Fatal(err)
 	}
@@ -309,15 +336,12 @@ func TestUnsafeNamesAndSymlinksRefused(t *testing.T) {
 	src := s.Source("emr")
 	src.Completion = config.Completion{Mode: config.CompletionStable, StableFor: config.Duration(time.Second)}
 	staging := t.TempDir()
-	m, err := pull(t, src, staging, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := mustPull(t, src, staging)
 	checkStaged(t, m, staging, map[string][]byte{"good.dmp": []byte("good")})
 	reasons := map[string]int{}
 	for _, p := range m.Refused {
 		reasons[p.Reason]++
-		if p.JA == "" || p.EN == "" {
+		if p.Text.JA == "" || p.Text.EN == "" {
 			t.Fatalf("refusal not explained in both languages: %+v", p)
 		}
 	}
@@ -335,25 +359,25 @@ func TestResumeAfterConnectionKilled(t *testing.T) {
 	s := startSSHD(t, sshdtest.Options{})
 	const size = 200<<20 + 12345
 	big := data(7, size)
-	s.WriteFile("emr.dmp", big, past)
+	put(t, s, "emr.dmp", big, past)
 	src := s.Source("emr")
 	src.Completion = config.Completion{Mode: config.CompletionStable, StableFor: config.Duration(time.Second)}
 	staging := t.TempDir()
 	var killed atomic.Bool
 	var resumedAt atomic.Int64
-	events := func(ev backup.Event) {
-		if ev.Kind == backup.EventProgress && ev.BytesDone > 100<<20 && !killed.Swap(true) {
+	events := func(ev pull.Event) {
+		if ev.Kind == pull.EventProgress && ev.BytesDone > 100<<20 && !killed.Swap(true) {
 			if n, err := s.KillSessions(); err != nil || n == 0 {
 				t.Errorf("kill sessions: %d, %v", n, err)
 			}
 		}
-		if ev.Kind == backup.EventResume {
+		if ev.Kind == pull.EventResume {
 			resumedAt.Store(ev.Offset)
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	m, err := backup.Pull(ctx, src, backup.PullOptions{Staging: staging, KeyFile: src.KeyFile, Events: events,
+	m, err := pull.Run(ctx, src, pull.Options{Staging: staging, KeyFile: src.KeyFile, Events: events,
 		BandwidthLimit: 40e6})
 	if err != nil {
 		t.Fatal(err)
@@ -376,29 +400,29 @@ func TestFileRewrittenDuringTransfer(t *testing.T) {
 	s := startSSHD(t, sshdtest.Options{})
 	const size = 64 << 20
 	v1 := data(11, size)
-	s.WriteFile("emr.dmp", v1, past)
-	s.WriteFile("EXPORT_COMPLETE", nil, past.Add(time.Second))
+	put(t, s, "emr.dmp", v1, past)
+	put(t, s, "EXPORT_COMPLETE", nil, past.Add(time.Second))
 	src := s.Source("emr")
 	src.Completion = config.Completion{Mode: config.CompletionMarker, Marker: "EXPORT_COMPLETE"}
 	staging := t.TempDir()
 	// First night: v1 staged.
-	if _, err := pull(t, src, staging, nil); err != nil {
-		t.Fatal(err)
-	}
+	mustPull(t, src, staging)
 	v2 := data(12, size)
-	s.WriteFile("emr.dmp", v2, past.Add(2*time.Second))
-	s.WriteFile("EXPORT_COMPLETE", nil, past.Add(3*time.Second))
+	put(t, s, "emr.dmp", v2, past.Add(2*time.Second))
+	put(t, s, "EXPORT_COMPLETE", nil, past.Add(3*time.Second))
 	var rewrote atomic.Bool
-	events := func(ev backup.Event) {
-		if ev.Kind == backup.EventProgress && ev.BytesDone > 8<<20 && !rewrote.Swap(true) {
+	events := func(ev pull.Event) {
+		if ev.Kind == pull.EventProgress && ev.BytesDone > 8<<20 && !rewrote.Swap(true) {
 			// Rewritten in place, as a careless exporter does.
-			os.WriteFile(filepath.Join(s.Export, "emr.dmp"), data(13, size), 0o644)
+			if err := os.WriteFile(filepath.Join(s.Export, "emr.dmp"), data(13, size), 0o644); err != nil {
+				t.Errorf("rewrite the file: %v", err)
+			}
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	m, err := backup.Pull(ctx, src, backup.PullOptions{Staging: staging, KeyFile: src.KeyFile, Events: events, BandwidthLimit: 20e6})
-	var inc *backup.IncompleteError
+	m, err := pull.Run(ctx, src, pull.Options{Staging: staging, KeyFile: src.KeyFile, Events: events, BandwidthLimit: 20e6})
+	var inc *pull.IncompleteError
 	if !errors.As(err, &inc) || len(inc.Failed) != 1 || inc.Failed[0].Reason != "changed" {
 		t.Fatalf("want an IncompleteError naming the changed file, got %v", err)
 	}
@@ -421,29 +445,32 @@ func TestTwoThousandSmallFiles(t *testing.T) {
 	src.Completion = config.Completion{Mode: config.CompletionStable, StableFor: config.Duration(time.Second)}
 	staging := t.TempDir()
 	start := time.Now()
-	m, err := pull(t, src, staging, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := mustPull(t, src, staging)
 	t.Logf("2000 files in %v", time.Since(start))
 	checkStaged(t, m, staging, want)
 }
 
 func TestAccountIsReadOnly(t *testing.T) {
 	s := startSSHD(t, sshdtest.Options{})
-	s.WriteFile("a.dmp", []byte("a"), past)
-	key, _ := os.ReadFile(s.ClientKeyFile)
+	put(t, s, "a.dmp", []byte("a"), past)
+	key, err := os.ReadFile(s.ClientKeyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
 	signer, err := ssh.ParsePrivateKey(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, hk, _, _, _ := ssh.ParseKnownHosts([]byte(s.KnownHosts))
+	_, _, hk, _, _, err := ssh.ParseKnownHosts([]byte(s.KnownHosts))
+	if err != nil {
+		t.Fatal(err)
+	}
 	c, err := ssh.Dial("tcp", s.Addr(), &ssh.ClientConfig{User: sshdtest.User, Auth: []ssh.AuthMethod{ssh.PublicKeys(signer)},
 		HostKeyCallback: ssh.FixedHostKey(hk)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }() // the verdicts below do not depend on how it ends
 	// No shell, no command.
 	if sess, err := c.NewSession(); err == nil {
 		out, err := sess.CombinedOutput("id")
@@ -453,19 +480,23 @@ func TestAccountIsReadOnly(t *testing.T) {
 	}
 	// No port forwarding.
 	if fc, err := c.Dial("tcp", s.Addr()); err == nil {
-		fc.Close()
+		_ = fc.Close() // the test fails on the forward itself
 		t.Fatal("the pull account could forward a TCP connection")
 	}
 	sc, err := sftp.NewClient(c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sc.Close()
-	if _, err := sc.Open("a.dmp"); err != nil {
+	defer func() { _ = sc.Close() }() // as above
+	rf, err := sc.Open("a.dmp")
+	if err != nil {
 		t.Fatalf("read refused: %v", err)
 	}
+	if err := rf.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if f, err := sc.Create("new.dmp"); err == nil {
-		f.Close()
+		_ = f.Close() // the test fails on the create itself
 		t.Fatal("the pull account created a file")
 	}
 	if err := sc.Remove("a.dmp"); err == nil {
@@ -481,9 +512,11 @@ func TestAccountIsReadOnly(t *testing.T) {
 
 func TestLooseKeyPermissionsRefused(t *testing.T) {
 	s := startSSHD(t, sshdtest.Options{})
-	os.Chmod(s.ClientKeyFile, 0o644)
+	if err := os.Chmod(s.ClientKeyFile, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	src := s.Source("emr")
-	_, err := pull(t, src, t.TempDir(), nil)
+	_, err := runPull(t, src, t.TempDir(), nil)
 	if err == nil || !strings.Contains(err.Error(), "chmod 600") {
 		t.Fatalf("a world-readable key was used: %v", err)
 	}

@@ -1,4 +1,4 @@
-package backup_test
+package pull_test
 
 import (
 	"bytes"
@@ -11,7 +11,7 @@ import (
 
 	"github.com/pkg/sftp"
 
-	"github.com/danzen-gw/danzen/backup"
+	"github.com/danzen-gw/danzen/backup/pull"
 	"github.com/danzen-gw/danzen/config"
 )
 
@@ -23,16 +23,16 @@ const payload = "hostile payload"
 
 func (h hostileFS) Filelist(r *sftp.Request) (sftp.ListerAt, error) {
 	file := func(name string) os.FileInfo {
-		return backup.FakeFile(name, int64(len(payload)), 0o644, h.mtime)
+		return pull.FakeFile(name, int64(len(payload)), 0o644, h.mtime)
 	}
 	switch r.Method {
 	case "List":
-		return backup.FakeListing{file("../../escape.dmp"), file("/etc/cron.d/evil"), file("sub/../../x.dmp"), file(".."), file("ok.dmp")}, nil
+		return pull.FakeListing{file("../../escape.dmp"), file("/etc/cron.d/evil"), file("sub/../../x.dmp"), file(".."), file("ok.dmp")}, nil
 	default: // Stat, Lstat
 		if r.Filepath == "/export" {
-			return backup.FakeListing{backup.FakeFile("export", 0, os.ModeDir|0o755, h.mtime)}, nil
+			return pull.FakeListing{pull.FakeFile("export", 0, os.ModeDir|0o755, h.mtime)}, nil
 		}
-		return backup.FakeListing{file(filepath.Base(r.Filepath))}, nil
+		return pull.FakeListing{file(filepath.Base(r.Filepath))}, nil
 	}
 }
 
@@ -41,14 +41,11 @@ func (h hostileFS) Fileread(r *sftp.Request) (io.ReaderAt, error) {
 }
 
 func TestHostileServerNamesNeverLeaveStaging(t *testing.T) {
-	src := backup.FakeSource(t, hostileFS{mtime: time.Now().Add(-time.Hour).Truncate(time.Second)})
+	src := pull.FakeSource(t, hostileFS{mtime: time.Now().Add(-time.Hour).Truncate(time.Second)})
 	src.Completion = config.Completion{Mode: config.CompletionStable, StableFor: config.Duration(time.Second)}
 	root := t.TempDir()
 	staging := filepath.Join(root, "staging")
-	m, err := pull(t, src, staging, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := mustPull(t, src, staging)
 	// pkg/sftp already reduces listed names to their last element and drops
 	// ".."; danzen's own check stands behind it. Either way every staged
 	// path is local to staging.
@@ -61,7 +58,10 @@ func TestHostileServerNamesNeverLeaveStaging(t *testing.T) {
 		}
 	}
 	// Nothing was written outside staging.
-	entries, _ := os.ReadDir(root)
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(entries) != 1 {
 		t.Fatalf("files appeared beside staging: %v", entries)
 	}

@@ -1,12 +1,8 @@
-package backup
+package pull
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,6 +10,7 @@ import (
 	"time"
 
 	"github.com/danzen-gw/danzen/internal/atomicfile"
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // Staging layout, below the configured staging directory:
@@ -46,6 +43,8 @@ func partialRoot(staging, source string) string { return filepath.Join(staging, 
 
 // Manifest records what a pull staged: every file with its size, mtime and
 // SHA-256, and the pull's own figures. Restores are checked against it.
+// Every snapshot holds one, restored by stock restic too: its JSON does
+// not change.
 type Manifest struct {
 	Version          int         `json:"version"`
 	Source           string      `json:"source"`
@@ -78,55 +77,65 @@ type FileEntry struct {
 	SHA256 string    `json:"sha256"`
 }
 
-// Problem explains, in both languages, why a remote entry is not staged.
+// Problem explains why a remote entry is not staged.
 type Problem struct {
+	Path   string
+	Reason string // stable code: "symlink", "unsafe-name", "not-complete", "changed", …
+	Text   msg.Text
+}
+
+func (p Problem) String() string { return p.Path + ": " + p.Text.String() }
+
+// problemJSON is a Problem as manifests store it: the two languages as
+// flat "ja" and "en" keys beside the path.
+type problemJSON struct {
 	Path   string `json:"path"`
-	Reason string `json:"reason"` // stable code: "symlink", "unsafe-name", "not-complete", "changed", …
+	Reason string `json:"reason"`
 	JA     string `json:"ja"`
 	EN     string `json:"en"`
 }
 
-func (p Problem) String() string { return p.Path + ": " + p.JA + " / " + p.EN }
+// MarshalJSON keeps the manifest's format.
+func (p Problem) MarshalJSON() ([]byte, error) {
+	return json.Marshal(problemJSON{Path: p.Path, Reason: p.Reason, JA: p.Text.JA, EN: p.Text.EN})
+}
+
+// UnmarshalJSON reads the manifest's format.
+func (p *Problem) UnmarshalJSON(b []byte) error {
+	var v problemJSON
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*p = Problem{Path: v.Path, Reason: v.Reason, Text: msg.T(v.JA, v.EN)}
+	return nil
+}
 
 // LoadManifest reads a source's manifest; a missing one is not an error.
 func LoadManifest(staging, source string) (*Manifest, error) {
-	m, err := readManifest(ManifestPath(staging, source))
+	m, err := ReadManifest(ManifestPath(staging, source))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w (it will be rebuilt by a full pull)", err)
+		return nil, msg.Errorf("%w(次の全件取得で作り直されます)", "%w (it will be rebuilt by a full pull)", err)
 	}
 	return m, nil
 }
 
-func readManifest(p string) (*Manifest, error) {
+// ReadManifest reads the manifest file p: a staged one, or one restored
+// with its snapshot.
+func ReadManifest(p string) (*Manifest, error) {
 	data, err := os.ReadFile(p)
 	if err != nil {
-		return nil, fmt.Errorf("read manifest: %w", err)
+		return nil, msg.Errorf("マニフェストを読めません: %w", "cannot read the manifest: %w", err)
 	}
 	var m Manifest
 	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("manifest %s is damaged: %w", p, err)
+		return nil, msg.Errorf("マニフェスト %s が壊れています: %w", "manifest %s is damaged: %w", p, err)
 	}
 	// Lookup searches; a manifest written by hand need not be sorted.
 	sort.Slice(m.Files, func(i, j int) bool { return m.Files[i].Path < m.Files[j].Path })
 	return &m, nil
-}
-
-// hashFile returns the SHA-256 (hex) and length of the file at p.
-func hashFile(p string) (string, int64, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", n, err
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
 func saveManifest(staging string, m *Manifest) error {
@@ -137,7 +146,7 @@ func saveManifest(staging string, m *Manifest) error {
 	}
 	p := ManifestPath(staging, m.Source)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return fmt.Errorf("manifest directory: %w", err)
+		return msg.Errorf("マニフェストのディレクトリを作れません: %w", "manifest directory: %w", err)
 	}
 	return atomicfile.Write(p, append(data, '\n'), 0o644)
 }
@@ -152,4 +161,16 @@ func (m *Manifest) Lookup(path string) (FileEntry, bool) {
 		return m.Files[i], true
 	}
 	return FileEntry{}, false
+}
+
+// entriesOf returns the entries m holds for the problems' files: the
+// staged versions that stay while a newer one is pending or failed.
+func (m *Manifest) entriesOf(ps []Problem) []FileEntry {
+	var out []FileEntry
+	for _, pr := range ps {
+		if e, ok := m.Lookup(pr.Path); ok {
+			out = append(out, e)
+		}
+	}
+	return out
 }

@@ -1,4 +1,4 @@
-package backup
+package pull
 
 import (
 	"bytes"
@@ -52,19 +52,11 @@ func (s *nameServer) Fileread(*sftp.Request) (io.ReaderAt, error) { return bytes
 func FuzzRemoteNamesStayInStaging(f *testing.F) {
 	h := &nameServer{}
 	src := FakeSource(f, h)
-	signer, err := loadSigner(src.KeyFile)
+	c, err := Connect(context.Background(), src, src.KeyFile)
 	if err != nil {
 		f.Fatal(err)
 	}
-	cfg, err := sshClientConfig(&src, signer, sourceAddr(&src))
-	if err != nil {
-		f.Fatal(err)
-	}
-	c, err := dial(context.Background(), cfg, sourceAddr(&src))
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer c.Close()
+	defer func() { _ = c.Close() }() // read-only session: nothing to lose
 	staging := "/var/lib/danzen/staging"
 	eng := newEngine(nil, src.ExportDir, DataDir(staging, src.Name), partialRoot(staging, src.Name), 0, nil)
 

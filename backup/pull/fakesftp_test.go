@@ -1,4 +1,4 @@
-package backup
+package pull
 
 import (
 	"context"
@@ -34,7 +34,11 @@ func FakeSource(tb testing.TB, ex FakeExport) config.Source {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { srv.Close() })
+	tb.Cleanup(func() {
+		if err := srv.Close(); err != nil {
+			tb.Errorf("stop the fake SFTP server: %v", err)
+		}
+	})
 	src := config.DefaultSource()
 	src.Name, src.Host, src.Port, src.User, src.ExportDir = "emr", "127.0.0.1", srv.Port(), "danzen-pull", "/export"
 	src.KnownHosts, src.KeyFile = []string{srv.KnownHosts}, srv.ClientKeyFile
