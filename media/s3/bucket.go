@@ -128,7 +128,7 @@ func (b *Bucket) Reachable(ctx context.Context) error {
 
 // WaitReachable waits until the endpoint answers, at most AppearTimeout.
 func (b *Bucket) WaitReachable(ctx context.Context) error {
-	return b.poll(ctx, b.spec.appearTimeout(), func() bool { return b.Reachable(ctx) == nil },
+	return b.poll(ctx, b.spec.appearTimeout(), func(probe context.Context) bool { return b.Reachable(probe) == nil },
 		msg.Sprintf("接続先 %s に到達できません(回線装置の電源・配線を確認してください)",
 			"endpoint %s cannot be reached: check the uplink device's power and cabling", b.spec.Endpoint))
 }
@@ -136,22 +136,28 @@ func (b *Bucket) WaitReachable(ctx context.Context) error {
 // WaitUnreachable returns nil once the endpoint no longer answers after the
 // uplink's relay was cut, at most GoneTimeout.
 func (b *Bucket) WaitUnreachable(ctx context.Context) error {
-	return b.poll(ctx, b.spec.goneTimeout(), func() bool { return b.Reachable(ctx) != nil },
+	return b.poll(ctx, b.spec.goneTimeout(), func(probe context.Context) bool { return b.Reachable(probe) != nil },
 		msg.Sprintf("回線を切断しても接続先 %s に到達できます(リレーまたは配線の誤り)",
 			"endpoint %s is still reachable after the uplink was cut: check the relay and wiring", b.spec.Endpoint))
 }
 
 // poll waits up to limit for done; timedOut says what it means if it
-// never is.
-func (b *Bucket) poll(ctx context.Context, limit time.Duration, done func() bool, timedOut msg.Text) error {
+// never is. Each probe gets its own context, not the caller's: a dial that
+// fails because the caller gave up must never read as "the line is gone".
+func (b *Bucket) poll(ctx context.Context, limit time.Duration, done func(probe context.Context) bool, timedOut msg.Text) error {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
+	check := func() bool {
+		probe, stop := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer stop()
+		return done(probe)
+	}
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
-	for !done() {
+	for !check() {
 		select {
 		case <-ctx.Done():
-			if done() {
+			if check() {
 				return nil
 			}
 			return timedOut.Err()
