@@ -200,7 +200,7 @@ type VerifyResult struct {
 	Bytes           int64
 	// Mismatches names each file that is missing, has another size or
 	// another SHA-256 than the manifest recorded.
-	Mismatches []string
+	Mismatches []ledger.Mismatch
 }
 
 // VerifyRestore checks a restored snapshot in dir (data/ and
@@ -225,11 +225,11 @@ func VerifyRestore(ctx context.Context, dir string, files []string) (VerifyResul
 		v.Bytes += s.n
 		switch {
 		case s.err != nil:
-			bad = append(bad, mismatch{e.Path, msg.TextOf(s.err)})
+			bad = append(bad, ledger.Mismatch{Path: e.Path, Why: msg.TextOf(s.err)})
 		case s.n != e.Size:
-			bad = append(bad, mismatch{e.Path, msg.Sprintf("サイズ %d ≠ 記録 %d", "size %d, manifest says %d", s.n, e.Size)})
+			bad = append(bad, ledger.Mismatch{Path: e.Path, Why: msg.Sprintf("サイズ %d ≠ 記録 %d", "size %d, manifest says %d", s.n, e.Size)})
 		case s.sum != e.SHA256:
-			bad = append(bad, mismatch{e.Path, msg.Sprintf("SHA-256 が記録と異なります(%s、記録は %s)",
+			bad = append(bad, ledger.Mismatch{Path: e.Path, Why: msg.Sprintf("SHA-256 が記録と異なります(%s、記録は %s)",
 				"SHA-256 differs from the manifest (%s, want %s)", s.sum, e.SHA256)})
 		default:
 			v.Verified++
@@ -238,36 +238,27 @@ func VerifyRestore(ctx context.Context, dir string, files []string) (VerifyResul
 	if len(bad) == 0 {
 		return v, nil
 	}
-	sort.Slice(bad, func(i, j int) bool { return bad[i].path < bad[j].path })
+	sort.Slice(bad, func(i, j int) bool { return bad[i].Path < bad[j].Path })
 	var all msg.Text
 	for _, b := range bad {
-		v.Mismatches = append(v.Mismatches, b.String())
-		all = all.Append("; ", msg.Plain(b.path+": ").Append("", b.why))
+		all = all.Append("; ", msg.Plain(b.Path+": ").Append("", b.Why))
 	}
+	v.Mismatches = bad
 	return v, msg.Errorf("%d 件のファイルが取得時と一致しません: %s", "%d files differ from what was pulled: %s", len(bad), all)
 }
 
-// mismatch is one file that is not what was pulled.
-type mismatch struct {
-	path string
-	why  msg.Text
-}
-
-// String is how the ledger records it: "path: 日本語 / English".
-func (m mismatch) String() string { return m.path + ": " + m.why.String() }
-
 // expected returns the manifest entries to verify (files, or all), and
 // the files asked for that the manifest does not list.
-func expected(m *pull.Manifest, files []string) ([]pull.FileEntry, []mismatch) {
+func expected(m *pull.Manifest, files []string) ([]pull.FileEntry, []ledger.Mismatch) {
 	if len(files) == 0 {
 		return m.Files, nil
 	}
 	var want []pull.FileEntry
-	var bad []mismatch
+	var bad []ledger.Mismatch
 	for _, f := range files {
 		e, ok := m.Lookup(f)
 		if !ok {
-			bad = append(bad, mismatch{f, msg.T("マニフェストにありません", "not in the manifest")})
+			bad = append(bad, ledger.Mismatch{Path: f, Why: msg.T("マニフェストにありません", "not in the manifest")})
 			continue
 		}
 		want = append(want, e)

@@ -178,7 +178,7 @@ func (b *builder) drillBlocks(periodOnly bool) []Block {
 		}
 		verified := fmt.Sprintf("%d / %d", x.FilesVerified, x.Files)
 		if len(x.Mismatches) > 0 {
-			verified += l.f("(不一致 %d: %s)", " (%d mismatched: %s)", len(x.Mismatches), strings.Join(x.Mismatches, ", "))
+			verified += l.f("(不一致 %d: %s)", " (%d mismatched: %s)", len(x.Mismatches), l.joinIn(x.Mismatches))
 		}
 		check := l.t("未実施", "not run")
 		if x.CheckRan {
@@ -243,4 +243,13 @@ func orDash(s string) string {
 		return "—"
 	}
 	return s
+}
+
+// joinIn renders bilingual items in the document's language, comma-separated.
+func (l lang) joinIn(items []ledger.Mismatch) string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = l.in(it)
+	}
+	return strings.Join(out, ", ")
 }

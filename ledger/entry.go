@@ -56,6 +56,14 @@ func Decode[T any](e Entry) (T, error) {
 	if ki.Data == nil || reflect.TypeOf(ki.Data) != reflect.TypeOf(v) {
 		return v, fmt.Errorf("ledger: entry seq %d: the data of %q is not a %T", e.Seq, e.Kind, v)
 	}
+	return decodeAs[T](e)
+}
+
+// decodeAs reads e's data into T without looking its kind up: for callers
+// that have matched e.Kind to T's kind already (Summarize, on every
+// entry of a month).
+func decodeAs[T any](e Entry) (T, error) {
+	var v T
 	if len(e.Data) == 0 {
 		return v, fmt.Errorf("ledger: entry seq %d has no data", e.Seq)
 	}

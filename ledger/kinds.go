@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/danzen-gw/danzen/internal/msg"
@@ -421,20 +422,20 @@ type RestoreData struct {
 	Actor    string    `json:"actor,omitempty"`  // who asked for it
 	Started  time.Time `json:"started"`
 	// Durations in milliseconds, measured from the request.
-	PowerOnMS     int64    `json:"power_on_ms"`          // request → repository attached
-	FirstByteMS   int64    `json:"first_byte_ms"`        // request → first restored byte on disk
-	RestoreMS     int64    `json:"restore_ms"`           // request → every file restored and verified (the RTO)
-	TotalMS       int64    `json:"total_ms"`             // request → medium cut and verified
-	Files         int      `json:"files"`                // files restored
-	Bytes         int64    `json:"bytes"`                // bytes restored
-	FilesVerified int      `json:"files_verified"`       // files whose SHA-256 matched the pull manifest
-	Mismatches    []string `json:"mismatches,omitempty"` // files that differ from the manifest or are missing
-	CheckRan      bool     `json:"check_ran,omitempty"`  // drill: restic check --read-data ran
-	CheckOK       bool     `json:"check_ok,omitempty"`
-	Damaged       []string `json:"damaged_snapshots,omitempty"` // snapshots restic check names as damaged
-	CutVerified   bool     `json:"cut_verified"`
-	OK            bool     `json:"ok"`
-	Error         msg.Text `json:"error,omitzero"`
+	PowerOnMS     int64      `json:"power_on_ms"`          // request → repository attached
+	FirstByteMS   int64      `json:"first_byte_ms"`        // request → first restored byte on disk
+	RestoreMS     int64      `json:"restore_ms"`           // request → every file restored and verified (the RTO)
+	TotalMS       int64      `json:"total_ms"`             // request → medium cut and verified
+	Files         int        `json:"files"`                // files restored
+	Bytes         int64      `json:"bytes"`                // bytes restored
+	FilesVerified int        `json:"files_verified"`       // files whose SHA-256 matched the pull manifest
+	Mismatches    []Mismatch `json:"mismatches,omitempty"` // files that differ from the manifest or are missing
+	CheckRan      bool       `json:"check_ran,omitempty"`  // drill: restic check --read-data ran
+	CheckOK       bool       `json:"check_ok,omitempty"`
+	Damaged       []string   `json:"damaged_snapshots,omitempty"` // snapshots restic check names as damaged
+	CutVerified   bool       `json:"cut_verified"`
+	OK            bool       `json:"ok"`
+	Error         msg.Text   `json:"error,omitzero"`
 }
 
 // SendBackStartData is the data of KindSendBackStart.
@@ -556,4 +557,34 @@ type LedgerVerifiedData struct {
 	LastHash   string   `json:"last_hash"`
 	DurationMS int64    `json:"duration_ms"`
 	Problem    msg.Text `json:"problem,omitzero"` // the first finding when not OK
+}
+
+// Mismatch is one restored file that is not what was pulled.
+type Mismatch struct {
+	Path string   `json:"path"`
+	Why  msg.Text `json:"why"`
+}
+
+// Localize reads "path: why" in l.
+func (m Mismatch) Localize(l msg.Lang) string {
+	if m.Path == "" {
+		return m.Why.Localize(l)
+	}
+	return m.Path + ": " + m.Why.Localize(l)
+}
+
+// UnmarshalJSON also reads the form written before mismatches were
+// typed: one string "path: 日本語 / English", kept whole (a path may hold
+// ": " and " / " itself, so it is not taken apart).
+func (m *Mismatch) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*m = Mismatch{Why: msg.Plain(s)}
+		return nil
+	}
+	type plain Mismatch
+	return json.Unmarshal(b, (*plain)(m))
 }

@@ -75,3 +75,22 @@ func TestLegacyStringMessage(t *testing.T) {
 		t.Fatalf("legacy message read as %+v", p.Message)
 	}
 }
+
+func TestMismatchReadsBothForms(t *testing.T) {
+	var d RestoreData
+	old := `{"mismatches":["data/a b.txt: サイズ 3 ≠ 記録 4 / size 3, manifest says 4"]}`
+	if err := json.Unmarshal([]byte(old), &d); err != nil || len(d.Mismatches) != 1 ||
+		d.Mismatches[0].Localize(msg.EN) != "data/a b.txt: サイズ 3 ≠ 記録 4 / size 3, manifest says 4" {
+		t.Fatalf("old form: %+v %v", d, err)
+	}
+	d.Mismatches = []Mismatch{{Path: "data/a b.txt", Why: msg.T("サイズが違います", "size differs")}}
+	b, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back RestoreData
+	if err := json.Unmarshal(b, &back); err != nil || back.Mismatches[0] != d.Mismatches[0] ||
+		back.Mismatches[0].Localize(msg.JA) != "data/a b.txt: サイズが違います" {
+		t.Fatalf("round trip: %s → %+v %v", b, back, err)
+	}
+}

@@ -163,7 +163,7 @@ func (s *Summary) count(e Entry) {
 	case KindSnapshot:
 		s.Snapshots++
 	case KindCheck:
-		if c, err := Decode[CheckData](e); err == nil && c.OK {
+		if c, err := decodeAs[CheckData](e); err == nil && c.OK {
 			s.Checks++
 		} else {
 			s.FailedChecks++
@@ -183,7 +183,7 @@ func transition(e Entry) State {
 	case KindRelayCommand:
 		// A relay commanded on powers the medium from that moment, even if
 		// the process stopped before it could record power.on.
-		if c, err := Decode[RelayEvent](e); err == nil && (c.On || (c.Kind == "command" && c.Want == "on")) {
+		if c, err := decodeAs[RelayEvent](e); err == nil && (c.On || (c.Kind == "command" && c.Want == "on")) {
 			return StateConnected
 		}
 	}

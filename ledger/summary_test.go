@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -189,5 +190,15 @@ func TestSummarizeUnverifiedCutAloneIsConnected(t *testing.T) {
 	wantDur(t, "Connected", s.Connected, 18*time.Hour)
 	if s.Connections != 1 || s.FailedCuts != 1 || s.VerifiedCuts != 1 {
 		t.Errorf("counts = %+v", s)
+	}
+}
+
+// Summarize reads check and relay.command data without looking the kind
+// up (decodeAs): their declared types must be the ones it reads.
+func TestSummarizeReadsTheDeclaredTypes(t *testing.T) {
+	for kind, want := range map[Kind]any{KindCheck: CheckData{}, KindRelayCommand: RelayEvent{}} {
+		if ki, ok := Lookup(kind); !ok || reflect.TypeOf(ki.Data) != reflect.TypeOf(want) {
+			t.Errorf("%s is declared with %T; Summarize reads a %T", kind, ki.Data, want)
+		}
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/danzen-gw/danzen/gateway"
+
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/internal/atomicfile"
 	"github.com/danzen-gw/danzen/internal/msg"
@@ -203,20 +205,11 @@ func mediumRow(m config.Medium, edit string) row {
 		relay = msg.T("なし", "none")
 	}
 	r := row{Name: m.Name, Edit: edit}
-	switch {
-	case m.Disk != nil:
-		r.Summary = msg.Sprintf("ディスク、リレー %s、%s", "disk, relay %s, %s", relay, strings.TrimSpace(m.Disk.Serial+" "+m.Disk.FSUUID+" "+m.Disk.MediaID))
-	case m.S3 != nil:
-		r.Summary = msg.Sprintf("S3 %s/%s/%s、最低保持 %d 日、リレー %s", "S3 %s/%s/%s, retention at least %d days, relay %s",
-			m.S3.Endpoint, m.S3.Bucket, m.S3.Prefix, m.S3.MinRetentionDays, relay)
-	case m.Tape != nil:
-		dev := m.Tape.Device
-		if dev == "" {
-			dev = tape.DefaultDevice
-		}
-		r.Summary = msg.Sprintf("テープ %s、スプール %s、リレー %s", "tape %s, spool %s, relay %s", dev, m.Tape.SpoolDir, relay)
-	default:
+	t, ok := gateway.MediumTypeOf(m.Type)
+	if !ok || !t.Configured(m) {
 		r.Summary, r.Bad = msg.Sprintf("%s(設定が不完全です)", "%s (incomplete)", m.Type), true
+		return r
 	}
+	r.Summary = msg.Sprintf("%s、リレー %s、%s", "%s, relay %s, %s", t.Label, relay, t.Describe(m))
 	return r
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/danzen-gw/danzen/gateway"
+
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/ledger"
@@ -266,10 +268,12 @@ func mediumItem(c *config.Config, name string) (item, bool) {
 	g, s := bindString(&m.Name)
 	b.add(med, "name", msg.T("名前", "Name"), msg.Text{}, textField, g, s)
 	g, s = bindString(&m.Type)
+	var types []option
+	for _, t := range gateway.MediumTypes() {
+		types = append(types, option{t.Name, t.Label})
+	}
 	b.add(med, "type", msg.T("種類", "Type"), msg.T("種類ごとの設定は下にあります。選んだ種類の設定だけが保存されます", "each type's settings are below; only the chosen type's are saved"), selectField, g, s,
-		opt(config.MediumDisk, "ディスク(USB HDD/SSD・RDX)", "disk (USB HDD/SSD, RDX)"),
-		opt(config.MediumS3, "S3 クラウド(Object Lock)", "S3 cloud (Object Lock)"),
-		opt(config.MediumTape, "LTO テープ", "LTO tape"))
+		types...)
 	relays := []option{opt("", "(なし: s3 のみ)", "(none: s3 only)")}
 	for _, r := range c.Relays {
 		relays = append(relays, option{r.Name, msg.Plain(r.Name)})
