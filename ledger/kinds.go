@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"encoding/json"
+	"sync"
 	"time"
 
 	"github.com/danzen-gw/danzen/internal/msg"
@@ -192,13 +193,19 @@ func Kinds() []KindInfo {
 
 // Lookup returns the declaration of k.
 func Lookup(k Kind) (KindInfo, bool) {
-	for _, ki := range Kinds() {
-		if ki.Kind == k {
-			return ki, true
-		}
-	}
-	return KindInfo{}, false
+	ki, ok := kindIndex()[k]
+	return ki, ok
 }
+
+// kindIndex is Kinds by name, built once: every append and every typed
+// read looks a kind up. It is never changed after it is built.
+var kindIndex = sync.OnceValue(func() map[Kind]KindInfo {
+	m := map[Kind]KindInfo{}
+	for _, ki := range Kinds() {
+		m[ki.Kind] = ki
+	}
+	return m
+})
 
 // RelayEvent is the data of KindRelayCommand and KindRelaySense: one
 // command or sense reading as the relay package reports it.

@@ -150,39 +150,42 @@ func (r Report) String() string { return r.Localize(msg.Both) }
 // Localize renders the report for the operator in l.
 func (r Report) Localize(l msg.Lang) string {
 	var b strings.Builder
+	// Detail lines are indented outside the text, so "both" reads
+	// "  ファイル: x / file: x".
 	line := func(t msg.Text) { b.WriteString(t.Localize(l) + "\n") }
+	detail := func(t msg.Text) { b.WriteString("  " + t.Localize(l) + "\n") }
 	if r.OK {
 		line(msg.T("証跡台帳の検証: 正常", "ledger verification: OK"))
 	} else {
 		line(msg.T("証跡台帳の検証: 異常あり", "ledger verification: FAILED"))
 	}
-	line(msg.Sprintf("  ファイル: %s", "  file: %s", r.Path))
-	line(msg.Sprintf("  検証した記録数: %d", "  entries checked: %d", r.Entries))
+	detail(msg.Sprintf("ファイル: %s", "file: %s", r.Path))
+	detail(msg.Sprintf("検証した記録数: %d", "entries checked: %d", r.Entries))
 	if r.LastSeq > 0 {
-		line(msg.Sprintf("  最終記録: seq %d、%s、hash %s", "  last entry: seq %d, %s, hash %s", r.LastSeq, r.LastTime.Format(time.RFC3339Nano), r.LastHash))
+		detail(msg.Sprintf("最終記録: seq %d、%s、hash %s", "last entry: seq %d, %s, hash %s", r.LastSeq, r.LastTime.Format(time.RFC3339Nano), r.LastHash))
 	}
 	if r.Head == nil {
-		line(msg.T("  head.json: なし", "  head.json: missing"))
+		detail(msg.T("head.json: なし", "head.json: missing"))
 	} else {
-		line(msg.Sprintf("  head.json: seq %d、hash %s", "  head.json: seq %d, hash %s", r.Head.Seq, r.Head.Hash))
+		detail(msg.Sprintf("head.json: seq %d、hash %s", "head.json: seq %d, hash %s", r.Head.Seq, r.Head.Hash))
 	}
 	if r.HeadLagsByOne {
-		line(msg.T("  注: head.json が 1 件遅れています（記録直後に停止）。次回起動時に修復されます",
-			"  note: head.json is one entry behind (stopped right after writing); repaired at next start"))
+		detail(msg.T("注: head.json が 1 件遅れています（記録直後に停止）。次回起動時に修復されます",
+			"note: head.json is one entry behind (stopped right after writing); repaired at next start"))
 	}
 	for _, t := range r.TornFiles {
-		line(msg.Sprintf("  退避された書きかけ行: %s", "  torn line kept aside: %s", t))
+		detail(msg.Sprintf("退避された書きかけ行: %s", "torn line kept aside: %s", t))
 	}
 	if len(r.ClockBackwards) > 0 {
-		line(msg.Sprintf("  注: 時刻が前の記録より戻っている記録: seq %v", "  note: time earlier than the entry before at seq %v", r.ClockBackwards))
+		detail(msg.Sprintf("注: 時刻が前の記録より戻っている記録: seq %v", "note: time earlier than the entry before at seq %v", r.ClockBackwards))
 	}
 	if !r.OK {
-		line(msg.Sprintf("  最初の異常: %d 行目、seq %d", "  first problem: line %d, seq %d", r.FirstBadLine, r.FirstBadSeq))
+		detail(msg.Sprintf("最初の異常: %d 行目、seq %d", "first problem: line %d, seq %d", r.FirstBadLine, r.FirstBadSeq))
 		for _, p := range r.Problems {
 			fmt.Fprintf(&b, "  - [%s] %s\n", p.Code, p.Message.Localize(l))
 		}
 		if more := r.ProblemCount - len(r.Problems); more > 0 {
-			line(msg.Sprintf("  … ほか %d 件", "  … and %d more", more))
+			detail(msg.Sprintf("… ほか %d 件", "… and %d more", more))
 		}
 	}
 	return b.String()

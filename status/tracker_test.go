@@ -30,7 +30,7 @@ type rig struct {
 var rigMedia = []string{"a", "b", "c", "e"} // "e" never appears; "d" is not asked for
 
 func newRig(t *testing.T, seed uint64) *rig {
-	r := &rig{t: t, dir: filepath.Join(t.TempDir(), "ledger"), now: time.Date(2026, 1, 5, 2, 0, 0, 0, time.UTC),
+	r := &rig{t: t, dir: filepath.Join(memDir(t), "ledger"), now: time.Date(2026, 1, 5, 2, 0, 0, 0, time.UTC),
 		rnd: rand.New(rand.NewPCG(seed, seed))}
 	r.open()
 	t.Cleanup(func() {
@@ -41,6 +41,21 @@ func newRig(t *testing.T, seed uint64) *rig {
 		}
 	})
 	return r
+}
+
+// memDir is a temporary directory in memory where there is one: these
+// tests append hundreds of entries, each fsynced, and test no disk.
+func memDir(t *testing.T) string {
+	dir, err := os.MkdirTemp("/dev/shm", "danzen-status-test-")
+	if err != nil {
+		return t.TempDir()
+	}
+	t.Cleanup(func() {
+		if err := os.RemoveAll(dir); err != nil {
+			t.Error(err)
+		}
+	})
+	return dir
 }
 
 // open opens the ledger with a new tracker on its checkpoint.

@@ -552,6 +552,7 @@ func TestDashboardShowsEachMediumAndTheTimeline(t *testing.T) {
 	add(ledger.KindPowerOffUnverified, "fault", ledger.CutData{Reason: msg.Legacy("sense still ON")})
 	add(ledger.KindPowerOffUnverified, "sim", ledger.CutData{Reason: msg.Plain("simulated"), Simulated: true})
 	add(ledger.KindCycleEnd, "", ledger.CycleEndData{Cycle: "c1", OK: true})
+	add(ledger.KindLedgerVerified, "", ledger.LedgerVerifiedData{OK: true, Entries: 7, DurationMS: 120})
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -568,6 +569,7 @@ func TestDashboardShowsEachMediumAndTheTimeline(t *testing.T) {
 		`data-medium="fault" data-state="fault"`, "異常: 切断を確認できません", "sense still ON",
 		`data-medium="sim" data-state="simulated"`, "オフラインではありません",
 		`class="tl-cut"`, `class="tl-connected"`, "成功 — c1", `<a href="/scan">まだ実施されていません</a>`, "空き ", "予定なし",
+		"証跡台帳の全件検証", "正常(7件、0.1秒)",
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("dashboard lacks %q", want)
@@ -587,7 +589,8 @@ func TestDashboardShowsEachMediumAndTheTimeline(t *testing.T) {
 	m := c.get("/metrics").body
 	for _, want := range []string{`danzen_medium_offline_verified{medium="cut"} 1`, `danzen_medium_offline_verified{medium="fault"} 0`,
 		`danzen_medium_offline_verified{medium="sim"} 0`, `danzen_medium_state{medium="sim",state="simulated"} 1`,
-		`danzen_medium_state{medium="conn",state="connected"} 1`, "danzen_last_cycle_ok 1", "danzen_ledger_ok 1", "process_resident_memory_bytes "} {
+		`danzen_medium_state{medium="conn",state="connected"} 1`, "danzen_last_cycle_ok 1", "danzen_ledger_ok 1", "process_resident_memory_bytes ",
+		"danzen_ledger_last_full_verify_timestamp_seconds "} {
 		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %q:\n%s", want, m)
 		}
