@@ -297,19 +297,7 @@ func s3Contract(relayed bool) func(t *testing.T) drivetest.Suite {
 }
 
 // startS3 runs a versitygw until the test ends.
-func startS3(t testing.TB) *s3test.Server {
-	t.Helper()
-	bin, err := s3test.Binary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := s3test.Start(context.Background(), bin, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	closeAtEnd(t, "versitygw", srv)
-	return srv
-}
+func startS3(t testing.TB) *s3test.Server { return s3test.Run(t) }
 
 func newS3ContractRig(t testing.TB, srv *s3test.Server, bucket string, relayed bool, f drivetest.Fault) drivetest.Rig {
 	lock := &s3test.Lock{Mode: minio.Compliance, Days: 30}

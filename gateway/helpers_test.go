@@ -1,7 +1,6 @@
 package gateway_test
 
 import (
-	"io"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -11,17 +10,6 @@ import (
 	"github.com/danzen-gw/danzen/gateway"
 	"github.com/danzen-gw/danzen/media/disk/looptest"
 )
-
-// closeAtEnd closes c when the test ends; a close that fails fails the
-// test.
-func closeAtEnd(t testing.TB, what string, c io.Closer) {
-	t.Helper()
-	t.Cleanup(func() {
-		if err := c.Close(); err != nil {
-			t.Errorf("close %s: %v", what, err)
-		}
-	})
-}
 
 // closeGatewayAtEnd closes g when the test ends. Close cuts every relay
 // once more; a test that welds one expects that to fail, so it is only

@@ -225,7 +225,7 @@ func TestS3AndTapeMediaThroughTheForm(t *testing.T) {
 
 	// The overview lists both with links to their forms.
 	ov := htmlUnescape(c.get("/config").body)
-	for _, want := range []string{`href="/config/medium?name=cloud"`, "S3 127.0.0.1:9000/danzen-emr/danzen/emr", "最低保持 3650 日", "リレー なし",
+	for _, want := range []string{`href="/config/medium?name=cloud"`, "S3 クラウド(Object Lock)、リレー なし、127.0.0.1:9000/danzen-emr/danzen/emr、最低保持 3650 日",
 		`href="/config/medium?name=lto"`} {
 		if !strings.Contains(ov, want) {
 			t.Errorf("overview lacks %s", want)

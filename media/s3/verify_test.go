@@ -16,26 +16,7 @@ import (
 )
 
 // startServer runs versitygw for one test.
-func startServer(t *testing.T) *s3test.Server {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("runs versitygw (bin/versitygw): make test runs it, -short skips it")
-	}
-	bin, err := s3test.Binary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := s3test.Start(context.Background(), bin, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := srv.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	return srv
-}
+func startServer(t *testing.T) *s3test.Server { return s3test.Run(t) }
 
 // openBucket opens bucket on srv as a medium with the server's key.
 func openBucket(t *testing.T, srv *s3test.Server, bucket string, minDays int) *s3.Bucket {

@@ -22,6 +22,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -209,4 +210,27 @@ func makeCerts() (cert, key, ca []byte, err error) {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srvDER}),
 		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}),
 		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), nil
+}
+
+// Run starts a server for one test and stops it when the test ends. It
+// skips under -short: make check runs no peers, make test runs them all.
+func Run(t testing.TB) *Server {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs versitygw (bin/versitygw): make test runs it, -short skips it")
+	}
+	bin, err := Binary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := Start(context.Background(), bin, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := srv.Close(); err != nil {
+			t.Errorf("stop versitygw: %v", err)
+		}
+	})
+	return srv
 }
