@@ -57,6 +57,7 @@ const (
 // Backups, checks and retention.
 const (
 	KindCycleStart        Kind = "cycle.start"        // data CycleStartData
+	KindPull              Kind = "pull"               // one source's pull: what it brought and what it left out; data PullData
 	KindCycleEnd          Kind = "cycle.end"          // data CycleEndData
 	KindCycleMissed       Kind = "cycle.missed"       // scheduled cycles did not run; data MissedData
 	KindJobStart          Kind = "job.start"          // a person started a cycle; no data
@@ -91,14 +92,15 @@ const (
 
 // The gateway itself: configuration, secrets, alerts, the ledger.
 const (
-	KindConfigChange   Kind = "config.change"    // data ConfigChangeData
-	KindConfigFallback Kind = "config.fallback"  // config.json was damaged and the previous one used; no data
-	KindHostKeyPinned  Kind = "hostkey.pinned"   // a host key was pinned after a person compared it; data HostKeyPinnedData
-	KindSecretReplaced Kind = "secret.replaced"  // a secret file was replaced (never its content); data SecretReplacedData
-	KindCertReplaced   Kind = "tls.cert.replace" // the page's certificate was replaced; data CertReplacedData
-	KindAlertFailed    Kind = "alert.failed"     // an alert could not be sent; data AlertFailedData
-	KindInterrupted    Kind = "interrupted"      // written by Open after a torn line; data InterruptedData
-	KindLedgerVerified Kind = "ledger.verified"  // the whole chain was verified (daily); data LedgerVerifiedData
+	KindConfigChange    Kind = "config.change"    // data ConfigChangeData
+	KindConfigFallback  Kind = "config.fallback"  // config.json was damaged and the previous one used; no data
+	KindHostKeyPinned   Kind = "hostkey.pinned"   // a host key was pinned after a person compared it; data HostKeyPinnedData
+	KindHostKeyReplaced Kind = "hostkey.replaced" // a CHANGED host key replaced the pinned one after a person compared both; data HostKeyReplacedData
+	KindSecretReplaced  Kind = "secret.replaced"  // a secret file was replaced (never its content); data SecretReplacedData
+	KindCertReplaced    Kind = "tls.cert.replace" // the page's certificate was replaced; data CertReplacedData
+	KindAlertFailed     Kind = "alert.failed"     // an alert could not be sent; data AlertFailedData
+	KindInterrupted     Kind = "interrupted"      // written by Open after a torn line; data InterruptedData
+	KindLedgerVerified  Kind = "ledger.verified"  // the whole chain was verified (daily); data LedgerVerifiedData
 )
 
 // Accounts on the page (package auth); the message says what happened,
@@ -155,6 +157,7 @@ func Kinds() []KindInfo {
 			KindDiskRefused, KindDiskPrepared, KindDiskUnmounted, KindDiskDetachStep, KindDiskGone, KindDiskStillPresent),
 		with(TapeEvent{}, KindTapeLabel, KindTapeArchive, KindTapeFull, KindTapeRestore, KindTapeEject),
 		with(CycleStartData{}, KindCycleStart),
+		with(PullData{}, KindPull),
 		with(CycleEndData{}, KindCycleEnd),
 		with(MissedData{}, KindCycleMissed),
 		none(KindJobStart),
@@ -178,6 +181,7 @@ func Kinds() []KindInfo {
 		with(ConfigChangeData{}, KindConfigChange),
 		none(KindConfigFallback),
 		with(HostKeyPinnedData{}, KindHostKeyPinned),
+		with(HostKeyReplacedData{}, KindHostKeyReplaced),
 		with(SecretReplacedData{}, KindSecretReplaced),
 		with(CertReplacedData{}, KindCertReplaced),
 		with(AlertFailedData{}, KindAlertFailed),
@@ -594,4 +598,56 @@ func (m *Mismatch) UnmarshalJSON(b []byte) error {
 	}
 	type plain Mismatch
 	return json.Unmarshal(b, (*plain)(m))
+}
+
+// PullData is the data of KindPull: one source's pull in a cycle, what it
+// brought and, by reason, what it left out, so that nothing in the export
+// is missing from a snapshot without it being on record.
+type PullData struct {
+	Cycle  string `json:"cycle,omitempty"`
+	Source string `json:"source"`
+	// OK: the pull ran to its end (files may still be left out).
+	OK    bool     `json:"ok"`
+	Error msg.Text `json:"error,omitzero"`
+	// Pulled were transferred, Unchanged kept from the last pull, Removed
+	// are gone from the export since; Staged is the whole set backed up.
+	Pulled    PullCount `json:"pulled"`
+	Unchanged PullCount `json:"unchanged"`
+	Removed   PullCount `json:"removed"`
+	Staged    PullCount `json:"staged"`
+	// LeftOut lists what was not backed up, one entry per reason.
+	LeftOut []PullLeftOut `json:"left_out,omitempty"`
+}
+
+// PullCount is a number of files and their bytes.
+type PullCount struct {
+	Files int   `json:"files"`
+	Bytes int64 `json:"bytes"`
+}
+
+// PullLeftOut is the files of one source left out for one reason.
+type PullLeftOut struct {
+	// Reason: "unsafe-name", "symlink", "special" (refused), "not-complete"
+	// (pending under the completion rule), "changed" (during transfer),
+	// "failed".
+	Reason string   `json:"reason"`
+	Count  int      `json:"count"`
+	Names  []string `json:"names"` // at most MaxPullNames of them
+}
+
+// MaxPullNames bounds the names a pull record lists per reason.
+const MaxPullNames = 100
+
+// HostKeyReplacedData is the data of KindHostKeyReplaced: a host key that
+// changed, replaced after a person compared both fingerprints; the retired
+// key is trusted no more.
+type HostKeyReplacedData struct {
+	Source      string    `json:"source,omitempty"`
+	Target      string    `json:"target,omitempty"` // a send-back target
+	Host        string    `json:"host"`
+	Retired     string    `json:"retired"`      // the retired key's fingerprint
+	RetiredType string    `json:"retired_type"` // and its type
+	PinnedAt    time.Time `json:"pinned_at,omitzero"`
+	Fingerprint string    `json:"fingerprint"` // the new key's
+	Type        string    `json:"type"`
 }
