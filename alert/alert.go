@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/danzen-gw/danzen/internal/bytesize"
+	"github.com/danzen-gw/danzen/internal/when"
 
 	"github.com/danzen-gw/danzen/internal/msg"
 )
@@ -35,9 +36,9 @@ func (k Kind) DefaultSeverity() Severity {
 	switch k {
 	case KindMediumNotOff, KindSourceAnomaly:
 		return SeverityCritical
-	case KindCycleFailed, KindCycleMissed, KindLedgerFailed, KindDrillFailed, KindLedgerFull:
+	case KindCycleFailed, KindCycleMissed, KindLedgerFailed, KindDrillFailed, KindLedgerFull, KindPullPending, KindPullEmpty, KindPullDropped:
 		return SeverityError
-	case KindStagingLow, KindScanFinding:
+	case KindStagingLow, KindScanFinding, KindPullRefused:
 		return SeverityWarning
 	}
 	return ""
@@ -69,10 +70,6 @@ func (s Severity) rank() int {
 	}
 	return -1
 }
-
-// jst is fixed rather than loaded: the appliance image may carry no tzdata,
-// and Japan has no daylight saving time.
-func jst() *time.Location { return time.FixedZone("JST", 9*60*60) }
 
 // Alert is one notice. Build it with a constructor; the fields are exported
 // so that callers may adjust Severity or add Detail. Its JSON (the webhook
@@ -139,16 +136,17 @@ func key(k Kind, parts ...string) string {
 // CycleFailed: the backup cycle did not complete. medium may be "".
 func CycleFailed(gatewayID, medium string, at time.Time, detail msg.Text) Alert {
 	title := msg.T("バックアップが失敗しました", "Backup cycle failed")
+	body := with(msg.T("バックアップ処理が最後まで完了しませんでした。最新のバックアップが取れていない可能性があります。原因と対応は状態画面にも表示されます。",
+		"The backup cycle did not complete; the latest backup may be missing. The status page shows the cause and what to do as well."), CausePull)
 	if medium != "" {
 		title = msg.Sprintf("バックアップが失敗しました(媒体 %s)", "Backup cycle failed (medium %s)", medium)
+		body = with(msg.Sprintf("媒体 %s へのバックアップが完了しませんでした。この媒体の最新のバックアップが取れていない可能性があります。原因と対応は状態画面にも表示されます。",
+			"The backup to medium %s did not complete; the medium may lack the latest backup. The status page shows the cause and what to do as well.", medium), CauseMedium)
 	}
 	return Alert{Kind: KindCycleFailed, Severity: KindCycleFailed.DefaultSeverity(), GatewayID: gatewayID, Medium: medium, Time: at, Detail: detail,
 		Title: title,
-		Body: msg.T("バックアップ処理が最後まで完了しませんでした。最新のバックアップが取れていない可能性があります。"+
-			"状態画面で原因を確認し、解決しない場合は保守ベンダに連絡してください。",
-			"The backup cycle did not complete; the latest backup may be missing. "+
-				"Check the status page for the cause and contact the maintenance vendor if it persists."),
-		Key: key(KindCycleFailed, gatewayID, medium),
+		Body:  body,
+		Key:   key(KindCycleFailed, gatewayID, medium),
 	}
 }
 
@@ -157,10 +155,8 @@ func CycleFailed(gatewayID, medium string, at time.Time, detail msg.Text) Alert 
 func DrillFailed(gatewayID, medium string, at time.Time, detail msg.Text) Alert {
 	return Alert{Kind: KindDrillFailed, Severity: SeverityError, GatewayID: gatewayID, Medium: medium, Time: at, Detail: detail,
 		Title: msg.Sprintf("媒体 %s の復元訓練が失敗しました", "Restore drill failed on medium %s", medium),
-		Body: msg.Sprintf("復元訓練で、媒体 %s のバックアップを正しく復元できませんでした。"+
-			"非常時にこの媒体から復元できないおそれがあります。別の媒体で訓練をやり直し、保守ベンダに連絡してください。",
-			"A restore drill could not correctly restore the backup on medium %s. "+
-				"In an emergency this medium may not restore. Repeat the drill with another medium and contact the maintenance vendor.", medium),
+		Body: with(msg.Sprintf("復元訓練で、媒体 %s のバックアップを正しく復元できませんでした。非常時にこの媒体から復元できないおそれがあります。",
+			"A restore drill could not correctly restore the backup on medium %s. In an emergency this medium may not restore.", medium), CauseDrill),
 		Key: key(KindDrillFailed, gatewayID, medium),
 	}
 }
@@ -172,12 +168,10 @@ func SourceAnomaly(gatewayID, source, id string, at time.Time, detail msg.Text) 
 	return Alert{Kind: KindSourceAnomaly, Severity: SeverityCritical, GatewayID: gatewayID, Time: at, Detail: detail,
 		Title: msg.Sprintf("取得元 %s のエクスポートに異常な変化があります(ランサムウェアの疑い)",
 			"Anomalous change in the export of source %s (possible ransomware)", source),
-		Body: msg.Sprintf("電子カルテのエクスポート %s が、ほぼ全体が変わったか、暗号化されたような内容に変わりました。"+
-			"今回の分もバックアップしましたが、古い世代は削除せずに残しています。"+
-			"電子カルテサーバーを至急確認し、問題がなければ(または対処したら)状態画面の「異常」で確認済みにしてください。確認済みにするまで古い世代の削除は止まります。",
+		Body: with(msg.Sprintf("電子カルテのエクスポート %s が、ほぼ全体が変わったか、暗号化されたような内容に変わりました。"+
+			"今回の分もバックアップしましたが、古い世代は削除せずに残しています。",
 			"The e-chart export %s changed almost entirely or now looks encrypted. "+
-				"It was backed up as a new generation, and no older generation is being pruned. "+
-				"Check the e-chart server now; when it is fine (or dealt with), acknowledge the anomaly on the page's Anomalies screen. Pruning stays paused until then.", source),
+				"It was backed up as a new generation, and no older generation is being pruned.", source), CauseAnomaly),
 		Key: key(KindSourceAnomaly, gatewayID, source, id),
 	}
 }
@@ -187,23 +181,22 @@ func SourceAnomaly(gatewayID, source, id string, at time.Time, detail msg.Text) 
 func MediumNotOff(gatewayID, medium string, at time.Time, detail msg.Text) Alert {
 	return Alert{Kind: KindMediumNotOff, Severity: SeverityCritical, GatewayID: gatewayID, Medium: medium, Time: at, Detail: detail,
 		Title: msg.Sprintf("媒体 %s の電源遮断を確認できません", "Medium %s not verified powered off", medium),
-		Body: msg.Sprintf("バックアップ媒体 %s の電源を切りましたが、切断されたことを確認できませんでした。"+
-			"媒体がつながったままで、ランサムウェアに暗号化されるおそれがあります。"+
-			"至急、装置と媒体を確認し、必要であれば媒体を手で取り外してください。",
+		Body: with(msg.Sprintf("バックアップ媒体 %s の電源を切りましたが、切断されたことを確認できませんでした。"+
+			"媒体がつながったままで、ランサムウェアに暗号化されるおそれがあります。",
 			"The gateway switched backup medium %s off but could not verify that it is disconnected. "+
-				"The medium may still be reachable and exposed to ransomware. "+
-				"Check the gateway and the medium now, and remove the medium by hand if needed.", medium),
+				"The medium may still be reachable and exposed to ransomware.", medium), CauseCut),
 		Key: key(KindMediumNotOff, gatewayID, medium),
 	}
 }
 
-// CycleMissed: the cycle scheduled for due did not run.
-func CycleMissed(gatewayID string, at, due time.Time) Alert {
-	d := due.In(jst()).Format("2006-01-02 15:04 MST")
+// CycleMissed: the cycle scheduled for due did not run; due is said in z,
+// the zone the schedule is read in.
+func CycleMissed(gatewayID string, at, due time.Time, z when.Zone) Alert {
+	d := z.Minute(due)
 	return Alert{Kind: KindCycleMissed, Severity: SeverityError, GatewayID: gatewayID, Time: at,
 		Title: msg.T("予定されたバックアップが実行されていません", "Scheduled backup did not run"),
-		Body: msg.Sprintf("%s に予定されていたバックアップが実行されませんでした。装置の電源、時刻、スケジュール設定を確認してください。",
-			"The backup scheduled for %s did not run. Check the gateway's power, clock and schedule.", d),
+		Body: with(msg.Sprintf("%s に予定されていたバックアップが実行されませんでした。",
+			"The backup scheduled for %s did not run.", d), CauseMissed),
 		Key: key(KindCycleMissed, gatewayID),
 	}
 }
@@ -216,10 +209,10 @@ func StagingLow(gatewayID string, at time.Time, free, total uint64) Alert {
 	}
 	return Alert{Kind: KindStagingLow, Severity: SeverityWarning, GatewayID: gatewayID, Time: at,
 		Title: msg.T("一時保存領域の空き容量が少なくなっています", "Staging space is running low"),
-		Body: msg.Sprintf("バックアップの一時保存領域(staging)の空きは残り %s(%d%%)です。"+
-			"足りなくなると電子カルテのバックアップを取り込めなくなります。整理または容量の拡張を保守ベンダに相談してください。",
-			"Only %s (%d%%) of the staging space is free. When it runs out, the e-chart export can no longer be pulled. "+
-				"Ask the maintenance vendor to clean up or enlarge it.", bytesize.Format(free), pct),
+		Body: with(msg.Sprintf("バックアップの一時保存領域(staging)の空きは残り %s(%d%%)です。"+
+			"足りなくなると電子カルテのバックアップを取り込めなくなります。",
+			"Only %s (%d%%) of the staging space is free. When it runs out, the e-chart export can no longer be pulled.",
+			bytesize.Format(free), pct), CauseStagingLow),
 		Key: key(KindStagingLow, gatewayID),
 	}
 }
@@ -229,12 +222,10 @@ func StagingLow(gatewayID string, at time.Time, free, total uint64) Alert {
 func ScanFinding(gatewayID string, at time.Time, findingID, target string, summary msg.Text) Alert {
 	return Alert{Kind: KindScanFinding, Severity: SeverityWarning, GatewayID: gatewayID, Time: at,
 		Title: msg.Sprintf("インターネット境界の診断で新しい「注意」項目: %s", "New caution finding in the WAN-edge scan: %s", target),
-		Body: msg.Sprintf("インターネット境界(ルータ、UTM、SSL-VPN、保守回線など)の自己診断で、新しい「注意」項目が見つかりました。\n"+
-			"対象: %s\n内容: %s\n"+
-			"診断レポートを確認し、機器の保守ベンダに対応を相談してください。",
+		Body: with(msg.Sprintf("インターネット境界(ルータ、UTM、SSL-VPN、保守回線など)の自己診断で、新しい「注意」項目が見つかりました。\n"+
+			"対象: %s\n内容: %s",
 			"The self-scan of the internet edge (routers, UTM, SSL-VPN, maintenance lines) found a new caution item.\n"+
-				"Target: %s\nFinding: %s\n"+
-				"Read the scan report and ask the device's maintenance vendor to act on it.", target, summary),
+				"Target: %s\nFinding: %s", target, summary), CauseScanFinding),
 		Key: key(KindScanFinding, gatewayID, findingID),
 	}
 }
@@ -243,10 +234,9 @@ func ScanFinding(gatewayID string, at time.Time, findingID, target string, summa
 func LedgerFailed(gatewayID string, at time.Time, detail msg.Text) Alert {
 	return Alert{Kind: KindLedgerFailed, Severity: SeverityError, GatewayID: gatewayID, Time: at, Detail: detail,
 		Title: msg.T("証跡台帳の検証に失敗しました", "Evidence ledger verification failed"),
-		Body: msg.T("電源操作やバックアップの記録(証跡台帳)の検証で、改ざんまたは破損の疑いが見つかりました。"+
-			"監査で提示する記録です。台帳には手を加えず、保守ベンダに連絡してください。",
+		Body: with(msg.T("電源操作やバックアップの記録(証跡台帳)の検証で、改ざんまたは破損の疑いが見つかりました。監査で提示する記録です。",
 			"Verifying the evidence ledger (the record of power changes and backups) found signs of tampering or damage. "+
-				"Auditors rely on these records. Do not modify the ledger; contact the maintenance vendor."),
+				"Auditors rely on these records."), CauseLedger),
 		Key: key(KindLedgerFailed, gatewayID),
 	}
 }
@@ -256,12 +246,10 @@ func LedgerFailed(gatewayID string, at time.Time, detail msg.Text) Alert {
 func LedgerFull(gatewayID string, at time.Time, detail msg.Text) Alert {
 	return Alert{Kind: KindLedgerFull, Severity: SeverityError, GatewayID: gatewayID, Time: at, Detail: detail,
 		Title: msg.T("証跡台帳のディスクがいっぱいです: バックアップを停止しています", "The evidence ledger's disk is full: backups are stopped"),
-		Body: msg.T("証跡台帳を置くディスク(/perm)に空きがないため、媒体の接続と切断を記録できません。"+
-			"記録できないまま給電しないよう、空きができるまで媒体には給電せず、バックアップも行いません。"+
-			"保守ベンダに連絡し、不要なファイル(古い調査結果や復元ファイルなど)の整理を依頼してください。",
+		Body: with(msg.T("証跡台帳を置くディスク(/perm)に空きがないため、媒体の接続と切断を記録できません。"+
+			"記録できないまま給電しないよう、空きができるまで媒体には給電せず、バックアップも行いません。",
 			"The disk holding the evidence ledger (/perm) is full, so connecting and cutting a medium could not be recorded. "+
-				"Until there is space, no medium is powered and no backup runs. "+
-				"Contact the maintenance vendor to clear unneeded files (old scan reports, restored files)."),
+				"Until there is space, no medium is powered and no backup runs."), CauseLedgerFull),
 		Key: key(KindLedgerFull, gatewayID),
 	}
 }
@@ -325,12 +313,13 @@ func (a Alert) Subject() string {
 	return "[danzen " + a.GatewayID + "] " + a.heading().String()
 }
 
-// Text is the whole notice as plain text, Japanese first, "\n" line ends.
-func (a Alert) Text() string {
+// Text is the whole notice as plain text, Japanese first, "\n" line ends,
+// its time in z (the gateway's configured zone).
+func (a Alert) Text(z when.Zone) string {
 	var b strings.Builder
-	a.section(&b, msg.JA)
+	a.section(&b, msg.JA, z)
 	b.WriteString("\n----------------------------------------\n")
-	a.section(&b, msg.EN)
+	a.section(&b, msg.EN, z)
 	if !a.Detail.IsZero() {
 		b.WriteString("\n" + msg.T("詳細", "Detail").String() + ":\n" + a.Detail.String() + "\n")
 	}
@@ -341,17 +330,17 @@ func (a Alert) Text() string {
 }
 
 // section writes the notice in one language: heading, body, gateway,
-// medium and time.
-func (a Alert) section(b *strings.Builder, l msg.Lang) {
+// medium and time (in z).
+func (a Alert) section(b *strings.Builder, l msg.Lang, z when.Zone) {
 	line := func(label msg.Text, v string) { b.WriteString(label.Localize(l) + ": " + v + "\n") }
 	b.WriteString(a.heading().Localize(l) + "\n\n" + a.Body.Localize(l) + "\n\n")
 	line(msg.T("ゲートウェイ", "Gateway"), a.GatewayID)
 	if a.Medium != "" {
 		line(msg.T("媒体", "Medium"), a.Medium)
 	}
-	when := msg.T("発生時刻", "Time")
+	at := msg.T("発生時刻", "Time")
 	if a.Resolved {
-		when = msg.T("復旧時刻", "Time")
+		at = msg.T("復旧時刻", "Time")
 	}
-	line(when, a.Time.In(jst()).Format("2006-01-02 15:04:05 MST"))
+	line(at, z.Stamp(a.Time))
 }

@@ -20,7 +20,7 @@ func TestConstructors(t *testing.T) {
 	}{
 		{CycleFailed("gw1", "", at, msg.Plain("x")), CycleFailed("gw1", "", later, msg.Plain("y")), KindCycleFailed, SeverityError, "cycle_failed/gw1/"},
 		{MediumNotOff("gw1", "disk-a", at, msg.Text{}), MediumNotOff("gw1", "disk-a", later, msg.Plain("z")), KindMediumNotOff, SeverityCritical, "medium_not_off/gw1/disk-a"},
-		{CycleMissed("gw1", at, at.Add(-time.Hour)), CycleMissed("gw1", later, later), KindCycleMissed, SeverityError, "cycle_missed/gw1"},
+		{CycleMissed("gw1", at, at.Add(-time.Hour), tokyo), CycleMissed("gw1", later, later, tokyo), KindCycleMissed, SeverityError, "cycle_missed/gw1"},
 		{StagingLow("gw1", at, 12_300_000_000, 300e9), StagingLow("gw1", later, 1, 2), KindStagingLow, SeverityWarning, "staging_low/gw1"},
 		{ScanFinding("gw1", at, "kev/fortigate/CVE-2024-21762", "203.0.113.5:443", msg.T("SSL-VPNに既知の脆弱性", "SSL-VPN with a known exploited vulnerability")),
 			ScanFinding("gw1", later, "kev/fortigate/CVE-2024-21762", "other", msg.Text{}), KindScanFinding, SeverityWarning, "scan_finding/gw1/kev/fortigate/CVE-2024-21762"},
@@ -47,7 +47,7 @@ func TestConstructors(t *testing.T) {
 				t.Errorf("%s: English text %q", c.kind, s)
 			}
 		}
-		text := a.Text()
+		text := a.Text(tokyo)
 		if strings.Index(text, a.Body.JA) > strings.Index(text, a.Body.EN) || !strings.Contains(text, "2026-05-02 02:00:00 JST") {
 			t.Errorf("%s: text not Japanese first or wrong time:\n%s", c.kind, text)
 		}
@@ -55,7 +55,7 @@ func TestConstructors(t *testing.T) {
 	if s := StagingLow("gw1", at, 12_300_000_000, 300e9).Body.JA; !strings.Contains(s, "12.3 GB(4%)") {
 		t.Errorf("staging body: %q", s)
 	}
-	if s := CycleMissed("gw1", at, at).Body.JA; !strings.HasPrefix(s, "2026-05-02 02:00 JST に予定") {
+	if s := CycleMissed("gw1", at, at, tokyo).Body.JA; !strings.HasPrefix(s, "2026-05-02 02:00 JST に予定") {
 		t.Errorf("missed body: %q", s)
 	}
 	if s := MediumNotOff("gw1", "disk-a", at, msg.Text{}).Subject(); s != "[danzen gw1] 【重大】媒体 disk-a の電源遮断を確認できません / CRITICAL: Medium disk-a not verified powered off" {

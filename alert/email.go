@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/internal/when"
 )
 
 type emailChannel struct {
@@ -31,10 +32,11 @@ type emailChannel struct {
 	timeout      time.Duration
 	dial         DialFunc
 	now          func() time.Time
+	zone         when.Zone
 }
 
 func newEmail(s EmailSpec, o Options) (*emailChannel, error) {
-	e := &emailChannel{host: s.Server, mode: s.TLS, username: s.Username, timeout: s.Timeout.Std(), dial: o.Dial, now: o.Now}
+	e := &emailChannel{host: s.Server, mode: s.TLS, username: s.Username, timeout: s.Timeout.Std(), dial: o.Dial, now: o.Now, zone: o.Zone}
 	if e.mode == "" {
 		e.mode = TLSStartTLS
 	}
@@ -260,7 +262,7 @@ func (e *emailChannel) message(a Alert) []byte {
 	}
 	hdr("To", strings.Join(to, ",\r\n "))
 	hdr("Subject", encodeSubject(a.Subject()))
-	hdr("Date", e.now().In(jst()).Format(time.RFC1123Z))
+	hdr("Date", e.zone.Time(e.now()).Format(time.RFC1123Z))
 	domain := "danzen.invalid"
 	if i := strings.LastIndexByte(e.from.Address, '@'); i >= 0 {
 		domain = e.from.Address[i+1:]
@@ -279,7 +281,7 @@ func (e *emailChannel) message(a Alert) []byte {
 		hdr("Importance", "high")
 	}
 	b.WriteString("\r\n")
-	body := strings.ReplaceAll(strings.ReplaceAll(a.Text(), "\r\n", "\n"), "\n", "\r\n")
+	body := strings.ReplaceAll(strings.ReplaceAll(a.Text(e.zone), "\r\n", "\n"), "\n", "\r\n")
 	enc := base64.StdEncoding.EncodeToString([]byte(body))
 	for len(enc) > 76 {
 		b.WriteString(enc[:76] + "\r\n")

@@ -73,6 +73,30 @@ func sentOverTLS(t *testing.T, srv *smtpd) smtpMsg {
 	return m
 }
 
+// sentMail is a message as a mail client reads it: its headers and its
+// decoded text.
+type sentMail struct {
+	mail.Header
+	body string
+}
+
+func readMail(t *testing.T, data []byte) sentMail {
+	t.Helper()
+	parsed, err := mail.ReadMessage(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(parsed.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := base64.StdEncoding.DecodeString(strings.NewReplacer("\r", "", "\n", "").Replace(string(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sentMail{parsed.Header, string(body)}
+}
+
 // checkMessage checks that data is a's 7-bit MIME message, Japanese first.
 func checkMessage(t *testing.T, a Alert, data []byte) {
 	t.Helper()
@@ -88,10 +112,7 @@ func checkMessage(t *testing.T, a Alert, data []byte) {
 		}
 	}
 
-	parsed, err := mail.ReadMessage(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
+	parsed := readMail(t, data)
 	subj, err := new(mime.WordDecoder).DecodeHeader(parsed.Header.Get("Subject"))
 	if err != nil {
 		t.Fatal(err)
@@ -119,13 +140,8 @@ func checkMessage(t *testing.T, a Alert, data []byte) {
 	if err != nil || len(to) != 2 || to[1].Name != "情報システム担当" {
 		t.Errorf("To = %v, %v", to, err)
 	}
-	raw, _ := io.ReadAll(parsed.Body)
-	body, err := base64.StdEncoding.DecodeString(strings.NewReplacer("\r", "", "\n", "").Replace(string(raw)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := string(body)
-	if text != strings.ReplaceAll(a.Text(), "\n", "\r\n") {
+	text := parsed.body
+	if text != strings.ReplaceAll(a.Text(tokyo), "\n", "\r\n") {
 		t.Errorf("body = %q", text)
 	}
 	for _, want := range []string{"ランサムウェア", "ransomware", "sense input still reads ON", "2026-05-01 11:13:00 JST"} {
@@ -133,7 +149,7 @@ func checkMessage(t *testing.T, a Alert, data []byte) {
 			t.Errorf("body lacks %q", want)
 		}
 	}
-	if strings.Index(text, "至急") > strings.Index(text, "Check the gateway") {
+	if strings.Index(text, "至急") > strings.Index(text, "check the relay") {
 		t.Error("body is not Japanese first")
 	}
 }
@@ -272,7 +288,7 @@ func TestEmailHonoursContext(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	err := n.Send(ctx, CycleMissed("gw1", env.clock.Now(), env.clock.Now()))
+	err := n.Send(ctx, CycleMissed("gw1", env.clock.Now(), env.clock.Now(), tokyo))
 	if err == nil || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want the deadline", err)
 	}

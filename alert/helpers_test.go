@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/danzen-gw/danzen/internal/duration"
+	"github.com/danzen-gw/danzen/internal/when"
 )
 
 // testPKI is a CA made for one test and a server certificate for
@@ -129,6 +130,9 @@ type testEnv struct {
 	sl    *sleeps
 }
 
+// tokyo is the zone the tests' gateway is configured in.
+var tokyo = when.Of("Asia/Tokyo")
+
 func newEnv(t *testing.T) *testEnv {
 	return &testEnv{dir: t.TempDir(), clock: &fakeClock{t: time.Date(2026, 5, 1, 2, 13, 0, 0, time.UTC)}, sl: &sleeps{}}
 }
@@ -138,6 +142,7 @@ func (e *testEnv) opts(t *testing.T) Options {
 		SecretsDir: e.dir,
 		Now:        e.clock.Now,
 		Sleep:      e.sl.Sleep,
+		Zone:       tokyo,
 		Logger:     slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 }

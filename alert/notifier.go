@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/internal/when"
 )
 
 // DialFunc opens a network connection (net.Dialer.DialContext's shape).
@@ -27,6 +28,9 @@ type Options struct {
 	// Dial opens every connection (SMTP and webhook).
 	Dial   DialFunc
 	Logger *slog.Logger
+	// Zone is the time zone mail and webhook say times in: the
+	// configuration's time_zone (zero: UTC, never the process's Local).
+	Zone when.Zone
 	// StateFile keeps what each channel has announced across restarts,
 	// so a condition that clears after a restart is still announced as
 	// cleared, and one that persists is not repeated early. "" keeps it

@@ -12,17 +12,19 @@ import (
 	"time"
 
 	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/internal/when"
 )
 
 type webhookChannel struct {
 	url       string
 	tokenPath string
 	client    *http.Client
+	zone      when.Zone
 }
 
 func newWebhook(s WebhookSpec, o Options) (*webhookChannel, error) {
 	u, _ := url.Parse(s.URL) // Validate has parsed it
-	w := &webhookChannel{url: s.URL}
+	w := &webhookChannel{url: s.URL, zone: o.Zone}
 	var err error
 	if s.TokenFile != "" {
 		if w.tokenPath, err = resolvePath(o.SecretsDir, s.TokenFile); err != nil {
@@ -61,8 +63,8 @@ type payload struct {
 }
 
 func (w *webhookChannel) send(ctx context.Context, a Alert) error {
-	a.Time = a.Time.In(jst())
-	body, err := json.Marshal(payload{wireAlert: a.wire(), Text: a.Subject() + "\n\n" + a.Text()})
+	a.Time = w.zone.Time(a.Time)
+	body, err := json.Marshal(payload{wireAlert: a.wire(), Text: a.Subject() + "\n\n" + a.Text(w.zone)})
 	if err != nil {
 		return permanent(msg.Errorf("JSONに変換できません: %w", "cannot encode alert: %w", err))
 	}

@@ -26,7 +26,7 @@ const (
 	AuditSetupRefused = ledger.KindAuthSetupRefused // a wrong or expired setup code was entered
 	AuditLogin        = ledger.KindAuthLogin
 	AuditLoginFailed  = ledger.KindAuthLoginFailed
-	AuditLockout      = ledger.KindAuthLockout // a user name or client address was locked
+	AuditLockout      = ledger.KindAuthLockout // a user name from one client, or a client across names, was locked
 	AuditLogout       = ledger.KindAuthLogout
 	AuditUserAdd      = ledger.KindAuthUserAdd
 	AuditUserRemove   = ledger.KindAuthUserRemove
@@ -45,12 +45,17 @@ type Options struct {
 	SetupCodeTTL        time.Duration // setup code validity [24h]
 	IdleTimeout         time.Duration // session idle timeout [30m]
 	MaxLifetime         time.Duration // session absolute lifetime [12h]
-	MaxFailures         int           // failed logins per user name or client before lockout [5]
-	FailureWindow       time.Duration // window the failures are counted in [15m]
-	Lockout             time.Duration // lockout period [15m]
-	Audit               AuditFunc     // [none]
-	Log                 *slog.Logger  // [discard]
-	Now                 func() time.Time
+	// Failed logins count per user name from one client address, and per
+	// client address across names (limiter.go); never per name alone.
+	MaxFailures       int           // failures in a row at one name from one client that lock it [5]
+	MaxClientFailures int           // failures in a row from one client, any names, that lock it [10]
+	Delay             time.Duration // wait after a name's second failure in a row, doubling until the lock [2s]
+	Lockout           time.Duration // the first lock; each further lock in a row doubles [15m]
+	MaxLockout        time.Duration // the longest lock [1h]
+	FailureWindow     time.Duration // quiet time after a wait or lock that forgets the failures [15m]
+	Audit             AuditFunc     // [none]
+	Log               *slog.Logger  // [discard]
+	Now               func() time.Time
 	// ClientAddr names the client for the rate limit [host of RemoteAddr].
 	// X-Forwarded-For is not trusted by default: there is no proxy on the appliance.
 	ClientAddr func(*http.Request) string
@@ -94,9 +99,14 @@ func New(opts Options) (*Auth, error) {
 	def(&opts.IdleTimeout, 30*time.Minute)
 	def(&opts.MaxLifetime, 12*time.Hour)
 	def(&opts.FailureWindow, 15*time.Minute)
+	def(&opts.Delay, 2*time.Second)
 	def(&opts.Lockout, 15*time.Minute)
+	def(&opts.MaxLockout, time.Hour)
 	if opts.MaxFailures <= 0 {
 		opts.MaxFailures = 5
+	}
+	if opts.MaxClientFailures <= 0 {
+		opts.MaxClientFailures = 10
 	}
 	if opts.MaxConcurrentHashes <= 0 {
 		opts.MaxConcurrentHashes = 1
@@ -124,7 +134,7 @@ func New(opts Options) (*Auth, error) {
 		setupTTL:   opts.SetupCodeTTL,
 		users:      users,
 		sessions:   newSessionStore(opts.IdleTimeout, opts.MaxLifetime),
-		limit:      newLimiter(opts.MaxFailures, opts.FailureWindow, opts.Lockout),
+		limit:      newLimiter(opts.limitRules()),
 		hashSem:    make(chan struct{}, opts.MaxConcurrentHashes),
 		auditFn:    opts.Audit,
 		log:        opts.Log,
@@ -133,6 +143,15 @@ func New(opts Options) (*Auth, error) {
 		cop:        http.NewCrossOriginProtection(),
 		tmpl:       tmpl,
 	}, nil
+}
+
+// limitRules are the limiter's rules: a client trying many names is not
+// slowed between names (each is a first failure at that name), only
+// locked once it has failed MaxClientFailures times in a row.
+func (o Options) limitRules() (byName, byClient rule, window time.Duration) {
+	maxLock := max(o.MaxLockout, o.Lockout)
+	return rule{max: o.MaxFailures, delay: o.Delay, lockout: o.Lockout, maxLock: maxLock},
+		rule{max: o.MaxClientFailures, lockout: o.Lockout, maxLock: maxLock}, o.FailureWindow
 }
 
 func remoteHost(r *http.Request) string {
@@ -169,13 +188,25 @@ func (a *Auth) hash(ctx context.Context, pw string) (string, error) {
 	return hashPassword(pw, a.params)
 }
 
-// LockedOutError is returned while a user name or client address is locked.
-type LockedOutError struct{ Until time.Time }
+// LockedOutError is returned while a user name (from that client) or a
+// client address must wait before its next login is checked: a few
+// seconds after failures in a row, then a lock.
+type LockedOutError struct {
+	Until time.Time
+	Wait  bool // a short wait between tries, not a lock
+}
 
-func (e *LockedOutError) Error() string { return ErrLockedOut.Error() }
+func (e *LockedOutError) reason() Error {
+	if e.Wait {
+		return ErrWait
+	}
+	return ErrLockedOut
+}
+
+func (e *LockedOutError) Error() string { return e.reason().Error() }
 
 // Localize renders the error in l.
-func (e *LockedOutError) Localize(l msg.Lang) string { return ErrLockedOut.Localize(l) }
+func (e *LockedOutError) Localize(l msg.Lang) string { return e.reason().Localize(l) }
 
 // Is makes errors.Is(err, ErrLockedOut) true.
 func (e *LockedOutError) Is(target error) bool { return target == ErrLockedOut }
@@ -185,10 +216,10 @@ func (e *LockedOutError) Is(target error) bool { return target == ErrLockedOut }
 // time, so the page does not reveal which user names exist.
 func (a *Auth) authenticate(ctx context.Context, name, pw, client string) (userRecord, error) {
 	name = normalizeUserName(name)
-	uk, ck := "user:"+name, "addr:"+client
-	if locked, until := a.limit.locked(a.now(), uk, ck); locked {
-		a.log.Info("login refused during lockout", "client", client)
-		return userRecord{}, &LockedOutError{Until: until}
+	keys := limitKeys(name, client)
+	if err := a.heldBack(keys); err != nil {
+		a.log.Info("login refused while held back", "client", client)
+		return userRecord{}, err
 	}
 	if err := a.acquire(ctx); err != nil {
 		return userRecord{}, err
@@ -206,27 +237,9 @@ func (a *Auth) authenticate(ctx context.Context, name, pw, client string) (userR
 	a.release()
 
 	if !match {
-		actor, why := "-", msg.T("ユーザー名が登録されていません", "unknown user name")
-		if known {
-			actor, why = name, msg.T("パスワードが違います", "wrong password")
-		}
-		a.audit(actor, AuditLoginFailed, msg.Sprintf("%s。接続元 %s", "%s; client %s", why, client))
-		newly := a.limit.fail(a.now(), uk, ck)
-		if len(newly) == 0 {
-			return userRecord{}, ErrBadCredentials
-		}
-		for _, k := range newly {
-			who := actor
-			if k == ck {
-				who = "-"
-			}
-			a.audit(who, AuditLockout, msg.Sprintf("ログインに %[3]d 回失敗したため%[1]sを %[2]s ロックしました。接続元 %[4]s",
-				"%s locked for %s after %d failed logins; client %s", lockKeyLabel(k), a.limit.lockout, a.limit.max, client))
-		}
-		_, until := a.limit.locked(a.now(), uk, ck)
-		return userRecord{}, &LockedOutError{Until: until}
+		return userRecord{}, a.loginFailed(name, known, client, keys)
 	}
-	a.limit.reset(uk, ck)
+	a.limit.reset(keys...)
 	if stale {
 		// The costs were raised since this hash was made: upgrade it now
 		// that the password is at hand.
@@ -239,13 +252,64 @@ func (a *Auth) authenticate(ctx context.Context, name, pw, client string) (userR
 	return u, nil
 }
 
-// lockKeyLabel says what a limiter key locked without repeating an
-// unknown user name (see the audit constants).
-func lockKeyLabel(k string) msg.Text {
-	if len(k) > 5 && k[:5] == "addr:" {
-		return msg.T("接続元アドレス", "client address")
+// limitKeys are what a login of name from client counts against.
+func limitKeys(name, client string) []limitKey {
+	return []limitKey{nameKey(name, client), clientKey(client)}
+}
+
+// heldBack is a *LockedOutError while any of keys must still wait.
+func (a *Auth) heldBack(keys []limitKey) error {
+	if until, locked := a.limit.held(a.now(), keys...); !until.IsZero() {
+		return &LockedOutError{Until: until, Wait: !locked}
 	}
-	return msg.T("ユーザー名", "user name")
+	return nil
+}
+
+// loginFailed records a failed login and the locks it caused. The answer
+// is ErrBadCredentials, or a *LockedOutError once this failure locked.
+func (a *Auth) loginFailed(name string, known bool, client string, keys []limitKey) error {
+	actor, why := "-", msg.T("ユーザー名が登録されていません", "unknown user name")
+	if known {
+		actor, why = name, msg.T("パスワードが違います", "wrong password")
+	}
+	a.audit(actor, AuditLoginFailed, msg.Sprintf("%s。接続元 %s", "%s; client %s", why, client))
+	locks := a.limit.fail(a.now(), keys...)
+	for _, l := range locks {
+		who := actor
+		if !l.key.byName {
+			who = "-"
+		}
+		a.audit(who, AuditLockout, lockDetail(l))
+	}
+	if err := a.heldBack(keys); err != nil && len(locks) > 0 {
+		return err
+	}
+	return ErrBadCredentials
+}
+
+// lockDetail says in the ledger what a lock holds back, without
+// repeating an unknown user name (see the audit constants): the actor
+// names a known user.
+func lockDetail(l lockEvent) msg.Text {
+	if l.key.byName {
+		return msg.Sprintf("接続元 %[1]s からこのユーザー名へのログインに %[2]d 回続けて失敗したため、この接続元からのログインを %[3]s ロックしました（他の接続元からは引き続きログインできます）",
+			"logins to this user name from client %[1]s locked for %[3]s after %[2]d failures in a row (other clients can still log in)",
+			l.key.client, l.failures, span(l.period))
+	}
+	return msg.Sprintf("接続元 %[1]s からのログインに（ユーザー名を問わず）%[2]d 回続けて失敗したため、この接続元を %[3]s ロックしました",
+		"client %[1]s locked for %[3]s after %[2]d failed logins in a row across user names",
+		l.key.client, l.failures, span(l.period))
+}
+
+// span is a lock's length in words: "15分" / "15 min".
+func span(d time.Duration) msg.Text {
+	switch {
+	case d >= time.Hour && d%time.Hour == 0:
+		return msg.Sprintf("%d時間", "%d h", int(d/time.Hour))
+	case d >= time.Minute:
+		return msg.Sprintf("%d分", "%d min", int(d/time.Minute))
+	}
+	return msg.Sprintf("%d秒", "%d s", int(d/time.Second))
 }
 
 // Users lists the accounts (never with passwords or hashes).

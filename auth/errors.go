@@ -30,6 +30,8 @@ const (
 	ErrBusy
 	// ErrSaveAdmin: the first admin could not be written to users.json.
 	ErrSaveAdmin
+	// ErrWait: failed logins in a row; the next try waits a few seconds.
+	ErrWait
 )
 
 // Text is the error's wording.
@@ -73,6 +75,8 @@ func (e Error) Text() msg.Text {
 		return msg.T("混み合っています。もう一度お試しください", "Busy, please try again.")
 	case ErrSaveAdmin:
 		return msg.T("管理者を保存できませんでした", "Could not save the admin account.")
+	case ErrWait:
+		return msg.T("ログインの失敗が続いたため、少し待ってからやり直してください", "Several failed logins in a row: wait a moment before trying again.")
 	}
 	return msg.Sprintf("認証エラー %d", "authentication error %d", int(e))
 }

@@ -70,6 +70,11 @@ type page struct {
 	MinLen        int
 	PasswordLabel msg.Text
 	Login         string
+	// A refused form comes back with what was typed (never a password)
+	// and every field's problem at once, listed under Message.
+	Typed    map[string]string
+	Errs     map[string][]msg.Text
+	Problems []msg.Text
 }
 
 // Switch is a page's language switch: a link to the same page in the
@@ -102,10 +107,32 @@ func safeMethod(m string) bool {
 
 func wantsHTML(r *http.Request) bool { return strings.Contains(r.Header.Get("Accept"), "text/html") }
 
-func setPageHeaders(w http.ResponseWriter) {
-	h := w.Header()
+// hsts asks a browser to reach this host only over HTTPS for a year. A
+// browser heeds it only from a connection without certificate errors
+// (after the vendor trusted the certificate or uploaded one) and never
+// for an address typed as an IP. It covers every port of the name:
+// gokrazy's own plain-HTTP page on port 80 is then reached by IP only.
+// No includeSubDomains: the gateway has none.
+const hsts = "max-age=31536000"
+
+// SecurityHeaders sets what every response of the page carries, redirects
+// and refusals included: PageHeaders, and Strict-Transport-Security when
+// served over HTTPS (never over plain HTTP: RFC 6797). Middleware sets
+// them before any handler runs.
+func SecurityHeaders(w http.ResponseWriter, r *http.Request) {
+	PageHeaders(w.Header())
+	if r.TLS != nil {
+		w.Header().Set("Strict-Transport-Security", hsts)
+	}
+}
+
+// PageHeaders: not cached, nothing but the page's own files (no inline
+// script or style anywhere), never inside a frame, no MIME sniffing, no
+// address sent to other sites. A handler may loosen one it owns after (a
+// static file's Cache-Control, a self-contained report's CSP).
+func PageHeaders(h http.Header) {
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'")
+	h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 }
@@ -115,7 +142,7 @@ func (a *Auth) render(w http.ResponseWriter, r *http.Request, status int, name s
 	p.Lang, p.Switch = Lang(r), SwitchFor(r)
 	p.CSRFField, p.MinLen, p.Login = CSRFField, MinPasswordLen, LoginPath
 	p.PasswordLabel = msg.Sprintf("パスワード（%d文字以上）", "Password (at least %d characters)", MinPasswordLen)
-	setPageHeaders(w)
+	PageHeaders(w.Header())
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	if err := a.tmpl[p.Lang].ExecuteTemplate(w, name, p); err != nil {
@@ -130,7 +157,7 @@ func (a *Auth) refuse(w http.ResponseWriter, r *http.Request, status int, why er
 		a.render(w, r, status, "message.html", page{Title: msg.T("お知らせ", "Notice"), Message: msg.TextOf(why)})
 		return
 	}
-	setPageHeaders(w)
+	PageHeaders(w.Header())
 	http.Error(w, why.Error(), status)
 }
 
@@ -209,11 +236,13 @@ func (a *Auth) session(w http.ResponseWriter, r *http.Request) (Session, string,
 	return Session{}, "", false
 }
 
-// Middleware loads the session into the request context (see SessionFrom)
-// and refuses any state-changing request (not GET/HEAD/OPTIONS) without a
-// valid CSRF token with 403.
+// Middleware sets the security headers on every response (see
+// SecurityHeaders; redirects carry them too), loads the session into the
+// request context (see SessionFrom) and refuses any state-changing request
+// (not GET/HEAD/OPTIONS) without a valid CSRF token with 403.
 func (a *Auth) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		SecurityHeaders(w, r)
 		user := ""
 		if s, _, ok := a.session(w, r); ok {
 			r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, s))
@@ -276,10 +305,25 @@ func (a *Auth) startSession(w http.ResponseWriter, r *http.Request, u User) {
 	clearCookie(w, preCookie)
 }
 
-func lockedMessage(until, now time.Time) (msg.Text, int) {
-	secs := int(math.Ceil(until.Sub(now).Seconds()))
+// heldMessage says why a login is held back and for how long; the
+// seconds are for Retry-After.
+func heldMessage(e *LockedOutError, now time.Time) (msg.Text, int) {
+	secs := waitSeconds(e.Until, now)
+	if e.Wait {
+		return msg.Sprintf("%s（あと%d秒）", "%s (%d s left)", e.reason(), secs), secs
+	}
 	mins := (secs + 59) / 60
-	return msg.Sprintf("%s（あと約%d分）", "%s (about %d min left)", ErrLockedOut, mins), secs
+	return msg.Sprintf("%s（あと約%d分）", "%s (about %d min left)", e.reason(), mins), secs
+}
+
+func waitSeconds(until, now time.Time) int { return max(1, int(math.Ceil(until.Sub(now).Seconds()))) }
+
+// refuseHeld answers a login or setup try that must wait: 429 with
+// Retry-After and the form saying how long.
+func (a *Auth) refuseHeld(w http.ResponseWriter, e *LockedOutError, form func(status int, why msg.Text)) {
+	text, secs := heldMessage(e, a.now())
+	w.Header().Set("Retry-After", fmt.Sprint(secs))
+	form(http.StatusTooManyRequests, text)
 }
 
 func setupTitle() msg.Text { return msg.T("初期設定", "First-time setup") }
@@ -316,15 +360,14 @@ func (a *Auth) login(w http.ResponseWriter, r *http.Request) {
 	}
 	client := a.clientAddr(r)
 	u, err := a.authenticate(r.Context(), r.PostFormValue("username"), r.PostFormValue("password"), client)
-	var locked *LockedOutError
+	form := func(status int, why msg.Text) { a.loginForm(w, r, status, next, why) }
+	var held *LockedOutError
 	switch {
-	case errors.As(err, &locked):
-		text, secs := lockedMessage(locked.Until, a.now())
-		w.Header().Set("Retry-After", fmt.Sprint(secs))
-		a.loginForm(w, r, http.StatusTooManyRequests, next, text)
+	case errors.As(err, &held):
+		a.refuseHeld(w, held, form)
 		return
 	case errors.Is(err, ErrBadCredentials):
-		a.loginForm(w, r, http.StatusUnauthorized, next, ErrBadCredentials.Text())
+		a.refuseBadCredentials(w, r.PostFormValue("username"), client, form)
 		return
 	case err != nil:
 		a.log.Warn("login", "err", err)
@@ -334,6 +377,20 @@ func (a *Auth) login(w http.ResponseWriter, r *http.Request) {
 	a.startSession(w, r, u.User)
 	a.audit(u.Name, AuditLogin, msg.Sprintf("%s としてログイン。接続元 %s", "logged in as %s; client %s", u.Role, client))
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// refuseBadCredentials answers a wrong name or password, saying how long
+// to wait before the next try once failures in a row made one necessary
+// (also in Retry-After, for scripts).
+func (a *Auth) refuseBadCredentials(w http.ResponseWriter, name, client string, form func(status int, why msg.Text)) {
+	until, _ := a.limit.held(a.now(), limitKeys(normalizeUserName(name), client)...)
+	if until.IsZero() {
+		form(http.StatusUnauthorized, ErrBadCredentials.Text())
+		return
+	}
+	secs := waitSeconds(until, a.now())
+	w.Header().Set("Retry-After", fmt.Sprint(secs))
+	form(http.StatusUnauthorized, msg.Sprintf("%s（次の入力まで%d秒お待ちください）", "%s (wait %d s before the next try)", ErrBadCredentials, secs))
 }
 
 // loginForm shows the login form with why the last try was refused.
@@ -387,8 +444,9 @@ func (a *Auth) SetupHandler() http.Handler {
 }
 
 func (a *Auth) setup(w http.ResponseWriter, r *http.Request) {
+	var f setupEntry
 	form := func(status int, why msg.Text) {
-		a.render(w, r, status, "setup.html", page{Title: setupTitle(), Message: why, CSRF: preToken(w, r)})
+		a.render(w, r, status, "setup.html", page{Title: setupTitle(), Message: why, CSRF: preToken(w, r), Typed: f.typed, Errs: f.errs, Problems: f.list})
 	}
 	if !a.SetupPending() {
 		a.refuse(w, r, http.StatusNotFound, ErrSetupDone)
@@ -399,41 +457,33 @@ func (a *Auth) setup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	client := a.clientAddr(r)
-	ck := "addr:" + client
-	if locked, until := a.limit.locked(a.now(), ck); locked {
-		text, secs := lockedMessage(until, a.now())
-		w.Header().Set("Retry-After", fmt.Sprint(secs))
-		form(http.StatusTooManyRequests, text)
+	ck := clientKey(client)
+	var held *LockedOutError
+	if errors.As(a.heldBack([]limitKey{ck}), &held) {
+		a.refuseHeld(w, held, form)
 		return
 	}
 
 	a.setupMu.Lock()
 	defer a.setupMu.Unlock()
+	name := normalizeUserName(r.PostFormValue("username"))
+	pw := r.PostFormValue("password")
+	f = a.readSetupForm(r)
 	if err := a.checkSetupCode(r.PostFormValue("code")); err != nil {
+		f.add("code", setupFieldCode(), ErrSetupCode)
 		if !errors.Is(err, ErrSetupCode) {
 			a.log.Error("setup code", "err", err)
 		}
 		a.audit("-", AuditSetupRefused, msg.Sprintf("セットアップコードが違うか期限切れ。接続元 %s", "wrong or expired setup code; client %s", client))
-		if len(a.limit.fail(a.now(), ck)) > 0 {
-			a.audit("-", AuditLockout, msg.Sprintf("セットアップコードの入力に %[2]d 回失敗したため接続元アドレスを %[1]s ロックしました。接続元 %[3]s",
-				"client address locked for %s after %d failed setup attempts; client %s", a.limit.lockout, a.limit.max, client))
+		for _, l := range a.limit.fail(a.now(), ck) {
+			a.audit("-", AuditLockout, msg.Sprintf("セットアップコードの入力に %[2]d 回続けて失敗したため接続元 %[3]s を %[1]s ロックしました",
+				"client %[3]s locked for %[1]s after %[2]d failed setup attempts in a row", span(l.period), l.failures, client))
 		}
-		form(http.StatusForbidden, ErrSetupCode.Text())
+		form(http.StatusForbidden, f.heading())
 		return
 	}
-	name := normalizeUserName(r.PostFormValue("username"))
-	pw := r.PostFormValue("password")
-	var bad error
-	switch {
-	case validUserName(name) != nil:
-		bad = ErrInvalidUserName
-	case checkPassword(pw) != nil:
-		bad = checkPassword(pw)
-	case pw != r.PostFormValue("password2"):
-		bad = ErrPasswordMismatch
-	}
-	if bad != nil {
-		form(http.StatusBadRequest, msg.TextOf(bad))
+	if len(f.list) > 0 {
+		form(http.StatusBadRequest, f.heading())
 		return
 	}
 	h, err := a.hash(r.Context(), pw)

@@ -53,8 +53,11 @@ type CycleReport struct {
 	Started  time.Time
 	Finished time.Time
 	Pulls    []*pull.Manifest
-	PullErr  error
-	Media    []MediumReport
+	// PullRecords are what the ledger holds of each source's pull, also
+	// of one that failed (pullrecord.go).
+	PullRecords []ledger.PullData
+	PullErr     error
+	Media       []MediumReport
 	// Anomalies are the sources flagged by this cycle's pulls (anomaly.go).
 	Anomalies []Anomaly
 }
@@ -113,28 +116,12 @@ func (c *Cycle) Run(ctx context.Context) (*CycleReport, error) {
 	c.record(ctx, ledger.Entry{Kind: ledger.KindCycleStart, Message: msg.Sprintf("サイクル %s を開始", "cycle %s started", r.ID),
 		Payload: ledger.CycleStartData{Cycle: r.ID}})
 
-	for _, src := range c.Config.Sources {
-		prev, _ := pull.LoadManifest(c.Config.StagingDir, src.Name) // unreadable: judged as a first pull
-		m, err := pull.Run(ctx, src, pull.Options{
-			Staging: c.Config.StagingDir, KeyFile: c.Config.KeyPath(src.KeyFile), BandwidthLimit: c.Config.BandwidthLimit, Logger: log,
-			Events: func(ev pull.Event) { c.emit(CycleEvent{Phase: "pull", Pull: &ev}) },
-		})
-		if m != nil {
-			r.Pulls = append(r.Pulls, m)
-			c.assess(ctx, r, prev, m)
-		}
-		if err != nil {
-			r.PullErr = errors.Join(r.PullErr, err)
-			c.record(ctx, ledger.Entry{Kind: ledger.KindError, Message: msg.TextOf(err), Payload: ledger.ErrorData{Phase: "pull", Source: src.Name}})
-			var inc *pull.IncompleteError
-			if !errors.As(err, &inc) {
-				// Nothing new is staged: writing the media now would only
-				// repeat the last snapshot, so no medium is powered.
-				r.Finished = time.Now()
-				c.endRecord(ctx, r)
-				return r, err
-			}
-		}
+	if err := c.pullAll(ctx, r, log); err != nil {
+		// Nothing new is staged: writing the media now would only repeat
+		// the last snapshot, so no medium is powered.
+		r.Finished = time.Now()
+		c.endRecord(ctx, r)
+		return r, err
 	}
 	if ctx.Err() != nil {
 		return r, ctx.Err()
@@ -160,6 +147,34 @@ func (c *Cycle) Run(ctx context.Context) (*CycleReport, error) {
 	return r, errors.Join(errs...)
 }
 
+// pullAll pulls every source into staging and records each pull. It
+// returns the error of a pull that failed outright; files left out by a
+// pull that ran to its end are in r.PullErr.
+func (c *Cycle) pullAll(ctx context.Context, r *CycleReport, log *slog.Logger) error {
+	for _, src := range c.Config.Sources {
+		prev, _ := pull.LoadManifest(c.Config.StagingDir, src.Name) // unreadable: judged as a first pull
+		m, err := pull.Run(ctx, src, pull.Options{
+			Staging: c.Config.StagingDir, KeyFile: c.Config.KeyPath(src.KeyFile), BandwidthLimit: c.Config.BandwidthLimit, Logger: log,
+			Events: func(ev pull.Event) { c.emit(CycleEvent{Phase: "pull", Pull: &ev}) },
+		})
+		rec := PullRecord(r.ID, src.Name, m, err)
+		r.PullRecords = append(r.PullRecords, rec)
+		c.record(ctx, ledger.Entry{Kind: ledger.KindPull, Message: PullSummary(rec), Payload: rec})
+		if m != nil {
+			r.Pulls = append(r.Pulls, m)
+			c.assess(ctx, r, prev, m)
+		}
+		if err != nil {
+			r.PullErr = errors.Join(r.PullErr, err)
+			c.record(ctx, ledger.Entry{Kind: ledger.KindError, Message: msg.TextOf(err), Payload: ledger.ErrorData{Phase: "pull", Source: src.Name}})
+			if !rec.OK {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 func (c *Cycle) endRecord(ctx context.Context, r *CycleReport) {
 	text := msg.Sprintf("サイクル %s: 正常終了", "cycle %s: ok", r.ID)
 	if !r.OK() {
@@ -178,7 +193,7 @@ func (c *Cycle) Session(ctx context.Context, t Target, fn func(ctx context.Conte
 	// shown as offline while it is not: no room, no power.
 	if err := c.Ledger.Room(); err != nil {
 		mr.Err = err
-		c.recordErr(ctx, t.Name, "before-power-on", err)
+		c.recordErr(ctx, t.Name, "ledger-room", err)
 		return mr
 	}
 	if err := t.Drive.BeforePowerOn(); err != nil {
@@ -206,6 +221,7 @@ func (c *Cycle) Session(ctx context.Context, t Target, fn func(ctx context.Conte
 	}()
 	if err != nil {
 		mr.Err = msg.Errorf("通電できません: %w", "power-on failed: %w", err)
+		c.recordErr(ctx, t.Name, "power-on", mr.Err)
 		return mr
 	}
 
@@ -260,7 +276,9 @@ func (c *Cycle) writeTarget(ctx context.Context, t Target, cycleID string) Mediu
 			c.emit(CycleEvent{Phase: "backup", Medium: t.Name, Text: msg.Plain(src.Name)})
 			dir := pull.SourceDir(c.Config.StagingDir, src.Name)
 			if _, err := os.Stat(filepath.Join(dir, pull.ManifestName)); err != nil {
-				errs = errors.Join(errs, msg.Errorf("取得元 %s はまだ一度も取得できていません: %w", "source %s has never been pulled: %w", src.Name, err))
+				err = msg.Errorf("取得元 %s はまだ一度も取得できていません: %w", "source %s has never been pulled: %w", src.Name, err)
+				errs = errors.Join(errs, err)
+				c.record(ctx, ledger.Entry{Kind: ledger.KindError, Medium: t.Name, Message: msg.TextOf(err), Payload: ledger.ErrorData{Phase: "pull", Source: src.Name}})
 				continue
 			}
 			res, err := rp.Backup(ctx, dir, []string{"cycle=" + cycleID, "source=" + src.Name})
@@ -277,6 +295,10 @@ func (c *Cycle) writeTarget(ctx context.Context, t Target, cycleID string) Mediu
 				Message: msg.Sprintf("取得元 %[2]s のスナップショット %[1]s", "snapshot %s of %s", si.ID, src.Name),
 				Payload: ledger.SnapshotData{Cycle: cycleID, Source: src.Name, Snapshot: si.ID, DataAdded: si.DataAdded,
 					TotalBytes: si.TotalBytes, Files: si.Files}})
+			// Without the list a restore is only checked after powering.
+			if err := KeepFileList(c.Config.StagingDir, src.Name, cycleID); err != nil && c.Logger != nil {
+				c.Logger.Warn("file list of the snapshot not kept", "source", src.Name, "err", err)
+			}
 		}
 		// Generations are pruned only after a fully good night with no
 		// open anomaly, so a failing or encrypted export can never push

@@ -17,6 +17,7 @@ import (
 	"github.com/danzen-gw/danzen/backup/pull"
 	"github.com/danzen-gw/danzen/backup/restic"
 	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/internal/when"
 	"github.com/danzen-gw/danzen/ledger"
 )
 
@@ -37,7 +38,8 @@ type RestoreRequest struct {
 	// must not exist yet or be empty; a restore never overwrites.
 	Dir string
 	// Deadline is when the medium is cut again at the latest, finished or
-	// not. Zero: no deadline beyond ctx.
+	// not. Zero: no deadline beyond ctx. Its location is the zone it is
+	// said in, should it pass.
 	Deadline time.Time
 	// Drill also reads every pack (restic check --read-data) and removes
 	// Dir afterwards: a rehearsal, recorded as the 訓練記録.
@@ -146,7 +148,7 @@ func (c *Cycle) restore(ctx context.Context, t Target, req RestoreRequest, rr *R
 	rr.Medium = mr
 	rr.CutVerified = mr.CutVerified
 	if mr.Err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		deadline := msg.T(req.Deadline.Format(time.DateTime), req.Deadline.Format(time.RFC3339))
+		deadline := when.In(req.Deadline.Location()).Stamp(req.Deadline)
 		return msg.Errorf("期限 %s を過ぎたため中止し、媒体を切断しました: %w", "the deadline %s passed: stopped and the medium was cut: %w",
 			deadline, mr.Err)
 	}

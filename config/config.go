@@ -154,6 +154,10 @@ type Source struct {
 	// Attempts is how often a pull reconnects and resumes after a lost
 	// connection before it gives up.
 	Attempts int `json:"attempts"`
+	// DropAlertPercent raises an alert when what is staged of the source
+	// (files or bytes) falls by more than this share since the previous
+	// pull: the export is broken or files were deleted. 0 never alerts.
+	DropAlertPercent int `json:"drop_alert_percent"`
 }
 
 // Completion modes: how danzen knows the exporter has finished a file.
@@ -194,16 +198,21 @@ func Default() *Config {
 	}
 }
 
+// DefaultDropAlertPercent is a source's DropAlertPercent unless set: a
+// night's clinical work never deletes a fifth of an export.
+const DefaultDropAlertPercent = 20
+
 // DefaultSource returns a source with every optional field at its default.
 func DefaultSource() Source {
 	return Source{
-		Port:        22,
-		Include:     []string{"**"},
-		Completion:  Completion{Mode: CompletionStable, StableFor: Duration(60 * time.Second)},
-		Mirror:      true,
-		Connections: 2,
-		Workers:     16,
-		Attempts:    3,
+		Port:             22,
+		Include:          []string{"**"},
+		Completion:       Completion{Mode: CompletionStable, StableFor: Duration(60 * time.Second)},
+		Mirror:           true,
+		Connections:      2,
+		Workers:          16,
+		Attempts:         3,
+		DropAlertPercent: DefaultDropAlertPercent,
 	}
 }
 
@@ -221,12 +230,26 @@ func (s *Source) UnmarshalJSON(b []byte) error {
 // Parse decodes and validates a configuration. Unknown fields are errors,
 // so a misspelt key is reported instead of silently ignored.
 func Parse(data []byte) (*Config, error) {
-	c := Default()
-	if err := decodeStrict(data, c); err != nil {
-		return nil, msg.Errorf("設定ファイルを読めません: %w", "cannot parse the configuration: %w", err)
+	c, err := decode(data)
+	if err != nil {
+		return nil, err
 	}
 	if err := c.Validate(); err != nil {
 		return nil, err
+	}
+	return c, nil
+}
+
+// decode reads a configuration without validating it.
+func decode(data []byte) (*Config, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		// An empty file says nothing to decode: say what it is, not "EOF".
+		return nil, msg.New("設定ファイルが空です。設定を書き直すか、直前の設定(config.json.prev)に戻してください",
+			"the configuration file is empty: write the configuration again, or go back to the previous one (config.json.prev)")
+	}
+	c := Default()
+	if err := decodeStrict(data, c); err != nil {
+		return nil, msg.Errorf("設定ファイルを読めません: %w", "cannot parse the configuration: %w", err)
 	}
 	return c, nil
 }
@@ -245,24 +268,46 @@ func decodeStrict(data []byte, v any) error {
 
 // Load reads and validates the configuration file at path.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, msg.Errorf("設定ファイル %s がありません: %w", "configuration file %s does not exist: %w", path, err)
-		}
-		return nil, msg.Errorf("設定ファイル %s を読めません: %w", "cannot read the configuration %s: %w", path, err)
+	c, missing, err := LoadUnfinished(path)
+	if err == nil && missing != nil {
+		err = msg.Errorf("%s: %w", "%s: %w", path, missing)
 	}
-	c, err := Parse(data)
 	if err != nil {
-		return nil, msg.Errorf("%s: %w", "%s: %w", path, err)
+		return nil, err
 	}
 	return c, nil
 }
 
+// LoadUnfinished is Load for the gateway's start-up: a configuration that
+// is only Unfinished (no source yet) is returned too, with missing saying
+// what it lacks, so that the page can finish it. Every other problem is
+// an error as with Load.
+func LoadUnfinished(path string) (c *Config, missing *ValidationError, err error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, msg.Errorf("設定ファイル %s がありません: %w", "configuration file %s does not exist: %w", path, err)
+		}
+		return nil, nil, msg.Errorf("設定ファイル %s を読めません: %w", "cannot read the configuration %s: %w", path, err)
+	}
+	c, err = decode(data)
+	if err == nil {
+		if err = c.Validate(); Unfinished(err) && errors.As(err, &missing) {
+			err = nil
+		}
+	}
+	if err != nil {
+		return nil, nil, msg.Errorf("%s: %w", "%s: %w", path, err)
+	}
+	return c, missing, nil
+}
+
 // Save validates c and writes it atomically to path. The file it replaces
-// is kept as path+".prev" so the last change can be undone.
+// is kept as path+".prev" so the last change can be undone. A
+// configuration that is only Unfinished is saved: commissioning writes
+// one before a source is added (Reconfigure decides, by ValidateChange).
 func Save(path string, c *Config) error {
-	if err := c.Validate(); err != nil {
+	if err := c.Validate(); err != nil && !Unfinished(err) {
 		return err
 	}
 	data, err := json.MarshalIndent(c, "", "  ")

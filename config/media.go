@@ -67,6 +67,7 @@ func (v *checker) media(c *Config) {
 		v.unique(f+".name", relays, r.Name, msg.T("リレー名", "relay name"))
 		v.nested(f, r.Validate())
 	}
+	v.relayLines(c.Relays)
 	names := map[string]bool{}
 	used := map[string]string{}
 	for i, m := range c.Media {

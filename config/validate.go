@@ -59,6 +59,7 @@ func (c *Config) Validate() error {
 	if c.BandwidthLimit < 0 {
 		v.Add("bandwidth_limit", "負の値は指定できません", "must not be negative")
 	}
+	v.sources(c)
 	seen := map[string]bool{}
 	for i := range c.Sources {
 		s := &c.Sources[i]
@@ -80,6 +81,8 @@ func (c *Config) Validate() error {
 		}
 	}
 	v.scan(c.Scan)
+	v.checkSubset(c.CheckSubset)
+	v.secretFiles(c)
 	if _, err := time.LoadLocation(c.TimeZone); err != nil || c.TimeZone == "" {
 		v.Add("time_zone", "タイムゾーン名が正しくありません(例: \"Asia/Tokyo\")", "unknown time zone (example: \"Asia/Tokyo\")")
 	}
@@ -166,6 +169,9 @@ func (v *checker) source(f string, s *Source) {
 	if s.Attempts < 1 || s.Attempts > 10 {
 		v.Add(f+".attempts", "試行回数は1〜10です", "attempts must be 1–10")
 	}
+	if s.DropAlertPercent < 0 || s.DropAlertPercent > 99 {
+		v.Add(f+".drop_alert_percent", "0(通知しない)か1〜99(%)にしてください", "use 0 (never alert) or 1–99 (%)")
+	}
 }
 
 // account checks an SSH account on the e-chart server (a source's pull
@@ -189,8 +195,7 @@ func (v *checker) account(f, host string, port int, user, keyFile string, knownH
 			"give a file name, not the key itself: secrets never go into the configuration file")
 	}
 	if len(knownHosts) == 0 {
-		v.Add(f+".known_hosts", "ホスト鍵が登録されていません。`danzen hostkey` で指紋を確認して登録してください",
-			"no pinned host key: fetch it with `danzen hostkey`, compare the fingerprint, then add it")
+		v.AddText(f+".known_hosts", missingPin())
 	}
 	for j, line := range knownHosts {
 		if _, _, _, _, _, err := ssh.ParseKnownHosts([]byte(line)); err != nil {

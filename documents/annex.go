@@ -55,19 +55,34 @@ func (b *builder) annex() *Doc {
 	return d
 }
 
-// alertActions says what staff do on each alert kind.
+// alertActions says, for each cause an alert or the page reports, what
+// happened and what staff and the vendor do: the guide of package alert,
+// the same words the page and the alert itself use.
 func (b *builder) alertActions() Block {
 	l := b.l
-	rows := [][]Cell{
-		{cell(code(string(alert.KindMediumNotOff))), cell(bad(l.t("最重要", "critical"))), tcell(l.t("媒体の切断を確認できません。媒体はオフラインではありません。リレーと配線、媒体の電源ランプを確認し、解決しなければ媒体の電源ケーブルを手で抜いて保守ベンダに連絡する。", "The medium's cut could not be verified: it is not offline. Check the relay, wiring and the medium's power lamp; if unresolved, unplug the medium's supply by hand and call the vendor."))},
-		{cell(code(string(alert.KindSourceAnomaly))), cell(bad(l.t("最重要", "critical"))), tcell(l.t("電子カルテのエクスポートがほぼ全体変わったか、暗号化されたような内容になりました(ランサムウェアの疑い)。電子カルテサーバーを至急確認し、保守ベンダに連絡する。確認が済むまで古い世代は削除されません。問題がなければ(または対処後に)画面の「異常」で確認済みにする。", "The e-chart export changed almost entirely or looks encrypted (possible ransomware). Check the e-chart server now and call the vendor. Older generations are not pruned until then; when it is fine (or dealt with), acknowledge it on the page's Anomalies screen."))},
-		{cell(code(string(alert.KindCycleFailed))), tcell(l.t("重要", "error")), tcell(l.t("バックアップが失敗しました。画面の履歴で原因(取得元・媒体・容量)を確認し、当日中に保守ベンダへ連絡する。", "A backup failed. Read the cause in the page's history (source, medium, space) and call the vendor the same day."))},
-		{cell(code(string(alert.KindCycleMissed))), tcell(l.t("重要", "error")), tcell(l.t("予定のバックアップが実行されませんでした。ゲートウェイの電源・時刻・ネットワークを確認する。", "A scheduled backup did not run. Check the gateway's power, clock and network."))},
-		{cell(code(string(alert.KindLedgerFailed))), tcell(l.t("重要", "error")), tcell(l.t("証跡台帳の検証に失敗しました。改ざんまたは故障の可能性があります。ゲートウェイの操作を止め、責任者と保守ベンダに連絡する。", "The evidence ledger failed verification: tampering or damage. Stop using the gateway and call the responsible person and the vendor."))},
-		{cell(code(string(alert.KindLedgerFull))), tcell(l.t("重要", "error")), tcell(l.t("証跡台帳のディスク(/perm)がいっぱいで、媒体の接続と切断を記録できないため、バックアップを止めています。保守ベンダに連絡し、不要なファイルを整理してもらう。空きができれば次のバックアップから再開する。", "The evidence ledger's disk (/perm) is full: connecting and cutting a medium could not be recorded, so backups are stopped. Call the vendor to clear unneeded files; backups resume with the next cycle once there is space."))},
-		{cell(code(string(alert.KindDrillFailed))), tcell(l.t("重要", "error")), tcell(l.t("復元訓練でデータを復元・照合できませんでした。媒体が読めない可能性があります。別の媒体で訓練をやり直し、保守ベンダに連絡する。", "A restore drill could not restore and verify the data: the medium may be unreadable. Repeat the drill with another medium and call the vendor."))},
-		{cell(code(string(alert.KindStagingLow))), tcell(l.t("注意", "warning")), tcell(l.t("取得領域の空きが少なくなっています。保守ベンダに容量の見直しを依頼する。", "Staging space is running out: ask the vendor to review the capacity."))},
-		{cell(code(string(alert.KindScanFinding))), tcell(l.t("注意", "warning")), tcell(l.t("外部接続点の自己診断で注意事項が見つかりました。報告書を保守ベンダ・回線業者と確認する。", "The self-scan of the internet edge found an item of concern: review the report with the vendor and the line provider."))},
+	var rows [][]Cell
+	for _, g := range alert.Guides() {
+		kind := text(l.t("(画面のみ)", "(page only)"))
+		if g.Alert != "" {
+			kind = code(string(g.Alert))
+		}
+		sev := text(severityLabel(l, g.Severity))
+		if g.Severity == alert.SeverityCritical {
+			sev = bad(severityLabel(l, g.Severity))
+		}
+		rows = append(rows, []Cell{cell(kind), cell(sev), tcell(l.in(g.What)), tcell(l.in(g.Staff)), tcell(l.in(g.Vendor))})
 	}
-	return table([]string{l.t("警報", "alert"), l.t("重要度", "severity"), l.t("対応", "what to do")}, rows, "")
+	return table([]string{l.t("警報", "alert"), l.t("重要度", "severity"), l.t("起きたこと", "what happened"),
+		l.t("病院職員の対応", "what hospital staff do"), l.t("保守ベンダの対応", "what the vendor does")}, rows, "")
+}
+
+// severityLabel is how the annex names an alert's severity.
+func severityLabel(l lang, s alert.Severity) string {
+	switch s {
+	case alert.SeverityCritical:
+		return l.t("最重要", "critical")
+	case alert.SeverityError:
+		return l.t("重要", "error")
+	}
+	return l.t("注意", "warning")
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/internal/when"
 )
 
 // MissingField is a person-entered field that is empty, with the
@@ -33,7 +34,7 @@ type builder struct {
 	cfg     *config.Config
 	doc     string
 	missing *[]MissingField
-	loc     *time.Location
+	zone    when.Zone // every time is printed in the gateway's zone, labelled
 }
 
 // person returns the value of a person-entered field, or the visible
@@ -59,23 +60,16 @@ func (b *builder) noteMissing(field string, label msg.Text) {
 	*b.missing = append(*b.missing, MissingField{Field: field, Label: label, Docs: []string{b.doc}})
 }
 
-// stamp is a time in the gateway's zone, to the minute.
-func (b *builder) stamp(t time.Time) string {
-	if t.IsZero() {
-		return "—"
-	}
-	return t.In(b.loc).Format("2006-01-02 15:04")
-}
+// stamp is a time in the gateway's zone, to the minute, with the zone.
+func (b *builder) stamp(t time.Time) string { return b.zone.Minute(t) }
 
-func (b *builder) stampSec(t time.Time) string {
-	return t.In(b.loc).Format("2006-01-02 15:04:05")
-}
+func (b *builder) stampSec(t time.Time) string { return b.zone.Stamp(t) }
 
 func (b *builder) date(t time.Time) string {
 	if b.l == en {
-		return t.In(b.loc).Format("2 January 2006")
+		return b.zone.Time(t).Format("2 January 2006")
 	}
-	return t.In(b.loc).Format("2006年1月2日")
+	return b.zone.Time(t).Format("2006年1月2日")
 }
 
 // HumanDuration is "2時間5分" in Japanese ("ja"), "2h 5m" otherwise, to

@@ -20,9 +20,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/internal/when"
 )
 
 // Info names one document.
@@ -56,13 +56,9 @@ func Build(in *Input) (*Set, error) {
 	if in == nil || in.Config == nil {
 		return nil, errors.New("documents: no configuration")
 	}
-	loc, err := time.LoadLocation(in.Config.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
 	set := &Set{}
 	for _, l := range []lang{ja, en} {
-		b := &builder{l: l, in: in, cfg: in.Config, missing: &set.Missing, loc: loc}
+		b := &builder{l: l, in: in, cfg: in.Config, missing: &set.Missing, zone: when.Of(in.Config.TimeZone)}
 		for _, d := range []*Doc{b.plan(), b.annex(), b.runbook(), b.recovery(), b.evidence(), b.scanReport()} {
 			if err := lint(d); err != nil {
 				return nil, err

@@ -11,6 +11,7 @@ import (
 	"github.com/danzen-gw/danzen/backup"
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/internal/when"
 	"github.com/danzen-gw/danzen/ledger"
 )
 
@@ -25,7 +26,7 @@ func (g *Gateway) newNotifier(cfg *config.Config) (*alert.Notifier, error) {
 	}
 	// Beside the ledger, in the state directory: an alert announced before
 	// a restart is still announced as cleared after it.
-	return alert.New(cfg.Alerts, alert.Options{SecretsDir: cfg.SecretsDir, Logger: g.log,
+	return alert.New(cfg.Alerts, alert.Options{SecretsDir: cfg.SecretsDir, Logger: g.log, Zone: when.Of(cfg.TimeZone),
 		StateFile: filepath.Join(filepath.Dir(cfg.LedgerDir), "alerts.json")})
 }
 
@@ -68,6 +69,7 @@ func (g *Gateway) alertCycle(r *backup.CycleReport, err error) {
 		g.send(alert.CycleFailed(cfg.GatewayID, "", now, msg.Text{}).Resolve(now))
 	}
 	g.alertAnomalies(r)
+	g.alertPulls(r, now)
 	for _, m := range r.Media {
 		notOff := alert.MediumNotOff(cfg.GatewayID, m.Name, now, m.CutReason)
 		switch {

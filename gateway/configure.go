@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"reflect"
 
 	"github.com/danzen-gw/danzen/config"
@@ -14,47 +15,79 @@ import (
 // save to (tests, the demo's in-memory use).
 var ErrNoConfigFile = msg.New("設定ファイルが指定されていません", "the gateway has no configuration file to save to")
 
-// Reconfigure validates cfg, saves it (the replaced file is kept as
-// config.json.prev for undo), and applies it without a reboot: relays and
-// drivers are reopened and every relay is driven off and verified again.
-// It refuses with ErrBusy while a job runs, rather than changing the
-// hardware under a powered medium. actor is recorded with the list of
-// changed settings.
+// Reconfigure validates cfg, applies it without a reboot (relays and
+// drivers are reopened and every relay is driven off and verified again)
+// and then saves it, keeping the replaced file as config.json.prev for
+// undo. A change whose hardware cannot be opened is rolled back: the
+// previous configuration keeps running, the file is not touched, and the
+// refusal is recorded with its reason. So the file on disk is always what
+// runs. A configuration equal to the one in use writes nothing, and the
+// previous undo stays. It refuses with ErrBusy while a job runs, rather
+// than changing the hardware under a powered medium. actor is recorded
+// with the list of changed settings.
 func (g *Gateway) Reconfigure(ctx context.Context, actor string, cfg *config.Config) error {
 	if g.opts.ConfigPath == "" {
 		return ErrNoConfigFile
-	}
-	if err := cfg.Validate(); err != nil {
-		return err
 	}
 	if !g.job.TryLock() {
 		return ErrBusy
 	}
 	defer g.job.Unlock()
 	old := g.Config()
+	if err := cfg.ValidateChange(old); err != nil {
+		return err
+	}
+	changed := changedFields(old, cfg)
+	if len(changed) == 0 {
+		return nil
+	}
 	n, err := g.newNotifier(cfg)
 	if err != nil {
 		return err
 	}
+	if err := g.switchHardware(ctx, old, cfg); err != nil {
+		return g.rolledBack(actor, changed, msg.Errorf("新しい設定の機器を開けないため、変更を取り消しました。前の設定のまま動作しています(設定ファイルも変更前のままです): %w",
+			"the change was rolled back because its hardware could not be opened; the previous configuration still runs (and the file is unchanged): %w", err))
+	}
 	if err := config.Save(g.opts.ConfigPath, cfg); err != nil {
-		return err
-	}
-	if err := g.relays.Close(); err != nil {
-		g.log.Error("reconfigure: a relay did not verify off while closing", "err", err)
-	}
-	if err := g.openHardware(ctx, cfg); err != nil {
-		// Keep running on the old hardware settings; the file already
-		// holds the new ones, so say so plainly.
-		if rerr := g.openHardware(ctx, old); rerr != nil {
-			g.log.Error("reconfigure: reopening the previous hardware failed too", "err", rerr)
+		// What runs must be what the file says: back to the old hardware.
+		if rerr := g.switchHardware(ctx, cfg, old); rerr != nil {
+			err = errors.Join(err, rerr)
 		}
-		return msg.Errorf("新しい設定は保存されましたが、機器を開けませんでした。前の設定で動作しています: %w", "the new configuration was saved but its hardware could not be opened; still running on the previous one: %w", err)
+		return g.rolledBack(actor, changed, msg.Errorf("新しい設定を保存できないため、変更を取り消しました: %w", "the change was rolled back because it could not be saved: %w", err))
 	}
 	g.cfg.Store(cfg)
 	g.notifier.Store(n)
 	g.record(ledger.Entry{Kind: ledger.KindConfigChange, Actor: actor, Message: msg.T("設定を変更", "configuration changed"),
-		Payload: ledger.ConfigChangeData{Changed: changedFields(old, cfg)}})
+		Payload: ledger.ConfigChangeData{Changed: changed}})
 	return nil
+}
+
+// switchHardware closes the relays of from and opens those of to; when to
+// cannot be opened, from is opened again and the error says why to failed.
+// The caller holds the job lock.
+func (g *Gateway) switchHardware(ctx context.Context, from, to *config.Config) error {
+	if err := g.relays.Close(); err != nil {
+		g.log.Error("reconfigure: a relay did not verify off while closing", "err", err)
+	}
+	err := g.openHardware(ctx, to)
+	if err == nil {
+		return nil
+	}
+	if rerr := g.openHardware(ctx, from); rerr != nil {
+		g.log.Error("reconfigure: reopening the previous hardware failed too", "err", rerr)
+		return errors.Join(err, msg.Errorf("前の設定の機器も開けません: %w", "the previous configuration's hardware could not be opened either: %w", rerr))
+	}
+	return err
+}
+
+// rolledBack records a change that was refused while being applied (so
+// it is in the ledger and the history, with who tried it and why) and
+// returns why.
+func (g *Gateway) rolledBack(actor string, changed []string, why error) error {
+	g.log.Error("reconfigure: change rolled back", "changed", changed, "err", why)
+	g.record(ledger.Entry{Kind: ledger.KindError, Actor: actor, Message: msg.TextOf(why), Payload: ledger.ErrorData{Phase: "config"}})
+	return why
 }
 
 // UndoConfig goes back to the configuration before the last change.
@@ -62,7 +95,9 @@ func (g *Gateway) UndoConfig(ctx context.Context, actor string) error {
 	if g.opts.ConfigPath == "" {
 		return ErrNoConfigFile
 	}
-	prev, err := config.Load(g.opts.ConfigPath + ".prev")
+	// An unfinished one (no source) is the start of commissioning:
+	// Reconfigure decides whether going back to it is allowed.
+	prev, _, err := config.LoadUnfinished(g.opts.ConfigPath + ".prev")
 	if err != nil {
 		return msg.Errorf("元に戻せる設定がありません: %w", "no previous configuration to go back to: %w", err)
 	}

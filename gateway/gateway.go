@@ -237,6 +237,7 @@ func (g *Gateway) runCycleLocked(ctx context.Context, events func(backup.CycleEv
 	c.Targets = targets
 	rep, err := c.Run(ctx)
 	g.alertCycle(rep, err)
+	g.pruneFileLists()
 	return rep, err
 }
 

@@ -18,6 +18,10 @@ type Loaded struct {
 	// good configuration (config.json.prev) was used instead: a fault to
 	// record and report, not to stop on.
 	Fallback error
+	// Unfinished says what the configuration still lacks (a source) while
+	// the gateway is being commissioned; nil once it is complete. The
+	// gateway starts so that the page can finish it.
+	Unfinished error
 }
 
 // LoadOrCreate loads dir/config.json. On a first start it creates the
@@ -28,16 +32,16 @@ type Loaded struct {
 // up; the caller reports Loaded.Fallback.
 func LoadOrCreate(dir string) (Loaded, error) {
 	p := filepath.Join(dir, "config.json")
-	cfg, err := config.Load(p)
+	cfg, missing, err := config.LoadUnfinished(p)
 	if err == nil {
-		return Loaded{Config: cfg}, nil
+		return Loaded{Config: cfg, Unfinished: unfinished(missing)}, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
-		prev, perr := config.Load(p + ".prev")
+		prev, pmissing, perr := config.LoadUnfinished(p + ".prev")
 		if perr != nil {
 			return Loaded{}, msg.Errorf("%w(直前の設定 %s.prev も使えません: %v)", "%w (the previous one, %s.prev, cannot be used either: %v)", err, p, perr)
 		}
-		return Loaded{Config: prev, Fallback: msg.Errorf("設定ファイルが壊れているため直前の設定(%s.prev)で起動しました: %w",
+		return Loaded{Config: prev, Unfinished: unfinished(pmissing), Fallback: msg.Errorf("設定ファイルが壊れているため直前の設定(%s.prev)で起動しました: %w",
 			"the configuration is damaged: started with the previous one (%s.prev): %w", p, err)}, nil
 	}
 	for _, d := range []string{"secrets", "staging", "ledger", "scans", "drills"} {
@@ -52,5 +56,15 @@ func LoadOrCreate(dir string) (Loaded, error) {
 	if err := config.Save(p, cfg); err != nil {
 		return Loaded{}, err
 	}
-	return Loaded{Config: cfg, Created: true}, nil
+	// A new gateway has no source yet: the page adds it.
+	return Loaded{Config: cfg, Created: true, Unfinished: cfg.Validate()}, nil
+}
+
+// unfinished is what a configuration still lacks as an error, nil when
+// it lacks nothing (a nil *ValidationError must not become a non-nil error).
+func unfinished(missing *config.ValidationError) error {
+	if missing == nil {
+		return nil
+	}
+	return missing
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/danzen-gw/danzen/backup"
 	"github.com/danzen-gw/danzen/backup/pull"
 	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/internal/when"
 	"github.com/danzen-gw/danzen/ledger"
 )
 
@@ -76,9 +77,12 @@ func (g *Gateway) checkRestore(ctx context.Context, o RestoreOptions) error {
 	if _, err := cfg.Medium(o.Medium); err != nil {
 		return err
 	}
+	if err := g.checkRestoreFiles(o); err != nil {
+		return err
+	}
 	if !o.Deadline.IsZero() && !o.Deadline.After(time.Now().Add(time.Minute)) {
 		return msg.Errorf("切断期限 %s は1分以上先にしてください", "the deadline %s must be at least a minute ahead",
-			msg.T(o.Deadline.Format(time.DateTime), o.Deadline.Format(time.RFC3339)))
+			when.Of(cfg.TimeZone).Stamp(o.Deadline))
 	}
 	if o.Target != "" {
 		tg, err := cfg.RestoreTarget(o.Target)
@@ -118,7 +122,7 @@ func (g *Gateway) restoreLocked(ctx context.Context, o RestoreOptions, events fu
 	}
 	c := g.cycle(events)
 	rep, err := c.Restore(ctx, t, backup.RestoreRequest{ID: id, Snapshot: o.Snapshot, Source: o.Source, Files: o.Files,
-		Dir: dir, Deadline: o.Deadline, Dest: dest, Actor: o.Actor})
+		Dir: dir, Deadline: when.Of(cfg.TimeZone).Time(o.Deadline), Dest: dest, Actor: o.Actor})
 	if !rep.Medium.CutVerified && !rep.Medium.Simulated {
 		g.send(alert.MediumNotOff(cfg.GatewayID, o.Medium, time.Now(), rep.Medium.CutReason))
 	}
@@ -196,7 +200,7 @@ func (g *Gateway) drillLocked(ctx context.Context, medium, actor string, events 
 	id := backup.NewCycleID(time.Now())
 	c := g.cycle(events)
 	rep, err := c.Restore(ctx, t, backup.RestoreRequest{ID: id, Snapshot: "latest", Dir: filepath.Join(g.RestoreArea(), "drill-"+id),
-		Deadline: time.Now().Add(cfg.Restore.Window.Std()), Drill: true, Dest: "scratch", Actor: actor})
+		Deadline: when.Of(cfg.TimeZone).Time(time.Now().Add(cfg.Restore.Window.Std())), Drill: true, Dest: "scratch", Actor: actor})
 	now := time.Now()
 	drillAlert := alert.DrillFailed(cfg.GatewayID, medium, now, rep.Error)
 	if err != nil {
@@ -262,6 +266,7 @@ func (g *Gateway) restoreRecords(kind ledger.Kind) ([]ledger.RestoreData, error)
 // SnapshotRecord is a snapshot the ledger says is on a medium.
 type SnapshotRecord struct {
 	Medium, ID, Source string
+	Cycle              string // the cycle that wrote it
 	Time               time.Time
 	Bytes              int64
 	Files              int
@@ -278,6 +283,12 @@ func (g *Gateway) Snapshots(medium string) ([]SnapshotRecord, error) {
 	if err != nil {
 		return nil, err
 	}
+	return liveSnapshots(entries, medium), nil
+}
+
+// liveSnapshots are the snapshots entries (snapshot and forget) say
+// medium holds, newest first.
+func liveSnapshots(entries []ledger.Entry, medium string) []SnapshotRecord {
 	removed := map[string]bool{}
 	var out []SnapshotRecord
 	for _, e := range entries {
@@ -293,13 +304,13 @@ func (g *Gateway) Snapshots(medium string) ([]SnapshotRecord, error) {
 			}
 		case ledger.KindSnapshot:
 			if d, err := ledger.Decode[ledger.SnapshotData](e); err == nil && d.Snapshot != "" {
-				out = append(out, SnapshotRecord{Medium: medium, ID: d.Snapshot, Source: d.Source, Time: e.Time, Bytes: d.TotalBytes, Files: d.Files})
+				out = append(out, SnapshotRecord{Medium: medium, ID: d.Snapshot, Source: d.Source, Cycle: d.Cycle, Time: e.Time, Bytes: d.TotalBytes, Files: d.Files})
 			}
 		}
 	}
 	out = slices.DeleteFunc(out, func(s SnapshotRecord) bool { return removed[s.ID] })
 	slices.SortFunc(out, func(a, b SnapshotRecord) int { return b.Time.Compare(a.Time) })
-	return out, nil
+	return out
 }
 
 // RestoredFile returns the path of a file of a kept restore in the

@@ -8,6 +8,7 @@ import (
 	"github.com/danzen-gw/danzen/backup"
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/internal/when"
 	"github.com/danzen-gw/danzen/ledger"
 	"github.com/danzen-gw/danzen/schedule"
 )
@@ -45,7 +46,7 @@ func (g *Gateway) RunSchedule(ctx context.Context, clock Clock, events func(back
 		missed: func(n int, due, now time.Time) {
 			g.record(ledger.Entry{Kind: ledger.KindCycleMissed, Message: msg.T("予定のサイクルが実行されませんでした", "scheduled cycles did not run"),
 				Payload: ledger.MissedData{Missed: n, FirstDue: due, Now: now}})
-			g.send(alert.CycleMissed(g.Config().GatewayID, now, due))
+			g.send(alert.CycleMissed(g.Config().GatewayID, now, due, when.Of(g.Config().TimeZone)))
 		},
 		next: g.setNext,
 	})

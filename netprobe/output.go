@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/internal/when"
 )
 
 // Row is one line of the programme's table:
@@ -126,7 +127,7 @@ th,td{border:1px solid #888;padding:.3em .5em;vertical-align:top;text-align:left
 th{background:#eee}.caution{color:#b00;font-weight:bold}.en{color:#555;font-size:90%}
 </style></head><body>
 <h1>{{ja "heading"}} <span class="en">/ {{en "heading"}}</span></h1>
-<p>{{both "scanned"}}: {{.Started.Format "2006-01-02 15:04 MST"}} – {{.Finished.Format "15:04 MST"}}<br>
+<p>{{both "scanned"}}: {{.Started}} – {{.Finished}}<br>
 {{both "feed"}}: {{.FeedDate}}<br>
 {{both "tcp"}}: {{.TCPPorts}}<br>
 {{both "cautions"}}: {{.Cautions}}</p>
@@ -135,7 +136,7 @@ th{background:#eee}.caution{color:#b00;font-weight:bold}.en{color:#555;font-size
 <td{{if eq .Attention "注意"}} class="caution"{{end}}>{{.Attention}}</td>
 <td>{{range .Lines}}<div>{{.JA}}<br><span class="en">{{.EN}}</span></div>{{end}}</td></tr>
 {{end}}</tbody></table>
-{{with .Changes}}<h2>{{ja "changes"}} <span class="en">/ {{en "changes"}} ({{.Previous.Format "2006-01-02 15:04"}})</span></h2>
+{{with .Changes}}<h2>{{ja "changes"}} <span class="en">/ {{en "changes"}} ({{$.Previous}})</span></h2>
 <ul>{{range .Opened}}<li>{{both "opened"}}: {{.}}</li>{{end}}
 {{range .Closed}}<li>{{both "closed"}}: {{.}}</li>{{end}}
 {{range .NewCautions}}<li class="caution">{{both "new"}}: {{.JA}} <span class="en">{{.EN}}</span></li>{{end}}
@@ -143,7 +144,19 @@ th{background:#eee}.caution{color:#b00;font-weight:bold}.en{color:#555;font-size
 </body></html>
 `))
 
-// WriteHTML writes a standalone page for download and printing.
-func (r *Report) WriteHTML(w io.Writer) error {
-	return reportHTML.Execute(w, r)
+// reportPage is what the page's template reads: the report, with its
+// times said in the gateway's zone.
+type reportPage struct {
+	*Report
+	Started, Finished, Previous string
+}
+
+// WriteHTML writes a standalone page for download and printing, its times
+// in z (the configured time zone).
+func (r *Report) WriteHTML(w io.Writer, z when.Zone) error {
+	p := reportPage{Report: r, Started: z.Minute(r.Started), Finished: z.Minute(r.Finished)}
+	if r.Changes != nil {
+		p.Previous = z.Minute(r.Changes.Previous)
+	}
+	return reportHTML.Execute(w, p)
 }

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/internal/when"
 	"github.com/danzen-gw/danzen/netprobe/kev"
 	"github.com/danzen-gw/danzen/netprobe/register"
 )
@@ -213,7 +214,7 @@ func TestOutputs(t *testing.T) {
 		!strings.Contains(csvOut.String(), "2,CAF00002,A社 Router-01 <b>,調査不可 (IPアドレス不明),-,") {
 		t.Fatalf("csv:\n%s", csvOut.String())
 	}
-	if err := r.WriteHTML(&html); err != nil {
+	if err := r.WriteHTML(&html, when.Of("Asia/Tokyo")); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"外部ネットワーク接続点 調査結果", "class=\"caution\">注意", "Router-01 &lt;b&gt;", "CVE-2024-21762", "2025-07-10",

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/danzen-gw/danzen/internal/when"
 )
 
 // TestStoredReports loads reports written before a finding's text became
@@ -38,7 +40,7 @@ func TestStoredReports(t *testing.T) {
 			if err := r.WriteJSON(&js); err != nil {
 				t.Fatal(err)
 			}
-			if err := r.WriteHTML(&html); err != nil {
+			if err := r.WriteHTML(&html, when.Zone{}); err != nil {
 				t.Fatal(err)
 			}
 			if err := r.WriteCSV(&csv); err != nil {

@@ -125,38 +125,64 @@ func Open(ctx context.Context, specs []Spec, opts Options) (*Set, error) {
 func checkSpecs(specs []Spec) error {
 	var errs []error
 	names := map[string]bool{}
-	type key struct {
-		driver, chip string
-		line         int
-	}
-	lines := map[key]string{}
-	use := func(sp Spec, field, chip string, line int) {
-		k := key{sp.Driver, chip, line}
-		if other, ok := lines[k]; ok {
-			errs = append(errs, &FieldError{In: item(sp.Name), Field: field,
-				Text: msg.Sprintf("ライン %s:%d はリレー %s がすでに使っています", "line %s:%d is already used by relay %s", chip, line, other)})
-			return
-		}
-		lines[k] = sp.Name
-	}
-	for _, sp := range specs {
+	invalid := map[int]bool{}
+	for i, sp := range specs {
 		if err := sp.Validate(); err != nil {
 			errs = append(errs, err)
+			invalid[i] = true
 			continue
 		}
 		if names[sp.Name] {
 			errs = append(errs, &FieldError{In: item(sp.Name), Field: "name", Text: msg.T("名前が重複しています", "name is used twice")})
 		}
 		names[sp.Name] = true
-		if sp.Driver == DriverSimulated {
-			continue
-		}
-		use(sp, "line", sp.Chip, sp.Line)
-		if sp.Sense != nil {
-			use(sp, "sense.line", sp.Sense.Chip, sp.Sense.Line)
+	}
+	for _, c := range LineConflicts(specs) {
+		if !invalid[c.Index] {
+			errs = append(errs, &FieldError{In: item(specs[c.Index].Name), Field: c.Field, Text: c.Text})
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// LineConflict is a GPIO line that a relay uses when an earlier relay (or
+// its own output) already uses it: two relays on one line switch or sense
+// each other's medium, so neither cut could be proven.
+type LineConflict struct {
+	Index int    // the relay in the list that uses the line second
+	Field string // "line" or "sense.line"
+	Text  msg.Text
+}
+
+// LineConflicts finds every line used twice among specs, outputs and
+// sense inputs alike (a relay of the simulated driver uses no line). The
+// configuration refuses them before they are saved; Open refuses them too.
+func LineConflicts(specs []Spec) []LineConflict {
+	type key struct {
+		driver, chip string
+		line         int
+	}
+	lines := map[key]string{}
+	var out []LineConflict
+	use := func(i int, field, chip string, line int) {
+		k := key{specs[i].Driver, chip, line}
+		if other, ok := lines[k]; ok {
+			out = append(out, LineConflict{Index: i, Field: field,
+				Text: msg.Sprintf("ライン %s:%d はリレー %s がすでに使っています", "line %s:%d is already used by relay %s", chip, line, other)})
+			return
+		}
+		lines[k] = specs[i].Name
+	}
+	for i, sp := range specs {
+		if sp.Driver == DriverSimulated {
+			continue
+		}
+		use(i, "line", sp.Chip, sp.Line)
+		if sp.Sense != nil {
+			use(i, "sense.line", sp.Sense.Chip, sp.Sense.Line)
+		}
+	}
+	return out
 }
 
 // abandon cuts what Open had opened, releases it and returns cause.

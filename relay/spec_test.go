@@ -34,7 +34,7 @@ func TestSpecJSON(t *testing.T) {
 	if string(out) != in {
 		t.Fatalf("round trip:\n got %s\nwant %s", out, in)
 	}
-	err = json.Unmarshal([]byte(`{"name":"x","on_timeout":"2 seconds"}`), &s)
+	err = json.Unmarshal([]byte(`{"name":"x","on_timeout":"2 fortnights"}`), &s)
 	if err == nil || !strings.Contains(err.Error(), "invalid duration") {
 		t.Fatalf("bad duration: %v", err)
 	}

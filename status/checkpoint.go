@@ -21,7 +21,7 @@ const CheckpointFileName = "status-checkpoint.json"
 
 // checkpointVersion changes when the checkpoint's meaning does; another
 // version is read as missing.
-const checkpointVersion = 1
+const checkpointVersion = 2 // 2: the last cycle keeps its failures and pull records
 
 // keepBeyondWindow: entries are folded away only this long after they
 // leave the window, so a clock set back a little still finds them.

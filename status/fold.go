@@ -1,8 +1,10 @@
 package status
 
 import (
+	"slices"
 	"time"
 
+	"github.com/danzen-gw/danzen/alert"
 	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/ledger"
 )
@@ -18,6 +20,12 @@ type fold struct {
 	LastScan   *ledger.ScanData       `json:"last_scan,omitempty"`
 	LastVerify *FullVerify            `json:"last_verify,omitempty"`
 	Open       Unfinished             `json:"open,omitzero"`
+	// Pending are the failures of the cycle under way (and runs missed
+	// before it), handed to LastCycle when it ends.
+	Pending []Failure `json:"pending,omitempty"`
+	// Pulls are the pull records of the cycle under way, handed to
+	// LastCycle when it ends.
+	Pulls []ledger.PullData `json:"pulls,omitempty"`
 }
 
 // Unfinished is what the ledger shows started and not ended; after a
@@ -44,10 +52,18 @@ func (f *fold) add(e ledger.Entry) {
 		f.medium(e.Medium).add(e)
 	}
 	f.Open.add(e)
+	f.addFailure(e)
 	switch e.Kind {
 	case ledger.KindCycleEnd:
 		d, _ := ledger.Decode[ledger.CycleEndData](e) // unreadable: a cycle that did not succeed
-		f.LastCycle = &Cycle{ID: d.Cycle, Time: e.Time, OK: d.OK, Text: e.Message}
+		f.LastCycle = &Cycle{ID: d.Cycle, Time: e.Time, OK: d.OK, Text: e.Message, Failures: f.Pending, Pulls: f.Pulls}
+		f.Pending, f.Pulls = nil, nil
+	case ledger.KindCycleStart:
+		f.Pulls = nil
+	case ledger.KindPull:
+		if d := decoded[ledger.PullData](e); d != nil {
+			f.Pulls = append(f.Pulls, *d)
+		}
 	case ledger.KindDrill:
 		f.LastDrill = decoded[ledger.RestoreData](e)
 	case ledger.KindScan:
@@ -57,6 +73,20 @@ func (f *fold) add(e ledger.Entry) {
 		if d := decoded[ledger.LedgerVerifiedData](e); d != nil {
 			f.LastVerify = &FullVerify{Time: e.Time, Data: *d}
 		}
+	}
+}
+
+// addFailure keeps what e says went wrong in the cycle under way. A new
+// cycle drops what one that never ended left, but not the runs missed
+// before it.
+func (f *fold) addFailure(e ledger.Entry) {
+	if e.Kind == ledger.KindCycleStart {
+		f.Pending = slices.DeleteFunc(f.Pending, func(fl Failure) bool { return fl.Cause != alert.CauseMissed })
+		return
+	}
+	fl, ok := FailureOf(e)
+	if ok && fl.InCycle() && (f.Open.Cycle != "" || fl.Cause == alert.CauseMissed) {
+		f.Pending = addFailure(f.Pending, fl)
 	}
 }
 

@@ -73,6 +73,12 @@ type Cycle struct {
 	Time time.Time
 	OK   bool
 	Text msg.Text
+	// Failures say what went wrong in it, as the ledger recorded it
+	// (also when it succeeded: an anomaly, a run missed before it).
+	Failures []Failure `json:",omitempty"`
+	// Pulls are its pull records, one per source pulled: what each
+	// brought and what it left out.
+	Pulls []ledger.PullData `json:",omitempty"`
 }
 
 // FullVerify is the newest verification of the whole ledger, as the

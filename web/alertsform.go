@@ -44,7 +44,7 @@ func alertsItem(c *config.Config, _ string) (item, bool) {
 	g, s = bindString(&hook.CAFile)
 	b.add(hookSec, "webhook.ca_file", msg.T("CA証明書ファイル", "CA file"), msg.Text{}, textField, g, s)
 	g, s = bindDuration(&c.Alerts.RepeatInterval)
-	b.add(allSec, "repeat_interval", msg.T("同じ通知の再送間隔", "Repeat a standing alert every"), msg.T("空欄は 4h", "empty means 4h"), textField, g, s)
+	b.add(allSec, "repeat_interval", msg.T("同じ通知の再送間隔", "Repeat a standing alert every"), msg.T("空欄は 4時間", "empty means 4 hours"), durationField, g, s)
 	commit := func() {
 		c.Alerts.Email, c.Alerts.Webhook = nil, nil
 		if mail.Server != "" {

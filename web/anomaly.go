@@ -37,7 +37,7 @@ func (s *Server) anomalyPage(w http.ResponseWriter, r *http.Request) {
 	}
 	v := anomalyView{CanAck: auth.Allowed(role(r), auth.AckAlert)}
 	for _, a := range open {
-		row := anomalyRow{ID: a.ID, Source: a.Source, Detected: stamp(a.Detected), Ratio: "—",
+		row := anomalyRow{ID: a.ID, Source: a.Source, Detected: s.zone().Stamp(a.Detected), Ratio: "—",
 			Entropy: fmt.Sprintf("%.2f (%.2f)", a.Sample.Entropy, a.BaselineEntropy)}
 		if a.Sample.ChangeRatio >= 0 {
 			row.Ratio = fmt.Sprintf("%.0f%%", 100*a.Sample.ChangeRatio)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/danzen-gw/danzen/internal/atomicfile"
 	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/internal/when"
 )
 
 // CertFile is the page's certificate chain and private key, in one PEM
@@ -208,7 +209,7 @@ func Fingerprint(dir string) (string, error) {
 
 // Replace validates an uploaded certificate (chain) and key and, only if
 // they are good, stores and uses them. The old pair stays until then.
-// Its errors say why, in both languages.
+// Its errors say why, in both languages, with times in now's zone.
 func (s *CertStore) Replace(certPEM, keyPEM []byte, now time.Time) error {
 	if !bytes.Contains(certPEM, []byte("CERTIFICATE")) || !bytes.Contains(keyPEM, []byte("PRIVATE KEY")) {
 		return msg.New("PEM 形式の証明書と秘密鍵を選んでください", "choose a PEM certificate and a PEM private key")
@@ -223,9 +224,9 @@ func (s *CertStore) Replace(certPEM, keyPEM []byte, now time.Time) error {
 	leaf := c.Leaf
 	switch {
 	case now.Before(leaf.NotBefore):
-		return msg.Errorf("証明書の有効期間がまだ始まっていません(%sから)", "the certificate is not valid yet (from %s)", leaf.NotBefore.Format(time.DateOnly))
+		return msg.Errorf("証明書の有効期間がまだ始まっていません(%sから)", "the certificate is not valid yet (from %s)", when.In(now.Location()).Stamp(leaf.NotBefore))
 	case now.After(leaf.NotAfter):
-		return msg.Errorf("証明書の有効期限が切れています(%sまで)", "the certificate has expired (%s)", leaf.NotAfter.Format(time.DateOnly))
+		return msg.Errorf("証明書の有効期限が切れています(%sまで)", "the certificate has expired (%s)", when.In(now.Location()).Stamp(leaf.NotAfter))
 	case len(leaf.ExtKeyUsage) > 0 && !slices.Contains(leaf.ExtKeyUsage, x509.ExtKeyUsageServerAuth) && !slices.Contains(leaf.ExtKeyUsage, x509.ExtKeyUsageAny):
 		return msg.New("サーバ認証用の証明書ではありません", "the certificate is not for server authentication")
 	}

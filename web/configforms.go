@@ -82,9 +82,9 @@ func restoreItem(c *config.Config, _ string) (item, bool) {
 	sec := msg.T("復元と訓練", "Restore and drills")
 	var b bindings
 	g, s := bindDuration(&c.Restore.Window)
-	b.add(sec, "restore.window", msg.T("復元の通電時間", "Restore window"), msg.T("期限を指定しない復元・訓練はこの時間で切断します(10分〜72時間、例: 4h)", "a restore or drill without a deadline is cut after this (10m to 72h, e.g. 4h)"), textField, g, s)
+	b.add(sec, "restore.window", msg.T("復元の通電時間", "Restore window"), msg.T("期限を指定しない復元・訓練はこの時間で切断します(10分〜72時間、例: 4時間)", "a restore or drill without a deadline is cut after this (10 minutes to 72 hours, e.g. 4 hours)"), durationField, g, s)
 	g, s = bindString(&c.Restore.DrillSchedule)
-	b.add(sec, "restore.drill_schedule", msg.T("復元訓練の実行時刻", "Drill schedule"), msg.T("年1回の例: \"0 10 1 4 *\"(4月1日 10:00)。空欄は手動のみ", "yearly: \"0 10 1 4 *\" (1 April, 10:00); empty for on demand only"), textField, g, s)
+	b.add(sec, "restore.drill_schedule", msg.T("復元訓練の実行時刻", "Drill schedule"), msg.T("年1回の例: \"0 10 1 4 *\"(4月1日 10:00)。空欄は手動のみ", "yearly: \"0 10 1 4 *\" (1 April, 10:00); empty for on demand only"), scheduleField, g, s)
 	return item{binds: b, commit: func() {}}, true
 }
 

@@ -32,7 +32,8 @@ func (c *client) postWithBase(path string, f url.Values) resp {
 // savedConfig reads config.json as the gateway left it on disk.
 func (e *env) savedConfig() *config.Config {
 	e.t.Helper()
-	cfg, err := config.Load(filepath.Join(e.dir, "config.json"))
+	// A test's gateway may have no source yet, as while commissioning.
+	cfg, _, err := config.LoadUnfinished(filepath.Join(e.dir, "config.json"))
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -253,7 +254,21 @@ func restoreTargetForm(x *rig.Rig, op string) url.Values {
 func TestRestoreSettingsAndSendBackTargets(t *testing.T) {
 	x := rig.New(t, nil, nil, 0)
 	// The page fetches host keys from the real sshd (no fake fetcher).
-	e := newEnv(t, envOptions{configure: func(_ string, cfg *config.Config) { cfg.Sources = x.Cfg.Sources }})
+	e := newEnv(t, envOptions{configure: func(_ string, cfg *config.Config) {
+		// The pull key moves into this gateway's secrets/, where keys sit.
+		cfg.Sources = append([]config.Source(nil), x.Cfg.Sources...)
+		key, err := os.ReadFile(x.SSHD.ClientKeyFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Sources[0].KeyFile = "emr.key"
+		if err := os.MkdirAll(cfg.SecretsDir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(cfg.KeyPath("emr.key"), key, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}})
 	c := e.login("admin", adminPW)
 
 	// Restore window and drill schedule.
@@ -281,7 +296,7 @@ func TestRestoreSettingsAndSendBackTargets(t *testing.T) {
 	// beside the field.
 	f := restoreTargetForm(x, "save")
 	f.Set("user", sshdtest.User)
-	f.Set("key_file", x.SSHD.ClientKeyFile)
+	f.Set("key_file", "emr.key")
 	r = c.postWithBase("/config/target", f)
 	if errs := fieldErrors(r.body, "user"); r.code != http.StatusOK || len(errs) != 1 || !strings.Contains(errs[0], "取得元 emr の読み取り専用アカウントと同じです") {
 		t.Fatalf("pull account as target: %d %q\n%s", r.code, errs, r.body)
@@ -376,7 +391,7 @@ func TestRestoreSettingsAndSendBackTargets(t *testing.T) {
 
 	// The overview lists the restore settings and the target.
 	ov := htmlUnescape(c.get("/config").body)
-	for _, want := range []string{`id="edit-restore"`, "0 10 1 4 *", "2h0m0s", `href="/config/target?name=emr-back"`,
+	for _, want := range []string{`id="edit-restore"`, "毎年4月1日 10:00(0 10 1 4 *)", "2時間", `href="/config/target?name=emr-back"`,
 		sshdtest.RestoreUser + "@127.0.0.1:" + strconv.Itoa(x.SSHD.Port) + " /restore、ホスト鍵 1件", "ホスト鍵を登録: emr-back"} {
 		if !strings.Contains(ov, want) {
 			t.Errorf("overview lacks %s", want)

@@ -10,13 +10,16 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/danzen-gw/danzen/gateway"
 
 	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/internal/hostkey"
 	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/internal/when"
 	"github.com/danzen-gw/danzen/ledger"
 	"github.com/danzen-gw/danzen/media/disk"
 	"github.com/danzen-gw/danzen/relay"
@@ -102,7 +105,7 @@ func generalItem(c *config.Config, _ string) (item, bool) {
 	g, s = bindString(&c.CheckSubset)
 	b.add(basic, "check_read_data_subset", msg.T("検査で読むデータの割合", "Data read by each check"), msg.T("restic check --read-data-subset(例: 5%、空欄は構造のみ)", "restic check --read-data-subset (e.g. 5%; empty checks the structure only)"), textField, g, s)
 	g, s = bindString(&c.Schedule)
-	b.add(sched, "schedule", msg.T("実行時刻", "When cycles run"), msg.T("\"daily 02:00\" または5項目の cron 式(例: 30 1 * * 1-5)", "\"daily 02:00\" or five cron fields (e.g. 30 1 * * 1-5)"), textField, g, s)
+	b.add(sched, "schedule", msg.T("実行時刻", "When cycles run"), msg.T("\"daily 02:00\" または5項目の cron 式(例: 30 1 * * 1-5)", "\"daily 02:00\" or five cron fields (e.g. 30 1 * * 1-5)"), scheduleField, g, s)
 	g, s = bindInt(&c.Rotation.PerCycle)
 	b.add(sched, "rotation.per_cycle", msg.T("1回に書き込む媒体数", "Media written per cycle"), msg.T("書き込みの古い順。0 はすべて", "least recently written first; 0 for all"), numberField, g, s)
 	g, s = bindInt(&c.Retention.KeepLast)
@@ -157,7 +160,7 @@ func sourceItem(c *config.Config, name string) (item, bool) {
 	g, s = bindString(&src.Completion.Marker)
 	b.add(files, "completion.marker", msg.T("完了マーカー名", "Marker name"), msg.T("例: EXPORT_COMPLETE、{name}.done", "e.g. EXPORT_COMPLETE, {name}.done"), textField, g, s)
 	g, s = bindDuration(&src.Completion.StableFor)
-	b.add(files, "completion.stable_for", msg.T("変化なしの時間", "Unchanged for"), msg.T("例: 60s", "e.g. 60s"), textField, g, s)
+	b.add(files, "completion.stable_for", msg.T("変化なしの時間", "Unchanged for"), msg.T("例: 1分、90秒", "e.g. 1 minute, 90s"), durationField, g, s)
 	g, s = bindBool(&src.Mirror)
 	b.add(files, "mirror", msg.T("サーバで消えたファイルをステージングからも消す", "Remove staged files that are gone on the server"), msg.Text{}, checkField, g, s)
 	g, s = bindInt(&src.Connections)
@@ -217,9 +220,9 @@ func relayItem(c *config.Config, name string) (item, bool) {
 	g, s = bindBool(&r.ActiveLow)
 	b.add(out, "active_low", msg.T("アクティブロー", "Active low"), msg.Text{}, checkField, g, s)
 	g, s = bindDuration(&r.OnTimeout)
-	b.add(out, "on_timeout", msg.T("通電の確認待ち", "On timeout"), emptyIsDefault(), textField, g, s)
+	b.add(out, "on_timeout", msg.T("通電の確認待ち", "On timeout"), emptyIsDefault(), durationField, g, s)
 	g, s = bindDuration(&r.OffTimeout)
-	b.add(out, "off_timeout", msg.T("切断の確認待ち", "Off timeout"), emptyIsDefault(), textField, g, s)
+	b.add(out, "off_timeout", msg.T("切断の確認待ち", "Off timeout"), emptyIsDefault(), durationField, g, s)
 	g, s = bindBool(&hasSense)
 	b.add(in, "sense", msg.T("センス入力あり", "Has a sense input"), msg.T("ないと切断は確認済みになりません", "without it no cut is ever verified"), checkField, g, s)
 	g, s = bindString(&sense.Chip)
@@ -338,6 +341,7 @@ type formBody struct {
 	Sections                 []sectionView
 	Other                    []msg.Text
 	Error                    msg.Text
+	Summary                  *formSummary // every error of a refused form, at its top
 	DeleteAction             string
 	Account                  *accountExtras
 	Medium                   *mediumExtras
@@ -356,6 +360,11 @@ type formState struct {
 	other  []msg.Text
 	err    msg.Text
 	extras func(*formBody)
+	// hostKeys are an account's pinned keys as the form showed them, and
+	// removed those ticked for removal: a form that comes back shows them
+	// ticked still, not gone (they are removed only when it is saved).
+	hostKeys []string
+	removed  []string
 }
 
 // renderForm shows t's item as it stands in t.next; base is the version
@@ -368,8 +377,14 @@ func (s *Server) renderForm(w http.ResponseWriter, r *http.Request, t formEdit, 
 		body.DeleteAction = "/config/" + t.kind + "/delete"
 	}
 	if it.ssh != nil {
+		if st.hostKeys != nil {
+			*it.ssh.knownHosts = st.hostKeys
+		}
 		body.Account = s.accountExtras(cfg, it.ssh, orig)
 		body.Account.KnownHostErrs = st.errs["known_hosts"]
+		for i, kh := range body.Account.KnownHosts {
+			body.Account.KnownHosts[i].Remove = slices.Contains(st.removed, strconv.Itoa(kh.Index))
+		}
 	}
 	if t.kind == "medium" {
 		body.Medium = mediumPassword(cfg, it)
@@ -379,6 +394,10 @@ func (s *Server) renderForm(w http.ResponseWriter, r *http.Request, t formEdit, 
 	}
 	if st.extras != nil {
 		st.extras(&body)
+	}
+	body.Summary = summarize(body.Sections, body.Other)
+	if a := body.Account; a != nil && len(a.KnownHostErrs) > 0 {
+		body.Summary = body.Summary.with(summaryField{ID: "hostkeys", Label: msg.T("ホスト鍵", "Host keys"), Texts: a.KnownHostErrs})
 	}
 	flash, bad := flashOf(r)
 	s.render(w, r, http.StatusOK, "form.html", "/config", body.Heading, flash, bad, body)
@@ -466,17 +485,25 @@ func staleMessage() msg.Text {
 	return msg.T("設定は別の画面で変更されました。最新の内容を確認してからやり直してください", "The configuration was changed elsewhere meanwhile: check the current settings and try again.")
 }
 
+// errUnchanged: a form was saved without a change. Nothing is written,
+// and the undo still goes back to the change before.
+var errUnchanged = msg.New("変更はありません(何も保存していません)", "nothing changed (nothing was saved)")
+
 // apply validates and applies next. It returns the validation errors for
-// the form, or why it could not be applied, or nothing on success.
+// the form, or why it could not be applied (errUnchanged when next is the
+// configuration in use), or nothing on success.
 func (s *Server) apply(ctx context.Context, who string, next *config.Config) (*config.ValidationError, error) {
 	var ve *config.ValidationError
-	if err := next.Validate(); errors.As(err, &ve) {
+	if err := next.ValidateChange(s.core.Config()); errors.As(err, &ve) {
 		return ve, nil
 	} else if err != nil {
 		return nil, err
 	}
 	if busy, _ := s.core.Running(); busy {
 		return nil, errBusyConfig()
+	}
+	if versionOf(next) == versionOf(s.core.Config()) {
+		return nil, errUnchanged
 	}
 	if err := s.core.Reconfigure(ctx, who, next); err != nil {
 		if errors.As(err, &ve) {
@@ -507,9 +534,9 @@ func readForm(r *http.Request, it item) formState {
 
 // addValidation adds what the configuration's validation says about the
 // fields that did parse, so every problem is shown at once.
-func addValidation(st *formState, it item, next *config.Config) {
+func addValidation(st *formState, it item, cur, next *config.Config) {
 	var ve *config.ValidationError
-	if !errors.As(next.Validate(), &ve) {
+	if !errors.As(next.ValidateChange(cur), &ve) {
 		return
 	}
 	errs, other := matchErrors(it.prefix, it.binds, ve)
@@ -529,8 +556,9 @@ func (s *Server) configSubmit(w http.ResponseWriter, r *http.Request) {
 	it, next, base := t.it, t.next, r.PostFormValue("base")
 	st := readForm(r, it)
 	it.commit()
-	var pinned *pinResult
+	var pinned *hostkey.Offer
 	if it.ssh != nil {
+		st.hostKeys, st.removed = slices.Clone(*it.ssh.knownHosts), r.PostForm["kh_remove"]
 		var stop bool
 		if pinned, stop = s.accountHostKey(r, it.ssh, &st); stop {
 			s.renderForm(w, r, t, base, st)
@@ -543,30 +571,32 @@ func (s *Server) configSubmit(w http.ResponseWriter, r *http.Request) {
 	if pinned != nil {
 		// Not saved yet: the confirmation must come back with the form.
 		st.extras = func(b *formBody) {
-			b.Account.Pin = &pinView{Addr: pinned.host, Type: pinned.keyType, FP: pinned.fp}
+			b.Account.Pin = s.pinView(pinned)
+			b.Account.Pin.Confirmed = true
 		}
 	}
 	if len(st.errs) > 0 || !st.err.IsZero() {
-		addValidation(&st, it, next)
+		addValidation(&st, it, t.cur, next)
 		s.renderForm(w, r, t, base, st)
 		return
 	}
 	ve, problem := s.apply(r.Context(), actor(r), next)
+	if errors.Is(problem, errUnchanged) {
+		http.Redirect(w, r, "/config?done=nochange", http.StatusSeeOther)
+		return
+	}
 	if ve != nil || problem != nil {
+		// The errors stand in the summary and beside their fields.
 		st.errs, st.other = matchErrors(it.prefix, it.binds, ve)
 		st.err = msg.TextOf(problem)
-		if ve != nil {
-			st.err = msg.T("入力に誤りがあります。各項目の説明を確認してください(何も変更していません)", "Some settings are wrong: see the messages beside them (nothing was changed).")
-		}
 		s.renderForm(w, r, t, base, st)
 		return
 	}
 	done := "saved"
 	if pinned != nil {
-		d := ledger.HostKeyPinnedData{Host: pinned.host, Fingerprint: pinned.fp, Type: pinned.keyType}
-		*accountOf(pinned.kind, &d.Source, &d.Target) = pinned.name
-		s.record(r.Context(), ledger.Entry{Kind: ledger.KindHostKeyPinned, Actor: actor(r),
-			Message: msg.T("ホスト鍵を照合のうえ登録", "host key pinned after the user compared it"), Payload: d})
+		for _, e := range pinned.Entries(actor(r)) {
+			s.record(r.Context(), e)
+		}
 		done = "pinned"
 	}
 	http.Redirect(w, r, "/config?done="+done, http.StatusSeeOther)
@@ -669,8 +699,14 @@ func (s *Server) renderOverview(w http.ResponseWriter, r *http.Request, errMsg m
 	c := s.core.Config()
 	b := overviewBody{Base: versionOf(c), Error: errMsg, Problems: problems, General: generalSummary(c), Restore: restoreSummary(c),
 		Scan: scanSummary(c.Scan)}
+	// While commissioning, the page says what is still missing.
+	var missing *config.ValidationError
+	if err := c.Validate(); config.Unfinished(err) && errors.As(err, &missing) {
+		_, other := matchErrors("", nil, missing)
+		b.Problems = append(b.Problems, other...)
+	}
 	var err error
-	if b.Changes, err = recentChanges(c.LedgerDir); err != nil {
+	if b.Changes, err = recentChanges(c.LedgerDir, s.zone()); err != nil {
 		s.log.Warn("configuration changes from the ledger", "err", err)
 	}
 	edit := func(kind, name string) string { return "/config/" + kind + "?name=" + url.QueryEscape(name) }
@@ -705,7 +741,7 @@ func accountSummary(user, host string, port int, dir string, hostKeys int) msg.T
 func generalSummary(c *config.Config) []kv {
 	return []kv{
 		{msg.T("ゲートウェイID", "Gateway ID"), msg.Plain(c.GatewayID)},
-		{msg.T("実行時刻", "Schedule"), msg.Plain(c.Schedule)},
+		{msg.T("実行時刻", "Schedule"), scheduleWords(c.Schedule)},
 		{msg.T("1回に書き込む媒体数", "Media per cycle"), msg.Plain(fmt.Sprint(c.Rotation.PerCycle))},
 		{msg.T("保持世代", "Generations kept"), msg.Sprintf("最新 %d、日次 %d、週次 %d、月次 %d", "last %d, daily %d, weekly %d, monthly %d",
 			c.Retention.KeepLast, c.Retention.KeepDaily, c.Retention.KeepWeekly, c.Retention.KeepMonthly)},
@@ -714,32 +750,37 @@ func generalSummary(c *config.Config) []kv {
 }
 
 func restoreSummary(c *config.Config) []kv {
-	drills := msg.Plain(c.Restore.DrillSchedule)
+	drills := scheduleWords(c.Restore.DrillSchedule)
 	if c.Restore.DrillSchedule == "" {
 		drills = msg.T("手動のみ(年1回以上の訓練が必要です)", "on demand only (a drill is due at least yearly)")
 	}
 	return []kv{
-		{msg.T("復元の通電時間", "Restore window"), msg.Plain(c.Restore.Window.Std().String())},
+		{msg.T("復元の通電時間", "Restore window"), c.Restore.Window.Words()},
 		{msg.T("復元訓練の実行時刻", "Drill schedule"), drills},
 	}
 }
 
 // recentChanges are the last ten configuration changes and host-key pins
-// of the past year, newest first.
-func recentChanges(ledgerDir string) ([]change, error) {
-	entries, err := ledger.Read(ledgerDir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindConfigChange, ledger.KindHostKeyPinned}, From: time.Now().Add(-365 * 24 * time.Hour)})
+// and replacements of the past year, newest first.
+func recentChanges(ledgerDir string, z when.Zone) ([]change, error) {
+	entries, err := ledger.Read(ledgerDir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindConfigChange, ledger.KindHostKeyPinned, ledger.KindHostKeyReplaced},
+		From: time.Now().Add(-365 * 24 * time.Hour)})
 	var out []change
 	for i := len(entries) - 1; i >= 0 && len(out) < 10; i-- {
 		e := entries[i]
 		var what msg.Text // a payload that does not decode shows empty
-		if e.Kind == ledger.KindHostKeyPinned {
+		switch e.Kind {
+		case ledger.KindHostKeyPinned:
 			d, _ := ledger.Decode[ledger.HostKeyPinnedData](e)
 			what = msg.Sprintf("ホスト鍵を登録: %s %s", "host key pinned: %s %s", d.Source+d.Target, d.Fingerprint)
-		} else {
+		case ledger.KindHostKeyReplaced:
+			d, _ := ledger.Decode[ledger.HostKeyReplacedData](e)
+			what = msg.Sprintf("ホスト鍵を置き換え: %s %s → %s(旧鍵を廃止)", "host key replaced: %s %s → %s (old key retired)", d.Source+d.Target, d.Retired, d.Fingerprint)
+		default:
 			d, _ := ledger.Decode[ledger.ConfigChangeData](e)
 			what = msg.Plain(strings.Join(d.Changed, ", "))
 		}
-		out = append(out, change{Time: stamp(e.Time), Actor: e.Actor, What: what})
+		out = append(out, change{Time: z.Stamp(e.Time), Actor: e.Actor, What: what})
 	}
 	return out, err
 }

@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/danzen-gw/danzen/alert"
 	"github.com/danzen-gw/danzen/internal/bytesize"
+	"github.com/danzen-gw/danzen/internal/when"
 
 	"golang.org/x/sys/unix"
 
@@ -19,6 +21,8 @@ import (
 )
 
 type dashBody struct {
+	// Attention lists what needs a person, each explained (failures.go).
+	Attention  []failureView
 	Media      []mediumCard
 	LastCycle  *lastCycle
 	LastDrill  *lastCycle
@@ -52,6 +56,8 @@ type lastCycle struct {
 	OK   bool
 	Text msg.Text
 	Time string
+	// Pulls say what each source's pull backed up and left out (pulls.go).
+	Pulls []pullView
 }
 
 // timeline is the 30-day bar: connected (orange) against cut (green).
@@ -73,7 +79,7 @@ const (
 	minBar        = 2.0
 )
 
-func timelineOf(p ledger.Summary) timeline {
+func timelineOf(p ledger.Summary, z when.Zone) timeline {
 	tl := timeline{Label: msg.Sprintf("30日間: 接続 %s、切断 %s、未確認 %s", "30 days: connected %s, cut %s, unknown %s",
 		humanDuration(p.Connected), humanDuration(p.CutOff), humanDuration(p.Unknown))}
 	span := p.To.Sub(p.From)
@@ -92,17 +98,17 @@ func timelineOf(p ledger.Summary) timeline {
 			class, name = "tl-cut", msg.T("切断(確認済み)", "cut, verified")
 		}
 		tl.Bars = append(tl.Bars, bar{X: fmt.Sprintf("%.2f", x), W: fmt.Sprintf("%.2f", w), Class: class,
-			Title: msg.Sprintf("%s: %s – %s", "%s: %s – %s", name, stamp(iv.From), stamp(iv.To))})
+			Title: msg.Sprintf("%s: %s – %s", "%s: %s – %s", name, z.Stamp(iv.From), z.Stamp(iv.To))})
 	}
 	return tl
 }
 
-func cardOf(m status.Medium) mediumCard {
-	c := mediumCard{Name: m.Name, State: string(m.State), Label: m.Label(), Since: stamp(m.Since), Reason: m.Reason,
+func cardOf(m status.Medium, z when.Zone) mediumCard {
+	c := mediumCard{Name: m.Name, State: string(m.State), Label: m.Label(), Since: z.Stamp(m.Since), Reason: m.Reason,
 		Connected: humanDuration(m.Period.Connected), Cut: humanDuration(m.Period.CutOff),
-		VerifiedCuts: m.Period.VerifiedCuts, FailedCuts: m.Period.FailedCuts, Timeline: timelineOf(m.Period)}
+		VerifiedCuts: m.Period.VerifiedCuts, FailedCuts: m.Period.FailedCuts, Timeline: timelineOf(m.Period, z)}
 	if s := m.LastSnapshot; s != nil {
-		c.Snapshot = fmt.Sprintf("%s (%s, %s)", short(s.ID), s.Source, stamp(s.Time))
+		c.Snapshot = fmt.Sprintf("%s (%s, %s)", short(s.ID), s.Source, z.Stamp(s.Time))
 	}
 	return c
 }
@@ -121,23 +127,27 @@ type dashExtra struct {
 	last    *backup.CycleEvent
 	canRun  bool
 	drills  []ledger.RestoreData
+	// anomalies are the open source anomalies, if anomaliesRead.
+	anomalies     []backup.Anomaly
+	anomaliesRead bool
 }
 
-func dashboardView(st *status.Status, x *dashExtra, now time.Time) dashBody {
-	b := dashBody{NextCycle: msg.T("予定なし", "none scheduled"), Generated: stamp(st.Generated)}
-	b.ScanCautions, b.ScanBad = scanLine(st.LastScan)
+func dashboardView(st *status.Status, x *dashExtra, now time.Time, z when.Zone) dashBody {
+	b := dashBody{NextCycle: msg.T("予定なし", "none scheduled"), Generated: z.Stamp(st.Generated)}
+	b.ScanCautions, b.ScanBad = scanLine(st.LastScan, z)
 	for _, m := range st.Media {
-		b.Media = append(b.Media, cardOf(m))
+		b.Media = append(b.Media, cardOf(m, z))
 	}
 	if c := st.LastCycle; c != nil {
 		text := msg.T("成功", "succeeded")
 		if !c.OK {
-			text = msg.T("失敗(詳細は履歴と証跡台帳)", "FAILED (see the history and the ledger)")
+			text = msg.T("失敗(原因と対応は「要対応」に表示)", "FAILED (the cause and what to do are under Needs attention)")
 		}
-		b.LastCycle = &lastCycle{OK: c.OK, Text: text.Append(" — ", msg.Plain(c.ID)), Time: stamp(c.Time)}
+		b.LastCycle = &lastCycle{OK: c.OK, Text: text.Append(" — ", msg.Plain(c.ID)), Time: z.Stamp(c.Time),
+			Pulls: pullViews(c.Pulls, dashboardPullNames)}
 	}
 	if !st.NextCycle.IsZero() {
-		b.NextCycle = msg.Sprintf("%s(あと %s)", "%s (in %s)", stamp(st.NextCycle), humanDuration(st.NextCycle.Sub(now)))
+		b.NextCycle = msg.Sprintf("%s(あと %s)", "%s (in %s)", z.Stamp(st.NextCycle), humanDuration(st.NextCycle.Sub(now)))
 	}
 	if !st.LedgerErr.IsZero() {
 		b.LedgerText = st.LedgerErr
@@ -145,25 +155,39 @@ func dashboardView(st *status.Status, x *dashExtra, now time.Time) dashBody {
 		b.LedgerOK = true
 		b.LedgerText = msg.Sprintf("検証済み: %d件、最新ハッシュ %s", "verified: %d entries, head %s", st.Ledger.Entries, st.Ledger.LastHash)
 	}
-	b.FullVerify, b.FullVerifyBad = fullVerifyLine(st.LastFullVerify)
+	b.FullVerify, b.FullVerifyBad = fullVerifyLine(st.LastFullVerify, z)
 	if x != nil {
 		b.CanRun, b.LiveOn = x.canRun, true
-		b.LastDrill = lastDrill(x.drills)
+		b.LastDrill = lastDrill(x.drills, z)
 		b.Live = progressOf(x.running, x.last)
 		b.Staging, b.StagingLow = stagingFree(x.staging)
 	}
+	b.Attention = dashAttention(st, x, b, z)
 	return b
 }
 
+// dashAttention is the dashboard's list of what needs a person: the
+// status's, the open anomalies and low staging space.
+func dashAttention(st *status.Status, x *dashExtra, b dashBody, z when.Zone) []failureView {
+	if x == nil {
+		return attention(st, nil, false, z)
+	}
+	var extra []status.Failure
+	if b.StagingLow {
+		extra = append(extra, status.Failure{Cause: alert.CauseStagingLow, Detail: b.Staging})
+	}
+	return attention(st, x.anomalies, x.anomaliesRead, z, extra...)
+}
+
 // fullVerifyLine says when the whole ledger was last verified, and how.
-func fullVerifyLine(v *status.FullVerify) (msg.Text, bool) {
+func fullVerifyLine(v *status.FullVerify, z when.Zone) (msg.Text, bool) {
 	switch {
 	case v == nil:
 		return msg.T("まだ行われていません(毎日夜間に実施)", "not yet (done nightly)"), false
 	case !v.Data.OK:
-		return msg.Sprintf("%s — 異常: %s", "%s — FAILED: %s", stamp(v.Time), v.Data.Problem), true
+		return msg.Sprintf("%s — 異常: %s", "%s — FAILED: %s", z.Stamp(v.Time), v.Data.Problem), true
 	}
-	return msg.Sprintf("%s — 正常(%d件、%.1f秒)", "%s — OK (%d entries, %.1f s)", stamp(v.Time), v.Data.Entries, float64(v.Data.DurationMS)/1000), false
+	return msg.Sprintf("%s — 正常(%d件、%.1f秒)", "%s — OK (%d entries, %.1f s)", z.Stamp(v.Time), v.Data.Entries, float64(v.Data.DurationMS)/1000), false
 }
 
 // stagingFree reads the staging file system's free space. Low means less
@@ -193,8 +217,13 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 	if st.LastDrill != nil { // the status has it: reading every drill would read the whole ledger
 		x.drills = []ledger.RestoreData{*st.LastDrill}
 	}
+	if open, err := s.core.OpenAnomalies(); err != nil {
+		s.log.Warn("dashboard: the open anomalies cannot be read; the last cycle's are shown", "err", err)
+	} else {
+		x.anomalies, x.anomaliesRead = open, true
+	}
 	flash, bad := flashOf(r)
-	s.render(w, r, http.StatusOK, "dashboard.html", "/", msg.T("状態", "Status"), flash, bad, dashboardView(st, x, time.Now()))
+	s.render(w, r, http.StatusOK, "dashboard.html", "/", msg.T("状態", "Status"), flash, bad, dashboardView(st, x, time.Now(), s.zone()))
 }
 
 // statusError says that the status could not be read, and why.
@@ -227,6 +256,7 @@ func flashOf(r *http.Request) (msg.Text, bool) {
 		"started":  msg.T("サイクルを開始しました。進行状況は下に表示されます", "The cycle has started; its progress is shown below."),
 		"saved":    msg.T("設定を保存し、再起動せずに適用しました", "The configuration was saved and applied without a reboot."),
 		"undone":   msg.T("直前の変更を元に戻しました", "The last change was undone."),
+		"nochange": msg.T("変更はありませんでした。何も保存せず、「元に戻す」も前のままです", "Nothing was changed: nothing was saved, and undo still goes back to the change before."),
 		"deleted":  msg.T("削除し、設定を適用しました", "Deleted; the configuration was applied."),
 		"pinned":   msg.T("ホスト鍵を登録し、設定を適用しました", "The host key was pinned and the configuration applied."),
 		"key":      msg.T("秘密鍵を置き換えました(内容は表示されません)", "The private key was replaced (it is never shown)."),

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,6 +18,7 @@ type documentsBody struct {
 	Docs     []documentRow
 	Missing  []msg.Text
 	Error    msg.Text
+	Summary  *formSummary // every error of a refused form, above it
 	CanEdit  bool
 	Fields   []documentField
 }
@@ -33,6 +35,7 @@ type documentLink struct {
 
 type documentField struct {
 	Name, Value string
+	Shown       msg.Text // a duration in words, shown instead of Value
 	Label, Help msg.Text
 	Errors      []msg.Text
 }
@@ -66,10 +69,19 @@ func (s *Server) documentsPage(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusOK, "documents.html", "/documents", msg.T("提出書類", "Documents"), msg.Text{}, false, documentsBody{Error: msg.TextOf(err)})
 		return
 	}
-	s.renderDocuments(w, r, set, files, from, to, nil, nil)
+	s.renderDocuments(w, r, set, files, from, to, documentsForm{})
 }
 
-func (s *Server) renderDocuments(w http.ResponseWriter, r *http.Request, set *documents.Set, files []documents.File, from, to string, ve *config.ValidationError, problem error) {
+// documentsForm is a submitted fields form that was refused: what was
+// typed, field by field, is shown again beside every error at once.
+type documentsForm struct {
+	typed   map[string]string
+	ve      *config.ValidationError
+	problem error
+}
+
+func (s *Server) renderDocuments(w http.ResponseWriter, r *http.Request, set *documents.Set, files []documents.File, from, to string, form documentsForm) {
+	ve, problem := form.ve, form.problem
 	period := url.Values{"from": {from}, "to": {to}}.Encode()
 	b := documentsBody{From: from, To: to, Error: msg.TextOf(problem), CanEdit: auth.Allowed(role(r), auth.EditConfig)}
 	for _, info := range documents.All {
@@ -95,7 +107,12 @@ func (s *Server) renderDocuments(w http.ResponseWriter, r *http.Request, set *do
 		b.Missing = append(b.Missing, msg.Sprintf("%s(%s)", "%s (%s)", m.Label, m.Field))
 	}
 	if b.CanEdit {
-		b.Fields = documentFields(s.core.Config().Documents, ve)
+		b.Fields = documentFields(s.core.Config().Documents, form.typed, ve)
+		for _, f := range b.Fields {
+			if len(f.Errors) > 0 {
+				b.Summary = b.Summary.with(summaryField{ID: "field-" + f.Name, Label: f.Label, Texts: f.Errors})
+			}
+		}
 	}
 	flash, bad := flashOf(r)
 	s.render(w, r, http.StatusOK, "documents.html", "/documents", msg.T("提出書類", "Documents"), flash, bad, b)
@@ -130,17 +147,25 @@ func fieldHelp(name string) msg.Text {
 		"responsible":      msg.T("氏名と役職", "name and post"),
 		"operator":         msg.T("媒体の管理と訓練を行う人", "who looks after the media and runs drills"),
 		"password_storage": msg.T("場所だけを書く。パスワードは書かない", "the place only, never a password"),
-		"rpo":              msg.T("例: 24h", "e.g. 24h"),
-		"rto":              msg.T("例: 4h", "e.g. 4h"),
+		"rpo":              msg.T("例: 1日、24時間", "e.g. 1 day, 24h"),
+		"rto":              msg.T("例: 4時間", "e.g. 4 hours"),
 		"drill_schedule":   msg.T("例: 毎年10月", "e.g. every October"),
 		"gateway_address":  msg.T("電子カルテサーバの authorized_keys の from= に使う", "used as from= in the e-chart server's authorized_keys"),
 	}[name]
 }
 
-func documentFields(d config.Documents, ve *config.ValidationError) []documentField {
+// documentFields are the form's fields: what was typed when a refused
+// form comes back (typed), else the saved values, durations in words.
+func documentFields(d config.Documents, typed map[string]string, ve *config.ValidationError) []documentField {
+	durations := map[string]config.Duration{"rpo": d.RPO, "rto": d.RTO}
 	var out []documentField
 	for _, f := range documents.Fields {
 		df := documentField{Name: f.Name, Label: f.Label, Value: f.Value(d), Help: fieldHelp(f.Name)}
+		if v, ok := typed[f.Name]; ok {
+			df.Value = v
+		} else if dur, ok := durations[f.Name]; ok && dur > 0 {
+			df.Shown = dur.Words()
+		}
 		if ve != nil {
 			for _, e := range ve.For("documents." + f.Name) {
 				df.Errors = append(df.Errors, e.Text)
@@ -153,19 +178,27 @@ func documentFields(d config.Documents, ve *config.ValidationError) []documentFi
 
 // documentFields saves the person-entered fields through the core, like
 // every other configuration change (validated, recorded in the ledger).
+// A refused form comes back as typed, with every error at once.
 func (s *Server) documentFields(w http.ResponseWriter, r *http.Request) {
-	next, err := cloneConfig(s.core.Config())
+	cur := s.core.Config()
+	next, err := cloneConfig(cur)
 	if err != nil {
 		s.failure(w, r, http.StatusOK, err, "/documents")
 		return
 	}
-	d, ve := documentsForm(r)
+	d, typed, ve := readDocumentsForm(r)
 	next.Documents = d
 	var problem error
 	if len(ve.Fields) == 0 {
 		ve, problem = s.apply(r.Context(), actor(r), next)
+	} else {
+		addDocumentErrors(ve, next.ValidateChange(cur))
 	}
-	if ve == nil && problem == nil {
+	switch {
+	case errors.Is(problem, errUnchanged):
+		http.Redirect(w, r, "/documents?done=nochange", http.StatusSeeOther)
+		return
+	case ve == nil && problem == nil:
 		http.Redirect(w, r, "/documents?done=saved", http.StatusSeeOther)
 		return
 	}
@@ -174,16 +207,31 @@ func (s *Server) documentFields(w http.ResponseWriter, r *http.Request) {
 		s.failure(w, r, http.StatusOK, err, "/documents")
 		return
 	}
-	if ve != nil && problem == nil {
-		problem = fieldsInvalid().Err()
-	}
-	s.renderDocuments(w, r, set, files, from, to, ve, problem)
+	s.renderDocuments(w, r, set, files, from, to, documentsForm{typed: typed, ve: ve, problem: problem})
 }
 
-// documentsForm reads the submitted fields; durations that do not parse
-// are refused here, beside their fields.
-func documentsForm(r *http.Request) (config.Documents, *config.ValidationError) {
-	v := func(name string) string { return strings.TrimSpace(r.PostFormValue(name)) }
+// addDocumentErrors adds to ve what validation says about the document
+// fields that did parse (a field that did not has its message already).
+func addDocumentErrors(ve *config.ValidationError, err error) {
+	var all *config.ValidationError
+	if !errors.As(err, &all) {
+		return
+	}
+	for _, f := range all.Fields {
+		if strings.HasPrefix(f.Field, "documents.") && len(ve.For(f.Field)) == 0 {
+			ve.AddText(f.Field, f.Text)
+		}
+	}
+}
+
+// readDocumentsForm reads the submitted fields, and keeps them as typed;
+// durations that do not parse are refused here, beside their fields.
+func readDocumentsForm(r *http.Request) (config.Documents, map[string]string, *config.ValidationError) {
+	typed := map[string]string{}
+	for _, f := range documents.Fields {
+		typed[f.Name] = r.PostFormValue(f.Name)
+	}
+	v := func(name string) string { return strings.TrimSpace(typed[name]) }
 	d := config.Documents{
 		HospitalName: v("hospital_name"), Responsible: v("responsible"), Operator: v("operator"), VendorContact: v("vendor_contact"),
 		MediaStorage: v("media_storage"), PasswordStorage: v("password_storage"), DrillSchedule: v("drill_schedule"),
@@ -201,9 +249,9 @@ func documentsForm(r *http.Request) (config.Documents, *config.ValidationError) 
 	}{{"rpo", &d.RPO}, {"rto", &d.RTO}} {
 		if t := v(f.name); t != "" {
 			if err := f.dst.UnmarshalText([]byte(t)); err != nil || *f.dst < 0 {
-				ve.AddText("documents."+f.name, msg.T("「4h」「30m」のように書いてください", "write it like \"4h\" or \"30m\""))
+				ve.AddText("documents."+f.name, msg.T("「4時間」「30分」「1日」のように書いてください", "write it like \"4 hours\", \"30 minutes\" or \"1 day\""))
 			}
 		}
 	}
-	return d, ve
+	return d, typed, ve
 }

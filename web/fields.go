@@ -3,11 +3,11 @@ package web
 import (
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/internal/duration"
 	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/schedule"
 )
 
 // A binding ties one form field to one setting of a configuration copy.
@@ -41,9 +41,9 @@ func (b *bindings) add(sec msg.Text, key string, label, help msg.Text, kind fiel
 // addTimeouts adds a medium's appear and gone timeouts (prefix "disk.").
 func (b *bindings) addTimeouts(sec msg.Text, prefix string, appear, gone *duration.Duration) {
 	g, s := bindDuration(appear)
-	b.add(sec, prefix+"appear_timeout", msg.T("認識の待ち時間", "Appear timeout"), emptyIsDefault(), textField, g, s)
+	b.add(sec, prefix+"appear_timeout", msg.T("認識の待ち時間", "Appear timeout"), emptyIsDefault(), durationField, g, s)
 	g, s = bindDuration(gone)
-	b.add(sec, prefix+"gone_timeout", msg.T("消失の待ち時間", "Gone timeout"), emptyIsDefault(), textField, g, s)
+	b.add(sec, prefix+"gone_timeout", msg.T("消失の待ち時間", "Gone timeout"), emptyIsDefault(), durationField, g, s)
 }
 
 // emptyIsDefault is the help of a field that may be left empty.
@@ -67,7 +67,9 @@ const (
 	numberField
 	checkField
 	selectField
-	linesField // one value per line
+	linesField    // one value per line
+	durationField // shown in words ("1時間30分"), read as a person types it
+	scheduleField // "daily 02:00" or cron, explained in words beneath
 )
 
 type option struct {
@@ -105,22 +107,23 @@ func bindBool(p *bool) (func() string, func(string) error) {
 		}
 }
 
-// bindDuration reads "90s", "5m"; empty is 0 (the default).
+// bindDuration reads what a person types ("90s", "30分", "4時間", "1 day");
+// empty is 0 (the default). Its field shows the value in words.
 func bindDuration(p *duration.Duration) (func() string, func(string) error) {
 	return func() string {
 			if *p == 0 {
 				return ""
 			}
-			return time.Duration(*p).String()
+			return duration.Compact(p.Std())
 		}, func(v string) error {
 			v = strings.TrimSpace(v)
 			if v == "" {
 				*p = 0
 				return nil
 			}
-			d, err := time.ParseDuration(v)
+			d, err := duration.Parse(v)
 			if err != nil {
-				return msg.New("時間は \"90s\"、\"5m\" のように入力してください", "enter a duration such as \"90s\" or \"5m\"")
+				return msg.New("時間は「30分」「4時間」「1日」「90s」のように入力してください", "enter a duration such as \"30 minutes\", \"4 hours\", \"1 day\" or \"90s\"")
 			}
 			*p = duration.Duration(d)
 			return nil
@@ -154,6 +157,8 @@ func bindRate(p *config.Rate) (func() string, func(string) error) {
 // fieldView is one field as the template draws it.
 type fieldView struct {
 	Name, ID, Value              string
+	Shown                        msg.Text // the value in words, shown instead of Value
+	Explain                      msg.Text // what the value means, in words
 	Label, Help                  msg.Text
 	Number, Check, Select, Lines bool
 	ReadOnly                     bool
@@ -187,11 +192,20 @@ func views(binds []binding, raw map[string]string, errs map[string][]msg.Text) [
 			out = append(out, sectionView{Legend: b.section, Variant: b.variant})
 		}
 		v := b.get()
-		if r, ok := raw[b.key]; ok {
+		r, typed := raw[b.key]
+		if typed {
 			v = r
 		}
 		f := fieldView{Name: b.key, ID: "f-" + b.key, Label: b.label, Help: b.help, Value: v, Errors: errs[b.key], ReadOnly: b.readOnly}
 		switch b.kind {
+		case durationField:
+			if d, err := duration.Parse(v); err == nil && !typed && v != "" {
+				f.Shown = duration.Words(d)
+			}
+		case scheduleField:
+			if v != "" {
+				f.Explain = schedule.Describe(v)
+			}
 		case numberField:
 			f.Number = true
 		case checkField:
@@ -246,4 +260,65 @@ func matchErrors(prefix string, binds []binding, ve *config.ValidationError) (ma
 		}
 	}
 	return out, other
+}
+
+// formSummary heads a form that has errors: how many fields are wrong and
+// which, each a link to its field, so none is missed below the fold.
+type formSummary struct {
+	Count  int
+	Fields []summaryField
+}
+
+type summaryField struct {
+	ID    string // the field's element, for the link
+	Label msg.Text
+	Texts []msg.Text
+}
+
+// summarize lists, in the form's order, every field of sections that has
+// an error, and the errors that belong to no field (other).
+func summarize(sections []sectionView, other []msg.Text) *formSummary {
+	s := &formSummary{}
+	for _, sec := range sections {
+		for _, f := range sec.Fields {
+			if len(f.Errors) > 0 {
+				s.Fields = append(s.Fields, summaryField{ID: "field-" + f.Name, Label: f.Label, Texts: f.Errors})
+				s.Count += len(f.Errors)
+			}
+		}
+	}
+	s.Count += len(other)
+	if s.Count == 0 {
+		return nil
+	}
+	return s
+}
+
+// with adds f (errors shown outside the plain fields, such as the host
+// keys') to s, which may be nil.
+func (s *formSummary) with(f summaryField) *formSummary {
+	if s == nil {
+		s = &formSummary{}
+	}
+	s.Fields = append(s.Fields, f)
+	s.Count += len(f.Texts)
+	return s
+}
+
+// Heading says how many problems the form has.
+func (s *formSummary) Heading() msg.Text {
+	if s.Count == 1 {
+		return msg.T("入力に誤りが 1 件あります。何も保存していません:", "This form has a problem; nothing was saved:")
+	}
+	return msg.Sprintf("入力に誤りが %d 件あります。何も保存していません:", "This form has %d problems; nothing was saved:", s.Count)
+}
+
+// scheduleWords is a schedule as the overview shows it: in words, and a
+// cron expression also as written, for whoever has to edit it.
+func scheduleWords(expr string) msg.Text {
+	w := schedule.Describe(expr)
+	if strings.HasPrefix(strings.TrimSpace(expr), "daily ") || w == msg.Plain(expr) {
+		return w
+	}
+	return msg.Sprintf("%s(%s)", "%s (%s)", w, expr)
 }

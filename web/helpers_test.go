@@ -7,7 +7,6 @@ import (
 	"encoding/pem"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -27,8 +26,10 @@ import (
 	"github.com/danzen-gw/danzen/auth"
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/gateway"
+	"github.com/danzen-gw/danzen/internal/hostkey/hostkeytest"
 	"github.com/danzen-gw/danzen/internal/syncbuf"
 	"github.com/danzen-gw/danzen/ledger"
+	"github.com/danzen-gw/danzen/relay"
 	"github.com/danzen-gw/danzen/web"
 )
 
@@ -61,6 +62,9 @@ type envOptions struct {
 	noAdmin   bool
 	fetch     func(ctx context.Context, host string, port int) (ssh.PublicKey, error)
 	configure func(dir string, cfg *config.Config)
+	auth      func(*auth.Options) // changes the accounts' options (a test clock)
+	// relays are the pins of the relays' drivers ("fake").
+	relays map[string]relay.PinSource
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -79,14 +83,18 @@ func newEnv(t *testing.T, o envOptions) *env {
 		}
 	}
 	e.cfg = cfg
-	g, err := gateway.Open(context.Background(), cfg, gateway.Options{ConfigPath: filepath.Join(e.dir, "config.json"), Logger: log})
+	g, err := gateway.Open(context.Background(), cfg, gateway.Options{ConfigPath: filepath.Join(e.dir, "config.json"), Logger: log, RelaySources: o.relays})
 	if err != nil {
 		t.Fatal(err)
 	}
 	closeLater(t, g)
 	e.g = g
 	rec := g
-	a, err := auth.New(auth.Options{Dir: cfg.SecretsDir, Params: tinyParams(), Audit: web.AuditTo(rec, log), Log: log, Lockout: time.Minute})
+	ao := auth.Options{Dir: cfg.SecretsDir, Params: tinyParams(), Audit: web.AuditTo(rec, log), Log: log, Lockout: time.Minute}
+	if o.auth != nil {
+		o.auth(&ao)
+	}
+	a, err := auth.New(ao)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,6 +172,12 @@ func (c *client) send(req *http.Request) resp {
 	}
 	defer func() { _ = r.Body.Close() }() // read-only
 	b, _ := io.ReadAll(r.Body)
+	// Every redirect any test meets carries the page's security headers.
+	if r.StatusCode >= 300 && r.StatusCode < 400 {
+		if miss := missingSecurityHeaders(r.Header, req.URL.Scheme == "https"); len(miss) > 0 {
+			c.e.t.Errorf("%s %s: redirect %d lacks %v", req.Method, req.URL.Path, r.StatusCode, miss)
+		}
+	}
 	c.e.mu.Lock()
 	c.e.bodies = append(c.e.bodies, string(b))
 	c.e.mu.Unlock()
@@ -266,52 +280,14 @@ func fieldErrors(body, field string) []string {
 type sshServer struct {
 	addr string
 	port int
-	key  atomic.Pointer[ssh.Signer]
-	ln   net.Listener
+	key  *atomic.Pointer[ssh.Signer]
 }
 
-func newSSHKey(t *testing.T) ssh.Signer {
-	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
+func newSSHKey(t *testing.T) ssh.Signer { return hostkeytest.NewKey(t) }
 
 func startSSH(t *testing.T) *sshServer {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &sshServer{ln: ln, addr: ln.Addr().String(), port: ln.Addr().(*net.TCPAddr).Port}
-	k := newSSHKey(t)
-	s.key.Store(&k)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer func() { _ = c.Close() }() // the handshake is all a test needs
-				cfg := &ssh.ServerConfig{NoClientAuth: false, PasswordCallback: func(ssh.ConnMetadata, []byte) (*ssh.Permissions, error) { return nil, io.EOF }}
-				cfg.AddHostKey(*s.key.Load())
-				if err := c.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
-					return
-				}
-				// The handshake shows the host key; no login ever succeeds.
-				_, _, _, _ = ssh.NewServerConn(c, cfg)
-			}()
-		}
-	}()
-	closeLater(t, ln)
-	return s
+	s := hostkeytest.Start(t)
+	return &sshServer{addr: s.Addr, port: s.Port, key: &s.Key}
 }
 
 func (s *sshServer) fingerprint() string { return ssh.FingerprintSHA256((*s.key.Load()).PublicKey()) }

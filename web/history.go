@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/internal/when"
 	"github.com/danzen-gw/danzen/ledger"
+	"github.com/danzen-gw/danzen/status"
 )
 
 type historyBody struct {
@@ -21,6 +23,14 @@ type cycleRow struct {
 	Took, By, Result   msg.Text
 	OK, Open           bool
 	Media              []cycleMedium
+	// Pulls say what each source's pull backed up and left out (pulls.go).
+	Pulls []pullView
+	// What names a row that is not a cycle (a missed run, a drill…).
+	What msg.Text
+	// Failures explain what went wrong, and what to do (failures.go).
+	Failures []failureView
+	failures []status.Failure
+	endedAt  time.Time
 }
 
 type cycleMedium struct {
@@ -40,10 +50,11 @@ type cycleList struct {
 	open    int // the row of the cycle under way, or -1
 	by      string
 	started map[string]time.Time
+	z       when.Zone
 }
 
-func cyclesOf(entries []ledger.Entry) []cycleRow {
-	cl := &cycleList{open: -1, started: map[string]time.Time{}}
+func cyclesOf(entries []ledger.Entry, z when.Zone) []cycleRow {
+	cl := &cycleList{open: -1, started: map[string]time.Time{}, z: z}
 	for _, e := range entries {
 		cl.add(e)
 	}
@@ -52,12 +63,14 @@ func cyclesOf(entries []ledger.Entry) []cycleRow {
 	if len(out) > maxHistory {
 		out = out[:maxHistory]
 	}
+	explainRows(out, cl.z)
 	return out
 }
 
 // add takes one entry in. A payload that does not decode leaves its
 // fields empty here; the ledger page shows the record whole.
 func (cl *cycleList) add(e ledger.Entry) {
+	cl.failure(e)
 	switch e.Kind {
 	case ledger.KindJobStart:
 		cl.by = e.Actor
@@ -67,6 +80,8 @@ func (cl *cycleList) add(e ledger.Entry) {
 	case ledger.KindCycleEnd:
 		d, _ := ledger.Decode[ledger.CycleEndData](e)
 		cl.end(d, e.Time)
+	case ledger.KindPull:
+		cl.pull(e)
 	case ledger.KindSnapshot:
 		if cl.open >= 0 && e.Medium != "" {
 			d, _ := ledger.Decode[ledger.SnapshotData](e)
@@ -95,7 +110,7 @@ func (cl *cycleList) start(id string, at time.Time) {
 		who = msg.Plain(cl.by)
 	}
 	cl.by = ""
-	cl.rows = append(cl.rows, cycleRow{ID: id, Started: stamp(at), Ended: "—", Took: msg.Plain("—"), By: who, Open: true,
+	cl.rows = append(cl.rows, cycleRow{ID: id, Started: cl.z.Stamp(at), Ended: "—", Took: msg.Plain("—"), By: who, Open: true,
 		Result: msg.T("実行中または中断", "running or interrupted")})
 	cl.open = len(cl.rows) - 1
 	cl.started[id] = at
@@ -108,7 +123,7 @@ func (cl *cycleList) end(d ledger.CycleEndData, at time.Time) {
 		if c.ID != d.Cycle {
 			continue
 		}
-		c.Open, c.OK, c.Ended = false, d.OK, stamp(at)
+		c.Open, c.OK, c.Ended, c.endedAt = false, d.OK, cl.z.Stamp(at), at
 		if t, ok := cl.started[d.Cycle]; ok {
 			c.Took = humanDuration(at.Sub(t))
 		}
@@ -133,9 +148,8 @@ func (cl *cycleList) medium(name string) *cycleMedium {
 }
 
 func (s *Server) history(w http.ResponseWriter, r *http.Request) {
-	entries, err := ledger.Read(s.core.Config().LedgerDir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindJobStart, ledger.KindCycleStart, ledger.KindCycleEnd,
-		ledger.KindSnapshot, ledger.KindPowerOffVerified, ledger.KindPowerOffUnverified}})
-	b := historyBody{Cycles: cyclesOf(entries), Error: msg.TextOf(err)}
+	entries, err := ledger.Read(s.core.Config().LedgerDir, ledger.Filter{Kinds: historyKinds()})
+	b := historyBody{Cycles: cyclesOf(entries, s.zone()), Error: msg.TextOf(err)}
 	s.render(w, r, http.StatusOK, "history.html", "/history", msg.T("サイクルの履歴", "Cycle history"), msg.Text{}, false, b)
 }
 
@@ -171,9 +185,10 @@ func (s *Server) ledgerPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	start := max(0, end-ledgerPageSize)
+	z := s.zone()
 	for i := end - 1; i >= start; i-- {
 		e := entries[i]
-		b.Entries = append(b.Entries, entryRow{Seq: strconv.FormatUint(e.Seq, 10), Time: stamp(e.Time), Kind: string(e.Kind), Medium: e.Medium,
+		b.Entries = append(b.Entries, entryRow{Seq: strconv.FormatUint(e.Seq, 10), Time: z.Stamp(e.Time), Kind: string(e.Kind), Medium: e.Medium,
 			Actor: e.Actor, Message: e.Message, Data: string(e.Data),
 			Bad: e.Kind == ledger.KindPowerOffUnverified || e.Kind == ledger.KindError || e.Kind == ledger.KindAuthLockout})
 	}

@@ -240,7 +240,7 @@ func (ls *liveStream) sendStatus() bool {
 	}
 	out := []liveMedium{}
 	for _, m := range st.Media {
-		out = append(out, liveMedium{Name: m.Name, State: string(m.State), Label: m.Label().Localize(ls.lang), Since: stamp(m.Since), Reason: m.Reason.Localize(ls.lang)})
+		out = append(out, liveMedium{Name: m.Name, State: string(m.State), Label: m.Label().Localize(ls.lang), Since: ls.s.zone().Stamp(m.Since), Reason: m.Reason.Localize(ls.lang)})
 	}
 	return ls.send("status", map[string]any{"media": out})
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/danzen-gw/danzen/auth"
 	"github.com/danzen-gw/danzen/documents"
 	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/internal/when"
 )
 
 // The page is read in one language at a time, a msg.Lang (JA or EN):
@@ -98,14 +99,9 @@ func nav(role auth.Role, current string) []navItem {
 	return out
 }
 
-func setPageHeaders(w http.ResponseWriter) {
-	h := w.Header()
-	h.Set("Cache-Control", "no-store")
-	// No inline script or style anywhere: the page's script is a file.
-	h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "same-origin")
-}
+// setPageHeaders restates auth's page headers, which its middleware set
+// on every response, where a download then sets its own CSP.
+func setPageHeaders(w http.ResponseWriter) { auth.PageHeaders(w.Header()) }
 
 // render writes a page. Pages re-shown with a validation message answer
 // 200, as a form page always has: a browser logs 4xx documents as console
@@ -161,10 +157,6 @@ func humanDuration(d time.Duration) msg.Text {
 	return msg.T(documents.HumanDuration("ja", d), documents.HumanDuration("en", d))
 }
 
-// stamp is a local time to the second, "—" when unknown.
-func stamp(t time.Time) string {
-	if t.IsZero() {
-		return "—"
-	}
-	return t.Local().Format("2006-01-02 15:04:05")
-}
+// zone is the configured time zone every time on the page is shown in,
+// with its label: the appliance's own Local zone is UTC.
+func (s *Server) zone() when.Zone { return when.Of(s.core.Config().TimeZone) }

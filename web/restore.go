@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/danzen-gw/danzen/internal/bytesize"
+	"github.com/danzen-gw/danzen/internal/when"
 
 	"github.com/danzen-gw/danzen/auth"
 	"github.com/danzen-gw/danzen/backup/pull"
@@ -113,13 +114,14 @@ func (s *Server) restorePage(w http.ResponseWriter, r *http.Request) {
 // restore request beside its medium's form, drillErr a refused drill.
 func (s *Server) renderRestore(w http.ResponseWriter, r *http.Request, form restoreForm, formErr, drillErr error) {
 	cfg := s.core.Config()
+	z := when.Of(cfg.TimeZone)
 	rl := role(r)
 	b := restoreBody{CanRestore: auth.Allowed(rl, auth.PowerForRestore), CanDrill: auth.Allowed(rl, auth.StartDrill),
 		Zone: cfg.TimeZone, Window: humanDuration(cfg.Restore.Window.Std()), DrillError: msg.TextOf(drillErr)}
 	for _, t := range cfg.Restore.Targets {
 		b.Targets = append(b.Targets, t.Name)
 	}
-	def := restoreForm{Dest: "gateway", Deadline: time.Now().Add(cfg.Restore.Window.Std()).In(zoneOf(cfg)).Format(deadlineLayout)}
+	def := restoreForm{Dest: "gateway", Deadline: z.Time(time.Now().Add(cfg.Restore.Window.Std())).Format(deadlineLayout)}
 	b.DrillMedia = []optionView{{Value: "", Label: msg.T("自動: 最も長く訓練していない媒体", "automatic: the medium drilled longest ago")}}
 	for _, m := range cfg.Media {
 		rm := s.restoreMedium(m.Name, def)
@@ -133,9 +135,9 @@ func (s *Server) renderRestore(w http.ResponseWriter, r *http.Request, form rest
 	}
 	b.Error = msg.TextOf(formErr) // a request for no configured medium
 	drills, err := s.core.Drills()
-	b.Drills = recordRows(drills)
+	b.Drills = recordRows(drills, z)
 	restores, rerr := s.core.Restores()
-	b.Restores = recordRows(restores)
+	b.Restores = recordRows(restores, z)
 	b.RecordsErr = msg.TextOf(errors.Join(err, rerr))
 	// File names of an e-chart export can name patients: only those who
 	// may restore see them.
@@ -143,7 +145,7 @@ func (s *Server) renderRestore(w http.ResponseWriter, r *http.Request, form rest
 		b.Paths = stagedPaths(cfg)
 		kept, err := s.core.KeptRestores()
 		b.KeptError = msg.TextOf(err)
-		b.Kept = keptRows(kept)
+		b.Kept = keptRows(kept, z)
 	}
 	running, last := s.core.Running()
 	b.Live = progressOf(running, last)
@@ -158,8 +160,9 @@ func (s *Server) restoreMedium(name string, form restoreForm) restoreMedium {
 	rm.Form.Medium = name
 	snaps, err := s.core.Snapshots(name)
 	rm.Error = msg.TextOf(err)
+	z := s.zone()
 	for i, sn := range snaps {
-		rm.Snapshots = append(rm.Snapshots, snapshotRow{ID: sn.ID, Short: short(sn.ID), Time: stamp(sn.Time), Source: sn.Source,
+		rm.Snapshots = append(rm.Snapshots, snapshotRow{ID: sn.ID, Short: short(sn.ID), Time: z.Stamp(sn.Time), Source: sn.Source,
 			Files: sn.Files, Size: bytesize.Format(sn.Bytes), Checked: i == 0})
 	}
 	return rm
@@ -173,14 +176,6 @@ func checkSnapshot(rows []snapshotRow, id string) {
 	for i := range rows {
 		rows[i].Checked = rows[i].ID == id
 	}
-}
-
-// zoneOf is the configured time zone the operator types the deadline in.
-func zoneOf(cfg *config.Config) *time.Location {
-	if loc, err := time.LoadLocation(cfg.TimeZone); err == nil {
-		return loc
-	}
-	return time.Local
 }
 
 // stagedPaths suggests file paths from each source's current staging
@@ -215,22 +210,22 @@ func msText(ms int64) msg.Text {
 	return humanDuration(d)
 }
 
-func recordRows(recs []ledger.RestoreData) []recordRow {
+func recordRows(recs []ledger.RestoreData, z when.Zone) []recordRow {
 	var out []recordRow
 	for i := len(recs) - 1; i >= 0 && len(out) < maxRecords; i-- {
-		out = append(out, recordRowOf(recs[i]))
+		out = append(out, recordRowOf(recs[i], z))
 	}
 	return out
 }
 
-func recordRowOf(d ledger.RestoreData) recordRow {
+func recordRowOf(d ledger.RestoreData, z when.Zone) recordRow {
 	none := msg.Plain("—")
-	row := recordRow{ID: d.ID, Started: stamp(d.Started), Medium: d.Medium, Dest: d.Dest, Actor: d.Actor,
+	row := recordRow{ID: d.ID, Started: z.Stamp(d.Started), Medium: d.Medium, Dest: d.Dest, Actor: d.Actor,
 		Verified: fmt.Sprintf("%d / %d", d.FilesVerified, d.Files), Bytes: bytesize.Format(d.Bytes),
 		FirstByte: none, RTO: none, Check: none, Damaged: strings.Join(d.Damaged, ", "),
 		OK: d.OK, CheckOK: d.CheckOK, CutOK: d.CutVerified}
 	if d.Snapshot != "" {
-		row.Snapshot = fmt.Sprintf("%s (%s, %s)", short(d.Snapshot), d.Source, stamp(d.SnapTime))
+		row.Snapshot = fmt.Sprintf("%s (%s, %s)", short(d.Snapshot), d.Source, z.Stamp(d.SnapTime))
 	}
 	if d.FirstByteMS > 0 {
 		row.FirstByte = msText(d.FirstByteMS)
@@ -255,10 +250,10 @@ func recordRowOf(d ledger.RestoreData) recordRow {
 	return row
 }
 
-func keptRows(kept []gateway.KeptRestore) []keptRow {
+func keptRows(kept []gateway.KeptRestore, z when.Zone) []keptRow {
 	var out []keptRow
 	for _, k := range kept {
-		row := keptRow{ID: k.ID, Started: stamp(k.Started), Medium: k.Medium, Snapshot: short(k.Snapshot), Actor: k.Actor}
+		row := keptRow{ID: k.ID, Started: z.Stamp(k.Started), Medium: k.Medium, Snapshot: short(k.Snapshot), Actor: k.Actor}
 		for _, f := range k.Files {
 			row.Files = append(row.Files, keptFile{Path: f.Path, Size: bytesize.Format(f.Size),
 				Href: "/restores/" + url.PathEscape(k.ID) + "/file?" + url.Values{"path": {f.Path}}.Encode()})
@@ -269,11 +264,11 @@ func keptRows(kept []gateway.KeptRestore) []keptRow {
 }
 
 // lastDrill is the dashboard's line on the newest drill.
-func lastDrill(drills []ledger.RestoreData) *lastCycle {
+func lastDrill(drills []ledger.RestoreData, z when.Zone) *lastCycle {
 	if len(drills) == 0 {
 		return nil
 	}
-	row := recordRowOf(drills[len(drills)-1])
+	row := recordRowOf(drills[len(drills)-1], z)
 	return &lastCycle{OK: row.OK, Time: row.Started, Text: msg.Sprintf("%s — %s, RTO %s", "%s — %s, RTO %s", row.Result, row.Medium, row.RTO)}
 }
 
@@ -307,7 +302,7 @@ func (f restoreForm) options(cfg *config.Config, actor string) (gateway.RestoreO
 	if f.Deadline != "" {
 		var err error
 		for _, layout := range []string{deadlineLayout, deadlineLayout + ":05"} {
-			if o.Deadline, err = time.ParseInLocation(layout, f.Deadline, zoneOf(cfg)); err == nil {
+			if o.Deadline, err = time.ParseInLocation(layout, f.Deadline, when.Of(cfg.TimeZone).Location()); err == nil {
 				break
 			}
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/gateway"
 	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/internal/when"
 	"github.com/danzen-gw/danzen/ledger"
 	"github.com/danzen-gw/danzen/netprobe"
 	"github.com/danzen-gw/danzen/netprobe/kev"
@@ -132,14 +133,15 @@ type reportRow struct {
 	Cautions, New         int
 }
 
-// reportFormats are the downloads of a report.
+// reportFormats are the downloads of a report; the page says its times in
+// the configured zone, the CSV has none and the JSON keeps them as stored.
 var reportFormats = map[string]struct {
 	contentType string
-	write       func(*netprobe.Report, io.Writer) error
+	write       func(*netprobe.Report, io.Writer, when.Zone) error
 }{
 	"html": {"text/html; charset=utf-8", (*netprobe.Report).WriteHTML},
-	"csv":  {"text/csv; charset=utf-8", (*netprobe.Report).WriteCSV},
-	"json": {"application/json", (*netprobe.Report).WriteJSON},
+	"csv":  {"text/csv; charset=utf-8", func(r *netprobe.Report, w io.Writer, _ when.Zone) error { return r.WriteCSV(w) }},
+	"json": {"application/json", func(r *netprobe.Report, w io.Writer, _ when.Zone) error { return r.WriteJSON(w) }},
 }
 
 func (s *Server) scanPage(w http.ResponseWriter, r *http.Request) {
@@ -180,14 +182,15 @@ func (s *Server) renderScan(w http.ResponseWriter, r *http.Request, form pointFo
 	}
 	list, err := s.core.ScanReports()
 	b.ReportsErr = msg.TextOf(err)
+	z := s.zone()
 	for _, x := range list {
-		b.Reports = append(b.Reports, reportRow{ID: x.ID, Started: stamp(x.Started), FeedDate: x.FeedDate, Cautions: x.Cautions, New: x.New})
+		b.Reports = append(b.Reports, reportRow{ID: x.ID, Started: z.Stamp(x.Started), FeedDate: x.FeedDate, Cautions: x.Cautions, New: x.New})
 	}
 	if len(list) > 0 {
 		if rep, err := s.core.ScanReport(list[0].ID); err != nil {
 			b.ReportsErr = msg.TextOf(err)
 		} else {
-			b.Latest = reportViewOf(list[0].ID, rep)
+			b.Latest = reportViewOf(list[0].ID, rep, z)
 		}
 	}
 	flash, bad := flashOf(r)
@@ -272,11 +275,11 @@ func pointOf(r *http.Request) register.Point {
 	return p
 }
 
-func reportViewOf(id string, r *netprobe.Report) *reportView {
-	v := &reportView{ID: id, Started: stamp(r.Started), Finished: stamp(r.Finished), FeedDate: r.FeedDate, TCPPorts: r.TCPPorts,
+func reportViewOf(id string, r *netprobe.Report, z when.Zone) *reportView {
+	v := &reportView{ID: id, Started: z.Stamp(r.Started), Finished: z.Stamp(r.Finished), FeedDate: r.FeedDate, TCPPorts: r.TCPPorts,
 		Cautions: r.Cautions(), Rows: findingRows(r), Changes: r.Changes}
 	if r.Changes != nil {
-		v.Previous = stamp(r.Changes.Previous)
+		v.Previous = z.Stamp(r.Changes.Previous)
 	}
 	return v
 }
@@ -453,7 +456,7 @@ func (s *Server) reportDownload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var b bytes.Buffer
-	if err := f.write(rep, &b); err != nil {
+	if err := f.write(rep, &b, s.zone()); err != nil {
 		s.failure(w, r, http.StatusInternalServerError, err, "/scan")
 		return
 	}
@@ -479,12 +482,12 @@ func scanFlash(r *http.Request) (msg.Text, bool) {
 
 // scanLine is the dashboard's line on the newest self-scan; bad when it
 // failed or found a 注意.
-func scanLine(d *ledger.ScanData) (msg.Text, bool) {
+func scanLine(d *ledger.ScanData, z when.Zone) (msg.Text, bool) {
 	if d == nil {
 		return msg.T("まだ実施されていません", "no scan yet"), false
 	}
 	if !d.Error.IsZero() {
-		return msg.Sprintf("失敗: %s — %s", "FAILED: %s — %s", d.Error, stamp(d.Finished)), true
+		return msg.Sprintf("失敗: %s — %s", "FAILED: %s — %s", d.Error, z.Stamp(d.Finished)), true
 	}
-	return msg.Sprintf("注意 %d 件(前回から新たに %d 件) — %s", "%d cautions (%d new since the last scan) — %s", d.Cautions, d.NewCautions, stamp(d.Finished)), d.Cautions > 0
+	return msg.Sprintf("注意 %d 件(前回から新たに %d 件) — %s", "%d cautions (%d new since the last scan) — %s", d.Cautions, d.NewCautions, z.Stamp(d.Finished)), d.Cautions > 0
 }

@@ -26,7 +26,7 @@ func scanItem(c *config.Config, _ string) (item, bool) {
 	b.add(what, "concurrency", msg.T("同時接続数(1アドレスあたり)", "Connects in flight per address"), msg.Sprintf(
 		"0 は %d、指定するなら 1〜%d", "0 is %d, otherwise 1 to %d", def.Concurrency, config.MaxScanConcurrency), numberField, g, s)
 	g, s = bindString(&c.Scan.Schedule)
-	b.add(when, "schedule", msg.T("定期調査の時刻", "Scheduled scans"), msg.T("例: \"daily 12:30\"、毎週月曜は \"30 12 * * 1\"。空欄は手動のみ。バックアップ中は終わるまで待ちます", "e.g. \"daily 12:30\", Mondays \"30 12 * * 1\"; empty for on demand only; a scan waits for a running backup"), textField, g, s)
+	b.add(when, "schedule", msg.T("定期調査の時刻", "Scheduled scans"), msg.T("例: \"daily 12:30\"、毎週月曜は \"30 12 * * 1\"。空欄は手動のみ。バックアップ中は終わるまで待ちます", "e.g. \"daily 12:30\", Mondays \"30 12 * * 1\"; empty for on demand only; a scan waits for a running backup"), scheduleField, g, s)
 	g, s = bindLines(&c.Scan.SNMPCommunities)
 	b.add(snmp, "snmp_communities", msg.T("試すコミュニティ名(1行に1つ)", "Communities to try (one per line)"), msg.T(
 		"空欄なら SNMP は問い合わせません。注意: SNMP v2c のコミュニティ名は暗号化されずネットワークを流れます。機器に設定した本物のコミュニティ名ではなく、既定値(public、private)の確認に使ってください",
@@ -67,7 +67,7 @@ func scanSummary(s config.Scan) []kv {
 	}
 	sched := msg.T("手動のみ", "on demand only")
 	if s.Schedule != "" {
-		sched = msg.Plain(s.Schedule)
+		sched = scheduleWords(s.Schedule)
 	}
 	snmp := msg.T("問い合わせない", "not asked")
 	if n := len(s.SNMPCommunities); n > 0 {

@@ -109,7 +109,7 @@ func TestScanSettingsForm(t *testing.T) {
 	if len(ch) != 1 || ch[0].Actor != "admin" || !strings.Contains(string(ch[0].Data), `"scan"`) {
 		t.Fatalf("the change is not in the ledger with its user and setting: %+v", ch)
 	}
-	if page := admin.get("/config").body; !strings.Contains(page, "1-1024, 3389,8443") || !strings.Contains(page, "daily 12:30") || !strings.Contains(page, "2 件") || strings.Contains(page, "private") {
+	if page := admin.get("/config").body; !strings.Contains(page, "1-1024, 3389,8443") || !strings.Contains(page, "毎日 12:30") || !strings.Contains(page, "2 件") || strings.Contains(page, "private") {
 		t.Fatal("the overview does not show the new settings, or shows a community name")
 	}
 

@@ -157,11 +157,12 @@ func sessionCookie(t *testing.T, c *client) string {
 }
 
 // TestBruteForceOverManyNames: one client guessing across user names is
-// locked as a client, so the real admin password from it is refused too.
+// locked as a client (at its tenth failure), so the real admin password
+// from it is refused too.
 func TestBruteForceOverManyNames(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	c := e.client()
-	for i := range 5 {
+	for i := range 10 {
 		c.tryLogin("guess"+string(rune('a'+i)), "wrong-password-0000")
 	}
 	if r := c.tryLogin("admin", adminPW); r.code != http.StatusTooManyRequests {

@@ -17,11 +17,11 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
-	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/danzen-gw/danzen/auth"
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/internal/atomicfile"
+	"github.com/danzen-gw/danzen/internal/hostkey"
 	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/ledger"
 )
@@ -76,15 +76,24 @@ type knownHost struct {
 	Type, FP string
 	Hosts    string
 	Unparsed bool
+	Remove   bool // ticked for removal in a form that comes back
 }
 
+// pinView is the key a server offers, waiting for the person's
+// confirmation. A CHANGED key shows, in red, the pinned keys it retires.
 type pinView struct {
 	Addr, Type, FP string
 	Err            msg.Text
+	Confirmed      bool // ticked in a form that comes back
+	Changed        bool
+	Pinned         bool     // the key is pinned already
+	Unchanged      bool     // and is the only one for the address: nothing to confirm
+	Warning        msg.Text // what a CHANGED key may mean
+	Retired        []retiredKey
 }
 
-// pinResult is a host key pinned by a form, for the ledger.
-type pinResult struct{ kind, name, host, fp, keyType string }
+// retiredKey is a pinned key that accepting the offered one retires.
+type retiredKey struct{ Type, FP, PinnedAt string }
 
 // hostKeyTimeout bounds the fetch: an unreachable server must not hold
 // the page.
@@ -184,11 +193,14 @@ func secretPath(cfg *config.Config, name string, kind secretKind) (string, error
 }
 
 // accountHostKey handles the host-key part of an account's form: removing
-// pinned keys, fetching the offered key (shown, not pinned), and pinning
-// it once the person confirmed the fingerprint. The key is fetched again
-// at confirmation and compared: what gets pinned is what the server offers
-// then, never anything the browser sent. stop means: show the form again.
-func (s *Server) accountHostKey(r *http.Request, a *sshAccount, st *formState) (*pinResult, bool) {
+// pinned keys, fetching the offered key (shown beside the pinned ones, not
+// pinned), and pinning it once the person confirmed the fingerprint. The
+// key is fetched again at confirmation and compared: what gets pinned is
+// what the server offers then, never anything the browser sent, and it
+// replaces every other key pinned for the address. It returns the
+// accepted offer for the ledger (nil when nothing changes); stop means:
+// show the form again.
+func (s *Server) accountHostKey(r *http.Request, a *sshAccount, st *formState) (*hostkey.Offer, bool) {
 	if rm := r.PostForm["kh_remove"]; len(rm) > 0 {
 		var keep []string
 		for j, line := range *a.knownHosts {
@@ -201,49 +213,95 @@ func (s *Server) accountHostKey(r *http.Request, a *sshAccount, st *formState) (
 	addrBad := len(st.errs["host"]) > 0 || len(st.errs["port"]) > 0 || *a.host == ""
 	switch {
 	case r.PostFormValue("op") == "fetch":
-		if addrBad {
-			st.extras = func(b *formBody) {
-				b.Account.HostKeyErr = hostPortFirst()
-			}
-			return nil, true
-		}
-		key, err := s.fetch(r.Context(), *a.host, *a.port)
-		st.extras = func(b *formBody) {
-			if err != nil {
-				b.Account.HostKeyErr = msg.TextOf(err)
-				return
-			}
-			b.Account.Pin = &pinView{Addr: a.addr(), Type: key.Type(), FP: ssh.FingerprintSHA256(key)}
-		}
+		s.showOffer(r.Context(), a, st, addrBad)
 		return nil, true
 	case r.PostFormValue("pin_fp") != "":
-		want := r.PostFormValue("pin_fp")
-		pinErr := func(why msg.Text) (*pinResult, bool) {
-			st.extras = func(b *formBody) {
-				b.Account.Pin = &pinView{Addr: a.addr(), FP: want, Err: why}
-			}
-			return nil, true
-		}
-		if r.PostFormValue("pin_confirm") == "" {
-			return pinErr(msg.T("サーバ管理者と指紋を照合し、チェックを入れてください", "compare the fingerprint with the server's administrator and tick the box"))
-		}
-		if addrBad {
-			return pinErr(hostPortFirst())
-		}
-		key, err := s.fetch(r.Context(), *a.host, *a.port)
-		if err != nil {
-			return pinErr(msg.TextOf(err))
-		}
-		if fp := ssh.FingerprintSHA256(key); fp != want {
-			return pinErr(msg.Sprintf("サーバの鍵が確認したものと違います(確認 %s、現在 %s)。登録していません", "the server now offers a different key (confirmed %s, offered %s): nothing pinned", want, fp))
-		}
-		line := knownhosts.Line([]string{knownhosts.Normalize(a.addr())}, key)
-		if !slices.Contains(*a.knownHosts, line) {
-			*a.knownHosts = append(*a.knownHosts, line)
-		}
-		return &pinResult{kind: a.kind, name: *a.name, host: a.addr(), fp: want, keyType: key.Type()}, false
+		return s.confirmOffer(r, a, st, addrBad)
 	}
 	return nil, false
+}
+
+// showOffer fetches the key the account's server offers and shows it
+// beside the pinned ones.
+func (s *Server) showOffer(ctx context.Context, a *sshAccount, st *formState, addrBad bool) {
+	if addrBad {
+		st.extras = func(b *formBody) { b.Account.HostKeyErr = hostPortFirst() }
+		return
+	}
+	o, err := s.offer(ctx, a)
+	st.extras = func(b *formBody) {
+		if err != nil {
+			b.Account.HostKeyErr = msg.TextOf(err)
+			return
+		}
+		b.Account.Pin = s.pinView(o)
+	}
+}
+
+// confirmOffer pins the offered key once the person ticked that they
+// compared the fingerprint the form carries and the server still offers
+// that key.
+func (s *Server) confirmOffer(r *http.Request, a *sshAccount, st *formState, addrBad bool) (*hostkey.Offer, bool) {
+	want := r.PostFormValue("pin_fp")
+	pinErr := func(o *hostkey.Offer, why msg.Text) (*hostkey.Offer, bool) {
+		st.extras = func(b *formBody) {
+			b.Account.Pin = &pinView{Addr: a.addr(), FP: want}
+			if o != nil {
+				b.Account.Pin = s.pinView(o)
+			}
+			b.Account.Pin.Err = why
+		}
+		return nil, true
+	}
+	if addrBad {
+		return pinErr(nil, hostPortFirst())
+	}
+	o, err := s.offer(r.Context(), a)
+	switch {
+	case err != nil:
+		return pinErr(nil, msg.TextOf(err))
+	case o.Fingerprint != want:
+		return pinErr(o, msg.Sprintf("サーバの鍵が確認したものと違います(確認 %s、現在 %s)。登録していません", "the server now offers a different key (confirmed %s, offered %s): nothing pinned", want, o.Fingerprint))
+	case r.PostFormValue("pin_confirm") == "":
+		return pinErr(o, msg.T("サーバ管理者と指紋を照合し、チェックを入れてください", "compare the fingerprint with the server's administrator and tick the box"))
+	case o.Unchanged():
+		return nil, false
+	}
+	*a.knownHosts = o.Accepted()
+	return o, false
+}
+
+// offer fetches the key the account's server offers and compares it with
+// the account's pinned keys, with when each was pinned.
+func (s *Server) offer(ctx context.Context, a *sshAccount) (*hostkey.Offer, error) {
+	key, err := s.fetch(ctx, *a.host, *a.port)
+	if err != nil {
+		return nil, err
+	}
+	o, err := hostkey.Compare(config.AccountRef{Kind: a.kind, Name: *a.name}, *a.host, *a.port, *a.knownHosts, key)
+	if err != nil {
+		return nil, err
+	}
+	if err := o.ReadPinTimes(s.core.Config().LedgerDir); err != nil {
+		s.log.Warn("when the host keys were pinned", "err", err)
+	}
+	return o, nil
+}
+
+func (s *Server) pinView(o *hostkey.Offer) *pinView {
+	v := &pinView{Addr: o.Addr, Type: o.Key.Type(), FP: o.Fingerprint, Changed: o.State == hostkey.Changed, Pinned: o.State == hostkey.Pinned, Unchanged: o.Unchanged()}
+	if v.Changed {
+		v.Warning = hostkey.ChangedWarning()
+	}
+	z := s.zone()
+	for _, k := range o.Retired {
+		rk := retiredKey{Type: k.Type, FP: k.Fingerprint}
+		if !k.PinnedAt.IsZero() { // else the page says the ledger does not know
+			rk.PinnedAt = z.Stamp(k.PinnedAt)
+		}
+		v.Retired = append(v.Retired, rk)
+	}
+	return v
 }
 
 func hostPortFirst() msg.Text {

@@ -33,7 +33,7 @@ func (s *Server) renderTLS(w http.ResponseWriter, r *http.Request, errMsg msg.Te
 			names = append(names, ip.String())
 		}
 		b.Names = strings.Join(names, ", ")
-		b.From, b.Until = stamp(leaf.NotBefore), stamp(leaf.NotAfter)
+		b.From, b.Until = s.zone().Stamp(leaf.NotBefore), s.zone().Stamp(leaf.NotAfter)
 		b.SelfSigned = leaf.Subject.String() == leaf.Issuer.String()
 	}
 	flash, bad := flashOf(r)
@@ -55,7 +55,7 @@ func (s *Server) tlsUpload(w http.ResponseWriter, r *http.Request) {
 		keyPEM, err = uploaded(r, "key")
 	}
 	if err == nil {
-		err = s.certs.Replace(certPEM, keyPEM, time.Now())
+		err = s.certs.Replace(certPEM, keyPEM, s.zone().Time(time.Now()))
 	}
 	if err != nil {
 		s.renderTLS(w, r, msg.TextOf(msg.Wrap(err, "証明書は変更していません", "the certificate was not changed")))

@@ -10,10 +10,22 @@ import (
 )
 
 type usersBody struct {
-	Users  []userRow
-	Roles  []optionView
-	Error  msg.Text
-	MinLen int
+	Users   []userRow
+	Roles   []optionView
+	Error   msg.Text
+	Summary *formSummary // every problem of a refused add-user form
+	Name    string       // the add-user form's name, as typed
+	Errs    map[string][]msg.Text
+	MinLen  int
+}
+
+// userForm is a refused add-user form: what was typed (never the
+// passwords) and every field's problem.
+type userForm struct {
+	name string
+	role auth.Role
+	errs map[string][]msg.Text
+	sum  *formSummary
 }
 
 type userRow struct {
@@ -31,12 +43,19 @@ func roleOptions(selected auth.Role) []optionView {
 	return out
 }
 
-func (s *Server) usersPage(w http.ResponseWriter, r *http.Request) { s.renderUsers(w, r, msg.Text{}) }
+func (s *Server) usersPage(w http.ResponseWriter, r *http.Request) {
+	s.renderUsers(w, r, msg.Text{}, userForm{})
+}
 
-func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, errMsg msg.Text) {
-	b := usersBody{Error: errMsg, Roles: roleOptions(auth.RoleStaff), MinLen: auth.MinPasswordLen}
+func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, errMsg msg.Text, f userForm) {
+	role := auth.RoleStaff
+	if f.role.Valid() {
+		role = f.role
+	}
+	b := usersBody{Error: errMsg, Roles: roleOptions(role), MinLen: auth.MinPasswordLen, Summary: f.sum, Name: f.name, Errs: f.errs}
+	z := s.zone()
 	for _, u := range s.auth.Users() {
-		b.Users = append(b.Users, userRow{Name: u.Name, Role: u.Role.Label(), Created: stamp(u.Created), Changed: stamp(u.PasswordChanged),
+		b.Users = append(b.Users, userRow{Name: u.Name, Role: u.Role.Label(), Created: z.Stamp(u.Created), Changed: z.Stamp(u.PasswordChanged),
 			Roles: roleOptions(u.Role), Self: u.Name == actor(r)})
 	}
 	flash, bad := flashOf(r)
@@ -52,11 +71,12 @@ func (s *Server) usersSubmit(w http.ResponseWriter, r *http.Request) {
 	var err error
 	switch r.PathValue("op") {
 	case "add":
-		if pw != r.PostFormValue("password2") {
-			err = auth.ErrPasswordMismatch
-		} else {
-			err = s.auth.AddUser(r.Context(), who, name, auth.Role(r.PostFormValue("role")), pw)
+		role := auth.Role(r.PostFormValue("role"))
+		if f := s.checkNewUser(name, role, pw, r.PostFormValue("password2")); f.sum != nil {
+			s.renderUsers(w, r, msg.Text{}, f)
+			return
 		}
+		err = s.auth.AddUser(r.Context(), who, name, role, pw)
 	case "role":
 		err = s.auth.SetRole(who, name, auth.Role(r.PostFormValue("role")))
 	case "password":
@@ -72,7 +92,7 @@ func (s *Server) usersSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.renderUsers(w, r, authMessage(err))
+		s.renderUsers(w, r, authMessage(err), userForm{})
 		return
 	}
 	if name == who && (r.PathValue("op") == "password" || r.PathValue("op") == "delete") {
@@ -81,6 +101,20 @@ func (s *Server) usersSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/users?done=user", http.StatusSeeOther)
+}
+
+// checkNewUser checks every field of the add-user form at once; a
+// refused form keeps the name and role typed.
+func (s *Server) checkNewUser(name string, role auth.Role, pw, again string) userForm {
+	f := userForm{name: name, role: role, errs: map[string][]msg.Text{}}
+	labels := map[string]msg.Text{auth.FieldName: msg.T("ユーザー名", "User name"), auth.FieldRole: msg.T("役割", "Role"),
+		auth.FieldPassword: msg.T("パスワード", "Password"), auth.FieldAgain: msg.T("パスワード(確認)", "Password (again)")}
+	ids := map[string]string{auth.FieldName: "u-name", auth.FieldRole: "u-role", auth.FieldPassword: "u-pw", auth.FieldAgain: "u-pw2"}
+	for _, p := range s.auth.CheckAccount(name, role, pw, again) {
+		f.errs[p.Field] = append(f.errs[p.Field], p.Err.Text())
+		f.sum = f.sum.with(summaryField{ID: ids[p.Field], Label: labels[p.Field], Texts: []msg.Text{p.Err.Text()}})
+	}
+	return f
 }
 
 // authMessage finds auth's refusal inside a wrapped error, so the page

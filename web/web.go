@@ -160,6 +160,7 @@ func limitBody(next http.Handler) http.Handler {
 		// its CSRF token and the refusal would name the wrong cause. This
 		// runs before the session is known: both languages.
 		if r.ContentLength > maxBody {
+			auth.SecurityHeaders(w, r) // auth's middleware, which sets them, is not reached
 			http.Error(w, msg.T("送信データが大きすぎます", "request body too large").String(), http.StatusRequestEntityTooLarge)
 			return
 		}

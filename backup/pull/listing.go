@@ -30,10 +30,14 @@ func (f remoteFile) same(g remoteFile) bool { return f.size == g.size && f.mtime
 
 // listing is one walk of the export directory.
 type listing struct {
-	files   map[string]remoteFile // selected regular files, markers excluded
+	files   map[string]remoteFile // selected regular files and the done-markers
 	markers map[string]time.Time  // directory ("" = export root) → its done-marker's mtime
 	done    map[string]time.Time  // file → its per-file marker's mtime
-	refused []Problem
+	// isMarker marks the done-markers among files: part of the export,
+	// they are staged whatever include and exclude say, so a restored
+	// export shows it was complete.
+	isMarker map[string]bool
+	refused  []Problem
 }
 
 // unsafeName says why a name from the server must not become a local
@@ -68,7 +72,7 @@ func markerRule(c config.Completion) (prefix, suffix string, perFile bool) {
 
 // list walks the export directory without following symlinks.
 func list(ctx context.Context, c *sftp.Client, src *config.Source) (*listing, error) {
-	l := &listing{files: map[string]remoteFile{}, markers: map[string]time.Time{}, done: map[string]time.Time{}}
+	l := &listing{files: map[string]remoteFile{}, markers: map[string]time.Time{}, done: map[string]time.Time{}, isMarker: map[string]bool{}}
 	w := walker{src: src, sel: selector{include: src.Include, exclude: src.Exclude}}
 	w.prefix, w.suffix, w.perFile = markerRule(src.Completion)
 	w.dirMarker = src.Completion.Mode == config.CompletionMarker && !w.perFile
@@ -136,12 +140,20 @@ func (w *walker) add(l *listing, dir string, fi os.FileInfo) (walk bool) {
 		}
 	case w.dirMarker && name == w.src.Completion.Marker:
 		l.markers[dir] = fi.ModTime()
+		l.addMarker(rel, fi)
 	case w.perFile && strings.HasPrefix(name, w.prefix) && strings.HasSuffix(name, w.suffix) && len(name) > len(w.prefix)+len(w.suffix):
 		l.done[path.Join(dir, name[len(w.prefix):len(name)-len(w.suffix)])] = fi.ModTime()
+		l.addMarker(rel, fi)
 	case w.sel.selected(rel):
 		l.files[rel] = remoteFile{rel: rel, size: fi.Size(), mtime: fi.ModTime()}
 	}
 	return false
+}
+
+// addMarker lists a done-marker as a file to stage.
+func (l *listing) addMarker(rel string, fi os.FileInfo) {
+	l.files[rel] = remoteFile{rel: rel, size: fi.Size(), mtime: fi.ModTime()}
+	l.isMarker[rel] = true
 }
 
 func quoteRel(dir, name string) string {

@@ -67,6 +67,9 @@ type Manifest struct {
 	Refused []Problem `json:"refused,omitempty"`
 	// Failed lists files whose transfer failed after every attempt.
 	Failed []Problem `json:"failed,omitempty"`
+	// Tally is this pull's figures in files and bytes (summary.go). It
+	// is not part of the manifest file: a loaded manifest has none.
+	Tally Tally `json:"-"`
 }
 
 // FileEntry is one staged file.

@@ -160,6 +160,7 @@ func (p *puller) once(ctx context.Context) (*Manifest, error) {
 	if err := p.mirror(l, m); err != nil {
 		return nil, err
 	}
+	m.Tally.Removed = removed(prev, m, l)
 	if err := p.finish(m, len(todo)); err != nil {
 		return nil, err
 	}
@@ -191,6 +192,10 @@ func (p *puller) selectComplete(ctx context.Context, c *Conn, prev *Manifest) (*
 func markerSelect(l *listing, c config.Completion) (complete []remoteFile, pending []Problem) {
 	_, _, perFile := markerRule(c)
 	for _, f := range sortedFiles(l) {
+		if l.isMarker[f.rel] {
+			complete = append(complete, f) // written last, by definition complete
+			continue
+		}
 		if ok, why := l.markerComplete(f, perFile); ok {
 			complete = append(complete, f)
 		} else {
@@ -261,11 +266,13 @@ func (p *puller) plan(start time.Time, prev *Manifest, l *listing, complete []re
 		if e, ok := prev.Lookup(f.rel); ok && e.Size == f.size && e.MTime.Equal(f.mtime) && stagedSize(p.opts.Staging, p.src.Name, f.rel) == f.size {
 			m.Files = append(m.Files, e)
 			m.FilesUnchanged++
+			m.Tally.Unchanged.add(e.Size)
 			continue
 		}
 		todo = append(todo, f)
 	}
 	m.Files = append(m.Files, prev.entriesOf(pending)...)
+	m.Files = append(m.Files, keptMarkers(p.src.Completion, prev, l, pending)...)
 	for _, pr := range append(append([]Problem{}, l.refused...), pending...) {
 		p.emit(Event{Kind: EventProblem, File: pr.Path, Message: pr.Text})
 	}
@@ -290,6 +297,9 @@ func (p *puller) transfer(ctx context.Context, conns []*Conn, prev, m *Manifest,
 		return err
 	}
 	m.Files = append(m.Files, entries...)
+	for _, e := range entries {
+		m.Tally.Pulled.add(e.Size)
+	}
 	m.Failed = failed
 	m.FilesTransferred = len(entries)
 	m.BytesTransferred = eng.done.Load()
@@ -321,6 +331,11 @@ func (p *puller) mirror(l *listing, m *Manifest) error {
 // finish makes every staged file durable, then writes the manifest that
 // says they are there.
 func (p *puller) finish(m *Manifest, files int) error {
+	// A pull that staged nothing (no complete file yet) still writes the
+	// manifest that says so.
+	if err := os.MkdirAll(DataDir(p.opts.Staging, p.src.Name), 0o755); err != nil {
+		return localErr(err)
+	}
 	if err := syncStaging(p.opts.Staging); err != nil {
 		return err
 	}

@@ -133,6 +133,7 @@ func TestFirstPullThenOnlyChangedFilesThenMirror(t *testing.T) {
 	if err := s.WriteFile("EXPORT_COMPLETE", nil, past.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
+	files["EXPORT_COMPLETE"] = []byte{} // the done-marker is part of the export
 	src := s.Source("emr")
 	src.Completion = config.Completion{Mode: config.CompletionMarker, Marker: "EXPORT_COMPLETE"}
 	staging := t.TempDir()
@@ -141,9 +142,6 @@ func TestFirstPullThenOnlyChangedFilesThenMirror(t *testing.T) {
 	checkStaged(t, m, staging, files)
 	if m.FilesTransferred != len(files) || m.BytesTransferred != int64(15<<20+22+70000+len(files["カルテ/患者 一覧 2026.csv"])+4) {
 		t.Fatalf("first pull: transferred %d files, %d bytes", m.FilesTransferred, m.BytesTransferred)
-	}
-	if _, err := os.Stat(filepath.Join(pull.DataDir(staging, "emr"), "EXPORT_COMPLETE")); err == nil {
-		t.Fatal("the done-marker was staged as data")
 	}
 	onDisk, err := pull.LoadManifest(staging, "emr")
 	if err != nil || onDisk == nil || len(onDisk.Files) != len(files) {
@@ -297,7 +295,8 @@ func TestDoneMarkers(t *testing.T) {
 	src.Completion = config.Completion{Mode: config.CompletionMarker, Marker: "{name}.done"}
 	staging := t.TempDir()
 	m := mustPull(t, src, staging)
-	checkStaged(t, m, staging, map[string][]byte{"a.dmp": []byte("a")})
+	// Markers are staged too, each being complete by definition.
+	checkStaged(t, m, staging, map[string][]byte{"a.dmp": []byte("a"), "a.dmp.done": {}, "c.dmp.done": {}})
 	pending := map[string]bool{}
 	for _, p := range m.Pending {
 		pending[p.Path] = true
@@ -316,7 +315,8 @@ func TestDoneMarkers(t *testing.T) {
 	src2.Completion = config.Completion{Mode: config.CompletionMarker, Marker: "EXPORT_COMPLETE"}
 	staging2 := t.TempDir()
 	m = mustPull(t, src2, staging2)
-	checkStaged(t, m, staging2, map[string][]byte{"2026-11-25/emr.dmp": []byte("night1"), "2026-11-25/sub/x.csv": []byte("x")})
+	checkStaged(t, m, staging2, map[string][]byte{"2026-11-25/emr.dmp": []byte("night1"), "2026-11-25/sub/x.csv": []byte("x"),
+		"2026-11-25/EXPORT_COMPLETE": {}})
 	if len(m.Pending) != 1 || m.Pending[0].Path != "2026-11-26/emr.dmp" {
 		t.Fatalf("pending = %+v", m.Pending)
 	}
@@ -426,7 +426,7 @@ func TestFileRewrittenDuringTransfer(t *testing.T) {
 	if !errors.As(err, &inc) || len(inc.Failed) != 1 || inc.Failed[0].Reason != "changed" {
 		t.Fatalf("want an IncompleteError naming the changed file, got %v", err)
 	}
-	checkStaged(t, m, staging, map[string][]byte{"emr.dmp": v1})
+	checkStaged(t, m, staging, map[string][]byte{"emr.dmp": v1, "EXPORT_COMPLETE": {}})
 }
 
 func TestTwoThousandSmallFiles(t *testing.T) {
@@ -520,4 +520,43 @@ func TestLooseKeyPermissionsRefused(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "chmod 600") {
 		t.Fatalf("a world-readable key was used: %v", err)
 	}
+}
+
+// TestCompletionMarkerIsBackedUp: the done-marker is part of the export,
+// so a restored export shows it was complete: a directory marker and
+// per-file markers are staged with the files they cover. While the next
+// export runs (its marker gone, its files pending), the staged marker
+// stays with the staged files it covered.
+func TestCompletionMarkerIsBackedUp(t *testing.T) {
+	s := startSSHD(t, sshdtest.Options{})
+	marker := []byte("2026-11-25T02:00:00+09:00\n")
+	put(t, s, "emr.dmp", []byte("night1"), past)
+	put(t, s, "sub/x.csv", []byte("x"), past)
+	put(t, s, "EXPORT_COMPLETE", marker, past.Add(time.Second))
+	src := s.Source("emr")
+	src.Completion = config.Completion{Mode: config.CompletionMarker, Marker: "EXPORT_COMPLETE"}
+	staging := t.TempDir()
+	m := mustPull(t, src, staging)
+	night1 := map[string][]byte{"emr.dmp": []byte("night1"), "sub/x.csv": []byte("x"), "EXPORT_COMPLETE": marker}
+	checkStaged(t, m, staging, night1)
+
+	// The next export is running: the marker is gone, emr.dmp half new.
+	if err := os.Remove(filepath.Join(s.Export, "EXPORT_COMPLETE")); err != nil {
+		t.Fatal(err)
+	}
+	put(t, s, "emr.dmp", []byte("night2, runn"), past.Add(time.Minute))
+	m = mustPull(t, src, staging)
+	checkStaged(t, m, staging, night1)
+	if len(m.Pending) != 2 {
+		t.Fatalf("pending = %+v, want emr.dmp and sub/x.csv", m.Pending)
+	}
+
+	// Per-file markers are staged beside their files.
+	s2 := startSSHD(t, sshdtest.Options{})
+	put(t, s2, "a.dmp", []byte("a"), past)
+	put(t, s2, "a.dmp.done", nil, past.Add(time.Second))
+	src2 := s2.Source("emr")
+	src2.Completion = config.Completion{Mode: config.CompletionMarker, Marker: "{name}.done"}
+	staging2 := t.TempDir()
+	checkStaged(t, mustPull(t, src2, staging2), staging2, map[string][]byte{"a.dmp": []byte("a"), "a.dmp.done": {}})
 }

@@ -27,14 +27,25 @@ func runBackup(ctx context.Context, c *cli, args []string) (err error) {
 		return err
 	}
 	defer closeGateway(g, &err)
+	c.inZone(g.Config())
 	rep, err := g.RunCycle(ctx, newCyclePrinter(c.out).event)
 	if rep != nil {
 		printCycle(c.out, rep)
-		if err == nil && !rep.OK() {
-			err = msg.New("切断を確認できない媒体があります(オフラインではありません)", "a medium's cut is not verified: it is not offline")
-		}
+		err = cycleOutcome(rep, err)
 	}
 	return err
+}
+
+// cycleOutcome is the error a cycle ends the command with: a medium not
+// verified offline first, then anything else that failed (exit status 1),
+// then files the pulls left out (pullOutcome).
+func cycleOutcome(rep *backup.CycleReport, err error) error {
+	for _, m := range rep.Media {
+		if !m.CutVerified && m.Err == nil {
+			return msg.Join(err, msg.New("切断を確認できない媒体があります(オフラインではありません)", "a medium's cut is not verified: it is not offline"))
+		}
+	}
+	return pullOutcome(rep.PullRecords, err)
 }
 
 // closeGateway closes g (every relay driven off and verified) and, when
@@ -67,6 +78,7 @@ func runMedium(ctx context.Context, c *cli, args []string) (err error) {
 		return err
 	}
 	defer closeGateway(g, &err)
+	c.inZone(g.Config())
 	pw, created, err := g.NewPassword(*name)
 	if err != nil {
 		return err
@@ -114,7 +126,7 @@ func (p *cyclePrinter) event(ev backup.CycleEvent) {
 	line := "[" + ev.Medium + "] " + ev.Phase + " " + ev.Text.Localize(p.s.lang)
 	if line != p.last {
 		p.pull.finish()
-		p.s.line(ev.Time.Format("15:04:05") + " " + line)
+		p.s.line(p.s.zone.Clock(ev.Time) + " " + line)
 		p.last = line
 	}
 }

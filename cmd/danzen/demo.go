@@ -56,6 +56,7 @@ func runDemo(ctx context.Context, c *cli, args []string) (err error) {
 		return err
 	}
 	defer closeGateway(g, &err)
+	c.inZone(env.Config)
 	if err := prepareDemoMedia(ctx, c.out, g, env); err != nil {
 		return err
 	}

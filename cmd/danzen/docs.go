@@ -63,7 +63,7 @@ func runDocs(ctx context.Context, c *cli, args []string) error {
 // its ledger for the period, its newest self-scan and the page's
 // certificate beside it.
 func buildDocuments(ctx context.Context, cfgPath, from, to string) (*documents.Set, []documents.File, error) {
-	cfg, err := config.Load(cfgPath)
+	cfg, _, err := config.LoadUnfinished(cfgPath)
 	if err != nil {
 		return nil, nil, err
 	}

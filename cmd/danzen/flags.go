@@ -41,6 +41,17 @@ func (f *cmdFlags) load(args []string) (*config.Config, error) {
 	return config.Load(f.config)
 }
 
+// loadUnfinished is load for a command that needs no source (the
+// self-scan, the ledger, the documents): a gateway being commissioned may
+// run it before its source is added.
+func (f *cmdFlags) loadUnfinished(args []string) (*config.Config, error) {
+	if err := f.parse(args); err != nil {
+		return nil, err
+	}
+	cfg, _, err := config.LoadUnfinished(f.config)
+	return cfg, err
+}
+
 // open loads the configuration and opens the gateway (relays to their
 // fail-safe state first); it follows parse.
 func (f *cmdFlags) open(ctx context.Context, log *slog.Logger) (*gateway.Gateway, error) {

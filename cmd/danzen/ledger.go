@@ -23,7 +23,7 @@ func runLedger(_ context.Context, c *cli, args []string) error {
 		if *cfgPath == "" {
 			*cfgPath = defaultConfig
 		}
-		cfg, err := config.Load(*cfgPath)
+		cfg, _, err := config.LoadUnfinished(*cfgPath)
 		if err != nil {
 			return err
 		}

@@ -38,8 +38,9 @@ func commands() []command {
 		{"medium", "medium init --config FILE --medium NAME [--password-recorded] [--force]", msg.T("媒体の初期化", "prepare a medium"), runMedium},
 		{"restore", "restore --config FILE --medium NAME [--list] [--snapshot ID] [--file PATH]… [--to-target NAME --to-dir DIR] [--deadline 2h]", msg.T("復元", "restore"), runRestore},
 		{"drill", "drill --config FILE [--medium NAME] [--list]", msg.T("復元訓練", "restore drill"), runDrill},
-		{"hostkey", "hostkey --config FILE --source NAME [--accept SHA256:…]", msg.T("ホスト鍵を確認・登録", "show or pin a server's host key"), runHostKey},
+		{"hostkey", "hostkey --config FILE (--source NAME | --target NAME) [--accept SHA256:…]", msg.T("ホスト鍵を確認・登録・置き換え", "show, pin or replace a server's host key"), runHostKey},
 		{"scan", "scan --config FILE [--format text|html|csv|json] [--ports 1-1024,3389] [--import-csv F | --export-csv F]", msg.T("外部接続点の調査", "WAN-edge self-scan"), runScan},
+		{"config", "config check --config FILE", msg.T("設定ファイルの検査(ネットワークと機器には触れない)", "check a configuration file (no network, no hardware)"), runConfig},
 		{"ledger", "ledger verify (--config FILE | --dir DIR)", msg.T("証跡台帳の検証", "verify the evidence ledger"), runLedger},
 		{"docs", "docs --config FILE --out DIR [--from DATE --to DATE] [--lang ja|en] [--pdf]", msg.T("提出書類の生成", "generate the documents"), runDocs},
 		{"image", "image push [--instance DIR] [--port P] HOST", msg.T("更新イメージの適用", "update a gateway over the network"), runImage},
@@ -60,7 +61,8 @@ func main() {
 }
 
 // run runs one invocation and returns its exit status: 0, 1 when the
-// command failed, 2 when it was invoked wrongly.
+// command failed, 2 when it was invoked wrongly, 3 or 4 when a pull left
+// files out or pulled nothing (exitError).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	lang, args, err := globalFlags(args)
 	// Nothing is left to tell anyone if stderr cannot be written: errs's
@@ -97,6 +99,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		errs.line("danzen " + cmd.name + ": " + errs.in(err))
 		if errors.As(err, new(usageError)) {
 			return 2
+		}
+		if xe, ok := err.(*exitError); ok { // only as the outcome itself: wrapped, another failure came with it
+			return xe.code
 		}
 		return 1
 	}

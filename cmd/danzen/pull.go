@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
+	"strings"
 
+	"github.com/danzen-gw/danzen/backup"
 	"github.com/danzen-gw/danzen/backup/pull"
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/internal/bytesize"
 	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/ledger"
 )
 
 func runPull(ctx context.Context, c *cli, args []string) error {
@@ -21,8 +23,10 @@ func runPull(ctx context.Context, c *cli, args []string) error {
 }
 
 // pullSources pulls every source (or one) and prints a summary of each.
+// The error's exit status says whether files were left out (pullOutcome).
 func pullSources(ctx context.Context, c *cli, cfg *config.Config, only string) error {
 	var errs []error
+	var recs []ledger.PullData
 	for _, src := range cfg.Sources {
 		if only != "" && src.Name != only {
 			continue
@@ -36,6 +40,7 @@ func pullSources(ctx context.Context, c *cli, cfg *config.Config, only string) e
 		if m != nil {
 			printManifest(c.out, m)
 		}
+		recs = append(recs, backup.PullRecord("", src.Name, m, err))
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -45,7 +50,67 @@ func pullSources(ctx context.Context, c *cli, cfg *config.Config, only string) e
 			return err
 		}
 	}
-	return errors.Join(errs...)
+	return pullOutcome(recs, msg.Join(errs...))
+}
+
+// Exit statuses of a pull that ran to its end but did not take the whole
+// export (README, "Exit status"); 1 is any other failure, 2 a mistake in
+// the invocation.
+const (
+	exitLeftOut       = 3 // files were left out (refused, not complete, changed during transfer)
+	exitNothingPulled = 4 // an export held no complete file: nothing of it was pulled
+)
+
+// exitError is an outcome with its own exit status.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string              { return e.err.Error() }
+func (e *exitError) Localize(l msg.Lang) string { return msg.In(e.err, l) }
+func (e *exitError) Unwrap() error              { return e.err }
+
+// pullOutcome gives err (the pulls' errors, joined) the exit status of
+// what recs left out, unless err holds another failure: that one is
+// reported as it is (exit status 1).
+func pullOutcome(recs []ledger.PullData, err error) error {
+	if err != nil && !onlyLeftOut(err) {
+		return err
+	}
+	var empty []string
+	left := 0
+	for _, d := range recs {
+		if backup.NothingPulled(d) {
+			empty = append(empty, d.Source)
+		}
+		left += backup.LeftOutTotal(d)
+	}
+	switch {
+	case len(empty) > 0:
+		return &exitError{code: exitNothingPulled, err: msg.Join(err, msg.Errorf(
+			"取得元 %s のエクスポートに完了したファイルがなく、何も取得していません",
+			"nothing pulled: the export of source %s held no complete file", strings.Join(empty, ", ")))}
+	case left > 0:
+		return &exitError{code: exitLeftOut, err: msg.Join(err, msg.Errorf(
+			"取得していないファイル: %d 件(理由は上の一覧)", "files left out: %d (listed above, with why)", left))}
+	}
+	return err
+}
+
+// onlyLeftOut reports whether err holds nothing but pulls that ran to
+// their end and left files out.
+func onlyLeftOut(err error) bool {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			if !onlyLeftOut(e) {
+				return false
+			}
+		}
+		return true
+	}
+	_, ok := err.(*pull.IncompleteError)
+	return ok
 }
 
 func printManifest(s *screen, m *pull.Manifest) {

@@ -43,6 +43,7 @@ func runRestore(ctx context.Context, c *cli, args []string) (err error) {
 		return err
 	}
 	defer closeGateway(g, &err)
+	c.inZone(g.Config())
 	if *list {
 		return listSnapshots(c.out, g, *medium)
 	}
@@ -69,9 +70,9 @@ func listSnapshots(s *screen, g *gateway.Gateway, medium string) error {
 	}
 	head := msg.T("日時", "time").Localize(s.lang)
 	src := msg.T("取得元", "source").Localize(s.lang)
-	s.line(fmt.Sprintf("%-10s %-19s %-12s %8s %10s", "snapshot", head, src, "files", "size"))
+	s.line(fmt.Sprintf("%-10s %-23s %-12s %8s %10s", "snapshot", head, src, "files", "size"))
 	for _, sn := range snaps {
-		s.line(fmt.Sprintf("%-10s %-19s %-12s %8d %10s", sn.ID[:min(8, len(sn.ID))], sn.Time.Local().Format(time.DateTime), sn.Source, sn.Files, bytesize.Format(sn.Bytes)))
+		s.line(fmt.Sprintf("%-10s %-23s %-12s %8d %10s", sn.ID[:min(8, len(sn.ID))], s.zone.Stamp(sn.Time), sn.Source, sn.Files, bytesize.Format(sn.Bytes)))
 	}
 	return nil
 }
@@ -89,6 +90,7 @@ func runDrill(ctx context.Context, c *cli, args []string) (err error) {
 		return err
 	}
 	defer closeGateway(g, &err)
+	c.inZone(g.Config())
 	if *list {
 		drills, err := g.Drills()
 		if err != nil {
@@ -125,8 +127,8 @@ func printRecord(s *screen, d ledger.RestoreData) {
 	ms := func(v int64) string {
 		return (time.Duration(v) * time.Millisecond).Round(100 * time.Millisecond).String()
 	}
-	s.say(msg.Sprintf("%s %s %s: %s", "%s %s %s: %s", what, d.ID, d.Started.Local().Format(time.DateTime), result))
-	s.sayf("  ", msg.Sprintf("媒体 %s、スナップショット %s (%s, %s)", "medium %s, snapshot %s (%s, %s)", d.Medium, d.Snapshot, d.Source, d.SnapTime.Local().Format(time.DateTime)))
+	s.say(msg.Sprintf("%s %s %s: %s", "%s %s %s: %s", what, d.ID, s.zone.Stamp(d.Started), result))
+	s.sayf("  ", msg.Sprintf("媒体 %s、スナップショット %s (%s, %s)", "medium %s, snapshot %s (%s, %s)", d.Medium, d.Snapshot, d.Source, s.zone.Stamp(d.SnapTime)))
 	s.sayf("  ", msg.Sprintf("照合 %d/%d ファイル、%s", "verified %d/%d files, %s", d.FilesVerified, d.Files, bytesize.Format(d.Bytes)))
 	s.sayf("  ", msg.Sprintf("通電まで %s、最初のバイト %s、復元完了(RTO) %s、切断まで %s", "attached %s, first byte %s, restored %s, cut %s",
 		ms(d.PowerOnMS), ms(d.FirstByteMS), ms(d.RestoreMS), ms(d.TotalMS)))

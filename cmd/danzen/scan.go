@@ -26,10 +26,11 @@ func runScan(ctx context.Context, c *cli, args []string) (err error) {
 	ports := fs.String("ports", "", "TCP ports instead of the configured ones (e.g. 1-1024,3389)")
 	importCSV := fs.String("import-csv", "", "replace the register with this CSV (回線・機器情報記入シート) and exit")
 	exportCSV := fs.String("export-csv", "", "write the register as CSV to this file (- for stdout) and exit")
-	cfg, err := fs.load(args)
+	cfg, err := fs.loadUnfinished(args)
 	if err != nil {
 		return err
 	}
+	c.inZone(cfg)
 	regPath, _ := netprobe.Files(fs.config, cfg.Scan)
 	switch {
 	case *importCSV != "":
@@ -38,7 +39,7 @@ func runScan(ctx context.Context, c *cli, args []string) (err error) {
 		return exportRegister(c.out, regPath, *exportCSV)
 	}
 	write := map[string]func(*netprobe.Report, io.Writer) error{
-		"text": c.out.scanReport, "html": (*netprobe.Report).WriteHTML, "csv": (*netprobe.Report).WriteCSV, "json": (*netprobe.Report).WriteJSON,
+		"text": c.out.scanReport, "html": c.out.scanPage, "csv": (*netprobe.Report).WriteCSV, "json": (*netprobe.Report).WriteJSON,
 	}[*format]
 	if write == nil {
 		return usageError{msg.T("--format は text, html, csv, json のいずれかです", "--format is text, html, csv or json")}
@@ -111,10 +112,13 @@ func exportRegister(s *screen, regPath, file string) error {
 	return atomicfile.Write(file, []byte(b.String()), 0o644)
 }
 
+// scanPage writes r as the standalone page, its times in the screen's zone.
+func (s *screen) scanPage(r *netprobe.Report, w io.Writer) error { return r.WriteHTML(w, s.zone) }
+
 // scanReport writes r as text in the screen's language.
 func (s *screen) scanReport(r *netprobe.Report, _ io.Writer) error {
 	s.say(msg.Sprintf("外部ネットワーク接続点 調査結果(%s、脆弱性情報 %s)", "external connection points (%s, feed %s)",
-		r.Started.Format("2006-01-02 15:04 MST"), r.FeedDate))
+		s.zone.Minute(r.Started), r.FeedDate))
 	for _, row := range r.Rows() {
 		s.line(fmt.Sprintf("%d | %s | %s | %s | %s", row.No, row.ID, row.Device, row.Addresses, row.Attention))
 		for _, l := range row.Lines {
@@ -127,7 +131,7 @@ func (s *screen) scanReport(r *netprobe.Report, _ io.Writer) error {
 	}
 	if d := r.Changes; d != nil {
 		s.say(msg.Sprintf("前回(%s)から: 開いた %d、閉じた %d、新しい注意 %d、解消 %d", "since %s: opened %d, closed %d, new 注意 %d, resolved %d",
-			d.Previous.Format("2006-01-02 15:04"), len(d.Opened), len(d.Closed), len(d.NewCautions), len(d.Resolved)))
+			s.zone.Minute(d.Previous), len(d.Opened), len(d.Closed), len(d.NewCautions), len(d.Resolved)))
 	}
 	return s.err
 }

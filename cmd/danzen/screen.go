@@ -3,7 +3,9 @@ package main
 import (
 	"io"
 
+	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/internal/when"
 )
 
 // screen is where the CLI's text meets a person: one writer, one
@@ -13,7 +15,16 @@ type screen struct {
 	w    io.Writer
 	lang msg.Lang
 	tty  bool // w is a terminal: progress is a bar redrawn in place
+	zone when.Zone
 	err  error
+}
+
+// inZone has the CLI say times in cfg's time zone, as the page does: the
+// process's own Local zone is UTC on the appliance. Until a command has
+// read its configuration, times are UTC (labelled so).
+func (c *cli) inZone(cfg *config.Config) {
+	z := when.Of(cfg.TimeZone)
+	c.out.zone, c.errs.zone = z, z
 }
 
 // say writes t in the screen's language as one line.

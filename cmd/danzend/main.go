@@ -22,6 +22,7 @@ import (
 	"github.com/danzen-gw/danzen/auth"
 	"github.com/danzen-gw/danzen/gateway"
 	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/internal/when"
 	"github.com/danzen-gw/danzen/schedule"
 	"github.com/danzen-gw/danzen/web"
 )
@@ -69,6 +70,9 @@ func run(ctx context.Context, log *slog.Logger, dir, listen string, cycleNow boo
 	if loaded.Fallback != nil {
 		say(con, log, msg.Plain(loaded.Fallback.Error()))
 		g.ReportFault(ctx, "config.fallback", loaded.Fallback)
+	}
+	if loaded.Unfinished != nil {
+		say(con, log, msg.TextOf(loaded.Unfinished))
 	}
 
 	srv, err := servePage(log, con, dir, listen, g)
@@ -130,7 +134,7 @@ func servePage(log *slog.Logger, con io.Writer, dir, listen string, g *gateway.G
 		return nil, err
 	}
 	if code != "" {
-		until := expires.Local().Format("2006-01-02 15:04")
+		until := when.Of(g.Config().TimeZone).Minute(expires)
 		say(con, log, msg.Sprintf("初期設定コード: %s(%s まで有効)", "setup code: %s (valid until %s)", code, until))
 		say(con, log, msg.Sprintf("https://<このゲートウェイ>%s/setup で最初の保守ベンダ管理者を作成してください",
 			"create the first vendor admin at https://<this gateway>%s/setup", portOf(listen)))

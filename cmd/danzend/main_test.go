@@ -136,12 +136,18 @@ func TestFirstStartServesHTTPSWithSetupCodeAndStopsCleanly(t *testing.T) {
 	if resp.StatusCode != 200 || tok == nil {
 		t.Fatalf("setup page: %s", resp.Status)
 	}
+	if resp.Header.Get("Strict-Transport-Security") == "" {
+		t.Fatal("no HSTS on the HTTPS daemon's page")
+	}
 	resp, err = hc.PostForm(base+"/setup", url.Values{"code": {code}, "username": {"vendor"}, "password": {"vendor-password-1"},
 		"password2": {"vendor-password-1"}, "csrf_token": {tok[1]}})
 	if err != nil || resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("setup: %v %v", err, resp)
 	}
 	closeBody(t, resp)
+	if resp.Header.Get("Strict-Transport-Security") == "" || resp.Header.Get("Content-Security-Policy") == "" {
+		t.Fatal("the HTTPS daemon's redirect lacks HSTS or the CSP")
+	}
 	req, _ := http.NewRequest("GET", base+"/", nil)
 	req.Header.Set("Accept", "text/html")
 	resp, err = hc.Do(req)
@@ -167,8 +173,10 @@ func TestFirstStartServesHTTPSWithSetupCodeAndStopsCleanly(t *testing.T) {
 	if got, err := web.Fingerprint(filepath.Join(dir, "tls")); err != nil || got != fp {
 		t.Fatalf("Fingerprint() = %q, console printed %q (%v)", got, fp, err)
 	}
-	if _, err := config.Load(filepath.Join(dir, "config.json")); err != nil {
-		t.Fatalf("default configuration: %v", err)
+	// The default has no source yet: it loads at start-up, which says
+	// that one is to be added.
+	if _, missing, err := config.LoadUnfinished(filepath.Join(dir, "config.json")); err != nil || missing == nil {
+		t.Fatalf("default configuration: %v (missing: %v)", err, missing)
 	}
 	d.stop(t)
 	if !strings.Contains(d.logs.String(), "all relays driven off at start") {

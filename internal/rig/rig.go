@@ -92,6 +92,15 @@ func NewWith(t testing.TB, files map[string]string, media []string, diskSize int
 	cfg.SecretsDir = filepath.Join(dir, "secrets")
 	cfg.LedgerDir = filepath.Join(dir, "ledger")
 	cfg.ResticBinary = Restic(t)
+	// The configuration takes secrets only from secrets/: the client keys
+	// sshd made move there, so every account the rig hands out uses them.
+	for _, key := range []*string{&s.ClientKeyFile, &s.RestoreKeyFile} {
+		moved, err := intoSecrets(cfg.SecretsDir, *key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		*key = moved
+	}
 	src := s.Source("emr")
 	src.Completion = config.Completion{Mode: config.CompletionStable, StableFor: config.Duration(time.Second)}
 	cfg.Sources = []config.Source{src}
@@ -101,6 +110,20 @@ func NewWith(t testing.TB, files map[string]string, media []string, diskSize int
 		t.Fatal(err)
 	}
 	return &Rig{SSHD: s, HW: hw, Cfg: cfg, Dir: dir, CfgPath: filepath.Join(dir, "config.json")}
+}
+
+// intoSecrets copies the key file at p (0600) into dir and returns its
+// path there.
+func intoSecrets(dir, p string) (string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return "", err
+	}
+	dst := filepath.Join(dir, filepath.Base(p))
+	return dst, os.WriteFile(dst, b, 0o600)
 }
 
 // DamagePack overwrites bytes in the middle of the biggest pack the

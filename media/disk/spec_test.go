@@ -25,7 +25,7 @@ func TestSpecJSONAndDefaults(t *testing.T) {
 		t.Fatalf("spec %+v", s)
 	}
 	out, _ := json.Marshal(s)
-	if !strings.Contains(string(out), `"appear_timeout":"2m0s"`) {
+	if !strings.Contains(string(out), `"appear_timeout":"2m"`) {
 		t.Errorf("marshal: %s", out)
 	}
 	if (Spec{}).appearTimeout() != DefaultAppearTimeout || (Spec{}).goneTimeout() != DefaultGoneTimeout {
