@@ -19,25 +19,7 @@ import (
 	"github.com/danzen-gw/danzen/ledger"
 )
 
-func startSSHD(t *testing.T) *sshdtest.Server {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("starts sshd, which needs root: make test runs it, -short skips it")
-	}
-	s, err := sshdtest.Start(context.Background(), sshdtest.Options{})
-	if err != nil {
-		t.Fatalf("start sshd: %v", err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("sshd log:\n%s", s.Log())
-		}
-		if err := s.Close(); err != nil {
-			t.Errorf("stop sshd: %v", err)
-		}
-	})
-	return s
-}
+func startSSHD(t *testing.T) *sshdtest.Server { return sshdtest.Run(t, sshdtest.Options{}) }
 
 // pullRecords reads the ledger's pull records.
 func pullRecords(t *testing.T, dir string) []ledger.PullData {

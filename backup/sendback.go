@@ -150,6 +150,10 @@ func openSendBack(ctx context.Context, t config.RestoreTarget, keyFile, name str
 			"invalid folder name %q for the send-back (letters, digits, '.', '_', '-', up to 128, not ending in .partial)", name)
 	}
 	c, err := pull.Connect(ctx, t.SSH(), keyFile)
+	var hk *pull.HostKeyError
+	if errors.As(err, &hk) {
+		hk.Target = true
+	}
 	if err != nil {
 		return nil, err
 	}

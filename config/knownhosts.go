@@ -84,9 +84,9 @@ func LoadUnpinned(path string) (*Config, error) {
 
 // parseUnpinned is Parse, except that accounts may lack a pinned key.
 func parseUnpinned(data []byte) (*Config, error) {
-	c := Default()
-	if err := decodeStrict(data, c); err != nil {
-		return nil, msg.Errorf("設定ファイルを読めません: %w", "cannot parse the configuration: %w", err)
+	c, err := decode(data)
+	if err != nil {
+		return nil, err
 	}
 	if err := c.Validate(); err != nil && !unpinnedOnly(err) {
 		return nil, err

@@ -60,7 +60,7 @@ type envOptions struct {
 	// wrap replaces the core the page sees (to control events or busy).
 	wrap      func(*gateway.Gateway) web.Core
 	noAdmin   bool
-	fetch     func(ctx context.Context, host string, port int) (ssh.PublicKey, error)
+	fetch     func(ctx context.Context, host string, port int, prefer ...string) (ssh.PublicKey, error)
 	configure func(dir string, cfg *config.Config)
 	auth      func(*auth.Options) // changes the accounts' options (a test clock)
 	// relays are the pins of the relays' drivers ("fake").

@@ -274,7 +274,7 @@ func (s *Server) confirmOffer(r *http.Request, a *sshAccount, st *formState, add
 // offer fetches the key the account's server offers and compares it with
 // the account's pinned keys, with when each was pinned.
 func (s *Server) offer(ctx context.Context, a *sshAccount) (*hostkey.Offer, error) {
-	key, err := s.fetch(ctx, *a.host, *a.port)
+	key, err := s.fetch(ctx, *a.host, *a.port, hostkey.PinnedAlgorithms(*a.knownHosts))
 	if err != nil {
 		return nil, err
 	}
@@ -308,10 +308,10 @@ func hostPortFirst() msg.Text {
 	return msg.T("ホストとポートを先に正しく入力してください", "enter the host and port first")
 }
 
-func (s *Server) fetch(ctx context.Context, host string, port int) (ssh.PublicKey, error) {
+func (s *Server) fetch(ctx context.Context, host string, port int, prefer []string) (ssh.PublicKey, error) {
 	ctx, cancel := context.WithTimeout(ctx, hostKeyTimeout)
 	defer cancel()
-	return s.fetchHostKey(ctx, host, port)
+	return s.fetchHostKey(ctx, host, port, prefer...)
 }
 
 // accountKey replaces an account's private key: generated here (the page

@@ -55,7 +55,7 @@ type Options struct {
 	Certs *CertStore
 	Log   *slog.Logger
 	// FetchHostKey asks an SSH server for its host key [pull.FetchHostKey].
-	FetchHostKey func(ctx context.Context, host string, port int) (ssh.PublicKey, error)
+	FetchHostKey func(ctx context.Context, host string, port int, prefer ...string) (ssh.PublicKey, error)
 }
 
 // Server is the page.
@@ -66,7 +66,7 @@ type Server struct {
 	certs        *CertStore
 	log          *slog.Logger
 	tmpl         templates
-	fetchHostKey func(ctx context.Context, host string, port int) (ssh.PublicKey, error)
+	fetchHostKey func(ctx context.Context, host string, port int, prefer ...string) (ssh.PublicKey, error)
 	handler      http.Handler
 }
 

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,7 +29,10 @@ const maxSafePacket = 261120
 // HostKeyError stops a pull before anything is written: the server offered
 // a key that is not pinned in the configuration.
 type HostKeyError struct {
-	Source      string
+	Source string
+	// Target: Source names a send-back target, not a source (the
+	// command to accept the key differs).
+	Target      bool
 	Address     string
 	Offered     ssh.PublicKey
 	Fingerprint string // SHA256:… of the offered key
@@ -37,7 +41,11 @@ type HostKeyError struct {
 
 // Localize says which key was offered and how to accept it deliberately.
 func (e *HostKeyError) Localize(l msg.Lang) string {
-	accept := fmt.Sprintf("danzen hostkey --config FILE --source %s --accept %s", e.Source, e.Fingerprint)
+	flag := "--source"
+	if e.Target {
+		flag = "--target"
+	}
+	accept := fmt.Sprintf("danzen hostkey --config FILE %s %s --accept %s", flag, e.Source, e.Fingerprint)
 	if e.Changed {
 		return msg.Sprintf("電子カルテサーバ %s のホスト鍵が登録済みの鍵と違います。なりすまし、またはサーバの再構築の可能性があります。"+
 			"提示された鍵 %s %s をサーバ管理者と照合し、正しければ `%s` で意図的に登録してください。何も取得していません",
@@ -320,7 +328,12 @@ func isRetryable(err error) bool {
 // FetchHostKey connects far enough to see the server's host key, without
 // authenticating, so an operator can compare its fingerprint before
 // pinning it.
-func FetchHostKey(ctx context.Context, host string, port int) (ssh.PublicKey, error) {
+//
+// prefer lists host key algorithms to ask for first (those of the keys
+// already pinned, see hostkey.PinnedAlgorithms): a server with several
+// keys then offers the pinned one, not a newer type that would look like a
+// changed key.
+func FetchHostKey(ctx context.Context, host string, port int, prefer ...string) (ssh.PublicKey, error) {
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
 	var got ssh.PublicKey
 	errSeen := errors.New("host key seen")
@@ -331,7 +344,7 @@ func FetchHostKey(ctx context.Context, host string, port int) (ssh.PublicKey, er
 			got = key
 			return errSeen
 		},
-		HostKeyAlgorithms: []string{ssh.KeyAlgoED25519, ssh.KeyAlgoECDSA256, ssh.KeyAlgoRSASHA512},
+		HostKeyAlgorithms: preferFirst(prefer, ssh.KeyAlgoED25519, ssh.KeyAlgoECDSA256, ssh.KeyAlgoRSASHA512),
 	}
 	d := net.Dialer{Timeout: cfg.Timeout}
 	nc, err := d.DialContext(ctx, "tcp", addr)
@@ -345,4 +358,15 @@ func FetchHostKey(ctx context.Context, host string, port int) (ssh.PublicKey, er
 		return nil, msg.Errorf("%s からホスト鍵を受け取れませんでした: %w", "no host key received from %s: %w", addr, err)
 	}
 	return got, nil
+}
+
+// preferFirst is prefer followed by the defaults not already in it.
+func preferFirst(prefer []string, defaults ...string) []string {
+	out := append([]string(nil), prefer...)
+	for _, d := range defaults {
+		if !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	return out
 }

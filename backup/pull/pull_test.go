@@ -24,25 +24,7 @@ import (
 	"github.com/danzen-gw/danzen/internal/sshdtest"
 )
 
-func startSSHD(t *testing.T, opts sshdtest.Options) *sshdtest.Server {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("starts sshd, which needs root: make test runs it, -short skips it")
-	}
-	s, err := sshdtest.Start(context.Background(), opts)
-	if err != nil {
-		t.Fatalf("start sshd: %v", err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("sshd log:\n%s", s.Log())
-		}
-		if err := s.Close(); err != nil {
-			t.Errorf("stop sshd: %v", err)
-		}
-	})
-	return s
-}
+func startSSHD(t *testing.T, opts sshdtest.Options) *sshdtest.Server { return sshdtest.Run(t, opts) }
 
 // put writes a file into the server's export, failing the test if it cannot.
 func put(t *testing.T, s *sshdtest.Server, rel string, b []byte, mtime time.Time) {

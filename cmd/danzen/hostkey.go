@@ -32,7 +32,7 @@ func runHostKey(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	key, err := pull.FetchHostKey(ctx, acct.Host, acct.Port)
+	key, err := pull.FetchHostKey(ctx, acct.Host, acct.Port, hostkey.PinnedAlgorithms(acct.KnownHosts)...)
 	if err != nil {
 		return err
 	}

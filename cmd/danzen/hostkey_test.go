@@ -278,20 +278,8 @@ func TestHostKeyRotationRefusesTheRetiredKey(t *testing.T) {
 	}
 }
 
-// startSSHD starts a real OpenSSH sshd (root) for the test's length.
-func startSSHD(t *testing.T) *sshdtest.Server {
-	t.Helper()
-	srv, err := sshdtest.Start(t.Context(), sshdtest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := srv.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	return srv
-}
+// startSSHD starts a real OpenSSH sshd for the test's length.
+func startSSHD(t *testing.T) *sshdtest.Server { return sshdtest.Run(t, sshdtest.Options{}) }
 
 // sshdConfig saves a configuration in dir whose one source, emr, pulls
 // from srv with its client key in secrets, as the page and validation

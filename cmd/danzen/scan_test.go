@@ -30,18 +30,7 @@ const registerCSV = "\ufeffID,用途・システム名,電子カルテネット�
 // report, a ledger held by another process (danzend) makes it fail with
 // a clear message, and the register's CSV round-trips.
 func TestScanCommand(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts sshd, which needs root: make test runs it, -short skips it")
-	}
-	srv, err := sshdtest.Start(t.Context(), sshdtest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := srv.Close(); err != nil {
-			t.Error(err)
-		}
-	})
+	srv := sshdtest.Run(t, sshdtest.Options{})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

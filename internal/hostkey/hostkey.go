@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -225,4 +226,26 @@ func ChangedWarning() msg.Text {
 		"サーバ管理者に鍵を変更したかを確かめ、新しい指紋を照合してください。登録すると古い鍵は信頼されなくなります",
 		"The server offers a key other than the pinned one: possible impersonation, or a rebuilt server. "+
 			"Ask the server's administrator whether they changed it and compare the new fingerprint; accepting it retires the old key, which is trusted no more.")
+}
+
+// PinnedAlgorithms are the host key algorithms that match the keys pinned
+// in knownHosts, for pull.FetchHostKey to ask for first.
+func PinnedAlgorithms(knownHosts []string) []string {
+	var out []string
+	for _, line := range knownHosts {
+		_, _, key, _, _, err := ssh.ParseKnownHosts([]byte(line))
+		if err != nil {
+			continue // validation reports it; here it only orders a request
+		}
+		algs := []string{key.Type()}
+		if key.Type() == ssh.KeyAlgoRSA {
+			algs = []string{ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256}
+		}
+		for _, a := range algs {
+			if !slices.Contains(out, a) {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
 }

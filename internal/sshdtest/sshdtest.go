@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"testing"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -471,4 +472,27 @@ func descendants(pid int) ([]int, error) {
 		frontier = next
 	}
 	return out, nil
+}
+
+// Run starts a server for one test and stops it when the test ends,
+// showing sshd's log if the test failed. It skips under -short: sshd needs
+// root, which make check does not have; make test runs it.
+func Run(t testing.TB, opts Options) *Server {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts sshd, which needs root: make test runs it, -short skips it")
+	}
+	s, err := Start(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("start sshd: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("sshd log:\n%s", s.Log())
+		}
+		if err := s.Close(); err != nil {
+			t.Errorf("stop sshd: %v", err)
+		}
+	})
+	return s
 }

@@ -24,6 +24,19 @@ type Server struct {
 	Port int
 	// Key is the host key the next handshake shows; Store swaps it.
 	Key atomic.Pointer[ssh.Signer]
+	// also are further host keys of other types (AddKey).
+	also atomic.Pointer[[]ssh.Signer]
+}
+
+// AddKey gives the server one more host key, of another type than Key:
+// a client then gets the one its algorithm preference names first.
+func (s *Server) AddKey(k ssh.Signer) {
+	var keys []ssh.Signer
+	if old := s.also.Load(); old != nil {
+		keys = append(keys, *old...)
+	}
+	keys = append(keys, k)
+	s.also.Store(&keys)
 }
 
 // NewKey is a fresh ed25519 host key.
@@ -64,6 +77,11 @@ func (s *Server) serve(ln net.Listener) {
 			defer func() { _ = c.Close() }() // the handshake is all a test needs
 			cfg := &ssh.ServerConfig{PasswordCallback: func(ssh.ConnMetadata, []byte) (*ssh.Permissions, error) { return nil, io.EOF }}
 			cfg.AddHostKey(*s.Key.Load())
+			if also := s.also.Load(); also != nil {
+				for _, k := range *also {
+					cfg.AddHostKey(k)
+				}
+			}
 			if err := c.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
 				return
 			}
