@@ -20,6 +20,9 @@
 //	seq      integer, 1 for the first entry, +1 for each next one
 //	time     string, RFC 3339 in UTC with "Z" and up to 9 fraction digits, trailing zeros dropped
 //	         (Go's time.RFC3339Nano), e.g. "2025-01-31T17:00:00.25Z"
+//	clock    string, how the clock that dated the entry was set: "ntp" (synchronised),
+//	         "rtc" (the board's hardware clock, not synchronised) or "unsynced"; omitted
+//	         when the writer did not say (entries written before it was recorded, the CLI)
 //	kind     string, never empty: one of the kinds declared in kinds.go (Kinds lists
 //	         them with the type of each one's data)
 //	medium   string, omitted when empty

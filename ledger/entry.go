@@ -22,17 +22,34 @@ const GenesisHash = "00000000000000000000000000000000000000000000000000000000000
 // reader hold gigabytes in memory.
 const MaxLineBytes = 1 << 20
 
+// ClockState says how the clock that dates an entry was set.
+type ClockState string
+
+const (
+	// ClockNTP: synchronised by NTP.
+	ClockNTP ClockState = "ntp"
+	// ClockRTC: not synchronised, taken from the board's battery-backed
+	// hardware clock, which drifts but was set once.
+	ClockRTC ClockState = "rtc"
+	// ClockUnsynced: neither: the time may be far off (a board without an
+	// RTC and no NTP answer). Entries still go in, in order.
+	ClockUnsynced ClockState = "unsynced"
+)
+
 // ActorSystem is the actor of entries made by the appliance itself.
 const ActorSystem = "system"
 
 // Entry is one ledger record. Seq, Time, Prev and Hash are filled by Append;
 // values the caller sets there are ignored.
 type Entry struct {
-	Seq    uint64    `json:"seq"`
-	Time   time.Time `json:"time"`
-	Kind   Kind      `json:"kind"`
-	Medium string    `json:"medium,omitempty"`
-	Actor  string    `json:"actor,omitempty"`
+	Seq  uint64    `json:"seq"`
+	Time time.Time `json:"time"`
+	// Clock says how the clock that dated the entry was set; "" when the
+	// writer did not say (entries before danzen recorded it, the CLI).
+	Clock  ClockState `json:"clock,omitempty"`
+	Kind   Kind       `json:"kind"`
+	Medium string     `json:"medium,omitempty"`
+	Actor  string     `json:"actor,omitempty"`
 	// Message says what happened, for people, in both languages.
 	Message msg.Text `json:"message,omitzero"`
 	// Payload is the entry's data when appending: a value of the type
@@ -116,6 +133,7 @@ func encodePayload(e Entry) (json.RawMessage, error) {
 type wireEntry struct {
 	Seq     uint64          `json:"seq"`
 	Time    string          `json:"time"`
+	Clock   ClockState      `json:"clock,omitempty"`
 	Kind    Kind            `json:"kind"`
 	Medium  string          `json:"medium,omitempty"`
 	Actor   string          `json:"actor,omitempty"`
@@ -232,7 +250,7 @@ func parseLine(line []byte) (parsedLine, error) {
 	}
 	return parsedLine{
 		Entry: Entry{
-			Seq: w.Seq, Time: t.UTC(), Kind: w.Kind, Medium: w.Medium, Actor: w.Actor,
+			Seq: w.Seq, Time: t.UTC(), Clock: w.Clock, Kind: w.Kind, Medium: w.Medium, Actor: w.Actor,
 			Message: message, Data: data, Prev: w.Prev, Hash: w.Hash,
 		},
 		hashOK: hex.EncodeToString(sum[:]) == stored,

@@ -101,6 +101,11 @@ const (
 	KindAlertFailed     Kind = "alert.failed"     // an alert could not be sent; data AlertFailedData
 	KindInterrupted     Kind = "interrupted"      // written by Open after a torn line; data InterruptedData
 	KindLedgerVerified  Kind = "ledger.verified"  // the whole chain was verified (daily); data LedgerVerifiedData
+	KindClock           Kind = "clock"            // how the clock is set changed (NTP reached or lost, RTC used); data ClockData
+	KindNetworkChange   Kind = "network.change"   // the gateway's address, DNS, NTP servers or hostname changed; data NetworkData
+	KindNetworkRevert   Kind = "network.revert"   // a network change was rolled back (page not reached in time); data NetworkData
+	KindCommission      Kind = "commission.step"  // a commissioning step was done or redone on the page; data CommissionData
+	KindAlertTest       Kind = "alert.test"       // a test mail or webhook was sent; data AlertTestData
 )
 
 // Accounts on the page (package auth); the message says what happened,
@@ -187,6 +192,10 @@ func Kinds() []KindInfo {
 		with(AlertFailedData{}, KindAlertFailed),
 		with(InterruptedData{}, KindInterrupted),
 		with(LedgerVerifiedData{}, KindLedgerVerified),
+		with(ClockData{}, KindClock),
+		with(NetworkData{}, KindNetworkChange, KindNetworkRevert),
+		with(CommissionData{}, KindCommission),
+		with(AlertTestData{}, KindAlertTest),
 		none(KindAuthSetupIssued, KindAuthSetupUsed, KindAuthSetupRefused, KindAuthLogin, KindAuthLoginFailed,
 			KindAuthLockout, KindAuthLogout, KindAuthUserAdd, KindAuthUserRemove, KindAuthUserRole, KindAuthUserPassword),
 	} {
@@ -650,4 +659,42 @@ type HostKeyReplacedData struct {
 	PinnedAt    time.Time `json:"pinned_at,omitzero"`
 	Fingerprint string    `json:"fingerprint"` // the new key's
 	Type        string    `json:"type"`
+}
+
+// ClockData is the data of KindClock.
+type ClockData struct {
+	State ClockState `json:"state"`
+	// Source names what set the clock: an NTP server, "rtc", or "".
+	Source string `json:"source,omitempty"`
+	// OffsetMS is how far the clock was moved when it was set, if known.
+	OffsetMS int64 `json:"offset_ms,omitempty"`
+}
+
+// NetworkData is the data of KindNetworkChange and KindNetworkRevert: the
+// settings now in force.
+type NetworkData struct {
+	Mode     string   `json:"mode"`              // "dhcp" or "static"
+	Address  string   `json:"address,omitempty"` // CIDR, static only
+	Gateway  string   `json:"gateway,omitempty"`
+	DNS      []string `json:"dns,omitempty"`
+	NTP      []string `json:"ntp,omitempty"`
+	Hostname string   `json:"hostname,omitempty"`
+	// Previous is the address the change moved away from.
+	Previous string `json:"previous,omitempty"`
+}
+
+// CommissionData is the data of KindCommission: one step of commissioning
+// a new gateway on its page.
+type CommissionData struct {
+	Step   string   `json:"step"`           // "network", "source", "relay", "medium", "alerts", "first-cycle"
+	Item   string   `json:"item,omitempty"` // the source, relay or medium the step was about
+	OK     bool     `json:"ok"`
+	Detail msg.Text `json:"detail,omitzero"`
+}
+
+// AlertTestData is the data of KindAlertTest.
+type AlertTestData struct {
+	Channel string   `json:"channel"` // "email" or "webhook"
+	OK      bool     `json:"ok"`
+	Error   msg.Text `json:"error,omitzero"`
 }

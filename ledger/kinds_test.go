@@ -94,3 +94,32 @@ func TestMismatchReadsBothForms(t *testing.T) {
 		t.Fatalf("round trip: %s → %+v %v", b, back, err)
 	}
 }
+
+// Each entry records how the clock that dated it was set, when the
+// writer says; the member is part of the hashed line.
+func TestEntriesRecordTheClock(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ledger")
+	state := ClockUnsynced
+	l, err := OpenWith(dir, Options{Clock: func() ClockState { return state }, Reserve: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := l.Append(ctx, Entry{Kind: KindJobStart}); err != nil {
+		t.Fatal(err)
+	}
+	state = ClockNTP
+	if _, err := l.Append(ctx, Entry{Kind: KindJobStart}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	es, err := Read(dir, Filter{})
+	if err != nil || len(es) != 2 || es[0].Clock != ClockUnsynced || es[1].Clock != ClockNTP {
+		t.Fatalf("entries %+v, %v", es, err)
+	}
+	if rep, err := Verify(dir); err != nil || !rep.OK {
+		t.Fatalf("verify: %v %+v", err, rep)
+	}
+}

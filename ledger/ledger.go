@@ -55,6 +55,10 @@ type Options struct {
 	// as stored and the Anchor just past it. It runs while the Ledger is
 	// held: it must be quick and must not call the Ledger or read its files.
 	Observer func(Entry, Anchor)
+	// Clock, when set, says how the clock that dates each new entry is set
+	// (ClockNTP, ClockRTC, ClockUnsynced); it is stored in the entry. Nil
+	// (a bench PC, a test) stores nothing.
+	Clock func() ClockState
 }
 
 // Ledger appends to one ledger directory. It is safe for concurrent use.
@@ -67,6 +71,7 @@ type Ledger struct {
 	from      Anchor
 	replay    func(Entry, Anchor)
 	observer  func(Entry, Anchor)
+	clock     func() ClockState
 
 	// sem serialises appends; a channel so waiting honours ctx.
 	sem chan struct{}
@@ -92,7 +97,7 @@ func OpenWith(dir string, opts Options) (*Ledger, error) {
 	l := &Ledger{
 		dir: dir, path: filepath.Join(dir, FileName),
 		now: opts.Now, log: opts.Logger, reserve: opts.Reserve,
-		from: opts.From, replay: opts.Replay, observer: opts.Observer,
+		from: opts.From, replay: opts.Replay, observer: opts.Observer, clock: opts.Clock,
 		sem: make(chan struct{}, 1),
 	}
 	if l.now == nil {
@@ -392,9 +397,14 @@ func (l *Ledger) appendLocked(e Entry) (Entry, error) {
 		}
 		l.headStale = false
 	}
+	var clock ClockState
+	if l.clock != nil {
+		clock = l.clock()
+	}
 	w := wireEntry{
 		Seq:     l.last.Seq + 1,
 		Time:    l.now().Round(0).UTC().Format(time.RFC3339Nano),
+		Clock:   clock,
 		Kind:    e.Kind,
 		Medium:  e.Medium,
 		Actor:   e.Actor,
