@@ -38,7 +38,7 @@ func (k Kind) DefaultSeverity() Severity {
 		return SeverityCritical
 	case KindCycleFailed, KindCycleMissed, KindLedgerFailed, KindDrillFailed, KindLedgerFull, KindPullPending, KindPullEmpty, KindPullDropped:
 		return SeverityError
-	case KindStagingLow, KindScanFinding, KindPullRefused:
+	case KindStagingLow, KindScanFinding, KindPullRefused, KindClockUnsynced:
 		return SeverityWarning
 	}
 	return ""

@@ -31,6 +31,7 @@ func TestAlertsSayWhatThePageSays(t *testing.T) {
 		{PullPending("gw1", "emr", at, []string{"db/emr.dmp"}), CausePullPending},
 		{PullEmpty("gw1", "emr", at), CausePullEmpty},
 		{PullDropped("gw1", "emr", at, 20, 100, 10, 1000, 100), CausePullDropped},
+		{ClockUnsynced("gw1", at, msg.Plain("x"), msg.Text{}), CauseClock},
 	}
 	guided := map[Kind]bool{}
 	for _, g := range Guides() {

@@ -31,46 +31,57 @@ const (
 
 // Spec configures the alert channels. It holds no secret, only names of
 // secret files; relative file names (secrets and CA files) resolve against
-// Options.SecretsDir. A Spec
-// with no channel is valid and sends nothing (see Enabled).
+// the secrets directory (Options.SecretsDir). Without a channel it is
+// valid and sends nothing (see Enabled).
 type Spec struct {
-	Email   *EmailSpec   `json:"email,omitempty"`
+	// Email sends alerts by mail; absent, no mail is sent.
+	Email *EmailSpec `json:"email,omitempty"`
+	// Webhook posts alerts to a URL; absent, none is posted.
 	Webhook *WebhookSpec `json:"webhook,omitempty"`
 	// RepeatInterval: a condition that persists (same dedup key) is sent
-	// again at most this often. 0 means DefaultRepeatInterval.
+	// again at most this often; 0 takes the default.
 	RepeatInterval duration.Duration `json:"repeat_interval,omitempty"`
-	// Attempts per channel and alert when failures are transient.
-	// 0 means DefaultAttempts.
+	// Attempts is how often each channel tries to send one alert when
+	// failures are transient; 0 takes the default.
 	Attempts int `json:"attempts,omitempty"`
 }
 
 // EmailSpec is mail over SMTP submission.
 type EmailSpec struct {
+	// Server is the SMTP server's host name or IP address, without the
+	// port.
 	Server string `json:"server"`
-	// Port 0 means DefaultSMTPPort (587).
+	// Port is the SMTP server's port; 0 takes the default, 587.
 	Port int `json:"port,omitempty"`
-	// TLS is TLSStartTLS (default when ""), TLSImplicit or TLSNone.
-	TLS      string `json:"tls,omitempty"`
+	// TLS is "starttls" (the default when empty: STARTTLS before anything
+	// else), "implicit" (TLS from the first byte, port 465) or "none"
+	// (an on-premise relay only, never with a login).
+	TLS string `json:"tls,omitempty"`
+	// Username logs in to the server; empty sends without logging in.
 	Username string `json:"username,omitempty"`
 	// PasswordFile holds the SMTP password (mode 0600). Required with Username.
-	PasswordFile string   `json:"password_file,omitempty"`
-	From         string   `json:"from"`
-	To           []string `json:"to"`
+	PasswordFile string `json:"password_file,omitempty"`
+	// From is the sender's address.
+	From string `json:"from"`
+	// To are the recipients' addresses.
+	To []string `json:"to"`
 	// CAFile (PEM) replaces the system roots, for an on-premise mail
 	// server with its own CA.
 	CAFile string `json:"ca_file,omitempty"`
-	// Timeout bounds one SMTP session; 0 means DefaultEmailTimeout.
+	// Timeout bounds one SMTP session; 0 takes the default.
 	Timeout duration.Duration `json:"timeout,omitempty"`
 }
 
 // WebhookSpec is an HTTP POST of the alert as JSON.
 type WebhookSpec struct {
+	// URL receives the POST; an on-premise http:// URL may not carry a
+	// token.
 	URL string `json:"url"`
 	// TokenFile holds a bearer token (mode 0600); needs an https URL.
 	TokenFile string `json:"token_file,omitempty"`
 	// CAFile (PEM) replaces the system roots.
 	CAFile string `json:"ca_file,omitempty"`
-	// Timeout bounds one request; 0 means DefaultWebhookTimeout.
+	// Timeout bounds one request; 0 takes the default.
 	Timeout duration.Duration `json:"timeout,omitempty"`
 }
 

@@ -170,3 +170,14 @@ func directlyIn(dir, name string) bool {
 	}
 	return name != "." && name != ".." && !strings.ContainsAny(name, `/\`) && !strings.ContainsFunc(name, unicode.IsControl)
 }
+
+// drivable refuses relay drivers that take their pins from the program
+// that opens the gateway ("fake": tests and the demo): the CLI has none
+// to give, and would fail only when a relay is switched.
+func (v *checker) drivable(specs []relay.Spec) {
+	for i, r := range specs {
+		if r.Driver == relay.DriverFake {
+			v.AddText(fmt.Sprintf("relays[%d].driver", i), relay.FakeRefused())
+		}
+	}
+}

@@ -29,6 +29,8 @@ const CurrentVersion = 1
 
 // Config is the whole configuration of one gateway.
 type Config struct {
+	// Version is the file format's version: a build reads only the
+	// version it writes.
 	Version int `json:"version"`
 	// GatewayID names this gateway in restic snapshots (--host) and in
 	// the evidence ledger; it must stay stable for forget groups to work.
@@ -40,20 +42,33 @@ type Config struct {
 	// LedgerDir holds the evidence ledger.
 	LedgerDir string `json:"ledger_dir"`
 	// BandwidthLimit caps the pull over all sources ("0" = no cap).
-	BandwidthLimit Rate     `json:"bandwidth_limit"`
-	Sources        []Source `json:"sources"`
-	// ResticBinary is the restic v0.19.1 binary shipped with the image.
-	ResticBinary string       `json:"restic_binary"`
-	Relays       []relay.Spec `json:"relays"`
-	Media        []Medium     `json:"media"`
-	Retention    Retention    `json:"retention"`
-	Rotation     Rotation     `json:"rotation"`
+	BandwidthLimit Rate `json:"bandwidth_limit"`
+	// Sources are the e-chart servers whose exports are pulled; a gateway
+	// backs nothing up until it has one.
+	Sources []Source `json:"sources"`
+	// ResticBinary is the restic v0.19.1 binary. Its default is the one
+	// the image ships. Left at that, $DANZEN_RESTIC is run when set, else
+	// the image's file where it exists, else restic on PATH: a
+	// configuration written for the appliance runs on a bench PC too.
+	ResticBinary string `json:"restic_binary"`
+	// Relays switch the media's power supplies; media name them.
+	Relays []relay.Spec `json:"relays"`
+	// Media are where the backups go, each with its own restic
+	// repository.
+	Media []Medium `json:"media"`
+	// Retention is how many generations each medium keeps.
+	Retention Retention `json:"retention"`
+	// Rotation is how many media each cycle writes.
+	Rotation Rotation `json:"rotation"`
 	// Schedule is when cycles run: "daily 02:00" or a five-field cron
 	// expression, in TimeZone.
 	Schedule string `json:"schedule"`
 	// TimeZone is the IANA zone the schedule is read in. The appliance's
 	// clock runs in UTC; the hospital's night is in Japan.
 	TimeZone string `json:"time_zone"`
+	// Network is the gateway's address on the LAN, its name and the time
+	// servers it asks.
+	Network Network `json:"network"`
 	// Alerts are where failures and unverified cuts are reported.
 	Alerts alert.Spec `json:"alerts"`
 	// CheckSubset is restic check --read-data-subset after each backup
@@ -65,7 +80,9 @@ type Config struct {
 	// Documents are the facts a person fills in for the generated
 	// documents; an empty one is printed as 未記入 and reported.
 	Documents Documents `json:"documents"`
-	// Scan is the WAN-edge self-scan (package netprobe).
+	// Scan is the WAN-edge self-scan of the addresses in the register of
+	// the hospital's external connection points, and its known-exploited
+	// feed.
 	Scan Scan `json:"scan"`
 }
 
@@ -75,17 +92,25 @@ type Scan struct {
 	// the configuration file's directory; default "register.json".
 	Register string `json:"register,omitempty"`
 	// Dir keeps the scan reports, relative like Register; default "scans".
-	Dir         string `json:"dir,omitempty"`
-	TCPPorts    string `json:"tcp_ports,omitempty"`   // "1-1024,3389"; default all
-	Rate        int    `json:"rate,omitempty"`        // connects per second
-	Concurrency int    `json:"concurrency,omitempty"` // connects in flight per address
+	Dir string `json:"dir,omitempty"`
+	// TCPPorts are the TCP ports probed on each connection point
+	// ("1-1024,3389"); "" probes all 65,535.
+	TCPPorts string `json:"tcp_ports,omitempty"`
+	// Rate caps the connects per second of the whole scan; 0 takes
+	// netprobe's default.
+	Rate int `json:"rate,omitempty"`
+	// Concurrency caps the connects in flight per address; 0 takes
+	// netprobe's default.
+	Concurrency int `json:"concurrency,omitempty"`
 	// SNMPCommunities are tried only when listed (opt-in).
 	SNMPCommunities []string `json:"snmp_communities,omitempty"`
-	// Feed is an uploaded known-exploited feed that replaces the embedded
-	// one when it is valid and newer.
+	// Feed is where a known-exploited feed uploaded on the self-scan page
+	// is kept, relative like Register; a valid one, not older than the
+	// embedded feed, replaces it.
 	Feed string `json:"kev_feed,omitempty"`
-	// Schedule runs the scan by itself, like Schedule ("" = on demand
-	// only). A scheduled scan waits for a running cycle to finish.
+	// Schedule runs the scan by itself, written like the cycles' schedule
+	// ("" = on demand only). A scheduled scan waits for a running cycle
+	// to finish.
 	Schedule string `json:"schedule,omitempty"`
 }
 
@@ -93,20 +118,29 @@ type Scan struct {
 // the gateway does, only what the plan, annex, runbook and recovery sheet
 // print.
 type Documents struct {
+	// HospitalName is the hospital (or clinic) as the documents name it.
 	HospitalName string `json:"hospital_name"`
 	// SystemsCovered are the systems whose exports are backed up
 	// (電子カルテ, オーダリング, レセプト …).
 	SystemsCovered []string `json:"systems_covered"`
-	Responsible    string   `json:"responsible"`    // 責任者: name and post
-	Operator       string   `json:"operator"`       // 担当者 who swaps media and runs drills
-	VendorContact  string   `json:"vendor_contact"` // 保守ベンダ連絡先
-	MediaStorage   string   `json:"media_storage"`  // where media are kept between uses
+	// Responsible is the 責任者: name and post.
+	Responsible string `json:"responsible"`
+	// Operator is the 担当者 who swaps media and runs drills.
+	Operator string `json:"operator"`
+	// VendorContact is the maintenance vendor's contact (保守ベンダ連絡先).
+	VendorContact string `json:"vendor_contact"`
+	// MediaStorage is where media are kept between uses.
+	MediaStorage string `json:"media_storage"`
 	// PasswordStorage says where the repository passwords are kept (a
 	// sealed envelope in a safe …), never the passwords.
-	PasswordStorage string   `json:"password_storage"`
-	RPO             Duration `json:"rpo"` // target: data loss at most this old
-	RTO             Duration `json:"rto"` // target: restored within this time
-	DrillSchedule   string   `json:"drill_schedule"`
+	PasswordStorage string `json:"password_storage"`
+	// RPO is the target for data loss: at most this old.
+	RPO Duration `json:"rpo"`
+	// RTO is the target for a restore: done within this time.
+	RTO Duration `json:"rto"`
+	// DrillSchedule says when the restore drills are held, in words for
+	// the plan ("毎年4月"); restore.drill_schedule runs them.
+	DrillSchedule string `json:"drill_schedule"`
 	// GatewayAddress is the gateway's LAN address, the only address the
 	// pull key is accepted from on the e-chart server.
 	GatewayAddress string `json:"gateway_address"`
@@ -128,9 +162,13 @@ func (v *checker) documents(d Documents) {
 
 // Source is one e-chart (電子カルテ) server whose export danzen pulls.
 type Source struct {
+	// Name names the source in the ledger and its folder in StagingDir.
 	Name string `json:"name"`
+	// Host is the e-chart server's host name or IP address.
 	Host string `json:"host"`
-	Port int    `json:"port"`
+	// Port is its SSH port.
+	Port int `json:"port"`
+	// User is the read-only SFTP account the export is pulled with.
 	User string `json:"user"`
 	// KeyFile is the client's private key (ed25519 or RSA), relative to
 	// SecretsDir unless absolute. It must be mode 0600.
@@ -139,10 +177,13 @@ type Source struct {
 	KnownHosts []string `json:"known_hosts"`
 	// ExportDir is the remote directory the export is written to.
 	ExportDir string `json:"export_dir"`
-	// Include and Exclude are globs over paths relative to ExportDir,
-	// "/"-separated; "**" matches any number of directories.
-	Include    []string   `json:"include"`
-	Exclude    []string   `json:"exclude"`
+	// Include are globs over paths relative to ExportDir, "/"-separated
+	// ("**" matches any number of directories): what is pulled.
+	Include []string `json:"include"`
+	// Exclude are globs written like Include: what is left out of it.
+	Exclude []string `json:"exclude"`
+	// Completion is how danzen knows the exporter has finished a file:
+	// a file still being written is never pulled.
 	Completion Completion `json:"completion"`
 	// Mirror removes staged files that are gone from the source after a
 	// successful pull.
@@ -174,8 +215,15 @@ const (
 
 // Completion says when a remote file may be pulled.
 type Completion struct {
-	Mode      string   `json:"mode"`
-	Marker    string   `json:"marker,omitempty"`
+	// Mode is "marker" (the exporter writes a done-marker) or "stable"
+	// (a file unchanged for StableFor is complete).
+	Mode string `json:"mode"`
+	// Marker is the done-marker's file name in marker mode. One with
+	// "{name}" in it is per file ("{name}.done"); any other covers its
+	// directory and everything below it ("EXPORT_COMPLETE").
+	Marker string `json:"marker,omitempty"`
+	// StableFor is how long a file's size and modification time must stay
+	// unchanged in stable mode.
 	StableFor Duration `json:"stable_for,omitempty"`
 }
 
@@ -187,12 +235,13 @@ func Default() *Config {
 		StagingDir:   "/perm/danzen/staging",
 		SecretsDir:   "/perm/danzen/secrets",
 		LedgerDir:    "/perm/danzen/ledger",
-		ResticBinary: "/user/restic",
+		ResticBinary: DefaultResticBinary,
 		Retention:    Retention{KeepLast: 5},
 		Rotation:     Rotation{PerCycle: 1},
 		CheckSubset:  "5%",
 		Schedule:     "daily 02:00",
 		TimeZone:     "Asia/Tokyo",
+		Network:      DefaultNetwork(),
 		Documents:    Documents{SFTPChroot: "/srv/danzen-chroot"},
 		Restore:      Restore{Window: Duration(DefaultRestoreWindow)},
 	}
@@ -266,14 +315,20 @@ func decodeStrict(data []byte, v any) error {
 	return nil
 }
 
-// Load reads and validates the configuration file at path.
+// Load reads and validates the configuration file at path for the CLI:
+// besides Validate, every relay driver must be one the CLI can drive
+// (not "fake", whose pins only tests and the demo give).
 func Load(path string) (*Config, error) {
-	c, missing, err := LoadUnfinished(path)
-	if err == nil && missing != nil {
-		err = msg.Errorf("%s: %w", "%s: %w", path, missing)
-	}
+	data, err := readFile(path)
 	if err != nil {
 		return nil, err
+	}
+	c, err := decode(data)
+	if err == nil {
+		err = c.validate(true)
+	}
+	if err != nil {
+		return nil, msg.Errorf("%s: %w", "%s: %w", path, err)
 	}
 	return c, nil
 }
@@ -281,14 +336,11 @@ func Load(path string) (*Config, error) {
 // LoadUnfinished is Load for the gateway's start-up: a configuration that
 // is only Unfinished (no source yet) is returned too, with missing saying
 // what it lacks, so that the page can finish it. Every other problem is
-// an error as with Load.
+// an error as with Validate.
 func LoadUnfinished(path string) (c *Config, missing *ValidationError, err error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, msg.Errorf("設定ファイル %s がありません: %w", "configuration file %s does not exist: %w", path, err)
-		}
-		return nil, nil, msg.Errorf("設定ファイル %s を読めません: %w", "cannot read the configuration %s: %w", path, err)
+		return nil, nil, err
 	}
 	c, err = decode(data)
 	if err == nil {
@@ -300,6 +352,19 @@ func LoadUnfinished(path string) (c *Config, missing *ValidationError, err error
 		return nil, nil, msg.Errorf("%s: %w", "%s: %w", path, err)
 	}
 	return c, missing, nil
+}
+
+// readFile reads the configuration file at path, saying which when it
+// cannot.
+func readFile(path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, msg.Errorf("設定ファイル %s がありません: %w", "configuration file %s does not exist: %w", path, err)
+	case err != nil:
+		return nil, msg.Errorf("設定ファイル %s を読めません: %w", "cannot read the configuration %s: %w", path, err)
+	}
+	return data, nil
 }
 
 // Save validates c and writes it atomically to path. The file it replaces

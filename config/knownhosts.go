@@ -88,7 +88,7 @@ func parseUnpinned(data []byte) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.Validate(); err != nil && !unpinnedOnly(err) {
+	if err := c.validate(true); err != nil && !unpinnedOnly(err) {
 		return nil, err
 	}
 	return c, nil

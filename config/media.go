@@ -22,13 +22,22 @@ const (
 
 // Medium is one backup medium with its own restic repository.
 type Medium struct {
+	// Name names the medium on the page, in the ledger and in restic's
+	// cache folder.
 	Name string `json:"name"`
+	// Type is "disk" (a USB disk or RDX), "s3" (an object-locked bucket)
+	// or "tape" (an LTO drive); the object of that name holds its settings.
 	Type string `json:"type"`
-	// Relay names the entry in Relays that powers this medium.
-	Relay string     `json:"relay"`
-	Disk  *disk.Spec `json:"disk,omitempty"`
-	S3    *s3.Spec   `json:"s3,omitempty"`
-	Tape  *tape.Spec `json:"tape,omitempty"`
+	// Relay names the entry in Relays that powers this medium; each
+	// medium needs its own. An s3 medium may have none (its Object Lock
+	// is its proof of offline) or its uplink device's.
+	Relay string `json:"relay"`
+	// Disk identifies a medium of type disk.
+	Disk *disk.Spec `json:"disk,omitempty"`
+	// S3 is the bucket of a medium of type s3.
+	S3 *s3.Spec `json:"s3,omitempty"`
+	// Tape is the drive of a medium of type tape.
+	Tape *tape.Spec `json:"tape,omitempty"`
 	// PasswordFile holds the restic repository password (0600), relative
 	// to SecretsDir unless absolute. Losing it loses the backups.
 	PasswordFile string `json:"password_file"`
@@ -37,9 +46,15 @@ type Medium struct {
 // Retention is the restic forget policy: how many generations are kept.
 // The MHLW guideline Q&A gives 5 generations for 電子カルテ as an example.
 type Retention struct {
-	KeepLast    int `json:"keep_last"`
-	KeepDaily   int `json:"keep_daily,omitempty"`
-	KeepWeekly  int `json:"keep_weekly,omitempty"`
+	// KeepLast is how many of the newest snapshots each medium keeps
+	// (restic forget --keep-last); at least 1.
+	KeepLast int `json:"keep_last"`
+	// KeepDaily also keeps the newest snapshot of each of that many days
+	// (--keep-daily); 0 keeps none for this reason.
+	KeepDaily int `json:"keep_daily,omitempty"`
+	// KeepWeekly keeps the newest snapshot of each of that many weeks.
+	KeepWeekly int `json:"keep_weekly,omitempty"`
+	// KeepMonthly keeps the newest snapshot of each of that many months.
 	KeepMonthly int `json:"keep_monthly,omitempty"`
 }
 

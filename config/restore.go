@@ -27,12 +27,19 @@ type Restore struct {
 // restored files back on an e-chart server. The pull account stays
 // read-only; this one is used only when an operator sends a restore.
 type RestoreTarget struct {
-	Name       string   `json:"name"`
-	Host       string   `json:"host"`
-	Port       int      `json:"port"`
-	User       string   `json:"user"`
-	KeyFile    string   `json:"key_file"`    // under SecretsDir, 0600
-	KnownHosts []string `json:"known_hosts"` // pinned host keys
+	// Name names the target on the restore page and in the ledger.
+	Name string `json:"name"`
+	// Host is the e-chart server's host name or IP address.
+	Host string `json:"host"`
+	// Port is its SSH port.
+	Port int `json:"port"`
+	// User is the write-enabled account, never a source's pull account.
+	User string `json:"user"`
+	// KeyFile is the write account's private key, a file in SecretsDir
+	// (0600) other than any source's key.
+	KeyFile string `json:"key_file"`
+	// KnownHosts pins the server's host keys, in known_hosts line form.
+	KnownHosts []string `json:"known_hosts"`
 	// BaseDir is the remote directory below which the operator names a
 	// new directory for each restore.
 	BaseDir string `json:"base_dir"`

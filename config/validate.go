@@ -47,7 +47,11 @@ func (v *checker) unique(field string, seen map[string]bool, n string, what msg.
 
 // Validate checks the whole configuration and returns a *ValidationError
 // naming each bad field, or nil.
-func (c *Config) Validate() error {
+func (c *Config) Validate() error { return c.validate(false) }
+
+// validate is Validate; standalone adds what a program that opens the
+// hardware by itself (the CLI) needs: relay drivers it can drive.
+func (c *Config) validate(standalone bool) error {
 	v := checker{fielderr.List{Title: msg.T("設定に誤りがあります:", "the configuration is invalid:")}}
 	if c.Version != CurrentVersion {
 		v.AddText("version", msg.Sprintf("この版は設定形式 %d のみ扱えます(%d が指定されています)", "this build reads configuration version %d, the file says %d", CurrentVersion, c.Version))
@@ -71,6 +75,7 @@ func (c *Config) Validate() error {
 	v.restore(c)
 	v.nested("alerts", c.Alerts.Validate())
 	v.documents(c.Documents)
+	v.network(c.Network)
 	if _, err := schedule.Parse(c.Schedule); err != nil {
 		v.Add("schedule", "\"daily 02:00\" か5項目のcron式(例: \"30 1 * * 1-5\")にしてください", "use \"daily 02:00\" or a five-field cron expression (e.g. \"30 1 * * 1-5\")")
 	}
@@ -88,6 +93,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ResticBinary == "" {
 		v.Add("restic_binary", "restic の実行ファイルを指定してください", "give the restic binary's path")
+	}
+	if standalone {
+		v.drivable(c.Relays)
 	}
 	return v.Err()
 }

@@ -34,7 +34,6 @@ import (
 	"github.com/danzen-gw/danzen/ledger"
 	"github.com/danzen-gw/danzen/media/disk"
 	"github.com/danzen-gw/danzen/media/s3"
-	"github.com/danzen-gw/danzen/media/tape"
 	"github.com/danzen-gw/danzen/netprobe"
 	"github.com/danzen-gw/danzen/netprobe/register"
 	"github.com/danzen-gw/danzen/relay"
@@ -323,8 +322,7 @@ func TestEveryDocumentCarriesTheConfiguration(t *testing.T) {
 		runbook := doc(t, files, "build-runbook", l)
 		mustContain(t, "runbook."+l, runbook, "Raspberry Pi 5", "danzen-rpi", "GPIO17", "GPIO27", "GPIO22", "GPIO23",
 			"PC817", "danzen-emr", "danzen-order", "10.1.2.50", "AB:CD:EF:01:23:45:67:89", ssh.FingerprintSHA256(w.hostKey),
-			"danzen medium init --config /perm/danzen/config.json --medium disk-a --password-recorded", "-U 0b6f1c2e-3d4a-4f5b-8c6d-7e8f9a0b1c2d",
-			"danzen backup --config /perm/danzen/config.json --once", "RDX")
+			"mkfs.ext4 -L DANZEN-DISK-A -U 0b6f1c2e-3d4a-4f5b-8c6d-7e8f9a0b1c2d", "danzen ledger verify --dir danzen-ledger-gw-sakura-", "RDX")
 		recov := doc(t, files, "recovery-sheet", l)
 		mustContain(t, "recovery."+l, recov, d.PasswordStorage, d.MediaStorage,
 			"mount -o ro /dev/disk/by-uuid/0b6f1c2e-3d4a-4f5b-8c6d-7e8f9a0b1c2d /mnt/disk-a",
@@ -618,17 +616,7 @@ func TestPrintInChromium(t *testing.T) {
 // the tape eject do, and how to restore each with stock tools.
 func TestCloudAndTapeMedia(t *testing.T) {
 	w := newWorld(t)
-	w.cfg.Relays = append(w.cfg.Relays, relay.Spec{Name: "relay-t", Driver: relay.DriverGPIO, Chip: "gpiochip1", Line: 3,
-		Sense: &relay.SenseSpec{Chip: "gpiochip1", Line: 4}})
-	w.cfg.Media = append(w.cfg.Media,
-		config.Medium{Name: "cloud", Type: config.MediumS3, PasswordFile: "cloud.restic-password",
-			S3: &s3.Spec{Name: "cloud", Endpoint: "s3.ap-northeast-1.example.jp", Region: "ap-northeast-1", Bucket: "sakura-backup", Prefix: "gw",
-				AccessKeyID: "AKIAEXAMPLE", SecretKeyFile: "cloud.secret", MinRetentionDays: 100}},
-		config.Medium{Name: "lto", Type: config.MediumTape, Relay: "relay-t", PasswordFile: "lto.restic-password",
-			Tape: &tape.Spec{Name: "lto", SpoolDir: "/perm/danzen/spool/lto"}})
-	if err := w.cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	withCloudAndTape(t, w)
 	_, files := build(t, gather(t, w.cfg))
 	recov := doc(t, files, "recovery-sheet", "en")
 	mustContain(t, "recovery", recov,

@@ -167,14 +167,15 @@ func diskPrepare(b *builder, m *config.Medium) []Block {
 	if m.Disk.FSUUID != "" {
 		mk = fmt.Sprintf("mkfs.ext4 -L %s -U %s /dev/sdX1", label, m.Disk.FSUUID)
 	}
-	cfgPath := "/perm/danzen/config.json"
+	st := [][]Span{
+		item(text(l.t("作業用PC(Linux)で1つのパーティションを作り、ext4で初期化する(ゲートウェイは初期化しません。sdXは lsblk で必ず確認):", "On the bench PC (Linux), make one partition and format it ext4 (the gateway never formats; check sdX with lsblk first): ")), code(mk)),
+		titem(l.f("ディスクをリレー %s の配線どおりに接続し、%sで配線テストを行う。現れた ext4 のボリュームで%s(新しい媒体なら%s)を押す。シリアル番号・ファイルシステムUUID・媒体IDは、現れたディスクから取られる。",
+			"Connect the disk as relay %s is wired and run the wiring test on %s. For the ext4 volume that appeared, press %s (for a new medium: %s): the serial number, file system UUID and media ID are taken from the disk that appeared.",
+			m.Relay, l.qf(pageRelayStep, m.Relay), l.qf(pageMakeMedium, m.Name), l.q(pageEnrol))),
+	}
+	st = append(st, b.passwordSteps(m, l.t("媒体に通電してリポジトリを作り、切断を確認する", "is the medium powered, its repository created and its cut verified"))...)
 	return []Block{
-		steps(
-			item(text(l.t("任意のLinux PCで1つのパーティションを作り、ext4で初期化する(ゲートウェイは初期化しません。sdXは lsblk で必ず確認):", "On any Linux PC, make one partition and format it ext4 (the gateway never formats; check sdX with lsblk first): ")), code(mk)),
-			item(text(l.t("ゲートウェイに接続し、媒体の初期化を実行する: ", "Connect it to the gateway and run: ")), code(fmt.Sprintf("danzen medium init --config %s --medium %s", cfgPath, m.Name))),
-			item(strong(l.t("表示されたリポジトリのパスワードを紙に書き写し、封をしてゲートウェイから離れた場所に保管する。", "Write the repository password it shows on paper, seal it and keep it away from the gateway.")), text(l.t(" 保管場所: ", " Kept at: ")), b.field("password_storage")),
-			item(text(l.t("記録後に実行する: ", "After recording it, run: ")), code(fmt.Sprintf("danzen medium init --config %s --medium %s --password-recorded", cfgPath, m.Name))),
-		),
+		steps(st...),
 		kv([2]string{l.t("項目", "item"), l.t("設定値", "value")}, append(diskIdentity(b, m),
 			pair(l.t("パスワードファイル(ゲートウェイ内)", "password file (on the gateway)"), code(b.cfg.KeyPath(m.PasswordFile))))...),
 	}

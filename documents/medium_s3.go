@@ -87,13 +87,23 @@ func s3Prepare(b *builder, m *config.Medium) []Block {
 	}
 	s := m.S3
 	lock := fmt.Sprintf(`{"ObjectLockEnabled":"Enabled","Rule":{"DefaultRetention":{"Mode":"COMPLIANCE","Days":%d}}}`, s.MinRetentionDays)
+	st := [][]Span{
+		titem(l.f("媒体の設定(%s → %s。新しいバケットは%s)の%sにシークレットキーを入力する。保存後は表示されません。",
+			"In the medium's settings (%s → %s; a new bucket: %s), enter the secret key under %s; it is never shown again once saved.",
+			l.qf(pageMediumStep, m.Name), l.q(pageEditMedium), l.q(pageAddMedium), l.q(pageS3Secret))),
+	}
+	if m.Relay != "" {
+		st = append(st, titem(l.f("回線装置のリレー %s の配線テストを先に行う(%s)。", "Run the wiring test of the uplink device's relay %s first (%s).", m.Relay, l.qf(pageRelayStep, m.Relay))))
+	}
+	st = append(st, b.passwordSteps(m, l.f("バケットのオブジェクトロック設定(COMPLIANCE、%d日以上)を読み戻し、確認用オブジェクト %s を書いてその版の削除が拒否されることを確かめてから、リポジトリを作る",
+		"does the gateway read the bucket's Object Lock configuration back (COMPLIANCE, %d days or more), write the canary object %s and make sure deleting a version of it is refused, and only then create the repository",
+		s.MinRetentionDays, s3.CanaryName))...)
 	return []Block{
-		ptext(l.t("クラウド事業者の管理画面またはCLIで、オブジェクトロックを有効にしてバケットを作る(作成後には有効にできない事業者があります)。例(AWS CLI):", "At the cloud provider, create the bucket with Object Lock enabled (some providers cannot enable it later). For example with the AWS CLI:")),
+		ptext(l.t("クラウド事業者の管理画面、または作業用PCのCLIで、オブジェクトロックを有効にしてバケットを作る(作成後には有効にできない事業者があります)。例(AWS CLI):", "At the cloud provider's console, or with its CLI on the bench PC, create the bucket with Object Lock enabled (some providers cannot enable it later). For example with the AWS CLI:")),
 		codeBlock(fmt.Sprintf("aws s3api create-bucket --bucket %s --object-lock-enabled-for-bucket --endpoint-url https://%s\naws s3api put-object-lock-configuration --bucket %s --endpoint-url https://%s --object-lock-configuration '%s'",
 			s.Bucket, s.Endpoint, s.Bucket, s.Endpoint, lock)),
 		ptext(l.t("ゲートウェイ用のアクセスキーには、ロックの解除・保持期間の短縮(BypassGovernanceRetention、PutBucketObjectLockConfiguration 等)の権限を与えない。", "Give the gateway's access key no right to lift or shorten the lock (no BypassGovernanceRetention, PutBucketObjectLockConfiguration …).")),
-		para(text(l.t("シークレットキーをゲートウェイの画面で登録し、媒体を初期化する: ", "Enter the secret key on the gateway's page, then initialise the medium: ")), code(fmt.Sprintf("danzen medium init --config %s --medium %s", configPath, m.Name))),
-		para(strong(l.t("表示されたリポジトリのパスワードを紙に書き写し、封をして保管する。", "Write the repository password it shows on paper, seal it and keep it.")), text(l.t(" 保管場所: ", " Kept at: ")), b.field("password_storage")),
+		steps(st...),
 	}
 }
 

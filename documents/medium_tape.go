@@ -44,11 +44,7 @@ var tapeKind = mediumKind{
 			{tcell(l.t("テープ用カーネル(st ドライバ入り)", "kernel with the st driver")), tcell("1"), tcell(strings.Join(tape.KernelConfig, " "))},
 		}
 	},
-	prepare: func(b *builder, m *config.Medium) []Block {
-		l := b.l
-		return []Block{para(text(l.t("カートリッジを入れ、媒体を初期化する: ", "Insert a cartridge and initialise the medium: ")), code(fmt.Sprintf("danzen medium init --config %s --medium %s", configPath, m.Name))),
-			para(strong(l.t("表示されたリポジトリのパスワードを紙に書き写し、封をして保管する。", "Write the repository password it shows on paper, seal it and keep it.")), text(l.t(" 保管場所: ", " Kept at: ")), b.field("password_storage"))}
-	},
+	prepare: tapePrepare,
 	restore: func(b *builder, m *config.Medium) []Block {
 		l := b.l
 		if m.Tape == nil {
@@ -69,4 +65,16 @@ func tapeDevice(s *tape.Spec) string {
 		return tape.DefaultDevice
 	}
 	return s.Device
+}
+
+func tapePrepare(b *builder, m *config.Medium) []Block {
+	l := b.l
+	st := [][]Span{
+		titem(l.f("テープの媒体が設定になければ画面で追加し(%s)、リレー %s の配線テストを行う(%s)。テープ装置が現れ、切断後に消えることを確かめる。",
+			"Add the tape medium on the page if it is not there yet (%s), and run the wiring test of relay %s (%s): the drive must appear, and vanish after the cut.",
+			l.q(pageAddMedium), m.Relay, l.qf(pageRelayStep, m.Relay))),
+		titem(l.t("新しいカートリッジを入れる。", "Insert a new cartridge.")),
+	}
+	st = append(st, b.passwordSteps(m, l.t("リポジトリを作ってテープにラベルを書き、カートリッジを排出する", "is the repository created, the tape labelled and the cartridge ejected"))...)
+	return []Block{steps(st...)}
 }

@@ -101,6 +101,9 @@ func (g *Gateway) UndoConfig(ctx context.Context, actor string) error {
 	if err != nil {
 		return msg.Errorf("元に戻せる設定がありません: %w", "no previous configuration to go back to: %w", err)
 	}
+	// The network is never undone here: the page would lose its address
+	// without the rollback timer (a network change has its own, network.go).
+	prev.Network = g.Config().Network
 	return g.Reconfigure(ctx, actor, prev)
 }
 

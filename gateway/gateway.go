@@ -21,6 +21,7 @@ import (
 	"github.com/danzen-gw/danzen/ledger"
 	"github.com/danzen-gw/danzen/media/disk"
 	"github.com/danzen-gw/danzen/media/tape"
+	"github.com/danzen-gw/danzen/netconf"
 	"github.com/danzen-gw/danzen/relay"
 	"github.com/danzen-gw/danzen/status"
 )
@@ -38,6 +39,10 @@ type Options struct {
 	// ConfigPath is where Reconfigure saves; empty makes the
 	// configuration read-only.
 	ConfigPath string
+	// Network applies the network step's settings (nil: saved only).
+	Network *netconf.Manager
+	// TimeSync keeps the clock (nil: the host's own time) (clock.go).
+	TimeSync TimeSync
 }
 
 // Gateway is an opened configuration.
@@ -58,7 +63,9 @@ type Gateway struct {
 	// deliveries in flight so Close can wait for them.
 	notifier atomic.Pointer[alert.Notifier]
 	alerts   sync.WaitGroup
-	scans    scans // scan.go
+	scans    scans        // scan.go
+	comm     commission   // commission.go
+	netState networkState // network.go
 }
 
 // Open opens the ledger and the relays, then drives every relay off and
@@ -74,7 +81,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Gateway, erro
 			return nil, msg.Errorf("フォルダ %s を作成できません: %w", "cannot create %s: %w", d, err)
 		}
 	}
-	led, tracker, err := openLedger(cfg.LedgerDir, log)
+	led, tracker, err := openLedger(cfg.LedgerDir, log, opts.clockState())
 	if err != nil {
 		return nil, err
 	}
@@ -144,6 +151,9 @@ func (g *Gateway) failSafe(ctx context.Context, cfg *config.Config) {
 	for _, m := range cfg.Media {
 		reason := bad[m.Relay]
 		checked := false
+		if r, ok := g.relays.Get(m.Relay); ok && r.Simulated() {
+			continue // nothing was cut: no device can be seen to go, and waiting for it only delays
+		}
 		if d := g.media[m.Name]; d != nil {
 			var gerr error
 			if checked, gerr = d.goneAtStart(ctx); gerr != nil {
@@ -215,8 +225,6 @@ func (g *Gateway) RunCycle(ctx context.Context, events func(backup.CycleEvent)) 
 }
 
 func (g *Gateway) runCycleLocked(ctx context.Context, events func(backup.CycleEvent)) (*backup.CycleReport, error) {
-	g.setBusy(true)
-	defer g.setBusy(false)
 	entries, err := ledger.Read(g.Config().LedgerDir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindSnapshot}})
 	if err != nil {
 		return nil, err
@@ -225,10 +233,22 @@ func (g *Gateway) runCycleLocked(ctx context.Context, events func(backup.CycleEv
 	for _, m := range g.Config().Media {
 		names = append(names, m.Name)
 	}
+	return g.runTargetsLocked(ctx, backup.Due(names, g.Config().Rotation.PerCycle, backup.LastWritten(entries)), events)
+}
+
+// runTargetsLocked runs a cycle that writes the media named.
+func (g *Gateway) runTargetsLocked(ctx context.Context, media []string, events func(backup.CycleEvent)) (*backup.CycleReport, error) {
+	g.setBusy(true)
+	defer g.setBusy(false)
 	var targets []backup.Target
-	for _, name := range backup.Due(names, g.Config().Rotation.PerCycle, backup.LastWritten(entries)) {
+	for _, name := range media {
 		t, err := g.target(name, use{})
 		if err != nil {
+			// Nothing was pulled or written: the ledger, the history and
+			// an alert say why (a missing restic, a missing secret).
+			err = msg.Wrap(err, "サイクルを始められません", "the cycle cannot start")
+			g.record(ledger.Entry{Kind: ledger.KindError, Medium: name, Message: msg.TextOf(err), Payload: ledger.ErrorData{Phase: "cycle setup"}})
+			g.alertCycle(nil, err)
 			return nil, err
 		}
 		targets = append(targets, t)
@@ -268,6 +288,10 @@ func (g *Gateway) target(name string, u use) (backup.Target, error) {
 	if err != nil {
 		return backup.Target{}, err
 	}
+	bin, err := g.Config().Restic()
+	if err != nil {
+		return backup.Target{}, err
+	}
 	var sw backup.Switch // none for a bucket without an uplink relay
 	if m.Relay != "" {
 		r, ok := g.relays.Get(m.Relay)
@@ -292,7 +316,7 @@ func (g *Gateway) target(name string, u use) (backup.Target, error) {
 		Switch: sw,
 		Drive:  d,
 		Repo: restic.Repo{
-			Binary:       g.Config().ResticBinary,
+			Binary:       bin,
 			PasswordFile: g.Config().KeyPath(m.PasswordFile),
 			Host:         g.Config().GatewayID,
 			CacheDir:     filepath.Join(g.Config().StagingDir, "restic-cache"),
@@ -321,9 +345,12 @@ func (g *Gateway) record(e ledger.Entry) {
 	if e.Actor == "" {
 		e.Actor = ledger.ActorSystem
 	}
-	if _, err := g.ledger.Append(context.Background(), e); err != nil {
+	stored, err := g.ledger.Append(context.Background(), e)
+	if err != nil {
 		g.log.Error("evidence ledger write failed", "kind", e.Kind, "err", err)
+		return
 	}
+	g.comm.note(stored)
 }
 
 // Record appends an entry to the evidence ledger (the page's own events:
@@ -332,7 +359,10 @@ func (g *Gateway) Record(ctx context.Context, e ledger.Entry) error {
 	if e.Actor == "" {
 		e.Actor = ledger.ActorSystem
 	}
-	_, err := g.ledger.Append(ctx, e)
+	stored, err := g.ledger.Append(ctx, e)
+	if err == nil {
+		g.comm.note(stored)
+	}
 	return err
 }
 

@@ -58,6 +58,11 @@ func (g *Gateway) NewPassword(name string) (password string, created bool, err e
 func (g *Gateway) PrepareMedium(ctx context.Context, name string, force bool, events func(backup.CycleEvent)) (backup.MediumReport, error) {
 	g.job.Lock()
 	defer g.job.Unlock()
+	return g.prepareLocked(ctx, name, force, events)
+}
+
+// prepareLocked is PrepareMedium; the caller holds the job lock.
+func (g *Gateway) prepareLocked(ctx context.Context, name string, force bool, events func(backup.CycleEvent)) (backup.MediumReport, error) {
 	m, err := g.Config().Medium(name)
 	if err != nil {
 		return backup.MediumReport{}, err

@@ -23,10 +23,11 @@ const verifySchedule = "daily 03:30"
 
 // openLedger opens the evidence ledger with a status tracker fed by every
 // entry stored in it. Open checks the chain from the tracker's checkpoint
-// on (all of it when there is none).
-func openLedger(dir string, log *slog.Logger) (*ledger.Ledger, *status.Tracker, error) {
+// on (all of it when there is none). clock stamps each entry with how the
+// clock was set (nil: nothing).
+func openLedger(dir string, log *slog.Logger, clock func() ledger.ClockState) (*ledger.Ledger, *status.Tracker, error) {
 	tr := status.NewTracker(dir, status.TrackerOptions{Logger: log})
-	led, err := ledger.OpenWith(dir, tr.Hook(ledger.Options{Logger: log}))
+	led, err := ledger.OpenWith(dir, tr.Hook(ledger.Options{Logger: log, Clock: clock}))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -106,6 +106,7 @@ const (
 	KindNetworkRevert   Kind = "network.revert"   // a network change was rolled back (page not reached in time); data NetworkData
 	KindCommission      Kind = "commission.step"  // a commissioning step was done or redone on the page; data CommissionData
 	KindAlertTest       Kind = "alert.test"       // a test mail or webhook was sent; data AlertTestData
+	KindLedgerExport    Kind = "ledger.export"    // the ledger was downloaded from the page; data LedgerExportData
 )
 
 // Accounts on the page (package auth); the message says what happened,
@@ -196,6 +197,7 @@ func Kinds() []KindInfo {
 		with(NetworkData{}, KindNetworkChange, KindNetworkRevert),
 		with(CommissionData{}, KindCommission),
 		with(AlertTestData{}, KindAlertTest),
+		with(LedgerExportData{}, KindLedgerExport),
 		none(KindAuthSetupIssued, KindAuthSetupUsed, KindAuthSetupRefused, KindAuthLogin, KindAuthLoginFailed,
 			KindAuthLockout, KindAuthLogout, KindAuthUserAdd, KindAuthUserRemove, KindAuthUserRole, KindAuthUserPassword),
 	} {
@@ -579,6 +581,14 @@ type LedgerVerifiedData struct {
 	Problem    msg.Text `json:"problem,omitzero"` // the first finding when not OK
 }
 
+// LedgerExportData is the data of KindLedgerExport: the entries the
+// downloaded copy holds, up to this entry's own predecessor.
+type LedgerExportData struct {
+	LastSeq  uint64 `json:"last_seq"`
+	LastHash string `json:"last_hash"`
+	Bytes    int64  `json:"bytes"`
+}
+
 // Mismatch is one restored file that is not what was pulled.
 type Mismatch struct {
 	Path string   `json:"path"`
@@ -674,7 +684,7 @@ type ClockData struct {
 // settings now in force.
 type NetworkData struct {
 	Mode     string   `json:"mode"`              // "dhcp" or "static"
-	Address  string   `json:"address,omitempty"` // CIDR, static only
+	Address  string   `json:"address,omitempty"` // CIDR: the static address, or the link-local fallback in DHCP mode
 	Gateway  string   `json:"gateway,omitempty"`
 	DNS      []string `json:"dns,omitempty"`
 	NTP      []string `json:"ntp,omitempty"`
@@ -686,10 +696,13 @@ type NetworkData struct {
 // CommissionData is the data of KindCommission: one step of commissioning
 // a new gateway on its page.
 type CommissionData struct {
-	Step   string   `json:"step"`           // "network", "source", "relay", "medium", "alerts", "first-cycle"
-	Item   string   `json:"item,omitempty"` // the source, relay or medium the step was about
-	OK     bool     `json:"ok"`
-	Detail msg.Text `json:"detail,omitzero"`
+	Step string `json:"step"`           // "network", "source", "relay", "medium", "alerts", "first-cycle"
+	Item string `json:"item,omitempty"` // the source, relay or medium the step was about
+	OK   bool   `json:"ok"`
+	// Skipped: the step does not apply here and was passed over on
+	// purpose (alerts on a LAN with no mail server or webhook).
+	Skipped bool     `json:"skipped,omitempty"`
+	Detail  msg.Text `json:"detail,omitzero"`
 }
 
 // AlertTestData is the data of KindAlertTest.

@@ -560,7 +560,7 @@ func TestOpenErrors(t *testing.T) {
 	fk := spec("f", 9)
 	fk.Driver = relay.DriverFake
 	_, err = relay.Open(ctx, []relay.Spec{fk}, relay.Options{})
-	if err == nil || !strings.Contains(err.Error(), `no pin source for driver "fake"`) {
+	if err == nil || !strings.Contains(err.Error(), `driver "fake" is for tests and the demo only`) || !strings.Contains(err.Error(), `use "simulated"`) {
 		t.Fatalf("fake without source: %v", err)
 	}
 

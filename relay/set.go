@@ -81,6 +81,8 @@ func Open(ctx context.Context, specs []Spec, opts Options) (*Set, error) {
 			}
 			s.closers = append(s.closers, cd.close)
 			src = cd
+		case driver == DriverFake:
+			return nil, FakeRefused().Err()
 		default:
 			return nil, msg.Errorf("ドライバ %q のピンが Options.Sources にありません", "no pin source for driver %q in Options.Sources", driver)
 		}
@@ -278,4 +280,12 @@ func (s *Set) emit(r *Relay, e Event) {
 	if s.observer != nil {
 		s.observer(e)
 	}
+}
+
+// FakeRefused says that a program which gives no pins of its own (all but
+// the tests and the demo) cannot drive the fake driver, and what to use
+// on a PC without relays instead.
+func FakeRefused() msg.Text {
+	return msg.Sprintf("ドライバ %q は試験とデモ専用で、このプログラムでは動かせません。リレーのない PC では %q にしてください(何も給電しないため、オフラインの証明にはなりません)",
+		"driver %q is for tests and the demo only: this program cannot drive it. On a PC without relays use %q (it powers nothing, so no cut is ever proven)", DriverFake, DriverSimulated)
 }

@@ -34,24 +34,44 @@ const (
 // Spec configures one relay. It is embedded in the appliance's JSON config,
 // so it holds only plain JSON-friendly values.
 type Spec struct {
-	Name      string `json:"name"`
-	Driver    string `json:"driver"`
-	Chip      string `json:"chip,omitempty"` // chip label (e.g. "pinctrl-rp1"), name ("gpiochip0") or path
-	Line      int    `json:"line"`           // line offset on the chip, not the header pin number
-	ActiveLow bool   `json:"active_low,omitempty"`
+	// Name is how media name the relay that powers them.
+	Name string `json:"name"`
+	// Driver is "gpio" (a GPIO line of the board or of a USB GPIO
+	// adapter), "simulated" (powers nothing and is never offline: a PC or
+	// VM without relays) or "fake" (pins given by tests and the demo; the
+	// CLI and danzend refuse it).
+	Driver string `json:"driver"`
+	// Chip is the output line's GPIO chip: its label (e.g.
+	// "pinctrl-rp1"), name ("gpiochip0") or path.
+	Chip string `json:"chip,omitempty"`
+	// Line is the output's line offset on the chip, not the header pin
+	// number.
+	Line int `json:"line"`
+	// ActiveLow drives the line low to power the medium (relay modules
+	// whose input is active low).
+	ActiveLow bool `json:"active_low,omitempty"`
 	// Sense is the input that proves the medium's power state. Without it a
 	// cut is never reported as verified.
-	Sense      *SenseSpec `json:"sense,omitempty"`
-	OnTimeout  Duration   `json:"on_timeout,omitempty"`
-	OffTimeout Duration   `json:"off_timeout,omitempty"`
+	Sense *SenseSpec `json:"sense,omitempty"`
+	// OnTimeout is how long the sense input may take to show power after
+	// the relay closes (0 takes the default, 5s).
+	OnTimeout Duration `json:"on_timeout,omitempty"`
+	// OffTimeout is how long it may take to show the cut after the relay
+	// opens, while the supply's capacitors drain (0 takes the default, 10s).
+	OffTimeout Duration `json:"off_timeout,omitempty"`
 }
 
 // SenseSpec is the sense input of a relay.
 type SenseSpec struct {
-	Chip      string `json:"chip"`
-	Line      int    `json:"line"`
-	ActiveLow bool   `json:"active_low,omitempty"`
-	Pull      string `json:"pull,omitempty"` // "", "none", "up", "down"
+	// Chip is the input's GPIO chip, named like the relay's.
+	Chip string `json:"chip"`
+	// Line is the input's line offset on that chip.
+	Line int `json:"line"`
+	// ActiveLow reads a low level as powered.
+	ActiveLow bool `json:"active_low,omitempty"`
+	// Pull biases the input: "none", "up", "down", or "" to leave it as
+	// the kernel or firmware set it.
+	Pull string `json:"pull,omitempty"`
 }
 
 // Duration is written in JSON as a Go duration string ("2s", "1m30s").

@@ -46,12 +46,25 @@ func chromiumPath(t *testing.T) string {
 type browserPage struct {
 	t   *testing.T
 	ctx context.Context // the tab
+	url string          // the page's address, http://127.0.0.1:port
 }
 
 // browser opens e's page over plain HTTP on 127.0.0.1 (as in the demo)
 // in headless Chromium and logs in as admin at path, which must show the
 // element with ID ready.
 func (e *env) browser(path, ready string) *browserPage {
+	e.t.Helper()
+	b := e.tab()
+	b.step("login", chromedp.Navigate(b.url+path), chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), "admin"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), adminPW),
+		chromedp.Click(chromedp.CSS(`button[type="submit"]`)), chromedp.WaitVisible(chromedp.ID(ready)))
+	return b
+}
+
+// tab serves e's page over plain HTTP on 127.0.0.1 and opens a headless
+// Chromium tab, not logged in.
+func (e *env) tab() *browserPage {
 	t := e.t
 	t.Helper()
 	page, err := web.New(web.Options{Core: e.g, Auth: e.a, Recorder: e.g, Certs: e.certs})
@@ -60,7 +73,7 @@ func (e *env) browser(path, ready string) *browserPage {
 	}
 	srv := httptest.NewServer(page)
 	t.Cleanup(srv.Close)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // the commissioning walk runs a cycle
 	t.Cleanup(cancel)
 	p, err := pdf.NewPrinter(ctx, chromiumPath(t), t.TempDir())
 	if err != nil {
@@ -73,12 +86,7 @@ func (e *env) browser(path, ready string) *browserPage {
 			t.Errorf("browser console errors:\n%s", strings.Join(errs, "\n"))
 		}
 	})
-	b := &browserPage{t: t, ctx: p.Context()}
-	b.step("login", chromedp.Navigate(srv.URL+path), chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), "admin"),
-		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), adminPW),
-		chromedp.Click(chromedp.CSS(`button[type="submit"]`)), chromedp.WaitVisible(chromedp.ID(ready)))
-	return b
+	return &browserPage{t: t, ctx: p.Context(), url: srv.URL}
 }
 
 // step runs actions in the tab, failing the test with name.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -211,8 +212,12 @@ func relayItem(c *config.Config, name string) (item, bool) {
 	g, s := bindString(&r.Name)
 	b.add(out, "name", msg.T("名前", "Name"), msg.Text{}, textField, g, s)
 	g, s = bindString(&r.Driver)
+	drivers := []option{opt(relay.DriverGPIO, "GPIO", "GPIO"), opt(relay.DriverSimulated, "simulated(オフラインではない)", "simulated (not offline)")}
+	if r.Driver == relay.DriverFake { // the demo's and tests' modelled hardware only: never offered for a new relay
+		drivers = append(drivers, opt(relay.DriverFake, "fake(試験用)", "fake (tests)"))
+	}
 	b.add(out, "driver", msg.T("ドライバ", "Driver"), msg.T("simulated は何も給電せず、オフラインになりません", "simulated powers nothing and is never offline"), selectField, g, s,
-		opt(relay.DriverGPIO, "GPIO", "GPIO"), opt(relay.DriverFake, "fake(試験用)", "fake (tests)"), opt(relay.DriverSimulated, "simulated(オフラインではない)", "simulated (not offline)"))
+		drivers...)
 	g, s = bindString(&r.Chip)
 	b.add(out, "chip", msg.T("GPIOチップ", "GPIO chip"), msg.T("例: pinctrl-rp1、gpiochip0", "e.g. pinctrl-rp1, gpiochip0"), textField, g, s)
 	g, s = bindInt(&r.Line)
@@ -345,11 +350,14 @@ type formBody struct {
 	DeleteAction             string
 	Account                  *accountExtras
 	Medium                   *mediumExtras
+	// Next is the commissioning page the form returns to once saved.
+	Next string
 }
 
 type mediumExtras struct {
 	Password msg.Text
 	Missing  bool
+	Prepare  string     // the medium's preparation page
 	S3       *s3Secrets // set for a saved s3 medium
 }
 
@@ -372,7 +380,7 @@ type formState struct {
 func (s *Server) renderForm(w http.ResponseWriter, r *http.Request, t formEdit, base string, st formState) {
 	cfg, it, orig := t.next, t.it, t.name
 	body := formBody{Kind: t.kind, Orig: orig, Base: base, Action: "/config/" + t.kind, New: orig == "" && !t.ed.single,
-		Heading: t.ed.heading, Sections: views(it.binds, st.raw, st.errs), Other: st.other, Error: st.err}
+		Heading: t.ed.heading, Sections: views(it.binds, st.raw, st.errs), Other: st.other, Error: st.err, Next: commissionNext(r)}
 	if !t.ed.single && orig != "" {
 		body.DeleteAction = "/config/" + t.kind + "/delete"
 	}
@@ -409,8 +417,9 @@ func mediumPassword(cfg *config.Config, it item) *mediumExtras {
 		return &mediumExtras{Password: msg.T("未設定", "not set"), Missing: true}
 	}
 	st := secretState(cfg.KeyPath(cfg.Media[i].PasswordFile))
-	return &mediumExtras{Password: st.text.Append("", msg.T("。パスワードは `danzen medium init` で作成し、紙に控えます。画面には表示されません",
-		". Create it with `danzen medium init` and write it on paper; the page never shows it")), Missing: !st.ok}
+	return &mediumExtras{Password: st.text.Append("", msg.T("。パスワードは「導入手順」の媒体の準備で作成し、一度だけ表示されたものを紙に控えます",
+		". Create it when preparing the medium under Commissioning: it is shown once, to be written on paper")), Missing: !st.ok,
+		Prepare: "/commission/medium?name=" + url.QueryEscape(cfg.Media[i].Name)}
 }
 
 // indexOf reads the index out of "sources[3]".
@@ -599,7 +608,7 @@ func (s *Server) configSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 		done = "pinned"
 	}
-	http.Redirect(w, r, "/config?done="+done, http.StatusSeeOther)
+	http.Redirect(w, r, withDone(cmp.Or(commissionNext(r), "/config"), done), http.StatusSeeOther)
 }
 
 // accountOf picks the ledger field that names an SSH account of kind

@@ -41,6 +41,11 @@ type dashBody struct {
 	LiveOn        bool // the page's script follows /events
 	CanRun        bool
 	Generated     string
+	// Checklist is the commissioning steps until every one is done
+	// (commission.go); nil then.
+	Checklist []stepItem
+	// Clock is how the clock is set (commission_network.go).
+	Clock clockView
 }
 
 type mediumCard struct {
@@ -222,8 +227,12 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 	} else {
 		x.anomalies, x.anomaliesRead = open, true
 	}
+	b := dashboardView(st, x, time.Now(), s.zone())
+	b.Checklist = s.checklist()
+	b.Clock = s.clockView()
+	b.Attention = append(b.Attention, explainAll(clockAttention(b.Clock), s.zone())...)
 	flash, bad := flashOf(r)
-	s.render(w, r, http.StatusOK, "dashboard.html", "/", msg.T("状態", "Status"), flash, bad, dashboardView(st, x, time.Now(), s.zone()))
+	s.render(w, r, http.StatusOK, "dashboard.html", "/", msg.T("状態", "Status"), flash, bad, b)
 }
 
 // statusError says that the status could not be read, and why.
@@ -253,23 +262,27 @@ func (s *Server) runCycle(w http.ResponseWriter, r *http.Request) {
 func flashOf(r *http.Request) (msg.Text, bool) {
 	q := r.URL.Query()
 	done := map[string]msg.Text{
-		"started":  msg.T("サイクルを開始しました。進行状況は下に表示されます", "The cycle has started; its progress is shown below."),
-		"saved":    msg.T("設定を保存し、再起動せずに適用しました", "The configuration was saved and applied without a reboot."),
-		"undone":   msg.T("直前の変更を元に戻しました", "The last change was undone."),
-		"nochange": msg.T("変更はありませんでした。何も保存せず、「元に戻す」も前のままです", "Nothing was changed: nothing was saved, and undo still goes back to the change before."),
-		"deleted":  msg.T("削除し、設定を適用しました", "Deleted; the configuration was applied."),
-		"pinned":   msg.T("ホスト鍵を登録し、設定を適用しました", "The host key was pinned and the configuration applied."),
-		"key":      msg.T("秘密鍵を置き換えました(内容は表示されません)", "The private key was replaced (it is never shown)."),
-		"secret":   msg.T("秘密情報を置き換えました(内容は表示されません)", "The secret was replaced (it is never shown)."),
-		"cert":     msg.T("証明書を置き換えました。新しい接続から使われます", "The certificate was replaced; new connections use it."),
-		"user":     msg.T("ユーザーを変更しました", "The user was changed."),
-		"password": msg.T("パスワードを変更しました", "The password was changed."),
-		"restore":  msg.T("媒体に通電して復元を開始しました。遅くとも切断期限に切断します", "The restore has started; the medium is cut at the deadline at the latest."),
-		"drill":    msg.T("復元訓練を開始しました。進行状況はこのページに表示されます", "The drill has started; its progress is shown on this page."),
-		"removed":  msg.T("復元データをゲートウェイから削除しました", "The restored files were removed from the gateway."),
+		"started":   msg.T("サイクルを開始しました。進行状況は下に表示されます", "The cycle has started; its progress is shown below."),
+		"saved":     msg.T("設定を保存し、再起動せずに適用しました", "The configuration was saved and applied without a reboot."),
+		"undone":    msg.T("直前の変更を元に戻しました", "The last change was undone."),
+		"nochange":  msg.T("変更はありませんでした。何も保存せず、「元に戻す」も前のままです", "Nothing was changed: nothing was saved, and undo still goes back to the change before."),
+		"deleted":   msg.T("削除し、設定を適用しました", "Deleted; the configuration was applied."),
+		"pinned":    msg.T("ホスト鍵を登録し、設定を適用しました", "The host key was pinned and the configuration applied."),
+		"key":       msg.T("秘密鍵を置き換えました(内容は表示されません)", "The private key was replaced (it is never shown)."),
+		"secret":    msg.T("秘密情報を置き換えました(内容は表示されません)", "The secret was replaced (it is never shown)."),
+		"cert":      msg.T("証明書を置き換えました。新しい接続から使われます", "The certificate was replaced; new connections use it."),
+		"user":      msg.T("ユーザーを変更しました", "The user was changed."),
+		"password":  msg.T("パスワードを変更しました", "The password was changed."),
+		"restore":   msg.T("媒体に通電して復元を開始しました。遅くとも切断期限に切断します", "The restore has started; the medium is cut at the deadline at the latest."),
+		"drill":     msg.T("復元訓練を開始しました。進行状況はこのページに表示されます", "The drill has started; its progress is shown on this page."),
+		"removed":   msg.T("復元データをゲートウェイから削除しました", "The restored files were removed from the gateway."),
+		"enrolled":  msg.T("ディスクを媒体として登録しました。次にリポジトリを準備します", "The disk was enrolled as the medium; prepare its repository next."),
+		"discarded": msg.T("未使用のパスワードを破棄しました。新しいパスワードを作成してください", "The unused password was discarded: create a new one."),
+		"skipped":   msg.T("通知の手順をスキップしました。障害はこの画面にだけ表示されます", "The alerts step was skipped: failures are shown on this page only."),
 	}
 	errs := map[string]msg.Text{
-		"busy": msg.T("別の処理を実行中です。終わってからやり直してください", "Another job is running: try again when it has finished."),
+		"busy":            msg.T("別の処理を実行中です。終わってからやり直してください", "Another job is running: try again when it has finished."),
+		"password-exists": msg.T("パスワードは作成済みです(二度と表示されません)。控えたパスワードの末尾を入力してください", "The password exists already (it is never shown again): type the end of the password you wrote down."),
 	}
 	if m, ok := done[q.Get("done")]; ok {
 		return m, false

@@ -29,6 +29,7 @@ import (
 	"github.com/danzen-gw/danzen/internal/hostkey/hostkeytest"
 	"github.com/danzen-gw/danzen/internal/syncbuf"
 	"github.com/danzen-gw/danzen/ledger"
+	"github.com/danzen-gw/danzen/netconf"
 	"github.com/danzen-gw/danzen/relay"
 	"github.com/danzen-gw/danzen/web"
 )
@@ -65,6 +66,9 @@ type envOptions struct {
 	auth      func(*auth.Options) // changes the accounts' options (a test clock)
 	// relays are the pins of the relays' drivers ("fake").
 	relays map[string]relay.PinSource
+	// network and timeSync are the gateway's (commission_network_test.go).
+	network  *netconf.Manager
+	timeSync gateway.TimeSync
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -83,7 +87,8 @@ func newEnv(t *testing.T, o envOptions) *env {
 		}
 	}
 	e.cfg = cfg
-	g, err := gateway.Open(context.Background(), cfg, gateway.Options{ConfigPath: filepath.Join(e.dir, "config.json"), Logger: log, RelaySources: o.relays})
+	g, err := gateway.Open(context.Background(), cfg, gateway.Options{ConfigPath: filepath.Join(e.dir, "config.json"), Logger: log, RelaySources: o.relays,
+		Network: o.network, TimeSync: o.timeSync})
 	if err != nil {
 		t.Fatal(err)
 	}

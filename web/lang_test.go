@@ -51,10 +51,10 @@ var (
 	dataRE = regexp.MustCompile(`(?s)<code class="data">.*?</code>`)
 )
 
-// neutral are English phrases that read the same on a Japanese page: a
-// command's name, and the operating system's own words at the end of an
-// error's chain (no message of danzen's, so shown as they are).
-var neutral = []string{"danzen medium init", "no such file or directory"}
+// neutral are English phrases that read the same on a Japanese page: the
+// operating system's own words at the end of an error's chain (no message
+// of danzen's, so shown as they are).
+var neutral = []string{"no such file or directory"}
 
 // visibleText is what a person reads on a page: the text between tags
 // and the attributes a screen reader or a tooltip shows.
@@ -305,7 +305,9 @@ func everyPage(role auth.Role) []string {
 		"/config/general", "/config/source", "/config/source?name=emr", "/config/relay", "/config/relay?name=r1", "/config/relay?name=r2",
 		"/config/medium", "/config/medium?name=disk-a", "/config/medium?name=cloud", "/config/medium?name=lto&done=secret",
 		"/config/alerts", "/config/restore", "/config/target", "/config/target?name=back&done=key", "/config/scan",
-		"/config/nothing", "/config/source?name=missing")
+		"/config/nothing", "/config/source?name=missing",
+		"/commission", "/commission/source", "/commission/source?name=emr", "/commission/source?name=emr&from=bad", "/commission/relay?name=r1",
+		"/commission/medium?name=disk-a&done=enrolled", "/commission/medium?name=cloud&err=password-exists", "/commission/alerts?done=skipped", "/commission/cycle")
 	return pages
 }
 

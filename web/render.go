@@ -22,7 +22,9 @@ import (
 
 // pageNames are the templates in assets/, each rendered inside layout.html.
 func pageNames() []string {
-	return []string{"dashboard.html", "config.html", "form.html", "history.html", "ledger.html", "users.html", "account.html", "tls.html", "message.html", "restore.html", "documents.html", "anomaly.html", "scan.html"}
+	return []string{"dashboard.html", "config.html", "form.html", "history.html", "ledger.html", "users.html", "account.html", "tls.html", "message.html", "restore.html", "documents.html", "anomaly.html", "scan.html",
+		"commission.html", "commission_source.html", "commission_relay.html", "commission_medium.html", "commission_password.html",
+		"commission_alerts.html", "commission_cycle.html", "commission_network.html"}
 }
 
 // templates holds one parsed set per language and page: "t" (a fixed
@@ -85,6 +87,7 @@ func nav(role auth.Role, current string) []navItem {
 		{"/anomalies", msg.T("異常", "Anomalies"), auth.ViewStatus},
 		{"/documents", msg.T("提出書類", "Documents"), auth.DownloadReports},
 		{"/scan", msg.T("自己診断", "Self-scan"), auth.DownloadReports},
+		{"/commission", msg.T("導入手順", "Commissioning"), auth.EditConfig},
 		{"/config", msg.T("設定", "Configuration"), auth.EditConfig},
 		{"/tls", msg.T("証明書", "Certificate"), auth.EditConfig},
 		{"/users", msg.T("ユーザー", "Users"), auth.ManageUsers},

@@ -102,14 +102,7 @@ const hostKeyTimeout = 20 * time.Second
 func (s *Server) accountExtras(cfg *config.Config, a *sshAccount, orig string) *accountExtras {
 	x := &accountExtras{KeyAction: "/config/" + a.kind + "/key", CanKey: orig != ""}
 	for j, line := range *a.knownHosts {
-		kh := knownHost{Index: j}
-		_, hosts, key, _, _, err := ssh.ParseKnownHosts([]byte(line))
-		if err != nil {
-			kh.Unparsed = true
-		} else {
-			kh.Type, kh.FP, kh.Hosts = key.Type(), ssh.FingerprintSHA256(key), strings.Join(hosts, ",")
-		}
-		x.KnownHosts = append(x.KnownHosts, kh)
+		x.KnownHosts = append(x.KnownHosts, knownHostOf(j, line))
 	}
 	if *a.keyFile == "" {
 		x.Key, x.KeyBad = msg.T("鍵ファイル名が未設定です", "no key file name set"), true
@@ -122,15 +115,24 @@ func (s *Server) accountExtras(cfg *config.Config, a *sshAccount, orig string) *
 	}
 	st := secretState(p)
 	x.Key, x.KeyBad = st.text, !st.ok
-	if raw, err := os.ReadFile(p); err == nil {
-		if signer, err := ssh.ParsePrivateKey(raw); err == nil {
-			pub := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey())))
-			x.PublicKey = "restrict " + pub + " danzen@" + cfg.GatewayID
-		} else {
-			x.Key, x.KeyBad = x.Key.Append("", msg.T("(鍵として読めません)", " (not a readable key)")), true
-		}
+	if pub, err := publicKeyOf(p); err == nil {
+		x.PublicKey = "restrict " + pub + " danzen@" + cfg.GatewayID
+	} else if !errors.Is(err, os.ErrNotExist) {
+		x.Key, x.KeyBad = x.Key.Append("", msg.T("(鍵として読めません)", " (not a readable key)")), true
 	}
 	return x
+}
+
+// knownHostOf describes the pinned host key line j.
+func knownHostOf(j int, line string) knownHost {
+	kh := knownHost{Index: j}
+	_, hosts, key, _, _, err := ssh.ParseKnownHosts([]byte(line))
+	if err != nil {
+		kh.Unparsed = true
+		return kh
+	}
+	kh.Type, kh.FP, kh.Hosts = key.Type(), ssh.FingerprintSHA256(key), strings.Join(hosts, ",")
+	return kh
 }
 
 type secretInfo struct {
@@ -340,26 +342,49 @@ func (s *Server) accountKey(w http.ResponseWriter, r *http.Request) {
 		s.failure(w, r, http.StatusOK, err, back)
 		return
 	}
-	generate := r.PostFormValue("op") == "generate"
-	pemBytes, status, err := newAccountKey(generate, r.PostFormValue("key"), cfg.GatewayID)
-	if err != nil {
+	if status, err := s.writeAccountKey(r.Context(), actor(r), kind, name, p, r.PostFormValue("op") == "generate", r.PostFormValue("key")); err != nil {
 		s.failure(w, r, status, err, back)
 		return
 	}
+	http.Redirect(w, r, back+"&done=key", http.StatusSeeOther)
+}
+
+// writeAccountKey writes the private key of the account name of kind to
+// p: generated here, or the pasted one. The key is written 0600 and never
+// shown; the ledger records that it changed and the public key's
+// fingerprint. On failure it returns why, with the status to answer.
+func (s *Server) writeAccountKey(ctx context.Context, who, kind, name, p string, generate bool, pasted string) (int, error) {
+	pemBytes, status, err := newAccountKey(generate, pasted, s.core.Config().GatewayID)
+	if err != nil {
+		return status, err
+	}
 	signer, err := ssh.ParsePrivateKey(pemBytes)
 	if err != nil {
-		s.message(w, r, http.StatusOK, msg.T("鍵を読めません", "cannot read the key"), true, back)
-		return
+		return http.StatusOK, msg.New("鍵を読めません", "cannot read the key")
 	}
 	if err := atomicfile.Write(p, pemBytes, 0o600); err != nil {
 		s.log.Error("write account key", "kind", kind, "err", err)
-		s.failure(w, r, http.StatusInternalServerError, msg.Wrap(err, "鍵を保存できません", "cannot save the key"), back)
-		return
+		return http.StatusInternalServerError, msg.Wrap(err, "鍵を保存できません", "cannot save the key")
 	}
 	d := ledger.SecretReplacedData{File: filepath.Base(p), PublicKeyFingerprint: ssh.FingerprintSHA256(signer.PublicKey()), Generated: generate}
 	*accountOf(kind, &d.Source, &d.Target) = name
-	s.record(r.Context(), ledger.Entry{Kind: ledger.KindSecretReplaced, Actor: actor(r), Message: msg.T("SSH秘密鍵を置き換え", "SSH private key replaced"), Payload: d})
-	http.Redirect(w, r, back+"&done=key", http.StatusSeeOther)
+	s.record(ctx, ledger.Entry{Kind: ledger.KindSecretReplaced, Actor: who, Message: msg.T("SSH秘密鍵を置き換え", "SSH private key replaced"), Payload: d})
+	return http.StatusOK, nil
+}
+
+// publicKeyOf reads the private key file p and returns its public key in
+// authorized_keys form ("ssh-ed25519 AAAA…"); the private key never
+// leaves the gateway.
+func publicKeyOf(p string) (string, error) {
+	raw, err := os.ReadFile(p)
+	if err != nil {
+		return "", err
+	}
+	signer, err := ssh.ParsePrivateKey(raw)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey()))), nil
 }
 
 // newAccountKey is the PEM of a key generated here, or of the pasted one

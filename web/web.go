@@ -39,9 +39,11 @@ type Core interface {
 	StartCycle(ctx context.Context, actor string) error
 	Subscribe() (<-chan backup.CycleEvent, func())
 	Running() (bool, *backup.CycleEvent)
-	restorer  // restore.go
-	anomalies // anomaly.go
-	scanner   // scan.go
+	restorer     // restore.go
+	anomalies    // anomaly.go
+	scanner      // scan.go
+	commissioner // commission.go
+	networker    // commission_network.go
 	Documents(ctx context.Context, from, to time.Time) (*documents.Input, error)
 }
 
@@ -108,6 +110,7 @@ func New(opts Options) (*Server, error) {
 	mux.Handle("POST /cycle", need(auth.RunCycle, http.HandlerFunc(s.runCycle)))
 	mux.Handle("GET /history", need(auth.ViewEvidence, http.HandlerFunc(s.history)))
 	mux.Handle("GET /ledger", need(auth.ViewEvidence, http.HandlerFunc(s.ledgerPage)))
+	mux.Handle("GET /ledger/export", need(auth.ViewEvidence, http.HandlerFunc(s.ledgerExport)))
 	mux.Handle("GET /restore", need(auth.ViewEvidence, http.HandlerFunc(s.restorePage)))
 	mux.Handle("POST /restore", need(auth.PowerForRestore, http.HandlerFunc(s.startRestore)))
 	mux.Handle("POST /drill", need(auth.StartDrill, http.HandlerFunc(s.startDrill)))
@@ -137,6 +140,8 @@ func New(opts Options) (*Server, error) {
 	mux.Handle("POST /config/{kind}/delete", need(auth.EditConfig, http.HandlerFunc(s.configDelete)))
 	mux.Handle("POST /config/{kind}/key", need(auth.EditConfig, http.HandlerFunc(s.accountKey)))
 	mux.Handle("POST /config/medium/secret", need(auth.EditConfig, http.HandlerFunc(s.mediumSecret)))
+	s.commissionRoutes(mux, need) // commission.go
+	s.networkRoutes(mux, need)    // commission_network.go
 	mux.Handle("GET /tls", need(auth.EditConfig, http.HandlerFunc(s.tlsPage)))
 	mux.Handle("POST /tls", need(auth.EditConfig, http.HandlerFunc(s.tlsUpload)))
 

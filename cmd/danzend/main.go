@@ -16,13 +16,19 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/danzen-gw/danzen/auth"
+	"github.com/danzen-gw/danzen/clock"
+	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/gateway"
+	"github.com/danzen-gw/danzen/internal/duration"
 	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/internal/when"
+	"github.com/danzen-gw/danzen/ledger"
+	"github.com/danzen-gw/danzen/netconf"
 	"github.com/danzen-gw/danzen/schedule"
 	"github.com/danzen-gw/danzen/web"
 )
@@ -44,6 +50,13 @@ func main() {
 
 func run(ctx context.Context, log *slog.Logger, dir, listen string, cycleNow bool) error {
 	con := console()
+	// The clock is set before anything is dated (files, ledger entries).
+	var gw atomic.Pointer[gateway.Gateway]
+	notice := &linkLocalNotice{con: con, log: log, port: portOf(listen)}
+	sys, clk := appliance(dir, log, func() []string { return ntpServers(gw.Load()) }, notice.linkLocal)
+	if clk != nil {
+		say(con, log, clk.Start())
+	}
 	loaded, err := gateway.LoadOrCreate(dir)
 	if err != nil {
 		return err
@@ -52,20 +65,38 @@ func run(ctx context.Context, log *slog.Logger, dir, listen string, cycleNow boo
 	if loaded.Created {
 		log.Info("first start: created the state directory and a default configuration", "dir", dir)
 	}
+	nets := netconf.New(netconf.Options{System: sys, Dir: filepath.Join(dir, "network"), Log: log})
+	defer func() {
+		if err := nets.Close(); err != nil {
+			log.Warn("closing the network", "err", err)
+		}
+	}()
+	// The network comes up alongside the relays' fail-safe (a static
+	// address waits up to 10 s for the link), and before anything that
+	// can stop danzend: without it neither the page nor gokrazy's update
+	// interface can be reached.
+	booted := bootNetwork(ctx, nets, cfg.Network)
 	if _, err := schedule.Parse(cfg.Schedule); err != nil {
 		return err
 	}
+	opts := gateway.Options{Logger: log, ConfigPath: filepath.Join(dir, "config.json"), Network: nets}
+	if clk != nil {
+		opts.TimeSync = clk // never a typed nil: a bench PC keeps its own time
+	}
 	// Relays are cut and checked before waiting for anything else.
-	g, err := gateway.Open(ctx, cfg, gateway.Options{Logger: log, ConfigPath: filepath.Join(dir, "config.json")})
+	g, err := gateway.Open(ctx, cfg, opts)
 	if err != nil {
 		return err
 	}
+	gw.Store(g)
 	defer func() {
 		// Close drives every relay off again, even after a signal.
 		if err := g.Close(); err != nil {
 			log.Error("closing: a relay did not verify off", "err", err)
 		}
 	}()
+	notice.attach(g)
+	defer notice.attach(nil) // before the ledger closes
 	say(con, log, msg.T("リレーをすべて切断しました", "all relays driven off at start"))
 	if loaded.Fallback != nil {
 		say(con, log, msg.Plain(loaded.Fallback.Error()))
@@ -85,10 +116,101 @@ func run(ctx context.Context, log *slog.Logger, dir, listen string, cycleNow boo
 			log.Warn("closing the page", "err", err)
 		}
 	}()
-
-	if err := waitForClock(ctx, log); err != nil {
-		return err
+	networkBooted(con, log, g, <-booted)
+	if clk != nil {
+		stopClock := keepTime(ctx, log, clk, g)
+		defer stopClock()
+		if err := waitForClock(ctx, con, log, clk); err != nil {
+			return err
+		}
 	}
+	return runSchedules(ctx, log, g, cycleNow)
+}
+
+// ntpServers are the time servers the configuration names now (none
+// before the gateway is open): the clock reads them every round.
+func ntpServers(g *gateway.Gateway) []string {
+	if g == nil {
+		return nil
+	}
+	return g.Config().Network.NTPServers
+}
+
+// netBoot is how applying the saved network settings at the start ended.
+type netBoot struct {
+	left *netconf.Pending
+	err  error
+}
+
+// bootNetwork applies the saved network settings n in the background.
+func bootNetwork(ctx context.Context, nets *netconf.Manager, n config.Network) <-chan netBoot {
+	done := make(chan netBoot, 1)
+	go func() {
+		left, err := nets.Boot(ctx, n)
+		done <- netBoot{left, err}
+	}()
+	return done
+}
+
+// networkBooted records how the start applied the network: a change the
+// previous run left unconfirmed is not kept (the saved settings apply);
+// settings that cannot be applied are reported, and the page stays
+// served on whatever address the interface has.
+func networkBooted(con io.Writer, log *slog.Logger, g *gateway.Gateway, b netBoot) {
+	if b.left != nil {
+		g.NetworkInterrupted(b.left)
+		say(con, log, msg.T("確認前に再起動したため、ネットワークの変更は取り消され、保存されている設定で起動しました",
+			"the network change was not confirmed before the restart: the saved settings apply"))
+	}
+	if b.err != nil {
+		say(con, log, msg.TextOf(msg.Wrap(b.err, "ネットワーク設定を適用できません", "cannot apply the network settings")))
+		g.NetworkFailed(b.err)
+	}
+}
+
+// keepTime runs the clock until the returned stop is called (before the
+// gateway closes: the clock records its changes in the ledger).
+func keepTime(ctx context.Context, log *slog.Logger, clk *clock.Clock, g *gateway.Gateway) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := clk.Run(ctx, g.ClockChanged); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("clock", "err", err)
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// waitForClock decides when the schedule starts. On a hardware clock it
+// starts at once: a restart at 01:59 must not lose the 02:00 cycle, and
+// NTP only corrects a drift. Without one (a Raspberry Pi 4: 1970, or the
+// time saved at the last shutdown) it waits for the clock to settle, at
+// most clock.DefaultWait for an NTP answer (at once without a server): a
+// schedule planned on a clock NTP is about to move by hours or years
+// would fire at a random hour and then count every slot in between as
+// missed. After that it runs on whatever time there is, never later.
+func waitForClock(ctx context.Context, con io.Writer, log *slog.Logger, clk *clock.Clock) error {
+	if clk.State() == ledger.ClockRTC {
+		return nil
+	}
+	select {
+	case <-clk.Settled():
+	default:
+		say(con, log, msg.Sprintf("ハードウェア時計がないため、NTP サーバーの応答を最長 %s 待ってから予定を開始します",
+			"no hardware clock: the schedule starts once an NTP server answers, or after %s at most", duration.Words(clock.DefaultWait)))
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-clk.Settled():
+		return nil
+	}
+}
+
+// runSchedules runs the cycles, drills, scans and ledger verifications at
+// their schedules until ctx ends (after one cycle at once with cycleNow).
+func runSchedules(ctx context.Context, log *slog.Logger, g *gateway.Gateway, cycleNow bool) error {
 	if cycleNow {
 		rep, err := g.RunCycle(ctx, nil)
 		if err != nil {
@@ -104,7 +226,7 @@ func run(ctx context.Context, log *slog.Logger, dir, listen string, cycleNow boo
 	go func() { drills <- g.RunDrillSchedule(ctx, nil) }()
 	go func() { scans <- g.RunScanSchedule(ctx, nil) }()
 	go func() { verifies <- g.RunLedgerVerifySchedule(ctx, nil) }()
-	err = g.RunSchedule(ctx, nil, nil)
+	err := g.RunSchedule(ctx, nil, nil)
 	stop()
 	return errors.Join(err, <-drills, <-scans, <-verifies)
 }

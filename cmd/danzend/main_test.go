@@ -30,7 +30,7 @@ type daemon struct {
 	addr string
 }
 
-func start(t *testing.T, bin, dir string) *daemon {
+func start(t *testing.T, bin, dir string, args ...string) *daemon {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -40,7 +40,7 @@ func start(t *testing.T, bin, dir string) *daemon {
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
-	d := &daemon{cmd: exec.Command(bin, "-dir", dir, "-listen", addr), logs: &syncbuf.Buffer{}, addr: addr}
+	d := &daemon{cmd: exec.Command(bin, append([]string{"-dir", dir, "-listen", addr}, args...)...), logs: &syncbuf.Buffer{}, addr: addr}
 	d.cmd.Stdout, d.cmd.Stderr = d.logs, d.logs
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -103,7 +103,31 @@ func TestFirstStartServesHTTPSWithSetupCodeAndStopsCleanly(t *testing.T) {
 	}
 	dir := filepath.Join(t.TempDir(), "perm", "danzen")
 	d := start(t, bin, dir)
-	var fp, code string
+	fp, code := consoleAtFirstStart(t, d)
+	setUpOverHTTPS(t, d, client(fp), code)
+	checkStateDir(t, dir, fp)
+	d.stop(t)
+	if !strings.Contains(d.logs.String(), "all relays driven off at start") {
+		t.Fatalf("no fail-safe line on the console:\n%s", d.logs.String())
+	}
+
+	// Second start: the same certificate, no setup code (an admin exists).
+	d = start(t, bin, dir)
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && !strings.Contains(d.logs.String(), "page url="); time.Sleep(100 * time.Millisecond) {
+	}
+	if m := fpRE.FindStringSubmatch(d.logs.String()); m == nil || m[1] != fp {
+		t.Fatalf("fingerprint at the second start:\n%s", d.logs.String())
+	}
+	if codeRE.MatchString(d.logs.String()) {
+		t.Fatal("a setup code was printed although an admin exists")
+	}
+	d.stop(t)
+}
+
+// consoleAtFirstStart waits for the certificate's fingerprint and the
+// setup code on the console.
+func consoleAtFirstStart(t *testing.T, d *daemon) (fp, code string) {
+	t.Helper()
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && (fp == "" || code == ""); time.Sleep(100 * time.Millisecond) {
 		if m := fpRE.FindStringSubmatch(d.logs.String()); m != nil {
 			fp = m[1]
@@ -115,7 +139,13 @@ func TestFirstStartServesHTTPSWithSetupCodeAndStopsCleanly(t *testing.T) {
 	if fp == "" || code == "" {
 		t.Fatalf("no fingerprint or setup code on the console:\n%s", d.logs.String())
 	}
-	hc := client(fp)
+	return fp, code
+}
+
+// setUpOverHTTPS creates the first admin with the setup code and opens
+// the dashboard, over HTTPS only, with HSTS and the CSP.
+func setUpOverHTTPS(t *testing.T, d *daemon, hc *http.Client, code string) {
+	t.Helper()
 	base := "https://" + d.addr
 	var resp *http.Response
 	var err error
@@ -161,7 +191,13 @@ func TestFirstStartServesHTTPSWithSetupCodeAndStopsCleanly(t *testing.T) {
 			t.Fatalf("the page answered plain HTTP: %s", r.Status)
 		}
 	}
+}
 
+// checkStateDir checks the state directory's layout, the certificate
+// (the one whose fingerprint the console printed) and the default
+// configuration.
+func checkStateDir(t *testing.T, dir, fp string) {
+	t.Helper()
 	for _, s := range []string{"secrets", "staging", "ledger", "scans", "drills", "tls"} {
 		if fi, err := os.Stat(filepath.Join(dir, s)); err != nil || fi.Mode().Perm() != 0o700 {
 			t.Fatalf("layout: %s: %v", s, err)
@@ -178,22 +214,6 @@ func TestFirstStartServesHTTPSWithSetupCodeAndStopsCleanly(t *testing.T) {
 	if _, missing, err := config.LoadUnfinished(filepath.Join(dir, "config.json")); err != nil || missing == nil {
 		t.Fatalf("default configuration: %v (missing: %v)", err, missing)
 	}
-	d.stop(t)
-	if !strings.Contains(d.logs.String(), "all relays driven off at start") {
-		t.Fatalf("no fail-safe line on the console:\n%s", d.logs.String())
-	}
-
-	// Second start: the same certificate, no setup code (an admin exists).
-	d = start(t, bin, dir)
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && !strings.Contains(d.logs.String(), "page url="); time.Sleep(100 * time.Millisecond) {
-	}
-	if m := fpRE.FindStringSubmatch(d.logs.String()); m == nil || m[1] != fp {
-		t.Fatalf("fingerprint at the second start:\n%s", d.logs.String())
-	}
-	if codeRE.MatchString(d.logs.String()) {
-		t.Fatal("a setup code was printed although an admin exists")
-	}
-	d.stop(t)
 }
 
 func closeBody(t *testing.T, resp *http.Response) {

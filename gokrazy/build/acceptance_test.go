@@ -103,7 +103,7 @@ func TestImageBootsAndBacksUp(t *testing.T) {
 	// /perm as a first installation leaves it: configuration and secrets.
 	writePerm(t, res.Image, permConfig(t, sshd, medium.UUID, mediaID, password))
 
-	vm := startVM(t, res.Image, fmt.Sprintf(",guestfwd=tcp:%s:22-tcp:127.0.0.1:%d", guestSFTP, sshd.Port),
+	vm := startVM(t, res.Image, guestFwd(sshd.Port),
 		"-drive", "file="+medium.Path+",format=raw,if=virtio")
 	metrics := waitForMetric(t, vm, "danzen_last_cycle_ok ", 6*time.Minute)
 	t.Logf("booted, pulled and backed up in %s (TCG)", time.Since(vm.started).Round(time.Second))
@@ -126,23 +126,7 @@ func TestImageBootsAndBacksUp(t *testing.T) {
 	vm.stop()
 
 	// Stock restic on the host restores from the disk the VM wrote.
-	target := t.TempDir()
-	withMounted(t, medium.Path, true, func(mnt string) {
-		out, err := exec.Command(restic, "-r", filepath.Join(mnt, disk.RepoDir), "--password-file", pwFile, "--no-lock", "--no-cache",
-			"restore", "latest", "--target", target).CombinedOutput()
-		if err != nil {
-			t.Fatalf("stock restic restore: %v\n%s", err, out)
-		}
-	})
-	for rel, b := range want {
-		got, err := os.ReadFile(filepath.Join(target, "data", filepath.FromSlash(rel)))
-		if err != nil {
-			t.Fatalf("restored %s: %v", rel, err)
-		}
-		if sha256.Sum256(got) != sha256.Sum256(b) {
-			t.Fatalf("restored %s differs from the source", rel)
-		}
-	}
+	target := restoreFromDisk(t, restic, medium.Path, pwFile, want)
 	var man struct {
 		Files []struct{ Path, SHA256 string }
 	}
@@ -295,4 +279,29 @@ func metricValue(page, name string) float64 {
 		}
 	}
 	return 0
+}
+
+// restoreFromDisk restores the latest snapshot from the disk image with
+// stock restic on the host and checks that every file of want came back
+// unchanged; it returns the restore's target folder.
+func restoreFromDisk(t *testing.T, restic, image, pwFile string, want map[string][]byte) string {
+	t.Helper()
+	target := t.TempDir()
+	withMounted(t, image, true, func(mnt string) {
+		out, err := exec.Command(restic, "-r", filepath.Join(mnt, disk.RepoDir), "--password-file", pwFile, "--no-lock", "--no-cache",
+			"restore", "latest", "--target", target).CombinedOutput()
+		if err != nil {
+			t.Fatalf("stock restic restore: %v\n%s", err, out)
+		}
+	})
+	for rel, b := range want {
+		got, err := os.ReadFile(filepath.Join(target, "data", filepath.FromSlash(rel)))
+		if err != nil {
+			t.Fatalf("restored %s: %v", rel, err)
+		}
+		if sha256.Sum256(got) != sha256.Sum256(b) {
+			t.Fatalf("restored %s differs from the source", rel)
+		}
+	}
+	return target
 }

@@ -12,6 +12,9 @@ import (
 	"github.com/danzen-gw/danzen/gokrazy/build"
 )
 
+// dhcpPkg is gokrazy's DHCP client, which danzend runs (netconf).
+const dhcpPkg = "github.com/gokrazy/gokrazy/cmd/dhcp"
+
 // TestInstanceConfigs checks both shipped instances: the settings the
 // product depends on, and that every package they name is pinned by a
 // go.mod in builddir/ where gok looks for it.
@@ -56,6 +59,15 @@ func TestInstanceConfigs(t *testing.T) {
 			}
 			if c.PackageConfig[danzendPkg].DontStart {
 				t.Error("danzend must start on boot")
+			}
+			// danzend runs gokrazy's DHCP client itself (DHCP or the static
+			// address from the page) and keeps the time from the
+			// hospital's NTP servers, never the public pool.
+			if !slices.Contains(c.GokrazyPackagesOrDefault(), dhcpPkg) || !c.PackageConfig[dhcpPkg].DontStart {
+				t.Error("gokrazy's dhcp must be installed DontStart: danzend runs it with the page's settings")
+			}
+			if slices.Contains(c.GokrazyPackagesOrDefault(), "github.com/gokrazy/gokrazy/cmd/ntp") {
+				t.Error("gokrazy's ntp asks the public pool; danzend keeps the time itself and it must not be in the image")
 			}
 			if got := c.KernelPackageOrDefault(); got != tc.kernel {
 				t.Errorf("KernelPackage = %s, want %s", got, tc.kernel)

@@ -496,3 +496,13 @@ func Run(t testing.TB, opts Options) *Server {
 	})
 	return s
 }
+
+// Authorize replaces the authorized_keys of User with line, as the
+// e-chart server's administrator pastes what the gateway's page shows
+// ("" removes every key). sshd reads the file at each login.
+func (s *Server) Authorize(line string) error {
+	if line != "" {
+		line = strings.TrimSpace(line) + "\n"
+	}
+	return os.WriteFile(filepath.Join(s.Dir, "etc", "authorized_keys_"+User), []byte(line), 0o644)
+}

@@ -99,26 +99,31 @@ func New(spec Spec, opt Options) (*Driver, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	if opt.SysRoot == "" {
-		opt.SysRoot = "/sys"
+	opt = opt.withDefaults()
+	return &Driver{spec: spec, opt: opt, log: opt.Logger.With(slog.String("medium", spec.Name))}, nil
+}
+
+// withDefaults fills the zero fields of o.
+func (o Options) withDefaults() Options {
+	if o.SysRoot == "" {
+		o.SysRoot = "/sys"
 	}
-	if opt.DevDir == "" {
-		opt.DevDir = "/dev"
+	if o.DevDir == "" {
+		o.DevDir = "/dev"
 	}
-	if opt.ProcRoot == "" {
-		opt.ProcRoot = "/proc"
+	if o.ProcRoot == "" {
+		o.ProcRoot = "/proc"
 	}
-	if opt.Poll <= 0 {
-		opt.Poll = 250 * time.Millisecond
+	if o.Poll <= 0 {
+		o.Poll = 250 * time.Millisecond
 	}
-	if opt.Settle <= 0 {
-		opt.Settle = 500 * time.Millisecond
+	if o.Settle <= 0 {
+		o.Settle = 500 * time.Millisecond
 	}
-	log := opt.Logger
-	if log == nil {
-		log = slog.Default()
+	if o.Logger == nil {
+		o.Logger = slog.Default()
 	}
-	return &Driver{spec: spec, opt: opt, log: log.With(slog.String("medium", spec.Name))}, nil
+	return o
 }
 
 // Spec returns the driver's spec.

@@ -31,20 +31,27 @@ const (
 // are given), and then by the media-ID file on its filesystem: a disk that
 // passes the first check but carries another media ID is still refused.
 type Spec struct {
+	// Name is the medium's name (the configuration sets it from the
+	// medium's).
 	Name string `json:"name"`
 	// Serial is the USB serial number, the SCSI unit serial (VPD page 0x80)
 	// or the WWN/WWID, as found under /sys/block/<dev>/device.
 	Serial string `json:"serial,omitempty"`
 	// FSUUID is the ext4 filesystem UUID (as mkfs.ext4 -U or blkid show it).
 	FSUUID string `json:"fs_uuid,omitempty"`
-	// MediaID is the content of MediaIDFile written by Prepare.
+	// MediaID is the ID that preparing the medium writes onto it (the
+	// file .danzen-media-id at its filesystem's root): a disk that
+	// carries another one is refused.
 	MediaID string `json:"media_id"`
 	// MountDir defaults to /run/danzen/media/<name>.
 	MountDir string `json:"mount_dir,omitempty"`
 	// RDX ejects the cartridge after spin-down.
-	RDX           bool     `json:"rdx,omitempty"`
+	RDX bool `json:"rdx,omitempty"`
+	// AppearTimeout bounds the wait for the disk after its relay closes
+	// (spin-up and USB enumeration; an RDX dock takes longer).
 	AppearTimeout Duration `json:"appear_timeout,omitempty"`
-	GoneTimeout   Duration `json:"gone_timeout,omitempty"`
+	// GoneTimeout bounds the wait for the disk to vanish after the cut.
+	GoneTimeout Duration `json:"gone_timeout,omitempty"`
 }
 
 // Duration is written in JSON as a Go duration string ("90s", "2m").

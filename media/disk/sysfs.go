@@ -150,7 +150,7 @@ func (d *Driver) usbAncestor(dir string) string {
 
 // serialsOf collects every identifier a person might copy from a label or
 // a tool: USB serial, SCSI unit serial (VPD page 0x80), WWID/WWN, and the
-// device's own serial attribute (NVMe, MMC).
+// device's own serial attribute (NVMe, MMC) or the disk's (virtio-blk).
 func serialsOf(diskDir, devDir, usb string) []string {
 	var out []string
 	add := func(s string) {
@@ -177,6 +177,7 @@ func serialsOf(diskDir, devDir, usb string) []string {
 		add(wwidSerial(readString(filepath.Join(devDir, "wwid"))))
 	}
 	add(wwidSerial(readString(filepath.Join(diskDir, "wwid"))))
+	add(readString(filepath.Join(diskDir, "serial"))) // virtio-blk keeps it on the disk itself
 	return out
 }
 

@@ -34,16 +34,21 @@ const (
 // private certificate authority is trusted through CAFile, never by
 // turning verification off.
 type Spec struct {
+	// Name is the medium's name (the configuration sets it from the
+	// medium's).
 	Name string `json:"name"`
 	// Endpoint is host or host:port, without scheme or path
 	// ("s3.ap-northeast-1.amazonaws.com", "10.0.5.20:9000").
 	Endpoint string `json:"endpoint"`
 	// Region defaults to us-east-1.
 	Region string `json:"region,omitempty"`
+	// Bucket must have versioning and Object Lock in COMPLIANCE mode.
 	Bucket string `json:"bucket"`
 	// Prefix is the folder inside the bucket that holds the restic
 	// repository ("" = the bucket root).
-	Prefix      string `json:"prefix,omitempty"`
+	Prefix string `json:"prefix,omitempty"`
+	// AccessKeyID is the access key's ID, for a key without the right to
+	// delete object versions.
 	AccessKeyID string `json:"access_key_id"`
 	// SecretKeyFile holds the secret access key (0600), relative to the
 	// secrets directory unless absolute.
@@ -56,10 +61,11 @@ type Spec struct {
 	// bucket must have; it must cover the generations danzen keeps.
 	MinRetentionDays int `json:"min_retention_days"`
 	// AppearTimeout bounds the wait for the endpoint after the uplink's
-	// relay closes, GoneTimeout the wait for it to vanish after the cut.
-	// Only used when the medium has a relay.
+	// relay closes. Only used when the medium has a relay.
 	AppearTimeout duration.Duration `json:"appear_timeout,omitempty"`
-	GoneTimeout   duration.Duration `json:"gone_timeout,omitempty"`
+	// GoneTimeout bounds the wait for the endpoint to vanish after the
+	// uplink's relay is cut. Only used when the medium has a relay.
+	GoneTimeout duration.Duration `json:"gone_timeout,omitempty"`
 }
 
 // Validate checks the spec and returns every problem found as a

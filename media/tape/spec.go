@@ -26,6 +26,8 @@ const (
 // repository lives in SpoolDir on the gateway and each cycle appends what
 // is new in it to the tape as one tar archive.
 type Spec struct {
+	// Name is the medium's name (the configuration sets it from the
+	// medium's).
 	Name string `json:"name"`
 	// Device is the drive's non-rewinding st node (default /dev/nst0).
 	Device string `json:"device,omitempty"`
@@ -34,9 +36,12 @@ type Spec struct {
 	SpoolDir string `json:"spool_dir"`
 	// RecordSize is the tape record (tar blocking) size in bytes, a
 	// multiple of 512 between 256 KiB and 1 MiB (default 512 KiB).
-	RecordSize    int      `json:"record_size,omitempty"`
+	RecordSize int `json:"record_size,omitempty"`
+	// AppearTimeout bounds the wait for the drive after its relay closes
+	// (power-up, self-test, loading the cartridge).
 	AppearTimeout Duration `json:"appear_timeout,omitempty"`
-	GoneTimeout   Duration `json:"gone_timeout,omitempty"`
+	// GoneTimeout bounds the wait for the drive to vanish after the cut.
+	GoneTimeout Duration `json:"gone_timeout,omitempty"`
 }
 
 // Duration is written in JSON as a Go duration string ("90s", "2m").

@@ -1,0 +1,7 @@
+package documents
+
+// The page's words the runbook quotes, for TestRunbookQuotesThePage.
+var (
+	PageWords   = pageWords
+	PageFormats = pageFormats
+)

@@ -1,0 +1,175 @@
+package documents
+
+import (
+	"strings"
+
+	"github.com/danzen-gw/danzen/clock"
+	"github.com/danzen-gw/danzen/ledger"
+	"github.com/danzen-gw/danzen/netconf"
+)
+
+// instanceRPi is the image for Raspberry Pi 4 and 5.
+const instanceRPi = "danzen-rpi"
+
+// piModels says which Raspberry Pi the configuration can be on: the RP1
+// chip is the Pi 5's alone, the BCM2711's pin controller the Pi 4's;
+// otherwise it may be either.
+func (b *builder) piModels() (pi4, pi5 bool) {
+	if _, instance := b.board(); instance != instanceRPi {
+		return false, false
+	}
+	for _, r := range b.cfg.Relays {
+		switch r.Chip {
+		case "pinctrl-rp1":
+			pi5 = true
+		case "pinctrl-bcm2711":
+			pi4 = true
+		}
+	}
+	if !pi4 && !pi5 {
+		return true, true
+	}
+	return pi4, pi5
+}
+
+// boardNotes say what the board needs that the image cannot give it: a
+// clock that survives a power cut, and GPIO lines for the relays.
+func (b *builder) boardNotes(instance string) []Block {
+	if instance == instanceRPi {
+		return b.piClockNotes()
+	}
+	l := b.l
+	return []Block{
+		ptext(l.t("amd64 ボードは自身のハードウェア時計(RTC、CMOS 電池)で時刻を保ちます。それでも手順1で院内の NTP サーバを指定してください。",
+			"An amd64 board keeps the time in its own hardware clock (RTC, on its CMOS battery); give the hospital's NTP server in step 1 all the same.")),
+		note(bad(l.t("このイメージがリレーを駆動できるのは、カーネルが GPIO チップ(/dev/gpiochip*)として見せる GPIO ラインだけです: ボード自身の GPIO か、イメージのカーネルにドライバのある USB GPIO アダプタの GPIO。GPIO のない amd64 ミニPCでは、今のところリレーは simulated にしかできず、その媒体はオフラインになりません。チップが見えるかどうかは、媒体を買い足す前に画面の配線テストで確かめてください。オブジェクトロックの S3 バケットは、リレーがなくても変更不可(オフライン)として扱われます。",
+			"This image drives relays only through GPIO lines the kernel shows as a GPIO chip (/dev/gpiochip*): the board's own, or those of a USB GPIO adapter whose driver the image's kernel has. On an amd64 mini PC without GPIO, a relay can today only be simulated, and its medium is never offline. Check with the page's wiring test that the chip is found before buying more. An object-locked S3 bucket counts as offline (immutable) without any relay."))),
+	}
+}
+
+// piClockNotes: a Raspberry Pi 4 has no hardware clock at all, a Pi 5's
+// keeps the time through a power cut only with its battery.
+func (b *builder) piClockNotes() []Block {
+	l := b.l
+	pi4, pi5 := b.piModels()
+	// The image is the same for both boards: the Pi 4's requirement is
+	// said even where the pins are the Pi 5's.
+	req := text(piRTCRequirement(l))
+	if pi4 {
+		req = bad(req.Text)
+	}
+	out := []Block{note(req)}
+	if pi5 {
+		out = append(out, note(text(l.t("Raspberry Pi 5 にはハードウェア時計(RTC)がありますが、停電や電源断の間も時刻を保つのは、バックアップ電池(BAT コネクタ)を付けたときだけです。電池を付けるか、院内の NTP サーバを指定してください。",
+			"A Raspberry Pi 5 has a hardware clock (RTC), but it keeps the time through a power cut only with its backup battery fitted (the BAT connector): fit the battery, or give the hospital's NTP server."))))
+	}
+	return out
+}
+
+// piRTCRequirement is the Raspberry Pi 4's requirement, as the page says it.
+func piRTCRequirement(l lang) string {
+	return l.t("Raspberry Pi 4 には電池で時刻を保つハードウェア時計(RTC)がありません。電源を入れるたびに時刻が失われるため、院内の NTP サーバ(手順1)か RTC 拡張ボードが必須です。どちらもないと、証跡台帳の時刻もスケジュールの実行時刻も正しくありません。",
+		"A Raspberry Pi 4 has no battery-backed hardware clock (RTC): it loses the time at every power-up, so the hospital's NTP server (step 1) or an RTC add-on board is required. Without either, neither the ledger's times nor the schedule's hours are right.")
+}
+
+// clockParts are the parts list's rows for a Pi's clock.
+func (b *builder) clockParts() [][]Cell {
+	l := b.l
+	pi4, pi5 := b.piModels()
+	var rows [][]Cell
+	if pi4 {
+		rows = append(rows, []Cell{tcell(l.t("RTC 拡張ボード(Raspberry Pi 4)", "RTC add-on board (Raspberry Pi 4)")), tcell("1"),
+			tcell(l.t("院内に NTP サーバがない場合は必須", "required unless the LAN has an NTP server"))})
+	}
+	if pi5 {
+		rows = append(rows, []Cell{tcell(l.t("RTC バックアップ電池(Raspberry Pi 5)", "RTC backup battery (Raspberry Pi 5)")), tcell("1"),
+			tcell(l.t("BAT コネクタに接続。停電中も時刻を保つ", "on the BAT connector: keeps the time through a power cut"))})
+	}
+	return rows
+}
+
+// gatewayIP is the gateway's address on the hospital LAN, as the e-chart
+// server sees it: the static address of the network settings, else the
+// hospital's field (a DHCP reservation); "" when neither is known.
+func (b *builder) gatewayIP() string {
+	if n := b.cfg.Network; n.Static() {
+		if p, err := n.Prefix(); err == nil {
+			return p.Addr().String()
+		}
+	}
+	return strings.TrimSpace(b.cfg.Documents.GatewayAddress)
+}
+
+// gatewayAddr prints the gateway's address, or the not-filled-in marker
+// when it is neither static nor written in the hospital's field.
+func (b *builder) gatewayAddr() Span {
+	if b.cfg.Network.Static() {
+		if ip := b.gatewayIP(); ip != "" {
+			return code(ip)
+		}
+	}
+	return b.field("gateway_address")
+}
+
+// networkSection is commissioning step 1: the address, the host name, the
+// time servers and zone from the configuration, the rollback timer and
+// what happens when no time server answers.
+func (b *builder) networkSection() Section {
+	l, n := b.l, b.cfg.Network
+	rollback := int(netconf.DefaultRollback.Minutes())
+	blocks := []Block{
+		ptext(l.f("画面: %s", "On the page: %s", l.path(l.q(pageGroupNetwork), l.q(pageNetworkLink)))),
+		kv([2]string{l.t("項目", "item"), l.t("設定値", "value")}, b.networkPairs()...),
+		steps(
+			titem(l.f("上の値を入力し、%sを押す。", "Enter the values above and press %s.", l.q(pageSaveApply))),
+			titem(l.f("アドレス・デフォルトゲートウェイ・DNS の変更は仮に適用されます。画面に示される新しいアドレス(DHCP のときは DHCP サーバの払い出し一覧でホスト名を探す)でこのページを開き、%d分以内に%sを押す。期限までに新しいアドレスから確認されなければ、前の設定に戻り、何も保存されません。",
+				"A change of address, default gateway or DNS applies on trial: open this page at the new address it shows (under DHCP, find the host name in the DHCP server's leases) and press %[2]s within %[1]d minutes. Unless it is confirmed from the new address in time, the settings before come back and nothing is saved.",
+				rollback, l.q(pageConfirm))),
+			titem(l.t("ホスト名・NTP サーバ・タイムゾーンだけの変更は、すぐに保存されます。", "A change of the host name, the NTP servers or the time zone alone is saved at once.")),
+			titem(l.t("同じ画面の「時刻」に、NTP で同期済み(サーバ名と時刻)と表示されることを確かめる。", "Check that the same page's clock line says synchronised by NTP, with the server and the time.")),
+		),
+		ptext(l.f("電子カルテサーバの authorized_keys の from= にはゲートウェイの固定したアドレスが要ります。DHCP の場合は、DHCP サーバでこのゲートウェイにアドレスを予約してください。時刻は院内の NTP サーバ(UDP 123)から取ります。既定の NTP サーバはありません。起動後 %d分以内にどのサーバも答えなければ、ハードウェア時計で動作し、スケジュールはそのまま実行され、状態画面と通知が%sと伝えます。証跡台帳の各記録には、時刻の状態(%s: NTP で同期、%s: ハードウェア時計、%s: 未同期)が残ります。",
+			"The from= of the e-chart server's authorized_keys needs the gateway's address to stay fixed: under DHCP, reserve an address for the gateway on the DHCP server. The time comes from the hospital's NTP servers (UDP 123); none is preset. When none answers within %d minutes of the start, the gateway runs on its hardware clock, the schedule runs all the same, and the status page and an alert say %s. Every ledger entry records how its clock was set (%s: NTP, %s: the hardware clock, %s: not synchronised).",
+			int(clock.DefaultWait.Minutes()), l.q(pageNotSynced), ledger.ClockNTP, ledger.ClockRTC, ledger.ClockUnsynced)),
+	}
+	if pi4, _ := b.piModels(); pi4 && len(n.NTPServers) == 0 {
+		blocks = append(blocks, note(bad(l.t("NTP サーバが設定されていません。", "No NTP server is configured. ")+piRTCRequirement(l))))
+	}
+	return Section{Title: l.t("導入手順1: ネットワークと時刻", "Commissioning step 1: network and time"), NewPage: true, Blocks: blocks}
+}
+
+// networkPairs are the network step's values from the configuration.
+func (b *builder) networkPairs() []kvPair {
+	l, n := b.l, b.cfg.Network
+	none := func(v []string) Span {
+		if len(v) == 0 {
+			return text(l.t("なし", "none"))
+		}
+		return code(strings.Join(v, ", "))
+	}
+	pairs := []kvPair{pair(l.t("アドレスの決め方", "address"), text(l.t("DHCP(院内の DHCP サーバから受け取る)", "DHCP (from the hospital's DHCP server)")))}
+	if n.Static() {
+		pairs = []kvPair{
+			pair(l.t("アドレスの決め方", "address"), text(l.t("固定アドレス", "static address"))),
+			pair(l.t("固定アドレス", "static address"), code(n.Address)),
+			pair(l.t("デフォルトゲートウェイ", "default gateway"), none(strings.Fields(n.Gateway))),
+			pair(l.t("DNS サーバー", "DNS servers"), none(n.DNS)),
+		}
+	} else {
+		pairs = append(pairs, pair(l.t("予約するアドレス", "address to reserve"), b.gatewayAddr()))
+	}
+	host := n.Hostname
+	if host == "" {
+		host = "danzen"
+	}
+	ntp := none(n.NTPServers)
+	if len(n.NTPServers) == 0 {
+		ntp = bad(l.t("なし: 時刻は同期されません", "none: the time is not synchronised"))
+	}
+	return append(pairs,
+		pair(l.t("ホスト名", "host name"), code(host)),
+		pair(l.t("インターフェース", "interface"), code(n.Iface())),
+		pair(l.t("NTP サーバー", "NTP servers"), ntp),
+		pair(l.t("タイムゾーン", "time zone"), code(b.cfg.TimeZone)),
+	)
+}

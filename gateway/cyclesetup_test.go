@@ -1,0 +1,29 @@
+package gateway_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/ledger"
+)
+
+// A cycle that cannot even start (here: no restic anywhere) is not only
+// in the log: the ledger holds why, for the history and the auditor.
+func TestCycleThatCannotStartIsRecorded(t *testing.T) {
+	r := newRig(t, []string{"disk-a"}, 64<<20)
+	r.cfg.ResticBinary = config.DefaultResticBinary
+	t.Setenv(config.ResticEnv, "")
+	t.Setenv("PATH", t.TempDir())
+	g := r.open(t)
+	if _, err := g.RunCycle(context.Background(), nil); err == nil {
+		t.Fatal("a cycle without restic ran")
+	}
+	entries, err := ledger.Read(r.cfg.LedgerDir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindError}})
+	if err != nil || len(entries) != 1 || entries[0].Medium != "disk-a" {
+		t.Fatalf("errors recorded: %v %+v", err, entries)
+	}
+	if d, err := ledger.Decode[ledger.ErrorData](entries[0]); err != nil || d.Phase != "cycle setup" {
+		t.Errorf("error data %+v (%v)", d, err)
+	}
+}
