@@ -44,8 +44,8 @@ func (c *Config) knownHostsOf(ref AccountRef) (*[]string, error) {
 // missingPin is what validation says about an account without a pinned
 // host key; LoadUnpinned recognises it by this text.
 func missingPin() msg.Text {
-	return msg.T("ホスト鍵が登録されていません。`danzen hostkey` か画面の「ホスト鍵を取得」で指紋を確認してから登録してください",
-		"no pinned host key: fetch it with `danzen hostkey` or \"Fetch host key\" on the page, compare the fingerprint, then pin it")
+	return msg.T("ホスト鍵が登録されていません。画面の「ホスト鍵を取得」(bench PC では `danzen hostkey`)で指紋を確認してから登録してください",
+		"no pinned host key: fetch it with \"Fetch host key\" on the page (on a bench PC: `danzen hostkey`), compare the fingerprint, then pin it")
 }
 
 // unpinnedOnly says whether err is a validation whose every problem is

@@ -36,7 +36,7 @@ func (b *builder) scanReport() *Doc {
 	if r == nil {
 		d.Intro = []Span{text(l.t("自己診断はまだ実行されていません。", "No self-scan has run yet."))}
 		d.Sections = append(d.Sections, Section{Title: l.t("調査結果", "Findings"), Blocks: []Block{
-			note(bad(l.t("外部接続点の台帳を登録し、自己診断(danzen scan)を実行してから再生成してください。", "Register the connection points, run the self-scan (danzen scan), then regenerate this report."))),
+			note(bad(l.t("外部接続点の台帳を登録し、自己診断(画面の「自己診断」→「今すぐ調査」)を実行してから再生成してください。", "Register the connection points, run the self-scan (on the page: Self-scan → \"Scan now\"), then regenerate this report."))),
 		}})
 		return d
 	}

@@ -41,21 +41,23 @@ type HostKeyError struct {
 
 // Localize says which key was offered and how to accept it deliberately.
 func (e *HostKeyError) Localize(l msg.Lang) string {
-	flag := "--source"
+	// On the appliance the page is the only way; the command is for a
+	// bench PC running the CLI.
+	flag, page := "--source", msg.Sprintf("画面の「導入手順」→ 取得元 %s →「ホスト鍵を取得」", "on the page: Commissioning → source %s → \"Fetch host key\"", e.Source)
 	if e.Target {
-		flag = "--target"
+		flag, page = "--target", msg.Sprintf("画面の「復元」の送り先 %s の設定 →「ホスト鍵を取得」", "on the page: the restore target %s's settings → \"Fetch host key\"", e.Source)
 	}
 	accept := fmt.Sprintf("danzen hostkey --config FILE %s %s --accept %s", flag, e.Source, e.Fingerprint)
 	if e.Changed {
 		return msg.Sprintf("電子カルテサーバ %s のホスト鍵が登録済みの鍵と違います。なりすまし、またはサーバの再構築の可能性があります。"+
-			"提示された鍵 %s %s をサーバ管理者と照合し、正しければ `%s` で意図的に登録してください。何も取得していません",
+			"提示された鍵 %s %s をサーバ管理者と照合し、正しければ%sで意図的に登録してください(bench PC では `%s`)。何も取得していません",
 			"host key of %s CHANGED: the server offered %s %s, which is not the pinned key (possible impersonation, or a rebuilt server). "+
-				"Compare it with the server's administrator; if it is right, accept it deliberately with `%s`. Nothing was pulled.",
-			e.Address, e.Offered.Type(), e.Fingerprint, accept).Localize(l)
+				"Compare it with the server's administrator; if it is right, accept it deliberately %s (on a bench PC: `%s`). Nothing was pulled.",
+			e.Address, e.Offered.Type(), e.Fingerprint, page, accept).Localize(l)
 	}
-	return msg.Sprintf("電子カルテサーバ %s のホスト鍵が未登録です。提示された鍵 %s %s をサーバ管理者と照合し、正しければ `%s` で登録してください。何も取得していません",
-		"host key of %s is unknown: the server offered %s %s. Compare it with the server's administrator, then accept it deliberately with `%s`. Nothing was pulled.",
-		e.Address, e.Offered.Type(), e.Fingerprint, accept).Localize(l)
+	return msg.Sprintf("電子カルテサーバ %s のホスト鍵が未登録です。提示された鍵 %s %s をサーバ管理者と照合し、正しければ%sで登録してください(bench PC では `%s`)。何も取得していません",
+		"host key of %s is unknown: the server offered %s %s. Compare it with the server's administrator, then accept it deliberately %s (on a bench PC: `%s`). Nothing was pulled.",
+		e.Address, e.Offered.Type(), e.Fingerprint, page, accept).Localize(l)
 }
 
 func (e *HostKeyError) Error() string { return e.Localize(msg.Both) }
