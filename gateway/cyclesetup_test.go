@@ -2,9 +2,12 @@ package gateway_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
+	"github.com/danzen-gw/danzen/alert"
 	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/gateway"
 	"github.com/danzen-gw/danzen/ledger"
 )
 
@@ -25,5 +28,21 @@ func TestCycleThatCannotStartIsRecorded(t *testing.T) {
 	}
 	if d, err := ledger.Decode[ledger.ErrorData](entries[0]); err != nil || d.Phase != "cycle setup" {
 		t.Errorf("error data %+v (%v)", d, err)
+	}
+}
+
+// A broken alert setting (its CA file gone) must not keep the gateway, and
+// so the page where it is fixed, from opening: it is recorded instead.
+func TestBrokenAlertSettingDoesNotStopTheGateway(t *testing.T) {
+	cfg, path := newGatewayDir(t)
+	cfg.Alerts.Webhook = &alert.WebhookSpec{URL: "https://127.0.0.1:1/hook", CAFile: "hospital-ca.pem"}
+	openAt(t, cfg, path, gateway.Options{})
+	entries, err := ledger.Read(cfg.LedgerDir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindError}})
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("errors recorded: %v %+v", err, entries)
+	}
+	if d, err := ledger.Decode[ledger.ErrorData](entries[0]); err != nil || d.Phase != "alerts" ||
+		!strings.Contains(entries[0].Message.EN, "alerts cannot be sent") {
+		t.Errorf("recorded %+v %q (%v)", d, entries[0].Message.EN, err)
 	}
 }

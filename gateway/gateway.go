@@ -89,7 +89,13 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Gateway, erro
 	g.cfg.Store(cfg)
 	n, err := g.newNotifier(cfg)
 	if err != nil {
-		return nil, errors.Join(err, led.Close())
+		// No alert can go out, but the gateway and its page (where the
+		// setting is fixed) must come up: an appliance that stops here
+		// cannot be reached to repair it.
+		err = msg.Wrap(err, "通知を送れません。通知の設定を直してください", "alerts cannot be sent: fix the alert settings")
+		log.Error("alerts disabled", "err", err)
+		g.record(ledger.Entry{Kind: ledger.KindError, Message: msg.TextOf(err), Payload: ledger.ErrorData{Phase: "alerts"}})
+		n = nil
 	}
 	g.notifier.Store(n)
 	if err := g.openHardware(ctx, cfg); err != nil {
