@@ -93,8 +93,14 @@ func TestCommissioningViewAndChecklist(t *testing.T) {
 	if d := c.get("/").body; !strings.Contains(d, `id="checklist"`) || !strings.Contains(d, `data-step="network"`) {
 		t.Fatalf("the dashboard shows no checklist:\n%s", d)
 	}
-	if r := e.addUser("staff", auth.RoleStaff).get("/commission"); r.code != http.StatusForbidden {
+	staff := e.addUser("staff", auth.RoleStaff)
+	if r := staff.get("/commission"); r.code != http.StatusForbidden {
 		t.Errorf("hospital staff opened the commissioning view: %d", r.code)
+	}
+	// Staff see that the gateway is not commissioned yet, without links
+	// they cannot follow.
+	if d := staff.get("/").body; !strings.Contains(d, `id="checklist-vendor"`) || strings.Contains(d, `href="/commission`) {
+		t.Errorf("hospital staff's checklist:\n%s", d)
 	}
 	// Every step recorded as done (the network step by its own code):
 	// the checklist goes, the view says so.

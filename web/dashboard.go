@@ -44,6 +44,9 @@ type dashBody struct {
 	// Checklist is the commissioning steps until every one is done
 	// (commission.go); nil then.
 	Checklist []stepItem
+	// CanCommission: the reader may open the steps (hospital staff and
+	// auditors see the checklist, without links they cannot follow).
+	CanCommission bool
 	// Clock is how the clock is set (commission_network.go).
 	Clock clockView
 }
@@ -229,6 +232,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 	}
 	b := dashboardView(st, x, time.Now(), s.zone())
 	b.Checklist = s.checklist()
+	b.CanCommission = auth.Allowed(role(r), auth.EditConfig) // the steps' pages are the vendor's
 	b.Clock = s.clockView()
 	b.Attention = append(b.Attention, explainAll(clockAttention(b.Clock), s.zone())...)
 	flash, bad := flashOf(r)
