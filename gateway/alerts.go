@@ -113,3 +113,12 @@ func (g *Gateway) ReportFault(ctx context.Context, kind ledger.Kind, err error) 
 	g.record(ledger.Entry{Kind: kind, Message: msg.TextOf(err)})
 	g.send(alert.CycleFailed(g.Config().GatewayID, "", time.Now(), msg.TextOf(err)))
 }
+
+// AlertsProblem says why no alert can be sent, for the page; empty when
+// the alert channels are open (or none is configured).
+func (g *Gateway) AlertsProblem() msg.Text {
+	if t := g.alertsDown.Load(); t != nil {
+		return *t
+	}
+	return msg.Text{}
+}

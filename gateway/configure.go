@@ -58,6 +58,7 @@ func (g *Gateway) Reconfigure(ctx context.Context, actor string, cfg *config.Con
 	}
 	g.cfg.Store(cfg)
 	g.notifier.Store(n)
+	g.alertsDown.Store(nil)
 	g.record(ledger.Entry{Kind: ledger.KindConfigChange, Actor: actor, Message: msg.T("設定を変更", "configuration changed"),
 		Payload: ledger.ConfigChangeData{Changed: changed}})
 	return nil

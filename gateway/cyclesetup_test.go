@@ -36,7 +36,10 @@ func TestCycleThatCannotStartIsRecorded(t *testing.T) {
 func TestBrokenAlertSettingDoesNotStopTheGateway(t *testing.T) {
 	cfg, path := newGatewayDir(t)
 	cfg.Alerts.Webhook = &alert.WebhookSpec{URL: "https://127.0.0.1:1/hook", CAFile: "hospital-ca.pem"}
-	openAt(t, cfg, path, gateway.Options{})
+	g := openAt(t, cfg, path, gateway.Options{})
+	if why := g.AlertsProblem(); !strings.Contains(why.EN, "alerts cannot be sent") {
+		t.Errorf("the page is not told that alerts are down: %q", why.EN)
+	}
 	entries, err := ledger.Read(cfg.LedgerDir, ledger.Filter{Kinds: []ledger.Kind{ledger.KindError}})
 	if err != nil || len(entries) != 1 {
 		t.Fatalf("errors recorded: %v %+v", err, entries)
@@ -44,5 +47,14 @@ func TestBrokenAlertSettingDoesNotStopTheGateway(t *testing.T) {
 	if d, err := ledger.Decode[ledger.ErrorData](entries[0]); err != nil || d.Phase != "alerts" ||
 		!strings.Contains(entries[0].Message.EN, "alerts cannot be sent") {
 		t.Errorf("recorded %+v %q (%v)", d, entries[0].Message.EN, err)
+	}
+	// A saved change that opens the channels (here: none) clears it.
+	next := *g.Config()
+	next.Alerts.Webhook = nil
+	if err := g.Reconfigure(context.Background(), "vendor", &next); err != nil {
+		t.Fatal(err)
+	}
+	if why := g.AlertsProblem(); !why.IsZero() {
+		t.Errorf("still down after the fix: %q", why.EN)
 	}
 }

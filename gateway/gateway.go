@@ -62,10 +62,13 @@ type Gateway struct {
 	// notifier sends alerts (nil: none configured); alerts counts the
 	// deliveries in flight so Close can wait for them.
 	notifier atomic.Pointer[alert.Notifier]
-	alerts   sync.WaitGroup
-	scans    scans        // scan.go
-	comm     commission   // commission.go
-	netState networkState // network.go
+	// alertsDown says why no alert can go out (the channels could not be
+	// opened at start); nil once a saved change opens them.
+	alertsDown atomic.Pointer[msg.Text]
+	alerts     sync.WaitGroup
+	scans      scans        // scan.go
+	comm       commission   // commission.go
+	netState   networkState // network.go
 }
 
 // Open opens the ledger and the relays, then drives every relay off and
@@ -95,6 +98,8 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Gateway, erro
 		err = msg.Wrap(err, "通知を送れません。通知の設定を直してください", "alerts cannot be sent: fix the alert settings")
 		log.Error("alerts disabled", "err", err)
 		g.record(ledger.Entry{Kind: ledger.KindError, Message: msg.TextOf(err), Payload: ledger.ErrorData{Phase: "alerts"}})
+		why := msg.TextOf(err)
+		g.alertsDown.Store(&why)
 		n = nil
 	}
 	g.notifier.Store(n)

@@ -235,6 +235,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 	b.CanCommission = auth.Allowed(role(r), auth.EditConfig) // the steps' pages are the vendor's
 	b.Clock = s.clockView()
 	b.Attention = append(b.Attention, explainAll(clockAttention(b.Clock), s.zone())...)
+	b.Attention = append(b.Attention, explainAll(s.alertsAttention(), s.zone())...)
 	flash, bad := flashOf(r)
 	s.render(w, r, http.StatusOK, "dashboard.html", "/", msg.T("状態", "Status"), flash, bad, b)
 }
@@ -295,4 +296,20 @@ func flashOf(r *http.Request) (msg.Text, bool) {
 		return m, true
 	}
 	return msg.Text{}, false
+}
+
+// alertsDowner is a core that can say why no alert goes out.
+type alertsDowner interface{ AlertsProblem() msg.Text }
+
+// alertsAttention: with no alert going out, the page is the only place a
+// failure is seen, so it says so first.
+func (s *Server) alertsAttention() []status.Failure {
+	d, ok := s.core.(alertsDowner)
+	if !ok {
+		return nil
+	}
+	if why := d.AlertsProblem(); !why.IsZero() {
+		return []status.Failure{{Cause: alert.CauseOther, Detail: why}}
+	}
+	return nil
 }
