@@ -62,7 +62,7 @@ func lan(t *testing.T) (l *netconf.Linux, h *netlink.Handle, events chan netconf
 		t.Skip("network namespaces (root): make test runs it, -short skips it")
 	}
 	if os.Geteuid() != 0 {
-		t.Skip("needs root: network namespaces")
+		t.Fatal("network namespaces need root: run make test as root")
 	}
 	n := lanSeq.Add(1)
 	ns, peerNS := fmt.Sprintf("dz-ll-%d-%d", os.Getpid(), n), fmt.Sprintf("dz-llpeer-%d-%d", os.Getpid(), n)

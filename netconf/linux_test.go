@@ -50,8 +50,11 @@ func sh(t *testing.T, args ...string) {
 // handle works in it.
 func namespace(t *testing.T) *netlink.Handle {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("network namespaces (root): make test runs it, -short skips it")
+	}
 	if os.Geteuid() != 0 {
-		t.Skip("needs root: network namespaces")
+		t.Fatal("network namespaces need root: run make test as root")
 	}
 	name := fmt.Sprintf("dz-netconf-%d", os.Getpid())
 	sh(t, "ip", "netns", "add", name)

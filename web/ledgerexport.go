@@ -1,9 +1,8 @@
 package web
 
 import (
-	"bytes"
+	"io"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/danzen-gw/danzen/internal/msg"
@@ -19,10 +18,20 @@ func (s *Server) ledgerExport(w http.ResponseWriter, r *http.Request) {
 	// attachment() keeps the name safe in the header; the folder inside
 	// the archive takes the gateway ID as configured (validated there).
 	name := "danzen-ledger-" + cfg.GatewayID + "-" + s.zone().Time(time.Now()).Format("20060102-1504")
-	var buf bytes.Buffer
-	got, err := ledger.Export(cfg.LedgerDir, name, &buf)
+	h := w.Header()
+	setPageHeaders(w)
+	h.Set("Content-Type", "application/x-tar")
+	h.Set("Content-Disposition", attachment(name+".tar"))
+	// Streamed: a ledger of years must not be held in memory.
+	out := &countingWriter{w: w}
+	got, err := ledger.Export(cfg.LedgerDir, name, out)
 	if err != nil {
-		s.failure(w, r, http.StatusInternalServerError, err, "/ledger")
+		if out.n == 0 { // nothing sent yet: an error page instead
+			h.Del("Content-Disposition")
+			s.failure(w, r, http.StatusInternalServerError, err, "/ledger")
+			return
+		}
+		s.log.Warn("ledger download cut", "err", err)
 		return
 	}
 	data := ledger.LedgerExportData{Bytes: got.Bytes}
@@ -32,12 +41,16 @@ func (s *Server) ledgerExport(w http.ResponseWriter, r *http.Request) {
 	s.record(r.Context(), ledger.Entry{Kind: ledger.KindLedgerExport, Actor: actor(r),
 		Message: msg.Sprintf("証跡台帳をダウンロードしました(seq %d まで)", "evidence ledger downloaded (up to seq %d)", data.LastSeq),
 		Payload: data})
-	h := w.Header()
-	setPageHeaders(w)
-	h.Set("Content-Type", "application/x-tar")
-	h.Set("Content-Disposition", attachment(name+".tar"))
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
-	if _, err := buf.WriteTo(w); err != nil {
-		s.log.Warn("ledger download cut", "err", err)
-	}
+}
+
+// countingWriter counts what reached the client.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
