@@ -22,6 +22,7 @@ import (
 	"github.com/danzen-gw/danzen/internal/atomicfile"
 	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/relay"
+	"github.com/danzen-gw/danzen/relay/rtu"
 )
 
 // CurrentVersion is the schema version this build writes.
@@ -53,6 +54,10 @@ type Config struct {
 	ResticBinary string `json:"restic_binary"`
 	// Relays switch the media's power supplies; media name them.
 	Relays []relay.Spec `json:"relays"`
+	// RelayModules are the Modbus RTU relay modules (on a USB–RS-485
+	// adapter) that relays of driver "modbus" name: how a board without a
+	// GPIO header, such as an amd64 mini PC, drives its relays.
+	RelayModules []rtu.ModuleSpec `json:"relay_modules,omitempty"`
 	// Media are where the backups go, each with its own restic
 	// repository.
 	Media []Medium `json:"media"`

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/relay/rtu"
 
 	"periph.io/x/conn/v3/gpio"
 )
@@ -31,7 +32,10 @@ type Options struct {
 	// Observer receives every Event, one at a time. It must not block for
 	// long and must not call back into the Set.
 	Observer func(Event)
-	Logger   *slog.Logger
+	// Modules are the Modbus RTU relay modules that relays of driver
+	// "modbus" name in their chip field.
+	Modules []rtu.ModuleSpec
+	Logger  *slog.Logger
 	// Poll is the sense sampling interval (default 10ms); a level counts once
 	// it is read 3 times in a row, which rides out contact bounce.
 	Poll time.Duration
@@ -162,12 +166,14 @@ type LineConflict struct {
 func LineConflicts(specs []Spec) []LineConflict {
 	type key struct {
 		driver, chip string
+		input        bool // a Modbus module's discrete inputs are not its coils
 		line         int
 	}
 	lines := map[key]string{}
 	var out []LineConflict
 	use := func(i int, field, chip string, line int) {
-		k := key{specs[i].Driver, chip, line}
+		d := specs[i].Driver
+		k := key{d, chip, d == DriverModbus && field == "sense.line", line}
 		if other, ok := lines[k]; ok {
 			out = append(out, LineConflict{Index: i, Field: field,
 				Text: msg.Sprintf("ライン %s:%d はリレー %s がすでに使っています", "line %s:%d is already used by relay %s", chip, line, other)})

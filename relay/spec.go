@@ -14,6 +14,10 @@ const (
 	DriverGPIO      = "gpio"      // GPIO character device (/dev/gpiochip*)
 	DriverFake      = "fake"      // pins from Options.Sources["fake"] (tests, demo)
 	DriverSimulated = "simulated" // powers nothing; never verified
+	// DriverModbus drives a Modbus RTU relay module (relay/rtu): chip names
+	// the module in the configuration's relay_modules, line is the coil
+	// address and the sense line a discrete input address.
+	DriverModbus = "modbus"
 )
 
 // Pull values accepted in SenseSpec.Pull.
@@ -99,7 +103,7 @@ func (s Spec) Validate() error {
 		v.Add("name", "名前に使えるのは英数字と - _ . だけです", "name may contain only letters, digits, - _ .")
 	}
 	switch s.Driver {
-	case DriverGPIO, DriverFake:
+	case DriverGPIO, DriverFake, DriverModbus:
 		if s.Chip == "" {
 			v.Add("chip", "GPIO チップ(ラベルまたはデバイス名)が空です", "GPIO chip (label or device name) is empty")
 		}
@@ -113,7 +117,8 @@ func (s Spec) Validate() error {
 			if sn.Line < 0 {
 				v.Add("sense.line", "センス入力のライン番号は0以上にしてください", "sense input line offset must be 0 or more")
 			}
-			if sn.Chip == s.Chip && sn.Line == s.Line {
+			// A module's coils and discrete inputs are separate address spaces.
+			if sn.Chip == s.Chip && sn.Line == s.Line && s.Driver != DriverModbus {
 				v.Add("sense.line", "センス入力がリレー出力と同じラインです", "sense input is the same line as the relay output")
 			}
 			if _, ok := pullOf(sn.Pull); !ok {

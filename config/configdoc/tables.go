@@ -36,6 +36,8 @@ func units() map[string]string {
 		"sources[].drop_alert_percent":  "percent, 0 (never) or 1–99",
 		"relays[].line":                 "line offset on the GPIO chip (not the header pin number)",
 		"relays[].sense.line":           "line offset on the GPIO chip (not the header pin number)",
+		"relay_modules[].address":       "Modbus slave address, 1–247",
+		"relay_modules[].baud":          "bits per second",
 		"retention.keep_last":           "snapshots",
 		"retention.keep_daily":          "days (the newest snapshot of each)",
 		"retention.keep_weekly":         "weeks (the newest snapshot of each)",
@@ -185,6 +187,8 @@ func zeroMeans() map[string]string {
 func extraExamples() map[string]string {
 	return map[string]string{
 		"media[].s3.ca_file":        `"object-store-ca.pem"`,
+		"relay_modules[].device":    `"/dev/ttyS1"`,
+		"relays[].active_low":       "true",
 		"media[].s3.appear_timeout": `"3m"`,
 		"media[].s3.gone_timeout":   `"30s"`,
 		"alerts.email.ca_file":      `"hospital-ca.pem"`,
