@@ -20,13 +20,13 @@ func TestExamplesAreCompleteConfigurations(t *testing.T) {
 	want := map[string]func(*Config) bool{
 		"pi5-two-disks.json": func(c *Config) bool {
 			return len(c.Media) == 2 && c.Media[0].Disk != nil && c.Media[1].Disk != nil && c.Rotation.PerCycle == 1 &&
-				gpioRelays(c, "pinctrl-rp1") == 2
+				realRelays(c, relay.DriverGPIO) == 2 && c.Relays[0].Chip == "pinctrl-rp1"
 		},
 		"amd64-rdx-s3.json": func(c *Config) bool {
-			return len(c.Media) == 2 && c.Media[0].Disk != nil && c.Media[0].Disk.RDX && c.Media[1].S3 != nil && gpioRelays(c, "") == 1
+			return len(c.Media) == 2 && c.Media[0].Disk != nil && c.Media[0].Disk.RDX && c.Media[1].S3 != nil && realRelays(c, relay.DriverModbus) == 1
 		},
 		"amd64-tape.json": func(c *Config) bool {
-			return len(c.Media) == 1 && c.Media[0].Tape != nil && gpioRelays(c, "") == 1
+			return len(c.Media) == 1 && c.Media[0].Tape != nil && realRelays(c, relay.DriverGPIO) == 1
 		},
 	}
 	files, err := filepath.Glob(filepath.Join("examples", "*.json"))
@@ -56,13 +56,12 @@ func TestExamplesAreCompleteConfigurations(t *testing.T) {
 	}
 }
 
-// gpioRelays counts the relays on real GPIO lines (of chip, when given)
-// that power a medium.
-func gpioRelays(c *Config, chip string) int {
+// realRelays counts the relays of driver that power a medium.
+func realRelays(c *Config, driver string) int {
 	n := 0
 	for _, m := range c.Media {
 		for _, r := range c.Relays {
-			if r.Name == m.Relay && r.Driver == relay.DriverGPIO && (chip == "" || r.Chip == chip) {
+			if r.Name == m.Relay && r.Driver == driver {
 				n++
 			}
 		}
