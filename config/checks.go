@@ -11,6 +11,7 @@ import (
 
 	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/relay"
+	"github.com/danzen-gw/danzen/relay/rtu"
 )
 
 // These checks catch what used to be saved and break later: a restic check
@@ -110,6 +111,36 @@ func lower(b byte) byte {
 func (v *checker) checkSubset(s string) {
 	if err := CheckSubset(s); err != nil {
 		v.AddText("check_read_data_subset", msg.TextOf(err))
+	}
+}
+
+// relayModules checks the Modbus relay modules, and that every relay of
+// driver "modbus" names one of them. A module no relay uses is fine (a
+// spare channel block, or one being wired).
+func (v *checker) relayModules(c *Config) {
+	for i, m := range c.RelayModules {
+		v.nested(fmt.Sprintf("relay_modules[%d]", i), m.Validate())
+	}
+	for _, k := range rtu.ModuleConflicts(c.RelayModules) {
+		v.AddText(fmt.Sprintf("relay_modules[%d].%s", k.Index, k.Field), k.Text)
+	}
+	names := map[string]bool{}
+	for _, m := range c.RelayModules {
+		names[m.Name] = true
+	}
+	missing := func(field, chip string) {
+		v.AddText(field, msg.Sprintf("リレーモジュール %q は relay_modules にありません", "there is no relay module %q in relay_modules", chip))
+	}
+	for i, r := range c.Relays {
+		if r.Driver != relay.DriverModbus {
+			continue
+		}
+		if r.Chip != "" && !names[r.Chip] {
+			missing(fmt.Sprintf("relays[%d].chip", i), r.Chip)
+		}
+		if r.Sense != nil && r.Sense.Chip != "" && !names[r.Sense.Chip] {
+			missing(fmt.Sprintf("relays[%d].sense.chip", i), r.Sense.Chip)
+		}
 	}
 }
 

@@ -72,6 +72,7 @@ func (c *Config) validate(standalone bool) error {
 		v.source(f, s)
 	}
 	v.media(c)
+	v.relayModules(c)
 	v.restore(c)
 	v.nested("alerts", c.Alerts.Validate())
 	v.documents(c.Documents)

@@ -1,5 +1,6 @@
-// Package relay powers each backup medium through a GPIO relay only while it
-// is written or restored, and proves every power change with a sense input.
+// Package relay powers each backup medium through a relay (a GPIO line or a
+// Modbus RTU relay module) only while it is written or restored, and proves
+// every power change with a sense input.
 //
 // # Wiring (fail-safe)
 //
@@ -35,6 +36,16 @@
 // person on site what to check. Nothing is ever reported off because a
 // command was sent.
 //
+// A DIN-rail relay module (driver "modbus") is wired the same way: the
+// coil's NO contact in the medium's supply, and the sense into one of the
+// module's opto-isolated inputs, either from a force-guided relay's NC
+// auxiliary contact (sense.active_low=true: the contact opens, and the
+// input drops, while the relay is energised) or from the medium's supply.
+// The module's coils are on or off (no active_low) and its inputs have
+// their own circuit (no pull). A module that lost power drops all its
+// relays, which cuts the media, but that is reported (CausePowerLoss) and
+// never taken as a proven cut.
+//
 // Output lines are never read back: in periph's gpioioctl a Read turns the
 // line into an input, which would drop the relay. Outputs are held as
 // gpio.PinOut so such a read does not compile.
@@ -58,5 +69,12 @@
 // chip label or device name and line offset. "fake" takes its pins from
 // Options.Sources (see relay/fake). "simulated" powers nothing, for a VM:
 // every Result and Event has Simulated=true and Verified=false, and callers
-// must show "simulated — not offline".
+// must show "simulated — not offline". "modbus" drives a Modbus RTU relay
+// module on a USB–RS-485 adapter (relay/rtu), for boards without GPIO such
+// as an amd64 mini PC: chip names a module of Options.Modules, line is its
+// coil and sense.line its input, each counted from 0. Its pins are periph
+// gpio pins too, so the path is the same; a sense reading that fails (no
+// answer, CRC error, wrong answer) is never a level, and leaves the result
+// not verified (CauseLink) unless clean readings within the timeout show
+// the change. Noise is retried within the timeout.
 package relay

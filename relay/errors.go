@@ -29,6 +29,12 @@ const (
 	CauseCommand Cause = "command"
 	// CauseCanceled: the context ended while waiting for the sense input.
 	CauseCanceled Cause = "canceled"
+	// CauseLink: a relay module did not answer or answered wrongly while
+	// its sense input was read (Err is the module's error, *rtu.Error).
+	CauseLink Cause = "link"
+	// CausePowerLoss: a relay module lost power or restarted, so its relays
+	// dropped: the medium is probably cut, but that is not proven.
+	CausePowerLoss Cause = "module-power"
 )
 
 // NotVerifiedError reports that a relay's power state could not be proven.
@@ -40,7 +46,7 @@ type NotVerifiedError struct {
 	Sense   State         // the last sense reading (On, Off, Unstable or Unknown)
 	Cause   Cause         //
 	Timeout time.Duration // the wait that elapsed, for CauseSense and CauseUnstable
-	Err     error         // underlying error (gpio or context), may be nil
+	Err     error         // underlying error (gpio, relay module or context), may be nil
 }
 
 func (e *NotVerifiedError) Error() string { return e.Localize(msg.Both) }
@@ -71,6 +77,12 @@ func (e *NotVerifiedError) Localize(l msg.Lang) string {
 		detail = msg.T("出力ラインを駆動できません", "could not drive the output line")
 	case CauseCanceled:
 		detail = msg.T("確認の途中で中断されました", "verification was interrupted")
+	case CauseLink:
+		detail = msg.T("リレーモジュールが応答しないか、誤った応答をしました。状態は証明されていません",
+			"the relay module did not answer or answered wrongly: the state is not proven")
+	case CausePowerLoss:
+		detail = msg.T("リレーモジュールの電源が落ちたか再起動しました。リレーはすべて OFF に戻ったため媒体は切断されているはずですが、証明されていません",
+			"the relay module lost power or restarted: its relays all dropped, so the medium is probably cut, but that is not proven")
 	default:
 		detail = msg.Plain(string(e.Cause))
 	}

@@ -11,6 +11,7 @@ import (
 	"periph.io/x/conn/v3/gpio"
 
 	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/relay/rtu"
 )
 
 // State is a commanded or sensed power state.
@@ -168,10 +169,10 @@ func (r *Relay) operate(ctx context.Context, want State, res *Result) error {
 	if want == On && ctx.Err() != nil {
 		return &NotVerifiedError{Relay: r.spec.Name, Want: want, Sense: Unknown, Cause: CauseCanceled, Err: ctx.Err()}
 	}
-	before := r.check(ctx, want)
+	before, checkErr := r.check(ctx, want)
 	prev := standing{cmd: r.commanded, proven: r.proven, agreed: r.agreed}
 	r.commanded, r.proven, r.agreed = want, false, false
-	if err := r.command(want, before); err != nil {
+	if err := r.command(ctx, want, before); err != nil {
 		return err
 	}
 	if r.sense == nil {
@@ -187,17 +188,33 @@ func (r *Relay) operate(ctx context.Context, want State, res *Result) error {
 	if err != nil {
 		return err
 	}
+	if checkErr != nil {
+		// The state before the command is unknown (a module that lost power
+		// has dropped its relays itself), so this agreement proves nothing.
+		nv := r.linkError(want, got, checkErr)
+		r.set.emit(r, Event{Kind: KindSense, Want: want, Got: got, Err: msg.TextOf(nv)})
+		return nv
+	}
 	return r.judge(want, got, prev, res)
 }
 
 // check reads the sense input just before the command (when there is
-// time to), and notes whether it read the opposite of want.
-func (r *Relay) check(ctx context.Context, want State) State {
+// time to), and notes whether it read the opposite of want. A read that
+// failed (a relay module's link) is returned: it leaves the result
+// unproven, but the command is still sent.
+func (r *Relay) check(ctx context.Context, want State) (State, error) {
 	before := Unknown
+	var failed error
 	if r.sense != nil && ctx.Err() == nil {
 		// A reading that did not settle is evidence as it is (Unstable).
-		before, _ = r.read(ctx, time.Time{}, "")
-		r.set.emit(r, Event{Kind: KindCheck, Want: want, Got: before})
+		var err error
+		before, err = r.read(ctx, time.Time{}, "")
+		ev := Event{Kind: KindCheck, Want: want, Got: before}
+		if se, ok := errors.AsType[*senseError](err); ok {
+			failed = se.err
+			ev.Err = msg.TextOf(se.err)
+		}
+		r.set.emit(r, ev)
 	}
 	if r.commanded != want {
 		r.sawOpposite = false
@@ -205,13 +222,22 @@ func (r *Relay) check(ctx context.Context, want State) State {
 	if before == want.opposite() {
 		r.sawOpposite = true
 	}
-	return before
+	return before, failed
 }
 
-// command drives the output line to want.
-func (r *Relay) command(want, before State) error {
+// command drives the output line to want. An error that may pass (a
+// relay module's lost frame, an adapter being replugged) is retried within
+// the spec's timeout: a coil write can be repeated safely.
+func (r *Relay) command(ctx context.Context, want, before State) error {
 	ev := Event{Kind: KindCommand, Want: want}
-	if err := r.drive(want); err != nil {
+	deadline := time.Now().Add(r.spec.timeout(want))
+	err := r.drive(want)
+	for err != nil && temporary(err) && time.Now().Before(deadline) && (want == Off || ctx.Err() == nil) {
+		r.set.log.Warn("relay command failed, retrying", "relay", r.spec.Name, "want", string(want), "err", err)
+		time.Sleep(r.set.poll)
+		err = r.drive(want)
+	}
+	if err != nil {
 		nv := &NotVerifiedError{Relay: r.spec.Name, Want: want, Sense: before, Cause: CauseCommand, Err: err}
 		ev.Err = msg.TextOf(nv)
 		r.set.emit(r, ev)
@@ -219,6 +245,15 @@ func (r *Relay) command(want, before State) error {
 	}
 	r.set.emit(r, ev)
 	return nil
+}
+
+// temporary reports whether err says that repeating may succeed.
+func temporary(err error) bool {
+	t, ok := errors.AsType[interface {
+		error
+		Temporary() bool
+	}](err)
+	return ok && t.Temporary()
 }
 
 // confirm waits, up to the spec's timeout, for the sense input to read
@@ -233,14 +268,27 @@ func (r *Relay) confirm(ctx context.Context, want State) (State, error) {
 		return got, nil
 	}
 	nv := &NotVerifiedError{Relay: r.spec.Name, Want: want, Sense: got, Cause: CauseSense, Timeout: timeout}
+	se, link := errors.AsType[*senseError](err)
 	switch {
 	case ctx.Err() != nil:
 		nv.Cause, nv.Err, nv.Timeout = CauseCanceled, ctx.Err(), 0
+	case link:
+		nv = r.linkError(want, got, se.err)
 	case got == Unstable:
 		nv.Cause = CauseUnstable
 	}
 	r.set.emit(r, Event{Kind: KindSense, Want: want, Got: got, Err: msg.TextOf(nv)})
 	return got, nv
+}
+
+// linkError is the failure when a relay module's sense input could not be
+// read: its power loss, or a link that failed.
+func (r *Relay) linkError(want, got State, err error) *NotVerifiedError {
+	nv := &NotVerifiedError{Relay: r.spec.Name, Want: want, Sense: got, Cause: CauseLink, Err: err}
+	if errors.Is(err, rtu.ErrPowerLoss) {
+		nv.Cause = CausePowerLoss
+	}
+	return nv
 }
 
 // judge decides what a sense reading that agrees with want proves: the
@@ -275,30 +323,75 @@ func (r *Relay) drive(want State) error {
 
 var errTimeout = errors.New("timeout")
 
+// senseError is a sense reading that failed (a relay module's input):
+// never a level.
+type senseError struct{ err error }
+
+func (e *senseError) Error() string { return e.err.Error() }
+func (e *senseError) Unwrap() error { return e.err }
+
+// levelReader is a sense input whose reading can fail (rtu.Input).
+type levelReader interface {
+	ReadLevel() (gpio.Level, error)
+}
+
+// sample reads the sense input once.
+func (r *Relay) sample() (State, error) {
+	var l gpio.Level
+	if lr, ok := r.sense.(levelReader); ok {
+		var err error
+		if l, err = lr.ReadLevel(); err != nil {
+			return Unknown, err
+		}
+	} else {
+		l = r.sense.Read()
+	}
+	if bool(l) != r.spec.Sense.ActiveLow {
+		return On, nil
+	}
+	return Off, nil
+}
+
 // read polls the sense input until it has read the same level settle times
 // in a row (and that level is want, unless want is empty), or gives up: at
 // deadline, or after 3*settle readings when deadline is zero. Giving up needs
 // at least 3*settle readings, so a stalled scheduler cannot fake a failure.
 // It returns the settled level, or Unstable when the last readings differ.
+//
+// A failed reading breaks the run of equal readings and is retried (line
+// noise passes), except a module's power loss, and in the check before a
+// command (zero deadline) a second failure in a row, so that a silent
+// module does not hold up the cut. A failure since the last settled run
+// makes giving up a *senseError.
 func (r *Relay) read(ctx context.Context, deadline time.Time, want State) (State, error) {
 	tick := time.NewTicker(r.set.poll)
 	defer tick.Stop()
-	last, run := Unknown, 0
+	last, run, fails := Unknown, 0, 0
+	var failed error
 	for n := 1; ; n++ {
-		s := Off
-		if bool(r.sense.Read()) != r.spec.Sense.ActiveLow {
-			s = On
+		s, err := r.sample()
+		switch {
+		case err != nil:
+			last, run, failed = Unknown, 0, err
+			if fails++; errors.Is(err, rtu.ErrPowerLoss) || (deadline.IsZero() && fails >= 2) {
+				return Unknown, &senseError{err}
+			}
+		case s == last:
+			run, fails = run+1, 0
+		default:
+			last, run, fails = s, 1, 0
 		}
-		if s == last {
-			run++
-		} else {
-			last, run = s, 1
-		}
-		if run >= settle && (want == "" || s == want) {
-			return s, nil
+		if run >= settle {
+			failed = nil
+			if want == "" || s == want {
+				return s, nil
+			}
 		}
 		if n >= 3*settle && (deadline.IsZero() || !time.Now().Before(deadline)) {
-			if run >= settle {
+			switch {
+			case failed != nil:
+				return Unknown, &senseError{failed}
+			case run >= settle:
 				return last, errTimeout
 			}
 			return Unstable, errTimeout

@@ -70,28 +70,21 @@ func Open(ctx context.Context, specs []Spec, opts Options) (*Set, error) {
 	if err := checkSpecs(specs); err != nil {
 		return nil, err
 	}
+	if opts.Sources[DriverModbus] == nil {
+		if err := CheckModuleNames(specs, opts.Modules); err != nil {
+			return nil, err
+		}
+	}
 	sources := map[string]PinSource{}
 	source := func(driver string) (PinSource, error) {
 		if src, ok := sources[driver]; ok {
 			return src, nil
 		}
-		src := opts.Sources[driver]
-		switch {
-		case src != nil:
-		case driver == DriverGPIO:
-			cd, err := openCharDev(gpioGlob)
-			if err != nil {
-				return nil, err
-			}
-			s.closers = append(s.closers, cd.close)
-			src = cd
-		case driver == DriverFake:
-			return nil, FakeRefused().Err()
-		default:
-			return nil, msg.Errorf("ドライバ %q のピンが Options.Sources にありません", "no pin source for driver %q in Options.Sources", driver)
+		src, err := s.pinSource(ctx, driver, opts)
+		if err == nil {
+			sources[driver] = src
 		}
-		sources[driver] = src
-		return src, nil
+		return src, err
 	}
 	for _, sp := range specs {
 		if err := ctx.Err(); err != nil {
@@ -127,6 +120,38 @@ func Open(ctx context.Context, specs []Spec, opts Options) (*Set, error) {
 	return s, nil
 }
 
+// pinSource opens the pins of driver: Options.Sources' if given, else the
+// GPIO character device, or the Modbus relay modules of Options.Modules.
+// What it opens is released by Close.
+func (s *Set) pinSource(ctx context.Context, driver string, opts Options) (PinSource, error) {
+	if src := opts.Sources[driver]; src != nil {
+		return src, nil
+	}
+	switch driver {
+	case DriverGPIO:
+		cd, err := openCharDev(gpioGlob)
+		if err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, cd.close)
+		return cd, nil
+	case DriverModbus:
+		bus, err := rtu.Open(ctx, opts.Modules, rtu.Options{Logger: s.log})
+		if err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, func() {
+			if err := bus.Close(); err != nil {
+				s.log.Warn("relay modules: closing the serial ports", "err", err)
+			}
+		})
+		return bus, nil
+	case DriverFake:
+		return nil, FakeRefused().Err()
+	}
+	return nil, msg.Errorf("ドライバ %q のピンが Options.Sources にありません", "no pin source for driver %q in Options.Sources", driver)
+}
+
 // checkSpecs validates every spec and that no name or line is used twice.
 func checkSpecs(specs []Spec) error {
 	var errs []error
@@ -146,6 +171,32 @@ func checkSpecs(specs []Spec) error {
 	for _, c := range LineConflicts(specs) {
 		if !invalid[c.Index] {
 			errs = append(errs, &FieldError{In: item(specs[c.Index].Name), Field: c.Field, Text: c.Text})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// CheckModuleNames checks that every relay of driver "modbus" names a
+// configured module in its chip and its sense chip.
+func CheckModuleNames(specs []Spec, modules []rtu.ModuleSpec) error {
+	names := map[string]bool{}
+	for _, m := range modules {
+		names[m.Name] = true
+	}
+	var errs []error
+	missing := func(sp Spec, field, chip string) {
+		errs = append(errs, &FieldError{In: item(sp.Name), Field: field,
+			Text: msg.Sprintf("リレーモジュール %q が relay_modules にありません", "there is no relay module %q in relay_modules", chip)})
+	}
+	for _, sp := range specs {
+		if sp.Driver != DriverModbus {
+			continue
+		}
+		if !names[sp.Chip] {
+			missing(sp, "chip", sp.Chip)
+		}
+		if sp.Sense != nil && !names[sp.Sense.Chip] {
+			missing(sp, "sense.chip", sp.Sense.Chip)
 		}
 	}
 	return errors.Join(errs...)

@@ -41,18 +41,20 @@ type Spec struct {
 	// Name is how media name the relay that powers them.
 	Name string `json:"name"`
 	// Driver is "gpio" (a GPIO line of the board or of a USB GPIO
-	// adapter), "simulated" (powers nothing and is never offline: a PC or
-	// VM without relays) or "fake" (pins given by tests and the demo; the
-	// CLI and danzend refuse it).
+	// adapter), "modbus" (a Modbus RTU relay module of relay_modules, for
+	// boards without GPIO), "simulated" (powers nothing and is never
+	// offline: a PC or VM without relays) or "fake" (pins given by tests and
+	// the demo; the CLI and danzend refuse it).
 	Driver string `json:"driver"`
 	// Chip is the output line's GPIO chip: its label (e.g.
-	// "pinctrl-rp1"), name ("gpiochip0") or path.
+	// "pinctrl-rp1"), name ("gpiochip0") or path; for "modbus" the name of
+	// the relay module.
 	Chip string `json:"chip,omitempty"`
 	// Line is the output's line offset on the chip, not the header pin
-	// number.
+	// number; for "modbus" the coil address, from 0 (terminal CH1 is 0).
 	Line int `json:"line"`
-	// ActiveLow drives the line low to power the medium (relay modules
-	// whose input is active low).
+	// ActiveLow drives the line low to power the medium (relay boards
+	// whose input is active low). Not for "modbus": a coil is on or off.
 	ActiveLow bool `json:"active_low,omitempty"`
 	// Sense is the input that proves the medium's power state. Without it a
 	// cut is never reported as verified.
@@ -67,14 +69,17 @@ type Spec struct {
 
 // SenseSpec is the sense input of a relay.
 type SenseSpec struct {
-	// Chip is the input's GPIO chip, named like the relay's.
+	// Chip is the input's GPIO chip, named like the relay's (for
+	// "modbus", a relay module).
 	Chip string `json:"chip"`
-	// Line is the input's line offset on that chip.
+	// Line is the input's line offset on that chip (for "modbus", the
+	// discrete input address, from 0).
 	Line int `json:"line"`
 	// ActiveLow reads a low level as powered.
 	ActiveLow bool `json:"active_low,omitempty"`
 	// Pull biases the input: "none", "up", "down", or "" to leave it as
-	// the kernel or firmware set it.
+	// the kernel or firmware set it. Empty for "modbus": the module's
+	// inputs have their own circuit.
 	Pull string `json:"pull,omitempty"`
 }
 
@@ -104,8 +109,14 @@ func (s Spec) Validate() error {
 	}
 	switch s.Driver {
 	case DriverGPIO, DriverFake, DriverModbus:
-		if s.Chip == "" {
+		switch {
+		case s.Chip == "" && s.Driver == DriverModbus:
+			v.Add("chip", "リレーモジュールの名前(relay_modules の name)が空です", "the relay module's name (a relay_modules name) is empty")
+		case s.Chip == "":
 			v.Add("chip", "GPIO チップ(ラベルまたはデバイス名)が空です", "GPIO chip (label or device name) is empty")
+		}
+		if s.Driver == DriverModbus && s.ActiveLow {
+			v.Add("active_low", "リレーモジュールのコイルに active_low はありません(ON か OFF だけです)", "a relay module's coil has no active_low: it is on or off")
 		}
 		if s.Line < 0 {
 			v.Add("line", "ライン番号は0以上にしてください", "line offset must be 0 or more")
@@ -123,14 +134,16 @@ func (s Spec) Validate() error {
 			}
 			if _, ok := pullOf(sn.Pull); !ok {
 				v.Add("sense.pull", "pull は \"\"、\"none\"、\"up\"、\"down\" のいずれかです", `pull must be "", "none", "up" or "down"`)
+			} else if s.Driver == DriverModbus && sn.Pull != PullKeep {
+				v.Add("sense.pull", "リレーモジュールの入力に pull は設定できません(入力回路はモジュール側にあります)", "a relay module's input takes no pull: the module has its own input circuit")
 			}
 		}
 	case DriverSimulated:
 		// Lines are ignored: a copied hardware config still runs in a VM.
 	case "":
-		v.Add("driver", "ドライバが空です(gpio、fake、simulated)", `driver is empty (want "gpio", "fake" or "simulated")`)
+		v.Add("driver", "ドライバが空です(gpio、modbus、fake、simulated)", `driver is empty (want "gpio", "modbus", "fake" or "simulated")`)
 	default:
-		v.AddText("driver", msg.Sprintf("不明なドライバ %q です(gpio、fake、simulated)", `unknown driver %q (want "gpio", "fake" or "simulated")`, s.Driver))
+		v.AddText("driver", msg.Sprintf("不明なドライバ %q です(gpio、modbus、fake、simulated)", `unknown driver %q (want "gpio", "modbus", "fake" or "simulated")`, s.Driver))
 	}
 	v.Timeout("on_timeout", s.OnTimeout.Std())
 	v.Timeout("off_timeout", s.OffTimeout.Std())
