@@ -19,6 +19,9 @@ type Options struct {
 	Media        []string // file-backed disks behind fake relays
 	DiskSize     int64    // sparse image size of each disk
 	ResticBinary string
+	// Modbus puts the disks' relays on a simulated Modbus RTU relay module
+	// (HardwareOptions.Modbus) instead of fake pins.
+	Modbus bool
 }
 
 // Env is a demo installation in one directory.
@@ -47,7 +50,7 @@ func Setup(ctx context.Context, o Options, log *slog.Logger) (*Env, error) {
 	}
 	e.Server = srv
 	if len(o.Media) > 0 {
-		if e.Hardware, err = NewHardware(ctx, filepath.Join(o.Dir, "disks"), o.Media, o.DiskSize, log); err != nil {
+		if e.Hardware, err = NewHardwareWith(ctx, filepath.Join(o.Dir, "disks"), o.Media, o.DiskSize, log, HardwareOptions{Modbus: o.Modbus}); err != nil {
 			return nil, errors.Join(err, srv.Close())
 		}
 	}
@@ -69,6 +72,7 @@ func Setup(ctx context.Context, o Options, log *slog.Logger) (*Env, error) {
 	c.Sources = []config.Source{src}
 	if e.Hardware != nil {
 		c.Relays = e.Hardware.Relays
+		c.RelayModules = e.Hardware.Modules
 		c.Media = e.Hardware.Media
 		c.Rotation.PerCycle = 0 // the demo writes both disks each cycle
 	}

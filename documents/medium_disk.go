@@ -57,15 +57,15 @@ func relayPairs(b *builder, r *relay.Spec) []kvPair {
 	}
 	out := []kvPair{
 		pair(l.t("リレー", "relay"), code(r.Name), text(" ("+r.Driver+")")),
-		pair(l.t("リレー出力", "relay output"), text(pinName(l, r.Chip, r.Line))),
+		pair(l.t("リレー出力", "relay output"), text(b.outputName(r))),
 		pair(l.t("切断の確認時間", "cut verification timeout"), text(humanDuration(l, orDefault(r.OffTimeout, relay.DefaultOffTimeout)))),
 	}
 	if r.Sense != nil {
-		out = append(out, pair(l.t("センス入力", "sense input"), text(pinName(l, r.Sense.Chip, r.Sense.Line))))
+		out = append(out, pair(l.t("センス入力", "sense input"), text(b.senseName(r))))
 	} else {
 		out = append(out, pair(l.t("センス入力", "sense input"), bad(l.t("なし: 切断を証明できないため、この媒体はオフラインと扱われません", "none: cuts cannot be proven, so this medium never counts as offline"))))
 	}
-	if r.Driver != relay.DriverGPIO {
+	if !realRelay(r) {
 		out = append(out, pair(l.t("注意", "attention"), bad(l.f("ドライバ %q は実際のリレーを駆動しません。この媒体はオフラインではありません。", "driver %q drives no real relay: this medium is not offline.", r.Driver))))
 	}
 	return out

@@ -69,6 +69,8 @@ var (
 	pageLedger       = msg.T("証跡台帳", "Evidence ledger")
 	pageLedgerExport = msg.T("証跡台帳をダウンロード(監査用・tar)", "Download the ledger (for auditors, tar)")
 	pageDocuments    = msg.T("提出書類", "Documents")
+	pageConfig       = msg.T("設定", "Configuration")
+	pageModules      = msg.T("リレーモジュール(Modbus RTU、USB–RS-485)", "Relay modules (Modbus RTU, USB–RS-485)")
 )
 
 // pageWords are the words above, for the test that finds them in web/.
@@ -82,7 +84,7 @@ var pageWords = []msg.Text{
 	pageEnrol, pageCreatePassword, pagePrint, pageCreateRepo, pageLostSheet, pageS3Secret, pageEditMedium,
 	pageGroupAlerts, pageEditAlerts, pageTestAlerts,
 	pageGroupCycle, pageRunFirst,
-	pageLedger, pageLedgerExport, pageDocuments,
+	pageLedger, pageLedgerExport, pageDocuments, pageConfig, pageModules,
 }
 
 // q is a page word quoted in the document's language: 「…」 or "…".

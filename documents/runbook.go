@@ -9,10 +9,16 @@ import (
 	"github.com/danzen-gw/danzen/relay"
 )
 
-// board says which board and image the relays' GPIO chips call for.
+// board says which board and image the relays call for: a Raspberry Pi
+// for its header's GPIO chips, an amd64 mini PC for a relay module or
+// another GPIO chip.
 func (b *builder) board() (name, instance string) {
 	l := b.l
 	pi, other := "", ""
+	module := ""
+	if b.hasModules() {
+		module = l.t(" + USB–RS-485 アダプタにつないだ Modbus RTU リレーモジュール", " + Modbus RTU relay module on a USB–RS-485 adapter")
+	}
 	for _, r := range b.cfg.Relays {
 		switch {
 		case r.Driver != relay.DriverGPIO:
@@ -28,14 +34,16 @@ func (b *builder) board() (name, instance string) {
 	}
 	for _, m := range b.cfg.Media {
 		if m.Type == config.MediumTape {
-			return l.t("SAS HBA付き amd64 ミニPC(テープ用カーネル)", "amd64 mini PC with a SAS HBA (tape kernel)"), "danzen-amd64"
+			return l.t("SAS HBA付き amd64 ミニPC(テープ用カーネル)", "amd64 mini PC with a SAS HBA (tape kernel)") + module, "danzen-amd64"
 		}
 	}
 	switch {
 	case pi != "":
-		return pi + l.t("(4GB以上、40ピンGPIOヘッダ)", " (4 GB or more, 40-pin GPIO header)"), "danzen-rpi"
+		return pi + l.t("(4GB以上、40ピンGPIOヘッダ)", " (4 GB or more, 40-pin GPIO header)") + module, "danzen-rpi"
 	case other != "":
-		return l.f("GPIO付き amd64 ミニPC(GPIOチップ %s)", "amd64 mini PC with GPIO (chip %s)", other), "danzen-amd64"
+		return l.f("GPIO付き amd64 ミニPC(GPIOチップ %s)", "amd64 mini PC with GPIO (chip %s)", other) + module, "danzen-amd64"
+	case module != "":
+		return l.t("amd64 ミニPC", "amd64 mini PC") + module, "danzen-amd64"
 	}
 	return l.t("Raspberry Pi 4 / 5(4GB以上)", "Raspberry Pi 4 / 5 (4 GB or more)"), "danzen-rpi"
 }
@@ -108,7 +116,7 @@ func (b *builder) parts() []Block {
 		if r.Driver == relay.DriverGPIO || r.Driver == relay.DriverFake {
 			gpio++
 		}
-		if r.Sense != nil {
+		if r.Sense != nil && r.Driver != relay.DriverModbus { // a module's inputs are isolated already
 			if senseByAux(r.Sense) {
 				senseAux = append(senseAux, r.Name)
 			} else {
@@ -119,8 +127,11 @@ func (b *builder) parts() []Block {
 	rows := [][]Cell{
 		{tcell(l.t("ゲートウェイ本体", "gateway board")), tcell("1"), tcell(name)},
 		{tcell(l.t("起動用 microSD または USB SSD", "boot microSD or USB SSD")), tcell("1"), tcell(l.t("32GB以上(/perm に取得領域を置く場合はエクスポートの2倍以上)", "32 GB or more (twice the export size if staging lives on /perm)"))},
-		{tcell(l.f("リレーモジュール(%dチャンネル、NO接点、絶縁型)", "relay module (%d channels, NO contacts, isolated)", gpio)), tcell("1"), tcell(l.t("接点定格は媒体の電源電圧・電流以上", "contacts rated above the media supplies' voltage and current"))},
 	}
+	if gpio > 0 || !b.hasModules() {
+		rows = append(rows, []Cell{tcell(l.f("リレーモジュール(%dチャンネル、NO接点、絶縁型)", "relay module (%d channels, NO contacts, isolated)", gpio)), tcell("1"), tcell(l.t("接点定格は媒体の電源電圧・電流以上", "contacts rated above the media supplies' voltage and current"))})
+	}
+	rows = append(rows, b.moduleParts()...)
 	rows = append(rows, b.clockParts()...)
 	if len(senseAux) > 0 {
 		rows = append(rows, []Cell{tcell(l.t("強制ガイドリレー(補助NC接点付き)", "force-guided relay with an auxiliary NC contact")), tcell(fmt.Sprint(len(senseAux))), tcell(l.t("センス入力用: ", "for the sense input: ") + strings.Join(senseAux, ", "))})
@@ -155,23 +166,22 @@ func (b *builder) wiringSections(d *Doc) []Section {
 			"Each medium's supply runs through its relay's normally-open (NO) contact, so a stopped, restarting or unpowered gateway leaves the medium unpowered (fail-safe). The sense input proves each cut.")),
 	}}
 	var rows [][]Cell
-	for _, r := range cfg.Relays {
-		sense := cell(bad(l.t("なし", "none")))
-		if r.Sense != nil {
-			pull := r.Sense.Pull
-			if pull == "" {
-				pull = l.t("既定", "default")
-			}
-			sense = cell(text(pinName(l, r.Sense.Chip, r.Sense.Line)), text(fmt.Sprintf(" pull=%s active_low=%t", pull, r.Sense.ActiveLow)))
-		}
-		rows = append(rows, []Cell{cell(code(r.Name)), cell(code(orDash(mediumOf[r.Name]))), tcell(r.Driver), tcell(pinName(l, r.Chip, r.Line) + fmt.Sprintf(" active_low=%t", r.ActiveLow)), sense})
+	for i := range cfg.Relays {
+		rows = append(rows, b.wiringRow(&cfg.Relays[i], mediumOf[cfg.Relays[i].Name]))
 	}
 	intro.Blocks = append(intro.Blocks, table([]string{l.t("リレー", "relay"), l.t("媒体", "medium"), l.t("ドライバ", "driver"), l.t("出力", "output"), l.t("センス入力", "sense input")}, rows,
 		l.t("リレーが設定されていません。媒体の給電を切れないため、オフラインにできません。", "No relay is configured: no medium can be cut off.")))
 	out := []Section{intro}
 	for _, r := range cfg.Relays {
 		m := orDash(mediumOf[r.Name])
-		f := Figure{File: "wiring-" + r.Name + "." + string(l) + ".svg", Caption: l.f("リレー %s(媒体 %s)の配線図", "Wiring of relay %s (medium %s)", r.Name, m), SVG: wiringSVG(l, r, m)}
+		f := Figure{File: "wiring-" + r.Name + "." + string(l) + ".svg", Caption: l.f("リレー %s(媒体 %s)の配線図", "Wiring of relay %s (medium %s)", r.Name, m)}
+		if r.Driver == relay.DriverModbus {
+			f.SVG = moduleSVG(l, r, b.module(r.Chip), m)
+			d.Figures = append(d.Figures, f)
+			out = append(out, Section{Title: l.f("リレー %s", "Relay %s", r.Name), Blocks: append([]Block{figure(f)}, b.moduleWiring(&r)...)})
+			continue
+		}
+		f.SVG = wiringSVG(l, b.onPi(), r, m)
 		d.Figures = append(d.Figures, f)
 		blocks := []Block{figure(f)}
 		if r.Sense != nil {
@@ -183,10 +193,32 @@ func (b *builder) wiringSections(d *Doc) []Section {
 					"Sense: put the optocoupler's LED, with its resistor, across the medium's + and − after the NO contact; its collector goes to the sense input, its emitter to GND (pull-up, active_low=true). The line reads LOW (ON) while the medium is powered.")))
 			}
 		}
-		if r.Driver != relay.DriverGPIO {
-			blocks = append(blocks, note(bad(l.f("このリレーのドライバは %q で、実際のリレーを駆動しません。受入試験の前に gpio に変更してください。", "This relay's driver is %q, which drives no real relay: change it to gpio before the acceptance test.", r.Driver))))
+		if !realRelay(&r) {
+			blocks = append(blocks, note(bad(l.f("このリレーのドライバは %q で、実際のリレーを駆動しません。受入試験の前に gpio または modbus に変更してください。", "This relay's driver is %q, which drives no real relay: change it to gpio or modbus before the acceptance test.", r.Driver))))
 		}
 		out = append(out, Section{Title: l.f("リレー %s", "Relay %s", r.Name), Blocks: blocks})
 	}
 	return out
+}
+
+// wiringRow is a relay's row in the wiring table: a GPIO relay's lines, or
+// a module relay's terminals.
+func (b *builder) wiringRow(r *relay.Spec, medium string) []Cell {
+	l := b.l
+	sense := cell(bad(l.t("なし", "none")))
+	output := b.outputName(r)
+	switch {
+	case r.Sense != nil && r.Driver == relay.DriverModbus:
+		sense = tcell(b.senseName(r))
+	case r.Sense != nil:
+		pull := r.Sense.Pull
+		if pull == "" {
+			pull = l.t("既定", "default")
+		}
+		sense = cell(text(b.senseName(r)), text(fmt.Sprintf(" pull=%s active_low=%t", pull, r.Sense.ActiveLow)))
+	}
+	if r.Driver != relay.DriverModbus {
+		output += fmt.Sprintf(" active_low=%t", r.ActiveLow)
+	}
+	return []Cell{cell(code(r.Name)), cell(code(orDash(medium))), tcell(r.Driver), tcell(output), sense}
 }

@@ -1,11 +1,13 @@
 package documents
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/danzen-gw/danzen/clock"
 	"github.com/danzen-gw/danzen/ledger"
 	"github.com/danzen-gw/danzen/netconf"
+	"github.com/danzen-gw/danzen/relay"
 )
 
 // instanceRPi is the image for Raspberry Pi 4 and 5.
@@ -33,18 +35,31 @@ func (b *builder) piModels() (pi4, pi5 bool) {
 }
 
 // boardNotes say what the board needs that the image cannot give it: a
-// clock that survives a power cut, and GPIO lines for the relays.
+// clock that survives a power cut, and a way to drive the relays (GPIO
+// lines, or a relay module on a USB–RS-485 adapter).
 func (b *builder) boardNotes(instance string) []Block {
 	if instance == instanceRPi {
 		return b.piClockNotes()
 	}
 	l := b.l
-	return []Block{
+	out := []Block{
 		ptext(l.t("amd64 ボードは自身のハードウェア時計(RTC、CMOS 電池)で時刻を保ちます。それでも手順1で院内の NTP サーバを指定してください。",
 			"An amd64 board keeps the time in its own hardware clock (RTC, on its CMOS battery); give the hospital's NTP server in step 1 all the same.")),
-		note(bad(l.t("このイメージがリレーを駆動できるのは、カーネルが GPIO チップ(/dev/gpiochip*)として見せる GPIO ラインだけです: ボード自身の GPIO か、イメージのカーネルにドライバのある USB GPIO アダプタの GPIO。GPIO のない amd64 ミニPCでは、今のところリレーは simulated にしかできず、その媒体はオフラインになりません。チップが見えるかどうかは、媒体を買い足す前に画面の配線テストで確かめてください。オブジェクトロックの S3 バケットは、リレーがなくても変更不可(オフライン)として扱われます。",
-			"This image drives relays only through GPIO lines the kernel shows as a GPIO chip (/dev/gpiochip*): the board's own, or those of a USB GPIO adapter whose driver the image's kernel has. On an amd64 mini PC without GPIO, a relay can today only be simulated, and its medium is never offline. Check with the page's wiring test that the chip is found before buying more. An object-locked S3 bucket counts as offline (immutable) without any relay."))),
 	}
+	gpio := slices.ContainsFunc(b.cfg.Relays, func(r relay.Spec) bool { return r.Driver == relay.DriverGPIO })
+	if b.hasModules() {
+		out = append(out, ptext(l.t("リレーは USB–RS-485 アダプタにつないだ Modbus RTU リレーモジュールです。イメージのカーネルには FTDI、CP210x、CH341 の USB シリアルドライバがあります。ゲートウェイには udev がないため、アダプタは /dev の名前ではなく USB シリアル番号で見つけます: シリアル番号を持つアダプタを選び、画面の設定でリレーモジュールを開くと、接続中のアダプタとそのシリアル番号が表示されます。",
+			"The relays are a Modbus RTU relay module on a USB–RS-485 adapter. The image's kernel has the FTDI, CP210x and CH341 USB serial drivers. The gateway has no udev, so it finds the adapter by its USB serial number, not its /dev name: choose an adapter that has one; the page's relay module settings list the adapters connected now with their serial numbers.")))
+	}
+	if gpio {
+		out = append(out, note(text(l.t("GPIO のリレーは、カーネルが GPIO チップ(/dev/gpiochip*)として見せるラインだけを駆動できます: ボード自身の GPIO か、イメージのカーネルにドライバのある USB GPIO アダプタの GPIO。チップが見えるかどうかは、媒体を買い足す前に画面の配線テストで確かめてください。",
+			"A GPIO relay drives only lines the kernel shows as a GPIO chip (/dev/gpiochip*): the board's own, or those of a USB GPIO adapter whose driver the image's kernel has. Check with the page's wiring test that the chip is found before buying more."))))
+	}
+	if !gpio && !b.hasModules() {
+		out = append(out, note(bad(l.t("GPIO のない amd64 ミニPCでは、USB–RS-485 アダプタにつないだ Modbus RTU リレーモジュールでリレーを駆動します(ドライバ modbus)。リレーが simulated のままでは、その媒体はオフラインになりません。オブジェクトロックの S3 バケットは、リレーがなくても変更不可(オフライン)として扱われます。",
+			"An amd64 mini PC without GPIO drives its relays through a Modbus RTU relay module on a USB–RS-485 adapter (driver modbus). While a relay is simulated, its medium is never offline. An object-locked S3 bucket counts as offline (immutable) without any relay."))))
+	}
+	return out
 }
 
 // piClockNotes: a Raspberry Pi 4 has no hardware clock at all, a Pi 5's

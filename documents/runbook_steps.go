@@ -139,7 +139,7 @@ func (b *builder) firstCycleSection() Section {
 // cut and verified, an object-locked bucket immutable, and a medium on a
 // relay that drives nothing never offline.
 func (b *builder) expectedState(m *config.Medium) msg.Text {
-	if r := relayOf(b.cfg, m); r != nil && r.Driver != relay.DriverGPIO {
+	if r := relayOf(b.cfg, m); r != nil && !realRelay(r) {
 		return status.Simulated.Label()
 	}
 	return status.Medium{State: status.Cut, Immutable: m.Type == config.MediumS3 && m.Relay == ""}.Label()
@@ -200,7 +200,7 @@ func (b *builder) acceptance() []Block {
 	for i := range cfg.Media {
 		m := &cfg.Media[i]
 		items = append(items, item(text(l.f("媒体 %s: スナップショットが記録され、画面に%sと表示された。", "Medium %s: a snapshot was recorded and the page shows %s.", m.Name, l.q(b.expectedState(m))))))
-		if r := relayOf(cfg, m); r != nil && r.Sense != nil && r.Driver == relay.DriverGPIO {
+		if r := relayOf(cfg, m); r != nil && r.Sense != nil && realRelay(r) {
 			items = append(items, item(text(l.f("媒体 %s: センス線を外して実行すると「切断を確認できません」となり、通知が届いた(試験後に配線を戻す)。", "Medium %s: with the sense wire removed the cut shows as NOT verified and an alert arrived (rewire afterwards).", m.Name))))
 		}
 	}

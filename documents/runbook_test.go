@@ -142,7 +142,7 @@ func TestRunbookSaysWhatTheBoardNeeds(t *testing.T) {
 	noNTP := map[string]string{"ja": "NTP サーバが設定されていません。", "en": "No NTP server is configured."}
 	addOn := map[string]string{"ja": "RTC 拡張ボード(Raspberry Pi 4)", "en": "RTC add-on board (Raspberry Pi 4)"}
 	battery := map[string]string{"ja": "RTC バックアップ電池(Raspberry Pi 5)", "en": "RTC backup battery (Raspberry Pi 5)"}
-	gpio := map[string]string{"ja": "今のところリレーは simulated にしかできず", "en": "a relay can today only be simulated"}
+	gpio := map[string]string{"ja": "GPIO のリレーは、カーネルが GPIO チップ(/dev/gpiochip*)として見せるラインだけを駆動できます", "en": "A GPIO relay drives only lines the kernel shows as a GPIO chip (/dev/gpiochip*)"}
 
 	w := newWorld(t) // a Pi 5: its pins are on the RP1
 	rb := runbook(t, w.cfg)

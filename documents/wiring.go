@@ -33,17 +33,18 @@ func raspberryChip(chip string) bool {
 }
 
 // pinName names a line for the person wiring it: "GPIO17 (header pin 11)"
-// on a Raspberry Pi, "chip X line N" elsewhere.
-func pinName(l lang, chip string, line int) string {
-	if p, ok := headerPin[line]; ok && raspberryChip(chip) {
+// on a Raspberry Pi (pi: the configuration is for the Pi image), "chip X
+// line N" elsewhere.
+func pinName(l lang, pi bool, chip string, line int) string {
+	if p, ok := headerPin[line]; ok && pi && raspberryChip(chip) {
 		return l.f("GPIO%d(40ピンヘッダの%d番ピン)", "GPIO%d (header pin %d)", line, p)
 	}
 	return l.f("%s のライン %d(ボードの説明書で端子を確認)", "%s line %d (find the terminal in the board's manual)", chip, line)
 }
 
 // shortPin is the label drawn in the diagram.
-func shortPin(chip string, line int) string {
-	if p, ok := headerPin[line]; ok && raspberryChip(chip) {
+func shortPin(pi bool, chip string, line int) string {
+	if p, ok := headerPin[line]; ok && pi && raspberryChip(chip) {
 		return fmt.Sprintf("GPIO%d · pin %d", line, p)
 	}
 	return fmt.Sprintf("%s:%d", chip, line)
@@ -54,9 +55,10 @@ func shortPin(chip string, line int) string {
 // to ground; active_low=true an optocoupler on the medium's supply.
 func senseByAux(s *relay.SenseSpec) bool { return !s.ActiveLow }
 
-// wiringSVG draws one relay: the gateway's pins, the relay's coil and its
-// normally-open contact in the medium's supply, and the sense input.
-func wiringSVG(l lang, r relay.Spec, medium string) string {
+// wiringSVG draws one GPIO relay: the gateway's pins (the header's on a
+// Raspberry Pi), the relay's coil and its normally-open contact in the
+// medium's supply, and the sense input.
+func wiringSVG(l lang, pi bool, r relay.Spec, medium string) string {
 	e := html.EscapeString
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
@@ -66,11 +68,16 @@ func wiringSVG(l lang, r relay.Spec, medium string) string {
 	// The gateway's header.
 	w(`<rect x="10" y="30" width="210" height="250" fill="#f4f6f8" stroke="#333"/>`)
 	w(`<text x="20" y="50" font-weight="bold">%s</text>`, e(l.t("ゲートウェイ GPIO", "gateway GPIO")))
-	w(`<text x="20" y="90">%s</text>`, e(l.t("リレー出力", "relay output")+": "+shortPin(r.Chip, r.Line)))
-	w(`<text x="20" y="120">VCC: pin %d (5V)</text>`, pin5V)
-	w(`<text x="20" y="150">GND: pin %d</text>`, pinGND)
+	w(`<text x="20" y="90">%s</text>`, e(l.t("リレー出力", "relay output")+": "+shortPin(pi, r.Chip, r.Line)))
+	if pi {
+		w(`<text x="20" y="120">VCC: pin %d (5V)</text>`, pin5V)
+		w(`<text x="20" y="150">GND: pin %d</text>`, pinGND)
+	} else {
+		w(`<text x="20" y="120">%s</text>`, e(l.t("VCC: ボードの 5V(説明書で確認)", "VCC: the board's 5 V (see its manual)")))
+		w(`<text x="20" y="150">%s</text>`, e(l.t("GND: ボードの GND", "GND: the board's GND")))
+	}
 	if r.Sense != nil {
-		w(`<text x="20" y="200">%s</text>`, e(l.t("センス入力", "sense input")+": "+shortPin(r.Sense.Chip, r.Sense.Line)))
+		w(`<text x="20" y="200">%s</text>`, e(l.t("センス入力", "sense input")+": "+shortPin(pi, r.Sense.Chip, r.Sense.Line)))
 		pull := r.Sense.Pull
 		if pull == "" {
 			pull = l.t("既定", "default")

@@ -139,7 +139,7 @@ func (g *Gateway) openRelays(ctx context.Context, cfg *config.Config) (*relay.Se
 		}
 	}
 	return relay.Open(ctx, cfg.Relays, relay.Options{
-		Sources: g.opts.RelaySources, Logger: g.log,
+		Sources: g.opts.RelaySources, Modules: cfg.RelayModules, Logger: g.log,
 		Observer: func(ev relay.Event) {
 			kind := ledger.KindRelaySense
 			if ev.Kind == relay.KindCommand {

@@ -80,14 +80,11 @@ func (s *Server) relayStepPage(w http.ResponseWriter, r *http.Request) {
 	}
 	rs := cfg.Relays[i]
 	b := relayBody{Name: name, Simulated: rs.Driver == relay.DriverSimulated, NoSense: rs.Sense == nil,
-		Wiring:   msg.Sprintf("ドライバ %s、出力 %s:%d", "driver %s, output %s:%d", rs.Driver, rs.Chip, rs.Line),
+		Wiring:   relayWiring(rs),
 		EditHref: "/config/relay?name=" + url.QueryEscape(name) + "&next=" + url.QueryEscape("/commission/relay?name="+name),
 		Step:     s.stepItem(gateway.StepRelay, name), Suggest: fmt.Sprintf("disk-%d", len(cfg.Media)+1)}
-	switch {
-	case b.Simulated:
-		b.Wiring, b.NoSense = msg.Sprintf("ドライバ %s(何も給電・切断しません)", "driver %s (powers and cuts nothing)", rs.Driver), false
-	case rs.Sense != nil:
-		b.Wiring = b.Wiring.Append("、", msg.Sprintf("センス %s:%d", "sense %s:%d", rs.Sense.Chip, rs.Sense.Line))
+	if b.Simulated {
+		b.NoSense = false
 	}
 	b.EnrolLabel = msg.T("このディスクを登録", "Enrol this disk")
 	if m := slices.IndexFunc(cfg.Media, func(m config.Medium) bool { return m.Relay == name }); m >= 0 {

@@ -55,12 +55,15 @@ func configFormFields() []FormField {
 		}
 		prefix := unindexed(it.prefix)
 		for _, b := range it.binds {
-			f := FormField{Path: joinPath(prefix, b.key), Form: "/config/" + kind, Heading: ed.heading, Label: b.label, Shown: b.readOnly}
+			f := FormField{Path: joinPath(prefix, b.vpath()), Form: "/config/" + kind, Heading: ed.heading, Label: b.label, Shown: b.readOnly}
 			switch {
 			case b.key == "known_hosts":
 				f.Label = msg.T("ホスト鍵(取得して指紋を確認し、登録)", "Host keys (fetched, fingerprint confirmed, pinned)")
 			case b.hidden:
 				f.Label = msg.T("名前(媒体の名前が入ります)", "Name (set to the medium's name)")
+			}
+			if slices.Contains(out, f) { // one setting under the same label for two types
+				continue
 			}
 			out = append(out, f)
 		}

@@ -59,6 +59,9 @@ type item struct {
 	variant func() string
 	// ssh is set for an item that is an SSH account on the e-chart side.
 	ssh *sshAccount
+	// useAdapter, when set, takes the USB serial number of an adapter the
+	// form lists (a relay module's "Use this adapter").
+	useAdapter func(serial string)
 }
 
 // reads says whether a submitted form sets b. The type field comes
@@ -67,7 +70,18 @@ func (it item) reads(b binding) bool {
 	if b.readOnly || b.hidden {
 		return false
 	}
-	return b.variant == "" || it.variant != nil && b.variant == it.variant()
+	return b.variant == "" || it.variant != nil && hasVariant(b.variant, it.variant())
+}
+
+// current are the item's bindings of its chosen type: the fields a
+// validation message may stand beside (another type's field may share
+// the setting's path, as a relay's GPIO chip and Modbus module do).
+func (it item) current() []binding {
+	if it.variant == nil {
+		return it.binds
+	}
+	v := it.variant()
+	return slices.DeleteFunc(slices.Clone(it.binds), func(b binding) bool { return !hasVariant(b.variant, v) })
 }
 
 // editor is one kind of form: the general settings, a source, a relay, a
@@ -86,6 +100,7 @@ func (s *Server) editors() map[string]editor {
 		"general": {heading: msg.T("全般・スケジュール・保持世代", "General, schedule and retention"), find: generalItem, single: true},
 		"source":  {heading: msg.T("取得元(電子カルテサーバ)", "Source (e-chart server)"), find: sourceItem, remove: removeSource},
 		"relay":   {heading: msg.T("リレー", "Relay"), find: relayItem, remove: removeRelay},
+		"module":  {heading: msg.T("リレーモジュール(Modbus RTU)", "Relay module (Modbus RTU)"), find: moduleItem, remove: removeModule}, // relayform.go
 		"medium":  {heading: msg.T("媒体", "Medium"), find: mediumItem, remove: removeMedium},
 		"alerts":  {heading: msg.T("通知(メール・Webhook)", "Alerts (mail, webhook)"), find: alertsItem, single: true},
 		"restore": {heading: msg.T("復元と訓練", "Restore and drills"), find: restoreItem, single: true},
@@ -191,72 +206,6 @@ func removeSource(c *config.Config, name string) bool {
 	return removeNamed(&c.Sources, name, func(s config.Source) string { return s.Name })
 }
 
-func relayItem(c *config.Config, name string) (item, bool) {
-	i := slices.IndexFunc(c.Relays, func(r relay.Spec) bool { return r.Name == name })
-	if name == "" {
-		c.Relays = append(c.Relays, relay.Spec{Driver: relay.DriverGPIO, Sense: &relay.SenseSpec{}})
-		i = len(c.Relays) - 1
-	}
-	if i < 0 {
-		return item{}, false
-	}
-	r := &c.Relays[i]
-	sense := relay.SenseSpec{}
-	hasSense := r.Sense != nil
-	if hasSense {
-		sense = *r.Sense
-	}
-	out := msg.T("出力", "Output")
-	in := msg.T("センス入力(切断の証明)", "Sense input (proof of the cut)")
-	var b bindings
-	g, s := bindString(&r.Name)
-	b.add(out, "name", msg.T("名前", "Name"), msg.Text{}, textField, g, s)
-	g, s = bindString(&r.Driver)
-	drivers := []option{opt(relay.DriverGPIO, "GPIO", "GPIO"), opt(relay.DriverSimulated, "simulated(オフラインではない)", "simulated (not offline)")}
-	if r.Driver == relay.DriverFake { // the demo's and tests' modelled hardware only: never offered for a new relay
-		drivers = append(drivers, opt(relay.DriverFake, "fake(試験用)", "fake (tests)"))
-	}
-	b.add(out, "driver", msg.T("ドライバ", "Driver"), msg.T("simulated は何も給電せず、オフラインになりません", "simulated powers nothing and is never offline"), selectField, g, s,
-		drivers...)
-	g, s = bindString(&r.Chip)
-	b.add(out, "chip", msg.T("GPIOチップ", "GPIO chip"), msg.T("例: pinctrl-rp1、gpiochip0", "e.g. pinctrl-rp1, gpiochip0"), textField, g, s)
-	g, s = bindInt(&r.Line)
-	b.add(out, "line", msg.T("ライン番号", "Line offset"), msg.T("ピン番号ではなくチップ上のライン番号", "the line on the chip, not the header pin"), numberField, g, s)
-	g, s = bindBool(&r.ActiveLow)
-	b.add(out, "active_low", msg.T("アクティブロー", "Active low"), msg.Text{}, checkField, g, s)
-	g, s = bindDuration(&r.OnTimeout)
-	b.add(out, "on_timeout", msg.T("通電の確認待ち", "On timeout"), emptyIsDefault(), durationField, g, s)
-	g, s = bindDuration(&r.OffTimeout)
-	b.add(out, "off_timeout", msg.T("切断の確認待ち", "Off timeout"), emptyIsDefault(), durationField, g, s)
-	g, s = bindBool(&hasSense)
-	b.add(in, "sense", msg.T("センス入力あり", "Has a sense input"), msg.T("ないと切断は確認済みになりません", "without it no cut is ever verified"), checkField, g, s)
-	g, s = bindString(&sense.Chip)
-	b.add(in, "sense.chip", msg.T("GPIOチップ", "GPIO chip"), msg.Text{}, textField, g, s)
-	g, s = bindInt(&sense.Line)
-	b.add(in, "sense.line", msg.T("ライン番号", "Line offset"), msg.Text{}, numberField, g, s)
-	g, s = bindBool(&sense.ActiveLow)
-	b.add(in, "sense.active_low", msg.T("アクティブロー", "Active low"), msg.Text{}, checkField, g, s)
-	g, s = bindString(&sense.Pull)
-	b.add(in, "sense.pull", msg.T("プル", "Pull"), msg.Text{}, selectField, g, s,
-		opt("", "既定", "default"), opt("none", "なし", "none"), opt("up", "プルアップ", "up"), opt("down", "プルダウン", "down"))
-	old := r.Name
-	return item{prefix: fmt.Sprintf("relays[%d]", i), binds: b, commit: func() {
-		r.Sense = nil
-		if hasSense {
-			sn := sense
-			r.Sense = &sn
-		}
-		// A renamed relay keeps powering its media.
-		if old != "" && r.Name != old {
-			for j := range c.Media {
-				if c.Media[j].Relay == old {
-					c.Media[j].Relay = r.Name
-				}
-			}
-		}
-	}}, true
-}
-
 func removeRelay(c *config.Config, name string) bool {
 	return removeNamed(&c.Relays, name, func(r relay.Spec) string { return r.Name })
 }
@@ -350,6 +299,7 @@ type formBody struct {
 	DeleteAction             string
 	Account                  *accountExtras
 	Medium                   *mediumExtras
+	Module                   *moduleExtras
 	// Next is the commissioning page the form returns to once saved.
 	Next string
 }
@@ -399,6 +349,9 @@ func (s *Server) renderForm(w http.ResponseWriter, r *http.Request, t formEdit, 
 		if i := indexOf(it.prefix); orig != "" && cfg.Media[i].S3 != nil {
 			body.Medium.S3 = s3State(cfg, &cfg.Media[i])
 		}
+	}
+	if t.kind == "module" {
+		body.Module = s.adapterList(cfg, it)
 	}
 	if st.extras != nil {
 		st.extras(&body)
@@ -548,7 +501,7 @@ func addValidation(st *formState, it item, cur, next *config.Config) {
 	if !errors.As(next.ValidateChange(cur), &ve) {
 		return
 	}
-	errs, other := matchErrors(it.prefix, it.binds, ve)
+	errs, other := matchErrors(it.prefix, it.current(), ve)
 	for k, v := range errs {
 		if _, typed := st.raw[k]; !typed {
 			st.errs[k] = append(st.errs[k], v...)
@@ -564,6 +517,9 @@ func (s *Server) configSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	it, next, base := t.it, t.next, r.PostFormValue("base")
 	st := readForm(r, it)
+	if serial := r.PostFormValue("use_adapter"); serial != "" && it.useAdapter != nil {
+		it.useAdapter(serial)
+	}
 	it.commit()
 	var pinned *hostkey.Offer
 	if it.ssh != nil {
@@ -596,7 +552,7 @@ func (s *Server) configSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	if ve != nil || problem != nil {
 		// The errors stand in the summary and beside their fields.
-		st.errs, st.other = matchErrors(it.prefix, it.binds, ve)
+		st.errs, st.other = matchErrors(it.prefix, it.current(), ve)
 		st.err = msg.TextOf(problem)
 		s.renderForm(w, r, t, base, st)
 		return
@@ -680,6 +636,7 @@ type overviewBody struct {
 	General  []kv
 	Sources  []row
 	Relays   []row
+	Modules  []row
 	Media    []row
 	Restore  []kv
 	Targets  []row
@@ -724,12 +681,16 @@ func (s *Server) renderOverview(w http.ResponseWriter, r *http.Request, errMsg m
 			Bad: len(src.KnownHosts) == 0})
 	}
 	for _, rl := range c.Relays {
-		sense := msg.T("センスなし(切断は確認されません)", "no sense input (cuts are never verified)")
-		if rl.Sense != nil {
-			sense = msg.Sprintf("センス %s:%d", "sense %s:%d", rl.Sense.Chip, rl.Sense.Line)
+		b.Relays = append(b.Relays, row{Name: rl.Name, Edit: edit("relay", rl.Name), Summary: relaySummary(rl), Bad: rl.Sense == nil || rl.Driver == relay.DriverSimulated})
+	}
+	if len(c.RelayModules) > 0 {
+		present, err := s.adapters()
+		if err != nil {
+			s.log.Warn("listing the USB serial adapters", "err", err)
 		}
-		b.Relays = append(b.Relays, row{Name: rl.Name, Edit: edit("relay", rl.Name),
-			Summary: msg.Sprintf("%s %s:%d、%s", "%s %s:%d, %s", rl.Driver, rl.Chip, rl.Line, sense), Bad: rl.Sense == nil || rl.Driver == relay.DriverSimulated})
+		for _, m := range c.RelayModules {
+			b.Modules = append(b.Modules, moduleRow(m, edit("module", m.Name), present))
+		}
 	}
 	for _, m := range c.Media {
 		b.Media = append(b.Media, mediumRow(m, edit("medium", m.Name)))

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -27,8 +28,27 @@ type binding struct {
 	// form that is not a plain field (a source's host keys).
 	hidden bool
 	// variant is the item's type this field belongs to (a medium's "s3"
-	// settings); "" is every type. Only the chosen type's fields are read.
+	// settings), or several separated by spaces (a relay's "gpio fake
+	// simulated"); "" is every type. Only the chosen type's fields are read.
 	variant string
+	// path is the setting's validation path when it differs from key: two
+	// types may show one setting under their own names (a relay's chip is a
+	// GPIO chip, or the Modbus module chosen from a list).
+	path string
+}
+
+// vpath is the binding's validation path, without the item's prefix.
+func (b binding) vpath() string {
+	if b.path != "" {
+		return b.path
+	}
+	return b.key
+}
+
+// hasVariant says whether a binding of variant (one type or several
+// separated by spaces; "" for every type) belongs to type v.
+func hasVariant(variant, v string) bool {
+	return variant == "" || slices.Contains(strings.Fields(variant), v)
 }
 
 // bindings is a form's fields in order.
@@ -241,7 +261,7 @@ func matchErrors(prefix string, binds []binding, ve *config.ValidationError) (ma
 	}
 	used := map[int]bool{}
 	for _, b := range binds {
-		path := full(b.key)
+		path := full(b.vpath())
 		for _, fe := range ve.For(path) {
 			out[b.key] = append(out[b.key], fe.Text)
 		}

@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/danzen-gw/danzen/relay/rtu"
+
 	"golang.org/x/crypto/ssh"
 
 	"github.com/danzen-gw/danzen/auth"
@@ -69,6 +71,8 @@ type envOptions struct {
 	// network and timeSync are the gateway's (commission_network_test.go).
 	network  *netconf.Manager
 	timeSync gateway.TimeSync
+	// adapters are the USB serial adapters the relay module form lists.
+	adapters func() ([]rtu.Adapter, error)
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -121,7 +125,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if o.wrap != nil {
 		core = o.wrap(g)
 	}
-	page, err := web.New(web.Options{Core: core, Auth: a, Recorder: rec, Certs: e.certs, Log: log, FetchHostKey: o.fetch})
+	page, err := web.New(web.Options{Core: core, Auth: a, Recorder: rec, Certs: e.certs, Log: log, FetchHostKey: o.fetch, Adapters: o.adapters})
 	if err != nil {
 		t.Fatal(err)
 	}

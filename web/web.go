@@ -23,6 +23,7 @@ import (
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/documents"
 	"github.com/danzen-gw/danzen/internal/msg"
+	"github.com/danzen-gw/danzen/relay/rtu"
 	"github.com/danzen-gw/danzen/status"
 )
 
@@ -58,6 +59,9 @@ type Options struct {
 	Log   *slog.Logger
 	// FetchHostKey asks an SSH server for its host key [pull.FetchHostKey].
 	FetchHostKey func(ctx context.Context, host string, port int, prefer ...string) (ssh.PublicKey, error)
+	// Adapters lists the USB serial adapters connected now, for the relay
+	// module form (default: rtu.Adapters of /sys).
+	Adapters func() ([]rtu.Adapter, error)
 }
 
 // Server is the page.
@@ -69,6 +73,7 @@ type Server struct {
 	log          *slog.Logger
 	tmpl         templates
 	fetchHostKey func(ctx context.Context, host string, port int, prefer ...string) (ssh.PublicKey, error)
+	adapters     func() ([]rtu.Adapter, error)
 	handler      http.Handler
 }
 
@@ -81,12 +86,15 @@ func New(opts Options) (*Server, error) {
 	if opts.Core == nil || opts.Auth == nil || opts.Recorder == nil {
 		return nil, errors.New("web: Options.Core, Auth and Recorder are required")
 	}
-	s := &Server{core: opts.Core, auth: opts.Auth, rec: opts.Recorder, certs: opts.Certs, log: opts.Log, fetchHostKey: opts.FetchHostKey}
+	s := &Server{core: opts.Core, auth: opts.Auth, rec: opts.Recorder, certs: opts.Certs, log: opts.Log, fetchHostKey: opts.FetchHostKey, adapters: opts.Adapters}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.fetchHostKey == nil {
 		s.fetchHostKey = pull.FetchHostKey
+	}
+	if s.adapters == nil {
+		s.adapters = func() ([]rtu.Adapter, error) { return rtu.Adapters("/sys") }
 	}
 	t, err := parseTemplates(assets)
 	if err != nil {

@@ -34,8 +34,9 @@ type demoOptions struct {
 }
 
 // runDemo runs the main job on the embedded default: an in-process SFTP
-// server with a generated export, two file-backed disks behind fake
-// relays, two cycles (the second after ~5% of the dump changed), a restore
+// server with a generated export, two file-backed disks behind the relays
+// of a simulated Modbus RTU relay module (on a pseudo-terminal, through
+// the same driver as a real module), two cycles (the second after ~5% of the dump changed), a restore
 // drill, then the status page on 127.0.0.1.
 func runDemo(ctx context.Context, c *cli, args []string) (err error) {
 	o, err := demoFlags(args)
@@ -115,11 +116,14 @@ func setUpDemo(ctx context.Context, c *cli, o demoOptions) (*demo.Env, error) {
 	c.out.say(msg.Sprintf("danzen デモ(%s): %s の電子カルテのエクスポートと 2 GB のファイル上のディスク2台を作成中…",
 		"danzen demo in %s: generating a %s e-chart export and two 2 GB file-backed disks…", o.dir, bytesize.Format(o.dumpBytes)))
 	env, err := demo.Setup(ctx, demo.Options{Dir: o.dir, DumpBytes: o.dumpBytes, SmallFiles: o.smallFiles,
-		Media: []string{"disk-a", "disk-b"}, DiskSize: 2 << 30, ResticBinary: o.restic}, c.log)
+		Media: []string{"disk-a", "disk-b"}, DiskSize: 2 << 30, ResticBinary: o.restic, Modbus: true}, c.log)
 	if err != nil {
 		return nil, err
 	}
 	c.out.say(msg.Sprintf("電子カルテサーバ(デモ): sftp://%s%s", "e-chart server (demo): sftp://%s%s", env.Server.Addr, env.Export))
+	for _, m := range env.Config.RelayModules {
+		c.out.say(msg.Sprintf("リレーモジュール(デモ、Modbus RTU のシミュレータ): %s、アドレス %d", "relay module (demo, a simulated Modbus RTU module): %s, address %d", m.Device, m.Address))
+	}
 	return env, nil
 }
 
