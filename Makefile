@@ -24,14 +24,61 @@ DEBS         += gcc linux-libc-dev tar
 DEBS         += jq
 # netprobe's fake edge: snmpd, dnsmasq and nftables in namespaces (iproute2); nmap for bench/scan.
 DEBS         += snmpd dnsmasq-base nftables iproute2 nmap
+# arm64 (the Pi's architecture) on this amd64 machine: qemu-user-static runs
+# the arm64 unit tests (test-arm64), the cross gcc and its libc headers lay out
+# the kernel's C structures for arm64, qemu-system-arm boots the arm64 image.
+DEBS         += qemu-user-static gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm
 
 .PHONY: demo test check deps restic vet bench-pull bench-scan
 
 demo: restic
 	DANZEN_RESTIC=$(RESTIC) $(GO) run ./cmd/danzen demo
 
-test: deps restic versitygw vet
+test: deps restic versitygw vet test-arm64
 	DANZEN_RESTIC=$(RESTIC) DANZEN_VERSITYGW=$(VERSITYGW) $(GO) test -count=1 -timeout 40m ./...
+
+# test-arm64 runs the unit tests whose correctness depends on the architecture
+# (the SG_IO, mtio and GPIO v2 ioctl structures; the ledger's and config's
+# encodings; termios through a pty) as GOARCH=arm64 binaries under qemu-user.
+# -exec names the emulator rather than relying on binfmt_misc: that is a
+# host-wide kernel setting that containers (this one included) often do not
+# mount, and where it is registered nothing shows whether a binary was
+# emulated at all. qemu-aarch64-static refuses a non-arm64 binary, so each test
+# binary here is arm64; the jq checks below make sure tests ran and that the
+# three C-layout tests passed as arm64. Excluded under qemu-user, for reasons
+# of the emulator, not of arm64:
+#   TestSGIOOnLoopIsNotSCSI, TestDetachReportsFailedSteps: qemu-user 7.2 does
+#     not pass SG_IO through (ENOSYS, not the kernel's EINVAL), so they would
+#     test qemu; TestSGIOHeaderMatchesC checks the header's arm64 layout.
+#   TestIoctlLayoutMatchesC: runs the host gcc's amd64 program, so it would
+#     compare arm64 Go with amd64 C; TestMtioMatchesCForGOARCH compiles
+#     <linux/mtio.h> for arm64 instead.
+# Everything else in these packages passes under qemu-user, root tests with
+# loop devices included.
+ARM64_PKGS   := ./ledger ./config ./media/disk ./media/tape ./relay ./relay/rtu/...
+ARM64_SKIP   := ^(TestSGIOOnLoopIsNotSCSI|TestDetachReportsFailedSteps|TestIoctlLayoutMatchesC)$$
+ARM64_LAYOUT := TestSGIOHeaderMatchesC TestMtioMatchesCForGOARCH TestPeriphGPIOv2Layout
+ARM64_JSON   := $(CURDIR)/build/test-arm64.json
+ARM64_MODULE := github.com/danzen-gw/danzen
+.PHONY: test-arm64
+test-arm64: deps
+	@mkdir -p $(dir $(ARM64_JSON)); echo "== arm64 unit tests under qemu-user: $(ARM64_PKGS)"; \
+	GOARCH=arm64 $(GO) test -count=1 -timeout 5m -json -exec qemu-aarch64-static -skip '$(ARM64_SKIP)' $(ARM64_PKGS) >$(ARM64_JSON); \
+	rc=$$?; \
+	jq -r 'select(.Test == null and (.Action == "pass" or .Action == "fail" or .Action == "skip")) | "\(.Action)\t\(.Package)\t\(.Elapsed // "")"' $(ARM64_JSON); \
+	if [ $$rc != 0 ]; then \
+		jq -rs '[.[] | select(.Action == "fail" and .Test != null) | .Package + " " + .Test] as $$failed | .[] | select(.Action == "output" or .Action == "build-output") | (.Package + " " + (.Test // "")) as $$k | select(.Test == null or any($$failed[]; . == $$k)) | .Output' $(ARM64_JSON) >&2; \
+		echo "arm64 tests failed (everything in $(ARM64_JSON))" >&2; exit 1; \
+	fi; \
+	for p in ledger config media/disk media/tape relay; do \
+		n=$$(jq -r --arg p "$(ARM64_MODULE)/$$p" 'select(.Package == $$p and .Test != null and .Action == "pass") | .Test' $(ARM64_JSON) | wc -l); \
+		if [ "$$n" -eq 0 ]; then echo "arm64: no test of ./$$p passed: did they run?" >&2; exit 1; fi; \
+	done; \
+	for t in $(ARM64_LAYOUT); do \
+		jq -se --arg t "$$t" 'any(.[]; (.Test // "" | startswith($$t)) and .Action == "output" and (.Output | test("agree.* for arm64")))' $(ARM64_JSON) >/dev/null || \
+			{ echo "arm64: $$t did not report its arm64 check" >&2; exit 1; }; \
+	done; \
+	echo "arm64: $$(jq -r 'select(.Test != null and .Action == "pass") | .Test' $(ARM64_JSON) | wc -l) tests and subtests passed under qemu-aarch64-static"
 
 vet:
 	$(GO) vet ./...
