@@ -188,3 +188,27 @@ func (b *builder) networkPairs() []kvPair {
 		pair(l.t("タイムゾーン", "time zone"), code(b.cfg.TimeZone)),
 	)
 }
+
+// piOnlyChecks are what no test before delivery can prove for a
+// Raspberry Pi: QEMU has no Pi machine, so the image's Pi parts are
+// checked as files only, and these are checked on the board on day one.
+func (b *builder) piOnlyChecks() []Block {
+	if _, instance := b.board(); instance != instanceRPi {
+		return nil
+	}
+	l := b.l
+	chip := "pinctrl-rp1 / pinctrl-bcm2711"
+	switch pi4, pi5 := b.piModels(); {
+	case pi5 && !pi4:
+		chip = "pinctrl-rp1"
+	case pi4 && !pi5:
+		chip = "pinctrl-bcm2711"
+	}
+	return []Block{ptext(l.t("実機でしか確かめられない項目(出荷前の試験は Raspberry Pi を起動できないため):", "Checked only on the real board (no test before delivery can boot a Raspberry Pi):")), checklist(
+		titem(l.t("Pi のファームウェアがイメージを起動し、電源を入れ直しても再び起動した(イメージに含まれる EEPROM 更新の後も)。", "The Pi's firmware booted the image, and boots again after a power cycle (also after the EEPROM update the image carries).")),
+		titem(l.f("配線テストで、リレーの GPIO チップ %s が見つかり、出力とセンス入力がヘッダの想定ピンで動いた。", "The wiring test found the relays' GPIO chip %s, and the output and sense input acted on the header pins expected.", chip)),
+		titem(l.t("配線テストで、媒体が Pi 自身の USB ポートに現れ(シリアル番号が表示され)、切断後に消えた。媒体は自前の電源で動き、Pi の USB 給電に頼っていない。", "The wiring test showed each medium appear on the Pi's own USB ports (its serial shown) and vanish after the cut; media run on their own supply, not on the Pi's USB power.")),
+		titem(l.t("作業用PCから書き込んだ更新(予備のルートパーティションと cmdline.txt の切り替え)で再起動し、画面に新しいビルドが表示された。", "An update written from the bench PC (the spare root partition and the cmdline.txt switch) rebooted into the new build, which the page shows.")),
+		titem(l.t("最初のサイクルの取得時間と媒体の通電時間を控え、夜間の時間枠に収まった(AES 命令のない Pi 4 では bench/README.md の見積もり表と比べる)。", "The first cycle's pull time and the media's powered time were noted and fit the nightly window (on a Pi 4, without AES instructions, compare with the sizing table in bench/README.md).")),
+	)}
+}

@@ -204,12 +204,12 @@ func (b *builder) acceptance() []Block {
 			items = append(items, item(text(l.f("媒体 %s: センス線を外して実行すると「切断を確認できません」となり、通知が届いた(試験後に配線を戻す)。", "Medium %s: with the sense wire removed the cut shows as NOT verified and an alert arrived (rewire afterwards).", m.Name))))
 		}
 	}
-	return []Block{
+	return append([]Block{
 		checklist(append(items,
 			titem(l.t("復元訓練を1回行い、全ファイルのSHA-256が一致し、復元時間が記録された。", "One restore drill ran: every file's SHA-256 matched and the time to restore was recorded.")),
 			titem(l.t("証跡台帳を書き出し、作業用PCで検証して正常だった。先頭ハッシュを控えた。", "The ledger was exported and verified OK on the bench PC; its head hash was noted.")),
 			titem(l.f("画面の%sで計画書・運用手順・復旧手順書を再生成し、未記入の欄がない。", "The plan, annex and recovery sheet were regenerated on the page's %s with no field left unfilled.", l.q(pageDocuments))),
 		)...),
-		signatures(l.t("実施日", "date"), l.t("構築者", "built by"), l.t("病院確認者", "accepted for the hospital"), l.t("保守ベンダ", "vendor")),
-	}
+	}, append(b.piOnlyChecks(),
+		signatures(l.t("実施日", "date"), l.t("構築者", "built by"), l.t("病院確認者", "accepted for the hospital"), l.t("保守ベンダ", "vendor")))...)
 }

@@ -143,11 +143,13 @@ func TestRunbookSaysWhatTheBoardNeeds(t *testing.T) {
 	addOn := map[string]string{"ja": "RTC 拡張ボード(Raspberry Pi 4)", "en": "RTC add-on board (Raspberry Pi 4)"}
 	battery := map[string]string{"ja": "RTC バックアップ電池(Raspberry Pi 5)", "en": "RTC backup battery (Raspberry Pi 5)"}
 	gpio := map[string]string{"ja": "GPIO のリレーは、カーネルが GPIO チップ(/dev/gpiochip*)として見せるラインだけを駆動できます", "en": "A GPIO relay drives only lines the kernel shows as a GPIO chip (/dev/gpiochip*)"}
+	realPi := map[string]string{"ja": "実機でしか確かめられない項目", "en": "Checked only on the real board"}
+	pi5Chip := map[string]string{"ja": "GPIO チップ pinctrl-rp1 が見つかり", "en": "found the relays' GPIO chip pinctrl-rp1,"}
 
 	w := newWorld(t) // a Pi 5: its pins are on the RP1
 	rb := runbook(t, w.cfg)
 	for _, l := range documents.Langs {
-		mustContain(t, "pi5."+l, rb[l], pi4[l], battery[l])
+		mustContain(t, "pi5."+l, rb[l], pi4[l], battery[l], realPi[l], pi5Chip[l])
 		mustNotContain(t, "pi5."+l, rb[l], noNTP[l], addOn[l], gpio[l])
 	}
 
@@ -170,7 +172,7 @@ func TestRunbookSaysWhatTheBoardNeeds(t *testing.T) {
 	rb = runbook(t, w.cfg)
 	for _, l := range documents.Langs {
 		mustContain(t, "amd64."+l, rb[l], "danzen-amd64", gpio[l])
-		mustNotContain(t, "amd64."+l, rb[l], pi4[l], addOn[l], battery[l])
+		mustNotContain(t, "amd64."+l, rb[l], pi4[l], addOn[l], battery[l], realPi[l])
 	}
 }
 
