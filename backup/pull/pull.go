@@ -139,6 +139,7 @@ func (p *puller) once(ctx context.Context) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.log.Info("connected", "source", p.src.Name, "addr", p.dialer.addr, "cipher", first.Cipher())
 	prev, err := LoadManifest(p.opts.Staging, p.src.Name)
 	if err != nil {
 		p.log.Warn("manifest unreadable, pulling everything", "err", err)

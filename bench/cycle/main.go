@@ -5,13 +5,23 @@
 // restic's own time for the same data, and the ratios the issue targets:
 // powered ≤ restic alone + 15 s, and danzen's overhead over pull + restic
 // ≤ 5%. Run as root (loop devices): go run ./bench/cycle
+//
+// -no-aes is the proxy for a CPU without AES instructions (Raspberry Pi
+// 4): the benchmark runs itself again with GODEBUG=cpu.aes=off, which the
+// gateway in this process (its pull, and the demo's SFTP server beside it)
+// and the restic it starts all inherit.
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/danzen-gw/danzen/backup/pull"
@@ -19,7 +29,33 @@ import (
 	"github.com/danzen-gw/danzen/internal/bytesize"
 )
 
-func main() { benchkit.Main("bench/cycle", run) }
+// noAESGodebug switches Go's AES instructions off. The runtime and
+// x/sys/cpu read GODEBUG only at start, hence the re-exec.
+const noAESGodebug = "cpu.aes=off"
+
+func main() {
+	noAES := flag.Bool("no-aes", false, "proxy for a CPU without AES instructions (Raspberry Pi 4): run danzen and restic with GODEBUG="+noAESGodebug)
+	benchkit.Main("bench/cycle", func(d benchkit.Data) error {
+		if *noAES && !slices.Contains(strings.Split(os.Getenv("GODEBUG"), ","), noAESGodebug) {
+			return reexecWithoutAES()
+		}
+		return run(d)
+	})
+}
+
+// reexecWithoutAES replaces this process with itself under
+// GODEBUG=cpu.aes=off; it returns only if that fails.
+func reexecWithoutAES() error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	godebug := noAESGodebug
+	if cur := os.Getenv("GODEBUG"); cur != "" {
+		godebug = cur + "," + godebug
+	}
+	return syscall.Exec(self, os.Args, append(os.Environ(), "GODEBUG="+godebug))
+}
 
 type round struct {
 	name                 string
@@ -50,6 +86,9 @@ func run(d benchkit.Data) (err error) {
 	if err != nil {
 		return err
 	}
+	if err := printCipher(ctx, w); err != nil {
+		return err
+	}
 	var rounds []round
 	for i, name := range benchkit.Rounds {
 		r, err := measureRound(ctx, w, repos, i, name)
@@ -63,6 +102,19 @@ func run(d benchkit.Data) (err error) {
 	printAlternative(rounds)
 	fmt.Printf("\nloadavg at the end: %s", benchkit.LoadAvg())
 	return nil
+}
+
+// printCipher says what the pull negotiates with the demo's SFTP server,
+// on a connection of its own before anything is timed.
+func printCipher(ctx context.Context, w *benchkit.World) error {
+	cfg := w.Env.Config
+	src := cfg.Sources[0]
+	c, err := pull.Connect(ctx, src, cfg.KeyPath(src.KeyFile))
+	if err != nil {
+		return fmt.Errorf("connect to see the cipher: %w", err)
+	}
+	fmt.Printf("GODEBUG=%q; the pull offers %s first and negotiated %s\n", os.Getenv("GODEBUG"), pull.Ciphers()[0], c.Cipher())
+	return c.Close()
 }
 
 // repos are the stock-restic repositories beside the medium: the

@@ -1,6 +1,7 @@
 // Command pull benchmarks danzen's SFTP pull (pull.Run) against
 // OpenSSH's own sftp client, against one real OpenSSH sshd on 127.0.0.1
-// (internal/sshdtest), with the same cipher (aes128-gcm@openssh.com).
+// (internal/sshdtest), with the same cipher (aes128-gcm@openssh.com; with
+// -no-aes, chacha20-poly1305@openssh.com, as on a CPU without AES).
 //
 // Two data sets: one big file of pseudo-random (incompressible) data and
 // many small files in a few directories. Each tool copies each set into a
@@ -15,6 +16,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
@@ -26,6 +28,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -58,9 +61,8 @@ import (
 const childArg = "__danzen-bench-pull-child"
 
 const (
-	cipherName = "aes128-gcm@openssh.com"
-	gib        = 1 << 30
-	clkTck     = 100 // USER_HZ: /proc times are in 1/100 s on Linux amd64 and arm64
+	gib    = 1 << 30
+	clkTck = 100 // USER_HZ: /proc times are in 1/100 s on Linux amd64 and arm64
 )
 
 func main() {
@@ -80,6 +82,8 @@ func main() {
 	flag.IntVar(&o.workers, "workers", def.Workers, "danzen: parallel file transfers (source workers)")
 	flag.DurationVar(&o.stable, "stable", time.Second, `danzen: completion mode "stable" StableFor`)
 	flag.StringVar(&o.profile, "cpuprofile", "", "directory to write a pprof CPU profile of every danzen pull into")
+	flag.BoolVar(&o.noAES, "no-aes", false, "proxy for a CPU without AES instructions (Raspberry Pi 4): danzen runs with GODEBUG=cpu.aes=off, "+
+		"OpenSSH sftp with chacha20-poly1305 and OPENSSL_ia32cap masking AES-NI and PCLMULQDQ")
 	flag.Parse()
 	var err error
 	if o.bigSize, err = parseSize(*bigSize); err != nil || o.bigSize <= 0 {
@@ -118,6 +122,54 @@ type opts struct {
 	conns, workers int
 	stable         time.Duration
 	profile        string
+	noAES          bool
+}
+
+// The no-AES proxy. Go's runtime and x/sys/cpu read GODEBUG at start, so
+// it is set on the danzen child, not here. OPENSSL_ia32cap clears AES-NI
+// (bit 57) and PCLMULQDQ (bit 33) in OpenSSL's first capability word; the
+// ":~0x0" keeps the second word (AVX2, AVX-512…) as detected, where
+// leaving it out would clear it too.
+const (
+	noAESGodebug = "cpu.aes=off"
+	noAESIA32Cap = "~0x200000200000000:~0x0"
+	cipherAES    = "aes128-gcm@openssh.com"
+	cipherChaCha = "chacha20-poly1305@openssh.com"
+)
+
+// refCipher is the cipher OpenSSH sftp is held to: the one danzen picks
+// first on such a CPU (and, without AES, OpenSSH's own first choice).
+func (o *opts) refCipher() string {
+	if o.noAES {
+		return cipherChaCha
+	}
+	return cipherAES
+}
+
+// childEnv is the danzen child's environment.
+func (o *opts) childEnv() []string {
+	env := os.Environ()
+	if o.noAES {
+		env = append(env, "GODEBUG="+joinGodebug(os.Getenv("GODEBUG"), noAESGodebug))
+	}
+	return env
+}
+
+// sftpEnv is OpenSSH sftp's (and its ssh's) environment.
+func (o *opts) sftpEnv() []string {
+	env := os.Environ()
+	if o.noAES {
+		env = append(env, "OPENSSL_ia32cap="+noAESIA32Cap)
+	}
+	return env
+}
+
+// joinGodebug adds setting to a GODEBUG value (a later setting wins).
+func joinGodebug(cur, setting string) string {
+	if cur == "" {
+		return setting
+	}
+	return cur + "," + setting
 }
 
 // dataset is one directory of the export with what every copy must hold.
@@ -240,8 +292,12 @@ func header(o *opts) {
 	fmt.Printf("machine: %d CPUs, %s, kernel %s; %s; pkg/sftp %s; %s\n", runtime.NumCPU(), cpuModel(),
 		release, runtime.Version(), sftpV, strings.TrimSpace(string(sshV)))
 	fmt.Printf("loadavg at start: %s", load)
-	fmt.Printf("cipher %s; page cache: %s; runs: %d (median reported); danzen: %d connections, %d workers, stable %s\n\n",
-		cipherName, o.cache, o.runs, o.conns, o.workers, o.stable)
+	fmt.Printf("cipher %s; page cache: %s; runs: %d (median reported); danzen: %d connections, %d workers, stable %s\n",
+		o.refCipher(), o.cache, o.runs, o.conns, o.workers, o.stable)
+	if o.noAES {
+		fmt.Printf("no-AES proxy: danzen with GODEBUG=%s; OpenSSH sftp with OPENSSL_ia32cap=%s\n", noAESGodebug, noAESIA32Cap)
+	}
+	fmt.Println()
 }
 
 func cpuModel() string {
@@ -373,6 +429,7 @@ type trial struct {
 	others    float64       // CPU seconds used by every other process meanwhile
 	maxRSS    int64         // KiB
 	load      string
+	cipher    string // danzen: negotiated
 }
 
 type setResult struct {
@@ -485,6 +542,7 @@ type childResult struct {
 	Bytes    int64   `json:"bytes_transferred"`
 	Err      string  `json:"error,omitempty"`
 	Problems int     `json:"problems"`
+	Cipher   string  `json:"cipher"` // negotiated, as the pull logged it
 }
 
 func (e *benchEnv) runDanzen(ctx context.Context, ds *dataset, dir string) (trial, error) {
@@ -499,6 +557,7 @@ func (e *benchEnv) runDanzen(ctx context.Context, ds *dataset, dir string) (tria
 	}
 	js, _ := json.Marshal(spec)
 	cmd := exec.CommandContext(ctx, self, childArg, string(js))
+	cmd.Env = e.o.childEnv()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -525,6 +584,7 @@ func (e *benchEnv) runDanzen(ctx context.Context, ds *dataset, dir string) (tria
 	}
 	t.xfer = time.Duration(r.Done - r.Listed)
 	t.xferCPU = r.DoneCPU - r.ListCPU
+	t.cipher = r.Cipher
 	if r.Files != len(ds.files) || r.Bytes != ds.bytes {
 		return t, fmt.Errorf("manifest says %d files, %d bytes transferred; want %d, %d", r.Files, r.Bytes, len(ds.files), ds.bytes)
 	}
@@ -543,12 +603,14 @@ func (e *benchEnv) runDanzen(ctx context.Context, ds *dataset, dir string) (tria
 // sftpCmd is OpenSSH's sftp running a batch file against the test sshd
 // with the benchmark's cipher, the pinned host key and no user config.
 func (e *benchEnv) sftpCmd(ctx context.Context, batch string) *exec.Cmd {
-	return exec.CommandContext(ctx, e.sftp, "-q", "-b", batch, "-i", e.srv.ClientKeyFile,
+	cmd := exec.CommandContext(ctx, e.sftp, "-q", "-b", batch, "-i", e.srv.ClientKeyFile,
 		"-F", "/dev/null",
 		"-o", "UserKnownHostsFile="+e.knownHosts, "-o", "GlobalKnownHostsFile=/dev/null",
 		"-o", "StrictHostKeyChecking=yes", "-o", "IdentitiesOnly=yes",
-		"-o", "Ciphers="+cipherName,
+		"-o", "Ciphers="+e.o.refCipher(),
 		"-P", strconv.Itoa(e.srv.Port), sshdtest.User+"@127.0.0.1")
+	cmd.Env = e.o.sftpEnv()
+	return cmd
 }
 
 // sftpSetup is the median wall time of an sftp session that only connects,
@@ -883,9 +945,11 @@ func child(args []string) int {
 	src.Workers = s.Workers
 	src.Completion = config.Completion{Mode: config.CompletionStable, StableFor: config.Duration(s.Stable)}
 	var mu sync.Mutex
+	ciph := &cipherLog{}
 	m, err := pull.Run(context.Background(), src, pull.Options{
 		Staging: s.Staging,
 		KeyFile: s.KeyFile,
+		Logger:  slog.New(ciph),
 		Events: func(ev pull.Event) {
 			switch ev.Kind {
 			case pull.EventListed, pull.EventDone:
@@ -905,11 +969,41 @@ func child(args []string) int {
 		return fail(err)
 	}
 	r.Files, r.Bytes = m.FilesTransferred, m.BytesTransferred
+	r.Cipher = ciph.get()
 	r.Problems = len(m.Pending) + len(m.Failed) + len(m.Refused)
 	if r.Problems > 0 {
 		return fail(fmt.Errorf("%d pending/failed/refused files", r.Problems))
 	}
 	return report()
+}
+
+// cipherLog is a slog handler that keeps the "cipher" the pull logs when
+// it connects, and drops everything else.
+type cipherLog struct {
+	mu     sync.Mutex
+	cipher string
+}
+
+func (h *cipherLog) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelInfo }
+func (h *cipherLog) WithAttrs([]slog.Attr) slog.Handler           { return h }
+func (h *cipherLog) WithGroup(string) slog.Handler                { return h }
+
+func (h *cipherLog) Handle(_ context.Context, r slog.Record) error {
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "cipher" {
+			h.mu.Lock()
+			h.cipher = a.Value.String()
+			h.mu.Unlock()
+		}
+		return true
+	})
+	return nil
+}
+
+func (h *cipherLog) get() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.cipher
 }
 
 func selfCPU() float64 {
@@ -994,7 +1088,23 @@ func (r setResult) summary(o *opts) error {
 		return err
 	}
 	r.verdicts(o, tm, d, s)
+	r.ciphers(o)
 	return nil
+}
+
+// ciphers prints what danzen's connections negotiated beside the cipher
+// sftp is held to: the ratios compare like with like only when they agree.
+func (r setResult) ciphers(o *opts) {
+	var got []string
+	for _, t := range r.danzen {
+		if c := cmp.Or(t.cipher, "(not logged)"); !slices.Contains(got, c) {
+			got = append(got, c)
+		}
+	}
+	fmt.Printf("      cipher: danzen negotiated %s; OpenSSH sftp held to %s\n", strings.Join(got, ", "), o.refCipher())
+	if len(got) != 1 || got[0] != o.refCipher() {
+		fmt.Printf("      !!! danzen did not use %s: the ratios above compare different ciphers\n", o.refCipher())
+	}
 }
 
 // table prints one row per tool and basis.

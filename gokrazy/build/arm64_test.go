@@ -144,28 +144,8 @@ func virtInstance(t *testing.T) *build.Instance {
 // same as startVM's: user mode, restrict=on, 127.0.0.1-only forwards.
 func startARM64VM(t *testing.T, img, kernel, cmdline string) *vm {
 	t.Helper()
-	v := &vm{port: freePort(t), appPort: freePort(t), log: filepath.Join(t.TempDir(), "serial.log"), started: time.Now()}
-	cmd := exec.Command("qemu-system-aarch64",
-		"-machine", "virt", "-cpu", "cortex-a72", "-accel", "tcg", "-m", "1024", "-smp", "2",
-		"-nographic", "-monitor", "none",
-		"-kernel", kernel, "-append", cmdline,
-		"-drive", "file="+img+",format=raw,if=virtio",
-		"-device", "virtio-rng-pci",
-		"-nic", fmt.Sprintf("user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:%d-:80,hostfwd=tcp:127.0.0.1:%d-:8443", v.port, v.appPort),
-		"-serial", "file:"+v.log)
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting qemu-system-aarch64 (Debian package qemu-system-arm): %v", err)
-	}
-	v.cmd = cmd
-	t.Cleanup(func() {
-		kill(cmd)
-		if t.Failed() {
-			t.Logf("qemu stderr: %s", stderr.String())
-		}
-	})
-	return v
+	return bootVM(t, "qemu-system-aarch64", "qemu-system-arm", img, "",
+		[]string{"-machine", "virt", "-cpu", "cortex-a72", "-kernel", kernel, "-append", cmdline})
 }
 
 var fingerprintRE = regexp.MustCompile(`fingerprint: ([0-9A-F:]{95})`)

@@ -410,8 +410,7 @@ func (v *vm) serial() string {
 // (guestfwd rules); extra holds more QEMU arguments (drives).
 func startVM(t *testing.T, img, nicExtra string, extra ...string) *vm {
 	t.Helper()
-	dir := t.TempDir()
-	vars := filepath.Join(dir, "OVMF_VARS.fd")
+	vars := filepath.Join(t.TempDir(), "OVMF_VARS.fd")
 	b, err := os.ReadFile("/usr/share/OVMF/OVMF_VARS.fd")
 	if err != nil {
 		t.Fatalf("OVMF firmware missing (Debian package ovmf): %v", err)
@@ -419,21 +418,30 @@ func startVM(t *testing.T, img, nicExtra string, extra ...string) *vm {
 	if err := os.WriteFile(vars, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	v := &vm{port: freePort(t), appPort: freePort(t), log: filepath.Join(dir, "serial.log"), started: time.Now()}
-	args := append([]string{
-		"-accel", "tcg", "-m", "1024", "-smp", "2", "-nographic", "-monitor", "none",
+	machine := []string{
 		"-drive", "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE.fd",
-		"-drive", "if=pflash,format=raw,file=" + vars,
+		"-drive", "if=pflash,format=raw,file=" + vars}
+	return bootVM(t, "qemu-system-x86_64", "qemu-system-x86", img, nicExtra, append(machine, extra...))
+}
+
+// bootVM starts qemu (from Debian package pkg) under TCG with img as a
+// virtio disk, the closed network startVM describes and the serial
+// console in a file; args are the machine's own and the caller's.
+func bootVM(t *testing.T, qemu, pkg, img, nicExtra string, args []string) *vm {
+	t.Helper()
+	v := &vm{port: freePort(t), appPort: freePort(t), log: filepath.Join(t.TempDir(), "serial.log"), started: time.Now()}
+	args = append([]string{
+		"-accel", "tcg", "-m", "1024", "-smp", "2", "-nographic", "-monitor", "none",
 		"-drive", "file=" + img + ",format=raw,if=virtio",
 		"-device", "virtio-rng-pci",
 		"-nic", fmt.Sprintf("user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:%d-:80,hostfwd=tcp:127.0.0.1:%d-:8443%s",
 			v.port, v.appPort, nicExtra),
-		"-serial", "file:" + v.log}, extra...)
-	cmd := exec.Command("qemu-system-x86_64", args...)
+		"-serial", "file:" + v.log}, args...)
+	cmd := exec.Command(qemu, args...)
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting qemu-system-x86_64 (Debian package qemu-system-x86): %v", err)
+		t.Fatalf("starting %s (Debian package %s): %v", qemu, pkg, err)
 	}
 	v.cmd = cmd
 	t.Cleanup(func() {
