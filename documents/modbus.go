@@ -133,8 +133,8 @@ func (b *builder) moduleWiring(r *relay.Spec) []Block {
 	}
 	return []Block{
 		kv([2]string{l.t("項目", "item"), l.t("設定値", "value")}, pairs...),
-		ptext(l.t("センス: モジュールのデジタル入力は絶縁型なので、媒体の電源(DC 5〜24V、入力の定格内)を NO 接点の後から直接つなげます。媒体に給電されているとONを読み、接点の溶着や断線は「切断を確認できません」として現れます。",
-			"Sense: the module's digital inputs are opto-isolated, so the medium's supply (DC 5–24 V, within the input's rating) goes to the input straight from after the NO contact. The input reads ON while the medium is powered; a welded contact or a broken wire shows as \"cut not verified\".")),
+		ptext(l.t("センス(反転なし): モジュールのデジタル入力は絶縁型なので、媒体の電源(DC 5〜24V、入力の定格内)を NO 接点の後から直接つなげます。媒体に給電されているとONを読み、接点の溶着は「切断を確認できません」として現れます。センス(反転、active_low): 強制ガイドリレーの補助接点(NC)を入力につなぎ、リレーがOFFのとき入力がONになります。断線も「切断を確認できません」になる、最も安全な配線です。",
+			"Sense (not inverted): the module's digital inputs are opto-isolated, so the medium's supply (DC 5–24 V, within the input's rating) goes to the input straight from after the NO contact; the input reads ON while the medium is powered, and a welded contact shows as \"cut not verified\". Sense (inverted, active_low): a force-guided relay's auxiliary NC contact drives the input, which reads ON while the relay is off; a broken wire then also shows as \"cut not verified\", the safest wiring.")),
 		ptext(l.f("初日の確認: アダプタをゲートウェイの USB ポートにつなぎ、画面の%sでモジュール %s を開き、接続中のアダプタの一覧にシリアル番号 %s が出ることを確かめてから、リレーの配線テストを行う。配線テストの各段階(リレーをオン → センス入力がオン → 装置が現れた → リレーをオフ → センス入力がオフ → 装置が消えた)がすべて成功するまで媒体を使わない。モジュールが応答しないときは、アドレス・通信速度・パリティ、A と B の入れ替わり、終端抵抗、モジュールの 24V 電源を確かめる。",
 			"On the first day: plug the adapter into the gateway's USB port, open module %[2]s on the page under %[1]s and check that the list of adapters connected now shows serial number %[3]s, then run the relay's wiring test. Use no medium until every stage of it passed (relay on → sense input on → device appeared → relay off → sense input off → device gone). When the module does not answer, check the address, baud and parity, A and B swapped, the terminations and the module's 24 V supply.",
 			l.q(pageConfig)+" → "+l.q(pageModules), m.Name, orDash(m.Adapter))),
@@ -169,19 +169,18 @@ func moduleSVG(l lang, r relay.Spec, m *rtu.ModuleSpec, medium string) string {
 	w(`<text x="260" y="100">A+ · B− · GND · 120Ω</text>`)
 	w(`<text x="260" y="140">CH%d: COM → NO %s</text>`, r.Line+1, e(l.t("(常時開: 使用)", "(normally open: used)")))
 	w(`<line x1="180" y1="225" x2="250" y2="96" stroke="#1565c0" stroke-width="2"/>`)
-	w(`<rect x="560" y="30" width="190" height="60" fill="#eef7ee" stroke="#333"/>`)
-	w(`<text x="570" y="52" font-weight="bold">%s</text>`, e(l.t("媒体の電源(ACアダプタ)", "medium's supply (adapter)")))
-	w(`<text x="570" y="75">+ → COM, − → %s</text>`, e(l.t("媒体の −", "medium −")))
-	w(`<rect x="560" y="130" width="190" height="60" fill="#eef2fb" stroke="#333"/>`)
-	w(`<text x="570" y="152" font-weight="bold">%s</text>`, e(l.f("媒体 %s", "medium %s", medium)))
-	w(`<text x="570" y="175">+ ← NO</text>`)
+	mediumSupplySVG(w, l, medium)
 	w(`<line x1="490" y1="136" x2="560" y2="70" stroke="#c62828" stroke-width="2"/>`)
 	w(`<line x1="490" y1="140" x2="560" y2="170" stroke="#c62828" stroke-width="2"/>`)
-	if r.Sense != nil {
+	switch {
+	case r.Sense != nil && !r.Sense.ActiveLow:
 		w(`<text x="260" y="220">%s</text>`, e(l.f("DI%d ← NO %s", "DI%d ← NO %s", r.Sense.Line+1, l.t("の後の媒体の +", "side, medium +"))))
 		w(`<text x="260" y="242">%s</text>`, e(l.t("DI 共通 ← 媒体の −", "DI common ← medium −")))
 		w(`<line x1="490" y1="216" x2="560" y2="180" stroke="#6a1b9a" stroke-width="2"/>`)
-	} else {
+	case r.Sense != nil:
+		w(`<text x="260" y="220">%s</text>`, e(l.f("DI%d ← %s", "DI%d ← %s", r.Sense.Line+1, l.t("強制ガイドリレーの補助接点(NC)", "force-guided relay's auxiliary contact (NC)"))))
+		w(`<text x="260" y="242">%s</text>`, e(l.t("反転(active_low): OFF で入力 ON", "inverted (active_low): input ON while off")))
+	default:
 		w(`<text x="260" y="220" fill="#b00020">%s</text>`, e(l.t("センス入力なし: 切断を証明できません", "no sense input: cuts cannot be proven")))
 	}
 	w(`<text x="10" y="315" fill="#333">%s</text>`, e(l.t("NO接点のため、モジュールが電源を失うと媒体への給電も切れます(全コイルが切れます)。", "The NO contact leaves the medium unpowered whenever the module loses power (it drops every coil).")))

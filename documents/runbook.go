@@ -116,12 +116,14 @@ func (b *builder) parts() []Block {
 		if r.Driver == relay.DriverGPIO || r.Driver == relay.DriverFake {
 			gpio++
 		}
-		if r.Sense != nil && r.Driver != relay.DriverModbus { // a module's inputs are isolated already
-			if senseByAux(r.Sense) {
-				senseAux = append(senseAux, r.Name)
-			} else {
-				senseOpto = append(senseOpto, r.Name)
-			}
+		switch modbus := r.Driver == relay.DriverModbus; {
+		case r.Sense == nil:
+		case modbus && !r.Sense.ActiveLow:
+			// The module's isolated input on the medium's supply: no part.
+		case modbus || senseByAux(r.Sense):
+			senseAux = append(senseAux, r.Name)
+		default:
+			senseOpto = append(senseOpto, r.Name)
 		}
 	}
 	rows := [][]Cell{

@@ -55,6 +55,18 @@ func shortPin(pi bool, chip string, line int) string {
 // to ground; active_low=true an optocoupler on the medium's supply.
 func senseByAux(s *relay.SenseSpec) bool { return !s.ActiveLow }
 
+// mediumSupplySVG draws the medium and its supply, whose + runs through
+// the relay's COM → NO contact.
+func mediumSupplySVG(w func(string, ...any), l lang, medium string) {
+	e := html.EscapeString
+	w(`<rect x="560" y="30" width="190" height="60" fill="#eef7ee" stroke="#333"/>`)
+	w(`<text x="570" y="52" font-weight="bold">%s</text>`, e(l.t("媒体の電源(ACアダプタ)", "medium's supply (adapter)")))
+	w(`<text x="570" y="75">+ → COM, − → %s</text>`, e(l.t("媒体の −", "medium −")))
+	w(`<rect x="560" y="130" width="190" height="60" fill="#eef2fb" stroke="#333"/>`)
+	w(`<text x="570" y="152" font-weight="bold">%s</text>`, e(l.f("媒体 %s", "medium %s", medium)))
+	w(`<text x="570" y="175">+ ← NO</text>`)
+}
+
 // wiringSVG draws one GPIO relay: the gateway's pins (the header's on a
 // Raspberry Pi), the relay's coil and its normally-open contact in the
 // medium's supply, and the sense input.
@@ -96,12 +108,7 @@ func wiringSVG(l lang, pi bool, r relay.Spec, medium string) string {
 	w(`<line x1="220" y1="116" x2="290" y2="66" stroke="#c62828" stroke-width="1.5"/>`)
 	w(`<line x1="220" y1="146" x2="290" y2="66" stroke="#000" stroke-width="1.5"/>`)
 	// The medium's supply through COM → NO.
-	w(`<rect x="560" y="30" width="190" height="60" fill="#eef7ee" stroke="#333"/>`)
-	w(`<text x="570" y="52" font-weight="bold">%s</text>`, e(l.t("媒体の電源(ACアダプタ)", "medium's supply (adapter)")))
-	w(`<text x="570" y="75">+ → COM, − → %s</text>`, e(l.t("媒体の −", "medium −")))
-	w(`<rect x="560" y="130" width="190" height="60" fill="#eef2fb" stroke="#333"/>`)
-	w(`<text x="570" y="152" font-weight="bold">%s</text>`, e(l.f("媒体 %s", "medium %s", medium)))
-	w(`<text x="570" y="175">+ ← NO</text>`)
+	mediumSupplySVG(w, l, medium)
 	w(`<line x1="460" y1="106" x2="560" y2="70" stroke="#c62828" stroke-width="2"/>`)
 	w(`<line x1="460" y1="131" x2="560" y2="170" stroke="#c62828" stroke-width="2"/>`)
 	// The sense wiring.
