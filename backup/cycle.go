@@ -196,6 +196,14 @@ func (c *Cycle) Session(ctx context.Context, t Target, fn func(ctx context.Conte
 		c.recordErr(ctx, t.Name, "ledger-room", err)
 		return mr
 	}
+	if t.BeforeSession != nil {
+		if err := t.BeforeSession(ctx); err != nil {
+			// The medium may still be powered from before: not offline.
+			mr.Err, mr.CutReason = err, msg.TextOf(err)
+			c.recordErr(ctx, t.Name, "cut-before-power-on", err)
+			return mr
+		}
+	}
 	if err := t.Drive.BeforePowerOn(); err != nil {
 		mr.Err = err
 		c.recordErr(ctx, t.Name, "before-power-on", err)

@@ -65,6 +65,10 @@ type Target struct {
 	// its Drive proves immutability.
 	Switch Switch
 	Drive  Drive
+	// BeforeSession, if set, runs first in a Session, before anything is
+	// noted or powered: the gateway proves there that a medium whose last
+	// cut is not verified is off. An error fails the session unpowered.
+	BeforeSession func(ctx context.Context) error
 	// Repo carries the password file, host, cache and temp dirs; Location
 	// is filled from Drive.Attach.
 	Repo restic.Repo

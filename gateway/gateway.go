@@ -43,6 +43,9 @@ type Options struct {
 	Network *netconf.Manager
 	// TimeSync keeps the clock (nil: the host's own time) (clock.go).
 	TimeSync TimeSync
+	// RecutEvery is how often an unverified cut is tried again (zero:
+	// a minute; tests shorten it) (recut.go).
+	RecutEvery time.Duration
 }
 
 // Gateway is an opened configuration.
@@ -69,6 +72,7 @@ type Gateway struct {
 	scans      scans        // scan.go
 	comm       commission   // commission.go
 	netState   networkState // network.go
+	recut      recutter     // recut.go
 }
 
 // Open opens the ledger and the relays, then drives every relay off and
@@ -107,6 +111,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Gateway, erro
 		return nil, errors.Join(err, led.Close())
 	}
 	g.alertLedgerRoom(time.Now())
+	g.startRecut()
 	return g, nil
 }
 
@@ -145,7 +150,10 @@ func (g *Gateway) openRelays(ctx context.Context, cfg *config.Config) (*relay.Se
 			if ev.Kind == relay.KindCommand {
 				kind = ledger.KindRelayCommand
 			}
-			g.record(ledger.Entry{Kind: kind, Medium: mediumOf[ev.Relay], Payload: relayEvidence(ev)})
+			e := ledger.Entry{Kind: kind, Medium: mediumOf[ev.Relay], Payload: relayEvidence(ev)}
+			if !g.recut.hold(ev.Relay, e) { // a cut retry stores its evidence only if it proves the cut
+				g.record(e)
+			}
 		},
 	})
 }
@@ -221,6 +229,7 @@ func (g *Gateway) Config() *config.Config { return g.cfg.Load() }
 // Close cuts every relay (fail-safe) and closes the ledger.
 func (g *Gateway) Close() error {
 	defer g.alerts.Wait() // let a last alert (e.g. from the final cut) go out
+	g.stopRecut()
 	var err error
 	if g.relays != nil {
 		err = g.relays.Close()
@@ -304,12 +313,13 @@ func (g *Gateway) target(name string, u use) (backup.Target, error) {
 		return backup.Target{}, err
 	}
 	var sw backup.Switch // none for a bucket without an uplink relay
+	var before func(context.Context) error
 	if m.Relay != "" {
 		r, ok := g.relays.Get(m.Relay)
 		if !ok {
 			return backup.Target{}, msg.Errorf("媒体 %[2]s のリレー %[1]q が開かれていません", "relay %q of medium %s is not open", m.Relay, name)
 		}
-		sw = r
+		sw, before = r, g.recutBeforeOn(name)
 	}
 	d, err := g.drive(m, u)
 	if err != nil {
@@ -323,9 +333,10 @@ func (g *Gateway) target(name string, u use) (backup.Target, error) {
 		env, ca = b.Backend()
 	}
 	return backup.Target{
-		Name:   name,
-		Switch: sw,
-		Drive:  d,
+		Name:          name,
+		Switch:        sw,
+		Drive:         d,
+		BeforeSession: before,
 		Repo: restic.Repo{
 			Binary:       bin,
 			PasswordFile: g.Config().KeyPath(m.PasswordFile),

@@ -104,7 +104,7 @@ func NewWith(t testing.TB, files map[string]string, media []string, diskSize int
 	src := s.Source("emr")
 	src.Completion = config.Completion{Mode: config.CompletionStable, StableFor: config.Duration(time.Second)}
 	cfg.Sources = []config.Source{src}
-	cfg.Relays, cfg.Media = hw.Relays, hw.Media
+	cfg.Relays, cfg.Media, cfg.RelayModules = hw.Relays, hw.Media, hw.Modules
 	cfg.CheckSubset = "100%"
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
