@@ -54,7 +54,10 @@ func reexecWithoutAES() error {
 	if cur := os.Getenv("GODEBUG"); cur != "" {
 		godebug = cur + "," + godebug
 	}
-	return syscall.Exec(self, os.Args, append(os.Environ(), "GODEBUG="+godebug))
+	// A second GODEBUG entry would not do: the first one wins, and the
+	// new process would exec itself again, forever.
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "GODEBUG=") })
+	return syscall.Exec(self, os.Args, append(env, "GODEBUG="+godebug))
 }
 
 type round struct {
