@@ -302,7 +302,8 @@ func TestTapeFullThenNewTape(t *testing.T) {
 	}
 
 	// A relay that welds during the session keeps the drive powered:
-	// ejected, but NOT offline; and the next session refuses to start.
+	// ejected, but NOT offline; and the next session refuses to start,
+	// unpowered, because its cut before the power-on fails too.
 	rep, err = tr.g.RunCycle(ctx, func(ev backup.CycleEvent) {
 		if ev.Phase == "detach" {
 			tr.x.HW.Board.Relay("relay-lto").SetMode(fake.Welded)
@@ -314,7 +315,7 @@ func TestTapeFullThenNewTape(t *testing.T) {
 	if e, cd := tr.lastCut(t); e.Kind != ledger.KindPowerOffUnverified || cd.SenseOff || cd.DeviceGone || !cd.Ejected {
 		t.Fatalf("welded relay evidence: %s %+v", e.Kind, cd)
 	}
-	if _, err := tr.g.RunCycle(ctx, nil); err == nil || !strings.Contains(err.Error(), "present before power-on") {
+	if _, err := tr.g.RunCycle(ctx, nil); err == nil || !strings.Contains(err.Error(), "the cut before the power-on is not verified either") {
 		t.Fatalf("session after a welded relay: %v", err)
 	}
 }
