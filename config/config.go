@@ -107,6 +107,18 @@ type Scan struct {
 	// Concurrency caps the connects in flight per address; 0 takes
 	// netprobe's default.
 	Concurrency int `json:"concurrency,omitempty"`
+	// PublicRate caps the connects per second while the register holds a
+	// public address: a typo there sends the scan to someone else's
+	// network. 0 takes netprobe's default (1000).
+	PublicRate int `json:"public_rate,omitempty"`
+	// LoopbackLab lets a scan touch 127.0.0.0/8 and ::1, where tests run
+	// their fake edge devices; a gateway never needs it, and every other
+	// address no device has stays refused.
+	LoopbackLab bool `json:"loopback_lab,omitempty"`
+	// Confirmed are the global addresses a vendor admin confirmed on the
+	// self-scan page as the hospital's own; a public address is scanned
+	// only while its point's confirmation names that same address.
+	Confirmed []ScanConfirmation `json:"confirmed,omitempty"`
 	// SNMPCommunities are tried only when listed (opt-in).
 	SNMPCommunities []string `json:"snmp_communities,omitempty"`
 	// Feed is where a known-exploited feed uploaded on the self-scan page
@@ -117,6 +129,21 @@ type Scan struct {
 	// ("" = on demand only). A scheduled scan waits for a running cycle
 	// to finish.
 	Schedule string `json:"schedule,omitempty"`
+}
+
+// ScanConfirmation is one typed confirmation that a point's global
+// address belongs to the hospital.
+type ScanConfirmation struct {
+	// Point is the register's ID of the connection point (CAF00001).
+	Point string `json:"point"`
+	// Addr is the global address as the person typed it again.
+	Addr string `json:"addr"`
+	// By is the vendor admin who confirmed.
+	By string `json:"by"`
+	// At is when.
+	At time.Time `json:"at"`
+	// Contract is the line's contract ID, if given.
+	Contract string `json:"contract,omitempty"`
 }
 
 // Documents holds what only the hospital can say: it never changes what

@@ -136,6 +136,7 @@ func TestValidateNamesEachBadField(t *testing.T) {
 		{"relays[0].driver", func(c *Config) { c.Relays[0].Driver = "magic" }},
 		{"scan.tcp_ports", func(c *Config) { c.Scan.TCPPorts = "22-" }},
 		{"scan.rate", func(c *Config) { c.Scan.Rate = 5 }},
+		{"scan.public_rate", func(c *Config) { c.Scan.PublicRate = 200000 }},
 		{"scan.concurrency", func(c *Config) { c.Scan.Concurrency = -1 }},
 		{"scan.snmp_communities[1]", func(c *Config) { c.Scan.SNMPCommunities = []string{"public", "public"} }},
 	} {

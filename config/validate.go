@@ -114,6 +114,9 @@ func (v *checker) scan(s Scan) {
 	if s.Rate != 0 && (s.Rate < MinScanRate || s.Rate > MaxScanRate) {
 		v.AddText("scan.rate", msg.Sprintf("0(既定値)か %d〜%d にしてください", "use 0 (the default) or %d to %d", MinScanRate, MaxScanRate))
 	}
+	if s.PublicRate != 0 && (s.PublicRate < MinScanRate || s.PublicRate > MaxScanRate) {
+		v.AddText("scan.public_rate", msg.Sprintf("0(既定値)か %d〜%d にしてください", "use 0 (the default) or %d to %d", MinScanRate, MaxScanRate))
+	}
 	if s.Concurrency < 0 || s.Concurrency > MaxScanConcurrency {
 		v.AddText("scan.concurrency", msg.Sprintf("0(既定値)か 1〜%d にしてください", "use 0 (the default) or 1 to %d", MaxScanConcurrency))
 	}

@@ -68,6 +68,7 @@ func newScanWorld(t *testing.T, edit func(*config.Config)) *scanWorld {
 	cfg.StagingDir, cfg.SecretsDir, cfg.LedgerDir = filepath.Join(dir, "staging"), filepath.Join(dir, "secrets"), filepath.Join(dir, "ledger")
 	cfg.Alerts.Webhook = &alert.WebhookSpec{URL: hook.URL}
 	cfg.Scan.TCPPorts = fmt.Sprintf("%d,%d", w.open, w.gap)
+	cfg.Scan.LoopbackLab = true // the fake edge is on loopback
 	if edit != nil {
 		edit(cfg)
 	}

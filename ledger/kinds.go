@@ -88,6 +88,7 @@ const (
 	KindScan           Kind = "scan"            // a self-scan ended (ok or not); data ScanData
 	KindRegisterChange Kind = "register.change" // the register of connection points was edited; data RegisterChangeData
 	KindFeedChange     Kind = "scan.feed"       // a newer known-exploited feed was uploaded; data FeedChangeData
+	KindTargetConfirm  Kind = "scan.confirm"    // a vendor admin confirmed a global address as the hospital's; data TargetConfirmData
 )
 
 // The gateway itself: configuration, secrets, alerts, the ledger.
@@ -184,6 +185,7 @@ func Kinds() []KindInfo {
 		with(ScanData{}, KindScan),
 		with(RegisterChangeData{}, KindRegisterChange),
 		with(FeedChangeData{}, KindFeedChange),
+		with(TargetConfirmData{}, KindTargetConfirm),
 		with(ConfigChangeData{}, KindConfigChange),
 		none(KindConfigFallback),
 		with(HostKeyPinnedData{}, KindHostKeyPinned),
@@ -515,6 +517,15 @@ type FeedChangeData struct {
 	Date    string `json:"date"`
 	Entries int    `json:"entries"`
 	SHA256  string `json:"sha256"`
+}
+
+// TargetConfirmData is the data of KindTargetConfirm: who confirmed is
+// the entry's actor, when its time.
+type TargetConfirmData struct {
+	Point    string `json:"point"`              // the register's ID
+	Addr     string `json:"addr"`               // the global address confirmed
+	Previous string `json:"previous,omitempty"` // the address confirmed before for this point, if it changed
+	Contract string `json:"contract,omitempty"` // the line's contract ID, if given
 }
 
 // ConfigChangeData is the data of KindConfigChange: the fields changed.

@@ -376,7 +376,11 @@ func asHTTP(ctx context.Context, scheme, hostport string, p *Port, o *Options) b
 func (p Port) String() string {
 	s := fmt.Sprintf("%d/%s %s", p.Port, p.Proto, p.Service.Name)
 	if p.Service.Product != "" {
-		s += " (" + strings.TrimSpace(p.Service.Product+" "+p.Service.Version) + ")"
+		pv := p.Service.Product
+		if !strings.Contains(pv, p.Service.Version) { // a sysDescr holds the release judging read from it
+			pv += " " + p.Service.Version
+		}
+		s += " (" + strings.TrimSpace(pv) + ")"
 	}
 	return s
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/internal/when"
+	"github.com/danzen-gw/danzen/netprobe/register"
 )
 
 // Row is one line of the programme's table:
@@ -30,7 +31,7 @@ type Line = msg.Text
 func (r *Report) Rows() []Row {
 	var rows []Row
 	for _, t := range r.Targets {
-		row := Row{No: t.No, ID: t.Point.ID, Device: t.Point.Device(), Attention: "-"}
+		row := Row{No: t.No, ID: register.Cell(t.Point.ID), Device: register.Cell(t.Point.Device()), Attention: "-"}
 		var addrs []string
 		for _, a := range t.Point.Addresses() {
 			s := a.Addr.String()
@@ -47,11 +48,17 @@ func (r *Report) Rows() []Row {
 			if f.Caution {
 				row.Attention = "注意"
 			}
-			row.Lines = append(row.Lines, f.Text)
+			row.Lines = append(row.Lines, safeLine(f.Text))
 		}
 		rows = append(rows, row)
 	}
 	return rows
+}
+
+// safeLine neutralises a finding for the CSV, the page and the terminal:
+// it may quote the register or a device's banner (register.Cell).
+func safeLine(t msg.Text) Line {
+	return Line{JA: register.Cell(t.JA), EN: register.Cell(t.EN)}
 }
 
 // WriteJSON writes the whole report.

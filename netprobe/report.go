@@ -22,6 +22,9 @@ type Report struct {
 	TCPPorts string    `json:"tcp_ports"` // the ports connected to, as ranges
 	Targets  []Target  `json:"targets"`
 	Changes  *Diff     `json:"changes,omitempty"` // nil on a first scan
+	// SNMPCommunities is how many communities SNMP was asked with (0: not
+	// asked), for the coverage statement.
+	SNMPCommunities int `json:"snmp_communities,omitempty"`
 }
 
 // Target is one row of the report: a point of the register.
@@ -41,6 +44,8 @@ type Host struct {
 	Ports           []Port  `json:"ports"`
 	TCPSeconds      float64 `json:"tcp_seconds"`
 	IdentifySeconds float64 `json:"identify_seconds"`
+	// Echoed are the UDP ports that sent the probe back unchanged.
+	Echoed []int `json:"udp_echoed,omitempty"`
 }
 
 // Finding is one line of 調査結果. Caution marks the 注目情報 注意.
@@ -157,12 +162,6 @@ func (r *Report) judge(feed *kev.Feed, prev *Report) {
 				if port.HTTP != nil && port.HTTP.Vendor != "" && vendor == "" {
 					vendor = port.HTTP.Vendor
 				}
-				if port.Service.Device && port.Service.Version != "" && p.Firmware != "" && !sameVersion(port.Service.Version, p.Firmware) {
-					add(Finding{Rule: RuleFirmware, Caution: true, Addr: h.Addr, Proto: port.Proto, Port: port.Port,
-						Text: msg.Sprintf("機器が示す版 %s（%s）が台帳の版 %s と異なります。台帳を更新するか、機器の版を確認してください",
-							"the device announces %s (%s) but the register says %s; update the register or check the device",
-							port.Service.Version, port.Service.Product, p.Firmware)})
-				}
 				if seen && !old.Unreachable && !hasPort(old.Ports, port) && (port.Proto == "udp" || slices.Contains(prevPorts, port.Port)) {
 					add(Finding{Rule: RuleNewlyOpen, Caution: true, Addr: h.Addr, Proto: port.Proto, Port: port.Port,
 						Text: msg.Sprintf("%s %d/%s は前回の調査では閉じていました。意図した変更か確認してください",
@@ -185,15 +184,9 @@ func (r *Report) judge(feed *kev.Feed, prev *Report) {
 		judgeVersions(add, feed, vendor, t)
 		judgeHints(add, feed, vendor, t)
 		withAdvisories(feed, t.Findings)
-		slices.SortStableFunc(t.Findings, func(a, b Finding) int {
-			if a.Caution == b.Caution {
-				return 0
-			}
-			if a.Caution {
-				return -1
-			}
-			return 1
-		})
+		withFixes(feed, t)
+		t.Findings = append(t.Findings, coverage(r, feed, vendor, t)...)
+		orderFindings(t.Findings)
 	}
 	if prev != nil {
 		d := r.Diff(prev)
@@ -298,41 +291,6 @@ func joinTexts(sep msg.Text, ts []msg.Text) msg.Text {
 		ja, en = append(ja, t.Localize(msg.JA)), append(en, t.Localize(msg.EN))
 	}
 	return msg.T(strings.Join(ja, sep.JA), strings.Join(en, sep.EN))
-}
-
-func judgeVersions(add func(Finding), feed *kev.Feed, vendor string, t *Target) {
-	if vendor == "" {
-		return
-	}
-	type claim struct {
-		version string
-		whose   msg.Text
-	}
-	var claims []claim
-	if t.Point.Firmware != "" {
-		claims = append(claims, claim{t.Point.Firmware, msg.T("台帳の版", "the register's version")})
-	}
-	for _, h := range t.Hosts {
-		for _, p := range h.Ports {
-			if p.Service.Device && p.Service.Version != "" && !sameVersion(p.Service.Version, t.Point.Firmware) {
-				claims = append(claims, claim{p.Service.Version, msg.T("機器が示す版", "the announced version")})
-			}
-		}
-	}
-	for _, c := range claims {
-		es, err := feed.Match(vendor, c.version)
-		if err != nil {
-			add(Finding{Rule: RuleInfo, Text: msg.Sprintf("%s %s を脆弱性情報と照合できません: %v",
-				"%s %s cannot be checked against the feed: %v", c.whose, c.version, err)})
-			continue
-		}
-		for _, e := range es {
-			add(Finding{Rule: RuleKEV, Caution: true, CVE: e.CVE,
-				Text: msg.Sprintf("%s %s: %s %s は悪用が確認された脆弱性 %s（%s）の影響範囲です。修正版へのアップデートを急いでください（脆弱性情報 %s 版）",
-					"%s %s: %s %s is in the range of the known exploited %s (%s); update to a fixed release urgently (feed of %s)",
-					e.Product, e.CVE, c.whose, c.version, e.CVE, e.Name(), feed.Date)})
-		}
-	}
 }
 
 // withAdvisories completes the known_exploited findings with their feed

@@ -51,11 +51,15 @@ func Run(ctx context.Context, log *slog.Logger, configPath string, s config.Scan
 	if len(reg.Points) == 0 {
 		return nil, "", msg.Errorf("接続点台帳 %s に接続点がありません", "the register %s has no connection points", regPath)
 	}
+	if err := CheckTargets(reg, s); err != nil {
+		return nil, "", msg.Wrap(err, "調査しませんでした", "nothing was scanned")
+	}
 	s.Feed = FeedFile(configPath, s)
 	o, err := OptionsFromConfig(s)
 	if err != nil {
 		return nil, "", err
 	}
+	capPublicRate(&o, reg, s)
 	o.Log = log
 	store := Store{Dir: dir}
 	if o.Previous, err = store.Latest(); err != nil {

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/netip"
 	"slices"
@@ -36,6 +37,10 @@ type Options struct {
 	Rate           float64       // connects and probes per second over the whole scan
 	ConnectTimeout time.Duration // the longest wait for one connect
 	BannerWait     time.Duration // the wait for a greeting, handshake or reply
+	// Tries is how many connects a silent priority port gets (well-known
+	// edge ports, those open last time); other silent ports get fewer
+	// unless the device shows packet loss (see retryPorts).
+	Tries int
 	// SNMPCommunities are tried only when given (opt-in). A reply to
 	// "public" or "private" is a 注意 finding.
 	SNMPCommunities []string
@@ -57,7 +62,7 @@ type Progress struct {
 
 // DefaultOptions are the defaults the CLI and the gateway start from.
 func DefaultOptions() Options {
-	return Options{Concurrency: 1024, Rate: 20000, ConnectTimeout: time.Second, BannerWait: 1500 * time.Millisecond}
+	return Options{Concurrency: 1024, Rate: 20000, ConnectTimeout: time.Second, Tries: 4, BannerWait: 1500 * time.Millisecond}
 }
 
 // OptionsFromConfig applies the configuration's scan settings.
@@ -98,6 +103,9 @@ func (o *Options) fill() {
 	if o.BannerWait <= 0 {
 		o.BannerWait = d.BannerWait
 	}
+	if o.Tries <= 0 {
+		o.Tries = d.Tries
+	}
 	if o.Feed == nil {
 		o.Feed = kev.Embedded()
 	}
@@ -117,6 +125,7 @@ func Scan(ctx context.Context, reg register.Register, o Options) (*Report, error
 	}
 	o.fill()
 	r := &Report{Started: time.Now().UTC(), FeedDate: o.Feed.Date, TCPPorts: portSpec(o.TCPPorts)}
+	r.SNMPCommunities = len(o.SNMPCommunities)
 	lim := rate.NewLimiter(rate.Limit(o.Rate), o.Concurrency)
 	// Addresses are scanned a few at a time: a dropping device is bound
 	// by its connect timeouts, not by the rate limit.
@@ -158,7 +167,12 @@ func scanHost(ctx context.Context, id string, a register.Address, o *Options, li
 	defer func() { o.Progress(Progress{ID: id, Addr: h.Addr, Phase: "done", Open: len(h.Ports)}) }()
 	o.Progress(Progress{ID: id, Addr: h.Addr, Phase: "tcp"})
 	start := time.Now()
-	tr := scanTCP(ctx, a.Addr, o.TCPPorts, o, lim)
+	last := o.Previous.lastTCP(id, h.Addr)
+	wasOpen := slices.Sorted(maps.Keys(last))
+	tr := scanTCP(ctx, a.Addr, o.TCPPorts, wasOpen, o, lim)
+	if !tr.unreachable {
+		tr.open = confirmClosed(ctx, a.Addr, wasOpen, tr.open, o, lim)
+	}
 	h.Unreachable, h.Filtered = tr.unreachable, tr.filtered
 	h.TCPSeconds = time.Since(start).Seconds()
 	if h.Unreachable {
@@ -180,14 +194,19 @@ func scanHost(ctx context.Context, id string, a register.Address, o *Options, li
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			add(identify(ctx, a.Addr, port, o))
+			var lp *Port
+			if q, ok := last[port]; ok {
+				lp = &q
+			}
+			add(identifyAgain(ctx, a.Addr, port, lp, o))
 		}()
 	}
+	var echoed echoes
 	for _, pr := range udpProbes() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if info, ok := probeUDP(ctx, a.Addr, pr.port, pr.request, pr.parse, o, lim); ok {
+			if info, ok := probeUDP(ctx, a.Addr, pr.port, pr.request, echoed.watch(pr.port, pr.parse), o, lim); ok {
 				add(Port{Proto: "udp", Port: pr.port, Service: Service{Name: pr.service, Product: info}})
 			}
 		}()
@@ -199,12 +218,13 @@ func scanHost(ctx context.Context, id string, a register.Address, o *Options, li
 			var id uint32
 			req := func(b []byte) []byte { id = binary.BigEndian.Uint32(b) &^ (1 << 31); return snmpRequest(id, community) }
 			parse := func(_, reply []byte) (string, error) { return parseSNMP(reply, id, community) }
-			if descr, ok := probeUDP(ctx, a.Addr, 161, req, parse, o, lim); ok {
+			if descr, ok := probeUDP(ctx, a.Addr, 161, req, echoed.watch(161, parse), o, lim); ok {
 				add(Port{Proto: "udp", Port: 161, Service: Service{Name: "snmp", Product: descr, Banner: "community " + community}})
 			}
 		}()
 	}
 	wg.Wait()
+	h.Echoed = echoed.list()
 	slices.SortFunc(h.Ports, func(x, y Port) int {
 		if x.Proto != y.Proto {
 			if x.Proto < y.Proto {
@@ -216,6 +236,43 @@ func scanHost(ctx context.Context, id string, a register.Address, o *Options, li
 	})
 	h.IdentifySeconds = time.Since(start).Seconds()
 	return h
+}
+
+// identifyAgain identifies port, and once more when the answer is weaker
+// than it should be: no known service, or less learnt than in the last
+// scan (last, nil if the port was not open then). A lost SYN, or a
+// greeting or page slowed by a busy device, must not make a finding vanish
+// for one scan ("resolved") and come back the next ("new"). The richer of
+// the two answers counts.
+func identifyAgain(ctx context.Context, addr netip.Addr, port int, last *Port, o *Options) Port {
+	p := identify(ctx, addr, port, o)
+	if p.Service.Name != "unknown" && (last == nil || learnt(p) >= learnt(*last)) {
+		return p
+	}
+	if q := identify(ctx, addr, port, o); learnt(q) > learnt(p) {
+		return q
+	}
+	return p
+}
+
+// learnt counts what identification found out about a port.
+func learnt(p Port) int {
+	n := 0
+	for _, known := range []bool{p.Service.Name != "" && p.Service.Name != "unknown", p.Service.Product != "", p.Service.Version != ""} {
+		if known {
+			n++
+		}
+	}
+	if p.HTTP != nil {
+		n += 1 + len(p.HTTP.Hints)
+		if p.HTTP.Portal != "" {
+			n++
+		}
+	}
+	if p.TLS != nil {
+		n += 1 + len(p.TLS.Versions)
+	}
+	return n
 }
 
 // probeUDP sends the request twice at most (UDP may be lost) and accepts

@@ -65,7 +65,7 @@ func TestScanTCPLoopback(t *testing.T) {
 	for p := 1; p <= 2000; p++ {
 		ports = append(ports, p)
 	}
-	res := scanTCP(context.Background(), addr, ports, &o, rate.NewLimiter(rate.Inf, 1))
+	res := scanTCP(context.Background(), addr, ports, nil, &o, rate.NewLimiter(rate.Inf, 1))
 	for _, p := range open {
 		if !slices.Contains(res.open, p) {
 			t.Errorf("listening port %d not found (open %v)", p, res.open)
@@ -354,7 +354,7 @@ func TestRunStoresAndDiffs(t *testing.T) {
 	if err := register.Save(dir+"/register.json", reg); err != nil {
 		t.Fatal(err)
 	}
-	s := config.Scan{TCPPorts: fmt.Sprintf("%d,%d", p1, p2)}
+	s := config.Scan{TCPPorts: fmt.Sprintf("%d,%d", p1, p2), LoopbackLab: true} // the fake device is on loopback
 	r1, name1, err := Run(context.Background(), nil, dir+"/config.json", s)
 	if err != nil {
 		t.Fatal(err)

@@ -2,8 +2,10 @@ package netprobe
 
 import (
 	"context"
+	"net"
 	"net/netip"
 	"slices"
+	"sync"
 	"syscall"
 	"time"
 
@@ -28,15 +30,27 @@ const minWait = 250 * time.Millisecond
 // silently drops most ports is done in bounded time: once it has answered
 // anything (accept or refuse), a connect is given a few round-trip times
 // (at least minWait, at most o.ConnectTimeout) instead of the full timeout.
-func scanTCP(ctx context.Context, addr netip.Addr, ports []int, o *Options, lim *rate.Limiter) tcpResult {
+//
+// That wait is shorter than the kernel's first SYN retransmission, so a
+// lost SYN would lose the port: silent ports are tried again in rounds
+// (see retryPorts), the priority ports (well-known edge ports, those open
+// last time) up to o.Tries times in all.
+func scanTCP(ctx context.Context, addr netip.Addr, ports, priority []int, o *Options, lim *rate.Limiter) tcpResult {
 	s, err := newTCPScan(addr, ports, o, lim)
 	if err != nil {
 		return tcpResult{unreachable: true}
 	}
 	defer s.close()
-	for (s.next < len(ports) || len(s.byFD) > 0) && !s.res.unreachable {
-		if ctx.Err() != nil {
-			break
+	s.priority = map[int]bool{}
+	for _, p := range slices.Concat(edgePorts, priority) {
+		s.priority[p] = true
+	}
+	for !s.res.unreachable && ctx.Err() == nil {
+		if s.next >= len(s.ports) && len(s.byFD) == 0 {
+			if !s.nextRound() {
+				break
+			}
+			continue
 		}
 		s.start(time.Now())
 		if !s.collect(s.pollTimeout()) {
@@ -46,11 +60,17 @@ func scanTCP(ctx context.Context, addr netip.Addr, ports []int, o *Options, lim 
 	return s.result()
 }
 
+// edgePorts are the TCP ports where edge devices put the services that
+// matter most (remote access, VPN portals, management): a silent one is
+// tried o.Tries times whatever the device's loss looks like.
+var edgePorts = []int{21, 22, 23, 25, 53, 80, 443, 445, 1194, 1723, 3389, 4433, 4443, 5900,
+	8000, 8008, 8080, 8443, 8888, 9443, 10000, 10443, 11443, 50000}
+
 // tcpScan is the state of one address's connect scan.
 type tcpScan struct {
 	addr   netip.Addr
 	family int
-	ports  []int
+	ports  []int // this round's ports
 	o      *Options
 	lim    *rate.Limiter
 	epfd   int
@@ -64,6 +84,45 @@ type tcpScan struct {
 	// hostUnreach counts ICMP errors; a device that gave nothing else
 	// is unreachable.
 	hostUnreach int
+
+	priority map[int]bool
+	round    int   // 0 is the first try of every port
+	silent   []int // this round's ports that timed out
+	answered int   // this round's ports that accepted or refused
+}
+
+// nextRound starts the next round of retries, if any is due; otherwise
+// the ports still silent count as filtered.
+func (s *tcpScan) nextRound() bool {
+	retry := s.retryPorts()
+	s.res.filtered += len(s.silent) - len(retry)
+	if len(retry) == 0 {
+		return false
+	}
+	s.round++
+	s.ports, s.next, s.silent, s.answered = retry, 0, nil, 0
+	return true
+}
+
+// retryPorts are the silent ports to try again. Priority ports are tried
+// up to o.Tries times. The rest get a second try once the device has
+// answered anything (a device that answers nothing is off or dropping
+// everything, not losing packets), and further tries only while the last
+// round of retries still found answers (at least 1 in 100: loss, not a
+// drop policy). A device that drops all but a few ports therefore costs
+// two passes, not o.Tries.
+func (s *tcpScan) retryPorts() []int {
+	if s.round+1 >= s.o.Tries {
+		return nil
+	}
+	lossy := s.rtt.samples > 0 && (s.round == 0 || s.answered > 0 && s.answered*100 >= len(s.ports))
+	var retry []int
+	for _, p := range s.silent {
+		if lossy || s.priority[p] {
+			retry = append(retry, p)
+		}
+	}
+	return retry
 }
 
 // pending is one connect in flight.
@@ -213,7 +272,13 @@ func (s *tcpScan) finish(p pending, soErr error, now time.Time) {
 	switch {
 	case soErr == nil:
 		s.res.open = append(s.res.open, p.port)
+		s.answered++
 	case soErr == unix.ECONNREFUSED:
+		s.answered++
+	case soErr == unix.ETIMEDOUT:
+		// Silent: dropped on purpose, or the SYN or its answer lost.
+		s.silent = append(s.silent, p.port)
+		return
 	case soErr == unix.ENETUNREACH && p.start.IsZero():
 		// No route from here at all: every port would say the same.
 		s.res.unreachable = true
@@ -276,4 +341,65 @@ func (r *rttEstimate) wait(limit time.Duration) time.Duration {
 		return limit
 	}
 	return min(max(2*r.srtt+4*r.rttvar, minWait), limit)
+}
+
+// lastTCP is what the report found on the open TCP ports of addr of
+// point id, by port; nil for a nil report (a first scan).
+func (r *Report) lastTCP(id, addr string) map[int]Port {
+	if r == nil {
+		return nil
+	}
+	last := map[int]Port{}
+	for _, t := range r.Targets {
+		if t.Point.ID != id {
+			continue
+		}
+		for _, h := range t.Hosts {
+			if h.Addr != addr {
+				continue
+			}
+			for _, p := range h.Ports {
+				if p.Proto == "tcp" {
+					last[p.Port] = p
+				}
+			}
+		}
+	}
+	return last
+}
+
+// confirmClosed probes once more, with a full connect that lets the kernel
+// retransmit its SYN, each port of this scan's range that was open last
+// time and was not found now: an open→closed change is reported (and a
+// caution "resolved") only when this second look agrees. It returns open
+// with the ports found after all, in order.
+func confirmClosed(ctx context.Context, addr netip.Addr, wasOpen, open []int, o *Options, lim *rate.Limiter) []int {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var found []int
+	for _, port := range wasOpen {
+		if slices.Contains(open, port) || !slices.Contains(o.TCPPorts, port) {
+			continue
+		}
+		wg.Go(func() {
+			if lim.Wait(ctx) != nil {
+				return
+			}
+			// Three times the connect limit: the SYN is sent again after
+			// one second, so a single lost SYN does not decide.
+			d := net.Dialer{Timeout: 3 * o.ConnectTimeout}
+			c, err := d.DialContext(ctx, "tcp", netip.AddrPortFrom(addr, uint16(port)).String())
+			if err != nil {
+				return
+			}
+			closeProbe(c)
+			mu.Lock()
+			found = append(found, port)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	open = slices.Concat(open, found)
+	slices.Sort(open)
+	return open
 }

@@ -296,7 +296,8 @@ func seedLedger(t *testing.T, e *env) {
 // show.
 func everyPage(role auth.Role) []string {
 	pages := []string{"/", "/history", "/ledger", "/restore", "/anomalies", "/documents", "/scan", "/account",
-		"/?done=started", "/?err=busy", "/restore?done=drill", "/anomalies?done=ack", "/scan?done=register"}
+		"/?done=started", "/?err=busy", "/restore?done=drill", "/anomalies?done=ack", "/scan?done=register",
+		"/scan/confirm", "/scan/confirm?done=confirmed"}
 	if role != auth.RoleVendorAdmin {
 		return pages
 	}
@@ -368,6 +369,7 @@ func everyFormRefused(t *testing.T, lc *langCheck, c *client) {
 		{"/scan/register/import", fixed(url.Values{})},
 		{"/scan/register/import", fixed(url.Values{"csv": {"not,a,register\n1,2"}})},
 		{"/scan/feed", fixed(url.Values{"feed": {"{}"}})},
+		{"/scan/confirm", fixed(url.Values{"id": {"CAF09999"}, "typed": {"203.0.113.7"}})},
 		{"/restore", fixed(url.Values{"medium": {"disk-a"}, "snapshot": {"abcdef123456"}, "dest": {"nowhere"}})},
 		{"/restore", fixed(url.Values{"medium": {"disk-a"}, "snapshot": {"abcdef123456"}, "dest": {"target"}})},
 		{"/restore", fixed(url.Values{"medium": {"disk-a"}, "snapshot": {"abcdef123456"}, "dest": {"gateway"}, "deadline": {"tomorrow"}})},

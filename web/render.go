@@ -22,7 +22,7 @@ import (
 
 // pageNames are the templates in assets/, each rendered inside layout.html.
 func pageNames() []string {
-	return []string{"dashboard.html", "config.html", "form.html", "history.html", "ledger.html", "users.html", "account.html", "tls.html", "message.html", "restore.html", "documents.html", "anomaly.html", "scan.html",
+	return []string{"dashboard.html", "config.html", "form.html", "history.html", "ledger.html", "users.html", "account.html", "tls.html", "message.html", "restore.html", "documents.html", "anomaly.html", "scan.html", "scantarget.html",
 		"commission.html", "commission_source.html", "commission_relay.html", "commission_medium.html", "commission_password.html",
 		"commission_alerts.html", "commission_cycle.html", "commission_network.html"}
 }

@@ -397,13 +397,19 @@ func (s *Server) exportRegister(w http.ResponseWriter, r *http.Request) {
 		s.failure(w, r, http.StatusOK, err, "/scan")
 		return
 	}
+	// ?encoding=cp932: Shift_JIS for tools that read nothing else.
+	enc, err := register.ParseEncoding(r.URL.Query().Get("encoding"))
+	if err != nil {
+		s.failure(w, r, http.StatusBadRequest, err, "/scan")
+		return
+	}
 	var b bytes.Buffer
-	if err := register.WriteCSV(&b, reg); err != nil {
-		s.failure(w, r, http.StatusInternalServerError, err, "/scan")
+	if err := register.WriteCSVAs(&b, reg, enc); err != nil {
+		s.failure(w, r, http.StatusOK, err, "/scan#register")
 		return
 	}
 	setPageHeaders(w)
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Type", map[register.Encoding]string{register.UTF8: "text/csv; charset=utf-8", register.CP932: "text/csv; charset=shift_jis"}[enc])
 	w.Header().Set("Content-Disposition", attachment("register.csv"))
 	s.download(w, "register.csv", b.Bytes())
 }

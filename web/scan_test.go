@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	cp932 "golang.org/x/text/encoding/japanese"
+
 	"github.com/danzen-gw/danzen/auth"
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/ledger"
@@ -137,6 +139,19 @@ func TestScanRegisterEditImportExport(t *testing.T) {
 	if fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Fatalf("round trip:\n%+v\n%+v", before, after)
 	}
+	// In Shift_JIS on request, as Excel on Japanese Windows saves CSV;
+	// importing that file gives the same register.
+	sjis := admin.get("/scan/register.csv?encoding=cp932")
+	if want, err := cp932.ShiftJIS.NewEncoder().String(strings.TrimPrefix(exp.body, "\ufeff")); err != nil || sjis.code != http.StatusOK ||
+		sjis.body != want || !strings.Contains(sjis.header.Get("Content-Type"), "shift_jis") {
+		t.Fatalf("CP932 export: %d %q %q (%v)", sjis.code, sjis.header.Get("Content-Type"), sjis.body, err)
+	}
+	if r := admin.upload("/scan/register/import", "csv", "register.csv", []byte(sjis.body)); r.code != http.StatusSeeOther {
+		t.Fatalf("CP932 import: %d %s", r.code, r.body)
+	}
+	if reg, _ := e.g.Register(); fmt.Sprint(reg) != fmt.Sprint(before) {
+		t.Fatalf("CP932 round trip:\n%+v\n%+v", before, reg)
+	}
 	// A CSV with a bad line type is refused with its line named.
 	broken := strings.Replace(exp.body, "インターネット", "衛星回線", 1)
 	r = admin.upload("/scan/register/import", "csv", "register.csv", []byte(broken))
@@ -183,7 +198,7 @@ func TestScanNowReportsAndDownloads(t *testing.T) {
 	closeLater(t, ln)
 	fakeedge.Greet(ln, "SSH-2.0-OpenSSH_9.2p1\r\n")
 	port := ln.Addr().(*net.TCPAddr).Port
-	e := newEnv(t, envOptions{configure: func(_ string, cfg *config.Config) { cfg.Scan.TCPPorts = fmt.Sprint(port) }})
+	e := newEnv(t, envOptions{configure: func(_ string, cfg *config.Config) { cfg.Scan.TCPPorts, cfg.Scan.LoopbackLab = fmt.Sprint(port), true }})
 	admin := e.login("admin", adminPW)
 	if r := admin.get("/"); !strings.Contains(r.body, "まだ実施されていません") {
 		t.Fatal("the dashboard does not say no scan ran")

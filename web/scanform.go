@@ -22,6 +22,9 @@ func scanItem(c *config.Config, _ string) (item, bool) {
 	g, s = bindInt(&c.Scan.Rate)
 	b.add(what, "rate", msg.T("接続の速さ(回/秒)", "Connects per second"), msg.Sprintf(
 		"全体の上限。0 は %.0f、指定するなら %d〜%d", "for the whole scan; 0 is %.0f, otherwise %d to %d", def.Rate, config.MinScanRate, config.MaxScanRate), numberField, g, s)
+	g, s = bindInt(&c.Scan.PublicRate)
+	b.add(what, "public_rate", msg.T("グローバルIPを調べるときの速さの上限(回/秒)", "Connects per second when a global address is scanned"), msg.Sprintf(
+		"台帳にグローバルIPがあるときの上限。0 は %d、指定するなら %d〜%d", "the cap while the register holds a global address; 0 is %d, otherwise %d to %d", netprobe.DefaultPublicRate, config.MinScanRate, config.MaxScanRate), numberField, g, s)
 	g, s = bindInt(&c.Scan.Concurrency)
 	b.add(what, "concurrency", msg.T("同時接続数(1アドレスあたり)", "Connects in flight per address"), msg.Sprintf(
 		"0 は %d、指定するなら 1〜%d", "0 is %d, otherwise 1 to %d", def.Concurrency, config.MaxScanConcurrency), numberField, g, s)

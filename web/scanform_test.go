@@ -17,7 +17,7 @@ import (
 
 // scanSettings is the scan form as a vendor fills it in.
 func scanSettings(ports, rate, conc, schedule, communities string) url.Values {
-	return url.Values{"orig": {""}, "tcp_ports": {ports}, "rate": {rate}, "concurrency": {conc}, "schedule": {schedule}, "snmp_communities": {communities}}
+	return url.Values{"orig": {""}, "tcp_ports": {ports}, "rate": {rate}, "concurrency": {conc}, "public_rate": {"0"}, "schedule": {schedule}, "snmp_communities": {communities}}
 }
 
 // TestScanSettingsForm: the vendor edits the self-scan's settings like

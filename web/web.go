@@ -140,6 +140,8 @@ func New(opts Options) (*Server, error) {
 	mux.Handle("POST /scan/register/delete", need(auth.EditConfig, http.HandlerFunc(s.deletePoint)))
 	mux.Handle("POST /scan/register/import", need(auth.EditConfig, http.HandlerFunc(s.importRegister)))
 	mux.Handle("POST /scan/feed", need(auth.EditConfig, http.HandlerFunc(s.uploadFeed)))
+	mux.Handle("GET /scan/confirm", need(auth.DownloadReports, http.HandlerFunc(s.targetPage)))
+	mux.Handle("POST /scan/confirm", need(auth.EditConfig, http.HandlerFunc(s.confirmTarget)))
 
 	mux.Handle("GET /config", need(auth.EditConfig, http.HandlerFunc(s.configOverview)))
 	mux.Handle("POST /config/undo", need(auth.EditConfig, http.HandlerFunc(s.configUndo)))

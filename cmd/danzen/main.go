@@ -39,7 +39,7 @@ func commands() []command {
 		{"restore", "restore --config FILE --medium NAME [--list] [--snapshot ID] [--file PATH]… [--to-target NAME --to-dir DIR] [--deadline 2h]", msg.T("復元", "restore"), runRestore},
 		{"drill", "drill --config FILE [--medium NAME] [--list]", msg.T("復元訓練", "restore drill"), runDrill},
 		{"hostkey", "hostkey --config FILE (--source NAME | --target NAME) [--accept SHA256:…]", msg.T("ホスト鍵を確認・登録・置き換え", "show, pin or replace a server's host key"), runHostKey},
-		{"scan", "scan --config FILE [--format text|html|csv|json] [--ports 1-1024,3389] [--import-csv F | --export-csv F]", msg.T("外部接続点の調査", "WAN-edge self-scan"), runScan},
+		{"scan", "scan --config FILE [--format text|html|csv|json] [--ports 1-1024,3389] [--import-csv F | --export-csv F [--csv-encoding cp932]]", msg.T("外部接続点の調査", "WAN-edge self-scan"), runScan},
 		{"config", "config check --config FILE", msg.T("設定ファイルの検査(ネットワークと機器には触れない)", "check a configuration file (no network, no hardware)"), runConfig},
 		{"ledger", "ledger verify (--config FILE | --dir DIR)", msg.T("証跡台帳の検証", "verify the evidence ledger"), runLedger},
 		{"docs", "docs --config FILE --out DIR [--from DATE --to DATE] [--lang ja|en] [--pdf]", msg.T("提出書類の生成", "generate the documents"), runDocs},

@@ -26,6 +26,7 @@ func runScan(ctx context.Context, c *cli, args []string) (err error) {
 	ports := fs.String("ports", "", "TCP ports instead of the configured ones (e.g. 1-1024,3389)")
 	importCSV := fs.String("import-csv", "", "replace the register with this CSV (回線・機器情報記入シート) and exit")
 	exportCSV := fs.String("export-csv", "", "write the register as CSV to this file (- for stdout) and exit")
+	csvEncoding := fs.String("csv-encoding", "utf-8", "--export-csv in utf-8 (with a byte order mark, for Excel) or cp932 (Shift_JIS)")
 	cfg, err := fs.loadUnfinished(args)
 	if err != nil {
 		return err
@@ -36,7 +37,11 @@ func runScan(ctx context.Context, c *cli, args []string) (err error) {
 	case *importCSV != "":
 		return importRegister(c.out, *importCSV, regPath)
 	case *exportCSV != "":
-		return exportRegister(c.out, regPath, *exportCSV)
+		enc, err := register.ParseEncoding(*csvEncoding)
+		if err != nil {
+			return usageError{msg.TextOf(msg.Wrap(err, "--csv-encoding", "--csv-encoding"))}
+		}
+		return exportRegister(c.out, regPath, *exportCSV, enc)
 	}
 	write := map[string]func(*netprobe.Report, io.Writer) error{
 		"text": c.out.scanReport, "html": c.out.scanPage, "csv": (*netprobe.Report).WriteCSV, "json": (*netprobe.Report).WriteJSON,
@@ -94,15 +99,15 @@ func importRegister(s *screen, file, regPath string) error {
 	return nil
 }
 
-// exportRegister writes the register at regPath as CSV to file ("-" is
-// stdout).
-func exportRegister(s *screen, regPath, file string) error {
+// exportRegister writes the register at regPath as CSV in enc to file
+// ("-" is stdout).
+func exportRegister(s *screen, regPath, file string, enc register.Encoding) error {
 	reg, err := register.Load(regPath)
 	if err != nil {
 		return err
 	}
 	var b strings.Builder
-	if err := register.WriteCSV(&b, reg); err != nil {
+	if err := register.WriteCSVAs(&b, reg, enc); err != nil {
 		return err
 	}
 	if file == "-" {

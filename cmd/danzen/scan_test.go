@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	cp932 "golang.org/x/text/encoding/japanese"
+
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/internal/sshdtest"
 	"github.com/danzen-gw/danzen/ledger"
@@ -46,6 +48,7 @@ func TestScanCommand(t *testing.T) {
 	cfg := config.Default()
 	cfg.StagingDir, cfg.SecretsDir, cfg.LedgerDir = filepath.Join(dir, "staging"), filepath.Join(dir, "secrets"), filepath.Join(dir, "ledger")
 	cfg.Scan.TCPPorts = "1-1024" // replaced by --ports: nothing below 1024 is ever touched
+	cfg.Scan.LoopbackLab = true  // the sshd is on loopback
 	cfgPath := filepath.Join(dir, "config.json")
 	if err := config.Save(cfgPath, cfg); err != nil {
 		t.Fatal(err)
@@ -66,6 +69,19 @@ func TestScanCommand(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "register.json")); err != nil {
 		t.Fatalf("the register is not beside the configuration: %v", err)
+	}
+	// On request, as Excel on Japanese Windows writes CSV: CP932 without a
+	// byte order mark.
+	sjis := filepath.Join(dir, "export-sjis.csv")
+	if out, code := run(t, bin, "scan", "--config", cfgPath, "--export-csv", sjis, "--csv-encoding", "cp932"); code != 0 {
+		t.Fatalf("CP932 export exited %d:\n%s", code, out)
+	}
+	want, err := cp932.ShiftJIS.NewEncoder().String(strings.TrimPrefix(registerCSV, "\ufeff"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(sjis); string(got) != want {
+		t.Fatalf("the CP932 export is not the register in CP932:\n%q\nwant:\n%q", got, want)
 	}
 	_, scansDir := netprobe.Files(cfgPath, cfg.Scan)
 

@@ -50,6 +50,7 @@ func units() map[string]string {
 		"alerts.email.port":             "TCP port",
 		"scan.rate":                     "connects per second over the whole scan",
 		"scan.concurrency":              "connects in flight per address",
+		"scan.public_rate":              "connects per second while a public address is scanned",
 	}
 }
 
@@ -172,6 +173,7 @@ func zeroMeans() map[string]string {
 		"scan.kev_feed":               rel(netprobe.FeedFile("/c/config.json", config.Scan{})) + ", the embedded feed until one is uploaded",
 		"scan.tcp_ports":              "all 65,535 ports",
 		"scan.rate":                   "`" + fmt.Sprint(def.Rate) + "`",
+		"scan.public_rate":            "`" + fmt.Sprint(netprobe.DefaultPublicRate) + "`",
 		"scan.concurrency":            "`" + strconv.Itoa(def.Concurrency) + "`",
 		"scan.schedule":               "on demand only",
 		"restore.drill_schedule":      "on demand only",
@@ -192,6 +194,13 @@ func extraExamples() map[string]string {
 		"media[].s3.appear_timeout": `"3m"`,
 		"media[].s3.gone_timeout":   `"30s"`,
 		"alerts.email.ca_file":      `"hospital-ca.pem"`,
+		"scan.public_rate":          "500",
+		"scan.loopback_lab":         "true",
+		"scan.confirmed[].point":    `"CAF00001"`,
+		"scan.confirmed[].addr":     `"203.0.113.7"`,
+		"scan.confirmed[].by":       `"vendor"`,
+		"scan.confirmed[].at":       `"2026-12-01T09:30:00Z"`,
+		"scan.confirmed[].contract": `"COP-1234"`,
 	}
 }
 

@@ -266,6 +266,26 @@ func (w *World) DropPolicy(ns string, tcp, udp []int) error {
   }
 }
 `, list(tcp), list(udp))
+	return nft(ns, rules)
+}
+
+// Loss makes ns drop percent of the TCP SYNs it receives, at random (nft
+// numgen), before any other rule: a lossy line, on which a scanner that
+// tries each port once loses ports. It is a table of its own, so it
+// combines with DropPolicy.
+func (w *World) Loss(ns string, percent int) error {
+	rules := fmt.Sprintf(`table inet dzloss {
+  chain input {
+    type filter hook input priority -10; policy accept;
+    tcp flags & (syn | ack) == syn numgen random mod 100 < %d drop
+  }
+}
+`, percent)
+	return nft(ns, rules)
+}
+
+// nft loads an nftables ruleset into ns.
+func nft(ns, rules string) error {
 	c := Command(context.Background(), ns, "nft", "-f", "-")
 	c.Stdin = strings.NewReader(rules)
 	if out, err := c.CombinedOutput(); err != nil {

@@ -61,13 +61,22 @@ var grammars = map[string]grammar{
 	"sonicwall": {"6.5.4.14-109n", regexp.MustCompile(`^(\d+)\.(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-(\d+)[a-z]*)?$`)},
 }
 
-// ParseVersion reads s in vendor's syntax.
+// ParseVersion reads s in vendor's syntax, or in one of the vendor's
+// other spellings that Normalize knows.
 func ParseVersion(vendor, s string) (Version, error) {
 	g, ok := grammars[vendor]
 	if !ok {
 		return Version{}, msg.Errorf("製品 %q の版の比較はできません", "no version comparator for vendor %q", vendor)
 	}
 	m := g.re.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		if n, ok := Normalize(vendor, s); ok {
+			m = g.re.FindStringSubmatch(n)
+		}
+	}
+	if m == nil && vendor == "cisco" && iosXE.MatchString(s) {
+		return Version{}, errIOSXE(s)
+	}
 	if m == nil {
 		return Version{}, msg.Errorf("版 %q は %s の形式（例: %s）ではありません", "version %q is not in %s form (e.g. %s)", s, vendor, g.example)
 	}

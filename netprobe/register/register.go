@@ -92,16 +92,23 @@ var idPattern = regexp.MustCompile(`^CAF[0-9]{5}$`)
 
 // Validate reports every problem at once, as config.ValidationError.
 func (r Register) Validate() error {
-	var errs []config.FieldError
-	add := func(i int, field string, t msg.Text) {
-		errs = append(errs, config.FieldError{Field: fmt.Sprintf("points[%d].%s", i, field), Text: t})
-	}
+	var errs config.ValidationError
+	r.check(func(i int, field string, t msg.Text) {
+		errs.AddText(fmt.Sprintf("points[%d].%s", i, field), t)
+	}, func(i int) int { return i + 1 })
+	return errs.Err()
+}
+
+// check calls add for every problem of point i's field; row numbers a
+// point as the person knows it (its place in the list, or its row in an
+// imported CSV), for the duplicate ID message.
+func (r Register) check(add func(i int, field string, t msg.Text), row func(i int) int) {
 	seen := map[string]int{}
 	for i, p := range r.Points {
 		if !idPattern.MatchString(p.ID) {
 			add(i, "id", msg.T("ID は CAF と数字5桁です（例: CAF00001）", "the ID is CAF and five digits (e.g. CAF00001)"))
 		} else if j, dup := seen[p.ID]; dup {
-			add(i, "id", msg.Sprintf("ID %s は %d 行目と重複しています", "ID %s repeats row %d", p.ID, j+1))
+			add(i, "id", msg.Sprintf("ID %s は %d 行目と重複しています", "ID %s repeats row %d", p.ID, row(j)))
 		} else {
 			seen[p.ID] = i
 		}
@@ -116,24 +123,23 @@ func (r Register) Validate() error {
 		default:
 			add(i, "ip_mode", msg.T("固定IP か 動的IP を選んでください", "choose fixed or dynamic"))
 		}
-		if p.GlobalIP != "" {
-			if a, err := netip.ParseAddr(p.GlobalIP); err != nil || a.IsUnspecified() || a.IsMulticast() || a.Zone() != "" {
-				add(i, "global_ip", msg.T("グローバルIPアドレスの形式が正しくありません（不明なら空欄）", "the global IP address is malformed (leave it empty if unknown)"))
-			}
+		if p.GlobalIP != "" && !usableAddr(p.GlobalIP) {
+			add(i, "global_ip", msg.T("グローバルIPアドレスの形式が正しくありません（不明なら空欄）", "the global IP address is malformed (leave it empty if unknown)"))
 		}
-		if p.LANAddress != "" {
-			if a, err := netip.ParseAddr(p.LANAddress); err != nil || a.IsUnspecified() || a.IsMulticast() || a.Zone() != "" {
-				add(i, "lan_address", msg.T("LAN側管理アドレスの形式が正しくありません", "the LAN-side management address is malformed"))
-			}
+		if p.LANAddress != "" && !usableAddr(p.LANAddress) {
+			add(i, "lan_address", msg.T("LAN側管理アドレスの形式が正しくありません", "the LAN-side management address is malformed"))
 		}
 		if strings.TrimSpace(p.Purpose) == "" {
 			add(i, "purpose", msg.T("用途・システム名を記入してください", "fill in the purpose or system"))
 		}
 	}
-	if len(errs) > 0 {
-		return &config.ValidationError{Fields: errs}
-	}
-	return nil
+}
+
+// usableAddr reports whether s is one host's address as a register may
+// hold it.
+func usableAddr(s string) bool {
+	a, err := netip.ParseAddr(s)
+	return err == nil && !a.IsUnspecified() && !a.IsMulticast() && a.Zone() == ""
 }
 
 // Load reads the register at path. A missing file is an empty register:
