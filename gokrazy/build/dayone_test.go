@@ -92,13 +92,20 @@ func (d *dayOne) do(what string, actions ...chromedp.Action[chromedp.Void]) {
 // text returns the text of the element with id.
 func (d *dayOne) text(id string) string {
 	d.t.Helper()
-	ctx, cancel := context.WithTimeout(d.tab, 30*time.Second)
-	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID(id)))
+	s, err := d.tryText(id)
 	if err != nil {
 		d.t.Fatalf("reading #%s: %v\ndanzend log:\n%s", id, err, danzendLog(d.t, d.vm))
 	}
-	return strings.TrimSpace(s)
+	return s
+}
+
+// tryText reads an element's text; while the page reloads the element can
+// vanish between finding it and reading it, which callers that poll retry.
+func (d *dayOne) tryText(id string) (string, error) {
+	ctx, cancel := context.WithTimeout(d.tab, 30*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID(id)))
+	return strings.TrimSpace(s), err
 }
 
 // TestDayOne is issue 17's acceptance test: the real amd64 image boots
@@ -463,7 +470,11 @@ func (d *dayOne) source(sshd *sshdtest.Server) {
 	d.do("the address the server sees", chromedp.SetValue(chromedp.ID("from-address"), "127.0.0.1"), chromedp.Click(chromedp.ID("set-from")))
 	// The click reloads the page: wait for the new line, not the old one.
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		if line = d.text("authorized-keys"); strings.Contains(line, `from="127.0.0.1"`) {
+		l, err := d.tryText("authorized-keys")
+		if err == nil {
+			line = l
+		}
+		if strings.Contains(line, `from="127.0.0.1"`) {
 			break
 		}
 		if time.Now().After(deadline) {
