@@ -287,6 +287,9 @@ func TestNTPSetsTheClockAndTheRTC(t *testing.T) {
 	h := newHarness(t, today, rtc, "192.168.10.1", "192.168.10.2")
 	h.c.Start()
 	wait := h.run()
+	// The first round (no answer) is over once Run asks for its retry
+	// timer; only then may the servers start answering.
+	retry := h.next(startRetry)
 	h.mu.Lock()
 	h.answer = func(s string) (Answer, error) {
 		if s == "192.168.10.1" {
@@ -295,7 +298,7 @@ func TestNTPSetsTheClockAndTheRTC(t *testing.T) {
 		return Answer{Offset: 2 * time.Hour, Delay: 3 * time.Millisecond}, nil
 	}
 	h.mu.Unlock()
-	h.fire(h.next(startRetry))
+	h.fire(retry)
 	ch := h.change()
 	if !ch.First || ch.From != ledger.ClockRTC || ch.To != ledger.ClockNTP || ch.Source != "192.168.10.2" || ch.Offset != 2*time.Hour {
 		t.Fatalf("change = %+v", ch)
