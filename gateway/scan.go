@@ -214,6 +214,9 @@ func (g *Gateway) UpdateRegister(ctx context.Context, actor, what string, change
 	if err := change(&reg); err != nil {
 		return err
 	}
+	if err := netprobe.CheckAddresses(reg, g.Config().Scan); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -326,5 +327,25 @@ func TestScanScheduleRunsTheScan(t *testing.T) {
 	}
 	if d := scanEntries(t, w.cfg); !d[0].Error.IsZero() || d[0].Report == "" {
 		t.Fatalf("scheduled scan: %+v", d[0])
+	}
+}
+
+// An address no line's device can have is refused when the register is
+// saved, naming the field, and nothing is saved or recorded.
+func TestRegisterRefusesNonDeviceAddressesAtEntry(t *testing.T) {
+	w := newScanWorld(t, nil)
+	err := w.g.UpdateRegister(context.Background(), "vendor", "add", func(r *register.Register) error {
+		r.Points = append(r.Points, register.Point{ID: "CAF00002", Purpose: "VPN", Scan: true, LineType: register.LineInternet,
+			LANAddress: "192.168.1.1", GlobalIP: "169.254.7.7"})
+		return nil
+	})
+	var ve *config.ValidationError
+	if !errors.As(err, &ve) || len(ve.Fields) != 1 || ve.Fields[0].Field != "points[1].global_ip" ||
+		!strings.Contains(ve.Fields[0].Text.JA, "CAF00002: 169.254.7.7 はリンクローカルアドレス") {
+		t.Fatalf("UpdateRegister = %v; want the link-local global IP refused by its field", err)
+	}
+	reg, err := w.g.Register()
+	if err != nil || len(reg.Points) != 1 {
+		t.Fatalf("register after the refusal: %d points, %v; want the 1 saved before", len(reg.Points), err)
 	}
 }

@@ -32,6 +32,9 @@ func coverage(r *Report, feed *kev.Feed, vendor string, t *Target) []Finding {
 	reached := 0
 	for _, h := range t.Hosts {
 		switch {
+		case !h.NotScanned.IsZero():
+			missed = append(missed, h.NotScanned)
+			continue
 		case h.Unreachable:
 			missed = append(missed, msg.Sprintf("%s に到達できず何も確認できません", "%s unreachable: nothing could be checked", h.Addr))
 			continue

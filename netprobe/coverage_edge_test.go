@@ -1,8 +1,6 @@
 package netprobe_test
 
 import (
-	"bytes"
-	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -20,31 +18,11 @@ import (
 // unreachable line, a line without address), and the row's findings must
 // run from the known-exploited ones down to the statement.
 func TestCoverageFakeEdge(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs root for network namespaces: make test runs it, -short skips it")
-	}
-	w, reg, err := fakeedge.Edge(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	w, reg := edgeLab(t)
 	reg.Points[0].Firmware = "" // the portal shows only a build date
 	reg.Points = append(reg.Points, register.Point{ID: "CAF00005", Purpose: "停止中の回線", Scan: true,
 		LineType: register.LineInternet, LANAddress: "10.255.255.99"})
-	res, err := w.Scan(context.Background(), fakeedge.Job{Register: reg, Scan: config.Scan{TCPPorts: "1-1024,3389,8080"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := res.Report
-	defer func() {
-		if t.Failed() {
-			var b bytes.Buffer
-			if err := r.WriteJSON(&b); err != nil {
-				t.Log(err)
-			}
-			t.Log(b.String(), w.Logs())
-		}
-	}()
+	r, _ := scanLab(t, w, fakeedge.Job{Register: reg, Scan: config.Scan{TCPPorts: "1-1024,3389,8080"}})
 	lines := func(i int) []string {
 		var out []string
 		for _, f := range findings(r.Targets[i], netprobe.RuleCoverage) {

@@ -1,7 +1,6 @@
 package netprobe_test
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"os"
@@ -61,21 +60,8 @@ func TestScanFakeEdge(t *testing.T) {
 	reg.Points = append(reg.Points, register.Point{ID: "CAF00005", Purpose: "停止中の回線", Scan: true,
 		LineType: register.LineInternet, LANAddress: "192.0.2.99"})
 	ctx := context.Background()
-	res, err := w.Scan(ctx, fakeedge.Job{Register: reg, Scan: config.Scan{SNMPCommunities: []string{"public"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := res.Report
+	r, res := scanLab(t, w, fakeedge.Job{Register: reg, Scan: config.Scan{SNMPCommunities: []string{"public"}}})
 	t.Logf("scan took %v, scanner max RSS %.1f MiB", res.Elapsed, float64(res.MaxRSS)/(1<<20))
-	defer func() {
-		if t.Failed() {
-			var b bytes.Buffer
-			if err := r.WriteJSON(&b); err != nil {
-				t.Log(err)
-			}
-			t.Log(b.String(), w.Logs())
-		}
-	}()
 	if len(r.Targets) != 5 || r.FeedDate == "" || r.TCPPorts != "1-65535" {
 		t.Fatalf("report header: %d targets, feed %q, ports %q", len(r.Targets), r.FeedDate, r.TCPPorts)
 	}

@@ -8,7 +8,6 @@ import (
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/netprobe"
 	"github.com/danzen-gw/danzen/netprobe/fakeedge"
-	"github.com/danzen-gw/danzen/netprobe/register"
 )
 
 // TestScanLossyEdge scans the fake edge five times in a row with 10% of
@@ -73,19 +72,4 @@ func TestScanLossyEdge(t *testing.T) {
 		}
 		prev = r
 	}
-}
-
-// edgeLab builds fakeedge's standard edge for a namespace test, closed
-// when the test ends; -short skips the test.
-func edgeLab(t *testing.T) (*fakeedge.World, register.Register) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("needs root for network namespaces: make test runs it, -short skips it")
-	}
-	w, reg, err := fakeedge.Edge(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.Close)
-	return w, reg
 }

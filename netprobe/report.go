@@ -2,6 +2,7 @@ package netprobe
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -46,7 +47,14 @@ type Host struct {
 	IdentifySeconds float64 `json:"identify_seconds"`
 	// Echoed are the UDP ports that sent the probe back unchanged.
 	Echoed []int `json:"udp_echoed,omitempty"`
+	// NotScanned says why the address was not touched (a public address
+	// not confirmed as the hospital's, an address no device can have).
+	NotScanned msg.Text `json:"not_scanned,omitzero"`
 }
+
+// checked reports whether the scan looked at h at all: a host it did
+// not reach or did not touch says nothing about its ports.
+func (h Host) checked() bool { return !h.Unreachable && h.NotScanned.IsZero() }
 
 // Finding is one line of 調査結果. Caution marks the 注目情報 注意.
 type Finding struct {
@@ -75,6 +83,7 @@ const (
 	RuleMgmtWAN     = "management_on_wan"
 	RuleNewlyOpen   = "newly_open"
 	RuleFirmware    = "firmware_differs"
+	RuleNotScanned  = "not_scanned"
 	RuleInfo        = "info"
 )
 
@@ -152,6 +161,10 @@ func (r *Report) judge(feed *kev.Feed, prev *Report) {
 			add(Finding{Rule: RuleInfo, Text: msg.T("脆弱性診断の希望なし（未調査）", "no diagnosis requested (not scanned)")})
 		}
 		for _, h := range t.Hosts {
+			if !h.NotScanned.IsZero() {
+				add(Finding{Rule: RuleNotScanned, Caution: true, Addr: h.Addr, Text: h.NotScanned})
+				continue
+			}
 			if h.Unreachable {
 				add(Finding{Rule: RuleInfo, Addr: h.Addr, Text: msg.Sprintf("%s に到達できません（調査不可）", "%s is unreachable (not scanned)", h.Addr)})
 				continue
@@ -162,7 +175,7 @@ func (r *Report) judge(feed *kev.Feed, prev *Report) {
 				if port.HTTP != nil && port.HTTP.Vendor != "" && vendor == "" {
 					vendor = port.HTTP.Vendor
 				}
-				if seen && !old.Unreachable && !hasPort(old.Ports, port) && (port.Proto == "udp" || slices.Contains(prevPorts, port.Port)) {
+				if seen && old.checked() && !hasPort(old.Ports, port) && (port.Proto == "udp" || slices.Contains(prevPorts, port.Port)) {
 					add(Finding{Rule: RuleNewlyOpen, Caution: true, Addr: h.Addr, Proto: port.Proto, Port: port.Port,
 						Text: msg.Sprintf("%s %d/%s は前回の調査では閉じていました。意図した変更か確認してください",
 							"%s %d/%s was closed in the last scan; check that the change was intended", h.Addr, port.Port, port.Proto)})
@@ -353,13 +366,36 @@ type Noted struct {
 	Finding
 }
 
-// Diff compares r with prev.
+// unchecked are the "ID address" keys of the hosts r did not check.
+func (r *Report) unchecked() map[string]bool {
+	m := map[string]bool{}
+	for _, t := range r.Targets {
+		for _, h := range t.Hosts {
+			if !h.checked() {
+				m[t.Point.ID+" "+h.Addr] = true
+			}
+		}
+	}
+	return m
+}
+
+// Diff compares r with prev. What r could not check (an unreachable or
+// untouched address) keeps its ports and cautions: a device that was off
+// or not scanned has not closed anything, and its 注意 is not resolved.
 func (r *Report) Diff(prev *Report) Diff {
 	d := Diff{Previous: prev.Started}
+	// Ports are compared only where both scans looked; a caution is
+	// resolved only where this scan looked.
+	uncheckedNow := r.unchecked()
+	unchecked := prev.unchecked()
+	maps.Copy(unchecked, uncheckedNow)
 	ports := func(rep *Report) map[string]bool {
 		m := map[string]bool{}
 		for _, t := range rep.Targets {
 			for _, h := range t.Hosts {
+				if unchecked[t.Point.ID+" "+h.Addr] {
+					continue
+				}
 				for _, p := range h.Ports {
 					m[fmt.Sprintf("%s %s %d/%s", t.Point.ID, h.Addr, p.Port, p.Proto)] = true
 				}
@@ -397,7 +433,7 @@ func (r *Report) Diff(prev *Report) Diff {
 		}
 	}
 	for k, f := range cp {
-		if _, ok := cn[k]; !ok {
+		if _, ok := cn[k]; !ok && !uncheckedNow[f.ID+" "+f.Addr] {
 			d.Resolved = append(d.Resolved, f)
 		}
 	}

@@ -3,6 +3,7 @@ package netprobe
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"path/filepath"
 
 	"github.com/danzen-gw/danzen/config"
@@ -43,6 +44,11 @@ func FeedFile(configPath string, s config.Scan) string {
 // with the newest stored report, scans, and stores the new report. It
 // returns the report and its file name in the store.
 func Run(ctx context.Context, log *slog.Logger, configPath string, s config.Scan) (*Report, string, error) {
+	return run(ctx, log, configPath, s, nil)
+}
+
+// run is Run; adjust, if set, changes the options last (tests).
+func run(ctx context.Context, log *slog.Logger, configPath string, s config.Scan, adjust func(*Options)) (*Report, string, error) {
 	regPath, dir := Files(configPath, s)
 	reg, err := register.Load(regPath)
 	if err != nil {
@@ -51,16 +57,17 @@ func Run(ctx context.Context, log *slog.Logger, configPath string, s config.Scan
 	if len(reg.Points) == 0 {
 		return nil, "", msg.Errorf("接続点台帳 %s に接続点がありません", "the register %s has no connection points", regPath)
 	}
-	if err := CheckTargets(reg, s); err != nil {
-		return nil, "", msg.Wrap(err, "調査しませんでした", "nothing was scanned")
-	}
 	s.Feed = FeedFile(configPath, s)
 	o, err := OptionsFromConfig(s)
 	if err != nil {
 		return nil, "", err
 	}
 	capPublicRate(&o, reg, s)
+	o.Refuse = func(id string, a netip.Addr) error { return refusal(s, id, a) }
 	o.Log = log
+	if adjust != nil {
+		adjust(&o)
+	}
 	store := Store{Dir: dir}
 	if o.Previous, err = store.Latest(); err != nil {
 		return nil, "", msg.Wrap(err, "前回の調査結果を読めません", "cannot read the previous report")

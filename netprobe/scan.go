@@ -50,6 +50,10 @@ type Options struct {
 	// Progress, if set, hears each step; it is called from several
 	// goroutines at once.
 	Progress func(Progress)
+	// Refuse, if set, says why point id's address a must not be touched
+	// (nil: scan it). A refused address is reported as not scanned, with
+	// the reason, and the rest of the register is scanned.
+	Refuse func(id string, a netip.Addr) error
 }
 
 // Progress is one step of a scan, for the page's event stream.
@@ -143,6 +147,13 @@ func Scan(ctx context.Context, reg register.Register, o Options) (*Report, error
 			continue
 		}
 		for j, a := range p.Addresses() {
+			if o.Refuse != nil {
+				if err := o.Refuse(p.ID, a.Addr); err != nil {
+					o.Log.Warn("scan address refused", "id", p.ID, "addr", a.Addr, "err", err)
+					r.Targets[i].Hosts[j] = Host{Addr: a.Addr.String(), WAN: a.WAN, NotScanned: msg.TextOf(err)}
+					continue
+				}
+			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/internal/when"
 	"github.com/danzen-gw/danzen/netprobe/kev"
 	"github.com/danzen-gw/danzen/netprobe/register"
@@ -177,6 +178,30 @@ func TestJudgeAndDiff(t *testing.T) {
 	}
 	if r.Cautions() != prev.Cautions()+2 {
 		t.Fatalf("cautions %d %d", r.Cautions(), prev.Cautions())
+	}
+}
+
+// A scan that could not look at an address (unreachable, or refused) says
+// nothing about its ports: nothing closed, no 注意 resolved. The findings
+// of the address it did look at still resolve.
+func TestDiffHoldsWhatWasNotChecked(t *testing.T) {
+	prev := sampleReport(443, 3389)
+	prev.judge(&testFeed, nil)
+	for name, h := range map[string]Host{
+		"unreachable": {Addr: "192.0.2.1", Unreachable: true},
+		"not scanned": {Addr: "192.0.2.1", NotScanned: msg.T("未確認", "not confirmed")},
+	} {
+		r := sampleReport()
+		r.Targets[0].Hosts = []Host{h}
+		r.judge(&testFeed, prev)
+		if d := r.Changes; len(d.Closed) != 0 || slices.ContainsFunc(d.Resolved, func(n Noted) bool { return n.Addr == "192.0.2.1" }) {
+			t.Errorf("%s: diff %+v; want nothing closed or resolved at 192.0.2.1", name, d)
+		}
+	}
+	r := sampleReport(443)
+	r.judge(&testFeed, prev)
+	if d := r.Changes; !slices.Equal(d.Closed, []string{"CAF00001 192.0.2.1 3389/tcp"}) || len(d.Resolved) == 0 {
+		t.Errorf("checked: diff %+v; want 3389 closed and its 注意 resolved", d)
 	}
 }
 

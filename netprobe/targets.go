@@ -1,6 +1,7 @@
 package netprobe
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
 
@@ -94,6 +95,7 @@ func Confirmed(s config.Scan, id string, a netip.Addr) (config.ScanConfirmation,
 // CheckTargets checks every address a scan of reg would touch and returns
 // every refusal at once (nil when all may be scanned): addresses that are
 // never a device's, and public addresses not confirmed for their point.
+// A scan skips those and reports each as not scanned.
 func CheckTargets(reg register.Register, s config.Scan) error {
 	var errs []error
 	for _, p := range reg.Points {
@@ -101,30 +103,59 @@ func CheckTargets(reg register.Register, s config.Scan) error {
 			continue
 		}
 		for _, a := range p.Addresses() {
-			if s.LoopbackLab && a.Addr.Unmap().IsLoopback() {
-				continue
-			}
-			if err := CheckTarget(a.Addr); err != nil {
+			if err := refusal(s, p.ID, a.Addr); err != nil {
 				errs = append(errs, msg.Errorf("接続点 %s: %w", "connection point %s: %w", p.ID, err))
-				continue
-			}
-			if _, ok := Confirmed(s, p.ID, a.Addr); Public(a.Addr) && !ok {
-				errs = append(errs, unconfirmed(s, p.ID, a.Addr))
 			}
 		}
 	}
 	return msg.Join(errs...)
 }
 
+// refusal says why point id's address a must not be scanned, nil if it
+// may be. The reason names the address, not the point.
+func refusal(s config.Scan, id string, a netip.Addr) error {
+	if s.LoopbackLab && a.Unmap().IsLoopback() {
+		return nil
+	}
+	if err := CheckTarget(a); err != nil {
+		return err
+	}
+	if _, ok := Confirmed(s, id, a); Public(a) && !ok {
+		return unconfirmed(s, id, a)
+	}
+	return nil
+}
+
+// CheckAddresses refuses, when the register is saved, every address no
+// line's device can have (CheckTarget), naming the field, so that a typo
+// is mended at entry rather than found at the next scan. Public addresses
+// are confirmed later, on the self-scan page.
+func CheckAddresses(reg register.Register, s config.Scan) error {
+	var errs config.ValidationError
+	for i, p := range reg.Points {
+		for _, f := range [][2]string{{"lan_address", p.LANAddress}, {"global_ip", p.GlobalIP}} {
+			field, v := f[0], f[1]
+			a, err := netip.ParseAddr(v)
+			if err != nil || (s.LoopbackLab && a.Unmap().IsLoopback()) {
+				continue // malformed is register.Validate's to say
+			}
+			if err := CheckTarget(a); err != nil {
+				errs.AddText(fmt.Sprintf("points[%d].%s", i, field), msg.Sprintf("接続点 %s: %s", "connection point %s: %s", p.ID, err))
+			}
+		}
+	}
+	return errs.Err()
+}
+
 func unconfirmed(s config.Scan, id string, a netip.Addr) error {
 	if c, ok := Confirmation(s, id); ok {
-		return msg.Errorf("接続点 %s: グローバルIP が確認済みの %s から %s に変わりました。病院のアドレスであることを自己診断のページで確認し直すまで調査しません",
-			"connection point %s: the global IP changed from the confirmed %s to %s; it is not scanned until a vendor admin confirms it again on the self-scan page",
-			id, c.Addr, a)
+		return msg.Errorf("グローバルIP が確認済みの %s から %s に変わりました。病院のアドレスであることを自己診断のページで確認し直すまで調査しません",
+			"the global IP changed from the confirmed %s to %s; it is not scanned until a vendor admin confirms it again on the self-scan page",
+			c.Addr, a)
 	}
-	return msg.Errorf("接続点 %s: グローバルIP %s が病院のアドレスであることが確認されていません。自己診断のページで確認するまで調査しません",
-		"connection point %s: the global IP %s has not been confirmed as the hospital's; it is not scanned until a vendor admin confirms it on the self-scan page",
-		id, a)
+	return msg.Errorf("グローバルIP %s が病院のアドレスであることが確認されていません。自己診断のページで確認するまで調査しません",
+		"the global IP %s has not been confirmed as the hospital's; it is not scanned until a vendor admin confirms it on the self-scan page",
+		a)
 }
 
 // capPublicRate lowers o.Rate to the public cap when reg holds a public

@@ -3,9 +3,13 @@ package netprobe
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -142,11 +146,21 @@ func TestCapPublicRate(t *testing.T) {
 	}
 }
 
-// Run refuses before any packet leaves: the register names only addresses
-// no scan may touch, so a scan that went ahead would fail differently.
-func TestRunRefusesUnsafeTargets(t *testing.T) {
+// Run touches no refused address and scans the rest: the refused one is
+// a 注意 "not scanned" with its reason, and the coverage says so. The
+// refused address is loopback (without the lab setting), so a scan that
+// went ahead would find sshd-less 127.0.0.1 closed, not "not scanned",
+// and no test packet can leave the machine; public addresses are refused
+// by the same function (TestCheckTargets…).
+func TestRunSkipsRefusedTargets(t *testing.T) {
 	dir := t.TempDir()
-	reg := register.Register{Points: []register.Point{point("CAF00001", "127.0.0.1", "203.0.113.7")}}
+	ln, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	reg := register.Register{Points: []register.Point{point("CAF00001", "127.0.0.1", ""), point("CAF00002", "127.0.0.2", "")}}
 	data, err := json.Marshal(reg)
 	if err != nil {
 		t.Fatal(err)
@@ -154,18 +168,61 @@ func TestRunRefusesUnsafeTargets(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "register.json"), data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r, name, err := Run(context.Background(), nil, filepath.Join(dir, "config.json"), config.Scan{})
-	if r != nil || name != "" || err == nil {
-		t.Fatalf("Run = %v, %q, %v; want a refusal", r, name, err)
-	}
-	en := msg.In(err, msg.EN)
-	for _, want := range []string{"nothing was scanned", "127.0.0.1 is a loopback", "203.0.113.7 has not been confirmed"} {
-		if !strings.Contains(en, want) {
-			t.Errorf("refusal lacks %q:\n%s", want, en)
+	// The lab setting lets 127.0.0.2 through; 127.0.0.1 is refused by a
+	// Refuse that wraps the real one and also refuses it.
+	s := config.Scan{TCPPorts: fmt.Sprint(port), LoopbackLab: true}
+	r, name, err := run(context.Background(), nil, filepath.Join(dir, "config.json"), s, func(o *Options) {
+		real := o.Refuse
+		o.Refuse = func(id string, a netip.Addr) error {
+			if a == netip.MustParseAddr("127.0.0.1") {
+				return refusal(config.Scan{}, id, a)
+			}
+			return real(id, a)
 		}
+	})
+	if err != nil || name == "" {
+		t.Fatalf("Run = %q, %v; want a stored report", name, err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "scans")); err == nil {
-		t.Error("a refused scan stored a report")
+	refused, scanned := r.Targets[0], r.Targets[1]
+	if h := refused.Hosts[0]; !strings.Contains(h.NotScanned.EN, "127.0.0.1 is a loopback") || len(h.Ports) != 0 {
+		t.Errorf("refused host = %+v", h)
+	}
+	if !slices.ContainsFunc(refused.Findings, func(f Finding) bool { return f.Rule == RuleNotScanned && f.Caution }) {
+		t.Errorf("no 注意 for the refused address: %+v", refused.Findings)
+	}
+	if !slices.ContainsFunc(refused.Findings, func(f Finding) bool {
+		return f.Rule == RuleCoverage && strings.Contains(f.EN, "could not be checked: 127.0.0.1 is a loopback")
+	}) {
+		t.Errorf("the coverage does not name the refused address: %+v", refused.Findings)
+	}
+	if h := scanned.Hosts[0]; !h.NotScanned.IsZero() || len(h.Ports) != 1 || h.Ports[0].Port != port {
+		t.Errorf("the allowed address was not scanned: %+v", h)
+	}
+}
+
+// CheckAddresses refuses, at entry, what no device can have, naming the
+// field; a public address waits for its confirmation, not refused here.
+func TestCheckAddressesAtEntry(t *testing.T) {
+	reg := register.Register{Points: []register.Point{point("CAF00001", "169.254.3.3", "203.0.113.7"), point("CAF00002", "127.0.0.1", "240.1.2.3")}}
+	err := CheckAddresses(reg, config.Scan{})
+	var ve *config.ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("CheckAddresses = %v, want a ValidationError", err)
+	}
+	var got []string
+	for _, f := range ve.Fields {
+		got = append(got, f.Field+" "+f.Text.EN)
+	}
+	want := []string{
+		"points[0].lan_address connection point CAF00001: 169.254.3.3 is a link-local address, never a line's device: it is not scanned; check the register",
+		"points[1].lan_address connection point CAF00002: 127.0.0.1 is a loopback address (the gateway itself), never a line's device: it is not scanned; check the register",
+		"points[1].global_ip connection point CAF00002: 240.1.2.3 is an address reserved for future use, never a line's device: it is not scanned; check the register",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("fields:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if err := CheckAddresses(register.Register{Points: []register.Point{point("CAF00001", "127.0.0.1", "")}}, config.Scan{LoopbackLab: true}); err != nil {
+		t.Errorf("loopback lab: %v", err)
 	}
 }
 

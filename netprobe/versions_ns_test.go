@@ -1,8 +1,6 @@
 package netprobe_test
 
 import (
-	"bytes"
-	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -18,15 +16,8 @@ import (
 // the version blank, get it wrong, or write it in FortiOS's spellings; and
 // a Fortinet device that tells nothing.
 func TestDeviceVersion(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs root for network namespaces: make test runs it, -short skips it")
-	}
 	const descr = "v6.0.11,build0387,200917 (GA)"
-	w, err := fakeedge.New(t.TempDir(), 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	w := newLab(t, 2)
 	fgt, quiet := w.Devices[0], w.Devices[1]
 	if err := w.SNMPD(fgt.NS, "public", descr); err != nil {
 		t.Fatal(err)
@@ -45,20 +36,7 @@ func TestDeviceVersion(t *testing.T) {
 		point("CAF00004", "V6.0.11", fgt.LAN.String()),
 		point("CAF00005", "", quiet.LAN.String()),
 	}}
-	res, err := w.Scan(context.Background(), fakeedge.Job{Register: reg, Scan: config.Scan{TCPPorts: "22,23,443", SNMPCommunities: []string{"public"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := res.Report
-	defer func() {
-		if t.Failed() {
-			var b bytes.Buffer
-			if err := r.WriteJSON(&b); err != nil {
-				t.Log(err)
-			}
-			t.Log(b.String(), w.Logs())
-		}
-	}()
+	r, _ := scanLab(t, w, fakeedge.Job{Register: reg, Scan: config.Scan{TCPPorts: "22,23,443", SNMPCommunities: []string{"public"}}})
 	at := fgt.LAN.String()
 	// FortiOS 6.0.11 is in the ranges of CVE-2019-5591 (before 6.2.0),
 	// CVE-2022-42475 (to 6.0.15), CVE-2023-27997 (to 6.0.16) and

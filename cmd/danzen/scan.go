@@ -35,7 +35,7 @@ func runScan(ctx context.Context, c *cli, args []string) (err error) {
 	regPath, _ := netprobe.Files(fs.config, cfg.Scan)
 	switch {
 	case *importCSV != "":
-		return importRegister(c.out, *importCSV, regPath)
+		return importRegister(c.out, *importCSV, regPath, cfg.Scan)
 	case *exportCSV != "":
 		enc, err := register.ParseEncoding(*csvEncoding)
 		if err != nil {
@@ -81,7 +81,7 @@ func runScan(ctx context.Context, c *cli, args []string) (err error) {
 }
 
 // importRegister replaces the register at regPath with the CSV in file.
-func importRegister(s *screen, file, regPath string) error {
+func importRegister(s *screen, file, regPath string, sc config.Scan) error {
 	f, err := os.Open(file)
 	if err != nil {
 		return err
@@ -90,6 +90,9 @@ func importRegister(s *screen, file, regPath string) error {
 	// Read-only: closing cannot lose what was read.
 	_ = f.Close()
 	if err != nil {
+		return msg.Errorf("%s: %w", "%s: %w", file, err)
+	}
+	if err := netprobe.CheckAddresses(reg, sc); err != nil {
 		return msg.Errorf("%s: %w", "%s: %w", file, err)
 	}
 	if err := register.Save(regPath, reg); err != nil {
