@@ -80,7 +80,9 @@ func multipartForm(t *testing.T, fields map[string]string, files ...formFile) (*
 }
 
 func TestScanRegisterEditImportExport(t *testing.T) {
-	e := newEnv(t, envOptions{})
+	// The lab setting admits the loopback stand-in for the edge device;
+	// without it the register refuses loopback at entry (below).
+	e := newEnv(t, envOptions{configure: func(_ string, cfg *config.Config) { cfg.Scan.LoopbackLab = true }})
 	admin := e.login("admin", adminPW)
 	if r := admin.get("/scan"); r.code != http.StatusOK || !strings.Contains(r.body, `id="point-form"`) {
 		t.Fatalf("GET /scan: %d", r.code)
@@ -99,6 +101,11 @@ func TestScanRegisterEditImportExport(t *testing.T) {
 		t.Fatalf("an invalid point was saved: %+v", reg)
 	}
 
+	// An address no line's device can have is refused beside its field.
+	r = admin.post("/scan/register", pointForm("CAF00001", "169.254.10.10"))
+	if r.code != http.StatusOK || !contains(fieldErrors(r.body, "lan_address"), "169.254.10.10 はリンクローカルアドレスです") {
+		t.Fatalf("link-local point: %d lan %v", r.code, fieldErrors(r.body, "lan_address"))
+	}
 	if r := admin.post("/scan/register", pointForm("CAF00001", scanEdge)); r.code != http.StatusSeeOther {
 		t.Fatalf("add: %d %s", r.code, r.body)
 	}
