@@ -154,7 +154,7 @@ func (r *Report) judge(feed *kev.Feed, prev *Report) {
 		t := &r.Targets[i]
 		p := t.Point
 		add := func(f Finding) { t.Findings = append(t.Findings, f) }
-		vendor := kev.VendorOf(p.Maker, p.Model)
+		vendor := kev.VendorOf(p.Maker, p.Model, p.Firmware)
 		if len(p.Addresses()) == 0 {
 			add(Finding{Rule: RuleInfo, Text: msg.T("調査不可 (IPアドレス不明)", "not scanned (address unknown)")})
 		} else if !p.Scan {

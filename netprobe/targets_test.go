@@ -158,7 +158,7 @@ func TestRunSkipsRefusedTargets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	t.Cleanup(func() { _ = ln.Close() }) // the scan is over by then
 	port := ln.Addr().(*net.TCPAddr).Port
 	reg := register.Register{Points: []register.Point{point("CAF00001", "127.0.0.1", ""), point("CAF00002", "127.0.0.2", "")}}
 	data, err := json.Marshal(reg)

@@ -179,3 +179,40 @@ func TestAnnouncedPlaces(t *testing.T) {
 		t.Errorf("FortiGate telnet: %+v", got.Findings)
 	}
 }
+
+// A hospital's IOS XE edge router as the register writes it: 17.9.3 is in
+// both web UI CVEs with 17.9.4a as its train's first fix; 17.9.4a has none.
+func TestIOSXERegister(t *testing.T) {
+	router := func(firmware string) register.Point {
+		return register.Point{ID: "CAF00010", Scan: true, Maker: "Cisco", Model: "ISR4331/K9", Firmware: firmware, LANAddress: "10.0.0.1"}
+	}
+	got := judgeOne(t, router("IOS XE 17.9.3"))
+	if k := kevOf(got); !slices.Equal(k, []string{"CVE-2023-20198 register", "CVE-2023-20273 register"}) {
+		t.Errorf("17.9.3: KEV %q", k)
+	}
+	for _, f := range ruleFindings(got, RuleKEV) {
+		if !strings.Contains(f.EN, "the first fixed release of the train of IOS XE 17.9.3 is 17.9.4a") || !strings.Contains(f.JA, "最初の修正版は 17.9.4a") {
+			t.Errorf("%s: %s", f.CVE, f.EN)
+		}
+	}
+	if u := ruleFindings(got, RuleVersionUnknown); len(u) != 0 {
+		t.Errorf("17.9.3: version unknown %v", u)
+	}
+	for _, fw := range []string{"17.9.4a", "Cisco IOS XE Software, Version 17.09.04a"} {
+		got = judgeOne(t, router(fw))
+		if k := kevOf(got); len(k) != 0 || len(ruleFindings(got, RuleVersionUnknown)) != 0 {
+			t.Errorf("%s: KEV %q, version unknown %v", fw, k, ruleFindings(got, RuleVersionUnknown))
+		}
+	}
+	// A model the family list does not know: the firmware text names IOS XE.
+	other := router("IOS XE 17.9.3")
+	other.Model = "891FJ"
+	if k := kevOf(judgeOne(t, other)); len(k) != 2 {
+		t.Errorf("IOS XE named only by the firmware: KEV %q", k)
+	}
+	// Classic IOS on the same model: refused with the reason, never "none".
+	got = judgeOne(t, router("15.7(3)M5"))
+	if u := ruleFindings(got, RuleVersionUnknown); len(kevOf(got)) != 0 || len(u) != 1 || !strings.Contains(u[0].EN, "classic Cisco IOS") {
+		t.Errorf("classic IOS: KEV %q, version unknown %v", kevOf(got), u)
+	}
+}

@@ -34,6 +34,13 @@ func TestFixFor(t *testing.T) {
 		{"CVE-2019-5591", "6.0.11", Fix{LastAffected: "6.2.0", NoFix: true, OtherTrain: true}, true},
 		{"CVE-2020-3452", "9.6(2)", Fix{Fixed: "9.6(4)42"}, true},
 		{"CVE-2020-3452", "9.5(3)", Fix{Fixed: "9.6(4)42", NoFix: true, OtherTrain: true}, true},
+		// IOS XE: the first fixed release of the device's train, in the register's spellings.
+		{"CVE-2023-20198", "17.9.3", Fix{Fixed: "17.9.4a"}, true},
+		{"CVE-2023-20273", "Cisco IOS XE Software, Version 17.09.03", Fix{Fixed: "17.9.4a"}, true},
+		{"CVE-2023-20198", "IOS XE 17.6.5", Fix{Fixed: "17.6.6a"}, true},
+		{"CVE-2023-20198", "16.12.4", Fix{Fixed: "16.12.10a"}, true},
+		{"CVE-2023-20198", "17.10.1a", Fix{LastAffected: "17.10.1b"}, true}, // no fixed release found for 17.10
+		{"CVE-2023-20198", "17.9.4a", Fix{}, false},
 	} {
 		got, ok := entry(c.cve).FixFor(c.version)
 		if got != c.want || ok != c.ok {
@@ -63,6 +70,10 @@ func TestNotJudged(t *testing.T) {
 	}
 	if !slices.Contains(forti, "CVE-2021-44168") || !slices.Contains(forti, "CVE-2022-41328") || len(NotJudgedFor("nobody")) != 0 {
 		t.Errorf("fortinet not judged: %v", forti)
+	}
+	// IOS XE: every KEV row but the web UI pair, adjacent-only first.
+	if xe := NotJudgedFor("iosxe"); len(xe) != 26 || xe[0].Why != adjacentOnly || !slices.ContainsFunc(xe, func(n NotJudged) bool { return n.CVE == "CVE-2018-0171" }) {
+		t.Errorf("iosxe not judged: %d %+v", len(xe), xe)
 	}
 }
 

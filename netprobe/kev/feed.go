@@ -298,17 +298,29 @@ func (r Range) contains(vendor string, v Version) bool {
 	return v.Compare(to) <= 0
 }
 
+// ciscoIOSXEModels are Cisco models that run IOS XE (16.x, 17.x): ISR
+// 1000/4000, Catalyst 8000 and 9000, ASR 1000, CSR 1000v. Catalyst
+// switches on classic IOS also match: their "15.2(7)E4" is then refused
+// with the reason (refuseIOSXE), never read as an IOS XE release.
+var ciscoIOSXEModels = regexp.MustCompile(`\b(?:isr|catalyst|cat[89]k|cat8000|c8\d{3}|c9\d{3}|c11\d{2}|asr\s*-?1\d{3}|asr1k|csr\s*-?1000)`)
+
 // VendorOf maps the register's maker and model (or an identified product)
-// to a feed vendor, "" when the feed does not cover the device.
-func VendorOf(maker, model string) string {
+// to a feed vendor, "" when the feed does not cover the device. firmware,
+// the register's release text when the caller has it, picks Cisco IOS XE
+// when it says so ("IOS XE 17.9.4a"); an ASA model keeps the ASA's
+// comparator whatever the firmware text says.
+func VendorOf(maker, model string, firmware ...string) string {
 	s := strings.ToLower(maker + " " + model)
+	cisco := strings.Contains(s, "cisco") || strings.Contains(s, "シスコ")
 	switch {
 	case strings.Contains(s, "forti"):
 		return "fortinet"
 	case strings.Contains(s, "palo alto"), strings.Contains(s, "paloalto"), strings.Contains(s, "pan-os"), strings.Contains(s, "globalprotect"):
 		return "paloalto"
-	case strings.Contains(s, "cisco") && (strings.Contains(s, "asa") || strings.Contains(s, "firepower")):
+	case cisco && (strings.Contains(s, "asa") || strings.Contains(s, "firepower")):
 		return "cisco"
+	case iosXE.MatchString(s) || iosXE.MatchString(strings.Join(firmware, " ")) || (cisco && ciscoIOSXEModels.MatchString(s)):
+		return "iosxe"
 	case strings.Contains(s, "ivanti"), strings.Contains(s, "pulse"):
 		return "ivanti"
 	case strings.Contains(s, "citrix"), strings.Contains(s, "netscaler"):

@@ -48,6 +48,7 @@ func TestEmbeddedEntries(t *testing.T) {
 		// Added in the third pass (SOURCES.md).
 		"CVE-2025-24472", "CVE-2024-9474", "CVE-2023-6548", "CVE-2023-6549", "CVE-2023-44221", "CVE-2025-23006",
 		"CVE-2018-13382", "CVE-2018-13383", "CVE-2025-59718", "CVE-2025-40602", "CVE-2019-1579", "CVE-2020-2021",
+		"CVE-2023-20198", "CVE-2023-20273", // IOS XE web UI (SOURCES.md, "Cisco IOS XE")
 	} {
 		if _, ok := byCVE[want]; !ok {
 			t.Errorf("%s missing from the feed", want)
@@ -171,6 +172,24 @@ func TestEmbeddedMatch(t *testing.T) {
 		{"cisco", "9.20(2)", []string{"CVE-2024-20353", "CVE-2025-20333", "CVE-2025-20362"}},
 		{"cisco", "9.20(2)10", []string{"CVE-2025-20333", "CVE-2025-20362"}},
 		{"cisco", "9.20(4)10", nil},
+		// IOS XE web UI (cisco-sa-iosxe-webui-privesc-j22SaA4z): both CVEs, the same releases.
+		{"iosxe", "17.9.3", []string{"CVE-2023-20198", "CVE-2023-20273"}},
+		{"iosxe", "17.9.4", []string{"CVE-2023-20198", "CVE-2023-20273"}}, // newest 17.9 release the record lists
+		{"iosxe", "17.9.1y1", []string{"CVE-2023-20198", "CVE-2023-20273"}},
+		{"iosxe", "17.9.4a", nil}, // first fixed release of 17.9
+		{"iosxe", "17.09.05", nil},
+		{"iosxe", "17.6.6", []string{"CVE-2023-20198", "CVE-2023-20273"}},
+		{"iosxe", "17.6.6a", nil},
+		{"iosxe", "17.3.8", []string{"CVE-2023-20198", "CVE-2023-20273"}},
+		{"iosxe", "17.3.8a", nil},
+		{"iosxe", "16.12.10", []string{"CVE-2023-20198", "CVE-2023-20273"}},
+		{"iosxe", "16.12.1z2", []string{"CVE-2023-20198", "CVE-2023-20273"}},
+		{"iosxe", "16.12.10a", nil},
+		{"iosxe", "16.1.1", []string{"CVE-2023-20198", "CVE-2023-20273"}}, // the oldest release the record lists
+		{"iosxe", "17.12.1a", []string{"CVE-2023-20198", "CVE-2023-20273"}},
+		{"iosxe", "17.12.2", nil}, // no fixed release found for 17.12: past the newest listed (partial)
+		{"iosxe", "17.10.1b", []string{"CVE-2023-20198", "CVE-2023-20273"}},
+		{"iosxe", "17.13.1", nil},
 		// Ivanti Connect Secure.
 		{"ivanti", "22.7R2.4", []string{"CVE-2025-0282", "CVE-2025-22457"}},
 		{"ivanti", "22.7R2.5", []string{"CVE-2025-22457"}},
@@ -396,18 +415,32 @@ func writeFile(t *testing.T, path string, data []byte) {
 }
 
 func TestVendorOf(t *testing.T) {
-	for in, want := range map[[2]string]string{
-		{"Fortinet", "FortiGate 60F"}:    "fortinet",
-		{"Palo Alto Networks", "PA-440"}: "paloalto",
-		{"Cisco", "ASA 5506-X"}:          "cisco",
-		{"Cisco", "ISR 1100"}:            "",
-		{"Ivanti", "Connect Secure"}:     "ivanti",
-		{"Citrix", "NetScaler Gateway"}:  "citrix",
-		{"SonicWall", "TZ370"}:           "sonicwall",
-		{"Yamaha", "RTX1210"}:            "",
+	for _, tc := range []struct{ maker, model, firmware, want string }{
+		{"Fortinet", "FortiGate 60F", "", "fortinet"},
+		{"Palo Alto Networks", "PA-440", "", "paloalto"},
+		{"Cisco", "ASA 5506-X", "", "cisco"},
+		{"Cisco", "ASA 5506-X", "IOS XE 17.9.4a", "cisco"}, // the model decides; the ASA comparator says why not
+		{"Cisco", "Firepower 1010", "", "cisco"},
+		// IOS XE by the register's firmware text (by model family: below).
+		{"Cisco", "", "IOS XE 17.9.4a", "iosxe"},
+		{"シスコ", "ISR4331", "", "iosxe"},
+		{"Cisco", "891FJ", "Cisco IOS XE Software, Version 17.09.04a", "iosxe"},
+		{"", "Cisco IOS-XE router", "", "iosxe"},
+		{"Cisco", "891FJ", "15.7(3)M5", ""}, // classic IOS router: not in the feed
+		{"Cisco", "", "", ""},
+		{"Ivanti", "Connect Secure", "", "ivanti"},
+		{"Citrix", "NetScaler Gateway", "", "citrix"},
+		{"SonicWall", "TZ370", "", "sonicwall"},
+		{"Yamaha", "RTX1210", "", ""},
+		{"Yamaha", "RTX1210", "Rev.14.01.38", ""},
 	} {
-		if got := VendorOf(in[0], in[1]); got != want {
-			t.Errorf("%v: %q, want %q", in, got, want)
+		if got := VendorOf(tc.maker, tc.model, tc.firmware); got != tc.want {
+			t.Errorf("%q %q %q: %q, want %q", tc.maker, tc.model, tc.firmware, got, tc.want)
+		}
+	}
+	for _, model := range []string{"ISR 1100", "ISR4331/K9", "C8200-1N-4T", "Catalyst 8300", "ASR1001-X", "C1111-8P", "CSR1000V"} {
+		if got := VendorOf("Cisco", model); got != "iosxe" {
+			t.Errorf("Cisco %s: %q, want iosxe", model, got)
 		}
 	}
 }

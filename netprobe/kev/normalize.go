@@ -12,6 +12,7 @@ import (
 // Registers and devices write a release in the vendor's many spellings
 // (FortiOS's own "v6.0.11,build0387,200917 (GA)", "FortiOS 6.0.11",
 // "Cisco Adaptive Security Appliance Software Version 9.16(4)57 <context>",
+// "Cisco IOS XE Software, Version 17.09.04a",
 // "NS13.1: Build 49.15.nc, Date: …", "SonicOS Enhanced 6.5.4.14-109n"). A
 // normaliser rewrites one whole spelling into the grammar's form; anything
 // else is left for the grammar to refuse, so a typo is never guessed into a
@@ -41,6 +42,11 @@ var normalisers = map[string]normaliser{
 	"cisco": {regexp.MustCompile(`^(?:cisco\s+)?(?:adaptive\s+security\s+appliance\s+|asa\s+)?` + leadVersion +
 		`(\d+\.\d+\(\d+\)\d*|\d+\.\d+\.\d+(?:\.\d+)?)(?:\s*<[\w\s]+>)?$`),
 		func(m []string) string { return m[1] }},
+	// "Cisco IOS XE Software, Version 17.09.04a", "IOS XE 17.9.4a", "IOS-XE 17.9.3",
+	// "Cisco IOS XE Software [Dublin] Version 17.12.1a", "17.9.4a, RELEASE SOFTWARE (fc3)".
+	"iosxe": {regexp.MustCompile(`^(?:cisco\s+)?(?:ios[\s-]?xe\b)?[\s,]*` +
+		`(?:(?:software|release|version|ver\.?|\[[\w\s.-]*\])[\s,:]*)*(\d+\.\d+\.\d+[a-z]?\d*)(?:[\s,]*release\s+software)?(?:\s*\(fc\d+\))?$`),
+		func(m []string) string { return m[1] }},
 	// "Ivanti Connect Secure 22.7R2.5 (build 1234)", "Pulse Connect Secure 9.1r18.3", "ICS 22.7R2".
 	"ivanti": {regexp.MustCompile(`^(?:ivanti\s+|pulse\s+)?(?:(?:connect|policy)\s+secure\s+|ics\s+|pcs\s+)?` + leadVersion +
 		`v?(\d+\.\d+)\s*r\s*(\d+(?:\.\d+)?)(?:\s*\(?\s*build\s*(\d+)\s*\)?)?$`),
@@ -63,8 +69,8 @@ func join(a, sep, b string) string {
 	return a + sep + b
 }
 
-// iosXE recognises Cisco's router software, whose releases (16.x, 17.x)
-// the ASA comparator must not read: the feed has no IOS XE entries.
+// iosXE recognises Cisco's router and switch software, whose releases
+// (16.x, 17.x) the ASA comparator must not read: they go to "iosxe".
 var iosXE = regexp.MustCompile(`(?i)\bios[\s-]*xe\b`)
 
 // Normalize rewrites s, a release as a register or device writes it, into
@@ -91,23 +97,27 @@ func Normalize(vendor, s string) (string, bool) {
 // greeting, an SSH software version. Each candidate is then read by
 // ParseVersion, so a finder may be loose.
 var finders = map[string]*regexp.Regexp{
-	"fortinet":  regexp.MustCompile(`(?i)\bv?\d+\.\d+\.\d+(?:,\s*build\s*\d+)?`),
-	"paloalto":  regexp.MustCompile(`(?i)\b\d+\.\d+\.\d+(?:-h\d+)?\b`),
-	"cisco":     regexp.MustCompile(`\b\d+\.\d+\(\d+\)\d*|(?i:version\s+\d+\.\d+\.\d+(?:\.\d+)?)`),
+	"fortinet": regexp.MustCompile(`(?i)\bv?\d+\.\d+\.\d+(?:,\s*build\s*\d+)?`),
+	"paloalto": regexp.MustCompile(`(?i)\b\d+\.\d+\.\d+(?:-h\d+)?\b`),
+	"cisco":    regexp.MustCompile(`\b\d+\.\d+\(\d+\)\d*|(?i:version\s+\d+\.\d+\.\d+(?:\.\d+)?)`),
+	// "Cisco IOS Software [Dublin], ISR Software (X86_64_LINUX_IOSD-UNIVERSALK9-M), Version 17.9.3, RELEASE SOFTWARE (fc2)":
+	// only the number after "Version" (an address in the text is not a release).
+	"iosxe":     regexp.MustCompile(`(?i)\bversion\s+(\d+\.\d+\.\d+[a-z]?\d*)\b`),
 	"ivanti":    regexp.MustCompile(`(?i)\b\d+\.\d+R\d+(?:\.\d+)?(?:\s*\(?build\s*\d+\)?)?`),
 	"citrix":    regexp.MustCompile(`(?i)\bNS\d+\.\d+:\s*Build\s*\d+\.\d+|\b\d+\.\d+-\d+\.\d+\b`),
 	"sonicwall": regexp.MustCompile(`(?i)\b\d+\.\d+\.\d+(?:\.\d+)?-\d+[a-z]*`),
 }
 
 // FindVersion returns the first release in text that vendor's comparator
-// reads, as it appears in text. Cisco IOS XE text yields nothing (see
-// iosXE).
+// reads, as it appears in text (a finder's first group when it has one).
+// Cisco IOS XE text yields nothing for the ASA (see iosXE).
 func FindVersion(vendor, text string) (string, bool) {
 	f, ok := finders[vendor]
 	if !ok || (vendor == "cisco" && iosXE.MatchString(text)) {
 		return "", false
 	}
-	for _, c := range f.FindAllString(text, 8) {
+	for _, m := range f.FindAllStringSubmatch(text, 8) {
+		c := m[len(m)-1]
 		if _, err := ParseVersion(vendor, c); err == nil {
 			return strings.TrimSpace(c), true
 		}
@@ -115,8 +125,36 @@ func FindVersion(vendor, text string) (string, bool) {
 	return "", false
 }
 
-// errIOSXE is ParseVersion's answer for Cisco IOS XE text.
-func errIOSXE(s string) error {
-	return msg.Errorf("%q は Cisco IOS XE の版です。脆弱性フィードは Cisco では ASA のみを扱います",
-		"%q is a Cisco IOS XE release; the feed covers only the ASA among Cisco products", s)
+// refusals say why a text is not a release of the vendor when it is a
+// neighbouring Cisco product's; nil when they have nothing to say.
+var refusals = map[string]func(s string) error{
+	"cisco": func(s string) error {
+		if iosXE.MatchString(s) {
+			return msg.Errorf("%q は Cisco IOS XE の版です。台帳の機種が ASA のため ASA の版として照合しません（IOS XE の機器は機種に ISR・Catalyst・C8000・ASR1000 などを記入してください）",
+				"%q is a Cisco IOS XE release, but the register's model is an ASA, so it is not compared as an ASA release (for an IOS XE device write its model: ISR, Catalyst, C8000, ASR1000 …)", s)
+		}
+		return nil
+	},
+	"iosxe": refuseIOSXE,
+}
+
+var (
+	// classicIOS is a Cisco IOS (not XE) release: "15.7(3)M5", "12.2(55)SE".
+	classicIOS = regexp.MustCompile(`\b\d+\.\d+\(\d+[a-z]?\)`)
+	// oldIOSXE is the IOS XE 3.x numbering with its train letters:
+	// "03.16.10.S", "3.16.10S", "03.07.05E".
+	oldIOSXE = regexp.MustCompile(`(?i)(?:^|[\s,])0?3\.\d{1,2}\.\d{1,2}[a-z]?\.?[a-z]{1,3}\b`)
+)
+
+// refuseIOSXE says why s is not an IOS XE 16.x/17.x release.
+func refuseIOSXE(s string) error {
+	switch {
+	case classicIOS.MatchString(s) && !iosXE.MatchString(s):
+		return msg.Errorf("%q は Cisco IOS（IOS XE ではない従来の IOS）の版です。脆弱性フィードは従来の IOS を扱わないため照合しません",
+			"%q is a classic Cisco IOS release (not IOS XE); the feed does not cover classic IOS, so it is not compared", s)
+	case oldIOSXE.MatchString(s):
+		return msg.Errorf("%q は IOS XE 3.x の旧い番号体系の版です。フィードの範囲は 16.x 以降の番号で書かれているため照合しません",
+			"%q is an IOS XE 3.x release in the old numbering; the feed's ranges are written in 16.x and later numbers, so it is not compared", s)
+	}
+	return nil
 }

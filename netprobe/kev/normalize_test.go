@@ -3,6 +3,8 @@ package kev
 import (
 	"strings"
 	"testing"
+
+	"github.com/danzen-gw/danzen/internal/msg"
 )
 
 // spelling is one way a register or a device writes a release, the
@@ -73,8 +75,41 @@ func TestNormalizeCisco(t *testing.T) {
 		{"Cisco IOS XE Software, Version 17.09.04a", ""}, {"IOS-XE 17.9.4", ""},
 		{"9.16(4", ""}, {"ASA", ""},
 	})
-	if _, err := ParseVersion("cisco", "IOS XE 17.9.4"); err == nil || !strings.Contains(err.Error(), "IOS XE") {
-		t.Errorf("IOS XE: %v, want a word that the feed covers only the ASA", err)
+	if _, err := ParseVersion("cisco", "IOS XE 17.9.4"); err == nil || !strings.Contains(err.Error(), "IOS XE") || !strings.Contains(err.Error(), "ASA") {
+		t.Errorf("IOS XE: %v, want a word that the register's model is an ASA", err)
+	}
+}
+
+func TestNormalizeIOSXE(t *testing.T) {
+	checkSpellings(t, "iosxe", []spelling{
+		{"17.9.4a", "17.9.4a"},
+		{"17.09.04a", "17.9.4a"}, // show version pads with zeros
+		{"IOS XE 17.9.4a", "17.9.4a"},
+		{"Cisco IOS XE Software, Version 17.09.04a", "17.9.4a"}, // show version's first line
+		{"Cisco IOS XE Software Version 17.9.3", "17.9.3"},
+		{"IOS-XE 17.6.6a", "17.6.6a"},
+		{"iosxe 16.12.4", "16.12.4"},
+		{"Cisco IOS XE Software [Dublin] Version 17.12.1a", "17.12.1a"},
+		{"Version 17.9.3, RELEASE SOFTWARE (fc2)", "17.9.3"},
+		{"ＩＯＳ　ＸＥ　１７．９．４ａ", "17.9.4a"}, // full width, as typed in a Japanese register
+		{"16.12.1z1", "16.12.1z1"},
+		{"17.9.4A", "17.9.4a"},
+		// Refused: old numbering, classic IOS, special builds, incomplete text.
+		{"03.16.10.S", ""}, {"3.16.10S", ""}, {"IOS XE 03.07.05E", ""},
+		{"15.7(3)M5", ""}, {"Cisco IOS Software, Version 15.2(7)E4", ""}, {"12.2(55)SE", ""},
+		{"17.11.99SW", ""}, {"17.9", ""}, {"IOS XE", ""}, {"17.9.4a beta", ""}, {"9.16(4)57 <context>", ""},
+	})
+	for _, tc := range []struct{ in, word string }{
+		{"15.7(3)M5", "classic Cisco IOS"},
+		{"Cisco IOS Software, C2900 Software (C2900-UNIVERSALK9-M), Version 15.7(3)M5", "classic Cisco IOS"},
+		{"03.16.10.S", "IOS XE 3.x"},
+		{"IOS XE 3.16.10S", "IOS XE 3.x"},
+		{"17.9", "iosxe form"},
+	} {
+		_, err := ParseVersion("iosxe", tc.in)
+		if err == nil || !strings.Contains(msg.In(err, msg.EN), tc.word) || msg.In(err, msg.JA) == msg.In(err, msg.EN) {
+			t.Errorf("%q: %v, want a bilingual reason naming %q", tc.in, err, tc.word)
+		}
 	}
 }
 
@@ -133,6 +168,11 @@ func TestFindVersion(t *testing.T) {
 		{"fortinet", "FortiGate-60F v7.2.5,build1517", "v7.2.5,build1517"},
 		{"cisco", "Cisco Adaptive Security Appliance Version 9.16(4)57", "9.16(4)57"},
 		{"cisco", "Cisco IOS Software [Dublin], Catalyst L3 Switch Software, IOS XE Version 17.12.1", ""},
+		{"iosxe", "Cisco IOS Software [Dublin], Catalyst L3 Switch Software, IOS XE Version 17.12.1", "17.12.1"},
+		{"iosxe", "Cisco IOS Software [Cupertino], ISR Software (X86_64_LINUX_IOSD-UNIVERSALK9-M), Version 17.9.3, RELEASE SOFTWARE (fc2)", "17.9.3"},
+		{"iosxe", "Cisco IOS XE Software, Version 17.09.04a", "17.09.04a"},
+		{"iosxe", "Cisco IOS Software, C2900 Software (C2900-UNIVERSALK9-M), Version 15.7(3)M5, RELEASE SOFTWARE (fc1)", ""},
+		{"iosxe", "router at 10.0.0.1, uptime 3 days", ""},
 		{"citrix", "NetScaler NS13.1: Build 49.15.nc, Date: Jul 10 2023", "NS13.1: Build 49.15"},
 		{"sonicwall", "SonicWALL TZ 400 (SonicOS Enhanced 6.5.4.14-109n)", "6.5.4.14-109n"},
 		{"ivanti", "Pulse Connect Secure,PSA-3000,9.1R18.3 (build 1234)", "9.1R18.3 (build 1234)"},

@@ -20,6 +20,10 @@ var (
 		"the public record gives no fixed release, so the range cannot be set and it is not judged")
 	sharedNumbers = msg.T("SRA の版番号が SonicOS・SMA と重なり区別できないため未判定",
 		"SRA release numbers overlap SonicOS and SMA ones and cannot be told apart, so it is not judged")
+	adjacentOnly = msg.T("同一セグメント（隣接）からのみ悪用可能なため、外部からの調査では判定しない",
+		"exploitable only from an adjacent network segment, so an outside scan does not judge it")
+	featureOnly = msg.T("特定の機能（SNMP・Smart Install・IKE・DHCP リレーなど）が有効な場合のみ悪用可能で、影響を受ける版の範囲もまだ確認していないため未判定",
+		"exploitable only with a particular feature on (SNMP, Smart Install, IKE, DHCP relay …), and its affected releases have not been checked yet, so it is not judged")
 	otherProduct = msg.T("Apache HTTP Server の脆弱性として登録され、SMA の範囲を確認していないため未判定",
 		"listed under Apache HTTP Server and its SMA releases have not been checked, so it is not judged")
 )
@@ -39,6 +43,35 @@ var notJudged = []NotJudged{
 	{"CVE-2020-3580", "cisco", notRead},
 	{"CVE-2023-20269", "cisco", notRead},
 	{"CVE-2024-20481", "cisco", notRead},
+	// Cisco IOS XE rows of KEV (cisagov/kev-data 2025.08.25, products
+	// "IOS and IOS XE", "IOS XE Software" …; CVE-2025-20352 from its
+	// cvelistV5 record), by the catalogue's short description.
+	{"CVE-2018-0167", "iosxe", adjacentOnly}, // LLDP
+	{"CVE-2018-0175", "iosxe", adjacentOnly}, // LLDP
+	{"CVE-2017-6663", "iosxe", adjacentOnly}, // Autonomic Networking
+	{"CVE-2018-0171", "iosxe", featureOnly},  // Smart Install
+	{"CVE-2018-0156", "iosxe", featureOnly},  // Smart Install
+	{"CVE-2017-3881", "iosxe", featureOnly},  // Cluster Management Protocol
+	{"CVE-2025-20352", "iosxe", featureOnly}, // SNMP, with a community or SNMPv3 user
+	{"CVE-2017-6736", "iosxe", featureOnly},  // SNMP
+	{"CVE-2017-6737", "iosxe", featureOnly},  // SNMP
+	{"CVE-2017-6738", "iosxe", featureOnly},  // SNMP
+	{"CVE-2017-6739", "iosxe", featureOnly},  // SNMP
+	{"CVE-2017-6740", "iosxe", featureOnly},  // SNMP
+	{"CVE-2017-6742", "iosxe", featureOnly},  // SNMP
+	{"CVE-2017-6743", "iosxe", featureOnly},  // SNMP
+	{"CVE-2016-6415", "iosxe", featureOnly},  // IKEv1
+	{"CVE-2018-0158", "iosxe", featureOnly},  // IKEv1
+	{"CVE-2018-0159", "iosxe", featureOnly},  // IKEv1
+	{"CVE-2017-12237", "iosxe", featureOnly}, // IKEv2
+	{"CVE-2023-20109", "iosxe", featureOnly}, // GET VPN, with control of a group member or key server
+	{"CVE-2017-12240", "iosxe", featureOnly}, // DHCP relay
+	{"CVE-2018-0172", "iosxe", featureOnly},  // DHCP option 82
+	{"CVE-2018-0173", "iosxe", featureOnly},  // DHCP option 82
+	{"CVE-2018-0174", "iosxe", featureOnly},  // DHCP option 82
+	{"CVE-2018-0151", "iosxe", featureOnly},  // QoS subsystem
+	{"CVE-2017-12319", "iosxe", featureOnly}, // BGP over EVPN
+	{"CVE-2017-6627", "iosxe", notRead},      // UDP packet processing
 	{"CVE-2019-11539", "ivanti", notRead},
 	{"CVE-2020-8218", "ivanti", notRead},
 	{"CVE-2020-8243", "ivanti", notRead},

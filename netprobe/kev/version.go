@@ -53,6 +53,12 @@ var grammars = map[string]grammar{
 	"paloalto": {"10.2.9-h1", regexp.MustCompile(`^(\d+)\.(\d+)\.(\d+)(?:-h(\d+))?$`)},
 	// Cisco ASA "9.16(4)57", "9.16(4)", also written "9.16.4.57".
 	"cisco": {"9.16(4)57", regexp.MustCompile(`^(\d+)\.(\d+)(?:\((\d+)\)(\d+)?|\.(\d+)(?:\.(\d+))?)$`)},
+	// Cisco IOS XE 16.x and later "17.9.4a", "17.09.04a", "16.12.1z1": train
+	// (17.9), release (4), then a rebuild letter and number that sort after
+	// the plain release (17.9.4 < 17.9.4a < 17.9.4b; 16.12.1z < 16.12.1z1).
+	// Major numbers from 16 on: the 3.x numbering ("03.16.10.S") and classic
+	// IOS ("15.7(3)M5") are refused by refuseIOSXE.
+	"iosxe": {"17.9.4a", regexp.MustCompile(`^(1[6-9]|[2-9]\d)\.(\d{1,2})\.(\d{1,2})([a-z])?(\d{1,2})?$`)},
 	// Ivanti / Pulse Connect Secure "22.7R2.5", "9.1R18", "22.7R2.5 build 1234".
 	"ivanti": {"22.7R2.5", regexp.MustCompile(`^(\d+)\.(\d+)R(\d+)(?:\.(\d+))?(?: build \d+)?$`)},
 	// NetScaler ADC / Gateway "13.1-49.15", "NS13.1: Build 49.15.nc", "13.1".
@@ -74,20 +80,19 @@ func ParseVersion(vendor, s string) (Version, error) {
 			m = g.re.FindStringSubmatch(n)
 		}
 	}
-	if m == nil && vendor == "cisco" && iosXE.MatchString(s) {
-		return Version{}, errIOSXE(s)
-	}
 	if m == nil {
+		if refuse, ok := refusals[vendor]; ok {
+			if err := refuse(s); err != nil {
+				return Version{}, err
+			}
+		}
 		return Version{}, msg.Errorf("版 %q は %s の形式（例: %s）ではありません", "version %q is not in %s form (e.g. %s)", s, vendor, g.example)
 	}
 	v := Version{Text: s}
 	for _, d := range m[1:] {
-		n := 0
-		if d != "" {
-			var err error
-			if n, err = strconv.Atoi(d); err != nil {
-				return Version{}, msg.Errorf("版 %q: %w", "version %q: %w", s, err)
-			}
+		n, err := part(d)
+		if err != nil {
+			return Version{}, msg.Errorf("版 %q: %w", "version %q: %w", s, err)
 		}
 		v.parts = append(v.parts, n)
 	}
@@ -97,9 +102,22 @@ func ParseVersion(vendor, s string) (Version, error) {
 	return v, nil
 }
 
+// part is one submatch as a number: digits as written ("09" is 9), a
+// single letter by its place in the alphabet (IOS XE's rebuild letter,
+// "a" is 1), an empty submatch 0.
+func part(d string) (int, error) {
+	switch {
+	case d == "":
+		return 0, nil
+	case len(d) == 1 && d[0] >= 'a' && d[0] <= 'z':
+		return int(d[0]-'a') + 1, nil
+	}
+	return strconv.Atoi(d)
+}
+
 // sameTrain reports whether v and w share their first two numbers, the
 // release train of every vendor here (FortiOS 6.0, PAN-OS 11.0, ASA 9.16,
-// ICS 22.7, NetScaler 13.0, SonicOS 6.5).
+// IOS XE 17.9, ICS 22.7, NetScaler 13.0, SonicOS 6.5).
 func (v Version) sameTrain(w Version) bool {
 	return at(v.parts, 0) == at(w.parts, 0) && at(v.parts, 1) == at(w.parts, 1)
 }

@@ -19,6 +19,14 @@ func TestCompare(t *testing.T) {
 		{"cisco", "9.16(4)57", "9.16.4.57", 0},
 		{"cisco", "9.16(4)9", "9.16(4)57", -1},
 		{"cisco", "9.16(3)99", "9.16(4)", -1},
+		{"iosxe", "17.9.4a", "17.9.4", 1},
+		{"iosxe", "17.9.4a", "17.09.04a", 0},
+		{"iosxe", "17.9.4b", "17.9.4a", 1},
+		{"iosxe", "17.9.5", "17.9.4a", 1},
+		{"iosxe", "17.10.1", "17.9.4a", 1},
+		{"iosxe", "16.12.1z1", "16.12.1z", 1},
+		{"iosxe", "16.12.1z2", "16.12.2", -1},
+		{"iosxe", "17.3.1w", "17.3.2", -1},
 		{"ivanti", "22.7R2.5", "22.7R2", 1},
 		{"ivanti", "22.7R2.4", "22.7R2.5", -1},
 		{"ivanti", "22.7R2.5 build 1234", "22.7R2.5", 0},
@@ -52,6 +60,7 @@ func TestParseRejects(t *testing.T) {
 		{"fortinet", "7.2"}, {"fortinet", "7.2.5-h1"}, {"paloalto", "10.2"}, {"paloalto", "10.2.9h1"},
 		{"cisco", "9.16(4"}, {"ivanti", "22.7.2.5"}, {"citrix", "13.1-49"}, {"sonicwall", "SonicOS"},
 		{"juniper", "21.4R3"}, {"fortinet", ""},
+		{"iosxe", "03.16.10.S"}, {"iosxe", "15.7(3)M5"}, {"iosxe", "17.9.4aa"}, {"iosxe", "9.16(4)57"}, {"iosxe", "17.9"},
 	} {
 		if _, err := ParseVersion(tc.vendor, tc.s); err == nil {
 			t.Errorf("%s %q parsed", tc.vendor, tc.s)
@@ -70,6 +79,8 @@ func TestSameTrain(t *testing.T) {
 		{"paloalto", "11.1.0", "11.0.0", false},
 		{"cisco", "9.16(4)57", "9.16(1)", true},
 		{"cisco", "9.16.4.57", "9.1(6)", false},
+		{"iosxe", "17.09.03", "17.9.4a", true},
+		{"iosxe", "17.10.1", "17.9.4a", false},
 		{"citrix", "NS13.0: Build 92.21.nc", "13.0", true},
 		{"citrix", "13.1-1.1", "13.0", false},
 	} {

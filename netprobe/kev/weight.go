@@ -1,7 +1,8 @@
 package kev
 
 // ransomware holds the CVEs of the feed whose KEV knownRansomwareCampaignUse
-// is "Known" in cisagov/kev-data catalogVersion 2025.08.25. CVE-2025-20333,
+// is "Known" in cisagov/kev-data catalogVersion 2025.08.25 (the IOS XE web
+// UI pair, CVE-2023-20198 and CVE-2023-20273, is "Unknown" there). CVE-2025-20333,
 // CVE-2025-20362, CVE-2025-40602, CVE-2025-59718 and CVE-2025-7775 were
 // added to KEV after that version and count as "Unknown" until it is read
 // again.
@@ -17,9 +18,13 @@ var ransomware = map[string]bool{
 
 // preAuthRCE holds the CVEs of the feed that run code on the device
 // without any login, by the entry's name and advisory: the worst an
-// exposed edge device can have.
+// exposed edge device can have. CVE-2023-20198 is there because its record
+// says the actors used it without a login to create a privilege 15 user
+// and then, with CVE-2023-20273 (the same releases), wrote an implant as
+// root.
 var preAuthRCE = map[string]bool{
-	"CVE-2019-1579": true, "CVE-2019-19781": true, "CVE-2021-20038": true, "CVE-2022-42475": true,
+	"CVE-2023-20198": true,
+	"CVE-2019-1579":  true, "CVE-2019-19781": true, "CVE-2021-20038": true, "CVE-2022-42475": true,
 	"CVE-2023-27997": true, "CVE-2023-3519": true, "CVE-2024-21762": true, "CVE-2024-23113": true,
 	"CVE-2024-3400": true, "CVE-2025-0282": true, "CVE-2025-22457": true, "CVE-2025-23006": true,
 	"CVE-2025-7775": true,
