@@ -29,13 +29,13 @@ DEBS         += snmpd dnsmasq-base nftables iproute2 nmap
 # the kernel's C structures for arm64, qemu-system-arm boots the arm64 image.
 DEBS         += qemu-user-static gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm
 
-.PHONY: demo test check deps restic vet bench-pull bench-scan
+.PHONY: demo test check deps restic recovery-kit vet bench-pull bench-scan
 
-demo: restic
-	DANZEN_RESTIC=$(RESTIC) $(GO) run ./cmd/danzen demo
+demo: restic recovery-kit
+	DANZEN_RESTIC=$(RESTIC) DANZEN_RECOVERY_KIT=$(RECOVERY_KIT) $(GO) run ./cmd/danzen demo
 
-test: deps restic versitygw vet test-arm64
-	DANZEN_RESTIC=$(RESTIC) DANZEN_VERSITYGW=$(VERSITYGW) $(GO) test -count=1 -timeout 40m ./...
+test: deps restic recovery-kit versitygw vet test-arm64
+	DANZEN_RESTIC=$(RESTIC) DANZEN_RECOVERY_KIT=$(RECOVERY_KIT) DANZEN_VERSITYGW=$(VERSITYGW) $(GO) test -count=1 -timeout 40m ./...
 
 # test-arm64 runs the unit tests whose correctness depends on the architecture
 # (the SG_IO, mtio and GPIO v2 ioctl structures; the ledger's and config's
@@ -131,6 +131,30 @@ $(RESTIC):
 	GOBIN=$(BIN) CGO_ENABLED=0 $(GO) install -trimpath github.com/restic/restic/cmd/restic@$(RESTIC_VERSION)
 	@$(RESTIC) version | grep -q "restic 0.19.1" || { echo "bin/restic is not 0.19.1" >&2; rm -f $(RESTIC); exit 1; }
 
+# recovery-kit: restic for the PCs a hospital restores on (no apt-get offline),
+# copied onto every medium with SHA256SUMS (package recoverykit). Cross-built
+# from the same pinned module with its own go.mod, read-only in the module
+# cache. Names are a contract with the recovery sheet:
+# restic_<version>_<os>_<arch>[.exe]. A kit whose SHA256SUMS matches its three
+# files is reused (0.5 s); otherwise all three are rebuilt (about 2 minutes).
+RECOVERY_KIT         := $(BIN)/recovery-kit
+RECOVERY_KIT_TARGETS := linux/amd64 linux/arm64 windows/amd64
+recovery-kit:
+	@set -e; mkdir -p $(RECOVERY_KIT); cd $(RECOVERY_KIT); \
+	if [ -f SHA256SUMS ] && [ $$(wc -l <SHA256SUMS) = $(words $(RECOVERY_KIT_TARGETS)) ] && sha256sum --quiet -c SHA256SUMS; then exit 0; fi; \
+	src=$$($(GO) mod download -json github.com/restic/restic@$(RESTIC_VERSION) | sed -n 's/^\t"Dir": "\(.*\)",$$/\1/p'); \
+	[ -d "$$src" ] || { echo "recovery-kit: restic $(RESTIC_VERSION) not in the module cache" >&2; exit 1; }; \
+	rm -f SHA256SUMS; \
+	for t in $(RECOVERY_KIT_TARGETS); do \
+		os=$${t%/*}; arch=$${t#*/}; ext=; [ $$os != windows ] || ext=.exe; \
+		out=restic_$(RESTIC_VERSION:v%=%)_$${os}_$${arch}$$ext; \
+		echo "recovery-kit: $$out"; \
+		(cd $$src && GOOS=$$os GOARCH=$$arch CGO_ENABLED=0 $(GO) build -trimpath -o $(RECOVERY_KIT)/$$out.tmp ./cmd/restic); \
+		mv $$out.tmp $$out; \
+	done; \
+	sha256sum restic_$(RESTIC_VERSION:v%=%)_* >SHA256SUMS.tmp && mv SHA256SUMS.tmp SHA256SUMS; \
+	./restic_$(RESTIC_VERSION:v%=%)_linux_amd64 version | grep -q "restic $(RESTIC_VERSION:v%=%)" || { echo "recovery-kit: not restic $(RESTIC_VERSION)" >&2; exit 1; }
+
 bench-pull: deps
 	$(GO) run ./bench/pull
 
@@ -174,10 +198,26 @@ bench-cloud: restic versitygw
 # the amd64 EFI loader, and the CA bundle the image carries.
 IMAGE_DEBS    := squashfs-tools dosfstools mtools e2fsprogs systemd-boot-efi ca-certificates
 
-.PHONY: image image-deps
-# image builds both gokrazy images (and their update payloads) into build/.
-image: image-deps
-	$(GO) run ./gokrazy/cmd/danzen-image -out build/ danzen-amd64 danzen-rpi
+.PHONY: image image-deps update-key bundle
+# UPDATE_KEY (DIR/update: DIR/update.pub and DIR/update.key) is the
+# vendor's ed25519 update key pair: the public half is
+# pinned in every image, the private half signs every update bundle.
+UPDATE_KEY    ?= build/keys/update
+# image builds both gokrazy images (and their update payloads) into build/,
+# pinning $(UPDATE_KEY).pub; without it, it refuses (make update-key, once).
+# The recovery kit goes into the image (package recoverykit).
+image: image-deps recovery-kit
+	@test -f $(UPDATE_KEY).pub || { echo "make image: no update key $(UPDATE_KEY).pub. Run 'make update-key' once (and keep $(UPDATE_KEY).key offline), or set UPDATE_KEY=DIR/update" >&2; exit 1; }
+	DANZEN_RECOVERY_KIT=$(RECOVERY_KIT) $(GO) run ./gokrazy/cmd/danzen-image -update-key $(UPDATE_KEY).pub -out build/ danzen-amd64 danzen-rpi
+
+# update-key makes the vendor's update key pair once (it never overwrites).
+update-key:
+	$(GO) run ./gokrazy/cmd/danzen-image -genkey $(dir $(UPDATE_KEY))
+
+# bundle builds the signed update bundles (build/danzen-*.bundle) that the
+# page's firmware update view or `danzen image push` sends to a gateway.
+bundle: image-deps recovery-kit
+	DANZEN_RECOVERY_KIT=$(RECOVERY_KIT) $(GO) run ./gokrazy/cmd/danzen-image -update-only -bundle -sign-key $(UPDATE_KEY).key -out build/ danzen-amd64 danzen-rpi
 
 image-deps:
 	@missing=""; for p in $(IMAGE_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -34,11 +34,11 @@ const KindLedgerFull Kind = "ledger_full"
 // DefaultSeverity is the severity the constructors give each kind.
 func (k Kind) DefaultSeverity() Severity {
 	switch k {
-	case KindMediumNotOff, KindSourceAnomaly:
+	case KindMediumNotOff, KindSourceAnomaly, KindInterlockOpen:
 		return SeverityCritical
-	case KindCycleFailed, KindCycleMissed, KindLedgerFailed, KindDrillFailed, KindLedgerFull, KindPullPending, KindPullEmpty, KindPullDropped:
+	case KindCycleFailed, KindCycleMissed, KindLedgerFailed, KindDrillFailed, KindLedgerFull, KindPullPending, KindPullEmpty, KindPullDropped, KindUpdateRefused, KindShortenPending, KindOffsiteLapsed:
 		return SeverityError
-	case KindStagingLow, KindScanFinding, KindPullRefused, KindClockUnsynced:
+	case KindStagingLow, KindScanFinding, KindPullRefused, KindClockUnsynced, KindOffsiteOverdue, KindRecoveryKit:
 		return SeverityWarning
 	}
 	return ""

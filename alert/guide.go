@@ -51,7 +51,7 @@ func (g Guide) Todo() msg.Text {
 func Guides() []Guide {
 	return slices.Concat(criticalGuides(), cycleGuides(),
 		[]Guide{pullGuide(CausePullEmpty), pullGuide(CausePullDropped), pullGuide(CausePullPending)},
-		gatewayGuides(), warningGuides(), []Guide{clockGuide(), pullGuide(CausePullRefused)})
+		gatewayGuides(), warningGuides(), []Guide{clockGuide(), pullGuide(CausePullRefused), updateGuide(), interlockGuide(), shortenGuide(), recoveryKitGuide()}, offsiteGuides())
 }
 
 // criticalGuides: a medium that is not offline, an export that may be encrypted.

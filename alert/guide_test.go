@@ -32,6 +32,8 @@ func TestAlertsSayWhatThePageSays(t *testing.T) {
 		{PullEmpty("gw1", "emr", at), CausePullEmpty},
 		{PullDropped("gw1", "emr", at, 20, 100, 10, 1000, 100), CausePullDropped},
 		{ClockUnsynced("gw1", at, msg.Plain("x"), msg.Text{}), CauseClock},
+		{OffsiteOverdue("gw1", "rdx", at, at, at, tokyo), CauseOffsiteOverdue},
+		{OffsiteLapsed("gw1", at, at, 14*24*time.Hour, tokyo), CauseOffsiteLapsed},
 	}
 	guided := map[Kind]bool{}
 	for _, g := range Guides() {

@@ -369,7 +369,7 @@ func TestCSRF(t *testing.T) {
 func TestAllowedMatrix(t *testing.T) {
 	allow := map[Role][]Action{
 		RoleVendorAdmin: Actions(),
-		RoleStaff:       {ViewStatus, ViewEvidence, DownloadReports, StartDrill, AckAlert},
+		RoleStaff:       {ViewStatus, ViewEvidence, DownloadReports, StartDrill, AckAlert, HandleMedia},
 		RoleAuditor:     {ViewStatus, ViewEvidence, DownloadReports},
 	}
 	for _, r := range Roles() {
@@ -409,7 +409,7 @@ func TestRoleLimitsOverHTTP(t *testing.T) {
 			t.Errorf("staff %s: %d, want %d", a, c, want)
 		}
 	}
-	for a, want := range map[Action]int{ViewStatus: 200, DownloadReports: 200, RunCycle: 403, EditConfig: 403, StartDrill: 403, AckAlert: 403} {
+	for a, want := range map[Action]int{ViewStatus: 200, DownloadReports: 200, RunCycle: 403, EditConfig: 403, StartDrill: 403, AckAlert: 403, HandleMedia: 403} {
 		if c := aud.act(a); c != want {
 			t.Errorf("auditor %s: %d, want %d", a, c, want)
 		}

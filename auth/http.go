@@ -110,8 +110,9 @@ func wantsHTML(r *http.Request) bool { return strings.Contains(r.Header.Get("Acc
 // hsts asks a browser to reach this host only over HTTPS for a year. A
 // browser heeds it only from a connection without certificate errors
 // (after the vendor trusted the certificate or uploaded one) and never
-// for an address typed as an IP. It covers every port of the name:
-// gokrazy's own plain-HTTP page on port 80 is then reached by IP only.
+// for an address typed as an IP. It covers every port of the name (a
+// bench image's plain-HTTP gokrazy page on port 80 is then reached by IP
+// only; the appliance's image serves no gokrazy page on the network).
 // No includeSubDomains: the gateway has none.
 const hsts = "max-age=31536000"
 

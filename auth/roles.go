@@ -52,11 +52,15 @@ const (
 	PowerForRestore Action = "power_for_restore" // power a medium on for a real restore
 	EditConfig      Action = "edit_config"       // sources, media, relays, schedules
 	ManageUsers     Action = "manage_users"      // add/remove users, roles, reset passwords
+	// HandleMedia: mark a removable medium taken off-site or brought back.
+	// Hospital staff carry the media, so they mark it; it powers nothing
+	// and deletes nothing, and the last medium at home cannot be marked.
+	HandleMedia Action = "handle_media"
 )
 
 // Actions lists every action.
 func Actions() []Action {
-	return []Action{ViewStatus, ViewEvidence, DownloadReports, StartDrill, AckAlert, RunCycle, PowerForRestore, EditConfig, ManageUsers}
+	return []Action{ViewStatus, ViewEvidence, DownloadReports, StartDrill, AckAlert, RunCycle, PowerForRestore, EditConfig, ManageUsers, HandleMedia}
 }
 
 // Allowed reports whether role may perform action. Unknown roles and
@@ -65,12 +69,12 @@ func Allowed(role Role, action Action) bool {
 	switch role {
 	case RoleVendorAdmin:
 		switch action {
-		case ViewStatus, ViewEvidence, DownloadReports, StartDrill, AckAlert, RunCycle, PowerForRestore, EditConfig, ManageUsers:
+		case ViewStatus, ViewEvidence, DownloadReports, StartDrill, AckAlert, RunCycle, PowerForRestore, EditConfig, ManageUsers, HandleMedia:
 			return true
 		}
 	case RoleStaff:
 		switch action {
-		case ViewStatus, ViewEvidence, DownloadReports, StartDrill, AckAlert:
+		case ViewStatus, ViewEvidence, DownloadReports, StartDrill, AckAlert, HandleMedia:
 			return true
 		}
 	case RoleAuditor:

@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -58,6 +59,9 @@ type Config struct {
 	// adapter) that relays of driver "modbus" name: how a board without a
 	// GPIO header, such as an amd64 mini PC, drives its relays.
 	RelayModules []rtu.ModuleSpec `json:"relay_modules,omitempty"`
+	// Interlock is the optional timer switch in the relay coils' supply
+	// that lets power through only in the backup window.
+	Interlock *Interlock `json:"interlock,omitempty"`
 	// Media are where the backups go, each with its own restic
 	// repository.
 	Media []Medium `json:"media"`
@@ -65,6 +69,9 @@ type Config struct {
 	Retention Retention `json:"retention"`
 	// Rotation is how many media each cycle writes.
 	Rotation Rotation `json:"rotation"`
+	// Offsite is the hospital's off-site rotation: a removable medium
+	// kept away from the server room in turn.
+	Offsite Offsite `json:"offsite,omitzero"`
 	// Schedule is when cycles run: "daily 02:00" or a five-field cron
 	// expression, in TimeZone.
 	Schedule string `json:"schedule"`
@@ -178,6 +185,62 @@ type Documents struct {
 	GatewayAddress string `json:"gateway_address"`
 	// SFTPChroot is the read-only account's chroot on the e-chart server.
 	SFTPChroot string `json:"sftp_chroot"`
+	// BCP ties the plan to the hospital's 事業継続計画 (business
+	// continuity plan): what only the hospital can say about it.
+	BCP BCP `json:"bcp,omitzero"`
+}
+
+// GenerationSpanDays is about how many days back the kept generations
+// reach on each medium, from the retention, the schedule and the rotation.
+func (c *Config) GenerationSpanDays() int { return c.generationSpanDays() }
+
+// BCP is the part of the hospital's 事業継続計画 the plan prints: the
+// systems in restore order (in the shape of MHLW's BCP template 2.2.4),
+// the contact tree, where incidents are reported and the switch to paper.
+type BCP struct {
+	// Document names the hospital's BCP (title, version, where kept).
+	Document string `json:"document,omitempty"`
+	// Systems are the systems the BCP restores, each with its order.
+	Systems []BCPSystem `json:"systems,omitempty"`
+	// Contacts is the contact tree (連絡網), in the order people are called.
+	Contacts []BCPContact `json:"contacts,omitempty"`
+	// ReportMHLW is where the hospital reports a cyber attack to
+	// 厚生労働省 (the Ministry of Health).
+	ReportMHLW string `json:"report_mhlw,omitempty"`
+	// ReportPolice is the police desk (the prefecture's cybercrime desk).
+	ReportPolice string `json:"report_police,omitempty"`
+	// ReportPPC is where a leak is reported to 個人情報保護委員会.
+	ReportPPC string `json:"report_ppc,omitempty"`
+	// PaperOperation names the procedure for the switch to paper
+	// operation (紙運用) and where it is kept.
+	PaperOperation string `json:"paper_operation,omitempty"`
+}
+
+// BCPSystem is one system of the BCP (MHLW BCP template 2.2.4).
+type BCPSystem struct {
+	// Order is its place in the restore order, 1 first; systems that
+	// are restored together share one.
+	Order int `json:"order"`
+	// Name is the system (電子カルテ, 部門システム …).
+	Name string `json:"name"`
+	// Frequency is how often it is backed up (毎日 …).
+	Frequency string `json:"frequency"`
+	// Method is how it is backed up (media, where kept).
+	Method string `json:"method"`
+	// Restore is how it is restored.
+	Restore string `json:"restore"`
+	// Platform is the OS and application it needs, and their versions.
+	Platform string `json:"platform"`
+}
+
+// BCPContact is one line of the contact tree.
+type BCPContact struct {
+	// Role is the person's part (情報システム担当, 院長 …).
+	Role string `json:"role"`
+	// Name is who.
+	Name string `json:"name"`
+	// Phone is how to reach them (extension, mobile).
+	Phone string `json:"phone"`
 }
 
 func (v *checker) documents(d Documents) {
@@ -189,6 +252,33 @@ func (v *checker) documents(d Documents) {
 	}
 	if d.RPO < 0 || d.RTO < 0 {
 		v.Add("documents.rpo", "負の値は指定できません", "must not be negative")
+	}
+	v.bcp(d.BCP)
+}
+
+// bcp checks the BCP's lists: each system needs a name and a place in
+// the restore order, each contact a role, a name and a number.
+func (v *checker) bcp(b BCP) {
+	seen := map[string]bool{}
+	for i, s := range b.Systems {
+		at := "documents.bcp.systems[" + strconv.Itoa(i) + "]"
+		if strings.TrimSpace(s.Name) == "" {
+			v.Add(at+".name", "システム名を入力してください", "give the system's name")
+		} else if seen[s.Name] {
+			v.Add(at+".name", "同じシステムが2回あります", "the same system is listed twice")
+		}
+		seen[s.Name] = true
+		if s.Order < 1 {
+			v.Add(at+".order", "復旧順位は1以上の整数にしてください", "the restore order must be a whole number of 1 or more")
+		}
+		if strings.TrimSpace(s.Frequency) == "" || strings.TrimSpace(s.Method) == "" || strings.TrimSpace(s.Restore) == "" {
+			v.Add(at+".restore", "頻度・方法・復元方法をすべて入力してください", "give the frequency, the method and how it is restored")
+		}
+	}
+	for i, c := range b.Contacts {
+		if strings.TrimSpace(c.Role) == "" || strings.TrimSpace(c.Name) == "" || strings.TrimSpace(c.Phone) == "" {
+			v.Add("documents.bcp.contacts["+strconv.Itoa(i)+"]", "役割・氏名・連絡先をすべて入力してください", "give the role, the name and the number")
+		}
 	}
 }
 
@@ -276,6 +366,7 @@ func Default() *Config {
 		Network:      DefaultNetwork(),
 		Documents:    Documents{SFTPChroot: "/srv/danzen-chroot"},
 		Restore:      Restore{Window: Duration(DefaultRestoreWindow)},
+		Offsite:      Offsite{MaxAllHome: Duration(DefaultMaxAllHome)},
 	}
 }
 

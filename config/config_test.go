@@ -13,6 +13,7 @@ import (
 	"github.com/danzen-gw/danzen/alert"
 	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/media/disk"
+	"github.com/danzen-gw/danzen/media/s3"
 	"github.com/danzen-gw/danzen/relay"
 )
 
@@ -129,6 +130,13 @@ func TestValidateNamesEachBadField(t *testing.T) {
 		{"media[0].password_file", func(c *Config) { c.Media[0].PasswordFile = "" }},
 		{"retention.keep_last", func(c *Config) { c.Retention.KeepLast = 0 }},
 		{"rotation.per_cycle", func(c *Config) { c.Rotation.PerCycle = 3 }},
+		{"offsite.max_all_home", func(c *Config) { c.Offsite.MaxAllHome = Duration(time.Hour) }},
+		{"offsite.expected", func(c *Config) {
+			c.Offsite.Expected = true
+			for i := range c.Media {
+				c.Media[i].Type, c.Media[i].Disk, c.Media[i].S3 = MediumS3, nil, &s3.Spec{}
+			}
+		}},
 		{"schedule", func(c *Config) { c.Schedule = "nightly" }},
 		{"time_zone", func(c *Config) { c.TimeZone = "Mars/Olympus" }},
 		{"alerts.webhook.url", func(c *Config) { c.Alerts.Webhook = &alert.WebhookSpec{URL: "ftp://x"} }},

@@ -56,6 +56,27 @@ type Retention struct {
 	KeepWeekly int `json:"keep_weekly,omitempty"`
 	// KeepMonthly keeps the newest snapshot of each of that many months.
 	KeepMonthly int `json:"keep_monthly,omitempty"`
+	// ShortenDelay is how long a change that shortens what is kept
+	// (a keep lowered, fewer media per cycle, a medium removed, a shorter
+	// Object Lock minimum, this delay lowered) waits before it applies,
+	// alerted at once and cancellable meanwhile; "" is 7 days, at least
+	// 1 day.
+	ShortenDelay Duration `json:"shorten_delay,omitempty"`
+}
+
+// DefaultShortenDelay is Retention.ShortenDelay when unset; MinShortenDelay
+// is the least it may be set to.
+const (
+	DefaultShortenDelay = 7 * 24 * time.Hour
+	MinShortenDelay     = 24 * time.Hour
+)
+
+// Delay is the waiting period of a change that shortens what is kept.
+func (r Retention) Delay() time.Duration {
+	if r.ShortenDelay == 0 {
+		return DefaultShortenDelay
+	}
+	return r.ShortenDelay.Std()
 }
 
 // Rotation says how many media one cycle writes.
@@ -132,6 +153,9 @@ func (v *checker) media(c *Config) {
 	r := c.Retention
 	if r.KeepLast < 1 || r.KeepDaily < 0 || r.KeepWeekly < 0 || r.KeepMonthly < 0 {
 		v.Add("retention.keep_last", "保持する世代数は1以上にしてください", "keep at least 1 generation")
+	}
+	if r.ShortenDelay != 0 && r.ShortenDelay.Std() < MinShortenDelay {
+		v.Add("retention.shorten_delay", "短縮の待機期間は1日以上にしてください", "the waiting period of a shortening must be at least 1 day")
 	}
 	if c.Rotation.PerCycle < 0 || (len(c.Media) > 0 && c.Rotation.PerCycle > len(c.Media)) {
 		v.AddText("rotation.per_cycle", msg.Sprintf("0(すべて)〜%d にしてください", "must be 0 (all) to %d", len(c.Media)))

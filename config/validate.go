@@ -73,6 +73,8 @@ func (c *Config) validate(standalone bool) error {
 	}
 	v.media(c)
 	v.relayModules(c)
+	v.interlock(c)
+	v.offsite(c)
 	v.restore(c)
 	v.nested("alerts", c.Alerts.Validate())
 	v.documents(c.Documents)

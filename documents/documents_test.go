@@ -124,6 +124,15 @@ func newWorld(t *testing.T) *world {
 		DrillSchedule:   "毎年10月 第2火曜日",
 		GatewayAddress:  "10.1.2.50",
 		SFTPChroot:      "/srv/danzen-chroot",
+		BCP: config.BCP{
+			Document:       "事業継続計画(情報システム編)第3版",
+			Systems:        []config.BCPSystem{{Order: 1, Name: "電子カルテ", Frequency: "毎日", Method: "保守ベンダのバックアップ装置", Restore: "保守ベンダが復元", Platform: "Windows Server 2022"}},
+			Contacts:       []config.BCPContact{{Role: "情報システム室長", Name: "山田 花子", Phone: "内線 2001"}},
+			ReportMHLW:     "厚生労働省 医政局 特定医薬品開発支援・医療情報担当参事官室",
+			ReportPolice:   "県警 サイバー犯罪相談窓口",
+			ReportPPC:      "個人情報保護委員会 漏えい等報告フォーム",
+			PaperOperation: "紙運用マニュアル(各部署の赤ファイル)",
+		},
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -314,20 +323,21 @@ func TestEveryDocumentCarriesTheConfiguration(t *testing.T) {
 		plan := doc(t, files, "offline-backup-plan", l)
 		mustContain(t, "plan."+l, plan, "電子カルテ", "オーダリング", d.Responsible, d.Operator, d.VendorContact, d.MediaStorage, d.PasswordStorage, d.DrillSchedule,
 			"10.1.2.30:22", "10.1.2.31:22", "danzen-emr", "/export/order", "EXPORT_COMPLETE", "disk-a", "disk-b", "relay-a", "relay-b",
-			"WD-WX11A12345", "0b6f1c2e-3d4a-4f5b-8c6d-7e8f9a0b1c2d", "SAKURA-B", "30 1 * * *", "Asia/Tokyo", "5%",
+			"WD-WX11A12345", "0b6f1c2e-3d4a-4f5b-8c6d-7e8f9a0b1c2d", "SAKURA-B", "Asia/Tokyo", "5%",
 			"it-staff@sakura-hp.example.jp", "https://alerts.sakura-hp.example.jp/hook", "4f3c2a1b")
+		mustContain(t, "plan."+l, plan, map[string]string{"ja": "毎日 01:30", "en": "daily at 01:30"}[l]) // the schedule in words
 		annex := doc(t, files, "operations-annex", l)
 		mustContain(t, "annex."+l, annex, "disk-a", "disk-b", "relay-a", "WD-WX11A12345", "SAKURA-A", string(alert.KindMediumNotOff), string(alert.KindSourceAnomaly), string(alert.KindLedgerFull),
-			"it-staff@sakura-hp.example.jp", d.PasswordStorage, "30 1 * * *")
+			"it-staff@sakura-hp.example.jp", d.PasswordStorage, "01:30") // the schedule in words
 		runbook := doc(t, files, "build-runbook", l)
 		mustContain(t, "runbook."+l, runbook, "Raspberry Pi 5", "danzen-rpi", "GPIO17", "GPIO27", "GPIO22", "GPIO23",
 			"PC817", "danzen-emr", "danzen-order", "10.1.2.50", "AB:CD:EF:01:23:45:67:89", ssh.FingerprintSHA256(w.hostKey),
 			"mkfs.ext4 -L DANZEN-DISK-A -U 0b6f1c2e-3d4a-4f5b-8c6d-7e8f9a0b1c2d", "danzen ledger verify --dir danzen-ledger-gw-sakura-", "RDX")
 		recov := doc(t, files, "recovery-sheet", l)
 		mustContain(t, "recovery."+l, recov, d.PasswordStorage, d.MediaStorage,
-			"mount -o ro /dev/disk/by-uuid/0b6f1c2e-3d4a-4f5b-8c6d-7e8f9a0b1c2d /mnt/disk-a",
+			"mount -t ext4 -o ro,noload /dev/disk/by-uuid/0b6f1c2e-3d4a-4f5b-8c6d-7e8f9a0b1c2d /mnt/disk-a",
 			"restic -r /mnt/disk-a/restic --password-file /root/disk-a.restic-password --no-lock snapshots --host gw-sakura",
-			"restic -r /mnt/disk-b/restic --password-file /root/disk-b.restic-password --no-lock restore latest --host gw-sakura --tag source=order --target /srv/restore/order",
+			"restic -r /mnt/disk-b/restic --password-file /root/disk-b.restic-password --no-lock restore snap04o --target /srv/restore/order",
 			"sha256sum -c --quiet", "WD-WX11A12345", "RDX-0099887766")
 		// Header pins next to their GPIO numbers (Raspberry Pi 40-pin header).
 		for _, pin := range [][2]int{{17, 11}, {27, 13}, {22, 15}, {23, 16}} {
@@ -420,7 +430,9 @@ func TestMissingFieldsAreMarkedAndListed(t *testing.T) {
 		}
 	}
 	slices.Sort(fields)
-	want := []string{"documents.drill_schedule", "documents.gateway_address", "documents.media_storage", "documents.operator",
+	want := []string{"documents.bcp.contacts", "documents.bcp.document", "documents.bcp.paper_operation", "documents.bcp.report_mhlw",
+		"documents.bcp.report_police", "documents.bcp.report_ppc", "documents.bcp.systems",
+		"documents.drill_schedule", "documents.gateway_address", "documents.media_storage", "documents.operator",
 		"documents.password_storage", "documents.responsible", "documents.rpo", "documents.rto", "documents.systems_covered", "documents.vendor_contact"}
 	if !slices.Equal(fields, want) {
 		t.Errorf("missing fields\n got %v\nwant %v", fields, want)
@@ -444,13 +456,17 @@ func TestMissingFieldsAreMarkedAndListed(t *testing.T) {
 			t.Errorf("runbook.%s prints an authorized_keys line without the gateway address", l)
 		}
 	}
-	// A drill schedule the gateway runs by itself needs no written plan.
+	// The gateway's automatic restore measurement is not the BCP's
+	// exercise: with one scheduled, the exercise schedule a person plans
+	// is still asked for, and the measurement is said in words.
 	w.cfg.Restore.DrillSchedule = "0 10 1 4 *"
 	set, files = build(t, gather(t, w.cfg))
-	if slices.ContainsFunc(set.Missing, func(m documents.MissingField) bool { return m.Field == "documents.drill_schedule" }) {
-		t.Error("drill_schedule listed as missing although the gateway schedules drills")
+	if !slices.ContainsFunc(set.Missing, func(m documents.MissingField) bool { return m.Field == "documents.drill_schedule" }) {
+		t.Error("the exercise schedule is not asked for when only the automatic measurement is scheduled")
 	}
-	mustContain(t, "plan with drill schedule", doc(t, files, "offline-backup-plan", "en"), "run by the gateway itself (", "0 10 1 4 *", ", Asia/Tokyo)")
+	mustContain(t, "plan with drill schedule", doc(t, files, "offline-backup-plan", "en"), "It is not an exercise but material for one. Scheduled: every year on 1 April at 10:00 (Asia/Tokyo), by the gateway itself.")
+	mustContain(t, "plan with drill schedule", doc(t, files, "offline-backup-plan", "ja"), "これは訓練・演習ではなく、その材料です。予定: 毎年4月1日 10:00", "に自動で実行します。")
+	mustContain(t, "annex with drill schedule", doc(t, files, "operations-annex", "en"), "The gateway's restore measurement (material for the exercise): every year on 1 April at 10:00 (Asia/Tokyo), by the gateway itself.")
 	// The hospital's own name missing shows in the header of every page.
 	w.cfg.Documents.HospitalName = ""
 	set, files = build(t, gather(t, w.cfg))
@@ -485,6 +501,9 @@ func TestWiringSVG(t *testing.T) {
 	n := 0
 	for _, d := range set.Docs {
 		for _, f := range d.Figures {
+			if !strings.HasPrefix(f.File, "wiring-") {
+				continue // the plan's network diagram
+			}
 			n++
 			svg := files[f.File]
 			dec := xml.NewDecoder(strings.NewReader(svg))
@@ -515,7 +534,7 @@ func TestWiringSVG(t *testing.T) {
 			if strings.Contains(f.File, "relay-b") {
 				r = w.cfg.Relays[1]
 			}
-			for _, want := range []string{fmt.Sprintf("GPIO%d · pin", r.Line), fmt.Sprintf("GPIO%d · pin", r.Sense.Line), "NO", "COM", "GND: pin 6"} {
+			for _, want := range []string{fmt.Sprintf("GPIO%d · pin", r.Line), fmt.Sprintf("GPIO%d · pin", r.Sense.Line), "NO", "COM", "GND · pin 6"} {
 				if !strings.Contains(all, want) {
 					t.Errorf("%s does not name %q:\n%s", f.File, want, all)
 				}
@@ -594,6 +613,22 @@ func TestPrintInChromium(t *testing.T) {
 	pdf, _ := os.ReadFile(filepath.Join(out, "build-runbook.ja.pdf"))
 	if n := len(regexp.MustCompile(`/Type\s*/Page[^s]`).FindAll(pdf, -1)); n < 5 {
 		t.Errorf("build-runbook.ja.pdf has %d pages, want at least 5", n)
+	}
+	// The papers of every example configuration print too (a Pi with GPIO
+	// relays, amd64 with a relay module, RDX and S3, amd64 with tape).
+	examples, err := filepath.Glob("../config/examples/*.json")
+	must(t, err)
+	for _, ex := range examples {
+		cfg := loadExample(t, filepath.Base(ex))
+		exSet, err := documents.Build(&documents.Input{Config: cfg, From: periodFrom, To: periodTo, Now: at(8, 9, 0)})
+		must(t, err)
+		exFiles, err := exSet.Files()
+		must(t, err)
+		exNames, err := documents.WriteAll(ctx, t.TempDir(), exFiles, p)
+		must(t, err)
+		if n := len(slices.DeleteFunc(exNames, func(n string) bool { return !strings.HasSuffix(n, ".pdf") })); n != len(exSet.Docs) {
+			t.Errorf("%s: %d PDFs, want %d", ex, n, len(exSet.Docs))
+		}
 	}
 	if errs := p.ConsoleErrors(); len(errs) > 0 {
 		t.Fatalf("console errors:\n%s", strings.Join(errs, "\n"))

@@ -39,11 +39,14 @@ func (b *builder) evidence() *Doc {
 	d.Intro = []Span{text(l.f("期間: %s から %s まで(終わりを含まない)。本書の数値はすべてゲートウェイ %s の証跡台帳(ハッシュ連鎖)から計算したものです。",
 		"Period: %s up to %s (end excluded). Every figure is computed from the hash-chained evidence ledger of gateway %s.",
 		b.stamp(in.From), b.stamp(in.To), b.cfg.GatewayID))}
-	d.Sections = append(d.Sections, b.mediumHours())
+	d.Sections = append(d.Sections, b.mediaProof(), b.mediumHours())
 	d.Sections = append(d.Sections, b.periodRecords().sections(l)...)
 	d.Sections = append(d.Sections,
-		Section{Title: l.t("復元訓練の記録", "Restore drill records"), NewPage: true, Blocks: b.drillBlocks(true)},
+		Section{Title: l.t("復元測定の記録(自動・画面からの復元測定)", "Restore measurements (automatic or started on the page)"), NewPage: true, Blocks: b.drillBlocks(true)},
+		b.exerciseSection(), // bcp.go: the 訓練・演習 staff recorded
 		Section{Title: l.t("証跡台帳の検証", "Ledger verification"), Blocks: b.verifyBlocks()},
+		b.ledgerExportSection(),
+		b.evidenceSignatures(),
 	)
 	return d
 }
@@ -52,8 +55,9 @@ func (b *builder) evidence() *Doc {
 func (b *builder) mediumHours() Section {
 	l, in := b.l, b.in
 	var rows [][]Cell
+	entries := b.provenEntries()
 	for _, m := range b.cfg.Media {
-		s := ledger.Summarize(in.Entries, m.Name, in.From, in.To)
+		s := ledger.Summarize(entries, m.Name, in.From, in.To)
 		fails := cell(text(fmt.Sprint(s.FailedCuts)))
 		if s.FailedCuts > 0 {
 			fails = cell(bad(fmt.Sprint(s.FailedCuts)))
@@ -61,17 +65,17 @@ func (b *builder) mediumHours() Section {
 		rows = append(rows, []Cell{cell(code(m.Name)), tcell(hours(s.Connected)), tcell(hours(s.CutOff)), tcell(hours(s.Unknown)), tcell(fmt.Sprint(s.Connections)),
 			tcell(fmt.Sprint(s.VerifiedCuts)), fails, tcell(fmt.Sprint(s.Snapshots)), tcell(fmt.Sprintf("%d / %d", s.Checks, s.FailedChecks))})
 	}
-	return Section{Title: l.t("媒体ごとの接続・切断時間", "Hours connected and cut off, per medium"), Blocks: []Block{
+	return Section{Title: l.t("媒体ごとの接続・切断時間", "Hours connected and cut off, per medium"), Blocks: append([]Block{
 		table([]string{l.t("媒体", "medium"), l.t("接続(時間)", "connected (h)"), l.t("切断・確認済み(時間)", "cut, verified (h)"), l.t("記録なし(時間)", "no record (h)"),
 			l.t("接続回数", "connections"), l.t("確認済み切断", "verified cuts"), l.t("未確認の切断", "unverified cuts"), l.t("スナップショット", "snapshots"), l.t("検査 成功/失敗", "checks ok/failed")},
 			rows, l.t("媒体が設定されていません。", "No medium is configured.")),
-		note(text(l.t("未確認の切断は接続として数えます。コマンドを送っただけでオフラインとは扱いません。", "An unverified cut counts as connected: a command alone never counts as offline."))),
-	}}
+		note(text(l.t("未確認の切断は接続として数えます。コマンドを送っただけでオフラインとは扱いません。切断を証明できないリレー(模擬など)での切断の記録も、確認済みの切断とは扱わず接続として数えます。", "An unverified cut counts as connected: a command alone never counts as offline. A cut recorded through a relay that cannot prove it (simulated …) is not a verified cut either and counts as connected."))),
+	}, b.gapBlocks(entries)...)}
 }
 
 // records are the period's rows of each evidence table.
 type records struct {
-	cuts, fails, snaps, checks [][]Cell
+	cuts, unproven, fails, snaps, checks [][]Cell
 }
 
 // periodRecords sorts every entry of the period into its table: each
@@ -85,6 +89,10 @@ func (b *builder) periodRecords() records {
 		lead := []Cell{tcell(b.stampSec(e.Time)), tcell(fmt.Sprint(e.Seq))}
 		switch e.Kind {
 		case ledger.KindPowerOffVerified:
+			if why, ok := b.provesCut(e); !ok {
+				r.unproven = append(r.unproven, append(lead, cell(code(e.Medium)), cell(bad(why))))
+				continue
+			}
 			r.cuts = append(r.cuts, append(lead, b.cutCells(e)...))
 		case ledger.KindPowerOffUnverified, ledger.KindError, ledger.KindInterrupted, ledger.KindCycleMissed, ledger.KindDrillMissed,
 			ledger.KindCycleEnd, ledger.KindDrill, ledger.KindRestore:
@@ -155,8 +163,14 @@ func (b *builder) checkCells(e ledger.Entry) []Cell {
 // sections are the tables of the period's records.
 func (r records) sections(l lang) []Section {
 	none := l.t("この期間の記録はありません。", "No records in this period.")
+	cuts := []Block{table([]string{l.t("時刻", "time"), "seq", l.t("媒体", "medium"), l.t("リレー", "relay"), l.t("センスOFF", "sense off"), l.t("デバイス消失", "device gone"), l.t("所要", "took")}, r.cuts, none)}
+	if len(r.unproven) > 0 {
+		cuts = append(cuts,
+			para(strong(l.t("確認済みの切断として扱わない切断の記録", "Cuts on record that are not verified cuts")), text(l.t("(リレーが切断を証明できないため、オフラインの証跡になりません):", " (the relay cannot prove a cut, so they are no evidence of being offline):"))),
+			table([]string{l.t("時刻", "time"), "seq", l.t("媒体", "medium"), l.t("理由", "why")}, r.unproven, none))
+	}
 	return []Section{
-		{Title: l.t("確認済みの切断", "Verified cuts"), NewPage: true, Blocks: []Block{table([]string{l.t("時刻", "time"), "seq", l.t("媒体", "medium"), l.t("リレー", "relay"), l.t("センスOFF", "sense off"), l.t("デバイス消失", "device gone"), l.t("所要", "took")}, r.cuts, none)}},
+		{Title: l.t("確認済みの切断", "Verified cuts"), NewPage: true, Blocks: cuts},
 		{Title: l.t("失敗・異常", "Failures"), Blocks: []Block{table([]string{l.t("時刻", "time"), "seq", l.t("媒体", "medium"), l.t("種類", "kind"), l.t("内容", "what")}, r.fails, l.t("この期間に失敗・異常の記録はありません。", "No failure was recorded in this period."))}},
 		{Title: l.t("スナップショット", "Snapshots"), Blocks: []Block{table([]string{l.t("時刻", "time"), "seq", l.t("媒体", "medium"), l.t("取得元", "source"), l.t("スナップショットID", "snapshot ID"), l.t("ファイル数", "files"), l.t("追加量", "added")}, r.snaps, none)}},
 		{Title: l.t("検査(restic check)", "Checks (restic check)"), Blocks: []Block{table([]string{l.t("時刻", "time"), "seq", l.t("媒体", "medium"), l.t("範囲", "scope"), l.t("結果", "result")}, r.checks, none)}},
@@ -187,7 +201,8 @@ func (b *builder) drillBlocks(periodOnly bool) []Block {
 		rows = append(rows, []Cell{tcell(b.stamp(x.Started)), tcell(fmt.Sprint(r.Entry.Seq)), cell(code(orDash(x.Medium))), cell(code(orDash(x.Snapshot))), tcell(orDash(x.Source)),
 			tcell(humanDuration(l, time.Duration(x.RestoreMS)*time.Millisecond)), tcell(verified), tcell(check), tcell(yesNo(l, x.CutVerified)), tcell(orDash(x.Actor)), result})
 	}
-	empty := l.t("この期間に復元訓練の記録はありません。年1回以上の訓練が必要です(施設基準)。", "No restore drill was recorded in this period. A drill is required at least once a year.")
+	empty := l.t("この期間に復元測定の記録はありません。年1回以上の訓練・演習(施設基準)の材料として、少なくとも年1回は測定してください。",
+		"No restore measurement was recorded in this period. Measure at least once a year, as material for the yearly exercise the facility standard requires.")
 	return []Block{table([]string{l.t("開始", "started"), "seq", l.t("媒体", "medium"), l.t("スナップショット", "snapshot"), l.t("取得元", "source"), l.t("復元時間(実測)", "time to restore (measured)"),
 		l.t("照合済みファイル", "files verified"), l.t("全データ検査", "full check"), l.t("切断確認", "cut verified"), l.t("実施者", "by"), l.t("結果", "result")}, rows, empty)}
 }

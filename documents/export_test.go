@@ -4,4 +4,6 @@ package documents
 var (
 	PageWords   = pageWords
 	PageFormats = pageFormats
+	// AcceptancePageWords are those the acceptance test quotes.
+	AcceptancePageWords = acceptancePageWords
 )

@@ -124,6 +124,11 @@ func diskProcedure(b *builder, m *config.Medium) []Block {
 		titem(l.f("リレー %s を切り、センス入力が %s 以内にOFFを示し、かつデバイスが %s 以内に消えたことを確認する。", "Relay %s is switched off; the sense input must read OFF within %s and the device must be gone within %s.", relayName, humanDuration(l, off), humanDuration(l, gone))),
 		item(strong(l.t("両方を確認できた場合のみ「切断を確認」として記録する。", "Only when both are seen is the cut recorded as verified.")), text(l.t("できなければ「切断を確認できません」と記録し、画面は赤表示、警報(medium_not_off)を送る。", " Otherwise it is recorded as NOT verified, the page shows it in red and the medium_not_off alert goes out."))),
 	)
+	if m.Disk.RDX {
+		// Ejected every cycle, the cartridge must go back in by hand.
+		return []Block{steps(st...), note(text(l.t("ドックの給電中(画面の表示が「接続中」)は、カートリッジを抜き差ししないでください。排出されたカートリッジは、次のサイクルまでに手で差し戻します(「RDXカートリッジの取扱い」)。",
+			"Never insert or remove the cartridge while the dock is powered (the page says connected). Push the ejected cartridge back in by hand before the next cycle (\"Handling the RDX cartridge\").")))}
+	}
 	return []Block{steps(st...), note(text(l.t("媒体を手で抜き差ししないでください。状態表示が「接続中」のときは書き込み中です。", "Do not plug or unplug the medium by hand. While the page says connected, it is being written.")))}
 }
 
@@ -189,37 +194,44 @@ func diskRestore(b *builder, m *config.Medium) []Block {
 	mnt := "/mnt/" + m.Name
 	repo := mnt + "/" + disk.RepoDir
 	pw := "/root/" + filepath.Base(m.PasswordFile)
-	dev := "/dev/sdX1"
-	find := "lsblk -o NAME,SERIAL,UUID,LABEL"
-	if m.Disk.FSUUID != "" {
-		dev = "/dev/disk/by-uuid/" + m.Disk.FSUUID
-	}
 	var c strings.Builder
-	fmt.Fprintf(&c, "%s\nmkdir -p %s\nmount -o ro %s %s\n", find, mnt, dev, mnt)
-	c.WriteString(b.resticRestore(repo, pw, ""))
+	fmt.Fprintf(&c, "lsblk -o NAME,SERIAL,SIZE,FSTYPE,UUID\nmkdir -p %s\nmount -t ext4 -o ro,noload %s %s\n", mnt, diskDevice(m.Disk), mnt)
+	c.WriteString(kitInstall(mnt + "/" + kitDir))
+	c.WriteString(b.resticRestore(m.Name, repo, pw, ""))
 	fmt.Fprintf(&c, "umount %s", mnt)
 	pairs := append(diskIdentity(b, m),
 		pair(l.t("リポジトリの場所", "repository location"), code(disk.RepoDir+"/"), text(l.t("(ファイルシステムの最上位)", " (at the top of the file system)"))),
+		pair(l.t("復旧キットの場所", "recovery kit location"), code(kitDir+"/"), text(l.t("(リポジトリと同じ最上位)", " (at the top, beside the repository)"))),
 		pair(l.t("パスワードの保管場所", "password kept at"), b.field("password_storage")),
 	)
-	return []Block{
-		kv([2]string{l.t("項目", "item"), l.t("内容", "value")}, pairs...),
-		ptext(l.f("パスワードを紙から %s に書き写し(chmod 600)、作業後に削除してください。", "Copy the password from the paper into %s (chmod 600) and delete it afterwards.", pw)),
+	blocks := []Block{kv([2]string{l.t("項目", "item"), l.t("内容", "value")}, pairs...)}
+	blocks = append(blocks, b.restoreChoice(m)...)
+	return append(blocks,
+		para(text(diskFindText(l, m.Disk))),
+		ptext(l.f("パスワードを紙から %s に書き写し(chmod 600)、作業後に削除してください。マウントは必ず ro,noload で行います(ro だけでは、前回の取り外しが不完全だった場合にジャーナルの書き戻しで媒体に書き込まれることがあります)。",
+			"Copy the password from the paper into %s (chmod 600) and delete it afterwards. Always mount with ro,noload: ro alone may still write to the medium to replay its journal after an unclean detach.", pw)),
 		codeBlock(c.String()),
-	}
+	)
 }
 
-// resticRestore lists the snapshots and restores the latest of every
-// source, then checks each file against the manifest the snapshot
-// carries. opts are extra restic options (a CA file …).
-func (b *builder) resticRestore(repo, passwordFile, opts string) string {
-	var c strings.Builder
-	r := fmt.Sprintf("restic -r %s --password-file %s%s --no-lock", repo, passwordFile, opts)
-	fmt.Fprintf(&c, "%s snapshots --host %s\n", r, b.cfg.GatewayID)
-	for _, s := range b.cfg.Sources {
-		dst := "/srv/restore/" + s.Name
-		fmt.Fprintf(&c, "%s restore latest --host %s --tag source=%s --target %s\n", r, b.cfg.GatewayID, s.Name, dst)
-		fmt.Fprintf(&c, "(cd %s/data && jq -r '.files[] | \"\\(.sha256)  \\(.path)\"' ../manifest.json | sha256sum -c --quiet)\n", dst)
+// diskDevice is the partition to mount: by its file system UUID when the
+// gateway enrolled it, else the partition found by serial (sdX1).
+func diskDevice(d *disk.Spec) string {
+	if d.FSUUID != "" {
+		return "/dev/disk/by-uuid/" + d.FSUUID
 	}
-	return c.String()
+	return "/dev/sdX1"
+}
+
+// diskFindText says how to find the medium's partition with lsblk.
+func diskFindText(l lang, d *disk.Spec) string {
+	switch {
+	case d.FSUUID != "":
+		return l.f("lsblk の一覧で、UUID が %s のパーティションがあることを確かめる(シリアル番号 %s のディスク)。マウントは UUID で指定するため、デバイス名(sdX)を確かめる必要はありません。",
+			"In lsblk's list, make sure a partition with UUID %s is there (on the disk with serial %s). The mount names it by UUID, so the device name (sdX) does not matter.", d.FSUUID, orDash(d.Serial))
+	case d.Serial != "":
+		return l.f("lsblk の一覧で SERIAL が %s のディスクを探し、その ext4 のパーティション名(例: sdb1)で、下の /dev/sdX1 を置き換える。表示された UUID を使って /dev/disk/by-uuid/<UUID> と指定しても同じです。",
+			"In lsblk's list, find the disk whose SERIAL is %s and replace /dev/sdX1 below with its ext4 partition (e.g. sdb1); /dev/disk/by-uuid/ followed by the UUID shown is the same.", d.Serial)
+	}
+	return l.t("lsblk の一覧で、媒体を接続して新しく現れた ext4 のパーティション名(例: sdb1)で、下の /dev/sdX1 を置き換える。", "In lsblk's list, find the ext4 partition that appeared when the medium was connected and replace /dev/sdX1 below with it (e.g. sdb1).")
 }

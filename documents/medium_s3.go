@@ -88,6 +88,8 @@ func s3Prepare(b *builder, m *config.Medium) []Block {
 	s := m.S3
 	lock := fmt.Sprintf(`{"ObjectLockEnabled":"Enabled","Rule":{"DefaultRetention":{"Mode":"COMPLIANCE","Days":%d}}}`, s.MinRetentionDays)
 	st := [][]Span{
+		item(strong(l.t("シークレットキーを紙に控える: ", "Write the secret key down: ")), text(l.t("クラウド事業者でゲートウェイ用のアクセスキーを作ったときに表示されたシークレットキーを紙に書き写し(アクセスキーID、バケット名と共に)、読み合わせて確かめてから、この媒体のリポジトリのパスワードと同じ封筒に封をし、保管場所に保管する: ", "when the provider creates the gateway's access key, copy the secret key it shows onto paper (with the access key ID and the bucket name), read it back to check it, and seal it in the same envelope as this medium's repository password, kept at: ")), b.field("password_storage"),
+			text(l.t("。事業者も、ゲートウェイの画面も、後からは表示しません。控えがないと、ゲートウェイを失ったときにこの媒体から復元できません。", ". Neither the provider nor the gateway's page shows it again: without this paper, nothing can be restored from this medium once the gateway is lost."))),
 		titem(l.f("媒体の設定(%s → %s。新しいバケットは%s)の%sにシークレットキーを入力する。保存後は表示されません。",
 			"In the medium's settings (%s → %s; a new bucket: %s), enter the secret key under %s; it is never shown again once saved.",
 			l.qf(pageMediumStep, m.Name), l.q(pageEditMedium), l.q(pageAddMedium), l.q(pageS3Secret))),
@@ -123,13 +125,22 @@ func s3Restore(b *builder, m *config.Medium) []Block {
 	if s.CAFile != "" {
 		opts = " --cacert /root/" + filepath.Base(s.CAFile)
 	}
+	kit := "/root/" + kitDir
 	var c strings.Builder
+	c.WriteString(kitInstall(kit))
 	fmt.Fprintf(&c, "export AWS_ACCESS_KEY_ID=%s\nexport AWS_SECRET_ACCESS_KEY=\"$(cat %s)\"\nexport AWS_DEFAULT_REGION=%s\n", s.AccessKeyID, key, region)
-	c.WriteString(b.resticRestore(s.Location(), pw, opts))
-	return []Block{
-		kv([2]string{l.t("項目", "item"), l.t("内容", "value")}, s3Pairs(b, m)...),
-		ptext(l.f("リポジトリのパスワードを %s に、シークレットキーを %s に書き写し(chmod 600)、作業後に削除してください。どちらも保管場所は: ", "Copy the repository password into %s and the secret key into %s (chmod 600), and delete them afterwards. Both are kept at: ", pw, key)),
+	c.WriteString(b.resticRestore(m.Name, s.Location(), pw, opts))
+	blocks := []Block{
+		kv([2]string{l.t("項目", "item"), l.t("内容", "value")}, append(s3Pairs(b, m),
+			pair(l.t("復旧キットの場所", "recovery kit location"), code(kitDir+"/"), text(l.f("(バケット %s の中のこの接頭辞)", " (this prefix in bucket %s)", s.Bucket))),
+			pair(l.t("シークレットキーの保管場所", "secret key kept at"), b.field("password_storage")))...),
+	}
+	blocks = append(blocks, b.restoreChoice(m)...)
+	return append(blocks,
+		ptext(l.f("S3 の媒体を使うPCは、エンドポイント %s に接続できる必要があります(接続先はこの事業者だけに限ってください)。バケットの %s/ にある復旧キットを、事業者の管理画面または S3 クライアントで同じアクセスキーを使って %s にダウンロードし、SHA-256 を確かめてから使います。",
+			"The PC for an S3 medium must reach endpoint %s (let it reach that provider only). Download the recovery kit under %s/ in the bucket into %s, with the provider's console or an S3 client and the same access key, and check its SHA-256 before use.", s.Endpoint, kitDir, kit)),
+		ptext(l.f("リポジトリのパスワードを %s に、シークレットキーを %s に、封筒の紙から書き写し(chmod 600)、作業後に削除してください。どちらも保管場所は: ", "Copy the repository password into %s and the secret key into %s from the papers in the envelope (chmod 600), and delete them afterwards. Both are kept at: ", pw, key)),
 		para(b.field("password_storage")),
 		codeBlock(c.String()),
-	}
+	)
 }

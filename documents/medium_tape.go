@@ -52,11 +52,15 @@ var tapeKind = mediumKind{
 		}
 		dir := "/srv/restore-tape/" + m.Name
 		cmds := strings.Join(tape.RecoveryCommands(*m.Tape, nil, dir), "\n") + "\n"
-		return []Block{
+		blocks := []Block{
 			ptext(l.t("テープ装置(mt-st、GNU tar、restic を入れたPC)で、テープからリポジトリを読み出してから復元する。最新のテープから順に使う。", "On a PC with the drive (mt-st, GNU tar and restic), read the repository from tape first, then restore. Start with the newest tape.")),
-			codeBlock(cmds + b.resticRestore(dir+"/repo", "/root/"+filepath.Base(m.PasswordFile), "")),
-			para(text(l.t("パスワードの保管場所: ", "Password kept at: ")), b.field("password_storage")),
+			note(text(tapeKitText(l))),
 		}
+		blocks = append(blocks, b.restoreChoice(m)...)
+		return append(blocks,
+			codeBlock(cmds+b.resticRestore(m.Name, dir+"/repo", "/root/"+filepath.Base(m.PasswordFile), "")),
+			para(text(l.t("パスワードの保管場所: ", "Password kept at: ")), b.field("password_storage")),
+		)
 	},
 }
 
@@ -77,4 +81,13 @@ func tapePrepare(b *builder, m *config.Medium) []Block {
 	}
 	st = append(st, b.passwordSteps(m, l.t("リポジトリを作ってテープにラベルを書き、カートリッジを排出する", "is the repository created, the tape labelled and the cartridge ejected"))...)
 	return []Block{steps(st...)}
+}
+
+// tapeKitText says where restic comes from for a tape medium. The
+// recovery kit (recoverykit) is written to disk and S3 media; a tape
+// holds only the repository's archives, so the PC needs restic first.
+func tapeKitText(l lang) string {
+	return l.f("テープには復旧キット(%s/)を書き込みません。ディスクまたはS3の媒体の %s/ にある restic %s を使うか、事前に restic %s(公式リリース、SHA-256 を照合)を復旧用PCに入れておいてください。",
+		"The recovery kit (%[1]s/) is not written to tape. Use restic %[3]s from %[2]s/ on a disk or S3 medium, or install restic %[4]s (the official release, SHA-256 checked) on the recovery PC beforehand.",
+		kitDir, kitDir, kitResticVersion, kitResticVersion)
 }

@@ -3,7 +3,6 @@ package documents
 import (
 	"cmp"
 	"fmt"
-	"html"
 	"slices"
 	"strings"
 
@@ -92,13 +91,24 @@ func (b *builder) moduleParts() [][]Cell {
 		}
 	}
 	buses := max(len(adapters), 1)
-	return [][]Cell{
+	var aux []string
+	for i := range b.cfg.Relays {
+		if r := &b.cfg.Relays[i]; r.Driver == relay.DriverModbus && senseOf(r) == senseAux {
+			aux = append(aux, r.Name)
+		}
+	}
+	var fg [][]Cell
+	if len(aux) > 0 {
+		fg = [][]Cell{{tcell(l.t("強制ガイドリレー(補助NC接点付き)OMRON G7SA-2A2B DC24 とソケット P7SA-10F-ND DC24", "force-guided relay with an auxiliary NC contact, OMRON G7SA-2A2B DC24 with socket P7SA-10F-ND DC24")), tcell(fmt.Sprint(len(aux))),
+			tcell(l.t("モジュールの CH の接点で 24V をコイルに通す(コイル 15mA)。NO 主接点に媒体の電源 +、NC 補助接点を +24V から DI へ(反転センス)。リレー: ", "the module's CH contact switches 24 V to its coil (15 mA); its NO main contact carries the medium's supply +, its NC auxiliary contact feeds +24 V to the DI (inverted sense). Relays: ") + strings.Join(aux, ", "))}}
+	}
+	return append([][]Cell{
 		{tcell(l.t("DINレール取付の Modbus RTU リレーモジュール(絶縁型デジタル入力付き、4〜8チャンネル)", "DIN-rail Modbus RTU relay module with opto-isolated digital inputs (4–8 channels)")), tcell(fmt.Sprint(len(mods))),
 			tcell(l.f("国内で広く販売されている RS-485 の Modbus RTU リレーモジュール。リレー1つにつきコイル出力(CH)1つとセンス用のデジタル入力(DI)1つ。接点定格は媒体の電源電圧・電流以上。設定のモジュール: %s",
 				"an RS-485 Modbus RTU relay module of the kind sold widely in Japan; per relay, one coil output (CH) and one digital input (DI) for the sense. Contacts rated above the media supplies' voltage and current. Modules of the configuration: %s",
 				strings.Join(mods, ", ")))},
 		{tcell(l.t("USB–RS-485 アダプタ", "USB–RS-485 adapter")), tcell(fmt.Sprint(buses)),
-			tcell(l.t("FTDI、CP210x または CH341 のチップ(イメージのカーネルにドライバがあります)。USB シリアル番号を持つもの: ゲートウェイはアダプタをシリアル番号で見つけます(FTDI・CP210x はほぼ持ち、CH341 の多くは持ちません)",
+			tcell(l.t("例: FTDI USB-RS485-WE-1800-BT(FTDI チップ、シリアル番号あり、線端 1.8m)。FTDI、CP210x または CH341 のチップ(イメージのカーネルにドライバがあります)。USB シリアル番号を持つもの: ゲートウェイはアダプタをシリアル番号で見つけます(FTDI・CP210x はほぼ持ち、CH341 の多くは持ちません)",
 				"an FTDI, CP210x or CH341 chip (the image's kernel has their drivers), with a USB serial number: the gateway finds the adapter by it (FTDI and CP210x nearly always have one, most CH341 do not)"))},
 		{tcell(l.t("リレーモジュール用 DC 24V 電源(DINレール)", "24 V DC supply for the relay module (DIN rail)")), tcell(fmt.Sprint(len(mods))),
 			tcell(l.t("モジュールの電源端子へ。媒体の電源とは別に", "to the module's supply terminals; separate from the media supplies"))},
@@ -106,7 +116,7 @@ func (b *builder) moduleParts() [][]Cell {
 			tcell(l.t("RS-485 バスの両端(アダプタと最後のモジュール)の A–B 間。内蔵の終端ジャンパがあればそれを使う", "across A–B at both ends of the RS-485 bus (the adapter and the last module); use a built-in termination jumper where there is one"))},
 		{tcell(l.t("ツイストペアケーブル", "twisted-pair cable")), tcell("1"),
 			tcell(l.t("A と B に1対を使う(シールド付き推奨)。GND も配線する", "one pair for A and B (shielded recommended); wire GND as well"))},
-	}
+	}, fg...)
 }
 
 // moduleWiring is a module relay's wiring table and the checks of its
@@ -124,7 +134,12 @@ func (b *builder) moduleWiring(r *relay.Spec) []Block {
 		pair(l.t("通信設定", "line settings"), code(lineSettings(m))),
 		pair(l.t("出力(媒体の電源を通す接点)", "output (the contact the medium's supply runs through)"), text(l.f("端子 CH%d の COM と NO(コイル %d)", "terminal CH%d, COM and NO (coil %d)", r.Line+1, r.Line))),
 	}
-	if r.Sense != nil {
+	if senseOf(r) == senseAux {
+		pairs[len(pairs)-1] = pair(l.t("出力", "output"), text(l.f("端子 CH%[1]d の COM に +24V、NO を G7SA-2A2B のコイル A1(+)へ、A2(−)を 24V 電源の − へ(コイル %[2]d)。媒体の電源 + は G7SA-2A2B の NO 主接点を通す",
+			"terminal CH%[1]d: COM to +24 V, NO to the G7SA-2A2B's coil A1 (+), A2 (−) to the 24 V supply's − (coil %[2]d). The medium's supply + runs through the G7SA-2A2B's NO main contact", r.Line+1, r.Line)))
+		pairs = append(pairs, pair(l.t("センス入力", "sense input"), text(l.f("モジュール %[1]s の端子 DI%[2]d(入力 %[3]d): +24V から G7SA-2A2B の NC 補助接点を通して DI%[2]d へ、デジタル入力の共通端子を 24V 電源の − へ(反転、active_low)",
+			"module %[1]s, terminal DI%[2]d (input %[3]d): +24 V through the G7SA-2A2B's NC auxiliary contact to DI%[2]d, the digital inputs' common terminal to the 24 V supply's − (inverted, active_low)", r.Sense.Chip, r.Sense.Line+1, r.Sense.Line))))
+	} else if r.Sense != nil {
 		pairs = append(pairs, pair(l.t("センス入力", "sense input"), text(l.f("モジュール %s の端子 DI%d(入力 %d): NO 接点の後の媒体の電源 + を DI%d へ、− をデジタル入力の共通端子へ",
 			"module %s, terminal DI%d (input %d): the medium's supply + after the NO contact to DI%d, its − to the digital inputs' common terminal",
 			r.Sense.Chip, r.Sense.Line+1, r.Sense.Line, r.Sense.Line+1))))
@@ -141,49 +156,94 @@ func (b *builder) moduleWiring(r *relay.Spec) []Block {
 	}
 }
 
-// moduleSVG draws a module relay: the gateway's USB port, the adapter and
-// the RS-485 bus, the module's channel in the medium's supply and the
-// digital input that senses it.
-func moduleSVG(l lang, r relay.Spec, m *rtu.ModuleSpec, medium string) string {
-	e := html.EscapeString
-	var b strings.Builder
-	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+// moduleSVG draws a module relay as it is built: the gateway's USB port,
+// the adapter and the RS-485 bus, the module and its 24 V supply, the
+// channel's contact in the supply of what it powers (or, for an inverted
+// sense, in a force-guided relay's coil), the return, the data cable and
+// the digital input that senses it.
+func (b *builder) moduleSVG(r relay.Spec, m *rtu.ModuleSpec) string {
+	l := b.l
+	p := b.poweredBy(r.Name)
 	conn, addr, line := "?", "?", "?"
 	if m != nil {
 		conn, addr, line = cmp.Or(m.Adapter, m.Device), fmt.Sprint(m.Address), lineSettings(m)
 	}
-	w(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 760 330" width="760" height="330" role="img" font-family="Noto Sans CJK JP, Noto Sans, sans-serif" font-size="12">`)
-	w(`<title>%s</title>`, e(l.f("リレー %s の配線(媒体 %s)", "Wiring of relay %s (medium %s)", r.Name, medium)))
-	w(`<rect x="0" y="0" width="760" height="330" fill="#fff"/>`)
-	w(`<rect x="10" y="30" width="170" height="110" fill="#f4f6f8" stroke="#333"/>`)
-	w(`<text x="20" y="50" font-weight="bold">%s</text>`, e(l.t("ゲートウェイ", "gateway")))
-	w(`<text x="20" y="75">USB</text>`)
-	w(`<rect x="10" y="170" width="170" height="110" fill="#f4f6f8" stroke="#333"/>`)
-	w(`<text x="20" y="190" font-weight="bold">USB–RS-485</text>`)
-	w(`<text x="20" y="212">%s</text>`, e("serial "+conn))
-	w(`<text x="20" y="234">A+ · B− · GND · 120Ω</text>`)
-	w(`<line x1="60" y1="140" x2="60" y2="170" stroke="#333" stroke-width="2"/>`)
-	w(`<rect x="250" y="30" width="240" height="250" fill="#fffbe6" stroke="#333"/>`)
-	w(`<text x="260" y="50" font-weight="bold">%s</text>`, e(l.f("リレーモジュール %s", "relay module %s", r.Chip)))
-	w(`<text x="260" y="72">%s</text>`, e(l.f("アドレス %s、%s、DC 24V", "address %s, %s, 24 V DC", addr, line)))
-	w(`<text x="260" y="100">A+ · B− · GND · 120Ω</text>`)
-	w(`<text x="260" y="140">CH%d: COM → NO %s</text>`, r.Line+1, e(l.t("(常時開: 使用)", "(normally open: used)")))
-	w(`<line x1="180" y1="225" x2="250" y2="96" stroke="#1565c0" stroke-width="2"/>`)
-	mediumSupplySVG(w, l, medium)
-	w(`<line x1="490" y1="136" x2="560" y2="70" stroke="#c62828" stroke-width="2"/>`)
-	w(`<line x1="490" y1="140" x2="560" y2="170" stroke="#c62828" stroke-width="2"/>`)
-	switch {
-	case r.Sense != nil && !r.Sense.ActiveLow:
-		w(`<text x="260" y="220">%s</text>`, e(l.f("DI%d ← NO %s", "DI%d ← NO %s", r.Sense.Line+1, l.t("の後の媒体の +", "side, medium +"))))
-		w(`<text x="260" y="242">%s</text>`, e(l.t("DI 共通 ← 媒体の −", "DI common ← medium −")))
-		w(`<line x1="490" y1="216" x2="560" y2="180" stroke="#6a1b9a" stroke-width="2"/>`)
-	case r.Sense != nil:
-		w(`<text x="260" y="220">%s</text>`, e(l.f("DI%d ← %s", "DI%d ← %s", r.Sense.Line+1, l.t("強制ガイドリレーの補助接点(NC)", "force-guided relay's auxiliary contact (NC)"))))
-		w(`<text x="260" y="242">%s</text>`, e(l.t("反転(active_low): OFF で入力 ON", "inverted (active_low): input ON while off")))
-	default:
-		w(`<text x="260" y="220" fill="#b00020">%s</text>`, e(l.t("センス入力なし: 切断を証明できません", "no sense input: cuts cannot be proven")))
+	d := newDrawing(900, 520, l.f("リレー %s の配線(%s)", "Wiring of relay %s (%s)", r.Name, p.label))
+	d.box(10, 40, 170, 100, "#f4f6f8")
+	d.text(20, 60, l.t("ゲートウェイ", "gateway"), true, "")
+	d.text(175, 74, "USB", false, "end")
+	d.text(95, 132, p.cable, false, "middle")
+	d.wire("usb", [2]int{180, 70}, [2]int{230, 70})
+	d.box(230, 40, 170, 80, "#f4f6f8")
+	d.text(240, 60, "USB–RS-485", true, "")
+	d.text(240, 80, "serial "+conn, false, "")
+	d.text(240, 100, l.t("終端 120Ω(A–B)", "120 Ω across A–B"), false, "")
+	d.box(440, 40, 180, 260, "#fffbe6")
+	d.text(450, 58, l.f("リレーモジュール %s", "relay module %s", r.Chip), true, "")
+	d.text(450, 76, l.f("アドレス %s、%s", "address %s, %s", addr, line), false, "")
+	for i, n := range []string{"A+", "B−", "GND"} {
+		y := 90 + 20*i
+		d.wire([]string{"rs485-a", "rs485-b", "rs485-gnd"}[i], [2]int{400, y}, [2]int{440, y})
+		d.text(444, y+4, n, false, "")
 	}
-	w(`<text x="10" y="315" fill="#333">%s</text>`, e(l.t("NO接点のため、モジュールが電源を失うと媒体への給電も切れます(全コイルが切れます)。", "The NO contact leaves the medium unpowered whenever the module loses power (it drops every coil).")))
-	w(`</svg>`)
-	return b.String()
+	d.box(230, 150, 170, 50, "#fffbe6")
+	d.text(240, 172, l.t("DC 24V 電源", "24 V DC supply"), true, "")
+	d.wire("24v", [2]int{400, 160}, [2]int{440, 160})
+	d.wire("24v-return", [2]int{400, 185}, [2]int{440, 185})
+	d.text(396, 164, "+24V", false, "end")
+	d.text(396, 189, "24V −", false, "end")
+	d.text(444, 164, "V+", false, "")
+	d.text(444, 189, "V−", false, "")
+	if senseOf(&r) == senseAux {
+		moduleAuxSVG(d, l, &r, p)
+	} else {
+		moduleSupplySVG(d, l, &r, p)
+	}
+	return d.svg(l.t("NO 接点のため、モジュールが電源を失うと給電も切れます(全コイルが切れます)。", "The NO contact leaves it unpowered whenever the module loses power (it drops every coil)."))
+}
+
+// moduleSupplySVG: the channel's contact carries the supply's +, and the
+// switched + drives the digital input, whose common is the supply's −.
+func moduleSupplySVG(d *drawing, l lang, r *relay.Spec, p powered) {
+	d.text(614, 124, fmt.Sprintf("CH%d COM", r.Line+1), false, "end")
+	d.text(614, 164, fmt.Sprintf("CH%d NO", r.Line+1), false, "end")
+	at := supplyAndLoad(d, l, p, 620, 120, 160, 95, 140, 440)
+	if r.Sense == nil {
+		d.text(450, 250, l.t("センス入力なし: 切断を証明できません", "no sense input: cuts cannot be proven"), false, "")
+		return
+	}
+	d.text(614, 234, fmt.Sprintf("DI%d", r.Sense.Line+1), false, "end")
+	d.text(614, 274, l.t("DI 共通", "DI common"), false, "end")
+	d.wire("medium+", at, [2]int{620, 230})
+	d.dot(at[0], at[1])
+	d.wire("supply-", [2]int{875, 245}, [2]int{875, 290}, [2]int{640, 290}, [2]int{640, 270}, [2]int{620, 270})
+	d.dot(875, 245)
+}
+
+// moduleAuxSVG: the channel's contact switches +24 V to a force-guided
+// relay's coil; that relay's NO contact carries the supply's +, and its
+// NC auxiliary contact feeds +24 V to the digital input (ON while off).
+// The 24 V rail and the input are joined by name (net labels).
+func moduleAuxSVG(d *drawing, l lang, r *relay.Spec, p powered) {
+	ch := r.Line + 1
+	d.text(480, 294, fmt.Sprintf("CH%d COM", ch), false, "middle")
+	d.text(540, 294, fmt.Sprintf("CH%d NO", ch), false, "middle")
+	d.wire("24v", [2]int{480, 300}, [2]int{480, 320})
+	d.text(476, 330, "+24V", true, "end")
+	d.wire("coil", [2]int{540, 300}, [2]int{540, 340})
+	d.box(460, 340, 160, 90, "#fff3e0")
+	d.text(470, 370, "G7SA-2A2B DC24", true, "")
+	d.text(544, 354, "A1(+)", false, "")
+	d.text(466, 394, "A2(−)", false, "")
+	d.flag("24v-return", 460, 390, -20, "24V −")
+	d.text(614, 364, "NO", false, "end")
+	d.text(614, 404, "NO", false, "end")
+	supplyAndLoad(d, l, p, 620, 360, 400, 95, 140, 490)
+	d.text(490, 424, l.t("NC 補助", "NC aux"), false, "")
+	d.wire("sense", [2]int{500, 430}, [2]int{500, 450})
+	d.text(500, 464, fmt.Sprintf("DI%d", r.Sense.Line+1), true, "middle")
+	d.wire("24v", [2]int{580, 430}, [2]int{580, 450})
+	d.text(580, 464, "+24V", true, "middle")
+	d.text(450, 254, l.f("DI%d ← NC 補助接点(+24V から)", "DI%d ← NC aux contact (from +24 V)", r.Sense.Line+1), false, "")
+	d.text(450, 274, l.t("DI 共通 ← 24V −", "DI common ← 24 V −"), false, "")
 }

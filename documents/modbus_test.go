@@ -35,13 +35,13 @@ func TestRunbookForAModbusRelayModule(t *testing.T) {
 			"DINレール取付の Modbus RTU リレーモジュール(絶縁型デジタル入力付き、4〜8チャンネル)", "FTDI、CP210x または CH341 のチップ",
 			"リレーモジュール用 DC 24V 電源", "終端抵抗 120Ω", "ツイストペアケーブル",
 			"リレーモジュール din-relay の端子 CH1(コイル 0)", "リレーモジュール din-relay の端子 DI1(入力 0)",
-			"FT4ZQ8A1", "9600 bps, 8N1", "端子 CH1 の COM と NO", "初日の確認", "「設定」 → 「リレーモジュール(Modbus RTU、USB–RS-485)」",
+			"FT4ZQ8A1", "9600 bps, 8N1", "端子 CH1 の COM に +24V、NO を G7SA-2A2B のコイル A1(+)へ", "初日の確認", "「設定」 → 「リレーモジュール(Modbus RTU、USB–RS-485)」",
 			"USB シリアル番号で見つけます", "強制ガイドリレー(補助NC接点付き)"},
 		"en": {"amd64 mini PC + Modbus RTU relay module on a USB–RS-485 adapter", "danzen-amd64",
 			"DIN-rail Modbus RTU relay module with opto-isolated digital inputs (4–8 channels)", "an FTDI, CP210x or CH341 chip",
 			"24 V DC supply for the relay module", "120 Ω termination resistor", "twisted-pair cable",
 			"relay module din-relay, terminal CH1 (coil 0)", "relay module din-relay, terminal DI1 (input 0)",
-			"FT4ZQ8A1", "9600 bps, 8N1", "terminal CH1, COM and NO", "On the first day", "“Configuration” → “Relay modules (Modbus RTU, USB–RS-485)”",
+			"FT4ZQ8A1", "9600 bps, 8N1", "terminal CH1: COM to +24 V, NO to the G7SA-2A2B's coil A1 (+)", "On the first day", "“Configuration” → “Relay modules (Modbus RTU, USB–RS-485)”",
 			"finds the adapter by its USB serial number", "force-guided relay with an auxiliary NC contact"},
 	}
 	unwanted := map[string][]string{
@@ -57,8 +57,8 @@ func TestRunbookForAModbusRelayModule(t *testing.T) {
 		if !ok {
 			t.Fatalf("no drawing %s", f)
 		}
-		aux := map[string]string{"ja": "DI1 ← 強制ガイドリレーの補助接点(NC)", "en": "DI1 ← force-guided relay&#39;s auxiliary contact (NC)"}
-		for _, w := range []string{"USB–RS-485", "FT4ZQ8A1", "din-relay", "CH1: COM → NO", aux[l]} {
+		aux := map[string]string{"ja": "DI1 ← NC 補助接点(+24V から)", "en": "DI1 ← NC aux contact (from +24 V)"}
+		for _, w := range []string{"USB–RS-485", "FT4ZQ8A1", "din-relay", "CH1 COM", "CH1 NO", "G7SA-2A2B DC24", aux[l]} {
 			if !strings.Contains(svg, w) {
 				t.Errorf("%s lacks %q", f, w)
 			}

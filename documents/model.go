@@ -69,6 +69,9 @@ type Block struct {
 	Items  [][]Span // list, steps, check
 	Figure *Figure  // figure
 	Signs  []string // sign: the labels of the signature lines
+	// NoWrap are the columns (from 0) of a table kept on one line: short
+	// labels such as a severity, which must not break per character.
+	NoWrap []int
 }
 
 // Cell is one table cell.

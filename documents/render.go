@@ -5,7 +5,9 @@ import (
 	"embed"
 	"fmt"
 	"html/template"
+	"slices"
 	"strings"
+	"unicode"
 )
 
 //go:embed assets/document.html
@@ -16,7 +18,30 @@ var htmlTemplate = template.Must(template.New("document.html").Funcs(template.Fu
 	// svg marks a drawing as safe: wiringSVG builds it from fixed markup
 	// and escaped values only.
 	"svg": func(s string) template.HTML { return template.HTML(s) },
+	// cssString quotes person-entered text for the page margins' CSS
+	// content: html/template rightly refuses text inside a CSS string
+	// (it cannot tell it from a URL), so it is escaped here instead.
+	"cssString": cssString,
+	"nowrap":    slices.Contains[[]int],
 }).ParseFS(assets, "assets/document.html"))
+
+// cssString is s as a quoted CSS string in which every character that is
+// not a letter, a digit or a space is written as a six-digit hex escape
+// (\00003A): no quote, backslash, "<", "/" or line break of s can end the
+// string, the rule or the style element, whatever a person typed.
+func cssString(s string) template.CSS {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		if r == ' ' || unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(r)
+			continue
+		}
+		fmt.Fprintf(&b, "\\%06X", r)
+	}
+	b.WriteByte('"')
+	return template.CSS(b.String())
+}
 
 // HTML renders d as one self-contained HTML file that prints on A4 with
 // the hospital's name and the date at the top of every page.
@@ -51,25 +76,13 @@ func mdBlock(b *strings.Builder, bl Block) {
 		b.WriteString(mdSpans(bl.Spans) + "\n\n")
 	case blockNote:
 		b.WriteString("> " + mdSpans(bl.Spans) + "\n\n")
-	case blockTable:
+	case blockTable, blockForm: // a form always has its rows
 		if len(bl.Rows) == 0 {
 			b.WriteString(mdEscape(bl.Empty) + "\n\n")
 			return
 		}
-		row := func(cells []string) { b.WriteString("| " + strings.Join(cells, " | ") + " |\n") }
-		var head, rule []string
-		for _, h := range bl.Head {
-			head, rule = append(head, mdEscape(h)), append(rule, "---")
-		}
-		row(head)
-		row(rule)
-		for _, r := range bl.Rows {
-			var cells []string
-			for _, c := range r {
-				cells = append(cells, mdSpans(c))
-			}
-			row(cells)
-		}
+		mdHead(b, bl.Head)
+		mdRows(b, bl.Rows)
 		b.WriteString("\n")
 	case blockCode:
 		b.WriteString("```\n" + bl.Code + "\n```\n\n")
@@ -88,12 +101,35 @@ func mdBlock(b *strings.Builder, bl Block) {
 		b.WriteString("\n")
 	case blockFigure:
 		fmt.Fprintf(b, "![%s](%s)\n\n", mdEscape(bl.Figure.Caption), bl.Figure.File)
+	case blockApproval:
+		mdHead(b, bl.Head)
+		mdRows(b, [][]Cell{make([]Cell, len(bl.Head))}) // the seal boxes
+		mdRows(b, bl.Rows)
+		b.WriteString("\n")
 	case blockSign:
 		b.WriteString("| | |\n| --- | --- |\n")
 		for _, s := range bl.Signs {
 			fmt.Fprintf(b, "| %s | %s |\n", mdEscape(s), strings.Repeat("\\_", 24))
 		}
 		b.WriteString("\n")
+	}
+}
+
+func mdHead(b *strings.Builder, head []string) {
+	var cells, rule []string
+	for _, h := range head {
+		cells, rule = append(cells, mdEscape(h)), append(rule, "---")
+	}
+	b.WriteString("| " + strings.Join(cells, " | ") + " |\n| " + strings.Join(rule, " | ") + " |\n")
+}
+
+func mdRows(b *strings.Builder, rows [][]Cell) {
+	for _, r := range rows {
+		var cells []string
+		for _, c := range r {
+			cells = append(cells, mdSpans(c))
+		}
+		b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
 	}
 }
 

@@ -2,9 +2,11 @@ package documents
 
 import (
 	"fmt"
-	"strings"
+	"math"
 
+	"github.com/danzen-gw/danzen/bench/sizing"
 	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/ledger"
 	"github.com/danzen-gw/danzen/netconf"
 	"github.com/danzen-gw/danzen/relay"
 )
@@ -57,10 +59,11 @@ func (b *builder) runbook() *Doc {
 	d.Sections = append(d.Sections, Section{Title: l.t("基本情報", "Basic information"), Blocks: []Block{b.basics()}})
 	d.Sections = append(d.Sections, Section{Title: l.t("部品表", "Parts list"), Blocks: b.parts()})
 	d.Sections = append(d.Sections, b.wiringSections(d)...)
-	d.Sections = append(d.Sections, b.imageSection(), b.firstStartSection(), b.networkSection())
+	d.Sections = append(d.Sections, b.imageSection(), b.storageSection(), b.firstStartSection(), b.networkSection(), b.listenSection())
 	d.Sections = append(d.Sections, b.sourceSections()...)
 	d.Sections = append(d.Sections, b.mediaSection(), b.alertsSection(), b.firstCycleSection(), b.hostKeyRotationSection(), b.ledgerBenchSection())
 	d.Sections = append(d.Sections, Section{Title: l.t("受入試験", "Acceptance test"), NewPage: true, Blocks: b.acceptance()})
+	d.Sections = append(d.Sections, b.requestSections()...)
 	return d
 }
 
@@ -73,11 +76,20 @@ func (b *builder) imageSection() Section {
 	blocks := []Block{
 		ptext(l.f("ボード: %s。イメージ: %s。", "Board: %s. Image: %s.", name, instance)),
 		steps(
-			item(text(l.t("作業用PC(Debian/Ubuntu、リポジトリを取得したもの)でイメージを作る: ", "On the bench PC (Debian/Ubuntu, with the repository), build the image: ")), code("make image")),
+			item(text(l.t("作業用PC(Debian/Ubuntu、リポジトリを取得したもの)で、必要なパッケージを入れる: ", "On the bench PC (Debian/Ubuntu, with the repository), install the tools it needs: ")), code("make image-deps")),
+			item(text(l.t("更新の署名鍵を一度だけ作る(公開鍵 build/keys/update.pub がイメージに登録される。秘密鍵 update.key はネットワークにつながない場所に2部保管する。失うと現地で書き直すまで更新できない): ",
+				"Make the update signing key, once (the public key build/keys/update.pub is pinned in the image; keep the private key update.key offline, in two copies: lost, the gateway takes no update until rewritten on site): ")), code("make update-key")),
+			item(text(l.t("イメージを作る(大きさ -size は次節で決める): ", "Build the image (its -size is chosen in the next section): ")), code(fmt.Sprintf("go run ./gokrazy/cmd/danzen-image -out build/ -size %s %s", b.imageSizeArg(), instance))),
 			item(text(l.t("書き込み先(SDカードまたはSSD)を lsblk で確認してから書き込む: ", "Find the target (SD card or SSD) with lsblk, then write: ")), code(fmt.Sprintf("dd if=%s of=/dev/sdX bs=4M conv=fsync status=progress", img))),
-			item(text(l.t("gok を使う保守ベンダは同じ設定で: ", "Vendors with gok use the same instance: ")), code(fmt.Sprintf("gok -i %s overwrite --full /dev/sdX", instance))),
+			item(text(l.f("gok では作らない: gok のイメージには更新の署名鍵が入らず(画面から更新できない)、gokrazy の管理画面が平文の TCP 80 で院内LANに開きます(%s は実験用にだけ)",
+				"Do not build it with gok: a gok image has no update key (no update through the page) and opens gokrazy's page in clear on TCP 80 to the LAN (%s is for a test bench only)",
+				fmt.Sprintf("gok -i %s overwrite", instance)))),
 		),
-		note(text(l.t("以後の更新は作業用PCからネットワーク経由で行う: ", "Later updates go over the network from the bench PC: ")), code(fmt.Sprintf("danzen image push --instance gokrazy/%s %s", instance, orDash(b.gatewayIP())))),
+		note(text(l.t("以後の更新は、秘密鍵で署名した更新ファイルだけを受け付ける(署名・機種・新しさを確かめ、予備のルート領域に書き、一致してから切り替える)。作業用PCで作り: ",
+			"Later updates are taken only as bundles signed with the private key (signature, board and newer build checked, written to the spare root partition, switched to only when everything matched). Make one on the bench PC: ")),
+			code(fmt.Sprintf("go run ./gokrazy/cmd/danzen-image -update-only -bundle -sign-key build/keys/update.key %s", instance)),
+			text(l.f("、画面の「ファームウェア更新」(%s)で送るか、証明書の指紋(画面の /tls)を確かめて: ", ", then send it on the page's Firmware update view (%s), or, with the certificate fingerprint the page shows under /tls: ", "/system/update")),
+			code(fmt.Sprintf("danzen image push --cert-sha256 %s --user vendor %s:8443 build/%s.bundle", l.t("指紋", "FINGERPRINT"), orDash(b.gatewayIP()), instance))),
 	}
 	blocks = append(blocks, b.boardNotes(instance)...)
 	return Section{Title: l.t("イメージの作成と書き込み(作業用PC)", "Building and writing the image (on a bench PC)"), NewPage: true, Blocks: blocks}
@@ -107,120 +119,151 @@ func (b *builder) firstStartSection() Section {
 	}}
 }
 
-func (b *builder) parts() []Block {
-	l, cfg := b.l, b.cfg
-	name, _ := b.board()
-	gpio := 0
-	var senseAux, senseOpto []string
-	for _, r := range cfg.Relays {
-		if r.Driver == relay.DriverGPIO || r.Driver == relay.DriverFake {
-			gpio++
-		}
-		switch modbus := r.Driver == relay.DriverModbus; {
-		case r.Sense == nil:
-		case modbus && !r.Sense.ActiveLow:
-			// The module's isolated input on the medium's supply: no part.
-		case modbus || senseByAux(r.Sense):
-			senseAux = append(senseAux, r.Name)
-		default:
-			senseOpto = append(senseOpto, r.Name)
-		}
-	}
-	rows := [][]Cell{
-		{tcell(l.t("ゲートウェイ本体", "gateway board")), tcell("1"), tcell(name)},
-		{tcell(l.t("起動用 microSD または USB SSD", "boot microSD or USB SSD")), tcell("1"), tcell(l.t("32GB以上(/perm に取得領域を置く場合はエクスポートの2倍以上)", "32 GB or more (twice the export size if staging lives on /perm)"))},
-	}
-	if gpio > 0 || !b.hasModules() {
-		rows = append(rows, []Cell{tcell(l.f("リレーモジュール(%dチャンネル、NO接点、絶縁型)", "relay module (%d channels, NO contacts, isolated)", gpio)), tcell("1"), tcell(l.t("接点定格は媒体の電源電圧・電流以上", "contacts rated above the media supplies' voltage and current"))})
-	}
-	rows = append(rows, b.moduleParts()...)
-	rows = append(rows, b.clockParts()...)
-	if len(senseAux) > 0 {
-		rows = append(rows, []Cell{tcell(l.t("強制ガイドリレー(補助NC接点付き)", "force-guided relay with an auxiliary NC contact")), tcell(fmt.Sprint(len(senseAux))), tcell(l.t("センス入力用: ", "for the sense input: ") + strings.Join(senseAux, ", "))})
-	}
-	if len(senseOpto) > 0 {
-		rows = append(rows, []Cell{tcell(l.t("フォトカプラ(例: PC817)と電流制限抵抗", "optocoupler (e.g. PC817) with current-limiting resistor")), tcell(fmt.Sprint(len(senseOpto))), tcell(l.t("センス入力用: ", "for the sense input: ") + strings.Join(senseOpto, ", "))})
-	}
-	for i := range cfg.Media {
-		m := &cfg.Media[i]
-		k, _ := kindOf(m)
-		rows = append(rows, k.parts(b, m)...)
-	}
-	rows = append(rows,
-		[]Cell{tcell(l.t("ゲートウェイ用電源", "gateway power supply")), tcell("1"), tcell(l.t("ボード純正品(Raspberry Pi 5 は 5V 5A)", "the board's own supply (5 V 5 A for a Raspberry Pi 5)"))},
-		[]Cell{tcell(l.t("筐体(DINレールまたは施錠できるケース)", "enclosure (DIN rail or a lockable case)")), tcell("1"), tcell(l.t("リレーと媒体の電源配線を収める", "holds the relays and the media supply wiring"))},
-		[]Cell{tcell(l.t("LANケーブル", "LAN cable")), tcell("1"), tcell(l.t("電子カルテのエクスポートを取得するネットワークへ", "to the network the e-chart export is pulled from"))},
-		[]Cell{tcell(l.t("UPS(推奨)", "UPS (recommended)")), tcell("1"), tcell(l.t("停電時に書き込み中の媒体を保護する", "protects a medium being written during a power cut"))},
-	)
-	return []Block{table([]string{l.t("品目", "item"), l.t("数量", "qty"), l.t("仕様・備考", "specification")}, rows, "")}
+// Storage on the boot card or SSD: the image's fixed partitions (boot and
+// two root file systems, gokrazy/build's layout) and /perm, which holds
+// the staging copy of every export (the whole export, plus what a pull
+// brings in beside it: twice the export), restic's cache and the ledger.
+const (
+	imageFixedGiB   = 1.1 // 100 MiB boot + 2 × 500 MiB root, rounded up
+	defaultImageGiB = 2   // danzen-image's -size default, what `make image` builds
+	permMarginGiB   = 2   // restic's cache and temp files, the ledger (139 MB in ten years)
+)
+
+// imageSizeGiB is the -size an export of exportGB needs: /perm twice the
+// export plus the margin, over the fixed partitions, rounded up.
+func imageSizeGiB(exportGB float64) int {
+	exportGiB := exportGB * 1e9 / (1 << 30)
+	return int(math.Ceil(imageFixedGiB + 2*exportGiB + permMarginGiB))
 }
 
-// wiringSections draws every relay and adds its SVG to the document's
-// figures for the Markdown form.
-func (b *builder) wiringSections(d *Doc) []Section {
-	l, cfg := b.l, b.cfg
-	mediumOf := map[string]string{}
-	for _, m := range cfg.Media {
-		mediumOf[m.Relay] = m.Name
+// cardSizeGB is the smallest common card or SSD size that holds an image
+// of sizeGiB.
+func cardSizeGB(sizeGiB int) int {
+	need := float64(sizeGiB) * (1 << 30) / 1e9
+	for _, gb := range []int{32, 64, 128, 256, 512, 1000, 2000, 4000} {
+		if float64(gb) >= need {
+			return gb
+		}
 	}
-	intro := Section{Title: l.t("配線", "Wiring"), NewPage: true, Blocks: []Block{
-		ptext(l.t("媒体の電源はリレーの常時開(NO)接点を通します。ゲートウェイが停止・再起動・停電すると媒体への給電は切れます(フェイルセーフ)。センス入力は切断の証明に使います。",
-			"Each medium's supply runs through its relay's normally-open (NO) contact, so a stopped, restarting or unpowered gateway leaves the medium unpowered (fail-safe). The sense input proves each cut.")),
-	}}
-	var rows [][]Cell
-	for i := range cfg.Relays {
-		rows = append(rows, b.wiringRow(&cfg.Relays[i], mediumOf[cfg.Relays[i].Name]))
-	}
-	intro.Blocks = append(intro.Blocks, table([]string{l.t("リレー", "relay"), l.t("媒体", "medium"), l.t("ドライバ", "driver"), l.t("出力", "output"), l.t("センス入力", "sense input")}, rows,
-		l.t("リレーが設定されていません。媒体の給電を切れないため、オフラインにできません。", "No relay is configured: no medium can be cut off.")))
-	out := []Section{intro}
-	for _, r := range cfg.Relays {
-		m := orDash(mediumOf[r.Name])
-		f := Figure{File: "wiring-" + r.Name + "." + string(l) + ".svg", Caption: l.f("リレー %s(媒体 %s)の配線図", "Wiring of relay %s (medium %s)", r.Name, m)}
-		if r.Driver == relay.DriverModbus {
-			f.SVG = moduleSVG(l, r, b.module(r.Chip), m)
-			d.Figures = append(d.Figures, f)
-			out = append(out, Section{Title: l.f("リレー %s", "Relay %s", r.Name), Blocks: append([]Block{figure(f)}, b.moduleWiring(&r)...)})
+	return int(math.Ceil(need/1000)) * 1000
+}
+
+// knownExportGB is the sum over the sources of the last good pull's staged
+// bytes, in GB; false before the first pull of any source.
+func (b *builder) knownExportGB() (float64, bool) {
+	last := map[string]int64{}
+	for _, e := range b.in.Entries {
+		if e.Kind != ledger.KindPull {
 			continue
 		}
-		f.SVG = wiringSVG(l, b.onPi(), r, m)
-		d.Figures = append(d.Figures, f)
-		blocks := []Block{figure(f)}
-		if r.Sense != nil {
-			if senseByAux(r.Sense) {
-				blocks = append(blocks, ptext(l.t("センス: 強制ガイドリレーの補助NC接点の一端をセンス入力に、他端をGNDにつなぎ、プルアップする(active_low=false)。リレーが働くとONを読み、主接点の溶着や断線もONとして現れるため、すべての故障は「切断を確認できません」になります。",
-					"Sense: wire the force-guided relay's auxiliary NC contact between the sense input and GND, with a pull-up (active_low=false). The line reads ON while the relay is energised; a welded main contact or a broken wire also reads ON, so every fault shows as \"cut not verified\".")))
-			} else {
-				blocks = append(blocks, ptext(l.t("センス: フォトカプラのLED側を、NO接点の後の媒体の + と − の間に抵抗を介してつなぎ、出力側のコレクタをセンス入力、エミッタをGNDにつなぐ(プルアップ、active_low=true)。媒体に給電されているとLOW(ON)を読みます。",
-					"Sense: put the optocoupler's LED, with its resistor, across the medium's + and − after the NO contact; its collector goes to the sense input, its emitter to GND (pull-up, active_low=true). The line reads LOW (ON) while the medium is powered.")))
-			}
+		if p, err := ledger.Decode[ledger.PullData](e); err == nil && p.OK {
+			last[p.Source] = p.Staged.Bytes
 		}
-		if !realRelay(&r) {
-			blocks = append(blocks, note(bad(l.f("このリレーのドライバは %q で、実際のリレーを駆動しません。受入試験の前に gpio または modbus に変更してください。", "This relay's driver is %q, which drives no real relay: change it to gpio or modbus before the acceptance test.", r.Driver))))
-		}
-		out = append(out, Section{Title: l.f("リレー %s", "Relay %s", r.Name), Blocks: blocks})
 	}
-	return out
+	var sum int64
+	for _, v := range last {
+		sum += v
+	}
+	return float64(sum) / 1e9, len(last) > 0
 }
 
-// wiringRow is a relay's row in the wiring table: a GPIO relay's lines, or
-// a module relay's terminals.
-func (b *builder) wiringRow(r *relay.Spec, medium string) []Cell {
+// imageSizeArg is danzen-image's -size for this configuration: from the
+// last pull's export when known, else a placeholder the next section's
+// table fills.
+func (b *builder) imageSizeArg() string {
+	if gb, ok := b.knownExportGB(); ok {
+		return fmt.Sprintf("%dG", imageSizeGiB(gb))
+	}
+	return "<N>G"
+}
+
+// storageSection sizes the boot card or SSD from the export, with the
+// sizing table's export sizes and the board's estimated nightly times.
+func (b *builder) storageSection() Section {
 	l := b.l
-	sense := cell(bad(l.t("なし", "none")))
-	output := b.outputName(r)
-	switch {
-	case r.Sense != nil && r.Driver == relay.DriverModbus:
-		sense = tcell(b.senseName(r))
-	case r.Sense != nil:
-		pull := r.Sense.Pull
-		if pull == "" {
-			pull = l.t("既定", "default")
+	_, instance := b.board()
+	blocks := []Block{
+		ptext(l.f("make image が作るイメージは %d GiB で、起動・ルート領域(約%.1f GiB)を除くと、データ領域 /perm は約0.9 GiB しかありません。取得したエクスポートの作業コピー(%s)は /perm に置かれ、エクスポート全体と、取得中にその横に届く分を合わせて、エクスポートの2倍が要ります。restic のキャッシュと証跡台帳(10年で約139MB)に %d GiB を加えます。イメージの大きさは作業用PCで -size に指定し、/perm はその残りすべてになります。起動媒体はそれ以上の容量のものを選びます。",
+			"The image make image builds is %d GiB: after the boot and root partitions (about %.1f GiB) the data partition /perm has only about 0.9 GiB. The working copy of the pulled exports (%s) lives on /perm and needs twice the export: the whole export, plus what a pull brings in beside it. Add %d GiB for restic's cache and the evidence ledger (about 139 MB in ten years). Give the image's size with -size on the bench PC; /perm takes all the rest. Choose a boot card or SSD at least that large.",
+			defaultImageGiB, imageFixedGiB, b.cfg.StagingDir, permMarginGiB)),
+	}
+	if gb, ok := b.knownExportGB(); ok {
+		size := imageSizeGiB(gb)
+		blocks = append(blocks,
+			para(strong(l.f("この設定に必要な容量: エクスポート %.1f GB(最後の取得、全取得元の合計)→ イメージ %d GiB、起動媒体 %d GB 以上。", "This configuration needs: export %.1f GB (the last pull, all sources) → image %d GiB, a boot medium of %d GB or more.", gb, size, cardSizeGB(size)))),
+			codeBlock(fmt.Sprintf("go run ./gokrazy/cmd/danzen-image -out build/ -size %dG %s", size, instance)))
+	} else {
+		blocks = append(blocks, ptext(l.t("エクスポートの大きさはまだ取得されていません(最初の取得のあと本書を再生成すると、ここに必要な容量が表示されます)。それまでは、依頼書の回答欄で電子カルテのベンダが答えた大きさから、下の表で選びます。",
+			"No export has been pulled yet (regenerate this runbook after the first pull and the size needed shows here). Until then, choose from the table below with the size the e-chart vendor gives in the request's reply form.")))
+	}
+	blocks = append(blocks, b.sizingTable(instance))
+	return Section{Title: l.t("起動媒体の容量(作業用PC)", "Boot medium size (on a bench PC)"), Blocks: blocks}
+}
+
+// sizingTable is the image and card size per export size of bench/sizing,
+// with the board's estimated nightly times at 5% change (ESTIMATED there).
+func (b *builder) sizingTable(instance string) Block {
+	l := b.l
+	data, err := sizing.Load()
+	if err != nil {
+		return note(bad(l.f("見積もり表を読めません: %v", "The sizing table cannot be read: %v", err)))
+	}
+	boardName := map[string]string{instanceRPi: "Raspberry Pi 5"}[instance]
+	if pi4, pi5 := b.piModels(); pi4 && !pi5 {
+		boardName = "Raspberry Pi 4"
+	}
+	if boardName == "" {
+		boardName = "amd64 mini PC"
+	}
+	var board *sizing.Board
+	for i := range data.Boards {
+		if data.Boards[i].Name == boardName {
+			board = &data.Boards[i]
 		}
-		sense = cell(text(b.senseName(r)), text(fmt.Sprintf(" pull=%s active_low=%t", pull, r.Sense.ActiveLow)))
 	}
-	if r.Driver != relay.DriverModbus {
-		output += fmt.Sprintf(" active_low=%t", r.ActiveLow)
+	var rows [][]Cell
+	for _, gb := range data.ExportsGB {
+		size := imageSizeGiB(gb)
+		times := "—"
+		if board != nil {
+			e := data.Estimate(*board, gb, 5)
+			times = sizing.Duration(e.Pull) + " / " + sizing.Duration(e.Powered)
+		}
+		rows = append(rows, []Cell{tcell(fmt.Sprintf("%g GB", gb)), cell(code(fmt.Sprintf("-size %dG", size))), tcell(fmt.Sprintf("%d GB", cardSizeGB(size))), tcell(times)})
 	}
-	return []Cell{cell(code(r.Name)), cell(code(orDash(medium))), tcell(r.Driver), tcell(output), sense}
+	return table([]string{l.t("エクスポート", "export"), l.t("イメージ", "image"), l.t("起動媒体", "boot medium"),
+		l.f("%s の取得/通電時間(1日5%%変更、見積もり)", "%s pull / powered time (5%% changed a day, estimated)", boardName)}, rows, "")
+}
+
+// listenSection says what the gateway listens on, what it connects to,
+// and who should be able to reach it.
+func (b *builder) listenSection() Section {
+	l, cfg := b.l, b.cfg
+	rows := [][]Cell{
+		{tcell(l.t("待ち受け", "listens")), cell(code("TCP 8443")), tcell(l.t("ゲートウェイの画面(HTTPS、ログイン必須)。院内の管理用PCから", "the gateway's page (HTTPS, sign-in required), from the hospital's admin PCs"))},
+		{tcell(l.t("待ち受けない", "closed")), cell(code("TCP 80")), tcell(l.t("gokrazy の管理画面と更新の受け口は、ゲートウェイ内部(root だけが使えるソケット)にしかない。更新は 8443 の画面から、ベンダの署名付きで", "gokrazy's web interface and update endpoint exist only inside the gateway (a root-only socket); updates go through the page on 8443, signed by the vendor"))},
+	}
+	if !cfg.Network.Static() {
+		rows = append(rows, []Cell{tcell(l.t("接続先", "connects to")), cell(code("UDP 67")), tcell(l.t("DHCP サーバ(アドレスの取得)", "the DHCP server (its address)"))})
+	}
+	for _, s := range cfg.Sources {
+		rows = append(rows, []Cell{tcell(l.t("接続先", "connects to")), cell(code(fmt.Sprintf("TCP %d → %s", s.Port, s.Host))), tcell(l.f("取得元 %s の SFTP(読み取りだけ)", "source %s's SFTP (read only)", s.Name))})
+	}
+	rows = append(rows, []Cell{tcell(l.t("接続先", "connects to")), cell(code("UDP 123")), tcell(l.t("院内の NTP サーバ", "the hospital's NTP servers"))})
+	if e := cfg.Alerts.Email; e != nil {
+		rows = append(rows, []Cell{tcell(l.t("接続先", "connects to")), cell(code(e.Server)), tcell(l.t("通知メール(SMTP)", "alert mail (SMTP)"))})
+	}
+	if w := cfg.Alerts.Webhook; w != nil {
+		rows = append(rows, []Cell{tcell(l.t("接続先", "connects to")), cell(code(w.URL)), tcell(l.t("通知 Webhook(HTTPS)", "alert webhook (HTTPS)"))})
+	}
+	for _, m := range cfg.Media {
+		if m.S3 != nil {
+			rows = append(rows, []Cell{tcell(l.t("接続先", "connects to")), cell(code("TCP 443 → " + m.S3.Endpoint)), tcell(l.f("媒体 %s(S3)", "medium %s (S3)", m.Name))})
+		}
+	}
+	return Section{Title: l.t("ゲートウェイの通信", "What the gateway listens on and connects to"), Blocks: []Block{
+		table([]string{l.t("向き", "direction"), l.t("ポート・宛先", "port, address"), l.t("用途", "purpose")}, rows, ""),
+		ptext(l.t("電子カルテサーバからゲートウェイへ接続する必要はありません(取得はゲートウェイから始めます)。TCP 8443 は、スイッチやファイアウォールで院内の管理用PC・作業用PCからだけ届くようにしてください。ゲートウェイにはSSHもシェルもなく、平文で待ち受けるポートもありません。",
+			"The e-chart server never needs to connect to the gateway (the gateway starts every pull). Let TCP 8443 be reached only from the hospital's admin PCs and the bench PC, on the switch or a firewall. The gateway has no SSH, no shell and no port that listens in clear.")),
+	}}
 }

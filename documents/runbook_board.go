@@ -1,6 +1,7 @@
 package documents
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -101,6 +102,91 @@ func (b *builder) clockParts() [][]Cell {
 			tcell(l.t("BAT コネクタに接続。停電中も時刻を保つ", "on the BAT connector: keeps the time through a power cut"))})
 	}
 	return rows
+}
+
+// consoleParts are what reads the console on day one: the one-time
+// setup code goes to /dev/console, which is the kernel's last console=,
+// the serial console (the image's SerialConsole), not the screen.
+func (b *builder) consoleParts() [][]Cell {
+	l := b.l
+	if !b.onPi() {
+		return [][]Cell{{tcell(l.t("シリアルコンソール用ケーブル(セットアップコードの読み取り)", "serial console cable (to read the setup code)")), tcell("1"),
+			tcell(l.t("ボードの COM ポート(ttyS0、115200 bps、8N1)に USB–RS-232C ケーブル(例: FTDI US232R-10)で作業用PCをつなぐ。セットアップコードはシリアルコンソールに表示されます。COM ポートのないボードでは読めないため、COM ポート(または COM ヘッダ)のあるボードを選ぶ",
+				"connect the bench PC to the board's COM port (ttyS0, 115200 bps, 8N1) with a USB–RS-232C cable (e.g. FTDI US232R-10). The setup code appears on the serial console; a board without a COM port (or COM header) cannot show it, so choose one that has"))}}
+	}
+	pi4, pi5 := b.piModels()
+	var rows [][]Cell
+	if pi5 {
+		rows = append(rows, []Cell{tcell(l.t("Raspberry Pi Debug Probe(Raspberry Pi 5 のシリアルコンソール)", "Raspberry Pi Debug Probe (Raspberry Pi 5 serial console)")), tcell("1"),
+			tcell(l.t("Pi 5 の UART コネクタ(3ピン)と作業用PCの USB をつなぎ、115200 bps で開く。セットアップコードはシリアルコンソールに表示されます", "between the Pi 5's UART connector (3-pin) and the bench PC's USB; open it at 115200 bps. The setup code appears on the serial console"))})
+	}
+	if pi4 {
+		rows = append(rows, []Cell{tcell(l.t("USB シリアル変換ケーブル 3.3V(Raspberry Pi 4 のシリアルコンソール)", "3.3 V USB serial cable (Raspberry Pi 4 serial console)")), tcell("1"),
+			tcell(l.t("例: FTDI TTL-232R-3V3。40ピンヘッダの8番(TXD)→ケーブルの RXD、10番(RXD)←ケーブルの TXD、6番 GND。115200 bps。5V のケーブルは使わない", "e.g. FTDI TTL-232R-3V3: header pin 8 (TXD) → the cable's RXD, pin 10 (RXD) ← its TXD, pin 6 GND; 115200 bps. Never a 5 V cable"))})
+	}
+	return append(rows, []Cell{tcell(l.t("micro-HDMI–HDMI ケーブルとモニタ(任意)", "micro-HDMI to HDMI cable and a monitor (optional)")), tcell("1"),
+		tcell(l.t("起動中のカーネルの表示を見るため。セットアップコードは画面ではなくシリアルコンソールに表示されます", "to watch the kernel start; the setup code appears on the serial console, not on the screen"))})
+}
+
+// gpioRelayParts are the parts list's rows for GPIO relays: a
+// force-guided relay per relay, its coil driver and 24 V supply, and the
+// sense circuit's parts with their values.
+func (b *builder) gpioRelayParts() [][]Cell {
+	l := b.l
+	var names, aux, opto []string
+	for i := range b.cfg.Relays {
+		r := &b.cfg.Relays[i]
+		if r.Driver != relay.DriverGPIO {
+			continue
+		}
+		names = append(names, r.Name)
+		switch senseOf(r) {
+		case senseAux:
+			aux = append(aux, r.Name)
+		case senseSupply:
+			opto = append(opto, r.Name)
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	n := len(names)
+	rows := [][]Cell{
+		{tcell(l.t("強制ガイドリレー OMRON G7SA-2A2B DC24 とソケット P7SA-10F-ND DC24", "force-guided relay OMRON G7SA-2A2B DC24 with socket P7SA-10F-ND DC24")), tcell(fmt.Sprint(n)),
+			tcell(l.f("2NO+2NC、接点 6A 30VDC、コイル 24V 15mA。ソケットは DIN レール取付、動作表示 LED とサージ吸収ダイオード内蔵。NO 主接点に媒体の電源 + を通し、NC 補助接点をセンスに使う。リレー: %s",
+				"2 NO + 2 NC, contacts 6 A at 30 V DC, coil 24 V 15 mA; the socket mounts on a DIN rail and has an indicator LED and a surge diode. The NO main contact carries the medium's supply +, the NC auxiliary contact serves the sense. Relays: %s", strings.Join(names, ", ")))},
+		{tcell(l.t("コイルドライバ 東芝 TBD62003APG(ULN2003 互換、7回路)と 16ピン IC ソケット・ユニバーサル基板", "coil driver Toshiba TBD62003APG (ULN2003-compatible, 7 channels) with a 16-pin IC socket on a prototyping board")), tcell(fmt.Sprint((n + 6) / 7)),
+			tcell(l.t("GPIO(3.3V)で直接駆動でき、1回路 0.5A。IN1〜7(1〜7番)に GPIO の出力、OUT(16〜10番)にコイルの A2(−)、COM(9番)に +24V、GND(8番)に 24V 電源の − とゲートウェイの GND", "driven straight from 3.3 V GPIO, 0.5 A per channel: IN1–7 (pins 1–7) from the GPIO outputs, OUT (pins 16–10) to the coils' A2 (−), COM (pin 9) to +24 V, GND (pin 8) to the 24 V supply's − and the gateway's GND"))},
+		{tcell(l.t("リレーのコイル用 DC 24V 電源 OMRON S8VK-G01524(15W、DIN レール)", "24 V DC supply for the relay coils, OMRON S8VK-G01524 (15 W, DIN rail)")), tcell("1"),
+			tcell(l.f("コイル %d 個で %d mA。媒体の電源とは別。− をゲートウェイの GND につなぐ(共通の戻り)", "%d coils draw %d mA; separate from the media supplies. Its − joins the gateway's GND (the common return)", n, 15*n))},
+	}
+	if len(aux) > 0 {
+		rows = append(rows, []Cell{tcell(l.f("R1 抵抗 %s 1/4W(補助接点のセンス)", "R1 resistor %s 1/4 W (auxiliary-contact sense)", ohms(auxPullOhm))), tcell(fmt.Sprint(len(aux))),
+			tcell(l.f("センス入力の pull 用。接点に %.1f mA 流れる。リレー: %s", "the sense input's pull; %.1f mA through the contact. Relays: %s", logicVolts/auxPullOhm*1000, strings.Join(aux, ", ")))})
+	}
+	if len(opto) > 0 {
+		rows = append(rows,
+			[]Cell{tcell(l.t("フォトカプラ PC817(Sharp PC817XNNSZ0F)とダイオード 1N4148", "optocoupler PC817 (Sharp PC817XNNSZ0F) with a 1N4148 diode")), tcell(fmt.Sprint(len(opto))),
+				tcell(l.t("センス用。1N4148 は LED と逆並列。リレー: ", "for the sense; the 1N4148 in reverse across the LED. Relays: ") + strings.Join(opto, ", "))},
+			[]Cell{tcell(l.f("R1 抵抗 %s 1/4W(フォトカプラの出力側)", "R1 resistor %s 1/4 W (the optocoupler's output)", ohms(optoPullOhm))), tcell(fmt.Sprint(len(opto))),
+				tcell(l.f("センス入力の pull 用。%.2f mA", "the sense input's pull; %.2f mA", logicVolts/optoPullOhm*1000))},
+			[]Cell{tcell(l.t("R2 抵抗 1/4W(フォトカプラの LED)", "R2 resistor 1/4 W (the optocoupler's LED)")), tcell(fmt.Sprint(len(opto))),
+				tcell(l.f("媒体の電源電圧で選ぶ: %s(LED 電流 約%.0f mA)", "by the medium's supply voltage: %s (about %.0f mA LED current)", ledChoices(l), optoIf))})
+	}
+	if b.onPi() {
+		rows = append(rows, []Cell{tcell(l.t("40ピンヘッダ用の配線(メス型ジャンパ線または端子台 HAT)", "wiring for the 40-pin header (female jumper wires or a terminal-block HAT)")), tcell("1"),
+			tcell(l.t("GPIO は 3.3V。5V をどの GPIO にもつながない", "the GPIO lines are 3.3 V: never connect 5 V to any of them"))})
+	}
+	return rows
+}
+
+// ledChoices lists R2 per supply voltage: "5V は 750 Ω、12V は 2.2 kΩ…".
+func ledChoices(l lang) string {
+	var out []string
+	for _, r := range ledResistors {
+		out = append(out, l.f("%[1]gV は %[2]s", "%[2]s for %[1]gV", r.volts, ohms(r.ohm)))
+	}
+	return strings.Join(out, l.t("、", ", "))
 }
 
 // gatewayIP is the gateway's address on the hospital LAN, as the e-chart

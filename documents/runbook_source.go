@@ -41,17 +41,27 @@ func (b *builder) sourceSections() []Section {
 	return out
 }
 
-// serverAccount is what the e-chart server's administrator sets up: the
-// account, its one authorized_keys line, on Linux and on Windows Server.
+// serverAccount is step 2's side on the e-chart server: the one
+// authorized_keys line, and the request sheet that asks its vendor for
+// the account (Linux or Windows Server) and the answers the page needs.
 func (b *builder) serverAccount(s *config.Source) []Block {
 	l := b.l
 	blocks := []Block{
-		ptext(l.f("電子カルテサーバ %s(%s:%d)に、パスワードでログインできない専用アカウント %s を作り、読み取り専用の SFTP だけを許可します。次の作業は電子カルテサーバの管理者が行います。",
-			"On e-chart server %s (%s:%d), a dedicated account %s that cannot log in with a password may only read over SFTP. The e-chart server's administrator does the following.",
+		ptext(l.f("電子カルテサーバ %s(%s:%d)に、パスワードでログインできない専用アカウント %s を作り、読み取り専用の SFTP だけを許可します。この作業は電子カルテサーバの管理者(多くは電子カルテのベンダ)が行います。",
+			"On e-chart server %s (%s:%d), a dedicated account %s that cannot log in with a password may only read over SFTP. The e-chart server's administrator (usually the e-chart vendor) does this.",
 			s.Name, s.Host, s.Port, s.User)),
 	}
 	blocks = append(blocks, b.authorizedKeys(s)...)
-	blocks = append(blocks, para(strong(l.t("Linux サーバ(OpenSSH)", "Linux server (OpenSSH)"))))
+	return append(blocks, ptext(l.f("本書末尾の%sを電子カルテのベンダに渡して依頼します(Linux と Windows Server の手順、回答欄)。回答(ホスト鍵の指紋など)が届いてから、次の画面の手順に進みます。",
+		"Hand the %s at the end of this runbook to the e-chart vendor (the Linux and Windows Server steps, and the reply form). Go on with the page's steps below once the reply (the host key fingerprint and the rest) has come back.",
+		l.t("「電子カルテベンダへの依頼書」", "“Request to the e-chart vendor”"))))
+}
+
+// serverAccountSteps are the exact lines for the e-chart server, on Linux
+// and on Windows Server.
+func (b *builder) serverAccountSteps(s *config.Source) []Block {
+	l := b.l
+	blocks := []Block{para(strong(l.t("Linux サーバ(OpenSSH)", "Linux server (OpenSSH)")))}
 	blocks = append(blocks, b.linuxAccount(s)...)
 	blocks = append(blocks, para(strong(l.t("Windows Server(Windows Server 2019 以降に組み込みの OpenSSH サーバ)", "Windows Server (the OpenSSH Server built into Windows Server 2019 and later)"))))
 	return append(blocks, b.windowsAccount(s)...)
@@ -80,7 +90,11 @@ func (b *builder) authorizedKeys(s *config.Source) []Block {
 	}
 }
 
-// linuxAccount is the tested account, chroot and sshd Match block.
+// linuxAccount is the account, its authorized_keys, the chroot and the
+// sshd Match block. The commands are one block a root shell runs as it is
+// (TestRunbookLinuxAccountLogsIn runs it against a real sshd): the home is
+// /home/<user>, where sshd's default AuthorizedKeysFile
+// (.ssh/authorized_keys under the home) finds the key before the chroot.
 func (b *builder) linuxAccount(s *config.Source) []Block {
 	l := b.l
 	chroot := b.cfg.Documents.SFTPChroot
@@ -89,44 +103,107 @@ func (b *builder) linuxAccount(s *config.Source) []Block {
 	}
 	acc := backup.SSHDAccount{User: s.User, Chroot: chroot, ExportDir: s.ExportDir, GatewayIP: b.gatewayIP()}
 	return []Block{
-		ptext(l.f("chroot %s とその親ディレクトリはすべて root 所有で、グループ・他者の書き込みを禁止します。", "The chroot %s and all its parents must be owned by root and not group- or world-writable.", chroot)),
-		codeBlock(strings.Join([]string{
-			fmt.Sprintf("useradd --system --no-create-home --home-dir / --shell /usr/sbin/nologin %s", s.User),
-			fmt.Sprintf("usermod -p '*' %s", s.User),
-			fmt.Sprintf("install -d -o root -g root -m 755 %s %s%s", chroot, chroot, s.ExportDir),
-			fmt.Sprintf("install -d -o %s -m 700 /home/%s/.ssh", s.User, s.User),
-		}, "\n")),
+		ptext(l.f("root で次をそのまま実行する。chroot %s とその親ディレクトリはすべて root 所有で、グループ・他者の書き込みを禁止します。鍵はホームの %s に置きます(sshd の既定の AuthorizedKeysFile が読む場所で、chroot の前に読まれます)。",
+			"Run the following as root, as it stands. The chroot %s and all its parents must be owned by root and not group- or world-writable. The key goes into the home's %s (where sshd's default AuthorizedKeysFile reads it, before the chroot).",
+			chroot, linuxKeysFile(s.User))),
+		codeBlock(b.linuxAccountCommands(s, chroot)),
 		ptext(l.f("電子カルテのエクスポート先を %s%s に読み取り専用でbindマウントし(/etc/fstab に bind,ro で登録)、%s が読めるようにする。", "Bind-mount the e-chart's export directory read-only onto %s%s (a bind,ro line in /etc/fstab) so that %s can read it.", chroot, s.ExportDir, s.User)),
 		ptext(l.t("/etc/ssh/sshd_config の末尾に次を追加する(自動試験で実際のsshdに使っているものと同じ内容):", "Append to /etc/ssh/sshd_config (the same block the automated tests run a real sshd with):")),
 		codeBlock(backup.SSHDMatchBlock(acc)),
-		para(text(l.t("sshd_config の AuthorizedKeysFile がホームの .ssh/authorized_keys を指す場合: ", "Where AuthorizedKeysFile points at the home's .ssh/authorized_keys: ")), code(fmt.Sprintf("/home/%s/.ssh/authorized_keys", s.User))),
 		para(text(l.t("確認して再読み込みする: ", "Check and reload: ")), code("sshd -t && systemctl reload ssh")),
 	}
 }
 
-// windowsAccount: where Win32-OpenSSH reads the line from (the user's own
-// file, or the administrators' file for members of Administrators), with
-// the ACLs it insists on.
+// linuxKeysFile is where sshd's default AuthorizedKeysFile finds user's
+// key: under the home the account is created with.
+func linuxKeysFile(user string) string { return "/home/" + user + "/.ssh/authorized_keys" }
+
+// linuxAccountCommands are the root shell's commands: the account with its
+// home, the chroot, and (when the gateway's key and address are known) the
+// authorized_keys line written in place.
+func (b *builder) linuxAccountCommands(s *config.Source, chroot string) string {
+	u, keys := s.User, linuxKeysFile(s.User)
+	lines := []string{
+		fmt.Sprintf("useradd --system --create-home --home-dir /home/%s --shell /usr/sbin/nologin %s", u, u),
+		fmt.Sprintf("usermod -p '*' %s", u),
+		fmt.Sprintf("install -d -o root -g root -m 755 %s %s%s", chroot, chroot, s.ExportDir),
+		fmt.Sprintf("install -d -o %s -m 700 /home/%s/.ssh", u, u),
+	}
+	if pub, ok := b.in.PublicKeys[s.Name]; ok && b.gatewayIP() != "" {
+		acc := backup.SSHDAccount{User: u, GatewayIP: b.gatewayIP()}
+		lines = append(lines, "cat > "+keys+" <<'EOF'", backup.AuthorizedKeysLine(acc, pub), "EOF")
+	} else {
+		lines = append(lines, "touch "+keys)
+	}
+	return strings.Join(append(lines, fmt.Sprintf("chown %s %s", u, keys), "chmod 600 "+keys), "\n")
+}
+
+// windowsChroot is the folder the Windows Server account is chrooted to;
+// the export lies below it at the source's SFTP path.
+const windowsChroot = `C:\danzen-sftp`
+
+// windowsAccount is the same account on Windows Server's built-in OpenSSH
+// (Win32-OpenSSH 7.7 and later: ChrootDirectory with ForceCommand
+// internal-sftp): a local standard user whose key lies in its own profile
+// (an administrator's would be read from administrators_authorized_keys
+// instead), an NTFS read-only export and a firewall rule for the gateway.
 func (b *builder) windowsAccount(s *config.Source) []Block {
 	l, u := b.l, s.User
 	userFile := `C:\Users\` + u + `\.ssh\authorized_keys`
 	adminFile := `C:\ProgramData\ssh\administrators_authorized_keys`
-	return []Block{steps(
-		titem(l.f("%s はローカルの標準ユーザーにし、Administrators グループには入れない(読み取りだけのアカウントです)。", "Make %s a local standard user, never a member of Administrators (it only reads).", u)),
-		item(text(l.t("フォルダ ", "The folder ")), code(`C:\Users\`+u), text(l.t(" はアカウントが一度ログオンしたときに作られる。先に一度ログオンしてから(例: ", " is made when the account first logs on: log on once first (e.g. ")),
-			code("runas /user:"+u+" cmd"), text(l.t(")、その中に .ssh を作る。", "), then make .ssh in it."))),
-		item(text(l.t("標準ユーザーの鍵は、そのアカウント自身のファイルに書く: ", "A standard user's key goes into the account's own file: ")), code(userFile),
-			text(l.t("。ASCII(BOM なしの UTF-8)で保存する(Windows PowerShell 5 のリダイレクトや Out-File は UTF-16 で書くため、sshd が読めません)。", ". Save it as ASCII (UTF-8 without BOM): Windows PowerShell 5's redirection and Out-File write UTF-16, which sshd does not read."))),
-		item(text(l.t("このファイルは本人・SYSTEM・Administrators だけが読めるようにする(継承を切る): ", "Only the account, SYSTEM and Administrators may read the file (inheritance removed): ")),
-			code(fmt.Sprintf(`icacls %s /inheritance:r /grant "%s:R" /grant "SYSTEM:F" /grant "Administrators:F"`, userFile, u))),
-		item(text(l.t("Administrators のメンバーについては、Windows の既定の sshd_config(Match Group administrators)が本人のファイルを無視し、次のファイルだけを読みます: ", "For a member of Administrators, Windows' default sshd_config (Match Group administrators) ignores the account's own file and reads only ")),
-			code(adminFile), text(l.t("(ACL は ", " (ACL: ")), code(fmt.Sprintf(`icacls %s /inheritance:r /grant "Administrators:F" /grant "SYSTEM:F"`, adminFile)),
-			text(l.t(")。本人のファイルに書いた行はそのとき使われず、「Permission denied (publickey)」になります。このファイルを使わず、アカウントを Administrators から外してください。",
-				"). A line in the account's own file is then never used (\"Permission denied (publickey)\"): take the account out of Administrators rather than use this file."))),
-		item(text(l.f("エクスポートのフォルダ(SFTP のパス %s)には読み取りだけを許可する: ", "Allow only reading on the export folder (SFTP path %s): ", s.ExportDir)),
-			code(fmt.Sprintf(`icacls <%s> /grant "%s:(OI)(CI)RX"`, l.t("フォルダ", "folder"), u))),
-		item(code(`C:\ProgramData\ssh\sshd_config`), text(l.t(" の末尾に次を追加し、再起動する: ", ": append the block below and restart: ")), code("Restart-Service sshd")),
-	), codeBlock(fmt.Sprintf("Match User %s\n    ForceCommand internal-sftp\n    PasswordAuthentication no\n    AllowTcpForwarding no\n    PermitTTY no\n    X11Forwarding no", u))}
+	export := windowsChroot + strings.ReplaceAll(s.ExportDir, "/", `\`)
+	ip := b.gatewayIP()
+	if ip == "" {
+		ip = "<" + l.t("ゲートウェイのIPアドレス", "the gateway's IP address") + ">"
+	}
+	keyLine := "<" + l.t("上の authorized_keys の1行", "the authorized_keys line above") + ">"
+	if pub, ok := b.in.PublicKeys[s.Name]; ok && b.gatewayIP() != "" {
+		keyLine = backup.AuthorizedKeysLine(backup.SSHDAccount{User: u, GatewayIP: ip}, pub)
+	}
+	install := strings.Join([]string{
+		"Add-WindowsCapability -Online -Name OpenSSH.Server~~~~0.0.1.0",
+		"Set-Service -Name sshd -StartupType Automatic",
+		"Start-Service sshd",
+		"$pw = Read-Host -AsSecureString",
+		fmt.Sprintf(`New-LocalUser -Name %s -Password $pw -PasswordNeverExpires -UserMayNotChangePassword -Description "SFTP read-only account of the backup gateway"`, u),
+		fmt.Sprintf("Add-LocalGroupMember -Group Users -Member %s", u),
+		fmt.Sprintf("runas /user:%s cmd", u),
+	}, "\n")
+	keys := strings.Join([]string{
+		fmt.Sprintf(`New-Item -ItemType Directory -Force C:\Users\%s\.ssh`, u),
+		fmt.Sprintf("Set-Content -Path %s -Encoding ascii -Value '%s'", userFile, keyLine),
+		fmt.Sprintf(`icacls %s /inheritance:r /grant "%s:R" /grant "SYSTEM:F" /grant "Administrators:F"`, userFile, u),
+		fmt.Sprintf("New-Item -ItemType Directory -Force %s", export),
+		fmt.Sprintf(`icacls %s /inheritance:r /grant "SYSTEM:(OI)(CI)F" /grant "Administrators:(OI)(CI)F" /grant "%s:(OI)(CI)RX"`, windowsChroot, u),
+		fmt.Sprintf("Set-NetFirewallRule -Name OpenSSH-Server-In-TCP -RemoteAddress %s", ip),
+		"Get-LocalGroupMember -Group Administrators",
+	}, "\n")
+	match := strings.Join([]string{
+		"Match User " + u,
+		"    ChrootDirectory " + windowsChroot,
+		"    ForceCommand internal-sftp -R -d " + s.ExportDir,
+		"    AuthenticationMethods publickey",
+		"    PasswordAuthentication no",
+		"    AllowTcpForwarding no",
+		"    AllowAgentForwarding no",
+		"    PermitTTY no",
+		"    X11Forwarding no",
+	}, "\n")
+	return []Block{
+		ptext(l.f("Windows Server 2019 以降には OpenSSH サーバが組み込まれています(Win32-OpenSSH。ChrootDirectory と ForceCommand internal-sftp による SFTP 専用アカウントは 7.7 以降で使えます)。管理者として開いた PowerShell で、次の行をそのまま入力します。パスワードは Read-Host で聞かれます。長い乱数にし、runas で一度ログオンしたあとは控えません(鍵でだけ使うアカウントです)。runas で開いたウィンドウは exit で閉じます。そのときフォルダ C:\\Users\\%s が作られます。",
+			"Windows Server 2019 and later include the OpenSSH Server (Win32-OpenSSH; an SFTP-only account with ChrootDirectory and ForceCommand internal-sftp works from 7.7 on). In PowerShell run as administrator, type these lines as they stand. Read-Host asks for the password: make it a long random one and do not keep it after the one runas logon (the account is used with its key only). Close the window runas opens with exit; that logon creates the folder C:\\Users\\%s.", u)),
+		codeBlock(install),
+		ptext(l.f("鍵・エクスポートのフォルダ・ファイアウォール。鍵のファイルは ASCII で書きます(Windows PowerShell 5 のリダイレクトや Out-File は UTF-16 で書くため、sshd が読めません)。エクスポートのフォルダ %s には %s の読み取りだけを許可し、継承を切ります(C:\\ 直下の既定の継承では Authenticated Users が変更できてしまいます)。電子カルテのエクスポートを書き込むアカウントには、同じ icacls で :(OI)(CI)M を追加してください。ファイアウォールは、OpenSSH サーバの導入で作られる規則 OpenSSH-Server-In-TCP をゲートウェイのアドレスだけに絞ります(ほかに SSH を使う管理PCがあれば、そのアドレスをカンマで続けます)。最後の行の一覧に %s がないことを確かめます。",
+			"The key, the export folder and the firewall. The key file is written as ASCII (Windows PowerShell 5's redirection and Out-File write UTF-16, which sshd does not read). The export folder %s allows %s to read only, with inheritance removed (the default inheritance under C:\\ lets Authenticated Users modify). Give the account that writes the e-chart export :(OI)(CI)M with the same icacls. The firewall rule OpenSSH-Server-In-TCP, made when the OpenSSH Server is installed, is narrowed to the gateway's address (add the addresses of other admin PCs that use SSH, separated by commas). The last line's list must not contain %s.",
+			export, u, u)),
+		codeBlock(keys),
+		para(text(l.f("%s は Administrators に入れません。Windows の既定の sshd_config は Administrators のメンバーの鍵を ", "%s is never a member of Administrators: Windows' default sshd_config reads the keys of Administrators' members only from ", u)),
+			code(adminFile), text(l.t(" からだけ読み(Match Group administrators)、本人の ", " (Match Group administrators) and ignores their own ")), code(userFile),
+			text(l.t(" を無視するため、「Permission denied (publickey)」になります。そのファイルは使いません。", ", which gives \"Permission denied (publickey)\". That file is not used here."))),
+		para(code(`C:\ProgramData\ssh\sshd_config`), text(l.t(" の末尾(既存の Match Group administrators の後)に次を追加し、構文を確かめてから再起動する:", ": append the block below after the existing Match Group administrators block, then check the syntax and restart:"))),
+		codeBlock(match),
+		codeBlock(`& "$env:windir\System32\OpenSSH\sshd.exe" -t` + "\nRestart-Service sshd"),
+	}
 }
 
 // sourceOnPage is the page's part of step 2, with the fingerprints pinned.

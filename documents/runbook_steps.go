@@ -41,17 +41,15 @@ func (b *builder) wiringTest(r *relay.Spec) []Block {
 	l := b.l
 	on, off := orDefault(r.OnTimeout, relay.DefaultOnTimeout), orDefault(r.OffTimeout, relay.DefaultOffTimeout)
 	appear, gone := disk.DefaultAppearTimeout, disk.DefaultGoneTimeout
-	medium := ""
 	for _, m := range b.cfg.Media {
 		if m.Relay == r.Name {
-			medium = m.Name
 			if m.Disk != nil {
 				appear, gone = orDefault(m.Disk.AppearTimeout, appear), orDefault(m.Disk.GoneTimeout, gone)
 			}
 		}
 	}
 	blocks := []Block{
-		para(strong(l.f("リレー %s(媒体 %s)", "Relay %s (medium %s)", r.Name, orDash(medium)))),
+		para(strong(l.f("リレー %s(%s)", "Relay %s (%s)", r.Name, b.poweredBy(r.Name).label))),
 		steps(
 			titem(l.f("媒体(またはテープ装置・回線装置)をリレー %s の配線どおりに接続し、%sを開いて%sを押す。", "Connect the medium (or tape drive, uplink device) as relay %s is wired, open %s and press %s.",
 				r.Name, l.qf(pageRelayStep, r.Name), l.q(pageRunWiring))),
@@ -127,9 +125,9 @@ func (b *builder) firstCycleSection() Section {
 		steps(
 			titem(l.f("%sを押す。すべての取得元を取得し、ローテーションによらずすべての媒体に書き込む。進み具合はその場で表示される。", "Press %s: it pulls every source and writes every medium, whatever the rotation, showing its progress as it goes.", l.q(pageRunFirst))),
 			titem(l.t("各媒体は書き込み後に切断され、最後に各媒体の状態が表示される。次の表の状態になることを確かめる。", "Each medium is cut after it is written; the cycle ends showing each medium's state, which must be the one in the table below.")),
-			titem(l.f("%sに%sと表示され、状態画面の%sの一覧が消えることを確かめる。以後は毎回スケジュール %s(%s)で実行される。",
-				"Check that %s says %s and that the %s checklist has left the status page. From now on the schedule %s (%s) runs it.",
-				l.q(pageCommission), l.q(pageAllDone), l.q(pageChecklist), b.cfg.Schedule, b.cfg.TimeZone)),
+			titem(l.f("%sに%sと表示され、状態画面の%sの一覧が消えることを確かめる。以後はスケジュール(%s)で実行される。",
+				"Check that %s says %s and that the %s checklist has left the status page. From now on it runs on the schedule (%s).",
+				l.q(pageCommission), l.q(pageAllDone), l.q(pageChecklist), b.scheduleWords(b.cfg.Schedule))),
 		),
 		table([]string{l.t("媒体", "medium"), l.t("最初のサイクル後の状態", "state after the first cycle")}, rows, l.t("媒体が設定されていません。", "No medium is configured.")),
 	}}
@@ -179,37 +177,4 @@ func (b *builder) ledgerBenchSection() Section {
 		codeBlock(fmt.Sprintf("tar xf %s.tar\ndanzen ledger verify --dir %s", name, name)),
 		ptext(l.f("正常と表示されることを確かめ、最終記録の seq と先頭ハッシュを受入試験の記録に控える。画面の%sにも同じ検証結果が表示される。", "It must say OK: note the last seq and the head hash in the acceptance record. The page's %s shows the same verification.", l.q(pageLedger))),
 	}}
-}
-
-func (b *builder) acceptance() []Block {
-	l, cfg := b.l, b.cfg
-	items := [][]Span{
-		titem(l.t("起動直後、すべての媒体の電源ランプが消えている(フェイルセーフ)。", "Right after start, every medium's power lamp is off (fail-safe).")),
-		titem(l.f("画面の%sで、時刻が NTP で同期済みと表示された(NTP サーバがない場合は、その理由と対策を記録した)。", "The page's %s step shows the clock synchronised by NTP (without an NTP server: why, and what was done instead, is recorded).", l.q(pageNetworkLink))),
-	}
-	for _, s := range cfg.Sources {
-		items = append(items,
-			item(text(l.f("取得元 %s のホスト鍵の指紋を電子カルテサーバ側と照合し、登録した。", "The host key fingerprint of source %s was compared with the e-chart server and pinned.", s.Name))),
-			item(text(l.f("取得元 %s の%sで、予定どおりのファイルが一覧された。", "Source %s's %s listed the files expected.", s.Name, l.q(pageTest)))),
-			item(text(l.f("読み取り専用アカウント %s で書き込み・削除ができないことを確認した。", "Writing and deleting as the read-only account %s fail.", s.User))))
-	}
-	for _, r := range cfg.Relays {
-		items = append(items, item(text(l.f("リレー %s の配線テストがすべての段階で成功した。", "Relay %s's wiring test passed every stage.", r.Name))))
-	}
-	items = append(items, item(text(l.f("最初のサイクルが画面から実行され、%sに%sと表示された。", "The first cycle ran from the page; %s says %s", l.q(pageCommission), l.q(pageAllDone)))))
-	for i := range cfg.Media {
-		m := &cfg.Media[i]
-		items = append(items, item(text(l.f("媒体 %s: スナップショットが記録され、画面に%sと表示された。", "Medium %s: a snapshot was recorded and the page shows %s.", m.Name, l.q(b.expectedState(m))))))
-		if r := relayOf(cfg, m); r != nil && r.Sense != nil && realRelay(r) {
-			items = append(items, item(text(l.f("媒体 %s: センス線を外して実行すると「切断を確認できません」となり、通知が届いた(試験後に配線を戻す)。", "Medium %s: with the sense wire removed the cut shows as NOT verified and an alert arrived (rewire afterwards).", m.Name))))
-		}
-	}
-	return append([]Block{
-		checklist(append(items,
-			titem(l.t("復元訓練を1回行い、全ファイルのSHA-256が一致し、復元時間が記録された。", "One restore drill ran: every file's SHA-256 matched and the time to restore was recorded.")),
-			titem(l.t("証跡台帳を書き出し、作業用PCで検証して正常だった。先頭ハッシュを控えた。", "The ledger was exported and verified OK on the bench PC; its head hash was noted.")),
-			titem(l.f("画面の%sで計画書・運用手順・復旧手順書を再生成し、未記入の欄がない。", "The plan, annex and recovery sheet were regenerated on the page's %s with no field left unfilled.", l.q(pageDocuments))),
-		)...),
-	}, append(b.piOnlyChecks(),
-		signatures(l.t("実施日", "date"), l.t("構築者", "built by"), l.t("病院確認者", "accepted for the hospital"), l.t("保守ベンダ", "vendor")))...)
 }

@@ -144,13 +144,20 @@ type wiringRig struct {
 
 func newWiringRig(t *testing.T, mode looptest.Mode, withMedium bool) *wiringRig {
 	t.Helper()
+	return newWiringRigWith(t, mode, withMedium, demo.HardwareOptions{}, nil)
+}
+
+// newWiringRigWith is newWiringRig on hardware made with hwo; adjust, if
+// set, changes the configuration and the options before the gateway opens.
+func newWiringRigWith(t *testing.T, mode looptest.Mode, withMedium bool, hwo demo.HardwareOptions, adjust func(*demo.Hardware, *config.Config, *gateway.Options)) *wiringRig {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("needs root and loop devices: make test runs it, -short skips it")
 	}
 	cfg, path := newGatewayDir(t)
 	name := "wire-" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))[len("test"):]
 	name = name[:min(len(name), 40)]
-	hw, err := demo.NewHardware(context.Background(), filepath.Join(t.TempDir(), "disks"), []string{name}, 32<<20, slog.New(slog.DiscardHandler))
+	hw, err := demo.NewHardwareWith(context.Background(), filepath.Join(t.TempDir(), "disks"), []string{name}, 32<<20, slog.New(slog.DiscardHandler), hwo)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,13 +167,17 @@ func newWiringRig(t *testing.T, mode looptest.Mode, withMedium bool) *wiringRig 
 		}
 	})
 	hw.Powers[name].SetMode(mode)
-	cfg.Relays = hw.Relays
+	cfg.Relays, cfg.RelayModules = hw.Relays, hw.Modules
 	if withMedium {
 		m := hw.Media[0]
 		m.Disk.AppearTimeout, m.Disk.GoneTimeout = config.Duration(3*time.Second), config.Duration(3*time.Second)
 		cfg.Media = []config.Medium{m}
 	}
-	return &wiringRig{hw: hw, cfg: cfg, path: path, g: openAt(t, cfg, path, gateway.Options{RelaySources: hw.Sources()})}
+	opts := gateway.Options{RelaySources: hw.Sources()}
+	if adjust != nil {
+		adjust(hw, cfg, &opts)
+	}
+	return &wiringRig{hw: hw, cfg: cfg, path: path, g: openAt(t, cfg, path, opts)}
 }
 
 func (r *wiringRig) relay() string { return r.hw.Relays[0].Name }

@@ -114,6 +114,9 @@ type wiringRun struct {
 	// senseOff and gone prove the cut for the medium's evidence.
 	senseOff, gone bool
 	offReason      msg.Text
+	// outside: the test ran outside the interlock window, where the
+	// interlock step took it whole (interlock.go).
+	outside bool
 }
 
 // wiringLocked runs the test; the caller holds the job lock.
@@ -131,6 +134,10 @@ func (g *Gateway) wiringLocked(ctx context.Context, r *relay.Relay, actor string
 	w.job.update(func(j *CommissionJob) { j.Wiring = &w.result })
 	if err := w.probe.baseline(); err != nil {
 		w.fail(WireBefore, msg.TextOf(err))
+	}
+	if w.outside = w.interlock(ctx); w.outside {
+		w.finish(actor)
+		return
 	}
 	powered := w.powerOn(ctx)
 	if powered {
@@ -309,6 +316,9 @@ func (w *wiringRun) finish(actor string) {
 		err = msg.New("シミュレーションのリレーは何も給電・切断しないため、配線を確認できません(オフラインではありません)",
 			"a simulated relay powers and cuts nothing, so its wiring cannot be proven (not offline)")
 		text = msg.Sprintf("試運転: リレー %s はシミュレーションです(オフラインではありません)", "commissioning: relay %s is simulated (not offline)", w.r.Name())
+	case w.outside && w.ok:
+		d.Detail = msg.T("時間帯の外: インターロックが電源を止めていることを確認", "outside the window: the interlock was seen to hold power off")
+		text = msg.Sprintf("試運転: リレー %s のインターロックは時間帯の外で電源を止めています", "commissioning: relay %s: the interlock holds power off outside its window", w.r.Name())
 	case !w.ok:
 		failed := w.failedSteps()
 		d.Detail = d.Detail.Append("; ", failed)

@@ -24,7 +24,9 @@ var ErrNoConfigFile = msg.New("設定ファイルが指定されていません"
 // runs. A configuration equal to the one in use writes nothing, and the
 // previous undo stays. It refuses with ErrBusy while a job runs, rather
 // than changing the hardware under a powered medium. actor is recorded
-// with the list of changed settings.
+// with the list of changed settings. The part of a change that shortens
+// what is kept is held for its waiting period (pending.go): the longer
+// values stay in force and are saved.
 func (g *Gateway) Reconfigure(ctx context.Context, actor string, cfg *config.Config) error {
 	if g.opts.ConfigPath == "" {
 		return ErrNoConfigFile
@@ -37,10 +39,45 @@ func (g *Gateway) Reconfigure(ctx context.Context, actor string, cfg *config.Con
 	if err := cfg.ValidateChange(old); err != nil {
 		return err
 	}
-	changed := changedFields(old, cfg)
-	if len(changed) == 0 {
-		return nil
+	// What shortens what is kept waits (pending.go); the rest applies now.
+	eff, held, err := holdShortening(old, cfg)
+	if err != nil {
+		return err
 	}
+	if len(held) > 0 {
+		if err := eff.ValidateChange(old); err != nil {
+			return msg.Errorf("保持を減らす変更は待機期間の後に有効になるため、その間も今の設定が有効でなければなりませんが、この組み合わせでは成り立ちません: %w",
+				"a change that keeps less applies only after its waiting period, and until then the current settings must stay valid beside the rest of this change, which they do not: %w", err)
+		}
+	}
+	changed := changedFields(old, eff)
+	var p PendingChange
+	if len(held) > 0 {
+		// Held before anything applies: a change that cannot be held is
+		// refused whole.
+		if p, err = g.hold(ctx, actor, old, cfg, held); err != nil {
+			return err
+		}
+	}
+	if len(changed) > 0 {
+		if err := g.apply(ctx, actor, old, eff, changed); err != nil {
+			if len(held) > 0 {
+				if _, _, uerr := g.unhold(p.ID); uerr != nil {
+					err = errors.Join(err, uerr)
+				}
+			}
+			return err
+		}
+	}
+	if len(held) > 0 {
+		g.announce(p)
+	}
+	return nil
+}
+
+// apply switches to cfg (changed from old in changed) and saves it. The
+// caller holds the job lock.
+func (g *Gateway) apply(ctx context.Context, actor string, old, cfg *config.Config, changed []string) error {
 	n, err := g.newNotifier(cfg)
 	if err != nil {
 		return err

@@ -92,8 +92,12 @@ func TestReconfigureSavesAppliesRecordsAndUndoes(t *testing.T) {
 	if err := g.UndoConfig(context.Background(), "vendor"); err != nil {
 		t.Fatal(err)
 	}
-	if g.Config().Schedule != "daily 02:00" || g.Config().Retention.KeepLast != 5 {
+	// Undo keeps less generations again: like any shortening it waits.
+	if g.Config().Schedule != "daily 02:00" || g.Config().Retention.KeepLast != 7 {
 		t.Fatalf("undo did not restore: %+v", g.Config())
+	}
+	if ps, err := g.PendingChanges(); err != nil || len(ps) != 1 || ps[0].Target.Retention.KeepLast != 5 {
+		t.Fatalf("undo's shortening not held: %+v, %v", ps, err)
 	}
 }
 

@@ -47,6 +47,7 @@ type diskDrive struct {
 	d       *disk.Driver
 	prepare *prepareOpts
 	mounted *disk.Mounted
+	kit     *kitJob // recoverykit.go
 }
 
 var (
@@ -79,6 +80,7 @@ func (dd *diskDrive) Detach(ctx context.Context) error {
 	if dd.mounted == nil {
 		return nil
 	}
+	dd.writeKit(ctx)
 	_, err := dd.d.Detach(ctx, *dd.mounted)
 	if err == nil {
 		dd.mounted = nil

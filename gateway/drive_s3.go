@@ -60,7 +60,8 @@ type s3Drive struct {
 	caPath  string
 	state   string // retention state file on staging
 	record  func(ledger.Entry)
-	lockErr error // nil once Verify passed in this session
+	lockErr error   // nil once Verify passed in this session
+	kit     *kitJob // recoverykit.go
 }
 
 var (
@@ -102,6 +103,7 @@ func (sd *s3Drive) Attach(ctx context.Context) (string, error) {
 // Detach keeps what the repository holds locked for another retention
 // period (see s3.Bucket.KeepLocked).
 func (sd *s3Drive) Detach(ctx context.Context) error {
+	sd.writeKit(ctx)
 	if sd.lockErr != nil {
 		return nil
 	}

@@ -46,6 +46,12 @@ type Options struct {
 	// RecutEvery is how often an unverified cut is tried again (zero:
 	// a minute; tests shorten it) (recut.go).
 	RecutEvery time.Duration
+	// Update is where the firmware update side is (sysupdate.go).
+	Update UpdateOptions
+	// Interlock is the clock the interlock window is judged by (interlock.go).
+	Interlock InterlockOptions
+	// Now is the wall clock of held shortenings (nil: time.Now) (pending.go).
+	Now func() time.Time
 }
 
 // Gateway is an opened configuration.
@@ -58,6 +64,7 @@ type Gateway struct {
 	relays  *relay.Set
 	media   map[string]driver // by medium name (mediatypes.go)
 	job     sync.Mutex        // one job (cycle, setup, restore) at a time
+	pending sync.Mutex        // pending.json: held shortenings (pending.go)
 	nextMu  sync.Mutex
 	next    time.Time
 	events  hub
@@ -73,6 +80,7 @@ type Gateway struct {
 	comm       commission   // commission.go
 	netState   networkState // network.go
 	recut      recutter     // recut.go
+	offsite    offsiteMarks // offsite.go
 }
 
 // Open opens the ledger and the relays, then drives every relay off and
@@ -253,6 +261,7 @@ func (g *Gateway) runCycleLocked(ctx context.Context, events func(backup.CycleEv
 	for _, m := range g.Config().Media {
 		names = append(names, m.Name)
 	}
+	names = g.homeForCycle(names) // a medium kept off-site is passed over, said in the ledger (offsite.go)
 	return g.runTargetsLocked(ctx, backup.Due(names, g.Config().Rotation.PerCycle, backup.LastWritten(entries)), events)
 }
 
@@ -275,6 +284,7 @@ func (g *Gateway) runTargetsLocked(ctx context.Context, media []string, events f
 	}
 	c := g.cycle(events)
 	c.Targets = targets
+	g.recordInterlockCycle(targets)
 	rep, err := c.Run(ctx)
 	g.alertCycle(rep, err)
 	g.pruneFileLists()
@@ -319,12 +329,13 @@ func (g *Gateway) target(name string, u use) (backup.Target, error) {
 		if !ok {
 			return backup.Target{}, msg.Errorf("媒体 %[2]s のリレー %[1]q が開かれていません", "relay %q of medium %s is not open", m.Relay, name)
 		}
-		sw, before = r, g.recutBeforeOn(name)
+		sw, before = g.interlockSwitch(r), g.recutBeforeOn(name)
 	}
 	d, err := g.drive(m, u)
 	if err != nil {
 		return backup.Target{}, err
 	}
+	g.attachKit(d, name, u)
 	// A backend medium (S3) gives restic its credentials and CA; they
 	// travel in the environment and a file, never on a command line.
 	var env []string

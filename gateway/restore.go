@@ -230,6 +230,7 @@ func (g *Gateway) nextDrillMedium() (string, error) {
 	for _, m := range g.Config().Media {
 		names = append(names, m.Name)
 	}
+	names = g.homeMedia(names) // a medium kept off-site cannot be drilled (offsite.go)
 	if len(names) == 0 {
 		return "", msg.New("媒体が設定されていません", "no medium is configured")
 	}

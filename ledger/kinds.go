@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"context"
 	"encoding/json"
 	"sync"
 	"time"
@@ -21,6 +22,7 @@ const (
 	KindPowerOn            Kind = "power.on"             // the medium is powered/connected; data PowerOnData
 	KindPowerOffVerified   Kind = "power.off.verified"   // cut and verified offline; data CutData
 	KindPowerOffUnverified Kind = "power.off.unverified" // cut attempted, not verified: still counted connected; data CutData
+	KindInterlock          Kind = "interlock"            // the coil-supply timer was checked (wiring test) or matched against a cycle; data InterlockData
 	KindDeviceAppear       Kind = "device.appear"        // the medium's device appeared (declared, not written today)
 	KindDeviceGone         Kind = "device.gone"          // the medium's device disappeared after the cut; no data
 	KindMount              Kind = "mount"                // the repository is reachable; data MountData
@@ -54,6 +56,10 @@ const (
 	KindTapeEject   Kind = "tape.eject"   // the cartridge was unloaded
 )
 
+// KindOffsite: a removable medium was taken off-site or brought back, or
+// a cycle passed over it while it was away; data OffsiteData.
+const KindOffsite Kind = "medium.offsite"
+
 // Backups, checks and retention.
 const (
 	KindCycleStart        Kind = "cycle.start"        // data CycleStartData
@@ -67,6 +73,7 @@ const (
 	KindForget            Kind = "forget"             // retention removed snapshots; data ForgetData
 	KindForgetPaused      Kind = "forget.paused"      // pruning skipped while an anomaly is open; data ForgetPausedData
 	KindPruneUnreferenced Kind = "prune.unreferenced" // data no snapshot uses was removed; no data
+	KindRecoveryKit       Kind = "recovery.kit"       // the recovery kit (restic, recovery sheet) was written to a medium, or not; data RecoveryKitData
 	KindError             Kind = "error"              // a step failed; data ErrorData
 	KindAnomaly           Kind = "source.anomaly"     // an export looked like ransomware; data AnomalyData
 	KindAnomalyAck        Kind = "source.anomaly.ack" // a person acknowledged it; data AnomalyData
@@ -77,6 +84,7 @@ const (
 	KindRestore         Kind = "restore"                // a restore ended (ok or not); data RestoreData
 	KindDrill           Kind = "drill"                  // a restore drill ended (訓練記録); data RestoreData with Drill set
 	KindDrillMissed     Kind = "drill.missed"           // scheduled drills did not run; data MissedData
+	KindExercise        Kind = "bcp.exercise"           // staff recorded a BCP 訓練・演習 on the page; data ExerciseData
 	KindSendBackStart   Kind = "restore.sendback.start" // data SendBackStartData
 	KindSendBack        Kind = "restore.sendback"       // data SendBackData
 	KindRestoreRemoved  Kind = "restore.removed"        // a restored copy was deleted; no data
@@ -94,6 +102,9 @@ const (
 // The gateway itself: configuration, secrets, alerts, the ledger.
 const (
 	KindConfigChange    Kind = "config.change"    // data ConfigChangeData
+	KindGuarded         Kind = "guarded"          // a guarded change (password typed again, or a shortening held for its waiting period); data GuardedData
+	KindUpdate          Kind = "update"           // a signed update was written and switched to; data UpdateData
+	KindUpdateRefused   Kind = "update.refused"   // an update was refused or failed; data UpdateData
 	KindConfigFallback  Kind = "config.fallback"  // config.json was damaged and the previous one used; no data
 	KindHostKeyPinned   Kind = "hostkey.pinned"   // a host key was pinned after a person compared it; data HostKeyPinnedData
 	KindHostKeyReplaced Kind = "hostkey.replaced" // a CHANGED host key replaced the pinned one after a person compared both; data HostKeyReplacedData
@@ -155,6 +166,7 @@ func Kinds() []KindInfo {
 		with(RelayEvent{}, KindRelayCommand, KindRelaySense),
 		with(PowerOnData{}, KindPowerOn),
 		with(CutData{}, KindPowerOffVerified, KindPowerOffUnverified),
+		with(InterlockData{}, KindInterlock),
 		none(KindDeviceAppear, KindDeviceGone),
 		with(MountData{}, KindMount),
 		none(KindUnmount),
@@ -163,6 +175,7 @@ func Kinds() []KindInfo {
 		with(DiskEvent{}, KindDiskWaiting, KindDiskAppeared, KindDiskMismatch, KindDiskNotAppeared, KindDiskMounted,
 			KindDiskRefused, KindDiskPrepared, KindDiskUnmounted, KindDiskDetachStep, KindDiskGone, KindDiskStillPresent),
 		with(TapeEvent{}, KindTapeLabel, KindTapeArchive, KindTapeFull, KindTapeRestore, KindTapeEject),
+		with(OffsiteData{}, KindOffsite),
 		with(CycleStartData{}, KindCycleStart),
 		with(PullData{}, KindPull),
 		with(CycleEndData{}, KindCycleEnd),
@@ -174,10 +187,12 @@ func Kinds() []KindInfo {
 		with(ForgetData{}, KindForget),
 		with(ForgetPausedData{}, KindForgetPaused),
 		none(KindPruneUnreferenced),
+		with(RecoveryKitData{}, KindRecoveryKit),
 		with(ErrorData{}, KindError),
 		with(AnomalyData{}, KindAnomaly, KindAnomalyAck),
 		with(RestoreData{}, KindRestore, KindDrill),
 		with(MissedData{}, KindDrillMissed),
+		with(ExerciseData{}, KindExercise),
 		with(SendBackStartData{}, KindSendBackStart),
 		with(SendBackData{}, KindSendBack),
 		none(KindRestoreRemoved),
@@ -187,6 +202,8 @@ func Kinds() []KindInfo {
 		with(FeedChangeData{}, KindFeedChange),
 		with(TargetConfirmData{}, KindTargetConfirm),
 		with(ConfigChangeData{}, KindConfigChange),
+		with(GuardedData{}, KindGuarded),
+		with(UpdateData{}, KindUpdate, KindUpdateRefused),
 		none(KindConfigFallback),
 		with(HostKeyPinnedData{}, KindHostKeyPinned),
 		with(HostKeyReplacedData{}, KindHostKeyReplaced),
@@ -247,6 +264,25 @@ type PowerOnData struct {
 	Verified  bool   `json:"verified"`
 	Simulated bool   `json:"simulated"`
 	Sense     string `json:"sense"`
+}
+
+// InterlockData is the data of KindInterlock: what is known of the
+// hardware interlock timer in the relay coils' supply. Use "wiring": the
+// wiring test tried to power the relay outside the window (Checked) and
+// the sense stayed off (Held), or not. Use "cycle": the cycle started
+// Inside the window or not, and the schedule as configured runs only
+// inside it (ScheduleFits). Use "power": a relay reached ON outside the
+// window, so the timer let power through (Held false).
+type InterlockData struct {
+	Use          string    `json:"use"`                // "wiring", "cycle" or "power"
+	Relays       []string  `json:"relays"`             // the relays behind the timer that this is about
+	Window       msg.Text  `json:"window"`             // as configured, e.g. 01:00–05:00 (mon, …)
+	Inside       bool      `json:"inside"`             // the time was inside the window
+	Checked      bool      `json:"checked"`            // the timer was tried (outside the window)
+	Held         bool      `json:"held"`               // the sense stayed off while it was tried
+	ScheduleFits bool      `json:"schedule_fits"`      // cycle: every scheduled start is inside the window
+	Sense        string    `json:"sense,omitempty"`    // the sense reading when tried
+	NextOpen     time.Time `json:"next_open,omitzero"` // when the window opens next (outside it)
 }
 
 // CutData is the data of KindPowerOffVerified and KindPowerOffUnverified:
@@ -462,6 +498,34 @@ type RestoreData struct {
 	Error         msg.Text   `json:"error,omitzero"`
 }
 
+// RecoveryKitData is the data of KindRecoveryKit: the folder
+// danzen-recovery/ on a medium (package recoverykit) after a session that
+// refreshed it. OK false: the kit is missing or not (wholly) written, and
+// the entry's message says why; the backup itself is not failed by it.
+type RecoveryKitData struct {
+	OK        bool     `json:"ok"`
+	Use       string   `json:"use"`                 // "cycle" or "prepare"
+	Version   string   `json:"version,omitempty"`   // restic's
+	Written   []string `json:"written,omitempty"`   // files written (new or changed)
+	Unchanged int      `json:"unchanged,omitempty"` // files already there as they are
+	Sums      string   `json:"sums,omitempty"`      // SHA-256 of the medium's SHA256SUMS
+}
+
+// ExerciseData is the data of KindExercise: a 訓練・演習 under the
+// hospital's BCP as staff recorded it, with the newest automatic restore
+// measurement (KindDrill) attached as it stood then.
+type ExerciseData struct {
+	Date         string   `json:"date"` // YYYY-MM-DD, the day it was held
+	Participants []string `json:"participants"`
+	Scenario     string   `json:"scenario"`
+	Problems     string   `json:"problems,omitempty"`     // what went wrong
+	Improvements string   `json:"improvements,omitempty"` // what will be changed
+	// Measurement is the newest restore measurement's entry and data,
+	// absent when none was recorded yet.
+	MeasurementSeq uint64       `json:"measurement_seq,omitempty"`
+	Measurement    *RestoreData `json:"measurement,omitempty"`
+}
+
 // SendBackStartData is the data of KindSendBackStart.
 type SendBackStartData struct {
 	Restore string `json:"restore"`
@@ -531,6 +595,37 @@ type TargetConfirmData struct {
 // ConfigChangeData is the data of KindConfigChange: the fields changed.
 type ConfigChangeData struct {
 	Changed []string `json:"changed"`
+}
+
+// GuardedData is the data of KindGuarded: a change that could destroy
+// backups or open the way to the media, with where it came from. Op
+// names it ("medium.delete", "user.delete", "relay.change",
+// "retention.change", "target.change", "hostkey.accept"; a shortening of
+// what is kept: "shorten.pending", "shorten.applied", "shorten.cancelled",
+// "shorten.failed").
+type GuardedData struct {
+	Op   string `json:"op"`
+	From string `json:"from,omitempty"` // the client's address
+	// Target names what it touched (a medium, user, relay, target).
+	Target  string   `json:"target,omitempty"`
+	Changes []string `json:"changes,omitempty"`
+	// ID and Effective identify a held shortening and when it applies.
+	ID        string    `json:"id,omitempty"`
+	Effective time.Time `json:"effective,omitzero"`
+}
+
+type originKey struct{}
+
+// WithOrigin returns ctx carrying the client address a change came from,
+// so the code that records it can say from where.
+func WithOrigin(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, originKey{}, addr)
+}
+
+// Origin is the client address WithOrigin set, or "".
+func Origin(ctx context.Context) string {
+	s, _ := ctx.Value(originKey{}).(string)
+	return s
 }
 
 // HostKeyPinnedData is the data of KindHostKeyPinned. One of Source and
@@ -721,4 +816,38 @@ type AlertTestData struct {
 	Channel string   `json:"channel"` // "email" or "webhook"
 	OK      bool     `json:"ok"`
 	Error   msg.Text `json:"error,omitzero"`
+}
+
+// UpdateData is the data of KindUpdate and KindUpdateRefused: the bundle's
+// build, board and signing key as its manifest states them (empty when
+// the bundle was refused before its manifest could be trusted), why it
+// was refused, and from where it was sent.
+type UpdateData struct {
+	Build   time.Time `json:"build,omitzero"`
+	Arch    string    `json:"arch,omitempty"`
+	Key     string    `json:"key,omitempty"`    // the signing key's fingerprint
+	Running time.Time `json:"running,omitzero"` // the build that ran when it was sent
+	Reason  string    `json:"reason,omitempty"` // bundle.Reason, or "write" for a failure while writing
+	Client  string    `json:"client,omitempty"` // the address it was sent from
+	Bytes   int64     `json:"bytes,omitempty"`  // what was read of it
+}
+
+// The actions of OffsiteData.
+const (
+	OffsiteAway     = "away"     // taken off-site: the cycle passes over it
+	OffsiteReturned = "returned" // plugged in again: back in the rotation
+	OffsiteSkipped  = "skipped"  // a cycle passed over it while it was away
+)
+
+// OffsiteData is the data of KindOffsite. At is when it happened as the
+// person said (taken away, brought back) or the cycle ran; By is who
+// carried the medium (Actor is who marked it on the page); Due is, while
+// away, the date it must be back for the rotation to hold.
+type OffsiteData struct {
+	Action string    `json:"action"` // OffsiteAway, OffsiteReturned or OffsiteSkipped
+	At     time.Time `json:"at"`
+	By     string    `json:"by,omitempty"`
+	Client string    `json:"client,omitempty"` // the page's client address
+	Note   string    `json:"note,omitempty"`   // where it is kept, the cartridge's label…
+	Due    time.Time `json:"due,omitzero"`
 }

@@ -79,6 +79,12 @@ func FailureOf(e ledger.Entry) (Failure, bool) {
 			f.Time = d.FirstDue
 		}
 		return f, true
+	case ledger.KindRecoveryKit:
+		// Not a failed backup: the medium lacks the kit an offline PC
+		// restores with (the entry's message says so and why).
+		d, err := ledger.Decode[ledger.RecoveryKitData](e)
+		f.Cause = alert.CauseRecoveryKit
+		return f, err != nil || !d.OK
 	}
 	return standaloneFailure(e, f)
 }

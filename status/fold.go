@@ -44,6 +44,7 @@ type mediumFold struct {
 	Reason       msg.Text  `json:"reason,omitzero"`
 	Immutable    bool      `json:"immutable,omitempty"`
 	LastSnapshot *Snapshot `json:"last_snapshot,omitempty"`
+	RecoveryKit  *Kit      `json:"recovery_kit,omitempty"`
 }
 
 // add takes the next entry.
@@ -143,6 +144,9 @@ func (m *mediumFold) add(e ledger.Entry) {
 	case ledger.KindSnapshot:
 		s, _ := ledger.Decode[ledger.SnapshotData](e)
 		m.LastSnapshot = &Snapshot{Time: e.Time, ID: s.Snapshot, Source: s.Source}
+	case ledger.KindRecoveryKit:
+		d := decoded[ledger.RecoveryKitData](e)
+		m.RecoveryKit = &Kit{Time: e.Time, OK: d != nil && d.OK, Text: e.Message}
 	}
 }
 
@@ -164,6 +168,7 @@ func (f *fold) status(media []string, now time.Time, period func(name string) le
 		m := Medium{Name: name, State: Unknown}
 		if mf := f.Media[name]; mf != nil {
 			m.State, m.Since, m.Reason, m.Immutable, m.LastSnapshot = mf.State, mf.Since, mf.Reason, mf.Immutable, mf.LastSnapshot
+			m.RecoveryKit = mf.RecoveryKit
 		}
 		m.Period = period(name)
 		st.Media = append(st.Media, m)

@@ -58,6 +58,16 @@ type Medium struct {
 	Immutable    bool
 	LastSnapshot *Snapshot
 	Period       ledger.Summary // the last 30 days
+	// RecoveryKit is the newest refresh of the medium's recovery kit
+	// (ledger.KindRecoveryKit); nil when none is on record.
+	RecoveryKit *Kit `json:",omitempty"`
+}
+
+// Kit is how the recovery kit's last refresh on a medium went.
+type Kit struct {
+	Time time.Time `json:"time"`
+	OK   bool      `json:"ok"`
+	Text msg.Text  `json:"text,omitzero"`
 }
 
 // Snapshot is the newest snapshot on a medium.

@@ -66,6 +66,8 @@ func wiringLabel(id string) msg.Text {
 		return msg.T("センス入力がオフ", "sense input off")
 	case gateway.WireGone:
 		return msg.T("装置が消えた", "device gone")
+	case gateway.WireInterlock:
+		return msg.T("インターロック(時間帯外で給電されない)", "interlock (no power outside the window)")
 	}
 	return msg.Plain(id)
 }

@@ -34,6 +34,7 @@ func FormFields() []FormField {
 	for _, f := range documents.Fields {
 		out = append(out, FormField{Path: "documents." + f.Name, Form: "/documents", Heading: msg.T("提出書類", "Documents"), Label: f.Label})
 	}
+	out = append(out, bcpFormFields()...) // bcpform.go
 	return out
 }
 

@@ -127,7 +127,7 @@ func TestS3AndTapeMediaThroughTheForm(t *testing.T) {
 
 	// The secret key is only ever replaced: its state is shown, never it.
 	page := c.get("/config/medium?name=cloud").body
-	if !strings.Contains(page, `id="s3-secret-section"`) || !strings.Contains(page, "未設定") || !strings.Contains(page, `type="password" name="secret_key"`) {
+	if !strings.Contains(page, `id="s3-secret-section"`) || !strings.Contains(page, "紙に書き写して読み合わせ") || !strings.Contains(page, "未設定") || !strings.Contains(page, `type="password" name="secret_key"`) {
 		t.Fatalf("the s3 secret section:\n%s", page)
 	}
 	secret := "PLANTED/s3+secret" + strconv.FormatInt(time.Now().UnixNano(), 36)
@@ -328,6 +328,12 @@ func TestRestoreSettingsAndSendBackTargets(t *testing.T) {
 		t.Fatal("pinned without the confirmation tick")
 	}
 	f.Set("pin_confirm", "on")
+	// A send-back target is guarded: the password typed again.
+	f.Set("reauth_password", "")
+	if r := c.postWithBase("/config/target", f); !strings.Contains(r.body, "パスワードをもう一度入力してください") || len(e.g.Config().Restore.Targets) != 0 {
+		t.Fatalf("a target was saved without the password:\n%s", r.body)
+	}
+	f.Del("reauth_password")
 	if r := c.postWithBase("/config/target", f); r.code != http.StatusSeeOther || r.location != "/config?done=pinned" {
 		t.Fatalf("confirmed pin: %d %s\n%s", r.code, r.location, r.body)
 	}
@@ -420,14 +426,18 @@ func TestRestoreSettingsAndSendBackTargets(t *testing.T) {
 	if got, _ := os.ReadFile(stored); !bytes.Equal(bytes.TrimSpace(got), bytes.TrimSpace(key)) {
 		t.Fatal("the target's key was overwritten")
 	}
-	if r := c.postWithBase("/config/medium/delete", url.Values{"orig": {"cloud"}}); r.code != http.StatusSeeOther {
-		t.Fatalf("delete medium: %d", r.code)
+	// Deleting a medium waits for its waiting period (gateway/pending.go).
+	if r := c.postWithBase("/config/medium/delete", url.Values{"orig": {"cloud"}}); r.code != http.StatusSeeOther || r.location != "/config?done=held" {
+		t.Fatalf("delete medium: %d %s", r.code, r.location)
 	}
 	if r := c.postWithBase("/config/target/delete", url.Values{"orig": {"emr-back"}}); r.code != http.StatusSeeOther || len(e.g.Config().Restore.Targets) != 0 {
 		t.Fatalf("delete target: %d", r.code)
 	}
-	if n := len(e.entries(ledger.KindConfigChange)); n != 5 {
-		t.Errorf("%d configuration changes recorded, want 5", n)
+	if n := len(e.entries(ledger.KindConfigChange)); n != 4 {
+		t.Errorf("%d configuration changes recorded, want 4 (the medium's removal is held)", n)
+	}
+	if ps, err := e.g.PendingChanges(); err != nil || len(ps) != 1 {
+		t.Errorf("the medium's removal is not held: %+v %v", ps, err)
 	}
 }
 

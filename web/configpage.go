@@ -124,6 +124,10 @@ func generalItem(c *config.Config, _ string) (item, bool) {
 	b.add(sched, "schedule", msg.T("実行時刻", "When cycles run"), msg.T("\"daily 02:00\" または5項目の cron 式(例: 30 1 * * 1-5)", "\"daily 02:00\" or five cron fields (e.g. 30 1 * * 1-5)"), scheduleField, g, s)
 	g, s = bindInt(&c.Rotation.PerCycle)
 	b.add(sched, "rotation.per_cycle", msg.T("1回に書き込む媒体数", "Media written per cycle"), msg.T("書き込みの古い順。0 はすべて", "least recently written first; 0 for all"), numberField, g, s)
+	g, s = bindBool(&c.Offsite.Expected) // the off-site rotation (offsite.go)
+	b.add(sched, "offsite.expected", msg.T("院外保管の輪番を行う", "Keep a medium off-site in turn"), msg.T("オンにすると、すべての媒体が下の期間を超えてサーバ室にあるときに警報を出します", "when on, an alert is raised while every medium has been in the server room longer than the period below"), checkField, g, s)
+	g, s = bindDuration(&c.Offsite.MaxAllHome)
+	b.add(sched, "offsite.max_all_home", msg.T("全媒体がサーバ室にある許容期間", "Longest time every medium may be home"), msg.T("例: 14d(1〜365日)", "e.g. 14d (1 to 365 days)"), durationField, g, s)
 	g, s = bindInt(&c.Retention.KeepLast)
 	b.add(keep, "retention.keep_last", msg.T("最新から保持する世代数", "Generations kept (latest)"), msg.T("ガイドラインQ&Aの例: 電子カルテ 5 世代", "the guideline's example: 5 for the e-chart"), numberField, g, s)
 	g, s = bindInt(&c.Retention.KeepDaily)
@@ -132,6 +136,9 @@ func generalItem(c *config.Config, _ string) (item, bool) {
 	b.add(keep, "retention.keep_weekly", msg.T("週次で保持", "Weekly kept"), msg.Text{}, numberField, g, s)
 	g, s = bindInt(&c.Retention.KeepMonthly)
 	b.add(keep, "retention.keep_monthly", msg.T("月次で保持", "Monthly kept"), msg.Text{}, numberField, g, s)
+	g, s = bindDuration(&c.Retention.ShortenDelay)
+	b.add(keep, "retention.shorten_delay", msg.T("保持を減らす変更の待機期間", "Waiting period of a change that keeps less"),
+		msg.T("保持世代・書き込み媒体数・媒体の削除など、保持を減らす変更はこの期間の後に適用されます。空欄は7日、最短1日", "a change that keeps less (generations, media per cycle, removing a medium …) applies after this; empty is 7 days, at least 1 day"), durationField, g, s)
 	// Paths of the state layout are shown, not edited: moving them under
 	// a running gateway would leave its ledger and staging behind.
 	for _, p := range []struct {
@@ -297,6 +304,7 @@ type formBody struct {
 	Error                    msg.Text
 	Summary                  *formSummary // every error of a refused form, at its top
 	DeleteAction             string
+	Reauth                   bool // the password may be asked again (pending.go)
 	Account                  *accountExtras
 	Medium                   *mediumExtras
 	Module                   *moduleExtras
@@ -334,6 +342,7 @@ func (s *Server) renderForm(w http.ResponseWriter, r *http.Request, t formEdit, 
 	if !t.ed.single && orig != "" {
 		body.DeleteAction = "/config/" + t.kind + "/delete"
 	}
+	body.Reauth = guardedForm(t.kind)
 	if it.ssh != nil {
 		if st.hostKeys != nil {
 			*it.ssh.knownHosts = st.hostKeys
@@ -545,7 +554,20 @@ func (s *Server) configSubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderForm(w, r, t, base, st)
 		return
 	}
-	ve, problem := s.apply(r.Context(), actor(r), next)
+	// Guarded (pending.go): the password typed again; refused, the form
+	// comes back as typed. An invalid form is shown with its errors first
+	// (it changes nothing either way).
+	op, who := guardedSave(t.kind, t.name, t.cur, next, pinned), actor(r)
+	if op != "" && next.ValidateChange(t.cur) == nil {
+		var refused msg.Text
+		if who, refused = s.confirmGuarded(r); !refused.IsZero() {
+			st.err = refused
+			s.renderForm(w, r, t, base, st)
+			return
+		}
+	}
+	held := s.pendingCount()
+	ve, problem := s.apply(withOrigin(r), who, next)
 	if errors.Is(problem, errUnchanged) {
 		http.Redirect(w, r, "/config?done=nochange", http.StatusSeeOther)
 		return
@@ -558,6 +580,16 @@ func (s *Server) configSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	done := "saved"
+	if op != "" {
+		target := cmp.Or(r.PostFormValue("name"), t.name)
+		if op == "hostkey.accept" {
+			target = pinned.Addr
+		}
+		s.recordGuarded(r, who, op, target, guardedText(op, target))
+	}
+	if s.pendingCount() > held {
+		done = "held"
+	}
 	if pinned != nil {
 		for _, e := range pinned.Entries(actor(r)) {
 			s.record(r.Context(), e)
@@ -597,7 +629,16 @@ func (s *Server) configDelete(w http.ResponseWriter, r *http.Request) {
 		s.renderOverview(w, r, msg.T("その項目は設定にありません", "not in the configuration"), nil)
 		return
 	}
-	ve, problem := s.apply(r.Context(), actor(r), next)
+	op, who, orig := guardedDelete(kind), actor(r), r.PostFormValue("orig")
+	if op != "" {
+		var refused msg.Text
+		if who, refused = s.confirmGuarded(r); !refused.IsZero() {
+			s.renderOverview(w, r, refused, nil)
+			return
+		}
+	}
+	held := s.pendingCount()
+	ve, problem := s.apply(withOrigin(r), who, next)
 	if ve != nil {
 		_, other := matchErrors("", nil, ve)
 		s.renderOverview(w, r, msg.T("削除できません。次の設定がこの項目を使っています(何も変更していません):", "Cannot delete: these settings still use it (nothing was changed):"), other)
@@ -605,6 +646,13 @@ func (s *Server) configDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	if problem != nil {
 		s.renderOverview(w, r, msg.TextOf(problem), nil)
+		return
+	}
+	if op != "" {
+		s.recordGuarded(r, who, op, orig, guardedText(op, orig))
+	}
+	if s.pendingCount() > held {
+		http.Redirect(w, r, "/config?done=held", http.StatusSeeOther)
 		return
 	}
 	http.Redirect(w, r, "/config?done=deleted", http.StatusSeeOther)
@@ -642,6 +690,9 @@ type overviewBody struct {
 	Targets  []row
 	Scan     []kv
 	Changes  []change
+	// Pending are the held changes that keep less (pending.go).
+	Pending    []heldView
+	PendingErr msg.Text
 }
 
 type kv struct{ Key, Value msg.Text }
@@ -665,6 +716,7 @@ func (s *Server) renderOverview(w http.ResponseWriter, r *http.Request, errMsg m
 	c := s.core.Config()
 	b := overviewBody{Base: versionOf(c), Error: errMsg, Problems: problems, General: generalSummary(c), Restore: restoreSummary(c),
 		Scan: scanSummary(c.Scan)}
+	b.Pending, b.PendingErr = s.pendingViews()
 	// While commissioning, the page says what is still missing.
 	var missing *config.ValidationError
 	if err := c.Validate(); config.Unfinished(err) && errors.As(err, &missing) {

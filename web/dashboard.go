@@ -22,7 +22,10 @@ import (
 
 type dashBody struct {
 	// Attention lists what needs a person, each explained (failures.go).
-	Attention  []failureView
+	Attention []failureView
+	// Pending are the held changes that keep less: a banner (pending.go).
+	Pending    []heldView
+	PendingErr msg.Text
 	Media      []mediumCard
 	LastCycle  *lastCycle
 	LastDrill  *lastCycle
@@ -55,6 +58,10 @@ type mediumCard struct {
 	Name, State, Since       string
 	Label, Reason            msg.Text
 	Snapshot                 string
+	Kit                      msg.Text // the recovery kit on the medium (kitLine)
+	KitBad                   bool
+	Offsite                  msg.Text // where it is while kept off-site (offsite.go)
+	OffsiteBad               bool
 	Connected, Cut           msg.Text
 	VerifiedCuts, FailedCuts int
 	Timeline                 timeline
@@ -118,7 +125,20 @@ func cardOf(m status.Medium, z when.Zone) mediumCard {
 	if s := m.LastSnapshot; s != nil {
 		c.Snapshot = fmt.Sprintf("%s (%s, %s)", short(s.ID), s.Source, z.Stamp(s.Time))
 	}
+	c.Kit, c.KitBad = kitLine(m.RecoveryKit, z)
 	return c
+}
+
+// kitLine says whether the medium carries the recovery kit (restic and
+// the recovery sheet for an offline PC) as of its last refresh.
+func kitLine(k *status.Kit, z when.Zone) (msg.Text, bool) {
+	switch {
+	case k == nil:
+		return msg.Text{}, false
+	case k.OK:
+		return msg.Sprintf("リカバリーキット: 確認済み(%s)", "Recovery kit: checked (%s)", z.Stamp(k.Time)), false
+	}
+	return msg.Sprintf("%s(%s)", "%s (%s)", k.Text, z.Stamp(k.Time)), true
 }
 
 func short(id string) string {
@@ -231,9 +251,11 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		x.anomalies, x.anomaliesRead = open, true
 	}
 	b := dashboardView(st, x, time.Now(), s.zone())
+	s.offsiteCards(b.Media) // the off-site line (offsite.go)
 	b.Checklist = s.checklist()
 	b.CanCommission = auth.Allowed(role(r), auth.EditConfig) // the steps' pages are the vendor's
 	b.Clock = s.clockView()
+	b.Pending, b.PendingErr = s.pendingViews() // the banner (pending.go)
 	b.Attention = append(b.Attention, explainAll(clockAttention(b.Clock), s.zone())...)
 	b.Attention = append(b.Attention, explainAll(s.alertsAttention(), s.zone())...)
 	flash, bad := flashOf(r)
@@ -272,6 +294,8 @@ func flashOf(r *http.Request) (msg.Text, bool) {
 		"undone":    msg.T("直前の変更を元に戻しました", "The last change was undone."),
 		"nochange":  msg.T("変更はありませんでした。何も保存せず、「元に戻す」も前のままです", "Nothing was changed: nothing was saved, and undo still goes back to the change before."),
 		"deleted":   msg.T("削除し、設定を適用しました", "Deleted; the configuration was applied."),
+		"held":      msg.T("保存しました。保持を減らす部分は待機期間の後に適用されます(下の「待機中の変更」で取り消せます)", "Saved. What keeps less applies only after its waiting period (it can be cancelled under Pending changes below)."),
+		"cancelled": msg.T("待機中の変更を取り消しました", "The pending change was cancelled."),
 		"pinned":    msg.T("ホスト鍵を登録し、設定を適用しました", "The host key was pinned and the configuration applied."),
 		"key":       msg.T("秘密鍵を置き換えました(内容は表示されません)", "The private key was replaced (it is never shown)."),
 		"secret":    msg.T("秘密情報を置き換えました(内容は表示されません)", "The secret was replaced (it is never shown)."),
@@ -283,6 +307,7 @@ func flashOf(r *http.Request) (msg.Text, bool) {
 		"removed":   msg.T("復元データをゲートウェイから削除しました", "The restored files were removed from the gateway."),
 		"enrolled":  msg.T("ディスクを媒体として登録しました。次にリポジトリを準備します", "The disk was enrolled as the medium; prepare its repository next."),
 		"discarded": msg.T("未使用のパスワードを破棄しました。新しいパスワードを作成してください", "The unused password was discarded: create a new one."),
+		"exercise":  msg.T("訓練・演習を証跡台帳に記録しました", "The exercise was recorded in the evidence ledger."),
 		"skipped":   msg.T("通知の手順をスキップしました。障害はこの画面にだけ表示されます", "The alerts step was skipped: failures are shown on this page only."),
 	}
 	errs := map[string]msg.Text{

@@ -21,6 +21,9 @@ type documentsBody struct {
 	Summary  *formSummary // every error of a refused form, above it
 	CanEdit  bool
 	Fields   []documentField
+	BCP      []bcpField // bcpform.go
+	// CanRecord: the exercise form is shown (bcpform.go).
+	CanRecord bool
 }
 
 type documentRow struct {
@@ -83,7 +86,7 @@ type documentsForm struct {
 func (s *Server) renderDocuments(w http.ResponseWriter, r *http.Request, set *documents.Set, files []documents.File, from, to string, form documentsForm) {
 	ve, problem := form.ve, form.problem
 	period := url.Values{"from": {from}, "to": {to}}.Encode()
-	b := documentsBody{From: from, To: to, Error: msg.TextOf(problem), CanEdit: auth.Allowed(role(r), auth.EditConfig)}
+	b := documentsBody{From: from, To: to, Error: msg.TextOf(problem), CanEdit: auth.Allowed(role(r), auth.EditConfig), CanRecord: canRecordExercise(r)}
 	for _, info := range documents.All {
 		row := documentRow{Title: info.Title}
 		for _, lg := range documents.Langs {
@@ -108,7 +111,13 @@ func (s *Server) renderDocuments(w http.ResponseWriter, r *http.Request, set *do
 	}
 	if b.CanEdit {
 		b.Fields = documentFields(s.core.Config().Documents, form.typed, ve)
+		b.BCP = bcpFields(s.core.Config().Documents.BCP, form.typed, ve)
 		for _, f := range b.Fields {
+			if len(f.Errors) > 0 {
+				b.Summary = b.Summary.with(summaryField{ID: "field-" + f.Name, Label: f.Label, Texts: f.Errors})
+			}
+		}
+		for _, f := range b.BCP {
 			if len(f.Errors) > 0 {
 				b.Summary = b.Summary.with(summaryField{ID: "field-" + f.Name, Label: f.Label, Texts: f.Errors})
 			}
@@ -243,6 +252,7 @@ func readDocumentsForm(r *http.Request) (config.Documents, map[string]string, *c
 		}
 	}
 	ve := &config.ValidationError{}
+	d.BCP = readBCPForm(r, typed, ve)
 	for _, f := range []struct {
 		name string
 		dst  *config.Duration

@@ -73,6 +73,8 @@ type envOptions struct {
 	timeSync gateway.TimeSync
 	// adapters are the USB serial adapters the relay module form lists.
 	adapters func() ([]rtu.Adapter, error)
+	// update is the gateway's firmware update side (update_test.go).
+	update gateway.UpdateOptions
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -92,7 +94,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	}
 	e.cfg = cfg
 	g, err := gateway.Open(context.Background(), cfg, gateway.Options{ConfigPath: filepath.Join(e.dir, "config.json"), Logger: log, RelaySources: o.relays,
-		Network: o.network, TimeSync: o.timeSync})
+		Network: o.network, TimeSync: o.timeSync, Update: o.update})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,6 +141,10 @@ type client struct {
 	e    *env
 	c    *http.Client
 	csrf string
+	// pw is the signed-in user's password: post types it again for a
+	// guarded operation unless the form gives reauth_password itself (a
+	// test that leaves it out sends it empty).
+	pw string
 }
 
 func (e *env) client() *client {
@@ -206,6 +212,9 @@ func (c *client) post(path string, form url.Values) resp {
 		f[k] = v
 	}
 	f.Set(auth.CSRFField, c.csrf)
+	if _, given := f["reauth_password"]; !given && c.pw != "" {
+		f.Set("reauth_password", c.pw)
+	}
 	return c.do("POST", path, f)
 }
 
@@ -226,6 +235,7 @@ func (e *env) login(user, pw string) *client {
 	if r := c.tryLogin(user, pw); r.code != http.StatusSeeOther {
 		e.t.Fatalf("login %s: %d %s", user, r.code, r.body)
 	}
+	c.pw = pw
 	return c
 }
 

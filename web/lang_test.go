@@ -297,7 +297,7 @@ func seedLedger(t *testing.T, e *env) {
 func everyPage(role auth.Role) []string {
 	pages := []string{"/", "/history", "/ledger", "/restore", "/anomalies", "/documents", "/scan", "/account",
 		"/?done=started", "/?err=busy", "/restore?done=drill", "/anomalies?done=ack", "/scan?done=register",
-		"/scan/confirm", "/scan/confirm?done=confirmed"}
+		"/scan/confirm", "/scan/confirm?done=confirmed", "/offsite", "/offsite?done=away", "/offsite?done=returned"}
 	if role != auth.RoleVendorAdmin {
 		return pages
 	}

@@ -185,6 +185,7 @@ func TestSecurityHeadersOnEveryRedirect(t *testing.T) {
 	tok := formToken(t, admin.get(auth.SetupPath).body)
 	check("POST /setup", admin.do("POST", auth.SetupPath, url.Values{auth.CSRFField: {tok}, "code": {e.code},
 		"username": {"admin"}, "password": {adminPW}, "password2": {adminPW}}))
+	admin.pw = adminPW // typed again where a change is guarded
 	check("GET /login signed in", admin.get(auth.LoginPath+"?next=/history"))
 	for _, p := range []string{"/", "/events", "/history", "/ledger", "/restore", "/restores/x/file", "/anomalies",
 		"/documents", "/documents/x.pdf", "/scan", "/scan/reports/x.html", "/scan/register.csv", "/config",

@@ -24,7 +24,8 @@ import (
 func pageNames() []string {
 	return []string{"dashboard.html", "config.html", "form.html", "history.html", "ledger.html", "users.html", "account.html", "tls.html", "message.html", "restore.html", "documents.html", "anomaly.html", "scan.html", "scantarget.html",
 		"commission.html", "commission_source.html", "commission_relay.html", "commission_medium.html", "commission_password.html",
-		"commission_alerts.html", "commission_cycle.html", "commission_network.html"}
+		"commission_alerts.html", "commission_cycle.html", "commission_network.html", "update.html",
+		"offsite.html"}
 }
 
 // templates holds one parsed set per language and page: "t" (a fixed
@@ -85,11 +86,13 @@ func nav(role auth.Role, current string) []navItem {
 		{"/restore", msg.T("復元・訓練", "Restore"), auth.ViewEvidence},
 		{"/ledger", msg.T("証跡台帳", "Evidence ledger"), auth.ViewEvidence},
 		{"/anomalies", msg.T("異常", "Anomalies"), auth.ViewStatus},
+		{offsitePath, msg.T("院外保管", "Off-site"), auth.ViewStatus},
 		{"/documents", msg.T("提出書類", "Documents"), auth.DownloadReports},
 		{"/scan", msg.T("自己診断", "Self-scan"), auth.DownloadReports},
 		{"/commission", msg.T("導入手順", "Commissioning"), auth.EditConfig},
 		{"/config", msg.T("設定", "Configuration"), auth.EditConfig},
 		{"/tls", msg.T("証明書", "Certificate"), auth.EditConfig},
+		{updatePath, msg.T("更新", "Update"), auth.EditConfig},
 		{"/users", msg.T("ユーザー", "Users"), auth.ManageUsers},
 		{"/account", msg.T("アカウント", "Account"), auth.ViewStatus},
 	}

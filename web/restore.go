@@ -53,6 +53,7 @@ type restoreBody struct {
 	Paths      []sourcePaths
 	DrillMedia []optionView
 	DrillError msg.Text
+	Interlock  msg.Text // the timer in the coils' supply, now (interlock.go)
 	Drills     []recordRow
 	Restores   []recordRow
 	Kept       []keptRow
@@ -117,7 +118,7 @@ func (s *Server) renderRestore(w http.ResponseWriter, r *http.Request, form rest
 	z := when.Of(cfg.TimeZone)
 	rl := role(r)
 	b := restoreBody{CanRestore: auth.Allowed(rl, auth.PowerForRestore), CanDrill: auth.Allowed(rl, auth.StartDrill),
-		Zone: cfg.TimeZone, Window: humanDuration(cfg.Restore.Window.Std()), DrillError: msg.TextOf(drillErr)}
+		Zone: cfg.TimeZone, Window: humanDuration(cfg.Restore.Window.Std()), DrillError: msg.TextOf(drillErr), Interlock: interlockNotice(cfg, time.Now())}
 	for _, t := range cfg.Restore.Targets {
 		b.Targets = append(b.Targets, t.Name)
 	}

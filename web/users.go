@@ -86,7 +86,16 @@ func (s *Server) usersSubmit(w http.ResponseWriter, r *http.Request) {
 			err = s.auth.SetPassword(r.Context(), who, name, pw)
 		}
 	case "delete":
-		err = s.auth.RemoveUser(who, name)
+		// Guarded (pending.go): the password typed again, recorded with
+		// the client's address.
+		var refused msg.Text
+		if who, refused = s.confirmGuarded(r); !refused.IsZero() {
+			s.renderUsers(w, r, refused, userForm{})
+			return
+		}
+		if err = s.auth.RemoveUser(who, name); err == nil {
+			s.recordGuarded(r, who, "user.delete", name, guardedText("user.delete", name))
+		}
 	default:
 		s.message(w, r, http.StatusNotFound, noSuchPage(), true, "/users")
 		return

@@ -40,11 +40,14 @@ type Core interface {
 	StartCycle(ctx context.Context, actor string) error
 	Subscribe() (<-chan backup.CycleEvent, func())
 	Running() (bool, *backup.CycleEvent)
-	restorer     // restore.go
-	anomalies    // anomaly.go
-	scanner      // scan.go
-	commissioner // commission.go
-	networker    // commission_network.go
+	restorer      // restore.go
+	anomalies     // anomaly.go
+	scanner       // scan.go
+	commissioner  // commission.go
+	networker     // commission_network.go
+	updater       // update.go
+	pendingHolder // pending.go
+	offsiter      // offsite.go
 	Documents(ctx context.Context, from, to time.Time) (*documents.Input, error)
 }
 
@@ -131,6 +134,7 @@ func New(opts Options) (*Server, error) {
 	mux.Handle("GET /documents", need(auth.DownloadReports, http.HandlerFunc(s.documentsPage)))
 	mux.Handle("GET /documents/{name}", need(auth.DownloadReports, http.HandlerFunc(s.documentDownload)))
 	mux.Handle("POST /documents/fields", need(auth.EditConfig, http.HandlerFunc(s.documentFields)))
+	mux.Handle("POST /documents/exercise", need(auth.StartDrill, http.HandlerFunc(s.recordExercise)))
 	mux.Handle("GET /scan", need(auth.DownloadReports, http.HandlerFunc(s.scanPage)))
 	mux.Handle("GET /scan/reports/{file}", need(auth.DownloadReports, http.HandlerFunc(s.reportDownload)))
 	mux.Handle("GET /scan/register.csv", need(auth.DownloadReports, http.HandlerFunc(s.exportRegister)))
@@ -152,6 +156,9 @@ func New(opts Options) (*Server, error) {
 	mux.Handle("POST /config/medium/secret", need(auth.EditConfig, http.HandlerFunc(s.mediumSecret)))
 	s.commissionRoutes(mux, need) // commission.go
 	s.networkRoutes(mux, need)    // commission_network.go
+	s.updateRoutes(mux, need)     // update.go
+	s.pendingRoutes(mux, need)    // pending.go
+	s.offsiteRoutes(mux, need)    // offsite.go
 	mux.Handle("GET /tls", need(auth.EditConfig, http.HandlerFunc(s.tlsPage)))
 	mux.Handle("POST /tls", need(auth.EditConfig, http.HandlerFunc(s.tlsUpload)))
 
@@ -174,13 +181,17 @@ func limitBody(next http.Handler) http.Handler {
 		// Said as such when announced: cut off later, the form would lose
 		// its CSRF token and the refusal would name the wrong cause. This
 		// runs before the session is known: both languages.
-		if r.ContentLength > maxBody {
+		limit := int64(maxBody)
+		if r.Method == http.MethodPut && r.URL.Path == updatePath {
+			limit = maxUpdate // a firmware bundle, streamed (update.go)
+		}
+		if r.ContentLength > limit {
 			auth.SecurityHeaders(w, r) // auth's middleware, which sets them, is not reached
 			http.Error(w, msg.T("送信データが大きすぎます", "request body too large").String(), http.StatusRequestEntityTooLarge)
 			return
 		}
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		next.ServeHTTP(w, r)
 	})

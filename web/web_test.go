@@ -377,11 +377,16 @@ func TestRelaysAndMedia(t *testing.T) {
 	if r.code != http.StatusOK || !strings.Contains(r.body, "media[0].relay") || len(e.g.Config().Relays) != 1 {
 		t.Fatalf("deleting a relay in use: %d\n%s", r.code, r.body)
 	}
-	if r := post("/config/medium/delete", url.Values{"orig": {"disk-a"}}); r.code != http.StatusSeeOther {
-		t.Fatalf("delete medium: %d", r.code)
+	// Deleting a medium keeps less: it waits for its waiting period
+	// (gateway/pending.go), and its relay stays in use until then.
+	if r := post("/config/medium/delete", url.Values{"orig": {"disk-a"}}); r.code != http.StatusSeeOther || r.location != "/config?done=held" {
+		t.Fatalf("delete medium: %d %s", r.code, r.location)
 	}
-	if r := post("/config/relay/delete", url.Values{"orig": {"r2"}}); r.code != http.StatusSeeOther || len(e.g.Config().Relays) != 0 {
-		t.Fatalf("delete relay: %d", r.code)
+	if _, err := e.g.Config().Medium("disk-a"); err != nil {
+		t.Fatal("a deleted medium went before its waiting period")
+	}
+	if r := post("/config/relay/delete", url.Values{"orig": {"r2"}}); r.code != http.StatusOK || len(e.g.Config().Relays) != 1 {
+		t.Fatalf("deleted the relay of a medium whose removal waits: %d", r.code)
 	}
 }
 

@@ -43,7 +43,7 @@ func commands() []command {
 		{"config", "config check --config FILE", msg.T("設定ファイルの検査(ネットワークと機器には触れない)", "check a configuration file (no network, no hardware)"), runConfig},
 		{"ledger", "ledger verify (--config FILE | --dir DIR)", msg.T("証跡台帳の検証", "verify the evidence ledger"), runLedger},
 		{"docs", "docs --config FILE --out DIR [--from DATE --to DATE] [--lang ja|en] [--pdf]", msg.T("提出書類の生成", "generate the documents"), runDocs},
-		{"image", "image push [--instance DIR] [--port P] HOST", msg.T("更新イメージの適用", "update a gateway over the network"), runImage},
+		{"image", "image push --cert-sha256 FP --user NAME [--password-file F] [--wait 10m] HOST[:8443] FILE.bundle", msg.T("署名済み更新ファイルをゲートウェイの画面(HTTPS)へ送る", "send a signed update bundle to a gateway's page (HTTPS)"), runImage},
 		{"demo", "demo [--dir DIR] [--dump-size 200MB] [--once]", msg.T("組み込みの既定構成で動かす", "run on the embedded default"), runDemo},
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/danzen-gw/danzen/clock"
+	"github.com/danzen-gw/danzen/internal/machineid"
 	"github.com/danzen-gw/danzen/netconf"
 )
 
@@ -18,6 +19,12 @@ import (
 // fixed in the image, is left out of it). onLinkLocal is told the address
 // added when no DHCP server answers.
 func appliance(dir string, log *slog.Logger, servers func() []string, onLinkLocal func(netconf.LinkLocal)) (netconf.System, *clock.Clock) {
+	// Each gateway its own identity, not the image's (gokrazy reads it).
+	if id, created, err := machineid.Ensure(machineid.Path); err != nil {
+		log.Error("machine ID", "err", err)
+	} else if created {
+		log.Info("first start: made this gateway's machine ID", "path", machineid.Path, "id", id)
+	}
 	rtc, err := clock.OpenRTC(clock.DefaultRTC)
 	if err != nil {
 		log.Warn("hardware clock", "err", err)

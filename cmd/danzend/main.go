@@ -35,7 +35,7 @@ import (
 
 func main() {
 	dir := flag.String("dir", "/perm/danzen", "state directory: config.json, secrets/, staging/, ledger/, tls/")
-	listen := flag.String("listen", ":8443", "HTTPS address of the page (gokrazy's own page keeps port 80)")
+	listen := flag.String("listen", ":8443", "HTTPS address of the page (gokrazy's own page is on its unix socket only)")
 	cycleNow := flag.Bool("cycle-now", false, "run one cycle right after start (acceptance tests), then follow the schedule")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -222,13 +222,14 @@ func runSchedules(ctx context.Context, log *slog.Logger, g *gateway.Gateway, cyc
 	log.Info("scheduling cycles, drills and scans", "schedule", g.Config().Schedule, "drills", g.Config().Restore.DrillSchedule, "scans", g.Config().Scan.Schedule, "zone", g.Config().TimeZone)
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	drills, scans, verifies := make(chan error, 1), make(chan error, 1), make(chan error, 1)
+	drills, scans, verifies, held := make(chan error, 1), make(chan error, 1), make(chan error, 1), make(chan error, 1)
 	go func() { drills <- g.RunDrillSchedule(ctx, nil) }()
 	go func() { scans <- g.RunScanSchedule(ctx, nil) }()
 	go func() { verifies <- g.RunLedgerVerifySchedule(ctx, nil) }()
+	go func() { held <- g.RunPending(ctx, nil) }() // shortenings that came due (gateway/pending.go)
 	err := g.RunSchedule(ctx, nil, nil)
 	stop()
-	return errors.Join(err, <-drills, <-scans, <-verifies)
+	return errors.Join(err, <-drills, <-scans, <-verifies, <-held)
 }
 
 // servePage starts the page on listen over HTTPS: the certificate, the

@@ -29,6 +29,7 @@ var (
 func units() map[string]string {
 	return map[string]string{
 		"version":                       "the file format's version",
+		"documents.bcp.systems[].order": "place in the restore order, 1 first",
 		"sources[].port":                "TCP port",
 		"sources[].connections":         "SSH connections, 1–8",
 		"sources[].workers":             "files at once, 1–64",
@@ -86,6 +87,7 @@ func forms() map[string]string {
 		"media[].tape.appear_timeout":     "up to 10m",
 		"media[].tape.gone_timeout":       "up to 10m",
 		"alerts.repeat_interval":          "1m to 7d",
+		"offsite.max_all_home":            "1d to 365d",
 		"alerts.email.timeout":            "1s to 5m",
 		"alerts.webhook.timeout":          "1s to 5m",
 		"sources[].include":               `globs relative to export_dir, "/"-separated`,
@@ -189,6 +191,7 @@ func zeroMeans() map[string]string {
 func extraExamples() map[string]string {
 	return map[string]string{
 		"media[].s3.ca_file":        `"object-store-ca.pem"`,
+		"retention.shorten_delay":   `"14d"`,
 		"relay_modules[].device":    `"/dev/ttyS1"`,
 		"relays[].active_low":       "true",
 		"media[].s3.appear_timeout": `"3m"`,

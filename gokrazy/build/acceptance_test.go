@@ -91,7 +91,7 @@ func TestImageBootsAndBacksUp(t *testing.T) {
 	pc := inst.Config.PackageConfig[danzendPkg]
 	pc.CommandLineFlags = append(pc.CommandLineFlags, "-cycle-now")
 	inst.Config.PackageConfig[danzendPkg] = pc
-	res, err := build.Build(ctx, inst, t.TempDir(), build.Options{ImageSize: 1536 << 20})
+	res, err := build.Build(ctx, inst, t.TempDir(), build.Options{ImageSize: 1536 << 20, Bench: true})
 	if err != nil {
 		t.Fatal(err)
 	}

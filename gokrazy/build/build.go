@@ -2,6 +2,8 @@ package build
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +17,10 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/danzen-gw/danzen/gokrazy/bundle"
+	"github.com/danzen-gw/danzen/recoverykit"
+	"github.com/danzen-gw/danzen/sysupdate"
 )
 
 // DefaultImageSize is the size of a full disk image when Options.ImageSize is
@@ -39,6 +45,24 @@ type Options struct {
 	SystemdBoot string
 	// NoImage skips the full disk image: only the update payload is built.
 	NoImage bool
+	// RecoveryKit is the directory `make recovery-kit` builds (restic for
+	// the media, with SHA256SUMS); default $DANZEN_RECOVERY_KIT. It is
+	// verified and shipped at recoverykit.AppliancePath; an image without
+	// it is refused.
+	RecoveryKit string
+	// UpdateKey is the vendor's ed25519 public update key, pinned in
+	// /etc/danzen/image.json: the gateway takes updates only as bundles
+	// signed with its private half (WriteBundle), through danzend's page.
+	// Such an image has no gokrazy password (/etc/gokr-pw.txt), so gokrazy
+	// serves its web interface and update endpoint only on its root-only
+	// unix socket: nothing of it is on the network.
+	UpdateKey ed25519.PublicKey
+	// Bench builds an image without an update key instead, as before:
+	// gokrazy's password-protected plain-HTTP interface on port 80, and
+	// no update through the page. For test benches only (the QEMU tests
+	// that read danzend's log from gokrazy); never for a hospital. One of
+	// UpdateKey and Bench is required.
+	Bench bool
 }
 
 // Program is one program installed in the root file system.
@@ -55,6 +79,8 @@ type Result struct {
 	GOARCH         string
 	BuildTimestamp string
 	SBOMHash       string
+	// UpdateKey is the update key pinned in the image (nil for a bench image).
+	UpdateKey ed25519.PublicKey
 	// Root is the squashfs root file system, Boot the FAT16 boot file system:
 	// together the payload of an over-the-air update (see package update).
 	Root, Boot         string
@@ -93,6 +119,12 @@ func Build(ctx context.Context, inst *Instance, outDir string, opts Options) (*R
 	}
 	if opts.ImageSize == 0 {
 		opts.ImageSize = DefaultImageSize
+	}
+	if opts.RecoveryKit == "" {
+		opts.RecoveryKit = os.Getenv(recoverykit.Env)
+	}
+	if err := checkUpdateKey(opts, log); err != nil {
+		return nil, err
 	}
 	if opts.ImageSize%sectorSize != 0 || opts.ImageSize < MinImageSize {
 		return nil, fmt.Errorf("image size %d: must be a multiple of 512 and at least %d bytes", opts.ImageSize, int64(MinImageSize))
@@ -134,6 +166,7 @@ func Build(ctx context.Context, inst *Instance, outDir string, opts Options) (*R
 			BuildTimestamp: ts.Format(time.RFC3339),
 			Root:           filepath.Join(outDir, inst.Name+".root.squashfs"),
 			Boot:           filepath.Join(outDir, inst.Name+".boot.fat"),
+			UpdateKey:      opts.UpdateKey,
 		},
 	}
 	b.gt = newGoTool(opts.GoTool, inst, work, log)
@@ -153,6 +186,24 @@ func Build(ctx context.Context, inst *Instance, outDir string, opts Options) (*R
 		"image", b.res.Image, "compile", b.res.Compile.Round(time.Second), "rootfs", b.res.RootFS.Round(time.Millisecond),
 		"bootfs", b.res.BootFS.Round(time.Millisecond), "assemble", b.res.Assemble.Round(time.Millisecond))
 	return b.res, nil
+}
+
+// checkUpdateKey refuses a build that says neither which key updates it
+// nor that it is a bench image.
+func checkUpdateKey(opts Options, log *slog.Logger) error {
+	switch {
+	case opts.UpdateKey != nil && opts.Bench:
+		return errors.New("an image is either pinned to an update key or a bench image, not both")
+	case opts.UpdateKey != nil && len(opts.UpdateKey) != ed25519.PublicKeySize:
+		return fmt.Errorf("the update key has %d bytes, an ed25519 public key %d", len(opts.UpdateKey), ed25519.PublicKeySize)
+	case opts.UpdateKey == nil && !opts.Bench:
+		return errors.New("no update key: pin the vendor's update key (Options.UpdateKey, danzen-image -update-key) or build a bench image (Options.Bench, -bench)")
+	case opts.Bench:
+		log.Warn("BENCH IMAGE: no update key pinned; gokrazy's web interface listens on port 80 with its password, and the page takes no update. Never install it in a hospital")
+	default:
+		log.Info("update key pinned; gokrazy's web interface stays off the network", "key", bundle.KeyID(opts.UpdateKey))
+	}
+	return nil
 }
 
 func mib(n int64) string { return fmt.Sprintf("%.1f", float64(n)/(1<<20)) }
@@ -368,6 +419,9 @@ func (b *builder) populateRoot(root *rootTree, kernelDir string, progs []*builtP
 	if err := b.addProgramExtraFiles(root, progs); err != nil {
 		return err
 	}
+	if err := addRecoveryKit(root, b.opts.RecoveryKit); err != nil {
+		return err
+	}
 	return b.addSBOM(root, progs)
 }
 
@@ -394,7 +448,11 @@ func (b *builder) addLayout(root *rootTree, kernelDir string) error {
 }
 
 // addEtc writes the /etc files gokrazy reads: hostname, hosts, CA bundle,
-// ports, mount devices, the update password, and resolv.conf's link.
+// ports, mount devices, resolv.conf's link, and what danzend reads of the
+// image (image.json: board, build, update key). A bench image also gets
+// gokrazy's password, which puts gokrazy's web interface on port 80; an
+// image with an update key has none, and gokrazy then listens only on its
+// root-only unix socket (gokrazy's listeners.go).
 func (b *builder) addEtc(root *rootTree) error {
 	caCerts, err := hostCACerts()
 	if err != nil {
@@ -417,7 +475,12 @@ func (b *builder) addEtc(root *rootTree) error {
 		{"/etc/https-port.txt", b.cfg.HTTPSPort(), 0o444},
 		{"/etc/gokrazy/mountdevices.json", string(mountDevices), 0o444},
 	}
-	if !b.cfg.NoPassword() {
+	info, err := b.imageInfo()
+	if err != nil {
+		return err
+	}
+	etc = append(etc, etcFile{sysupdate.ImageInfoPath, info, 0o444})
+	if b.opts.Bench && !b.cfg.NoPassword() {
 		pw, err := b.cfg.ensureHTTPPassword()
 		if err != nil {
 			return err
@@ -430,6 +493,16 @@ func (b *builder) addEtc(root *rootTree) error {
 		}
 	}
 	return root.symlink("/etc/resolv.conf", "/tmp/resolv.conf")
+}
+
+// imageInfo is /etc/danzen/image.json (sysupdate.ImageInfo).
+func (b *builder) imageInfo() (string, error) {
+	info := sysupdate.ImageInfo{Arch: b.cfg.GOARCH(), Build: b.ts}
+	if b.opts.UpdateKey != nil {
+		info.UpdateKey = base64.StdEncoding.EncodeToString(b.opts.UpdateKey)
+	}
+	j, err := json.MarshalIndent(info, "", "  ")
+	return string(j) + "\n", err
 }
 
 // addPackageExtraFiles adds the extra files of PackageConfig, package by

@@ -203,7 +203,7 @@ func startHIL(t *testing.T, restic string) *hil {
 		t.Fatal(err)
 	}
 
-	res, err := build.Build(ctx, testInstance(t, "danzen-amd64"), t.TempDir(), build.Options{ImageSize: 1536 << 20})
+	res, err := build.Build(ctx, testInstance(t, "danzen-amd64"), t.TempDir(), build.Options{ImageSize: 1536 << 20, Bench: true})
 	if err != nil {
 		t.Fatal(err)
 	}

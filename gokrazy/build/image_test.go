@@ -3,10 +3,12 @@ package build_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"debug/elf"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -14,19 +16,21 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/danzen-gw/danzen/gokrazy/build"
-	"github.com/danzen-gw/danzen/gokrazy/update"
+	"github.com/danzen-gw/danzen/gokrazy/bundle"
+	"github.com/danzen-gw/danzen/gokrazy/push"
+	"github.com/danzen-gw/danzen/sysupdate"
 )
 
-// maxRootSize is the budget for the root file system with danzend and restic.
-const maxRootSize = 80 << 20
+// maxRootSize is the budget for the root file system with danzend and
+// restic (about 60 MiB packed) and the recovery kit (restic for three
+// platforms, about 75 MiB packed); each root partition holds 500 MiB.
+const maxRootSize = 160 << 20
 
 type sfdiskTable struct {
 	PartitionTable struct {
@@ -107,13 +111,17 @@ func checkPartitionTable(t *testing.T, img, rootType string) {
 	}
 }
 
-// checkRoot verifies the root squashfs has what gokrazy expects.
-func checkRoot(t *testing.T, img string, wantMachine elf.Machine) {
+// checkRoot verifies the root squashfs has what gokrazy expects, and
+// that it pins key (nil: a bench image) with no gokrazy password.
+func checkRoot(t *testing.T, img string, wantMachine elf.Machine, key ed25519.PublicKey) {
 	t.Helper()
 	ls := squashfsListing(t, img)
 	for _, p := range []string{
 		"/gokrazy/init", "/gokrazy/dhcp", "/gokrazy/randomd",
 		"/user/danzend", "/user/restic",
+		"/usr/share/danzen/recovery-kit/restic_0.19.1_linux_amd64",
+		"/usr/share/danzen/recovery-kit/restic_0.19.1_linux_arm64",
+		"/usr/share/danzen/recovery-kit/restic_0.19.1_windows_amd64.exe",
 	} {
 		if !strings.HasPrefix(ls[p], "-rwxr-xr-x root/root") {
 			t.Errorf("%s: %q, want an executable owned by root", p, ls[p])
@@ -124,14 +132,23 @@ func checkRoot(t *testing.T, img string, wantMachine elf.Machine) {
 	if _, ok := ls["/gokrazy/ntp"]; ok {
 		t.Error("/gokrazy/ntp is in the image; danzend keeps the time itself")
 	}
-	for _, p := range []string{"/etc/hostname", "/etc/hosts", "/etc/http-port.txt", "/etc/https-port.txt",
-		"/etc/machine-id", "/etc/ssl/ca-bundle.pem", "/etc/gokrazy/sbom.json", "/etc/gokrazy/mountdevices.json"} {
+	for _, p := range []string{"/usr/share/danzen/recovery-kit/SHA256SUMS", "/etc/hostname", "/etc/hosts", "/etc/http-port.txt", "/etc/https-port.txt",
+		"/etc/danzen/image.json", "/etc/ssl/ca-bundle.pem", "/etc/gokrazy/sbom.json", "/etc/gokrazy/mountdevices.json"} {
 		if !strings.HasPrefix(ls[p], "-r") {
 			t.Errorf("%s missing or not a regular file: %q", p, ls[p])
 		}
 	}
-	if !strings.HasPrefix(ls["/etc/gokr-pw.txt"], "-r-------- root/root") {
-		t.Errorf("/etc/gokr-pw.txt: %q, want mode 0400", ls["/etc/gokr-pw.txt"])
+	// One machine ID per gateway, made on its first start (/perm), not
+	// one for every gateway of the image.
+	if _, ok := ls["/etc/machine-id"]; ok {
+		t.Error("/etc/machine-id is in the image: every gateway from it would share one identity")
+	}
+	// With an update key, no gokrazy password: gokrazy then serves only
+	// its root-only unix socket. A bench image keeps it (mode 0400).
+	if pw, ok := ls["/etc/gokr-pw.txt"]; key != nil && ok {
+		t.Errorf("/etc/gokr-pw.txt is in an image with an update key: %q", pw)
+	} else if key == nil && !strings.HasPrefix(pw, "-r-------- root/root") {
+		t.Errorf("/etc/gokr-pw.txt: %q, want mode 0400 in a bench image", pw)
 	}
 	for p, target := range map[string]string{"/etc/resolv.conf": "/tmp/resolv.conf", "/var": "/perm/var"} {
 		if !strings.HasPrefix(ls[p], "lrwxrwxrwx") || !strings.HasSuffix(ls[p], " -> "+target) {
@@ -154,14 +171,23 @@ func checkRoot(t *testing.T, img string, wantMachine elf.Machine) {
 	if got := cat("/etc/hostname"); got != "danzen" {
 		t.Errorf("/etc/hostname = %q", got)
 	}
-	if got := cat("/etc/gokr-pw.txt"); got != testPassword {
-		t.Errorf("/etc/gokr-pw.txt = %q, want the configured password", got)
+	if key == nil {
+		if got := cat("/etc/gokr-pw.txt"); got != testPassword {
+			t.Errorf("/etc/gokr-pw.txt = %q, want the configured password", got)
+		}
+	}
+	var info sysupdate.ImageInfo
+	if err := json.Unmarshal([]byte(cat("/etc/danzen/image.json")), &info); err != nil {
+		t.Errorf("/etc/danzen/image.json: %v", err)
+	}
+	if got, err := info.Key(); err != nil || !got.Equal(key) && !(key == nil && got == nil) {
+		t.Errorf("/etc/danzen/image.json pins key %x (%v), want %x", got, err, key)
+	}
+	if want := map[elf.Machine]string{elf.EM_X86_64: "amd64", elf.EM_AARCH64: "arm64"}[wantMachine]; info.Arch != want || info.Build.IsZero() {
+		t.Errorf("/etc/danzen/image.json: arch %q build %s, want %s and the build time", info.Arch, info.Build, want)
 	}
 	if got := cat("/etc/http-port.txt"); got != "80" {
 		t.Errorf("/etc/http-port.txt = %q", got)
-	}
-	if got := cat("/etc/machine-id"); !regexp.MustCompile(`^[0-9a-f]{32}\n$`).MatchString(got) {
-		t.Errorf("/etc/machine-id = %q, want 32 hex digits", got)
 	}
 	for _, p := range []string{"/gokrazy/init", "/user/danzend", "/user/restic"} {
 		f, err := elf.NewFile(bytes.NewReader([]byte(cat(p))))
@@ -213,19 +239,23 @@ func wantCmdline(t *testing.T, got string, parts ...string) {
 	}
 }
 
-// TestAmd64Image builds the amd64 image, checks its partition table, root
-// and boot file systems, boots it in QEMU (TCG, UEFI) until gokrazy's web
-// interface answers through a 127.0.0.1-only forward, then updates it over
-// that interface and waits for the new build to come up from root B.
+// TestAmd64Image builds the amd64 image with a vendor's update key, checks
+// its partition table, root and boot file systems, boots it in QEMU (TCG,
+// UEFI) and checks, as a LAN attacker would find it, that gokrazy's port
+// 80 gives nothing and that bundles not signed by the vendor are refused
+// with the old build running on; then the vendor's signed bundle goes in
+// through the page over HTTPS (`danzen image push`'s path) and the
+// gateway comes back with the new build from root B.
 func TestAmd64Image(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the amd64 image and boots it in QEMU (minutes): make test runs it, -short skips it")
 	}
 	inst := testInstance(t, "danzen-amd64")
 	out := t.TempDir()
+	pub, priv := updateKeys(t)
 	ts1 := time.Now().UTC().Truncate(time.Second)
 	start := time.Now()
-	res, err := build.Build(context.Background(), inst, out, build.Options{BuildTimestamp: ts1, ImageSize: 1536 << 20})
+	res, err := build.Build(context.Background(), inst, out, build.Options{BuildTimestamp: ts1, ImageSize: 1536 << 20, UpdateKey: pub})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +291,7 @@ func TestAmd64Image(t *testing.T) {
 		}
 	})
 
-	t.Run("root", func(t *testing.T) { checkRoot(t, res.Root, elf.EM_X86_64) })
+	t.Run("root", func(t *testing.T) { checkRoot(t, res.Root, elf.EM_X86_64, pub) })
 
 	t.Run("boot", func(t *testing.T) {
 		files := fatFiles(t, res.Boot)
@@ -298,87 +328,110 @@ func TestAmd64Image(t *testing.T) {
 		t.Fatal("not booting an image that failed its checks")
 	}
 
-	t.Run("boot in QEMU and update", func(t *testing.T) {
-		// The update payload is a second build (new timestamp), made before
-		// the VM starts so that compiling does not compete with TCG.
-		ts2 := ts1.Add(time.Minute)
-		updStart := time.Now()
-		upd, err := build.BuildUpdate(context.Background(), inst, t.TempDir(), build.Options{BuildTimestamp: ts2})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("update payload rebuilt in %s", time.Since(updStart).Round(time.Second))
+	t.Run("boot in QEMU and update", func(t *testing.T) { bootAndUpdate(t, inst, res, ts1, priv) })
+}
 
-		testStart := time.Now()
-		vm := startVM(t, res.Image, "")
-		target := update.NewTarget("127.0.0.1", strconv.Itoa(vm.port), testPassword)
-		ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
-		defer cancel()
-		st, err := target.WaitForBuild(ctx, res.BuildTimestamp)
-		if err != nil {
-			t.Fatalf("gokrazy's web interface did not come up: %v\nserial log:\n%s", err, vm.serial())
-		}
-		t.Logf("booted to gokrazy's web interface in %s (TCG)", time.Since(vm.started).Round(time.Second))
+// bootAndUpdate is TestAmd64Image's QEMU part.
+func bootAndUpdate(t *testing.T, inst *build.Instance, res *build.Result, ts1 time.Time, priv ed25519.PrivateKey) {
+	// The update is a second build (new timestamp), made and signed
+	// before the VM starts so that compiling does not compete with TCG.
+	ts2 := ts1.Add(time.Minute)
+	updStart := time.Now()
+	upd, err := build.BuildUpdate(context.Background(), inst, t.TempDir(), build.Options{BuildTimestamp: ts2, UpdateKey: res.UpdateKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := build.WriteBundle(upd, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := badBundles(t, upd.GOARCH, ts2)
+	t.Logf("update rebuilt and signed in %s", time.Since(updStart).Round(time.Second))
 
-		log := vm.serial()
-		for _, want := range []string{
-			"gokrazy build timestamp " + res.BuildTimestamp,
-			"init: supervising /user/danzend (start)",
-			"init: supervising /user/restic (dontstart)",
-			// danzend runs it: that the web interface answered at all shows
-			// it did, with the address slirp's DHCP server gave.
-			"init: supervising /gokrazy/dhcp (dontstart)",
-			"cmdline: console=tty1 console=ttyS0,115200 root=PARTUUID=" + build.PartUUID("danzen", 1) + "/PARTNROFF=1",
-			"inactiveRootPartition = 3",
-		} {
-			if !strings.Contains(log, want) {
-				t.Errorf("serial log lacks %q", want)
-			}
+	testStart := time.Now()
+	d := &dayOne{t: t, vm: startVM(t, res.Image, "")}
+	base := fmt.Sprintf("https://127.0.0.1:%d", d.vm.appPort)
+	firstAdmin(t, d, base, "vendor", vendorPW)
+	t.Logf("booted to the page and made the first admin in %s (TCG)", time.Since(d.vm.started).Round(time.Second))
+	log := d.vm.serial()
+	for _, want := range []string{
+		"gokrazy build timestamp " + res.BuildTimestamp,
+		"init: supervising /user/danzend (start)",
+		"init: supervising /user/restic (dontstart)",
+		"init: supervising /gokrazy/dhcp (dontstart)",
+		"cmdline: console=tty1 console=ttyS0,115200 root=PARTUUID=" + build.PartUUID("danzen", 1) + "/PARTNROFF=1",
+		"inactiveRootPartition = 3",
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("serial log lacks %q", want)
 		}
-		if strings.Contains(log, "Could not mount permanent storage") {
-			t.Error("gokrazy could not mount /perm")
-		}
-		services := make(map[string]bool)
-		for _, s := range st.Services {
-			services[s.Path] = s.Stopped
-		}
-		if stopped, ok := services["/user/danzend"]; !ok || stopped {
-			t.Errorf("danzend is not running under gokrazy: %+v", st.Services)
-		}
-		if stopped, ok := services["/user/restic"]; !ok || !stopped {
-			t.Errorf("restic must be present but not started (DontStart): %+v", st.Services)
-		}
+	}
+	if strings.Contains(log, "Could not mount permanent storage") {
+		t.Error("gokrazy could not mount /perm")
+	}
 
-		// The password is enforced.
-		req, _ := http.NewRequest(http.MethodGet, target.BaseURL, nil)
-		req.SetBasicAuth("gokrazy", "wrong")
-		if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusUnauthorized {
-			t.Errorf("wrong password: %v, %v; want 401", resp, err)
-		} else {
-			_ = resp.Body.Close() // the status was the answer
-		}
+	// What a LAN attacker finds: no gokrazy on port 80.
+	port80Closed(t, d.vm.port)
 
-		// Update: the new build goes to root B, the device switches and reboots.
-		pushStart := time.Now()
-		ctx2, cancel2 := context.WithTimeout(context.Background(), 150*time.Second)
-		defer cancel2()
-		// The same path `danzen image push` takes.
-		if err := build.Push(ctx2, inst, upd, "127.0.0.1", strconv.Itoa(vm.port), nil); err != nil {
-			t.Fatalf("push: %v\nserial log:\n%s", err, vm.serial())
+	// With the vendor's password but no vendor signature: refused,
+	// recorded, and the old build runs on.
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	target := push.Target{URL: base, CertSHA256: d.fp, User: "vendor", Password: vendorPW, SendAnyKey: true}
+	for _, name := range []string{"wrongly signed", "unsigned"} {
+		_, err := push.Send(ctx, target, bad[name])
+		var refused *push.Refused
+		if !errors.As(err, &refused) || refused.Status != http.StatusUnprocessableEntity || !strings.Contains(refused.Answer, "署名") && !strings.Contains(refused.Answer, "sign") {
+			t.Fatalf("the %s bundle: %v, want the page's refusal naming the signature", name, err)
 		}
-		t.Logf("update pushed and rebooted into the new build in %s", time.Since(pushStart).Round(time.Second))
-		after := vm.serial()[len(log):]
-		for _, want := range []string{
-			"gokrazy build timestamp " + upd.BuildTimestamp,
-			"/PARTNROFF=2",
-			"inactiveRootPartition = 2",
-		} {
-			if !strings.Contains(after, want) {
-				t.Errorf("after the update the serial log lacks %q", want)
-			}
+		t.Logf("the %s bundle is refused: %s", name, refused.Answer)
+	}
+	st, err := push.Status(ctx, target)
+	if err != nil || !st.Build.Equal(ts1) || st.Key != bundle.KeyID(res.UpdateKey) {
+		t.Fatalf("after the refusals the page says build %s key %s (%v); want build %s, key %s", st.Build, st.Key, err, ts1, bundle.KeyID(res.UpdateKey))
+	}
+	if n := refusedRows(t, ctx, target); n != 2 {
+		t.Errorf("the update view lists %d refusals, want 2", n)
+	}
+	port80Closed(t, d.vm.port)
+
+	// The vendor's signed bundle, the way `danzen image push` sends it.
+	before := d.vm.serial()
+	pushStart := time.Now()
+	target.SendAnyKey = false
+	m, err := push.Push(ctx, target, signed, 4*time.Minute)
+	if err != nil {
+		t.Fatalf("push: %v\nserial log:\n%s", err, d.vm.serial()[len(before):])
+	}
+	t.Logf("signed bundle (%s) verified, written, switched and back with build %s in %s",
+		bytesOf(t, signed), m.Build.Format(time.RFC3339), time.Since(pushStart).Round(time.Second))
+	after := d.vm.serial()[len(before):]
+	for _, want := range []string{
+		"gokrazy build timestamp " + upd.BuildTimestamp,
+		"/PARTNROFF=2",
+		"inactiveRootPartition = 2",
+	} {
+		if !strings.Contains(after, want) {
+			t.Errorf("after the update the serial log lacks %q", want)
 		}
-		t.Logf("QEMU boot, checks and update took %s", time.Since(testStart).Round(time.Second))
-	})
+	}
+	page, err := push.Get(ctx, target, "/system/update")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(page), ts2.Format(time.RFC3339)) || strings.Count(string(page), `<tr class="bad">`) != 2 {
+		t.Errorf("after the update the update view lacks the new build or the two refusals:\n%s", page)
+	}
+	port80Closed(t, d.vm.port)
+	t.Logf("QEMU boot, refusals and update took %s", time.Since(testStart).Round(time.Second))
+}
+
+func bytesOf(t *testing.T, p string) string {
+	st, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%.1f MiB", float64(st.Size())/(1<<20))
 }
 
 type vm struct {
@@ -462,7 +515,8 @@ func TestRpiImage(t *testing.T) {
 	}
 	inst := testInstance(t, "danzen-rpi")
 	start := time.Now()
-	res, err := build.Build(context.Background(), inst, t.TempDir(), build.Options{ImageSize: 1536 << 20})
+	pub, _ := updateKeys(t)
+	res, err := build.Build(context.Background(), inst, t.TempDir(), build.Options{ImageSize: 1536 << 20, UpdateKey: pub})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -470,7 +524,7 @@ func TestRpiImage(t *testing.T) {
 		time.Since(start).Round(time.Second), float64(res.RootSize)/(1<<20), float64(res.BootSize)/(1<<20))
 
 	checkPartitionTable(t, res.Image, "B921B045-1DF0-41C3-AF44-4C6F280D3FAE")
-	checkRoot(t, res.Root, elf.EM_AARCH64)
+	checkRoot(t, res.Root, elf.EM_AARCH64, pub)
 
 	files := fatFiles(t, res.Boot)
 	for _, f := range []string{

@@ -16,6 +16,8 @@ import (
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/danzen-gw/danzen/recoverykit"
 )
 
 // rootTree stages the root file system in a host directory before mksquashfs
@@ -167,6 +169,24 @@ func (t *rootTree) addExtraPath(dest, src, goarch string) error {
 		return t.copyTree(dest, src)
 	}
 	return fmt.Errorf("extra file source %s (nor %s_%s.tar, %s.tar) does not exist", src, src, goarch, src)
+}
+
+// addRecoveryKit ships the verified recovery kit (restic for the media and
+// its SHA256SUMS) at recoverykit.AppliancePath, where danzend finds it.
+func addRecoveryKit(t *rootTree, dir string) error {
+	if dir == "" {
+		return fmt.Errorf("no recovery kit: run `make recovery-kit` and set %s=bin/recovery-kit (make image does both)", recoverykit.Env)
+	}
+	k, err := recoverykit.Open(dir)
+	if err != nil {
+		return err
+	}
+	for _, f := range k.Binaries {
+		if err := t.copyFile(path.Join(recoverykit.AppliancePath, f.Name), filepath.Join(dir, f.Name), 0o755); err != nil {
+			return err
+		}
+	}
+	return t.copyFile(path.Join(recoverykit.AppliancePath, recoverykit.SumsName), filepath.Join(dir, recoverykit.SumsName), 0o644)
 }
 
 // squashfsBlockSize trades a little random-read speed for a smaller image;

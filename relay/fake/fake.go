@@ -144,6 +144,21 @@ type Relay struct {
 	pull              gpio.Pull
 	commands          int
 	outReads          int
+	// gate is an interlock timer in series with the coil's supply: while
+	// it reports closed, the coil gets no current whatever is commanded
+	// (nil: no timer).
+	gate func() bool
+}
+
+// SetGate puts an interlock timer in the coil's supply: the coil is
+// energised only while open() reports true, read on every look at the
+// relay, so a test moves the timer by moving the clock open() reads.
+// nil removes the timer.
+func (r *Relay) SetGate(open func() bool) {
+	r.b.mu.Lock()
+	defer r.b.mu.Unlock()
+	r.gate = open
+	r.update(time.Now())
 }
 
 // SetMode switches the relay to a behaviour, effective at once.
@@ -166,7 +181,9 @@ func (r *Relay) SetDelays(on, off time.Duration) {
 func (r *Relay) Powered() bool {
 	r.b.mu.Lock()
 	defer r.b.mu.Unlock()
-	return r.supply(time.Now())
+	now := time.Now()
+	r.update(now)
+	return r.supply(now)
 }
 
 // Energised reports whether the output line drives the coil.
@@ -238,9 +255,9 @@ func (r *Relay) persist() error {
 	return os.WriteFile(filepath.Join(r.b.dir, r.name+".coil"), []byte(v), 0o644)
 }
 
-// update recomputes the contact after a coil or mode change. Callers hold b.mu.
+// update recomputes the contact after a coil, gate or mode change. Callers hold b.mu.
 func (r *Relay) update(now time.Time) {
-	c := r.coil
+	c := r.coil && (r.gate == nil || r.gate())
 	switch r.mode {
 	case Welded:
 		c = true
@@ -335,6 +352,7 @@ func (p *Pin) Read() gpio.Level {
 		r.flip = !r.flip
 		return gpio.Level(r.flip)
 	default:
+		r.update(now) // the interlock timer may have switched since
 		on = r.supply(now)
 	}
 	return gpio.Level(on != r.senseActiveLow)

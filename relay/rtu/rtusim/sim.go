@@ -33,6 +33,10 @@ type Module struct {
 	cont []bool // relay contacts: follow reg unless welded
 	weld []bool
 	in   []*bool // forced inputs; nil follows the contact
+	// gate are interlock timers in the coils' supply: while coil i's
+	// reports closed, its relay drops whatever the register says (nil:
+	// no timer).
+	gate []func() bool
 	// fault applies until changed; shot applies to the next shots requests first.
 	fault, shot Fault
 	shots       int
@@ -45,7 +49,7 @@ type Module struct {
 // (numbered from 0).
 func New(address, channels int) *Module {
 	return &Module{addr: byte(address), reg: make([]bool, channels), cont: make([]bool, channels),
-		weld: make([]bool, channels), in: make([]*bool, channels)}
+		weld: make([]bool, channels), in: make([]*bool, channels), gate: make([]func() bool, channels)}
 }
 
 type change struct {
@@ -105,6 +109,30 @@ func (m *Module) Weld(coil int, welded bool) {
 	notify(fn, ch)
 }
 
+// Gate puts an interlock timer in coil's supply: the relay closes only
+// while open() reports true, read on every request and look at the
+// module, so a test moves the timer by moving the clock open() reads.
+// nil removes it.
+func (m *Module) Gate(coil int, open func() bool) {
+	m.mu.Lock()
+	m.gate[coil] = open
+	ch := m.follow(coil, nil)
+	fn := m.onCoil
+	m.mu.Unlock()
+	notify(fn, ch)
+}
+
+// regate lets every timer-gated contact follow its timer now. Callers
+// hold m.mu and notify the changes after unlocking.
+func (m *Module) regate(ch []change) []change {
+	for i, g := range m.gate {
+		if g != nil {
+			ch = m.follow(i, ch)
+		}
+	}
+	return ch
+}
+
 // ForceInput makes input i read level (a sense wire that disagrees or is
 // broken); nil makes it follow its relay contact again.
 func (m *Module) ForceInput(i int, level *bool) {
@@ -116,15 +144,21 @@ func (m *Module) ForceInput(i int, level *bool) {
 // Coil reports whether relay i's contact is closed (the medium powered).
 func (m *Module) Coil(i int) bool {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.cont[i]
+	ch := m.regate(nil)
+	c, fn := m.cont[i], m.onCoil
+	m.mu.Unlock()
+	notify(fn, ch)
+	return c
 }
 
 // Input reports discrete input i as the module would answer it.
 func (m *Module) Input(i int) bool {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.input(i)
+	ch := m.regate(nil)
+	in, fn := m.input(i), m.onCoil
+	m.mu.Unlock()
+	notify(fn, ch)
+	return in
 }
 
 // Requests counts the requests addressed to this module.
@@ -143,7 +177,7 @@ func (m *Module) input(i int) bool {
 
 // follow sets contact i from its register and weld, noting a change.
 func (m *Module) follow(i int, ch []change) []change {
-	c := m.reg[i] || m.weld[i]
+	c := (m.reg[i] && (m.gate[i] == nil || m.gate[i]())) || m.weld[i]
 	if c != m.cont[i] {
 		m.cont[i] = c
 		ch = append(ch, change{i, c})
@@ -264,7 +298,9 @@ func (m *Module) handle(req []byte) []byte {
 		m.mu.Unlock()
 		return nil
 	}
+	gated := m.regate(nil)
 	pdu, ch := m.execute(req[1:len(req)-2], f == FaultNoEcho)
+	ch = append(gated, ch...)
 	fn := m.onCoil
 	m.mu.Unlock()
 	notify(fn, ch)
