@@ -13,6 +13,7 @@ import (
 
 	"github.com/danzen-gw/danzen/backup/pull"
 	"github.com/danzen-gw/danzen/config"
+	"github.com/danzen-gw/danzen/internal/filehash"
 	"github.com/danzen-gw/danzen/ledger"
 )
 
@@ -43,7 +44,7 @@ func stage(t *testing.T, staging string, files map[string][]byte) *pull.Manifest
 		if err := os.WriteFile(p, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		sum, n, err := hashFile(p)
+		sum, n, err := filehash.File(p)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,10 +2,7 @@ package backup
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"io"
 	"os"
 	"path"
 	"sort"
@@ -16,6 +13,7 @@ import (
 
 	"github.com/danzen-gw/danzen/backup/pull"
 	"github.com/danzen-gw/danzen/backup/restic"
+	"github.com/danzen-gw/danzen/internal/filehash"
 	"github.com/danzen-gw/danzen/internal/msg"
 	"github.com/danzen-gw/danzen/internal/when"
 	"github.com/danzen-gw/danzen/ledger"
@@ -285,27 +283,12 @@ func hashAll(ctx context.Context, dataDir string, want []pull.FileEntry) ([]file
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < len(want) && ctx.Err() == nil; i = int(next.Add(1) - 1) {
 				r := &res[i]
-				r.sum, r.n, r.err = hashFile(path.Join(dataDir, want[i].Path))
+				r.sum, r.n, r.err = filehash.File(path.Join(dataDir, want[i].Path))
 			}
 		})
 	}
 	wg.Wait()
 	return res, ctx.Err()
-}
-
-// hashFile returns the SHA-256 (hex) and length of the file at p.
-func hashFile(p string) (string, int64, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", 0, err
-	}
-	defer func() { _ = f.Close() }() // read-only
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", n, err
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
 // pickSnapshot finds the requested snapshot among snaps.

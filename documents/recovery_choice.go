@@ -2,7 +2,6 @@ package documents
 
 import (
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/danzen-gw/danzen/config"
@@ -21,26 +20,11 @@ type keptSnapshot struct {
 
 // keptSnapshots are the snapshots medium holds, oldest first.
 func keptSnapshots(entries []ledger.Entry, medium string) []keptSnapshot {
-	removed := map[string]bool{}
 	var out []keptSnapshot
-	for _, e := range entries {
-		if e.Medium != medium {
-			continue
-		}
-		switch e.Kind {
-		case ledger.KindForget:
-			if d, err := ledger.Decode[ledger.ForgetData](e); err == nil {
-				for _, id := range d.Removed {
-					removed[id] = true
-				}
-			}
-		case ledger.KindSnapshot:
-			if d, err := ledger.Decode[ledger.SnapshotData](e); err == nil && d.Snapshot != "" {
-				out = append(out, keptSnapshot{seq: e.Seq, entry: e, id: d.Snapshot, source: d.Source, cycle: d.Cycle})
-			}
-		}
+	for _, k := range ledger.KeptSnapshots(entries, medium) {
+		out = append(out, keptSnapshot{seq: k.Entry.Seq, entry: k.Entry, id: k.Data.Snapshot, source: k.Data.Source, cycle: k.Data.Cycle})
 	}
-	return slices.DeleteFunc(out, func(s keptSnapshot) bool { return removed[s.id] })
+	return out
 }
 
 // generations counts the cycles whose snapshots medium still holds.

@@ -290,26 +290,11 @@ func (g *Gateway) Snapshots(medium string) ([]SnapshotRecord, error) {
 // liveSnapshots are the snapshots entries (snapshot and forget) say
 // medium holds, newest first.
 func liveSnapshots(entries []ledger.Entry, medium string) []SnapshotRecord {
-	removed := map[string]bool{}
 	var out []SnapshotRecord
-	for _, e := range entries {
-		if e.Medium != medium {
-			continue
-		}
-		switch e.Kind {
-		case ledger.KindForget:
-			if d, err := ledger.Decode[ledger.ForgetData](e); err == nil {
-				for _, id := range d.Removed {
-					removed[id] = true
-				}
-			}
-		case ledger.KindSnapshot:
-			if d, err := ledger.Decode[ledger.SnapshotData](e); err == nil && d.Snapshot != "" {
-				out = append(out, SnapshotRecord{Medium: medium, ID: d.Snapshot, Source: d.Source, Cycle: d.Cycle, Time: e.Time, Bytes: d.TotalBytes, Files: d.Files})
-			}
-		}
+	for _, k := range ledger.KeptSnapshots(entries, medium) {
+		d := k.Data
+		out = append(out, SnapshotRecord{Medium: medium, ID: d.Snapshot, Source: d.Source, Cycle: d.Cycle, Time: k.Entry.Time, Bytes: d.TotalBytes, Files: d.Files})
 	}
-	out = slices.DeleteFunc(out, func(s SnapshotRecord) bool { return removed[s.ID] })
 	slices.SortFunc(out, func(a, b SnapshotRecord) int { return b.Time.Compare(a.Time) })
 	return out
 }

@@ -24,6 +24,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/danzen-gw/danzen/internal/filehash"
 	"github.com/danzen-gw/danzen/internal/msg"
 )
 
@@ -164,17 +165,11 @@ func readSums(path string) (map[string]string, error) {
 }
 
 func hashFile(path string) (string, int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", 0, err
-	}
-	defer func() { _ = f.Close() }() // read-only
-	h := sha256.New()
-	n, err := io.Copy(h, f)
+	sum, n, err := filehash.File(path)
 	if err != nil {
 		return "", 0, msg.Errorf("%s を読めません: %w", "cannot read %s: %w", path, err)
 	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
+	return sum, n, nil
 }
 
 // Bytes is a file of the kit held in memory (the recovery sheet).
