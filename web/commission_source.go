@@ -262,6 +262,15 @@ func (s *Server) applySourceStep(w http.ResponseWriter, r *http.Request, orig st
 	if r.PostFormValue("base") != versionOf(cur) {
 		st.err = staleMessage()
 	}
+	// Accepting a CHANGED host key is guarded here as on the settings form.
+	who := actor(r)
+	guarded := pinned != nil && pinned.State == hostkey.Changed
+	if guarded && st.err.IsZero() {
+		var refused msg.Text
+		if who, refused = s.confirmGuarded(r); !refused.IsZero() {
+			st.err = refused
+		}
+	}
 	if pinned != nil {
 		// Not saved yet: the confirmation must come back with the form.
 		st.extras = func(b *formBody) {
@@ -283,9 +292,12 @@ func (s *Server) applySourceStep(w http.ResponseWriter, r *http.Request, orig st
 		return false
 	}
 	if pinned != nil {
-		for _, e := range pinned.Entries(actor(r)) {
+		for _, e := range pinned.Entries(who) {
 			s.record(r.Context(), e)
 		}
+	}
+	if guarded {
+		s.recordGuarded(r, who, "hostkey.accept", orig, guardedText("hostkey.accept", orig))
 	}
 	return true
 }

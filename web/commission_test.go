@@ -654,9 +654,23 @@ func TestSourceStepFirstContactAndChangedKey(t *testing.T) {
 	if src, _ := e.g.Config().Source("emr"); hostFingerprint(t, src.KnownHosts[0]) != oldFP {
 		t.Fatal("the pinned key changed without confirmation")
 	}
-	if r := c.submit(f.tick("pin_confirm"), "save-source"); r.code != http.StatusSeeOther {
+	// Accepting it is guarded: the password typed again (the field is
+	// beside the changed key), recorded with the client address.
+	if !strings.Contains(r.body, `id="reauth-pin"`) {
+		t.Fatal("no password field beside the changed key")
+	}
+	v := f.tick("pin_confirm").click("save-source")
+	v.Set("reauth_password", "") // left empty, as a person may
+	if r := c.post(f.action, v); r.code != http.StatusOK || !strings.Contains(r.body, "パスワードをもう一度入力") {
+		t.Fatalf("accepting a changed key without the password: %d\n%s", r.code, r.body)
+	}
+	if src, _ := e.g.Config().Source("emr"); hostFingerprint(t, src.KnownHosts[0]) != oldFP {
+		t.Fatal("the changed key was accepted without the password")
+	}
+	if r := c.submit(f, "save-source"); r.code != http.StatusSeeOther { // the password typed
 		t.Fatalf("confirming the changed key: %d\n%s", r.code, r.body)
 	}
+	recordedFrom(t, e, "hostkey.accept")
 	src, err = e.g.Config().Source("emr")
 	if err != nil || len(src.KnownHosts) != 1 || hostFingerprint(t, src.KnownHosts[0]) != srv.fingerprint() {
 		t.Fatalf("after confirming: %v %q", err, src.KnownHosts)
