@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/internal/msg"
@@ -160,5 +161,12 @@ func changedFields(a, b *config.Config) []string {
 			out = append(out, k)
 		}
 	}
+	// A field left out when empty (omitempty) that b removed.
+	for k := range ma {
+		if _, ok := mb[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
 	return out
 }

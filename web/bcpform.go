@@ -222,8 +222,23 @@ func canRecordExercise(r *http.Request) bool { return auth.Allowed(role(r), auth
 // edited whole, one entry a line, on the documents form.
 func bcpFormFields() []FormField {
 	var out []FormField
+	heading := msg.T("提出書類", "Documents")
 	for _, name := range bcpFieldNames {
-		out = append(out, FormField{Path: bcpPaths[name], Form: "/documents", Heading: msg.T("提出書類", "Documents"), Label: documents.BCPLabels[name]})
+		out = append(out, FormField{Path: bcpPaths[name], Form: "/documents", Heading: heading, Label: documents.BCPLabels[name]})
+	}
+	// The lists' columns, in the order a line is typed.
+	for _, l := range []struct {
+		list string
+		cols []string
+	}{
+		{"bcp_systems", []string{"order", "name", "frequency", "method", "restore", "platform"}},
+		{"bcp_contacts", []string{"role", "name", "phone"}},
+	} {
+		list := l.list
+		for i, col := range l.cols {
+			out = append(out, FormField{Path: bcpPaths[list] + "[]." + col, Form: "/documents", Heading: heading,
+				Label: msg.Sprintf("%s(各行の %d 項目め)", "%s (column %d of each line)", documents.BCPLabels[list], i+1)})
+		}
 	}
 	return out
 }

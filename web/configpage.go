@@ -128,6 +128,7 @@ func generalItem(c *config.Config, _ string) (item, bool) {
 	b.add(sched, "offsite.expected", msg.T("院外保管の輪番を行う", "Keep a medium off-site in turn"), msg.T("オンにすると、すべての媒体が下の期間を超えてサーバ室にあるときに警報を出します", "when on, an alert is raised while every medium has been in the server room longer than the period below"), checkField, g, s)
 	g, s = bindDuration(&c.Offsite.MaxAllHome)
 	b.add(sched, "offsite.max_all_home", msg.T("全媒体がサーバ室にある許容期間", "Longest time every medium may be home"), msg.T("例: 14d(1〜365日)", "e.g. 14d (1 to 365 days)"), durationField, g, s)
+	il := interlockFields(&b, c) // the optional timer interlock (below)
 	g, s = bindInt(&c.Retention.KeepLast)
 	b.add(keep, "retention.keep_last", msg.T("最新から保持する世代数", "Generations kept (latest)"), msg.T("ガイドラインQ&Aの例: 電子カルテ 5 世代", "the guideline's example: 5 for the e-chart"), numberField, g, s)
 	g, s = bindInt(&c.Retention.KeepDaily)
@@ -151,7 +152,35 @@ func generalItem(c *config.Config, _ string) (item, bool) {
 		b = append(b, binding{key: p.key, section: msg.T("保存場所(変更不可)", "Locations (fixed)"), label: p.l, readOnly: true,
 			get: func() string { return v }, set: func(string) error { return nil }})
 	}
-	return item{binds: b, commit: func() {}}, true
+	return item{binds: b, commit: il}, true
+}
+
+// interlockFields binds the optional interlock timer's window (as the
+// timer is programmed) to a copy of c.Interlock; the returned commit sets
+// it, or removes it when every field is empty.
+func interlockFields(b *bindings, c *config.Config) (commit func()) {
+	sec := msg.T("インターロック(タイマースイッチ、任意)", "Interlock (timer switch, optional)")
+	var il config.Interlock
+	if c.Interlock != nil {
+		il = *c.Interlock
+	}
+	g, s := bindString(&il.Start)
+	b.add(sec, "interlock.start", msg.T("タイマーが給電を入れる時刻", "When the timer switches the coils' supply on"),
+		msg.T("例: 01:30(リレーのコイル電源に入れたタイマーの設定どおり。使わない場合は4項目とも空欄)", "e.g. 01:30, as the timer in the coils' supply is programmed; leave all four empty without one"), textField, g, s)
+	g, s = bindString(&il.End)
+	b.add(sec, "interlock.end", msg.T("タイマーが給電を切る時刻", "When the timer switches it off"),
+		msg.T("例: 05:00(開始以前なら日付をまたぐ)。この時間外に始まるバックアップ・訓練の予定は保存できません", "e.g. 05:00 (at or before the start it crosses midnight); schedules starting outside the window are refused"), textField, g, s)
+	g, s = bindWords(&il.Days)
+	b.add(sec, "interlock.days", msg.T("曜日", "Days"), msg.T("例: mon tue wed thu fri(月〜金。空欄は毎日)", "e.g. mon,tue,wed,thu,fri for weekdays (empty: every day)"), textField, g, s)
+	g, s = bindWords(&il.Relays)
+	b.add(sec, "interlock.relays", msg.T("タイマーを通すリレー", "Relays fed through the timer"), msg.T("リレー名を空白区切りで(空欄はすべて)", "relay names separated by spaces (empty: all)"), textField, g, s)
+	return func() {
+		if il.Start == "" && il.End == "" && len(il.Days) == 0 && len(il.Relays) == 0 {
+			c.Interlock = nil
+			return
+		}
+		c.Interlock = &il
+	}
 }
 
 func sourceItem(c *config.Config, name string) (item, bool) {

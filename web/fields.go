@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/danzen-gw/danzen/config"
 	"github.com/danzen-gw/danzen/internal/duration"
@@ -159,6 +160,14 @@ func bindLines(p *[]string) (func() string, func(string) error) {
 			}
 		}
 		*p = out
+		return nil
+	}
+}
+
+// bindWords is a list typed on one line, separated by spaces or commas.
+func bindWords(p *[]string) (func() string, func(string) error) {
+	return func() string { return strings.Join(*p, " ") }, func(v string) error {
+		*p = strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == '、' || unicode.IsSpace(r) })
 		return nil
 	}
 }
