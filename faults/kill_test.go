@@ -43,6 +43,10 @@ func TestMain(m *testing.M) {
 		fmt.Println("RESULT ok")
 		os.Exit(0)
 	}
+	if err := becomeSubreaper(); err != nil {
+		fmt.Fprintln(os.Stderr, "faults: PR_SET_CHILD_SUBREAPER:", err)
+		os.Exit(2)
+	}
 	code := m.Run()
 	printTable()
 	os.Exit(code)
@@ -215,6 +219,9 @@ func (w *world) run(t *testing.T, mode, killAt string) ([]string, bool) {
 		t.Logf("reading the rest of the child's output: %v", err)
 	}
 	err = cmd.Wait()
+	if killed {
+		reapOrphanedRestic(t)
+	}
 	if killAt != "" && !killed {
 		t.Fatalf("%s never reached %q: %v\n%s\n%s", mode, killAt, lines, stderr.String(), err)
 	}
